@@ -1,0 +1,128 @@
+//! `/auth/login` and `/me`.
+
+use std::time::Instant;
+
+use actix_web::{HttpRequest, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::blocking;
+use super::extract::ValidJson;
+use super::staff::StaffView;
+use super::users::UserView;
+use crate::auth::{AuthUser, password};
+use crate::db::Db;
+use crate::domain::text::normalize_username;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(login).service(me);
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 64))]
+    pub username: String,
+    #[validate(length(min = 1, max = 128))]
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem),
+              (status = 429, body = crate::error::Problem, description = "too many failed attempts; see Retry-After")))]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidJson<LoginRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let LoginRequest { username, password } = body.0;
+    let username = normalize_username(&username);
+    let client = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    if let Some(retry_after_secs) = state
+        .throttle
+        .locked_for(&username, &client, Instant::now())
+    {
+        tracing::warn!(%username, %client, "login refused: too many failed attempts");
+        return Err(ApiError::TooManyRequests { retry_after_secs });
+    }
+    let lookup = username.clone();
+    let user = blocking(&state, move |db: &Db| {
+        let user =
+            db.read(|c| Ok::<_, ApiError>(crate::db::users::find_by_username(c, &lookup)?))?;
+        Ok(match user {
+            Some(u) => (password::verify(&password, &u.password_hash) && u.is_active).then_some(u),
+            None => {
+                password::burn_decoy(&password);
+                None
+            }
+        })
+    })
+    .await?;
+    let Some(user) = user else {
+        state
+            .throttle
+            .record_failure(&username, &client, Instant::now());
+        tracing::warn!(%username, %client, "failed login");
+        return Err(ApiError::Unauthorized("invalid username or password"));
+    };
+    state.throttle.record_success(&username);
+    let token = state
+        .jwt
+        .issue(user.id, chrono::Utc::now().timestamp())
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tracing::info!(user_id = user.id, %username, "login");
+    Ok(web::Json(TokenResponse {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: state.jwt.ttl_secs(),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    pub user: UserView,
+    /// The staff record linked to the account, if any.
+    pub staff: Option<StaffView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, body = MeResponse), (status = 401, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/me")]
+pub async fn me(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+) -> Result<web::Json<MeResponse>, ApiError> {
+    let user = auth.user;
+    let (roles, staff) = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let roles = crate::db::users::roles_of(c, user.id)?;
+            let staff = match user.staff_id {
+                Some(sid) => crate::db::staff::find(c, sid)?,
+                None => None,
+            };
+            Ok::<_, ApiError>((roles, staff))
+        })
+    })
+    .await?;
+    Ok(web::Json(MeResponse {
+        user: UserView::new(&user, &roles),
+        staff: staff.map(StaffView::from),
+    }))
+}

@@ -1,0 +1,108 @@
+//! The HTTP API: thin actix handlers, one module per resource. Handlers parse and check
+//! input, decide access with `domain::access`, and run their database work in one
+//! blocking closure (one transaction for writes).
+
+pub mod audit;
+pub mod auth;
+pub mod extract;
+pub mod health;
+pub mod openapi;
+pub mod staff;
+pub mod units;
+pub mod users;
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub const BASE: &str = "/api/v1";
+
+/// Mounts every route; shared by the server and by tests.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope(BASE)
+            .configure(auth::routes)
+            .configure(units::routes)
+            .configure(staff::routes)
+            .configure(users::routes)
+            .configure(audit::routes),
+    )
+    .configure(health::routes)
+    .configure(openapi::routes);
+}
+
+/// Runs database work on a blocking thread, as diesel is synchronous.
+pub async fn blocking<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&crate::db::Db) -> Result<T, ApiError> + Send + 'static,
+{
+    let db = state.db.clone();
+    web::block(move || f(&db)).await?
+}
+
+/// Page selection shared by list endpoints (`?page=&per_page=`).
+#[derive(Debug, Clone, Copy, Default, Deserialize, Validate, IntoParams)]
+pub struct PageParams {
+    /// 1-based page number (default 1).
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    /// Items per page (default 50, at most 500).
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
+}
+
+impl PageParams {
+    pub fn page(&self) -> i64 {
+        self.page.unwrap_or(1)
+    }
+    pub fn per_page(&self) -> i64 {
+        self.per_page.unwrap_or(50)
+    }
+    pub fn offset(&self) -> i64 {
+        (self.page() - 1) * self.per_page()
+    }
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Paged<T: ToSchema> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T: ToSchema> Paged<T> {
+    pub fn new(items: Vec<T>, total: i64, p: &PageParams) -> Self {
+        Paged {
+            items,
+            total,
+            page: p.page(),
+            per_page: p.per_page(),
+        }
+    }
+}
+
+/// Stored UTC instants are shown in Vietnam's time with its offset (+07:00).
+pub fn local_time(utc: NaiveDateTime) -> DateTime<FixedOffset> {
+    chrono_tz::Asia::Ho_Chi_Minh
+        .from_utc_datetime(&utc)
+        .fixed_offset()
+}
+
+/// 201 with a Location header.
+pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .json(body)
+}
+
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}

@@ -1,0 +1,68 @@
+//! The OpenAPI document, generated from the handlers' annotations, and the Swagger UI at
+//! /docs. The UI's assets are compiled into the binary: government networks are often
+//! offline, so nothing is fetched from a CDN.
+
+use actix_web::{HttpResponse, get, web};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::{audit, auth, health, staff, units, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "congvu",
+        description = "Civil-service discipline for Vietnamese provincial administrations: \
+                       units, staff, accounts, attendance, dossiers, inspections and ratings. \
+                       Errors are application/problem+json (RFC 9457).",
+    ),
+    paths(
+        auth::login, auth::me,
+        units::create_unit, units::list_units, units::get_unit, units::update_unit,
+        staff::create_staff, staff::list_staff, staff::get_staff, staff::update_staff,
+        users::create_user, users::list_users, users::get_user, users::update_user,
+        audit::list_audit,
+        health::healthz, health::readyz, health::metrics,
+    ),
+    components(schemas(crate::error::Problem)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Log in and see who you are"),
+        (name = "units", description = "The unit tree of a province"),
+        (name = "staff", description = "Cán bộ, công chức, viên chức"),
+        (name = "users", description = "Accounts and their roles"),
+        (name = "audit", description = "Who changed what, and when"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(docs_redirect)
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", ApiDoc::openapi()));
+}
+
+#[get("/docs")]
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .finish()
+}

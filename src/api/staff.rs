@@ -1,0 +1,370 @@
+//! `/staff`: the people whose discipline congvu keeps.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::extract::{ValidJson, ValidQuery, double_option};
+use super::units::{code_rule, name_rule, visible_unit};
+use super::{BASE, PageParams, Paged, blocking, created, local_time};
+use crate::auth::AuthUser;
+use crate::db::Db;
+use crate::db::staff::{self as q, StaffFields, StaffFilter, StaffRow};
+use crate::domain::access::Action;
+use crate::domain::codes::StaffCategory;
+use crate::domain::text::nfc;
+use crate::error::{ApiError, FieldErrors};
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_staff)
+        .service(list_staff)
+        .service(get_staff)
+        .service(update_staff);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffView {
+    pub id: i64,
+    pub code: String,
+    pub full_name: String,
+    pub unit_id: i64,
+    pub province_id: i64,
+    pub category: StaffCategory,
+    /// Vietnamese label of `category`.
+    pub category_label: &'static str,
+    pub position: Option<String>,
+    pub email: Option<String>,
+    pub is_head: bool,
+    pub joined_on: Option<NaiveDate>,
+    pub left_on: Option<NaiveDate>,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+}
+
+impl From<StaffRow> for StaffView {
+    fn from(r: StaffRow) -> Self {
+        let category = StaffCategory::parse(&r.category).unwrap_or(StaffCategory::Contract);
+        StaffView {
+            id: r.id,
+            code: r.code,
+            full_name: r.full_name,
+            unit_id: r.unit_id,
+            province_id: r.province_id,
+            category,
+            category_label: category.label(),
+            position: r.position,
+            email: r.email,
+            is_head: r.is_head,
+            joined_on: r.joined_on,
+            left_on: r.left_on,
+            created_at: local_time(r.created_at),
+            updated_at: local_time(r.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStaff {
+    #[validate(custom(function = "code_rule"))]
+    pub code: String,
+    #[validate(custom(function = "name_rule"))]
+    pub full_name: String,
+    pub unit_id: i64,
+    pub category: StaffCategory,
+    #[validate(length(max = 200))]
+    pub position: Option<String>,
+    #[validate(email, length(max = 254))]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub is_head: bool,
+    pub joined_on: Option<NaiveDate>,
+    pub left_on: Option<NaiveDate>,
+}
+
+/// Absent fields stay as they are; `null` clears an optional field.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateStaff {
+    #[validate(custom(function = "code_rule"))]
+    pub code: Option<String>,
+    #[validate(custom(function = "name_rule"))]
+    pub full_name: Option<String>,
+    /// Moves the person to another unit of the same province.
+    pub unit_id: Option<i64>,
+    pub category: Option<StaffCategory>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub position: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    pub is_head: Option<bool>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub joined_on: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub left_on: Option<Option<NaiveDate>>,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListStaff {
+    /// Only the staff of this unit.
+    pub unit_id: Option<i64>,
+    /// With `unit_id`: also the staff of every unit below it.
+    #[serde(default)]
+    pub subtree: bool,
+    pub code: Option<String>,
+    pub is_head: Option<bool>,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
+}
+
+/// Rules across fields, and the ones validator cannot express on double options.
+fn check_fields(f: &StaffFields) -> Result<(), ApiError> {
+    let mut errors = FieldErrors::new();
+    if let (Some(joined), Some(left)) = (f.joined_on, f.left_on) {
+        if left < joined {
+            errors
+                .entry("left_on".into())
+                .or_default()
+                .push("must not be before joined_on".into());
+        }
+    }
+    if f.position.as_ref().is_some_and(|p| p.chars().count() > 200) {
+        errors
+            .entry("position".into())
+            .or_default()
+            .push("must be at most 200 characters long".into());
+    }
+    if let Some(email) = &f.email {
+        if email.len() > 254 || !validator::ValidateEmail::validate_email(email) {
+            errors
+                .entry("email".into())
+                .or_default()
+                .push("must be a valid email address".into());
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+fn clean(s: Option<String>) -> Option<String> {
+    s.map(|v| nfc(&v)).filter(|v| !v.is_empty())
+}
+
+#[utoipa::path(post, path = "/api/v1/staff", tag = "staff", request_body = CreateStaff,
+    responses((status = 201, body = StaffView), (status = 403, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/staff")]
+pub async fn create_staff(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ValidJson<CreateStaff>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let read = auth.can(Action::ReadUnits);
+    let write = auth.can(Action::WriteStaff);
+    let actor = auth.id();
+    let row = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let unit = visible_unit(c, &read, body.unit_id, "unit_id")?;
+            if !write.subtree(&unit.path) {
+                return Err(ApiError::Forbidden(
+                    "adding staff here needs the admin or hr role on this unit",
+                ));
+            }
+            let fields = StaffFields {
+                province_id: unit.province_id,
+                unit_id: unit.id,
+                code: body.code,
+                full_name: nfc(&body.full_name),
+                category: body.category.code().to_owned(),
+                position: clean(body.position),
+                email: body
+                    .email
+                    .map(|e| e.trim().to_owned())
+                    .filter(|e| !e.is_empty()),
+                is_head: body.is_head,
+                joined_on: body.joined_on,
+                left_on: body.left_on,
+            };
+            check_fields(&fields)?;
+            if q::code_taken(c, fields.province_id, &fields.code, None)? {
+                return Err(ApiError::conflict(
+                    "code",
+                    "another staff member of this province has this code",
+                ));
+            }
+            Ok(q::insert(c, Some(actor), &fields)?)
+        })
+    })
+    .await?;
+    Ok(created(
+        format!("{BASE}/staff/{}", row.id),
+        &StaffView::from(row),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/staff", tag = "staff", params(ListStaff),
+    responses((status = 200, body = Paged<StaffView>)), security(("bearer" = [])))]
+#[get("/staff")]
+pub async fn list_staff(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ValidQuery<ListStaff>,
+) -> Result<web::Json<Paged<StaffView>>, ApiError> {
+    let query = query.0;
+    let page = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    };
+    let read_units = auth.can(Action::ReadUnits);
+    let read = auth.can(Action::ReadStaff);
+    let (rows, total) = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let mut filter = StaffFilter {
+                unit_id: query.unit_id,
+                code: query.code,
+                is_head: query.is_head,
+                ..StaffFilter::default()
+            };
+            if let Some(unit_id) = query.unit_id {
+                let unit = match crate::db::units::find(c, unit_id)? {
+                    Some(u) if read_units.unit(u.id, &u.path) => u,
+                    _ => return Err(ApiError::NotFound),
+                };
+                if query.subtree {
+                    filter.subtree_of = Some(unit.path);
+                }
+            }
+            Ok(q::list(c, &read, &filter, page.per_page(), page.offset())?)
+        })
+    })
+    .await?;
+    Ok(web::Json(Paged::new(
+        rows.into_iter().map(StaffView::from).collect(),
+        total,
+        &page,
+    )))
+}
+
+#[utoipa::path(get, path = "/api/v1/staff/{id}", tag = "staff",
+    responses((status = 200, body = StaffView), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/staff/{id}")]
+pub async fn get_staff(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<StaffView>, ApiError> {
+    let id = id.into_inner();
+    let read = auth.can(Action::ReadStaff);
+    let row = blocking(&state, move |db: &Db| {
+        db.read(|c| match q::find_with_path(c, id)? {
+            Some((s, path)) if read.staff(s.id, &path) => Ok(s),
+            _ => Err(ApiError::NotFound),
+        })
+    })
+    .await?;
+    Ok(web::Json(row.into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/staff/{id}", tag = "staff", request_body = UpdateStaff,
+    responses((status = 200, body = StaffView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[patch("/staff/{id}")]
+pub async fn update_staff(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+    body: ValidJson<UpdateStaff>,
+) -> Result<web::Json<StaffView>, ApiError> {
+    let id = id.into_inner();
+    let body = body.0;
+    let read_units = auth.can(Action::ReadUnits);
+    let read = auth.can(Action::ReadStaff);
+    let write = auth.can(Action::WriteStaff);
+    let actor = auth.id();
+    let row = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let (current, path) = match q::find_with_path(c, id)? {
+                Some((s, path)) if read.staff(s.id, &path) => (s, path),
+                _ => return Err(ApiError::NotFound),
+            };
+            if !write.subtree(&path) {
+                return Err(ApiError::Forbidden(
+                    "changing staff records needs the admin or hr role on their unit",
+                ));
+            }
+            let mut next = current.fields();
+            if let Some(unit_id) = body.unit_id.filter(|u| *u != current.unit_id) {
+                let unit = visible_unit(c, &read_units, unit_id, "unit_id")?;
+                if !write.subtree(&unit.path) {
+                    return Err(ApiError::Forbidden(
+                        "moving staff there needs the admin or hr role on that unit",
+                    ));
+                }
+                if unit.province_id != current.province_id {
+                    return Err(ApiError::field(
+                        "unit_id",
+                        "staff cannot be moved to another province",
+                    ));
+                }
+                next.unit_id = unit.id;
+            }
+            if let Some(code) = body.code {
+                next.code = code;
+            }
+            if let Some(name) = body.full_name {
+                next.full_name = nfc(&name);
+            }
+            if let Some(cat) = body.category {
+                next.category = cat.code().to_owned();
+            }
+            if let Some(position) = body.position {
+                next.position = clean(position);
+            }
+            if let Some(email) = body.email {
+                next.email = email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+            }
+            if let Some(h) = body.is_head {
+                next.is_head = h;
+            }
+            if let Some(j) = body.joined_on {
+                next.joined_on = j;
+            }
+            if let Some(l) = body.left_on {
+                next.left_on = l;
+            }
+            check_fields(&next)?;
+            if next == current.fields() {
+                return Ok(current);
+            }
+            if next.code != current.code
+                && q::code_taken(c, next.province_id, &next.code, Some(current.id))?
+            {
+                return Err(ApiError::conflict(
+                    "code",
+                    "another staff member of this province has this code",
+                ));
+            }
+            Ok(q::update(c, Some(actor), &current, &next)?)
+        })
+    })
+    .await?;
+    Ok(web::Json(row.into()))
+}

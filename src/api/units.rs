@@ -1,0 +1,354 @@
+//! `/units`: the unit tree of each province.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::extract::{ValidJson, ValidQuery};
+use super::{BASE, PageParams, Paged, blocking, created, local_time};
+use crate::auth::AuthUser;
+use crate::db::units::{self as q, UnitFilter, UnitRow};
+use crate::db::{AnyConnection, Db};
+use crate::domain::access::{Action, Visibility};
+use crate::domain::codes::UnitKind;
+use crate::domain::text::{is_valid_code, nfc};
+use crate::domain::units::move_conflict;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_unit)
+        .service(list_units)
+        .service(get_unit)
+        .service(update_unit);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: UnitKind,
+    /// Vietnamese label of `kind`.
+    pub kind_label: &'static str,
+    pub parent_id: Option<i64>,
+    /// The root unit (province) of this unit's tree.
+    pub province_id: i64,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+}
+
+impl From<UnitRow> for UnitView {
+    fn from(r: UnitRow) -> Self {
+        let kind = UnitKind::parse(&r.kind).unwrap_or(UnitKind::Other);
+        UnitView {
+            id: r.id,
+            code: r.code,
+            name: r.name,
+            kind,
+            kind_label: kind.label(),
+            parent_id: r.parent_id,
+            province_id: r.province_id,
+            created_at: local_time(r.created_at),
+            updated_at: local_time(r.updated_at),
+        }
+    }
+}
+
+pub(crate) fn code_rule(code: &str) -> Result<(), validator::ValidationError> {
+    if is_valid_code(code) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("code").with_message(
+            "must be 1–50 characters of ASCII letters, digits, '.', '_' or '-'".into(),
+        ))
+    }
+}
+
+pub(crate) fn name_rule(name: &str) -> Result<(), validator::ValidationError> {
+    let len = name.trim().chars().count();
+    if (1..=200).contains(&len) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("length")
+            .with_message("must be between 1 and 200 characters long".into()))
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUnit {
+    #[validate(custom(function = "code_rule"))]
+    pub code: String,
+    #[validate(custom(function = "name_rule"))]
+    pub name: String,
+    /// None creates a new province root (administrators of every unit only).
+    pub parent_id: Option<i64>,
+    pub kind: UnitKind,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUnit {
+    #[validate(custom(function = "code_rule"))]
+    pub code: Option<String>,
+    #[validate(custom(function = "name_rule"))]
+    pub name: Option<String>,
+    pub kind: Option<UnitKind>,
+    /// Moves the unit and its whole subtree under another unit of the same province.
+    pub parent_id: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListUnits {
+    /// Only the children of this unit.
+    pub parent_id: Option<i64>,
+    /// Only units in the subtree of this unit (itself included).
+    pub within: Option<i64>,
+    pub kind: Option<UnitKind>,
+    pub code: Option<String>,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
+}
+
+/// A unit referred to in a request body, if the caller can see it. An invisible unit gets
+/// the same answer as a missing one, so its existence is not revealed.
+pub(crate) fn visible_unit(
+    conn: &mut AnyConnection,
+    read: &Visibility,
+    id: i64,
+    field: &str,
+) -> Result<UnitRow, ApiError> {
+    match q::find(conn, id)? {
+        Some(u) if read.unit(u.id, &u.path) => Ok(u),
+        _ => Err(ApiError::field(field, "no such unit")),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/units", tag = "units", request_body = CreateUnit,
+    responses((status = 201, body = UnitView), (status = 403, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/units")]
+pub async fn create_unit(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ValidJson<CreateUnit>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let read = auth.can(Action::ReadUnits);
+    let write = auth.can(Action::WriteUnits);
+    let actor = auth.id();
+    let row = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let parent = match body.parent_id {
+                Some(pid) => {
+                    let parent = visible_unit(c, &read, pid, "parent_id")?;
+                    if !write.subtree(&parent.path) {
+                        return Err(ApiError::Forbidden(
+                            "creating units here needs the admin role on this unit",
+                        ));
+                    }
+                    if body.kind == UnitKind::Province {
+                        return Err(ApiError::field(
+                            "kind",
+                            "only a root unit can be a province",
+                        ));
+                    }
+                    Some(parent)
+                }
+                None => {
+                    if !write.all {
+                        return Err(ApiError::Forbidden(
+                            "only an administrator of every unit can create a province",
+                        ));
+                    }
+                    if body.kind != UnitKind::Province {
+                        return Err(ApiError::field(
+                            "kind",
+                            "a unit without a parent must be a province",
+                        ));
+                    }
+                    None
+                }
+            };
+            if q::sibling_code_taken(c, body.parent_id, &body.code, None)? {
+                return Err(ApiError::conflict(
+                    "code",
+                    "another unit under the same parent has this code",
+                ));
+            }
+            Ok(q::insert(
+                c,
+                Some(actor),
+                parent.as_ref(),
+                &body.code,
+                &nfc(&body.name),
+                body.kind.code(),
+            )?)
+        })
+    })
+    .await?;
+    Ok(created(
+        format!("{BASE}/units/{}", row.id),
+        &UnitView::from(row),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/units", tag = "units", params(ListUnits),
+    responses((status = 200, body = Paged<UnitView>)), security(("bearer" = [])))]
+#[get("/units")]
+pub async fn list_units(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ValidQuery<ListUnits>,
+) -> Result<web::Json<Paged<UnitView>>, ApiError> {
+    let query = query.0;
+    let page = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    };
+    let read = auth.can(Action::ReadUnits);
+    let (rows, total) = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let within = match query.within {
+                Some(id) => Some(visible_unit(c, &read, id, "within")?.path),
+                None => None,
+            };
+            let filter = UnitFilter {
+                parent_id: query.parent_id,
+                kind: query.kind.map(|k| k.code().to_owned()),
+                code: query.code,
+                within,
+            };
+            Ok(q::list(c, &read, &filter, page.per_page(), page.offset())?)
+        })
+    })
+    .await?;
+    Ok(web::Json(Paged::new(
+        rows.into_iter().map(UnitView::from).collect(),
+        total,
+        &page,
+    )))
+}
+
+#[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units",
+    responses((status = 200, body = UnitView), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/units/{id}")]
+pub async fn get_unit(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<UnitView>, ApiError> {
+    let id = id.into_inner();
+    let read = auth.can(Action::ReadUnits);
+    let row = blocking(&state, move |db: &Db| {
+        db.read(|c| match q::find(c, id)? {
+            Some(u) if read.unit(u.id, &u.path) => Ok(u),
+            _ => Err(ApiError::NotFound),
+        })
+    })
+    .await?;
+    Ok(web::Json(row.into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/units/{id}", tag = "units", request_body = UpdateUnit,
+    responses((status = 200, body = UnitView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[patch("/units/{id}")]
+pub async fn update_unit(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+    body: ValidJson<UpdateUnit>,
+) -> Result<web::Json<UnitView>, ApiError> {
+    let id = id.into_inner();
+    let body = body.0;
+    let read = auth.can(Action::ReadUnits);
+    let write = auth.can(Action::WriteUnits);
+    let actor = auth.id();
+    let row = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let unit = match q::find(c, id)? {
+                Some(u) if read.unit(u.id, &u.path) => u,
+                _ => return Err(ApiError::NotFound),
+            };
+            if !write.subtree(&unit.path) {
+                return Err(ApiError::Forbidden(
+                    "changing this unit needs the admin role on it",
+                ));
+            }
+            let mut parent_id = unit.parent_id;
+            let mut moved_under = None;
+            if let Some(new_pid) = body.parent_id.filter(|p| Some(*p) != unit.parent_id) {
+                if unit.parent_id.is_none() {
+                    return Err(ApiError::field(
+                        "parent_id",
+                        "a province cannot be moved under another unit",
+                    ));
+                }
+                let parent = visible_unit(c, &read, new_pid, "parent_id")?;
+                if !write.subtree(&parent.path) {
+                    return Err(ApiError::Forbidden(
+                        "moving a unit there needs the admin role on the new parent",
+                    ));
+                }
+                if parent.province_id != unit.province_id {
+                    return Err(ApiError::field(
+                        "parent_id",
+                        "a unit cannot be moved to another province",
+                    ));
+                }
+                if let Some(why) = move_conflict(&unit.path, &parent.path) {
+                    return Err(ApiError::field("parent_id", why));
+                }
+                parent_id = Some(parent.id);
+                moved_under = Some(parent);
+            }
+            let mut next = unit.clone();
+            if let Some(code) = &body.code {
+                next.code = code.clone();
+            }
+            if let Some(name) = &body.name {
+                next.name = nfc(name);
+            }
+            if let Some(kind) = body.kind {
+                next.kind = kind.code().to_owned();
+            }
+            let is_root = unit.parent_id.is_none();
+            if is_root != (next.kind == UnitKind::Province.code()) {
+                return Err(ApiError::field(
+                    "kind",
+                    "a root unit, and only a root unit, is a province",
+                ));
+            }
+            if (next.code != unit.code || parent_id != unit.parent_id)
+                && q::sibling_code_taken(c, parent_id, &next.code, Some(unit.id))?
+            {
+                return Err(ApiError::conflict(
+                    "code",
+                    "another unit under the same parent has this code",
+                ));
+            }
+            let mut current = unit.clone();
+            if let Some(parent) = moved_under {
+                current = q::move_subtree(c, Some(actor), &unit, &parent)?;
+            }
+            if next.code != unit.code || next.name != unit.name || next.kind != unit.kind {
+                next.parent_id = current.parent_id;
+                current = q::update_fields(c, Some(actor), &current, &next)?;
+            }
+            Ok(current)
+        })
+    })
+    .await?;
+    Ok(web::Json(row.into()))
+}

@@ -1,0 +1,70 @@
+//! Authentication (passwords, tokens, login throttling) and the `AuthUser` extractor
+//! that every protected handler takes.
+
+pub mod jwt;
+pub mod password;
+pub mod throttle;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+
+use crate::db::users::UserRow;
+use crate::domain::access::{Action, Actor, Visibility};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// The signed-in user. Extracting it verifies the bearer token and loads the account and
+/// its roles fresh from the database.
+pub struct AuthUser {
+    pub user: UserRow,
+    pub actor: Actor,
+}
+
+impl AuthUser {
+    pub fn id(&self) -> i64 {
+        self.user.id
+    }
+
+    pub fn can(&self, action: Action) -> Visibility {
+        self.actor.visibility(action)
+    }
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(|t| t.trim().to_owned());
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+            let token = token.ok_or(ApiError::Unauthorized("a bearer token is required"))?;
+            let user_id = state
+                .jwt
+                .verify(&token)
+                .ok_or(ApiError::Unauthorized("the token is invalid or expired"))?;
+            let db = state.db.clone();
+            let loaded = web::block(move || {
+                db.read(|c| Ok::<_, ApiError>(crate::db::users::load_actor(c, user_id)?))
+            })
+            .await??;
+            let (user, actor) = loaded.ok_or(ApiError::Unauthorized(
+                "the account is unknown or deactivated",
+            ))?;
+            Ok(AuthUser { user, actor })
+        })
+    }
+}

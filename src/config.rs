@@ -1,0 +1,288 @@
+//! Settings, layered as API.md's operations contract says: built-in defaults, then
+//! `config/default.toml` in the working folder (or the file `CONGVU_CONFIG` names), then
+//! `CONGVU_<SECTION>__<KEY>` environment variables, with `DATABASE_URL`, `CONGVU_BIND` and
+//! `CONGVU_JWT_SECRET` on top. A bad setting stops start-up with a message naming it.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address the API listens on (`CONGVU_BIND`).
+    pub bind: String,
+    /// HMAC secret for access tokens (`CONGVU_JWT_SECRET`); see `auth::jwt`.
+    pub jwt_secret: Option<SecretString>,
+    /// Folder for the SQLite database, the generated token secret and outgoing mail files.
+    pub data_dir: PathBuf,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub http: HttpSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://…`, `sqlite://PATH` or a plain file path; unset: `sqlite://<data_dir>/congvu.db`.
+    pub url: Option<String>,
+    /// Connections in the pool; 0 picks a default for the backend.
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub token_ttl_minutes: i64,
+    /// Failed logins for one username before it is locked for `lockout_minutes`.
+    pub max_failed_logins: u32,
+    /// Failed logins from one client address before it is locked for `lockout_minutes`.
+    pub max_failed_logins_per_ip: u32,
+    pub lockout_minutes: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `congvu=debug,info`; `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// Environment variables that share the prefix but are not settings.
+const NOT_SETTINGS: &[&str] = &["CONGVU_CONFIG", "CONGVU_PASSWORD"];
+
+impl Settings {
+    /// Loads settings from the process environment and the working folder.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::load_from(std::env::vars().collect(), Path::new("."))
+    }
+
+    /// Loads settings from the given environment, looking for `config/default.toml` in `cwd`.
+    pub fn load_from(env: HashMap<String, String>, cwd: &Path) -> Result<Self, ConfigError> {
+        let mut builder = Config::builder()
+            .set_default("bind", "127.0.0.1:8080")
+            .and_then(|b| b.set_default("data_dir", "data"))
+            .and_then(|b| b.set_default("database.pool_size", 0))
+            .and_then(|b| b.set_default("auth.token_ttl_minutes", 480))
+            .and_then(|b| b.set_default("auth.max_failed_logins", 5))
+            .and_then(|b| b.set_default("auth.max_failed_logins_per_ip", 20))
+            .and_then(|b| b.set_default("auth.lockout_minutes", 15))
+            .and_then(|b| b.set_default("http.max_body_bytes", 8 * 1024 * 1024))
+            .and_then(|b| b.set_default("http.workers", 0))
+            .and_then(|b| b.set_default("http.shutdown_timeout_secs", 30))
+            .and_then(|b| b.set_default("log.format", "text"))
+            .and_then(|b| b.set_default("log.level", "info"))
+            .map_err(|e| ConfigError(e.to_string()))?;
+
+        match env.get("CONGVU_CONFIG") {
+            Some(path) => {
+                builder = builder.add_source(File::new(path, FileFormat::Toml).required(true));
+            }
+            None => {
+                let default = cwd.join("config/default.toml");
+                builder = builder
+                    .add_source(File::from(default).format(FileFormat::Toml).required(false));
+            }
+        }
+
+        let settings_env: HashMap<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("CONGVU_") && !NOT_SETTINGS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix("CONGVU")
+                .prefix_separator("_")
+                .separator("__")
+                .source(Some(settings_env)),
+        );
+        if let Some(url) = env.get("DATABASE_URL").filter(|u| !u.is_empty()) {
+            builder = builder
+                .set_override("database.url", url.as_str())
+                .map_err(|e| ConfigError(e.to_string()))?;
+        }
+
+        let settings: Settings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| ConfigError(e.to_string()))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        self.bind_addr()?;
+        if !(1..=43_200).contains(&self.auth.token_ttl_minutes) {
+            return Err(ConfigError(
+                "auth.token_ttl_minutes (CONGVU_AUTH__TOKEN_TTL_MINUTES) must be between 1 and 43200".into(),
+            ));
+        }
+        if self.auth.max_failed_logins == 0 || self.auth.max_failed_logins_per_ip == 0 {
+            return Err(ConfigError(
+                "auth.max_failed_logins and auth.max_failed_logins_per_ip must be at least 1"
+                    .into(),
+            ));
+        }
+        if self.http.max_body_bytes < 1024 {
+            return Err(ConfigError(
+                "http.max_body_bytes must be at least 1024".into(),
+            ));
+        }
+        if let Some(secret) = &self.jwt_secret {
+            use secrecy::ExposeSecret;
+            if secret.expose_secret().len() < 32 {
+                return Err(ConfigError(
+                    "jwt_secret (CONGVU_JWT_SECRET) must be at least 32 characters".into(),
+                ));
+            }
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
+            ConfigError(format!(
+                "log.level (CONGVU_LOG__LEVEL) is not a valid filter: {e}"
+            ))
+        })?;
+        Ok(())
+    }
+
+    /// The listen address; resolves host names such as `localhost`.
+    pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.bind
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "bind (CONGVU_BIND) must be HOST:PORT, got {:?}",
+                    self.bind
+                ))
+            })
+    }
+
+    /// The database URL, defaulting to an SQLite file in the data folder.
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("congvu.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn empty_dir() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let dir = empty_dir();
+        let s = Settings::load_from(env(&[]), dir.path()).unwrap();
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.database_url(), "sqlite://data/congvu.db");
+        assert!(s.jwt_secret.is_none());
+        assert_eq!(s.log.format, LogFormat::Text);
+    }
+
+    #[test]
+    fn environment_overrides_file_and_defaults() {
+        let dir = empty_dir();
+        std::fs::create_dir(dir.path().join("config")).unwrap();
+        std::fs::write(
+            dir.path().join("config/default.toml"),
+            "bind = \"0.0.0.0:9000\"\n[auth]\ntoken_ttl_minutes = 30\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(env(&[]), dir.path()).unwrap();
+        assert_eq!(s.bind, "0.0.0.0:9000");
+        assert_eq!(s.auth.token_ttl_minutes, 30);
+
+        let s = Settings::load_from(
+            env(&[
+                ("CONGVU_BIND", "127.0.0.1:1234"),
+                ("CONGVU_AUTH__TOKEN_TTL_MINUTES", "15"),
+                ("DATABASE_URL", "postgres://x@localhost/db"),
+                ("CONGVU_PASSWORD", "not a setting"),
+                ("CONGVU_LOG__FORMAT", "json"),
+            ]),
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(s.bind, "127.0.0.1:1234");
+        assert_eq!(s.auth.token_ttl_minutes, 15);
+        assert_eq!(s.database_url(), "postgres://x@localhost/db");
+        assert_eq!(s.log.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let dir = empty_dir();
+        let err = Settings::load_from(env(&[("CONGVU_BIND", "nowhere")]), dir.path()).unwrap_err();
+        assert!(err.to_string().contains("CONGVU_BIND"), "{err}");
+        let err = Settings::load_from(
+            env(&[("CONGVU_AUTH__TOKEN_TTL_MINUTES", "soon")]),
+            dir.path(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("token_ttl_minutes"), "{err}");
+        let err =
+            Settings::load_from(env(&[("CONGVU_AUTH__TOKEN_TL", "5")]), dir.path()).unwrap_err();
+        assert!(err.to_string().contains("token_tl"), "{err}");
+        let err =
+            Settings::load_from(env(&[("CONGVU_JWT_SECRET", "short")]), dir.path()).unwrap_err();
+        assert!(err.to_string().contains("CONGVU_JWT_SECRET"), "{err}");
+        let err =
+            Settings::load_from(env(&[("CONGVU_LOG__FORMAT", "xml")]), dir.path()).unwrap_err();
+        assert!(err.to_string().contains("format"), "{err}");
+    }
+
+    #[test]
+    fn named_config_file_must_exist() {
+        let dir = empty_dir();
+        let err = Settings::load_from(
+            env(&[("CONGVU_CONFIG", "/nonexistent/congvu.toml")]),
+            dir.path(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("/nonexistent/congvu.toml"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,348 @@
+//! Storage: one code path over SQLite (embedded default) and PostgreSQL, chosen by the
+//! database URL. Queries are written once against [`AnyConnection`]; migrations exist per
+//! backend and are embedded in the binary.
+
+pub mod audit;
+pub mod schema;
+pub mod staff;
+pub mod units;
+pub mod users;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{
+    self, CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection,
+};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgresql",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database URL: {0}")]
+    Url(String),
+    #[error("cannot connect to the {backend} database: {cause}")]
+    Connect {
+        backend: &'static str,
+        cause: String,
+    },
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    #[error("connection pool: {0}")]
+    Pool(String),
+}
+
+/// A database URL whose backend was decided by its scheme. We never let diesel's derived
+/// `AnyConnection::establish` guess: it falls through to SQLite and creates a file named
+/// after any mistyped URL (STACK.md gotcha 2).
+#[derive(Debug, Clone)]
+pub struct DbUrl {
+    pub backend: Backend,
+    url: String,
+}
+
+impl DbUrl {
+    pub fn parse(raw: &str) -> Result<Self, DbError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(DbError::Url("empty".into()));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(DbUrl {
+                backend: Backend::Postgres,
+                url: raw.to_owned(),
+            });
+        }
+        let path = match raw.strip_prefix("sqlite://") {
+            Some(path) => path,
+            None if raw.contains("://") => {
+                let scheme = raw.split("://").next().unwrap_or_default();
+                return Err(DbError::Url(format!(
+                    "unsupported scheme {scheme:?}: use postgres://… or sqlite://PATH"
+                )));
+            }
+            None => raw.strip_prefix("sqlite:").unwrap_or(raw),
+        };
+        if path.is_empty() {
+            return Err(DbError::Url("sqlite:// needs a file path".into()));
+        }
+        Ok(DbUrl {
+            backend: Backend::Sqlite,
+            url: path.to_owned(),
+        })
+    }
+
+    /// The URL with any password masked, for logs.
+    pub fn redacted(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("sqlite://{}", self.url),
+            Backend::Postgres => redact_password(&self.url),
+        }
+    }
+
+    fn establish(&self) -> Result<AnyConnection, ConnectionError> {
+        match self.backend {
+            Backend::Postgres => {
+                diesel::PgConnection::establish(&self.url).map(AnyConnection::Postgresql)
+            }
+            Backend::Sqlite => {
+                if let Some(dir) = Path::new(&self.url)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        ConnectionError::BadConnection(format!(
+                            "cannot create {}: {e}",
+                            dir.display()
+                        ))
+                    })?;
+                }
+                diesel::SqliteConnection::establish(&self.url).map(AnyConnection::Sqlite)
+            }
+        }
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// r2d2 manager that connects by the parsed URL's backend.
+#[derive(Debug)]
+pub struct Manager {
+    url: DbUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        self.url.establish().map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// SQLite settings every pooled connection needs: WAL lets readers run beside the one
+/// writer, foreign keys are off by default in SQLite, and the busy timeout rides out the
+/// short write locks of other processes (the CLI beside a running server).
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<AnyConnection, r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        apply_sqlite_pragmas(conn).map_err(r2d2::Error::QueryError)
+    }
+}
+
+fn apply_sqlite_pragmas(conn: &mut AnyConnection) -> QueryResult<()> {
+    if let AnyConnection::Sqlite(c) = conn {
+        c.batch_execute(
+            "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+        )?;
+    }
+    Ok(())
+}
+
+pub type Conn = PooledConnection<Manager>;
+
+/// The connection pool plus what every write needs.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    backend: Backend,
+    /// SQLite has one writer at a time, and a deferred transaction that reads first and
+    /// then writes fails at once with SQLITE_BUSY when another writer got in between (the
+    /// busy timeout cannot help it). Serialising this process's write transactions makes
+    /// every write wait its turn instead.
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+}
+
+impl Db {
+    /// Connects, runs pending migrations on a single connection, then builds the pool.
+    pub fn connect(raw_url: &str, pool_size: u32) -> Result<Db, DbError> {
+        let url = DbUrl::parse(raw_url)?;
+        let backend = url.backend;
+        let connect_err = |cause: String| DbError::Connect {
+            backend: backend.name(),
+            cause,
+        };
+        let mut conn = url.establish().map_err(|e| connect_err(e.to_string()))?;
+        apply_sqlite_pragmas(&mut conn).map_err(|e| connect_err(e.to_string()))?;
+        run_migrations(&mut conn)?;
+        drop(conn);
+
+        let size = match (pool_size, backend) {
+            (0, Backend::Sqlite) => 4,
+            (0, Backend::Postgres) => 10,
+            (n, _) => n,
+        };
+        let mut builder = Pool::builder()
+            .max_size(size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            builder = builder.connection_customizer(Box::new(SqlitePragmas));
+        }
+        let pool = builder
+            .build(Manager { url })
+            .map_err(|e| DbError::Pool(e.to_string()))?;
+        Ok(Db {
+            pool,
+            backend,
+            sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn conn(&self) -> Result<Conn, r2d2::PoolError> {
+        self.pool.get()
+    }
+
+    /// Runs `f` in one transaction: everything it writes commits together or not at all.
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<r2d2::PoolError>,
+    {
+        let _turn = self
+            .sqlite_writer
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let mut pooled = self.pool.get()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        conn.transaction(f)
+    }
+
+    /// Runs read-only work on a pooled connection.
+    pub fn read<T, E>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<r2d2::PoolError>,
+    {
+        let mut conn = self.pool.get()?;
+        f(&mut conn)
+    }
+
+    /// Pool gauges for /metrics: (connections open, idle).
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
+    /// Whether the database answers, for /readyz.
+    pub fn ping(&self) -> bool {
+        self.pool
+            .get()
+            .map(|mut c| c.ping().is_ok())
+            .unwrap_or(false)
+    }
+}
+
+/// Applies the backend's pending migrations; returns the versions applied.
+pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, DbError> {
+    let done = match conn {
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(PG_MIGRATIONS),
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| DbError::Migration(e.to_string()))?;
+    Ok(done.iter().map(|v| v.to_string()).collect())
+}
+
+/// Connects once and applies pending migrations, for `congvu migrate`.
+pub fn migrate(raw_url: &str) -> Result<Vec<String>, DbError> {
+    let url = DbUrl::parse(raw_url)?;
+    let mut conn = url.establish().map_err(|e| DbError::Connect {
+        backend: url.backend.name(),
+        cause: e.to_string(),
+    })?;
+    apply_sqlite_pragmas(&mut conn).map_err(|e| DbError::Migration(e.to_string()))?;
+    run_migrations(&mut conn)
+}
+
+/// The current time as stored: UTC, truncated to microseconds so that a value read back
+/// from PostgreSQL equals the value written (SQLite would keep nanoseconds).
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_scheme_decides_backend() {
+        assert_eq!(
+            DbUrl::parse("postgres://u@h/db").unwrap().backend,
+            Backend::Postgres
+        );
+        assert_eq!(
+            DbUrl::parse("postgresql://u@h/db").unwrap().backend,
+            Backend::Postgres
+        );
+        let s = DbUrl::parse("sqlite://data/congvu.db").unwrap();
+        assert_eq!(
+            (s.backend, s.url.as_str()),
+            (Backend::Sqlite, "data/congvu.db")
+        );
+        let abs = DbUrl::parse("sqlite:///var/lib/congvu.db").unwrap();
+        assert_eq!(abs.url, "/var/lib/congvu.db");
+        assert_eq!(DbUrl::parse("data/x.db").unwrap().backend, Backend::Sqlite);
+        assert!(DbUrl::parse("postgres-typo://h/db").is_err());
+        assert!(DbUrl::parse("mysql://h/db").is_err());
+        assert!(DbUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let url = DbUrl::parse("postgres://congvu:s3cret@db:5432/congvu").unwrap();
+        assert_eq!(url.redacted(), "postgres://congvu:***@db:5432/congvu");
+        let url = DbUrl::parse("postgres://postgres@127.0.0.1/test").unwrap();
+        assert_eq!(url.redacted(), "postgres://postgres@127.0.0.1/test");
+    }
+}

@@ -1,0 +1,80 @@
+// One hand-maintained schema for both backends, using only types that bind and load the
+// same through `AnyConnection` (STACK.md §3): BigInt ids, Text, Bool, Date and naive UTC
+// Timestamps.
+
+diesel::table! {
+    units (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        path -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        unit_id -> BigInt,
+        code -> Text,
+        full_name -> Text,
+        category -> Text,
+        position -> Nullable<Text>,
+        email -> Nullable<Text>,
+        is_head -> Bool,
+        joined_on -> Nullable<Date>,
+        left_on -> Nullable<Date>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        province_id -> Nullable<BigInt>,
+        username -> Text,
+        password_hash -> Text,
+        staff_id -> Nullable<BigInt>,
+        is_active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_roles (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        province_id -> Nullable<BigInt>,
+        role -> Text,
+        unit_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        province_id -> Nullable<BigInt>,
+        unit_id -> Nullable<BigInt>,
+        actor_user_id -> Nullable<BigInt>,
+        at -> Timestamp,
+        entity -> Text,
+        entity_id -> BigInt,
+        action -> Text,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(staff -> units (unit_id));
+diesel::joinable!(user_roles -> users (user_id));
+diesel::joinable!(user_roles -> units (unit_id));
+
+diesel::allow_tables_to_appear_in_same_query!(units, staff, users, user_roles, audit_log);

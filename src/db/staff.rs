@@ -1,0 +1,210 @@
+//! Queries on staff records.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::audit::{self, Entry};
+use super::schema::{staff, units};
+use super::{AnyConnection, MultiBackend};
+use crate::domain::access::Visibility;
+use crate::domain::units::subtree_pattern;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = staff)]
+pub struct StaffRow {
+    pub id: i64,
+    pub province_id: i64,
+    pub unit_id: i64,
+    pub code: String,
+    pub full_name: String,
+    pub category: String,
+    pub position: Option<String>,
+    pub email: Option<String>,
+    pub is_head: bool,
+    pub joined_on: Option<NaiveDate>,
+    pub left_on: Option<NaiveDate>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// The writable fields of a staff record.
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset, Serialize)]
+#[diesel(table_name = staff, treat_none_as_null = true)]
+pub struct StaffFields {
+    pub province_id: i64,
+    pub unit_id: i64,
+    pub code: String,
+    pub full_name: String,
+    pub category: String,
+    pub position: Option<String>,
+    pub email: Option<String>,
+    pub is_head: bool,
+    pub joined_on: Option<NaiveDate>,
+    pub left_on: Option<NaiveDate>,
+}
+
+impl StaffRow {
+    pub fn fields(&self) -> StaffFields {
+        StaffFields {
+            province_id: self.province_id,
+            unit_id: self.unit_id,
+            code: self.code.clone(),
+            full_name: self.full_name.clone(),
+            category: self.category.clone(),
+            position: self.position.clone(),
+            email: self.email.clone(),
+            is_head: self.is_head,
+            joined_on: self.joined_on,
+            left_on: self.left_on,
+        }
+    }
+}
+
+pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<StaffRow>> {
+    staff::table
+        .find(id)
+        .select(StaffRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A staff record with the path of its unit, for visibility checks.
+pub fn find_with_path(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> QueryResult<Option<(StaffRow, String)>> {
+    staff::table
+        .inner_join(units::table)
+        .filter(staff::id.eq(id))
+        .select((StaffRow::as_select(), units::path))
+        .first(conn)
+        .optional()
+}
+
+pub fn code_taken(
+    conn: &mut AnyConnection,
+    province_id: i64,
+    code: &str,
+    except: Option<i64>,
+) -> QueryResult<bool> {
+    let mut q = staff::table
+        .filter(staff::province_id.eq(province_id))
+        .filter(staff::code.eq(code))
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(staff::id.ne(id));
+    }
+    q.count().get_result::<i64>(conn).map(|n| n > 0)
+}
+
+pub fn insert(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    fields: &StaffFields,
+) -> QueryResult<StaffRow> {
+    let now = super::now();
+    let row: StaffRow = diesel::insert_into(staff::table)
+        .values((fields, staff::created_at.eq(now), staff::updated_at.eq(now)))
+        .get_result(conn)?;
+    audit_change(conn, actor, "create", None, &row)?;
+    Ok(row)
+}
+
+pub fn update(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    before: &StaffRow,
+    fields: &StaffFields,
+) -> QueryResult<StaffRow> {
+    let row: StaffRow = diesel::update(staff::table.find(before.id))
+        .set((fields, staff::updated_at.eq(super::now())))
+        .get_result(conn)?;
+    audit_change(conn, actor, "update", Some(before), &row)?;
+    Ok(row)
+}
+
+fn audit_change(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    action: &str,
+    before: Option<&StaffRow>,
+    after: &StaffRow,
+) -> QueryResult<()> {
+    audit::record(
+        conn,
+        Entry {
+            actor_user_id: actor,
+            entity: "staff",
+            entity_id: after.id,
+            action,
+            province_id: Some(after.province_id),
+            unit_id: Some(after.unit_id),
+            before,
+            after: Some(after),
+        },
+    )
+}
+
+#[derive(Debug, Default)]
+pub struct StaffFilter {
+    pub unit_id: Option<i64>,
+    /// With `unit_id`: include the staff of every unit below it.
+    pub subtree_of: Option<String>,
+    pub code: Option<String>,
+    pub is_head: Option<bool>,
+}
+
+type StaffJoin = diesel::dsl::InnerJoinQuerySource<staff::table, units::table>;
+type StaffCondition =
+    Box<dyn BoxableExpression<StaffJoin, MultiBackend, SqlType = diesel::sql_types::Bool>>;
+
+/// Staff visible through subtrees or by their own id. Single units a visibility reaches
+/// (a staff member's own unit) do not make that unit's colleagues visible.
+fn visible(vis: &Visibility) -> StaffCondition {
+    let mut cond: StaffCondition = Box::new(staff::id.eq_any(vis.staff_ids.clone()));
+    for root in &vis.subtrees {
+        cond = Box::new(cond.or(units::path.like(subtree_pattern(root))));
+    }
+    cond
+}
+
+fn filtered(
+    vis: &Visibility,
+    f: &StaffFilter,
+) -> diesel::dsl::IntoBoxed<'static, diesel::dsl::InnerJoin<staff::table, units::table>, MultiBackend>
+{
+    let mut q = staff::table.inner_join(units::table).into_boxed();
+    if !vis.all {
+        q = q.filter(visible(vis));
+    }
+    match (&f.subtree_of, f.unit_id) {
+        (Some(path), _) => q = q.filter(units::path.like(subtree_pattern(path))),
+        (None, Some(unit_id)) => q = q.filter(staff::unit_id.eq(unit_id)),
+        (None, None) => {}
+    }
+    if let Some(c) = &f.code {
+        q = q.filter(staff::code.eq(c.clone()));
+    }
+    if let Some(h) = f.is_head {
+        q = q.filter(staff::is_head.eq(h));
+    }
+    q
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    vis: &Visibility,
+    f: &StaffFilter,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<StaffRow>, i64)> {
+    let total = filtered(vis, f).count().get_result(conn)?;
+    let items = filtered(vis, f)
+        .order((staff::unit_id, staff::code, staff::id))
+        .limit(limit)
+        .offset(offset)
+        .select(StaffRow::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}

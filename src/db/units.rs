@@ -1,0 +1,240 @@
+//! Queries on the unit tree.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::audit::{self, Entry};
+use super::schema::units;
+use super::{AnyConnection, MultiBackend};
+use crate::domain::access::Visibility;
+use crate::domain::units::{child_path, rebase, subtree_pattern};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = units)]
+pub struct UnitRow {
+    pub id: i64,
+    pub province_id: i64,
+    pub parent_id: Option<i64>,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub path: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = units)]
+struct NewUnitRow<'a> {
+    province_id: i64,
+    parent_id: Option<i64>,
+    code: &'a str,
+    name: &'a str,
+    kind: &'a str,
+    path: &'a str,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+pub type UnitCondition =
+    Box<dyn BoxableExpression<units::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
+
+/// The SQL form of a visibility: the units it reaches. Callers handle `all` (no filter).
+pub fn visible_condition(vis: &Visibility) -> UnitCondition {
+    let mut cond: UnitCondition = Box::new(units::id.eq_any(vis.units.clone()));
+    for root in &vis.subtrees {
+        cond = Box::new(cond.or(units::path.like(subtree_pattern(root))));
+    }
+    cond
+}
+
+pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<UnitRow>> {
+    units::table
+        .find(id)
+        .select(UnitRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<UnitRow>> {
+    units::table
+        .filter(units::id.eq_any(ids))
+        .select(UnitRow::as_select())
+        .load(conn)
+}
+
+pub fn find_by_code(conn: &mut AnyConnection, code: &str) -> QueryResult<Vec<UnitRow>> {
+    units::table
+        .filter(units::code.eq(code))
+        .order(units::id)
+        .select(UnitRow::as_select())
+        .load(conn)
+}
+
+/// Whether a sibling (same parent; roots are siblings) other than `except` uses `code`.
+pub fn sibling_code_taken(
+    conn: &mut AnyConnection,
+    parent_id: Option<i64>,
+    code: &str,
+    except: Option<i64>,
+) -> QueryResult<bool> {
+    let mut q = units::table.filter(units::code.eq(code)).into_boxed();
+    q = match parent_id {
+        Some(p) => q.filter(units::parent_id.eq(p)),
+        None => q.filter(units::parent_id.is_null()),
+    };
+    if let Some(id) = except {
+        q = q.filter(units::id.ne(id));
+    }
+    q.count().get_result::<i64>(conn).map(|n| n > 0)
+}
+
+/// Inserts a unit under `parent` (None: a new province root) and fills its path and
+/// province, which depend on its own id.
+pub fn insert(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    parent: Option<&UnitRow>,
+    code: &str,
+    name: &str,
+    kind: &str,
+) -> QueryResult<UnitRow> {
+    let now = super::now();
+    let inserted: UnitRow = diesel::insert_into(units::table)
+        .values(&NewUnitRow {
+            province_id: parent.map_or(0, |p| p.province_id),
+            parent_id: parent.map(|p| p.id),
+            code,
+            name,
+            kind,
+            path: "",
+            created_at: now,
+            updated_at: now,
+        })
+        .get_result(conn)?;
+    let path = child_path(parent.map(|p| p.path.as_str()), inserted.id);
+    let province_id = parent.map_or(inserted.id, |p| p.province_id);
+    let row: UnitRow = diesel::update(units::table.find(inserted.id))
+        .set((units::path.eq(&path), units::province_id.eq(province_id)))
+        .get_result(conn)?;
+    audit_change(conn, actor, "create", None, &row)?;
+    Ok(row)
+}
+
+fn audit_change(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    action: &str,
+    before: Option<&UnitRow>,
+    after: &UnitRow,
+) -> QueryResult<()> {
+    audit::record(
+        conn,
+        Entry {
+            actor_user_id: actor,
+            entity: "unit",
+            entity_id: after.id,
+            action,
+            province_id: Some(after.province_id),
+            unit_id: Some(after.id),
+            before,
+            after: Some(after),
+        },
+    )
+}
+
+#[derive(Debug, Default)]
+pub struct UnitFilter {
+    pub parent_id: Option<i64>,
+    pub kind: Option<String>,
+    pub code: Option<String>,
+    /// Only units in the subtree of this path.
+    pub within: Option<String>,
+}
+
+fn filtered(vis: &Visibility, f: &UnitFilter) -> units::BoxedQuery<'static, MultiBackend> {
+    let mut q = units::table.into_boxed();
+    if !vis.all {
+        q = q.filter(visible_condition(vis));
+    }
+    if let Some(p) = f.parent_id {
+        q = q.filter(units::parent_id.eq(p));
+    }
+    if let Some(k) = &f.kind {
+        q = q.filter(units::kind.eq(k.clone()));
+    }
+    if let Some(c) = &f.code {
+        q = q.filter(units::code.eq(c.clone()));
+    }
+    if let Some(w) = &f.within {
+        q = q.filter(units::path.like(subtree_pattern(w)));
+    }
+    q
+}
+
+/// One page of the visible units, in tree order, and the total count.
+pub fn list(
+    conn: &mut AnyConnection,
+    vis: &Visibility,
+    f: &UnitFilter,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<UnitRow>, i64)> {
+    let total = filtered(vis, f).count().get_result(conn)?;
+    let items = filtered(vis, f)
+        .order((units::path, units::id))
+        .limit(limit)
+        .offset(offset)
+        .select(UnitRow::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+/// Writes changed code, name and kind.
+pub fn update_fields(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    before: &UnitRow,
+    row: &UnitRow,
+) -> QueryResult<UnitRow> {
+    let after: UnitRow = diesel::update(units::table.find(row.id))
+        .set((
+            units::code.eq(&row.code),
+            units::name.eq(&row.name),
+            units::kind.eq(&row.kind),
+            units::updated_at.eq(super::now()),
+        ))
+        .get_result(conn)?;
+    audit_change(conn, actor, "update", Some(before), &after)?;
+    Ok(after)
+}
+
+/// Moves `unit` and its subtree under `new_parent` (same province), rewriting the paths of
+/// every descendant in the same transaction.
+pub fn move_subtree(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    unit: &UnitRow,
+    new_parent: &UnitRow,
+) -> QueryResult<UnitRow> {
+    let new_path = child_path(Some(&new_parent.path), unit.id);
+    let descendants: Vec<(i64, String)> = units::table
+        .filter(units::path.like(subtree_pattern(&unit.path)))
+        .select((units::id, units::path))
+        .load(conn)?;
+    for (id, path) in descendants {
+        if let Some(rebased) = rebase(&path, &unit.path, &new_path) {
+            diesel::update(units::table.find(id))
+                .set(units::path.eq(rebased))
+                .execute(conn)?;
+        }
+    }
+    let after: UnitRow = diesel::update(units::table.find(unit.id))
+        .set((
+            units::parent_id.eq(new_parent.id),
+            units::updated_at.eq(super::now()),
+        ))
+        .get_result(conn)?;
+    audit_change(conn, actor, "move", Some(unit), &after)?;
+    Ok(after)
+}

@@ -1,0 +1,315 @@
+//! Accounts and the roles they hold.
+
+use diesel::prelude::*;
+
+use serde::Serialize;
+
+use super::AnyConnection;
+use super::audit::{self, Entry};
+use super::schema::{staff, units, user_roles, users};
+use crate::domain::access::{Actor, Grant};
+use crate::domain::codes::Role;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: i64,
+    pub province_id: Option<i64>,
+    pub username: String,
+    /// argon2id PHC string; never leaves the server.
+    pub password_hash: String,
+    pub staff_id: Option<i64>,
+    pub is_active: bool,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = user_roles)]
+pub struct RoleRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub province_id: Option<i64>,
+    pub role: String,
+    pub unit_id: Option<i64>,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+/// A role to grant: the role and its unit with that unit's province (None: every unit).
+#[derive(Debug, Clone)]
+pub struct NewGrant {
+    pub role: Role,
+    pub unit_id: Option<i64>,
+    pub province_id: Option<i64>,
+}
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub password_hash: &'a str,
+    pub staff_id: Option<i64>,
+    pub province_id: Option<i64>,
+}
+
+pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_username(conn: &mut AnyConnection, username: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::username.eq(username))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn username_taken(conn: &mut AnyConnection, username: &str) -> QueryResult<bool> {
+    find_by_username(conn, username).map(|u| u.is_some())
+}
+
+pub fn staff_linked(conn: &mut AnyConnection, staff_id: i64) -> QueryResult<bool> {
+    users::table
+        .filter(users::staff_id.eq(staff_id))
+        .count()
+        .get_result::<i64>(conn)
+        .map(|n| n > 0)
+}
+
+/// What the audit trail keeps of an account: everything but the password hash.
+#[derive(Debug, Serialize)]
+struct AccountSnapshot<'a> {
+    id: i64,
+    username: &'a str,
+    staff_id: Option<i64>,
+    is_active: bool,
+    roles: Vec<(&'a str, Option<i64>)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password_changed: Option<bool>,
+}
+
+fn snapshot<'a>(
+    user: &'a UserRow,
+    roles: &'a [RoleRow],
+    password_changed: Option<bool>,
+) -> AccountSnapshot<'a> {
+    AccountSnapshot {
+        id: user.id,
+        username: &user.username,
+        staff_id: user.staff_id,
+        is_active: user.is_active,
+        roles: roles.iter().map(|r| (r.role.as_str(), r.unit_id)).collect(),
+        password_changed,
+    }
+}
+
+fn insert_grants(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    grants: &[NewGrant],
+) -> QueryResult<Vec<RoleRow>> {
+    let now = super::now();
+    // MultiConnection cannot batch-insert; one row per grant inside the caller's transaction.
+    let mut roles = Vec::with_capacity(grants.len());
+    for g in grants {
+        roles.push(
+            diesel::insert_into(user_roles::table)
+                .values((
+                    user_roles::user_id.eq(user_id),
+                    user_roles::province_id.eq(g.province_id),
+                    user_roles::role.eq(g.role.code()),
+                    user_roles::unit_id.eq(g.unit_id),
+                    user_roles::created_at.eq(now),
+                ))
+                .get_result(conn)?,
+        );
+    }
+    Ok(roles)
+}
+
+/// Creates an account with its roles, audited as done by `actor` (None: the command line).
+pub fn insert(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    new: &NewUser<'_>,
+    grants: &[NewGrant],
+) -> QueryResult<(UserRow, Vec<RoleRow>)> {
+    let now = super::now();
+    let user: UserRow = diesel::insert_into(users::table)
+        .values((
+            users::province_id.eq(new.province_id),
+            users::username.eq(new.username),
+            users::password_hash.eq(new.password_hash),
+            users::staff_id.eq(new.staff_id),
+            users::is_active.eq(true),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .get_result(conn)?;
+    let roles = insert_grants(conn, user.id, grants)?;
+    audit::record(
+        conn,
+        Entry::<(), _> {
+            actor_user_id: actor,
+            entity: "user",
+            entity_id: user.id,
+            action: "create",
+            province_id: user.province_id,
+            unit_id: grants.iter().find_map(|g| g.unit_id),
+            before: None,
+            after: Some(&snapshot(&user, &roles, None)),
+        },
+    )?;
+    Ok((user, roles))
+}
+
+/// A change to an account; None leaves that part as it is.
+#[derive(Debug, Default)]
+pub struct AccountChange {
+    pub password_hash: Option<String>,
+    pub is_active: Option<bool>,
+    pub grants: Option<Vec<NewGrant>>,
+}
+
+pub fn update(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    before: &UserRow,
+    change: &AccountChange,
+) -> QueryResult<(UserRow, Vec<RoleRow>)> {
+    let roles_before = roles_of(conn, before.id)?;
+    let after: UserRow = diesel::update(users::table.find(before.id))
+        .set((
+            users::password_hash.eq(change
+                .password_hash
+                .as_deref()
+                .unwrap_or(&before.password_hash)),
+            users::is_active.eq(change.is_active.unwrap_or(before.is_active)),
+            users::updated_at.eq(super::now()),
+        ))
+        .get_result(conn)?;
+    let roles = match &change.grants {
+        Some(grants) => {
+            diesel::delete(user_roles::table.filter(user_roles::user_id.eq(before.id)))
+                .execute(conn)?;
+            insert_grants(conn, before.id, grants)?
+        }
+        None => roles_before.clone(),
+    };
+    audit::record(
+        conn,
+        Entry {
+            actor_user_id: actor,
+            entity: "user",
+            entity_id: before.id,
+            action: "update",
+            province_id: after.province_id,
+            unit_id: roles.iter().find_map(|r| r.unit_id),
+            before: Some(&snapshot(before, &roles_before, None)),
+            after: Some(&snapshot(
+                &after,
+                &roles,
+                change.password_hash.as_ref().map(|_| true),
+            )),
+        },
+    )?;
+    Ok((after, roles))
+}
+
+/// Users whose roles or linked staff record lie in the visible units.
+pub fn list(
+    conn: &mut AnyConnection,
+    all: bool,
+    visible_units: &[i64],
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<UserRow>, i64)> {
+    let filtered = || {
+        let mut q = users::table.into_boxed();
+        if !all {
+            let by_role = user_roles::table
+                .filter(user_roles::unit_id.eq_any(visible_units.to_vec()))
+                .select(user_roles::user_id);
+            let by_staff = staff::table
+                .filter(staff::unit_id.eq_any(visible_units.to_vec()))
+                .select(staff::id.nullable());
+            q = q.filter(
+                users::id
+                    .eq_any(by_role)
+                    .or(users::staff_id.eq_any(by_staff)),
+            );
+        }
+        q
+    };
+    let total = filtered().count().get_result(conn)?;
+    let items = filtered()
+        .order(users::id)
+        .limit(limit)
+        .offset(offset)
+        .select(UserRow::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+/// The signed-in user as the access rules see them, or None when the account is unknown
+/// or deactivated.
+pub fn load_actor(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Option<(UserRow, Actor)>> {
+    let Some(user) = find(conn, user_id)? else {
+        return Ok(None);
+    };
+    if !user.is_active {
+        return Ok(None);
+    }
+    let grants: Vec<(String, Option<i64>, Option<String>)> = user_roles::table
+        .left_join(units::table)
+        .filter(user_roles::user_id.eq(user_id))
+        .select((
+            user_roles::role,
+            user_roles::unit_id,
+            units::path.nullable(),
+        ))
+        .load(conn)?;
+    let staff_unit_id = match user.staff_id {
+        Some(sid) => staff::table
+            .find(sid)
+            .select(staff::unit_id)
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
+    let actor = Actor {
+        user_id,
+        staff_id: user.staff_id,
+        staff_unit_id,
+        grants: grants
+            .into_iter()
+            .filter_map(|(role, unit_id, unit_path)| {
+                Role::parse(&role).map(|role| Grant {
+                    role,
+                    unit_id,
+                    unit_path,
+                })
+            })
+            .collect(),
+    };
+    Ok(Some((user, actor)))
+}
+
+pub fn roles_of(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<RoleRow>> {
+    user_roles::table
+        .filter(user_roles::user_id.eq(user_id))
+        .order(user_roles::id)
+        .select(RoleRow::as_select())
+        .load(conn)
+}
+
+/// All role rows of several users, for list pages.
+pub fn roles_of_many(conn: &mut AnyConnection, user_ids: &[i64]) -> QueryResult<Vec<RoleRow>> {
+    user_roles::table
+        .filter(user_roles::user_id.eq_any(user_ids))
+        .order(user_roles::id)
+        .select(RoleRow::as_select())
+        .load(conn)
+}

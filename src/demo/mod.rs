@@ -1,0 +1,202 @@
+//! The demo province: a realistic tree, about 200 staff and one account per role, loaded
+//! idempotently by `congvu demo` and `congvu serve --demo`.
+
+pub mod data;
+
+use std::collections::HashMap;
+
+use crate::auth::password;
+use crate::db::staff::{self, StaffFields, StaffRow};
+use crate::db::units::{self, UnitRow};
+use crate::db::users::{self, NewGrant, NewUser};
+use crate::db::{AnyConnection, Db};
+use crate::domain::codes::Role;
+
+/// The password of every demo account. Demo data is for trying congvu, never production.
+pub const DEMO_PASSWORD: &str = "congvu-demo";
+
+/// A demo account: its role, the unit it is held on, and the staff record it is linked to.
+pub struct DemoAccount {
+    pub username: &'static str,
+    pub role: Role,
+    pub unit_code: String,
+    /// Link the account to the head of `unit_code` (true) or to an ordinary member of it.
+    pub link: Option<bool>,
+}
+
+pub fn accounts() -> Vec<DemoAccount> {
+    let root = data::PROVINCE_CODE.to_owned();
+    let snv = format!("{root}-SNV");
+    vec![
+        DemoAccount {
+            username: "demo.admin",
+            role: Role::Admin,
+            unit_code: root.clone(),
+            link: None,
+        },
+        DemoAccount {
+            username: "demo.hr",
+            role: Role::Hr,
+            unit_code: root.clone(),
+            link: None,
+        },
+        DemoAccount {
+            username: "demo.head",
+            role: Role::UnitHead,
+            unit_code: snv.clone(),
+            link: Some(true),
+        },
+        DemoAccount {
+            username: "demo.inspector",
+            role: Role::Inspector,
+            unit_code: root,
+            link: None,
+        },
+        DemoAccount {
+            username: "demo.staff",
+            role: Role::Staff,
+            unit_code: format!("{snv}-CCHC"),
+            link: Some(false),
+        },
+    ]
+}
+
+#[derive(Debug)]
+pub struct DemoSummary {
+    pub already_loaded: bool,
+    pub units: usize,
+    pub staff: usize,
+    pub province_id: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error("database: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("{0}")]
+    Data(String),
+}
+
+/// Whether the database holds no unit yet (`serve --demo` loads the demo only then).
+pub fn database_is_empty(db: &Db) -> Result<bool, DemoError> {
+    use diesel::prelude::*;
+    db.read(|c| {
+        let n: i64 = crate::db::schema::units::table.count().get_result(c)?;
+        Ok(n == 0)
+    })
+}
+
+fn find_root(c: &mut AnyConnection) -> Result<Option<UnitRow>, DemoError> {
+    Ok(units::find_by_code(c, data::PROVINCE_CODE)?
+        .into_iter()
+        .find(|u| u.parent_id.is_none()))
+}
+
+/// Loads the demo province unless it is already there. Runs in one transaction.
+pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
+    let province = data::province();
+    // Hash outside the write transaction: argon2 is deliberately slow.
+    let hash = password::hash(DEMO_PASSWORD).map_err(|e| DemoError::Data(e.to_string()))?;
+    db.write(|c| {
+        if let Some(root) = find_root(c)? {
+            return Ok(DemoSummary {
+                already_loaded: true,
+                units: 0,
+                staff: 0,
+                province_id: root.id,
+            });
+        }
+        let mut by_code: HashMap<String, UnitRow> = HashMap::new();
+        for u in &province.units {
+            let parent = match &u.parent_code {
+                Some(code) => Some(by_code.get(code).ok_or_else(|| {
+                    DemoError::Data(format!("demo unit {} before its parent", u.code))
+                })?),
+                None => None,
+            };
+            let row = units::insert(c, None, parent, &u.code, &u.name, u.kind)?;
+            by_code.insert(u.code.clone(), row);
+        }
+        let mut staff_by_unit: HashMap<String, Vec<StaffRow>> = HashMap::new();
+        for s in &province.staff {
+            let unit = by_code
+                .get(&s.unit_code)
+                .ok_or_else(|| DemoError::Data(format!("demo staff {} in unknown unit", s.code)))?;
+            let row = staff::insert(
+                c,
+                None,
+                &StaffFields {
+                    province_id: unit.province_id,
+                    unit_id: unit.id,
+                    code: s.code.clone(),
+                    full_name: s.full_name.clone(),
+                    category: s.category.to_owned(),
+                    position: s.position.clone(),
+                    email: s.email.clone(),
+                    is_head: s.is_head,
+                    joined_on: Some(s.joined_on),
+                    left_on: None,
+                },
+            )?;
+            staff_by_unit
+                .entry(s.unit_code.clone())
+                .or_default()
+                .push(row);
+        }
+        for account in accounts() {
+            let unit = by_code.get(&account.unit_code).ok_or_else(|| {
+                DemoError::Data(format!(
+                    "demo account on unknown unit {}",
+                    account.unit_code
+                ))
+            })?;
+            let staff_id = account.link.and_then(|head| {
+                staff_by_unit
+                    .get(&account.unit_code)
+                    .and_then(|list| list.iter().find(|s| s.is_head == head))
+                    .map(|s| s.id)
+            });
+            users::insert(
+                c,
+                None,
+                &NewUser {
+                    username: account.username,
+                    password_hash: &hash,
+                    staff_id,
+                    province_id: Some(unit.province_id),
+                },
+                &[NewGrant {
+                    role: account.role,
+                    unit_id: Some(unit.id),
+                    province_id: Some(unit.province_id),
+                }],
+            )?;
+        }
+        let root =
+            find_root(c)?.ok_or_else(|| DemoError::Data("demo root missing after load".into()))?;
+        Ok(DemoSummary {
+            already_loaded: false,
+            units: province.units.len(),
+            staff: province.staff.len(),
+            province_id: root.id,
+        })
+    })
+}
+
+/// The accounts as printed for people trying congvu.
+pub fn describe_accounts() -> String {
+    let mut out = String::from("Demo accounts (password for all: ");
+    out.push_str(DEMO_PASSWORD);
+    out.push_str(")\n");
+    for a in accounts() {
+        out.push_str(&format!(
+            "  {:<16} {:<10} on {}\n",
+            a.username,
+            a.role.code(),
+            a.unit_code
+        ));
+    }
+    out
+}

@@ -1,0 +1,224 @@
+//! Who may see and change what. A role is held on a unit and reaches the unit's whole
+//! subtree; a role held on no unit reaches every unit. The `staff` role reaches only the
+//! person themself and their own unit.
+
+use super::codes::Role;
+use super::units::in_subtree;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ReadUnits,
+    WriteUnits,
+    ReadStaff,
+    WriteStaff,
+    ManageUsers,
+    ReadAudit,
+}
+
+impl Action {
+    /// Roles whose subtree grants this action.
+    fn subtree_roles(self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Action::ReadUnits | Action::ReadStaff => &[Admin, Hr, UnitHead, Inspector],
+            Action::WriteUnits | Action::ManageUsers => &[Admin],
+            Action::WriteStaff | Action::ReadAudit => &[Admin, Hr],
+        }
+    }
+}
+
+/// A role held by a user, with the materialised path of its unit (None: every unit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub role: Role,
+    pub unit_id: Option<i64>,
+    pub unit_path: Option<String>,
+}
+
+/// The signed-in user as the access rules see them.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: i64,
+    pub staff_id: Option<i64>,
+    pub staff_unit_id: Option<i64>,
+    pub grants: Vec<Grant>,
+}
+
+/// What an actor may reach for one action: every unit, whole subtrees, single units
+/// (not their staff), and single staff records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Visibility {
+    pub all: bool,
+    pub subtrees: Vec<String>,
+    pub units: Vec<i64>,
+    pub staff_ids: Vec<i64>,
+}
+
+impl Visibility {
+    pub fn is_empty(&self) -> bool {
+        !self.all && self.subtrees.is_empty() && self.units.is_empty() && self.staff_ids.is_empty()
+    }
+
+    fn reaches_path(&self, path: &str) -> bool {
+        self.all || self.subtrees.iter().any(|root| in_subtree(path, root))
+    }
+
+    pub fn unit(&self, unit_id: i64, unit_path: &str) -> bool {
+        self.reaches_path(unit_path) || self.units.contains(&unit_id)
+    }
+
+    pub fn staff(&self, staff_id: i64, unit_path: &str) -> bool {
+        self.reaches_path(unit_path) || self.staff_ids.contains(&staff_id)
+    }
+
+    /// Whether the actor reaches a whole subtree rooted at `unit_path`.
+    pub fn subtree(&self, unit_path: &str) -> bool {
+        self.reaches_path(unit_path)
+    }
+}
+
+impl Actor {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.grants.iter().any(|g| g.role == role)
+    }
+
+    pub fn visibility(&self, action: Action) -> Visibility {
+        let mut v = Visibility::default();
+        let roles = action.subtree_roles();
+        for grant in self.grants.iter().filter(|g| roles.contains(&g.role)) {
+            match &grant.unit_path {
+                None => v.all = true,
+                Some(path) => v.subtrees.push(path.clone()),
+            }
+        }
+        if self.has_role(Role::Staff) {
+            match action {
+                Action::ReadUnits => {
+                    v.units.extend(self.staff_unit_id);
+                    v.units.extend(
+                        self.grants
+                            .iter()
+                            .filter(|g| g.role == Role::Staff)
+                            .filter_map(|g| g.unit_id),
+                    );
+                }
+                Action::ReadStaff => v.staff_ids.extend(self.staff_id),
+                _ => {}
+            }
+        }
+        if v.all {
+            return Visibility {
+                all: true,
+                ..Visibility::default()
+            };
+        }
+        v.subtrees.sort();
+        v.subtrees.dedup();
+        // A subtree inside another adds nothing and would only lengthen the SQL filter.
+        let roots: Vec<String> = v
+            .subtrees
+            .iter()
+            .filter(|p| !v.subtrees.iter().any(|q| q != *p && in_subtree(p, q)))
+            .cloned()
+            .collect();
+        v.subtrees = roots;
+        v.units.sort_unstable();
+        v.units.dedup();
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(role: Role, id: Option<i64>, path: Option<&str>) -> Grant {
+        Grant {
+            role,
+            unit_id: id,
+            unit_path: path.map(str::to_owned),
+        }
+    }
+
+    fn actor(grants: Vec<Grant>) -> Actor {
+        Actor {
+            user_id: 1,
+            staff_id: Some(70),
+            staff_unit_id: Some(9),
+            grants,
+        }
+    }
+
+    #[test]
+    fn global_admin_reaches_everything() {
+        let a = actor(vec![grant(Role::Admin, None, None)]);
+        for action in [
+            Action::ReadUnits,
+            Action::WriteUnits,
+            Action::ManageUsers,
+            Action::ReadAudit,
+        ] {
+            let v = a.visibility(action);
+            assert!(v.all);
+            assert!(v.unit(123, "/5/123/"));
+        }
+    }
+
+    #[test]
+    fn unit_head_reads_subtree_but_writes_nothing() {
+        let a = actor(vec![grant(Role::UnitHead, Some(4), Some("/1/4/"))]);
+        let read = a.visibility(Action::ReadStaff);
+        assert!(read.staff(500, "/1/4/9/"));
+        assert!(read.staff(500, "/1/4/"));
+        assert!(!read.staff(500, "/1/41/"));
+        assert!(!read.staff(500, "/1/"));
+        assert!(a.visibility(Action::WriteStaff).is_empty());
+        assert!(a.visibility(Action::WriteUnits).is_empty());
+        assert!(a.visibility(Action::ReadAudit).is_empty());
+    }
+
+    #[test]
+    fn staff_sees_only_self_and_own_unit() {
+        let a = actor(vec![grant(Role::Staff, Some(9), Some("/1/4/9/"))]);
+        let staff = a.visibility(Action::ReadStaff);
+        assert!(staff.staff(70, "/1/4/9/"));
+        assert!(
+            !staff.staff(71, "/1/4/9/"),
+            "a colleague in the same unit is not visible"
+        );
+        let units = a.visibility(Action::ReadUnits);
+        assert!(units.unit(9, "/1/4/9/"));
+        assert!(
+            !units.unit(10, "/1/4/9/10/"),
+            "sub-units are not visible to staff"
+        );
+        assert!(!units.unit(4, "/1/4/"));
+    }
+
+    #[test]
+    fn hr_writes_staff_and_reads_audit_in_subtree() {
+        let a = actor(vec![grant(Role::Hr, Some(4), Some("/1/4/"))]);
+        assert!(a.visibility(Action::WriteStaff).staff(1, "/1/4/7/"));
+        assert!(!a.visibility(Action::WriteStaff).staff(1, "/1/5/"));
+        assert!(a.visibility(Action::ReadAudit).subtree("/1/4/"));
+        assert!(a.visibility(Action::ManageUsers).is_empty());
+    }
+
+    #[test]
+    fn nested_subtrees_collapse() {
+        let a = actor(vec![
+            grant(Role::Inspector, Some(4), Some("/1/4/")),
+            grant(Role::UnitHead, Some(9), Some("/1/4/9/")),
+            grant(Role::UnitHead, Some(5), Some("/1/5/")),
+        ]);
+        let v = a.visibility(Action::ReadUnits);
+        assert_eq!(v.subtrees, vec!["/1/4/".to_owned(), "/1/5/".to_owned()]);
+    }
+
+    #[test]
+    fn no_roles_no_visibility() {
+        let a = actor(vec![]);
+        assert!(a.visibility(Action::ReadUnits).is_empty());
+        assert!(a.visibility(Action::ReadStaff).is_empty());
+    }
+}

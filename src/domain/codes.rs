@@ -1,0 +1,103 @@
+//! The stable English snake_case codes of API.md, each with its Vietnamese label.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Declares a code enum: serde uses the snake_case code, `label()` gives the Vietnamese
+/// label that responses carry beside it, `parse` reads a code stored in the database.
+macro_rules! code_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal => $label:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        pub enum $name {
+            $(#[serde(rename = $code)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+
+            pub fn parse(code: &str) -> Option<Self> {
+                match code { $($code => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+code_enum! {
+    /// A role held on a unit; it reaches the unit's whole subtree.
+    Role {
+        Admin = "admin" => "Quản trị hệ thống",
+        Hr = "hr" => "Tổ chức cán bộ",
+        UnitHead = "unit_head" => "Thủ trưởng đơn vị",
+        Inspector = "inspector" => "Kiểm tra công vụ",
+        Staff = "staff" => "Cán bộ, công chức, viên chức",
+    }
+}
+
+code_enum! {
+    UnitKind {
+        Province = "province" => "Tỉnh, thành phố",
+        Department = "department" => "Sở, ban, ngành",
+        District = "district" => "Huyện, quận, thị xã",
+        Commune = "commune" => "Xã, phường, đặc khu",
+        Division = "division" => "Phòng, ban",
+        PublicServiceUnit = "public_service_unit" => "Đơn vị sự nghiệp",
+        Other = "other" => "Khác",
+    }
+}
+
+code_enum! {
+    StaffCategory {
+        CanBo = "can_bo" => "Cán bộ",
+        CongChuc = "cong_chuc" => "Công chức",
+        VienChuc = "vien_chuc" => "Viên chức",
+        Contract = "contract" => "Hợp đồng lao động",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_through_parse_and_serde() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.code()), Some(*role));
+            let json = serde_json::to_string(role).unwrap();
+            assert_eq!(json, format!("\"{}\"", role.code()));
+        }
+        for kind in UnitKind::ALL {
+            assert_eq!(UnitKind::parse(kind.code()), Some(*kind));
+        }
+        for cat in StaffCategory::ALL {
+            assert_eq!(StaffCategory::parse(cat.code()), Some(*cat));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn labels_are_vietnamese_nfc() {
+        use unicode_normalization::is_nfc;
+        for role in Role::ALL {
+            assert!(is_nfc(role.label()));
+        }
+        for kind in UnitKind::ALL {
+            assert!(is_nfc(kind.label()));
+        }
+        assert_eq!(StaffCategory::CongChuc.label(), "Công chức");
+    }
+}

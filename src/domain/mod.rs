@@ -1,0 +1,7 @@
+//! Pure rules of congvu: no I/O, no database, no clock reads. Everything here is a
+//! function of its inputs so it can be tested exhaustively.
+
+pub mod access;
+pub mod codes;
+pub mod text;
+pub mod units;

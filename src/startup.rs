@@ -1,0 +1,136 @@
+//! Builds the application from settings: database (migrated), token keys, state, routes
+//! and the HTTP server. Tests build it the same way on port 0.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::{Server, Service};
+use actix_web::{App, HttpServer, web};
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::jwt::{self, JwtKeys};
+use crate::auth::throttle::LoginThrottle;
+use crate::config::Settings;
+use crate::db::{Backend, Db, DbUrl};
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub jwt: JwtKeys,
+    pub throttle: LoginThrottle,
+    pub metrics: Metrics,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error("token secret: {0}")]
+    Secret(#[from] jwt::SecretError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the configured database (running migrations) and binds the listener.
+    pub fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let url = settings.database_url();
+        let parsed = DbUrl::parse(&url)?;
+        tracing::info!(database = %parsed.redacted(), "connecting");
+        let db = Db::connect(&url, settings.database.pool_size)?;
+        Self::build_with_db(settings, db)
+    }
+
+    pub fn build_with_db(settings: &Settings, db: Db) -> Result<Self, StartupError> {
+        let secret = jwt::resolve_secret(
+            settings.jwt_secret.as_ref(),
+            db.backend() == Backend::Postgres,
+            &settings.data_dir,
+        )?;
+        let addr = settings.bind_addr()?;
+        let listener = TcpListener::bind(addr).map_err(|source| StartupError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or(addr.port());
+        let state = web::Data::new(AppState {
+            db,
+            jwt: JwtKeys::new(&secret, settings.auth.token_ttl_minutes),
+            throttle: LoginThrottle::new(
+                settings.auth.max_failed_logins,
+                settings.auth.max_failed_logins_per_ip,
+                Duration::from_secs(settings.auth.lockout_minutes * 60),
+            ),
+            metrics: Metrics::new()?,
+        });
+        let max_body = settings.http.max_body_bytes;
+        let mut server = HttpServer::new(move || {
+            let metrics = state.metrics.clone();
+            App::new()
+                .wrap_fn(move |req, srv| {
+                    let started = Instant::now();
+                    let method = req.method().to_string();
+                    let metrics = metrics.clone();
+                    let fut = srv.call(req);
+                    async move {
+                        let res = fut.await?;
+                        let route = res
+                            .request()
+                            .match_pattern()
+                            .unwrap_or_else(|| "unmatched".into());
+                        metrics.observe(&method, &route, res.status().as_u16(), started.elapsed());
+                        Ok(res)
+                    }
+                })
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(max_body))
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
+                )
+                .configure(crate::api::configure)
+                .default_service(web::to(crate::api::not_found))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?
+        .shutdown_timeout(settings.http.shutdown_timeout_secs);
+        if settings.http.workers > 0 {
+            server = server.workers(settings.http.workers);
+        }
+        tracing::info!(%addr, port, "listening");
+        Ok(Application {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish (actix's
+    /// graceful shutdown, bounded by `http.shutdown_timeout_secs`).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
