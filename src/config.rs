@@ -273,6 +273,14 @@ mod tests {
     }
 
     #[test]
+    fn shipped_config_file_matches_the_defaults() {
+        let shipped = Settings::load_from(env(&[]), Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let dir = empty_dir();
+        let defaults = Settings::load_from(env(&[]), dir.path()).unwrap();
+        assert_eq!(format!("{shipped:?}"), format!("{defaults:?}"));
+    }
+
+    #[test]
     fn named_config_file_must_exist() {
         let dir = empty_dir();
         let err = Settings::load_from(

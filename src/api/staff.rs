@@ -130,27 +130,23 @@ pub struct ListStaff {
 /// Rules across fields, and the ones validator cannot express on double options.
 fn check_fields(f: &StaffFields) -> Result<(), ApiError> {
     let mut errors = FieldErrors::new();
-    if let (Some(joined), Some(left)) = (f.joined_on, f.left_on) {
-        if left < joined {
-            errors
-                .entry("left_on".into())
-                .or_default()
-                .push("must not be before joined_on".into());
-        }
+    let mut fail = |field: &str, message: &str| {
+        errors
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.to_owned());
+    };
+    if matches!((f.joined_on, f.left_on), (Some(joined), Some(left)) if left < joined) {
+        fail("left_on", "must not be before joined_on");
     }
     if f.position.as_ref().is_some_and(|p| p.chars().count() > 200) {
-        errors
-            .entry("position".into())
-            .or_default()
-            .push("must be at most 200 characters long".into());
+        fail("position", "must be at most 200 characters long");
     }
-    if let Some(email) = &f.email {
-        if email.len() > 254 || !validator::ValidateEmail::validate_email(email) {
-            errors
-                .entry("email".into())
-                .or_default()
-                .push("must be a valid email address".into());
-        }
+    if f.email
+        .as_ref()
+        .is_some_and(|e| e.len() > 254 || !validator::ValidateEmail::validate_email(e))
+    {
+        fail("email", "must be a valid email address");
     }
     if errors.is_empty() {
         Ok(())

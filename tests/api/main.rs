@@ -1,1 +1,12 @@
+//! One integration-test binary (each extra file under tests/ would be another link of a
+//! large debug binary). Every storage test runs on SQLite and on PostgreSQL.
 
+mod helpers;
+
+mod audit;
+mod auth;
+mod cli;
+mod health;
+mod staff;
+mod units;
+mod users;

@@ -1,0 +1,124 @@
+use diesel::RunQueryDsl;
+use serde_json::json;
+
+use crate::both;
+use crate::helpers::{Backend, TestApp};
+
+async fn every_write_is_audited_with_before_and_after(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let w = app.world().await;
+    let (_, unit) = app
+        .post(
+            w.token("admin_a"),
+            "/api/v1/units",
+            json!({"code": "A2", "name": "Phòng A2", "kind": "division", "parent_id": w.a.id}),
+        )
+        .await;
+    let (_, unit) = app
+        .patch(
+            w.token("admin_a"),
+            &format!("/api/v1/units/{}", unit["id"]),
+            json!({"name": "Phòng A hai"}),
+        )
+        .await;
+    let (status, trail) = app
+        .get(
+            w.token("admin_a"),
+            &format!("/api/v1/audit?entity=unit&entity_id={}", unit["id"]),
+        )
+        .await;
+    assert_eq!(status, 200, "{trail}");
+    assert_eq!(trail["total"], 2);
+    let update = &trail["items"][0];
+    assert_eq!(update["action"], "update", "newest first");
+    assert_eq!(update["actor_user_id"], w.user_ids["admin_a"]);
+    assert_eq!(update["before"]["name"], "Phòng A2");
+    assert_eq!(update["after"]["name"], "Phòng A hai");
+    assert!(update["at"].as_str().unwrap().ends_with("+07:00"));
+    let create = &trail["items"][1];
+    assert_eq!(create["action"], "create");
+    assert!(create["before"].is_null());
+
+    let (_, user) = app
+        .post(w.token("admin_a"), "/api/v1/users", json!({"username": "moi", "password": "mat-khau-bi-mat", "roles": [{"role": "hr", "unit_id": w.a1.id}]}))
+        .await;
+    let (_, trail) = app
+        .get(
+            w.token("admin_a"),
+            &format!("/api/v1/audit?entity=user&entity_id={}", user["id"]),
+        )
+        .await;
+    assert_eq!(trail["total"], 1);
+    let text = trail.to_string();
+    assert!(
+        !text.contains("mat-khau-bi-mat") && !text.contains("argon2"),
+        "no secret in the trail: {text}"
+    );
+}
+
+async fn audit_reads_are_scoped(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let w = app.world().await;
+    app.patch(
+        w.token("root"),
+        &format!("/api/v1/units/{}", w.b.id),
+        json!({"name": "Sở B mới"}),
+    )
+    .await;
+    app.patch(
+        w.token("root"),
+        &format!("/api/v1/units/{}", w.a1.id),
+        json!({"name": "Phòng A1 mới"}),
+    )
+    .await;
+    let (status, all) = app
+        .get(w.token("root"), "/api/v1/audit?entity=unit&action=update")
+        .await;
+    assert_eq!(status, 422, "unknown filters are rejected: {all}");
+    let (_, all) = app.get(w.token("root"), "/api/v1/audit?entity=unit").await;
+    let (_, hr) = app.get(w.token("hr_a"), "/api/v1/audit?entity=unit").await;
+    let ids = |v: &serde_json::Value| -> Vec<i64> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["entity_id"].as_i64().unwrap())
+            .collect()
+    };
+    assert!(ids(&all).contains(&w.b.id));
+    assert!(ids(&hr).contains(&w.a1.id));
+    assert!(
+        !ids(&hr).contains(&w.b.id),
+        "hr of A does not see B's changes"
+    );
+    for who in ["head_a", "inspector_p", "staff_a1"] {
+        let (status, _) = app.get(w.token(who), "/api/v1/audit").await;
+        assert_eq!(status, 403, "{who}");
+    }
+}
+
+async fn the_audit_table_is_append_only(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    app.world().await;
+    let rows = app.count("audit_log");
+    assert!(rows > 0);
+    let mut conn = app.db.conn().unwrap();
+    let update = diesel::sql_query("UPDATE audit_log SET action = 'tampered'").execute(&mut *conn);
+    assert!(update.is_err(), "updates are refused");
+    let delete = diesel::sql_query("DELETE FROM audit_log").execute(&mut *conn);
+    assert!(delete.is_err(), "deletes are refused");
+    drop(conn);
+    assert_eq!(app.count("audit_log"), rows);
+}
+
+both!(
+    every_write_is_audited_with_before_and_after,
+    audit_reads_are_scoped,
+    the_audit_table_is_append_only,
+);

@@ -1,0 +1,303 @@
+//! The binary as operators run it: subcommands, configuration errors, graceful shutdown
+//! and logs without secrets.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::both;
+use crate::helpers::{Backend, Storage, TEST_SECRET};
+
+fn congvu(storage: &Storage) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_congvu"));
+    cmd.current_dir(storage.dir.path())
+        .env_remove("CONGVU_CONFIG")
+        .env_remove("CONGVU_BIND")
+        .env_remove("CONGVU_PASSWORD")
+        .env("DATABASE_URL", storage.database_url())
+        .env("CONGVU_JWT_SECRET", TEST_SECRET)
+        .env("CONGVU_LOG__LEVEL", "info")
+        .stdin(Stdio::null());
+    cmd
+}
+
+async fn create_user_works_on_an_empty_database(b: Backend) {
+    let Some(storage) = Storage::new(b) else {
+        return;
+    };
+    let out = congvu(&storage)
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "Quan.Tri",
+            "--role",
+            "admin",
+        ])
+        .env("CONGVU_PASSWORD", "mat-khau-quan-tri")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let id: i64 = stdout
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("stdout is the id: {stdout:?}"));
+    assert!(id > 0);
+    assert!(
+        !stdout.contains("mat-khau") && !stderr.contains("mat-khau"),
+        "the password is never printed"
+    );
+
+    let again = congvu(&storage)
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "quan.tri",
+            "--role",
+            "admin",
+        ])
+        .env("CONGVU_PASSWORD", "mat-khau-quan-tri")
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("taken"));
+
+    let no_password = congvu(&storage)
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "khac",
+            "--role",
+            "hr",
+            "--unit",
+            "NOPE",
+        ])
+        .output()
+        .unwrap();
+    assert!(!no_password.status.success());
+    assert!(String::from_utf8_lossy(&no_password.stderr).contains("CONGVU_PASSWORD"));
+
+    let bad_role = congvu(&storage)
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "khac",
+            "--role",
+            "boss",
+        ])
+        .env("CONGVU_PASSWORD", "mat-khau-quan-tri")
+        .output()
+        .unwrap();
+    assert!(!bad_role.status.success());
+}
+
+async fn demo_loads_once_and_migrate_is_idempotent(b: Backend) {
+    let Some(storage) = Storage::new(b) else {
+        return;
+    };
+    let out = congvu(&storage).arg("migrate").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = congvu(&storage).arg("migrate").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+
+    let first = congvu(&storage).arg("demo").output().unwrap();
+    let text = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{text}");
+    assert!(text.contains("Loaded the demo province"), "{text}");
+    assert!(
+        text.contains("demo.admin") && text.contains("demo.staff"),
+        "{text}"
+    );
+    let second = congvu(&storage).arg("demo").output().unwrap();
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already loaded"));
+
+    let out = congvu(&storage)
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "hr.snv",
+            "--role",
+            "hr",
+            "--unit",
+            "KHA-SNV",
+        ])
+        .env("CONGVU_PASSWORD", "mat-khau-nhan-su")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = congvu(&storage)
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "vp.hr",
+            "--role",
+            "hr",
+            "--unit",
+            "KHA-SNV-VP",
+        ])
+        .env("CONGVU_PASSWORD", "mat-khau-nhan-su")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn bad_settings_stop_start_up_naming_them(b: Backend) {
+    let Some(storage) = Storage::new(b) else {
+        return;
+    };
+    let out = congvu(&storage)
+        .arg("migrate")
+        .env("CONGVU_AUTH__TOKEN_TTL_MINUTES", "soon")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("token_ttl_minutes"), "{err}");
+    let out = congvu(&storage)
+        .args(["serve", "--bind", "not-an-address"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bind"));
+    if b == Backend::Postgres {
+        let out = congvu(&storage)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env_remove("CONGVU_JWT_SECRET")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("CONGVU_JWT_SECRET"));
+    }
+    let out = congvu(&storage)
+        .arg("migrate")
+        .env("DATABASE_URL", "postgres-typo://localhost/x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported scheme"));
+}
+
+async fn serve_shuts_down_gracefully_and_logs_no_secrets(b: Backend) {
+    let Some(storage) = Storage::new(b) else {
+        return;
+    };
+    let mut child = congvu(&storage)
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let port = loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("server start");
+        log.push(line.clone());
+        if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse::<u16>()
+                .unwrap();
+        }
+    };
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let secret_password = "secret-guess-12345";
+    let res = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "demo.admin", "password": secret_password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let res = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(
+            &serde_json::json!({"username": "demo.admin", "password": congvu::demo::DEMO_PASSWORD}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let token = res.json::<serde_json::Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = client
+        .get(format!("{base}/api/v1/staff?per_page=1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let staff: serde_json::Value = res.json().await.unwrap();
+    assert!(
+        staff["total"].as_i64().unwrap() >= 190,
+        "demo province has about 200 staff"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
+    while let Ok(line) = rx.recv_timeout(Duration::from_millis(500)) {
+        log.push(line);
+    }
+    let log = log.join("\n");
+    assert!(log.contains("failed login"), "{log}");
+    // The demo password is printed on purpose (for people trying congvu); nothing a
+    // client sent or the server signs with may appear.
+    for (what, secret) in [
+        ("password", secret_password),
+        ("jwt secret", TEST_SECRET),
+        ("token", token.as_str()),
+    ] {
+        assert!(!log.contains(secret), "the {what} reached the log");
+    }
+}
+
+both!(
+    create_user_works_on_an_empty_database,
+    demo_loads_once_and_migrate_is_idempotent,
+    bad_settings_stop_start_up_naming_them,
+    serve_shuts_down_gracefully_and_logs_no_secrets,
+);

@@ -1,0 +1,418 @@
+//! Test harness: every test spawns the real application on port 0 against a fresh SQLite
+//! file or a fresh PostgreSQL database (created with a unique name and dropped after), and
+//! talks to it over HTTP with a real client.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use congvu::config::Settings;
+use congvu::db::Db;
+use congvu::db::staff::{StaffFields, StaffRow};
+use congvu::db::units::UnitRow;
+use congvu::db::users::{NewGrant, NewUser};
+use congvu::domain::codes::Role;
+use congvu::startup::Application;
+use diesel::prelude::*;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+pub const TEST_SECRET: &str = "test-secret-of-at-least-32-characters!!";
+pub const PASSWORD: &str = "mat-khau-thu-nghiem";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `sqlite` and `postgres` variants of an async test taking a `Backend`.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    )+};
+}
+
+/// The server PostgreSQL tests create their databases on.
+pub fn pg_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// `SKIP_PG_TESTS=1` (set by scripts/test when no server is reachable) turns the
+/// PostgreSQL variants into no-ops; without it an unreachable server fails the test.
+pub fn pg_skipped() -> bool {
+    std::env::var("SKIP_PG_TESTS").is_ok_and(|v| v == "1")
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let head = match base.rfind('/') {
+        Some(i) if i > base.find("://").map_or(0, |j| j + 2) => &base[..i],
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{head}/{name}?{q}"),
+        None => format!("{head}/{name}"),
+    }
+}
+
+/// A PostgreSQL database that exists for one test.
+pub struct PgDatabase {
+    pub url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    pub fn create() -> PgDatabase {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "congvu_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            chrono::Utc::now().timestamp_micros() % 1_000_000_000
+        );
+        let admin = pg_admin_url();
+        let mut conn = PgConnection::establish(&admin).unwrap_or_else(|e| {
+            panic!("PostgreSQL is not reachable at {admin}: {e}. Start it, set TEST_DATABASE_URL, or set SKIP_PG_TESTS=1 to run SQLite only")
+        });
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .expect("create test database");
+        PgDatabase {
+            url: with_database(&admin, &name),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&pg_admin_url()) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
+        }
+    }
+}
+
+/// Where a test's data lives: a temp folder (SQLite file, token secret) and, on
+/// PostgreSQL, a database of its own.
+pub struct Storage {
+    pub dir: tempfile::TempDir,
+    pub pg: Option<PgDatabase>,
+}
+
+impl Storage {
+    /// None when the PostgreSQL suite is skipped.
+    pub fn new(backend: Backend) -> Option<Storage> {
+        if backend == Backend::Postgres && pg_skipped() {
+            eprintln!("PostgreSQL variant skipped (SKIP_PG_TESTS=1)");
+            return None;
+        }
+        Some(Storage {
+            dir: tempfile::tempdir().expect("temp dir"),
+            pg: (backend == Backend::Postgres).then(PgDatabase::create),
+        })
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.pg {
+            Some(pg) => pg.url.clone(),
+            None => format!("sqlite://{}", self.dir.path().join("congvu.db").display()),
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    /// Kept alive for the test: dropping it removes the files and the database.
+    _storage: Storage,
+}
+
+pub fn test_settings(storage: &Storage) -> Settings {
+    let mut s = Settings::load_from(HashMap::new(), storage.dir.path()).expect("default settings");
+    s.bind = "127.0.0.1:0".into();
+    s.data_dir = storage.dir.path().to_path_buf();
+    s.database.url = Some(storage.database_url());
+    s.database.pool_size = 3;
+    s.jwt_secret = Some(SecretString::from(TEST_SECRET));
+    s.http.workers = 1;
+    s.http.shutdown_timeout_secs = 1;
+    s
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Option<TestApp> {
+        let storage = Storage::new(backend)?;
+        let mut settings = test_settings(&storage);
+        tweak(&mut settings);
+        let db =
+            Db::connect(&settings.database_url(), settings.database.pool_size).expect("database");
+        let app = Application::build_with_db(&settings, db.clone()).expect("application");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        Some(TestApp {
+            base,
+            client: reqwest::Client::new(),
+            db,
+            _storage: storage,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let res = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        read(res).await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        read(res).await
+    }
+
+    pub async fn patch(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        read(res).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn token(&self, username: &str, password: &str) -> String {
+        let res = self.login(username, password).await;
+        assert_eq!(res.status(), 200, "login of {username}");
+        let body: Value = res.json().await.expect("json");
+        body["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// Counts rows of a table, to prove a failed request wrote nothing.
+    pub fn count(&self, table: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.db.conn().expect("connection");
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result::<N>(&mut *conn)
+            .expect("count")
+            .n
+    }
+}
+
+/// Status and JSON body (Null when the body is not JSON); problem documents must carry
+/// their media type.
+pub async fn read(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = res.text().await.unwrap_or_default();
+    if status >= 400 {
+        assert_eq!(
+            content_type, "application/problem+json",
+            "error {status} body {text}"
+        );
+    }
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A small province for access tests:
+///
+/// ```text
+/// P (province)
+/// ├── A (department) ── A1 (division)
+/// └── B (department)
+/// ```
+/// with a head of A, a member of A1, a member of B, and one account per role.
+pub struct World {
+    pub p: UnitRow,
+    pub a: UnitRow,
+    pub a1: UnitRow,
+    pub b: UnitRow,
+    pub head_a: StaffRow,
+    pub member_a1: StaffRow,
+    pub member_b: StaffRow,
+    /// Tokens by account name: root (admin everywhere), admin_p, admin_a, hr_a, head_a,
+    /// inspector_p, staff_a1.
+    pub tokens: HashMap<&'static str, String>,
+    pub user_ids: HashMap<&'static str, i64>,
+}
+
+impl World {
+    pub fn token(&self, who: &str) -> &str {
+        self.tokens
+            .get(who)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("no account {who}"))
+    }
+}
+
+pub fn staff_fields(unit: &UnitRow, code: &str, name: &str, is_head: bool) -> StaffFields {
+    StaffFields {
+        province_id: unit.province_id,
+        unit_id: unit.id,
+        code: code.into(),
+        full_name: name.into(),
+        category: "cong_chuc".into(),
+        position: None,
+        email: None,
+        is_head,
+        joined_on: None,
+        left_on: None,
+    }
+}
+
+impl TestApp {
+    /// Builds the `World` directly in the database (fast), then issues real tokens.
+    pub async fn world(&self) -> World {
+        use congvu::db::{staff, units, users};
+        let hash = congvu::auth::password::hash(PASSWORD).expect("hash");
+        let accounts: Vec<(
+            &'static str,
+            Role,
+            Option<&'static str>,
+            Option<&'static str>,
+        )> = vec![
+            ("root", Role::Admin, None, None),
+            ("admin_p", Role::Admin, Some("P"), None),
+            ("admin_a", Role::Admin, Some("A"), None),
+            ("hr_a", Role::Hr, Some("A"), None),
+            ("head_a", Role::UnitHead, Some("A"), Some("head_a")),
+            ("inspector_p", Role::Inspector, Some("P"), None),
+            ("staff_a1", Role::Staff, Some("A1"), Some("member_a1")),
+        ];
+        let db = self.db.clone();
+        let (world, ids) = tokio::task::spawn_blocking(move || {
+            db.write(|c| -> Result<_, Box<dyn std::error::Error + Send + Sync>> {
+                let p = units::insert(c, None, None, "P", "Tỉnh Thử Nghiệm", "province")?;
+                let a = units::insert(c, None, Some(&p), "A", "Sở A", "department")?;
+                let a1 = units::insert(c, None, Some(&a), "A1", "Phòng A1", "division")?;
+                let b = units::insert(c, None, Some(&p), "B", "Sở B", "department")?;
+                let head_a = staff::insert(
+                    c,
+                    None,
+                    &staff_fields(&a, "S-HEAD-A", "Trần Văn Hùng", true),
+                )?;
+                let member_a1 =
+                    staff::insert(c, None, &staff_fields(&a1, "S-A1", "Nguyễn Thị Lan", false))?;
+                let member_b =
+                    staff::insert(c, None, &staff_fields(&b, "S-B", "Lê Minh Tuấn", false))?;
+                let unit_of = |code: &str| match code {
+                    "P" => &p,
+                    "A" => &a,
+                    "A1" => &a1,
+                    _ => &b,
+                };
+                let staff_of = |name: &str| match name {
+                    "head_a" => head_a.id,
+                    _ => member_a1.id,
+                };
+                let mut ids = HashMap::new();
+                for (name, role, unit, staff) in &accounts {
+                    let unit = unit.map(unit_of);
+                    let (user, _) = users::insert(
+                        c,
+                        None,
+                        &NewUser {
+                            username: name,
+                            password_hash: &hash,
+                            staff_id: staff.map(staff_of),
+                            province_id: unit.map(|u| u.province_id),
+                        },
+                        &[NewGrant {
+                            role: *role,
+                            unit_id: unit.map(|u| u.id),
+                            province_id: unit.map(|u| u.province_id),
+                        }],
+                    )?;
+                    ids.insert(*name, user.id);
+                }
+                Ok((
+                    World {
+                        p,
+                        a,
+                        a1,
+                        b,
+                        head_a,
+                        member_a1,
+                        member_b,
+                        tokens: HashMap::new(),
+                        user_ids: HashMap::new(),
+                    },
+                    ids,
+                ))
+            })
+        })
+        .await
+        .expect("join")
+        .expect("world");
+        let keys = congvu::auth::jwt::JwtKeys::new(TEST_SECRET.as_bytes(), 60);
+        let now = chrono::Utc::now().timestamp();
+        let tokens = ids
+            .iter()
+            .map(|(name, id)| (*name, keys.issue(*id, now).expect("token")))
+            .collect();
+        World {
+            tokens,
+            user_ids: ids,
+            ..world
+        }
+    }
+}
