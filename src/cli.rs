@@ -142,9 +142,11 @@ fn serve(settings: &Settings, demo: bool) -> Result<(), String> {
             let db = connect(settings)?;
             if crate::demo::database_is_empty(&db).map_err(|e| e.to_string())? {
                 load_demo(&db)?;
-            } else {
-                eprintln!("The database is not empty: the demo province was not loaded.");
+            } else if crate::demo::is_loaded(&db).map_err(|e| e.to_string())? {
+                eprintln!("The demo province is already loaded.");
                 eprint!("{}", crate::demo::describe_accounts());
+            } else {
+                eprintln!("The database holds other data: the demo province was not loaded.");
             }
             Application::build_with_db(settings, db)
         } else {

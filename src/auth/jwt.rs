@@ -55,11 +55,11 @@ impl JwtKeys {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 
-    /// The user id of a valid token; None for a forged, expired or malformed one.
-    pub fn verify(&self, token: &str) -> Option<i64> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()
-            .and_then(|data| data.claims.sub.parse().ok())
+    /// The user id and issue time (Unix seconds) of a valid token; None for a forged,
+    /// expired or malformed one.
+    pub fn verify(&self, token: &str) -> Option<(i64, i64)> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
+        Some((data.claims.sub.parse().ok()?, data.claims.iat))
     }
 }
 
@@ -131,7 +131,7 @@ mod tests {
         let keys = JwtKeys::new(SECRET, 60);
         let now = chrono::Utc::now().timestamp();
         let token = keys.issue(42, now).unwrap();
-        assert_eq!(keys.verify(&token), Some(42));
+        assert_eq!(keys.verify(&token), Some((42, now)));
 
         let other = JwtKeys::new(b"another secret of at least 32 bytes!", 60);
         assert_eq!(other.verify(&token), None, "signed with another secret");

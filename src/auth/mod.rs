@@ -52,7 +52,7 @@ impl FromRequest for AuthUser {
             let state =
                 state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
             let token = token.ok_or(ApiError::Unauthorized("a bearer token is required"))?;
-            let user_id = state
+            let (user_id, issued_at) = state
                 .jwt
                 .verify(&token)
                 .ok_or(ApiError::Unauthorized("the token is invalid or expired"))?;
@@ -64,6 +64,12 @@ impl FromRequest for AuthUser {
             let (user, actor) = loaded.ok_or(ApiError::Unauthorized(
                 "the account is unknown or deactivated",
             ))?;
+            // A password change signs out every session opened before it.
+            if issued_at < user.credentials_changed_at.and_utc().timestamp() {
+                return Err(ApiError::Unauthorized(
+                    "the token predates a password change",
+                ));
+            }
             Ok(AuthUser { user, actor })
         })
     }

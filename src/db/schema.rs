@@ -42,6 +42,7 @@ diesel::table! {
         password_hash -> Text,
         staff_id -> Nullable<BigInt>,
         is_active -> Bool,
+        credentials_changed_at -> Timestamp,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }

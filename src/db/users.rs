@@ -20,6 +20,7 @@ pub struct UserRow {
     pub password_hash: String,
     pub staff_id: Option<i64>,
     pub is_active: bool,
+    pub credentials_changed_at: chrono::NaiveDateTime,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
 }
@@ -144,6 +145,7 @@ pub fn insert(
             users::password_hash.eq(new.password_hash),
             users::staff_id.eq(new.staff_id),
             users::is_active.eq(true),
+            users::credentials_changed_at.eq(now),
             users::created_at.eq(now),
             users::updated_at.eq(now),
         ))
@@ -180,14 +182,20 @@ pub fn update(
     change: &AccountChange,
 ) -> QueryResult<(UserRow, Vec<RoleRow>)> {
     let roles_before = roles_of(conn, before.id)?;
+    let now = super::now();
+    let credentials_changed_at = match change.password_hash {
+        Some(_) => now,
+        None => before.credentials_changed_at,
+    };
     let after: UserRow = diesel::update(users::table.find(before.id))
         .set((
+            users::credentials_changed_at.eq(credentials_changed_at),
             users::password_hash.eq(change
                 .password_hash
                 .as_deref()
                 .unwrap_or(&before.password_hash)),
             users::is_active.eq(change.is_active.unwrap_or(before.is_active)),
-            users::updated_at.eq(super::now()),
+            users::updated_at.eq(now),
         ))
         .get_result(conn)?;
     let roles = match &change.grants {

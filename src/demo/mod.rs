@@ -88,6 +88,11 @@ pub fn database_is_empty(db: &Db) -> Result<bool, DemoError> {
     })
 }
 
+/// Whether the demo province is in the database.
+pub fn is_loaded(db: &Db) -> Result<bool, DemoError> {
+    db.read(|c| Ok(find_root(c)?.is_some()))
+}
+
 fn find_root(c: &mut AnyConnection) -> Result<Option<UnitRow>, DemoError> {
     Ok(units::find_by_code(c, data::PROVINCE_CODE)?
         .into_iter()

@@ -158,30 +158,29 @@ async fn users_change_their_own_password(b: Backend) {
     };
     let w = app.world().await;
     let path = format!("/api/v1/users/{}", w.user_ids["staff_a1"]);
+    // Token times have one-second resolution: make the change visibly later than the
+    // session it must end.
+    let other_session = app.token("staff_a1", PASSWORD).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (status, body) = app
         .patch(
-            w.token("staff_a1"),
+            &other_session,
             &path,
             json!({"password": "mat-khau-moi-2026"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
+    let (status, _) = app.get(&other_session, "/api/v1/me").await;
+    assert_eq!(status, 401, "a password change signs out older sessions");
     assert_eq!(app.login("staff_a1", PASSWORD).await.status(), 401);
-    assert_eq!(
-        app.login("staff_a1", "mat-khau-moi-2026").await.status(),
-        200
-    );
-    let (status, _) = app
-        .patch(w.token("staff_a1"), &path, json!({"is_active": false}))
-        .await;
+    let fresh = app.token("staff_a1", "mat-khau-moi-2026").await;
+    let (status, _) = app.get(&fresh, "/api/v1/me").await;
+    assert_eq!(status, 200);
+    let (status, _) = app.patch(&fresh, &path, json!({"is_active": false})).await;
     assert_eq!(status, 422, "nobody deactivates themself");
     let other = format!("/api/v1/users/{}", w.user_ids["hr_a"]);
     let (status, _) = app
-        .patch(
-            w.token("staff_a1"),
-            &other,
-            json!({"password": "hijacked-pass"}),
-        )
+        .patch(&fresh, &other, json!({"password": "hijacked-pass"}))
         .await;
     assert_eq!(status, 404, "another user's account is invisible");
 }

@@ -134,3 +134,18 @@ both!(
     unknown_routes_are_problem_404,
     openapi_and_docs_are_served_offline,
 );
+
+/// Readiness follows the database: when PostgreSQL loses the database, /readyz says 503
+/// while /healthz (liveness) stays 200.
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_gone() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    app.pg().expect("postgres").drop_now();
+    let (status, body) = read(app.client.get(app.url("/readyz")).send().await.unwrap()).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["type"], "/problems/unavailable");
+    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+}

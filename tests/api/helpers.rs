@@ -98,8 +98,9 @@ impl PgDatabase {
     }
 }
 
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
+impl PgDatabase {
+    /// Drops the database under a running application, for outage tests.
+    pub fn drop_now(&self) {
         if let Ok(mut conn) = PgConnection::establish(&pg_admin_url()) {
             let _ = diesel::sql_query(format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",
@@ -107,6 +108,12 @@ impl Drop for PgDatabase {
             ))
             .execute(&mut conn);
         }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        self.drop_now();
     }
 }
 
@@ -181,6 +188,11 @@ impl TestApp {
             db,
             _storage: storage,
         })
+    }
+
+    /// The PostgreSQL database of this test, if it runs on PostgreSQL.
+    pub fn pg(&self) -> Option<&PgDatabase> {
+        self._storage.pg.as_ref()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -47,6 +47,9 @@ CREATE TABLE users (
     password_hash TEXT NOT NULL,
     staff_id      BIGINT REFERENCES staff (id),
     is_active     BOOLEAN NOT NULL DEFAULT TRUE,
+    -- Tokens issued before this instant are refused: a password change signs out
+    -- every session of the account.
+    credentials_changed_at TIMESTAMP NOT NULL,
     created_at    TIMESTAMP NOT NULL,
     updated_at    TIMESTAMP NOT NULL
 );
