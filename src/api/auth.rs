@@ -84,7 +84,7 @@ pub async fn login(
     state.throttle.record_success(&username);
     let token = state
         .jwt
-        .issue(user.id, chrono::Utc::now().timestamp())
+        .issue(user.id, chrono::Utc::now())
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     tracing::info!(user_id = user.id, %username, "login");
     Ok(web::Json(TokenResponse {

@@ -149,6 +149,10 @@ pub async fn create_unit(
             let parent = match body.parent_id {
                 Some(pid) => {
                     let parent = visible_unit(c, &read, pid, "parent_id")?;
+                    // Read again under the province's tree lock: a move committed in
+                    // between may have changed the parent's path.
+                    q::lock_tree(c, parent.province_id)?;
+                    let parent = visible_unit(c, &read, pid, "parent_id")?;
                     if !write.subtree(&parent.path) {
                         return Err(ApiError::Forbidden(
                             "creating units here needs the admin role on this unit",
@@ -217,7 +221,10 @@ pub async fn list_units(
     let (rows, total) = blocking(&state, move |db: &Db| {
         db.read(|c| {
             let within = match query.within {
-                Some(id) => Some(visible_unit(c, &read, id, "within")?.path),
+                Some(id) => match q::find(c, id)? {
+                    Some(u) if read.unit(u.id, &u.path) => Some(u.path),
+                    _ => return Err(ApiError::NotFound),
+                },
                 None => None,
             };
             let filter = UnitFilter {
@@ -277,10 +284,16 @@ pub async fn update_unit(
     let actor = auth.id();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
-            let unit = match q::find(c, id)? {
-                Some(u) if read.unit(u.id, &u.path) => u,
-                _ => return Err(ApiError::NotFound),
+            let find_visible = |c: &mut AnyConnection| match q::find(c, id)? {
+                Some(u) if read.unit(u.id, &u.path) => Ok(u),
+                _ => Err(ApiError::NotFound),
             };
+            let mut unit = find_visible(c)?;
+            if body.parent_id.is_some() {
+                // Moves rewrite paths: hold the province's tree lock and work on fresh rows.
+                q::lock_tree(c, unit.province_id)?;
+                unit = find_visible(c)?;
+            }
             if !write.subtree(&unit.path) {
                 return Err(ApiError::Forbidden(
                     "changing this unit needs the admin role on it",

@@ -111,6 +111,10 @@ pub struct CreateUser {
 pub struct UpdateUser {
     #[validate(length(min = 8, max = 128))]
     pub password: Option<String>,
+    /// Required when changing your own password, so a stolen token cannot take over the
+    /// account.
+    #[validate(length(min = 1, max = 128))]
+    pub current_password: Option<String>,
     pub is_active: Option<bool>,
     /// Replaces all roles of the account.
     #[validate(
@@ -387,6 +391,23 @@ pub async fn update_user(
                 return Err(ApiError::Forbidden(
                     "changing accounts needs the admin role",
                 ));
+            }
+            if own && body.password.is_some() {
+                match &body.current_password {
+                    None => {
+                        return Err(ApiError::field(
+                            "current_password",
+                            "is required to change your own password",
+                        ));
+                    }
+                    Some(current) if !password::verify(current, &user.password_hash) => {
+                        return Err(ApiError::field(
+                            "current_password",
+                            "is not your current password",
+                        ));
+                    }
+                    Some(_) => {}
+                }
             }
             if body.password.as_deref() == Some(user.username.as_str()) {
                 return Err(ApiError::field("password", "must not be the username"));

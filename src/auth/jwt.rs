@@ -14,6 +14,9 @@ const ISSUER: &str = "congvu";
 pub struct Claims {
     pub sub: String,
     pub iat: i64,
+    /// Issue time in milliseconds: `iat` has whole seconds only, too coarse to tell a
+    /// session opened just before a password change from one opened just after.
+    pub iat_ms: i64,
     pub exp: i64,
     pub iss: String,
 }
@@ -44,22 +47,27 @@ impl JwtKeys {
         self.ttl_secs
     }
 
-    /// Issues a token for `user_id` valid from `now` (Unix seconds).
-    pub fn issue(&self, user_id: i64, now: i64) -> Result<String, jsonwebtoken::errors::Error> {
+    /// Issues a token for `user_id` valid from `now`.
+    pub fn issue(
+        &self,
+        user_id: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let claims = Claims {
             sub: user_id.to_string(),
-            iat: now,
-            exp: now + self.ttl_secs,
+            iat: now.timestamp(),
+            iat_ms: now.timestamp_millis(),
+            exp: now.timestamp() + self.ttl_secs,
             iss: ISSUER.to_owned(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 
-    /// The user id and issue time (Unix seconds) of a valid token; None for a forged,
-    /// expired or malformed one.
+    /// The user id and issue time (Unix milliseconds) of a valid token; None for a
+    /// forged, expired or malformed one.
     pub fn verify(&self, token: &str) -> Option<(i64, i64)> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        Some((data.claims.sub.parse().ok()?, data.claims.iat))
+        Some((data.claims.sub.parse().ok()?, data.claims.iat_ms))
     }
 }
 
@@ -129,13 +137,13 @@ mod tests {
     #[test]
     fn issued_tokens_verify_and_others_do_not() {
         let keys = JwtKeys::new(SECRET, 60);
-        let now = chrono::Utc::now().timestamp();
+        let now = chrono::Utc::now();
         let token = keys.issue(42, now).unwrap();
-        assert_eq!(keys.verify(&token), Some((42, now)));
+        assert_eq!(keys.verify(&token), Some((42, now.timestamp_millis())));
 
         let other = JwtKeys::new(b"another secret of at least 32 bytes!", 60);
         assert_eq!(other.verify(&token), None, "signed with another secret");
-        let expired = keys.issue(42, now - 2 * 3600).unwrap();
+        let expired = keys.issue(42, now - chrono::Duration::hours(2)).unwrap();
         assert_eq!(keys.verify(&expired), None, "expired");
         assert_eq!(keys.verify("not.a.token"), None);
         assert_eq!(keys.verify(""), None);

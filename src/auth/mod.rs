@@ -64,8 +64,8 @@ impl FromRequest for AuthUser {
             let (user, actor) = loaded.ok_or(ApiError::Unauthorized(
                 "the account is unknown or deactivated",
             ))?;
-            // A password change signs out every session opened before it.
-            if issued_at < user.credentials_changed_at.and_utc().timestamp() {
+            // A password change or deactivation signs out every session opened before it.
+            if issued_at < user.credentials_changed_at.and_utc().timestamp_millis() {
                 return Err(ApiError::Unauthorized(
                     "the token predates a password change",
                 ));

@@ -65,6 +65,8 @@ pub struct AuditFilter {
     pub entity: Option<String>,
     pub entity_id: Option<i64>,
     pub actor_user_id: Option<i64>,
+    /// Whether rows about accounts are shown: only to readers who manage accounts.
+    pub include_accounts: bool,
 }
 
 fn filtered(
@@ -83,6 +85,9 @@ fn filtered(
     }
     if let Some(id) = f.entity_id {
         q = q.filter(audit_log::entity_id.eq(id));
+    }
+    if !f.include_accounts {
+        q = q.filter(audit_log::entity.ne("user"));
     }
     if let Some(a) = f.actor_user_id {
         q = q.filter(audit_log::actor_user_id.eq(a));

@@ -8,7 +8,7 @@ use super::audit::{self, Entry};
 use super::schema::{staff, units};
 use super::{AnyConnection, MultiBackend};
 use crate::domain::access::Visibility;
-use crate::domain::units::subtree_pattern;
+use crate::domain::units::subtree_range;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = staff)]
@@ -164,7 +164,8 @@ type StaffCondition =
 fn visible(vis: &Visibility) -> StaffCondition {
     let mut cond: StaffCondition = Box::new(staff::id.eq_any(vis.staff_ids.clone()));
     for root in &vis.subtrees {
-        cond = Box::new(cond.or(units::path.like(subtree_pattern(root))));
+        let (low, high) = subtree_range(root);
+        cond = Box::new(cond.or(units::path.ge(low).and(units::path.lt(high))));
     }
     cond
 }
@@ -179,7 +180,10 @@ fn filtered(
         q = q.filter(visible(vis));
     }
     match (&f.subtree_of, f.unit_id) {
-        (Some(path), _) => q = q.filter(units::path.like(subtree_pattern(path))),
+        (Some(path), _) => {
+            let (low, high) = subtree_range(path);
+            q = q.filter(units::path.ge(low).and(units::path.lt(high)));
+        }
         (None, Some(unit_id)) => q = q.filter(staff::unit_id.eq(unit_id)),
         (None, None) => {}
     }

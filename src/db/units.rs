@@ -7,7 +7,7 @@ use super::audit::{self, Entry};
 use super::schema::units;
 use super::{AnyConnection, MultiBackend};
 use crate::domain::access::Visibility;
-use crate::domain::units::{child_path, rebase, subtree_pattern};
+use crate::domain::units::{child_path, rebase, subtree_range};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = units)]
@@ -43,9 +43,23 @@ pub type UnitCondition =
 pub fn visible_condition(vis: &Visibility) -> UnitCondition {
     let mut cond: UnitCondition = Box::new(units::id.eq_any(vis.units.clone()));
     for root in &vis.subtrees {
-        cond = Box::new(cond.or(units::path.like(subtree_pattern(root))));
+        let (low, high) = subtree_range(root);
+        cond = Box::new(cond.or(units::path.ge(low).and(units::path.lt(high))));
     }
     cond
+}
+
+/// Serialises the changes to one province's tree (creating and moving units), which read
+/// paths and write paths derived from them. On PostgreSQL this is a transaction-scoped
+/// advisory lock (class 1 = unit tree, key = province); on SQLite the writer lock of
+/// `Db::write` already serialises every write.
+pub fn lock_tree(conn: &mut AnyConnection, province_id: i64) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(1, CAST($1 AS INTEGER))")
+            .bind::<diesel::sql_types::BigInt, _>(province_id)
+            .execute(c)?;
+    }
+    Ok(())
 }
 
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<UnitRow>> {
@@ -167,7 +181,8 @@ fn filtered(vis: &Visibility, f: &UnitFilter) -> units::BoxedQuery<'static, Mult
         q = q.filter(units::code.eq(c.clone()));
     }
     if let Some(w) = &f.within {
-        q = q.filter(units::path.like(subtree_pattern(w)));
+        let (low, high) = subtree_range(w);
+        q = q.filter(units::path.ge(low).and(units::path.lt(high)));
     }
     q
 }
@@ -219,7 +234,8 @@ pub fn move_subtree(
 ) -> QueryResult<UnitRow> {
     let new_path = child_path(Some(&new_parent.path), unit.id);
     let descendants: Vec<(i64, String)> = units::table
-        .filter(units::path.like(subtree_pattern(&unit.path)))
+        .filter(units::path.ge(subtree_range(&unit.path).0))
+        .filter(units::path.lt(subtree_range(&unit.path).1))
         .select((units::id, units::path))
         .load(conn)?;
     for (id, path) in descendants {

@@ -9,6 +9,7 @@ use super::audit::{self, Entry};
 use super::schema::{staff, units, user_roles, users};
 use crate::domain::access::{Actor, Grant};
 use crate::domain::codes::Role;
+use crate::domain::units::common_ancestor;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -130,6 +131,35 @@ fn insert_grants(
     Ok(roles)
 }
 
+/// The unit an account's audit rows are filed under: the deepest unit whose subtree holds
+/// every unit the account reaches (its roles' units and its staff record's unit), so that
+/// only readers who reach all of them see its snapshots. None (visible to global readers
+/// only) when a role reaches every unit.
+fn account_anchor(
+    conn: &mut AnyConnection,
+    roles: &[RoleRow],
+    staff_id: Option<i64>,
+) -> QueryResult<Option<i64>> {
+    if roles.iter().any(|r| r.unit_id.is_none()) {
+        return Ok(None);
+    }
+    let mut unit_ids: Vec<i64> = roles.iter().filter_map(|r| r.unit_id).collect();
+    if let Some(sid) = staff_id {
+        unit_ids.extend(
+            staff::table
+                .find(sid)
+                .select(staff::unit_id)
+                .first::<i64>(conn)
+                .optional()?,
+        );
+    }
+    let paths: Vec<String> = units::table
+        .filter(units::id.eq_any(unit_ids))
+        .select(units::path)
+        .load(conn)?;
+    Ok(common_ancestor(paths.iter().map(String::as_str)))
+}
+
 /// Creates an account with its roles, audited as done by `actor` (None: the command line).
 pub fn insert(
     conn: &mut AnyConnection,
@@ -151,6 +181,7 @@ pub fn insert(
         ))
         .get_result(conn)?;
     let roles = insert_grants(conn, user.id, grants)?;
+    let anchor = account_anchor(conn, &roles, user.staff_id)?;
     audit::record(
         conn,
         Entry::<(), _> {
@@ -159,7 +190,7 @@ pub fn insert(
             entity_id: user.id,
             action: "create",
             province_id: user.province_id,
-            unit_id: grants.iter().find_map(|g| g.unit_id),
+            unit_id: anchor,
             before: None,
             after: Some(&snapshot(&user, &roles, None)),
         },
@@ -183,10 +214,14 @@ pub fn update(
 ) -> QueryResult<(UserRow, Vec<RoleRow>)> {
     let roles_before = roles_of(conn, before.id)?;
     let now = super::now();
-    let credentials_changed_at = match change.password_hash {
-        Some(_) => now,
-        None => before.credentials_changed_at,
-    };
+    // A new password or a deactivation ends every open session; reactivating an account
+    // does not bring its old tokens back.
+    let credentials_changed_at =
+        if change.password_hash.is_some() || change.is_active == Some(false) {
+            now
+        } else {
+            before.credentials_changed_at
+        };
     let after: UserRow = diesel::update(users::table.find(before.id))
         .set((
             users::credentials_changed_at.eq(credentials_changed_at),
@@ -206,6 +241,11 @@ pub fn update(
         }
         None => roles_before.clone(),
     };
+    let anchor = account_anchor(
+        conn,
+        &[roles_before.as_slice(), roles.as_slice()].concat(),
+        after.staff_id,
+    )?;
     audit::record(
         conn,
         Entry {
@@ -214,7 +254,7 @@ pub fn update(
             entity_id: before.id,
             action: "update",
             province_id: after.province_id,
-            unit_id: roles.iter().find_map(|r| r.unit_id),
+            unit_id: anchor,
             before: Some(&snapshot(before, &roles_before, None)),
             after: Some(&snapshot(
                 &after,
@@ -243,11 +283,31 @@ pub fn list(
             let by_staff = staff::table
                 .filter(staff::unit_id.eq_any(visible_units.to_vec()))
                 .select(staff::id.nullable());
-            q = q.filter(
-                users::id
-                    .eq_any(by_role)
-                    .or(users::staff_id.eq_any(by_staff)),
-            );
+            // The same rule as for reading one account: no role outside the visible
+            // units (a role on no unit reaches outside everything) and the staff record,
+            // if any, inside them.
+            let reaching_outside = user_roles::table
+                .filter(
+                    user_roles::unit_id
+                        .is_null()
+                        .or(user_roles::unit_id.ne_all(visible_units.to_vec())),
+                )
+                .select(user_roles::user_id);
+            let staff_inside = staff::table
+                .filter(staff::unit_id.eq_any(visible_units.to_vec()))
+                .select(staff::id.nullable());
+            q = q
+                .filter(
+                    users::id
+                        .eq_any(by_role)
+                        .or(users::staff_id.eq_any(by_staff)),
+                )
+                .filter(users::id.ne_all(reaching_outside))
+                .filter(
+                    users::staff_id
+                        .is_null()
+                        .or(users::staff_id.eq_any(staff_inside)),
+                );
         }
         q
     };
@@ -294,6 +354,12 @@ pub fn load_actor(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Option<
         grants: grants
             .into_iter()
             .filter_map(|(role, unit_id, unit_path)| {
+                // A role on a unit whose row is missing must reach nothing, not (with a
+                // NULL path) everything.
+                if unit_id.is_some() && unit_path.is_none() {
+                    tracing::warn!(user_id, ?unit_id, %role, "role on a missing unit ignored");
+                    return None;
+                }
                 Role::parse(&role).map(|role| Grant {
                     role,
                     unit_id,

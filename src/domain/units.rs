@@ -1,6 +1,7 @@
 //! The unit tree as materialised paths: a unit's path is the ids from the root down to it,
-//! '/1/4/9/'. A subtree is every path that starts with the unit's path, which both
-//! databases answer with an indexed `LIKE 'prefix%'`.
+//! '/1/4/9/'. A subtree is every path that starts with the unit's path. Databases are
+//! asked for it as a byte-ordered range (see `subtree_range`), which both SQLite and
+//! PostgreSQL (with the column in the "C" collation) answer from the index.
 
 /// Path of a unit with `id` under a parent with `parent_path` (None for a root).
 pub fn child_path(parent_path: Option<&str>, id: i64) -> String {
@@ -12,10 +13,26 @@ pub fn in_subtree(path: &str, ancestor_path: &str) -> bool {
     path.starts_with(ancestor_path)
 }
 
-/// The `LIKE` pattern matching the subtree of a unit. Paths hold only digits and '/', so
-/// no escaping is needed.
-pub fn subtree_pattern(path: &str) -> String {
-    format!("{path}%")
+/// The half-open range `[low, high)` of paths in the subtree of `path`. Paths hold only
+/// digits and '/', and every path in the subtree starts with `path`, which ends in '/'
+/// (0x2F); replacing that last '/' with '0' (0x30) gives the first string past them all.
+/// Unlike `LIKE 'prefix%'` (case-insensitive in SQLite, so never indexed there), a range
+/// uses the index on both databases.
+pub fn subtree_range(path: &str) -> (String, String) {
+    let stem = path.strip_suffix('/').unwrap_or(path);
+    (path.to_owned(), format!("{stem}0"))
+}
+
+/// The deepest unit whose subtree holds all the given paths, as its id; None for no paths.
+pub fn common_ancestor<'a>(paths: impl IntoIterator<Item = &'a str>) -> Option<i64> {
+    let mut iter = paths.into_iter();
+    let first: Vec<&str> = iter.next()?.split('/').filter(|s| !s.is_empty()).collect();
+    let mut common = first.len();
+    for path in iter {
+        let ids: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        common = common.min(first.iter().zip(&ids).take_while(|(a, b)| a == b).count());
+    }
+    common.checked_sub(1).and_then(|i| first[i].parse().ok())
 }
 
 /// Depth of a unit: a root is 0.
@@ -55,9 +72,38 @@ mod tests {
         assert!(!in_subtree(&dept, &div));
         // '/1/4/' must not match a sibling '/1/41/'.
         assert!(!in_subtree("/1/41/", "/1/4/"));
-        assert_eq!(subtree_pattern(&dept), "/1/4/%");
+        let (low, high) = subtree_range(&dept);
+        for (path, inside) in [
+            ("/1/4/", true),
+            ("/1/4/9/", true),
+            ("/1/4/99/3/", true),
+            ("/1/41/", false),
+            ("/1/5/", false),
+            ("/1/", false),
+            ("/1/3/", false),
+        ] {
+            assert_eq!(
+                path >= low.as_str() && path < high.as_str(),
+                inside,
+                "{path}"
+            );
+            assert_eq!(in_subtree(path, &dept), inside, "{path}");
+        }
         assert_eq!(depth(&root), 0);
         assert_eq!(depth(&div), 2);
+    }
+
+    #[test]
+    fn common_ancestors() {
+        assert_eq!(common_ancestor(["/1/4/9/", "/1/4/12/"]), Some(4));
+        assert_eq!(common_ancestor(["/1/4/9/", "/1/5/"]), Some(1));
+        assert_eq!(common_ancestor(["/1/4/9/"]), Some(9));
+        assert_eq!(
+            common_ancestor(["/1/4/", "/2/4/"]),
+            None,
+            "different provinces"
+        );
+        assert_eq!(common_ancestor(Vec::<&str>::new()), None);
     }
 
     #[test]

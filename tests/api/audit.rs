@@ -95,6 +95,45 @@ async fn audit_reads_are_scoped(b: Backend) {
         !ids(&hr).contains(&w.b.id),
         "hr of A does not see B's changes"
     );
+    // Account snapshots: only for those who manage accounts, and only for accounts wholly
+    // inside their reach.
+    let (status, wide) = app
+        .post(
+            w.token("root"),
+            "/api/v1/users",
+            json!({"username": "rong", "password": "mat-khau-rong", "roles": [{"role": "hr", "unit_id": w.a.id}, {"role": "hr", "unit_id": w.b.id}]}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, narrow) = app
+        .post(
+            w.token("root"),
+            "/api/v1/users",
+            json!({"username": "hep", "password": "mat-khau-hep", "roles": [{"role": "hr", "unit_id": w.a1.id}]}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, admin_view) = app
+        .get(w.token("admin_a"), "/api/v1/audit?entity=user")
+        .await;
+    assert!(ids(&admin_view).contains(&narrow["id"].as_i64().unwrap()));
+    assert!(
+        !ids(&admin_view).contains(&wide["id"].as_i64().unwrap()),
+        "reaches B too"
+    );
+    let (_, hr_view) = app.get(w.token("hr_a"), "/api/v1/audit?entity=user").await;
+    assert_eq!(hr_view["total"], 0, "hr does not read account snapshots");
+    let (_, users) = app.get(w.token("admin_a"), "/api/v1/users").await;
+    let names: Vec<&str> = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"hep") && !names.contains(&"rong"),
+        "{names:?}"
+    );
     for who in ["head_a", "inspector_p", "staff_a1"] {
         let (status, _) = app.get(w.token(who), "/api/v1/audit").await;
         assert_eq!(status, 403, "{who}");

@@ -71,12 +71,12 @@ async fn missing_forged_expired_and_malformed_tokens_are_401(b: Backend) {
     assert_eq!(res.headers()["www-authenticate"], "Bearer");
 
     let id = w.user_ids["root"];
-    let now = chrono::Utc::now().timestamp();
+    let now = chrono::Utc::now();
     let forged = congvu::auth::jwt::JwtKeys::new(b"another-secret-that-is-32-bytes-long!!", 60)
         .issue(id, now)
         .unwrap();
     let keys = congvu::auth::jwt::JwtKeys::new(TEST_SECRET.as_bytes(), 60);
-    let expired = keys.issue(id, now - 3 * 3600).unwrap();
+    let expired = keys.issue(id, now - chrono::Duration::hours(3)).unwrap();
     let valid = keys.issue(id, now).unwrap();
     let tampered = format!("{}x", &valid[..valid.len() - 1]);
     for token in [
@@ -99,17 +99,21 @@ async fn deactivated_accounts_lose_access_at_once(b: Backend) {
     let w = app.world().await;
     let (status, _) = app.get(w.token("hr_a"), "/api/v1/me").await;
     assert_eq!(status, 200);
+    let path = format!("/api/v1/users/{}", w.user_ids["hr_a"]);
     let (status, body) = app
-        .patch(
-            w.token("root"),
-            &format!("/api/v1/users/{}", w.user_ids["hr_a"]),
-            json!({"is_active": false}),
-        )
+        .patch(w.token("root"), &path, json!({"is_active": false}))
         .await;
     assert_eq!(status, 200, "{body}");
     let (status, _) = app.get(w.token("hr_a"), "/api/v1/me").await;
     assert_eq!(status, 401, "the old token is refused");
     assert_eq!(app.login("hr_a", PASSWORD).await.status(), 401);
+    let (status, _) = app
+        .patch(w.token("root"), &path, json!({"is_active": true}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app.get(w.token("hr_a"), "/api/v1/me").await;
+    assert_eq!(status, 401, "reactivation does not revive old sessions");
+    assert_eq!(app.login("hr_a", PASSWORD).await.status(), 200);
 }
 
 async fn failed_logins_are_throttled_per_username(b: Backend) {
@@ -158,16 +162,21 @@ async fn users_change_their_own_password(b: Backend) {
     };
     let w = app.world().await;
     let path = format!("/api/v1/users/{}", w.user_ids["staff_a1"]);
-    // Token times have one-second resolution: make the change visibly later than the
-    // session it must end.
     let other_session = app.token("staff_a1", PASSWORD).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let change = |current: Option<&str>| match current {
+        Some(c) => json!({"password": "mat-khau-moi-2026", "current_password": c}),
+        None => json!({"password": "mat-khau-moi-2026"}),
+    };
+    let (status, body) = app.patch(&other_session, &path, change(None)).await;
+    assert_eq!(status, 422, "the current password is required: {body}");
+    assert!(body["errors"]["current_password"].is_array());
+    let (status, _) = app
+        .patch(&other_session, &path, change(Some("wrong one")))
+        .await;
+    assert_eq!(status, 422);
     let (status, body) = app
-        .patch(
-            &other_session,
-            &path,
-            json!({"password": "mat-khau-moi-2026"}),
-        )
+        .patch(&other_session, &path, change(Some(PASSWORD)))
         .await;
     assert_eq!(status, 200, "{body}");
     let (status, _) = app.get(&other_session, "/api/v1/me").await;

@@ -416,7 +416,7 @@ impl TestApp {
         .expect("join")
         .expect("world");
         let keys = congvu::auth::jwt::JwtKeys::new(TEST_SECRET.as_bytes(), 60);
-        let now = chrono::Utc::now().timestamp();
+        let now = chrono::Utc::now();
         let tokens = ids
             .iter()
             .map(|(name, id)| (*name, keys.issue(*id, now).expect("token")))

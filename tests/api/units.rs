@@ -174,6 +174,13 @@ async fn unit_reads_are_scoped_per_role(b: Backend) {
             "{who} on unit {unit}"
         );
     }
+    let (status, _) = app
+        .get(
+            w.token("head_a"),
+            &format!("/api/v1/units?within={}", w.b.id),
+        )
+        .await;
+    assert_eq!(status, 404, "an invisible unit in a filter is not found");
     let (status, _) = app.get(w.token("root"), "/api/v1/units/987654").await;
     assert_eq!(status, 404);
     let (status, _) = app.get(w.token("root"), "/api/v1/units/abc").await;

@@ -11,15 +11,15 @@ CREATE TABLE units (
     code        TEXT NOT NULL,
     name        TEXT NOT NULL,
     kind        TEXT NOT NULL CHECK (kind IN ('province', 'department', 'district', 'commune', 'division', 'public_service_unit', 'other')),
-    -- Materialised path of ids, '/1/4/9/': a subtree is every path with this prefix.
-    path        TEXT NOT NULL,
+    -- Materialised path of ids, '/1/4/9/': a subtree is every path with this prefix,
+    -- queried as a byte-ordered range; "C" keeps the order bytewise as in SQLite.
+    path        TEXT COLLATE "C" NOT NULL,
     created_at  TIMESTAMP NOT NULL,
     updated_at  TIMESTAMP NOT NULL
 );
 -- Codes are unique among siblings; roots (parent_id NULL) are siblings of each other.
 CREATE UNIQUE INDEX units_sibling_code ON units (COALESCE(parent_id, 0), code);
--- text_pattern_ops lets `path LIKE '/1/4/%'` use the index whatever the collation.
-CREATE INDEX units_path ON units (path text_pattern_ops);
+CREATE INDEX units_path ON units (path);
 CREATE INDEX units_province ON units (province_id);
 
 CREATE TABLE staff (
@@ -48,8 +48,8 @@ CREATE TABLE users (
     password_hash TEXT NOT NULL,
     staff_id      BIGINT REFERENCES staff (id),
     is_active     BOOLEAN NOT NULL DEFAULT TRUE,
-    -- Tokens issued before this instant are refused: a password change signs out
-    -- every session of the account.
+    -- Tokens issued before this instant are refused: a password change or a
+    -- deactivation signs out every session of the account.
     credentials_changed_at TIMESTAMP NOT NULL,
     created_at    TIMESTAMP NOT NULL,
     updated_at    TIMESTAMP NOT NULL

@@ -11,7 +11,8 @@ CREATE TABLE units (
     code        TEXT NOT NULL,
     name        TEXT NOT NULL,
     kind        TEXT NOT NULL CHECK (kind IN ('province', 'department', 'district', 'commune', 'division', 'public_service_unit', 'other')),
-    -- Materialised path of ids, '/1/4/9/': a subtree is every path with this prefix.
+    -- Materialised path of ids, '/1/4/9/': a subtree is every path with this prefix,
+    -- queried as a byte-ordered range.
     path        TEXT NOT NULL,
     created_at  TIMESTAMP NOT NULL,
     updated_at  TIMESTAMP NOT NULL
@@ -47,8 +48,8 @@ CREATE TABLE users (
     password_hash TEXT NOT NULL,
     staff_id      BIGINT REFERENCES staff (id),
     is_active     BOOLEAN NOT NULL DEFAULT TRUE,
-    -- Tokens issued before this instant are refused: a password change signs out
-    -- every session of the account.
+    -- Tokens issued before this instant are refused: a password change or a
+    -- deactivation signs out every session of the account.
     credentials_changed_at TIMESTAMP NOT NULL,
     created_at    TIMESTAMP NOT NULL,
     updated_at    TIMESTAMP NOT NULL
