@@ -24,6 +24,39 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub http: HttpSettings,
     pub log: LogSettings,
+    pub smtp: SmtpSettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+/// Outgoing mail (notices to unit heads). Without a host, messages are written as .eml
+/// files under the data folder instead of being sent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: Option<String>,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    /// The sender address of every notice.
+    pub from: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// A static bearer token for Prometheus scrapers on /metrics (`CONGVU_METRICS__TOKEN`);
+    /// without it only an admin's access token reads /metrics.
+    pub token: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,6 +88,34 @@ pub struct HttpSettings {
     pub workers: usize,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     pub shutdown_timeout_secs: u64,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed when telling
+    /// clients apart (login throttling). Empty: the peer address is the client.
+    #[serde(deserialize_with = "address_list")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// A list of IP addresses: a TOML array, or a comma-separated string from the environment
+/// (`CONGVU_HTTP__TRUSTED_PROXIES=10.0.0.1,10.0.0.2`).
+fn address_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<std::net::IpAddr>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        List(Vec<String>),
+        Text(String),
+    }
+    let items = match Form::deserialize(d)? {
+        Form::List(items) => items,
+        Form::Text(text) => text.split(',').map(str::to_owned).collect(),
+    };
+    items
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|_| serde::de::Error::custom(format!("{s:?} is not an IP address")))
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -100,6 +161,10 @@ impl Settings {
             .and_then(|b| b.set_default("http.shutdown_timeout_secs", 30))
             .and_then(|b| b.set_default("log.format", "text"))
             .and_then(|b| b.set_default("log.level", "info"))
+            .and_then(|b| b.set_default("http.trusted_proxies", Vec::<String>::new()))
+            .and_then(|b| b.set_default("smtp.port", 587))
+            .and_then(|b| b.set_default("smtp.tls", "starttls"))
+            .and_then(|b| b.set_default("smtp.from", "congvu@localhost"))
             .map_err(|e| ConfigError(e.to_string()))?;
 
         match env.get("CONGVU_CONFIG") {
@@ -164,12 +229,60 @@ impl Settings {
                 ));
             }
         }
+        self.check_smtp()?;
+        if let Some(token) = &self.metrics.token {
+            use secrecy::ExposeSecret;
+            if token.expose_secret().len() < 16 {
+                return Err(ConfigError(
+                    "metrics.token (CONGVU_METRICS__TOKEN) must be at least 16 characters".into(),
+                ));
+            }
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
             ConfigError(format!(
                 "log.level (CONGVU_LOG__LEVEL) is not a valid filter: {e}"
             ))
         })?;
         Ok(())
+    }
+
+    fn check_smtp(&self) -> Result<(), ConfigError> {
+        let smtp = &self.smtp;
+        if smtp.host.as_deref().is_some_and(|h| h.trim().is_empty()) {
+            return Err(ConfigError("smtp.host (CONGVU_SMTP__HOST) is empty".into()));
+        }
+        if smtp.port == 0 {
+            return Err(ConfigError(
+                "smtp.port (CONGVU_SMTP__PORT) must be 1-65535".into(),
+            ));
+        }
+        if smtp.password.is_some() && smtp.username.is_none() {
+            return Err(ConfigError(
+                "smtp.password (CONGVU_SMTP__PASSWORD) is set but smtp.username is not".into(),
+            ));
+        }
+        let address = smtp
+            .from
+            .rsplit_once('<')
+            .map_or(smtp.from.as_str(), |(_, a)| a.trim_end_matches('>'));
+        if !validator::ValidateEmail::validate_email(&address) && !address.ends_with("@localhost") {
+            return Err(ConfigError(format!(
+                "smtp.from (CONGVU_SMTP__FROM) is not an email address: {:?}",
+                smtp.from
+            )));
+        }
+        Ok(())
+    }
+
+    /// Where notices go, for the start-up log line.
+    pub fn mail_summary(&self) -> String {
+        match &self.smtp.host {
+            Some(host) => format!("SMTP {host}:{} ({:?})", self.smtp.port, self.smtp.tls),
+            None => format!(
+                "no SMTP host: messages are written to {}",
+                self.data_dir.join("mail").display()
+            ),
+        }
     }
 
     /// The listen address; resolves host names such as `localhost`.
@@ -270,6 +383,29 @@ mod tests {
         let err =
             Settings::load_from(env(&[("CONGVU_LOG__FORMAT", "xml")]), dir.path()).unwrap_err();
         assert!(err.to_string().contains("format"), "{err}");
+    }
+
+    #[test]
+    fn mail_settings_are_checked() {
+        let dir = empty_dir();
+        let load = |pairs: &[(&str, &str)]| Settings::load_from(env(pairs), dir.path());
+        let err = load(&[("CONGVU_SMTP__TLS", "ssl")]).unwrap_err();
+        assert!(err.to_string().contains("tls"), "{err}");
+        let err = load(&[("CONGVU_SMTP__FROM", "nobody")]).unwrap_err();
+        assert!(err.to_string().contains("CONGVU_SMTP__FROM"), "{err}");
+        let err = load(&[("CONGVU_SMTP__PASSWORD", "x")]).unwrap_err();
+        assert!(err.to_string().contains("smtp.username"), "{err}");
+        let ok = load(&[
+            ("CONGVU_SMTP__HOST", "mail.khanhhoa.gov.vn"),
+            ("CONGVU_SMTP__PORT", "465"),
+            ("CONGVU_SMTP__TLS", "tls"),
+            ("CONGVU_SMTP__FROM", "Congvu <congvu@khanhhoa.gov.vn>"),
+            ("CONGVU_HTTP__TRUSTED_PROXIES", "10.0.0.1"),
+        ]);
+        let ok = ok.unwrap();
+        assert_eq!(ok.smtp.tls, SmtpTls::Tls);
+        assert!(ok.mail_summary().contains("mail.khanhhoa.gov.vn:465"));
+        assert!(load(&[]).unwrap().mail_summary().contains("no SMTP host"));
     }
 
     #[test]

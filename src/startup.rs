@@ -21,6 +21,10 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub throttle: LoginThrottle,
     pub metrics: Metrics,
+    /// Reverse proxies whose X-Forwarded-For names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Static bearer token for Prometheus scrapers.
+    pub metrics_token: Option<secrecy::SecretString>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +83,10 @@ impl Application {
                 Duration::from_secs(settings.auth.lockout_minutes * 60),
             ),
             metrics: Metrics::new()?,
+            trusted_proxies: settings.http.trusted_proxies.clone(),
+            metrics_token: settings.metrics.token.clone(),
         });
+        tracing::info!(mail = %settings.mail_summary(), "notices");
         let max_body = settings.http.max_body_bytes;
         let mut server = HttpServer::new(move || {
             let metrics = state.metrics.clone();

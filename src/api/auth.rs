@@ -1,5 +1,6 @@
 //! `/auth/login` and `/me`.
 
+use std::net::IpAddr;
 use std::time::Instant;
 
 use actix_web::{HttpRequest, get, post, web};
@@ -50,10 +51,15 @@ pub async fn login(
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let LoginRequest { username, password } = body.0;
     let username = normalize_username(&username);
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let client = client_address(
+        req.peer_addr().map(|a| a.ip()),
+        forwarded,
+        &state.trusted_proxies,
+    );
     if let Some(retry_after_secs) = state
         .throttle
         .locked_for(&username, &client, Instant::now())
@@ -94,6 +100,26 @@ pub async fn login(
     }))
 }
 
+/// The client's address for throttling. Behind trusted reverse proxies it is the last
+/// address in X-Forwarded-For that is not itself a trusted proxy; otherwise the peer.
+/// Untrusted peers cannot choose their key by sending the header.
+fn client_address(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> String {
+    let Some(peer) = peer else {
+        return String::new();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    forwarded_for
+        .into_iter()
+        .flat_map(|h| h.split(','))
+        .rev()
+        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
+        .to_string()
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct MeResponse {
     pub user: UserView,
@@ -125,4 +151,36 @@ pub async fn me(
         user: UserView::new(&user, &roles),
         staff: staff.map(StaffView::from),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let client: IpAddr = "203.113.1.5".parse().unwrap();
+        let xff = Some("1.2.3.4, 203.113.1.5");
+        assert_eq!(
+            client_address(Some(client), xff, &[proxy]),
+            "203.113.1.5",
+            "untrusted peer"
+        );
+        assert_eq!(
+            client_address(Some(proxy), xff, &[proxy]),
+            "203.113.1.5",
+            "last untrusted hop"
+        );
+        assert_eq!(
+            client_address(Some(proxy), Some("203.113.1.5, 10.0.0.1"), &[proxy]),
+            "203.113.1.5"
+        );
+        assert_eq!(client_address(Some(proxy), None, &[proxy]), "10.0.0.1");
+        assert_eq!(
+            client_address(Some(proxy), Some("garbage"), &[proxy]),
+            "10.0.0.1"
+        );
+        assert_eq!(client_address(Some(client), None, &[]), "203.113.1.5");
+    }
 }

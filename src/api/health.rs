@@ -1,9 +1,13 @@
 //! Liveness, readiness and metrics for operators; no token needed.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::AuthUser;
+use crate::domain::codes::Role;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -46,12 +50,49 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, Api
     }
 }
 
+/// Prometheus metrics. Like every endpoint but the probes and docs, it needs a bearer
+/// token: the configured scrape token (`metrics.token`), or an access token of an admin.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain"),
+              (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)),
+    security(("bearer" = [])))]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Option<AuthUser>,
+) -> Result<HttpResponse, ApiError> {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let scraper = match (&state.metrics_token, bearer) {
+        (Some(expected), Some(given)) => same_secret(expected.expose_secret(), given),
+        _ => false,
+    };
+    if !scraper {
+        match user {
+            Some(u) if u.actor.has_role(Role::Admin) => {}
+            Some(_) => {
+                return Err(ApiError::Forbidden(
+                    "metrics are for administrators and scrapers",
+                ));
+            }
+            None => return Err(ApiError::Unauthorized("a bearer token is required")),
+        }
+    }
     let (open, idle) = state.db.pool_state();
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(open, idle))
+        .body(state.metrics.render(open, idle)))
+}
+
+/// Compares secrets in time independent of where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }

@@ -21,9 +21,15 @@ async fn probes_answer_without_a_token(b: Backend) {
 }
 
 async fn metrics_count_requests_by_route(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let scrape_token = "scrape-token-0123456789";
+    let Some(app) = TestApp::spawn_with(b, |s| {
+        s.metrics.token = Some(secrecy::SecretString::from(scrape_token));
+    })
+    .await
+    else {
         return;
     };
+    let w = app.world().await;
     for _ in 0..2 {
         app.client
             .get(app.url("/api/v1/units/12345"))
@@ -31,7 +37,24 @@ async fn metrics_count_requests_by_route(b: Backend) {
             .await
             .unwrap();
     }
-    let res = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let metrics = |token: Option<&str>| {
+        let mut req = app.client.get(app.url("/metrics"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    assert_eq!(metrics(None).await.unwrap().status(), 401);
+    assert_eq!(metrics(Some("wrong-token")).await.unwrap().status(), 401);
+    assert_eq!(
+        metrics(Some(w.token("head_a"))).await.unwrap().status(),
+        403
+    );
+    assert_eq!(
+        metrics(Some(w.token("admin_a"))).await.unwrap().status(),
+        200
+    );
+    let res = metrics(Some(scrape_token)).await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(
         res.headers()["content-type"]
