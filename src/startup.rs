@@ -120,7 +120,10 @@ impl Application {
             addr: addr.to_string(),
             source,
         })?
-        .shutdown_timeout(settings.http.shutdown_timeout_secs);
+        .shutdown_timeout(settings.http.shutdown_timeout_secs)
+        // actix treats SIGINT as a forced stop; congvu handles both signals itself so that
+        // either lets in-flight requests finish (see `run_until_signal`).
+        .disable_signals();
         if settings.http.workers > 0 {
             server = server.workers(settings.http.workers);
         }
@@ -135,9 +138,42 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish (actix's
-    /// graceful shutdown, bounded by `http.shutdown_timeout_secs`).
+    /// Serves until the server is stopped (tests drop it with their runtime).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops accepting connections and lets
+    /// in-flight requests finish, for at most `http.shutdown_timeout_secs`.
+    pub async fn run_until_signal(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            let signal = shutdown_signal().await;
+            tracing::info!(signal, "shutting down: finishing in-flight requests");
+            handle.stop(true).await;
+        });
+        self.server.await
+    }
+}
+
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
     }
 }
