@@ -20,10 +20,9 @@ const EXPECTED: [(&str, [u16; 19]); 7] = [
 ];
 
 async fn every_endpoint_for_every_role(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let (status, target) = app
         .post(
             w.token("root"),

@@ -5,10 +5,9 @@ use crate::both;
 use crate::helpers::{Backend, TestApp};
 
 async fn every_write_is_audited_with_before_and_after(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let (_, unit) = app
         .post(
             w.token("admin_a"),
@@ -59,10 +58,9 @@ async fn every_write_is_audited_with_before_and_after(b: Backend) {
 }
 
 async fn audit_reads_are_scoped(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     app.patch(
         w.token("root"),
         &format!("/api/v1/units/{}", w.b.id),

@@ -4,10 +4,9 @@ use crate::both;
 use crate::helpers::{Backend, PASSWORD, TEST_SECRET, TestApp, read};
 
 async fn login_issues_a_working_token(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let res = app.login("HEAD_A", PASSWORD).await;
     assert_eq!(res.status(), 200, "usernames are case-insensitive");
     let body: Value = res.json().await.unwrap();
@@ -62,10 +61,9 @@ async fn bad_credentials_are_401_alike(b: Backend) {
 }
 
 async fn missing_forged_expired_and_malformed_tokens_are_401(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let res = app.client.get(app.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(res.status(), 401);
     assert_eq!(res.headers()["www-authenticate"], "Bearer");
@@ -93,10 +91,9 @@ async fn missing_forged_expired_and_malformed_tokens_are_401(b: Backend) {
 }
 
 async fn deactivated_accounts_lose_access_at_once(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let (status, _) = app.get(w.token("hr_a"), "/api/v1/me").await;
     assert_eq!(status, 200);
     let path = format!("/api/v1/users/{}", w.user_ids["hr_a"]);
@@ -157,10 +154,9 @@ async fn failed_logins_are_throttled_per_address(b: Backend) {
 }
 
 async fn users_change_their_own_password(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let path = format!("/api/v1/users/{}", w.user_ids["staff_a1"]);
     let other_session = app.token("staff_a1", PASSWORD).await;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;

@@ -21,22 +21,25 @@ fn congvu(storage: &Storage) -> Command {
     cmd
 }
 
+/// `congvu admin create-user` with the given arguments and, if any, CONGVU_PASSWORD.
+fn create_user(storage: &Storage, args: &[&str], password: Option<&str>) -> std::process::Output {
+    let mut cmd = congvu(storage);
+    cmd.args(["admin", "create-user"]).args(args);
+    if let Some(p) = password {
+        cmd.env("CONGVU_PASSWORD", p);
+    }
+    cmd.output().unwrap()
+}
+
 async fn create_user_works_on_an_empty_database(b: Backend) {
     let Some(storage) = Storage::new(b) else {
         return;
     };
-    let out = congvu(&storage)
-        .args([
-            "admin",
-            "create-user",
-            "--username",
-            "Quan.Tri",
-            "--role",
-            "admin",
-        ])
-        .env("CONGVU_PASSWORD", "mat-khau-quan-tri")
-        .output()
-        .unwrap();
+    let out = create_user(
+        &storage,
+        &["--username", "Quan.Tri", "--role", "admin"],
+        Some("mat-khau-quan-tri"),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -50,49 +53,27 @@ async fn create_user_works_on_an_empty_database(b: Backend) {
         "the password is never printed"
     );
 
-    let again = congvu(&storage)
-        .args([
-            "admin",
-            "create-user",
-            "--username",
-            "quan.tri",
-            "--role",
-            "admin",
-        ])
-        .env("CONGVU_PASSWORD", "mat-khau-quan-tri")
-        .output()
-        .unwrap();
+    let again = create_user(
+        &storage,
+        &["--username", "quan.tri", "--role", "admin"],
+        Some("mat-khau-quan-tri"),
+    );
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("taken"));
 
-    let no_password = congvu(&storage)
-        .args([
-            "admin",
-            "create-user",
-            "--username",
-            "khac",
-            "--role",
-            "hr",
-            "--unit",
-            "NOPE",
-        ])
-        .output()
-        .unwrap();
+    let no_password = create_user(
+        &storage,
+        &["--username", "khac", "--role", "hr", "--unit", "NOPE"],
+        None,
+    );
     assert!(!no_password.status.success());
     assert!(String::from_utf8_lossy(&no_password.stderr).contains("CONGVU_PASSWORD"));
 
-    let bad_role = congvu(&storage)
-        .args([
-            "admin",
-            "create-user",
-            "--username",
-            "khac",
-            "--role",
-            "boss",
-        ])
-        .env("CONGVU_PASSWORD", "mat-khau-quan-tri")
-        .output()
-        .unwrap();
+    let bad_role = create_user(
+        &storage,
+        &["--username", "khac", "--role", "boss"],
+        Some("mat-khau-quan-tri"),
+    );
     assert!(!bad_role.status.success());
 }
 
@@ -121,39 +102,28 @@ async fn demo_loads_once_and_migrate_is_idempotent(b: Backend) {
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stderr).contains("already loaded"));
 
-    let out = congvu(&storage)
-        .args([
-            "admin",
-            "create-user",
-            "--username",
-            "hr.snv",
-            "--role",
-            "hr",
-            "--unit",
-            "KHA-SNV",
-        ])
-        .env("CONGVU_PASSWORD", "mat-khau-nhan-su")
-        .output()
-        .unwrap();
+    let out = create_user(
+        &storage,
+        &["--username", "hr.snv", "--role", "hr", "--unit", "KHA-SNV"],
+        Some("mat-khau-nhan-su"),
+    );
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = congvu(&storage)
-        .args([
-            "admin",
-            "create-user",
+    let out = create_user(
+        &storage,
+        &[
             "--username",
             "vp.hr",
             "--role",
             "hr",
             "--unit",
             "KHA-SNV-VP",
-        ])
-        .env("CONGVU_PASSWORD", "mat-khau-nhan-su")
-        .output()
-        .unwrap();
+        ],
+        Some("mat-khau-nhan-su"),
+    );
     assert!(
         out.status.success(),
         "{}",

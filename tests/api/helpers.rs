@@ -170,6 +170,13 @@ impl TestApp {
         Self::spawn_with(backend, |_| {}).await
     }
 
+    /// An app with the access-test `World` already in it.
+    pub async fn with_world(backend: Backend) -> Option<(TestApp, World)> {
+        let app = Self::spawn(backend).await?;
+        let world = app.world().await;
+        Some((app, world))
+    }
+
     pub async fn spawn_with(
         backend: Backend,
         tweak: impl FnOnce(&mut Settings),
@@ -211,21 +218,23 @@ impl TestApp {
     }
 
     pub async fn post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
-        let res = self
-            .client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        read(res).await
+        self.send(reqwest::Method::POST, token, path, body).await
     }
 
     pub async fn patch(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::PATCH, token, path, body).await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Value,
+    ) -> (u16, Value) {
         let res = self
             .client
-            .patch(self.url(path))
+            .request(method, self.url(path))
             .bearer_auth(token)
             .json(&body)
             .send()

@@ -4,10 +4,9 @@ use crate::both;
 use crate::helpers::{Backend, TestApp};
 
 async fn hr_adds_staff_in_nfc(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     // "Nguyễn Thị Ánh" typed with combining marks (NFD), as some phones send it.
     let nfd = "Nguye\u{302}\u{303}n Thi\u{323} A\u{301}nh";
     let (status, body) = app
@@ -31,10 +30,9 @@ async fn hr_adds_staff_in_nfc(b: Backend) {
 }
 
 async fn staff_validation_and_conflicts_write_nothing(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let hr = w.token("hr_a");
     let before = app.count("staff");
     let audit_before = app.count("audit_log");
@@ -76,10 +74,9 @@ async fn staff_validation_and_conflicts_write_nothing(b: Backend) {
 }
 
 async fn staff_access_per_role(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let all = [w.head_a.id, w.member_a1.id, w.member_b.id];
     for (who, visible) in [
         ("root", vec![true, true, true]),
@@ -156,10 +153,9 @@ async fn staff_access_per_role(b: Backend) {
 }
 
 async fn staff_updates_clear_and_move(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let path = format!("/api/v1/staff/{}", w.member_a1.id);
     let (status, body) = app
         .patch(

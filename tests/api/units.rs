@@ -4,10 +4,9 @@ use crate::both;
 use crate::helpers::{Backend, TestApp};
 
 async fn admin_builds_a_tree(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let root = w.token("root");
     let (status, prov) = app
         .post(
@@ -60,10 +59,9 @@ async fn admin_builds_a_tree(b: Backend) {
 }
 
 async fn invalid_units_are_422_per_field_and_write_nothing(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let root = w.token("root");
     let before = app.count("units");
     let (status, body) = app
@@ -139,10 +137,9 @@ async fn invalid_units_are_422_per_field_and_write_nothing(b: Backend) {
 }
 
 async fn unit_reads_are_scoped_per_role(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let expect = [
         ("root", 4),
         ("admin_p", 4),
@@ -203,10 +200,9 @@ async fn unit_reads_are_scoped_per_role(b: Backend) {
 }
 
 async fn unit_writes_need_admin_on_the_unit(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let new_under =
         |parent: i64| json!({"code": "N", "name": "Mới", "kind": "division", "parent_id": parent});
     for (who, parent, status) in [
@@ -260,10 +256,9 @@ async fn unit_writes_need_admin_on_the_unit(b: Backend) {
 }
 
 async fn moving_a_unit_moves_its_subtree_and_access(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let path = format!("/api/v1/units/{}", w.a.id);
     let (status, body) = app
         .patch(w.token("root"), &path, json!({"parent_id": w.a1.id}))
@@ -312,10 +307,9 @@ async fn moving_a_unit_moves_its_subtree_and_access(b: Backend) {
 }
 
 async fn lists_are_paginated(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let root = w.token("root");
     let (_, first) = app.get(root, "/api/v1/units?per_page=3").await;
     assert_eq!(

@@ -4,10 +4,9 @@ use crate::both;
 use crate::helpers::{Backend, PASSWORD, TestApp};
 
 async fn admin_creates_accounts_with_roles(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let (_, person) = app
         .post(
             w.token("hr_a"),
@@ -55,10 +54,9 @@ async fn admin_creates_accounts_with_roles(b: Backend) {
 }
 
 async fn account_rules_are_enforced(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     let before = app.count("users");
     let roles_before = app.count("user_roles");
     let cases = [
@@ -151,10 +149,9 @@ async fn account_rules_are_enforced(b: Backend) {
 }
 
 async fn admins_manage_only_accounts_inside_their_subtree(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let w = app.world().await;
     for (target, visible) in [
         ("hr_a", true),
         ("head_a", true),
