@@ -171,8 +171,15 @@ async fn serve_shuts_down_gracefully_and_logs_no_secrets(b: Backend) {
     let Some(storage) = Storage::new(b) else {
         return;
     };
+    // The PostgreSQL run also checks the JSON log format.
+    let log_format = if b == Backend::Postgres {
+        "json"
+    } else {
+        "text"
+    };
     let mut child = congvu(&storage)
         .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .env("CONGVU_LOG__FORMAT", log_format)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -264,10 +271,28 @@ async fn serve_shuts_down_gracefully_and_logs_no_secrets(b: Backend) {
         log.contains("shutting down: finishing in-flight requests"),
         "{log}"
     );
+    if log_format == "json" {
+        let failed = log
+            .lines()
+            .find(|l| l.contains("failed login"))
+            .expect("failed login line");
+        let event: serde_json::Value = serde_json::from_str(failed).expect("a JSON log line");
+        assert_eq!(event["username"], "demo.admin");
+        assert_eq!(event["level"], "WARN");
+    }
     assert!(
         log.contains("shutting down: finishing in-flight requests"),
         "{log}"
     );
+    if log_format == "json" {
+        let failed = log
+            .lines()
+            .find(|l| l.contains("failed login"))
+            .expect("failed login line");
+        let event: serde_json::Value = serde_json::from_str(failed).expect("a JSON log line");
+        assert_eq!(event["username"], "demo.admin");
+        assert_eq!(event["level"], "WARN");
+    }
     // The demo password is printed on purpose (for people trying congvu); nothing a
     // client sent or the server signs with may appear.
     for (what, secret) in [
