@@ -45,6 +45,9 @@ code_enum! {
         UnitHead = "unit_head" => "Thủ trưởng đơn vị",
         Inspector = "inspector" => "Kiểm tra công vụ",
         Staff = "staff" => "Cán bộ, công chức, viên chức",
+        // A kiosk or biometric device's account: it may only send check-ins for the
+        // staff of its subtree.
+        Device = "device" => "Thiết bị chấm công",
     }
 }
 
@@ -66,6 +69,82 @@ code_enum! {
         CongChuc = "cong_chuc" => "Công chức",
         VienChuc = "vien_chuc" => "Viên chức",
         Contract = "contract" => "Hợp đồng lao động",
+    }
+}
+
+code_enum! {
+    /// Daily attendance status (API.md).
+    AttendanceStatus {
+        Present = "present" => "Có mặt",
+        Late = "late" => "Đi muộn",
+        EarlyLeave = "early_leave" => "Về sớm",
+        LateAndEarlyLeave = "late_and_early_leave" => "Đi muộn và về sớm",
+        Absent = "absent" => "Vắng mặt không lý do",
+        OnLeave = "on_leave" => "Nghỉ có phép",
+        Holiday = "holiday" => "Nghỉ lễ, nghỉ bù",
+        Weekend = "weekend" => "Ngày nghỉ hằng tuần",
+        Incomplete = "incomplete" => "Thiếu dữ liệu chấm công",
+    }
+}
+
+code_enum! {
+    LeaveKind {
+        Annual = "annual" => "Nghỉ phép năm",
+        Sick = "sick" => "Nghỉ ốm",
+        Maternity = "maternity" => "Nghỉ thai sản",
+        BusinessTrip = "business_trip" => "Đi công tác",
+        Study = "study" => "Đi học",
+        Personal = "personal" => "Nghỉ việc riêng",
+        Other = "other" => "Khác",
+    }
+}
+
+code_enum! {
+    LeaveStatus {
+        Pending = "pending" => "Chờ duyệt",
+        Approved = "approved" => "Đã duyệt",
+        Rejected = "rejected" => "Từ chối",
+        Cancelled = "cancelled" => "Đã hủy",
+    }
+}
+
+code_enum! {
+    /// Which half of a day a half-day leave covers: the first or the last session.
+    HalfDay {
+        Morning = "morning" => "Buổi sáng",
+        Afternoon = "afternoon" => "Buổi chiều",
+    }
+}
+
+code_enum! {
+    CalendarKind {
+        Holiday = "holiday" => "Ngày lễ",
+        DayOff = "day_off" => "Nghỉ bù",
+        Workday = "workday" => "Ngày làm bù",
+    }
+}
+
+code_enum! {
+    Direction {
+        In = "in" => "Vào",
+        Out = "out" => "Ra",
+    }
+}
+
+code_enum! {
+    CheckinSource {
+        Kiosk = "kiosk" => "Máy chấm công tại quầy",
+        Mobile = "mobile" => "Điện thoại",
+        Device = "device" => "Thiết bị sinh trắc học",
+        Manual = "manual" => "Nhập tay (điều chỉnh)",
+    }
+}
+
+code_enum! {
+    /// Whether staff of a unit punch once a day (arrival and departure) or per session.
+    PunchMode {
+        Daily = "daily" => "Chấm công đầu và cuối ngày",
+        PerSession = "per_session" => "Chấm công theo buổi",
     }
 }
 

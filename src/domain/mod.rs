@@ -2,6 +2,8 @@
 //! function of its inputs so it can be tested exhaustively.
 
 pub mod access;
+pub mod attendance;
+pub mod calendar;
 pub mod codes;
 pub mod text;
 pub mod units;

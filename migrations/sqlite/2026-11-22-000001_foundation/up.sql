@@ -61,7 +61,7 @@ CREATE TABLE user_roles (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id     BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     province_id BIGINT REFERENCES units (id),
-    role        TEXT NOT NULL CHECK (role IN ('admin', 'hr', 'unit_head', 'inspector', 'staff')),
+    role        TEXT NOT NULL CHECK (role IN ('admin', 'hr', 'unit_head', 'inspector', 'staff', 'device')),
     -- NULL: the role reaches every unit.
     unit_id     BIGINT REFERENCES units (id),
     created_at  TIMESTAMP NOT NULL

@@ -1,0 +1,315 @@
+//! Daily attendance, derived from check-in events, the schedule, the calendar and leave.
+//! Everything here works on local time in Asia/Ho_Chi_Minh (UTC+7 all year, no DST);
+//! callers convert stored UTC instants with [`to_local`].
+//!
+//! The result depends only on the set of events of the day: their order and duplicates do
+//! not matter (see the property test), so events that arrive late or twice re-derive to
+//! the same day.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike};
+use chrono_tz::Tz;
+
+use super::calendar::DayKind;
+use super::codes::{AttendanceStatus, Direction, HalfDay, PunchMode};
+
+pub const TZ: Tz = chrono_tz::Asia::Ho_Chi_Minh;
+
+/// A stored UTC instant as local wall-clock time.
+pub fn to_local(utc: NaiveDateTime) -> NaiveDateTime {
+    TZ.from_utc_datetime(&utc).naive_local()
+}
+
+/// The UTC instant of a local wall-clock time. Vietnam has had no DST since 1975, so every
+/// local time maps to exactly one instant.
+pub fn to_utc(local: NaiveDateTime) -> NaiveDateTime {
+    match TZ.from_local_datetime(&local).earliest() {
+        Some(t) => t.naive_utc(),
+        None => local - Duration::hours(7),
+    }
+}
+
+/// UTC bounds `[start, end)` of the local dates `from..=to`, for range queries.
+pub fn utc_range(from: NaiveDate, to: NaiveDate) -> (NaiveDateTime, NaiveDateTime) {
+    let start = to_utc(from.and_time(NaiveTime::MIN));
+    let end = to_utc((to + Duration::days(1)).and_time(NaiveTime::MIN));
+    (start, end)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Session {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    /// ISO weekdays worked, 1 = Monday.
+    pub weekdays: Vec<u8>,
+    /// Sessions of a working day, in order, not overlapping.
+    pub sessions: Vec<Session>,
+    pub grace_minutes: i64,
+    pub punch_mode: PunchMode,
+}
+
+/// Why a schedule's sessions are unusable, if they are.
+pub fn sessions_problem(sessions: &[Session]) -> Option<&'static str> {
+    if sessions.is_empty() {
+        return Some("needs at least one session");
+    }
+    if sessions.iter().any(|s| s.start >= s.end) {
+        return Some("each session must end after it starts");
+    }
+    if sessions.windows(2).any(|w| w[1].start < w[0].end) {
+        return Some("sessions must be in order and must not overlap");
+    }
+    None
+}
+
+/// One check-in event, in local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Punch {
+    pub at: NaiveDateTime,
+    pub direction: Option<Direction>,
+}
+
+/// Approved leave on a working day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaveCover {
+    Full,
+    Half(HalfDay),
+}
+
+/// Whether the day is over (its record is final) or still running at local time `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Closed,
+    Open { now: NaiveDateTime },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayRecord {
+    pub date: NaiveDate,
+    pub status: AttendanceStatus,
+    /// Local time of the arrival and of the departure.
+    pub first_in: Option<NaiveDateTime>,
+    pub last_out: Option<NaiveDateTime>,
+    pub late_minutes: i64,
+    pub early_leave_minutes: i64,
+    pub worked_minutes: i64,
+}
+
+fn floor_minute(t: NaiveDateTime) -> NaiveDateTime {
+    t.with_second(0)
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(t)
+}
+
+fn ceil_minute(t: NaiveDateTime) -> NaiveDateTime {
+    let floor = floor_minute(t);
+    if floor == t {
+        t
+    } else {
+        floor + Duration::minutes(1)
+    }
+}
+
+/// Arrival and departure among punches sorted by time: the first "in" (or, from a device
+/// that sends no direction, the first event) and the last "out" (or the last event, when
+/// it is not the arrival itself).
+fn arrival_departure(punches: &[Punch]) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
+    let first_in = punches
+        .iter()
+        .find(|p| p.direction == Some(Direction::In))
+        .map(|p| p.at);
+    let first_any = punches.iter().find(|p| p.direction.is_none()).map(|p| p.at);
+    let arrival = first_in.or(first_any);
+    let last_out = punches
+        .iter()
+        .rev()
+        .find(|p| p.direction == Some(Direction::Out))
+        .map(|p| p.at);
+    let last_any = punches
+        .iter()
+        .rev()
+        .find(|p| p.direction.is_none())
+        .map(|p| p.at);
+    let departure = last_out.or(last_any.filter(|d| Some(*d) != arrival));
+    match (arrival, departure) {
+        // An "out" before the arrival is not a departure from this stay.
+        (Some(a), Some(d)) if d <= a => (Some(a), None),
+        other => other,
+    }
+}
+
+fn minutes(d: Duration) -> i64 {
+    d.num_minutes().max(0)
+}
+
+/// Minutes of `[from, to]` that fall inside the session on `date`.
+fn overlap(date: NaiveDate, s: &Session, from: NaiveDateTime, to: NaiveDateTime) -> i64 {
+    let start = from.max(date.and_time(s.start));
+    let end = to.min(date.and_time(s.end));
+    if end > start { minutes(end - start) } else { 0 }
+}
+
+/// What one stretch of expected work (a whole day, or one session) yields.
+#[derive(Debug, Default)]
+struct Stretch {
+    late: i64,
+    early: i64,
+    worked: i64,
+    missing: bool,
+}
+
+fn judge(
+    date: NaiveDate,
+    sessions: &[Session],
+    punches: &[Punch],
+    grace: i64,
+    progress: Progress,
+) -> Stretch {
+    let (Some(first), Some(last)) = (sessions.first(), sessions.last()) else {
+        return Stretch::default();
+    };
+    let start = date.and_time(first.start);
+    let end = date.and_time(last.end);
+    let grace = Duration::minutes(grace);
+    let (arrival, departure) = arrival_departure(punches);
+    let mut out = Stretch::default();
+    if let Some(a) = arrival.map(floor_minute)
+        && a > start + grace
+    {
+        out.late = minutes(a - start);
+    }
+    if let Some(d) = departure.map(ceil_minute)
+        && d < end - grace
+    {
+        out.early = minutes(end - d);
+    }
+    if let (Some(a), Some(d)) = (arrival, departure) {
+        out.worked = sessions.iter().map(|s| overlap(date, s, a, d)).sum();
+    }
+    let over = match progress {
+        Progress::Closed => true,
+        Progress::Open { now } => now >= end,
+    };
+    // No arrival (only "out" events, or no event in a session that is over), or no
+    // departure once the stretch is over: the record cannot be complete.
+    out.missing =
+        (arrival.is_none() && (over || !punches.is_empty())) || (departure.is_none() && over);
+    out
+}
+
+/// The attendance record of one person on one local date; None when there is nothing to
+/// record yet (a working day still before its first session's late threshold, with no
+/// event).
+pub fn derive_day(
+    date: NaiveDate,
+    kind: DayKind,
+    schedule: &Schedule,
+    leave: Option<LeaveCover>,
+    punches: &[Punch],
+    progress: Progress,
+) -> Option<DayRecord> {
+    let mut punches: Vec<Punch> = punches
+        .iter()
+        .filter(|p| p.at.date() == date)
+        .copied()
+        .collect();
+    punches.sort();
+    punches.dedup();
+    let (first_in, last_out) = arrival_departure(&punches);
+    let record = |status, late, early, worked| DayRecord {
+        date,
+        status,
+        first_in,
+        last_out,
+        late_minutes: late,
+        early_leave_minutes: early,
+        worked_minutes: worked,
+    };
+    let span = match (first_in, last_out) {
+        (Some(a), Some(d)) => minutes(d - a),
+        _ => 0,
+    };
+    match kind {
+        DayKind::Weekend => return Some(record(AttendanceStatus::Weekend, 0, 0, span)),
+        DayKind::Holiday => return Some(record(AttendanceStatus::Holiday, 0, 0, span)),
+        DayKind::Workday => {}
+    }
+    let sessions = &schedule.sessions;
+    let expected: &[Session] = match leave {
+        None => sessions,
+        Some(LeaveCover::Full) => &[],
+        Some(LeaveCover::Half(HalfDay::Morning)) => sessions.get(1..).unwrap_or(&[]),
+        Some(LeaveCover::Half(HalfDay::Afternoon)) => &sessions[..sessions.len().saturating_sub(1)],
+    };
+    let (Some(first), Some(_)) = (expected.first(), expected.last()) else {
+        return Some(record(AttendanceStatus::OnLeave, 0, 0, 0));
+    };
+    if punches.is_empty() {
+        let threshold = date.and_time(first.start) + Duration::minutes(schedule.grace_minutes);
+        return match progress {
+            Progress::Open { now } if now <= threshold => None,
+            _ => Some(record(AttendanceStatus::Absent, 0, 0, 0)),
+        };
+    }
+    let stretches: Vec<Stretch> = match schedule.punch_mode {
+        PunchMode::Daily => vec![judge(
+            date,
+            expected,
+            &punches,
+            schedule.grace_minutes,
+            progress,
+        )],
+        PunchMode::PerSession => {
+            // Each session owns the events up to halfway through the breaks around it.
+            let bounds: Vec<NaiveDateTime> = expected
+                .windows(2)
+                .map(|w| {
+                    let gap = date.and_time(w[1].start) - date.and_time(w[0].end);
+                    date.and_time(w[0].end) + gap / 2
+                })
+                .collect();
+            expected
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let lower = i.checked_sub(1).map(|j| bounds[j]);
+                    let upper = bounds.get(i).copied();
+                    let mine: Vec<Punch> = punches
+                        .iter()
+                        .filter(|p| {
+                            lower.is_none_or(|l| p.at >= l) && upper.is_none_or(|u| p.at < u)
+                        })
+                        .copied()
+                        .collect();
+                    judge(
+                        date,
+                        std::slice::from_ref(s),
+                        &mine,
+                        schedule.grace_minutes,
+                        progress,
+                    )
+                })
+                .collect()
+        }
+    };
+    let late: i64 = stretches.iter().map(|s| s.late).sum();
+    let early: i64 = stretches.iter().map(|s| s.early).sum();
+    let worked: i64 = stretches.iter().map(|s| s.worked).sum();
+    let status = if stretches.iter().any(|s| s.missing) {
+        AttendanceStatus::Incomplete
+    } else {
+        match (late > 0, early > 0) {
+            (true, true) => AttendanceStatus::LateAndEarlyLeave,
+            (true, false) => AttendanceStatus::Late,
+            (false, true) => AttendanceStatus::EarlyLeave,
+            (false, false) => AttendanceStatus::Present,
+        }
+    };
+    Some(record(status, late, early, worked))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,397 @@
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use proptest::prelude::*;
+
+use super::*;
+use crate::domain::calendar::{DayKind, Entry, day_kind};
+use crate::domain::codes::{AttendanceStatus as S, CalendarKind};
+
+fn date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, 4).unwrap() // a Wednesday
+}
+
+fn t(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).unwrap()
+}
+
+fn at(h: u32, m: u32, s: u32) -> NaiveDateTime {
+    date().and_time(NaiveTime::from_hms_opt(h, m, s).unwrap())
+}
+
+fn schedule(mode: PunchMode) -> Schedule {
+    Schedule {
+        weekdays: vec![1, 2, 3, 4, 5],
+        sessions: vec![
+            Session {
+                start: t(7, 30),
+                end: t(11, 30),
+            },
+            Session {
+                start: t(13, 30),
+                end: t(17, 0),
+            },
+        ],
+        grace_minutes: 5,
+        punch_mode: mode,
+    }
+}
+
+fn punch(at: NaiveDateTime, direction: Option<Direction>) -> Punch {
+    Punch { at, direction }
+}
+
+fn undirected(times: &[NaiveDateTime]) -> Vec<Punch> {
+    times.iter().map(|t| punch(*t, None)).collect()
+}
+
+fn day(punches: &[Punch]) -> DayRecord {
+    derive_day(
+        date(),
+        DayKind::Workday,
+        &schedule(PunchMode::Daily),
+        None,
+        punches,
+        Progress::Closed,
+    )
+    .unwrap()
+}
+
+#[test]
+fn on_time_day_is_present_with_worked_minutes_excluding_lunch() {
+    let r = day(&undirected(&[at(7, 25, 0), at(17, 5, 0)]));
+    assert_eq!(r.status, S::Present);
+    assert_eq!((r.late_minutes, r.early_leave_minutes), (0, 0));
+    assert_eq!(r.worked_minutes, 240 + 210);
+    assert_eq!(r.first_in, Some(at(7, 25, 0)));
+    assert_eq!(r.last_out, Some(at(17, 5, 0)));
+}
+
+#[test]
+fn grace_minute_exactly_is_not_late_one_minute_more_is() {
+    let r = day(&undirected(&[at(7, 35, 0), at(17, 0, 0)]));
+    assert_eq!(r.status, S::Present, "07:35:00 with 5 minutes of grace");
+    let r = day(&undirected(&[at(7, 35, 59), at(17, 0, 0)]));
+    assert_eq!(
+        r.status,
+        S::Present,
+        "seconds within the grace minute do not count"
+    );
+    let r = day(&undirected(&[at(7, 36, 0), at(17, 0, 0)]));
+    assert_eq!(r.status, S::Late);
+    assert_eq!(
+        r.late_minutes, 6,
+        "counted from the session start, not from the grace"
+    );
+}
+
+#[test]
+fn early_leave_counts_to_the_session_end() {
+    let r = day(&undirected(&[at(7, 30, 0), at(16, 55, 0)]));
+    assert_eq!(r.status, S::Present, "within the grace");
+    let r = day(&undirected(&[at(7, 30, 0), at(16, 54, 30)]));
+    assert_eq!(r.status, S::Present, "16:54:30 rounds up to 16:55");
+    let r = day(&undirected(&[at(7, 30, 0), at(16, 0, 0)]));
+    assert_eq!((r.status, r.early_leave_minutes), (S::EarlyLeave, 60));
+    let r = day(&undirected(&[at(8, 0, 0), at(16, 0, 0)]));
+    assert_eq!(
+        (r.status, r.late_minutes, r.early_leave_minutes),
+        (S::LateAndEarlyLeave, 30, 60)
+    );
+}
+
+#[test]
+fn missing_events_make_absent_or_incomplete() {
+    assert_eq!(day(&[]).status, S::Absent);
+    let r = day(&undirected(&[at(7, 20, 0)]));
+    assert_eq!(
+        r.status,
+        S::Incomplete,
+        "a single event: arrival without departure"
+    );
+    assert_eq!(r.last_out, None);
+    let r = day(&[punch(at(17, 0, 0), Some(Direction::Out))]);
+    assert_eq!(r.status, S::Incomplete, "a departure without arrival");
+    assert_eq!(r.first_in, None);
+}
+
+#[test]
+fn directions_pick_arrival_and_departure() {
+    let r = day(&[
+        punch(at(7, 0, 0), Some(Direction::Out)),
+        punch(at(7, 40, 0), Some(Direction::In)),
+        punch(at(12, 0, 0), Some(Direction::Out)),
+        punch(at(13, 20, 0), Some(Direction::In)),
+        punch(at(17, 10, 0), Some(Direction::Out)),
+    ]);
+    assert_eq!(r.first_in, Some(at(7, 40, 0)));
+    assert_eq!(r.last_out, Some(at(17, 10, 0)));
+    assert_eq!((r.status, r.late_minutes), (S::Late, 10));
+}
+
+#[test]
+fn open_day_is_not_judged_before_it_ends() {
+    let open = |h, m| Progress::Open { now: at(h, m, 0) };
+    let s = schedule(PunchMode::Daily);
+    assert_eq!(
+        derive_day(date(), DayKind::Workday, &s, None, &[], open(7, 30)),
+        None,
+        "before the late threshold"
+    );
+    let r = derive_day(date(), DayKind::Workday, &s, None, &[], open(8, 0)).unwrap();
+    assert_eq!(r.status, S::Absent, "not in at 08:00");
+    let arrived = undirected(&[at(7, 50, 0)]);
+    let r = derive_day(date(), DayKind::Workday, &s, None, &arrived, open(9, 0)).unwrap();
+    assert_eq!(
+        (r.status, r.late_minutes),
+        (S::Late, 20),
+        "late, not incomplete, while the day runs"
+    );
+    let on_time = undirected(&[at(7, 20, 0)]);
+    let r = derive_day(date(), DayKind::Workday, &s, None, &on_time, open(9, 0)).unwrap();
+    assert_eq!(r.status, S::Present);
+    let r = derive_day(date(), DayKind::Workday, &s, None, &on_time, open(17, 30)).unwrap();
+    assert_eq!(r.status, S::Incomplete, "no departure after the day's end");
+}
+
+#[test]
+fn leave_excuses_whole_or_half_days() {
+    let s = schedule(PunchMode::Daily);
+    let r = derive_day(
+        date(),
+        DayKind::Workday,
+        &s,
+        Some(LeaveCover::Full),
+        &[],
+        Progress::Closed,
+    )
+    .unwrap();
+    assert_eq!(r.status, S::OnLeave);
+    // Morning off: expected from 13:30.
+    let afternoon = undirected(&[at(13, 25, 0), at(17, 0, 0)]);
+    let r = derive_day(
+        date(),
+        DayKind::Workday,
+        &s,
+        Some(LeaveCover::Half(HalfDay::Morning)),
+        &afternoon,
+        Progress::Closed,
+    )
+    .unwrap();
+    assert_eq!((r.status, r.worked_minutes), (S::Present, 210));
+    // Afternoon off: expected until 11:30.
+    let morning = undirected(&[at(7, 30, 0), at(11, 31, 0)]);
+    let r = derive_day(
+        date(),
+        DayKind::Workday,
+        &s,
+        Some(LeaveCover::Half(HalfDay::Afternoon)),
+        &morning,
+        Progress::Closed,
+    )
+    .unwrap();
+    assert_eq!(r.status, S::Present);
+    let r = derive_day(
+        date(),
+        DayKind::Workday,
+        &s,
+        Some(LeaveCover::Half(HalfDay::Afternoon)),
+        &[],
+        Progress::Closed,
+    )
+    .unwrap();
+    assert_eq!(
+        r.status,
+        S::Absent,
+        "half a day of leave does not excuse the other half"
+    );
+}
+
+#[test]
+fn per_session_punching_judges_each_session() {
+    let s = schedule(PunchMode::PerSession);
+    let punches = undirected(&[at(7, 40, 0), at(11, 30, 0), at(13, 45, 0), at(16, 30, 0)]);
+    let r = derive_day(
+        date(),
+        DayKind::Workday,
+        &s,
+        None,
+        &punches,
+        Progress::Closed,
+    )
+    .unwrap();
+    assert_eq!(r.status, S::LateAndEarlyLeave);
+    assert_eq!(r.late_minutes, 10 + 15);
+    assert_eq!(r.early_leave_minutes, 30);
+    assert_eq!(r.worked_minutes, 230 + 165);
+    let morning_only = undirected(&[at(7, 30, 0), at(11, 30, 0)]);
+    let r = derive_day(
+        date(),
+        DayKind::Workday,
+        &s,
+        None,
+        &morning_only,
+        Progress::Closed,
+    )
+    .unwrap();
+    assert_eq!(r.status, S::Incomplete, "the afternoon was not punched");
+    let r = derive_day(
+        date(),
+        DayKind::Workday,
+        &s,
+        None,
+        &morning_only,
+        Progress::Open { now: at(12, 0, 0) },
+    )
+    .unwrap();
+    assert_eq!(r.status, S::Present, "the afternoon has not started");
+}
+
+#[test]
+fn weekends_and_holidays_are_not_judged() {
+    let s = schedule(PunchMode::Daily);
+    let r = derive_day(date(), DayKind::Weekend, &s, None, &[], Progress::Closed).unwrap();
+    assert_eq!(r.status, S::Weekend);
+    let worked = undirected(&[at(8, 0, 0), at(10, 0, 0)]);
+    let r = derive_day(
+        date(),
+        DayKind::Holiday,
+        &s,
+        None,
+        &worked,
+        Progress::Closed,
+    )
+    .unwrap();
+    assert_eq!(
+        (r.status, r.late_minutes, r.worked_minutes),
+        (S::Holiday, 0, 120)
+    );
+}
+
+#[test]
+fn tet_and_a_compensatory_saturday() {
+    let s = schedule(PunchMode::Daily);
+    let tet = NaiveDate::from_ymd_opt(2026, 2, 17).unwrap();
+    let saturday = NaiveDate::from_ymd_opt(2026, 2, 28).unwrap();
+    let entries = [
+        Entry {
+            date: tet,
+            kind: CalendarKind::Holiday,
+            name: "Tết Nguyên đán".into(),
+            province_id: None,
+        },
+        Entry {
+            date: saturday,
+            kind: CalendarKind::Workday,
+            name: "Làm bù".into(),
+            province_id: None,
+        },
+    ];
+    let kind = day_kind(tet, &s.weekdays, &entries);
+    let r = derive_day(tet, kind, &s, None, &[], Progress::Closed).unwrap();
+    assert_eq!(r.status, S::Holiday, "no absence on Tết");
+    let kind = day_kind(saturday, &s.weekdays, &entries);
+    let r = derive_day(saturday, kind, &s, None, &[], Progress::Closed).unwrap();
+    assert_eq!(
+        r.status,
+        S::Absent,
+        "the compensatory Saturday is a working day"
+    );
+}
+
+#[test]
+fn local_dates_and_midnight() {
+    // 23:30 UTC is 06:30 the next morning in Vietnam.
+    let utc = NaiveDate::from_ymd_opt(2026, 3, 3)
+        .unwrap()
+        .and_hms_opt(23, 30, 0)
+        .unwrap();
+    let local = to_local(utc);
+    assert_eq!(local, at(6, 30, 0));
+    assert_eq!(to_utc(local), utc);
+    // Events of another local date are not this day's.
+    let r = day(&undirected(&[
+        at(7, 30, 0),
+        NaiveDate::from_ymd_opt(2026, 3, 5)
+            .unwrap()
+            .and_hms_opt(0, 5, 0)
+            .unwrap(),
+    ]));
+    assert_eq!(r.status, S::Incomplete);
+    let (start, end) = utc_range(date(), date());
+    assert_eq!(
+        start,
+        NaiveDate::from_ymd_opt(2026, 3, 3)
+            .unwrap()
+            .and_hms_opt(17, 0, 0)
+            .unwrap()
+    );
+    assert_eq!(
+        end - start,
+        chrono::Duration::hours(24),
+        "no DST in Asia/Ho_Chi_Minh"
+    );
+}
+
+#[test]
+fn session_rules() {
+    assert!(sessions_problem(&schedule(PunchMode::Daily).sessions).is_none());
+    assert!(sessions_problem(&[]).is_some());
+    assert!(
+        sessions_problem(&[Session {
+            start: t(9, 0),
+            end: t(8, 0)
+        }])
+        .is_some()
+    );
+    let overlapping = [
+        Session {
+            start: t(7, 0),
+            end: t(12, 0),
+        },
+        Session {
+            start: t(11, 0),
+            end: t(17, 0),
+        },
+    ];
+    assert!(sessions_problem(&overlapping).is_some());
+}
+
+fn punch_strategy() -> impl Strategy<Value = Punch> {
+    (0u32..24, 0u32..60, 0u32..60, 0u8..3).prop_map(|(h, m, s, d)| Punch {
+        at: at(h, m, s),
+        direction: match d {
+            0 => None,
+            1 => Some(Direction::In),
+            _ => Some(Direction::Out),
+        },
+    })
+}
+
+proptest! {
+    /// The record depends only on the set of events: any order, any duplicates.
+    #[test]
+    fn order_and_duplicates_do_not_matter(
+        punches in prop::collection::vec(punch_strategy(), 0..12),
+        order in prop::collection::vec(any::<prop::sample::Index>(), 0..24),
+        per_session in any::<bool>(),
+        open_at in prop::option::of(0u32..24),
+    ) {
+        let mode = if per_session { PunchMode::PerSession } else { PunchMode::Daily };
+        let s = schedule(mode);
+        let progress = match open_at {
+            Some(h) => Progress::Open { now: at(h, 0, 0) },
+            None => Progress::Closed,
+        };
+        let base = derive_day(date(), DayKind::Workday, &s, None, &punches, progress);
+        // Rearranged: a permutation picked by `order`, with picked events repeated.
+        let mut shuffled = punches.clone();
+        shuffled.reverse();
+        if !punches.is_empty() {
+            for index in &order {
+                shuffled.push(punches[index.index(punches.len())]);
+                let i = index.index(shuffled.len());
+                shuffled.swap(0, i);
+            }
+        }
+        prop_assert_eq!(derive_day(date(), DayKind::Workday, &s, None, &shuffled, progress), base);
+    }
+}
