@@ -161,7 +161,7 @@ fn serve(settings: &Settings, demo: bool) -> Result<(), String> {
                 .unwrap_or_default(),
             app.port()
         );
-        app.run_until_signal()
+        app.run_until_signal(settings)
             .await
             .map_err(|e| format!("server: {e}"))
     })

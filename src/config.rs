@@ -27,6 +27,14 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     #[serde(default)]
     pub metrics: MetricsSettings,
+    pub jobs: JobSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    /// When the previous day's attendance is closed (cron, local time, seconds first).
+    pub close_attendance: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -165,6 +173,7 @@ impl Settings {
             .and_then(|b| b.set_default("smtp.port", 587))
             .and_then(|b| b.set_default("smtp.tls", "starttls"))
             .and_then(|b| b.set_default("smtp.from", "congvu@localhost"))
+            .and_then(|b| b.set_default("jobs.close_attendance", "0 5 0 * * *"))
             .map_err(|e| ConfigError(e.to_string()))?;
 
         match env.get("CONGVU_CONFIG") {
@@ -230,6 +239,11 @@ impl Settings {
             }
         }
         self.check_smtp()?;
+        crate::jobs::parse_schedule(&self.jobs.close_attendance).map_err(|e| {
+            ConfigError(format!(
+                "jobs.close_attendance (CONGVU_JOBS__CLOSE_ATTENDANCE): {e}"
+            ))
+        })?;
         if let Some(token) = &self.metrics.token {
             use secrecy::ExposeSecret;
             if token.expose_secret().len() < 16 {

@@ -47,6 +47,7 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    db: Db,
 }
 
 impl Application {
@@ -75,7 +76,7 @@ impl Application {
             .map(|a| a.port())
             .unwrap_or(addr.port());
         let state = web::Data::new(AppState {
-            db,
+            db: db.clone(),
             jwt: JwtKeys::new(&secret, settings.auth.token_ttl_minutes),
             throttle: LoginThrottle::new(
                 settings.auth.max_failed_logins,
@@ -131,6 +132,7 @@ impl Application {
         Ok(Application {
             port,
             server: server.run(),
+            db,
         })
     }
 
@@ -143,9 +145,16 @@ impl Application {
         self.server.await
     }
 
-    /// Serves until SIGINT or SIGTERM, then stops accepting connections and lets
-    /// in-flight requests finish, for at most `http.shutdown_timeout_secs`.
-    pub async fn run_until_signal(self) -> std::io::Result<()> {
+    /// Serves, with the background jobs, until SIGINT or SIGTERM; then stops accepting
+    /// connections and lets in-flight requests finish, for at most
+    /// `http.shutdown_timeout_secs`.
+    pub async fn run_until_signal(self, settings: &Settings) -> std::io::Result<()> {
+        match crate::jobs::parse_schedule(&settings.jobs.close_attendance) {
+            Ok(schedule) => {
+                tokio::spawn(crate::jobs::run(self.db.clone(), schedule));
+            }
+            Err(e) => tracing::error!(error = %e, "attendance close job not scheduled"),
+        }
         let handle = self.server.handle();
         tokio::spawn(async move {
             let signal = shutdown_signal().await;

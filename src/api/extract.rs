@@ -65,6 +65,29 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// Any JSON body, for endpoints that accept several shapes and pick one with
+/// [`from_value`].
+#[derive(Debug, serde::Deserialize)]
+#[serde(transparent)]
+pub struct AnyJson(pub serde_json::Value);
+
+impl Validate for AnyJson {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
+/// Reads an already-parsed JSON value as `T`, validated, with field paths in errors (for
+/// bodies whose shape is decided by one of their keys).
+pub fn from_value<T: DeserializeOwned + Validate>(value: serde_json::Value) -> Result<T, ApiError> {
+    let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        data_error(&path, &strip_position(&e.into_inner().to_string()))
+    })?;
+    parsed.validate()?;
+    Ok(parsed)
+}
+
 /// A query string that was parsed and validated.
 pub struct ValidQuery<T>(pub T);
 

@@ -2,12 +2,18 @@
 //! input, decide access with `domain::access`, and run their database work in one
 //! blocking closure (one transaction for writes).
 
+pub mod attendance;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
+pub mod checkins;
 pub mod extract;
 pub mod health;
+pub mod leaves;
 pub mod openapi;
+pub mod schedules;
 pub mod staff;
+pub mod timesheet;
 pub mod units;
 pub mod users;
 
@@ -30,7 +36,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(units::routes)
             .configure(staff::routes)
             .configure(users::routes)
-            .configure(audit::routes),
+            .configure(audit::routes)
+            .configure(schedules::routes)
+            .configure(calendar::routes)
+            .configure(leaves::routes)
+            .configure(checkins::routes)
+            .configure(attendance::routes)
+            .configure(timesheet::routes),
     )
     .configure(health::routes)
     .configure(openapi::routes);
@@ -105,4 +117,14 @@ pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
+}
+
+/// The current local time in Asia/Ho_Chi_Minh, as attendance sees it.
+pub fn local_now() -> chrono::NaiveDateTime {
+    crate::domain::attendance::to_local(crate::db::now())
+}
+
+/// Attendance times (local wall-clock) with Vietnam's offset.
+pub fn local_wall_time(local: NaiveDateTime) -> DateTime<FixedOffset> {
+    local_time(crate::domain::attendance::to_utc(local))
 }

@@ -7,7 +7,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{audit, auth, health, staff, units, users};
+use super::{
+    attendance, audit, auth, calendar, checkins, health, leaves, schedules, staff, timesheet,
+    units, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +26,13 @@ use super::{audit, auth, health, staff, units, users};
         staff::create_staff, staff::list_staff, staff::get_staff, staff::update_staff,
         users::create_user, users::list_users, users::get_user, users::update_user,
         audit::list_audit,
+        schedules::create_schedule, schedules::list_schedules, schedules::get_schedule, schedules::update_schedule,
+        calendar::add_days, calendar::list_days, calendar::delete_day,
+        leaves::create_leave, leaves::list_leaves, leaves::get_leave,
+        leaves::approve_leave, leaves::reject_leave, leaves::cancel_leave,
+        checkins::create_checkin, checkins::create_batch, checkins::void_checkin, checkins::list_checkins,
+        attendance::attendance, attendance::overview, attendance::list_violations,
+        timesheet::timesheet,
         health::healthz, health::readyz, health::metrics,
     ),
     components(schemas(crate::error::Problem)),
@@ -33,6 +43,7 @@ use super::{audit, auth, health, staff, units, users};
         (name = "staff", description = "Cán bộ, công chức, viên chức"),
         (name = "users", description = "Accounts and their roles"),
         (name = "audit", description = "Who changed what, and when"),
+        (name = "attendance", description = "Schedules, calendar, leave, check-ins, attendance, timesheets and the violation register"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -2,11 +2,18 @@
 //! database URL. Queries are written once against [`AnyConnection`]; migrations exist per
 //! backend and are embedded in the binary.
 
+pub mod attendance;
 pub mod audit;
+pub mod calendar;
+pub mod checkins;
+pub mod jobs;
+pub mod leaves;
+pub mod schedules;
 pub mod schema;
 pub mod staff;
 pub mod units;
 pub mod users;
+pub mod violations;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

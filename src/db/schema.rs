@@ -78,4 +78,112 @@ diesel::joinable!(staff -> units (unit_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(user_roles -> units (unit_id));
 
-diesel::allow_tables_to_appear_in_same_query!(units, staff, users, user_roles, audit_log);
+diesel::table! {
+    schedules (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        unit_id -> BigInt,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+        weekdays -> Text,
+        sessions -> Text,
+        grace_minutes -> Integer,
+        punch_mode -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_days (id) {
+        id -> BigInt,
+        province_id -> Nullable<BigInt>,
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    leaves (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        staff_id -> BigInt,
+        from_date -> Date,
+        to_date -> Date,
+        kind -> Text,
+        half_day -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        status -> Text,
+        requested_by -> Nullable<BigInt>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    checkins (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        staff_id -> BigInt,
+        at -> Timestamp,
+        local_date -> Date,
+        direction -> Nullable<Text>,
+        source -> Text,
+        device_id -> Text,
+        idempotency_key -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
+        voided_by -> Nullable<BigInt>,
+        void_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    violations (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        unit_id -> BigInt,
+        staff_id -> Nullable<BigInt>,
+        code -> Text,
+        day -> Date,
+        minutes -> Nullable<Integer>,
+        source -> Text,
+        source_ref -> Text,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    job_state (name, province_id) {
+        name -> Text,
+        province_id -> BigInt,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(leaves -> staff (staff_id));
+diesel::joinable!(checkins -> staff (staff_id));
+diesel::joinable!(schedules -> units (unit_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    units,
+    staff,
+    users,
+    user_roles,
+    audit_log,
+    schedules,
+    calendar_days,
+    leaves,
+    checkins,
+    violations,
+    job_state
+);

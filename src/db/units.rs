@@ -70,6 +70,15 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<UnitRow>> {
         .optional()
 }
 
+/// Every province root.
+pub fn roots(conn: &mut AnyConnection) -> QueryResult<Vec<UnitRow>> {
+    units::table
+        .filter(units::parent_id.is_null())
+        .order(units::id)
+        .select(UnitRow::as_select())
+        .load(conn)
+}
+
 pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<UnitRow>> {
     units::table
         .filter(units::id.eq_any(ids))

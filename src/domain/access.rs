@@ -13,6 +13,12 @@ pub enum Action {
     WriteStaff,
     ManageUsers,
     ReadAudit,
+    /// Approve, reject, or enter on someone's behalf, leave and business trips.
+    DecideLeave,
+    /// Send check-in events for someone (devices, kiosks, heads); staff send their own.
+    RecordCheckins,
+    /// Manual corrections and voiding of events, with a reason.
+    CorrectCheckins,
 }
 
 impl Action {
@@ -23,6 +29,9 @@ impl Action {
             Action::ReadUnits | Action::ReadStaff => &[Admin, Hr, UnitHead, Inspector],
             Action::WriteUnits | Action::ManageUsers => &[Admin],
             Action::WriteStaff | Action::ReadAudit => &[Admin, Hr],
+            Action::DecideLeave => &[Admin, Hr, UnitHead],
+            Action::RecordCheckins => &[Admin, UnitHead, Device],
+            Action::CorrectCheckins => &[Admin, UnitHead],
         }
     }
 }
@@ -102,7 +111,7 @@ impl Actor {
                             .filter_map(|g| g.unit_id),
                     );
                 }
-                Action::ReadStaff => v.staff_ids.extend(self.staff_id),
+                Action::ReadStaff | Action::RecordCheckins => v.staff_ids.extend(self.staff_id),
                 _ => {}
             }
         }
@@ -202,6 +211,28 @@ mod tests {
         assert!(!a.visibility(Action::WriteStaff).staff(1, "/1/5/"));
         assert!(a.visibility(Action::ReadAudit).subtree("/1/4/"));
         assert!(a.visibility(Action::ManageUsers).is_empty());
+    }
+
+    #[test]
+    fn devices_only_record_checkins() {
+        let a = actor(vec![grant(Role::Device, Some(4), Some("/1/4/"))]);
+        assert!(a.visibility(Action::RecordCheckins).staff(9, "/1/4/7/"));
+        assert!(!a.visibility(Action::RecordCheckins).staff(9, "/1/5/"));
+        for action in [
+            Action::ReadUnits,
+            Action::ReadStaff,
+            Action::CorrectCheckins,
+            Action::DecideLeave,
+        ] {
+            assert!(a.visibility(action).is_empty(), "{action:?}");
+        }
+        let staff = actor(vec![grant(Role::Staff, Some(9), Some("/1/4/9/"))]);
+        let own = staff.visibility(Action::RecordCheckins);
+        assert!(
+            own.staff(70, "/1/4/9/") && !own.staff(71, "/1/4/9/"),
+            "staff check in themselves only"
+        );
+        assert!(staff.visibility(Action::CorrectCheckins).is_empty());
     }
 
     #[test]

@@ -65,6 +65,41 @@ pub fn sessions_problem(sessions: &[Session]) -> Option<&'static str> {
     None
 }
 
+/// Parses a clock time `HH:MM`.
+pub fn parse_clock(s: &str) -> Option<NaiveTime> {
+    NaiveTime::parse_from_str(s.trim(), "%H:%M").ok()
+}
+
+/// Sessions as stored: `07:30-11:30,13:30-17:00`.
+pub fn format_sessions(sessions: &[Session]) -> String {
+    sessions
+        .iter()
+        .map(|s| format!("{}-{}", s.start.format("%H:%M"), s.end.format("%H:%M")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn parse_sessions(s: &str) -> Option<Vec<Session>> {
+    s.split(',')
+        .map(|part| {
+            let (start, end) = part.split_once('-')?;
+            Some(Session {
+                start: parse_clock(start)?,
+                end: parse_clock(end)?,
+            })
+        })
+        .collect()
+}
+
+/// Weekdays as stored: `1,2,3,4,5`.
+pub fn format_weekdays(days: &[u8]) -> String {
+    days.iter().map(u8::to_string).collect::<Vec<_>>().join(",")
+}
+
+pub fn parse_weekdays(s: &str) -> Vec<u8> {
+    s.split(',').filter_map(|d| d.trim().parse().ok()).collect()
+}
+
 /// One check-in event, in local time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Punch {

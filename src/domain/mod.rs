@@ -6,4 +6,5 @@ pub mod attendance;
 pub mod calendar;
 pub mod codes;
 pub mod text;
+pub mod timesheet;
 pub mod units;

@@ -1,0 +1,383 @@
+//! Derived attendance: a person's days, a unit's morning overview, and the violation
+//! register. Attendance is derived on read from the stored events, so it always reflects
+//! the latest data; the register keeps the violations of closed days.
+
+use std::collections::BTreeMap;
+
+use actix_web::{get, web};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::extract::ValidQuery;
+use super::{PageParams, Paged, blocking, local_now, local_time, local_wall_time};
+use crate::auth::AuthUser;
+use crate::db::attendance::{self as engine, Derived, Person};
+use crate::db::violations::{self, ViolationFilter, ViolationRow};
+use crate::db::{AnyConnection, Db};
+use crate::domain::access::{Action, Visibility};
+use crate::domain::codes::AttendanceStatus;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(attendance)
+        .service(overview)
+        .service(list_violations);
+}
+
+/// Longest range one request derives.
+const MAX_DAYS: i64 = 366;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayView {
+    pub date: NaiveDate,
+    pub status: AttendanceStatus,
+    pub status_label: &'static str,
+    pub first_in: Option<DateTime<FixedOffset>>,
+    pub last_out: Option<DateTime<FixedOffset>>,
+    pub late_minutes: i64,
+    pub early_leave_minutes: i64,
+    pub worked_minutes: i64,
+}
+
+impl From<&Derived> for DayView {
+    fn from(d: &Derived) -> Self {
+        let r = &d.record;
+        DayView {
+            date: r.date,
+            status: r.status,
+            status_label: r.status.label(),
+            first_in: r.first_in.map(local_wall_time),
+            last_out: r.last_out.map(local_wall_time),
+            late_minutes: r.late_minutes,
+            early_leave_minutes: r.early_leave_minutes,
+            worked_minutes: r.worked_minutes,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttendanceList {
+    pub staff_id: i64,
+    pub items: Vec<DayView>,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceQuery {
+    pub staff_id: i64,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+pub(crate) fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(), ApiError> {
+    if to < from {
+        return Err(ApiError::field("to", "must not be before from"));
+    }
+    if (to - from).num_days() >= MAX_DAYS {
+        return Err(ApiError::field("to", "at most 366 days at a time"));
+    }
+    Ok(())
+}
+
+/// A person the caller may read, with their unit path.
+pub(crate) fn visible_person(
+    c: &mut AnyConnection,
+    read: &Visibility,
+    staff_id: i64,
+) -> Result<Person, ApiError> {
+    match crate::db::staff::find_with_path(c, staff_id)? {
+        Some((staff, unit_path)) if read.staff(staff.id, &unit_path) => {
+            Ok(Person { staff, unit_path })
+        }
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// The staff ids a list is about: one person, a unit's subtree (the people in it the caller
+/// may read), or the caller themself.
+pub(crate) fn visible_staff_ids(
+    c: &mut AnyConnection,
+    read: &Visibility,
+    read_units: &Visibility,
+    staff_id: Option<i64>,
+    unit_id: Option<i64>,
+) -> Result<Vec<i64>, ApiError> {
+    if let Some(id) = staff_id {
+        return Ok(vec![visible_person(c, read, id)?.staff.id]);
+    }
+    if let Some(unit_id) = unit_id {
+        let unit = match crate::db::units::find(c, unit_id)? {
+            Some(u) if read_units.unit(u.id, &u.path) => u,
+            _ => return Err(ApiError::NotFound),
+        };
+        return Ok(engine::people_below(c, &unit.path)?
+            .into_iter()
+            .filter(|p| read.staff(p.staff.id, &p.unit_path))
+            .map(|p| p.staff.id)
+            .collect());
+    }
+    if !read.all && read.subtrees.is_empty() {
+        return Ok(read.staff_ids.clone());
+    }
+    Err(ApiError::field("staff_id", "give staff_id or unit_id"))
+}
+
+#[utoipa::path(get, path = "/api/v1/attendance", tag = "attendance", params(AttendanceQuery),
+    responses((status = 200, body = AttendanceList), (status = 404, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/attendance")]
+pub async fn attendance(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ValidQuery<AttendanceQuery>,
+) -> Result<web::Json<AttendanceList>, ApiError> {
+    let AttendanceQuery { staff_id, from, to } = query.0;
+    check_range(from, to)?;
+    let read = auth.can(Action::ReadStaff);
+    let days = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let person = visible_person(c, &read, staff_id)?;
+            Ok::<_, ApiError>(engine::derive(c, &[person], from, to, local_now())?)
+        })
+    })
+    .await?;
+    Ok(web::Json(AttendanceList {
+        staff_id,
+        items: days.iter().map(DayView::from).collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonDay {
+    pub staff_id: i64,
+    pub code: String,
+    pub full_name: String,
+    pub unit_id: i64,
+    pub status: AttendanceStatus,
+    pub status_label: &'static str,
+    pub first_in: Option<DateTime<FixedOffset>>,
+    pub late_minutes: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Overview {
+    pub unit_id: i64,
+    pub date: NaiveDate,
+    /// People per status code.
+    pub counts: BTreeMap<String, usize>,
+    /// Everyone with a record that day, late and absent people first.
+    pub people: Vec<PersonDay>,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OverviewQuery {
+    /// Default: today.
+    pub date: Option<NaiveDate>,
+    /// Include the units below (default true).
+    pub subtree: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/api/v1/units/{id}/attendance", tag = "attendance", params(OverviewQuery),
+    responses((status = 200, body = Overview), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/units/{id}/attendance")]
+pub async fn overview(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+    query: ValidQuery<OverviewQuery>,
+) -> Result<web::Json<Overview>, ApiError> {
+    let unit_id = id.into_inner();
+    let now = local_now();
+    let date = query.date.unwrap_or(now.date());
+    let subtree = query.subtree.unwrap_or(true);
+    let read = auth.can(Action::ReadStaff);
+    let (people, days) = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let people = unit_people(c, &read, unit_id, subtree)?;
+            let days = engine::derive(c, &people, date, date, now)?;
+            Ok::<_, ApiError>((people, days))
+        })
+    })
+    .await?;
+    let mut counts = BTreeMap::new();
+    let mut list: Vec<PersonDay> = days
+        .iter()
+        .filter_map(|d| {
+            let p = people.iter().find(|p| p.staff.id == d.staff_id)?;
+            *counts.entry(d.record.status.code().to_owned()).or_insert(0) += 1;
+            Some(PersonDay {
+                staff_id: p.staff.id,
+                code: p.staff.code.clone(),
+                full_name: p.staff.full_name.clone(),
+                unit_id: p.staff.unit_id,
+                status: d.record.status,
+                status_label: d.record.status.label(),
+                first_in: d.record.first_in.map(local_wall_time),
+                late_minutes: d.record.late_minutes,
+            })
+        })
+        .collect();
+    let rank = |s: AttendanceStatus| match s {
+        AttendanceStatus::Absent => 0,
+        AttendanceStatus::Late | AttendanceStatus::LateAndEarlyLeave => 1,
+        AttendanceStatus::Incomplete | AttendanceStatus::EarlyLeave => 2,
+        _ => 3,
+    };
+    list.sort_by_key(|p| rank(p.status));
+    Ok(web::Json(Overview {
+        unit_id,
+        date,
+        counts,
+        people: list,
+    }))
+}
+
+/// The people of a unit (and its subtree) when the caller reads the whole unit.
+pub(crate) fn unit_people(
+    c: &mut AnyConnection,
+    read: &Visibility,
+    unit_id: i64,
+    subtree: bool,
+) -> Result<Vec<Person>, ApiError> {
+    let unit = match crate::db::units::find(c, unit_id)? {
+        Some(u) if read.subtree(&u.path) => u,
+        _ => return Err(ApiError::NotFound),
+    };
+    let mut people = engine::people_below(c, &unit.path)?;
+    if !subtree {
+        people.retain(|p| p.staff.unit_id == unit.id);
+    }
+    Ok(people)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ViolationView {
+    pub id: i64,
+    pub staff_id: Option<i64>,
+    pub unit_id: i64,
+    /// A violation type code (`late`, `early_leave`, `absent_no_reason`, …).
+    pub code: String,
+    pub date: NaiveDate,
+    pub minutes: Option<i32>,
+    /// `attendance`, `inspection`, `dossier`.
+    pub source: String,
+    pub source_ref: String,
+    pub detail: Option<String>,
+    pub created_at: DateTime<FixedOffset>,
+}
+
+impl From<ViolationRow> for ViolationView {
+    fn from(v: ViolationRow) -> Self {
+        ViolationView {
+            id: v.id,
+            staff_id: v.staff_id,
+            unit_id: v.unit_id,
+            code: v.code,
+            date: v.day,
+            minutes: v.minutes,
+            source: v.source,
+            source_ref: v.source_ref,
+            detail: v.detail,
+            created_at: local_time(v.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ViolationQuery {
+    pub staff_id: Option<i64>,
+    /// The violations of this unit and the units below it.
+    pub unit_id: Option<i64>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub code: Option<String>,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/violations", tag = "attendance", params(ViolationQuery),
+    responses((status = 200, body = Paged<ViolationView>), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/violations")]
+pub async fn list_violations(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ValidQuery<ViolationQuery>,
+) -> Result<web::Json<Paged<ViolationView>>, ApiError> {
+    let query = query.0;
+    let page = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    };
+    let read = auth.can(Action::ReadStaff);
+    let (rows, total) = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let mut filter = ViolationFilter {
+                from: query.from,
+                to: query.to,
+                code: query.code,
+                ..ViolationFilter::default()
+            };
+            if let Some(id) = query.staff_id {
+                filter.staff_id = Some(visible_person(c, &read, id)?.staff.id);
+            } else if let Some(unit_id) = query.unit_id {
+                let unit = match crate::db::units::find(c, unit_id)? {
+                    Some(u) if read.subtree(&u.path) => u,
+                    _ => return Err(ApiError::NotFound),
+                };
+                filter.unit_ids = Some(subtree_ids(c, &unit.path)?);
+            } else if !read.all {
+                if read.subtrees.is_empty() {
+                    // Only themself: a staff member's own record.
+                    match read.staff_ids.first() {
+                        Some(id) => filter.staff_id = Some(*id),
+                        None => return Ok((Vec::new(), 0)),
+                    }
+                } else {
+                    let mut ids = Vec::new();
+                    for path in &read.subtrees {
+                        ids.extend(subtree_ids(c, path)?);
+                    }
+                    filter.unit_ids = Some(ids);
+                }
+            }
+            Ok(violations::list(
+                c,
+                &filter,
+                page.per_page(),
+                page.offset(),
+            )?)
+        })
+    })
+    .await?;
+    Ok(web::Json(Paged::new(
+        rows.into_iter().map(ViolationView::from).collect(),
+        total,
+        &page,
+    )))
+}
+
+fn subtree_ids(c: &mut AnyConnection, path: &str) -> Result<Vec<i64>, ApiError> {
+    let filter = crate::db::units::UnitFilter {
+        within: Some(path.to_owned()),
+        ..Default::default()
+    };
+    let all = Visibility {
+        all: true,
+        ..Visibility::default()
+    };
+    Ok(crate::db::units::list(c, &all, &filter, i64::MAX, 0)?
+        .0
+        .into_iter()
+        .map(|u| u.id)
+        .collect())
+}

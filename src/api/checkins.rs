@@ -1,0 +1,398 @@
+//! `/checkins`: events from kiosks, phones and devices, one at a time or in batches, days
+//! late or twice; corrections by heads with a reason; voiding instead of deleting.
+
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, SubsecRound};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::attendance::{check_range, visible_person};
+use super::extract::{ValidJson, ValidQuery};
+use super::{blocking, local_now, local_time};
+use crate::auth::AuthUser;
+use crate::db::attendance::{self as engine, Person};
+use crate::db::checkins::{self as q, CheckinRow, NewCheckin};
+use crate::db::{AnyConnection, Db};
+use crate::domain::access::{Action, Visibility};
+use crate::domain::attendance::to_local;
+use crate::domain::codes::{CheckinSource, Direction};
+use crate::domain::text::nfc;
+use crate::error::{ApiError, FieldErrors};
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_checkin)
+        .service(create_batch)
+        .service(void_checkin)
+        .service(list_checkins);
+}
+
+/// How far ahead of the server's clock an event may be (device clocks drift).
+const MAX_SKEW_MINUTES: i64 = 5;
+/// How old an event may be (offline devices upload late, but not a year late).
+const MAX_AGE_DAYS: i64 = 90;
+pub const MAX_BATCH: usize = 5_000;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckinView {
+    pub id: i64,
+    pub staff_id: i64,
+    pub at: DateTime<FixedOffset>,
+    /// The local date the event counts for.
+    pub date: NaiveDate,
+    pub direction: Option<Direction>,
+    pub source: CheckinSource,
+    pub device_id: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub reason: Option<String>,
+    pub created_by: Option<i64>,
+    pub voided_at: Option<DateTime<FixedOffset>>,
+    pub void_reason: Option<String>,
+}
+
+impl From<CheckinRow> for CheckinView {
+    fn from(r: CheckinRow) -> Self {
+        CheckinView {
+            id: r.id,
+            staff_id: r.staff_id,
+            at: local_time(r.at),
+            date: r.local_date,
+            direction: r.direction.as_deref().and_then(Direction::parse),
+            source: CheckinSource::parse(&r.source).unwrap_or(CheckinSource::Manual),
+            device_id: Some(r.device_id).filter(|d| !d.is_empty()),
+            idempotency_key: r.idempotency_key,
+            reason: r.reason,
+            created_by: r.created_by,
+            voided_at: r.voided_at.map(local_time),
+            void_reason: r.void_reason,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckinInput {
+    pub staff_id: i64,
+    /// RFC 3339 with an offset, e.g. `2026-03-03T07:41:00+07:00`.
+    pub at: DateTime<FixedOffset>,
+    /// Omit when the device does not know: the day's first event is then the arrival and
+    /// its last the departure.
+    pub direction: Option<Direction>,
+    pub source: CheckinSource,
+    #[validate(length(min = 1, max = 100))]
+    pub device_id: Option<String>,
+    #[validate(length(min = 1, max = 200))]
+    pub idempotency_key: Option<String>,
+    /// Required for `manual` events.
+    #[validate(length(max = 1000))]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckinBatch {
+    #[validate(length(min = 1, max = 5000))]
+    pub events: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rejected {
+    pub index: usize,
+    pub errors: FieldErrors,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResult {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub rejected: Vec<Rejected>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoidRequest {
+    #[validate(length(min = 1, max = 1000))]
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListCheckins {
+    pub staff_id: i64,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+/// What the caller may do with events.
+#[derive(Clone)]
+struct Rights {
+    actor: i64,
+    record: Visibility,
+    correct: Visibility,
+}
+
+/// Checks one event against the rules and the caller's rights; returns the row to insert.
+fn prepare(
+    c: &mut AnyConnection,
+    rights: &Rights,
+    people: &mut HashMap<i64, Option<Person>>,
+    e: &CheckinInput,
+    now: NaiveDateTime,
+) -> Result<(NewCheckin, Person), ApiError> {
+    let person = match people.entry(e.staff_id) {
+        std::collections::hash_map::Entry::Occupied(o) => o.get().clone(),
+        std::collections::hash_map::Entry::Vacant(v) => {
+            let found = crate::db::staff::find_with_path(c, e.staff_id)?
+                .map(|(staff, unit_path)| Person { staff, unit_path });
+            v.insert(found).clone()
+        }
+    };
+    let person = match person {
+        Some(p)
+            if rights.record.staff(p.staff.id, &p.unit_path)
+                || rights.correct.staff(p.staff.id, &p.unit_path) =>
+        {
+            p
+        }
+        _ => return Err(ApiError::field("staff_id", "no such staff member")),
+    };
+    let at = e.at.naive_utc().trunc_subsecs(6);
+    if at > now + Duration::minutes(MAX_SKEW_MINUTES) {
+        return Err(ApiError::field(
+            "at",
+            "is in the future (beyond the allowed clock skew)",
+        ));
+    }
+    if at < now - Duration::days(MAX_AGE_DAYS) {
+        return Err(ApiError::field(
+            "at",
+            "is older than 90 days; enter it as a manual correction",
+        ));
+    }
+    let reason = e.reason.as_deref().map(nfc).filter(|r| !r.is_empty());
+    if e.source == CheckinSource::Manual {
+        if reason.is_none() {
+            return Err(ApiError::field(
+                "reason",
+                "is required for a manual correction",
+            ));
+        }
+        if !rights.correct.staff(person.staff.id, &person.unit_path) {
+            return Err(ApiError::Forbidden(
+                "manual corrections need the unit_head or admin role over the person",
+            ));
+        }
+    } else if !rights.record.staff(person.staff.id, &person.unit_path) {
+        return Err(ApiError::Forbidden(
+            "recording events for this person needs the device, unit_head or admin role",
+        ));
+    }
+    if person
+        .staff
+        .left_on
+        .is_some_and(|left| to_local(at).date() > left)
+    {
+        return Err(ApiError::field("at", "is after the person left"));
+    }
+    let new = NewCheckin {
+        province_id: person.staff.province_id,
+        staff_id: person.staff.id,
+        at,
+        local_date: to_local(at).date(),
+        direction: e.direction.map(|d| d.code().to_owned()),
+        source: e.source.code().to_owned(),
+        device_id: e.device_id.clone().unwrap_or_default(),
+        idempotency_key: e.idempotency_key.clone(),
+        reason,
+        created_by: Some(rights.actor),
+        created_at: crate::db::now(),
+    };
+    Ok((new, person))
+}
+
+/// Re-derives the closed days the new or voided events fall on.
+fn rederive_days(
+    c: &mut AnyConnection,
+    touched: &BTreeMap<i64, (Person, NaiveDate, NaiveDate)>,
+) -> Result<(), ApiError> {
+    let now = local_now();
+    for (person, from, to) in touched.values() {
+        engine::rederive(c, std::slice::from_ref(person), *from, *to, now)?;
+    }
+    Ok(())
+}
+
+fn touch(
+    touched: &mut BTreeMap<i64, (Person, NaiveDate, NaiveDate)>,
+    person: &Person,
+    day: NaiveDate,
+) {
+    touched
+        .entry(person.staff.id)
+        .and_modify(|(_, from, to)| {
+            *from = (*from).min(day);
+            *to = (*to).max(day);
+        })
+        .or_insert_with(|| (person.clone(), day, day));
+}
+
+fn rights(auth: &AuthUser) -> Rights {
+    Rights {
+        actor: auth.id(),
+        record: auth.can(Action::RecordCheckins),
+        correct: auth.can(Action::CorrectCheckins),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/checkins", tag = "attendance", request_body = CheckinInput,
+    responses((status = 201, body = CheckinView), (status = 200, body = CheckinView, description = "the event was already recorded"),
+              (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/checkins")]
+pub async fn create_checkin(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ValidJson<CheckinInput>,
+) -> Result<HttpResponse, ApiError> {
+    let event = body.0;
+    let rights = rights(&auth);
+    let (row, fresh) = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let (new, person) = prepare(c, &rights, &mut HashMap::new(), &event, crate::db::now())?;
+            if let Some(existing) = q::existing(c, &new)? {
+                return Ok((existing, false));
+            }
+            let row = q::insert(c, person.staff.unit_id, &new)?;
+            let mut touched = BTreeMap::new();
+            touch(&mut touched, &person, row.local_date);
+            rederive_days(c, &touched)?;
+            Ok((row, true))
+        })
+    })
+    .await?;
+    let view = CheckinView::from(row);
+    Ok(if fresh {
+        HttpResponse::Created().json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/checkins/batch", tag = "attendance", request_body = CheckinBatch,
+    responses((status = 200, body = BatchResult, description = "good events are kept even when others are rejected")),
+    security(("bearer" = [])))]
+#[post("/checkins/batch")]
+pub async fn create_batch(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ValidJson<CheckinBatch>,
+) -> Result<web::Json<BatchResult>, ApiError> {
+    let events = body.0.events;
+    let rights = rights(&auth);
+    let result = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let now = crate::db::now();
+            let mut people = HashMap::new();
+            let mut touched = BTreeMap::new();
+            let mut out = BatchResult {
+                accepted: 0,
+                duplicates: 0,
+                rejected: Vec::new(),
+            };
+            for (index, raw) in events.into_iter().enumerate() {
+                let prepared = super::extract::from_value::<CheckinInput>(raw)
+                    .and_then(|e| prepare(c, &rights, &mut people, &e, now));
+                let (new, person) = match prepared {
+                    Ok(p) => p,
+                    Err(e) => {
+                        let problem = e.problem();
+                        let errors = if problem.errors.is_empty() {
+                            FieldErrors::from([("event".to_owned(), vec![problem.detail])])
+                        } else {
+                            problem.errors
+                        };
+                        out.rejected.push(Rejected { index, errors });
+                        continue;
+                    }
+                };
+                if q::existing(c, &new)?.is_some() {
+                    out.duplicates += 1;
+                    continue;
+                }
+                let row = q::insert(c, person.staff.unit_id, &new)?;
+                touch(&mut touched, &person, row.local_date);
+                out.accepted += 1;
+            }
+            rederive_days(c, &touched)?;
+            Ok::<_, ApiError>(out)
+        })
+    })
+    .await?;
+    Ok(web::Json(result))
+}
+
+#[utoipa::path(post, path = "/api/v1/checkins/{id}/void", tag = "attendance", request_body = VoidRequest,
+    responses((status = 200, body = CheckinView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/checkins/{id}/void")]
+pub async fn void_checkin(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+    body: ValidJson<VoidRequest>,
+) -> Result<web::Json<CheckinView>, ApiError> {
+    let id = id.into_inner();
+    let reason = nfc(&body.reason);
+    let read = auth.can(Action::ReadStaff);
+    let rights = rights(&auth);
+    let row = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let event = q::find(c, id)?.ok_or(ApiError::NotFound)?;
+            let person = visible_person(c, &read, event.staff_id)?;
+            if !rights.correct.staff(person.staff.id, &person.unit_path) {
+                return Err(ApiError::Forbidden(
+                    "voiding events needs the unit_head or admin role over the person",
+                ));
+            }
+            if event.voided_at.is_some() {
+                return Err(ApiError::Conflict {
+                    detail: "the event is already void".into(),
+                    errors: Default::default(),
+                });
+            }
+            let row = q::void(c, rights.actor, person.staff.unit_id, &event, &reason)?;
+            let mut touched = BTreeMap::new();
+            touch(&mut touched, &person, row.local_date);
+            rederive_days(c, &touched)?;
+            Ok(row)
+        })
+    })
+    .await?;
+    Ok(web::Json(row.into()))
+}
+
+#[utoipa::path(get, path = "/api/v1/checkins", tag = "attendance", params(ListCheckins),
+    responses((status = 200, body = Vec<CheckinView>), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/checkins")]
+pub async fn list_checkins(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ValidQuery<ListCheckins>,
+) -> Result<web::Json<Vec<CheckinView>>, ApiError> {
+    let ListCheckins { staff_id, from, to } = query.0;
+    check_range(from, to)?;
+    let read = auth.can(Action::ReadStaff);
+    let rows = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let person = visible_person(c, &read, staff_id)?;
+            Ok::<_, ApiError>(q::of_staff(c, person.staff.id, from, to)?)
+        })
+    })
+    .await?;
+    Ok(web::Json(rows.into_iter().map(CheckinView::from).collect()))
+}

@@ -1,0 +1,340 @@
+//! `/units/{id}/timesheet`: the monthly timesheet of a unit (and its subtree) as JSON, CSV
+//! (UTF-8 with a BOM, so Excel shows Vietnamese) or XLSX, in the familiar layout: one row
+//! per person, one column per day with a symbol, totals per person.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{Datelike, NaiveDate};
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::attendance::unit_people;
+use super::extract::ValidQuery;
+use super::{blocking, local_now};
+use crate::auth::AuthUser;
+use crate::db::Db;
+use crate::db::attendance as engine;
+use crate::domain::access::Action;
+use crate::domain::timesheet::{LEGEND, Totals, symbol};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(timesheet);
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SheetFormat {
+    #[default]
+    Json,
+    Csv,
+    Xlsx,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TimesheetQuery {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub format: Option<SheetFormat>,
+    /// Include the units below (default false).
+    pub subtree: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimesheetRow {
+    pub staff_id: i64,
+    pub code: String,
+    pub full_name: String,
+    pub position: Option<String>,
+    pub unit_id: i64,
+    /// One symbol per day of the month (empty for weekends and days without a record).
+    pub cells: Vec<String>,
+    pub totals: Totals,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Timesheet {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub month: String,
+    pub days: Vec<NaiveDate>,
+    pub legend: Vec<(String, String)>,
+    pub rows: Vec<TimesheetRow>,
+}
+
+fn month_range(month: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
+    let next = if first.month() == 12 {
+        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)?
+    };
+    Some((first, next.pred_opt()?))
+}
+
+#[utoipa::path(get, path = "/api/v1/units/{id}/timesheet", tag = "attendance", params(TimesheetQuery),
+    responses((status = 200, body = Timesheet, description = "JSON, or text/csv, or an XLSX workbook"),
+              (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/units/{id}/timesheet")]
+pub async fn timesheet(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+    query: ValidQuery<TimesheetQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let unit_id = id.into_inner();
+    let query = query.0;
+    let (from, to) =
+        month_range(&query.month).ok_or_else(|| ApiError::field("month", "must be YYYY-MM"))?;
+    let subtree = query.subtree.unwrap_or(false);
+    let read = auth.can(Action::ReadStaff);
+    let month = query.month.clone();
+    let sheet = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let unit = crate::db::units::find(c, unit_id)?.ok_or(ApiError::NotFound)?;
+            let people = unit_people(c, &read, unit_id, subtree)?;
+            let days = engine::derive(c, &people, from, to, local_now())?;
+            Ok::<_, ApiError>(build(unit.id, unit.name, month, from, to, &people, &days))
+        })
+    })
+    .await?;
+    let file = format!("bang-cham-cong-{}-{}", sheet.unit_id, sheet.month);
+    match query.format.unwrap_or_default() {
+        SheetFormat::Json => Ok(HttpResponse::Ok().json(sheet)),
+        SheetFormat::Csv => Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                "content-disposition",
+                format!("attachment; filename=\"{file}.csv\""),
+            ))
+            .body(to_csv(&sheet).map_err(|e| ApiError::Internal(e.to_string()))?)),
+        SheetFormat::Xlsx => Ok(HttpResponse::Ok()
+            .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            .insert_header((
+                "content-disposition",
+                format!("attachment; filename=\"{file}.xlsx\""),
+            ))
+            .body(to_xlsx(&sheet).map_err(|e| ApiError::Internal(e.to_string()))?)),
+    }
+}
+
+fn build(
+    unit_id: i64,
+    unit_name: String,
+    month: String,
+    from: NaiveDate,
+    to: NaiveDate,
+    people: &[engine::Person],
+    days: &[engine::Derived],
+) -> Timesheet {
+    let dates: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
+    let mut by_person: HashMap<i64, Vec<&engine::Derived>> = HashMap::new();
+    for d in days {
+        by_person.entry(d.staff_id).or_default().push(d);
+    }
+    let rows = people
+        .iter()
+        .map(|p| {
+            let mine = by_person.get(&p.staff.id).map(Vec::as_slice).unwrap_or(&[]);
+            let mut totals = Totals::default();
+            let cells = dates
+                .iter()
+                .map(|date| match mine.iter().find(|d| d.record.date == *date) {
+                    Some(d) => {
+                        let r = &d.record;
+                        totals.add(
+                            r.status,
+                            r.late_minutes,
+                            r.early_leave_minutes,
+                            r.worked_minutes,
+                        );
+                        symbol(r.status, d.leave_kind).to_owned()
+                    }
+                    None => String::new(),
+                })
+                .collect();
+            TimesheetRow {
+                staff_id: p.staff.id,
+                code: p.staff.code.clone(),
+                full_name: p.staff.full_name.clone(),
+                position: p.staff.position.clone(),
+                unit_id: p.staff.unit_id,
+                cells,
+                totals,
+            }
+        })
+        .collect();
+    Timesheet {
+        unit_id,
+        unit_name,
+        month,
+        days: dates,
+        legend: LEGEND
+            .iter()
+            .map(|(s, l)| ((*s).to_owned(), (*l).to_owned()))
+            .collect(),
+        rows,
+    }
+}
+
+const TOTAL_HEADERS: [&str; 7] = [
+    "Ngày công",
+    "Số lần đi muộn",
+    "Số phút đi muộn",
+    "Số lần về sớm",
+    "Vắng không lý do",
+    "Ngày nghỉ phép",
+    "Giờ làm việc",
+];
+
+fn header(sheet: &Timesheet) -> Vec<String> {
+    let mut h: Vec<String> = ["STT", "Mã cán bộ", "Họ và tên", "Chức vụ"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    h.extend(sheet.days.iter().map(|d| d.day().to_string()));
+    h.extend(TOTAL_HEADERS.iter().map(|s| (*s).to_owned()));
+    h
+}
+
+fn totals_row(t: &Totals) -> [String; 7] {
+    [
+        t.days_worked.to_string(),
+        t.late_count.to_string(),
+        t.late_minutes.to_string(),
+        t.early_leave_count.to_string(),
+        t.absent_days.to_string(),
+        t.leave_days.to_string(),
+        format!("{:.1}", t.worked_minutes as f64 / 60.0),
+    ]
+}
+
+fn to_csv(sheet: &Timesheet) -> Result<Vec<u8>, csv::Error> {
+    // The BOM makes Excel read the file as UTF-8 instead of the local code page.
+    let mut out = vec![0xEF, 0xBB, 0xBF];
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record(header(sheet))?;
+        for (i, row) in sheet.rows.iter().enumerate() {
+            let mut record = vec![
+                (i + 1).to_string(),
+                row.code.clone(),
+                row.full_name.clone(),
+                row.position.clone().unwrap_or_default(),
+            ];
+            record.extend(row.cells.iter().cloned());
+            record.extend(totals_row(&row.totals));
+            w.write_record(record)?;
+        }
+        w.flush()?;
+    }
+    Ok(out)
+}
+
+fn to_xlsx(sheet: &Timesheet) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name("Bảng chấm công")?;
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(FormatAlign::Center);
+    let head = Format::new()
+        .set_bold()
+        .set_align(FormatAlign::Center)
+        .set_border(FormatBorder::Thin)
+        .set_background_color("#DDEBF7");
+    let cell = Format::new()
+        .set_align(FormatAlign::Center)
+        .set_border(FormatBorder::Thin);
+    let text = Format::new().set_border(FormatBorder::Thin);
+    let weekend = cell.clone().set_background_color("#EEEEEE");
+    let columns = header(sheet);
+    let last_col = u16::try_from(columns.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    ws.merge_range(
+        0,
+        0,
+        0,
+        last_col,
+        &format!("BẢNG CHẤM CÔNG THÁNG {}", sheet.month),
+        &title,
+    )?;
+    ws.merge_range(
+        1,
+        0,
+        1,
+        last_col,
+        &sheet.unit_name,
+        &Format::new().set_align(FormatAlign::Center),
+    )?;
+    for (c, name) in columns.iter().enumerate() {
+        let c = u16::try_from(c).unwrap_or(u16::MAX);
+        ws.write_string_with_format(3, c, name, &head)?;
+    }
+    ws.set_column_width(0, 5)?;
+    ws.set_column_width(1, 11)?;
+    ws.set_column_width(2, 26)?;
+    ws.set_column_width(3, 22)?;
+    let first_day_col: u16 = 4;
+    for (i, _) in sheet.days.iter().enumerate() {
+        ws.set_column_width(first_day_col + u16::try_from(i).unwrap_or(0), 4)?;
+    }
+    for (i, row) in sheet.rows.iter().enumerate() {
+        let r = 4 + u32::try_from(i).unwrap_or(u32::MAX - 4);
+        ws.write_number_with_format(r, 0, (i + 1) as f64, &cell)?;
+        ws.write_string_with_format(r, 1, &row.code, &text)?;
+        ws.write_string_with_format(r, 2, &row.full_name, &text)?;
+        ws.write_string_with_format(r, 3, row.position.as_deref().unwrap_or(""), &text)?;
+        for (d, symbol) in row.cells.iter().enumerate() {
+            let is_weekend = sheet.days[d].weekday().number_from_monday() >= 6;
+            let fmt = if is_weekend { &weekend } else { &cell };
+            ws.write_string_with_format(
+                r,
+                first_day_col + u16::try_from(d).unwrap_or(0),
+                symbol,
+                fmt,
+            )?;
+        }
+        let totals_col = first_day_col + u16::try_from(sheet.days.len()).unwrap_or(0);
+        for (k, value) in totals_row(&row.totals).iter().enumerate() {
+            ws.write_string_with_format(
+                r,
+                totals_col + u16::try_from(k).unwrap_or(0),
+                value,
+                &cell,
+            )?;
+        }
+    }
+    let legend_row = 6 + u32::try_from(sheet.rows.len()).unwrap_or(0);
+    ws.write_string_with_format(legend_row, 2, "Ký hiệu", &Format::new().set_bold())?;
+    for (k, (symbol, label)) in sheet.legend.iter().enumerate() {
+        let r = legend_row + 1 + u32::try_from(k).unwrap_or(0);
+        ws.write_string(r, 2, format!("{symbol}: {label}"))?;
+    }
+    ws.set_freeze_panes(4, 4)?;
+    book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::month_range;
+
+    #[test]
+    fn months() {
+        let (f, t) = month_range("2026-02").unwrap();
+        assert_eq!(
+            (f.to_string(), t.to_string()),
+            ("2026-02-01".into(), "2026-02-28".into())
+        );
+        let (_, t) = month_range("2024-12").unwrap();
+        assert_eq!(t.to_string(), "2024-12-31");
+        assert!(month_range("2026-13").is_none());
+        assert!(month_range("March").is_none());
+    }
+}

@@ -1,0 +1,242 @@
+//! Derives attendance for many people over a range of days from stored events, schedules,
+//! the calendar and leave, in a fixed number of queries whatever the number of people or
+//! days, and keeps the violation register equal to the derivation for closed days.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::schema::{staff, units};
+use super::staff::StaffRow;
+use super::violations::{SyncStats, Wanted, sync_attendance};
+use super::{calendar, checkins, leaves, schedules};
+use crate::domain::attendance::{DayRecord, LeaveCover, Progress, Punch, derive_day, to_local};
+use crate::domain::calendar::{Entry, day_kind};
+use crate::domain::codes::{AttendanceStatus, Direction, HalfDay, LeaveKind};
+
+/// A person with the materialised path of their unit (which gives the units whose
+/// schedules they inherit).
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub staff: StaffRow,
+    pub unit_path: String,
+}
+
+/// Unit ids of a path, nearest first: '/1/4/9/' gives [9, 4, 1].
+fn chain(path: &str) -> Vec<i64> {
+    path.split('/')
+        .filter_map(|s| s.parse().ok())
+        .rev()
+        .collect()
+}
+
+/// The people with these staff ids.
+pub fn people(conn: &mut AnyConnection, staff_ids: &[i64]) -> QueryResult<Vec<Person>> {
+    let rows: Vec<(StaffRow, String)> = staff::table
+        .inner_join(units::table)
+        .filter(staff::id.eq_any(staff_ids))
+        .select((StaffRow::as_select(), units::path))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(staff, unit_path)| Person { staff, unit_path })
+        .collect())
+}
+
+/// Everyone whose unit lies in the subtree with this path.
+pub fn people_below(conn: &mut AnyConnection, path: &str) -> QueryResult<Vec<Person>> {
+    let (low, high) = crate::domain::units::subtree_range(path);
+    let rows: Vec<(StaffRow, String)> = staff::table
+        .inner_join(units::table)
+        .filter(units::path.ge(low))
+        .filter(units::path.lt(high))
+        .order((units::path, staff::code))
+        .select((StaffRow::as_select(), units::path))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(staff, unit_path)| Person { staff, unit_path })
+        .collect())
+}
+
+/// One derived day of one person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Derived {
+    pub staff_id: i64,
+    pub record: DayRecord,
+    /// The kind of the approved leave that covers the day, if any (for timesheet symbols).
+    pub leave_kind: Option<LeaveKind>,
+}
+
+/// Derives every person's days in `from..=to` that have started by `now` (local time).
+/// Days outside a person's employment, or with no schedule in force for their unit or
+/// any unit above it, have no record.
+pub fn derive(
+    conn: &mut AnyConnection,
+    people: &[Person],
+    from: NaiveDate,
+    to: NaiveDate,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Derived>> {
+    let today = now.date();
+    let to = to.min(today);
+    if people.is_empty() || from > to {
+        return Ok(Vec::new());
+    }
+    let staff_ids: Vec<i64> = people.iter().map(|p| p.staff.id).collect();
+    let mut unit_ids: Vec<i64> = people.iter().flat_map(|p| chain(&p.unit_path)).collect();
+    unit_ids.sort_unstable();
+    unit_ids.dedup();
+    let mut provinces: Vec<i64> = people.iter().map(|p| p.staff.province_id).collect();
+    provinces.sort_unstable();
+    provinces.dedup();
+
+    let mut schedules_by_unit: HashMap<i64, Vec<schedules::ScheduleRow>> = HashMap::new();
+    for s in schedules::for_units_in(conn, &unit_ids, from, to)? {
+        schedules_by_unit.entry(s.unit_id).or_default().push(s);
+    }
+    let entries: Vec<Entry> = calendar::entries_in(conn, &provinces, from, to)?
+        .iter()
+        .map(|r| r.entry())
+        .collect();
+    let mut leave_by_staff: HashMap<i64, Vec<leaves::LeaveRow>> = HashMap::new();
+    for l in leaves::approved_in(conn, &staff_ids, from, to)? {
+        leave_by_staff.entry(l.staff_id).or_default().push(l);
+    }
+    let mut punches: HashMap<(i64, NaiveDate), Vec<Punch>> = HashMap::new();
+    for c in checkins::valid_in(conn, &staff_ids, from, to)? {
+        let at = to_local(c.at);
+        punches
+            .entry((c.staff_id, at.date()))
+            .or_default()
+            .push(Punch {
+                at,
+                direction: c.direction.as_deref().and_then(Direction::parse),
+            });
+    }
+
+    let mut out = Vec::new();
+    let mut entries_of: HashMap<i64, Vec<Entry>> = HashMap::new();
+    for person in people {
+        let s = &person.staff;
+        let province_entries = entries_of.entry(s.province_id).or_insert_with(|| {
+            entries
+                .iter()
+                .filter(|e| e.province_id.is_none_or(|p| p == s.province_id))
+                .cloned()
+                .collect()
+        });
+        let units = chain(&person.unit_path);
+        let start = s.joined_on.map_or(from, |j| j.max(from));
+        let end = s.left_on.map_or(to, |l| l.min(to));
+        for day in start.iter_days().take_while(|d| *d <= end) {
+            let schedule = units.iter().find_map(|u| {
+                schedules_by_unit
+                    .get(u)?
+                    .iter()
+                    .filter(|r| r.covers(day))
+                    .max_by_key(|r| r.valid_from)
+            });
+            let Some(schedule) = schedule.map(|r| r.schedule()) else {
+                continue;
+            };
+            let kind = day_kind(day, &schedule.weekdays, province_entries);
+            let covering = leave_by_staff
+                .get(&s.id)
+                .and_then(|list| list.iter().find(|l| l.from_date <= day && day <= l.to_date));
+            let leave = covering.map(|l| match l.half_day.as_deref().and_then(HalfDay::parse) {
+                Some(half) => LeaveCover::Half(half),
+                None => LeaveCover::Full,
+            });
+            let progress = if day < today {
+                Progress::Closed
+            } else {
+                Progress::Open { now }
+            };
+            let day_punches = punches.get(&(s.id, day)).map(Vec::as_slice).unwrap_or(&[]);
+            if let Some(record) = derive_day(day, kind, &schedule, leave, day_punches, progress) {
+                out.push(Derived {
+                    staff_id: s.id,
+                    record,
+                    leave_kind: covering.and_then(|l| LeaveKind::parse(&l.kind)),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The violations a closed day's record stands for.
+pub fn violations_of(person: &StaffRow, r: &DayRecord) -> Vec<Wanted> {
+    let minutes = |m: i64| Some(i32::try_from(m).unwrap_or(i32::MAX));
+    let wanted = |code: &'static str, minutes: Option<i32>| Wanted {
+        province_id: person.province_id,
+        unit_id: person.unit_id,
+        staff_id: person.id,
+        code,
+        day: r.date,
+        minutes,
+    };
+    match r.status {
+        AttendanceStatus::Late => vec![wanted("late", minutes(r.late_minutes))],
+        AttendanceStatus::EarlyLeave => vec![wanted("early_leave", minutes(r.early_leave_minutes))],
+        AttendanceStatus::LateAndEarlyLeave => vec![
+            wanted("late", minutes(r.late_minutes)),
+            wanted("early_leave", minutes(r.early_leave_minutes)),
+        ],
+        AttendanceStatus::Absent => vec![wanted("absent_no_reason", None)],
+        _ => Vec::new(),
+    }
+}
+
+/// Re-derives `people` on `from..=to` and brings their attendance violations in line, for
+/// the days already over at `now`. Called in the transaction of every change that can
+/// alter those days: an event, a void, a leave decision, a calendar entry, a schedule.
+pub fn rederive(
+    conn: &mut AnyConnection,
+    people: &[Person],
+    from: NaiveDate,
+    to: NaiveDate,
+    now: NaiveDateTime,
+) -> QueryResult<SyncStats> {
+    let yesterday = now.date().pred_opt().unwrap_or(now.date());
+    let to = to.min(yesterday);
+    if people.is_empty() || from > to {
+        return Ok(SyncStats::default());
+    }
+    let records = derive(conn, people, from, to, now)?;
+    let by_id: HashMap<i64, &StaffRow> = people.iter().map(|p| (p.staff.id, &p.staff)).collect();
+    let wanted: Vec<Wanted> = records
+        .iter()
+        .filter_map(|d| by_id.get(&d.staff_id).map(|s| violations_of(s, &d.record)))
+        .flatten()
+        .collect();
+    let ids: Vec<i64> = people.iter().map(|p| p.staff.id).collect();
+    let mut stats = SyncStats::default();
+    // Bounded IN lists: a province can have tens of thousands of people.
+    for chunk in ids.chunks(1000) {
+        let part: Vec<Wanted> = wanted
+            .iter()
+            .filter(|w| chunk.contains(&w.staff_id))
+            .cloned()
+            .collect();
+        let s = sync_attendance(conn, chunk, from, to, &part)?;
+        stats.added += s.added;
+        stats.removed += s.removed;
+        stats.updated += s.updated;
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chain;
+
+    #[test]
+    fn unit_chain_is_nearest_first() {
+        assert_eq!(chain("/1/4/9/"), vec![9, 4, 1]);
+        assert_eq!(chain("/1/"), vec![1]);
+    }
+}

@@ -1,0 +1,183 @@
+//! Leave and business trips, which excuse absence once approved.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::AnyConnection;
+use super::audit::{self, Entry};
+use super::schema::leaves;
+use crate::domain::codes::LeaveStatus;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = leaves)]
+pub struct LeaveRow {
+    pub id: i64,
+    pub province_id: i64,
+    pub staff_id: i64,
+    pub from_date: NaiveDate,
+    pub to_date: NaiveDate,
+    pub kind: String,
+    pub half_day: Option<String>,
+    pub reason: Option<String>,
+    pub status: String,
+    pub requested_by: Option<i64>,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<chrono::NaiveDateTime>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+pub struct NewLeave<'a> {
+    pub province_id: i64,
+    pub staff_id: i64,
+    pub from_date: NaiveDate,
+    pub to_date: NaiveDate,
+    pub kind: &'a str,
+    pub half_day: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub status: LeaveStatus,
+    pub requested_by: i64,
+}
+
+fn audit_change(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    action: &str,
+    unit_id: i64,
+    before: Option<&LeaveRow>,
+    after: &LeaveRow,
+) -> QueryResult<()> {
+    audit::record(
+        conn,
+        Entry {
+            actor_user_id: actor,
+            entity: "leave",
+            entity_id: after.id,
+            action,
+            province_id: Some(after.province_id),
+            unit_id: Some(unit_id),
+            before,
+            after: Some(after),
+        },
+    )
+}
+
+/// Inserts a leave; `unit_id` is the person's unit, for the audit trail's scope.
+pub fn insert(conn: &mut AnyConnection, unit_id: i64, new: &NewLeave<'_>) -> QueryResult<LeaveRow> {
+    let now = super::now();
+    let decided = new.status == LeaveStatus::Approved;
+    let row: LeaveRow = diesel::insert_into(leaves::table)
+        .values((
+            leaves::province_id.eq(new.province_id),
+            leaves::staff_id.eq(new.staff_id),
+            leaves::from_date.eq(new.from_date),
+            leaves::to_date.eq(new.to_date),
+            leaves::kind.eq(new.kind),
+            leaves::half_day.eq(new.half_day),
+            leaves::reason.eq(new.reason),
+            leaves::status.eq(new.status.code()),
+            leaves::requested_by.eq(Some(new.requested_by)),
+            leaves::decided_by.eq(decided.then_some(new.requested_by)),
+            leaves::decided_at.eq(decided.then_some(now)),
+            leaves::created_at.eq(now),
+            leaves::updated_at.eq(now),
+        ))
+        .get_result(conn)?;
+    audit_change(conn, Some(new.requested_by), "create", unit_id, None, &row)?;
+    Ok(row)
+}
+
+pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<LeaveRow>> {
+    leaves::table
+        .find(id)
+        .select(LeaveRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn decide(
+    conn: &mut AnyConnection,
+    actor: i64,
+    unit_id: i64,
+    before: &LeaveRow,
+    status: LeaveStatus,
+) -> QueryResult<LeaveRow> {
+    let now = super::now();
+    let row: LeaveRow = diesel::update(leaves::table.find(before.id))
+        .set((
+            leaves::status.eq(status.code()),
+            leaves::decided_by.eq(Some(actor)),
+            leaves::decided_at.eq(Some(now)),
+            leaves::updated_at.eq(now),
+        ))
+        .get_result(conn)?;
+    audit_change(
+        conn,
+        Some(actor),
+        status.code(),
+        unit_id,
+        Some(before),
+        &row,
+    )?;
+    Ok(row)
+}
+
+/// Approved leave of these people overlapping `from..=to`.
+pub fn approved_in(
+    conn: &mut AnyConnection,
+    staff_ids: &[i64],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<LeaveRow>> {
+    leaves::table
+        .filter(leaves::staff_id.eq_any(staff_ids))
+        .filter(leaves::status.eq(LeaveStatus::Approved.code()))
+        .filter(leaves::from_date.le(to))
+        .filter(leaves::to_date.ge(from))
+        .select(LeaveRow::as_select())
+        .load(conn)
+}
+
+/// Approved or pending leave of one person overlapping `from..=to`, to refuse doubles.
+pub fn active_overlapping(
+    conn: &mut AnyConnection,
+    staff_id: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<LeaveRow>> {
+    leaves::table
+        .filter(leaves::staff_id.eq(staff_id))
+        .filter(leaves::status.eq_any([LeaveStatus::Approved.code(), LeaveStatus::Pending.code()]))
+        .filter(leaves::from_date.le(to))
+        .filter(leaves::to_date.ge(from))
+        .select(LeaveRow::as_select())
+        .load(conn)
+}
+
+/// Leave of the given people (or, with `status`, only in that state), newest first.
+pub fn list(
+    conn: &mut AnyConnection,
+    staff_ids: &[i64],
+    status: Option<LeaveStatus>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<LeaveRow>, i64)> {
+    let filtered = || {
+        let mut q = leaves::table
+            .filter(leaves::staff_id.eq_any(staff_ids.to_vec()))
+            .into_boxed();
+        if let Some(s) = status {
+            q = q.filter(leaves::status.eq(s.code()));
+        }
+        q
+    };
+    let total = filtered().count().get_result(conn)?;
+    let items = filtered()
+        .order((leaves::from_date.desc(), leaves::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(LeaveRow::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}

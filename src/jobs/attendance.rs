@@ -1,0 +1,56 @@
+//! Closing attendance days. A working day with no event at all changes nothing in the
+//! database, so its absences would never reach the violation register; once a day is
+//! over, this job derives it for everyone and brings the register in line. It remembers
+//! per province the last day it closed and catches up after downtime (at most
+//! `MAX_CATCH_UP_DAYS`). Later changes to closed days re-derive them where they happen.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+
+use crate::db::{Db, attendance, jobs, units};
+
+pub const CLOSED_THROUGH: &str = "attendance_closed_through";
+pub const MAX_CATCH_UP_DAYS: i64 = 62;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error("database: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CloseReport {
+    pub provinces: usize,
+    pub days: usize,
+    pub added: usize,
+    pub removed: usize,
+}
+
+/// Closes every province's days through the day before `now` (local time).
+pub fn close_days(db: &Db, now: NaiveDateTime) -> Result<CloseReport, JobError> {
+    let yesterday = now.date() - Duration::days(1);
+    let roots = db.read(|c| units::roots(c).map_err(JobError::from))?;
+    let mut report = CloseReport::default();
+    for root in roots {
+        // One province per transaction: a large province does not hold up the others.
+        db.write(|c| -> Result<(), JobError> {
+            let last = jobs::get(c, CLOSED_THROUGH, root.id)?
+                .and_then(|v| NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok());
+            let from = last.map_or(yesterday, |d| d + Duration::days(1));
+            let from = from.max(yesterday - Duration::days(MAX_CATCH_UP_DAYS));
+            if from > yesterday {
+                return Ok(());
+            }
+            let people = attendance::people_below(c, &root.path)?;
+            let stats = attendance::rederive(c, &people, from, yesterday, now)?;
+            jobs::set(c, CLOSED_THROUGH, root.id, &yesterday.to_string())?;
+            report.provinces += 1;
+            report.days += usize::try_from((yesterday - from).num_days() + 1).unwrap_or(0);
+            report.added += stats.added;
+            report.removed += stats.removed;
+            Ok(())
+        })?;
+    }
+    Ok(report)
+}
