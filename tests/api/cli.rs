@@ -84,7 +84,8 @@ async fn demo_loads_once_and_migrate_is_idempotent(b: Backend) {
     let out = congvu(&storage).arg("migrate").output().unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "{:?}: {}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
     let out = congvu(&storage).arg("migrate").output().unwrap();
@@ -109,7 +110,8 @@ async fn demo_loads_once_and_migrate_is_idempotent(b: Backend) {
     );
     assert!(
         out.status.success(),
-        "{}",
+        "{:?}: {}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
     let out = create_user(
@@ -126,7 +128,8 @@ async fn demo_loads_once_and_migrate_is_idempotent(b: Backend) {
     );
     assert!(
         out.status.success(),
-        "{}",
+        "{:?}: {}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
 }

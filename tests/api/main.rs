@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod attendance;
 mod audit;
 mod auth;
 mod cli;
