@@ -124,8 +124,8 @@ fn load_demo(db: &Db) -> Result<(), String> {
         );
     } else {
         eprintln!(
-            "Loaded the demo province: {} units, {} staff (unit id {}).",
-            summary.units, summary.staff, summary.province_id
+            "Loaded the demo province: {} units, {} staff, {} check-ins over two months (unit id {}).",
+            summary.units, summary.staff, summary.checkins, summary.province_id
         );
     }
     eprint!("{}", crate::demo::describe_accounts());

@@ -177,7 +177,7 @@ pub async fn create_leave(
                     half_day: body.half_day.map(HalfDay::code),
                     reason: reason.as_deref(),
                     status,
-                    requested_by: actor,
+                    requested_by: Some(actor),
                 },
             )?;
             if status == LeaveStatus::Approved {

@@ -88,6 +88,24 @@ pub fn insert(conn: &mut AnyConnection, unit_id: i64, new: &NewCheckin) -> Query
     Ok(row)
 }
 
+/// Inserts many events at once, unaudited: only for seeding demo data, which the caller
+/// audits as one load.
+pub fn insert_seed(conn: &mut AnyConnection, rows: &[NewCheckin]) -> QueryResult<usize> {
+    let mut n = 0;
+    // Multi-row inserts are not available through MultiConnection, but are on each backend.
+    for chunk in rows.chunks(500) {
+        n += match conn {
+            AnyConnection::Postgresql(c) => diesel::insert_into(checkins::table)
+                .values(chunk)
+                .execute(c)?,
+            AnyConnection::Sqlite(c) => diesel::insert_into(checkins::table)
+                .values(chunk)
+                .execute(c)?,
+        };
+    }
+    Ok(n)
+}
+
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<CheckinRow>> {
     checkins::table
         .find(id)

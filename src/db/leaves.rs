@@ -37,7 +37,8 @@ pub struct NewLeave<'a> {
     pub half_day: Option<&'a str>,
     pub reason: Option<&'a str>,
     pub status: LeaveStatus,
-    pub requested_by: i64,
+    /// None for seeded demo data.
+    pub requested_by: Option<i64>,
 }
 
 fn audit_change(
@@ -77,14 +78,14 @@ pub fn insert(conn: &mut AnyConnection, unit_id: i64, new: &NewLeave<'_>) -> Que
             leaves::half_day.eq(new.half_day),
             leaves::reason.eq(new.reason),
             leaves::status.eq(new.status.code()),
-            leaves::requested_by.eq(Some(new.requested_by)),
-            leaves::decided_by.eq(decided.then_some(new.requested_by)),
+            leaves::requested_by.eq(new.requested_by),
+            leaves::decided_by.eq(new.requested_by.filter(|_| decided)),
             leaves::decided_at.eq(decided.then_some(now)),
             leaves::created_at.eq(now),
             leaves::updated_at.eq(now),
         ))
         .get_result(conn)?;
-    audit_change(conn, Some(new.requested_by), "create", unit_id, None, &row)?;
+    audit_change(conn, new.requested_by, "create", unit_id, None, &row)?;
     Ok(row)
 }
 

@@ -1,6 +1,7 @@
 //! The demo province: a realistic tree, about 200 staff and one account per role, loaded
 //! idempotently by `congvu demo` and `congvu serve --demo`.
 
+pub mod activity;
 pub mod data;
 
 use std::collections::HashMap;
@@ -67,6 +68,7 @@ pub struct DemoSummary {
     pub units: usize,
     pub staff: usize,
     pub province_id: i64,
+    pub checkins: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +113,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
                 units: 0,
                 staff: 0,
                 province_id: root.id,
+                checkins: 0,
             });
         }
         let mut by_code: HashMap<String, UnitRow> = HashMap::new();
@@ -125,6 +128,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
             by_code.insert(u.code.clone(), row);
         }
         let mut staff_by_unit: HashMap<String, Vec<StaffRow>> = HashMap::new();
+        let mut staff_rows: Vec<StaffRow> = Vec::new();
         for s in &province.staff {
             let unit = by_code
                 .get(&s.unit_code)
@@ -145,6 +149,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
                     left_on: None,
                 },
             )?;
+            staff_rows.push(row.clone());
             staff_by_unit
                 .entry(s.unit_code.clone())
                 .or_default()
@@ -181,13 +186,114 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
         }
         let root =
             find_root(c)?.ok_or_else(|| DemoError::Data("demo root missing after load".into()))?;
+        let events = load_attendance(c, &root, &staff_rows)?;
+        crate::db::audit::record(
+            c,
+            crate::db::audit::Entry::<(), _> {
+                actor_user_id: None,
+                entity: "demo",
+                entity_id: root.id,
+                action: "load",
+                province_id: Some(root.id),
+                unit_id: Some(root.id),
+                before: None,
+                after: Some(&serde_json::json!({
+                    "units": province.units.len(),
+                    "staff": province.staff.len(),
+                    "checkins": events,
+                })),
+            },
+        )?;
         Ok(DemoSummary {
             already_loaded: false,
             units: province.units.len(),
             staff: province.staff.len(),
             province_id: root.id,
+            checkins: events,
         })
     })
+}
+
+/// Timetables, this year's calendar, leave and two months of check-ins; then the
+/// violation register for those days. Returns the number of events.
+fn load_attendance(
+    c: &mut AnyConnection,
+    root: &UnitRow,
+    staff_rows: &[StaffRow],
+) -> Result<usize, DemoError> {
+    use crate::db::{attendance, calendar, checkins, leaves, schedules};
+    use crate::domain::attendance::{format_sessions, to_local, to_utc};
+    use chrono::Datelike;
+
+    let now = to_local(crate::db::now());
+    let today = now.date();
+    for s in activity::schedules(today) {
+        schedules::insert(
+            c,
+            None,
+            &schedules::ScheduleFields {
+                province_id: root.id,
+                unit_id: root.id,
+                valid_from: s.valid_from,
+                valid_to: s.valid_to,
+                weekdays: "1,2,3,4,5".into(),
+                sessions: format_sessions(&s.sessions),
+                grace_minutes: 5,
+                punch_mode: crate::domain::codes::PunchMode::Daily.code().into(),
+            },
+        )?;
+    }
+    let plan = activity::activity(staff_rows.len(), today);
+    let mut years = vec![plan.from.year(), today.year()];
+    years.dedup();
+    for year in years {
+        for e in activity::calendar(year) {
+            calendar::upsert(c, None, None, e.date, e.kind, &e.name)?;
+        }
+    }
+    for l in &plan.leaves {
+        let person = &staff_rows[l.person];
+        leaves::insert(
+            c,
+            person.unit_id,
+            &leaves::NewLeave {
+                province_id: person.province_id,
+                staff_id: person.id,
+                from_date: l.from,
+                to_date: l.to,
+                kind: l.kind.code(),
+                half_day: None,
+                reason: Some("Dữ liệu mẫu"),
+                status: crate::domain::codes::LeaveStatus::Approved,
+                requested_by: None,
+            },
+        )?;
+    }
+    let created = crate::db::now();
+    let rows: Vec<checkins::NewCheckin> = plan
+        .events
+        .iter()
+        .map(|e| {
+            let person = &staff_rows[e.person];
+            checkins::NewCheckin {
+                province_id: person.province_id,
+                staff_id: person.id,
+                at: to_utc(e.at),
+                local_date: e.at.date(),
+                direction: e.direction.map(|d| d.code().to_owned()),
+                source: "device".into(),
+                device_id: format!("KIOSK-{}", person.unit_id),
+                idempotency_key: None,
+                reason: None,
+                created_by: None,
+                created_at: created,
+            }
+        })
+        .collect();
+    let n = checkins::insert_seed(c, &rows)?;
+    let people = attendance::people_below(c, &root.path)?;
+    attendance::rederive(c, &people, plan.from, today, now)?;
+    Ok(n)
 }
 
 /// The accounts as printed for people trying congvu.
