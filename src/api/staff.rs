@@ -358,7 +358,23 @@ pub async fn update_staff(
                     "another staff member of this province has this code",
                 ));
             }
-            Ok(q::update(c, Some(actor), &current, &next)?)
+            let row = q::update(c, Some(actor), &current, &next)?;
+            // Joining and leaving dates bound the days that count, and the unit decides
+            // the schedule: the register's recent past follows such changes.
+            if (row.joined_on, row.left_on, row.unit_id)
+                != (current.joined_on, current.left_on, current.unit_id)
+            {
+                let now = super::local_now();
+                let people = crate::db::attendance::people(c, &[row.id])?;
+                crate::db::attendance::rederive(
+                    c,
+                    &people,
+                    now.date() - chrono::Duration::days(366),
+                    now.date(),
+                    now,
+                )?;
+            }
+            Ok(row)
         })
     })
     .await?;

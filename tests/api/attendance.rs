@@ -846,7 +846,42 @@ async fn schedules_are_checked_and_inherited(b: Backend) {
     );
 }
 
+async fn leaving_date_ends_the_absences(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    every_day_schedule(&app, &w).await;
+    let d = past_day(3);
+    assert_eq!(
+        violations_of(&app, &w, w.member_b.id, d).await,
+        vec!["absent_no_reason"]
+    );
+    let (s, _) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_b.id),
+            json!({"left_on": (d - Duration::days(1)).to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        violations_of(&app, &w, w.member_b.id, d).await.is_empty(),
+        "no absences after leaving"
+    );
+    let (_, days) = app
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/attendance?staff_id={}&from={d}&to={d}",
+                w.member_b.id
+            ),
+        )
+        .await;
+    assert_eq!(days["items"].as_array().unwrap().len(), 0);
+}
+
 both!(
+    leaving_date_ends_the_absences,
     grace_boundary_and_statuses,
     midnight_belongs_to_the_local_day,
     batches_keep_good_rows_and_ignore_repeats,
