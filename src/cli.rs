@@ -91,7 +91,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Demo => {
-            let db = connect(&settings)?;
+            let db = connect_oneshot(&settings)?;
             load_demo(&db)
         }
         Command::Admin {
@@ -102,7 +102,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                     unit,
                 },
         } => {
-            let db = connect(&settings)?;
+            let db = connect_oneshot(&settings)?;
             let id = create_user(&db, &username, role, unit.as_deref())?;
             // Only the id goes to stdout, so scripts can capture it.
             println!("{id}");
@@ -113,6 +113,10 @@ pub fn run(cli: Cli) -> Result<(), String> {
 
 fn connect(settings: &Settings) -> Result<Db, String> {
     Db::connect(&settings.database_url(), settings.database.pool_size).map_err(|e| e.to_string())
+}
+
+fn connect_oneshot(settings: &Settings) -> Result<Db, String> {
+    Db::connect_oneshot(&settings.database_url()).map_err(|e| e.to_string())
 }
 
 fn load_demo(db: &Db) -> Result<(), String> {

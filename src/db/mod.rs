@@ -211,6 +211,18 @@ pub struct Db {
 impl Db {
     /// Connects, runs pending migrations on a single connection, then builds the pool.
     pub fn connect(raw_url: &str, pool_size: u32) -> Result<Db, DbError> {
+        Self::connect_with(raw_url, pool_size, 1)
+    }
+
+    /// For one-shot commands: a small pool that keeps no idle connection in reserve. A pool
+    /// that replenishes in a background thread could still be opening a PostgreSQL
+    /// connection (libpq negotiating TLS) when a short command exits, and libssl's exit
+    /// handlers then crash that thread (seen as SIGSEGV at exit).
+    pub fn connect_oneshot(raw_url: &str) -> Result<Db, DbError> {
+        Self::connect_with(raw_url, 2, 0)
+    }
+
+    fn connect_with(raw_url: &str, pool_size: u32, min_idle: u32) -> Result<Db, DbError> {
         let url = DbUrl::parse(raw_url)?;
         let backend = url.backend;
         let connect_err = |cause: String| DbError::Connect {
@@ -229,7 +241,7 @@ impl Db {
         };
         let mut builder = Pool::builder()
             .max_size(size)
-            .min_idle(Some(1))
+            .min_idle(Some(min_idle))
             .connection_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
             builder = builder.connection_customizer(Box::new(SqlitePragmas));
