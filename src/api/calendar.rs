@@ -2,7 +2,7 @@
 //! or for one province; the Labour Code's fixed holidays are listed for every year.
 
 use actix_web::{HttpResponse, delete, get, post, web};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -78,6 +78,10 @@ pub struct ListCalendar {
     pub year: i32,
     /// Also the entries of this province.
     pub province_id: Option<i64>,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
 }
 
 /// Who may change entries of `province_id`: an admin of every unit for national ones, an
@@ -144,7 +148,8 @@ fn rederive_days(c: &mut AnyConnection, days: &[(Option<i64>, NaiveDate)]) -> Re
 
 #[utoipa::path(post, path = "/api/v1/calendar", tag = "attendance",
     request_body(content = CalendarDayInput, description = "one day, or `{\"days\": [...]}` for a whole year's list"),
-    responses((status = 201, body = Vec<CalendarDayView>), (status = 403, body = crate::error::Problem),
+    responses((status = 201, body = CalendarDayView, description = "the day; a list of days for a list"),
+              (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
 #[post("/calendar")]
@@ -154,7 +159,8 @@ pub async fn add_days(
     body: ValidJson<super::extract::AnyJson>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0.0;
-    let days: Vec<CalendarDayInput> = if body.get("days").is_some() {
+    let single = body.get("days").is_none();
+    let days: Vec<CalendarDayInput> = if !single {
         let many: CalendarDays = super::extract::from_value(body)?;
         many.days
     } else {
@@ -174,6 +180,14 @@ pub async fn add_days(
                     "province_id".to_owned()
                 };
                 check_scope(c, &read, &write, d.province_id, &field)?;
+                // One day at a time adds; a whole list replaces what it names, so sending
+                // a year's list again changes nothing.
+                if single && q::find_on(c, d.province_id, d.date)?.is_some() {
+                    return Err(ApiError::conflict(
+                        "date",
+                        "this day already has an entry; delete it first or send a list",
+                    ));
+                }
                 rows.push(q::upsert(
                     c,
                     Some(actor),
@@ -190,19 +204,34 @@ pub async fn add_days(
         })
     })
     .await?;
-    let views: Vec<CalendarDayView> = rows.into_iter().map(CalendarDayView::from).collect();
-    Ok(HttpResponse::Created().json(views))
+    let mut views: Vec<CalendarDayView> = rows.into_iter().map(CalendarDayView::from).collect();
+    match (single, views.pop()) {
+        (true, Some(view)) => Ok(super::created(
+            format!("{}/calendar/{}", super::BASE, view.id.unwrap_or_default()),
+            &view,
+        )),
+        (_, last) => {
+            views.extend(last);
+            Ok(HttpResponse::Created().json(views))
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/calendar", tag = "attendance", params(ListCalendar),
-    responses((status = 200, body = Vec<CalendarDayView>)), security(("bearer" = [])))]
+    responses((status = 200, body = super::Paged<CalendarDayView>)), security(("bearer" = [])))]
 #[get("/calendar")]
 pub async fn list_days(
     state: web::Data<AppState>,
     _auth: AuthUser,
     query: ValidQuery<ListCalendar>,
-) -> Result<web::Json<Vec<CalendarDayView>>, ApiError> {
-    let ListCalendar { year, province_id } = query.0;
+) -> Result<web::Json<super::Paged<CalendarDayView>>, ApiError> {
+    let ListCalendar {
+        year,
+        province_id,
+        page,
+        per_page,
+    } = query.0;
+    let page = super::PageParams { page, per_page };
     let (from, to) = match (
         NaiveDate::from_ymd_opt(year, 1, 1),
         NaiveDate::from_ymd_opt(year, 12, 31),
@@ -239,8 +268,8 @@ pub async fn list_days(
         })
         .collect();
     views.extend(rows.into_iter().map(CalendarDayView::from));
-    views.sort_by_key(|v| (v.date, v.province_id.is_some(), v.date.year()));
-    Ok(web::Json(views))
+    views.sort_by_key(|v| (v.date, v.province_id.is_some()));
+    Ok(web::Json(super::paginate(views, &page, |v| v)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/calendar/{id}", tag = "attendance",

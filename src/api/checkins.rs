@@ -11,7 +11,7 @@ use validator::Validate;
 
 use super::attendance::{check_range, visible_person};
 use super::extract::{ValidJson, ValidQuery};
-use super::{blocking, local_now, local_time};
+use super::{PageParams, Paged, blocking, local_now, local_time};
 use crate::auth::AuthUser;
 use crate::db::attendance::{self as engine, Person};
 use crate::db::checkins::{self as q, CheckinRow, NewCheckin};
@@ -32,8 +32,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// How far ahead of the server's clock an event may be (device clocks drift).
 const MAX_SKEW_MINUTES: i64 = 5;
-/// How old an event may be (offline devices upload late, but not a year late).
+/// How old an event from a device may be (offline devices upload late, but not a year
+/// late); older days are corrected manually.
 const MAX_AGE_DAYS: i64 = 90;
+/// How old a manual correction may be.
+const MAX_CORRECTION_AGE_DAYS: i64 = 366;
+/// A person checking themself in does it live: their event must be this recent, or
+/// anyone could rewrite their own past days.
+const SELF_WINDOW_MINUTES: i64 = 10;
 pub const MAX_BATCH: usize = 5_000;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -124,12 +130,17 @@ pub struct ListCheckins {
     pub staff_id: i64,
     pub from: NaiveDate,
     pub to: NaiveDate,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
 }
 
 /// What the caller may do with events.
 #[derive(Clone)]
 struct Rights {
     actor: i64,
+    actor_staff: Option<i64>,
     record: Visibility,
     correct: Visibility,
 }
@@ -166,13 +177,8 @@ fn prepare(
             "is in the future (beyond the allowed clock skew)",
         ));
     }
-    if at < now - Duration::days(MAX_AGE_DAYS) {
-        return Err(ApiError::field(
-            "at",
-            "is older than 90 days; enter it as a manual correction",
-        ));
-    }
     let reason = e.reason.as_deref().map(nfc).filter(|r| !r.is_empty());
+    let own = rights.actor_staff == Some(person.staff.id);
     if e.source == CheckinSource::Manual {
         if reason.is_none() {
             return Err(ApiError::field(
@@ -185,10 +191,35 @@ fn prepare(
                 "manual corrections need the unit_head or admin role over the person",
             ));
         }
-    } else if !rights.record.staff(person.staff.id, &person.unit_path) {
-        return Err(ApiError::Forbidden(
-            "recording events for this person needs the device, unit_head or admin role",
-        ));
+        if own {
+            return Err(ApiError::Forbidden(
+                "your own events are corrected by your head",
+            ));
+        }
+        if at < now - Duration::days(MAX_CORRECTION_AGE_DAYS) {
+            return Err(ApiError::field("at", "is older than a year"));
+        }
+    } else {
+        if !rights.record.staff(person.staff.id, &person.unit_path) {
+            return Err(ApiError::Forbidden(
+                "recording events for this person needs the device, unit_head or admin role",
+            ));
+        }
+        // Only the person themself, not a device or head over them: live events only.
+        if !rights.record.subtree(&person.unit_path)
+            && at < now - Duration::minutes(SELF_WINDOW_MINUTES)
+        {
+            return Err(ApiError::field(
+                "at",
+                "your own check-in must be live; ask your head for a correction",
+            ));
+        }
+        if at < now - Duration::days(MAX_AGE_DAYS) {
+            return Err(ApiError::field(
+                "at",
+                "is older than 90 days; enter it as a manual correction",
+            ));
+        }
     }
     if person
         .staff
@@ -242,6 +273,7 @@ fn touch(
 fn rights(auth: &AuthUser) -> Rights {
     Rights {
         actor: auth.id(),
+        actor_staff: auth.actor.staff_id,
         record: auth.can(Action::RecordCheckins),
         correct: auth.can(Action::CorrectCheckins),
     }
@@ -358,6 +390,11 @@ pub async fn void_checkin(
                     "voiding events needs the unit_head or admin role over the person",
                 ));
             }
+            if rights.actor_staff == Some(person.staff.id) {
+                return Err(ApiError::Forbidden(
+                    "your own events are voided by your head",
+                ));
+            }
             if event.voided_at.is_some() {
                 return Err(ApiError::Conflict {
                     detail: "the event is already void".into(),
@@ -376,15 +413,22 @@ pub async fn void_checkin(
 }
 
 #[utoipa::path(get, path = "/api/v1/checkins", tag = "attendance", params(ListCheckins),
-    responses((status = 200, body = Vec<CheckinView>), (status = 404, body = crate::error::Problem)),
+    responses((status = 200, body = Paged<CheckinView>), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 #[get("/checkins")]
 pub async fn list_checkins(
     state: web::Data<AppState>,
     auth: AuthUser,
     query: ValidQuery<ListCheckins>,
-) -> Result<web::Json<Vec<CheckinView>>, ApiError> {
-    let ListCheckins { staff_id, from, to } = query.0;
+) -> Result<web::Json<Paged<CheckinView>>, ApiError> {
+    let ListCheckins {
+        staff_id,
+        from,
+        to,
+        page,
+        per_page,
+    } = query.0;
+    let page = PageParams { page, per_page };
     check_range(from, to)?;
     let read = auth.can(Action::ReadStaff);
     let rows = blocking(&state, move |db: &Db| {
@@ -394,5 +438,5 @@ pub async fn list_checkins(
         })
     })
     .await?;
-    Ok(web::Json(rows.into_iter().map(CheckinView::from).collect()))
+    Ok(web::Json(super::paginate(rows, &page, CheckinView::from)))
 }

@@ -101,6 +101,19 @@ impl<T: ToSchema> Paged<T> {
     }
 }
 
+/// One page of an in-memory list (for lists that are small by nature: one person's
+/// events in a range, a unit's schedules, a year's calendar).
+pub fn paginate<R, T: ToSchema>(rows: Vec<R>, p: &PageParams, view: impl Fn(R) -> T) -> Paged<T> {
+    let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    let items = rows
+        .into_iter()
+        .skip(usize::try_from(p.offset()).unwrap_or(usize::MAX))
+        .take(usize::try_from(p.per_page()).unwrap_or(0))
+        .map(view)
+        .collect();
+    Paged::new(items, total, p)
+}
+
 /// Stored UTC instants are shown in Vietnam's time with its offset (+07:00).
 pub fn local_time(utc: NaiveDateTime) -> DateTime<FixedOffset> {
     chrono_tz::Asia::Ho_Chi_Minh

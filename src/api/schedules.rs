@@ -115,6 +115,10 @@ pub struct UpdateSchedule {
 #[serde(deny_unknown_fields)]
 pub struct ListSchedules {
     pub unit_id: i64,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
 }
 
 /// Checks the parts of a schedule that span fields, returning its stored forms.
@@ -171,8 +175,15 @@ fn rederive_for(
 ) -> Result<(), ApiError> {
     let now = local_now();
     let people = attendance::people_below(c, unit_path)?;
+    let earliest = now.date() - chrono::Duration::days(attendance::RETRO_DAYS);
     for (from, to) in ranges {
-        attendance::rederive(c, &people, *from, to.unwrap_or(now.date()), now)?;
+        attendance::rederive(
+            c,
+            &people,
+            (*from).max(earliest),
+            to.unwrap_or(now.date()),
+            now,
+        )?;
     }
     Ok(())
 }
@@ -253,15 +264,19 @@ pub async fn create_schedule(
 }
 
 #[utoipa::path(get, path = "/api/v1/schedules", tag = "attendance", params(ListSchedules),
-    responses((status = 200, body = Vec<ScheduleView>), (status = 404, body = crate::error::Problem)),
+    responses((status = 200, body = super::Paged<ScheduleView>), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 #[get("/schedules")]
 pub async fn list_schedules(
     state: web::Data<AppState>,
     auth: AuthUser,
     query: ValidQuery<ListSchedules>,
-) -> Result<web::Json<Vec<ScheduleView>>, ApiError> {
+) -> Result<web::Json<super::Paged<ScheduleView>>, ApiError> {
     let unit_id = query.unit_id;
+    let page = super::PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    };
     let read = auth.can(Action::ReadUnits);
     let rows = blocking(&state, move |db: &Db| {
         db.read(|c| match crate::db::units::find(c, unit_id)? {
@@ -270,9 +285,7 @@ pub async fn list_schedules(
         })
     })
     .await?;
-    Ok(web::Json(
-        rows.into_iter().map(ScheduleView::from).collect(),
-    ))
+    Ok(web::Json(super::paginate(rows, &page, ScheduleView::from)))
 }
 
 /// A schedule and its unit's path, if the caller sees the unit.

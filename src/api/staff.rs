@@ -369,7 +369,7 @@ pub async fn update_staff(
                 crate::db::attendance::rederive(
                     c,
                     &people,
-                    now.date() - chrono::Duration::days(366),
+                    now.date() - chrono::Duration::days(crate::db::attendance::RETRO_DAYS),
                     now.date(),
                     now,
                 )?;

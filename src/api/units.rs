@@ -354,6 +354,11 @@ pub async fn update_unit(
             let mut current = unit.clone();
             if let Some(parent) = moved_under {
                 current = q::move_subtree(c, Some(actor), &unit, &parent)?;
+                // The subtree now inherits schedules from its new parents.
+                let now = super::local_now();
+                let people = crate::db::attendance::people_below(c, &current.path)?;
+                let from = now.date() - chrono::Duration::days(crate::db::attendance::RETRO_DAYS);
+                crate::db::attendance::rederive(c, &people, from, now.date(), now)?;
             }
             if next.code != unit.code || next.name != unit.name || next.kind != unit.kind {
                 next.parent_id = current.parent_id;

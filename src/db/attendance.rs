@@ -16,6 +16,12 @@ use crate::domain::attendance::{DayRecord, LeaveCover, Progress, Punch, derive_d
 use crate::domain::calendar::{Entry, day_kind};
 use crate::domain::codes::{AttendanceStatus, Direction, HalfDay, LeaveKind};
 
+/// How far back a change to rules that apply to many days (a schedule, a unit's place in
+/// the tree, a person's unit or dates) re-derives the register; the same window as the
+/// close job's catch-up. Changes to single days (events, leave, calendar entries)
+/// re-derive exactly those days.
+pub const RETRO_DAYS: i64 = 62;
+
 /// A person with the materialised path of their unit (which gives the units whose
 /// schedules they inherit).
 #[derive(Debug, Clone)]
@@ -168,6 +174,25 @@ pub fn derive(
     Ok(out)
 }
 
+/// On PostgreSQL, serialises re-derivations per province (advisory lock class 2, held to
+/// the end of the transaction). Without it two transactions adding the arrival and the
+/// departure of the same day would each derive without the other's event and the last
+/// to commit would decide the register. Provinces are locked in id order, so two
+/// transactions never wait on each other in a circle. SQLite serialises every write anyway.
+fn lock_attendance(conn: &mut AnyConnection, people: &[Person]) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(c) = conn {
+        let mut provinces: Vec<i64> = people.iter().map(|p| p.staff.province_id).collect();
+        provinces.sort_unstable();
+        provinces.dedup();
+        for p in provinces {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(2, CAST($1 AS INTEGER))")
+                .bind::<diesel::sql_types::BigInt, _>(p)
+                .execute(c)?;
+        }
+    }
+    Ok(())
+}
+
 /// The violations a closed day's record stands for.
 pub fn violations_of(person: &StaffRow, r: &DayRecord) -> Vec<Wanted> {
     let minutes = |m: i64| Some(i32::try_from(m).unwrap_or(i32::MAX));
@@ -179,16 +204,19 @@ pub fn violations_of(person: &StaffRow, r: &DayRecord) -> Vec<Wanted> {
         day: r.date,
         minutes,
     };
-    match r.status {
-        AttendanceStatus::Late => vec![wanted("late", minutes(r.late_minutes))],
-        AttendanceStatus::EarlyLeave => vec![wanted("early_leave", minutes(r.early_leave_minutes))],
-        AttendanceStatus::LateAndEarlyLeave => vec![
-            wanted("late", minutes(r.late_minutes)),
-            wanted("early_leave", minutes(r.early_leave_minutes)),
-        ],
-        AttendanceStatus::Absent => vec![wanted("absent_no_reason", None)],
-        _ => Vec::new(),
+    if r.status == AttendanceStatus::Absent {
+        return vec![wanted("absent_no_reason", None)];
     }
+    // Lateness and early departure count whatever else is wrong with the day: a missing
+    // departure punch must not hide a late arrival.
+    let mut out = Vec::new();
+    if r.late_minutes > 0 {
+        out.push(wanted("late", minutes(r.late_minutes)));
+    }
+    if r.early_leave_minutes > 0 {
+        out.push(wanted("early_leave", minutes(r.early_leave_minutes)));
+    }
+    out
 }
 
 /// Re-derives `people` on `from..=to` and brings their attendance violations in line, for
@@ -206,6 +234,7 @@ pub fn rederive(
     if people.is_empty() || from > to {
         return Ok(SyncStats::default());
     }
+    lock_attendance(conn, people)?;
     let records = derive(conn, people, from, to, now)?;
     let by_id: HashMap<i64, &StaffRow> = people.iter().map(|p| (p.staff.id, &p.staff)).collect();
     let wanted: Vec<Wanted> = records
@@ -232,7 +261,66 @@ pub fn rederive(
 
 #[cfg(test)]
 mod tests {
-    use super::chain;
+    use super::*;
+    use crate::domain::codes::AttendanceStatus;
+
+    fn person() -> StaffRow {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 3, 4)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        StaffRow {
+            id: 7,
+            province_id: 1,
+            unit_id: 4,
+            code: "X".into(),
+            full_name: "X".into(),
+            category: "cong_chuc".into(),
+            position: None,
+            email: None,
+            is_head: false,
+            joined_on: None,
+            left_on: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn record(status: AttendanceStatus, late: i64, early: i64) -> DayRecord {
+        DayRecord {
+            date: chrono::NaiveDate::from_ymd_opt(2026, 3, 4).unwrap(),
+            status,
+            first_in: None,
+            last_out: None,
+            late_minutes: late,
+            early_leave_minutes: early,
+            worked_minutes: 0,
+        }
+    }
+
+    #[test]
+    fn a_missing_punch_does_not_hide_lateness() {
+        let codes = |r: DayRecord| -> Vec<&'static str> {
+            violations_of(&person(), &r)
+                .iter()
+                .map(|w| w.code)
+                .collect()
+        };
+        assert_eq!(
+            codes(record(AttendanceStatus::Incomplete, 90, 0)),
+            vec!["late"]
+        );
+        assert_eq!(
+            codes(record(AttendanceStatus::LateAndEarlyLeave, 5, 6)),
+            vec!["late", "early_leave"]
+        );
+        assert_eq!(
+            codes(record(AttendanceStatus::Absent, 0, 0)),
+            vec!["absent_no_reason"]
+        );
+        assert!(codes(record(AttendanceStatus::OnLeave, 0, 0)).is_empty());
+        assert!(codes(record(AttendanceStatus::Present, 0, 0)).is_empty());
+    }
 
     #[test]
     fn unit_chain_is_nearest_first() {

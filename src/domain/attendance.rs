@@ -148,32 +148,28 @@ fn ceil_minute(t: NaiveDateTime) -> NaiveDateTime {
     }
 }
 
-/// Arrival and departure among punches sorted by time: the first "in" (or, from a device
-/// that sends no direction, the first event) and the last "out" (or the last event, when
-/// it is not the arrival itself).
+/// Arrival and departure among punches sorted by time. The arrival is the earliest event
+/// that is not an "out" (a device that sends no direction: its first event); the
+/// departure the latest that is not an "in" and comes after the arrival. A check-in after
+/// that departure means the person came back and has not left: no departure.
 fn arrival_departure(punches: &[Punch]) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
-    let first_in = punches
+    let arrival = punches
         .iter()
+        .find(|p| p.direction != Some(Direction::Out))
+        .map(|p| p.at);
+    let last_in = punches
+        .iter()
+        .rev()
         .find(|p| p.direction == Some(Direction::In))
         .map(|p| p.at);
-    let first_any = punches.iter().find(|p| p.direction.is_none()).map(|p| p.at);
-    let arrival = first_in.or(first_any);
-    let last_out = punches
+    let departure = punches
         .iter()
         .rev()
-        .find(|p| p.direction == Some(Direction::Out))
-        .map(|p| p.at);
-    let last_any = punches
-        .iter()
-        .rev()
-        .find(|p| p.direction.is_none())
-        .map(|p| p.at);
-    let departure = last_out.or(last_any.filter(|d| Some(*d) != arrival));
-    match (arrival, departure) {
-        // An "out" before the arrival is not a departure from this stay.
-        (Some(a), Some(d)) if d <= a => (Some(a), None),
-        other => other,
-    }
+        .find(|p| p.direction != Some(Direction::In))
+        .map(|p| p.at)
+        .filter(|d| arrival.is_none_or(|a| *d > a))
+        .filter(|d| last_in.is_none_or(|i| i < *d));
+    (arrival, departure)
 }
 
 fn minutes(d: Duration) -> i64 {
@@ -272,7 +268,25 @@ pub fn derive_day(
         DayKind::Holiday => return Some(record(AttendanceStatus::Holiday, 0, 0, span)),
         DayKind::Workday => {}
     }
-    let sessions = &schedule.sessions;
+    // With a single session, half a day of leave takes half of it.
+    let split: Vec<Session>;
+    let sessions: &[Session] = match (leave, schedule.sessions.as_slice()) {
+        (Some(LeaveCover::Half(_)), [only]) => {
+            let middle = only.start + (only.end - only.start) / 2;
+            split = vec![
+                Session {
+                    start: only.start,
+                    end: middle,
+                },
+                Session {
+                    start: middle,
+                    end: only.end,
+                },
+            ];
+            &split
+        }
+        _ => &schedule.sessions,
+    };
     let expected: &[Session] = match leave {
         None => sessions,
         Some(LeaveCover::Full) => &[],

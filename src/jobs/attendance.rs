@@ -25,6 +25,7 @@ pub struct CloseReport {
     pub days: usize,
     pub added: usize,
     pub removed: usize,
+    pub failed: usize,
 }
 
 /// Closes every province's days through the day before `now` (local time).
@@ -33,8 +34,9 @@ pub fn close_days(db: &Db, now: NaiveDateTime) -> Result<CloseReport, JobError> 
     let roots = db.read(|c| units::roots(c).map_err(JobError::from))?;
     let mut report = CloseReport::default();
     for root in roots {
-        // One province per transaction: a large province does not hold up the others.
-        db.write(|c| -> Result<(), JobError> {
+        // One province per transaction: a large or failing province does not hold up the
+        // others; a failed one is tried again at the next run.
+        let result = db.write(|c| -> Result<(), JobError> {
             let last = jobs::get(c, CLOSED_THROUGH, root.id)?
                 .and_then(|v| NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok());
             let from = last.map_or(yesterday, |d| d + Duration::days(1));
@@ -50,7 +52,11 @@ pub fn close_days(db: &Db, now: NaiveDateTime) -> Result<CloseReport, JobError> 
             report.added += stats.added;
             report.removed += stats.removed;
             Ok(())
-        })?;
+        });
+        if let Err(e) = result {
+            tracing::error!(province = root.id, error = %e, "closing attendance failed for a province");
+            report.failed += 1;
+        }
     }
     Ok(report)
 }

@@ -95,7 +95,7 @@ async fn grace_boundary_and_statuses(b: Backend) {
 
     let (s, _) = checkin(
         &app,
-        w.token("staff_a1"),
+        w.token("root"),
         w.member_a1.id,
         &at(d, "07:35:00"),
         json!({}),
@@ -104,7 +104,7 @@ async fn grace_boundary_and_statuses(b: Backend) {
     assert_eq!(s, 201);
     checkin(
         &app,
-        w.token("staff_a1"),
+        w.token("root"),
         w.member_a1.id,
         &at(d, "17:00:00"),
         json!({}),
@@ -171,7 +171,7 @@ async fn midnight_belongs_to_the_local_day(b: Backend) {
     // 23:30 UTC of the previous day is 06:30 in Vietnam.
     let (s, event) = checkin(
         &app,
-        w.token("staff_a1"),
+        w.token("root"),
         w.member_a1.id,
         &format!("{previous}T23:30:00Z"),
         json!({}),
@@ -295,8 +295,9 @@ async fn idempotency_keys_and_corrections(b: Backend) {
     let d = past_day(2);
     let staff = w.token("staff_a1");
     let key = json!({"idempotency_key": "phone-7f3a"});
-    let (s1, first) = checkin(&app, staff, w.member_a1.id, &at(d, "07:20:00"), key.clone()).await;
-    let (s2, second) = checkin(&app, staff, w.member_a1.id, &at(d, "07:21:00"), key).await;
+    let head = w.token("head_a");
+    let (s1, first) = checkin(&app, head, w.member_a1.id, &at(d, "07:20:00"), key.clone()).await;
+    let (s2, second) = checkin(&app, head, w.member_a1.id, &at(d, "07:21:00"), key).await;
     assert_eq!((s1, s2), (201, 200));
     assert_eq!(
         first["id"], second["id"],
@@ -304,6 +305,20 @@ async fn idempotency_keys_and_corrections(b: Backend) {
     );
     let (s, _) = checkin(&app, staff, w.member_b.id, &at(d, "07:20:00"), json!({})).await;
     assert_eq!(s, 422, "staff check in only themselves");
+    let (s, body) = checkin(&app, staff, w.member_a1.id, &at(d, "07:25:00"), json!({})).await;
+    assert_eq!(s, 422, "nobody backdates their own check-in: {body}");
+    let live = chrono::Utc::now().to_rfc3339();
+    let (s, _) = checkin(&app, staff, w.member_a1.id, &live, json!({})).await;
+    assert_eq!(s, 201, "a live check-in of one's own");
+    let (s, _) = checkin(
+        &app,
+        head,
+        w.head_a.id,
+        &at(d, "07:25:00"),
+        json!({"source": "manual", "reason": "tự sửa"}),
+    )
+    .await;
+    assert_eq!(s, 403, "heads do not correct their own events");
     // Manual corrections need a reason and a head's role.
     let manual =
         json!({"source": "manual", "reason": "Quên chấm công, có xác nhận của trưởng phòng"});
@@ -368,7 +383,7 @@ async fn idempotency_keys_and_corrections(b: Backend) {
         )
         .await;
     assert_eq!(
-        events.as_array().unwrap().len(),
+        events["items"].as_array().unwrap().len(),
         2,
         "voided events are kept: {events}"
     );
@@ -525,7 +540,7 @@ async fn calendar_days_change_past_attendance(b: Backend) {
             &format!("/api/v1/calendar?year={}", saturday.year()),
         )
         .await;
-    let items = year.as_array().unwrap();
+    let items = year["items"].as_array().unwrap();
     assert!(
         items
             .iter()
@@ -545,10 +560,18 @@ async fn calendar_days_change_past_attendance(b: Backend) {
     assert_eq!(s, 403);
     let mut provincial = tet.clone();
     provincial["province_id"] = json!(w.p.id);
-    let (s, _) = app
+    let (s, created) = app
         .post(w.token("admin_p"), "/api/v1/calendar", provincial.clone())
         .await;
     assert_eq!(s, 201);
+    assert_eq!(
+        created["name"], "Tết Nguyên đán",
+        "one day in, one day out: {created}"
+    );
+    let (s, _) = app
+        .post(w.token("admin_p"), "/api/v1/calendar", provincial.clone())
+        .await;
+    assert_eq!(s, 409, "the day already has an entry");
     let (s, _) = app
         .post(w.token("admin_a"), "/api/v1/calendar", provincial)
         .await;
@@ -597,7 +620,7 @@ async fn timesheets_overview_and_scoping(b: Backend) {
     let d = past_day(1);
     checkin(
         &app,
-        w.token("staff_a1"),
+        w.token("root"),
         w.member_a1.id,
         &at(d, "07:50:00"),
         json!({}),
@@ -605,7 +628,7 @@ async fn timesheets_overview_and_scoping(b: Backend) {
     .await;
     checkin(
         &app,
-        w.token("staff_a1"),
+        w.token("root"),
         w.member_a1.id,
         &at(d, "17:00:00"),
         json!({}),
@@ -828,7 +851,8 @@ async fn schedules_are_checked_and_inherited(b: Backend) {
             &format!("/api/v1/schedules?unit_id={}", w.a.id),
         )
         .await;
-    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    assert_eq!(list["total"], 2);
     let (s, changed) = app
         .patch(
             root,

@@ -128,6 +128,77 @@ fn directions_pick_arrival_and_departure() {
 }
 
 #[test]
+fn the_first_event_arrives_and_a_return_without_departure_is_incomplete() {
+    // A kiosk without directions at 07:20, then the phone's "in" at 07:40.
+    let r = day(&[
+        punch(at(7, 20, 0), None),
+        punch(at(7, 40, 0), Some(Direction::In)),
+        punch(at(17, 0, 0), None),
+    ]);
+    assert_eq!((r.status, r.first_in), (S::Present, Some(at(7, 20, 0))));
+    // An "out" at 16:00 and a later undirected event at 17:05: the later one leaves.
+    let r = day(&[
+        punch(at(7, 30, 0), Some(Direction::In)),
+        punch(at(16, 0, 0), Some(Direction::Out)),
+        punch(at(17, 5, 0), None),
+    ]);
+    assert_eq!((r.status, r.last_out), (S::Present, Some(at(17, 5, 0))));
+    // Back from lunch and never checked out.
+    let r = day(&[
+        punch(at(7, 30, 0), Some(Direction::In)),
+        punch(at(11, 30, 0), Some(Direction::Out)),
+        punch(at(13, 30, 0), Some(Direction::In)),
+    ]);
+    assert_eq!((r.status, r.last_out), (S::Incomplete, None));
+}
+
+#[test]
+fn half_a_day_of_leave_on_a_single_session_schedule() {
+    let mut s = schedule(PunchMode::Daily);
+    s.sessions = vec![Session {
+        start: t(8, 0),
+        end: t(17, 0),
+    }];
+    let morning_off = Some(LeaveCover::Half(HalfDay::Morning));
+    let r = derive_day(
+        date(),
+        DayKind::Workday,
+        &s,
+        morning_off,
+        &[],
+        Progress::Closed,
+    )
+    .unwrap();
+    assert_eq!(r.status, S::Absent, "the afternoon half is still due");
+    let on_time = undirected(&[at(12, 25, 0), at(17, 0, 0)]);
+    let r = derive_day(
+        date(),
+        DayKind::Workday,
+        &s,
+        morning_off,
+        &on_time,
+        Progress::Closed,
+    )
+    .unwrap();
+    assert_eq!(
+        r.status,
+        S::Present,
+        "due from 12:30, the middle of the session"
+    );
+    let late = undirected(&[at(13, 0, 0), at(17, 0, 0)]);
+    let r = derive_day(
+        date(),
+        DayKind::Workday,
+        &s,
+        morning_off,
+        &late,
+        Progress::Closed,
+    )
+    .unwrap();
+    assert_eq!((r.status, r.late_minutes), (S::Late, 30));
+}
+
+#[test]
 fn open_day_is_not_judged_before_it_ends() {
     let open = |h, m| Progress::Open { now: at(h, m, 0) };
     let s = schedule(PunchMode::Daily);
