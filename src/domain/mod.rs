@@ -5,6 +5,7 @@ pub mod access;
 pub mod attendance;
 pub mod calendar;
 pub mod codes;
+pub mod dossiers;
 pub mod text;
 pub mod timesheet;
 pub mod units;

@@ -1,0 +1,475 @@
+//! One-stop dossiers (hồ sơ thủ tục hành chính): result classes as the national portals
+//! report them, attribution of lateness to the step that caused it, late ratios under the
+//! two reporting conventions, and the satisfaction index. All times are local
+//! (Asia/Ho_Chi_Minh) wall-clock times.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Dossier statuses (API.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DossierStatus {
+    Received,
+    InProgress,
+    AwaitingSupplement,
+    Finished,
+    Returned,
+    Cancelled,
+}
+
+impl DossierStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            DossierStatus::Received => "received",
+            DossierStatus::InProgress => "in_progress",
+            DossierStatus::AwaitingSupplement => "awaiting_supplement",
+            DossierStatus::Finished => "finished",
+            DossierStatus::Returned => "returned",
+            DossierStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DossierStatus::Received => "Đã tiếp nhận",
+            DossierStatus::InProgress => "Đang xử lý",
+            DossierStatus::AwaitingSupplement => "Chờ bổ sung",
+            DossierStatus::Finished => "Đã giải quyết",
+            DossierStatus::Returned => "Trả lại",
+            DossierStatus::Cancelled => "Đã hủy",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.trim() {
+            "received" => DossierStatus::Received,
+            "in_progress" => DossierStatus::InProgress,
+            "awaiting_supplement" => DossierStatus::AwaitingSupplement,
+            "finished" => DossierStatus::Finished,
+            "returned" => DossierStatus::Returned,
+            "cancelled" => DossierStatus::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// Returned and cancelled dossiers were not resolved on their merits: they count in
+    /// no ratio.
+    pub fn counts(self) -> bool {
+        !matches!(self, DossierStatus::Returned | DossierStatus::Cancelled)
+    }
+}
+
+/// Where a dossier or a step stands against its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Finished on a day before the due day (trước hạn).
+    Early,
+    /// Finished on the due day, not after the due time (đúng hạn).
+    OnTime,
+    /// Finished after the due time (trễ hạn).
+    Late,
+    /// Not finished, deadline not passed (or no deadline).
+    Pending,
+    /// Not finished and the deadline has passed (trễ hạn, still in process).
+    Overdue,
+    /// Waiting for the citizen to supplement: the clock is stopped.
+    Paused,
+}
+
+impl Outcome {
+    pub fn is_late(self) -> bool {
+        matches!(self, Outcome::Late | Outcome::Overdue)
+    }
+}
+
+/// Classifies a finished-or-not item with an optional deadline at local time `now`.
+pub fn classify(
+    due: Option<NaiveDateTime>,
+    finished: Option<NaiveDateTime>,
+    paused: bool,
+    now: NaiveDateTime,
+) -> Outcome {
+    match (due, finished) {
+        (None, Some(_)) => Outcome::OnTime,
+        (None, None) => Outcome::Pending,
+        (Some(due), Some(done)) if done > due => Outcome::Late,
+        (Some(due), Some(done)) if done.date() < due.date() => Outcome::Early,
+        (Some(_), Some(_)) => Outcome::OnTime,
+        (Some(_), None) if paused => Outcome::Paused,
+        (Some(due), None) if now > due => Outcome::Overdue,
+        (Some(_), None) => Outcome::Pending,
+    }
+}
+
+/// A dossier's deadline after the citizen's supplement: the time the clock stood still
+/// (request to receipt of the supplement) is added.
+pub fn effective_due(
+    due: NaiveDateTime,
+    supplement_requested: Option<NaiveDateTime>,
+    supplement_received: Option<NaiveDateTime>,
+) -> NaiveDateTime {
+    match (supplement_requested, supplement_received) {
+        (Some(from), Some(to)) if to > from && from < due => due + (to - from),
+        _ => due,
+    }
+}
+
+/// One handling step as attribution sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub step_no: i32,
+    pub staff_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub received_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+/// Who carries a late dossier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blame {
+    /// These steps overran their own deadlines.
+    Steps,
+    /// No step overran its own deadline; this step held the dossier when the dossier's
+    /// deadline passed.
+    Holder(i32),
+    /// Nobody in particular: the unit that received the dossier.
+    ReceivingUnit,
+}
+
+/// The steps that are late by their own deadlines.
+pub fn late_steps(steps: &[Step], now: NaiveDateTime) -> Vec<i32> {
+    steps
+        .iter()
+        .filter(|s| classify(s.due_at, s.finished_at, false, now).is_late())
+        .map(|s| s.step_no)
+        .collect()
+}
+
+/// Attribution of a late dossier (due at `due`): to the steps that overran their own
+/// deadlines; failing that, to the step that held the dossier when its deadline passed;
+/// failing that, to the receiving unit.
+pub fn blame(steps: &[Step], due: NaiveDateTime, now: NaiveDateTime) -> Blame {
+    if !late_steps(steps, now).is_empty() {
+        return Blame::Steps;
+    }
+    let holder = steps
+        .iter()
+        .find(|s| s.received_at.is_some_and(|r| r <= due) && s.finished_at.is_none_or(|f| f > due));
+    match holder {
+        Some(s) => Blame::Holder(s.step_no),
+        None => Blame::ReceivingUnit,
+    }
+}
+
+/// The two conventions for a late ratio (RULES.md §5.3), chosen per province.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LateRatioFormula {
+    /// Late finished ÷ finished.
+    Resolved,
+    /// (Late finished + overdue in process) ÷ (finished + overdue in process).
+    WithOverdue,
+}
+
+/// Counts behind a late ratio.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Tally {
+    pub early: u64,
+    pub on_time: u64,
+    pub late: u64,
+    /// Not finished, past the deadline.
+    pub overdue: u64,
+}
+
+impl Tally {
+    pub fn add(&mut self, o: Outcome) {
+        match o {
+            Outcome::Early => self.early += 1,
+            Outcome::OnTime => self.on_time += 1,
+            Outcome::Late => self.late += 1,
+            Outcome::Overdue => self.overdue += 1,
+            Outcome::Pending | Outcome::Paused => {}
+        }
+    }
+
+    /// What the ratio divides by under `formula`.
+    pub fn handled(&self, formula: LateRatioFormula) -> u64 {
+        let finished = self.early + self.on_time + self.late;
+        match formula {
+            LateRatioFormula::Resolved => finished,
+            LateRatioFormula::WithOverdue => finished + self.overdue,
+        }
+    }
+
+    /// Late share in percent; None when nothing was handled (not 0 %).
+    pub fn late_ratio(&self, formula: LateRatioFormula) -> Option<f64> {
+        let handled = self.handled(formula);
+        let late = match formula {
+            LateRatioFormula::Resolved => self.late,
+            LateRatioFormula::WithOverdue => self.late + self.overdue,
+        };
+        (handled > 0).then(|| round2(late as f64 * 100.0 / handled as f64))
+    }
+}
+
+/// Whether an item belongs to the period `from..=to`: finished in it, or (not finished)
+/// fallen due in it by `now`.
+pub fn in_period(
+    due: Option<NaiveDateTime>,
+    finished: Option<NaiveDateTime>,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: NaiveDateTime,
+) -> bool {
+    let inside = |t: NaiveDateTime| from <= t.date() && t.date() <= to;
+    match finished {
+        Some(f) => inside(f),
+        None => due.is_some_and(|d| d < now && inside(d)),
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// A survey answer: yes/no, or a score 1–5 that counts as satisfied from `threshold` up.
+pub fn satisfied(flag: Option<bool>, score: Option<i32>, threshold: i32) -> bool {
+    match (flag, score) {
+        (Some(f), _) => f,
+        (None, Some(s)) => s >= threshold,
+        (None, None) => false,
+    }
+}
+
+/// The satisfaction index in percent; None without responses.
+pub fn satisfaction_index(responses: u64, satisfied: u64) -> Option<f64> {
+    (responses > 0).then(|| round2(satisfied as f64 * 100.0 / responses as f64))
+}
+
+/// Parses the date-times one-stop systems send: `yyyyMMddHHmmss` (the national portal's
+/// format), `yyyy-MM-ddTHH:mm:ss[.fff]`, `yyyy-MM-dd HH:mm[:ss]` or a bare date (midnight,
+/// or with `end_of_day` 23:59:59, for deadlines given as a day). Local time, no offset.
+pub fn parse_local(s: &str, end_of_day: bool) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    for fmt in [
+        "%Y%m%d%H%M%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(t);
+        }
+    }
+    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%Y%m%d"))
+        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
+        .ok()?;
+    Some(if end_of_day {
+        day.and_hms_opt(23, 59, 59)?
+    } else {
+        day.and_hms_opt(0, 0, 0)?
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(d: u32, h: u32, m: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 3, d)
+            .unwrap()
+            .and_hms_opt(h, m, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn portal_classes() {
+        let due = Some(t(10, 17, 0));
+        let now = t(20, 0, 0);
+        assert_eq!(classify(due, Some(t(9, 10, 0)), false, now), Outcome::Early);
+        assert_eq!(
+            classify(due, Some(t(10, 8, 0)), false, now),
+            Outcome::OnTime,
+            "the due day itself"
+        );
+        assert_eq!(
+            classify(due, Some(t(10, 17, 0)), false, now),
+            Outcome::OnTime,
+            "at the due time exactly"
+        );
+        assert_eq!(
+            classify(due, Some(t(10, 17, 1)), false, now),
+            Outcome::Late,
+            "one minute after"
+        );
+        assert_eq!(classify(due, None, false, t(10, 16, 0)), Outcome::Pending);
+        assert_eq!(classify(due, None, false, now), Outcome::Overdue);
+        assert_eq!(
+            classify(due, None, true, now),
+            Outcome::Paused,
+            "the clock stops for a supplement"
+        );
+        assert_eq!(
+            classify(None, None, false, now),
+            Outcome::Pending,
+            "no deadline, never late by itself"
+        );
+    }
+
+    #[test]
+    fn supplements_extend_the_deadline() {
+        let due = t(10, 17, 0);
+        assert_eq!(
+            effective_due(due, Some(t(5, 9, 0)), Some(t(8, 9, 0))),
+            t(13, 17, 0)
+        );
+        assert_eq!(
+            effective_due(due, Some(t(5, 9, 0)), None),
+            due,
+            "still waiting: Paused decides"
+        );
+        assert_eq!(
+            effective_due(due, Some(t(12, 9, 0)), Some(t(14, 9, 0))),
+            due,
+            "asked after the deadline"
+        );
+    }
+
+    fn step(
+        no: i32,
+        staff: i64,
+        received: NaiveDateTime,
+        due: Option<NaiveDateTime>,
+        finished: Option<NaiveDateTime>,
+    ) -> Step {
+        Step {
+            step_no: no,
+            staff_id: Some(staff),
+            unit_id: Some(1),
+            received_at: Some(received),
+            due_at: due,
+            finished_at: finished,
+        }
+    }
+
+    #[test]
+    fn lateness_goes_to_the_step_that_overran() {
+        let now = t(30, 0, 0);
+        let steps = [
+            step(1, 10, t(1, 8, 0), Some(t(1, 17, 0)), Some(t(1, 15, 0))),
+            step(2, 20, t(1, 15, 0), Some(t(3, 17, 0)), Some(t(6, 9, 0))),
+            step(3, 30, t(6, 9, 0), Some(t(8, 17, 0)), Some(t(7, 9, 0))),
+        ];
+        assert_eq!(late_steps(&steps, now), vec![2]);
+        assert_eq!(blame(&steps, t(8, 17, 0), now), Blame::Steps);
+    }
+
+    #[test]
+    fn without_step_deadlines_the_holder_at_the_deadline_carries_it() {
+        let now = t(30, 0, 0);
+        let steps = [
+            step(1, 10, t(1, 8, 0), None, Some(t(2, 9, 0))),
+            step(2, 20, t(2, 9, 0), None, Some(t(9, 9, 0))),
+            step(3, 30, t(9, 9, 0), None, Some(t(9, 15, 0))),
+        ];
+        assert_eq!(blame(&steps, t(5, 17, 0), now), Blame::Holder(2));
+        assert_eq!(blame(&[], t(5, 17, 0), now), Blame::ReceivingUnit);
+    }
+
+    #[test]
+    fn late_ratio_conventions_and_empty_periods() {
+        let mut t = Tally::default();
+        assert_eq!(
+            t.late_ratio(LateRatioFormula::Resolved),
+            None,
+            "nothing handled: no ratio, not 0 %"
+        );
+        for o in [
+            Outcome::Early,
+            Outcome::OnTime,
+            Outcome::OnTime,
+            Outcome::Late,
+            Outcome::Overdue,
+            Outcome::Pending,
+        ] {
+            t.add(o);
+        }
+        assert_eq!(t.handled(LateRatioFormula::Resolved), 4);
+        assert_eq!(t.late_ratio(LateRatioFormula::Resolved), Some(25.0));
+        assert_eq!(t.handled(LateRatioFormula::WithOverdue), 5);
+        assert_eq!(t.late_ratio(LateRatioFormula::WithOverdue), Some(40.0));
+        // The 10 % boundary of Khánh Hòa's rule: 1 late in 10 is exactly 10 %.
+        let mut b = Tally {
+            on_time: 9,
+            late: 1,
+            ..Tally::default()
+        };
+        assert_eq!(b.late_ratio(LateRatioFormula::Resolved), Some(10.0));
+        b.on_time = 2;
+        assert_eq!(b.late_ratio(LateRatioFormula::Resolved), Some(33.33));
+    }
+
+    #[test]
+    fn periods() {
+        let (from, to) = (
+            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+        );
+        let now = t(20, 0, 0);
+        assert!(in_period(None, Some(t(5, 9, 0)), from, to, now));
+        assert!(
+            in_period(Some(t(10, 0, 0)), None, from, to, now),
+            "fell due, unfinished"
+        );
+        assert!(
+            !in_period(Some(t(25, 0, 0)), None, from, to, now),
+            "not due yet"
+        );
+    }
+
+    #[test]
+    fn satisfaction() {
+        assert!(satisfied(None, Some(4), 4));
+        assert!(!satisfied(None, Some(3), 4));
+        assert!(satisfied(Some(true), Some(1), 4), "an explicit answer wins");
+        assert_eq!(satisfaction_index(0, 0), None);
+        assert_eq!(satisfaction_index(5, 4), Some(80.0), "the 80 % boundary");
+    }
+
+    #[test]
+    fn portal_date_formats() {
+        let want = t(4, 14, 5);
+        assert_eq!(parse_local("20260304140500", false), Some(want));
+        assert_eq!(parse_local("2026-03-04T14:05:00", false), Some(want));
+        assert_eq!(
+            parse_local("2026-03-04T14:05:00.250", false).map(|x| x.date()),
+            Some(want.date())
+        );
+        assert_eq!(parse_local("2026-03-04 14:05", false), Some(want));
+        assert_eq!(
+            parse_local("2026-03-04", true),
+            Some(
+                NaiveDate::from_ymd_opt(2026, 3, 4)
+                    .unwrap()
+                    .and_hms_opt(23, 59, 59)
+                    .unwrap()
+            )
+        );
+        assert_eq!(
+            parse_local("04/03/2026", false).map(|x| x.date()),
+            Some(want.date())
+        );
+        assert_eq!(parse_local("", false), None);
+        assert_eq!(parse_local("tomorrow", false), None);
+    }
+}
