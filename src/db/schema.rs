@@ -170,6 +170,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    dossiers (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        unit_id -> BigInt,
+        code -> Text,
+        procedure_name -> Text,
+        received_at -> Timestamp,
+        due_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        status -> Text,
+        supplement_requested_at -> Nullable<Timestamp>,
+        supplement_received_at -> Nullable<Timestamp>,
+        apology_new_due_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_steps (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        dossier_id -> BigInt,
+        step_no -> Integer,
+        staff_id -> Nullable<BigInt>,
+        unit_id -> Nullable<BigInt>,
+        received_at -> Nullable<Timestamp>,
+        due_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    surveys (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        unit_id -> BigInt,
+        staff_id -> Nullable<BigInt>,
+        dossier_code -> Nullable<Text>,
+        submitted_at -> Timestamp,
+        satisfied -> Bool,
+        score -> Nullable<Integer>,
+        comment -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(dossier_steps -> dossiers (dossier_id));
 diesel::joinable!(leaves -> staff (staff_id));
 diesel::joinable!(checkins -> staff (staff_id));
 diesel::joinable!(schedules -> units (unit_id));
@@ -185,5 +237,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     leaves,
     checkins,
     violations,
-    job_state
+    job_state,
+    dossiers,
+    dossier_steps,
+    surveys
 );

@@ -165,6 +165,65 @@ pub fn blame(steps: &[Step], due: NaiveDateTime, now: NaiveDateTime) -> Blame {
     }
 }
 
+/// A dossier as the rules see it (local times).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dossier {
+    pub status: DossierStatus,
+    pub due: Option<NaiveDateTime>,
+    pub finished: Option<NaiveDateTime>,
+    pub supplement_requested: Option<NaiveDateTime>,
+    pub supplement_received: Option<NaiveDateTime>,
+    pub steps: Vec<Step>,
+}
+
+impl Dossier {
+    /// The deadline after pauses for supplements; an apology's new date does not move it.
+    pub fn due(&self) -> Option<NaiveDateTime> {
+        self.due
+            .map(|d| effective_due(d, self.supplement_requested, self.supplement_received))
+    }
+
+    pub fn paused(&self) -> bool {
+        self.status == DossierStatus::AwaitingSupplement
+            || (self.supplement_requested.is_some()
+                && self.supplement_received.is_none()
+                && self.finished.is_none())
+    }
+
+    pub fn outcome(&self, now: NaiveDateTime) -> Outcome {
+        classify(self.due(), self.finished, self.paused(), now)
+    }
+
+    /// Each step's outcome with the dossier's lateness attributed: a step late by its own
+    /// deadline is late; when the dossier is late and no step is, the step that held it
+    /// when its deadline passed is late too.
+    pub fn step_outcomes(&self, now: NaiveDateTime) -> Vec<(i32, Outcome)> {
+        let mut out: Vec<(i32, Outcome)> = self
+            .steps
+            .iter()
+            .map(|s| (s.step_no, classify(s.due_at, s.finished_at, false, now)))
+            .collect();
+        if let (true, Some(due)) = (self.outcome(now).is_late(), self.due())
+            && let Blame::Holder(no) = blame(&self.steps, due, now)
+        {
+            for (step_no, outcome) in &mut out {
+                if *step_no == no {
+                    let finished = self
+                        .steps
+                        .iter()
+                        .any(|s| s.step_no == no && s.finished_at.is_some());
+                    *outcome = if finished {
+                        Outcome::Late
+                    } else {
+                        Outcome::Overdue
+                    };
+                }
+            }
+        }
+        out
+    }
+}
+
 /// The two conventions for a late ratio (RULES.md §5.3), chosen per province.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -384,6 +443,51 @@ mod tests {
         ];
         assert_eq!(blame(&steps, t(5, 17, 0), now), Blame::Holder(2));
         assert_eq!(blame(&[], t(5, 17, 0), now), Blame::ReceivingUnit);
+    }
+
+    #[test]
+    fn a_dossier_attributes_its_lateness_to_a_step() {
+        let now = t(30, 0, 0);
+        let d = Dossier {
+            status: DossierStatus::Finished,
+            due: Some(t(5, 17, 0)),
+            finished: Some(t(9, 15, 0)),
+            supplement_requested: None,
+            supplement_received: None,
+            steps: vec![
+                step(1, 10, t(1, 8, 0), None, Some(t(2, 9, 0))),
+                step(2, 20, t(2, 9, 0), None, Some(t(9, 9, 0))),
+                step(3, 30, t(9, 9, 0), None, Some(t(9, 15, 0))),
+            ],
+        };
+        assert_eq!(d.outcome(now), Outcome::Late);
+        assert_eq!(
+            d.step_outcomes(now),
+            vec![
+                (1, Outcome::OnTime),
+                (2, Outcome::Late),
+                (3, Outcome::OnTime)
+            ]
+        );
+        // A supplement of five days moves the deadline past the finish: on time.
+        let paused = Dossier {
+            supplement_requested: Some(t(3, 9, 0)),
+            supplement_received: Some(t(8, 9, 0)),
+            ..d.clone()
+        };
+        assert_eq!(paused.outcome(now), Outcome::Early, "due the 10th, done the 9th");
+        assert!(paused.step_outcomes(now).iter().all(|(_, o)| !o.is_late()));
+        let waiting = Dossier {
+            status: DossierStatus::AwaitingSupplement,
+            finished: None,
+            supplement_requested: Some(t(3, 9, 0)),
+            ..d
+        };
+        assert_eq!(
+            waiting.outcome(now),
+            Outcome::Paused,
+            "not overdue while the citizen supplements"
+        );
     }
 
     #[test]

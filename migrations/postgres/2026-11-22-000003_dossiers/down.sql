@@ -1,0 +1,3 @@
+DROP TABLE surveys;
+DROP TABLE dossier_steps;
+DROP TABLE dossiers;
