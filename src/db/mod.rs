@@ -6,6 +6,7 @@ pub mod attendance;
 pub mod audit;
 pub mod calendar;
 pub mod checkins;
+pub mod dossiers;
 pub mod jobs;
 pub mod leaves;
 pub mod schedules;

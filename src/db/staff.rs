@@ -82,6 +82,19 @@ pub fn find_with_path(
         .optional()
 }
 
+pub fn find_by_code(
+    conn: &mut AnyConnection,
+    province_id: i64,
+    code: &str,
+) -> QueryResult<Option<StaffRow>> {
+    staff::table
+        .filter(staff::province_id.eq(province_id))
+        .filter(staff::code.eq(code))
+        .select(StaffRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn code_taken(
     conn: &mut AnyConnection,
     province_id: i64,

@@ -475,7 +475,11 @@ mod tests {
             supplement_received: Some(t(8, 9, 0)),
             ..d.clone()
         };
-        assert_eq!(paused.outcome(now), Outcome::Early, "due the 10th, done the 9th");
+        assert_eq!(
+            paused.outcome(now),
+            Outcome::Early,
+            "due the 10th, done the 9th"
+        );
         assert!(paused.step_outcomes(now).iter().all(|(_, o)| !o.is_late()));
         let waiting = Dossier {
             status: DossierStatus::AwaitingSupplement,

@@ -1,0 +1,425 @@
+//! One-stop dossiers and their steps: idempotent upserts by dossier code (each change
+//! audited, so a dossier keeps its history), the loads behind the statistics, and the
+//! late steps kept in the violation register.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::AnyConnection;
+use super::audit::{self, Entry};
+use super::schema::{dossier_steps, dossiers, violations};
+use crate::domain::attendance::to_local;
+use crate::domain::dossiers::{Dossier, DossierStatus, Outcome, Step};
+
+pub const SOURCE_DOSSIER: &str = "dossier";
+/// The violation type of a dossier step done after its deadline (RULES.md §4.4).
+pub const LATE_STEP_CODE: &str = "overdue_task";
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = dossiers)]
+pub struct DossierRow {
+    pub id: i64,
+    pub province_id: i64,
+    pub unit_id: i64,
+    pub code: String,
+    pub procedure_name: String,
+    pub received_at: NaiveDateTime,
+    pub due_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+    pub status: String,
+    pub supplement_requested_at: Option<NaiveDateTime>,
+    pub supplement_received_at: Option<NaiveDateTime>,
+    pub apology_new_due_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = dossier_steps)]
+pub struct StepRow {
+    pub id: i64,
+    pub province_id: i64,
+    pub dossier_id: i64,
+    pub step_no: i32,
+    pub staff_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub received_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The fields of a dossier as imported (UTC instants).
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset, Serialize)]
+#[diesel(table_name = dossiers, treat_none_as_null = true)]
+pub struct DossierFields {
+    pub province_id: i64,
+    pub unit_id: i64,
+    pub code: String,
+    pub procedure_name: String,
+    pub received_at: NaiveDateTime,
+    pub due_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+    pub status: String,
+    pub supplement_requested_at: Option<NaiveDateTime>,
+    pub supplement_received_at: Option<NaiveDateTime>,
+    pub apology_new_due_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepFields {
+    pub step_no: i32,
+    pub staff_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub received_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+impl DossierRow {
+    fn fields(&self) -> DossierFields {
+        DossierFields {
+            province_id: self.province_id,
+            unit_id: self.unit_id,
+            code: self.code.clone(),
+            procedure_name: self.procedure_name.clone(),
+            received_at: self.received_at,
+            due_at: self.due_at,
+            finished_at: self.finished_at,
+            status: self.status.clone(),
+            supplement_requested_at: self.supplement_requested_at,
+            supplement_received_at: self.supplement_received_at,
+            apology_new_due_at: self.apology_new_due_at,
+        }
+    }
+
+    /// The dossier as the rules see it, in local time.
+    pub fn rules(&self, steps: &[StepRow]) -> Dossier {
+        let local = |t: Option<NaiveDateTime>| t.map(to_local);
+        let mut steps: Vec<Step> = steps
+            .iter()
+            .map(|s| Step {
+                step_no: s.step_no,
+                staff_id: s.staff_id,
+                unit_id: s.unit_id,
+                received_at: local(s.received_at),
+                due_at: local(s.due_at),
+                finished_at: local(s.finished_at),
+            })
+            .collect();
+        steps.sort_by_key(|s| s.step_no);
+        Dossier {
+            status: DossierStatus::parse(&self.status).unwrap_or(DossierStatus::InProgress),
+            due: local(self.due_at),
+            finished: local(self.finished_at),
+            supplement_requested: local(self.supplement_requested_at),
+            supplement_received: local(self.supplement_received_at),
+            steps,
+        }
+    }
+}
+
+/// What an import did to one dossier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Inserts the dossier or brings it up to date, with its steps (by step number; steps
+/// not named stay), and its late steps in the violation register. `now` is local time.
+pub fn upsert(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    fields: &DossierFields,
+    steps: &[StepFields],
+    now: NaiveDateTime,
+) -> QueryResult<Upserted> {
+    let existing: Option<DossierRow> = dossiers::table
+        .filter(dossiers::province_id.eq(fields.province_id))
+        .filter(dossiers::code.eq(&fields.code))
+        .select(DossierRow::as_select())
+        .first(conn)
+        .optional()?;
+    let stamp = super::now();
+    let (row, mut outcome) = match existing {
+        None => {
+            let row: DossierRow = diesel::insert_into(dossiers::table)
+                .values((
+                    fields,
+                    dossiers::created_at.eq(stamp),
+                    dossiers::updated_at.eq(stamp),
+                ))
+                .get_result(conn)?;
+            (row, Upserted::Created)
+        }
+        Some(old) if old.fields() == *fields => (old, Upserted::Unchanged),
+        Some(old) => {
+            let row: DossierRow = diesel::update(dossiers::table.find(old.id))
+                .set((fields, dossiers::updated_at.eq(stamp)))
+                .get_result(conn)?;
+            audit_change(conn, actor, "update", Some(&old), &row)?;
+            (row, Upserted::Updated)
+        }
+    };
+    if outcome == Upserted::Created {
+        audit_change(conn, actor, "create", None, &row)?;
+    }
+    let current: Vec<StepRow> = dossier_steps::table
+        .filter(dossier_steps::dossier_id.eq(row.id))
+        .select(StepRow::as_select())
+        .load(conn)?;
+    for s in steps {
+        let values = (
+            dossier_steps::staff_id.eq(s.staff_id),
+            dossier_steps::unit_id.eq(s.unit_id),
+            dossier_steps::received_at.eq(s.received_at),
+            dossier_steps::due_at.eq(s.due_at),
+            dossier_steps::finished_at.eq(s.finished_at),
+        );
+        match current.iter().find(|c| c.step_no == s.step_no) {
+            Some(c)
+                if (
+                    c.staff_id,
+                    c.unit_id,
+                    c.received_at,
+                    c.due_at,
+                    c.finished_at,
+                ) == (
+                    s.staff_id,
+                    s.unit_id,
+                    s.received_at,
+                    s.due_at,
+                    s.finished_at,
+                ) => {}
+            Some(c) => {
+                diesel::update(dossier_steps::table.find(c.id))
+                    .set((values, dossier_steps::updated_at.eq(stamp)))
+                    .execute(conn)?;
+                audit::record(
+                    conn,
+                    Entry {
+                        actor_user_id: actor,
+                        entity: "dossier_step",
+                        entity_id: c.id,
+                        action: "update",
+                        province_id: Some(row.province_id),
+                        unit_id: Some(row.unit_id),
+                        before: Some(c),
+                        after: Some(s),
+                    },
+                )?;
+                if outcome == Upserted::Unchanged {
+                    outcome = Upserted::Updated;
+                }
+            }
+            None => {
+                diesel::insert_into(dossier_steps::table)
+                    .values((
+                        dossier_steps::province_id.eq(row.province_id),
+                        dossier_steps::dossier_id.eq(row.id),
+                        dossier_steps::step_no.eq(s.step_no),
+                        values,
+                        dossier_steps::created_at.eq(stamp),
+                        dossier_steps::updated_at.eq(stamp),
+                    ))
+                    .execute(conn)?;
+                if outcome == Upserted::Unchanged {
+                    outcome = Upserted::Updated;
+                }
+            }
+        }
+    }
+    if outcome != Upserted::Unchanged {
+        sync_late_steps(conn, &row, now)?;
+    }
+    Ok(outcome)
+}
+
+fn audit_change(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    action: &str,
+    before: Option<&DossierRow>,
+    after: &DossierRow,
+) -> QueryResult<()> {
+    audit::record(
+        conn,
+        Entry {
+            actor_user_id: actor,
+            entity: "dossier",
+            entity_id: after.id,
+            action,
+            province_id: Some(after.province_id),
+            unit_id: Some(after.unit_id),
+            before,
+            after: Some(after),
+        },
+    )
+}
+
+/// Makes the dossier's rows in the violation register match its late steps.
+pub fn sync_late_steps(
+    conn: &mut AnyConnection,
+    row: &DossierRow,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let steps: Vec<StepRow> = dossier_steps::table
+        .filter(dossier_steps::dossier_id.eq(row.id))
+        .select(StepRow::as_select())
+        .load(conn)?;
+    let rules = row.rules(&steps);
+    let outcomes = rules.step_outcomes(now);
+    let prefix = format!("{}:", row.id);
+    let existing: Vec<(i64, String)> = violations::table
+        .filter(violations::source.eq(SOURCE_DOSSIER))
+        .filter(violations::source_ref.like(format!("{prefix}%")))
+        .select((violations::id, violations::source_ref))
+        .load(conn)?;
+    let mut keep = Vec::new();
+    let stamp = super::now();
+    for (step_no, outcome) in outcomes.iter().filter(|(_, o)| o.is_late()) {
+        let Some(step) = rules.steps.iter().find(|s| s.step_no == *step_no) else {
+            continue;
+        };
+        let Some(staff_id) = step.staff_id else {
+            continue;
+        };
+        let source_ref = format!("{prefix}{step_no}");
+        keep.push(source_ref.clone());
+        if existing.iter().any(|(_, r)| *r == source_ref) {
+            continue;
+        }
+        let day: NaiveDate = step
+            .finished_at
+            .or(step.due_at)
+            .or(rules.due())
+            .map_or(now.date(), |t| t.date());
+        let detail = format!(
+            "Hồ sơ {} ({}), bước {}: {}",
+            row.code,
+            row.procedure_name,
+            step_no,
+            if *outcome == Outcome::Late {
+                "xử lý quá hạn"
+            } else {
+                "đang quá hạn"
+            }
+        );
+        diesel::insert_into(violations::table)
+            .values((
+                violations::province_id.eq(row.province_id),
+                violations::unit_id.eq(step.unit_id.unwrap_or(row.unit_id)),
+                violations::staff_id.eq(Some(staff_id)),
+                violations::code.eq(LATE_STEP_CODE),
+                violations::day.eq(day),
+                violations::minutes.eq(None::<i32>),
+                violations::source.eq(SOURCE_DOSSIER),
+                violations::source_ref.eq(&source_ref),
+                violations::detail.eq(Some(detail)),
+                violations::created_at.eq(stamp),
+                violations::updated_at.eq(stamp),
+            ))
+            .execute(conn)?;
+    }
+    let gone: Vec<i64> = existing
+        .into_iter()
+        .filter(|(_, r)| !keep.contains(r))
+        .map(|(id, _)| id)
+        .collect();
+    if !gone.is_empty() {
+        diesel::delete(violations::table.filter(violations::id.eq_any(gone))).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Dossiers with their steps.
+pub fn with_steps(
+    conn: &mut AnyConnection,
+    rows: Vec<DossierRow>,
+) -> QueryResult<Vec<(DossierRow, Vec<StepRow>)>> {
+    let mut by_dossier: HashMap<i64, Vec<StepRow>> = HashMap::new();
+    let ids: Vec<i64> = rows.iter().map(|d| d.id).collect();
+    for chunk in ids.chunks(1000) {
+        for s in dossier_steps::table
+            .filter(dossier_steps::dossier_id.eq_any(chunk))
+            .order((dossier_steps::dossier_id, dossier_steps::step_no))
+            .select(StepRow::as_select())
+            .load(conn)?
+        {
+            by_dossier.entry(s.dossier_id).or_default().push(s);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|d| {
+            let steps = by_dossier.remove(&d.id).unwrap_or_default();
+            (d, steps)
+        })
+        .collect())
+}
+
+/// Dossiers received by the given units that could fall in a period from `from_utc` on:
+/// finished since then, or not finished at all.
+pub fn of_units_since(
+    conn: &mut AnyConnection,
+    unit_ids: &[i64],
+    from_utc: NaiveDateTime,
+) -> QueryResult<Vec<DossierRow>> {
+    let mut out = Vec::new();
+    for chunk in unit_ids.chunks(1000) {
+        out.extend(
+            dossiers::table
+                .filter(dossiers::unit_id.eq_any(chunk))
+                .filter(
+                    dossiers::finished_at
+                        .is_null()
+                        .or(dossiers::finished_at.ge(from_utc)),
+                )
+                .order(dossiers::received_at)
+                .select(DossierRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Dossiers in which this person handled a step that could fall in a period from
+/// `from_utc` on.
+pub fn of_staff_since(
+    conn: &mut AnyConnection,
+    staff_id: i64,
+    from_utc: NaiveDateTime,
+) -> QueryResult<Vec<DossierRow>> {
+    let ids = dossier_steps::table
+        .filter(dossier_steps::staff_id.eq(staff_id))
+        .filter(
+            dossier_steps::finished_at
+                .is_null()
+                .or(dossier_steps::finished_at.ge(from_utc)),
+        )
+        .select(dossier_steps::dossier_id);
+    dossiers::table
+        .filter(dossiers::id.eq_any(ids))
+        .order(dossiers::received_at)
+        .select(DossierRow::as_select())
+        .load(conn)
+}
+
+pub fn find_by_code(
+    conn: &mut AnyConnection,
+    province_id: i64,
+    code: &str,
+) -> QueryResult<Option<DossierRow>> {
+    dossiers::table
+        .filter(dossiers::province_id.eq(province_id))
+        .filter(dossiers::code.eq(code))
+        .select(DossierRow::as_select())
+        .first(conn)
+        .optional()
+}

@@ -1,0 +1,473 @@
+//! The dossier import: one line per handling step, lines sharing a `code` are one dossier
+//! (API.md). Each line is checked on its own; bad lines are reported with their number and
+//! reasons and the good ones are written, idempotently by dossier code.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::dossiers::{self, DossierFields, StepFields, Upserted};
+use crate::db::units::UnitRow;
+use crate::db::{AnyConnection, units};
+use crate::domain::access::Visibility;
+use crate::domain::attendance::to_utc;
+use crate::domain::dossiers::{DossierStatus, parse_local};
+use crate::error::FieldErrors;
+
+/// A line as read: column name to non-empty value.
+pub type RawLine = HashMap<String, String>;
+
+/// The columns of API.md, plus congvu's optional ones for supplements and apologies.
+pub const COLUMNS: &[&str] = &[
+    "code",
+    "procedure",
+    "unit_code",
+    "received_at",
+    "due_at",
+    "finished_at",
+    "status",
+    "step_no",
+    "step_staff_code",
+    "step_received_at",
+    "step_due_at",
+    "step_finished_at",
+    "supplement_requested_at",
+    "supplement_received_at",
+    "apology_new_due_at",
+];
+
+#[derive(Debug, Default, Clone, Serialize, ToSchema)]
+pub struct Rejected {
+    /// The line number in the file (the header is line 1), or the 1-based position in a
+    /// JSON list.
+    pub line: u64,
+    pub errors: FieldErrors,
+}
+
+#[derive(Debug, Default, Clone, Serialize, ToSchema)]
+pub struct ImportReport {
+    pub created: u64,
+    pub updated: u64,
+    /// Dossiers sent again without a change.
+    pub unchanged: u64,
+    pub rejected: Vec<Rejected>,
+}
+
+impl ImportReport {
+    pub fn merge(&mut self, other: ImportReport) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.rejected.extend(other.rejected);
+    }
+}
+
+/// Reads CSV text with a header row into numbered lines; a line the CSV reader cannot
+/// split is reported as rejected.
+pub fn read_csv(text: &str, first_line: u64) -> (Vec<(u64, RawLine)>, Vec<Rejected>) {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|s| s.trim().to_lowercase()).collect(),
+        Err(e) => {
+            return (
+                Vec::new(),
+                vec![Rejected {
+                    line: 1,
+                    errors: FieldErrors::from([("header".to_owned(), vec![e.to_string()])]),
+                }],
+            );
+        }
+    };
+    let mut lines = Vec::new();
+    let mut rejected = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let number = record
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(first_line + i as u64 + 1, |p| p.line());
+        match record {
+            Ok(r) => lines.push((
+                number,
+                headers
+                    .iter()
+                    .zip(r.iter())
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| (k.clone(), v.to_owned()))
+                    .collect(),
+            )),
+            Err(e) => rejected.push(Rejected {
+                line: number,
+                errors: FieldErrors::from([("line".to_owned(), vec![e.to_string()])]),
+            }),
+        }
+    }
+    (lines, rejected)
+}
+
+/// Reads JSON rows (objects with the CSV's column names) into numbered lines.
+pub fn read_json(rows: Vec<serde_json::Value>) -> (Vec<(u64, RawLine)>, Vec<Rejected>) {
+    let mut lines = Vec::new();
+    let mut rejected = Vec::new();
+    for (i, row) in rows.into_iter().enumerate() {
+        let number = i as u64 + 1;
+        match row {
+            serde_json::Value::Object(map) => lines.push((
+                number,
+                map.into_iter()
+                    .filter_map(|(k, v)| {
+                        let text = match v {
+                            serde_json::Value::Null => return None,
+                            serde_json::Value::String(s) => s.trim().to_owned(),
+                            other => other.to_string(),
+                        };
+                        (!text.is_empty()).then_some((k.to_lowercase(), text))
+                    })
+                    .collect(),
+            )),
+            _ => rejected.push(Rejected {
+                line: number,
+                errors: FieldErrors::from([("line".to_owned(), vec!["must be an object".into()])]),
+            }),
+        }
+    }
+    (lines, rejected)
+}
+
+/// A line whose own fields are well formed (codes still to be resolved).
+#[derive(Debug, Clone)]
+struct Checked {
+    code: String,
+    procedure: String,
+    unit_code: String,
+    received_at: NaiveDateTime,
+    due_at: Option<NaiveDateTime>,
+    finished_at: Option<NaiveDateTime>,
+    status: DossierStatus,
+    supplement_requested_at: Option<NaiveDateTime>,
+    supplement_received_at: Option<NaiveDateTime>,
+    apology_new_due_at: Option<NaiveDateTime>,
+    step: Option<CheckedStep>,
+}
+
+#[derive(Debug, Clone)]
+struct CheckedStep {
+    step_no: i32,
+    staff_code: Option<String>,
+    received_at: Option<NaiveDateTime>,
+    due_at: Option<NaiveDateTime>,
+    finished_at: Option<NaiveDateTime>,
+}
+
+fn check(raw: &RawLine) -> Result<Checked, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let mut fail = |field: &str, message: &str| {
+        errors
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.to_owned());
+    };
+    for key in raw.keys() {
+        if !COLUMNS.contains(&key.as_str()) {
+            fail(key, "is not a column of the import format");
+        }
+    }
+    let text = |field: &str| raw.get(field).cloned();
+    let mut required = |field: &str| match text(field) {
+        Some(v) => v,
+        None => {
+            fail(field, "is required");
+            String::new()
+        }
+    };
+    let code = required("code");
+    let procedure = required("procedure");
+    let unit_code = required("unit_code");
+    let status_text = required("status");
+    let received_text = required("received_at");
+    // Dates (deadlines given as a bare day mean the end of that day).
+    let mut time = |field: &str, end_of_day: bool| -> Option<NaiveDateTime> {
+        let value = raw.get(field)?;
+        let parsed = parse_local(value, end_of_day);
+        if parsed.is_none() {
+            fail(
+                field,
+                "is not a date-time (yyyyMMddHHmmss or yyyy-MM-ddTHH:mm:ss)",
+            );
+        }
+        parsed
+    };
+    let received_at = time("received_at", false);
+    let due_at = time("due_at", true);
+    let finished_at = time("finished_at", false);
+    let supplement_requested_at = time("supplement_requested_at", false);
+    let supplement_received_at = time("supplement_received_at", false);
+    let apology_new_due_at = time("apology_new_due_at", true);
+    let step_received = time("step_received_at", false);
+    let step_due = time("step_due_at", true);
+    let step_finished = time("step_finished_at", false);
+    let status = DossierStatus::parse(&status_text);
+    if status.is_none() && !status_text.is_empty() {
+        fail(
+            "status",
+            "must be received, in_progress, awaiting_supplement, finished, returned or cancelled",
+        );
+    }
+    let step_no = match raw.get("step_no") {
+        None => None,
+        Some(v) => match v.parse::<i32>() {
+            Ok(n) if n >= 1 => Some(n),
+            _ => {
+                fail("step_no", "must be a whole number from 1");
+                None
+            }
+        },
+    };
+    let has_step_fields = [
+        "step_staff_code",
+        "step_received_at",
+        "step_due_at",
+        "step_finished_at",
+    ]
+    .iter()
+    .any(|f| raw.contains_key(*f));
+    if has_step_fields && step_no.is_none() && !raw.contains_key("step_no") {
+        fail("step_no", "is required with step columns");
+    }
+    if let (Some(r), Some(f)) = (received_at, finished_at)
+        && f < r
+    {
+        fail("finished_at", "is before received_at");
+    }
+    if status == Some(DossierStatus::Finished) && finished_at.is_none() {
+        fail("finished_at", "is required for a finished dossier");
+    }
+    if code.len() > 100 {
+        fail("code", "must be at most 100 characters");
+    }
+    if !errors.is_empty() || received_text.is_empty() {
+        return Err(errors);
+    }
+    let (Some(received_at), Some(status)) = (received_at, status) else {
+        return Err(errors);
+    };
+    Ok(Checked {
+        code,
+        procedure,
+        unit_code,
+        received_at,
+        due_at,
+        finished_at,
+        status,
+        supplement_requested_at,
+        supplement_received_at,
+        apology_new_due_at,
+        step: step_no.map(|step_no| CheckedStep {
+            step_no,
+            staff_code: raw.get("step_staff_code").cloned(),
+            received_at: step_received,
+            due_at: step_due,
+            finished_at: step_finished,
+        }),
+    })
+}
+
+/// Resolves codes and writes one batch of lines in the caller's transaction. `scope` is
+/// where the caller may import (units outside it are "no such unit"); `now` is local time.
+pub fn import_lines(
+    conn: &mut AnyConnection,
+    scope: &Visibility,
+    actor: Option<i64>,
+    lines: &[(u64, RawLine)],
+    now: NaiveDateTime,
+) -> Result<ImportReport, diesel::result::Error> {
+    let mut report = ImportReport::default();
+    let mut unit_cache: HashMap<String, Result<UnitRow, &'static str>> = HashMap::new();
+    let mut staff_cache: HashMap<(i64, String), Option<(i64, i64)>> = HashMap::new();
+    // Dossiers in file order, each with its good lines.
+    type Group = (u64, UnitRow, Vec<(Checked, Option<StepFields>)>);
+    let mut groups: BTreeMap<(i64, String), Group> = BTreeMap::new();
+    for (number, raw) in lines {
+        let checked = match check(raw) {
+            Ok(c) => c,
+            Err(errors) => {
+                report.rejected.push(Rejected {
+                    line: *number,
+                    errors,
+                });
+                continue;
+            }
+        };
+        let unit = match unit_cache.get(&checked.unit_code) {
+            Some(u) => u.clone(),
+            None => {
+                let found: Vec<UnitRow> = units::find_by_code(conn, &checked.unit_code)?
+                    .into_iter()
+                    .filter(|u| scope.subtree(&u.path))
+                    .collect();
+                let resolved = match found.len() {
+                    1 => Ok(found[0].clone()),
+                    0 => Err("no such unit"),
+                    _ => Err("several units have this code; codes must be unique for imports"),
+                };
+                unit_cache.insert(checked.unit_code.clone(), resolved.clone());
+                resolved
+            }
+        };
+        let unit = match unit {
+            Ok(u) => u,
+            Err(message) => {
+                report.rejected.push(Rejected {
+                    line: *number,
+                    errors: FieldErrors::from([("unit_code".to_owned(), vec![message.to_owned()])]),
+                });
+                continue;
+            }
+        };
+        let step = match &checked.step {
+            None => None,
+            Some(s) => {
+                let staff = match &s.staff_code {
+                    None => None,
+                    Some(code) => {
+                        let key = (unit.province_id, code.clone());
+                        let found = match staff_cache.get(&key) {
+                            Some(f) => *f,
+                            None => {
+                                let f =
+                                    crate::db::staff::find_by_code(conn, unit.province_id, code)?
+                                        .map(|s| (s.id, s.unit_id));
+                                staff_cache.insert(key, f);
+                                f
+                            }
+                        };
+                        match found {
+                            Some(f) => Some(f),
+                            None => {
+                                // Handlers are matched by code, never guessed from a name.
+                                report.rejected.push(Rejected {
+                                    line: *number,
+                                    errors: FieldErrors::from([(
+                                        "step_staff_code".to_owned(),
+                                        vec![
+                                            "no staff member of the province has this code"
+                                                .to_owned(),
+                                        ],
+                                    )]),
+                                });
+                                continue;
+                            }
+                        }
+                    }
+                };
+                let utc = |t: Option<NaiveDateTime>| t.map(to_utc);
+                Some(StepFields {
+                    step_no: s.step_no,
+                    staff_id: staff.map(|(id, _)| id),
+                    unit_id: staff.map(|(_, unit)| unit),
+                    received_at: utc(s.received_at),
+                    due_at: utc(s.due_at),
+                    finished_at: utc(s.finished_at),
+                })
+            }
+        };
+        let key = (unit.province_id, checked.code.clone());
+        let entry = groups
+            .entry(key)
+            .or_insert_with(|| (*number, unit.clone(), Vec::new()));
+        // The dossier's own fields come from its last line: later lines are newer.
+        entry.1 = unit;
+        entry.2.push((checked, step));
+    }
+    let mut ordered: Vec<Group> = groups.into_values().collect();
+    ordered.sort_by_key(|(first, _, _)| *first);
+    for (_, unit, group) in ordered {
+        let Some((last, _)) = group.last() else {
+            continue;
+        };
+        let utc = |t: Option<NaiveDateTime>| t.map(to_utc);
+        let fields = DossierFields {
+            province_id: unit.province_id,
+            unit_id: unit.id,
+            code: last.code.clone(),
+            procedure_name: last.procedure.clone(),
+            received_at: to_utc(last.received_at),
+            due_at: utc(last.due_at),
+            finished_at: utc(last.finished_at),
+            status: last.status.code().to_owned(),
+            supplement_requested_at: utc(last.supplement_requested_at),
+            supplement_received_at: utc(last.supplement_received_at),
+            apology_new_due_at: utc(last.apology_new_due_at),
+        };
+        let steps: Vec<StepFields> = group.iter().filter_map(|(_, s)| s.clone()).collect();
+        match dossiers::upsert(conn, actor, &fields, &steps, now)? {
+            Upserted::Created => report.created += 1,
+            Upserted::Updated => report.updated += 1,
+            Upserted::Unchanged => report.unchanged += 1,
+        }
+    }
+    report.rejected.sort_by_key(|r| r.line);
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(pairs: &[(&str, &str)]) -> RawLine {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn lines_are_checked_field_by_field() {
+        let good = raw(&[
+            ("code", "000.00.12.H42-260304-0001"),
+            ("procedure", "Cấp giấy phép xây dựng"),
+            ("unit_code", "KHA-SXD"),
+            ("received_at", "20260304080000"),
+            ("due_at", "2026-03-18"),
+            ("status", "in_progress"),
+            ("step_no", "1"),
+            ("step_staff_code", "CB00001"),
+        ]);
+        let c = check(&good).unwrap();
+        assert_eq!(
+            c.due_at.unwrap().to_string(),
+            "2026-03-18 23:59:59",
+            "a due day ends at its end"
+        );
+        assert_eq!(c.step.unwrap().step_no, 1);
+        let mut bad = good.clone();
+        bad.insert("status".into(), "lost".into());
+        bad.insert("received_at".into(), "yesterday".into());
+        bad.insert("step_no".into(), "0".into());
+        bad.insert("colour".into(), "red".into());
+        bad.remove("code");
+        let errors = check(&bad).unwrap_err();
+        for field in ["status", "received_at", "step_no", "colour", "code"] {
+            assert!(errors.contains_key(field), "{field}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn csv_lines_keep_their_numbers() {
+        let text = "code,procedure,unit_code,received_at,status\nA,P,U,20260304080000,received\nB,\"P, with comma\",U,20260304080000,received\n";
+        let (lines, rejected) = read_csv(text, 1);
+        assert!(rejected.is_empty(), "{rejected:?}");
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            (lines[0].0, lines[1].0),
+            (2, 3),
+            "numbers are the file's lines"
+        );
+        assert_eq!(lines[1].1["procedure"], "P, with comma");
+    }
+}

@@ -1,0 +1,82 @@
+//! Imports from the one-stop systems (API.md "Dossier import format"): decoding the files
+//! they produce, reading lines, checking each, and writing the good ones in batches.
+
+pub mod dossiers;
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Decodes an upload. A declared charset wins (`utf-8`, `utf-16`, `utf-16le`, `utf-16be`,
+/// `windows-1258`, …); otherwise a byte-order mark decides (UTF-8 or UTF-16), and without
+/// one the text must be UTF-8. The result is NFC: Windows-1258 spells tones as combining
+/// marks, and the same name must compare equal whatever the file's encoding.
+pub fn decode(bytes: &[u8], charset: Option<&str>) -> Result<String, String> {
+    let declared = match charset {
+        Some(label) => Some(
+            encoding_rs::Encoding::for_label(label.trim().as_bytes())
+                .ok_or_else(|| format!("unknown charset {label:?}"))?,
+        ),
+        None => None,
+    };
+    let (encoding, body) = match encoding_rs::Encoding::for_bom(bytes) {
+        Some((bom_encoding, bom_len))
+            if declared.is_none_or(|d| {
+                d == bom_encoding
+                    || d == encoding_rs::UTF_16LE && bom_encoding == encoding_rs::UTF_16BE
+            }) =>
+        {
+            (bom_encoding, &bytes[bom_len..])
+        }
+        _ => (declared.unwrap_or(encoding_rs::UTF_8), bytes),
+    };
+    let (text, had_errors) = encoding.decode_without_bom_handling(body);
+    if had_errors {
+        return Err(format!("the file is not valid {}", encoding.name()));
+    }
+    Ok(text.nfc().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode;
+
+    const NAME: &str = "Nguyễn Thị Ánh, Sở Tài nguyên";
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        let mut with_bom = vec![0xEF, 0xBB, 0xBF];
+        with_bom.extend(NAME.as_bytes());
+        assert_eq!(decode(&with_bom, None).unwrap(), NAME);
+        assert_eq!(decode(NAME.as_bytes(), None).unwrap(), NAME);
+        assert!(
+            decode(&[0xC3, 0x28], None).is_err(),
+            "invalid UTF-8 is refused, not mangled"
+        );
+    }
+
+    #[test]
+    fn utf16_from_excel() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for unit in NAME.encode_utf16() {
+            bytes.extend(unit.to_le_bytes());
+        }
+        assert_eq!(decode(&bytes, None).unwrap(), NAME);
+        assert_eq!(decode(&bytes, Some("utf-16")).unwrap(), NAME);
+    }
+
+    /// "Nguyễn Thị Ánh" as Windows-1258 writes it: tones as combining marks after the
+    /// base letter (ê = 0xEA, combining tilde = 0xDE, dot below = 0xF2, acute = 0xEC).
+    pub const NGUYEN_1258: &[u8] = b"Nguy\xEA\xDEn Thi\xF2 A\xECnh";
+
+    #[test]
+    fn windows_1258_becomes_nfc() {
+        assert_eq!(
+            decode(NGUYEN_1258, Some("windows-1258")).unwrap(),
+            "Nguyễn Thị Ánh"
+        );
+        assert_eq!(
+            decode(NGUYEN_1258, Some("cp1258")).unwrap(),
+            "Nguyễn Thị Ánh"
+        );
+        assert!(decode(b"x", Some("klingon")).is_err());
+    }
+}
