@@ -28,6 +28,17 @@ pub struct Settings {
     #[serde(default)]
     pub metrics: MetricsSettings,
     pub jobs: JobSettings,
+    pub dossiers: DossierSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DossierSettings {
+    /// `resolved` (late ÷ finished) or `with_overdue` ((late + overdue in process) ÷
+    /// (finished + overdue in process)); RULES.md §5.3.
+    pub late_ratio_formula: crate::domain::dossiers::LateRatioFormula,
+    /// A survey score (1–5) from which the citizen counts as satisfied.
+    pub satisfied_min_score: i32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -174,6 +185,8 @@ impl Settings {
             .and_then(|b| b.set_default("smtp.tls", "starttls"))
             .and_then(|b| b.set_default("smtp.from", "congvu@localhost"))
             .and_then(|b| b.set_default("jobs.close_attendance", "0 5 0 * * *"))
+            .and_then(|b| b.set_default("dossiers.late_ratio_formula", "resolved"))
+            .and_then(|b| b.set_default("dossiers.satisfied_min_score", 4))
             .map_err(|e| ConfigError(e.to_string()))?;
 
         match env.get("CONGVU_CONFIG") {
@@ -239,6 +252,11 @@ impl Settings {
             }
         }
         self.check_smtp()?;
+        if !(1..=5).contains(&self.dossiers.satisfied_min_score) {
+            return Err(ConfigError(
+                "dossiers.satisfied_min_score (CONGVU_DOSSIERS__SATISFIED_MIN_SCORE) must be 1 to 5".into(),
+            ));
+        }
         crate::jobs::parse_schedule(&self.jobs.close_attendance).map_err(|e| {
             ConfigError(format!(
                 "jobs.close_attendance (CONGVU_JOBS__CLOSE_ATTENDANCE): {e}"

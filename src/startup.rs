@@ -25,6 +25,7 @@ pub struct AppState {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Static bearer token for Prometheus scrapers.
     pub metrics_token: Option<secrecy::SecretString>,
+    pub dossiers: crate::config::DossierSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +87,7 @@ impl Application {
             metrics: Metrics::new()?,
             trusted_proxies: settings.http.trusted_proxies.clone(),
             metrics_token: settings.metrics.token.clone(),
+            dossiers: settings.dossiers.clone(),
         });
         tracing::info!(mail = %settings.mail_summary(), "notices");
         let max_body = settings.http.max_body_bytes;

@@ -7,12 +7,14 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod checkins;
+pub mod dossiers;
 pub mod extract;
 pub mod health;
 pub mod leaves;
 pub mod openapi;
 pub mod schedules;
 pub mod staff;
+pub mod surveys;
 pub mod timesheet;
 pub mod units;
 pub mod users;
@@ -42,7 +44,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(leaves::routes)
             .configure(checkins::routes)
             .configure(attendance::routes)
-            .configure(timesheet::routes),
+            .configure(timesheet::routes)
+            .configure(dossiers::routes)
+            .configure(surveys::routes),
     )
     .configure(health::routes)
     .configure(openapi::routes);

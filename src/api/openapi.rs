@@ -8,8 +8,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    attendance, audit, auth, calendar, checkins, health, leaves, schedules, staff, timesheet,
-    units, users,
+    attendance, audit, auth, calendar, checkins, dossiers, health, leaves, schedules, staff,
+    surveys, timesheet, units, users,
 };
 
 #[derive(OpenApi)]
@@ -33,6 +33,8 @@ use super::{
         checkins::create_checkin, checkins::create_batch, checkins::void_checkin, checkins::list_checkins,
         attendance::attendance, attendance::overview, attendance::list_violations,
         timesheet::timesheet,
+        dossiers::import_dossiers, dossiers::list_dossiers, dossiers::overdue, dossiers::dossier_stats,
+        surveys::create_survey, surveys::import_surveys, surveys::satisfaction,
         health::healthz, health::readyz, health::metrics,
     ),
     components(schemas(crate::error::Problem)),
@@ -44,6 +46,7 @@ use super::{
         (name = "users", description = "Accounts and their roles"),
         (name = "audit", description = "Who changed what, and when"),
         (name = "attendance", description = "Schedules, calendar, leave, check-ins, attendance, timesheets and the violation register"),
+        (name = "dossiers", description = "One-stop dossiers, late ratios and satisfaction"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

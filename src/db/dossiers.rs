@@ -389,6 +389,21 @@ pub fn of_units_since(
     Ok(out)
 }
 
+/// Unfinished dossiers received by the given units.
+pub fn open_of_units(conn: &mut AnyConnection, unit_ids: &[i64]) -> QueryResult<Vec<DossierRow>> {
+    let mut out = Vec::new();
+    for chunk in unit_ids.chunks(1000) {
+        out.extend(
+            dossiers::table
+                .filter(dossiers::unit_id.eq_any(chunk))
+                .filter(dossiers::finished_at.is_null())
+                .select(DossierRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 /// Dossiers in which this person handled a step that could fall in a period from
 /// `from_utc` on.
 pub fn of_staff_since(

@@ -12,6 +12,7 @@ pub mod leaves;
 pub mod schedules;
 pub mod schema;
 pub mod staff;
+pub mod surveys;
 pub mod units;
 pub mod users;
 pub mod violations;

@@ -19,6 +19,10 @@ pub enum Action {
     RecordCheckins,
     /// Manual corrections and voiding of events, with a reason.
     CorrectCheckins,
+    /// Import dossiers from the one-stop system.
+    ImportDossiers,
+    /// Enter citizens' satisfaction surveys (kiosks, paper forms).
+    RecordSurveys,
 }
 
 impl Action {
@@ -32,6 +36,8 @@ impl Action {
             Action::DecideLeave => &[Admin, Hr, UnitHead],
             Action::RecordCheckins => &[Admin, UnitHead, Device],
             Action::CorrectCheckins => &[Admin, UnitHead],
+            Action::ImportDossiers => &[Admin, Hr],
+            Action::RecordSurveys => &[Admin, Hr, UnitHead, Device],
         }
     }
 }

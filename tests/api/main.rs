@@ -8,6 +8,7 @@ mod attendance;
 mod audit;
 mod auth;
 mod cli;
+mod dossiers;
 mod health;
 mod staff;
 mod units;

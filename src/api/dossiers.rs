@@ -1,0 +1,423 @@
+//! `/dossiers`: the one-stop import, the dossiers with their steps, the morning list of
+//! overdue dossiers, and `/stats/dossiers` (late ratios per person or unit).
+
+use actix_web::{HttpMessage, HttpRequest, get, web};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::attendance::{check_range, visible_person};
+use super::extract::{ValidQuery, parse_json};
+use super::{PageParams, Paged, blocking, local_now, local_time};
+use crate::auth::AuthUser;
+use crate::db::dossiers::{self as q, DossierRow, StepRow};
+use crate::db::{AnyConnection, Db};
+use crate::domain::access::{Action, Visibility};
+use crate::domain::attendance::to_utc;
+use crate::domain::dossiers::{DossierStatus, LateRatioFormula, Outcome, Tally, in_period};
+use crate::error::ApiError;
+use crate::import::dossiers::{ImportReport, import_lines, read_csv, read_json};
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/dossiers/import")
+            // One-stop exports are large; bigger ones go through `congvu import dossiers`.
+            .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+            .route(web::post().to(import_dossiers)),
+    )
+    .service(overdue)
+    .service(list_dossiers)
+    .service(dossier_stats);
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct DossierImport {
+    /// One object per step line, with the CSV's column names.
+    #[validate(length(min = 1, max = 500000))]
+    #[schema(value_type = Vec<Object>)]
+    pub dossiers: Vec<serde_json::Value>,
+}
+
+/// Imports dossiers: `application/json` (`{"dossiers": [...]}`) or `text/csv`, whose
+/// charset may be declared (`text/csv; charset=windows-1258`); without one, UTF-8 (with
+/// or without BOM) and BOM-marked UTF-16 are recognised. Idempotent by dossier code; bad
+/// lines are reported and the good ones kept.
+#[utoipa::path(post, path = "/api/v1/dossiers/import", tag = "dossiers",
+    request_body(content = DossierImport, description = "JSON, or a CSV file (text/csv)"),
+    responses((status = 200, body = ImportReport), (status = 403, body = crate::error::Problem),
+              (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub async fn import_dossiers(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<web::Json<ImportReport>, ApiError> {
+    let scope = auth.can(Action::ImportDossiers);
+    if scope.is_empty() {
+        return Err(ApiError::Forbidden(
+            "importing dossiers needs the admin or hr role",
+        ));
+    }
+    let mime = req.mime_type().ok().flatten();
+    let (lines, mut rejected) = match mime
+        .as_ref()
+        .map(|m| (m.type_().as_str(), m.subtype().as_str()))
+    {
+        Some(("application", "json")) => {
+            let parsed: DossierImport = parse_json(&body)?;
+            validator::Validate::validate(&parsed)?;
+            read_json(parsed.dossiers)
+        }
+        Some(("text", "csv")) => {
+            let charset = mime
+                .as_ref()
+                .and_then(|m| m.get_param("charset"))
+                .map(|c| c.as_str().to_owned());
+            let text = crate::import::decode(&body, charset.as_deref())
+                .map_err(|e| ApiError::field("body", e))?;
+            read_csv(&text, 1)
+        }
+        _ => {
+            return Err(ApiError::UnsupportedMediaType(
+                "send application/json or text/csv",
+            ));
+        }
+    };
+    let actor = auth.id();
+    let mut report = blocking(&state, move |db: &Db| {
+        db.write(|c| Ok::<_, ApiError>(import_lines(c, &scope, Some(actor), &lines, local_now())?))
+    })
+    .await?;
+    rejected.append(&mut report.rejected);
+    rejected.sort_by_key(|r| r.line);
+    report.rejected = rejected;
+    Ok(web::Json(report))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StepView {
+    pub step_no: i32,
+    pub staff_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub received_at: Option<DateTime<FixedOffset>>,
+    pub due_at: Option<DateTime<FixedOffset>>,
+    pub finished_at: Option<DateTime<FixedOffset>>,
+    /// Against its own deadline, with the dossier's lateness attributed.
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DossierView {
+    pub id: i64,
+    pub code: String,
+    pub procedure: String,
+    pub unit_id: i64,
+    pub status: DossierStatus,
+    pub status_label: &'static str,
+    pub received_at: DateTime<FixedOffset>,
+    pub due_at: Option<DateTime<FixedOffset>>,
+    /// The deadline after pauses for supplements.
+    pub effective_due_at: Option<DateTime<FixedOffset>>,
+    pub finished_at: Option<DateTime<FixedOffset>>,
+    pub apology_new_due_at: Option<DateTime<FixedOffset>>,
+    pub outcome: Outcome,
+    pub steps: Vec<StepView>,
+}
+
+fn view(d: &DossierRow, steps: &[StepRow], now: chrono::NaiveDateTime) -> DossierView {
+    let rules = d.rules(steps);
+    let outcomes = rules.step_outcomes(now);
+    let status = DossierStatus::parse(&d.status).unwrap_or(DossierStatus::InProgress);
+    DossierView {
+        id: d.id,
+        code: d.code.clone(),
+        procedure: d.procedure_name.clone(),
+        unit_id: d.unit_id,
+        status,
+        status_label: status.label(),
+        received_at: local_time(d.received_at),
+        due_at: d.due_at.map(local_time),
+        effective_due_at: rules.due().map(|t| local_time(to_utc(t))),
+        finished_at: d.finished_at.map(local_time),
+        apology_new_due_at: d.apology_new_due_at.map(local_time),
+        outcome: rules.outcome(now),
+        steps: steps
+            .iter()
+            .map(|s| StepView {
+                step_no: s.step_no,
+                staff_id: s.staff_id,
+                unit_id: s.unit_id,
+                received_at: s.received_at.map(local_time),
+                due_at: s.due_at.map(local_time),
+                finished_at: s.finished_at.map(local_time),
+                outcome: outcomes
+                    .iter()
+                    .find(|(no, _)| *no == s.step_no)
+                    .map_or(Outcome::Pending, |(_, o)| *o),
+            })
+            .collect(),
+    }
+}
+
+/// The unit ids of a subtree the caller reads as a whole (404 otherwise).
+pub(crate) fn subtree_units(
+    c: &mut AnyConnection,
+    read: &Visibility,
+    unit_id: i64,
+) -> Result<Vec<i64>, ApiError> {
+    let unit = match crate::db::units::find(c, unit_id)? {
+        Some(u) if read.subtree(&u.path) => u,
+        _ => return Err(ApiError::NotFound),
+    };
+    let filter = crate::db::units::UnitFilter {
+        within: Some(unit.path),
+        ..Default::default()
+    };
+    let all = Visibility {
+        all: true,
+        ..Visibility::default()
+    };
+    Ok(crate::db::units::list(c, &all, &filter, i64::MAX, 0)?
+        .0
+        .into_iter()
+        .map(|u| u.id)
+        .collect())
+}
+
+fn day_start_utc(d: NaiveDate) -> chrono::NaiveDateTime {
+    to_utc(d.and_time(NaiveTime::MIN))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DossierQuery {
+    pub unit_id: Option<i64>,
+    pub staff_id: Option<i64>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Only late (or overdue) dossiers.
+    pub late: Option<bool>,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
+}
+
+/// Dossiers of a unit (with its subtree) or of a person's steps that fall in the period:
+/// finished in it, or fallen due in it unfinished.
+#[utoipa::path(get, path = "/api/v1/dossiers", tag = "dossiers", params(DossierQuery),
+    responses((status = 200, body = Paged<DossierView>), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/dossiers")]
+pub async fn list_dossiers(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ValidQuery<DossierQuery>,
+) -> Result<web::Json<Paged<DossierView>>, ApiError> {
+    let query = query.0;
+    check_range(query.from, query.to)?;
+    let page = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    };
+    let read = auth.can(Action::ReadStaff);
+    let now = local_now();
+    let rows = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let since = day_start_utc(query.from);
+            let rows = match (query.staff_id, query.unit_id) {
+                (Some(id), _) => {
+                    let person = visible_person(c, &read, id)?;
+                    q::of_staff_since(c, person.staff.id, since)?
+                }
+                (None, Some(unit)) => {
+                    let units = subtree_units(c, &read, unit)?;
+                    q::of_units_since(c, &units, since)?
+                }
+                (None, None) => return Err(ApiError::field("unit_id", "give unit_id or staff_id")),
+            };
+            Ok(q::with_steps(c, rows)?)
+        })
+    })
+    .await?;
+    let items: Vec<DossierView> = rows
+        .iter()
+        .filter(|(d, steps)| {
+            let rules = d.rules(steps);
+            in_period(rules.due(), rules.finished, query.from, query.to, now)
+                && query
+                    .late
+                    .is_none_or(|late| rules.outcome(now).is_late() == late)
+        })
+        .map(|(d, steps)| view(d, steps, now))
+        .collect();
+    Ok(web::Json(super::paginate(items, &page, |v| v)))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OverdueQuery {
+    pub unit_id: i64,
+    /// Also the dossiers falling due within this many days (default 0: overdue now).
+    #[validate(range(min = 0, max = 60))]
+    pub within_days: Option<i64>,
+}
+
+/// What a head checks every morning: the unit's unfinished dossiers that are overdue or
+/// fall due within `within_days`, soonest first. Dossiers waiting for a supplement are
+/// left out: their clock is stopped.
+#[utoipa::path(get, path = "/api/v1/dossiers/overdue", tag = "dossiers", params(OverdueQuery),
+    responses((status = 200, body = Vec<DossierView>), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/dossiers/overdue")]
+pub async fn overdue(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ValidQuery<OverdueQuery>,
+) -> Result<web::Json<Vec<DossierView>>, ApiError> {
+    let OverdueQuery {
+        unit_id,
+        within_days,
+    } = query.0;
+    let read = auth.can(Action::ReadStaff);
+    let now = local_now();
+    let horizon = now + Duration::days(within_days.unwrap_or(0));
+    let rows = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let units = subtree_units(c, &read, unit_id)?;
+            let open = q::open_of_units(c, &units)?;
+            Ok::<_, ApiError>(q::with_steps(c, open)?)
+        })
+    })
+    .await?;
+    let mut items: Vec<(chrono::NaiveDateTime, DossierView)> = rows
+        .iter()
+        .filter_map(|(d, steps)| {
+            let rules = d.rules(steps);
+            let due = rules.due()?;
+            let open = rules.finished.is_none() && rules.status.counts() && !rules.paused();
+            (open && due <= horizon).then(|| (due, view(d, steps, now)))
+        })
+        .collect();
+    items.sort_by_key(|(due, _)| *due);
+    Ok(web::Json(items.into_iter().map(|(_, v)| v).collect()))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    pub staff_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Overrides the configured convention.
+    pub formula: Option<LateRatioFormula>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DossierStats {
+    /// What the ratio divides by under `formula`.
+    pub handled: u64,
+    /// Finished by the deadline (early ones included).
+    pub on_time: u64,
+    /// Of `on_time`, finished on a day before the due day.
+    pub early: u64,
+    /// Finished after the deadline.
+    pub late: u64,
+    /// Unfinished and past the deadline.
+    pub overdue: u64,
+    /// Percent; null when nothing was handled.
+    pub late_ratio: Option<f64>,
+    pub formula: LateRatioFormula,
+}
+
+impl DossierStats {
+    fn new(t: Tally, formula: LateRatioFormula) -> Self {
+        DossierStats {
+            handled: t.handled(formula),
+            on_time: t.early + t.on_time,
+            early: t.early,
+            late: t.late,
+            overdue: t.overdue,
+            late_ratio: t.late_ratio(formula),
+            formula,
+        }
+    }
+}
+
+/// A person's late ratio counts the steps they handled (lateness attributed as the README
+/// explains); a unit's counts the dossiers it (or a unit below it) received.
+#[utoipa::path(get, path = "/api/v1/stats/dossiers", tag = "dossiers", params(StatsQuery),
+    responses((status = 200, body = DossierStats), (status = 404, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/stats/dossiers")]
+pub async fn dossier_stats(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ValidQuery<StatsQuery>,
+) -> Result<web::Json<DossierStats>, ApiError> {
+    let query = query.0;
+    check_range(query.from, query.to)?;
+    let formula = query.formula.unwrap_or(state.dossiers.late_ratio_formula);
+    let read = auth.can(Action::ReadStaff);
+    let now = local_now();
+    let tally = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let since = day_start_utc(query.from);
+            let mut tally = Tally::default();
+            match (query.staff_id, query.unit_id) {
+                (Some(id), None) => {
+                    let person = visible_person(c, &read, id)?;
+                    let rows = q::of_staff_since(c, person.staff.id, since)?;
+                    for (d, steps) in q::with_steps(c, rows)? {
+                        let rules = d.rules(&steps);
+                        if !rules.status.counts() {
+                            continue;
+                        }
+                        for (no, outcome) in rules.step_outcomes(now) {
+                            let Some(step) = rules.steps.iter().find(|s| s.step_no == no) else {
+                                continue;
+                            };
+                            if step.staff_id == Some(person.staff.id)
+                                && in_period(
+                                    step.due_at.or(rules.due()),
+                                    step.finished_at,
+                                    query.from,
+                                    query.to,
+                                    now,
+                                )
+                            {
+                                tally.add(outcome);
+                            }
+                        }
+                    }
+                }
+                (None, Some(unit)) => {
+                    let units = subtree_units(c, &read, unit)?;
+                    let rows = q::of_units_since(c, &units, since)?;
+                    for (d, steps) in q::with_steps(c, rows)? {
+                        let rules = d.rules(&steps);
+                        if rules.status.counts()
+                            && in_period(rules.due(), rules.finished, query.from, query.to, now)
+                        {
+                            tally.add(rules.outcome(now));
+                        }
+                    }
+                }
+                _ => {
+                    return Err(ApiError::field(
+                        "staff_id",
+                        "give either staff_id or unit_id",
+                    ));
+                }
+            }
+            Ok(tally)
+        })
+    })
+    .await?;
+    Ok(web::Json(DossierStats::new(tally, formula)))
+}
