@@ -42,6 +42,30 @@ pub enum Command {
         #[command(subcommand)]
         task: AdminTask,
     },
+    /// Import data from other systems.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportWhat {
+    /// Dossiers from the one-stop system (the CSV format of the API), streamed in batches.
+    Dossiers {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// Code of the province (root unit) the file belongs to; without it unit codes are
+        /// looked up in every province.
+        #[arg(long)]
+        province: Option<String>,
+        /// The file's encoding when it has no byte-order mark (e.g. windows-1258).
+        #[arg(long)]
+        encoding: Option<String>,
+        /// Lines per transaction.
+        #[arg(long, default_value_t = 5000)]
+        batch: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +131,24 @@ pub fn run(cli: Cli) -> Result<(), String> {
             // Only the id goes to stdout, so scripts can capture it.
             println!("{id}");
             Ok(())
+        }
+        Command::Import {
+            what:
+                ImportWhat::Dossiers {
+                    file,
+                    province,
+                    encoding,
+                    batch,
+                },
+        } => {
+            let db = connect_oneshot(&settings)?;
+            import_dossiers(
+                &db,
+                &file,
+                province.as_deref(),
+                encoding.as_deref(),
+                batch.max(1),
+            )
         }
     }
 }
@@ -259,4 +301,91 @@ pub fn create_user(
         Ok(user.id)
     })
     .map_err(|e| e.to_string())
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// `congvu import dossiers`: streams the file through the same checks as the API, one
+/// transaction per batch, with a progress bar on the terminal.
+fn import_dossiers(
+    db: &Db,
+    file: &std::path::Path,
+    province: Option<&str>,
+    encoding: Option<&str>,
+    batch: usize,
+) -> Result<(), String> {
+    use crate::domain::access::Visibility;
+    use crate::import::dossiers::{CsvStream, ImportReport, import_lines};
+
+    let scope = match province {
+        None => Visibility {
+            all: true,
+            ..Visibility::default()
+        },
+        Some(code) => {
+            let root = db
+                .read(|c| -> Result<_, BoxError> { Ok(units::find_by_code(c, code)?) })
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .find(|u| u.parent_id.is_none())
+                .ok_or_else(|| format!("no province has the code {code:?}"))?;
+            Visibility {
+                subtrees: vec![root.path],
+                ..Visibility::default()
+            }
+        }
+    };
+    let handle = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let size = handle.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = indicatif::ProgressBar::new(size);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}")
+    {
+        bar.set_style(style);
+    }
+    let input =
+        crate::import::decoding_reader(bar.wrap_read(std::io::BufReader::new(handle)), encoding)?;
+    let mut stream = CsvStream::new(input).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut total = ImportReport::default();
+    let mut lines_read: u64 = 0;
+    loop {
+        let (lines, rejected) = stream.next_batch(batch);
+        if lines.is_empty() && rejected.is_empty() {
+            break;
+        }
+        lines_read += (lines.len() + rejected.len()) as u64;
+        let now = crate::domain::attendance::to_local(crate::db::now());
+        let report = db
+            .write(|c| -> Result<_, BoxError> { Ok(import_lines(c, &scope, None, &lines, now)?) })
+            .map_err(|e| format!("import stopped after {lines_read} lines: {e}"))?;
+        total.merge(report);
+        total.rejected.extend(rejected);
+        bar.set_message(format!(
+            "{lines_read} lines, {} new, {} updated, {} rejected",
+            total.created,
+            total.updated,
+            total.rejected.len()
+        ));
+    }
+    bar.finish_and_clear();
+    total.rejected.sort_by_key(|r| r.line);
+    for r in total.rejected.iter().take(50) {
+        let reasons: Vec<String> = r
+            .errors
+            .iter()
+            .map(|(f, m)| format!("{f}: {}", m.join("; ")))
+            .collect();
+        eprintln!("line {}: {}", r.line, reasons.join(", "));
+    }
+    if total.rejected.len() > 50 {
+        eprintln!("… and {} more rejected lines", total.rejected.len() - 50);
+    }
+    println!(
+        "{lines_read} lines: {} dossiers created, {} updated, {} unchanged, {} lines rejected",
+        total.created,
+        total.updated,
+        total.unchanged,
+        total.rejected.len()
+    );
+    Ok(())
 }

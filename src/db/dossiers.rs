@@ -235,8 +235,18 @@ pub fn upsert(
             }
         }
     }
-    if outcome != Upserted::Unchanged {
-        sync_late_steps(conn, &row, now)?;
+    match outcome {
+        Upserted::Unchanged => {}
+        // A new dossier has no rows in the register yet: only late steps need a look.
+        Upserted::Created
+            if !steps.iter().any(|s| {
+                s.finished_at.is_none()
+                    || s.due_at
+                        .is_some_and(|d| s.finished_at.is_some_and(|f| f > d))
+            }) && row
+                .finished_at
+                .is_some_and(|f| row.due_at.is_none_or(|d| f <= d)) => {}
+        _ => sync_late_steps(conn, &row, now)?,
     }
     Ok(outcome)
 }

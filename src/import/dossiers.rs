@@ -110,6 +110,66 @@ pub fn read_csv(text: &str, first_line: u64) -> (Vec<(u64, RawLine)>, Vec<Reject
     (lines, rejected)
 }
 
+/// Reads CSV from a stream in batches, so files of hundreds of thousands of lines are
+/// never held in memory whole. Values are NFC-normalised (the stream is decoded as it is
+/// read, see [`super::decoding_reader`]).
+pub struct CsvStream<R: std::io::Read> {
+    reader: csv::Reader<R>,
+    headers: Vec<String>,
+}
+
+impl<R: std::io::Read> CsvStream<R> {
+    pub fn new(input: R) -> Result<Self, csv::Error> {
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(true)
+            .from_reader(input);
+        let headers = reader
+            .headers()?
+            .iter()
+            .map(|s| s.trim().to_lowercase())
+            .collect();
+        Ok(CsvStream { reader, headers })
+    }
+
+    /// Up to `n` more lines (fewer at the end; none when the file is done).
+    pub fn next_batch(&mut self, n: usize) -> (Vec<(u64, RawLine)>, Vec<Rejected>) {
+        use unicode_normalization::UnicodeNormalization;
+        let mut lines = Vec::new();
+        let mut rejected = Vec::new();
+        let mut record = csv::StringRecord::new();
+        while lines.len() + rejected.len() < n {
+            match self.reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let number = record.position().map_or(0, |p| p.line());
+                    lines.push((
+                        number,
+                        self.headers
+                            .iter()
+                            .zip(record.iter())
+                            .filter(|(_, v)| !v.is_empty())
+                            .map(|(k, v)| (k.clone(), v.nfc().collect()))
+                            .collect(),
+                    ));
+                }
+                Err(e) => {
+                    let number = e.position().map_or(0, |p| p.line());
+                    rejected.push(Rejected {
+                        line: number,
+                        errors: FieldErrors::from([("line".to_owned(), vec![e.to_string()])]),
+                    });
+                    // An I/O or encoding error ends the stream; a malformed line does not.
+                    if !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. }) {
+                        break;
+                    }
+                }
+            }
+        }
+        (lines, rejected)
+    }
+}
+
 /// Reads JSON rows (objects with the CSV's column names) into numbered lines.
 pub fn read_json(rows: Vec<serde_json::Value>) -> (Vec<(u64, RawLine)>, Vec<Rejected>) {
     let mut lines = Vec::new();

@@ -35,6 +35,26 @@ pub fn decode(bytes: &[u8], charset: Option<&str>) -> Result<String, String> {
     Ok(text.nfc().collect())
 }
 
+/// Wraps a byte stream so it reads as UTF-8: a declared charset, else the byte-order mark
+/// (UTF-8 or UTF-16), else UTF-8. For streaming files too big to decode at once.
+pub fn decoding_reader<R: std::io::Read>(
+    input: R,
+    charset: Option<&str>,
+) -> Result<impl std::io::Read, String> {
+    let encoding = match charset {
+        Some(label) => Some(
+            encoding_rs::Encoding::for_label(label.trim().as_bytes())
+                .ok_or_else(|| format!("unknown charset {label:?}"))?,
+        ),
+        None => None,
+    };
+    Ok(encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(encoding)
+        .bom_sniffing(true)
+        .strip_bom(true)
+        .build(input))
+}
+
 #[cfg(test)]
 mod tests {
     use super::decode;
@@ -51,6 +71,28 @@ mod tests {
             decode(&[0xC3, 0x28], None).is_err(),
             "invalid UTF-8 is refused, not mangled"
         );
+    }
+
+    #[test]
+    fn streams_decode_like_whole_files() {
+        use std::io::Read;
+        let mut bytes = vec![0xFF, 0xFE];
+        for unit in NAME.encode_utf16() {
+            bytes.extend(unit.to_le_bytes());
+        }
+        let mut out = String::new();
+        super::decoding_reader(&bytes[..], None)
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, NAME);
+        let mut out = String::new();
+        super::decoding_reader(NGUYEN_1258, Some("windows-1258"))
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        use unicode_normalization::UnicodeNormalization;
+        assert_eq!(out.nfc().collect::<String>(), "Nguyễn Thị Ánh");
     }
 
     #[test]
