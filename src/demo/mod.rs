@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod data;
+pub mod dossiers;
 
 use std::collections::HashMap;
 
@@ -69,6 +70,7 @@ pub struct DemoSummary {
     pub staff: usize,
     pub province_id: i64,
     pub checkins: usize,
+    pub dossiers: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +116,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
                 staff: 0,
                 province_id: root.id,
                 checkins: 0,
+                dossiers: 0,
             });
         }
         let mut by_code: HashMap<String, UnitRow> = HashMap::new();
@@ -187,6 +190,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
         let root =
             find_root(c)?.ok_or_else(|| DemoError::Data("demo root missing after load".into()))?;
         let events = load_attendance(c, &root, &staff_rows)?;
+        let dossier_count = load_dossiers(c, &province.staff, &by_code)?;
         crate::db::audit::record(
             c,
             crate::db::audit::Entry::<(), _> {
@@ -201,6 +205,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
                     "units": province.units.len(),
                     "staff": province.staff.len(),
                     "checkins": events,
+                    "dossiers": dossier_count,
                 })),
             },
         )?;
@@ -210,6 +215,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
             staff: province.staff.len(),
             province_id: root.id,
             checkins: events,
+            dossiers: dossier_count,
         })
     })
 }
@@ -294,6 +300,57 @@ fn load_attendance(
     let people = attendance::people_below(c, &root.path)?;
     attendance::rederive(c, &people, plan.from, today, now)?;
     Ok(n)
+}
+
+/// A year of one-stop dossiers through the real import, and the desks' surveys.
+fn load_dossiers(
+    c: &mut AnyConnection,
+    staff: &[data::DemoStaff],
+    units_by_code: &HashMap<String, UnitRow>,
+) -> Result<u64, DemoError> {
+    use crate::domain::access::Visibility;
+    use crate::domain::attendance::{to_local, to_utc};
+
+    let now = to_local(crate::db::now());
+    let lines: Vec<(u64, crate::import::dossiers::RawLine)> =
+        dossiers::lines(staff, now.date(), 12)
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| (i as u64 + 2, l))
+            .collect();
+    let everywhere = Visibility {
+        all: true,
+        ..Visibility::default()
+    };
+    let report = crate::import::dossiers::import_lines(c, &everywhere, None, &lines, now)?;
+    if let Some(first) = report.rejected.first() {
+        return Err(DemoError::Data(format!(
+            "demo dossier line {} rejected: {:?}",
+            first.line, first.errors
+        )));
+    }
+    let created = crate::db::now();
+    for a in dossiers::answers(now.date()) {
+        let Some(unit) = units_by_code.get(&a.unit_code) else {
+            continue;
+        };
+        crate::db::surveys::insert(
+            c,
+            &crate::db::surveys::NewSurvey {
+                province_id: unit.province_id,
+                unit_id: unit.id,
+                staff_id: None,
+                dossier_code: None,
+                submitted_at: to_utc(a.at),
+                satisfied: crate::domain::dossiers::satisfied(None, Some(a.score), 4),
+                score: Some(a.score),
+                comment: None,
+                created_by: None,
+                created_at: created,
+            },
+        )?;
+    }
+    Ok(report.created)
 }
 
 /// The accounts as printed for people trying congvu.
