@@ -37,6 +37,11 @@ pub struct DossierSettings {
     /// `resolved` (late ÷ finished) or `with_overdue` ((late + overdue in process) ÷
     /// (finished + overdue in process)); RULES.md §5.3.
     pub late_ratio_formula: crate::domain::dossiers::LateRatioFormula,
+    /// The convention of particular provinces, by the code of their root unit
+    /// (`[dossiers.late_ratio_formula_by_province]` in the TOML file).
+    #[serde(default)]
+    pub late_ratio_formula_by_province:
+        std::collections::BTreeMap<String, crate::domain::dossiers::LateRatioFormula>,
     /// A survey score (1–5) from which the citizen counts as satisfied.
     pub satisfied_min_score: i32,
 }
@@ -415,6 +420,23 @@ mod tests {
         let err =
             Settings::load_from(env(&[("CONGVU_LOG__FORMAT", "xml")]), dir.path()).unwrap_err();
         assert!(err.to_string().contains("format"), "{err}");
+    }
+
+    #[test]
+    fn late_ratio_formula_per_province() {
+        use crate::domain::dossiers::LateRatioFormula;
+        let dir = empty_dir();
+        std::fs::create_dir(dir.path().join("config")).unwrap();
+        std::fs::write(
+            dir.path().join("config/default.toml"),
+            "[dossiers]\nlate_ratio_formula = \"resolved\"\n[dossiers.late_ratio_formula_by_province]\nGLA = \"with_overdue\"\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(env(&[]), dir.path()).unwrap();
+        assert_eq!(
+            s.dossiers.late_ratio_formula_by_province.get("GLA"),
+            Some(&LateRatioFormula::WithOverdue)
+        );
     }
 
     #[test]

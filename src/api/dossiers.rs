@@ -362,16 +362,18 @@ pub async fn dossier_stats(
 ) -> Result<web::Json<DossierStats>, ApiError> {
     let query = query.0;
     check_range(query.from, query.to)?;
-    let formula = query.formula.unwrap_or(state.dossiers.late_ratio_formula);
+    let settings = state.dossiers.clone();
     let read = auth.can(Action::ReadStaff);
     let now = local_now();
-    let tally = blocking(&state, move |db: &Db| {
+    let (tally, province_id) = blocking(&state, move |db: &Db| {
         db.read(|c| {
             let since = day_start_utc(query.from);
             let mut tally = Tally::default();
+            let province_id;
             match (query.staff_id, query.unit_id) {
                 (Some(id), None) => {
                     let person = visible_person(c, &read, id)?;
+                    province_id = person.staff.province_id;
                     let rows = q::of_staff_since(c, person.staff.id, since)?;
                     for (d, steps) in q::with_steps(c, rows)? {
                         let rules = d.rules(&steps);
@@ -398,6 +400,7 @@ pub async fn dossier_stats(
                 }
                 (None, Some(unit)) => {
                     let units = subtree_units(c, &read, unit)?;
+                    province_id = crate::db::units::find(c, unit)?.map_or(0, |u| u.province_id);
                     let rows = q::of_units_since(c, &units, since)?;
                     for (d, steps) in q::with_steps(c, rows)? {
                         let rules = d.rules(&steps);
@@ -415,9 +418,17 @@ pub async fn dossier_stats(
                     ));
                 }
             }
-            Ok(tally)
+            let code = crate::db::units::find(c, province_id)?.map(|u| u.code);
+            Ok((tally, code))
         })
     })
     .await?;
+    // The query's choice, else the province's convention, else the default.
+    let formula = query
+        .formula
+        .or_else(|| {
+            province_id.and_then(|code| settings.late_ratio_formula_by_province.get(&code).copied())
+        })
+        .unwrap_or(settings.late_ratio_formula);
     Ok(web::Json(DossierStats::new(tally, formula)))
 }

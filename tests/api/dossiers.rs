@@ -46,7 +46,14 @@ async fn stats(app: &TestApp, token: &str, who: &str) -> (u16, Value) {
 }
 
 async fn imported(b: Backend) -> Option<(TestApp, World)> {
-    let (app, w) = TestApp::with_world(b).await?;
+    imported_with(b, |_| {}).await
+}
+
+async fn imported_with(
+    b: Backend,
+    tweak: impl FnOnce(&mut congvu::config::Settings),
+) -> Option<(TestApp, World)> {
+    let (app, w) = TestApp::with_world_and(b, tweak).await?;
     let (s, report) = import_csv(&app, w.token("hr_a"), march_csv().into_bytes(), "text/csv").await;
     assert_eq!(s, 200, "{report}");
     assert_eq!(
@@ -559,7 +566,33 @@ async fn satisfaction_index_from_answers_and_scores(b: Backend) {
     assert_eq!(s, 403, "staff do not rate themselves");
 }
 
+async fn a_province_can_have_its_own_convention(b: Backend) {
+    use congvu::domain::dossiers::LateRatioFormula;
+    let Some((app, w)) = imported_with(b, |s| {
+        s.dossiers
+            .late_ratio_formula_by_province
+            .insert("P".into(), LateRatioFormula::WithOverdue);
+    })
+    .await
+    else {
+        return;
+    };
+    let (_, unit) = stats(&app, w.token("root"), &format!("unit_id={}", w.a.id)).await;
+    assert_eq!(unit["formula"], "with_overdue", "{unit}");
+    let (_, chosen) = app
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/stats/dossiers?unit_id={}&from=2026-03-01&to=2026-03-31&formula=resolved",
+                w.a.id
+            ),
+        )
+        .await;
+    assert_eq!(chosen["formula"], "resolved", "the query wins");
+}
+
 both!(
+    a_province_can_have_its_own_convention,
     lateness_is_attributed_to_the_step_that_caused_it,
     reimport_is_idempotent_and_keeps_history,
     bad_lines_are_reported_and_good_ones_kept,

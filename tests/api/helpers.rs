@@ -172,7 +172,14 @@ impl TestApp {
 
     /// An app with the access-test `World` already in it.
     pub async fn with_world(backend: Backend) -> Option<(TestApp, World)> {
-        let app = Self::spawn(backend).await?;
+        Self::with_world_and(backend, |_| {}).await
+    }
+
+    pub async fn with_world_and(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Option<(TestApp, World)> {
+        let app = Self::spawn_with(backend, tweak).await?;
         let world = app.world().await;
         Some((app, world))
     }
