@@ -307,7 +307,68 @@ async fn serve_shuts_down_gracefully_and_logs_no_secrets(b: Backend) {
     }
 }
 
+async fn import_dossiers_streams_a_file(b: Backend) {
+    let Some(storage) = Storage::new(b) else {
+        return;
+    };
+    let demo = congvu(&storage).arg("demo").output().unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    // A Windows-1258 export: "Nguyễn" written with a combining tilde after "ê".
+    let mut file =
+        b"code,procedure,unit_code,received_at,due_at,finished_at,status,step_no,step_staff_code\n"
+            .to_vec();
+    for i in 0..30 {
+        file.extend_from_slice(format!("CLI-{i},Ho so Nguy").as_bytes());
+        file.extend_from_slice(b"\xEA\xDEn,KHA-PNT-MC,20260302080000,20260306170000,20260305090000,finished,1,CB00001\n");
+    }
+    file.extend_from_slice(b"CLI-BAD,Ho so,KHA-PNT-MC,not a date,,,received,,\n");
+    let path = storage.dir.path().join("export.csv");
+    std::fs::write(&path, &file).unwrap();
+    let out = congvu(&storage)
+        .args(["import", "dossiers"])
+        .arg(&path)
+        .args([
+            "--province",
+            "KHA",
+            "--encoding",
+            "windows-1258",
+            "--batch",
+            "7",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(
+        stdout.contains("31 lines: 30 dossiers created, 0 updated, 0 unchanged, 1 lines rejected"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("line 32: received_at"), "{stderr}");
+    let again = congvu(&storage)
+        .args(["import", "dossiers"])
+        .arg(&path)
+        .args(["--province", "KHA", "--encoding", "windows-1258"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&again.stdout)
+            .contains("0 dossiers created, 0 updated, 30 unchanged"),
+        "idempotent"
+    );
+    let missing = congvu(&storage)
+        .args(["import", "dossiers", "/nonexistent.csv"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+}
+
 both!(
+    import_dossiers_streams_a_file,
     create_user_works_on_an_empty_database,
     demo_loads_once_and_migrate_is_idempotent,
     bad_settings_stop_start_up_naming_them,
