@@ -9,7 +9,6 @@ use validator::Validate;
 
 use super::attendance::{check_range, visible_person};
 use super::extract::{ValidJson, ValidQuery};
-use super::units::visible_unit;
 use super::{blocking, local_time};
 use crate::auth::AuthUser;
 use crate::db::surveys::{self as q, NewSurvey, SurveyRow};
@@ -85,7 +84,11 @@ fn prepare(
     score: Option<i32>,
     threshold: i32,
 ) -> Result<(i64, Option<i64>, bool), ApiError> {
-    let unit = visible_unit(c, read, unit_id, "unit_id")?;
+    // A kiosk's account reads no units but records for its subtree.
+    let unit = match crate::db::units::find(c, unit_id)? {
+        Some(u) if read.unit(u.id, &u.path) || record.subtree(&u.path) => u,
+        _ => return Err(ApiError::field("unit_id", "no such unit")),
+    };
     if !record.subtree(&unit.path) {
         return Err(ApiError::Forbidden(
             "entering surveys needs the admin, hr, unit_head or device role on the unit",
@@ -237,7 +240,7 @@ fn survey_line(
         .ok_or_else(|| ApiError::field("unit_code", "is required"))?;
     let mut found: Vec<_> = crate::db::units::find_by_code(c, unit_code)?
         .into_iter()
-        .filter(|u| read.unit(u.id, &u.path))
+        .filter(|u| read.unit(u.id, &u.path) || record.subtree(&u.path))
         .collect();
     if found.len() != 1 {
         return Err(ApiError::field("unit_code", "no such unit (or several)"));

@@ -249,7 +249,9 @@ pub fn upsert(
         }
     }
     match outcome {
-        Upserted::Unchanged => {}
+        // Unchanged and finished: nothing can have moved. An unfinished one may have
+        // fallen overdue since it was last sent.
+        Upserted::Unchanged if row.finished_at.is_some() => {}
         // A new dossier has no rows in the register yet: only late steps need a look.
         Upserted::Created
             if !steps.iter().any(|s| {
@@ -372,9 +374,6 @@ pub fn sync_late_steps(
         };
         let source_ref = format!("{prefix}{step_no}");
         keep.push(source_ref.clone());
-        if existing.iter().any(|(_, r)| *r == source_ref) {
-            continue;
-        }
         let day: NaiveDate = step
             .finished_at
             .or(step.due_at)
@@ -391,6 +390,19 @@ pub fn sync_late_steps(
                 "đang quá hạn"
             }
         );
+        if let Some((id, _)) = existing.iter().find(|(_, r)| *r == source_ref) {
+            // The step may have changed hands, or finished late since it was overdue.
+            diesel::update(violations::table.find(*id))
+                .set((
+                    violations::unit_id.eq(step.unit_id.unwrap_or(row.unit_id)),
+                    violations::staff_id.eq(Some(staff_id)),
+                    violations::day.eq(day),
+                    violations::detail.eq(Some(&detail)),
+                    violations::updated_at.eq(stamp),
+                ))
+                .execute(conn)?;
+            continue;
+        }
         diesel::insert_into(violations::table)
             .values((
                 violations::province_id.eq(row.province_id),

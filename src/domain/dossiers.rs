@@ -194,17 +194,39 @@ impl Dossier {
         classify(self.due(), self.finished, self.paused(), now)
     }
 
+    /// A step's deadline after pauses for supplements, and whether it is paused now.
+    fn step_clock(&self, s: &Step) -> (Option<NaiveDateTime>, bool) {
+        let due = s
+            .due_at
+            .map(|d| effective_due(d, self.supplement_requested, self.supplement_received));
+        (due, self.paused() && s.finished_at.is_none())
+    }
+
+    /// The steps with their deadlines moved by the supplement pauses.
+    fn clocked_steps(&self) -> Vec<Step> {
+        self.steps
+            .iter()
+            .map(|s| Step {
+                due_at: self.step_clock(s).0,
+                ..s.clone()
+            })
+            .collect()
+    }
+
     /// Each step's outcome with the dossier's lateness attributed: a step late by its own
-    /// deadline is late; when the dossier is late and no step is, the step that held it
-    /// when its deadline passed is late too.
+    /// deadline (moved by supplement pauses like the dossier's) is late; when the dossier
+    /// is late and no step is, the step that held it when its deadline passed is late too.
     pub fn step_outcomes(&self, now: NaiveDateTime) -> Vec<(i32, Outcome)> {
         let mut out: Vec<(i32, Outcome)> = self
             .steps
             .iter()
-            .map(|s| (s.step_no, classify(s.due_at, s.finished_at, false, now)))
+            .map(|s| {
+                let (due, paused) = self.step_clock(s);
+                (s.step_no, classify(due, s.finished_at, paused, now))
+            })
             .collect();
         if let (true, Some(due)) = (self.outcome(now).is_late(), self.due())
-            && let Blame::Holder(no) = blame(&self.steps, due, now)
+            && let Blame::Holder(no) = blame(&self.clocked_steps(), due, now)
         {
             for (step_no, outcome) in &mut out {
                 if *step_no == no {

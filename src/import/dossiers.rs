@@ -143,6 +143,21 @@ impl<R: std::io::Read> CsvStream<R> {
                 Ok(false) => break,
                 Ok(true) => {
                     let number = record.position().map_or(0, |p| p.line());
+                    // The streaming decoder stands U+FFFD in for bytes it cannot decode:
+                    // such a line would store mangled names, so it is refused.
+                    if record.iter().any(|v| v.contains('\u{FFFD}')) {
+                        rejected.push(Rejected {
+                            line: number,
+                            errors: FieldErrors::from([(
+                                "line".to_owned(),
+                                vec![
+                                    "has bytes that are not valid in the file's encoding"
+                                        .to_owned(),
+                                ],
+                            )]),
+                        });
+                        continue;
+                    }
                     lines.push((
                         number,
                         self.headers
@@ -446,10 +461,28 @@ pub fn import_lines(
     }
     let mut ordered: Vec<Group> = groups.into_values().collect();
     ordered.sort_by_key(|(first, _, _)| *first);
-    for (_, unit, group) in ordered {
+    for (first_line, unit, group) in ordered {
         let Some((last, _)) = group.last() else {
             continue;
         };
+        // A dossier already filed under a unit beyond the caller's reach is not theirs to
+        // overwrite or move, whatever unit the new lines name.
+        if let Some(existing) = dossiers::find_by_code(conn, unit.province_id, &last.code)?
+            && existing.unit_id != unit.id
+        {
+            let reachable =
+                units::find(conn, existing.unit_id)?.is_some_and(|u| scope.subtree(&u.path));
+            if !reachable {
+                report.rejected.push(Rejected {
+                    line: first_line,
+                    errors: FieldErrors::from([(
+                        "code".to_owned(),
+                        vec!["this dossier belongs to a unit outside your reach".to_owned()],
+                    )]),
+                });
+                continue;
+            }
+        }
         let utc = |t: Option<NaiveDateTime>| t.map(to_utc);
         let fields = DossierFields {
             province_id: unit.province_id,

@@ -256,6 +256,21 @@ async fn bad_lines_are_reported_and_good_ones_kept(b: Backend) {
     assert_eq!(lines, vec![2, 3], "B is beyond hr of A: {report}");
     let (s, _) = import_csv(&app, w.token("head_a"), b"code\n".to_vec(), "text/csv").await;
     assert_eq!(s, 403, "importing is for admin and hr");
+    // A dossier filed under B cannot be taken over from A by sending its code again.
+    let b_line = format!("{HEADER}\nX-1,Thủ tục,B,20260302080000,,,received,,,,,");
+    let (_, report) = import_csv(&app, w.token("root"), b_line.into_bytes(), "text/csv").await;
+    assert_eq!(report["created"], 1);
+    let a_line = format!("{HEADER}\nX-1,Thủ tục,A,20260302080000,,,received,,,,,");
+    let (_, report) = import_csv(&app, w.token("hr_a"), a_line.into_bytes(), "text/csv").await;
+    assert_eq!(
+        (report["created"].as_i64(), report["updated"].as_i64()),
+        (Some(0), Some(0)),
+        "{report}"
+    );
+    assert!(
+        report["rejected"][0]["errors"]["code"].is_array(),
+        "{report}"
+    );
     let (s, _) = import_csv(&app, w.token("hr_a"), b"x".to_vec(), "text/plain").await;
     assert_eq!(s, 415);
 }
@@ -564,6 +579,27 @@ async fn satisfaction_index_from_answers_and_scores(b: Backend) {
         .post(w.token("staff_a1"), "/api/v1/surveys", json!({"unit_id": w.a1.id, "submitted_at": "2026-03-01T10:00:00+07:00", "satisfied": true}))
         .await;
     assert_eq!(s, 403, "staff do not rate themselves");
+    let (s, _) = app
+        .post(w.token("root"), "/api/v1/users", json!({"username": "kiosk.a1", "password": "mat-khau-kiosk", "roles": [{"role": "device", "unit_id": w.a1.id}]}))
+        .await;
+    assert_eq!(s, 201);
+    let kiosk = app.token("kiosk.a1", "mat-khau-kiosk").await;
+    let (s, body) = app
+        .post(
+            &kiosk,
+            "/api/v1/surveys",
+            json!({"unit_id": w.a1.id, "submitted_at": "2026-03-01T10:00:00+07:00", "score": 5}),
+        )
+        .await;
+    assert_eq!(s, 201, "a kiosk records answers for its unit: {body}");
+    let (s, _) = app
+        .post(
+            &kiosk,
+            "/api/v1/surveys",
+            json!({"unit_id": w.b.id, "submitted_at": "2026-03-01T10:00:00+07:00", "score": 5}),
+        )
+        .await;
+    assert_eq!(s, 422, "but not elsewhere");
 }
 
 async fn a_province_can_have_its_own_convention(b: Backend) {
