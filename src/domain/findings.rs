@@ -1,0 +1,198 @@
+//! The life of an inspection finding (RULES.md §8, API.md): a finding about a person
+//! starts by asking them to explain within a deadline; one about the unit as a whole starts
+//! `open` and its head explains. The team then concludes (upheld or dismissed); an upheld
+//! finding may require corrective action with a deadline; only a concluded finding closes.
+
+use chrono::NaiveDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// About the unit as a whole, waiting for its head's explanation.
+    Open,
+    /// About a person, waiting for their explanation until a deadline.
+    ExplanationRequested,
+    Explained,
+    Upheld,
+    Dismissed,
+    ActionRequired,
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Open,
+        Status::ExplanationRequested,
+        Status::Explained,
+        Status::Upheld,
+        Status::Dismissed,
+        Status::ActionRequired,
+        Status::Closed,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::ExplanationRequested => "explanation_requested",
+            Status::Explained => "explained",
+            Status::Upheld => "upheld",
+            Status::Dismissed => "dismissed",
+            Status::ActionRequired => "action_required",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Open => "Chờ đơn vị giải trình",
+            Status::ExplanationRequested => "Yêu cầu giải trình",
+            Status::Explained => "Đã giải trình",
+            Status::Upheld => "Kết luận có vi phạm",
+            Status::Dismissed => "Không vi phạm",
+            Status::ActionRequired => "Yêu cầu khắc phục",
+            Status::Closed => "Đã đóng",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// The team has decided on the merits.
+    pub fn is_concluded(self) -> bool {
+        matches!(
+            self,
+            Status::Upheld | Status::Dismissed | Status::ActionRequired | Status::Closed
+        )
+    }
+}
+
+/// What someone wants to do to a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Explain,
+    Uphold,
+    Dismiss,
+    RequireAction,
+    Close,
+}
+
+/// The first status of a new finding.
+pub fn initial(about_a_person: bool) -> Status {
+    if about_a_person {
+        Status::ExplanationRequested
+    } else {
+        Status::Open
+    }
+}
+
+/// The status after `step`, or why it is not allowed from `from`.
+pub fn next(from: Status, step: Step) -> Result<Status, &'static str> {
+    use Status::*;
+    match (from, step) {
+        (Open | ExplanationRequested, Step::Explain) => Ok(Explained),
+        (Explained, Step::Explain) => Err("the finding is already explained"),
+        // The team may conclude without an explanation once the deadline has passed (the
+        // caller checks the deadline) or on an explanation.
+        (Open | ExplanationRequested | Explained, Step::Uphold) => Ok(Upheld),
+        (Open | ExplanationRequested | Explained, Step::Dismiss) => Ok(Dismissed),
+        (Upheld, Step::RequireAction) => Ok(ActionRequired),
+        (Upheld | Dismissed | ActionRequired, Step::Close) => Ok(Closed),
+        (Open | ExplanationRequested | Explained, Step::Close) => {
+            Err("a finding cannot be closed before it is concluded")
+        }
+        (Closed, _) => Err("the finding is closed"),
+        (Upheld | Dismissed | ActionRequired, Step::Explain) => {
+            Err("the finding is already concluded")
+        }
+        (Upheld | Dismissed | ActionRequired, Step::Uphold | Step::Dismiss) => {
+            Err("the finding is already concluded")
+        }
+        (_, Step::RequireAction) => Err("only an upheld finding can require corrective action"),
+    }
+}
+
+/// Whether an explanation is overdue at `now`.
+pub fn explanation_overdue(
+    status: Status,
+    deadline: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> bool {
+    matches!(status, Status::Open | Status::ExplanationRequested)
+        && deadline.is_some_and(|d| now > d)
+}
+
+/// Whether an inspection may close: every finding concluded, unless the team says
+/// explicitly that it closes with findings still open.
+pub fn inspection_may_close(statuses: &[Status], force: bool) -> Result<(), &'static str> {
+    if force || statuses.iter().all(|s| s.is_concluded()) {
+        Ok(())
+    } else {
+        Err("findings are still open; conclude them or close explicitly with them open")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_happy_paths() {
+        let s = initial(true);
+        assert_eq!(s, Status::ExplanationRequested);
+        let s = next(s, Step::Explain).unwrap();
+        let s = next(s, Step::Uphold).unwrap();
+        let s = next(s, Step::RequireAction).unwrap();
+        assert_eq!(next(s, Step::Close), Ok(Status::Closed));
+        let unit = initial(false);
+        assert_eq!(unit, Status::Open);
+        assert_eq!(
+            next(next(unit, Step::Dismiss).unwrap(), Step::Close),
+            Ok(Status::Closed)
+        );
+    }
+
+    #[test]
+    fn guards() {
+        assert!(
+            next(Status::ExplanationRequested, Step::Close).is_err(),
+            "not closed unconcluded"
+        );
+        assert!(next(Status::Explained, Step::Explain).is_err());
+        assert!(next(Status::Dismissed, Step::RequireAction).is_err());
+        assert!(
+            next(Status::Upheld, Step::Dismiss).is_err(),
+            "a conclusion stands"
+        );
+        assert!(next(Status::Closed, Step::Explain).is_err());
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.code()), Some(status));
+        }
+    }
+
+    #[test]
+    fn deadlines_and_closing_inspections() {
+        let t = |h| {
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 4)
+                .unwrap()
+                .and_hms_opt(h, 0, 0)
+                .unwrap()
+        };
+        assert!(explanation_overdue(
+            Status::ExplanationRequested,
+            Some(t(9)),
+            t(10)
+        ));
+        assert!(!explanation_overdue(Status::Explained, Some(t(9)), t(10)));
+        assert!(!explanation_overdue(
+            Status::ExplanationRequested,
+            Some(t(11)),
+            t(10)
+        ));
+        assert!(inspection_may_close(&[Status::Upheld, Status::Closed], false).is_ok());
+        assert!(inspection_may_close(&[Status::Upheld, Status::Explained], false).is_err());
+        assert!(
+            inspection_may_close(&[Status::Explained], true).is_ok(),
+            "explicitly"
+        );
+    }
+}
