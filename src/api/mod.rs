@@ -18,6 +18,7 @@ pub mod surveys;
 pub mod timesheet;
 pub mod units;
 pub mod users;
+pub mod violation_types;
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
@@ -46,7 +47,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(attendance::routes)
             .configure(timesheet::routes)
             .configure(dossiers::routes)
-            .configure(surveys::routes),
+            .configure(surveys::routes)
+            .configure(violation_types::routes),
     )
     .configure(health::routes)
     .configure(openapi::routes);

@@ -9,7 +9,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
     attendance, audit, auth, calendar, checkins, dossiers, health, leaves, schedules, staff,
-    surveys, timesheet, units, users,
+    surveys, timesheet, units, users, violation_types,
 };
 
 #[derive(OpenApi)]
@@ -35,6 +35,7 @@ use super::{
         timesheet::timesheet,
         dossiers::import_dossiers, dossiers::list_dossiers, dossiers::overdue, dossiers::dossier_stats,
         surveys::create_survey, surveys::import_surveys, surveys::satisfaction,
+        violation_types::list_types, violation_types::create_type,
         health::healthz, health::readyz, health::metrics,
     ),
     components(schemas(crate::error::Problem)),
@@ -47,6 +48,7 @@ use super::{
         (name = "audit", description = "Who changed what, and when"),
         (name = "attendance", description = "Schedules, calendar, leave, check-ins, attendance, timesheets and the violation register"),
         (name = "dossiers", description = "One-stop dossiers, late ratios and satisfaction"),
+        (name = "inspections", description = "The violation catalogue (inspections and findings to come)"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

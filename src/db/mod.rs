@@ -15,6 +15,7 @@ pub mod staff;
 pub mod surveys;
 pub mod units;
 pub mod users;
+pub mod violation_types;
 pub mod violations;
 
 use std::path::Path;

@@ -221,6 +221,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    violation_types (id) {
+        id -> BigInt,
+        province_id -> Nullable<BigInt>,
+        code -> Text,
+        label_vi -> Text,
+        label_en -> Nullable<Text>,
+        basis -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(dossier_steps -> dossiers (dossier_id));
 diesel::joinable!(leaves -> staff (staff_id));
 diesel::joinable!(checkins -> staff (staff_id));
@@ -240,5 +252,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_state,
     dossiers,
     dossier_steps,
-    surveys
+    surveys,
+    violation_types
 );

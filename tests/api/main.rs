@@ -13,3 +13,4 @@ mod health;
 mod staff;
 mod units;
 mod users;
+mod violation_types;

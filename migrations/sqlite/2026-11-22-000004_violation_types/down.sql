@@ -1,0 +1,1 @@
+DROP TABLE violation_types;
