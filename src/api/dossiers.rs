@@ -172,8 +172,13 @@ pub(crate) fn subtree_units(
         Some(u) if read.subtree(&u.path) => u,
         _ => return Err(ApiError::NotFound),
     };
+    ids_within(c, &unit.path)
+}
+
+/// The ids of every unit in the subtree with this path.
+pub(crate) fn ids_within(c: &mut AnyConnection, path: &str) -> Result<Vec<i64>, ApiError> {
     let filter = crate::db::units::UnitFilter {
-        within: Some(unit.path),
+        within: Some(path.to_owned()),
         ..Default::default()
     };
     let all = Visibility {

@@ -10,6 +10,7 @@ pub mod checkins;
 pub mod dossiers;
 pub mod extract;
 pub mod health;
+pub mod inspections;
 pub mod leaves;
 pub mod openapi;
 pub mod schedules;
@@ -48,7 +49,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(timesheet::routes)
             .configure(dossiers::routes)
             .configure(surveys::routes)
-            .configure(violation_types::routes),
+            .configure(violation_types::routes)
+            .configure(inspections::routes),
     )
     .configure(health::routes)
     .configure(openapi::routes);

@@ -8,8 +8,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    attendance, audit, auth, calendar, checkins, dossiers, health, leaves, schedules, staff,
-    surveys, timesheet, units, users, violation_types,
+    attendance, audit, auth, calendar, checkins, dossiers, health, inspections, leaves, schedules,
+    staff, surveys, timesheet, units, users, violation_types,
 };
 
 #[derive(OpenApi)]
@@ -36,6 +36,9 @@ use super::{
         dossiers::import_dossiers, dossiers::list_dossiers, dossiers::overdue, dossiers::dossier_stats,
         surveys::create_survey, surveys::import_surveys, surveys::satisfaction,
         violation_types::list_types, violation_types::create_type,
+        inspections::create_inspection, inspections::list_inspections, inspections::get_inspection,
+        inspections::close_inspection, inspections::add_finding, inspections::explain, inspections::decide,
+        inspections::close_finding,
         health::healthz, health::readyz, health::metrics,
     ),
     components(schemas(crate::error::Problem)),
@@ -48,7 +51,7 @@ use super::{
         (name = "audit", description = "Who changed what, and when"),
         (name = "attendance", description = "Schedules, calendar, leave, check-ins, attendance, timesheets and the violation register"),
         (name = "dossiers", description = "One-stop dossiers, late ratios and satisfaction"),
-        (name = "inspections", description = "The violation catalogue (inspections and findings to come)"),
+        (name = "inspections", description = "Inspections, findings and their workflow; the violation catalogue"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

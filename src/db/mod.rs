@@ -7,6 +7,7 @@ pub mod audit;
 pub mod calendar;
 pub mod checkins;
 pub mod dossiers;
+pub mod inspections;
 pub mod jobs;
 pub mod leaves;
 pub mod schedules;

@@ -233,6 +233,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    inspections (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        unit_id -> BigInt,
+        kind -> Text,
+        legal_basis -> Nullable<Text>,
+        record_no -> Nullable<Text>,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        present_count -> Nullable<Integer>,
+        total_count -> Nullable<Integer>,
+        unit_representative -> Nullable<Text>,
+        refused_to_sign -> Bool,
+        summary -> Nullable<Text>,
+        status -> Text,
+        closed_with_open_findings -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inspection_team (inspection_id, user_id) {
+        inspection_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    findings (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        inspection_id -> BigInt,
+        unit_id -> BigInt,
+        staff_id -> Nullable<BigInt>,
+        violation_code -> Text,
+        observed_at -> Timestamp,
+        description -> Text,
+        severity -> Nullable<Text>,
+        status -> Text,
+        explanation_due_at -> Nullable<Timestamp>,
+        explanation -> Nullable<Text>,
+        explained_at -> Nullable<Timestamp>,
+        explained_by -> Nullable<BigInt>,
+        outcome -> Nullable<Text>,
+        action -> Nullable<Text>,
+        action_due_at -> Nullable<Timestamp>,
+        discipline_form -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(dossier_steps -> dossiers (dossier_id));
 diesel::joinable!(leaves -> staff (staff_id));
 diesel::joinable!(checkins -> staff (staff_id));
@@ -253,5 +310,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     dossiers,
     dossier_steps,
     surveys,
-    violation_types
+    violation_types,
+    inspections,
+    inspection_team,
+    findings
 );

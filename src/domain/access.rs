@@ -23,6 +23,10 @@ pub enum Action {
     ImportDossiers,
     /// Enter citizens' satisfaction surveys (kiosks, paper forms).
     RecordSurveys,
+    /// Open inspections of units and record findings (as a member of the team).
+    Inspect,
+    /// Read the inspections of a subtree without being on the team.
+    ReadInspections,
 }
 
 impl Action {
@@ -38,6 +42,8 @@ impl Action {
             Action::CorrectCheckins => &[Admin, UnitHead],
             Action::ImportDossiers => &[Admin, Hr],
             Action::RecordSurveys => &[Admin, Hr, UnitHead, Device],
+            Action::Inspect => &[Admin, Inspector],
+            Action::ReadInspections => &[Admin, Hr, UnitHead],
         }
     }
 }

@@ -10,6 +10,7 @@ mod auth;
 mod cli;
 mod dossiers;
 mod health;
+mod inspections;
 mod staff;
 mod units;
 mod users;

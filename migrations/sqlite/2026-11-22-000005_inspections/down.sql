@@ -1,0 +1,3 @@
+DROP TABLE findings;
+DROP TABLE inspection_team;
+DROP TABLE inspections;

@@ -1,0 +1,347 @@
+//! Inspections, their teams and findings; upheld findings in the violation register.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::AnyConnection;
+use super::audit::{self, Entry};
+use super::schema::{findings, inspection_team, inspections, violations};
+
+pub const SOURCE_INSPECTION: &str = "inspection";
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = inspections)]
+pub struct InspectionRow {
+    pub id: i64,
+    pub province_id: i64,
+    pub unit_id: i64,
+    pub kind: String,
+    pub legal_basis: Option<String>,
+    pub record_no: Option<String>,
+    pub started_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+    pub present_count: Option<i32>,
+    pub total_count: Option<i32>,
+    pub unit_representative: Option<String>,
+    pub refused_to_sign: bool,
+    pub summary: Option<String>,
+    pub status: String,
+    pub closed_with_open_findings: bool,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Insertable, Serialize)]
+#[diesel(table_name = inspections)]
+pub struct NewInspection {
+    pub province_id: i64,
+    pub unit_id: i64,
+    pub kind: String,
+    pub legal_basis: Option<String>,
+    pub record_no: Option<String>,
+    pub started_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+    pub present_count: Option<i32>,
+    pub total_count: Option<i32>,
+    pub unit_representative: Option<String>,
+    pub refused_to_sign: bool,
+    pub summary: Option<String>,
+    pub status: String,
+    pub created_by: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = findings)]
+pub struct FindingRow {
+    pub id: i64,
+    pub province_id: i64,
+    pub inspection_id: i64,
+    pub unit_id: i64,
+    pub staff_id: Option<i64>,
+    pub violation_code: String,
+    pub observed_at: NaiveDateTime,
+    pub description: String,
+    pub severity: Option<String>,
+    pub status: String,
+    pub explanation_due_at: Option<NaiveDateTime>,
+    pub explanation: Option<String>,
+    pub explained_at: Option<NaiveDateTime>,
+    pub explained_by: Option<i64>,
+    pub outcome: Option<String>,
+    pub action: Option<String>,
+    pub action_due_at: Option<NaiveDateTime>,
+    pub discipline_form: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decided_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset, Serialize)]
+#[diesel(table_name = findings, treat_none_as_null = true)]
+pub struct FindingFields {
+    pub province_id: i64,
+    pub inspection_id: i64,
+    pub unit_id: i64,
+    pub staff_id: Option<i64>,
+    pub violation_code: String,
+    pub observed_at: NaiveDateTime,
+    pub description: String,
+    pub severity: Option<String>,
+    pub status: String,
+    pub explanation_due_at: Option<NaiveDateTime>,
+    pub explanation: Option<String>,
+    pub explained_at: Option<NaiveDateTime>,
+    pub explained_by: Option<i64>,
+    pub outcome: Option<String>,
+    pub action: Option<String>,
+    pub action_due_at: Option<NaiveDateTime>,
+    pub discipline_form: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decided_by: Option<i64>,
+}
+
+impl FindingRow {
+    pub fn fields(&self) -> FindingFields {
+        FindingFields {
+            province_id: self.province_id,
+            inspection_id: self.inspection_id,
+            unit_id: self.unit_id,
+            staff_id: self.staff_id,
+            violation_code: self.violation_code.clone(),
+            observed_at: self.observed_at,
+            description: self.description.clone(),
+            severity: self.severity.clone(),
+            status: self.status.clone(),
+            explanation_due_at: self.explanation_due_at,
+            explanation: self.explanation.clone(),
+            explained_at: self.explained_at,
+            explained_by: self.explained_by,
+            outcome: self.outcome.clone(),
+            action: self.action.clone(),
+            action_due_at: self.action_due_at,
+            discipline_form: self.discipline_form.clone(),
+            decided_at: self.decided_at,
+            decided_by: self.decided_by,
+        }
+    }
+}
+
+pub fn insert(
+    conn: &mut AnyConnection,
+    actor: i64,
+    new: &NewInspection,
+    team: &[i64],
+) -> QueryResult<InspectionRow> {
+    let now = super::now();
+    let row: InspectionRow = diesel::insert_into(inspections::table)
+        .values((
+            new,
+            inspections::created_at.eq(now),
+            inspections::updated_at.eq(now),
+        ))
+        .get_result(conn)?;
+    for user in team {
+        diesel::insert_into(inspection_team::table)
+            .values((
+                inspection_team::inspection_id.eq(row.id),
+                inspection_team::user_id.eq(user),
+            ))
+            .execute(conn)?;
+    }
+    audit::record(
+        conn,
+        Entry::<(), _> {
+            actor_user_id: Some(actor),
+            entity: "inspection",
+            entity_id: row.id,
+            action: "create",
+            province_id: Some(row.province_id),
+            unit_id: Some(row.unit_id),
+            before: None,
+            after: Some(&serde_json::json!({"inspection": &row, "team": team})),
+        },
+    )?;
+    Ok(row)
+}
+
+pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<InspectionRow>> {
+    inspections::table
+        .find(id)
+        .select(InspectionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn team(conn: &mut AnyConnection, inspection_id: i64) -> QueryResult<Vec<i64>> {
+    inspection_team::table
+        .filter(inspection_team::inspection_id.eq(inspection_id))
+        .order(inspection_team::user_id)
+        .select(inspection_team::user_id)
+        .load(conn)
+}
+
+/// Inspections the user is on the team of, and those of the given units (None: every
+/// unit).
+pub fn list(
+    conn: &mut AnyConnection,
+    unit_ids: Option<&[i64]>,
+    member: i64,
+) -> QueryResult<Vec<InspectionRow>> {
+    let mut q = inspections::table.into_boxed();
+    if let Some(units) = unit_ids {
+        let mine = inspection_team::table
+            .filter(inspection_team::user_id.eq(member))
+            .select(inspection_team::inspection_id);
+        q = q.filter(
+            inspections::id
+                .eq_any(mine)
+                .or(inspections::unit_id.eq_any(units.to_vec())),
+        );
+    }
+    q.order(inspections::started_at.desc())
+        .select(InspectionRow::as_select())
+        .load(conn)
+}
+
+pub fn close(
+    conn: &mut AnyConnection,
+    actor: i64,
+    before: &InspectionRow,
+    forced: bool,
+) -> QueryResult<InspectionRow> {
+    let now = super::now();
+    let row: InspectionRow = diesel::update(inspections::table.find(before.id))
+        .set((
+            inspections::status.eq("closed"),
+            inspections::ended_at.eq(before.ended_at.or(Some(now))),
+            inspections::closed_with_open_findings.eq(forced),
+            inspections::updated_at.eq(now),
+        ))
+        .get_result(conn)?;
+    audit::record(
+        conn,
+        Entry {
+            actor_user_id: Some(actor),
+            entity: "inspection",
+            entity_id: row.id,
+            action: "close",
+            province_id: Some(row.province_id),
+            unit_id: Some(row.unit_id),
+            before: Some(before),
+            after: Some(&row),
+        },
+    )?;
+    Ok(row)
+}
+
+pub fn findings_of(conn: &mut AnyConnection, inspection_id: i64) -> QueryResult<Vec<FindingRow>> {
+    findings::table
+        .filter(findings::inspection_id.eq(inspection_id))
+        .order(findings::id)
+        .select(FindingRow::as_select())
+        .load(conn)
+}
+
+pub fn find_finding(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<FindingRow>> {
+    findings::table
+        .find(id)
+        .select(FindingRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_finding(
+    conn: &mut AnyConnection,
+    actor: i64,
+    f: &FindingFields,
+) -> QueryResult<FindingRow> {
+    let now = super::now();
+    let row: FindingRow = diesel::insert_into(findings::table)
+        .values((
+            f,
+            findings::created_at.eq(now),
+            findings::updated_at.eq(now),
+        ))
+        .get_result(conn)?;
+    audit_finding(conn, actor, "create", None, &row)?;
+    Ok(row)
+}
+
+/// Writes a finding's new state (one workflow step), audited, and keeps its row in the
+/// violation register: there while the team's conclusion is "upheld", gone otherwise
+/// (a dismissed finding leaves no trace there, only in the audit trail).
+pub fn update_finding(
+    conn: &mut AnyConnection,
+    actor: i64,
+    action: &str,
+    before: &FindingRow,
+    f: &FindingFields,
+) -> QueryResult<FindingRow> {
+    let row: FindingRow = diesel::update(findings::table.find(before.id))
+        .set((f, findings::updated_at.eq(super::now())))
+        .get_result(conn)?;
+    audit_finding(conn, actor, action, Some(before), &row)?;
+    sync_register(conn, &row)?;
+    Ok(row)
+}
+
+fn audit_finding(
+    conn: &mut AnyConnection,
+    actor: i64,
+    action: &str,
+    before: Option<&FindingRow>,
+    after: &FindingRow,
+) -> QueryResult<()> {
+    audit::record(
+        conn,
+        Entry {
+            actor_user_id: Some(actor),
+            entity: "finding",
+            entity_id: after.id,
+            action,
+            province_id: Some(after.province_id),
+            unit_id: Some(after.unit_id),
+            before,
+            after: Some(after),
+        },
+    )
+}
+
+fn sync_register(conn: &mut AnyConnection, f: &FindingRow) -> QueryResult<()> {
+    let source_ref = f.id.to_string();
+    let upheld = f.outcome.as_deref() == Some("upheld");
+    let existing: Option<i64> = violations::table
+        .filter(violations::source.eq(SOURCE_INSPECTION))
+        .filter(violations::source_ref.eq(&source_ref))
+        .select(violations::id)
+        .first(conn)
+        .optional()?;
+    match (upheld, existing) {
+        (true, None) => {
+            let now = super::now();
+            diesel::insert_into(violations::table)
+                .values((
+                    violations::province_id.eq(f.province_id),
+                    violations::unit_id.eq(f.unit_id),
+                    violations::staff_id.eq(f.staff_id),
+                    violations::code.eq(&f.violation_code),
+                    violations::day.eq(crate::domain::attendance::to_local(f.observed_at).date()),
+                    violations::minutes.eq(None::<i32>),
+                    violations::source.eq(SOURCE_INSPECTION),
+                    violations::source_ref.eq(&source_ref),
+                    violations::detail.eq(Some(&f.description)),
+                    violations::created_at.eq(now),
+                    violations::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        (false, Some(id)) => {
+            diesel::delete(violations::table.find(id)).execute(conn)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! Inspections end to end: who may open and see them, the findings' guarded workflow,
+//! disciplinary forms, and upheld findings in the violation register.
+
+use serde_json::json;
+
+use crate::both;
+use crate::helpers::{Backend, TestApp};
+
+async fn an_inspection_from_first_visit_to_closing(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let inspector = w.token("inspector_p");
+    let body = json!({"unit_id": w.a.id, "kind": "surprise", "started_at": "2026-03-04T07:45:00+07:00",
+                      "record_no": "01/BB-KTCV", "legal_basis": "Quyết định 15/QĐ-SNV", "present_count": 36, "total_count": 42});
+    let (s, _) = app
+        .post(w.token("head_a"), "/api/v1/inspections", body.clone())
+        .await;
+    assert_eq!(s, 403, "heads do not inspect");
+    let (s, insp) = app.post(inspector, "/api/v1/inspections", body).await;
+    assert_eq!(s, 201, "{insp}");
+    assert_eq!(insp["team"], json!([w.user_ids["inspector_p"]]));
+    let path = format!("/api/v1/inspections/{}", insp["id"]);
+
+    let finding = |code: &str, staff: Option<i64>| {
+        let mut f = json!({"violation_code": code, "observed_at": "2026-03-04T11:50:00+07:00", "description": "Uống bia trong giờ nghỉ trưa", "severity": "less_serious"});
+        if let Some(s) = staff {
+            f["staff_id"] = json!(s);
+        }
+        f
+    };
+    let (s, personal) = app
+        .post(
+            inspector,
+            &format!("{path}/findings"),
+            finding("alcohol", Some(w.member_a1.id)),
+        )
+        .await;
+    assert_eq!(s, 201, "{personal}");
+    assert_eq!(personal["status"], "explanation_requested");
+    let (s, unit_wide) = app
+        .post(
+            inspector,
+            &format!("{path}/findings"),
+            finding("no_badge", None),
+        )
+        .await;
+    assert_eq!(s, 201);
+    assert_eq!(unit_wide["status"], "open");
+    let (s, _) = app
+        .post(
+            inspector,
+            &format!("{path}/findings"),
+            finding("karaoke", None),
+        )
+        .await;
+    assert_eq!(s, 422, "codes come from the catalogue");
+    let (s, _) = app
+        .post(
+            inspector,
+            &format!("{path}/findings"),
+            finding("alcohol", Some(w.member_b.id)),
+        )
+        .await;
+    assert_eq!(s, 422, "B is not the inspected unit");
+    let (s, _) = app
+        .post(
+            w.token("head_a"),
+            &format!("{path}/findings"),
+            finding("alcohol", None),
+        )
+        .await;
+    assert_eq!(s, 403);
+
+    // Who sees what.
+    for (who, findings) in [
+        ("head_a", 2),
+        ("hr_a", 2),
+        ("admin_a", 2),
+        ("staff_a1", 1),
+        ("inspector_p", 2),
+    ] {
+        let (s, got) = app.get(w.token(who), &path).await;
+        assert_eq!(s, 200, "{who}: {got}");
+        assert_eq!(got["findings"].as_array().unwrap().len(), findings, "{who}");
+    }
+    let (s, _) = app
+        .post(w.token("root"), "/api/v1/users", json!({"username": "tt.khac", "password": "mat-khau-thanh-tra", "roles": [{"role": "inspector", "unit_id": w.p.id}]}))
+        .await;
+    assert_eq!(s, 201);
+    let other = app.token("tt.khac", "mat-khau-thanh-tra").await;
+    let (s, _) = app.get(&other, &path).await;
+    assert_eq!(s, 404, "another team does not see it");
+    let (_, listed) = app.get(w.token("head_a"), "/api/v1/inspections").await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    // Guards.
+    let personal_path = format!("/api/v1/findings/{}", personal["id"]);
+    let unit_path = format!("/api/v1/findings/{}", unit_wide["id"]);
+    let (s, _) = app
+        .post(inspector, &format!("{personal_path}/close"), json!({}))
+        .await;
+    assert_eq!(s, 409, "not closed before it is concluded");
+    let (s, _) = app
+        .post(inspector, &format!("{path}/close"), json!({}))
+        .await;
+    assert_eq!(s, 409, "findings are still open");
+    // Explanations: the person for theirs, the head for the unit's.
+    let (s, _) = app
+        .post(
+            w.token("head_a"),
+            &format!("{personal_path}/explanation"),
+            json!({"text": "x"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, explained) = app
+        .post(
+            w.token("staff_a1"),
+            &format!("{personal_path}/explanation"),
+            json!({"text": "Tôi xin rút kinh nghiệm."}),
+        )
+        .await;
+    assert_eq!(s, 200, "{explained}");
+    assert_eq!(explained["status"], "explained");
+    let (s, _) = app
+        .post(
+            w.token("staff_a1"),
+            &format!("{unit_path}/explanation"),
+            json!({"text": "x"}),
+        )
+        .await;
+    assert_eq!(s, 404, "staff do not see the unit's findings");
+    let (s, _) = app
+        .post(
+            w.token("head_a"),
+            &format!("{unit_path}/explanation"),
+            json!({"text": "Đã nhắc nhở toàn đơn vị."}),
+        )
+        .await;
+    assert_eq!(s, 200);
+
+    // Conclusions, with the discipline form checked against category and regime.
+    let (s, _) = app
+        .post(
+            w.token("head_a"),
+            &format!("{personal_path}/decision"),
+            json!({"outcome": "upheld"}),
+        )
+        .await;
+    assert_eq!(s, 403, "the team concludes");
+    let (s, body) = app
+        .post(
+            inspector,
+            &format!("{personal_path}/decision"),
+            json!({"outcome": "upheld", "discipline_form": "ha_bac_luong"}),
+        )
+        .await;
+    assert_eq!(s, 422, "no salary-step reduction under NĐ 172/2025: {body}");
+    assert!(
+        body["errors"]["discipline_form"][0]
+            .as_str()
+            .unwrap()
+            .contains("172/2025"),
+        "{body}"
+    );
+    let (s, upheld) = app
+        .post(inspector, &format!("{personal_path}/decision"), json!({"outcome": "upheld", "discipline_form": "khien_trach", "action": "Viết bản kiểm điểm", "action_due": "2026-03-20"}))
+        .await;
+    assert_eq!(s, 200, "{upheld}");
+    assert_eq!(upheld["status"], "action_required");
+    let (s, dismissed) = app
+        .post(
+            inspector,
+            &format!("{unit_path}/decision"),
+            json!({"outcome": "dismissed"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(dismissed["status"], "dismissed");
+    let (s, _) = app
+        .post(
+            inspector,
+            &format!("{unit_path}/decision"),
+            json!({"outcome": "upheld"}),
+        )
+        .await;
+    assert_eq!(s, 409, "a conclusion stands");
+    let (_, register) = app
+        .get(w.token("root"), "/api/v1/violations?code=alcohol")
+        .await;
+    assert_eq!(
+        register["total"], 1,
+        "the upheld finding is in the register: {register}"
+    );
+    assert_eq!(register["items"][0]["staff_id"], w.member_a1.id);
+    let (_, register) = app
+        .get(w.token("root"), "/api/v1/violations?code=no_badge")
+        .await;
+    assert_eq!(
+        register["total"], 0,
+        "a dismissed finding leaves no trace there"
+    );
+    for p in [&personal_path, &unit_path] {
+        let (s, _) = app.post(inspector, &format!("{p}/close"), json!({})).await;
+        assert_eq!(s, 200);
+    }
+    let (s, closed) = app
+        .post(inspector, &format!("{path}/close"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{closed}");
+    assert_eq!(closed["status"], "closed");
+    let (s, _) = app
+        .post(
+            inspector,
+            &format!("{path}/findings"),
+            finding("alcohol", None),
+        )
+        .await;
+    assert_eq!(s, 409, "a closed record takes no more findings");
+    let (_, trail) = app
+        .get(w.token("root"), "/api/v1/audit?entity=finding")
+        .await;
+    assert!(
+        trail["total"].as_i64().unwrap() >= 8,
+        "every transition is audited: {trail}"
+    );
+}
+
+async fn an_inspection_may_close_with_open_findings_only_explicitly(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let inspector = w.token("inspector_p");
+    let (_, insp) = app
+        .post(inspector, "/api/v1/inspections", json!({"unit_id": w.b.id, "kind": "thematic", "started_at": "2026-03-05T08:00:00+07:00"}))
+        .await;
+    let path = format!("/api/v1/inspections/{}", insp["id"]);
+    app.post(inspector, &format!("{path}/findings"), json!({"violation_code": "late", "observed_at": "2026-03-05T08:10:00+07:00", "staff_id": w.member_b.id, "description": "Đến muộn 40 phút"}))
+        .await;
+    let (s, _) = app
+        .post(inspector, &format!("{path}/close"), json!({}))
+        .await;
+    assert_eq!(s, 409);
+    let (s, closed) = app
+        .post(
+            inspector,
+            &format!("{path}/close"),
+            json!({"with_open_findings": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{closed}");
+    assert_eq!(closed["closed_with_open_findings"], true);
+    let (s, _) = app.get(w.token("head_a"), &path).await;
+    assert_eq!(s, 404, "A's head does not see B's inspections");
+}
+
+both!(
+    an_inspection_from_first_visit_to_closing,
+    an_inspection_may_close_with_open_findings_only_explicitly,
+);
