@@ -31,7 +31,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(add_finding)
         .service(explain)
         .service(decide)
-        .service(close_finding);
+        .service(close_finding)
+        .service(overdue_findings);
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -709,4 +710,63 @@ pub async fn close_finding(
     })
     .await?;
     Ok(web::Json(row.into()))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OverdueFindings {
+    /// Only the findings of this unit and the units below it.
+    pub unit_id: Option<i64>,
+}
+
+/// Findings whose explanation or corrective action is overdue: for the team, those of its
+/// inspections; for heads, hr and admins, those of their subtree; for a staff member,
+/// their own.
+#[utoipa::path(get, path = "/api/v1/findings/overdue", tag = "inspections", params(OverdueFindings),
+    responses((status = 200, body = Vec<FindingView>), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/findings/overdue")]
+pub async fn overdue_findings(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ValidQuery<OverdueFindings>,
+) -> Result<web::Json<Vec<FindingView>>, ApiError> {
+    let unit_id = query.unit_id;
+    let actor = auth.actor.clone();
+    let rows = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let reader = actor.visibility(Action::ReadInspections);
+            let units: Option<Vec<i64>> = match unit_id {
+                Some(u) => Some(super::dossiers::subtree_units(c, &reader, u)?),
+                None if reader.all => None,
+                None => {
+                    let mut ids = Vec::new();
+                    for path in &reader.subtrees {
+                        ids.extend(super::dossiers::ids_within(c, path)?);
+                    }
+                    Some(ids)
+                }
+            };
+            let mut rows = q::waiting_findings(c, units.as_deref(), actor.user_id)?;
+            if let Some(own) = actor.staff_id {
+                let mine = crate::db::inspections::findings_of_staff(c, own)?;
+                rows.extend(mine);
+            }
+            rows.sort_by_key(|f| f.id);
+            rows.dedup_by_key(|f| f.id);
+            Ok::<_, ApiError>(rows)
+        })
+    })
+    .await?;
+    let now = crate::db::now();
+    let overdue = rows
+        .into_iter()
+        .filter(|f| {
+            let status = Status::parse(&f.status).unwrap_or(Status::Open);
+            crate::domain::findings::explanation_overdue(status, f.explanation_due_at, now)
+                || crate::domain::findings::action_overdue(status, f.action_due_at, now)
+        })
+        .map(FindingView::from)
+        .collect();
+    Ok(web::Json(overdue))
 }

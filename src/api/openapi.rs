@@ -38,7 +38,7 @@ use super::{
         violation_types::list_types, violation_types::create_type,
         inspections::create_inspection, inspections::list_inspections, inspections::get_inspection,
         inspections::close_inspection, inspections::add_finding, inspections::explain, inspections::decide,
-        inspections::close_finding,
+        inspections::close_finding, inspections::overdue_findings,
         health::healthz, health::readyz, health::metrics,
     ),
     components(schemas(crate::error::Problem)),

@@ -245,6 +245,40 @@ pub fn findings_of(conn: &mut AnyConnection, inspection_id: i64) -> QueryResult<
         .load(conn)
 }
 
+/// Findings still waiting for an explanation or a corrective action, of the given units
+/// (None: every unit) and of the inspections the user is on the team of.
+pub fn waiting_findings(
+    conn: &mut AnyConnection,
+    unit_ids: Option<&[i64]>,
+    member: i64,
+) -> QueryResult<Vec<FindingRow>> {
+    let mut q = findings::table
+        .filter(findings::status.eq_any(["open", "explanation_requested", "action_required"]))
+        .into_boxed();
+    if let Some(units) = unit_ids {
+        let mine = inspection_team::table
+            .filter(inspection_team::user_id.eq(member))
+            .select(inspection_team::inspection_id);
+        q = q.filter(
+            findings::inspection_id
+                .eq_any(mine)
+                .or(findings::unit_id.eq_any(units.to_vec())),
+        );
+    }
+    q.order(findings::id)
+        .select(FindingRow::as_select())
+        .load(conn)
+}
+
+/// The findings about one person that are still waiting.
+pub fn findings_of_staff(conn: &mut AnyConnection, staff_id: i64) -> QueryResult<Vec<FindingRow>> {
+    findings::table
+        .filter(findings::staff_id.eq(staff_id))
+        .filter(findings::status.eq_any(["open", "explanation_requested", "action_required"]))
+        .select(FindingRow::as_select())
+        .load(conn)
+}
+
 pub fn find_finding(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<FindingRow>> {
     findings::table
         .find(id)

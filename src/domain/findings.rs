@@ -121,6 +121,11 @@ pub fn explanation_overdue(
         && deadline.is_some_and(|d| now > d)
 }
 
+/// Whether corrective action is overdue at `now`.
+pub fn action_overdue(status: Status, deadline: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
+    status == Status::ActionRequired && deadline.is_some_and(|d| now > d)
+}
+
 /// Whether an inspection may close: every finding concluded, unless the team says
 /// explicitly that it closes with findings still open.
 pub fn inspection_may_close(statuses: &[Status], force: bool) -> Result<(), &'static str> {

@@ -255,7 +255,71 @@ async fn an_inspection_may_close_with_open_findings_only_explicitly(b: Backend) 
     assert_eq!(s, 404, "A's head does not see B's inspections");
 }
 
+async fn overdue_explanations_are_listed_for_those_concerned(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let inspector = w.token("inspector_p");
+    let (_, insp) = app
+        .post(inspector, "/api/v1/inspections", json!({"unit_id": w.a.id, "kind": "surprise", "started_at": "2026-03-05T08:00:00+07:00"}))
+        .await;
+    let path = format!("/api/v1/inspections/{}/findings", insp["id"]);
+    let (_, mine) = app
+        .post(inspector, &path, json!({"violation_code": "no_badge", "observed_at": "2026-03-05T08:10:00+07:00", "staff_id": w.member_a1.id, "description": "Không đeo thẻ"}))
+        .await;
+    let (_, later) = app
+        .post(inspector, &path, json!({"violation_code": "smoking", "observed_at": "2026-03-05T08:20:00+07:00", "staff_id": w.head_a.id, "description": "Hút thuốc trong phòng"}))
+        .await;
+    // The first deadline has passed.
+    let id = mine["id"].as_i64().unwrap();
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        use congvu::db::schema::findings;
+        use diesel::prelude::*;
+        let mut c = db.conn().unwrap();
+        diesel::update(findings::table.find(id))
+            .set(
+                findings::explanation_due_at.eq(Some(
+                    chrono::NaiveDate::from_ymd_opt(2026, 3, 10)
+                        .unwrap()
+                        .and_hms_opt(0, 0, 0)
+                        .unwrap(),
+                )),
+            )
+            .execute(&mut *c)
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    for (who, expected) in [
+        ("inspector_p", 1),
+        ("head_a", 1),
+        ("staff_a1", 1),
+        ("hr_a", 1),
+    ] {
+        let (s, list) = app.get(w.token(who), "/api/v1/findings/overdue").await;
+        assert_eq!(s, 200, "{who}: {list}");
+        let ids: Vec<i64> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids.len(), expected, "{who}: {list}");
+        assert_eq!(ids[0], id, "{who}");
+        assert!(!ids.contains(&later["id"].as_i64().unwrap()));
+    }
+    let (s, _) = app
+        .get(
+            w.token("staff_a1"),
+            &format!("/api/v1/findings/overdue?unit_id={}", w.b.id),
+        )
+        .await;
+    assert_eq!(s, 404, "a unit beyond one's reach");
+}
+
 both!(
+    overdue_explanations_are_listed_for_those_concerned,
     an_inspection_from_first_visit_to_closing,
     an_inspection_may_close_with_open_findings_only_explicitly,
 );
