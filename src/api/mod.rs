@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod checkins;
+pub mod discipline;
 pub mod dossiers;
 pub mod extract;
 pub mod health;
@@ -50,7 +51,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(dossiers::routes)
             .configure(surveys::routes)
             .configure(violation_types::routes)
-            .configure(inspections::routes),
+            .configure(inspections::routes)
+            .configure(discipline::routes),
     )
     .configure(health::routes)
     .configure(openapi::routes);

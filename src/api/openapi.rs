@@ -8,8 +8,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    attendance, audit, auth, calendar, checkins, dossiers, health, inspections, leaves, schedules,
-    staff, surveys, timesheet, units, users, violation_types,
+    attendance, audit, auth, calendar, checkins, discipline, dossiers, health, inspections, leaves,
+    schedules, staff, surveys, timesheet, units, users, violation_types,
 };
 
 #[derive(OpenApi)]
@@ -39,6 +39,7 @@ use super::{
         inspections::create_inspection, inspections::list_inspections, inspections::get_inspection,
         inspections::close_inspection, inspections::add_finding, inspections::explain, inspections::decide,
         inspections::close_finding, inspections::overdue_findings,
+        discipline::create_decision, discipline::list_decisions,
         health::healthz, health::readyz, health::metrics,
     ),
     components(schemas(crate::error::Problem)),

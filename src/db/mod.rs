@@ -6,6 +6,7 @@ pub mod attendance;
 pub mod audit;
 pub mod calendar;
 pub mod checkins;
+pub mod discipline;
 pub mod dossiers;
 pub mod inspections;
 pub mod jobs;

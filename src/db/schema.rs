@@ -290,6 +290,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    discipline_decisions (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        staff_id -> BigInt,
+        unit_id -> BigInt,
+        form -> Text,
+        decision_no -> Text,
+        decided_on -> Date,
+        effective_from -> Date,
+        restricted_until -> Nullable<Date>,
+        regime -> Text,
+        reason -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    discipline_findings (decision_id, finding_id) {
+        decision_id -> BigInt,
+        finding_id -> BigInt,
+    }
+}
+
 diesel::joinable!(dossier_steps -> dossiers (dossier_id));
 diesel::joinable!(leaves -> staff (staff_id));
 diesel::joinable!(checkins -> staff (staff_id));
@@ -313,5 +338,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     violation_types,
     inspections,
     inspection_team,
-    findings
+    findings,
+    discipline_decisions,
+    discipline_findings
 );

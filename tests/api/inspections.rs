@@ -318,7 +318,108 @@ async fn overdue_explanations_are_listed_for_those_concerned(b: Backend) {
     assert_eq!(s, 404, "a unit beyond one's reach");
 }
 
+async fn disciplinary_decisions_follow_the_regime_in_force(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let inspector = w.token("inspector_p");
+    let (_, insp) = app
+        .post(inspector, "/api/v1/inspections", json!({"unit_id": w.a.id, "kind": "surprise", "started_at": "2026-03-05T08:00:00+07:00"}))
+        .await;
+    let (_, finding) = app
+        .post(
+            inspector,
+            &format!("/api/v1/inspections/{}/findings", insp["id"]),
+            json!({"violation_code": "alcohol", "observed_at": "2026-03-05T12:00:00+07:00", "staff_id": w.member_a1.id, "description": "Uống rượu buổi trưa"}),
+        )
+        .await;
+    let (s, _) = app
+        .post(
+            inspector,
+            &format!("/api/v1/findings/{}/decision", finding["id"]),
+            json!({"outcome": "upheld"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let decision = |no: &str, form: &str, on: &str| {
+        json!({"staff_id": w.member_a1.id, "form": form, "decision_no": no, "decided_on": on, "effective_from": on,
+               "reason": "Vi phạm quy định về sử dụng rượu, bia", "finding_ids": [finding["id"]]})
+    };
+    let (s, _) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/discipline",
+            decision("01/QĐ", "khien_trach", "2026-03-25"),
+        )
+        .await;
+    assert_eq!(s, 403, "recorded by hr or an admin");
+    let (s, body) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/discipline",
+            decision("01/QĐ", "ha_bac_luong", "2026-03-25"),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert!(
+        body["errors"]["form"][0]
+            .as_str()
+            .unwrap()
+            .contains("172/2025"),
+        "{body}"
+    );
+    let (s, made) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/discipline",
+            decision("01/QĐ", "khien_trach", "2026-03-25"),
+        )
+        .await;
+    assert_eq!(s, 201, "{made}");
+    assert_eq!(made["restricted_until"], "2027-03-24", "twelve months");
+    assert_eq!(made["form_label"], "Khiển trách");
+    assert_eq!(made["finding_ids"], json!([finding["id"]]));
+    let (s, _) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/discipline",
+            decision("01/QĐ", "canh_cao", "2026-03-26"),
+        )
+        .await;
+    assert_eq!(s, 409, "decision numbers are unique in the province");
+    let (s, old) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/discipline",
+            decision("02/QĐ", "ha_bac_luong", "2025-06-30"),
+        )
+        .await;
+    assert_eq!(s, 201, "allowed under NĐ 112/2020 on 30/6/2025: {old}");
+    let (s, _) = app
+        .post(w.token("hr_a"), "/api/v1/discipline", json!({"staff_id": w.member_a1.id, "form": "canh_cao", "decision_no": "03/QĐ", "decided_on": "2026-04-01", "effective_from": "2026-04-01", "reason": "x", "finding_ids": [999999]}))
+        .await;
+    assert_eq!(s, 422, "only upheld findings about the person");
+    let (s, own) = app.get(w.token("staff_a1"), "/api/v1/discipline").await;
+    assert_eq!(s, 200);
+    assert_eq!(own.as_array().unwrap().len(), 2, "{own}");
+    let (_, year) = app
+        .get(
+            w.token("head_a"),
+            &format!("/api/v1/discipline?unit_id={}&year=2026", w.a.id),
+        )
+        .await;
+    assert_eq!(year.as_array().unwrap().len(), 1);
+    let (s, _) = app
+        .get(
+            w.token("head_a"),
+            &format!("/api/v1/discipline?staff_id={}", w.member_b.id),
+        )
+        .await;
+    assert_eq!(s, 404);
+}
+
 both!(
+    disciplinary_decisions_follow_the_regime_in_force,
     overdue_explanations_are_listed_for_those_concerned,
     an_inspection_from_first_visit_to_closing,
     an_inspection_may_close_with_open_findings_only_explicitly,

@@ -1,0 +1,2 @@
+DROP TABLE discipline_findings;
+DROP TABLE discipline_decisions;
