@@ -334,7 +334,7 @@ pub async fn list_violations(
                     Some(u) if read.subtree(&u.path) => u,
                     _ => return Err(ApiError::NotFound),
                 };
-                filter.unit_ids = Some(subtree_ids(c, &unit.path)?);
+                filter.unit_ids = Some(super::dossiers::ids_within(c, &unit.path)?);
             } else if !read.all {
                 if read.subtrees.is_empty() {
                     // Only themself: a staff member's own record.
@@ -345,7 +345,7 @@ pub async fn list_violations(
                 } else {
                     let mut ids = Vec::new();
                     for path in &read.subtrees {
-                        ids.extend(subtree_ids(c, path)?);
+                        ids.extend(super::dossiers::ids_within(c, path)?);
                     }
                     filter.unit_ids = Some(ids);
                 }
@@ -364,20 +364,4 @@ pub async fn list_violations(
         total,
         &page,
     )))
-}
-
-fn subtree_ids(c: &mut AnyConnection, path: &str) -> Result<Vec<i64>, ApiError> {
-    let filter = crate::db::units::UnitFilter {
-        within: Some(path.to_owned()),
-        ..Default::default()
-    };
-    let all = Visibility {
-        all: true,
-        ..Visibility::default()
-    };
-    Ok(crate::db::units::list(c, &all, &filter, i64::MAX, 0)?
-        .0
-        .into_iter()
-        .map(|u| u.id)
-        .collect())
 }
