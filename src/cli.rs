@@ -170,8 +170,14 @@ fn load_demo(db: &Db) -> Result<(), String> {
         );
     } else {
         eprintln!(
-            "Loaded the demo province: {} units, {} staff, {} check-ins over two months, {} one-stop dossiers over a year (unit id {}).",
-            summary.units, summary.staff, summary.checkins, summary.dossiers, summary.province_id
+            "Loaded the demo province: {} units, {} staff, {} check-ins over two months, {} one-stop dossiers over a year, {} inspections with {} findings and a disciplinary decision (unit id {}).",
+            summary.units,
+            summary.staff,
+            summary.checkins,
+            summary.dossiers,
+            summary.inspections,
+            summary.findings,
+            summary.province_id
         );
     }
     eprint!("{}", crate::demo::describe_accounts());

@@ -29,6 +29,21 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub jobs: JobSettings,
     pub dossiers: DossierSettings,
+    pub evidence: EvidenceSettings,
+}
+
+/// Files attached to inspection findings (photos, scans, recordings).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceSettings {
+    /// Where the files are kept; unset: `<data_dir>/evidence`.
+    pub dir: Option<PathBuf>,
+    /// Largest accepted file, in bytes.
+    pub max_bytes: usize,
+    /// Media types accepted, as recognised from the content (never the client's claim); a
+    /// TOML array or, from the environment, a comma-separated string.
+    #[serde(deserialize_with = "string_list")]
+    pub allowed_types: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,9 +133,8 @@ pub struct HttpSettings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
-/// A list of IP addresses: a TOML array, or a comma-separated string from the environment
-/// (`CONGVU_HTTP__TRUSTED_PROXIES=10.0.0.1,10.0.0.2`).
-fn address_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<std::net::IpAddr>, D::Error> {
+/// A list of strings: a TOML array, or a comma-separated string from the environment.
+fn string_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Form {
@@ -131,10 +145,18 @@ fn address_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<std::net::
         Form::List(items) => items,
         Form::Text(text) => text.split(',').map(str::to_owned).collect(),
     };
-    items
+    Ok(items
         .iter()
-        .map(|s| s.trim())
+        .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
+        .collect())
+}
+
+/// A list of IP addresses: a TOML array, or a comma-separated string from the environment
+/// (`CONGVU_HTTP__TRUSTED_PROXIES=10.0.0.1,10.0.0.2`).
+fn address_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<std::net::IpAddr>, D::Error> {
+    string_list(d)?
+        .iter()
         .map(|s| {
             s.parse()
                 .map_err(|_| serde::de::Error::custom(format!("{s:?} is not an IP address")))
@@ -160,6 +182,20 @@ pub struct LogSettings {
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
+
+/// Evidence accepted by default: photos (phones save JPEG, HEIF or WebP), scanned
+/// records (PDF, PNG), video and voice recordings.
+const EVIDENCE_TYPES: &[&str] = &[
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/heif",
+    "application/pdf",
+    "video/mp4",
+    "video/quicktime",
+    "audio/mpeg",
+    "audio/m4a",
+];
 
 /// Environment variables that share the prefix but are not settings.
 const NOT_SETTINGS: &[&str] = &["CONGVU_CONFIG", "CONGVU_PASSWORD"];
@@ -192,6 +228,8 @@ impl Settings {
             .and_then(|b| b.set_default("jobs.close_attendance", "0 5 0 * * *"))
             .and_then(|b| b.set_default("dossiers.late_ratio_formula", "resolved"))
             .and_then(|b| b.set_default("dossiers.satisfied_min_score", 4))
+            .and_then(|b| b.set_default("evidence.max_bytes", 20 * 1024 * 1024))
+            .and_then(|b| b.set_default("evidence.allowed_types", EVIDENCE_TYPES.to_vec()))
             .map_err(|e| ConfigError(e.to_string()))?;
 
         match env.get("CONGVU_CONFIG") {
@@ -275,6 +313,16 @@ impl Settings {
                 ));
             }
         }
+        if self.evidence.max_bytes < 1024 {
+            return Err(ConfigError(
+                "evidence.max_bytes (CONGVU_EVIDENCE__MAX_BYTES) must be at least 1024".into(),
+            ));
+        }
+        if self.evidence.allowed_types.is_empty() {
+            return Err(ConfigError(
+                "evidence.allowed_types (CONGVU_EVIDENCE__ALLOWED_TYPES) lists no type".into(),
+            ));
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
             ConfigError(format!(
                 "log.level (CONGVU_LOG__LEVEL) is not a valid filter: {e}"
@@ -334,6 +382,14 @@ impl Settings {
                     self.bind
                 ))
             })
+    }
+
+    /// Where evidence files are kept.
+    pub fn evidence_dir(&self) -> PathBuf {
+        self.evidence
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("evidence"))
     }
 
     /// The database URL, defaulting to an SQLite file in the data folder.

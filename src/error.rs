@@ -29,7 +29,7 @@ pub enum ApiError {
     #[error("validation failed")]
     Validation(FieldErrors),
     #[error("unsupported media type")]
-    UnsupportedMediaType(&'static str),
+    UnsupportedMediaType(String),
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("too many requests")]
@@ -72,6 +72,25 @@ impl ApiError {
         }
     }
 
+    /// The same error with its field paths placed under `prefix` (e.g. `findings[2].`),
+    /// for requests that carry several objects.
+    pub fn prefixed(self, prefix: &str) -> Self {
+        let move_keys = |errors: FieldErrors| {
+            errors
+                .into_iter()
+                .map(|(k, v)| (format!("{prefix}{k}"), v))
+                .collect()
+        };
+        match self {
+            ApiError::Validation(errors) => ApiError::Validation(move_keys(errors)),
+            ApiError::Conflict { detail, errors } => ApiError::Conflict {
+                detail,
+                errors: move_keys(errors),
+            },
+            other => other,
+        }
+    }
+
     fn slug_and_title(&self) -> (&'static str, &'static str) {
         match self {
             ApiError::BadRequest(_) => ("bad-request", "Malformed request"),
@@ -98,7 +117,7 @@ impl ApiError {
             ApiError::NotFound => "no such resource, or it is not visible to you".to_owned(),
             ApiError::Conflict { detail, .. } => detail.clone(),
             ApiError::Validation(_) => "one or more fields are invalid".to_owned(),
-            ApiError::UnsupportedMediaType(d) => (*d).to_owned(),
+            ApiError::UnsupportedMediaType(d) => d.clone(),
             ApiError::PayloadTooLarge => "the request body exceeds the configured limit".to_owned(),
             ApiError::TooManyRequests { retry_after_secs } => {
                 format!("too many failed attempts; retry in {retry_after_secs} s")

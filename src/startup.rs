@@ -26,6 +26,7 @@ pub struct AppState {
     /// Static bearer token for Prometheus scrapers.
     pub metrics_token: Option<secrecy::SecretString>,
     pub dossiers: crate::config::DossierSettings,
+    pub evidence: crate::evidence::EvidenceStore,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +89,10 @@ impl Application {
             trusted_proxies: settings.http.trusted_proxies.clone(),
             metrics_token: settings.metrics.token.clone(),
             dossiers: settings.dossiers.clone(),
+            evidence: crate::evidence::EvidenceStore::new(
+                settings.evidence_dir(),
+                &settings.evidence,
+            ),
         });
         tracing::info!(mail = %settings.mail_summary(), "notices");
         let max_body = settings.http.max_body_bytes;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -144,10 +144,7 @@ pub async fn create_decision(
                     "a decision with this number is already recorded",
                 ));
             }
-            let restricted_until = form
-                .restriction_months()
-                .and_then(|m| body.effective_from.checked_add_months(Months::new(m)))
-                .and_then(|d| d.pred_opt());
+            let restricted_until = form.restricted_until(body.effective_from);
             let row = q::insert(
                 c,
                 &NewDecision {

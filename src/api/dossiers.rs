@@ -82,7 +82,7 @@ pub async fn import_dossiers(
         }
         _ => {
             return Err(ApiError::UnsupportedMediaType(
-                "send application/json or text/csv",
+                "send application/json or text/csv".into(),
             ));
         }
     };

@@ -36,7 +36,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType(
-                    "the body must be application/json",
+                    "the body must be application/json".into(),
                 ));
             }
             let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {

@@ -4,7 +4,7 @@
 //! staff member sees and explains only their own findings.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -13,26 +13,23 @@ use super::extract::{ValidJson, ValidQuery};
 use super::units::visible_unit;
 use super::{BASE, blocking, created, local_time};
 use crate::auth::AuthUser;
-use crate::db::inspections::{self as q, FindingFields, FindingRow, InspectionRow, NewInspection};
+use crate::db::inspections::{self as q, FindingRow, InspectionRow, NewInspection};
 use crate::db::{AnyConnection, Db};
 use crate::domain::access::{Action, Actor};
-use crate::domain::codes::{Role, StaffCategory};
-use crate::domain::discipline::{Form, form_problem};
-use crate::domain::findings::{Status, Step, inspection_may_close, next};
+use crate::domain::codes::Role;
+use crate::domain::findings::{Status, inspection_may_close};
 use crate::domain::text::nfc;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(create_inspection)
+    // `/inspections/submissions` before `/inspections/{id}` would not matter for a POST,
+    // but keep literal paths first anyway.
+    cfg.service(super::submissions::submit)
+        .service(create_inspection)
         .service(list_inspections)
         .service(get_inspection)
-        .service(close_inspection)
-        .service(add_finding)
-        .service(explain)
-        .service(decide)
-        .service(close_finding)
-        .service(overdue_findings);
+        .service(close_inspection);
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -43,6 +40,16 @@ pub enum InspectionKind {
     Thematic,
 }
 
+impl InspectionKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            InspectionKind::Surprise => "surprise",
+            InspectionKind::Scheduled => "scheduled",
+            InspectionKind::Thematic => "thematic",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
@@ -50,6 +57,17 @@ pub enum Severity {
     Serious,
     VerySerious,
     EspeciallySerious,
+}
+
+impl Severity {
+    pub fn code(self) -> &'static str {
+        match self {
+            Severity::LessSerious => "less_serious",
+            Severity::Serious => "serious",
+            Severity::VerySerious => "very_serious",
+            Severity::EspeciallySerious => "especially_serious",
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -117,7 +135,7 @@ pub struct InspectionView {
     pub findings: Vec<FindingView>,
 }
 
-fn view(i: InspectionRow, team: Vec<i64>, findings: Vec<FindingRow>) -> InspectionView {
+pub(super) fn view(i: InspectionRow, team: Vec<i64>, findings: Vec<FindingRow>) -> InspectionView {
     InspectionView {
         id: i.id,
         unit_id: i.unit_id,
@@ -141,6 +159,11 @@ fn view(i: InspectionRow, team: Vec<i64>, findings: Vec<FindingRow>) -> Inspecti
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInspection {
+    /// The device's own reference of the record (e.g. a UUID). A request repeated with
+    /// the same reference by the same account returns the first one's inspection (200)
+    /// instead of creating another.
+    #[validate(length(min = 1, max = 100))]
+    pub client_ref: Option<String>,
     pub unit_id: i64,
     pub kind: InspectionKind,
     pub started_at: DateTime<FixedOffset>,
@@ -166,12 +189,71 @@ pub struct CreateInspection {
     pub summary: Option<String>,
 }
 
+/// Records an inspection for `actor`, who must hold the inspector or admin role over the
+/// unit and is always on the team; every other member must be an inspector's account.
+pub(super) fn insert_inspection(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    body: &CreateInspection,
+) -> Result<(InspectionRow, Vec<i64>), ApiError> {
+    let unit = visible_unit(
+        c,
+        &actor.visibility(Action::ReadUnits),
+        body.unit_id,
+        "unit_id",
+    )?;
+    if !actor.visibility(Action::Inspect).subtree(&unit.path) {
+        return Err(ApiError::Forbidden(
+            "inspections need the inspector or admin role over the unit",
+        ));
+    }
+    let mut team: Vec<i64> = body.team.clone();
+    team.push(actor.user_id);
+    team.sort_unstable();
+    team.dedup();
+    for (i, user) in body.team.iter().enumerate() {
+        let roles = crate::db::users::roles_of(c, *user)?;
+        if !roles.iter().any(|r| {
+            Role::parse(&r.role).is_some_and(|r| matches!(r, Role::Inspector | Role::Admin))
+        }) {
+            return Err(ApiError::field(
+                &format!("team[{i}]"),
+                "is not an inspector's account",
+            ));
+        }
+    }
+    let text = |s: &Option<String>| s.as_deref().map(nfc).filter(|v| !v.is_empty());
+    let row = q::insert(
+        c,
+        actor.user_id,
+        &NewInspection {
+            province_id: unit.province_id,
+            unit_id: unit.id,
+            kind: body.kind.code().to_owned(),
+            legal_basis: text(&body.legal_basis),
+            record_no: text(&body.record_no),
+            started_at: body.started_at.naive_utc(),
+            ended_at: body.ended_at.map(|t| t.naive_utc()),
+            present_count: body.present_count,
+            total_count: body.total_count,
+            unit_representative: text(&body.unit_representative),
+            refused_to_sign: body.refused_to_sign,
+            summary: text(&body.summary),
+            status: "open".into(),
+            created_by: Some(actor.user_id),
+            client_ref: body.client_ref.clone(),
+        },
+        &team,
+    )?;
+    Ok((row, team))
+}
+
 /// What the caller may do with one inspection.
-struct Access {
-    member: bool,
-    reader: bool,
+pub(super) struct Access {
+    pub member: bool,
+    pub reader: bool,
     /// Staff who may see only the findings about themselves.
-    own_staff: Option<i64>,
+    pub own_staff: Option<i64>,
 }
 
 fn access(c: &mut AnyConnection, actor: &Actor, i: &InspectionRow) -> Result<Access, ApiError> {
@@ -188,7 +270,7 @@ fn access(c: &mut AnyConnection, actor: &Actor, i: &InspectionRow) -> Result<Acc
 }
 
 /// The findings of an inspection the caller may see; 404 when none and no other right.
-fn visible(
+pub(super) fn visible(
     c: &mut AnyConnection,
     actor: &Actor,
     id: i64,
@@ -220,65 +302,58 @@ pub async fn create_inspection(
     body: ValidJson<CreateInspection>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let read = auth.can(Action::ReadUnits);
-    let inspect = auth.can(Action::Inspect);
-    let actor = auth.id();
-    let (row, team) = blocking(&state, move |db: &Db| {
+    let actor = auth.actor.clone();
+    let (v, new) = blocking(&state, move |db: &Db| {
         db.write(|c| {
-            let unit = visible_unit(c, &read, body.unit_id, "unit_id")?;
-            if !inspect.subtree(&unit.path) {
-                return Err(ApiError::Forbidden(
-                    "inspections need the inspector or admin role over the unit",
-                ));
-            }
-            let mut team: Vec<i64> = body.team.clone();
-            team.push(actor);
-            team.sort_unstable();
-            team.dedup();
-            for (i, user) in team.iter().enumerate() {
-                let roles = crate::db::users::roles_of(c, *user)?;
-                if !roles.iter().any(|r| {
-                    Role::parse(&r.role).is_some_and(|r| matches!(r, Role::Inspector | Role::Admin))
-                }) {
-                    return Err(ApiError::field(
-                        &format!("team[{i}]"),
-                        "is not an inspector's account",
-                    ));
-                }
-            }
-            let text = |s: &Option<String>| s.as_deref().map(nfc).filter(|v| !v.is_empty());
-            let row = q::insert(
-                c,
-                actor,
-                &NewInspection {
-                    province_id: unit.province_id,
-                    unit_id: unit.id,
-                    kind: serde_json::to_value(body.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                    legal_basis: text(&body.legal_basis),
-                    record_no: text(&body.record_no),
-                    started_at: body.started_at.naive_utc(),
-                    ended_at: body.ended_at.map(|t| t.naive_utc()),
-                    present_count: body.present_count,
-                    total_count: body.total_count,
-                    unit_representative: text(&body.unit_representative),
-                    refused_to_sign: body.refused_to_sign,
-                    summary: text(&body.summary),
-                    status: "open".into(),
-                    created_by: Some(actor),
-                },
-                &team,
-            )?;
-            Ok((row, team))
+            let (row, team, new) = find_or_insert_inspection(c, &actor, &body)?;
+            let findings = if new {
+                Vec::new()
+            } else {
+                q::findings_of(c, row.id)?
+            };
+            Ok((view(row, team, findings), new))
         })
     })
     .await?;
-    Ok(created(
-        format!("{BASE}/inspections/{}", row.id),
-        &view(row, team, Vec::new()),
-    ))
+    if !new {
+        return Ok(HttpResponse::Ok().json(v));
+    }
+    Ok(created(format!("{BASE}/inspections/{}", v.id), &v))
+}
+
+/// Creates the inspection, or finds the one this account already created under the same
+/// `client_ref` (then `false`). The reference must not be reused for another record.
+pub(super) fn find_or_insert_inspection(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    body: &CreateInspection,
+) -> Result<(InspectionRow, Vec<i64>, bool), ApiError> {
+    let Some(client_ref) = &body.client_ref else {
+        let (row, team) = insert_inspection(c, actor, body)?;
+        return Ok((row, team, true));
+    };
+    q::lock_submissions(c, actor.user_id)?;
+    let Some(existing) = q::find_by_client_ref(c, actor.user_id, client_ref)? else {
+        let (row, team) = insert_inspection(c, actor, body)?;
+        return Ok((row, team, true));
+    };
+    let same = existing.unit_id == body.unit_id
+        && existing.kind == body.kind.code()
+        && existing.started_at.and_utc().timestamp() == body.started_at.timestamp();
+    if !same {
+        return Err(ApiError::conflict(
+            "client_ref",
+            "already names another of your inspections (its unit, kind or start differ)",
+        ));
+    }
+    let (_, a, _) = visible(c, actor, existing.id)?;
+    if !a.member {
+        return Err(ApiError::Forbidden(
+            "you are no longer on this inspection's team",
+        ));
+    }
+    let team = q::team(c, existing.id)?;
+    Ok((existing, team, false))
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -375,20 +450,7 @@ pub async fn close_inspection(
             if !a.member {
                 return Err(ApiError::Forbidden("only the inspection's team closes it"));
             }
-            if i.status == "closed" {
-                return Err(conflict("the inspection is already closed"));
-            }
-            let statuses: Vec<Status> = findings
-                .iter()
-                .filter_map(|f| Status::parse(&f.status))
-                .collect();
-            inspection_may_close(&statuses, force).map_err(conflict)?;
-            let row = q::close(
-                c,
-                actor.user_id,
-                &i,
-                force && !statuses.iter().all(|s| s.is_concluded()),
-            )?;
+            let row = close_record(c, actor.user_id, &i, &findings, force)?;
             let team = q::team(c, row.id)?;
             Ok(view(row, team, findings))
         })
@@ -397,376 +459,33 @@ pub async fn close_inspection(
     Ok(web::Json(v))
 }
 
-fn conflict(detail: &str) -> ApiError {
+/// Closes an inspection (for a team member): every finding concluded, or `force`.
+pub(super) fn close_record(
+    c: &mut AnyConnection,
+    actor: i64,
+    i: &InspectionRow,
+    findings: &[FindingRow],
+    force: bool,
+) -> Result<InspectionRow, ApiError> {
+    if i.status == "closed" {
+        return Err(conflict("the inspection is already closed"));
+    }
+    let statuses: Vec<Status> = findings
+        .iter()
+        .filter_map(|f| Status::parse(&f.status))
+        .collect();
+    inspection_may_close(&statuses, force).map_err(conflict)?;
+    Ok(q::close(
+        c,
+        actor,
+        i,
+        force && !statuses.iter().all(|s| s.is_concluded()),
+    )?)
+}
+
+pub(super) fn conflict(detail: &str) -> ApiError {
     ApiError::Conflict {
         detail: detail.to_owned(),
         errors: Default::default(),
     }
-}
-
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateFinding {
-    /// A code of the violation catalogue (`GET /violation-types`).
-    pub violation_code: String,
-    pub observed_at: DateTime<FixedOffset>,
-    /// The person concerned; omit for a finding about the unit as a whole.
-    pub staff_id: Option<i64>,
-    #[validate(length(min = 1, max = 5000))]
-    pub description: String,
-    pub severity: Option<Severity>,
-    /// Days given to explain (default 5).
-    #[validate(range(min = 1, max = 60))]
-    pub explanation_days: Option<i64>,
-}
-
-#[utoipa::path(post, path = "/api/v1/inspections/{id}/findings", tag = "inspections", request_body = CreateFinding,
-    responses((status = 201, body = FindingView), (status = 403, body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
-              (status = 422, body = crate::error::Problem)),
-    security(("bearer" = [])))]
-#[post("/inspections/{id}/findings")]
-pub async fn add_finding(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<i64>,
-    body: ValidJson<CreateFinding>,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let body = body.0;
-    let actor = auth.actor.clone();
-    let row = blocking(&state, move |db: &Db| {
-        db.write(|c| {
-            let (i, a, _) = visible(c, &actor, id)?;
-            if !a.member {
-                return Err(ApiError::Forbidden(
-                    "only the inspection's team records findings",
-                ));
-            }
-            if i.status == "closed" {
-                return Err(conflict("the inspection is closed"));
-            }
-            let known = crate::db::violation_types::list(c, Some(&[i.province_id]))?;
-            if !known.iter().any(|t| t.code == body.violation_code) {
-                return Err(ApiError::field(
-                    "violation_code",
-                    "is not in the violation catalogue",
-                ));
-            }
-            let unit = crate::db::units::find(c, i.unit_id)?.ok_or(ApiError::NotFound)?;
-            let (unit_id, staff_id) = match body.staff_id {
-                Some(sid) => match crate::db::staff::find_with_path(c, sid)? {
-                    Some((s, path)) if crate::domain::units::in_subtree(&path, &unit.path) => {
-                        (s.unit_id, Some(s.id))
-                    }
-                    _ => {
-                        return Err(ApiError::field(
-                            "staff_id",
-                            "no such staff member in the inspected unit",
-                        ));
-                    }
-                },
-                None => (unit.id, None),
-            };
-            let status = crate::domain::findings::initial(staff_id.is_some());
-            let severity = body
-                .severity
-                .and_then(|s| serde_json::to_value(s).ok())
-                .and_then(|v| v.as_str().map(str::to_owned));
-            Ok(q::insert_finding(
-                c,
-                actor.user_id,
-                &FindingFields {
-                    province_id: i.province_id,
-                    inspection_id: i.id,
-                    unit_id,
-                    staff_id,
-                    violation_code: body.violation_code.clone(),
-                    observed_at: body.observed_at.naive_utc(),
-                    description: nfc(&body.description),
-                    severity,
-                    status: status.code().to_owned(),
-                    explanation_due_at: Some(
-                        crate::db::now() + Duration::days(body.explanation_days.unwrap_or(5)),
-                    ),
-                    explanation: None,
-                    explained_at: None,
-                    explained_by: None,
-                    outcome: None,
-                    action: None,
-                    action_due_at: None,
-                    discipline_form: None,
-                    decided_at: None,
-                    decided_by: None,
-                },
-            )?)
-        })
-    })
-    .await?;
-    Ok(created(
-        format!("{BASE}/findings/{}", row.id),
-        &FindingView::from(row),
-    ))
-}
-
-/// A finding with what the caller may do with it: (finding, team member, reader).
-fn finding_access(
-    c: &mut AnyConnection,
-    actor: &Actor,
-    id: i64,
-) -> Result<(FindingRow, Access), ApiError> {
-    let f = q::find_finding(c, id)?.ok_or(ApiError::NotFound)?;
-    let (_, a, visible_findings) = visible(c, actor, f.inspection_id)?;
-    if !visible_findings.iter().any(|v| v.id == f.id) {
-        return Err(ApiError::NotFound);
-    }
-    Ok((f, a))
-}
-
-fn step(f: &FindingRow, s: Step) -> Result<Status, ApiError> {
-    let from = Status::parse(&f.status).unwrap_or(Status::Open);
-    next(from, s).map_err(conflict)
-}
-
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Explanation {
-    #[validate(length(min = 1, max = 10000))]
-    pub text: String,
-}
-
-#[utoipa::path(post, path = "/api/v1/findings/{id}/explanation", tag = "inspections", request_body = Explanation,
-    responses((status = 200, body = FindingView), (status = 403, body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)),
-    security(("bearer" = [])))]
-#[post("/findings/{id}/explanation")]
-pub async fn explain(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<i64>,
-    body: ValidJson<Explanation>,
-) -> Result<web::Json<FindingView>, ApiError> {
-    let id = id.into_inner();
-    let text = nfc(&body.text);
-    let actor = auth.actor.clone();
-    let row = blocking(&state, move |db: &Db| {
-        db.write(|c| {
-            let (f, _) = finding_access(c, &actor, id)?;
-            // The person explains their own finding; the unit's head explains one about
-            // the unit as a whole.
-            let allowed = match f.staff_id {
-                Some(sid) => actor.staff_id == Some(sid),
-                None => {
-                    let unit = crate::db::units::find(c, f.unit_id)?.ok_or(ApiError::NotFound)?;
-                    actor.grants.iter().any(|g| {
-                        g.role == Role::UnitHead
-                            && g.unit_path
-                                .as_deref()
-                                .is_some_and(|p| crate::domain::units::in_subtree(&unit.path, p))
-                    })
-                }
-            };
-            if !allowed {
-                return Err(ApiError::Forbidden(
-                    "a finding is explained by the person it is about, or by the unit's head",
-                ));
-            }
-            let status = step(&f, Step::Explain)?;
-            let fields = FindingFields {
-                status: status.code().to_owned(),
-                explanation: Some(text),
-                explained_at: Some(crate::db::now()),
-                explained_by: Some(actor.user_id),
-                ..f.fields()
-            };
-            Ok(q::update_finding(c, actor.user_id, "explain", &f, &fields)?)
-        })
-    })
-    .await?;
-    Ok(web::Json(row.into()))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Upheld,
-    Dismissed,
-}
-
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Decision {
-    pub outcome: Outcome,
-    /// Corrective action required of the unit or person (upheld findings only).
-    #[validate(length(min = 1, max = 5000))]
-    pub action: Option<String>,
-    pub action_due: Option<NaiveDate>,
-    /// The disciplinary form the team recommends, checked against the person's category
-    /// and the regime in force today.
-    pub discipline_form: Option<String>,
-}
-
-#[utoipa::path(post, path = "/api/v1/findings/{id}/decision", tag = "inspections", request_body = Decision,
-    responses((status = 200, body = FindingView), (status = 403, body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
-              (status = 422, body = crate::error::Problem)),
-    security(("bearer" = [])))]
-#[post("/findings/{id}/decision")]
-pub async fn decide(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<i64>,
-    body: ValidJson<Decision>,
-) -> Result<web::Json<FindingView>, ApiError> {
-    let id = id.into_inner();
-    let body = body.0;
-    let actor = auth.actor.clone();
-    let row = blocking(&state, move |db: &Db| {
-        db.write(|c| {
-            let (f, a) = finding_access(c, &actor, id)?;
-            if !a.member {
-                return Err(ApiError::Forbidden(
-                    "only the inspection's team concludes findings",
-                ));
-            }
-            let upheld = body.outcome == Outcome::Upheld;
-            let mut status = step(&f, if upheld { Step::Uphold } else { Step::Dismiss })?;
-            if !upheld && (body.action.is_some() || body.discipline_form.is_some()) {
-                return Err(ApiError::field(
-                    "outcome",
-                    "a dismissed finding takes no action or discipline",
-                ));
-            }
-            if body.action.is_some() {
-                status = next(status, Step::RequireAction).map_err(conflict)?;
-            }
-            if let Some(code) = &body.discipline_form {
-                let form = Form::parse(code).ok_or_else(|| {
-                    ApiError::field("discipline_form", "is not a disciplinary form")
-                })?;
-                let person = match f.staff_id {
-                    Some(sid) => crate::db::staff::find(c, sid)?.ok_or(ApiError::NotFound)?,
-                    None => {
-                        return Err(ApiError::field(
-                            "discipline_form",
-                            "a finding about the unit takes no personal discipline",
-                        ));
-                    }
-                };
-                let category =
-                    StaffCategory::parse(&person.category).unwrap_or(StaffCategory::Contract);
-                let today = crate::domain::attendance::to_local(crate::db::now()).date();
-                if let Some(why) = form_problem(form, category, person.is_head, today) {
-                    return Err(ApiError::field("discipline_form", why));
-                }
-            }
-            let fields = FindingFields {
-                status: status.code().to_owned(),
-                outcome: Some(if upheld { "upheld" } else { "dismissed" }.to_owned()),
-                action: body.action.as_deref().map(nfc),
-                action_due_at: body
-                    .action_due
-                    .and_then(|d| d.and_hms_opt(23, 59, 59))
-                    .map(crate::domain::attendance::to_utc),
-                discipline_form: body.discipline_form.clone(),
-                decided_at: Some(crate::db::now()),
-                decided_by: Some(actor.user_id),
-                ..f.fields()
-            };
-            Ok(q::update_finding(c, actor.user_id, "decide", &f, &fields)?)
-        })
-    })
-    .await?;
-    Ok(web::Json(row.into()))
-}
-
-#[utoipa::path(post, path = "/api/v1/findings/{id}/close", tag = "inspections",
-    responses((status = 200, body = FindingView), (status = 403, body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)),
-    security(("bearer" = [])))]
-#[post("/findings/{id}/close")]
-pub async fn close_finding(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<i64>,
-) -> Result<web::Json<FindingView>, ApiError> {
-    let id = id.into_inner();
-    let actor = auth.actor.clone();
-    let row = blocking(&state, move |db: &Db| {
-        db.write(|c| {
-            let (f, a) = finding_access(c, &actor, id)?;
-            if !a.member {
-                return Err(ApiError::Forbidden(
-                    "only the inspection's team closes findings",
-                ));
-            }
-            let status = step(&f, Step::Close)?;
-            let fields = FindingFields {
-                status: status.code().to_owned(),
-                ..f.fields()
-            };
-            Ok(q::update_finding(c, actor.user_id, "close", &f, &fields)?)
-        })
-    })
-    .await?;
-    Ok(web::Json(row.into()))
-}
-
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct OverdueFindings {
-    /// Only the findings of this unit and the units below it.
-    pub unit_id: Option<i64>,
-}
-
-/// Findings whose explanation or corrective action is overdue: for the team, those of its
-/// inspections; for heads, hr and admins, those of their subtree; for a staff member,
-/// their own.
-#[utoipa::path(get, path = "/api/v1/findings/overdue", tag = "inspections", params(OverdueFindings),
-    responses((status = 200, body = Vec<FindingView>), (status = 404, body = crate::error::Problem)),
-    security(("bearer" = [])))]
-#[get("/findings/overdue")]
-pub async fn overdue_findings(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    query: ValidQuery<OverdueFindings>,
-) -> Result<web::Json<Vec<FindingView>>, ApiError> {
-    let unit_id = query.unit_id;
-    let actor = auth.actor.clone();
-    let rows = blocking(&state, move |db: &Db| {
-        db.read(|c| {
-            let reader = actor.visibility(Action::ReadInspections);
-            let units: Option<Vec<i64>> = match unit_id {
-                Some(u) => Some(super::dossiers::subtree_units(c, &reader, u)?),
-                None if reader.all => None,
-                None => {
-                    let mut ids = Vec::new();
-                    for path in &reader.subtrees {
-                        ids.extend(super::dossiers::ids_within(c, path)?);
-                    }
-                    Some(ids)
-                }
-            };
-            let mut rows = q::waiting_findings(c, units.as_deref(), actor.user_id)?;
-            if let Some(own) = actor.staff_id {
-                let mine = crate::db::inspections::findings_of_staff(c, own)?;
-                rows.extend(mine);
-            }
-            rows.sort_by_key(|f| f.id);
-            rows.dedup_by_key(|f| f.id);
-            Ok::<_, ApiError>(rows)
-        })
-    })
-    .await?;
-    let now = crate::db::now();
-    let overdue = rows
-        .into_iter()
-        .filter(|f| {
-            let status = Status::parse(&f.status).unwrap_or(Status::Open);
-            crate::domain::findings::explanation_overdue(status, f.explanation_due_at, now)
-                || crate::domain::findings::action_overdue(status, f.action_due_at, now)
-        })
-        .map(FindingView::from)
-        .collect();
-    Ok(web::Json(overdue))
 }

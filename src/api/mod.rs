@@ -9,13 +9,16 @@ pub mod calendar;
 pub mod checkins;
 pub mod discipline;
 pub mod dossiers;
+pub mod evidence;
 pub mod extract;
+pub mod findings;
 pub mod health;
 pub mod inspections;
 pub mod leaves;
 pub mod openapi;
 pub mod schedules;
 pub mod staff;
+pub mod submissions;
 pub mod surveys;
 pub mod timesheet;
 pub mod units;
@@ -52,6 +55,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(surveys::routes)
             .configure(violation_types::routes)
             .configure(inspections::routes)
+            .configure(findings::routes)
+            .configure(evidence::routes)
             .configure(discipline::routes),
     )
     .configure(health::routes)

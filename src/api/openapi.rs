@@ -8,8 +8,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    attendance, audit, auth, calendar, checkins, discipline, dossiers, health, inspections, leaves,
-    schedules, staff, surveys, timesheet, units, users, violation_types,
+    attendance, audit, auth, calendar, checkins, discipline, dossiers, evidence, findings, health,
+    inspections, leaves, schedules, staff, submissions, surveys, timesheet, units, users,
+    violation_types,
 };
 
 #[derive(OpenApi)]
@@ -37,8 +38,10 @@ use super::{
         surveys::create_survey, surveys::import_surveys, surveys::satisfaction,
         violation_types::list_types, violation_types::create_type,
         inspections::create_inspection, inspections::list_inspections, inspections::get_inspection,
-        inspections::close_inspection, inspections::add_finding, inspections::explain, inspections::decide,
-        inspections::close_finding, inspections::overdue_findings,
+        inspections::close_inspection, submissions::submit,
+        findings::add_finding, findings::explain, findings::decide, findings::close_finding,
+        findings::overdue_findings,
+        evidence::upload, evidence::list, evidence::download,
         discipline::create_decision, discipline::list_decisions,
         health::healthz, health::readyz, health::metrics,
     ),

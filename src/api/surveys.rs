@@ -180,7 +180,7 @@ pub async fn import_surveys(
         .as_ref()
         .is_some_and(|m| m.type_() == "text" && m.subtype() == "csv")
     {
-        return Err(ApiError::UnsupportedMediaType("send text/csv"));
+        return Err(ApiError::UnsupportedMediaType("send text/csv".into()));
     }
     let charset = mime
         .as_ref()

@@ -31,6 +31,8 @@ pub struct InspectionRow {
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The creator's own reference of an offline submission.
+    pub client_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Insertable, Serialize)]
@@ -50,6 +52,7 @@ pub struct NewInspection {
     pub summary: Option<String>,
     pub status: String,
     pub created_by: Option<i64>,
+    pub client_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
@@ -77,6 +80,7 @@ pub struct FindingRow {
     pub decided_by: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub client_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Insertable, AsChangeset, Serialize)]
@@ -101,6 +105,7 @@ pub struct FindingFields {
     pub discipline_form: Option<String>,
     pub decided_at: Option<NaiveDateTime>,
     pub decided_by: Option<i64>,
+    pub client_ref: Option<String>,
 }
 
 impl FindingRow {
@@ -125,6 +130,7 @@ impl FindingRow {
             discipline_form: self.discipline_form.clone(),
             decided_at: self.decided_at,
             decided_by: self.decided_by,
+            client_ref: self.client_ref.clone(),
         }
     }
 }
@@ -378,4 +384,44 @@ fn sync_register(conn: &mut AnyConnection, f: &FindingRow) -> QueryResult<()> {
         _ => {}
     }
     Ok(())
+}
+
+/// The inspection a user created under their own offline reference.
+pub fn find_by_client_ref(
+    conn: &mut AnyConnection,
+    creator: i64,
+    client_ref: &str,
+) -> QueryResult<Option<InspectionRow>> {
+    inspections::table
+        .filter(inspections::created_by.eq(creator))
+        .filter(inspections::client_ref.eq(client_ref))
+        .select(InspectionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// On PostgreSQL, serialises one user's offline submissions (advisory lock class 3, key =
+/// user id, to the end of the transaction): a phone that retries while its first upload
+/// is still being written must find that upload, not race it into the unique index.
+/// SQLite serialises every write anyway.
+pub fn lock_submissions(conn: &mut AnyConnection, user_id: i64) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(3, CAST($1 AS INTEGER))")
+            .bind::<diesel::sql_types::BigInt, _>(user_id)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+pub fn finding_by_client_ref(
+    conn: &mut AnyConnection,
+    inspection_id: i64,
+    client_ref: &str,
+) -> QueryResult<Option<FindingRow>> {
+    findings::table
+        .filter(findings::inspection_id.eq(inspection_id))
+        .filter(findings::client_ref.eq(client_ref))
+        .select(FindingRow::as_select())
+        .first(conn)
+        .optional()
 }

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod checkins;
 pub mod discipline;
 pub mod dossiers;
+pub mod evidence;
 pub mod inspections;
 pub mod jobs;
 pub mod leaves;

@@ -253,6 +253,7 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        client_ref -> Nullable<Text>,
     }
 }
 
@@ -287,6 +288,21 @@ diesel::table! {
         decided_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        client_ref -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    evidence (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        finding_id -> BigInt,
+        sha256 -> Text,
+        size_bytes -> BigInt,
+        content_type -> Text,
+        filename -> Nullable<Text>,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
     }
 }
 
@@ -339,6 +355,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     inspections,
     inspection_team,
     findings,
+    evidence,
     discipline_decisions,
     discipline_findings
 );

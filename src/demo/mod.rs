@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod data;
 pub mod dossiers;
+pub mod inspections;
 
 use std::collections::HashMap;
 
@@ -71,6 +72,8 @@ pub struct DemoSummary {
     pub province_id: i64,
     pub checkins: usize,
     pub dossiers: u64,
+    pub inspections: usize,
+    pub findings: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +120,8 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
                 province_id: root.id,
                 checkins: 0,
                 dossiers: 0,
+                inspections: 0,
+                findings: 0,
             });
         }
         let mut by_code: HashMap<String, UnitRow> = HashMap::new();
@@ -158,6 +163,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
                 .or_default()
                 .push(row);
         }
+        let mut user_ids: HashMap<&'static str, i64> = HashMap::new();
         for account in accounts() {
             let unit = by_code.get(&account.unit_code).ok_or_else(|| {
                 DemoError::Data(format!(
@@ -171,7 +177,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
                     .and_then(|list| list.iter().find(|s| s.is_head == head))
                     .map(|s| s.id)
             });
-            users::insert(
+            let (user, _) = users::insert(
                 c,
                 None,
                 &NewUser {
@@ -186,11 +192,25 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
                     province_id: Some(unit.province_id),
                 }],
             )?;
+            user_ids.insert(account.username, user.id);
         }
         let root =
             find_root(c)?.ok_or_else(|| DemoError::Data("demo root missing after load".into()))?;
         let events = load_attendance(c, &root, &staff_rows)?;
         let dossier_count = load_dossiers(c, &province.staff, &by_code)?;
+        let actor = |name: &str| {
+            user_ids
+                .get(name)
+                .copied()
+                .ok_or_else(|| DemoError::Data(format!("demo account {name} missing")))
+        };
+        let actors = inspections::Actors {
+            inspector: actor("demo.inspector")?,
+            hr: actor("demo.hr")?,
+        };
+        let today = crate::domain::attendance::to_local(crate::db::now()).date();
+        let (inspection_count, finding_count, _) =
+            inspections::load(c, &actors, &by_code, &staff_by_unit, today)?;
         crate::db::audit::record(
             c,
             crate::db::audit::Entry::<(), _> {
@@ -206,6 +226,8 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
                     "staff": province.staff.len(),
                     "checkins": events,
                     "dossiers": dossier_count,
+                    "inspections": inspection_count,
+                    "findings": finding_count,
                 })),
             },
         )?;
@@ -216,6 +238,8 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
             province_id: root.id,
             checkins: events,
             dossiers: dossier_count,
+            inspections: inspection_count,
+            findings: finding_count,
         })
     })
 }

@@ -2,7 +2,7 @@
 //! category, whether they hold a management post, and the regime in force on the
 //! decision date; and how long each form holds back promotion (§2.2).
 
-use chrono::NaiveDate;
+use chrono::{Months, NaiveDate};
 
 use super::codes::StaffCategory;
 
@@ -66,6 +66,17 @@ impl Form {
             Form::GiangChuc | Form::CachChuc => Some(24),
             Form::BuocThoiViec | Form::BaiNhiem => None,
         }
+    }
+
+    /// The last day a decision taking effect on `effective_from` holds back promotion:
+    /// the effective day counts as the first, and a period ending in a month without the
+    /// corresponding day ends on that month's last day (Bộ luật Dân sự 2015, art. 148).
+    /// Counting from the day before gets both right: 29/2/2024 → 28/2/2025.
+    pub fn restricted_until(self, effective_from: NaiveDate) -> Option<NaiveDate> {
+        let months = self.restriction_months()?;
+        effective_from
+            .pred_opt()?
+            .checked_add_months(Months::new(months))
     }
 }
 
@@ -235,6 +246,29 @@ mod tests {
         assert_eq!(Form::KhienTrach.restriction_months(), Some(12));
         assert_eq!(Form::CachChuc.restriction_months(), Some(24));
         assert_eq!(Form::BuocThoiViec.restriction_months(), None);
+        // The effective day is the first held back; a period ending in a month without
+        // the corresponding day ends on that month's last day.
+        assert_eq!(
+            Form::KhienTrach.restricted_until(d(2025, 1, 31)),
+            Some(d(2026, 1, 30))
+        );
+        assert_eq!(
+            Form::CanhCao.restricted_until(d(2024, 2, 29)),
+            Some(d(2025, 2, 28))
+        );
+        assert_eq!(
+            Form::CanhCao.restricted_until(d(2024, 3, 1)),
+            Some(d(2025, 2, 28))
+        );
+        assert_eq!(
+            Form::KhienTrach.restricted_until(d(2025, 1, 1)),
+            Some(d(2025, 12, 31))
+        );
+        assert_eq!(
+            Form::GiangChuc.restricted_until(d(2025, 7, 1)),
+            Some(d(2027, 6, 30))
+        );
+        assert_eq!(Form::BaiNhiem.restricted_until(d(2025, 7, 1)), None);
         assert_eq!(Form::parse("canh_cao"), Some(Form::CanhCao));
         assert_eq!(Form::parse("fine"), None);
     }

@@ -91,8 +91,8 @@ pub fn next(from: Status, step: Step) -> Result<Status, &'static str> {
     match (from, step) {
         (Open | ExplanationRequested, Step::Explain) => Ok(Explained),
         (Explained, Step::Explain) => Err("the finding is already explained"),
-        // The team may conclude without an explanation once the deadline has passed (the
-        // caller checks the deadline) or on an explanation.
+        // The team may uphold without an explanation only once the deadline has passed
+        // (`may_uphold` checks it); it may dismiss at any time.
         (Open | ExplanationRequested | Explained, Step::Uphold) => Ok(Upheld),
         (Open | ExplanationRequested | Explained, Step::Dismiss) => Ok(Dismissed),
         (Upheld, Step::RequireAction) => Ok(ActionRequired),
@@ -109,6 +109,25 @@ pub fn next(from: Status, step: Step) -> Result<Status, &'static str> {
         }
         (_, Step::RequireAction) => Err("only an upheld finding can require corrective action"),
     }
+}
+
+/// Whether the team may uphold the finding at `now`: the person (or the unit's head)
+/// keeps the right to explain until the deadline, so a finding is upheld on an
+/// explanation or after the deadline, never before. Dismissing harms no one and needs no
+/// wait.
+pub fn may_uphold(
+    status: Status,
+    deadline: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> Result<(), &'static str> {
+    if matches!(status, Status::Open | Status::ExplanationRequested)
+        && deadline.is_some_and(|d| now <= d)
+    {
+        return Err(
+            "the explanation deadline has not passed: uphold on an explanation or once it has",
+        );
+    }
+    Ok(())
 }
 
 /// Whether an explanation is overdue at `now`.
@@ -193,6 +212,12 @@ mod tests {
             Some(t(11)),
             t(10)
         ));
+        // Upholding waits for the explanation or the deadline (the minute itself included).
+        assert!(may_uphold(Status::ExplanationRequested, Some(t(9)), t(9)).is_err());
+        assert!(may_uphold(Status::ExplanationRequested, Some(t(9)), t(10)).is_ok());
+        assert!(may_uphold(Status::Open, Some(t(11)), t(10)).is_err());
+        assert!(may_uphold(Status::Explained, Some(t(11)), t(10)).is_ok());
+        assert!(may_uphold(Status::Open, None, t(10)).is_ok());
         assert!(inspection_may_close(&[Status::Upheld, Status::Closed], false).is_ok());
         assert!(inspection_may_close(&[Status::Upheld, Status::Explained], false).is_err());
         assert!(

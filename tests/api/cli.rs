@@ -245,6 +245,65 @@ async fn serve_shuts_down_gracefully_and_logs_no_secrets(b: Backend) {
         "demo province has about 200 staff"
     );
 
+    // The demo inspections: three for the inspector, an overdue explanation for the head
+    // of Home Affairs, a reprimand for hr to see.
+    let login = |name: &'static str| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let res = client
+                .post(format!("{base}/api/v1/auth/login"))
+                .json(
+                    &serde_json::json!({"username": name, "password": congvu::demo::DEMO_PASSWORD}),
+                )
+                .send()
+                .await
+                .unwrap();
+            res.json::<serde_json::Value>().await.unwrap()["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let get = |token: String, path: String| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let res = client
+                .get(format!("{base}/api/v1{path}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{path}");
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let inspections = get(login("demo.inspector").await, "/inspections".into()).await;
+    let inspections = inspections.as_array().unwrap();
+    assert_eq!(inspections.len(), 3);
+    let closed = inspections
+        .iter()
+        .find(|i| i["status"] == "closed")
+        .expect("a closed inspection");
+    let overdue = get(login("demo.head").await, "/findings/overdue".into()).await;
+    assert!(
+        overdue
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["violation_code"] == "absent_no_reason"),
+        "{overdue}"
+    );
+    let decisions = get(
+        login("demo.hr").await,
+        format!("/discipline?unit_id={}", closed["unit_id"]),
+    )
+    .await;
+    assert_eq!(decisions.as_array().map(Vec::len), Some(1), "{decisions}");
+    let own = get(login("demo.staff").await, "/findings/overdue".into()).await;
+    assert_eq!(own.as_array().map(Vec::len), Some(0), "not overdue yet");
+
     // Both signals stop the server gracefully; each backend's run checks one.
     let signal = if b == Backend::Sqlite {
         "-INT"

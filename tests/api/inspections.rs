@@ -333,6 +333,22 @@ async fn disciplinary_decisions_follow_the_regime_in_force(b: Backend) {
             json!({"violation_code": "alcohol", "observed_at": "2026-03-05T12:00:00+07:00", "staff_id": w.member_a1.id, "description": "Uống rượu buổi trưa"}),
         )
         .await;
+    let (s, body) = app
+        .post(
+            inspector,
+            &format!("/api/v1/findings/{}/decision", finding["id"]),
+            json!({"outcome": "upheld"}),
+        )
+        .await;
+    assert_eq!(s, 409, "the person may still explain: {body}");
+    let (s, _) = app
+        .post(
+            w.token("staff_a1"),
+            &format!("/api/v1/findings/{}/explanation", finding["id"]),
+            json!({"text": "Tôi xin nhận khuyết điểm."}),
+        )
+        .await;
+    assert_eq!(s, 200);
     let (s, _) = app
         .post(
             inspector,

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod cli;
 mod dossiers;
+mod evidence;
 mod health;
 mod inspections;
 mod staff;

@@ -1,0 +1,290 @@
+//! `/findings/{id}/evidence`: files attached to a finding (photos, scans, recordings).
+//! Uploaded as `multipart/form-data` with one part named `file`; the type is recognised
+//! from the content and checked against the configured list, the size against the limit.
+//! Anyone who may see the finding may list and download its evidence; the team (until
+//! the finding is closed) and whoever explains it may add to it.
+
+use actix_multipart::{Multipart, MultipartError};
+use actix_web::http::header::{
+    self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+};
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, FixedOffset};
+use futures_util::StreamExt;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::findings::{finding_access, may_explain};
+use super::{BASE, blocking, local_time};
+use crate::auth::AuthUser;
+use crate::db::evidence::{self as q, EvidenceRow, NewEvidence};
+use crate::db::{AnyConnection, Db};
+use crate::domain::access::Actor;
+use crate::domain::findings::Status;
+use crate::domain::text::nfc;
+use crate::error::ApiError;
+use crate::evidence::StoreError;
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(upload).service(list).service(download);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvidenceView {
+    pub id: i64,
+    pub finding_id: i64,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+    pub size_bytes: i64,
+    /// Recognised from the content.
+    pub content_type: String,
+    /// The name the file had on the uploader's device.
+    pub filename: Option<String>,
+    pub uploaded_by: i64,
+    pub uploaded_at: DateTime<FixedOffset>,
+    pub download: String,
+}
+
+impl From<EvidenceRow> for EvidenceView {
+    fn from(e: EvidenceRow) -> Self {
+        EvidenceView {
+            download: format!("{BASE}/findings/{}/evidence/{}", e.finding_id, e.id),
+            id: e.id,
+            finding_id: e.finding_id,
+            sha256: e.sha256,
+            size_bytes: e.size_bytes,
+            content_type: e.content_type,
+            filename: e.filename,
+            uploaded_by: e.uploaded_by,
+            uploaded_at: local_time(e.uploaded_at),
+        }
+    }
+}
+
+/// The finding, when the caller may attach evidence to it.
+fn attachable(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+) -> Result<crate::db::inspections::FindingRow, ApiError> {
+    let (f, a) = finding_access(c, actor, id)?;
+    if !a.member && !may_explain(c, actor, &f)? {
+        return Err(ApiError::Forbidden(
+            "evidence is added by the inspection's team or by whoever explains the finding",
+        ));
+    }
+    if Status::parse(&f.status) == Some(Status::Closed) {
+        return Err(super::inspections::conflict("the finding is closed"));
+    }
+    Ok(f)
+}
+
+fn multipart_error(e: MultipartError) -> ApiError {
+    match e {
+        MultipartError::ContentTypeMissing
+        | MultipartError::ContentTypeParse
+        | MultipartError::ContentTypeIncompatible => ApiError::UnsupportedMediaType(
+            "send multipart/form-data with the file in a part named \"file\"".into(),
+        ),
+        other => ApiError::BadRequest(format!("malformed multipart body: {other}")),
+    }
+}
+
+/// Keeps the device's file name for people (NFC, no folders, no control characters).
+fn clean_filename(name: &str) -> Option<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let clean: String = nfc(base)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let clean = clean.trim().to_owned();
+    (!clean.is_empty()).then_some(clean)
+}
+
+#[utoipa::path(post, path = "/api/v1/findings/{id}/evidence", tag = "inspections",
+    request_body(content_type = "multipart/form-data", description = "one part named `file`"),
+    responses((status = 201, body = EvidenceView, description = "attached"),
+              (status = 200, body = EvidenceView, description = "the same file was attached before"),
+              (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 413, body = crate::error::Problem),
+              (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/findings/{id}/evidence")]
+pub async fn upload(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+    mut payload: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let actor = auth.actor.clone();
+    // Refuse before reading the body: a file for an invisible or closed finding is not
+    // worth receiving.
+    let check = actor.clone();
+    blocking(&state, move |db: &Db| {
+        db.read(|c| attachable(c, &check, id).map(|_| ()))
+    })
+    .await?;
+
+    let max = state.evidence.max_bytes;
+    let mut file: Option<(Option<String>, Vec<u8>)> = None;
+    while let Some(part) = payload.next().await {
+        let mut part = part.map_err(multipart_error)?;
+        if part.name() != Some("file") {
+            return Err(ApiError::field(
+                "file",
+                format!(
+                    "unexpected part {:?}: send one part named \"file\"",
+                    part.name().unwrap_or_default()
+                ),
+            ));
+        }
+        if file.is_some() {
+            return Err(ApiError::field("file", "send one file per request"));
+        }
+        let name = part
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .and_then(clean_filename);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(multipart_error)?;
+            if bytes.len() + chunk.len() > max {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        file = Some((name, bytes));
+    }
+    let (filename, bytes) = file.ok_or_else(|| {
+        ApiError::field(
+            "file",
+            "is required: a multipart/form-data part named \"file\"",
+        )
+    })?;
+
+    let store = state.evidence.clone();
+    let (row, new) = blocking(&state, move |db: &Db| {
+        let stored = store.put(&bytes).map_err(|e| match e {
+            StoreError::Empty => ApiError::field("file", "is empty"),
+            StoreError::Unrecognised | StoreError::NotAllowed(_) => ApiError::UnsupportedMediaType(
+                format!("{e}; accepted: {}", store.allowed_types().join(", ")),
+            ),
+            StoreError::Io(io) => ApiError::Internal(format!("evidence store: {io}")),
+        })?;
+        // The file is written before the row: a failed transaction leaves at most an
+        // unreferenced file, never a row without its file.
+        db.write(|c| {
+            let f = attachable(c, &actor, id)?;
+            Ok(q::attach(
+                c,
+                f.unit_id,
+                &NewEvidence {
+                    province_id: f.province_id,
+                    finding_id: f.id,
+                    sha256: stored.sha256.clone(),
+                    size_bytes: stored.size as i64,
+                    content_type: stored.content_type.to_owned(),
+                    filename: filename.clone(),
+                    uploaded_by: actor.user_id,
+                },
+            )?)
+        })
+    })
+    .await?;
+    let view = EvidenceView::from(row);
+    Ok(if new {
+        HttpResponse::Created()
+            .insert_header((header::LOCATION, view.download.clone()))
+            .json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/findings/{id}/evidence", tag = "inspections",
+    responses((status = 200, body = Vec<EvidenceView>), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/findings/{id}/evidence")]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<EvidenceView>>, ApiError> {
+    let id = id.into_inner();
+    let actor = auth.actor.clone();
+    let rows = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let (f, _) = finding_access(c, &actor, id)?;
+            Ok::<_, ApiError>(q::of_finding(c, f.id)?)
+        })
+    })
+    .await?;
+    Ok(web::Json(
+        rows.into_iter().map(EvidenceView::from).collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/findings/{id}/evidence/{evidence_id}", tag = "inspections",
+    responses((status = 200, description = "the file, as an attachment"),
+              (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/findings/{id}/evidence/{evidence_id}")]
+pub async fn download(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, evidence_id) = path.into_inner();
+    let actor = auth.actor.clone();
+    let store = state.evidence.clone();
+    let (row, bytes) = blocking(&state, move |db: &Db| {
+        let row = db.read(|c| {
+            let (f, _) = finding_access(c, &actor, id)?;
+            q::find(c, f.id, evidence_id)?.ok_or(ApiError::NotFound)
+        })?;
+        let mut bytes = Vec::with_capacity(usize::try_from(row.size_bytes).unwrap_or(0));
+        let mut file = store
+            .open(&row.sha256)
+            .map_err(|e| ApiError::Internal(format!("evidence {}: {e}", row.id)))?;
+        std::io::Read::read_to_end(&mut file, &mut bytes)
+            .map_err(|e| ApiError::Internal(format!("evidence {}: {e}", row.id)))?;
+        Ok((row, bytes))
+    })
+    .await?;
+    let name = row
+        .filename
+        .clone()
+        .unwrap_or_else(|| format!("evidence-{}", row.id));
+    Ok(HttpResponse::Ok()
+        .content_type(row.content_type.as_str())
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            // An ASCII name for old clients, the real (Vietnamese) one per RFC 6266.
+            parameters: vec![
+                DispositionParam::Filename(
+                    name.chars()
+                        .map(|c| {
+                            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                                c
+                            } else {
+                                '_'
+                            }
+                        })
+                        .collect(),
+                ),
+                DispositionParam::FilenameExt(ExtendedValue {
+                    charset: Charset::Ext("UTF-8".into()),
+                    language_tag: None,
+                    value: name.into_bytes(),
+                }),
+            ],
+        })
+        // Served as stored: browsers must not second-guess the type of an uploaded file.
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::ETAG, format!("\"{}\"", row.sha256)))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(bytes))
+}

@@ -1,0 +1,431 @@
+//! `/findings`: recording findings on an inspection and their guarded workflow
+//! (explanation → conclusion → corrective action → closed), and the overdue list.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::extract::{ValidJson, ValidQuery};
+use super::inspections::{Access, FindingView, Severity, conflict, visible};
+use super::{BASE, blocking, created};
+use crate::auth::AuthUser;
+use crate::db::inspections::{self as q, FindingFields, FindingRow, InspectionRow};
+use crate::db::{AnyConnection, Db};
+use crate::domain::access::{Action, Actor};
+use crate::domain::codes::{Role, StaffCategory};
+use crate::domain::discipline::{Form, form_problem};
+use crate::domain::findings::{Status, Step, next};
+use crate::domain::text::nfc;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(overdue_findings)
+        .service(add_finding)
+        .service(explain)
+        .service(decide)
+        .service(close_finding);
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateFinding {
+    /// The device's own reference of the finding; repeated with the same reference on the
+    /// same inspection, the request returns the first one's finding (200).
+    #[validate(length(min = 1, max = 100))]
+    pub client_ref: Option<String>,
+    /// A code of the violation catalogue (`GET /violation-types`).
+    pub violation_code: String,
+    pub observed_at: DateTime<FixedOffset>,
+    /// The person concerned; omit for a finding about the unit as a whole.
+    pub staff_id: Option<i64>,
+    #[validate(length(min = 1, max = 5000))]
+    pub description: String,
+    pub severity: Option<Severity>,
+    /// Days given to explain (default 5).
+    #[validate(range(min = 1, max = 60))]
+    pub explanation_days: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/v1/inspections/{id}/findings", tag = "inspections", request_body = CreateFinding,
+    responses((status = 201, body = FindingView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/inspections/{id}/findings")]
+pub async fn add_finding(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+    body: ValidJson<CreateFinding>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let body = body.0;
+    let actor = auth.actor.clone();
+    let (row, new) = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let (i, a, _) = visible(c, &actor, id)?;
+            if !a.member {
+                return Err(ApiError::Forbidden(
+                    "only the inspection's team records findings",
+                ));
+            }
+            if let Some(r) = &body.client_ref {
+                q::lock_submissions(c, actor.user_id)?;
+                if let Some(existing) = q::finding_by_client_ref(c, i.id, r)? {
+                    return Ok((existing, false));
+                }
+            }
+            Ok((insert_finding(c, actor.user_id, &i, &body)?, true))
+        })
+    })
+    .await?;
+    if !new {
+        return Ok(HttpResponse::Ok().json(FindingView::from(row)));
+    }
+    Ok(created(
+        format!("{BASE}/findings/{}", row.id),
+        &FindingView::from(row),
+    ))
+}
+
+/// Records a finding on an open inspection (the caller has checked it is on the team).
+/// The person must belong to the inspected unit's subtree.
+pub(super) fn insert_finding(
+    c: &mut AnyConnection,
+    actor: i64,
+    i: &InspectionRow,
+    body: &CreateFinding,
+) -> Result<FindingRow, ApiError> {
+    if i.status == "closed" {
+        return Err(conflict("the inspection is closed"));
+    }
+    let known = crate::db::violation_types::list(c, Some(&[i.province_id]))?;
+    if !known.iter().any(|t| t.code == body.violation_code) {
+        return Err(ApiError::field(
+            "violation_code",
+            "is not in the violation catalogue",
+        ));
+    }
+    let unit = crate::db::units::find(c, i.unit_id)?.ok_or(ApiError::NotFound)?;
+    let (unit_id, staff_id) = match body.staff_id {
+        Some(sid) => match crate::db::staff::find_with_path(c, sid)? {
+            Some((s, path)) if crate::domain::units::in_subtree(&path, &unit.path) => {
+                (s.unit_id, Some(s.id))
+            }
+            _ => {
+                return Err(ApiError::field(
+                    "staff_id",
+                    "no such staff member in the inspected unit",
+                ));
+            }
+        },
+        None => (unit.id, None),
+    };
+    let status = crate::domain::findings::initial(staff_id.is_some());
+    Ok(q::insert_finding(
+        c,
+        actor,
+        &FindingFields {
+            province_id: i.province_id,
+            inspection_id: i.id,
+            unit_id,
+            staff_id,
+            violation_code: body.violation_code.clone(),
+            observed_at: body.observed_at.naive_utc(),
+            description: nfc(&body.description),
+            severity: body.severity.map(|s| s.code().to_owned()),
+            status: status.code().to_owned(),
+            explanation_due_at: Some(
+                crate::db::now() + Duration::days(body.explanation_days.unwrap_or(5)),
+            ),
+            explanation: None,
+            explained_at: None,
+            explained_by: None,
+            outcome: None,
+            action: None,
+            action_due_at: None,
+            discipline_form: None,
+            decided_at: None,
+            decided_by: None,
+            client_ref: body.client_ref.clone(),
+        },
+    )?)
+}
+
+/// A finding with what the caller may do with it: (finding, team member, reader).
+pub(super) fn finding_access(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+) -> Result<(FindingRow, Access), ApiError> {
+    let f = q::find_finding(c, id)?.ok_or(ApiError::NotFound)?;
+    let (_, a, visible_findings) = visible(c, actor, f.inspection_id)?;
+    if !visible_findings.iter().any(|v| v.id == f.id) {
+        return Err(ApiError::NotFound);
+    }
+    Ok((f, a))
+}
+
+/// The person explains their own finding; the unit's head explains one about the unit
+/// as a whole.
+pub(super) fn may_explain(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    f: &FindingRow,
+) -> Result<bool, ApiError> {
+    Ok(match f.staff_id {
+        Some(sid) => actor.staff_id == Some(sid),
+        None => {
+            let unit = crate::db::units::find(c, f.unit_id)?.ok_or(ApiError::NotFound)?;
+            actor.grants.iter().any(|g| {
+                g.role == Role::UnitHead
+                    && g.unit_path
+                        .as_deref()
+                        .is_some_and(|p| crate::domain::units::in_subtree(&unit.path, p))
+            })
+        }
+    })
+}
+
+fn step(f: &FindingRow, s: Step) -> Result<Status, ApiError> {
+    let from = Status::parse(&f.status).unwrap_or(Status::Open);
+    next(from, s).map_err(conflict)
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Explanation {
+    #[validate(length(min = 1, max = 10000))]
+    pub text: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/findings/{id}/explanation", tag = "inspections", request_body = Explanation,
+    responses((status = 200, body = FindingView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/findings/{id}/explanation")]
+pub async fn explain(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+    body: ValidJson<Explanation>,
+) -> Result<web::Json<FindingView>, ApiError> {
+    let id = id.into_inner();
+    let text = nfc(&body.text);
+    let actor = auth.actor.clone();
+    let row = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let (f, _) = finding_access(c, &actor, id)?;
+            let allowed = may_explain(c, &actor, &f)?;
+            if !allowed {
+                return Err(ApiError::Forbidden(
+                    "a finding is explained by the person it is about, or by the unit's head",
+                ));
+            }
+            let status = step(&f, Step::Explain)?;
+            let fields = FindingFields {
+                status: status.code().to_owned(),
+                explanation: Some(text),
+                explained_at: Some(crate::db::now()),
+                explained_by: Some(actor.user_id),
+                ..f.fields()
+            };
+            Ok(q::update_finding(c, actor.user_id, "explain", &f, &fields)?)
+        })
+    })
+    .await?;
+    Ok(web::Json(row.into()))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Upheld,
+    Dismissed,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    pub outcome: Outcome,
+    /// Corrective action required of the unit or person (upheld findings only).
+    #[validate(length(min = 1, max = 5000))]
+    pub action: Option<String>,
+    pub action_due: Option<NaiveDate>,
+    /// The disciplinary form the team recommends, checked against the person's category
+    /// and the regime in force today.
+    pub discipline_form: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/findings/{id}/decision", tag = "inspections", request_body = Decision,
+    responses((status = 200, body = FindingView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/findings/{id}/decision")]
+pub async fn decide(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+    body: ValidJson<Decision>,
+) -> Result<web::Json<FindingView>, ApiError> {
+    let id = id.into_inner();
+    let body = body.0;
+    let actor = auth.actor.clone();
+    let row = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let (f, a) = finding_access(c, &actor, id)?;
+            if !a.member {
+                return Err(ApiError::Forbidden(
+                    "only the inspection's team concludes findings",
+                ));
+            }
+            let upheld = body.outcome == Outcome::Upheld;
+            if upheld {
+                let from = Status::parse(&f.status).unwrap_or(Status::Open);
+                crate::domain::findings::may_uphold(from, f.explanation_due_at, crate::db::now())
+                    .map_err(conflict)?;
+            }
+            let mut status = step(&f, if upheld { Step::Uphold } else { Step::Dismiss })?;
+            if !upheld && (body.action.is_some() || body.discipline_form.is_some()) {
+                return Err(ApiError::field(
+                    "outcome",
+                    "a dismissed finding takes no action or discipline",
+                ));
+            }
+            if body.action.is_some() {
+                status = next(status, Step::RequireAction).map_err(conflict)?;
+            }
+            if let Some(code) = &body.discipline_form {
+                let form = Form::parse(code).ok_or_else(|| {
+                    ApiError::field("discipline_form", "is not a disciplinary form")
+                })?;
+                let person = match f.staff_id {
+                    Some(sid) => crate::db::staff::find(c, sid)?.ok_or(ApiError::NotFound)?,
+                    None => {
+                        return Err(ApiError::field(
+                            "discipline_form",
+                            "a finding about the unit takes no personal discipline",
+                        ));
+                    }
+                };
+                let category =
+                    StaffCategory::parse(&person.category).unwrap_or(StaffCategory::Contract);
+                let today = crate::domain::attendance::to_local(crate::db::now()).date();
+                if let Some(why) = form_problem(form, category, person.is_head, today) {
+                    return Err(ApiError::field("discipline_form", why));
+                }
+            }
+            let fields = FindingFields {
+                status: status.code().to_owned(),
+                outcome: Some(if upheld { "upheld" } else { "dismissed" }.to_owned()),
+                action: body.action.as_deref().map(nfc),
+                action_due_at: body
+                    .action_due
+                    .and_then(|d| d.and_hms_opt(23, 59, 59))
+                    .map(crate::domain::attendance::to_utc),
+                discipline_form: body.discipline_form.clone(),
+                decided_at: Some(crate::db::now()),
+                decided_by: Some(actor.user_id),
+                ..f.fields()
+            };
+            Ok(q::update_finding(c, actor.user_id, "decide", &f, &fields)?)
+        })
+    })
+    .await?;
+    Ok(web::Json(row.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/findings/{id}/close", tag = "inspections",
+    responses((status = 200, body = FindingView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/findings/{id}/close")]
+pub async fn close_finding(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<FindingView>, ApiError> {
+    let id = id.into_inner();
+    let actor = auth.actor.clone();
+    let row = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let (f, a) = finding_access(c, &actor, id)?;
+            if !a.member {
+                return Err(ApiError::Forbidden(
+                    "only the inspection's team closes findings",
+                ));
+            }
+            let status = step(&f, Step::Close)?;
+            let fields = FindingFields {
+                status: status.code().to_owned(),
+                ..f.fields()
+            };
+            Ok(q::update_finding(c, actor.user_id, "close", &f, &fields)?)
+        })
+    })
+    .await?;
+    Ok(web::Json(row.into()))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OverdueFindings {
+    /// Only the findings of this unit and the units below it.
+    pub unit_id: Option<i64>,
+}
+
+/// Findings whose explanation or corrective action is overdue: for the team, those of its
+/// inspections; for heads, hr and admins, those of their subtree; for a staff member,
+/// their own.
+#[utoipa::path(get, path = "/api/v1/findings/overdue", tag = "inspections", params(OverdueFindings),
+    responses((status = 200, body = Vec<FindingView>), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/findings/overdue")]
+pub async fn overdue_findings(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ValidQuery<OverdueFindings>,
+) -> Result<web::Json<Vec<FindingView>>, ApiError> {
+    let unit_id = query.unit_id;
+    let actor = auth.actor.clone();
+    let rows = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let reader = actor.visibility(Action::ReadInspections);
+            let units: Option<Vec<i64>> = match unit_id {
+                Some(u) => Some(super::dossiers::subtree_units(c, &reader, u)?),
+                None if reader.all => None,
+                None => {
+                    let mut ids = Vec::new();
+                    for path in &reader.subtrees {
+                        ids.extend(super::dossiers::ids_within(c, path)?);
+                    }
+                    Some(ids)
+                }
+            };
+            let mut rows = q::waiting_findings(c, units.as_deref(), actor.user_id)?;
+            if let Some(own) = actor.staff_id {
+                let mine = crate::db::inspections::findings_of_staff(c, own)?;
+                rows.extend(mine);
+            }
+            rows.sort_by_key(|f| f.id);
+            rows.dedup_by_key(|f| f.id);
+            Ok::<_, ApiError>(rows)
+        })
+    })
+    .await?;
+    let now = crate::db::now();
+    let overdue = rows
+        .into_iter()
+        .filter(|f| {
+            let status = Status::parse(&f.status).unwrap_or(Status::Open);
+            crate::domain::findings::explanation_overdue(status, f.explanation_due_at, now)
+                || crate::domain::findings::action_overdue(status, f.action_due_at, now)
+        })
+        .map(FindingView::from)
+        .collect();
+    Ok(web::Json(overdue))
+}
