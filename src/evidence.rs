@@ -66,16 +66,19 @@ impl EvidenceStore {
         }
         let sha256 = format!("{:x}", Sha256::digest(bytes));
         let path = self.path_of(&sha256);
-        if !path.exists() {
+        // A file already there is trusted only if it has the right size: a damaged copy
+        // (a disk error, a hand-made file) is replaced by the good bytes.
+        let intact = fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64);
+        if !intact {
             let folder = path.parent().unwrap_or(&self.dir);
-            fs::create_dir_all(folder)?;
+            create_private_dir(folder)?;
             // Written beside its final name and renamed, so a crash never leaves a
             // truncated file under a hash it does not match.
             let mut nonce = [0u8; 8];
             getrandom::fill(&mut nonce).map_err(|e| std::io::Error::other(e.to_string()))?;
             let temp = folder.join(format!(".{sha256}.{}.part", u64::from_le_bytes(nonce)));
             let written = (|| {
-                let mut file = File::create(&temp)?;
+                let mut file = private_file(&temp)?;
                 file.write_all(bytes)?;
                 file.sync_all()?;
                 fs::rename(&temp, &path)?;
@@ -105,6 +108,39 @@ impl EvidenceStore {
         let prefix = clean.get(..2).unwrap_or("00");
         Path::new(&self.dir).join(prefix).join(clean)
     }
+}
+
+/// Evidence is personal data about discipline: readable by the service's user only.
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(dir)
+}
+
+#[cfg(unix)]
+fn private_file(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn private_file(path: &Path) -> std::io::Result<File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 #[cfg(test)]
@@ -144,6 +180,26 @@ mod tests {
             .unwrap()
             .collect();
         assert_eq!(files.len(), 1);
+    }
+
+    #[test]
+    fn a_damaged_copy_is_replaced_and_files_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let a = s.put(PNG).unwrap();
+        let path = s.path_of(&a.sha256);
+        fs::write(&path, b"trunc").unwrap();
+        s.put(PNG).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), PNG);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            fs::remove_file(&path).unwrap();
+            s.put(PNG).unwrap();
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(path.parent().unwrap()), 0o700);
+        }
     }
 
     #[test]

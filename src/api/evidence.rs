@@ -91,12 +91,19 @@ fn multipart_error(e: MultipartError) -> ApiError {
     }
 }
 
-/// Keeps the device's file name for people (NFC, no folders, no control characters).
+/// Keeps the device's file name for people: NFC, no folders, no control characters, and
+/// none of the invisible direction and zero-width marks that can disguise an extension
+/// (`ảnh\u{202E}gpj.exe` shows as `ảnhexe.jpg`).
 fn clean_filename(name: &str) -> Option<String> {
+    const INVISIBLE: &[char] = &[
+        '\u{061C}', '\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{200F}', '\u{202A}',
+        '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}',
+        '\u{2069}', '\u{FEFF}',
+    ];
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let clean: String = nfc(base)
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !INVISIBLE.contains(c))
         .take(200)
         .collect();
     let clean = clean.trim().to_owned();
@@ -144,10 +151,16 @@ pub async fn upload(
         if file.is_some() {
             return Err(ApiError::field("file", "send one file per request"));
         }
-        let name = part
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .and_then(clean_filename);
+        let name = part.content_disposition().and_then(|d| {
+            d.get_filename()
+                .map(str::to_owned)
+                // Some clients send only the RFC 5987 form, `filename*=UTF-8''…`.
+                .or_else(|| {
+                    d.get_filename_ext()
+                        .and_then(|v| String::from_utf8(v.value.clone()).ok())
+                })
+                .and_then(|n| clean_filename(&n))
+        });
         let mut bytes = Vec::new();
         while let Some(chunk) = part.next().await {
             let chunk = chunk.map_err(multipart_error)?;
@@ -177,6 +190,9 @@ pub async fn upload(
         // The file is written before the row: a failed transaction leaves at most an
         // unreferenced file, never a row without its file.
         db.write(|c| {
+            if let Some(inspection) = crate::db::inspections::inspection_of(c, id)? {
+                crate::db::inspections::lock(c, inspection)?;
+            }
             let f = attachable(c, &actor, id)?;
             Ok(q::attach(
                 c,
@@ -287,4 +303,34 @@ pub async fn download(
         .insert_header((header::ETAG, format!("\"{}\"", row.sha256)))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_filename;
+
+    #[test]
+    fn file_names_keep_vietnamese_and_lose_what_could_deceive() {
+        assert_eq!(
+            clean_filename("ảnh bàn nhậu.jpg").as_deref(),
+            Some("ảnh bàn nhậu.jpg")
+        );
+        assert_eq!(
+            clean_filename("C:\\Users\\a\\bb.pdf").as_deref(),
+            Some("bb.pdf")
+        );
+        assert_eq!(
+            clean_filename("../../etc/passwd").as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(
+            clean_filename("a\r\nSet-Cookie: x").as_deref(),
+            Some("aSet-Cookie: x")
+        );
+        assert_eq!(
+            clean_filename("ảnh\u{202E}gpj.exe").as_deref(),
+            Some("ảnhgpj.exe")
+        );
+        assert_eq!(clean_filename("  \u{200B} "), None);
+    }
 }

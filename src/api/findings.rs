@@ -66,17 +66,15 @@ pub async fn add_finding(
     let actor = auth.actor.clone();
     let (row, new) = blocking(&state, move |db: &Db| {
         db.write(|c| {
+            q::lock(c, id)?;
             let (i, a, _) = visible(c, &actor, id)?;
             if !a.member {
                 return Err(ApiError::Forbidden(
                     "only the inspection's team records findings",
                 ));
             }
-            if let Some(r) = &body.client_ref {
-                q::lock_submissions(c, actor.user_id)?;
-                if let Some(existing) = q::finding_by_client_ref(c, i.id, r)? {
-                    return Ok((existing, false));
-                }
+            if let Some(existing) = existing_finding(c, i.id, &body)? {
+                return Ok((existing, false));
             }
             Ok((insert_finding(c, actor.user_id, &i, &body)?, true))
         })
@@ -89,6 +87,28 @@ pub async fn add_finding(
         format!("{BASE}/findings/{}", row.id),
         &FindingView::from(row),
     ))
+}
+
+/// The finding recorded earlier under the same `client_ref` on this inspection; a
+/// reference reused for another finding (another code or person) is a conflict.
+pub(super) fn existing_finding(
+    c: &mut AnyConnection,
+    inspection_id: i64,
+    body: &CreateFinding,
+) -> Result<Option<FindingRow>, ApiError> {
+    let Some(r) = &body.client_ref else {
+        return Ok(None);
+    };
+    let Some(existing) = q::finding_by_client_ref(c, inspection_id, r)? else {
+        return Ok(None);
+    };
+    if existing.violation_code != body.violation_code || existing.staff_id != body.staff_id {
+        return Err(ApiError::conflict(
+            "client_ref",
+            "already names another finding of this inspection (its code or person differ)",
+        ));
+    }
+    Ok(Some(existing))
 }
 
 /// Records a finding on an open inspection (the caller has checked it is on the team).
@@ -155,6 +175,18 @@ pub(super) fn insert_finding(
     )?)
 }
 
+/// `finding_access` for a write: the inspection's row is locked first (`q::lock`).
+pub(super) fn finding_for_write(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+) -> Result<(FindingRow, Access), ApiError> {
+    if let Some(inspection) = q::inspection_of(c, id)? {
+        q::lock(c, inspection)?;
+    }
+    finding_access(c, actor, id)
+}
+
 /// A finding with what the caller may do with it: (finding, team member, reader).
 pub(super) fn finding_access(
     c: &mut AnyConnection,
@@ -218,7 +250,7 @@ pub async fn explain(
     let actor = auth.actor.clone();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
-            let (f, _) = finding_access(c, &actor, id)?;
+            let (f, _) = finding_for_write(c, &actor, id)?;
             let allowed = may_explain(c, &actor, &f)?;
             if !allowed {
                 return Err(ApiError::Forbidden(
@@ -277,7 +309,7 @@ pub async fn decide(
     let actor = auth.actor.clone();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
-            let (f, a) = finding_access(c, &actor, id)?;
+            let (f, a) = finding_for_write(c, &actor, id)?;
             if !a.member {
                 return Err(ApiError::Forbidden(
                     "only the inspection's team concludes findings",
@@ -353,7 +385,7 @@ pub async fn close_finding(
     let actor = auth.actor.clone();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
-            let (f, a) = finding_access(c, &actor, id)?;
+            let (f, a) = finding_for_write(c, &actor, id)?;
             if !a.member {
                 return Err(ApiError::Forbidden(
                     "only the inspection's team closes findings",

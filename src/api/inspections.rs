@@ -346,6 +346,7 @@ pub(super) fn find_or_insert_inspection(
             "already names another of your inspections (its unit, kind or start differ)",
         ));
     }
+    q::lock(c, existing.id)?;
     let (_, a, _) = visible(c, actor, existing.id)?;
     if !a.member {
         return Err(ApiError::Forbidden(
@@ -446,6 +447,7 @@ pub async fn close_inspection(
     let actor = auth.actor.clone();
     let v = blocking(&state, move |db: &Db| {
         db.write(|c| {
+            q::lock(c, id)?;
             let (i, a, findings) = visible(c, &actor, id)?;
             if !a.member {
                 return Err(ApiError::Forbidden("only the inspection's team closes it"));

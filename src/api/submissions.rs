@@ -17,7 +17,7 @@ use validator::Validate;
 
 use super::blocking;
 use super::extract::ValidJson;
-use super::findings::{CreateFinding, insert_finding};
+use super::findings::{CreateFinding, existing_finding, insert_finding};
 use super::inspections::{
     CloseInspection, CreateInspection, InspectionView, close_record, find_or_insert_inspection,
     view,
@@ -107,20 +107,19 @@ pub async fn submit(
         db.write(|c| {
             let (mut row, team, created) = find_or_insert_inspection(c, &actor, &body.inspection)
                 .map_err(|e| e.prefixed("inspection."))?;
-            let known: BTreeSet<String> = q::findings_of(c, row.id)?
-                .into_iter()
-                .filter_map(|f| f.client_ref)
-                .collect();
             let mut findings_created = Vec::new();
             let mut findings_existing = Vec::new();
             for (i, f) in body.findings.iter().enumerate() {
                 let client_ref = f.client_ref.clone().unwrap_or_default();
-                if known.contains(&client_ref) {
+                let prefix = format!("findings[{i}].");
+                if existing_finding(c, row.id, f)
+                    .map_err(|e| e.prefixed(&prefix))?
+                    .is_some()
+                {
                     findings_existing.push(client_ref);
                     continue;
                 }
-                insert_finding(c, actor.user_id, &row, f)
-                    .map_err(|e| e.prefixed(&format!("findings[{i}].")))?;
+                insert_finding(c, actor.user_id, &row, f).map_err(|e| e.prefixed(&prefix))?;
                 findings_created.push(client_ref);
             }
             let findings = q::findings_of(c, row.id)?;

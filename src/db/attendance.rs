@@ -185,7 +185,7 @@ fn lock_attendance(conn: &mut AnyConnection, people: &[Person]) -> QueryResult<(
         provinces.sort_unstable();
         provinces.dedup();
         for p in provinces {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(2, CAST($1 AS INTEGER))")
+            diesel::sql_query("SELECT pg_advisory_xact_lock(2, CAST($1 % 2147483647 AS INTEGER))")
                 .bind::<diesel::sql_types::BigInt, _>(p)
                 .execute(c)?;
         }

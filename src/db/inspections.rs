@@ -406,7 +406,9 @@ pub fn find_by_client_ref(
 /// SQLite serialises every write anyway.
 pub fn lock_submissions(conn: &mut AnyConnection, user_id: i64) -> QueryResult<()> {
     if let AnyConnection::Postgresql(c) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(3, CAST($1 AS INTEGER))")
+        // The two-key form takes 32-bit keys; ids beyond that share a key, which costs
+        // some waiting and never correctness.
+        diesel::sql_query("SELECT pg_advisory_xact_lock(3, CAST($1 % 2147483647 AS INTEGER))")
             .bind::<diesel::sql_types::BigInt, _>(user_id)
             .execute(c)?;
     }
@@ -422,6 +424,29 @@ pub fn finding_by_client_ref(
         .filter(findings::inspection_id.eq(inspection_id))
         .filter(findings::client_ref.eq(client_ref))
         .select(FindingRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// On PostgreSQL, locks an inspection's row to the end of the transaction. Every write to
+/// an inspection or its findings (a workflow step, a new finding, evidence, closing)
+/// takes it before reading, so each one sees what the one before it wrote: an
+/// explanation is never overwritten by a conclusion computed from the row as it was, and
+/// no finding slips into an inspection as it closes. SQLite serialises every write anyway.
+pub fn lock(conn: &mut AnyConnection, inspection_id: i64) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(c) = conn {
+        diesel::sql_query("SELECT id FROM inspections WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::BigInt, _>(inspection_id)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// The inspection a finding belongs to (it never changes).
+pub fn inspection_of(conn: &mut AnyConnection, finding_id: i64) -> QueryResult<Option<i64>> {
+    findings::table
+        .find(finding_id)
+        .select(findings::inspection_id)
         .first(conn)
         .optional()
 }

@@ -55,7 +55,7 @@ pub fn visible_condition(vis: &Visibility) -> UnitCondition {
 /// `Db::write` already serialises every write.
 pub fn lock_tree(conn: &mut AnyConnection, province_id: i64) -> QueryResult<()> {
     if let AnyConnection::Postgresql(c) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(1, CAST($1 AS INTEGER))")
+        diesel::sql_query("SELECT pg_advisory_xact_lock(1, CAST($1 % 2147483647 AS INTEGER))")
             .bind::<diesel::sql_types::BigInt, _>(province_id)
             .execute(c)?;
     }

@@ -349,6 +349,10 @@ async fn an_offline_record_sent_twice_is_created_once(b: Backend) {
     assert_eq!(s, 201);
     let (s, f2) = app.post(inspector, &path, f).await;
     assert_eq!((s, &f2["id"]), (200, &f1["id"]));
+    let (s, _) = app
+        .post(inspector, &path, json!({"client_ref": "sf-1", "violation_code": "smoking", "observed_at": "2026-04-01T08:10:00+07:00", "description": "x"}))
+        .await;
+    assert_eq!(s, 409, "a reference reused for another finding");
 }
 
 both!(

@@ -21,7 +21,7 @@ CREATE TABLE evidence (
     -- The type sniffed from the content, never the one the client claimed.
     content_type TEXT NOT NULL,
     filename     TEXT,
-    uploaded_by  BIGINT NOT NULL,
+    uploaded_by  BIGINT NOT NULL REFERENCES users (id),
     uploaded_at  TIMESTAMP NOT NULL
 );
 -- The same file attached twice to a finding is one piece of evidence (retried uploads).
