@@ -379,29 +379,7 @@ pub async fn dossier_stats(
                 (Some(id), None) => {
                     let person = visible_person(c, &read, id)?;
                     province_id = person.staff.province_id;
-                    let rows = q::of_staff_since(c, person.staff.id, since)?;
-                    for (d, steps) in q::with_steps(c, rows)? {
-                        let rules = d.rules(&steps);
-                        if !rules.status.counts() {
-                            continue;
-                        }
-                        for (no, outcome) in rules.step_outcomes(now) {
-                            let Some(step) = rules.steps.iter().find(|s| s.step_no == no) else {
-                                continue;
-                            };
-                            if step.staff_id == Some(person.staff.id)
-                                && in_period(
-                                    step.due_at.or(rules.due()),
-                                    step.finished_at,
-                                    query.from,
-                                    query.to,
-                                    now,
-                                )
-                            {
-                                tally.add(outcome);
-                            }
-                        }
-                    }
+                    tally = q::staff_tally(c, person.staff.id, query.from, query.to, now)?;
                 }
                 (None, Some(unit)) => {
                     let units = subtree_units(c, &read, unit)?;

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod checkins;
 pub mod discipline;
 pub mod dossiers;
+pub mod evaluations;
 pub mod evidence;
 pub mod extract;
 pub mod findings;
@@ -16,6 +17,7 @@ pub mod health;
 pub mod inspections;
 pub mod leaves;
 pub mod openapi;
+pub mod policies;
 pub mod schedules;
 pub mod staff;
 pub mod submissions;
@@ -57,7 +59,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(inspections::routes)
             .configure(findings::routes)
             .configure(evidence::routes)
-            .configure(discipline::routes),
+            .configure(discipline::routes)
+            .configure(policies::routes)
+            .configure(evaluations::routes),
     )
     .configure(health::routes)
     .configure(openapi::routes);

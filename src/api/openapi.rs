@@ -8,9 +8,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    attendance, audit, auth, calendar, checkins, discipline, dossiers, evidence, findings, health,
-    inspections, leaves, schedules, staff, submissions, surveys, timesheet, units, users,
-    violation_types,
+    attendance, audit, auth, calendar, checkins, discipline, dossiers, evaluations, evidence,
+    findings, health, inspections, leaves, policies, schedules, staff, submissions, surveys,
+    timesheet, units, users, violation_types,
 };
 
 #[derive(OpenApi)]
@@ -43,6 +43,8 @@ use super::{
         findings::overdue_findings,
         evidence::upload, evidence::list, evidence::download,
         discipline::create_decision, discipline::list_decisions,
+        policies::list_policies, policies::get_policy, policies::create_policy,
+        evaluations::run, evaluations::list, evaluations::decide,
         health::healthz, health::readyz, health::metrics,
     ),
     components(schemas(crate::error::Problem)),
@@ -56,6 +58,7 @@ use super::{
         (name = "attendance", description = "Schedules, calendar, leave, check-ins, attendance, timesheets and the violation register"),
         (name = "dossiers", description = "One-stop dossiers, late ratios and satisfaction"),
         (name = "inspections", description = "Inspections, findings and their workflow; the violation catalogue"),
+        (name = "evaluation", description = "Rating policies, annual evaluations and HR's decisions"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -496,6 +496,38 @@ pub fn open_of_units(conn: &mut AnyConnection, unit_ids: &[i64]) -> QueryResult<
     Ok(out)
 }
 
+/// The outcomes of the steps this person handled in `from..=to` (local days): steps
+/// finished in it, or fallen due in it and still unfinished at `now` (local).
+pub fn staff_tally(
+    conn: &mut AnyConnection,
+    staff_id: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: NaiveDateTime,
+) -> QueryResult<crate::domain::dossiers::Tally> {
+    use crate::domain::dossiers::in_period;
+    let since = crate::domain::attendance::to_utc(from.and_time(chrono::NaiveTime::MIN));
+    let mut tally = crate::domain::dossiers::Tally::default();
+    let rows = of_staff_since(conn, staff_id, since)?;
+    for (d, steps) in with_steps(conn, rows)? {
+        let rules = d.rules(&steps);
+        if !rules.status.counts() {
+            continue;
+        }
+        for (no, outcome) in rules.step_outcomes(now) {
+            let Some(step) = rules.steps.iter().find(|s| s.step_no == no) else {
+                continue;
+            };
+            if step.staff_id == Some(staff_id)
+                && in_period(step.due_at.or(rules.due()), step.finished_at, from, to, now)
+            {
+                tally.add(outcome);
+            }
+        }
+    }
+    Ok(tally)
+}
+
 /// Dossiers in which this person handled a step that could fall in a period from
 /// `from_utc` on.
 pub fn of_staff_since(

@@ -8,10 +8,13 @@ pub mod calendar;
 pub mod checkins;
 pub mod discipline;
 pub mod dossiers;
+pub mod evaluation_run;
+pub mod evaluations;
 pub mod evidence;
 pub mod inspections;
 pub mod jobs;
 pub mod leaves;
+pub mod policies;
 pub mod schedules;
 pub mod schema;
 pub mod staff;
@@ -309,14 +312,19 @@ impl Db {
     }
 }
 
-/// Applies the backend's pending migrations; returns the versions applied.
+/// Applies the backend's pending migrations, then loads the shipped rating policies that
+/// are not stored yet; returns the versions applied.
 pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, DbError> {
     let done = match conn {
         AnyConnection::Postgresql(c) => c.run_pending_migrations(PG_MIGRATIONS),
         AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
     }
-    .map_err(|e| DbError::Migration(e.to_string()))?;
-    Ok(done.iter().map(|v| v.to_string()).collect())
+    .map_err(|e| DbError::Migration(e.to_string()))?
+    .iter()
+    .map(|v| v.to_string())
+    .collect();
+    policies::seed_presets(conn).map_err(|e| DbError::Migration(format!("policies: {e}")))?;
+    Ok(done)
 }
 
 /// Connects once and applies pending migrations, for `congvu migrate`.

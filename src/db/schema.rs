@@ -331,6 +331,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    policies (id) {
+        id -> BigInt,
+        province_id -> Nullable<BigInt>,
+        code -> Text,
+        version -> Integer,
+        kind -> Text,
+        name -> Text,
+        effective_from -> Date,
+        effective_to -> Nullable<Date>,
+        document -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    evaluations (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        unit_id -> BigInt,
+        staff_id -> BigInt,
+        period -> Text,
+        policy_ids -> Text,
+        rated -> Bool,
+        proposed_rating -> Nullable<Text>,
+        max_rating -> Nullable<Text>,
+        metrics -> Text,
+        applied_rules -> Text,
+        quota_note -> Nullable<Text>,
+        previous_proposed_rating -> Nullable<Text>,
+        final_rating -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        evaluated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(dossier_steps -> dossiers (dossier_id));
 diesel::joinable!(leaves -> staff (staff_id));
 diesel::joinable!(checkins -> staff (staff_id));
@@ -357,5 +396,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     findings,
     evidence,
     discipline_decisions,
-    discipline_findings
+    discipline_findings,
+    policies,
+    evaluations
 );

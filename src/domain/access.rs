@@ -27,6 +27,12 @@ pub enum Action {
     Inspect,
     /// Read the inspections of a subtree without being on the team.
     ReadInspections,
+    /// Run the annual evaluation and decide ratings.
+    Evaluate,
+    /// Read evaluations (proposals, metrics, decisions).
+    ReadEvaluations,
+    /// Add versions of rating policies (a province's; national ones need every unit).
+    WritePolicies,
 }
 
 impl Action {
@@ -44,6 +50,9 @@ impl Action {
             Action::RecordSurveys => &[Admin, Hr, UnitHead, Device],
             Action::Inspect => &[Admin, Inspector],
             Action::ReadInspections => &[Admin, Hr, UnitHead],
+            Action::Evaluate => &[Admin, Hr],
+            Action::ReadEvaluations => &[Admin, Hr, UnitHead],
+            Action::WritePolicies => &[Admin],
         }
     }
 }

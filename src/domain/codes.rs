@@ -64,6 +64,26 @@ code_enum! {
 }
 
 code_enum! {
+    /// A person's annual rating (Luật CBCC Điều 58), lowest first so that `min` caps.
+    Rating {
+        NotCompleted = "not_completed" => "Không hoàn thành nhiệm vụ",
+        Completed = "completed" => "Hoàn thành nhiệm vụ",
+        CompletedWell = "completed_well" => "Hoàn thành tốt nhiệm vụ",
+        Excellent = "excellent" => "Hoàn thành xuất sắc nhiệm vụ",
+    }
+}
+
+code_enum! {
+    /// A unit's administrative-reform ranking, lowest first.
+    ReformRanking {
+        Weak = "weak" => "Yếu",
+        Average = "average" => "Trung bình",
+        Fair = "fair" => "Khá",
+        Good = "good" => "Tốt",
+    }
+}
+
+code_enum! {
     StaffCategory {
         CanBo = "can_bo" => "Cán bộ",
         CongChuc = "cong_chuc" => "Công chức",

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod codes;
 pub mod discipline;
 pub mod dossiers;
+pub mod evaluation;
 pub mod findings;
 pub mod text;
 pub mod timesheet;

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod cli;
 mod dossiers;
+mod evaluation;
 mod evidence;
 mod health;
 mod inspections;

@@ -1,0 +1,311 @@
+//! `/evaluations`: HR runs the year's evaluation of a unit's subtree; congvu proposes each
+//! person's rating with the rules that capped it and the numbers behind them; HR decides,
+//! with a reason where it departs from the proposal or goes above the cap. Heads read
+//! their subtree's; a staff member reads their own.
+
+use std::collections::HashMap;
+
+use actix_web::{get, post, put, web};
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::extract::{ValidJson, ValidQuery};
+use super::{blocking, local_now, local_time};
+use crate::auth::AuthUser;
+use crate::db::Db;
+use crate::db::evaluation_run::{self, Skipped};
+use crate::db::evaluations::{self as q, EvaluationRow};
+use crate::domain::access::Action;
+use crate::domain::codes::Rating;
+use crate::domain::text::nfc;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(run).service(list).service(decide);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvaluationView {
+    pub id: i64,
+    pub staff_id: i64,
+    pub staff_code: String,
+    pub full_name: String,
+    pub unit_id: i64,
+    pub period: String,
+    /// False: not rated this year (too little time worked); a review still happens.
+    pub rated: bool,
+    pub proposed_rating: Option<Rating>,
+    /// The highest rating the rules allow.
+    pub max_rating: Option<Rating>,
+    /// Metric → value (percentages in percent, months with two decimals).
+    #[schema(value_type = Object)]
+    pub metrics: serde_json::Value,
+    /// Every rule that applied: rule, metric, value, threshold, effect, source, policy.
+    #[schema(value_type = Vec<Object>)]
+    pub applied_rules: serde_json::Value,
+    /// Set when the person is beyond the excellent quota of their group, with the order.
+    pub quota_note: Option<String>,
+    /// The policies applied (base first).
+    pub policy_ids: Vec<i64>,
+    /// Set when a re-run changed the proposal after HR decided: the proposal HR saw.
+    pub previous_proposed_rating: Option<Rating>,
+    pub final_rating: Option<Rating>,
+    pub reason: Option<String>,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<DateTime<FixedOffset>>,
+    pub evaluated_at: DateTime<FixedOffset>,
+}
+
+fn view(e: EvaluationRow, people: &HashMap<i64, (String, String)>) -> EvaluationView {
+    let rating = |s: &Option<String>| s.as_deref().and_then(Rating::parse);
+    let (code, name) = people.get(&e.staff_id).cloned().unwrap_or_default();
+    EvaluationView {
+        id: e.id,
+        staff_id: e.staff_id,
+        staff_code: code,
+        full_name: name,
+        unit_id: e.unit_id,
+        proposed_rating: rating(&e.proposed_rating),
+        max_rating: rating(&e.max_rating),
+        previous_proposed_rating: rating(&e.previous_proposed_rating),
+        final_rating: rating(&e.final_rating),
+        metrics: serde_json::from_str(&e.metrics).unwrap_or_default(),
+        applied_rules: serde_json::from_str(&e.applied_rules).unwrap_or_default(),
+        policy_ids: serde_json::from_str(&e.policy_ids).unwrap_or_default(),
+        period: e.period,
+        rated: e.rated,
+        quota_note: e.quota_note,
+        reason: e.reason,
+        decided_by: e.decided_by,
+        decided_at: e.decided_at.map(local_time),
+        evaluated_at: local_time(e.evaluated_at),
+    }
+}
+
+fn people_of(
+    c: &mut crate::db::AnyConnection,
+    rows: &[EvaluationRow],
+) -> Result<HashMap<i64, (String, String)>, ApiError> {
+    let mut out = HashMap::new();
+    for r in rows {
+        if let Some(s) = crate::db::staff::find(c, r.staff_id)? {
+            out.insert(s.id, (s.code, s.full_name));
+        }
+    }
+    Ok(out)
+}
+
+fn year_of(period: &str) -> Result<i32, ApiError> {
+    period
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (2000..=2100).contains(y))
+        .ok_or_else(|| ApiError::field("period", "must be a year, e.g. \"2025\""))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunRequest {
+    /// The rating year, e.g. "2025".
+    pub period: String,
+    /// Everyone in this unit and the units below it.
+    pub unit_id: i64,
+    /// Use this base policy instead of the one in force.
+    pub policy_id: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunView {
+    pub period: String,
+    pub unit_id: i64,
+    pub evaluated: usize,
+    pub not_rated: usize,
+    /// Decided evaluations whose proposal this run changed (their decision stands).
+    pub changed_under_decision: usize,
+    pub skipped: Vec<Skipped>,
+    pub items: Vec<EvaluationView>,
+}
+
+#[utoipa::path(post, path = "/api/v1/evaluations/runs", tag = "evaluation", request_body = RunRequest,
+    responses((status = 201, body = RunView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/evaluations/runs")]
+pub async fn run(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ValidJson<RunRequest>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let body = body.0;
+    let year = year_of(&body.period)?;
+    let read = auth.can(Action::ReadUnits);
+    let evaluate = auth.can(Action::Evaluate);
+    let actor = auth.id();
+    let settings = state.dossiers.clone();
+    let now = local_now();
+    let view = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let unit = super::units::visible_unit(c, &read, body.unit_id, "unit_id")?;
+            if !evaluate.subtree(&unit.path) {
+                return Err(ApiError::Forbidden(
+                    "evaluations need the hr or admin role over the unit",
+                ));
+            }
+            if let Some(id) = body.policy_id
+                && crate::db::policies::find(c, id)?.is_none()
+            {
+                return Err(ApiError::field("policy_id", "no such policy"));
+            }
+            let province = crate::db::units::find(c, unit.province_id)?.map(|u| u.code);
+            let formula = province
+                .and_then(|code| settings.late_ratio_formula_by_province.get(&code).copied())
+                .unwrap_or(settings.late_ratio_formula);
+            let report = evaluation_run::run(c, actor, &unit, year, body.policy_id, now, formula)?;
+            let people = people_of(c, &report.rows)?;
+            let items: Vec<EvaluationView> =
+                report.rows.into_iter().map(|r| view(r, &people)).collect();
+            Ok(RunView {
+                period: year.to_string(),
+                unit_id: unit.id,
+                evaluated: items.len(),
+                not_rated: items.iter().filter(|i| !i.rated).count(),
+                changed_under_decision: report.changed_under_decision,
+                skipped: report.skipped,
+                items,
+            })
+        })
+    })
+    .await?;
+    Ok(actix_web::HttpResponse::Created().json(view))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListEvaluations {
+    pub period: String,
+    /// The evaluations of this unit's subtree.
+    pub unit_id: Option<i64>,
+    /// One person's (staff may read their own).
+    pub staff_id: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/evaluations", tag = "evaluation", params(ListEvaluations),
+    responses((status = 200, body = Vec<EvaluationView>), (status = 404, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/evaluations")]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ValidQuery<ListEvaluations>,
+) -> Result<web::Json<Vec<EvaluationView>>, ApiError> {
+    let query = query.0;
+    let period = year_of(&query.period)?.to_string();
+    let actor = auth.actor.clone();
+    let items = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let reader = actor.visibility(Action::ReadEvaluations);
+            let rows: Vec<EvaluationRow> = match (query.unit_id, query.staff_id) {
+                (Some(unit), None) => {
+                    let units = super::dossiers::subtree_units(c, &reader, unit)?;
+                    q::list(c, &units, &period)?
+                }
+                (None, Some(staff)) => {
+                    let (person, path) =
+                        crate::db::staff::find_with_path(c, staff)?.ok_or(ApiError::NotFound)?;
+                    if actor.staff_id != Some(person.id) && !reader.subtree(&path) {
+                        return Err(ApiError::NotFound);
+                    }
+                    q::list(c, &[person.unit_id], &period)?
+                        .into_iter()
+                        .filter(|e| e.staff_id == person.id)
+                        .collect()
+                }
+                _ => {
+                    return Err(ApiError::field(
+                        "unit_id",
+                        "give either unit_id or staff_id",
+                    ));
+                }
+            };
+            let people = people_of(c, &rows)?;
+            Ok(rows.into_iter().map(|r| view(r, &people)).collect())
+        })
+    })
+    .await?;
+    Ok(web::Json(items))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    pub final_rating: Rating,
+    /// Required when the rating is above the highest allowed, differs from the proposal,
+    /// or is given to someone the rules leave unrated.
+    #[validate(length(min = 1, max = 2000))]
+    pub reason: Option<String>,
+}
+
+#[utoipa::path(put, path = "/api/v1/evaluations/{id}/decision", tag = "evaluation", request_body = Decision,
+    responses((status = 200, body = EvaluationView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[put("/evaluations/{id}/decision")]
+pub async fn decide(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+    body: ValidJson<Decision>,
+) -> Result<web::Json<EvaluationView>, ApiError> {
+    let id = id.into_inner();
+    let body = body.0;
+    let actor = auth.actor.clone();
+    let row = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let e = q::find(c, id)?.ok_or(ApiError::NotFound)?;
+            let unit = crate::db::units::find(c, e.unit_id)?.ok_or(ApiError::NotFound)?;
+            if !actor
+                .visibility(Action::ReadEvaluations)
+                .subtree(&unit.path)
+            {
+                return Err(ApiError::NotFound);
+            }
+            if !actor.visibility(Action::Evaluate).subtree(&unit.path) {
+                return Err(ApiError::Forbidden("ratings are decided by hr or an admin"));
+            }
+            let proposed = e.proposed_rating.as_deref().and_then(Rating::parse);
+            let max = e.max_rating.as_deref().and_then(Rating::parse);
+            let reason = body
+                .reason
+                .as_deref()
+                .map(nfc)
+                .filter(|r| !r.trim().is_empty());
+            let why_needed = if !e.rated {
+                Some("the rules leave this person unrated this year")
+            } else if max.is_some_and(|m| body.final_rating > m) {
+                Some("the rating is above the highest the rules allow")
+            } else if proposed != Some(body.final_rating) {
+                Some("the rating differs from the proposal")
+            } else {
+                None
+            };
+            if let (Some(why), None) = (why_needed, &reason) {
+                return Err(ApiError::field("reason", format!("is required: {why}")));
+            }
+            let row = q::decide(
+                c,
+                actor.user_id,
+                &e,
+                body.final_rating.code(),
+                reason.as_deref(),
+            )?;
+            let people = people_of(c, std::slice::from_ref(&row))?;
+            Ok::<_, ApiError>(view(row, &people))
+        })
+    })
+    .await?;
+    Ok(web::Json(row))
+}

@@ -1,0 +1,227 @@
+//! One evaluation run: every person of a unit's subtree for a rating year, through the
+//! policies that cover them, the engine, and the quota of each group; the proposals are
+//! stored beside HR's decisions in one transaction.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDateTime};
+use diesel::QueryResult;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AnyConnection;
+use super::audit::{self, Entry};
+use super::evaluations::{self, EvaluationRow, NewProposal};
+use super::units::UnitRow;
+use crate::domain::codes::{Rating, StaffCategory};
+use crate::domain::dossiers::LateRatioFormula;
+use crate::domain::evaluation::engine::{Proposal, evaluate};
+use crate::domain::evaluation::facts::facts;
+use crate::domain::evaluation::policy::{Metric, Policy};
+use crate::domain::evaluation::quota::{Candidate, excess};
+use crate::domain::evaluation::select;
+
+/// Someone the run could not rate, and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Skipped {
+    pub staff_id: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub rows: Vec<EvaluationRow>,
+    pub skipped: Vec<Skipped>,
+    /// Decided evaluations whose proposal this run changed.
+    pub changed_under_decision: usize,
+}
+
+struct Evaluated {
+    staff_id: i64,
+    unit_id: i64,
+    province_id: i64,
+    code: String,
+    group: String,
+    base: (i64, String),
+    policy_ids: Vec<i64>,
+    proposal: Proposal,
+    metrics: BTreeMap<Metric, f64>,
+    late_centi: i64,
+    violations: i64,
+    score_centi: Option<i64>,
+}
+
+/// Runs the evaluation of `year` for the staff of `unit`'s subtree. `now` is local time;
+/// `formula` is the province's late-ratio convention; `forced` picks the base policy.
+pub fn run(
+    conn: &mut AnyConnection,
+    actor: i64,
+    unit: &UnitRow,
+    year: i32,
+    forced: Option<i64>,
+    now: NaiveDateTime,
+    formula: LateRatioFormula,
+) -> QueryResult<RunReport> {
+    let period = year.to_string();
+    let policies: Vec<(i64, Policy)> = super::policies::latest(conn)?
+        .iter()
+        .filter_map(|r| r.policy().map(|p| (r.id, p)))
+        .collect();
+    let province = super::units::find(conn, unit.province_id)?
+        .map(|u| u.code)
+        .unwrap_or_default();
+    let people = super::attendance::people_below(conn, &unit.path)?;
+    let existing: HashMap<i64, EvaluationRow> = evaluations::list(
+        conn,
+        &people.iter().map(|p| p.staff.unit_id).collect::<Vec<_>>(),
+        &period,
+    )?
+    .into_iter()
+    .map(|e| (e.staff_id, e))
+    .collect();
+
+    let mut skipped = Vec::new();
+    let mut done: Vec<Evaluated> = Vec::new();
+    for person in &people {
+        let s = &person.staff;
+        // Only those in service at some time in the year.
+        if s.joined_on.is_some_and(|d| d.year() > year)
+            || s.left_on.is_some_and(|d| d.year() < year)
+        {
+            continue;
+        }
+        let category = StaffCategory::parse(&s.category).unwrap_or(StaffCategory::Contract);
+        let Some((base, overlays)) = select(&policies, &province, category, year, forced) else {
+            skipped.push(Skipped {
+                staff_id: s.id,
+                reason: format!("no rating policy covers {} in {year}", category.label()),
+            });
+            continue;
+        };
+        let recorded = evaluations::recorded(conn, s, year, now, formula)?;
+        let f = facts(year, &recorded, &base.1);
+        let overlay_policies: Vec<&Policy> = overlays.iter().map(|(_, p)| p).collect();
+        let proposal = evaluate(&base.1, &overlay_policies, &f);
+        let value = |m: Metric| f.metrics.get(&m).copied();
+        let late_centi = value(Metric::LateDossierRatio).map_or(0, |v| (v.shown() * 100.0) as i64);
+        let violations = [
+            Metric::LateArrivals,
+            Metric::EarlyLeaves,
+            Metric::UnexcusedAbsences,
+            Metric::UpheldFindings,
+        ]
+        .iter()
+        .filter_map(|m| value(*m))
+        .map(|v| v.shown() as i64)
+        .sum();
+        done.push(Evaluated {
+            staff_id: s.id,
+            unit_id: s.unit_id,
+            province_id: s.province_id,
+            code: s.code.clone(),
+            group: format!(
+                "unit {} · {} · {}",
+                s.unit_id,
+                base.1.code,
+                if s.is_head { "managers" } else { "staff" }
+            ),
+            base: (base.0, base.1.code.clone()),
+            policy_ids: std::iter::once(base.0)
+                .chain(overlays.iter().map(|(id, _)| *id))
+                .collect(),
+            metrics: f.metrics.iter().map(|(m, v)| (*m, v.shown())).collect(),
+            late_centi,
+            violations,
+            score_centi: value(Metric::Score).map(|v| (v.shown() * 100.0) as i64),
+            proposal,
+        });
+    }
+
+    // The quota, per group, on the rating that stands: HR's where decided.
+    let mut notes: HashMap<i64, String> = HashMap::new();
+    let mut groups: BTreeMap<&str, Vec<&Evaluated>> = BTreeMap::new();
+    for e in &done {
+        groups.entry(e.group.as_str()).or_default().push(e);
+    }
+    for (group, members) in groups {
+        let Some(quota) = policies
+            .iter()
+            .find(|(id, _)| *id == members[0].base.0)
+            .and_then(|(_, p)| p.quota.clone())
+        else {
+            continue;
+        };
+        let candidates: Vec<Candidate> = members
+            .iter()
+            .filter_map(|e| {
+                let decided = existing
+                    .get(&e.staff_id)
+                    .and_then(|x| x.final_rating.as_deref())
+                    .and_then(Rating::parse);
+                Some(Candidate {
+                    id: e.staff_id,
+                    rating: decided.or(e.proposal.proposed)?,
+                    score_centi: e.score_centi,
+                    late_ratio_centi: e.late_centi,
+                    violations: e.violations,
+                    code: e.code.clone(),
+                })
+            })
+            .collect();
+        for x in excess(group, &candidates, &quota) {
+            notes.insert(x.id, x.explanation);
+        }
+    }
+
+    let mut rows = Vec::new();
+    let mut changed_under_decision = 0;
+    for e in done {
+        let proposed = e.proposal.proposed.map(|r| r.code().to_owned());
+        if let Some(old) = existing.get(&e.staff_id)
+            && old.final_rating.is_some()
+            && old.proposed_rating != proposed
+        {
+            changed_under_decision += 1;
+        }
+        let row = evaluations::upsert(
+            conn,
+            &NewProposal {
+                province_id: e.province_id,
+                unit_id: e.unit_id,
+                staff_id: e.staff_id,
+                period: period.clone(),
+                policy_ids: serde_json::to_string(&e.policy_ids).unwrap_or_default(),
+                rated: e.proposal.rated,
+                proposed_rating: proposed,
+                max_rating: e.proposal.max_rating.map(|r| r.code().to_owned()),
+                metrics: serde_json::to_string(&e.metrics).unwrap_or_default(),
+                applied_rules: serde_json::to_string(&e.proposal.applied).unwrap_or_default(),
+                quota_note: notes.remove(&e.staff_id),
+            },
+        )?;
+        rows.push(row);
+    }
+    audit::record(
+        conn,
+        Entry::<(), _> {
+            actor_user_id: Some(actor),
+            entity: "evaluation_run",
+            entity_id: unit.id,
+            action: "run",
+            province_id: Some(unit.province_id),
+            unit_id: Some(unit.id),
+            before: None,
+            after: Some(&serde_json::json!({
+                "period": period,
+                "evaluated": rows.len(),
+                "skipped": skipped.len(),
+                "changed_under_decision": changed_under_decision,
+            })),
+        },
+    )?;
+    Ok(RunReport {
+        rows,
+        skipped,
+        changed_under_decision,
+    })
+}

@@ -1,0 +1,147 @@
+//! From what the other capabilities recorded to the metrics the rules read: pure
+//! arithmetic over counts, dates and leave, so every boundary is testable.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use super::engine::{DecisionFact, Facts, Value, counted_in_year};
+use super::policy::{Metric, Policy};
+
+/// An approved leave: first and last day, kind, and whether it is half a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaveSpan {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub kind: String,
+    pub half_day: bool,
+}
+
+/// What is recorded about a person, for one rating year.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    pub joined_on: Option<NaiveDate>,
+    pub left_on: Option<NaiveDate>,
+    pub leaves: Vec<LeaveSpan>,
+    /// Dossier steps late and handled in the year (under the province's formula).
+    pub late_steps: i64,
+    pub handled_steps: i64,
+    pub late_arrivals: i64,
+    pub early_leaves: i64,
+    pub unexcused_absences: i64,
+    /// Upheld findings about the person observed in the year, by severity code (`""`
+    /// when none was given).
+    pub upheld_findings: BTreeMap<String, i64>,
+    /// Every decision about the person (the exceptions look across years).
+    pub decisions: Vec<DecisionFact>,
+    /// Earlier years in which the person was rated not completed.
+    pub not_completed_years: Vec<i32>,
+    /// The period scores (NĐ 335) of the year, in hundredths.
+    pub period_scores_centi: Vec<i64>,
+}
+
+/// The metrics of `year` under `policy` (whose leave kinds count as lawful absence).
+pub fn facts(year: i32, recorded: &Recorded, policy: &Policy) -> Facts {
+    let (Some(first), Some(last)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) else {
+        return Facts::default();
+    };
+    let days_in_year = (last - first).num_days() + 1;
+    let start = recorded.joined_on.map_or(first, |j| j.max(first));
+    let end = recorded.left_on.map_or(last, |l| l.min(last));
+    let service_days = if start <= end {
+        (end - start).num_days() + 1
+    } else {
+        0
+    };
+    // Half-days, each day counted once even where leaves overlap.
+    let mut absence: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+    let mut maternity: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+    for l in &recorded.leaves {
+        let target = if l.kind == "maternity" {
+            &mut maternity
+        } else if policy.absence_leave_kinds.contains(&l.kind) {
+            &mut absence
+        } else {
+            continue;
+        };
+        let weight = if l.half_day { 1 } else { 2 };
+        let mut day = l.from.max(start);
+        while day <= l.to.min(end) {
+            let slot = target.entry(day).or_insert(0);
+            *slot = (*slot + weight).min(2);
+            match day.succ_opt() {
+                Some(next) => day = next,
+                None => break,
+            }
+        }
+    }
+    // A day on maternity leave is not also lawful absence.
+    for day in maternity.keys() {
+        absence.remove(day);
+    }
+    let half_days = |m: &BTreeMap<NaiveDate, i64>| m.values().sum::<i64>();
+    let absence_half = half_days(&absence);
+    let maternity_half = half_days(&maternity);
+    let worked_half = (service_days * 2 - absence_half - maternity_half).max(0);
+    let months = |half: i64| Value::months(half, days_in_year * 2);
+
+    let mut metrics = BTreeMap::new();
+    metrics.insert(
+        Metric::MonthsInService,
+        Value::months(service_days, days_in_year),
+    );
+    metrics.insert(Metric::MonthsWorked, months(worked_half));
+    metrics.insert(Metric::LawfulAbsenceMonths, months(absence_half));
+    metrics.insert(Metric::MaternityMonths, months(maternity_half));
+    if let Some(ratio) = Value::percent(recorded.late_steps, recorded.handled_steps) {
+        metrics.insert(Metric::LateDossierRatio, ratio);
+    }
+    metrics.insert(Metric::DossierSteps, Value::count(recorded.handled_steps));
+    metrics.insert(Metric::LateArrivals, Value::count(recorded.late_arrivals));
+    metrics.insert(Metric::EarlyLeaves, Value::count(recorded.early_leaves));
+    metrics.insert(
+        Metric::UnexcusedAbsences,
+        Value::count(recorded.unexcused_absences),
+    );
+    let upheld = |s: &str| recorded.upheld_findings.get(s).copied().unwrap_or(0);
+    metrics.insert(
+        Metric::UpheldFindings,
+        Value::count(recorded.upheld_findings.values().sum()),
+    );
+    for (metric, code) in [
+        (Metric::UpheldFindingsLessSerious, "less_serious"),
+        (Metric::UpheldFindingsSerious, "serious"),
+        (Metric::UpheldFindingsVerySerious, "very_serious"),
+        (
+            Metric::UpheldFindingsEspeciallySerious,
+            "especially_serious",
+        ),
+    ] {
+        metrics.insert(metric, Value::count(upheld(code)));
+    }
+    let discipline = counted_in_year(&recorded.decisions, year, &recorded.not_completed_years);
+    metrics.insert(
+        Metric::DisciplineDecisions,
+        Value::count(discipline.len() as i64),
+    );
+    if !recorded.period_scores_centi.is_empty() {
+        metrics.insert(
+            Metric::Score,
+            Value {
+                num: recorded
+                    .period_scores_centi
+                    .iter()
+                    .map(|s| i128::from(*s))
+                    .sum(),
+                den: recorded.period_scores_centi.len() as i128 * 100,
+            },
+        );
+    }
+    Facts {
+        metrics,
+        discipline,
+    }
+}

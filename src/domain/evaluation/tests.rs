@@ -1,0 +1,453 @@
+//! Table-driven tests of the shipped policies, every rule and its boundaries, the NĐ
+//! 48/2023 discipline exceptions and the quota.
+
+use chrono::NaiveDate;
+
+use super::engine::{DecisionFact, Facts, Value, counted_in_year, evaluate};
+use super::policy::{Metric, Policy, Quota, QuotaBase, parse};
+use super::presets::PRESETS;
+use super::quota::{Candidate, excess};
+use crate::domain::codes::{Rating, StaffCategory};
+
+fn preset(code: &str) -> Policy {
+    PRESETS
+        .iter()
+        .map(|(_, text)| parse(text).unwrap())
+        .find(|p| p.code == code)
+        .unwrap()
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn facts(pairs: &[(Metric, Value)]) -> Facts {
+    Facts {
+        metrics: pairs.iter().copied().collect(),
+        discipline: Vec::new(),
+    }
+}
+
+#[test]
+fn shipped_policies_parse_and_cover_the_right_people_and_years() {
+    let nd90 = preset("nd90-2020");
+    let vc = preset("nd90-vien-chuc");
+    let nd335 = preset("nd335-2025");
+    let kl91 = preset("kha-kl91");
+    assert!(nd90.covers(2025, StaffCategory::CongChuc));
+    assert!(!nd90.covers(2026, StaffCategory::CongChuc));
+    assert!(nd335.covers(2026, StaffCategory::CongChuc));
+    assert!(!nd335.covers(2025, StaffCategory::CongChuc));
+    assert!(!nd335.covers(2026, StaffCategory::VienChuc));
+    assert!(vc.covers(2026, StaffCategory::VienChuc));
+    assert!(!vc.covers(2026, StaffCategory::CongChuc));
+    for p in [&nd90, &vc, &nd335, &kl91] {
+        assert!(!p.covers(2025, StaffCategory::Contract), "{}", p.code);
+    }
+    assert_eq!(kl91.province.as_deref(), Some("KHA"));
+    assert!(kl91.covers(2022, StaffCategory::VienChuc));
+    assert!(!kl91.covers(2021, StaffCategory::VienChuc));
+}
+
+#[test]
+fn policy_errors_name_the_line() {
+    let base = PRESETS[3].1;
+    // (text replaced, its replacement, a word on the line the error must name, words of
+    // the message)
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "metric = \"late_dossier_ratio\"",
+            "metric = \"lateness\"",
+            "lateness",
+            "unknown variant",
+        ),
+        (
+            "threshold = 10.0\nmax_rating",
+            "threshold = 150.0\nmax_rating",
+            "150.0",
+            "0–100",
+        ),
+        (
+            "threshold = 10.0\nmax_rating",
+            "threshold = 9.995\nmax_rating",
+            "9.995",
+            "two decimals",
+        ),
+        (
+            "threshold = 10.0\nmax_rating",
+            "threshold = -1.0\nmax_rating",
+            "-1.0",
+            "0–100",
+        ),
+        (
+            "effective_from = \"2022-10-27\"",
+            "effective_from = \"27/10/2022\"",
+            "27/10",
+            "not a date",
+        ),
+        (
+            "op = \">=\"\nthreshold = 10.0",
+            "op = \"=>\"\nthreshold = 10.0",
+            "\"=>\"",
+            "unknown variant",
+        ),
+        (
+            "consecutive_years = 2",
+            "consecutive_years = 9",
+            "consecutive_years",
+            "1–5",
+        ),
+        (
+            "max_ranking = \"fair\"",
+            "max_ranking = \"great\"",
+            "great",
+            "unknown variant",
+        ),
+        (
+            "kind = \"overlay\"",
+            "kind = \"overlay\"\ncolour = \"blue\"",
+            "colour",
+            "unknown field",
+        ),
+        (
+            "kind = \"threshold\"\nname",
+            "kind = \"threshold\"\nthreshold = 1.0\nname",
+            "threshold = 10.0",
+            "duplicate",
+        ),
+        (
+            "metric = \"late_dossier_ratio\"\n",
+            "",
+            "kind = \"threshold\"",
+            "needs metric",
+        ),
+    ];
+    for (from, to, marker, words) in cases {
+        assert!(base.contains(from), "{from}");
+        let text = base.replacen(from, to, 1);
+        let line = text
+            .lines()
+            .position(|l| l.contains(marker))
+            .map(|i| i + 1)
+            .unwrap();
+        let e = parse(&text).expect_err(to);
+        assert_eq!(e.line, line, "{to}: {e}");
+        assert!(e.message.contains(words), "{to}: {e}");
+    }
+}
+
+fn late(num: i64, den: i64) -> (Metric, Value) {
+    (Metric::LateDossierRatio, Value::percent(num, den).unwrap())
+}
+
+#[test]
+fn late_dossier_boundary_is_exact() {
+    let nd90 = preset("nd90-2020");
+    let kl91 = preset("kha-kl91");
+    let cases = [
+        // (late, handled, capped)
+        (1, 10, true),         // 10.0 %
+        (999, 10_000, false),  // 9.99 %
+        (1999, 20_000, false), // 9.995 %: shown as 10.0, still below
+        (1, 8, true),          // 12.5 %
+        (0, 40, false),
+    ];
+    for (l, h, capped) in cases {
+        let p = evaluate(&nd90, &[&kl91], &facts(&[late(l, h)]));
+        let want = if capped {
+            Rating::Completed
+        } else {
+            Rating::CompletedWell
+        };
+        assert_eq!(p.proposed, Some(want), "{l}/{h}");
+        assert_eq!(
+            p.max_rating,
+            Some(if capped {
+                Rating::Completed
+            } else {
+                Rating::Excellent
+            })
+        );
+        assert_eq!(p.applied.len(), usize::from(capped), "{l}/{h}");
+    }
+    let p = evaluate(&nd90, &[&kl91], &facts(&[late(1, 8)]));
+    let why = &p.applied[0];
+    assert_eq!(why.value, Some(12.5));
+    assert_eq!(why.threshold, Some(10.0));
+    assert_eq!(why.policy, "kha-kl91");
+    assert!(
+        why.effect.starts_with("at most completed"),
+        "{}",
+        why.effect
+    );
+    // Without the overlay (another province), no cap.
+    let p = evaluate(&nd90, &[], &facts(&[late(1, 8)]));
+    assert_eq!(p.proposed, Some(Rating::CompletedWell));
+    // No dossier handled: no ratio, no cap.
+    assert_eq!(Value::percent(0, 0), None);
+}
+
+#[test]
+fn short_service_lawful_absence_and_maternity() {
+    let nd90 = preset("nd90-2020");
+    let m = |days: i64| Value::months(days, 365);
+    type Case<'a> = (&'a [(Metric, Value)], Option<Rating>, bool);
+    let cases: &[Case] = &[
+        (&[(Metric::MonthsWorked, m(152))], None, false), // 5 months
+        (
+            &[(Metric::MonthsWorked, Value::count(6))],
+            Some(Rating::CompletedWell),
+            true,
+        ),
+        (
+            &[(Metric::MonthsWorked, Value::months(182, 365))], // 5.98 months
+            None,
+            false,
+        ),
+        // Maternity leave is why: rated on the time worked.
+        (
+            &[
+                (Metric::MonthsWorked, m(152)),
+                (Metric::MaternityMonths, Value::count(6)),
+            ],
+            Some(Rating::CompletedWell),
+            true,
+        ),
+        // Too little even with the maternity months.
+        (
+            &[
+                (Metric::MonthsWorked, Value::count(2)),
+                (Metric::MaternityMonths, Value::count(1)),
+            ],
+            None,
+            false,
+        ),
+        // Lawful absence: 3 to under 6 months caps at completed.
+        (
+            &[(Metric::LawfulAbsenceMonths, Value::count(3))],
+            Some(Rating::Completed),
+            true,
+        ),
+        (
+            &[(Metric::LawfulAbsenceMonths, m(91))],
+            Some(Rating::CompletedWell),
+            true,
+        ), // 2.99
+        (
+            &[(Metric::LawfulAbsenceMonths, Value::months(182, 365))],
+            Some(Rating::Completed),
+            true,
+        ),
+        (
+            &[(Metric::LawfulAbsenceMonths, Value::count(6))],
+            Some(Rating::CompletedWell),
+            true,
+        ),
+    ];
+    for (i, (metrics, want, rated)) in cases.iter().enumerate() {
+        let p = evaluate(&nd90, &[], &facts(metrics));
+        assert_eq!(p.proposed, *want, "case {i}: {:?}", p.applied);
+        assert_eq!(p.rated, *rated, "case {i}");
+    }
+}
+
+#[test]
+fn discipline_in_the_year_and_the_48_2023_exceptions() {
+    let nd90 = preset("nd90-2020");
+    let decision = |no: &str, on: NaiveDate, acts: &[(i64, i32)]| DecisionFact {
+        decision_no: no.into(),
+        form: "khien_trach".into(),
+        decided_on: on,
+        acts: acts.to_vec(),
+    };
+    let in_2025 = decision("12/QĐ", d(2025, 6, 3), &[(7, 2025)]);
+    let counted = counted_in_year(std::slice::from_ref(&in_2025), 2025, &[]);
+    assert_eq!(counted.len(), 1);
+    let f = Facts {
+        discipline: counted,
+        ..facts(&[])
+    };
+    let p = evaluate(&nd90, &[], &f);
+    assert_eq!(p.proposed, Some(Rating::NotCompleted));
+    assert!(p.applied[0].effect.contains("12/QĐ"), "{:?}", p.applied);
+    assert!(p.applied[0].effect.contains("2025-06-03"));
+    // A decision of another year does not count in this one.
+    assert!(counted_in_year(std::slice::from_ref(&in_2025), 2024, &[]).is_empty());
+    // The act of 2024 already made 2024 "not completed": the 2025 decision does not count
+    // again. Had 2024 been rated otherwise, it counts.
+    let late_decision = decision("3/QĐ", d(2025, 2, 1), &[(9, 2024)]);
+    assert!(counted_in_year(std::slice::from_ref(&late_decision), 2025, &[2024]).is_empty());
+    assert_eq!(
+        counted_in_year(std::slice::from_ref(&late_decision), 2025, &[]).len(),
+        1
+    );
+    // The same act under two decisions in different years counts once, in the first.
+    let party = decision("5-QĐ/ĐU", d(2024, 12, 20), &[(11, 2024)]);
+    let admin = decision("1/QĐ", d(2025, 1, 10), &[(11, 2024)]);
+    let both = [party.clone(), admin];
+    assert_eq!(counted_in_year(&both, 2024, &[]).len(), 1);
+    assert!(counted_in_year(&both, 2025, &[]).is_empty());
+}
+
+#[test]
+fn nd335_bands_and_triggers() {
+    let nd335 = preset("nd335-2025");
+    let score = |centi: i64| {
+        (
+            Metric::Score,
+            Value {
+                num: i128::from(centi),
+                den: 100,
+            },
+        )
+    };
+    let cases = [
+        (10_000, Rating::Excellent),
+        (9_000, Rating::Excellent),
+        (8_999, Rating::CompletedWell),
+        (7_000, Rating::CompletedWell),
+        (6_999, Rating::Completed),
+        (5_000, Rating::Completed),
+        (4_999, Rating::NotCompleted),
+    ];
+    for (c, want) in cases {
+        let p = evaluate(&nd335, &[], &facts(&[score(c)]));
+        assert_eq!(p.proposed, Some(want), "{c}");
+    }
+    // Discipline overrides a high score.
+    let f = Facts {
+        discipline: counted_in_year(
+            &[DecisionFact {
+                decision_no: "2/QĐ".into(),
+                form: "khien_trach".into(),
+                decided_on: d(2026, 5, 1),
+                acts: vec![],
+            }],
+            2026,
+            &[],
+        ),
+        ..facts(&[score(9_500)])
+    };
+    assert_eq!(
+        evaluate(&nd335, &[], &f).proposed,
+        Some(Rating::NotCompleted)
+    );
+    // No score yet: the policy's default.
+    assert_eq!(
+        evaluate(&nd335, &[], &facts(&[])).proposed,
+        Some(Rating::Completed)
+    );
+}
+
+fn cand(id: i64, rating: Rating, score: Option<i64>, code: &str) -> Candidate {
+    Candidate {
+        id,
+        rating,
+        score_centi: score,
+        late_ratio_centi: 0,
+        violations: 0,
+        code: code.into(),
+    }
+}
+
+#[test]
+fn the_quota_flags_the_excess_in_a_fixed_order() {
+    let quota = Quota {
+        ratio: 20.0,
+        base: QuotaBase::CompletedWell,
+    };
+    let mut people: Vec<Candidate> = (0..10)
+        .map(|i| cand(i, Rating::CompletedWell, None, &format!("CB{i:03}")))
+        .collect();
+    // 10 rated completed well allow 2 excellent.
+    people.push(cand(100, Rating::Excellent, Some(9_100), "CB100"));
+    people.push(cand(101, Rating::Excellent, Some(9_500), "CB101"));
+    assert!(excess("A", &people, &quota).is_empty());
+    // A third: the lowest score is flagged; equal scores fall back to the staff code.
+    people.push(cand(102, Rating::Excellent, Some(9_100), "CB050"));
+    let over = excess("A", &people, &quota);
+    assert_eq!(over.len(), 1);
+    assert_eq!(
+        (over[0].id, over[0].position, over[0].allowed, over[0].base),
+        (100, 3, 2, 10)
+    );
+    assert!(
+        over[0].explanation.contains("staff code"),
+        "{}",
+        over[0].explanation
+    );
+    // Counted against completed well and above, 13 × 20 % still allows only 2.
+    let wider = Quota {
+        base: QuotaBase::CompletedWellAndAbove,
+        ..quota.clone()
+    };
+    assert_eq!(excess("A", &people, &wider).len(), 1);
+    // 4 rated completed well allow none (20 % of 4 is 0.8).
+    let small: Vec<Candidate> = (0..4)
+        .map(|i| cand(i, Rating::CompletedWell, None, &format!("CB{i}")))
+        .chain([cand(9, Rating::Excellent, None, "CB9")])
+        .collect();
+    assert_eq!(excess("B", &small, &quota).len(), 1);
+}
+
+#[test]
+fn months_come_from_service_dates_and_leave() {
+    use super::facts::{LeaveSpan, Recorded, facts};
+    let nd90 = preset("nd90-2020");
+    let leave = |from: NaiveDate, to: NaiveDate, kind: &str, half_day: bool| LeaveSpan {
+        from,
+        to,
+        kind: kind.into(),
+        half_day,
+    };
+    let shown = |f: &Facts, m: Metric| f.metrics[&m].shown();
+    // Joined 1 August 2025: 153 days of service, 5.03 months.
+    let r = Recorded {
+        joined_on: Some(d(2025, 8, 1)),
+        ..Recorded::default()
+    };
+    let f = facts(2025, &r, &nd90);
+    assert_eq!(shown(&f, Metric::MonthsInService), 5.03);
+    assert_eq!(shown(&f, Metric::MonthsWorked), 5.03);
+    // Sick leave overlapping itself counts once; annual leave is working time; a half
+    // day counts half; leave outside the year or before joining does not count.
+    let r = Recorded {
+        leaves: vec![
+            leave(d(2025, 3, 1), d(2025, 3, 31), "sick", false),
+            leave(d(2025, 3, 15), d(2025, 4, 9), "sick", false),
+            leave(d(2025, 5, 5), d(2025, 5, 5), "personal", true),
+            leave(d(2025, 6, 1), d(2025, 6, 30), "annual", false),
+            leave(d(2024, 12, 20), d(2025, 1, 1), "study", false),
+        ],
+        ..Recorded::default()
+    };
+    let f = facts(2025, &r, &nd90);
+    // 31 + 9 + 1 days + half a day = 41.5 days → 41.5 × 12 / 365 = 1.36 months.
+    assert_eq!(shown(&f, Metric::LawfulAbsenceMonths), 1.36);
+    assert_eq!(shown(&f, Metric::MonthsWorked), 10.64);
+    // Maternity leave is its own metric, and a day on it is not also lawful absence.
+    let r = Recorded {
+        leaves: vec![
+            leave(d(2025, 1, 1), d(2025, 6, 30), "maternity", false),
+            leave(d(2025, 6, 1), d(2025, 7, 31), "sick", false),
+        ],
+        ..Recorded::default()
+    };
+    let f = facts(2025, &r, &nd90);
+    assert_eq!(shown(&f, Metric::MaternityMonths), 5.95);
+    assert_eq!(shown(&f, Metric::LawfulAbsenceMonths), 1.02);
+    let p = evaluate(&nd90, &[], &f);
+    assert!(p.rated, "maternity leave is why: {:?}", p.applied);
+    // Late ratio: none without steps (not 0 %), exact with them.
+    let f = facts(2025, &Recorded::default(), &nd90);
+    assert!(!f.metrics.contains_key(&Metric::LateDossierRatio));
+    let r = Recorded {
+        late_steps: 1,
+        handled_steps: 8,
+        ..Recorded::default()
+    };
+    assert_eq!(
+        shown(&facts(2025, &r, &nd90), Metric::LateDossierRatio),
+        12.5
+    );
+}

@@ -1,0 +1,354 @@
+//! Rating policies through the API, and the annual evaluation end to end: from recorded
+//! dossiers, discipline and service dates to proposals with the rules behind them, HR's
+//! decisions, re-runs that keep them, and who may see what.
+
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Backend, TestApp, World};
+
+/// A province overlay for the test province "P", like Khánh Hòa's KL 91.
+const OVERLAY: &str = r#"
+code = "p-late-dossiers"
+name = "Tỉnh P: hồ sơ trễ hạn"
+source = "Quy định thử nghiệm"
+kind = "overlay"
+province = "P"
+effective_from = "2024-01-01"
+categories = ["can_bo", "cong_chuc", "vien_chuc"]
+
+[[rule]]
+kind = "threshold"
+name = "Tỷ lệ hồ sơ trễ hạn từ 10% trở lên"
+metric = "late_dossier_ratio"
+op = ">="
+threshold = 10.0
+max_rating = "completed"
+source = "Quy định thử nghiệm"
+"#;
+
+async fn post_toml(app: &TestApp, token: &str, text: &str) -> (u16, Value) {
+    let res = app
+        .client
+        .post(app.url("/api/v1/policies"))
+        .bearer_auth(token)
+        .header("content-type", "application/toml")
+        .body(text.to_owned())
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::read(res).await
+}
+
+async fn policies_are_versioned_documents_checked_line_by_line(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (s, list) = app.get(w.token("staff_a1"), "/api/v1/policies").await;
+    assert_eq!(s, 200, "everyone may read the rules");
+    let codes: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    for code in ["nd90-2020", "nd90-vien-chuc", "nd335-2025", "kha-kl91"] {
+        assert!(codes.contains(&code), "{code} shipped: {codes:?}");
+    }
+    let kl91 = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "kha-kl91")
+        .unwrap();
+    assert_eq!(kl91["province"], "KHA");
+    let (s, one) = app
+        .get(w.token("hr_a"), &format!("/api/v1/policies/{}", kl91["id"]))
+        .await;
+    assert_eq!(s, 200);
+    assert!(one["document"].as_str().unwrap().contains("91-KL/TU"));
+    assert_eq!(one["policy"]["rules"][0]["threshold_centi"], 1000);
+
+    // Errors name the line; nothing is stored.
+    let before = app.count("policies");
+    let bad = OVERLAY.replace("threshold = 10.0", "threshold = 110.0");
+    let (s, p) = post_toml(&app, w.token("admin_p"), &bad).await;
+    assert_eq!(s, 422, "{p}");
+    let message = p["errors"]["document"][0].as_str().unwrap();
+    assert!(message.starts_with("line 15:"), "{message}");
+    let bad = OVERLAY.replace("late_dossier_ratio", "late_ratio_of_dossiers");
+    let (s, p) = post_toml(&app, w.token("admin_p"), &bad).await;
+    assert_eq!(s, 422);
+    assert!(
+        p["errors"]["document"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("line 13:"),
+        "{p}"
+    );
+    assert_eq!(app.count("policies"), before);
+
+    // Who may add: the province's admin for its own; national ones need every unit.
+    let (s, _) = post_toml(&app, w.token("hr_a"), OVERLAY).await;
+    assert_eq!(s, 403);
+    let (s, _) = post_toml(&app, w.token("admin_a"), OVERLAY).await;
+    assert_eq!(s, 403, "an admin of a department is not the province's");
+    let (s, v1) = post_toml(&app, w.token("admin_p"), OVERLAY).await;
+    assert_eq!(s, 201, "{v1}");
+    assert_eq!(v1["version"], 1);
+    let (s, v2) = app
+        .post(
+            w.token("admin_p"),
+            "/api/v1/policies",
+            json!({"document": OVERLAY.replace("threshold = 10.0", "threshold = 8.5")}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v2}");
+    assert_eq!(v2["version"], 2);
+    let (_, list) = app.get(w.token("admin_p"), "/api/v1/policies").await;
+    let versions: Vec<(i64, bool)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"] == "p-late-dossiers")
+        .map(|p| {
+            (
+                p["version"].as_i64().unwrap(),
+                p["current"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(versions, vec![(2, true), (1, false)]);
+    let national = OVERLAY.replace("province = \"P\"\n", "");
+    let (s, _) = post_toml(&app, w.token("admin_p"), &national).await;
+    assert_eq!(s, 403);
+    let (s, _) = post_toml(&app, w.token("root"), &national).await;
+    assert_eq!(s, 201);
+}
+
+fn item(run: &Value, staff_id: i64) -> &Value {
+    run["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["staff_id"] == staff_id)
+        .unwrap_or_else(|| panic!("no evaluation of {staff_id} in {run}"))
+}
+
+/// Two of member_a1's dossier steps in 2025, `late` of them late.
+async fn dossiers(app: &TestApp, w: &World, prefix: &str, late: usize) {
+    let lines: Vec<Value> = (0..2)
+        .map(|i| {
+            let finished = if i < late { "2025-03-12T10:00:00" } else { "2025-03-09T10:00:00" };
+            json!({"code": format!("{prefix}-{i}"), "procedure": "Cấp giấy phép", "unit_code": "A1",
+                   "received_at": "2025-03-02T08:00:00", "due_at": "2025-03-20", "finished_at": finished,
+                   "status": "finished", "step_no": 1, "step_staff_code": "S-A1",
+                   "step_received_at": "2025-03-02T08:00:00", "step_due_at": "2025-03-10T17:00:00",
+                   "step_finished_at": finished})
+        })
+        .collect();
+    let (s, report) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/dossiers/import",
+            json!({"dossiers": lines}),
+        )
+        .await;
+    assert_eq!(s, 200, "{report}");
+    assert_eq!(report["rejected"], json!([]), "{report}");
+}
+
+async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (s, _) = post_toml(&app, w.token("admin_p"), OVERLAY).await;
+    assert_eq!(s, 201);
+    // member_a1: one of two steps late (50 %) → capped by the province's overlay.
+    dossiers(&app, &w, "HS", 1).await;
+    // head_a: reprimanded in 2025 → not completed.
+    let (s, d) = app
+        .post(w.token("hr_a"), "/api/v1/discipline", json!({"staff_id": w.head_a.id, "form": "khien_trach",
+              "decision_no": "12/QĐ-UBND", "decided_on": "2025-06-03", "effective_from": "2025-06-03",
+              "reason": "Vi phạm giờ giấc"}))
+        .await;
+    assert_eq!(s, 201, "{d}");
+    // member_b: joined in August → under six months → not rated.
+    let (s, _) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_b.id),
+            json!({"joined_on": "2025-08-01"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+
+    // Who may run it.
+    let run = json!({"period": "2025", "unit_id": w.p.id});
+    let (s, _) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/evaluations/runs",
+            json!({"period": "2025", "unit_id": w.a.id}),
+        )
+        .await;
+    assert_eq!(s, 403, "heads read, hr decides");
+    let (s, _) = app
+        .post(w.token("hr_a"), "/api/v1/evaluations/runs", run.clone())
+        .await;
+    assert_eq!(s, 422, "P is outside hr_a's reach: no such unit");
+    let (s, _) = app
+        .post(
+            w.token("root"),
+            "/api/v1/evaluations/runs",
+            json!({"period": "twenty", "unit_id": w.p.id}),
+        )
+        .await;
+    assert_eq!(s, 422);
+
+    let (s, result) = app
+        .post(w.token("root"), "/api/v1/evaluations/runs", run.clone())
+        .await;
+    assert_eq!(s, 201, "{result}");
+    assert_eq!(result["evaluated"], 3);
+    assert_eq!(result["not_rated"], 1);
+
+    let a1 = item(&result, w.member_a1.id);
+    assert_eq!(a1["proposed_rating"], "completed", "{a1}");
+    assert_eq!(a1["max_rating"], "completed");
+    assert_eq!(a1["metrics"]["late_dossier_ratio"], 50.0);
+    assert_eq!(a1["metrics"]["dossier_steps"], 2.0);
+    let rule = &a1["applied_rules"][0];
+    assert_eq!(rule["metric"], "late_dossier_ratio");
+    assert_eq!(rule["value"], 50.0);
+    assert_eq!(rule["threshold"], 10.0);
+    assert_eq!(rule["policy"], "p-late-dossiers");
+    assert_eq!(rule["source"], "Quy định thử nghiệm");
+
+    let head = item(&result, w.head_a.id);
+    assert_eq!(head["proposed_rating"], "not_completed", "{head}");
+    assert!(
+        head["applied_rules"][0]["effect"]
+            .as_str()
+            .unwrap()
+            .contains("khien_trach (12/QĐ-UBND) on 2025-06-03"),
+        "{head}"
+    );
+
+    let b_item = item(&result, w.member_b.id);
+    assert_eq!(b_item["rated"], false);
+    assert_eq!(b_item["proposed_rating"], Value::Null);
+    assert!(
+        b_item["applied_rules"][0]["effect"]
+            .as_str()
+            .unwrap()
+            .starts_with("not rated")
+    );
+    assert_eq!(
+        b_item["metrics"]["months_in_service"], 5.03,
+        "153 days: {b_item}"
+    );
+
+    // HR decides: a departure from the proposal needs a reason; above the cap too.
+    let decision = format!("/api/v1/evaluations/{}/decision", a1["id"]);
+    let put = |token: &str, body: Value| {
+        let token = token.to_owned();
+        let app = &app;
+        let decision = decision.clone();
+        async move {
+            let res = app
+                .client
+                .put(app.url(&decision))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            crate::helpers::read(res).await
+        }
+    };
+    let (s, p) = put(w.token("hr_a"), json!({"final_rating": "completed_well"})).await;
+    assert_eq!(s, 422, "{p}");
+    assert!(
+        p["errors"]["reason"][0].as_str().unwrap().contains("above"),
+        "{p}"
+    );
+    let (s, _) = put(w.token("head_a"), json!({"final_rating": "completed"})).await;
+    assert_eq!(s, 403);
+    let (s, decided) = put(
+        w.token("hr_a"),
+        json!({"final_rating": "completed_well", "reason": "Hồ sơ trễ do hệ thống lỗi, đã xác minh"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{decided}");
+    assert_eq!(decided["final_rating"], "completed_well");
+    assert_eq!(decided["decided_by"], w.user_ids["hr_a"]);
+
+    // A re-run keeps the decision; when the proposal changes under it, the old one shows.
+    let (_, again) = app
+        .post(w.token("root"), "/api/v1/evaluations/runs", run.clone())
+        .await;
+    let a1 = item(&again, w.member_a1.id);
+    assert_eq!(a1["final_rating"], "completed_well");
+    assert_eq!(a1["previous_proposed_rating"], Value::Null);
+    assert_eq!(again["changed_under_decision"], 0);
+    // Ten more steps on time bring the ratio to 1 / 12 = 8.33 %: no cap any more.
+    for i in 0..5 {
+        dossiers(&app, &w, &format!("OK{i}"), 0).await;
+    }
+    let (_, third) = app
+        .post(w.token("root"), "/api/v1/evaluations/runs", run)
+        .await;
+    let a1 = item(&third, w.member_a1.id);
+    assert_eq!(a1["proposed_rating"], "completed_well", "{a1}");
+    assert_eq!(a1["previous_proposed_rating"], "completed");
+    assert_eq!(a1["final_rating"], "completed_well");
+    assert_eq!(third["changed_under_decision"], 1);
+    assert_eq!(a1["metrics"]["late_dossier_ratio"], 8.33);
+
+    // Who reads what.
+    let list = "/api/v1/evaluations?period=2025";
+    let (s, mine) = app
+        .get(
+            w.token("staff_a1"),
+            &format!("{list}&staff_id={}", w.member_a1.id),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    let (s, _) = app
+        .get(
+            w.token("staff_a1"),
+            &format!("{list}&staff_id={}", w.head_a.id),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, a) = app
+        .get(w.token("head_a"), &format!("{list}&unit_id={}", w.a.id))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(a.as_array().unwrap().len(), 2, "A and A1");
+    let (s, _) = app
+        .get(w.token("head_a"), &format!("{list}&unit_id={}", w.b.id))
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = app
+        .get(
+            w.token("inspector_p"),
+            &format!("{list}&unit_id={}", w.p.id),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (_, audit) = app
+        .get(
+            w.token("root"),
+            &format!("/api/v1/audit?entity=evaluation&entity_id={}", a1["id"]),
+        )
+        .await;
+    assert_eq!(audit["items"][0]["action"], "decide", "{audit}");
+}
+
+both!(
+    policies_are_versioned_documents_checked_line_by_line,
+    a_year_is_evaluated_from_what_was_recorded,
+);
