@@ -372,27 +372,19 @@ pub async fn dossier_stats(
     let now = local_now();
     let (tally, province_id) = blocking(&state, move |db: &Db| {
         db.read(|c| {
-            let since = day_start_utc(query.from);
-            let mut tally = Tally::default();
-            let province_id;
-            match (query.staff_id, query.unit_id) {
+            let (tally, province_id) = match (query.staff_id, query.unit_id) {
                 (Some(id), None) => {
                     let person = visible_person(c, &read, id)?;
-                    province_id = person.staff.province_id;
-                    tally = q::staff_tally(c, person.staff.id, query.from, query.to, now)?;
+                    let tally = q::staff_tally(c, person.staff.id, query.from, query.to, now)?;
+                    (tally, person.staff.province_id)
                 }
                 (None, Some(unit)) => {
                     let units = subtree_units(c, &read, unit)?;
-                    province_id = crate::db::units::find(c, unit)?.map_or(0, |u| u.province_id);
-                    let rows = q::of_units_since(c, &units, since)?;
-                    for (d, steps) in q::with_steps(c, rows)? {
-                        let rules = d.rules(&steps);
-                        if rules.status.counts()
-                            && in_period(rules.due(), rules.finished, query.from, query.to, now)
-                        {
-                            tally.add(rules.outcome(now));
-                        }
-                    }
+                    let province_id = crate::db::units::find(c, unit)?.map_or(0, |u| u.province_id);
+                    (
+                        q::unit_tally(c, &units, query.from, query.to, now)?,
+                        province_id,
+                    )
                 }
                 _ => {
                     return Err(ApiError::field(
@@ -400,7 +392,7 @@ pub async fn dossier_stats(
                         "give either staff_id or unit_id",
                     ));
                 }
-            }
+            };
             let code = crate::db::units::find(c, province_id)?.map(|u| u.code);
             Ok((tally, code))
         })

@@ -18,6 +18,7 @@ pub mod inspections;
 pub mod leaves;
 pub mod openapi;
 pub mod policies;
+pub mod reform;
 pub mod schedules;
 pub mod staff;
 pub mod submissions;
@@ -61,7 +62,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(evidence::routes)
             .configure(discipline::routes)
             .configure(policies::routes)
-            .configure(evaluations::routes),
+            .configure(evaluations::routes)
+            .configure(reform::routes),
     )
     .configure(health::routes)
     .configure(openapi::routes);

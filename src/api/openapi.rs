@@ -9,8 +9,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
     attendance, audit, auth, calendar, checkins, discipline, dossiers, evaluations, evidence,
-    findings, health, inspections, leaves, policies, schedules, staff, submissions, surveys,
-    timesheet, units, users, violation_types,
+    findings, health, inspections, leaves, policies, reform, schedules, staff, submissions,
+    surveys, timesheet, units, users, violation_types,
 };
 
 #[derive(OpenApi)]
@@ -45,6 +45,7 @@ use super::{
         discipline::create_decision, discipline::list_decisions,
         policies::list_policies, policies::get_policy, policies::create_policy,
         evaluations::run, evaluations::list, evaluations::decide,
+        reform::get_reform, reform::put_reform, reform::accountability,
         health::healthz, health::readyz, health::metrics,
     ),
     components(schemas(crate::error::Problem)),

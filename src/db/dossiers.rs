@@ -528,6 +528,28 @@ pub fn staff_tally(
     Ok(tally)
 }
 
+/// The outcomes of the dossiers of these units in `from..=to` (local days): finished in
+/// it, or fallen due in it and unfinished at `now` (local).
+pub fn unit_tally(
+    conn: &mut AnyConnection,
+    unit_ids: &[i64],
+    from: NaiveDate,
+    to: NaiveDate,
+    now: NaiveDateTime,
+) -> QueryResult<crate::domain::dossiers::Tally> {
+    use crate::domain::dossiers::in_period;
+    let since = crate::domain::attendance::to_utc(from.and_time(chrono::NaiveTime::MIN));
+    let mut tally = crate::domain::dossiers::Tally::default();
+    let rows = of_units_since(conn, unit_ids, since)?;
+    for (d, steps) in with_steps(conn, rows)? {
+        let rules = d.rules(&steps);
+        if rules.status.counts() && in_period(rules.due(), rules.finished, from, to, now) {
+            tally.add(rules.outcome(now));
+        }
+    }
+    Ok(tally)
+}
+
 /// Dossiers in which this person handled a step that could fall in a period from
 /// `from_utc` on.
 pub fn of_staff_since(

@@ -15,6 +15,7 @@ pub mod inspections;
 pub mod jobs;
 pub mod leaves;
 pub mod policies;
+pub mod reform;
 pub mod schedules;
 pub mod schema;
 pub mod staff;

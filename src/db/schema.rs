@@ -370,6 +370,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    unit_reform (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        unit_id -> BigInt,
+        year -> Integer,
+        score_centi -> Nullable<Integer>,
+        ranking -> Nullable<Text>,
+        party_rating -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(dossier_steps -> dossiers (dossier_id));
 diesel::joinable!(leaves -> staff (staff_id));
 diesel::joinable!(checkins -> staff (staff_id));
@@ -398,5 +413,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     discipline_decisions,
     discipline_findings,
     policies,
-    evaluations
+    evaluations,
+    unit_reform
 );

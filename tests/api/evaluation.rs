@@ -352,3 +352,195 @@ both!(
     policies_are_versioned_documents_checked_line_by_line,
     a_year_is_evaluated_from_what_was_recorded,
 );
+
+/// The test province's own reform rules, like Khánh Hòa's KL 91.
+const REFORM: &str = r#"
+code = "p-reform"
+name = "Tỉnh P: xếp hạng cải cách hành chính"
+source = "Quy định thử nghiệm CCHC"
+kind = "overlay"
+province = "P"
+effective_from = "2024-01-01"
+categories = ["can_bo", "cong_chuc", "vien_chuc"]
+
+[reform_bands]
+good = 90
+fair = 80
+average = 70
+
+[[unit_rule]]
+name = "Tỷ lệ hồ sơ trễ hạn của đơn vị từ 5% trở lên"
+metric = "late_ratio"
+op = ">="
+threshold = 5.0
+max_ranking = "fair"
+source = "Quy định thử nghiệm CCHC"
+
+[accountability]
+ranking = "average"
+consecutive_years = 2
+single_year_ranking = "weak"
+party_excellent_requires = "good"
+source = "Quy định thử nghiệm CCHC"
+"#;
+
+async fn reform_rankings_and_head_accountability(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (s, _) = post_toml(&app, w.token("admin_p"), REFORM).await;
+    assert_eq!(s, 201);
+    // A1's dossiers: one of two finished after the dossier's own deadline.
+    let lines: Vec<Value> = [("U-1", "2025-03-12T10:00:00"), ("U-2", "2025-03-05T10:00:00")]
+        .iter()
+        .map(|(code, finished)| {
+            json!({"code": code, "procedure": "Cấp giấy phép", "unit_code": "A1",
+                   "received_at": "2025-03-02T08:00:00", "due_at": "2025-03-10", "finished_at": finished,
+                   "status": "finished"})
+        })
+        .collect();
+    let (s, report) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/dossiers/import",
+            json!({"dossiers": lines}),
+        )
+        .await;
+    assert_eq!((s, &report["rejected"]), (200, &json!([])), "{report}");
+    let a = format!("/api/v1/units/{}/reform", w.a.id);
+    let (s, view) = app.get(w.token("head_a"), &format!("{a}?year=2025")).await;
+    assert_eq!(s, 200, "{view}");
+    assert_eq!(view["late_ratio"], 50.0);
+    assert_eq!(view["max_ranking"], "fair");
+    assert_eq!(view["proposed_ranking"], Value::Null, "no score yet");
+    assert_eq!(view["applied_rules"][0]["threshold"], 5.0);
+    let (s, _) = app
+        .get(w.token("staff_a1"), &format!("{a}?year=2025"))
+        .await;
+    assert_eq!(s, 404);
+
+    let put = |token: &str, path: String, body: Value| {
+        let token = token.to_owned();
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .put(app.url(&path))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            crate::helpers::read(res).await
+        }
+    };
+    let (s, _) = put(
+        w.token("head_a"),
+        format!("{a}/2025"),
+        json!({"score": 92.5}),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (s, view) = put(w.token("hr_a"), format!("{a}/2025"), json!({"score": 92.5})).await;
+    assert_eq!(s, 200, "{view}");
+    assert_eq!(view["score"], 92.5);
+    assert_eq!(
+        view["proposed_ranking"], "fair",
+        "92.5 is good, capped by 50 % late"
+    );
+    let (s, p) = put(
+        w.token("hr_a"),
+        format!("{a}/2025"),
+        json!({"ranking": "good"}),
+    )
+    .await;
+    assert_eq!(s, 422, "{p}");
+    let (s, view) = put(
+        w.token("hr_a"),
+        format!("{a}/2025"),
+        json!({"ranking": "average", "reason": "Đoàn kiểm tra CCHC đánh giá"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{view}");
+    assert_eq!(view["ranking"], "average");
+    assert_eq!(view["score"], 92.5, "the score stays");
+
+    // Average two years in a row flags the head of A; weak one year flags A1.
+    let (s, _) = put(
+        w.token("hr_a"),
+        format!("{a}/2024"),
+        json!({"ranking": "average"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let a1 = format!("/api/v1/units/{}/reform", w.a1.id);
+    let (s, _) = put(
+        w.token("hr_a"),
+        format!("{a1}/2025"),
+        json!({"ranking": "weak"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    // B: a party body rated excellent must rank good.
+    let b_path = format!("/api/v1/units/{}/reform", w.b.id);
+    let (s, _) = put(
+        w.token("root"),
+        format!("{b_path}/2025"),
+        json!({"ranking": "fair", "party_rating": "excellent"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, _) = put(
+        w.token("hr_a"),
+        format!("{b_path}/2025"),
+        json!({"ranking": "good"}),
+    )
+    .await;
+    assert_eq!(s, 404, "B is outside hr_a's reach");
+
+    let (s, flags) = app
+        .get(w.token("hr_a"), "/api/v1/accountability?year=2025")
+        .await;
+    assert_eq!(s, 200, "{flags}");
+    let flags = flags.as_array().unwrap();
+    assert_eq!(flags.len(), 2, "{flags:?}");
+    let fa = flags.iter().find(|f| f["unit_id"] == w.a.id).unwrap();
+    assert_eq!(fa["heads"][0]["staff_id"], w.head_a.id);
+    assert!(
+        fa["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("2 years in a row"),
+        "{fa}"
+    );
+    assert_eq!(fa["rankings"]["2024"], "average");
+    let fa1 = flags.iter().find(|f| f["unit_id"] == w.a1.id).unwrap();
+    assert!(fa1["reasons"][0].as_str().unwrap().contains("weak in 2025"));
+    let (_, all) = app
+        .get(w.token("root"), "/api/v1/accountability?year=2025")
+        .await;
+    let fb = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["unit_id"] == w.b.id)
+        .unwrap();
+    assert!(
+        fb["reasons"][0].as_str().unwrap().contains("party body"),
+        "{fb}"
+    );
+    let (_, earlier) = app
+        .get(w.token("root"), "/api/v1/accountability?year=2024")
+        .await;
+    assert_eq!(
+        earlier.as_array().unwrap().len(),
+        0,
+        "one average year flags no one"
+    );
+    let (_, audit) = app
+        .get(w.token("root"), "/api/v1/audit?entity=unit_reform")
+        .await;
+    assert!(audit["total"].as_i64().unwrap() >= 5, "{audit}");
+}
+
+both!(reform_rankings_and_head_accountability);

@@ -6,6 +6,7 @@ pub mod facts;
 pub mod policy;
 pub mod presets;
 pub mod quota;
+pub mod reform;
 
 #[cfg(test)]
 mod tests;

@@ -451,3 +451,109 @@ fn months_come_from_service_dates_and_leave() {
         12.5
     );
 }
+
+#[test]
+fn reform_rankings_are_banded_and_capped_exactly() {
+    use super::reform::{UnitFacts, propose};
+    use crate::domain::codes::ReformRanking::*;
+    let kl91 = preset("kha-kl91");
+    let cases = [
+        // (score centi, late (num, den), satisfaction (num, den), proposed, max)
+        (
+            Some(9_200),
+            Some((4, 100)),
+            Some((85, 100)),
+            Some(Good),
+            Good,
+        ),
+        (
+            Some(9_200),
+            Some((5, 100)),
+            Some((85, 100)),
+            Some(Fair),
+            Fair,
+        ), // 5.0 % late
+        (
+            Some(9_200),
+            Some((499, 10_000)),
+            Some((85, 100)),
+            Some(Good),
+            Good,
+        ), // 4.99 %
+        (
+            Some(9_200),
+            Some((1, 100)),
+            Some((80, 100)),
+            Some(Fair),
+            Fair,
+        ), // 80.0 % satisfied
+        (
+            Some(9_200),
+            Some((1, 100)),
+            Some((8_001, 10_000)),
+            Some(Good),
+            Good,
+        ), // 80.01 %
+        (Some(8_500), None, None, Some(Fair), Good),
+        (Some(7_000), None, None, Some(Average), Good),
+        (Some(6_999), None, None, Some(Weak), Good),
+        (None, Some((6, 100)), None, None, Fair),
+    ];
+    for (i, (score, late, sat, proposed, max)) in cases.into_iter().enumerate() {
+        let pct = |x: Option<(i64, i64)>| x.and_then(|(n, d)| Value::percent(n, d));
+        let f = UnitFacts {
+            late_ratio: pct(late),
+            satisfaction_index: pct(sat),
+            score_centi: score,
+        };
+        let p = propose(&[&kl91], &f);
+        assert_eq!(
+            (p.proposed, p.max_ranking),
+            (proposed, max),
+            "case {i}: {:?}",
+            p.applied
+        );
+    }
+}
+
+#[test]
+fn heads_answer_for_weak_or_repeatedly_average_rankings() {
+    use super::reform::head_flags;
+    use crate::domain::codes::ReformRanking::{self, *};
+    let kl91 = preset("kha-kl91");
+    let h = |pairs: &[(i32, ReformRanking)]| pairs.iter().copied().collect();
+    type Case<'a> = (
+        std::collections::BTreeMap<i32, ReformRanking>,
+        Option<Rating>,
+        usize,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            h(&[(2024, Average), (2025, Average)]),
+            None,
+            1,
+            "2 years in a row",
+        ),
+        (h(&[(2024, Fair), (2025, Average)]), None, 0, ""),
+        (
+            h(&[(2024, Weak), (2025, Average)]),
+            None,
+            1,
+            "2 years in a row",
+        ),
+        (h(&[(2025, Weak)]), None, 1, "ranked weak in 2025"),
+        (h(&[(2025, Average)]), None, 0, ""),
+        (h(&[(2025, Fair)]), Some(Rating::Excellent), 1, "party body"),
+        (h(&[(2025, Good)]), Some(Rating::Excellent), 0, ""),
+        (h(&[(2024, Weak)]), None, 0, ""),
+    ];
+    for (i, (history, party, n, words)) in cases.iter().enumerate() {
+        let flags = head_flags(&[&kl91], history, *party, 2025);
+        assert_eq!(flags.len(), *n, "case {i}: {flags:?}");
+        assert!(
+            flags.iter().all(|f| f.contains(words)),
+            "case {i}: {flags:?}"
+        );
+    }
+}

@@ -1,0 +1,376 @@
+//! `/units/{id}/reform` and `/accountability`: a unit's administrative-reform ranking for
+//! a year (proposed from its score and capped by its late ratio and satisfaction index as
+//! the province's policy says, then decided), and the heads who answer for their units'
+//! rankings.
+
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::{get, put, web};
+use chrono::{Duration, NaiveDate, NaiveTime};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::extract::{ValidJson, ValidQuery};
+use super::{blocking, local_now, local_time};
+use crate::auth::AuthUser;
+use crate::db::reform::{self as q, ReformFields, ReformRow};
+use crate::db::units::UnitRow;
+use crate::db::{AnyConnection, Db};
+use crate::domain::access::{Action, Actor};
+use crate::domain::attendance::to_utc;
+use crate::domain::codes::{Rating, ReformRanking};
+use crate::domain::dossiers::LateRatioFormula;
+use crate::domain::evaluation::Stored;
+use crate::domain::evaluation::engine::Value;
+use crate::domain::evaluation::reform::{
+    UnitApplied, UnitFacts, head_flags, propose, unit_policies,
+};
+use crate::domain::text::nfc;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(get_reform)
+        .service(put_reform)
+        .service(accountability);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReformView {
+    pub unit_id: i64,
+    pub year: i32,
+    /// Late dossiers of the unit's subtree in the year, in percent (null: none handled).
+    pub late_ratio: Option<f64>,
+    pub satisfaction_index: Option<f64>,
+    /// The reform score the province assessed (points).
+    pub score: Option<f64>,
+    pub proposed_ranking: Option<ReformRanking>,
+    pub max_ranking: ReformRanking,
+    pub applied_rules: Vec<UnitApplied>,
+    /// The decided ranking.
+    pub ranking: Option<ReformRanking>,
+    pub party_rating: Option<Rating>,
+    pub reason: Option<String>,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+fn policies(c: &mut AnyConnection) -> Result<Vec<Stored>, ApiError> {
+    Ok(crate::db::policies::latest(c)?
+        .iter()
+        .filter_map(|r| r.policy().map(|p| (r.id, p)))
+        .collect())
+}
+
+/// The unit, when the caller may read its evaluations; 404 otherwise.
+fn readable(c: &mut AnyConnection, actor: &Actor, id: i64) -> Result<UnitRow, ApiError> {
+    match crate::db::units::find(c, id)? {
+        Some(u) if actor.visibility(Action::ReadEvaluations).subtree(&u.path) => Ok(u),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+fn check_year(year: i32) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    NaiveDate::from_ymd_opt(year, 1, 1)
+        .zip(NaiveDate::from_ymd_opt(year, 12, 31))
+        .filter(|_| (2000..=2100).contains(&year))
+        .ok_or_else(|| ApiError::field("year", "must be a year between 2000 and 2100"))
+}
+
+/// Computes the unit's view for `year`: metrics, proposal and what was decided.
+fn reform_view(
+    c: &mut AnyConnection,
+    unit: &UnitRow,
+    year: i32,
+    formula: LateRatioFormula,
+) -> Result<ReformView, ApiError> {
+    let (first, last) = check_year(year)?;
+    let all = policies(c)?;
+    let province = crate::db::units::find(c, unit.province_id)?
+        .map(|u| u.code)
+        .unwrap_or_default();
+    let ups = unit_policies(&all, &province, year);
+    let ids = super::dossiers::ids_within(c, &unit.path)?;
+    let now = local_now();
+    let tally = crate::db::dossiers::unit_tally(c, &ids, first, last, now)?;
+    let late = match formula {
+        LateRatioFormula::Resolved => tally.late,
+        LateRatioFormula::WithOverdue => tally.late + tally.overdue,
+    };
+    let late_ratio = Value::percent(late as i64, tally.handled(formula) as i64);
+    let start = to_utc(first.and_time(NaiveTime::MIN));
+    let end = to_utc((last + Duration::days(1)).and_time(NaiveTime::MIN));
+    let (responses, satisfied) = crate::db::surveys::counts(c, Some(&ids), None, start, end)?;
+    let satisfaction = Value::percent(satisfied, responses);
+    let saved = q::find(c, unit.id, year)?;
+    let facts = UnitFacts {
+        late_ratio,
+        satisfaction_index: satisfaction,
+        score_centi: saved.as_ref().and_then(|s| s.score_centi).map(i64::from),
+    };
+    let proposal = propose(&ups, &facts);
+    Ok(ReformView {
+        unit_id: unit.id,
+        year,
+        late_ratio: late_ratio.map(Value::shown),
+        satisfaction_index: satisfaction.map(Value::shown),
+        score: facts.score_centi.map(|s| s as f64 / 100.0),
+        proposed_ranking: proposal.proposed,
+        max_ranking: proposal.max_ranking,
+        applied_rules: proposal.applied,
+        ranking: saved
+            .as_ref()
+            .and_then(|s| s.ranking.as_deref())
+            .and_then(ReformRanking::parse),
+        party_rating: saved
+            .as_ref()
+            .and_then(|s| s.party_rating.as_deref())
+            .and_then(Rating::parse),
+        reason: saved.as_ref().and_then(|s| s.reason.clone()),
+        decided_by: saved.as_ref().and_then(|s| s.decided_by),
+        decided_at: saved.as_ref().map(|s| local_time(s.decided_at)),
+    })
+}
+
+fn formula_of(
+    state: &AppState,
+    c: &mut AnyConnection,
+    unit: &UnitRow,
+) -> Result<LateRatioFormula, ApiError> {
+    let code = crate::db::units::find(c, unit.province_id)?.map(|u| u.code);
+    Ok(code
+        .and_then(|code| {
+            state
+                .dossiers
+                .late_ratio_formula_by_province
+                .get(&code)
+                .copied()
+        })
+        .unwrap_or(state.dossiers.late_ratio_formula))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReformQuery {
+    pub year: i32,
+}
+
+#[utoipa::path(get, path = "/api/v1/units/{id}/reform", tag = "evaluation", params(ReformQuery),
+    responses((status = 200, body = ReformView), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/units/{id}/reform")]
+pub async fn get_reform(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+    query: ValidQuery<ReformQuery>,
+) -> Result<web::Json<ReformView>, ApiError> {
+    let id = id.into_inner();
+    let year = query.year;
+    let actor = auth.actor.clone();
+    let st = state.clone();
+    let v = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let unit = readable(c, &actor, id)?;
+            let formula = formula_of(&st, c, &unit)?;
+            reform_view(c, &unit, year, formula)
+        })
+    })
+    .await?;
+    Ok(web::Json(v))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReformDecision {
+    /// The decided ranking; above the highest the rules allow it needs a reason.
+    pub ranking: Option<ReformRanking>,
+    /// The reform score the province assessed, in points (two decimals at most).
+    #[validate(range(min = 0.0, max = 100.0))]
+    pub score: Option<f64>,
+    /// The party body's rating of the unit this year (for the excellent-needs-good check).
+    pub party_rating: Option<Rating>,
+    #[validate(length(min = 1, max = 2000))]
+    pub reason: Option<String>,
+}
+
+#[utoipa::path(put, path = "/api/v1/units/{id}/reform/{year}", tag = "evaluation", request_body = ReformDecision,
+    responses((status = 200, body = ReformView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[put("/units/{id}/reform/{year}")]
+pub async fn put_reform(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<(i64, i32)>,
+    body: ValidJson<ReformDecision>,
+) -> Result<web::Json<ReformView>, ApiError> {
+    let (id, year) = path.into_inner();
+    let body = body.0;
+    check_year(year)?;
+    let score_centi = match body.score {
+        Some(s) => {
+            let scaled = s * 100.0;
+            if (scaled - scaled.round()).abs() > 1e-6 {
+                return Err(ApiError::field("score", "has more than two decimals"));
+            }
+            Some(scaled.round() as i32)
+        }
+        None => None,
+    };
+    let actor = auth.actor.clone();
+    let st = state.clone();
+    let v = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let unit = readable(c, &actor, id)?;
+            if !actor.visibility(Action::Evaluate).subtree(&unit.path) {
+                return Err(ApiError::Forbidden(
+                    "reform rankings are decided by hr or an admin",
+                ));
+            }
+            let formula = formula_of(&st, c, &unit)?;
+            let reason = body
+                .reason
+                .as_deref()
+                .map(nfc)
+                .filter(|r| !r.trim().is_empty());
+            // The cap depends on the score only through the band; check against the
+            // caps of the metrics.
+            let before = q::find(c, unit.id, year)?;
+            let fields = ReformFields {
+                score_centi: score_centi.or(before.as_ref().and_then(|b| b.score_centi)),
+                ranking: body.ranking.map(|r| r.code().to_owned()),
+                party_rating: body
+                    .party_rating
+                    .map(|r| r.code().to_owned())
+                    .or(before.as_ref().and_then(|b| b.party_rating.clone())),
+                reason: reason.clone(),
+            };
+            let current = reform_view(c, &unit, year, formula)?;
+            if let Some(r) = body.ranking
+                && r > current.max_ranking
+                && reason.is_none()
+            {
+                return Err(ApiError::field(
+                    "reason",
+                    format!(
+                        "is required: {} is above the highest ranking the rules allow ({})",
+                        r.code(),
+                        current.max_ranking.code()
+                    ),
+                ));
+            }
+            q::save(c, actor.user_id, unit.province_id, unit.id, year, &fields)?;
+            reform_view(c, &unit, year, formula)
+        })
+    })
+    .await?;
+    Ok(web::Json(v))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Flag {
+    pub unit_id: i64,
+    pub unit_name: String,
+    /// The unit's head(s) on record.
+    pub heads: Vec<HeadRef>,
+    /// Decided rankings by year.
+    pub rankings: BTreeMap<i32, ReformRanking>,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeadRef {
+    pub staff_id: i64,
+    pub full_name: String,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AccountabilityQuery {
+    pub year: i32,
+}
+
+#[utoipa::path(get, path = "/api/v1/accountability", tag = "evaluation", params(AccountabilityQuery),
+    responses((status = 200, body = Vec<Flag>)), security(("bearer" = [])))]
+#[get("/accountability")]
+pub async fn accountability(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ValidQuery<AccountabilityQuery>,
+) -> Result<web::Json<Vec<Flag>>, ApiError> {
+    let year = query.year;
+    check_year(year)?;
+    let actor = auth.actor.clone();
+    let flags = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let reader = actor.visibility(Action::ReadEvaluations);
+            let mut unit_ids = Vec::new();
+            if reader.all {
+                for root in crate::db::units::roots(c)? {
+                    unit_ids.extend(super::dossiers::ids_within(c, &root.path)?);
+                }
+            } else {
+                for path in &reader.subtrees {
+                    unit_ids.extend(super::dossiers::ids_within(c, path)?);
+                }
+            }
+            let rows = q::of_units(c, &unit_ids)?;
+            let mut by_unit: HashMap<i64, Vec<ReformRow>> = HashMap::new();
+            for r in rows {
+                by_unit.entry(r.unit_id).or_default().push(r);
+            }
+            let all = policies(c)?;
+            let mut out = Vec::new();
+            let mut ids: Vec<i64> = by_unit.keys().copied().collect();
+            ids.sort_unstable();
+            for unit_id in ids {
+                let history = &by_unit[&unit_id];
+                let Some(unit) = crate::db::units::find(c, unit_id)? else {
+                    continue;
+                };
+                let province = crate::db::units::find(c, unit.province_id)?
+                    .map(|u| u.code)
+                    .unwrap_or_default();
+                let rankings: BTreeMap<i32, ReformRanking> = history
+                    .iter()
+                    .filter_map(|r| {
+                        r.ranking
+                            .as_deref()
+                            .and_then(ReformRanking::parse)
+                            .map(|k| (r.year, k))
+                    })
+                    .collect();
+                let party = history
+                    .iter()
+                    .find(|r| r.year == year)
+                    .and_then(|r| r.party_rating.as_deref())
+                    .and_then(Rating::parse);
+                let ups = unit_policies(&all, &province, year);
+                let reasons = head_flags(&ups, &rankings, party, year);
+                if reasons.is_empty() {
+                    continue;
+                }
+                let heads = crate::db::attendance::people_below(c, &unit.path)?
+                    .into_iter()
+                    .filter(|p| p.staff.unit_id == unit.id && p.staff.is_head)
+                    .map(|p| HeadRef {
+                        staff_id: p.staff.id,
+                        full_name: p.staff.full_name,
+                    })
+                    .collect();
+                out.push(Flag {
+                    unit_id,
+                    unit_name: unit.name,
+                    heads,
+                    rankings,
+                    reasons,
+                });
+            }
+            Ok::<_, ApiError>(out)
+        })
+    })
+    .await?;
+    Ok(web::Json(flags))
+}
