@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod policies;
 pub mod reform;
 pub mod schedules;
+pub mod scores;
 pub mod staff;
 pub mod submissions;
 pub mod surveys;
@@ -63,7 +64,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(discipline::routes)
             .configure(policies::routes)
             .configure(evaluations::routes)
-            .configure(reform::routes),
+            .configure(reform::routes)
+            .configure(scores::routes),
     )
     .configure(health::routes)
     .configure(openapi::routes);

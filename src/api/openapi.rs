@@ -9,7 +9,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
     attendance, audit, auth, calendar, checkins, discipline, dossiers, evaluations, evidence,
-    findings, health, inspections, leaves, policies, reform, schedules, staff, submissions,
+    findings, health, inspections, leaves, policies, reform, schedules, scores, staff, submissions,
     surveys, timesheet, units, users, violation_types,
 };
 
@@ -46,6 +46,7 @@ use super::{
         policies::list_policies, policies::get_policy, policies::create_policy,
         evaluations::run, evaluations::list, evaluations::decide,
         reform::get_reform, reform::put_reform, reform::accountability,
+        scores::save, scores::list,
         health::healthz, health::readyz, health::metrics,
     ),
     components(schemas(crate::error::Problem)),

@@ -38,6 +38,10 @@ pub struct RunReport {
 
 struct Evaluated {
     staff_id: i64,
+    is_head: bool,
+    unit_path: String,
+    recorded: crate::domain::evaluation::facts::Recorded,
+    overlays: Vec<i64>,
     unit_id: i64,
     province_id: i64,
     code: String,
@@ -116,6 +120,10 @@ pub fn run(
         .sum();
         done.push(Evaluated {
             staff_id: s.id,
+            is_head: s.is_head,
+            unit_path: person.unit_path.clone(),
+            overlays: overlays.iter().map(|(id, _)| *id).collect(),
+            recorded,
             unit_id: s.unit_id,
             province_id: s.province_id,
             code: s.code.clone(),
@@ -135,6 +143,41 @@ pub fn run(
             score_centi: value(Metric::Score).map(|v| (v.shown() * 100.0) as i64),
             proposal,
         });
+    }
+
+    // A manager's unit-results points count half when someone they manage is rated not
+    // completed (NĐ 335/2025): evaluate managers again knowing their staff's results.
+    let not_completed: Vec<(String, i64)> = done
+        .iter()
+        .filter(|e| e.proposal.proposed == Some(Rating::NotCompleted))
+        .map(|e| (e.unit_path.clone(), e.staff_id))
+        .collect();
+    for e in done
+        .iter_mut()
+        .filter(|e| e.is_head && !e.recorded.periods.is_empty())
+    {
+        let manages_one = not_completed.iter().any(|(path, id)| {
+            *id != e.staff_id && crate::domain::units::in_subtree(path, &e.unit_path)
+        });
+        if !manages_one {
+            continue;
+        }
+        let Some(base) = policies.iter().find(|(id, _)| *id == e.base.0) else {
+            continue;
+        };
+        e.recorded.managed_not_completed = true;
+        let f = facts(year, &e.recorded, &base.1);
+        let overlays: Vec<&Policy> = policies
+            .iter()
+            .filter(|(id, _)| e.overlays.contains(id))
+            .map(|(_, p)| p)
+            .collect();
+        e.proposal = evaluate(&base.1, &overlays, &f);
+        e.metrics = f.metrics.iter().map(|(m, v)| (*m, v.shown())).collect();
+        e.score_centi = f
+            .metrics
+            .get(&Metric::Score)
+            .map(|v| (v.shown() * 100.0) as i64);
     }
 
     // The quota, per group, on the rating that stands: HR's where decided.

@@ -177,6 +177,11 @@ pub fn recorded(
         .filter(|y| *y < year)
         .collect();
 
+    let mut periods = Vec::new();
+    for row in super::scores::of_staff(conn, staff.id, year)? {
+        periods.push(super::scores::points(conn, &row, now)?.1);
+    }
+
     Ok(Recorded {
         joined_on: staff.joined_on,
         left_on: staff.left_on,
@@ -197,7 +202,8 @@ pub fn recorded(
         upheld_findings,
         decisions,
         not_completed_years,
-        period_scores_centi: Vec::new(),
+        periods,
+        managed_not_completed: false,
     })
 }
 

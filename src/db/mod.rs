@@ -18,6 +18,7 @@ pub mod policies;
 pub mod reform;
 pub mod schedules;
 pub mod schema;
+pub mod scores;
 pub mod staff;
 pub mod surveys;
 pub mod units;

@@ -385,6 +385,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    period_scores (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        staff_id -> BigInt,
+        period -> Text,
+        year -> Integer,
+        general_centi -> Integer,
+        items -> Text,
+        manager_centi -> Integer,
+        note -> Nullable<Text>,
+        entered_by -> Nullable<BigInt>,
+        entered_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(dossier_steps -> dossiers (dossier_id));
 diesel::joinable!(leaves -> staff (staff_id));
 diesel::joinable!(checkins -> staff (staff_id));
@@ -414,5 +430,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     discipline_findings,
     policies,
     evaluations,
-    unit_reform
+    unit_reform,
+    period_scores
 );

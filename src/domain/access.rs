@@ -33,6 +33,8 @@ pub enum Action {
     ReadEvaluations,
     /// Add versions of rating policies (a province's; national ones need every unit).
     WritePolicies,
+    /// Enter the monthly or quarterly scores (NĐ 335/2025) of the people one manages.
+    ScorePeriods,
 }
 
 impl Action {
@@ -53,6 +55,7 @@ impl Action {
             Action::Evaluate => &[Admin, Hr],
             Action::ReadEvaluations => &[Admin, Hr, UnitHead],
             Action::WritePolicies => &[Admin],
+            Action::ScorePeriods => &[Admin, Hr, UnitHead],
         }
     }
 }

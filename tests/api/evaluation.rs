@@ -544,3 +544,104 @@ async fn reform_rankings_and_head_accountability(b: Backend) {
 }
 
 both!(reform_rankings_and_head_accountability);
+
+async fn nd335_scores_rate_cong_chuc_from_2026(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let score = |staff: i64, period: &str, general: f64, manager: Option<f64>| {
+        let mut body = json!({"staff_id": staff, "period": period, "general": general,
+            "tasks": [{"name": "Tham mưu văn bản", "done": true}, {"name": "Báo cáo quý", "weight": 2.0, "done": true}]});
+        if let Some(m) = manager {
+            body["manager_points"] = json!(m);
+        }
+        body
+    };
+    // Who enters scores: the manager, hr or an admin, never the person.
+    let (s, _) = app
+        .post(
+            w.token("staff_a1"),
+            "/api/v1/scores",
+            score(w.member_a1.id, "2026-Q1", 30.0, None),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/scores",
+            score(w.head_a.id, "2026-Q1", 30.0, None),
+        )
+        .await;
+    assert_eq!(s, 403, "a head does not score themself");
+    let (s, p) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/scores",
+            score(w.member_a1.id, "2026-13", 30.0, None),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    let (s, q1) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/scores",
+            score(w.member_a1.id, "2026-Q1", 28.5, None),
+        )
+        .await;
+    assert_eq!(s, 200, "{q1}");
+    assert_eq!(
+        (q1["task_points"].as_f64(), q1["total"].as_f64()),
+        (Some(70.0), Some(98.5))
+    );
+    for (period, general) in [("2026-Q1", 27.0), ("2026-Q2", 27.0)] {
+        let (s, v) = app
+            .post(
+                w.token("hr_a"),
+                "/api/v1/scores",
+                score(w.head_a.id, period, general, Some(20.0)),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let (s, mine) = app
+        .get(
+            w.token("staff_a1"),
+            &format!("/api/v1/scores?staff_id={}&year=2026", w.member_a1.id),
+        )
+        .await;
+    assert_eq!((s, mine.as_array().map(Vec::len)), (200, Some(1)));
+
+    // The year's score decides the band: 98.5 → excellent; the head's 97 → excellent.
+    let run = json!({"period": "2026", "unit_id": w.a.id});
+    let (s, result) = app
+        .post(w.token("hr_a"), "/api/v1/evaluations/runs", run.clone())
+        .await;
+    assert_eq!(s, 201, "{result}");
+    let a1 = item(&result, w.member_a1.id);
+    assert_eq!(a1["proposed_rating"], "excellent", "{a1}");
+    assert_eq!(a1["metrics"]["score"], 98.5);
+    assert_eq!(a1["policy_ids"].as_array().unwrap().len(), 1, "nd335 alone");
+    let head = item(&result, w.head_a.id);
+    assert_eq!(head["metrics"]["score"], 97.0);
+    assert_eq!(head["proposed_rating"], "excellent");
+
+    // member_a1 is reprimanded in 2026 → not completed, and the head's unit-results
+    // points count half: 97 − 20 / 2 = 87 → completed well.
+    let (s, d) = app
+        .post(w.token("hr_a"), "/api/v1/discipline", json!({"staff_id": w.member_a1.id, "form": "khien_trach",
+              "decision_no": "3/QĐ-SNV", "decided_on": "2026-05-04", "effective_from": "2026-05-04", "reason": "Uống rượu"}))
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let (_, result) = app
+        .post(w.token("hr_a"), "/api/v1/evaluations/runs", run)
+        .await;
+    let a1 = item(&result, w.member_a1.id);
+    assert_eq!(a1["proposed_rating"], "not_completed", "{a1}");
+    let head = item(&result, w.head_a.id);
+    assert_eq!(head["metrics"]["score"], 87.0, "{head}");
+    assert_eq!(head["metrics"]["manager_deduction"], 10.0);
+    assert_eq!(head["proposed_rating"], "completed_well");
+}
+
+both!(nd335_scores_rate_cong_chuc_from_2026);

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 
 use super::engine::{DecisionFact, Facts, Value, counted_in_year};
 use super::policy::{Metric, Policy};
+use super::scoring::{PeriodResult, year_score};
 
 /// An approved leave: first and last day, kind, and whether it is half a day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +37,10 @@ pub struct Recorded {
     pub decisions: Vec<DecisionFact>,
     /// Earlier years in which the person was rated not completed.
     pub not_completed_years: Vec<i32>,
-    /// The period scores (NĐ 335) of the year, in hundredths.
-    pub period_scores_centi: Vec<i64>,
+    /// The period results (NĐ 335) of the year.
+    pub periods: Vec<PeriodResult>,
+    /// Someone this manager manages is rated not completed this year.
+    pub managed_not_completed: bool,
 }
 
 /// The metrics of `year` under `policy` (whose leave kinds count as lawful absence).
@@ -127,18 +130,28 @@ pub fn facts(year: i32, recorded: &Recorded, policy: &Policy) -> Facts {
         Metric::DisciplineDecisions,
         Value::count(discipline.len() as i64),
     );
-    if !recorded.period_scores_centi.is_empty() {
+    if let Some((score, deduction)) = year_score(&recorded.periods, recorded.managed_not_completed)
+    {
         metrics.insert(
             Metric::Score,
             Value {
-                num: recorded
-                    .period_scores_centi
-                    .iter()
-                    .map(|s| i128::from(*s))
-                    .sum(),
-                den: recorded.period_scores_centi.len() as i128 * 100,
+                num: i128::from(score),
+                den: 100,
             },
         );
+        metrics.insert(
+            Metric::ScorePeriods,
+            Value::count(recorded.periods.len() as i64),
+        );
+        if deduction > 0 {
+            metrics.insert(
+                Metric::ManagerDeduction,
+                Value {
+                    num: i128::from(deduction),
+                    den: 100,
+                },
+            );
+        }
     }
     Facts {
         metrics,

@@ -7,6 +7,7 @@ pub mod policy;
 pub mod presets;
 pub mod quota;
 pub mod reform;
+pub mod scoring;
 
 #[cfg(test)]
 mod tests;

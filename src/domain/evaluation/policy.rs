@@ -57,8 +57,12 @@ pub enum Metric {
     MonthsWorked,
     LawfulAbsenceMonths,
     MaternityMonths,
-    /// The year's score under NĐ 335/2025 (0–100).
+    /// The year's score under NĐ 335/2025 (0–100): the average of the period scores.
     Score,
+    /// Periods scored in the year.
+    ScorePeriods,
+    /// Points a manager lost because someone they manage is rated not completed.
+    ManagerDeduction,
 }
 
 impl Metric {

@@ -557,3 +557,79 @@ fn heads_answer_for_weak_or_repeatedly_average_rankings() {
         );
     }
 }
+
+#[test]
+fn nd335_task_points_periods_and_the_manager_component() {
+    use super::scoring::{PeriodResult, TaskItem, period_bounds, task_centi, year_score};
+    let item = |done: bool, delays: u32, quality_failures: u32, excused: bool| TaskItem {
+        name: "Báo cáo".into(),
+        weight: 1.0,
+        done,
+        delays,
+        quality_failures,
+        excused,
+    };
+    type Case<'a> = (&'a [TaskItem], (i64, i64), Option<i64>);
+    let cases: &[Case] = &[
+        (
+            &[item(true, 0, 0, false), item(true, 0, 0, false)],
+            (0, 0),
+            Some(7000),
+        ),
+        // One of two late once: progress 1.75 / 2 → 70 × 5.75 / 6.
+        (
+            &[item(true, 1, 0, false), item(true, 0, 0, false)],
+            (0, 0),
+            Some(6708),
+        ),
+        (
+            &[item(true, 1, 0, true), item(true, 0, 0, false)],
+            (0, 0),
+            Some(7000),
+        ),
+        // Failed quality twice: half the item's quality points.
+        (
+            &[item(true, 0, 2, false), item(true, 0, 0, false)],
+            (0, 0),
+            Some(6417),
+        ),
+        // Not done: nothing on any axis for it.
+        (
+            &[item(false, 0, 0, false), item(true, 0, 0, false)],
+            (0, 0),
+            Some(3500),
+        ),
+        // Dossier steps count, a late one with one delay.
+        (&[item(true, 0, 0, false)], (1, 3), Some(6854)), // 70 × 11.75 / 12
+        (&[], (0, 4), Some(7000)),
+        (&[], (0, 0), None),
+    ];
+    for (i, (items, (late, handled), want)) in cases.iter().enumerate() {
+        assert_eq!(task_centi(items, *late, *handled), *want, "case {i}");
+    }
+    assert_eq!(
+        period_bounds("2026-Q2"),
+        Some((2026, d(2026, 4, 1), d(2026, 6, 30)))
+    );
+    assert_eq!(
+        period_bounds("2026-02"),
+        Some((2026, d(2026, 2, 1), d(2026, 2, 28)))
+    );
+    for bad in ["2026", "2026-13", "2026-Q5", "26-01", "2026-1", "2026-Q0"] {
+        assert_eq!(period_bounds(bad), None, "{bad}");
+    }
+    let p = |total, manager| PeriodResult {
+        total_centi: total,
+        manager_centi: manager,
+    };
+    assert_eq!(year_score(&[], false), None);
+    assert_eq!(
+        year_score(&[p(9_700, 2_000), p(9_500, 2_000)], false),
+        Some((9_600, 0))
+    );
+    assert_eq!(
+        year_score(&[p(9_700, 2_000), p(9_500, 2_000)], true),
+        Some((8_600, 1_000)),
+        "the unit's part counts half"
+    );
+}
