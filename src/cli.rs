@@ -47,6 +47,22 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Run the year's evaluation of a unit's subtree (as POST /evaluations/runs) and print
+    /// a summary; HR's decisions are kept.
+    Evaluate {
+        /// The rating year, e.g. 2025.
+        #[arg(long)]
+        period: i32,
+        /// Code of the unit; with --province when several provinces use the code.
+        #[arg(long)]
+        unit: String,
+        /// Code of the province (root unit) the unit belongs to.
+        #[arg(long)]
+        province: Option<String>,
+        /// Also write the sheet to this file (.xlsx or .csv).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,7 +166,178 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 batch.max(1),
             )
         }
+        Command::Evaluate {
+            period,
+            unit,
+            province,
+            out,
+        } => {
+            let db = connect_oneshot(&settings)?;
+            evaluate(
+                &db,
+                &settings,
+                period,
+                &unit,
+                province.as_deref(),
+                out.as_deref(),
+            )
+        }
     }
+}
+
+/// `congvu evaluate`: the run with a progress bar, a summary by rating, and the sheet.
+fn evaluate(
+    db: &Db,
+    settings: &Settings,
+    year: i32,
+    unit_code: &str,
+    province: Option<&str>,
+    out: Option<&std::path::Path>,
+) -> Result<(), String> {
+    use crate::domain::codes::Rating;
+    if !(2000..=2100).contains(&year) {
+        return Err(format!("--period {year}: a year between 2000 and 2100"));
+    }
+    let candidates = db
+        .read(|c| -> Result<_, BoxError> {
+            let mut found = Vec::new();
+            for u in units::find_by_code(c, unit_code)? {
+                let root = units::find(c, u.province_id)?.map(|r| r.code);
+                found.push((u, root.unwrap_or_default()));
+            }
+            Ok(found)
+        })
+        .map_err(|e| e.to_string())?;
+    let matching: Vec<_> = candidates
+        .into_iter()
+        .filter(|(_, root)| province.is_none_or(|p| p == root))
+        .collect();
+    let unit = match matching.as_slice() {
+        [(u, _)] => u.clone(),
+        [] => return Err(format!("no unit has the code {unit_code:?}")),
+        many => {
+            let roots: Vec<&str> = many.iter().map(|(_, r)| r.as_str()).collect();
+            return Err(format!(
+                "several units have the code {unit_code:?} (provinces {}); add --province",
+                roots.join(", ")
+            ));
+        }
+    };
+    let formula = db
+        .read(|c| -> Result<_, BoxError> { Ok(units::find(c, unit.province_id)?) })
+        .map_err(|e| e.to_string())?
+        .and_then(|root| {
+            settings
+                .dossiers
+                .late_ratio_formula_by_province
+                .get(&root.code)
+                .copied()
+        })
+        .unwrap_or(settings.dossiers.late_ratio_formula);
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} people") {
+        bar.set_style(style);
+    }
+    let now = crate::domain::attendance::to_local(crate::db::now());
+    let report = db
+        .write(|c| -> Result<_, BoxError> {
+            Ok(crate::db::evaluation_run::run(
+                c,
+                None,
+                &unit,
+                year,
+                None,
+                now,
+                formula,
+                &mut |done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                },
+            )?)
+        })
+        .map_err(|e| format!("evaluation: {e}"))?;
+    bar.finish_and_clear();
+    let count = |r: Option<Rating>| {
+        report
+            .rows
+            .iter()
+            .filter(|e| e.rated && e.proposed_rating.as_deref() == r.map(Rating::code))
+            .count()
+    };
+    println!(
+        "Evaluation {year} of {} ({} people)",
+        unit.name,
+        report.rows.len()
+    );
+    for r in Rating::ALL.iter().rev() {
+        println!("  {:<28} {}", r.label(), count(Some(*r)));
+    }
+    let unrated = report.rows.iter().filter(|e| !e.rated).count();
+    let capped = report
+        .rows
+        .iter()
+        .filter(|e| e.max_rating.as_deref().is_some_and(|m| m != "excellent"))
+        .count();
+    let over_quota = report
+        .rows
+        .iter()
+        .filter(|e| e.quota_note.is_some())
+        .count();
+    let decided = report
+        .rows
+        .iter()
+        .filter(|e| e.final_rating.is_some())
+        .count();
+    println!("  {:<28} {unrated}", "Không xếp loại (not rated)");
+    println!("  capped by a rule: {capped}; over the excellent quota: {over_quota}");
+    println!(
+        "  decided by HR: {decided}; proposal changed under a decision: {}",
+        report.changed_under_decision
+    );
+    for s in &report.skipped {
+        println!("  skipped staff {}: {}", s.staff_id, s.reason);
+    }
+    if let Some(path) = out {
+        let sheet = db
+            .read(|c| -> Result<_, BoxError> {
+                let mut rows = Vec::new();
+                for e in &report.rows {
+                    let person = crate::db::staff::find(c, e.staff_id)?;
+                    let unit_name = units::find(c, e.unit_id)?.map(|u| u.name);
+                    let rating = |s: &Option<String>| s.as_deref().and_then(Rating::parse);
+                    rows.push(crate::export::SheetRow {
+                        code: person.as_ref().map(|p| p.code.clone()).unwrap_or_default(),
+                        full_name: person.map(|p| p.full_name).unwrap_or_default(),
+                        unit: unit_name.unwrap_or_default(),
+                        rated: e.rated,
+                        proposed: rating(&e.proposed_rating),
+                        max: rating(&e.max_rating),
+                        metrics: serde_json::from_str(&e.metrics).unwrap_or_default(),
+                        applied: serde_json::from_str(&e.applied_rules).unwrap_or_default(),
+                        quota_note: e.quota_note.clone(),
+                        final_rating: rating(&e.final_rating),
+                        reason: e.reason.clone(),
+                    });
+                }
+                Ok(crate::export::Sheet {
+                    unit_name: unit.name.clone(),
+                    period: year.to_string(),
+                    rows,
+                })
+            })
+            .map_err(|e| e.to_string())?;
+        let csv = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let bytes = if csv {
+            crate::export::to_csv(&sheet).map_err(|e| e.to_string())?
+        } else {
+            crate::export::to_xlsx(&sheet).map_err(|e| e.to_string())?
+        };
+        std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("Sheet written to {}", path.display());
+    }
+    Ok(())
 }
 
 fn connect(settings: &Settings) -> Result<Db, String> {
@@ -170,13 +357,14 @@ fn load_demo(db: &Db) -> Result<(), String> {
         );
     } else {
         eprintln!(
-            "Loaded the demo province: {} units, {} staff, {} check-ins over two months, {} one-stop dossiers over a year, {} inspections with {} findings and a disciplinary decision (unit id {}).",
+            "Loaded the demo province: {} units, {} staff, {} check-ins over two months, {} one-stop dossiers over a year, {} inspections with {} findings and a disciplinary decision, {} evaluations for 2025 and 2026 (unit id {}).",
             summary.units,
             summary.staff,
             summary.checkins,
             summary.dossiers,
             summary.inspections,
             summary.findings,
+            summary.evaluations,
             summary.province_id
         );
     }

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod evidence;
+pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod metrics;

@@ -163,7 +163,16 @@ pub async fn run(
             let formula = province
                 .and_then(|code| settings.late_ratio_formula_by_province.get(&code).copied())
                 .unwrap_or(settings.late_ratio_formula);
-            let report = evaluation_run::run(c, actor, &unit, year, body.policy_id, now, formula)?;
+            let report = evaluation_run::run(
+                c,
+                Some(actor),
+                &unit,
+                year,
+                body.policy_id,
+                now,
+                formula,
+                &mut |_, _| {},
+            )?;
             let people = people_of(c, &report.rows)?;
             let items: Vec<EvaluationView> =
                 report.rows.into_iter().map(|r| view(r, &people)).collect();
@@ -190,22 +199,29 @@ pub struct ListEvaluations {
     pub unit_id: Option<i64>,
     /// One person's (staff may read their own).
     pub staff_id: Option<i64>,
+    /// `json` (default), or the sheet as `csv` or `xlsx`.
+    pub format: Option<super::timesheet::SheetFormat>,
 }
 
 #[utoipa::path(get, path = "/api/v1/evaluations", tag = "evaluation", params(ListEvaluations),
-    responses((status = 200, body = Vec<EvaluationView>), (status = 404, body = crate::error::Problem),
-              (status = 422, body = crate::error::Problem)),
+    responses((status = 200, body = Vec<EvaluationView>,
+                 description = "JSON, or the sheet as CSV (UTF-8 with BOM) or XLSX"),
+              (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
 #[get("/evaluations")]
 pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
     query: ValidQuery<ListEvaluations>,
-) -> Result<web::Json<Vec<EvaluationView>>, ApiError> {
+) -> Result<actix_web::HttpResponse, ApiError> {
+    use super::timesheet::SheetFormat;
     let query = query.0;
     let period = year_of(&query.period)?.to_string();
+    let format = query.format.unwrap_or_default();
     let actor = auth.actor.clone();
-    let items = blocking(&state, move |db: &Db| {
+    let wanted = period.clone();
+    let (items, unit_names) = blocking(&state, move |db: &Db| {
+        let period = wanted;
         db.read(|c| {
             let reader = actor.visibility(Action::ReadEvaluations);
             let rows: Vec<EvaluationRow> = match (query.unit_id, query.staff_id) {
@@ -232,11 +248,67 @@ pub async fn list(
                 }
             };
             let people = people_of(c, &rows)?;
-            Ok(rows.into_iter().map(|r| view(r, &people)).collect())
+            let mut unit_names: HashMap<i64, String> = HashMap::new();
+            for r in &rows {
+                if !unit_names.contains_key(&r.unit_id)
+                    && let Some(u) = crate::db::units::find(c, r.unit_id)?
+                {
+                    unit_names.insert(u.id, u.name);
+                }
+            }
+            if let Some(unit) = query.unit_id
+                && let Some(u) = crate::db::units::find(c, unit)?
+            {
+                unit_names.insert(0, u.name);
+            }
+            let items: Vec<EvaluationView> = rows.into_iter().map(|r| view(r, &people)).collect();
+            Ok((items, unit_names))
         })
     })
     .await?;
-    Ok(web::Json(items))
+    if format == SheetFormat::Json {
+        return Ok(actix_web::HttpResponse::Ok().json(items));
+    }
+    let sheet = crate::export::Sheet {
+        unit_name: unit_names.get(&0).cloned().unwrap_or_default(),
+        period: period.clone(),
+        rows: items
+            .into_iter()
+            .map(|i| crate::export::SheetRow {
+                unit: unit_names.get(&i.unit_id).cloned().unwrap_or_default(),
+                code: i.staff_code,
+                full_name: i.full_name,
+                rated: i.rated,
+                proposed: i.proposed_rating,
+                max: i.max_rating,
+                metrics: i.metrics,
+                applied: i.applied_rules,
+                quota_note: i.quota_note,
+                final_rating: i.final_rating,
+                reason: i.reason,
+            })
+            .collect(),
+    };
+    let file = format!("xep-loai-{period}");
+    let (bytes, content_type, ext) = match format {
+        SheetFormat::Csv => (
+            crate::export::to_csv(&sheet).map_err(|e| ApiError::Internal(e.to_string()))?,
+            "text/csv; charset=utf-8",
+            "csv",
+        ),
+        _ => (
+            crate::export::to_xlsx(&sheet).map_err(|e| ApiError::Internal(e.to_string()))?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+    };
+    Ok(actix_web::HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            "content-disposition",
+            format!("attachment; filename=\"{file}.{ext}\""),
+        ))
+        .body(bytes))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

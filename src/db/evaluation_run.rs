@@ -56,15 +56,19 @@ struct Evaluated {
 }
 
 /// Runs the evaluation of `year` for the staff of `unit`'s subtree. `now` is local time;
-/// `formula` is the province's late-ratio convention; `forced` picks the base policy.
+/// `formula` is the province's late-ratio convention; `forced` picks the base policy;
+/// `progress` hears (done, total) as people are evaluated. `actor` is None for the
+/// command line.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     conn: &mut AnyConnection,
-    actor: i64,
+    actor: Option<i64>,
     unit: &UnitRow,
     year: i32,
     forced: Option<i64>,
     now: NaiveDateTime,
     formula: LateRatioFormula,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> QueryResult<RunReport> {
     let period = year.to_string();
     let policies: Vec<(i64, Policy)> = super::policies::latest(conn)?
@@ -86,7 +90,8 @@ pub fn run(
 
     let mut skipped = Vec::new();
     let mut done: Vec<Evaluated> = Vec::new();
-    for person in &people {
+    for (n, person) in people.iter().enumerate() {
+        progress(n, people.len());
         let s = &person.staff;
         // Only those in service at some time in the year.
         if s.joined_on.is_some_and(|d| d.year() > year)
@@ -244,10 +249,11 @@ pub fn run(
         )?;
         rows.push(row);
     }
+    progress(people.len(), people.len());
     audit::record(
         conn,
         Entry::<(), _> {
-            actor_user_id: Some(actor),
+            actor_user_id: actor,
             entity: "evaluation_run",
             entity_id: unit.id,
             action: "run",

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod data;
 pub mod dossiers;
+pub mod evaluation;
 pub mod inspections;
 
 use std::collections::HashMap;
@@ -74,6 +75,7 @@ pub struct DemoSummary {
     pub dossiers: u64,
     pub inspections: usize,
     pub findings: usize,
+    pub evaluations: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +124,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
                 dossiers: 0,
                 inspections: 0,
                 findings: 0,
+                evaluations: 0,
             });
         }
         let mut by_code: HashMap<String, UnitRow> = HashMap::new();
@@ -211,6 +214,8 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
         let today = crate::domain::attendance::to_local(crate::db::now()).date();
         let (inspection_count, finding_count, _) =
             inspections::load(c, &actors, &by_code, &staff_by_unit, today)?;
+        // Staff records as they stand after the inspections (nothing there changes them).
+        let evaluations = evaluation::load(c, &root, &by_code, &staff_by_unit, actors.hr)?;
         crate::db::audit::record(
             c,
             crate::db::audit::Entry::<(), _> {
@@ -228,6 +233,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
                     "dossiers": dossier_count,
                     "inspections": inspection_count,
                     "findings": finding_count,
+                    "evaluations": evaluations,
                 })),
             },
         )?;
@@ -240,6 +246,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
             dossiers: dossier_count,
             inspections: inspection_count,
             findings: finding_count,
+            evaluations,
         })
     })
 }

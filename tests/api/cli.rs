@@ -103,6 +103,32 @@ async fn demo_loads_once_and_migrate_is_idempotent(b: Backend) {
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stderr).contains("already loaded"));
 
+    // The year's evaluation from the command line, with the sheet.
+    let sheet = storage.dir.path().join("xep-loai.csv");
+    let out = congvu(&storage)
+        .args(["evaluate", "--period", "2026", "--unit", "KHA-SNV", "--out"])
+        .arg(&sheet)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("Evaluation 2026 of Sở Nội vụ"), "{text}");
+    assert!(text.contains("Hoàn thành xuất sắc nhiệm vụ"), "{text}");
+    assert!(text.contains("over the excellent quota: 1"), "{text}");
+    let csv = std::fs::read(&sheet).unwrap();
+    assert_eq!(&csv[..3], &[0xEF, 0xBB, 0xBF]);
+    assert!(String::from_utf8_lossy(&csv).contains("Khung điểm xếp loại"));
+    let out = congvu(&storage)
+        .args(["evaluate", "--period", "2026", "--unit", "NO-SUCH"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no unit has the code"));
+
     let out = create_user(
         &storage,
         &["--username", "hr.snv", "--role", "hr", "--unit", "KHA-SNV"],

@@ -346,6 +346,40 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
         )
         .await;
     assert_eq!(audit["items"][0]["action"], "decide", "{audit}");
+
+    // The sheet, for filing and printing.
+    let sheet = |format: &str| {
+        let app = &app;
+        let url = format!("{list}&unit_id={}&format={format}", w.p.id);
+        let root = w.token("root").to_owned();
+        async move {
+            app.client
+                .get(app.url(&url))
+                .bearer_auth(root)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = sheet("xlsx").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("xep-loai-2025.xlsx")
+    );
+    assert_eq!(&res.bytes().await.unwrap()[..2], b"PK");
+    let text = sheet("csv").await.text().await.unwrap();
+    assert!(
+        text.starts_with("\u{feff}STT,Mã cán bộ,Họ và tên"),
+        "{text}"
+    );
+    assert!(text.contains("Nguyễn Thị Lan"));
+    assert!(
+        text.contains("Hồ sơ trễ do hệ thống lỗi"),
+        "the reason is on the sheet"
+    );
 }
 
 both!(
@@ -645,3 +679,247 @@ async fn nd335_scores_rate_cong_chuc_from_2026(b: Backend) {
 }
 
 both!(nd335_scores_rate_cong_chuc_from_2026);
+
+async fn the_demo_makes_every_shipped_rule_fire(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let db = app.db.clone();
+    let summary = tokio::task::spawn_blocking(move || congvu::demo::load(&db))
+        .await
+        .unwrap()
+        .expect("demo");
+    let hr = app.token("demo.hr", congvu::demo::DEMO_PASSWORD).await;
+    let mut fired = std::collections::BTreeSet::new();
+    for year in [2025, 2026] {
+        let (s, items) = app
+            .get(
+                &hr,
+                &format!(
+                    "/api/v1/evaluations?period={year}&unit_id={}",
+                    summary.province_id
+                ),
+            )
+            .await;
+        assert_eq!(s, 200);
+        for i in items.as_array().unwrap() {
+            for a in i["applied_rules"].as_array().unwrap() {
+                fired.insert((
+                    a["policy"].as_str().unwrap().to_owned(),
+                    a["rule"].as_str().unwrap().to_owned(),
+                ));
+            }
+        }
+        assert!(
+            items
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["quota_note"].is_string())
+                || year == 2025,
+            "the excellent quota is exceeded in 2026"
+        );
+    }
+    for (_, text) in congvu::domain::evaluation::presets::PRESETS {
+        let policy = congvu::domain::evaluation::policy::parse(text).unwrap();
+        for rule in &policy.rules {
+            assert!(
+                fired.contains(&(policy.code.clone(), rule.name().to_owned())),
+                "{} / {} never fires in the demo: {fired:?}",
+                policy.code,
+                rule.name()
+            );
+        }
+    }
+    // The unit rules and the accountability conditions.
+    let unit = |code: &'static str| {
+        let app = &app;
+        let hr = hr.clone();
+        async move {
+            let (_, found) = app
+                .get(&hr, &format!("/api/v1/units?code=KHA-{code}"))
+                .await;
+            found["items"][0]["id"].as_i64().expect(code)
+        }
+    };
+    let mut unit_rules = std::collections::BTreeSet::new();
+    for code in ["SXD-QHKT", "XKV"] {
+        let id = unit(code).await;
+        let (s, v) = app
+            .get(&hr, &format!("/api/v1/units/{id}/reform?year=2026"))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        for a in v["applied_rules"].as_array().unwrap() {
+            unit_rules.insert(a["rule"].as_str().unwrap().to_owned());
+        }
+    }
+    let kl91 = congvu::domain::evaluation::policy::parse(
+        congvu::domain::evaluation::presets::PRESETS[3].1,
+    )
+    .unwrap();
+    for r in &kl91.unit_rules {
+        assert!(
+            unit_rules.contains(&r.name),
+            "{} never fires: {unit_rules:?}",
+            r.name
+        );
+    }
+    let (_, flags) = app.get(&hr, "/api/v1/accountability?year=2026").await;
+    let reasons: Vec<String> = flags
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            f["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap().to_owned())
+        })
+        .collect();
+    for words in ["ranked weak", "2 years in a row", "party body"] {
+        assert!(
+            reasons.iter().any(|r| r.contains(words)),
+            "{words}: {reasons:?}"
+        );
+    }
+}
+
+both!(the_demo_makes_every_shipped_rule_fire);
+
+async fn check_ins_and_findings_reach_the_proposal(b: Backend) {
+    use chrono::{Datelike, Duration};
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let rules = OVERLAY.replace(
+        "metric = \"late_dossier_ratio\"\nop = \">=\"\nthreshold = 10.0\nmax_rating = \"completed\"",
+        "metric = \"late_arrivals\"\nop = \">=\"\nthreshold = 3.0\nmax_rating = \"completed\"",
+    ) + r#"
+[[rule]]
+kind = "threshold"
+name = "Có vi phạm bị kết luận"
+metric = "upheld_findings"
+op = ">="
+threshold = 1.0
+max_rating = "completed_well"
+source = "Quy định thử nghiệm"
+"#;
+    let (s, p) = post_toml(&app, w.token("admin_p"), &rules).await;
+    assert_eq!(s, 201, "{p}");
+    let today = congvu::api::local_now().date();
+    let (s, _) = app
+        .post(
+            w.token("root"),
+            "/api/v1/schedules",
+            json!({"unit_id": w.p.id,
+              "valid_from": (today - Duration::days(40)).to_string(), "weekdays": [1, 2, 3, 4, 5],
+              "sessions": [{"start": "07:30", "end": "17:00"}], "grace_minutes": 0}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    // Three past working days of one year, each with an arrival at 08:00 (late).
+    let mut days = Vec::new();
+    let mut day = today - Duration::days(2);
+    while days.len() < 3 {
+        let holiday = congvu::domain::calendar::fixed_holidays(day.year())
+            .iter()
+            .any(|(h, _)| *h == day);
+        if day.weekday().number_from_monday() <= 5 && !holiday {
+            if days
+                .first()
+                .is_some_and(|d: &chrono::NaiveDate| d.year() != day.year())
+            {
+                days.clear();
+            }
+            days.push(day);
+        }
+        day -= Duration::days(1);
+    }
+    let year = days[0].year();
+    for d in &days {
+        for (time, direction) in [("08:00", "in"), ("17:05", "out")] {
+            let (s, e) = app
+                .post(w.token("head_a"), "/api/v1/checkins", json!({"staff_id": w.member_a1.id,
+                      "at": format!("{d}T{time}:00+07:00"), "direction": direction, "source": "kiosk"}))
+                .await;
+            assert_eq!(s, 201, "{e}");
+        }
+    }
+    // An inspection finding about the person, explained and upheld.
+    let (_, insp) = app
+        .post(
+            w.token("inspector_p"),
+            "/api/v1/inspections",
+            json!({"unit_id": w.a.id, "kind": "surprise",
+              "started_at": format!("{}T07:45:00+07:00", days[0])}),
+        )
+        .await;
+    let (_, f) = app
+        .post(w.token("inspector_p"), &format!("/api/v1/inspections/{}/findings", insp["id"]),
+              json!({"violation_code": "no_badge", "observed_at": format!("{}T08:10:00+07:00", days[0]),
+                     "staff_id": w.member_a1.id, "description": "Không đeo thẻ", "severity": "less_serious"}))
+        .await;
+    let f_path = format!("/api/v1/findings/{}", f["id"]);
+    let (s, _) = app
+        .post(
+            w.token("staff_a1"),
+            &format!("{f_path}/explanation"),
+            json!({"text": "Quên thẻ"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = app
+        .post(
+            w.token("inspector_p"),
+            &format!("{f_path}/decision"),
+            json!({"outcome": "upheld"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    // A perfect score: the rules, not the score, decide.
+    let (s, _) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/scores",
+            json!({"staff_id": w.member_a1.id, "period": format!("{year}-Q1"),
+              "general": 30.0, "tasks": [{"name": "Báo cáo", "done": true}]}),
+        )
+        .await;
+    assert_eq!(s, 200);
+
+    let (s, result) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/evaluations/runs",
+            json!({"period": year.to_string(), "unit_id": w.a1.id}),
+        )
+        .await;
+    assert_eq!(s, 201, "{result}");
+    let a1 = item(&result, w.member_a1.id);
+    assert_eq!(a1["metrics"]["late_arrivals"], 3.0, "{a1}");
+    assert_eq!(a1["metrics"]["upheld_findings"], 1.0);
+    assert_eq!(a1["metrics"]["upheld_findings_less_serious"], 1.0);
+    assert_eq!(a1["max_rating"], "completed");
+    assert_eq!(a1["proposed_rating"], "completed", "{a1}");
+    let effects: Vec<&str> = a1["applied_rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["effect"].as_str().unwrap())
+        .collect();
+    assert!(
+        effects
+            .iter()
+            .any(|e| e.starts_with("at most completed: 3 ≥ 3")),
+        "{effects:?}"
+    );
+    assert!(
+        effects
+            .iter()
+            .any(|e| e.starts_with("at most completed_well: 1 ≥ 1")),
+        "{effects:?}"
+    );
+}
+
+both!(check_ins_and_findings_reach_the_proposal);

@@ -1,0 +1,211 @@
+//! The evaluation sheet HR files and prints: one row per person with the proposal, the
+//! cap and the rules behind it, the main metrics, the quota note and the decision, under
+//! Vietnamese headings. CSV carries a BOM so Excel reads it as UTF-8.
+
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
+
+use crate::domain::codes::Rating;
+
+/// One person's line.
+#[derive(Debug, Clone, Default)]
+pub struct SheetRow {
+    pub code: String,
+    pub full_name: String,
+    pub unit: String,
+    pub rated: bool,
+    pub proposed: Option<Rating>,
+    pub max: Option<Rating>,
+    pub metrics: serde_json::Value,
+    pub applied: serde_json::Value,
+    pub quota_note: Option<String>,
+    pub final_rating: Option<Rating>,
+    pub reason: Option<String>,
+}
+
+/// A unit's sheet for a period.
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    pub unit_name: String,
+    pub period: String,
+    pub rows: Vec<SheetRow>,
+}
+
+const HEADINGS: &[&str] = &[
+    "STT",
+    "Mã cán bộ",
+    "Họ và tên",
+    "Đơn vị",
+    "Xếp loại đề xuất",
+    "Mức cao nhất được xếp",
+    "Tỷ lệ hồ sơ trễ hạn (%)",
+    "Số lần đi muộn",
+    "Số lần về sớm",
+    "Vắng không lý do",
+    "Vi phạm bị kết luận",
+    "Kỷ luật trong năm",
+    "Số tháng công tác",
+    "Điểm (NĐ 335)",
+    "Căn cứ áp dụng",
+    "Vượt tỷ lệ xuất sắc",
+    "Kết quả xếp loại",
+    "Lý do",
+];
+
+fn label(r: Option<Rating>) -> String {
+    r.map(|r| r.label().to_owned()).unwrap_or_default()
+}
+
+fn metric(row: &SheetRow, name: &str) -> String {
+    match row.metrics.get(name).and_then(serde_json::Value::as_f64) {
+        Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
+        Some(v) => format!("{v:.2}"),
+        None => String::new(),
+    }
+}
+
+fn cells(i: usize, row: &SheetRow) -> Vec<String> {
+    let rules: Vec<String> = row
+        .applied
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|a| {
+                    format!(
+                        "{} — {} ({})",
+                        a["rule"].as_str().unwrap_or_default(),
+                        a["effect"].as_str().unwrap_or_default(),
+                        a["source"].as_str().unwrap_or_default()
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    vec![
+        (i + 1).to_string(),
+        row.code.clone(),
+        row.full_name.clone(),
+        row.unit.clone(),
+        if row.rated {
+            label(row.proposed)
+        } else {
+            "Không xếp loại".to_owned()
+        },
+        label(row.max),
+        metric(row, "late_dossier_ratio"),
+        metric(row, "late_arrivals"),
+        metric(row, "early_leaves"),
+        metric(row, "unexcused_absences"),
+        metric(row, "upheld_findings"),
+        metric(row, "discipline_decisions"),
+        metric(row, "months_worked"),
+        metric(row, "score"),
+        rules.join("; "),
+        row.quota_note.clone().unwrap_or_default(),
+        label(row.final_rating),
+        row.reason.clone().unwrap_or_default(),
+    ]
+}
+
+pub fn to_csv(sheet: &Sheet) -> Result<Vec<u8>, csv::Error> {
+    let mut out = vec![0xEF, 0xBB, 0xBF];
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record(HEADINGS)?;
+        for (i, row) in sheet.rows.iter().enumerate() {
+            w.write_record(cells(i, row))?;
+        }
+        w.flush()?;
+    }
+    Ok(out)
+}
+
+pub fn to_xlsx(sheet: &Sheet) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name("Xếp loại chất lượng")?;
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(FormatAlign::Center);
+    let head = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_border(FormatBorder::Thin)
+        .set_background_color("#DDEBF7");
+    let text = Format::new().set_border(FormatBorder::Thin).set_text_wrap();
+    let last = u16::try_from(HEADINGS.len() - 1).unwrap_or(u16::MAX);
+    ws.merge_range(
+        0,
+        0,
+        0,
+        last,
+        &format!("KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CHẤT LƯỢNG NĂM {}", sheet.period),
+        &title,
+    )?;
+    ws.merge_range(
+        1,
+        0,
+        1,
+        last,
+        &sheet.unit_name,
+        &Format::new().set_align(FormatAlign::Center),
+    )?;
+    for (c, name) in HEADINGS.iter().enumerate() {
+        ws.write_string_with_format(3, u16::try_from(c).unwrap_or(u16::MAX), *name, &head)?;
+    }
+    let widths = [
+        5, 11, 24, 22, 22, 22, 10, 8, 8, 8, 8, 8, 8, 8, 50, 40, 22, 30,
+    ];
+    for (c, w) in widths.iter().enumerate() {
+        ws.set_column_width(u16::try_from(c).unwrap_or(u16::MAX), *w)?;
+    }
+    for (i, row) in sheet.rows.iter().enumerate() {
+        let r = 4 + u32::try_from(i).unwrap_or(u32::MAX - 4);
+        for (c, value) in cells(i, row).iter().enumerate() {
+            ws.write_string_with_format(r, u16::try_from(c).unwrap_or(u16::MAX), value, &text)?;
+        }
+    }
+    book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sheet() -> Sheet {
+        Sheet {
+            unit_name: "Sở Nội vụ".into(),
+            period: "2025".into(),
+            rows: vec![SheetRow {
+                code: "CB00001".into(),
+                full_name: "Nguyễn Thị Lan".into(),
+                unit: "Phòng A1".into(),
+                rated: true,
+                proposed: Some(Rating::Completed),
+                max: Some(Rating::Completed),
+                metrics: serde_json::json!({"late_dossier_ratio": 12.5, "late_arrivals": 3.0}),
+                applied: serde_json::json!([{"rule": "Tỷ lệ hồ sơ trễ hạn từ 10% trở lên",
+                    "effect": "at most completed: 12.5 ≥ 10", "source": "KL 91-KL/TU"}]),
+                ..SheetRow::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn csv_has_a_bom_vietnamese_headings_and_the_rule() {
+        let bytes = to_csv(&sheet()).unwrap();
+        assert_eq!(&bytes[..3], &[0xEF, 0xBB, 0xBF]);
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        assert!(text.starts_with("STT,Mã cán bộ,Họ và tên"), "{text}");
+        assert!(text.contains("Hoàn thành nhiệm vụ"));
+        assert!(text.contains(",12.50,3,"), "{text}");
+        assert!(text.contains("at most completed: 12.5 ≥ 10 (KL 91-KL/TU)"));
+    }
+
+    #[test]
+    fn xlsx_is_a_zip() {
+        let bytes = to_xlsx(&sheet()).unwrap();
+        assert_eq!(&bytes[..2], b"PK");
+    }
+}
