@@ -113,16 +113,20 @@ pub fn recorded(
             .map_or(0, |(_, n)| *n)
     };
 
-    let upheld: Vec<Option<String>> = findings::table
+    let upheld: Vec<(Option<String>, String)> = findings::table
         .filter(findings::staff_id.eq(staff.id))
         .filter(findings::outcome.eq("upheld"))
         .filter(findings::observed_at.ge(from_utc))
         .filter(findings::observed_at.lt(to_utc_next))
-        .select(findings::severity)
+        .select((findings::severity, findings::violation_code))
         .load(conn)?;
     let mut upheld_findings = BTreeMap::new();
-    for s in upheld {
-        *upheld_findings.entry(s.unwrap_or_default()).or_insert(0) += 1;
+    let mut upheld_codes = BTreeMap::new();
+    for (severity, code) in upheld {
+        *upheld_findings
+            .entry(severity.unwrap_or_default())
+            .or_insert(0) += 1;
+        *upheld_codes.entry(code).or_insert(0) += 1;
     }
 
     let decisions: Vec<(i64, String, String, NaiveDate)> = discipline_decisions::table
@@ -200,6 +204,7 @@ pub fn recorded(
         early_leaves: count("early_leave"),
         unexcused_absences: count("absent_no_reason"),
         upheld_findings,
+        upheld_codes,
         decisions,
         not_completed_years,
         periods,

@@ -218,6 +218,77 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// A conclusion about `p` recorded on a thematic inspection of their unit, upheld.
+    fn conclusion(
+        &self,
+        c: &mut AnyConnection,
+        p: &StaffRow,
+        code: &str,
+        text: &str,
+    ) -> Result<(), DemoError> {
+        use crate::db::inspections as q;
+        let at = crate::domain::attendance::to_utc(
+            day(2026, 9, 15)?.and_hms_opt(9, 0, 0).unwrap_or_default(),
+        );
+        let inspection = q::insert(
+            c,
+            self.hr,
+            &q::NewInspection {
+                province_id: p.province_id,
+                unit_id: p.unit_id,
+                kind: "thematic".into(),
+                legal_basis: Some("Kết luận kiểm tra của cấp có thẩm quyền (dữ liệu mẫu)".into()),
+                record_no: None,
+                started_at: at,
+                ended_at: Some(at),
+                present_count: None,
+                total_count: None,
+                unit_representative: None,
+                refused_to_sign: false,
+                summary: Some(text.into()),
+                status: "open".into(),
+                created_by: Some(self.hr),
+                client_ref: None,
+            },
+            &[self.hr],
+        )?;
+        let f = q::insert_finding(
+            c,
+            self.hr,
+            &q::FindingFields {
+                province_id: p.province_id,
+                inspection_id: inspection.id,
+                unit_id: p.unit_id,
+                staff_id: Some(p.id),
+                violation_code: code.into(),
+                observed_at: at,
+                description: text.into(),
+                severity: Some("serious".into()),
+                status: "explained".into(),
+                explanation_due_at: None,
+                explanation: Some("Tiếp thu kết luận".into()),
+                explained_at: Some(at),
+                explained_by: None,
+                outcome: None,
+                action: None,
+                action_due_at: None,
+                discipline_form: None,
+                decided_at: None,
+                decided_by: None,
+                client_ref: None,
+            },
+        )?;
+        let upheld = q::FindingFields {
+            status: "upheld".into(),
+            outcome: Some("upheld".into()),
+            decided_at: Some(at),
+            decided_by: Some(self.hr),
+            ..f.fields()
+        };
+        q::update_finding(c, self.hr, "decide", &f, &upheld)?;
+        Ok(())
+    }
+
     fn reform(
         &self,
         c: &mut AnyConnection,
@@ -297,6 +368,20 @@ pub fn load(
         x.person(desk, Some(3))?,
         day(2026, 3, 2)?,
         day(2026, 6, 30)?,
+    )?;
+
+    // The authority's conclusions (NĐ 335 triggers b and d), as upheld findings.
+    x.conclusion(
+        c,
+        x.person("STC-VP", Some(0))?,
+        "degradation",
+        "Kết luận của cấp có thẩm quyền: có biểu hiện suy thoái về lối sống",
+    )?;
+    x.conclusion(
+        c,
+        x.person("SXD", None)?,
+        "unit_corruption",
+        "Cơ quan để xảy ra lãng phí trong mua sắm tài sản, đã bị xử lý",
     )?;
 
     // Units.

@@ -98,9 +98,9 @@ async fn the_catalogue_is_preloaded_and_provinces_extend_it(b: Backend) {
             &format!("/api/v1/violation-types?province_id={}", w.p.id),
         )
         .await;
-    assert_eq!(with_province.as_array().unwrap().len(), 15);
+    assert_eq!(with_province.as_array().unwrap().len(), 17);
     let (_, national) = app.get(w.token("head_a"), "/api/v1/violation-types").await;
-    assert_eq!(national.as_array().unwrap().len(), 14);
+    assert_eq!(national.as_array().unwrap().len(), 16);
 }
 
 both!(the_catalogue_is_preloaded_and_provinces_extend_it);

@@ -119,6 +119,8 @@ pub fn counted_in_year(
 pub struct Facts {
     pub metrics: BTreeMap<Metric, Value>,
     pub discipline: Vec<DisciplineFact>,
+    /// Upheld findings of the year by catalogue code.
+    pub upheld_codes: BTreeMap<String, i64>,
 }
 
 /// A rule that applied, with the numbers behind it.
@@ -279,6 +281,33 @@ pub fn evaluate(base: &Policy, overlays: &[&Policy], facts: &Facts) -> Proposal 
                                 "at most {}: {} months of lawful absence, {from_months} to under {below_months}",
                                 max_rating.code(),
                                 v.shown()
+                            ),
+                            source,
+                        );
+                    }
+                }
+                Rule::FindingCodes {
+                    codes,
+                    max_rating,
+                    source,
+                    ..
+                } => {
+                    let found: Vec<String> = codes
+                        .iter()
+                        .filter(|c| facts.upheld_codes.get(*c).is_some_and(|n| *n > 0))
+                        .cloned()
+                        .collect();
+                    if !found.is_empty() {
+                        cap = cap.min(*max_rating);
+                        let n: i64 = found.iter().filter_map(|c| facts.upheld_codes.get(c)).sum();
+                        record(
+                            Some(Metric::UpheldFindings),
+                            Some(Value::count(n)),
+                            None,
+                            format!(
+                                "at most {}: upheld finding {}",
+                                max_rating.code(),
+                                found.join(", ")
                             ),
                             source,
                         );

@@ -33,6 +33,8 @@ pub struct Recorded {
     /// Upheld findings about the person observed in the year, by severity code (`""`
     /// when none was given).
     pub upheld_findings: BTreeMap<String, i64>,
+    /// The same findings by catalogue code.
+    pub upheld_codes: BTreeMap<String, i64>,
     /// Every decision about the person (the exceptions look across years).
     pub decisions: Vec<DecisionFact>,
     /// Earlier years in which the person was rated not completed.
@@ -156,5 +158,6 @@ pub fn facts(year: i32, recorded: &Recorded, policy: &Policy) -> Facts {
     Facts {
         metrics,
         discipline,
+        upheld_codes: recorded.upheld_codes.clone(),
     }
 }

@@ -174,6 +174,14 @@ pub enum Rule {
         max_rating: Rating,
         source: String,
     },
+    /// An upheld finding of one of these catalogue codes in the year → at most
+    /// `max_rating` (NĐ 335/2025 triggers b and d: conclusions recorded as findings).
+    FindingCodes {
+        name: String,
+        codes: Vec<String>,
+        max_rating: Rating,
+        source: String,
+    },
     /// NĐ 335/2025 bands: the lowest score of each rating.
     ScoreBands {
         name: String,
@@ -191,6 +199,7 @@ impl Rule {
             | Rule::DisciplineInYear { name, .. }
             | Rule::ShortService { name, .. }
             | Rule::LawfulAbsence { name, .. }
+            | Rule::FindingCodes { name, .. }
             | Rule::ScoreBands { name, .. } => name,
         }
     }
@@ -314,6 +323,7 @@ enum RuleKind {
     DisciplineInYear,
     ShortService,
     LawfulAbsence,
+    FindingCodes,
     ScoreBands,
 }
 
@@ -334,6 +344,7 @@ struct RuleDoc {
     excellent: Option<i64>,
     completed_well: Option<i64>,
     completed: Option<Spanned<i64>>,
+    codes: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -563,6 +574,18 @@ fn rule(
                 name: r.name,
                 from_months: from,
                 below_months: *below.get_ref(),
+                max_rating: r.max_rating.ok_or_else(|| need("max_rating"))?,
+                source: r.source,
+            }
+        }
+        RuleKind::FindingCodes => {
+            let codes = r.codes.ok_or_else(|| need("codes"))?;
+            if codes.get_ref().is_empty() {
+                return Err(at(codes.span(), "codes lists no violation code".into()));
+            }
+            Rule::FindingCodes {
+                name: r.name,
+                codes: codes.into_inner(),
                 max_rating: r.max_rating.ok_or_else(|| need("max_rating"))?,
                 source: r.source,
             }

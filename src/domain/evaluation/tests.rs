@@ -24,7 +24,7 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 fn facts(pairs: &[(Metric, Value)]) -> Facts {
     Facts {
         metrics: pairs.iter().copied().collect(),
-        discipline: Vec::new(),
+        ..Facts::default()
     }
 }
 
@@ -332,6 +332,22 @@ fn nd335_bands_and_triggers() {
         evaluate(&nd335, &[], &f).proposed,
         Some(Rating::NotCompleted)
     );
+    // The authority's conclusions, recorded as upheld findings, override the score too.
+    for code in ["degradation", "unit_corruption"] {
+        let f = Facts {
+            upheld_codes: [(code.to_owned(), 1)].into_iter().collect(),
+            ..facts(&[score(9_500)])
+        };
+        let p = evaluate(&nd335, &[], &f);
+        assert_eq!(p.proposed, Some(Rating::NotCompleted), "{code}");
+        assert!(p.applied.iter().any(|a| a.effect.contains(code)), "{code}");
+    }
+    // Other upheld findings do not trigger it.
+    let f = Facts {
+        upheld_codes: [("no_badge".to_owned(), 2)].into_iter().collect(),
+        ..facts(&[score(9_500)])
+    };
+    assert_eq!(evaluate(&nd335, &[], &f).proposed, Some(Rating::Excellent));
     // No score yet: the policy's default.
     assert_eq!(
         evaluate(&nd335, &[], &facts(&[])).proposed,

@@ -1,0 +1,1 @@
+DELETE FROM violation_types WHERE province_id IS NULL AND code IN ('degradation', 'unit_corruption');
