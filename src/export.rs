@@ -106,13 +106,23 @@ fn cells(i: usize, row: &SheetRow) -> Vec<String> {
     ]
 }
 
+/// A cell Excel would run as a formula (`=`, `+`, `-`, `@` first) is kept as text with a
+/// leading apostrophe: names and reasons come from users.
+fn inert(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 pub fn to_csv(sheet: &Sheet) -> Result<Vec<u8>, csv::Error> {
     let mut out = vec![0xEF, 0xBB, 0xBF];
     {
         let mut w = csv::Writer::from_writer(&mut out);
         w.write_record(HEADINGS)?;
         for (i, row) in sheet.rows.iter().enumerate() {
-            w.write_record(cells(i, row))?;
+            w.write_record(cells(i, row).into_iter().map(inert))?;
         }
         w.flush()?;
     }
@@ -201,6 +211,14 @@ mod tests {
         assert!(text.contains("Hoàn thành nhiệm vụ"));
         assert!(text.contains(",12.50,3,"), "{text}");
         assert!(text.contains("at most completed: 12.5 ≥ 10 (KL 91-KL/TU)"));
+    }
+
+    #[test]
+    fn csv_cells_never_run_as_formulas() {
+        let mut s = sheet();
+        s.rows[0].reason = Some("=HYPERLINK(\"http://x\")".into());
+        let text = String::from_utf8(to_csv(&s).unwrap()).unwrap();
+        assert!(text.contains("'=HYPERLINK"), "{text}");
     }
 
     #[test]

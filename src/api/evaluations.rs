@@ -191,6 +191,14 @@ pub async fn run(
     Ok(actix_web::HttpResponse::Created().json(view))
 }
 
+/// API.md's shape: `{items: [...]}`; a unit's year is a few hundred people at most, so
+/// it comes whole (the sheet is the same list).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvaluationList {
+    pub items: Vec<EvaluationView>,
+    pub total: usize,
+}
+
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListEvaluations {
@@ -204,7 +212,7 @@ pub struct ListEvaluations {
 }
 
 #[utoipa::path(get, path = "/api/v1/evaluations", tag = "evaluation", params(ListEvaluations),
-    responses((status = 200, body = Vec<EvaluationView>,
+    responses((status = 200, body = EvaluationList,
                  description = "JSON, or the sheet as CSV (UTF-8 with BOM) or XLSX"),
               (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -267,7 +275,10 @@ pub async fn list(
     })
     .await?;
     if format == SheetFormat::Json {
-        return Ok(actix_web::HttpResponse::Ok().json(items));
+        return Ok(actix_web::HttpResponse::Ok().json(EvaluationList {
+            total: items.len(),
+            items,
+        }));
     }
     let sheet = crate::export::Sheet {
         unit_name: unit_names.get(&0).cloned().unwrap_or_default(),
@@ -338,6 +349,8 @@ pub async fn decide(
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
             let e = q::find(c, id)?.ok_or(ApiError::NotFound)?;
+            crate::db::evaluation_run::lock(c, e.province_id)?;
+            let e = q::find(c, id)?.ok_or(ApiError::NotFound)?;
             let unit = crate::db::units::find(c, e.unit_id)?.ok_or(ApiError::NotFound)?;
             if !actor
                 .visibility(Action::ReadEvaluations)
@@ -347,6 +360,9 @@ pub async fn decide(
             }
             if !actor.visibility(Action::Evaluate).subtree(&unit.path) {
                 return Err(ApiError::Forbidden("ratings are decided by hr or an admin"));
+            }
+            if actor.staff_id == Some(e.staff_id) {
+                return Err(ApiError::Forbidden("nobody decides their own rating"));
             }
             let proposed = e.proposed_rating.as_deref().and_then(Rating::parse);
             let max = e.max_rating.as_deref().and_then(Rating::parse);

@@ -178,6 +178,22 @@ pub async fn create_policy(
                     }
                 }
             };
+            // A code belongs to one scope: a province cannot take over a national
+            // policy's (or another province's) code by posting a version of it.
+            if let Some(scope) = q::scope_of(c, &policy.code)?
+                && scope != policy.province
+            {
+                return Err(ApiError::conflict(
+                    "document",
+                    format!(
+                        "the code {:?} belongs to {}; choose another code",
+                        policy.code,
+                        scope.map_or("the national policies".to_owned(), |p| format!(
+                            "province {p}"
+                        ))
+                    ),
+                ));
+            }
             let row = q::insert(c, Some(actor), province_id, &policy, &document)?;
             Ok((row, policy))
         })

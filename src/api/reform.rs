@@ -57,7 +57,7 @@ pub struct ReformView {
 }
 
 fn policies(c: &mut AnyConnection) -> Result<Vec<Stored>, ApiError> {
-    Ok(crate::db::policies::latest(c)?
+    Ok(crate::db::policies::list(c)?
         .iter()
         .filter_map(|r| r.policy().map(|p| (r.id, p)))
         .collect())
@@ -240,12 +240,18 @@ pub async fn put_reform(
             let before = q::find(c, unit.id, year)?;
             let fields = ReformFields {
                 score_centi: score_centi.or(before.as_ref().and_then(|b| b.score_centi)),
-                ranking: body.ranking.map(|r| r.code().to_owned()),
+                // What the request leaves out stays as it was.
+                ranking: body
+                    .ranking
+                    .map(|r| r.code().to_owned())
+                    .or(before.as_ref().and_then(|b| b.ranking.clone())),
                 party_rating: body
                     .party_rating
                     .map(|r| r.code().to_owned())
                     .or(before.as_ref().and_then(|b| b.party_rating.clone())),
-                reason: reason.clone(),
+                reason: reason
+                    .clone()
+                    .or(before.as_ref().and_then(|b| b.reason.clone())),
             };
             let current = reform_view(c, &unit, year, formula)?;
             if let Some(r) = body.ranking

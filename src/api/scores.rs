@@ -15,7 +15,7 @@ use crate::auth::AuthUser;
 use crate::db::scores::{self as q, NewScore, ScoreRow};
 use crate::db::{AnyConnection, Db};
 use crate::domain::access::Action;
-use crate::domain::evaluation::scoring::{TaskItem, period_bounds};
+use crate::domain::evaluation::scoring::{TaskItem, is_quarter, period_bounds};
 use crate::domain::text::nfc;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -114,6 +114,21 @@ pub async fn save(
             {
                 return Err(ApiError::Forbidden(
                     "period scores are entered by the person's manager, hr or an admin",
+                ));
+            }
+            // A year is scored by months or by quarters, not both: the average would
+            // count the same months twice.
+            let quarterly = is_quarter(&body.period);
+            if q::of_staff(c, person.staff.id, year)?
+                .iter()
+                .any(|r| is_quarter(&r.period) != quarterly)
+            {
+                return Err(ApiError::field(
+                    "period",
+                    format!(
+                        "{year} is already scored {} for this person",
+                        if quarterly { "by month" } else { "by quarter" }
+                    ),
                 ));
             }
             let row = q::save(

@@ -55,6 +55,36 @@ struct Evaluated {
     score_centi: Option<i64>,
 }
 
+/// The agency a unit belongs to: the unit directly under the province in its path
+/// (`/1/4/9/` → 4), or the province itself.
+fn agency_of(path: &str) -> i64 {
+    let ids: Vec<i64> = path.split('/').filter_map(|p| p.parse().ok()).collect();
+    ids.get(1).or(ids.first()).copied().unwrap_or(0)
+}
+
+/// A value in hundredths, exactly rounded (ordering keys must not depend on display).
+fn centi(v: crate::domain::evaluation::engine::Value) -> i64 {
+    if v.den == 0 {
+        return 0;
+    }
+    let scaled = v.num * 100;
+    let rounded = (2 * scaled + v.den) / (2 * v.den);
+    i64::try_from(rounded).unwrap_or(i64::MAX)
+}
+
+/// On PostgreSQL, one evaluation write per province at a time (advisory lock class 5):
+/// two runs over overlapping subtrees, or a run and a decision, would otherwise race on
+/// the same rows. SQLite serialises every write anyway.
+pub fn lock(conn: &mut AnyConnection, province_id: i64) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(c) = conn {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("SELECT pg_advisory_xact_lock(5, CAST($1 % 2147483647 AS INTEGER))")
+            .bind::<diesel::sql_types::BigInt, _>(province_id)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
 /// Runs the evaluation of `year` for the staff of `unit`'s subtree. `now` is local time;
 /// `formula` is the province's late-ratio convention; `forced` picks the base policy;
 /// `progress` hears (done, total) as people are evaluated. `actor` is None for the
@@ -71,7 +101,8 @@ pub fn run(
     progress: &mut dyn FnMut(usize, usize),
 ) -> QueryResult<RunReport> {
     let period = year.to_string();
-    let policies: Vec<(i64, Policy)> = super::policies::latest(conn)?
+    lock(conn, unit.province_id)?;
+    let policies: Vec<(i64, Policy)> = super::policies::list(conn)?
         .iter()
         .filter_map(|r| r.policy().map(|p| (r.id, p)))
         .collect();
@@ -112,7 +143,7 @@ pub fn run(
         let overlay_policies: Vec<&Policy> = overlays.iter().map(|(_, p)| p).collect();
         let proposal = evaluate(&base.1, &overlay_policies, &f);
         let value = |m: Metric| f.metrics.get(&m).copied();
-        let late_centi = value(Metric::LateDossierRatio).map_or(0, |v| (v.shown() * 100.0) as i64);
+        let late_centi = value(Metric::LateDossierRatio).map_or(0, centi);
         let violations = [
             Metric::LateArrivals,
             Metric::EarlyLeaves,
@@ -132,9 +163,12 @@ pub fn run(
             unit_id: s.unit_id,
             province_id: s.province_id,
             code: s.code.clone(),
+            // The quota counts per agency (the unit directly under the province: a
+            // department, or a commune) and per group with similar duties, here
+            // managers and staff under the same rules.
             group: format!(
-                "unit {} · {} · {}",
-                s.unit_id,
+                "agency {} · {} · {}",
+                agency_of(&person.unit_path),
                 base.1.code,
                 if s.is_head { "managers" } else { "staff" }
             ),
@@ -145,16 +179,23 @@ pub fn run(
             metrics: f.metrics.iter().map(|(m, v)| (*m, v.shown())).collect(),
             late_centi,
             violations,
-            score_centi: value(Metric::Score).map(|v| (v.shown() * 100.0) as i64),
+            score_centi: value(Metric::Score).map(centi),
             proposal,
         });
     }
 
     // A manager's unit-results points count half when someone they manage is rated not
     // completed (NĐ 335/2025): evaluate managers again knowing their staff's results.
+    let stands = |e: &Evaluated| {
+        existing
+            .get(&e.staff_id)
+            .and_then(|x| x.final_rating.as_deref())
+            .and_then(Rating::parse)
+            .or(e.proposal.proposed)
+    };
     let not_completed: Vec<(String, i64)> = done
         .iter()
-        .filter(|e| e.proposal.proposed == Some(Rating::NotCompleted))
+        .filter(|e| stands(e) == Some(Rating::NotCompleted))
         .map(|e| (e.unit_path.clone(), e.staff_id))
         .collect();
     for e in done
@@ -179,10 +220,7 @@ pub fn run(
             .collect();
         e.proposal = evaluate(&base.1, &overlays, &f);
         e.metrics = f.metrics.iter().map(|(m, v)| (*m, v.shown())).collect();
-        e.score_centi = f
-            .metrics
-            .get(&Metric::Score)
-            .map(|v| (v.shown() * 100.0) as i64);
+        e.score_centi = f.metrics.get(&Metric::Score).copied().map(centi);
     }
 
     // The quota, per group, on the rating that stands: HR's where decided.

@@ -129,13 +129,14 @@ pub fn recorded(
         *upheld_codes.entry(code).or_insert(0) += 1;
     }
 
-    let decisions: Vec<(i64, String, String, NaiveDate)> = discipline_decisions::table
+    let decisions: Vec<(i64, String, String, NaiveDate, NaiveDate)> = discipline_decisions::table
         .filter(discipline_decisions::staff_id.eq(staff.id))
         .select((
             discipline_decisions::id,
             discipline_decisions::decision_no,
             discipline_decisions::form,
             discipline_decisions::decided_on,
+            discipline_decisions::effective_from,
         ))
         .load(conn)?;
     let ids: Vec<i64> = decisions.iter().map(|d| d.0).collect();
@@ -150,16 +151,19 @@ pub fn recorded(
         .load(conn)?;
     let decisions = decisions
         .into_iter()
-        .map(|(id, decision_no, form, decided_on)| DecisionFact {
-            decision_no,
-            form,
-            decided_on,
-            acts: acts
-                .iter()
-                .filter(|(d, _, _)| *d == id)
-                .map(|(_, f, at)| (*f, crate::domain::attendance::to_local(*at).year()))
-                .collect(),
-        })
+        .map(
+            |(id, decision_no, form, decided_on, effective_from)| DecisionFact {
+                decision_no,
+                form,
+                decided_on,
+                effective_from,
+                acts: acts
+                    .iter()
+                    .filter(|(d, _, _)| *d == id)
+                    .map(|(_, f, at)| (*f, crate::domain::attendance::to_local(*at).year()))
+                    .collect(),
+            },
+        )
         .collect();
 
     let earlier: Vec<(String, Option<String>, Option<String>)> = evaluations::table

@@ -83,6 +83,18 @@ pub fn insert(
     Ok(row)
 }
 
+/// The scope (province code, or None for national) that versions of `code` already
+/// have; None when the code is new.
+pub fn scope_of(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<Option<String>>> {
+    let doc: Option<String> = policies::table
+        .filter(policies::code.eq(code))
+        .order(policies::version.desc())
+        .select(policies::document)
+        .first(conn)
+        .optional()?;
+    Ok(doc.and_then(|d| parse(&d).ok()).map(|p| p.province))
+}
+
 /// Every version, newest first within each code.
 pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<PolicyRow>> {
     policies::table

@@ -122,9 +122,22 @@ async fn policies_are_versioned_documents_checked_line_by_line(b: Backend) {
     let national = OVERLAY.replace("province = \"P\"\n", "");
     let (s, _) = post_toml(&app, w.token("admin_p"), &national).await;
     assert_eq!(s, 403);
-    let (s, _) = post_toml(&app, w.token("root"), &national).await;
+    // A code belongs to one scope: nobody takes over another scope's code.
+    let (s, p) = post_toml(&app, w.token("root"), &national).await;
+    assert_eq!(s, 409, "{p}");
+    let (s, _) = post_toml(
+        &app,
+        w.token("root"),
+        &national.replace("p-late-dossiers", "vn-late-dossiers"),
+    )
+    .await;
     assert_eq!(s, 201);
+    let takeover = PRESETS_ND90.replace("kind = \"base\"", "kind = \"base\"\nprovince = \"P\"");
+    let (s, p) = post_toml(&app, w.token("admin_p"), &takeover).await;
+    assert_eq!(s, 409, "a province cannot replace the national rules: {p}");
 }
+
+const PRESETS_ND90: &str = include_str!("../../config/policies/nd90-2020.toml");
 
 fn item(run: &Value, staff_id: i64) -> &Value {
     run["items"]
@@ -242,11 +255,11 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
         b_item["applied_rules"][0]["effect"]
             .as_str()
             .unwrap()
-            .starts_with("not rated")
+            .starts_with("not rated: worked 5 months")
     );
     assert_eq!(
-        b_item["metrics"]["months_in_service"], 5.03,
-        "153 days: {b_item}"
+        b_item["metrics"]["months_in_service"], 5.0,
+        "August to December: {b_item}"
     );
 
     // HR decides: a departure from the proposal needs a reason; above the cap too.
@@ -315,7 +328,7 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
         )
         .await;
     assert_eq!(s, 200);
-    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
     let (s, _) = app
         .get(
             w.token("staff_a1"),
@@ -327,7 +340,7 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
         .get(w.token("head_a"), &format!("{list}&unit_id={}", w.a.id))
         .await;
     assert_eq!(s, 200);
-    assert_eq!(a.as_array().unwrap().len(), 2, "A and A1");
+    assert_eq!(a["items"].as_array().unwrap().len(), 2, "A and A1");
     let (s, _) = app
         .get(w.token("head_a"), &format!("{list}&unit_id={}", w.b.id))
         .await;
@@ -498,6 +511,18 @@ async fn reform_rankings_and_head_accountability(b: Backend) {
     assert_eq!(s, 200, "{view}");
     assert_eq!(view["ranking"], "average");
     assert_eq!(view["score"], 92.5, "the score stays");
+    let (s, view) = put(
+        w.token("hr_a"),
+        format!("{a}/2025"),
+        json!({"party_rating": "completed_well"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (&view["ranking"], &view["score"], &view["party_rating"]),
+        (&json!("average"), &json!(92.5), &json!("completed_well")),
+        "what a request leaves out stays"
+    );
 
     // Average two years in a row flags the head of A; weak one year flags A1.
     let (s, _) = put(
@@ -628,6 +653,14 @@ async fn nd335_scores_rate_cong_chuc_from_2026(b: Backend) {
         (q1["task_points"].as_f64(), q1["total"].as_f64()),
         (Some(70.0), Some(98.5))
     );
+    let (s, p) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/scores",
+            score(w.member_a1.id, "2026-03", 28.5, None),
+        )
+        .await;
+    assert_eq!(s, 422, "months and quarters do not mix in a year: {p}");
     for (period, general) in [("2026-Q1", 27.0), ("2026-Q2", 27.0)] {
         let (s, v) = app
             .post(
@@ -702,6 +735,7 @@ async fn the_demo_makes_every_shipped_rule_fire(b: Backend) {
             )
             .await;
         assert_eq!(s, 200);
+        let items = &items["items"];
         for i in items.as_array().unwrap() {
             for a in i["applied_rules"].as_array().unwrap() {
                 fired.insert((

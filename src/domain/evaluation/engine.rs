@@ -34,7 +34,9 @@ impl Value {
         })
     }
 
-    /// Days as months of a year of `days_in_year` days.
+    /// Days as months of a year of `days_in_year` days (for tests that need a value of
+    /// months; the metrics count calendar months).
+    #[cfg(test)]
     pub fn months(days: i64, days_in_year: i64) -> Self {
         Value {
             num: i128::from(days) * 12,
@@ -73,16 +75,18 @@ pub struct DecisionFact {
     pub decision_no: String,
     pub form: String,
     pub decided_on: NaiveDate,
+    /// The year it counts in is the year it takes effect.
+    pub effective_from: NaiveDate,
     /// The upheld findings (acts) it rests on, with the year each was observed.
     pub acts: Vec<(i64, i32)>,
 }
 
 /// The decisions that count against a rating year (NĐ 90/2020 Điều 2 as amended by NĐ
-/// 48/2023): those decided in it, except
-/// - a decision for an act of an earlier year in which the person was already rated not
-///   completed (the act has counted once);
-/// - a second decision for the same act when an earlier one was decided in another
-///   year (the act counts in one year only).
+/// 48/2023): those taking effect in it, except
+/// - a decision whose acts all belong to earlier years in which the person was already
+///   rated not completed (those acts have counted once);
+/// - a decision for an act that an earlier-year decision already covers (the same act
+///   counts in one year only, e.g. a party and an administrative decision).
 pub fn counted_in_year(
     decisions: &[DecisionFact],
     year: i32,
@@ -91,15 +95,17 @@ pub fn counted_in_year(
     use chrono::Datelike;
     decisions
         .iter()
-        .filter(|d| d.decided_on.year() == year)
+        .filter(|d| d.effective_from.year() == year)
         .filter(|d| {
-            !d.acts
-                .iter()
-                .any(|(_, act_year)| *act_year < year && not_completed_years.contains(act_year))
+            d.acts.is_empty()
+                || !d
+                    .acts
+                    .iter()
+                    .all(|(_, act_year)| *act_year < year && not_completed_years.contains(act_year))
         })
         .filter(|d| {
             !decisions.iter().any(|other| {
-                other.decided_on.year() < year
+                other.effective_from.year() < year
                     && other
                         .acts
                         .iter()
@@ -154,9 +160,10 @@ fn centi_shown(c: i64) -> f64 {
 /// Evaluates one person under `base` and the `overlays` that cover them.
 pub fn evaluate(base: &Policy, overlays: &[&Policy], facts: &Facts) -> Proposal {
     let mut applied = Vec::new();
-    let mut start = base.default_rating.unwrap_or(Rating::CompletedWell);
+    let mut start = base.default_rating.unwrap_or(Rating::Completed);
     let mut cap = Rating::Excellent;
     let mut rated = true;
+    let mut scored = false;
     let metric = |m: Metric| facts.metrics.get(&m).copied();
 
     for policy in std::iter::once(base).chain(overlays.iter().copied()) {
@@ -333,6 +340,7 @@ pub fn evaluate(base: &Policy, overlays: &[&Policy], facts: &Facts) -> Proposal 
                             Rating::NotCompleted
                         };
                         start = band;
+                        scored = true;
                         record(
                             Some(Metric::Score),
                             Some(score),
@@ -348,6 +356,30 @@ pub fn evaluate(base: &Policy, overlays: &[&Policy], facts: &Facts) -> Proposal 
                 }
             }
         }
+    }
+    // Under NĐ 335 the score is the basis: without one there is nothing to propose, and
+    // HR decides (the caps still show).
+    let needs_score = base.regime == Some(Regime::Nd335)
+        && base
+            .rules
+            .iter()
+            .any(|r| matches!(r, Rule::ScoreBands { .. }));
+    if rated && needs_score && !scored {
+        applied.push(Applied {
+            rule: "no period score".into(),
+            metric: Some(Metric::Score),
+            value: None,
+            threshold: None,
+            effect: "no proposal: no monthly or quarterly score is recorded; HR decides".into(),
+            source: base.source.clone(),
+            policy: base.code.clone(),
+        });
+        return Proposal {
+            rated,
+            proposed: None,
+            max_rating: Some(cap),
+            applied,
+        };
     }
     if !rated {
         return Proposal {

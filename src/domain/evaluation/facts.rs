@@ -45,6 +45,24 @@ pub struct Recorded {
     pub managed_not_completed: bool,
 }
 
+/// A common multiple of every month length (28–31 days): a day of a month of `n` days is
+/// `MONTH_UNIT / n` of a month, exactly.
+const MONTH_UNIT: i128 = 377_580;
+
+fn month_share(day: NaiveDate) -> i128 {
+    use chrono::Datelike;
+    let first = day.with_day(1).unwrap_or(day);
+    let length = first
+        .checked_add_months(chrono::Months::new(1))
+        .map_or(30, |next| (next - first).num_days());
+    MONTH_UNIT / i128::from(length.max(1))
+}
+
+/// The days from `from` to `to`, both included (none when `to` is earlier).
+fn days(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
+    from.iter_days().take_while(move |d| *d <= to)
+}
+
 /// The metrics of `year` under `policy` (whose leave kinds count as lawful absence).
 pub fn facts(year: i32, recorded: &Recorded, policy: &Policy) -> Facts {
     let (Some(first), Some(last)) = (
@@ -53,14 +71,8 @@ pub fn facts(year: i32, recorded: &Recorded, policy: &Policy) -> Facts {
     ) else {
         return Facts::default();
     };
-    let days_in_year = (last - first).num_days() + 1;
     let start = recorded.joined_on.map_or(first, |j| j.max(first));
     let end = recorded.left_on.map_or(last, |l| l.min(last));
-    let service_days = if start <= end {
-        (end - start).num_days() + 1
-    } else {
-        0
-    };
     // Half-days, each day counted once even where leaves overlap.
     let mut absence: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     let mut maternity: BTreeMap<NaiveDate, i64> = BTreeMap::new();
@@ -73,34 +85,36 @@ pub fn facts(year: i32, recorded: &Recorded, policy: &Policy) -> Facts {
             continue;
         };
         let weight = if l.half_day { 1 } else { 2 };
-        let mut day = l.from.max(start);
-        while day <= l.to.min(end) {
+        for day in days(l.from.max(start), l.to.min(end)) {
             let slot = target.entry(day).or_insert(0);
             *slot = (*slot + weight).min(2);
-            match day.succ_opt() {
-                Some(next) => day = next,
-                None => break,
-            }
         }
     }
     // A day on maternity leave is not also lawful absence.
     for day in maternity.keys() {
         absence.remove(day);
     }
-    let half_days = |m: &BTreeMap<NaiveDate, i64>| m.values().sum::<i64>();
-    let absence_half = half_days(&absence);
-    let maternity_half = half_days(&maternity);
-    let worked_half = (service_days * 2 - absence_half - maternity_half).max(0);
-    let months = |half: i64| Value::months(half, days_in_year * 2);
+    // Months as the law counts them: a whole calendar month is one month whatever its
+    // length (1/1–30/6 is six months), a part of a month the share of its days.
+    let months = |half_days: &mut dyn Iterator<Item = (NaiveDate, i64)>| Value {
+        num: half_days
+            .map(|(d, halves)| i128::from(halves) * month_share(d))
+            .sum(),
+        den: 2 * MONTH_UNIT,
+    };
+    let service = months(&mut days(start, end).map(|d| (d, 2)));
+    let absent = months(&mut absence.iter().map(|(d, h)| (*d, *h)));
+    let on_maternity = months(&mut maternity.iter().map(|(d, h)| (*d, *h)));
+    let worked = Value {
+        num: (service.num - absent.num - on_maternity.num).max(0),
+        den: service.den,
+    };
 
     let mut metrics = BTreeMap::new();
-    metrics.insert(
-        Metric::MonthsInService,
-        Value::months(service_days, days_in_year),
-    );
-    metrics.insert(Metric::MonthsWorked, months(worked_half));
-    metrics.insert(Metric::LawfulAbsenceMonths, months(absence_half));
-    metrics.insert(Metric::MaternityMonths, months(maternity_half));
+    metrics.insert(Metric::MonthsInService, service);
+    metrics.insert(Metric::MonthsWorked, worked);
+    metrics.insert(Metric::LawfulAbsenceMonths, absent);
+    metrics.insert(Metric::MaternityMonths, on_maternity);
     if let Some(ratio) = Value::percent(recorded.late_steps, recorded.handled_steps) {
         metrics.insert(Metric::LateDossierRatio, ratio);
     }

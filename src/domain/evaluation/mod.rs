@@ -18,6 +18,21 @@ use policy::{Policy, PolicyKind};
 /// A stored policy: its id and its parsed document.
 pub type Stored = (i64, Policy);
 
+/// Of every stored version, those that pass `applies`, newest (highest id) per code: a
+/// new version takes over for the years it covers and leaves the others to the older
+/// versions that covered them.
+pub fn newest_per_code(policies: &[Stored], applies: impl Fn(&Policy) -> bool) -> Vec<&Stored> {
+    let mut out: Vec<&Stored> = Vec::new();
+    for stored in policies.iter().filter(|(_, p)| applies(p)) {
+        match out.iter_mut().find(|s| s.1.code == stored.1.code) {
+            Some(slot) if slot.0 < stored.0 => *slot = stored,
+            Some(_) => {}
+            None => out.push(stored),
+        }
+    }
+    out
+}
+
 /// The policies that rate a person of `category` in `province` (its root unit's code)
 /// for `year`: one base (a province's own before the national one, then the latest
 /// effective; `forced` picks one by id) and every overlay that covers them.
@@ -31,18 +46,20 @@ pub fn select<'a>(
     let applies = |p: &Policy| {
         p.covers(year, category) && p.province.as_deref().is_none_or(|code| code == province)
     };
+    let current = newest_per_code(policies, applies);
     let base = match forced {
         Some(id) => policies
             .iter()
             .find(|(i, p)| *i == id && p.kind == PolicyKind::Base && applies(p))?,
-        None => policies
+        None => current
             .iter()
-            .filter(|(_, p)| p.kind == PolicyKind::Base && applies(p))
-            .max_by_key(|(id, p)| (p.province.is_some(), p.effective_from, *id))?,
+            .filter(|(_, p)| p.kind == PolicyKind::Base)
+            .max_by_key(|(id, p)| (p.province.is_some(), p.effective_from, *id))
+            .copied()?,
     };
-    let overlays = policies
-        .iter()
-        .filter(|(_, p)| p.kind == PolicyKind::Overlay && applies(p))
+    let overlays = current
+        .into_iter()
+        .filter(|(_, p)| p.kind == PolicyKind::Overlay)
         .collect();
     Some((base, overlays))
 }

@@ -144,7 +144,7 @@ pub struct Quota {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Rule {
-    /// `metric op threshold` caps the rating (or, with no cap, leaves the person unrated).
+    /// `metric op threshold` caps the rating at `max_rating`.
     Threshold {
         name: String,
         metric: Metric,
@@ -282,7 +282,7 @@ pub struct PolicyError {
 struct Doc {
     code: Spanned<String>,
     name: String,
-    kind: PolicyKind,
+    kind: Spanned<PolicyKind>,
     province: Option<Spanned<String>>,
     effective_from: Spanned<String>,
     effective_to: Option<Spanned<String>>,
@@ -424,11 +424,21 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
             "categories lists no category".into(),
         ));
     }
-    if doc.kind == PolicyKind::Base && (doc.regime.is_none() || doc.default_rating.is_none()) {
-        return Err(PolicyError {
-            line: 1,
-            message: "a base policy needs regime and default_rating".into(),
-        });
+    let kind = *doc.kind.get_ref();
+    match (kind, doc.regime, doc.default_rating) {
+        (PolicyKind::Base, None, _) => {
+            return Err(at(
+                doc.kind.span(),
+                "a base policy needs regime (nd90 or nd335)".into(),
+            ));
+        }
+        (PolicyKind::Base, Some(Regime::Nd90), None) => {
+            return Err(at(
+                doc.kind.span(),
+                "an nd90 base policy needs default_rating".into(),
+            ));
+        }
+        _ => {}
     }
     for k in &doc.absence_leave_kinds {
         if !LEAVE_KINDS.contains(&k.as_str()) {
@@ -456,6 +466,14 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
     };
     let mut rules = Vec::new();
     for r in doc.rules {
+        if *r.kind.get_ref() == RuleKind::ScoreBands
+            && !(kind == PolicyKind::Base && doc.regime == Some(Regime::Nd335))
+        {
+            return Err(at(
+                r.kind.span(),
+                "score_bands belong in an nd335 base policy".into(),
+            ));
+        }
         rules.push(rule(r, &at)?);
     }
     let reform_bands = match doc.reform_bands {
@@ -508,7 +526,7 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
     Ok(Policy {
         code: doc.code.into_inner(),
         name: doc.name,
-        kind: doc.kind,
+        kind,
         province: doc.province.map(Spanned::into_inner),
         effective_from,
         effective_to,

@@ -46,20 +46,16 @@ pub fn unit_policies<'a>(
     province: &str,
     year: i32,
 ) -> Vec<&'a Policy> {
-    policies
-        .iter()
+    let in_force = |p: &Policy| {
+        chrono::NaiveDate::from_ymd_opt(year, 12, 31).is_some_and(|end| p.effective_from <= end)
+            && chrono::NaiveDate::from_ymd_opt(year, 1, 1)
+                .is_some_and(|start| p.effective_to.is_none_or(|to| to >= start))
+            && p.province.as_deref().is_none_or(|c| c == province)
+            && (p.reform_bands.is_some() || !p.unit_rules.is_empty() || p.accountability.is_some())
+    };
+    super::newest_per_code(policies, in_force)
+        .into_iter()
         .map(|(_, p)| p)
-        .filter(|p| {
-            let in_force = chrono::NaiveDate::from_ymd_opt(year, 12, 31)
-                .is_some_and(|end| p.effective_from <= end)
-                && chrono::NaiveDate::from_ymd_opt(year, 1, 1)
-                    .is_some_and(|start| p.effective_to.is_none_or(|to| to >= start));
-            in_force
-                && p.province.as_deref().is_none_or(|c| c == province)
-                && (p.reform_bands.is_some()
-                    || !p.unit_rules.is_empty()
-                    || p.accountability.is_some())
-        })
         .collect()
 }
 

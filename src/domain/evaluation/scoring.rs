@@ -73,23 +73,36 @@ pub fn task_centi(items: &[TaskItem], late_steps: i64, handled_steps: i64) -> Op
     Some((axes * 7000.0).round() as i64)
 }
 
-/// The year and the first and last day of a period written `YYYY-MM` or `YYYY-Qn`.
+/// The year and the first and last day of a period written `YYYY-MM` or `YYYY-Qn`
+/// (exactly so: four digits, then two digits or Q and one digit).
 pub fn period_bounds(period: &str) -> Option<(i32, NaiveDate, NaiveDate)> {
     let (year, rest) = period.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let canonical = year.len() == 4
+        && digits(year)
+        && ((rest.len() == 2 && digits(rest))
+            || (rest.len() == 2 && rest.starts_with('Q') && digits(&rest[1..])));
+    if !canonical {
+        return None;
+    }
     let year: i32 = year.parse().ok().filter(|y| (2000..=2100).contains(y))?;
     let (first_month, months) = match rest.strip_prefix('Q') {
         Some(q) => {
             let q: u32 = q.parse().ok().filter(|q| (1..=4).contains(q))?;
             ((q - 1) * 3 + 1, 3)
         }
-        None if rest.len() == 2 => (rest.parse().ok().filter(|m| (1..=12).contains(m))?, 1),
-        None => return None,
+        None => (rest.parse().ok().filter(|m| (1..=12).contains(m))?, 1),
     };
     let first = NaiveDate::from_ymd_opt(year, first_month, 1)?;
     let last = first
         .checked_add_months(chrono::Months::new(months))?
         .pred_opt()?;
     Some((year, first, last))
+}
+
+/// Whether a period is a quarter (`YYYY-Qn`) rather than a month.
+pub fn is_quarter(period: &str) -> bool {
+    period.contains('Q')
 }
 
 /// A period's result, in hundredths.

@@ -258,6 +258,7 @@ fn discipline_in_the_year_and_the_48_2023_exceptions() {
         decision_no: no.into(),
         form: "khien_trach".into(),
         decided_on: on,
+        effective_from: on,
         acts: acts.to_vec(),
     };
     let in_2025 = decision("12/QĐ", d(2025, 6, 3), &[(7, 2025)]);
@@ -321,6 +322,7 @@ fn nd335_bands_and_triggers() {
                 decision_no: "2/QĐ".into(),
                 form: "khien_trach".into(),
                 decided_on: d(2026, 5, 1),
+                effective_from: d(2026, 5, 1),
                 acts: vec![],
             }],
             2026,
@@ -348,10 +350,13 @@ fn nd335_bands_and_triggers() {
         ..facts(&[score(9_500)])
     };
     assert_eq!(evaluate(&nd335, &[], &f).proposed, Some(Rating::Excellent));
-    // No score yet: the policy's default.
-    assert_eq!(
-        evaluate(&nd335, &[], &facts(&[])).proposed,
-        Some(Rating::Completed)
+    // No score yet: nothing to propose; HR decides.
+    let p = evaluate(&nd335, &[], &facts(&[]));
+    assert_eq!((p.rated, p.proposed), (true, None));
+    assert!(
+        p.applied[0].effect.starts_with("no proposal"),
+        "{:?}",
+        p.applied
     );
 }
 
@@ -417,14 +422,43 @@ fn months_come_from_service_dates_and_leave() {
         half_day,
     };
     let shown = |f: &Facts, m: Metric| f.metrics[&m].shown();
-    // Joined 1 August 2025: 153 days of service, 5.03 months.
+    // Months are calendar months: joined 1 August is five months, whatever the days.
     let r = Recorded {
         joined_on: Some(d(2025, 8, 1)),
         ..Recorded::default()
     };
     let f = facts(2025, &r, &nd90);
-    assert_eq!(shown(&f, Metric::MonthsInService), 5.03);
-    assert_eq!(shown(&f, Metric::MonthsWorked), 5.03);
+    assert_eq!(shown(&f, Metric::MonthsInService), 5.0);
+    assert_eq!(shown(&f, Metric::MonthsWorked), 5.0);
+    // Six whole months are six, in either half of the year (181 and 184 days).
+    for (joined, left) in [(None, Some(d(2025, 6, 30))), (Some(d(2025, 7, 1)), None)] {
+        let r = Recorded {
+            joined_on: joined,
+            left_on: left,
+            ..Recorded::default()
+        };
+        let f = facts(2025, &r, &nd90);
+        assert_eq!(shown(&f, Metric::MonthsWorked), 6.0);
+        assert!(evaluate(&nd90, &[], &f).rated, "{joined:?} {left:?}");
+    }
+    // Sick leave 1 February – 30 April is three months exactly: capped.
+    let r = Recorded {
+        leaves: vec![leave(d(2025, 2, 1), d(2025, 4, 30), "sick", false)],
+        ..Recorded::default()
+    };
+    let f = facts(2025, &r, &nd90);
+    assert_eq!(shown(&f, Metric::LawfulAbsenceMonths), 3.0);
+    assert_eq!(evaluate(&nd90, &[], &f).proposed, Some(Rating::Completed));
+    // A day short of it is not.
+    let r = Recorded {
+        leaves: vec![leave(d(2025, 2, 2), d(2025, 4, 30), "sick", false)],
+        ..Recorded::default()
+    };
+    let f = facts(2025, &r, &nd90);
+    assert_eq!(
+        evaluate(&nd90, &[], &f).proposed,
+        Some(Rating::CompletedWell)
+    );
     // Sick leave overlapping itself counts once; annual leave is working time; a half
     // day counts half; leave outside the year or before joining does not count.
     let r = Recorded {
@@ -438,9 +472,10 @@ fn months_come_from_service_dates_and_leave() {
         ..Recorded::default()
     };
     let f = facts(2025, &r, &nd90);
-    // 31 + 9 + 1 days + half a day = 41.5 days → 41.5 × 12 / 365 = 1.36 months.
-    assert_eq!(shown(&f, Metric::LawfulAbsenceMonths), 1.36);
-    assert_eq!(shown(&f, Metric::MonthsWorked), 10.64);
+    // March (1), 9 of April's 30 days (0.3), half of one of May's 31 days (0.016) and
+    // 1 January of the study leave (0.032).
+    assert_eq!(shown(&f, Metric::LawfulAbsenceMonths), 1.35);
+    assert_eq!(shown(&f, Metric::MonthsWorked), 10.65);
     // Maternity leave is its own metric, and a day on it is not also lawful absence.
     let r = Recorded {
         leaves: vec![
@@ -450,8 +485,8 @@ fn months_come_from_service_dates_and_leave() {
         ..Recorded::default()
     };
     let f = facts(2025, &r, &nd90);
-    assert_eq!(shown(&f, Metric::MaternityMonths), 5.95);
-    assert_eq!(shown(&f, Metric::LawfulAbsenceMonths), 1.02);
+    assert_eq!(shown(&f, Metric::MaternityMonths), 6.0);
+    assert_eq!(shown(&f, Metric::LawfulAbsenceMonths), 1.0);
     let p = evaluate(&nd90, &[], &f);
     assert!(p.rated, "maternity leave is why: {:?}", p.applied);
     // Late ratio: none without steps (not 0 %), exact with them.
@@ -631,7 +666,10 @@ fn nd335_task_points_periods_and_the_manager_component() {
         period_bounds("2026-02"),
         Some((2026, d(2026, 2, 1), d(2026, 2, 28)))
     );
-    for bad in ["2026", "2026-13", "2026-Q5", "26-01", "2026-1", "2026-Q0"] {
+    for bad in [
+        "2026", "2026-13", "2026-Q5", "26-01", "2026-1", "2026-Q0", "+2026-01", "2026-Q01",
+        "2026-+1", "2026-q1", " 2026-01",
+    ] {
         assert_eq!(period_bounds(bad), None, "{bad}");
     }
     let p = |total, manager| PeriodResult {
