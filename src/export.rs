@@ -64,18 +64,29 @@ fn metric(row: &SheetRow, name: &str) -> String {
 }
 
 fn cells(i: usize, row: &SheetRow) -> Vec<String> {
+    // The rule's Vietnamese name, the person's value against the threshold, the source.
+    let number = |v: &serde_json::Value| {
+        v.as_f64().map(|x| {
+            if x.fract() == 0.0 {
+                format!("{x:.0}")
+            } else {
+                format!("{x:.2}").replace('.', ",")
+            }
+        })
+    };
     let rules: Vec<String> = row
         .applied
         .as_array()
         .map(|list| {
             list.iter()
                 .map(|a| {
-                    format!(
-                        "{} — {} ({})",
-                        a["rule"].as_str().unwrap_or_default(),
-                        a["effect"].as_str().unwrap_or_default(),
-                        a["source"].as_str().unwrap_or_default()
-                    )
+                    let mut text = a["rule"].as_str().unwrap_or_default().to_owned();
+                    match (number(&a["value"]), number(&a["threshold"])) {
+                        (Some(v), Some(t)) => text.push_str(&format!(": {v} (ngưỡng {t})")),
+                        (Some(v), None) => text.push_str(&format!(": {v}")),
+                        _ => {}
+                    }
+                    format!("{text} — {}", a["source"].as_str().unwrap_or_default())
                 })
                 .collect()
         })
@@ -196,7 +207,8 @@ mod tests {
                 max: Some(Rating::Completed),
                 metrics: serde_json::json!({"late_dossier_ratio": 12.5, "late_arrivals": 3.0}),
                 applied: serde_json::json!([{"rule": "Tỷ lệ hồ sơ trễ hạn từ 10% trở lên",
-                    "effect": "at most completed: 12.5 ≥ 10", "source": "KL 91-KL/TU"}]),
+                    "effect": "at most completed: 12.5 ≥ 10", "source": "KL 91-KL/TU",
+                    "value": 12.5, "threshold": 10.0}]),
                 ..SheetRow::default()
             }],
         }
@@ -210,7 +222,10 @@ mod tests {
         assert!(text.starts_with("STT,Mã cán bộ,Họ và tên"), "{text}");
         assert!(text.contains("Hoàn thành nhiệm vụ"));
         assert!(text.contains(",12.50,3,"), "{text}");
-        assert!(text.contains("at most completed: 12.5 ≥ 10 (KL 91-KL/TU)"));
+        assert!(
+            text.contains("Tỷ lệ hồ sơ trễ hạn từ 10% trở lên: 12,50 (ngưỡng 10) — KL 91-KL/TU"),
+            "{text}"
+        );
     }
 
     #[test]

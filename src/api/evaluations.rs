@@ -53,6 +53,9 @@ pub struct EvaluationView {
     /// Set when a re-run changed the proposal after HR decided: the proposal HR saw.
     pub previous_proposed_rating: Option<Rating>,
     pub final_rating: Option<Rating>,
+    /// The decision stands above the highest rating the current proposal allows (a re-run
+    /// lowered the cap after HR decided): HR should look again.
+    pub decision_above_cap: bool,
     pub reason: Option<String>,
     pub decided_by: Option<i64>,
     pub decided_at: Option<DateTime<FixedOffset>>,
@@ -72,6 +75,10 @@ fn view(e: EvaluationRow, people: &HashMap<i64, (String, String)>) -> Evaluation
         max_rating: rating(&e.max_rating),
         previous_proposed_rating: rating(&e.previous_proposed_rating),
         final_rating: rating(&e.final_rating),
+        decision_above_cap: matches!(
+            (rating(&e.final_rating), rating(&e.max_rating)),
+            (Some(f), Some(m)) if f > m
+        ),
         metrics: serde_json::from_str(&e.metrics).unwrap_or_default(),
         applied_rules: serde_json::from_str(&e.applied_rules).unwrap_or_default(),
         policy_ids: serde_json::from_str(&e.policy_ids).unwrap_or_default(),

@@ -295,6 +295,10 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
     .await;
     assert_eq!(s, 200, "{decided}");
     assert_eq!(decided["final_rating"], "completed_well");
+    assert_eq!(
+        decided["decision_above_cap"], true,
+        "decided above the cap, with a reason"
+    );
     assert_eq!(decided["decided_by"], w.user_ids["hr_a"]);
 
     // A re-run keeps the decision; when the proposal changes under it, the old one shows.
@@ -317,6 +321,7 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
     assert_eq!(a1["previous_proposed_rating"], "completed");
     assert_eq!(a1["final_rating"], "completed_well");
     assert_eq!(third["changed_under_decision"], 1);
+    assert_eq!(a1["decision_above_cap"], false, "the cap is gone");
     assert_eq!(a1["metrics"]["late_dossier_ratio"], 8.33);
 
     // Who reads what.
