@@ -46,7 +46,7 @@ use super::{
         policies::list_policies, policies::get_policy, policies::create_policy,
         evaluations::run, evaluations::list, evaluations::decide,
         reform::get_reform, reform::put_reform, reform::accountability,
-        scores::save, scores::list,
+        scores::save, scores::batch, scores::list,
         health::healthz, health::readyz, health::metrics,
     ),
     components(schemas(crate::error::Problem)),

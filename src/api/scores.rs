@@ -5,6 +5,7 @@
 
 use actix_web::{get, post, web};
 use chrono::{DateTime, FixedOffset};
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -14,14 +15,14 @@ use super::{blocking, local_now, local_time};
 use crate::auth::AuthUser;
 use crate::db::scores::{self as q, NewScore, ScoreRow};
 use crate::db::{AnyConnection, Db};
-use crate::domain::access::Action;
+use crate::domain::access::{Action, Actor};
 use crate::domain::evaluation::scoring::{TaskItem, is_quarter, period_bounds};
 use crate::domain::text::nfc;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(save).service(list);
+    cfg.service(batch).service(save).service(list);
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -97,60 +98,130 @@ pub async fn save(
     body: ValidJson<ScoreInput>,
 ) -> Result<web::Json<ScoreView>, ApiError> {
     let body = body.0;
-    let (year, _, _) = period_bounds(&body.period)
-        .ok_or_else(|| ApiError::field("period", "must be YYYY-MM or YYYY-Qn"))?;
-    let general = centi("general", body.general)?;
-    let manager = centi("manager_points", body.manager_points.unwrap_or(0.0))?;
     let actor = auth.actor.clone();
     let v = blocking(&state, move |db: &Db| {
         db.write(|c| {
-            let read = actor.visibility(Action::ReadStaff);
-            let person = super::attendance::visible_person(c, &read, body.staff_id)
-                .map_err(|_| ApiError::field("staff_id", "no such staff member"))?;
-            if actor.staff_id == Some(person.staff.id)
-                || !actor
-                    .visibility(Action::ScorePeriods)
-                    .subtree(&person.unit_path)
-            {
-                return Err(ApiError::Forbidden(
-                    "period scores are entered by the person's manager, hr or an admin",
-                ));
-            }
-            // A year is scored by months or by quarters, not both: the average would
-            // count the same months twice.
-            let quarterly = is_quarter(&body.period);
-            if q::of_staff(c, person.staff.id, year)?
-                .iter()
-                .any(|r| is_quarter(&r.period) != quarterly)
-            {
-                return Err(ApiError::field(
-                    "period",
-                    format!(
-                        "{year} is already scored {} for this person",
-                        if quarterly { "by month" } else { "by quarter" }
-                    ),
-                ));
-            }
-            let row = q::save(
-                c,
-                actor.user_id,
-                person.staff.unit_id,
-                &NewScore {
-                    province_id: person.staff.province_id,
-                    staff_id: person.staff.id,
-                    period: body.period.clone(),
-                    year,
-                    general_centi: general,
-                    items: serde_json::to_string(&body.tasks).unwrap_or_default(),
-                    manager_centi: manager,
-                    note: body.note.as_deref().map(nfc),
-                },
-            )?;
+            let row = save_one(c, &actor, &body)?;
             view(c, row)
         })
     })
     .await?;
     Ok(web::Json(v))
+}
+
+/// Checks and stores one period's score for `actor`.
+fn save_one(c: &mut AnyConnection, actor: &Actor, body: &ScoreInput) -> Result<ScoreRow, ApiError> {
+    let (year, _, _) = period_bounds(&body.period)
+        .ok_or_else(|| ApiError::field("period", "must be YYYY-MM or YYYY-Qn"))?;
+    let general = centi("general", body.general)?;
+    let manager = centi("manager_points", body.manager_points.unwrap_or(0.0))?;
+    let read = actor.visibility(Action::ReadStaff);
+    let person = super::attendance::visible_person(c, &read, body.staff_id)
+        .map_err(|_| ApiError::field("staff_id", "no such staff member"))?;
+    if actor.staff_id == Some(person.staff.id)
+        || !actor
+            .visibility(Action::ScorePeriods)
+            .subtree(&person.unit_path)
+    {
+        return Err(ApiError::Forbidden(
+            "period scores are entered by the person's manager, hr or an admin",
+        ));
+    }
+    // A year is scored by months or by quarters, not both: the average would count the
+    // same months twice.
+    let quarterly = is_quarter(&body.period);
+    if q::of_staff(c, person.staff.id, year)?
+        .iter()
+        .any(|r| is_quarter(&r.period) != quarterly)
+    {
+        return Err(ApiError::field(
+            "period",
+            format!(
+                "{year} is already scored {} for this person",
+                if quarterly { "by month" } else { "by quarter" }
+            ),
+        ));
+    }
+    Ok(q::save(
+        c,
+        actor.user_id,
+        person.staff.unit_id,
+        &NewScore {
+            province_id: person.staff.province_id,
+            staff_id: person.staff.id,
+            period: body.period.clone(),
+            year,
+            general_centi: general,
+            items: serde_json::to_string(&body.tasks).unwrap_or_default(),
+            manager_centi: manager,
+            note: body.note.as_deref().map(nfc),
+        },
+    )?)
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreBatch {
+    /// Up to 2 000 period scores, e.g. exported from the task-assignment system.
+    #[validate(length(min = 1, max = 2000))]
+    pub scores: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rejected {
+    pub index: usize,
+    #[schema(value_type = Object)]
+    pub errors: crate::error::FieldErrors,
+    pub detail: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResult {
+    pub saved: usize,
+    pub rejected: Vec<Rejected>,
+}
+
+/// `POST /scores/batch`: many period scores at once (an import from the task system).
+/// Like check-in batches, good entries are kept and each rejected one is reported with
+/// its index; each entry is written in a savepoint, so a bad one leaves nothing behind.
+#[utoipa::path(post, path = "/api/v1/scores/batch", tag = "evaluation", request_body = ScoreBatch,
+    responses((status = 200, body = BatchResult), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/scores/batch")]
+pub async fn batch(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ValidJson<ScoreBatch>,
+) -> Result<web::Json<BatchResult>, ApiError> {
+    let entries = body.0.scores;
+    let actor = auth.actor.clone();
+    let result = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let mut saved = 0;
+            let mut rejected = Vec::new();
+            for (index, value) in entries.into_iter().enumerate() {
+                let outcome = super::extract::from_value::<ScoreInput>(value)
+                    .and_then(|input| c.transaction(|c| save_one(c, &actor, &input)));
+                match outcome {
+                    Ok(_) => saved += 1,
+                    Err(e) => {
+                        let problem = e.problem();
+                        if problem.status >= 500 {
+                            return Err(e);
+                        }
+                        rejected.push(Rejected {
+                            index,
+                            errors: problem.errors,
+                            detail: problem.detail,
+                        });
+                    }
+                }
+            }
+            Ok::<_, ApiError>(BatchResult { saved, rejected })
+        })
+    })
+    .await?;
+    Ok(web::Json(result))
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

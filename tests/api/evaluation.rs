@@ -676,13 +676,50 @@ async fn nd335_scores_rate_cong_chuc_from_2026(b: Backend) {
             .await;
         assert_eq!(s, 200, "{v}");
     }
+    // An import from the task system: good entries kept, bad ones reported by index.
+    let before = app.count("period_scores");
+    let (s, batch) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/scores/batch",
+            json!({"scores": [
+                score(w.member_a1.id, "2026-Q2", 28.5, None),
+                score(w.member_a1.id, "2026-07", 28.5, None),
+                score(w.member_b.id, "2026-Q2", 20.0, None),
+                {"staff_id": w.member_a1.id, "period": "2026-Q3"},
+            ]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{batch}");
+    assert_eq!(batch["saved"], 1, "{batch}");
+    let rejected: Vec<i64> = batch["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["index"].as_i64().unwrap())
+        .collect();
+    assert_eq!(rejected, vec![1, 2, 3], "{batch}");
+    assert!(
+        batch["rejected"][0]["errors"]["period"].is_array(),
+        "months after quarters"
+    );
+    assert!(
+        batch["rejected"][2]["errors"]["general"].is_array()
+            || batch["rejected"][2]["errors"]["tasks"].is_array(),
+        "{batch}"
+    );
+    assert_eq!(app.count("period_scores"), before + 1);
     let (s, mine) = app
         .get(
             w.token("staff_a1"),
             &format!("/api/v1/scores?staff_id={}&year=2026", w.member_a1.id),
         )
         .await;
-    assert_eq!((s, mine.as_array().map(Vec::len)), (200, Some(1)));
+    assert_eq!(
+        (s, mine.as_array().map(Vec::len)),
+        (200, Some(2)),
+        "Q1 and Q2"
+    );
 
     // The year's score decides the band: 98.5 → excellent; the head's 97 → excellent.
     let run = json!({"period": "2026", "unit_id": w.a.id});
