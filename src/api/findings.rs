@@ -427,17 +427,7 @@ pub async fn overdue_findings(
     let rows = blocking(&state, move |db: &Db| {
         db.read(|c| {
             let reader = actor.visibility(Action::ReadInspections);
-            let units: Option<Vec<i64>> = match unit_id {
-                Some(u) => Some(super::dossiers::subtree_units(c, &reader, u)?),
-                None if reader.all => None,
-                None => {
-                    let mut ids = Vec::new();
-                    for path in &reader.subtrees {
-                        ids.extend(super::dossiers::ids_within(c, path)?);
-                    }
-                    Some(ids)
-                }
-            };
+            let units = super::inspections::reader_units(c, &reader, unit_id)?;
             let mut rows = q::waiting_findings(c, units.as_deref(), actor.user_id)?;
             if let Some(own) = actor.staff_id {
                 let mine = crate::db::inspections::findings_of_staff(c, own)?;

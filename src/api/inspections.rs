@@ -189,6 +189,26 @@ pub struct CreateInspection {
     pub summary: Option<String>,
 }
 
+/// The units a reader's list covers: the subtree of `unit_id` (404 when invisible), or
+/// everything the reader reaches (None: every unit).
+pub(super) fn reader_units(
+    c: &mut AnyConnection,
+    reader: &crate::domain::access::Visibility,
+    unit_id: Option<i64>,
+) -> Result<Option<Vec<i64>>, ApiError> {
+    Ok(match unit_id {
+        Some(u) => Some(super::dossiers::subtree_units(c, reader, u)?),
+        None if reader.all => None,
+        None => {
+            let mut ids = Vec::new();
+            for path in &reader.subtrees {
+                ids.extend(super::dossiers::ids_within(c, path)?);
+            }
+            Some(ids)
+        }
+    })
+}
+
 /// Records an inspection for `actor`, who must hold the inspector or admin role over the
 /// unit and is always on the team; every other member must be an inspector's account.
 pub(super) fn insert_inspection(
@@ -377,17 +397,7 @@ pub async fn list_inspections(
     let views = blocking(&state, move |db: &Db| {
         db.read(|c| {
             let reader = actor.visibility(Action::ReadInspections);
-            let units: Option<Vec<i64>> = match unit_id {
-                Some(u) => Some(super::dossiers::subtree_units(c, &reader, u).unwrap_or_default()),
-                None if reader.all => None,
-                None => {
-                    let mut ids = Vec::new();
-                    for path in &reader.subtrees {
-                        ids.extend(super::dossiers::ids_within(c, path)?);
-                    }
-                    Some(ids)
-                }
-            };
+            let units = reader_units(c, &reader, unit_id)?;
             let mut out = Vec::new();
             for i in q::list(c, units.as_deref(), actor.user_id)? {
                 let team = q::team(c, i.id)?;
