@@ -9,6 +9,7 @@ pub mod discipline;
 pub mod dossiers;
 pub mod evaluation;
 pub mod findings;
+pub mod repeats;
 pub mod text;
 pub mod timesheet;
 pub mod units;
