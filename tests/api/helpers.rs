@@ -42,10 +42,20 @@ macro_rules! both {
     )+};
 }
 
-/// The server PostgreSQL tests create their databases on.
+/// The server PostgreSQL tests create their databases on. Without an `sslmode` of its
+/// own, the local test server is reached without TLS: each test is a process of its own,
+/// and libssl's exit handlers can crash (SIGSEGV) a process that exits while a pool
+/// thread is still negotiating TLS with the server.
 pub fn pg_admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    let url = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    if url.contains("sslmode=") {
+        url
+    } else if url.contains('?') {
+        format!("{url}&sslmode=disable")
+    } else {
+        format!("{url}?sslmode=disable")
+    }
 }
 
 /// `SKIP_PG_TESTS=1` (set by scripts/test when no server is reachable) turns the
