@@ -1,6 +1,7 @@
 //! Annual evaluation: rating policies as data, the engine that proposes each person's
 //! rating with the rules that capped it, and the "excellent" quota.
 
+pub mod document;
 pub mod engine;
 pub mod facts;
 pub mod policy;
@@ -11,6 +12,8 @@ pub mod scoring;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod unit_tests;
 
 use crate::domain::codes::StaffCategory;
 use policy::{Policy, PolicyKind};

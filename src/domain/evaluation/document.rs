@@ -1,0 +1,404 @@
+//! Reading a policy document: the TOML as written (spans kept where a value is checked
+//! beyond its type) and the checks that turn it into a `Policy`, each naming the line of
+//! the problem.
+
+use std::ops::Range;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::policy::{
+    Accountability, Metric, Op, Policy, PolicyError, PolicyKind, Quota, QuotaBase, Regime, Rule,
+    UnitMetric, UnitRule,
+};
+use crate::domain::codes::{Rating, ReformRanking, StaffCategory};
+
+// The document as written: spans kept where a value is checked beyond its type.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Doc {
+    code: Spanned<String>,
+    name: String,
+    kind: Spanned<PolicyKind>,
+    province: Option<Spanned<String>>,
+    effective_from: Spanned<String>,
+    effective_to: Option<Spanned<String>>,
+    categories: Spanned<Vec<StaffCategory>>,
+    regime: Option<Regime>,
+    default_rating: Option<Rating>,
+    quota: Option<QuotaDoc>,
+    #[serde(default)]
+    absence_leave_kinds: Vec<String>,
+    #[serde(default, rename = "rule")]
+    rules: Vec<RuleDoc>,
+    reform_bands: Option<Spanned<BandsDoc>>,
+    #[serde(default, rename = "unit_rule")]
+    unit_rules: Vec<UnitRuleDoc>,
+    accountability: Option<AccountabilityDoc>,
+    source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuotaDoc {
+    ratio: Spanned<f64>,
+    base: QuotaBase,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BandsDoc {
+    good: i64,
+    fair: i64,
+    average: i64,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum RuleKind {
+    Threshold,
+    DisciplineInYear,
+    ShortService,
+    LawfulAbsence,
+    FindingCodes,
+    ScoreBands,
+}
+
+// One flat table per rule: serde's tagged enums would lose the spans that name lines.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleDoc {
+    kind: Spanned<RuleKind>,
+    name: String,
+    source: String,
+    metric: Option<Metric>,
+    op: Option<Op>,
+    threshold: Option<Spanned<f64>>,
+    max_rating: Option<Rating>,
+    rating: Option<Rating>,
+    below_months: Option<Spanned<i64>>,
+    from_months: Option<i64>,
+    excellent: Option<i64>,
+    completed_well: Option<i64>,
+    completed: Option<Spanned<i64>>,
+    codes: Option<Spanned<Vec<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitRuleDoc {
+    name: String,
+    metric: UnitMetric,
+    op: Op,
+    threshold: Spanned<f64>,
+    max_ranking: ReformRanking,
+    source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountabilityDoc {
+    ranking: ReformRanking,
+    consecutive_years: Spanned<i64>,
+    single_year_ranking: ReformRanking,
+    party_excellent_requires: Option<ReformRanking>,
+    source: String,
+}
+
+const LEAVE_KINDS: &[&str] = &[
+    "annual",
+    "sick",
+    "maternity",
+    "business_trip",
+    "study",
+    "personal",
+    "other",
+];
+
+/// Parses and checks a policy document.
+pub fn parse(text: &str) -> Result<Policy, PolicyError> {
+    let line_of = |span: Range<usize>| {
+        text.get(..span.start)
+            .map_or(1, |before| before.matches('\n').count() + 1)
+    };
+    let at = |span: Range<usize>, message: String| PolicyError {
+        line: line_of(span),
+        message,
+    };
+    let doc: Doc = toml::from_str(text).map_err(|e| PolicyError {
+        line: e.span().map_or(1, line_of),
+        message: e.message().to_owned(),
+    })?;
+    let code_ok = |c: &str| {
+        (1..=60).contains(&c.len())
+            && c.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    };
+    if !code_ok(doc.code.get_ref()) {
+        return Err(at(
+            doc.code.span(),
+            "code must be 1–60 lowercase letters, digits, '-' or '_'".into(),
+        ));
+    }
+    let date = |s: &Spanned<String>| {
+        NaiveDate::parse_from_str(s.get_ref(), "%Y-%m-%d").map_err(|_| {
+            at(
+                s.span(),
+                format!("{:?} is not a date (YYYY-MM-DD)", s.get_ref()),
+            )
+        })
+    };
+    let effective_from = date(&doc.effective_from)?;
+    let effective_to = doc.effective_to.as_ref().map(date).transpose()?;
+    if let (Some(to), Some(span)) = (effective_to, doc.effective_to.as_ref().map(Spanned::span))
+        && to < effective_from
+    {
+        return Err(at(span, "effective_to is before effective_from".into()));
+    }
+    if doc.categories.get_ref().is_empty() {
+        return Err(at(
+            doc.categories.span(),
+            "categories lists no category".into(),
+        ));
+    }
+    let kind = *doc.kind.get_ref();
+    match (kind, doc.regime, doc.default_rating) {
+        (PolicyKind::Base, None, _) => {
+            return Err(at(
+                doc.kind.span(),
+                "a base policy needs regime (nd90 or nd335)".into(),
+            ));
+        }
+        (PolicyKind::Base, Some(Regime::Nd90), None) => {
+            return Err(at(
+                doc.kind.span(),
+                "an nd90 base policy needs default_rating".into(),
+            ));
+        }
+        _ => {}
+    }
+    for k in &doc.absence_leave_kinds {
+        if !LEAVE_KINDS.contains(&k.as_str()) {
+            return Err(PolicyError {
+                line: line_containing(text, "absence_leave_kinds"),
+                message: format!("absence_leave_kinds: unknown leave kind {k:?}"),
+            });
+        }
+    }
+    let quota = match doc.quota {
+        Some(q) => {
+            let ratio = *q.ratio.get_ref();
+            if !(0.0..=100.0).contains(&ratio) {
+                return Err(at(
+                    q.ratio.span(),
+                    "quota ratio must be 0–100 (percent)".into(),
+                ));
+            }
+            Some(Quota {
+                ratio,
+                base: q.base,
+            })
+        }
+        None => None,
+    };
+    let mut rules = Vec::new();
+    for r in doc.rules {
+        if *r.kind.get_ref() == RuleKind::ScoreBands
+            && !(kind == PolicyKind::Base && doc.regime == Some(Regime::Nd335))
+        {
+            return Err(at(
+                r.kind.span(),
+                "score_bands belong in an nd335 base policy".into(),
+            ));
+        }
+        rules.push(rule(r, &at)?);
+    }
+    let reform_bands = match doc.reform_bands {
+        Some(b) => {
+            let span = b.span();
+            let b = b.into_inner();
+            if !(0 < b.average && b.average < b.fair && b.fair < b.good && b.good <= 100) {
+                return Err(at(
+                    span,
+                    "reform bands must rise: 0 < average < fair < good ≤ 100".into(),
+                ));
+            }
+            Some(vec![
+                (ReformRanking::Good, b.good),
+                (ReformRanking::Fair, b.fair),
+                (ReformRanking::Average, b.average),
+            ])
+        }
+        None => None,
+    };
+    let mut unit_rules = Vec::new();
+    for r in doc.unit_rules {
+        unit_rules.push(UnitRule {
+            threshold_centi: centi(&r.threshold, true, &at)?,
+            name: r.name,
+            metric: r.metric,
+            op: r.op,
+            max_ranking: r.max_ranking,
+            source: r.source,
+        });
+    }
+    let accountability = match doc.accountability {
+        Some(a) => {
+            if !(1..=5).contains(a.consecutive_years.get_ref()) {
+                return Err(at(
+                    a.consecutive_years.span(),
+                    "consecutive_years must be 1–5".into(),
+                ));
+            }
+            Some(Accountability {
+                ranking: a.ranking,
+                consecutive_years: *a.consecutive_years.get_ref(),
+                single_year_ranking: a.single_year_ranking,
+                party_excellent_requires: a.party_excellent_requires,
+                source: a.source,
+            })
+        }
+        None => None,
+    };
+    Ok(Policy {
+        code: doc.code.into_inner(),
+        name: doc.name,
+        kind,
+        province: doc.province.map(Spanned::into_inner),
+        effective_from,
+        effective_to,
+        categories: doc.categories.into_inner(),
+        regime: doc.regime,
+        default_rating: doc.default_rating,
+        quota,
+        absence_leave_kinds: doc.absence_leave_kinds,
+        rules,
+        reform_bands,
+        unit_rules,
+        accountability,
+        source: doc.source,
+    })
+}
+
+/// One rule, with what its kind needs.
+fn rule(
+    r: RuleDoc,
+    at: &impl Fn(Range<usize>, String) -> PolicyError,
+) -> Result<Rule, PolicyError> {
+    let kind_span = r.kind.span();
+    let need = |what: &str| at(kind_span.clone(), format!("this rule needs {what}"));
+    Ok(match r.kind.into_inner() {
+        RuleKind::Threshold => {
+            let metric = r.metric.ok_or_else(|| need("metric"))?;
+            let threshold = r.threshold.ok_or_else(|| need("threshold"))?;
+            Rule::Threshold {
+                threshold_centi: centi(&threshold, metric.is_percent(), at)?,
+                name: r.name,
+                metric,
+                op: r.op.ok_or_else(|| need("op"))?,
+                max_rating: r.max_rating.ok_or_else(|| need("max_rating"))?,
+                source: r.source,
+            }
+        }
+        RuleKind::DisciplineInYear => Rule::DisciplineInYear {
+            name: r.name,
+            rating: r.rating.ok_or_else(|| need("rating"))?,
+            source: r.source,
+        },
+        RuleKind::ShortService => {
+            let below = r.below_months.ok_or_else(|| need("below_months"))?;
+            if !(1..=12).contains(below.get_ref()) {
+                return Err(at(below.span(), "below_months must be 1–12".into()));
+            }
+            Rule::ShortService {
+                name: r.name,
+                below_months: *below.get_ref(),
+                source: r.source,
+            }
+        }
+        RuleKind::LawfulAbsence => {
+            let below = r.below_months.ok_or_else(|| need("below_months"))?;
+            let from = r.from_months.ok_or_else(|| need("from_months"))?;
+            if !(0..*below.get_ref()).contains(&from) || *below.get_ref() > 12 {
+                return Err(at(
+                    below.span(),
+                    "from_months must be below below_months, both within 0–12".into(),
+                ));
+            }
+            Rule::LawfulAbsence {
+                name: r.name,
+                from_months: from,
+                below_months: *below.get_ref(),
+                max_rating: r.max_rating.ok_or_else(|| need("max_rating"))?,
+                source: r.source,
+            }
+        }
+        RuleKind::FindingCodes => {
+            let codes = r.codes.ok_or_else(|| need("codes"))?;
+            if codes.get_ref().is_empty() {
+                return Err(at(codes.span(), "codes lists no violation code".into()));
+            }
+            Rule::FindingCodes {
+                name: r.name,
+                codes: codes.into_inner(),
+                max_rating: r.max_rating.ok_or_else(|| need("max_rating"))?,
+                source: r.source,
+            }
+        }
+        RuleKind::ScoreBands => {
+            let excellent = r.excellent.ok_or_else(|| need("excellent"))?;
+            let completed_well = r.completed_well.ok_or_else(|| need("completed_well"))?;
+            let completed = r.completed.ok_or_else(|| need("completed"))?;
+            let c = *completed.get_ref();
+            if !(0 < c && c < completed_well && completed_well < excellent && excellent <= 100) {
+                return Err(at(
+                    completed.span(),
+                    "score bands must rise: 0 < completed < completed_well < excellent ≤ 100"
+                        .into(),
+                ));
+            }
+            Rule::ScoreBands {
+                name: r.name,
+                excellent,
+                completed_well,
+                completed: c,
+                source: r.source,
+            }
+        }
+    })
+}
+
+/// A threshold in hundredths, refusing what the metric cannot take and more than two
+/// decimals (which would be silently rounded otherwise).
+fn centi(
+    t: &Spanned<f64>,
+    percent: bool,
+    at: &impl Fn(Range<usize>, String) -> PolicyError,
+) -> Result<i64, PolicyError> {
+    let v = *t.get_ref();
+    if !v.is_finite() || v < 0.0 || (percent && v > 100.0) {
+        return Err(at(
+            t.span(),
+            if percent {
+                format!("threshold {v} must be a percentage, 0–100")
+            } else {
+                format!("threshold {v} must not be negative")
+            },
+        ));
+    }
+    let scaled = v * 100.0;
+    if (scaled - scaled.round()).abs() > 1e-6 {
+        return Err(at(
+            t.span(),
+            format!("threshold {v} has more than two decimals"),
+        ));
+    }
+    Ok(scaled.round() as i64)
+}
+
+fn line_containing(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map_or(1, |i| i + 1)
+}
