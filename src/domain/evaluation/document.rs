@@ -9,8 +9,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::policy::{
-    Accountability, Metric, Op, Policy, PolicyError, PolicyKind, Quota, QuotaBase, Regime, Rule,
-    UnitMetric, UnitRule,
+    Accountability, Metric, Op, Policy, PolicyError, PolicyKind, Quota, QuotaBase, Regime,
+    RepeatPolicy, Rule, UnitMetric, UnitRule,
 };
 use crate::domain::codes::{Rating, ReformRanking, StaffCategory};
 
@@ -36,6 +36,21 @@ struct Doc {
     #[serde(default, rename = "unit_rule")]
     unit_rules: Vec<UnitRuleDoc>,
     accountability: Option<AccountabilityDoc>,
+    #[serde(default, rename = "repeat")]
+    repeats: Vec<RepeatDoc>,
+    source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RepeatDoc {
+    name: Spanned<String>,
+    codes: Spanned<Vec<String>>,
+    count: Spanned<i64>,
+    window_days: Option<Spanned<i64>>,
+    /// `"month"`: the calendar month.
+    window: Option<Spanned<String>>,
+    escalate_after_days: Option<Spanned<i64>>,
     source: String,
 }
 
@@ -261,7 +276,12 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         }
         None => None,
     };
+    let mut repeats = Vec::new();
+    for r in doc.repeats {
+        repeats.push(repeat(r, &at)?);
+    }
     Ok(Policy {
+        repeats,
         code: doc.code.into_inner(),
         name: doc.name,
         kind,
@@ -278,6 +298,58 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         unit_rules,
         accountability,
         source: doc.source,
+    })
+}
+
+/// One repeat rule: codes, a count and exactly one window.
+fn repeat(
+    r: RepeatDoc,
+    at: &impl Fn(Range<usize>, String) -> PolicyError,
+) -> Result<RepeatPolicy, PolicyError> {
+    if r.codes.get_ref().is_empty() {
+        return Err(at(r.codes.span(), "codes lists no violation code".into()));
+    }
+    if !(1..=50).contains(r.count.get_ref()) {
+        return Err(at(r.count.span(), "count must be 1–50".into()));
+    }
+    let window_days = match (&r.window_days, &r.window) {
+        (Some(days), None) => {
+            if !(1..=366).contains(days.get_ref()) {
+                return Err(at(days.span(), "window_days must be 1–366".into()));
+            }
+            Some(*days.get_ref() as u32)
+        }
+        (None, Some(w)) if w.get_ref() == "month" => None,
+        (None, Some(w)) => {
+            return Err(at(
+                w.span(),
+                format!(
+                    "window {:?}: the only named window is \"month\"",
+                    w.get_ref()
+                ),
+            ));
+        }
+        _ => {
+            return Err(at(
+                r.name.span(),
+                "give either window_days or window = \"month\"".into(),
+            ));
+        }
+    };
+    let escalate_after_days = match r.escalate_after_days {
+        Some(d) if !(1..=90).contains(d.get_ref()) => {
+            return Err(at(d.span(), "escalate_after_days must be 1–90".into()));
+        }
+        Some(d) => Some(*d.get_ref() as u32),
+        None => None,
+    };
+    Ok(RepeatPolicy {
+        name: r.name.into_inner(),
+        codes: r.codes.into_inner(),
+        count: *r.count.get_ref() as usize,
+        window_days,
+        escalate_after_days,
+        source: r.source,
     })
 }
 

@@ -60,9 +60,10 @@ pub fn select<'a>(
             .max_by_key(|(id, p)| (p.province.is_some(), p.effective_from, *id))
             .copied()?,
     };
+    // An overlay with no rating rule (reform or repeat rules only) plays no part here.
     let overlays = current
         .into_iter()
-        .filter(|(_, p)| p.kind == PolicyKind::Overlay)
+        .filter(|(_, p)| p.kind == PolicyKind::Overlay && !p.rules.is_empty())
         .collect();
     Some((base, overlays))
 }

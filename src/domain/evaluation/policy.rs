@@ -247,7 +247,35 @@ pub struct Policy {
     pub reform_bands: Option<Vec<(ReformRanking, i64)>>,
     pub unit_rules: Vec<UnitRule>,
     pub accountability: Option<Accountability>,
+    /// When repeated violations notify (issue 7's detector reads these).
+    pub repeats: Vec<RepeatPolicy>,
     pub source: String,
+}
+
+/// A repeat rule: `count` violations of `codes` within the window notify the unit's head
+/// (the next level up when the violator is a head, or when the head has not acted on a
+/// notice within `escalate_after_days`).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RepeatPolicy {
+    pub name: String,
+    pub codes: Vec<String>,
+    pub count: usize,
+    /// Rolling days; None: the calendar month.
+    pub window_days: Option<u32>,
+    pub escalate_after_days: Option<u32>,
+    pub source: String,
+}
+
+impl RepeatPolicy {
+    /// The detector's form of the rule.
+    pub fn rule(&self) -> crate::domain::repeats::RepeatRule {
+        use crate::domain::repeats::{RepeatRule, Window};
+        RepeatRule {
+            codes: self.codes.clone(),
+            count: self.count,
+            window: self.window_days.map_or(Window::CalendarMonth, Window::Days),
+        }
+    }
 }
 
 impl Policy {

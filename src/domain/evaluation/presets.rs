@@ -19,4 +19,8 @@ pub const PRESETS: &[(&str, &str)] = &[
         "kha-kl91.toml",
         include_str!("../../../config/policies/kha-kl91.toml"),
     ),
+    (
+        "vn-repeats.toml",
+        include_str!("../../../config/policies/vn-repeats.toml"),
+    ),
 ];

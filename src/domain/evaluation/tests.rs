@@ -502,3 +502,67 @@ fn months_come_from_service_dates_and_leave() {
         12.5
     );
 }
+
+#[test]
+fn repeat_rules_are_data_too() {
+    use crate::domain::repeats::{Occurrence, Window, crossings};
+    let repeats = preset("vn-repeats");
+    assert!(
+        repeats.rules.is_empty(),
+        "no rating rule: it joins no evaluation"
+    );
+    let late = &repeats.repeats[0];
+    assert_eq!((late.count, late.window_days), (3, Some(30)));
+    assert_eq!(repeats.repeats[1].rule().window, Window::CalendarMonth);
+    let drink = repeats.repeats[2].rule();
+    let once = [Occurrence {
+        id: 1,
+        code: "alcohol".into(),
+        day: d(2026, 5, 4),
+    }];
+    assert_eq!(crossings(&drink, &once, &[]).len(), 1);
+    let base = PRESETS
+        .iter()
+        .find(|(f, _)| *f == "vn-repeats.toml")
+        .unwrap()
+        .1;
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "window_days = 30\n",
+            "",
+            "name = \"Đi muộn",
+            "either window_days",
+        ),
+        (
+            "window = \"month\"",
+            "window = \"week\"",
+            "window = \"week\"",
+            "only named window",
+        ),
+        ("count = 3", "count = 0", "count = 0", "1–50"),
+        (
+            "codes = [\"late\"]",
+            "codes = []",
+            "codes = []",
+            "no violation code",
+        ),
+        (
+            "escalate_after_days = 3",
+            "escalate_after_days = 365",
+            "= 365",
+            "1–90",
+        ),
+    ];
+    for (from, to, marker, words) in cases {
+        assert!(base.contains(from), "{from}");
+        let text = base.replacen(from, to, 1);
+        let line = text
+            .lines()
+            .position(|l| l.contains(marker))
+            .map(|i| i + 1)
+            .unwrap();
+        let e = parse(&text).expect_err(to);
+        assert_eq!(e.line, line, "{to}: {e}");
+        assert!(e.message.contains(words), "{to}: {e}");
+    }
+}
