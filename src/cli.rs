@@ -223,17 +223,12 @@ fn evaluate(
             ));
         }
     };
-    let formula = db
+    let root = db
         .read(|c| -> Result<_, BoxError> { Ok(units::find(c, unit.province_id)?) })
-        .map_err(|e| e.to_string())?
-        .and_then(|root| {
-            settings
-                .dossiers
-                .late_ratio_formula_by_province
-                .get(&root.code)
-                .copied()
-        })
-        .unwrap_or(settings.dossiers.late_ratio_formula);
+        .map_err(|e| e.to_string())?;
+    let formula = settings
+        .dossiers
+        .formula_for(root.as_ref().map(|r| r.code.as_str()));
     let bar = indicatif::ProgressBar::new(0);
     if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} people") {
         bar.set_style(style);

@@ -61,6 +61,20 @@ pub struct DossierSettings {
     pub satisfied_min_score: i32,
 }
 
+impl DossierSettings {
+    /// The late-ratio convention of the province whose root unit has this code: its own,
+    /// else the default.
+    pub fn formula_for(
+        &self,
+        province_code: Option<&str>,
+    ) -> crate::domain::dossiers::LateRatioFormula {
+        province_code
+            .and_then(|code| self.late_ratio_formula_by_province.get(code))
+            .copied()
+            .unwrap_or(self.late_ratio_formula)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobSettings {

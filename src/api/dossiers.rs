@@ -401,9 +401,6 @@ pub async fn dossier_stats(
     // The query's choice, else the province's convention, else the default.
     let formula = query
         .formula
-        .or_else(|| {
-            province_id.and_then(|code| settings.late_ratio_formula_by_province.get(&code).copied())
-        })
-        .unwrap_or(settings.late_ratio_formula);
+        .unwrap_or_else(|| settings.formula_for(province_id.as_deref()));
     Ok(web::Json(DossierStats::new(tally, formula)))
 }

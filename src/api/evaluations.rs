@@ -167,9 +167,7 @@ pub async fn run(
                 return Err(ApiError::field("policy_id", "no such policy"));
             }
             let province = crate::db::units::find(c, unit.province_id)?.map(|u| u.code);
-            let formula = province
-                .and_then(|code| settings.late_ratio_formula_by_province.get(&code).copied())
-                .unwrap_or(settings.late_ratio_formula);
+            let formula = settings.formula_for(province.as_deref());
             let report = evaluation_run::run(
                 c,
                 Some(actor),

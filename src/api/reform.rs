@@ -139,15 +139,7 @@ fn formula_of(
     unit: &UnitRow,
 ) -> Result<LateRatioFormula, ApiError> {
     let code = crate::db::units::find(c, unit.province_id)?.map(|u| u.code);
-    Ok(code
-        .and_then(|code| {
-            state
-                .dossiers
-                .late_ratio_formula_by_province
-                .get(&code)
-                .copied()
-        })
-        .unwrap_or(state.dossiers.late_ratio_formula))
+    Ok(state.dossiers.formula_for(code.as_deref()))
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

@@ -180,15 +180,11 @@ pub fn derive(
 /// to commit would decide the register. Provinces are locked in id order, so two
 /// transactions never wait on each other in a circle. SQLite serialises every write anyway.
 fn lock_attendance(conn: &mut AnyConnection, people: &[Person]) -> QueryResult<()> {
-    if let AnyConnection::Postgresql(c) = conn {
-        let mut provinces: Vec<i64> = people.iter().map(|p| p.staff.province_id).collect();
-        provinces.sort_unstable();
-        provinces.dedup();
-        for p in provinces {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(2, CAST($1 % 2147483647 AS INTEGER))")
-                .bind::<diesel::sql_types::BigInt, _>(p)
-                .execute(c)?;
-        }
+    let mut provinces: Vec<i64> = people.iter().map(|p| p.staff.province_id).collect();
+    provinces.sort_unstable();
+    provinces.dedup();
+    for p in provinces {
+        super::advisory_lock(conn, super::LockClass::Attendance, p)?;
     }
     Ok(())
 }

@@ -76,13 +76,7 @@ fn centi(v: crate::domain::evaluation::engine::Value) -> i64 {
 /// two runs over overlapping subtrees, or a run and a decision, would otherwise race on
 /// the same rows. SQLite serialises every write anyway.
 pub fn lock(conn: &mut AnyConnection, province_id: i64) -> QueryResult<()> {
-    if let AnyConnection::Postgresql(c) = conn {
-        use diesel::RunQueryDsl;
-        diesel::sql_query("SELECT pg_advisory_xact_lock(5, CAST($1 % 2147483647 AS INTEGER))")
-            .bind::<diesel::sql_types::BigInt, _>(province_id)
-            .execute(c)?;
-    }
-    Ok(())
+    super::advisory_lock(conn, super::LockClass::Evaluations, province_id)
 }
 
 /// Runs the evaluation of `year` for the staff of `unit`'s subtree. `now` is local time;

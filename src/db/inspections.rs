@@ -405,14 +405,7 @@ pub fn find_by_client_ref(
 /// is still being written must find that upload, not race it into the unique index.
 /// SQLite serialises every write anyway.
 pub fn lock_submissions(conn: &mut AnyConnection, user_id: i64) -> QueryResult<()> {
-    if let AnyConnection::Postgresql(c) = conn {
-        // The two-key form takes 32-bit keys; ids beyond that share a key, which costs
-        // some waiting and never correctness.
-        diesel::sql_query("SELECT pg_advisory_xact_lock(3, CAST($1 % 2147483647 AS INTEGER))")
-            .bind::<diesel::sql_types::BigInt, _>(user_id)
-            .execute(c)?;
-    }
-    Ok(())
+    super::advisory_lock(conn, super::LockClass::Submissions, user_id)
 }
 
 pub fn finding_by_client_ref(

@@ -340,6 +340,36 @@ pub fn migrate(raw_url: &str) -> Result<Vec<String>, DbError> {
     run_migrations(&mut conn)
 }
 
+/// What a PostgreSQL transaction-scoped advisory lock serialises; the value is the lock's
+/// first key, so each kind of work waits only for its own kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockClass {
+    /// A province's unit tree (key: province).
+    UnitTree = 1,
+    /// A province's attendance re-derivation (key: province).
+    Attendance = 2,
+    /// One account's offline inspection submissions (key: user).
+    Submissions = 3,
+    /// Loading the shipped policies at start (key: 0).
+    PolicySeed = 4,
+    /// A province's evaluation runs and decisions (key: province).
+    Evaluations = 5,
+}
+
+/// On PostgreSQL, waits for and takes the advisory lock `(class, key)` until the end of
+/// the transaction. SQLite needs none: `Db::write` lets one writer in at a time. The
+/// two-key form takes 32-bit keys; ids beyond that share a key, which costs some waiting
+/// and never correctness.
+pub fn advisory_lock(conn: &mut AnyConnection, class: LockClass, key: i64) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, CAST($2 % 2147483647 AS INTEGER))")
+            .bind::<diesel::sql_types::Integer, _>(class as i32)
+            .bind::<diesel::sql_types::BigInt, _>(key)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
 /// The current time as stored: UTC, truncated to microseconds so that a value read back
 /// from PostgreSQL equals the value written (SQLite would keep nanoseconds).
 pub fn now() -> chrono::NaiveDateTime {

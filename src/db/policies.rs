@@ -125,9 +125,7 @@ pub fn latest(conn: &mut AnyConnection) -> QueryResult<Vec<PolicyRow>> {
 /// turns (advisory lock class 4).
 pub fn seed_presets(conn: &mut AnyConnection) -> QueryResult<usize> {
     conn.transaction(|c| {
-        if let AnyConnection::Postgresql(pg) = c {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(4, 0)").execute(pg)?;
-        }
+        super::advisory_lock(c, super::LockClass::PolicySeed, 0)?;
         let stored = list(c)?;
         let mut added = 0;
         for (file, text) in PRESETS {

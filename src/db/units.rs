@@ -54,12 +54,7 @@ pub fn visible_condition(vis: &Visibility) -> UnitCondition {
 /// advisory lock (class 1 = unit tree, key = province); on SQLite the writer lock of
 /// `Db::write` already serialises every write.
 pub fn lock_tree(conn: &mut AnyConnection, province_id: i64) -> QueryResult<()> {
-    if let AnyConnection::Postgresql(c) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(1, CAST($1 % 2147483647 AS INTEGER))")
-            .bind::<diesel::sql_types::BigInt, _>(province_id)
-            .execute(c)?;
-    }
-    Ok(())
+    super::advisory_lock(conn, super::LockClass::UnitTree, province_id)
 }
 
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<UnitRow>> {
