@@ -25,6 +25,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub log: LogSettings,
     pub smtp: SmtpSettings,
+    pub notify: NotifySettings,
     #[serde(default)]
     pub metrics: MetricsSettings,
     pub jobs: JobSettings,
@@ -80,6 +81,53 @@ impl DossierSettings {
 pub struct JobSettings {
     /// When the previous day's attendance is closed (cron, local time, seconds first).
     pub close_attendance: String,
+    /// When every person's violations are checked against the repeat rules and unheeded
+    /// notices escalate.
+    pub repeat_sweep: String,
+    /// When each head gets the digest of the past seven days.
+    pub weekly_digest: String,
+    /// When messages given up on get another round of attempts.
+    pub resend_failed: String,
+}
+
+impl JobSettings {
+    /// Each job with its setting's name, for checks and for the scheduler.
+    pub fn all(&self) -> [(&'static str, &str); 4] {
+        [
+            ("close_attendance", &self.close_attendance),
+            ("repeat_sweep", &self.repeat_sweep),
+            ("weekly_digest", &self.weekly_digest),
+            ("resend_failed", &self.resend_failed),
+        ]
+    }
+}
+
+/// The outbox sender and what notices link to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    /// Where links in messages point (the front end, or this API).
+    pub link_base: String,
+    /// How often the sender looks for due messages, in seconds.
+    pub send_interval_secs: u64,
+    /// Attempts before a message is given up on (until the daily re-send).
+    pub max_attempts: u32,
+    /// The wait after the first failed attempt, doubled after each further one…
+    pub retry_base_secs: u64,
+    /// … up to this.
+    pub retry_max_secs: u64,
+    /// The daily re-send takes up messages given up on in these last days.
+    pub resend_days: i64,
+}
+
+impl NotifySettings {
+    pub fn retry_policy(&self) -> crate::domain::outbox::RetryPolicy {
+        crate::domain::outbox::RetryPolicy {
+            max_attempts: self.max_attempts,
+            base_secs: self.retry_base_secs,
+            max_secs: self.retry_max_secs,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -102,6 +150,11 @@ pub struct SmtpSettings {
     pub password: Option<SecretString>,
     /// The sender address of every notice.
     pub from: String,
+    /// A PEM file of certificate authorities to trust besides the public ones (a
+    /// province's own mail server certificate).
+    pub ca_file: Option<PathBuf>,
+    /// Seconds one delivery may take before it counts as failed.
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -239,7 +292,17 @@ impl Settings {
             .and_then(|b| b.set_default("smtp.port", 587))
             .and_then(|b| b.set_default("smtp.tls", "starttls"))
             .and_then(|b| b.set_default("smtp.from", "congvu@localhost"))
+            .and_then(|b| b.set_default("smtp.timeout_secs", 30))
             .and_then(|b| b.set_default("jobs.close_attendance", "0 5 0 * * *"))
+            .and_then(|b| b.set_default("jobs.repeat_sweep", "0 30 0 * * *"))
+            .and_then(|b| b.set_default("jobs.weekly_digest", "0 0 7 * * Mon"))
+            .and_then(|b| b.set_default("jobs.resend_failed", "0 0 6 * * *"))
+            .and_then(|b| b.set_default("notify.link_base", "http://127.0.0.1:8080"))
+            .and_then(|b| b.set_default("notify.send_interval_secs", 30))
+            .and_then(|b| b.set_default("notify.max_attempts", 10))
+            .and_then(|b| b.set_default("notify.retry_base_secs", 60))
+            .and_then(|b| b.set_default("notify.retry_max_secs", 3600))
+            .and_then(|b| b.set_default("notify.resend_days", 7))
             .and_then(|b| b.set_default("dossiers.late_ratio_formula", "resolved"))
             .and_then(|b| b.set_default("dossiers.satisfied_min_score", 4))
             .and_then(|b| b.set_default("evidence.max_bytes", 20 * 1024 * 1024))
@@ -314,11 +377,15 @@ impl Settings {
                 "dossiers.satisfied_min_score (CONGVU_DOSSIERS__SATISFIED_MIN_SCORE) must be 1 to 5".into(),
             ));
         }
-        crate::jobs::parse_schedule(&self.jobs.close_attendance).map_err(|e| {
-            ConfigError(format!(
-                "jobs.close_attendance (CONGVU_JOBS__CLOSE_ATTENDANCE): {e}"
-            ))
-        })?;
+        for (name, expr) in self.jobs.all() {
+            crate::jobs::parse_schedule(expr).map_err(|e| {
+                ConfigError(format!(
+                    "jobs.{name} (CONGVU_JOBS__{}): {e}",
+                    name.to_uppercase()
+                ))
+            })?;
+        }
+        self.check_notify()?;
         if let Some(token) = &self.metrics.token {
             use secrecy::ExposeSecret;
             if token.expose_secret().len() < 16 {
@@ -342,6 +409,45 @@ impl Settings {
                 "log.level (CONGVU_LOG__LEVEL) is not a valid filter: {e}"
             ))
         })?;
+        Ok(())
+    }
+
+    fn check_notify(&self) -> Result<(), ConfigError> {
+        let n = &self.notify;
+        let base = n.link_base.trim_end_matches('/');
+        if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() < 10 {
+            return Err(ConfigError(format!(
+                "notify.link_base (CONGVU_NOTIFY__LINK_BASE) must be an http(s) URL, got {:?}",
+                n.link_base
+            )));
+        }
+        if !(1..=3600).contains(&n.send_interval_secs) {
+            return Err(ConfigError(
+                "notify.send_interval_secs (CONGVU_NOTIFY__SEND_INTERVAL_SECS) must be 1–3600"
+                    .into(),
+            ));
+        }
+        if !(1..=100).contains(&n.max_attempts) {
+            return Err(ConfigError(
+                "notify.max_attempts (CONGVU_NOTIFY__MAX_ATTEMPTS) must be 1–100".into(),
+            ));
+        }
+        if n.retry_base_secs == 0 || n.retry_max_secs < n.retry_base_secs {
+            return Err(ConfigError(
+                "notify.retry_base_secs must be at least 1 and notify.retry_max_secs at least as long"
+                    .into(),
+            ));
+        }
+        if !(0..=90).contains(&n.resend_days) {
+            return Err(ConfigError(
+                "notify.resend_days (CONGVU_NOTIFY__RESEND_DAYS) must be 0–90".into(),
+            ));
+        }
+        if !(1..=600).contains(&self.smtp.timeout_secs) {
+            return Err(ConfigError(
+                "smtp.timeout_secs (CONGVU_SMTP__TIMEOUT_SECS) must be 1–600".into(),
+            ));
+        }
         Ok(())
     }
 

@@ -16,5 +16,6 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod metrics;
+pub mod notify;
 pub mod startup;
 pub mod telemetry;

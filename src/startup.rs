@@ -27,6 +27,8 @@ pub struct AppState {
     pub metrics_token: Option<secrecy::SecretString>,
     pub dossiers: crate::config::DossierSettings,
     pub evidence: crate::evidence::EvidenceStore,
+    /// Where links in notices point.
+    pub notify: crate::config::NotifySettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +95,7 @@ impl Application {
                 settings.evidence_dir(),
                 &settings.evidence,
             ),
+            notify: settings.notify.clone(),
         });
         tracing::info!(mail = %settings.mail_summary(), "notices");
         let max_body = settings.http.max_body_bytes;
@@ -156,12 +159,7 @@ impl Application {
     /// connections and lets in-flight requests finish, for at most
     /// `http.shutdown_timeout_secs`.
     pub async fn run_until_signal(self, settings: &Settings) -> std::io::Result<()> {
-        match crate::jobs::parse_schedule(&settings.jobs.close_attendance) {
-            Ok(schedule) => {
-                tokio::spawn(crate::jobs::run(self.db.clone(), schedule));
-            }
-            Err(e) => tracing::error!(error = %e, "attendance close job not scheduled"),
-        }
+        crate::jobs::spawn_all(self.db.clone(), settings);
         let handle = self.server.handle();
         tokio::spawn(async move {
             let signal = shutdown_signal().await;

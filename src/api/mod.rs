@@ -16,6 +16,7 @@ pub mod findings;
 pub mod health;
 pub mod inspections;
 pub mod leaves;
+pub mod notifications;
 pub mod openapi;
 pub mod policies;
 pub mod reform;
@@ -65,7 +66,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(policies::routes)
             .configure(evaluations::routes)
             .configure(reform::routes)
-            .configure(scores::routes),
+            .configure(scores::routes)
+            .configure(notifications::routes),
     )
     .configure(health::routes)
     .configure(openapi::routes);

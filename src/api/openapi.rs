@@ -9,8 +9,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
     attendance, audit, auth, calendar, checkins, discipline, dossiers, evaluations, evidence,
-    findings, health, inspections, leaves, policies, reform, schedules, scores, staff, submissions,
-    surveys, timesheet, units, users, violation_types,
+    findings, health, inspections, leaves, notifications, policies, reform, schedules, scores,
+    staff, submissions, surveys, timesheet, units, users, violation_types,
 };
 
 #[derive(OpenApi)]
@@ -47,6 +47,8 @@ use super::{
         evaluations::run, evaluations::list, evaluations::decide,
         reform::get_reform, reform::put_reform, reform::accountability,
         scores::save, scores::batch, scores::list,
+        notifications::list_notifications, notifications::get_notification,
+        notifications::retry_notification, notifications::acknowledge_notification,
         health::healthz, health::readyz, health::metrics,
     ),
     components(schemas(crate::error::Problem)),
@@ -61,6 +63,7 @@ use super::{
         (name = "dossiers", description = "One-stop dossiers, late ratios and satisfaction"),
         (name = "inspections", description = "Inspections, findings and their workflow; the violation catalogue"),
         (name = "evaluation", description = "Rating policies, annual evaluations and HR's decisions"),
+        (name = "notifications", description = "Emails to heads about repeated violations, escalations and weekly digests, with their delivery state"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -252,6 +252,11 @@ pub fn rederive(
         stats.removed += s.removed;
         stats.updated += s.updated;
     }
+    // New violations may complete a repeat rule's count: its notice goes into the outbox
+    // in this same transaction.
+    if stats.added > 0 {
+        super::notices::detect(conn, &ids, super::now())?;
+    }
     Ok(stats)
 }
 

@@ -364,6 +364,7 @@ pub fn sync_late_steps(
         .select((violations::id, violations::source_ref))
         .load(conn)?;
     let mut keep = Vec::new();
+    let mut added: Vec<i64> = Vec::new();
     let stamp = super::now();
     for (step_no, outcome) in outcomes.iter().filter(|(_, o)| o.is_late()) {
         let Some(step) = rules.steps.iter().find(|s| s.step_no == *step_no) else {
@@ -418,6 +419,7 @@ pub fn sync_late_steps(
                 violations::updated_at.eq(stamp),
             ))
             .execute(conn)?;
+        added.push(staff_id);
     }
     let gone: Vec<i64> = existing
         .into_iter()
@@ -426,6 +428,9 @@ pub fn sync_late_steps(
         .collect();
     if !gone.is_empty() {
         diesel::delete(violations::table.filter(violations::id.eq_any(gone))).execute(conn)?;
+    }
+    if !added.is_empty() {
+        super::notices::detect_code(conn, &added, LATE_STEP_CODE, stamp)?;
     }
     Ok(())
 }

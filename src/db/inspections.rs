@@ -377,6 +377,10 @@ fn sync_register(conn: &mut AnyConnection, f: &FindingRow) -> QueryResult<()> {
                     violations::updated_at.eq(now),
                 ))
                 .execute(conn)?;
+            // An upheld finding may be the one that tells the head (alcohol: at once).
+            if let Some(person) = f.staff_id {
+                super::notices::detect_code(conn, &[person], &f.violation_code, now)?;
+            }
         }
         (false, Some(id)) => {
             diesel::delete(violations::table.find(id)).execute(conn)?;

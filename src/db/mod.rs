@@ -6,6 +6,7 @@ pub mod attendance;
 pub mod audit;
 pub mod calendar;
 pub mod checkins;
+pub mod digests;
 pub mod discipline;
 pub mod dossiers;
 pub mod evaluation_run;
@@ -14,6 +15,8 @@ pub mod evidence;
 pub mod inspections;
 pub mod jobs;
 pub mod leaves;
+pub mod notices;
+pub mod outbox;
 pub mod policies;
 pub mod reform;
 pub mod schedules;
@@ -354,6 +357,9 @@ pub enum LockClass {
     PolicySeed = 4,
     /// A province's evaluation runs and decisions (key: province).
     Evaluations = 5,
+    /// A province's repeat detection: which violations earlier notices consumed (key:
+    /// province). Always taken after the attendance lock, never before it.
+    Repeats = 6,
 }
 
 /// On PostgreSQL, waits for and takes the advisory lock `(class, key)` until the end of

@@ -401,6 +401,67 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    repeat_notices (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        unit_id -> BigInt,
+        staff_id -> BigInt,
+        rule_key -> Text,
+        policy_code -> Text,
+        rule_name -> Text,
+        day -> Date,
+        violation_count -> Integer,
+        notified -> Bool,
+        escalate_at -> Nullable<Timestamp>,
+        escalated_at -> Nullable<Timestamp>,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<BigInt>,
+        acknowledgement -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    repeat_notice_violations (notice_id, violation_id) {
+        notice_id -> BigInt,
+        violation_id -> BigInt,
+        rule_key -> Text,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        unit_id -> BigInt,
+        kind -> Text,
+        notice_id -> Nullable<BigInt>,
+        recipient_staff_id -> Nullable<BigInt>,
+        recipient_email -> Nullable<Text>,
+        dedupe_key -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        message_id -> Text,
+        sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    job_leases (name) {
+        name -> Text,
+        holder -> Text,
+        until -> Timestamp,
+    }
+}
+
 diesel::joinable!(dossier_steps -> dossiers (dossier_id));
 diesel::joinable!(leaves -> staff (staff_id));
 diesel::joinable!(checkins -> staff (staff_id));
@@ -431,5 +492,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     policies,
     evaluations,
     unit_reform,
-    period_scores
+    period_scores,
+    repeat_notices,
+    repeat_notice_violations,
+    notifications,
+    job_leases
 );

@@ -35,6 +35,12 @@ pub enum Action {
     WritePolicies,
     /// Enter the monthly or quarterly scores (NĐ 335/2025) of the people one manages.
     ScorePeriods,
+    /// Read the outbox of notices and digests about a subtree.
+    ReadNotifications,
+    /// Send a failed or given-up message again.
+    ManageNotifications,
+    /// Record that a repeat notice was acted on (stops its escalation).
+    AcknowledgeNotices,
 }
 
 impl Action {
@@ -56,6 +62,9 @@ impl Action {
             Action::ReadEvaluations => &[Admin, Hr, UnitHead],
             Action::WritePolicies => &[Admin],
             Action::ScorePeriods => &[Admin, Hr, UnitHead],
+            Action::ReadNotifications => &[Admin, Hr, UnitHead],
+            Action::ManageNotifications => &[Admin],
+            Action::AcknowledgeNotices => &[Admin, UnitHead],
         }
     }
 }

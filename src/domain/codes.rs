@@ -168,6 +168,26 @@ code_enum! {
     }
 }
 
+code_enum! {
+    /// Where an outbox entry stands: waiting for its first try, delivered, waiting to be
+    /// tried again after a failure, or given up after the last attempt.
+    NotificationStatus {
+        Pending = "pending" => "Chờ gửi",
+        Sent = "sent" => "Đã gửi",
+        Failed = "failed" => "Gửi lỗi, sẽ gửi lại",
+        Dead = "dead" => "Đã ngừng gửi",
+    }
+}
+
+code_enum! {
+    /// What an outbox entry tells its recipient.
+    NotificationKind {
+        Repeat = "repeat" => "Thông báo vi phạm lặp lại",
+        Escalation = "escalation" => "Báo cáo cấp trên",
+        Digest = "digest" => "Tổng hợp vi phạm hằng tuần",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,9 @@
 //! repeat the third's notice, and only a fresh set in a window of its own makes another.
 //! A count of 1 (alcohol, harassment) makes every occurrence its own notice.
 
-use chrono::{Datelike, NaiveDate};
+use std::collections::HashSet;
+
+use chrono::{Datelike, Duration, NaiveDate};
 
 /// How far back violations count together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +18,23 @@ pub enum Window {
 }
 
 impl Window {
+    /// How many days it can span, for loading enough history.
+    fn span_days(self) -> i64 {
+        match self {
+            Window::Days(n) => i64::from(n),
+            Window::CalendarMonth => 31,
+        }
+    }
+
+    /// The window in the words of a notice: "trong 30 ngày", "trong cùng một tháng".
+    pub fn label(self) -> String {
+        match self {
+            Window::Days(1) => "trong cùng một ngày".to_owned(),
+            Window::Days(n) => format!("trong {n} ngày"),
+            Window::CalendarMonth => "trong cùng một tháng".to_owned(),
+        }
+    }
+
     fn together(self, older: NaiveDate, newer: NaiveDate) -> bool {
         match self {
             Window::Days(n) => (newer - older).num_days() < i64::from(n),
@@ -72,6 +91,85 @@ pub fn crossings(rule: &RepeatRule, history: &[Occurrence], consumed: &[i64]) ->
         }
     }
     out
+}
+
+/// How far back a crossing is still news. A crossing whose last violation lies further
+/// back (history loaded at go-live, a device's upload from months ago) is recorded, so
+/// its violations stay consumed, but nobody is emailed about it. 45 days cover the
+/// usual delays: an offline device's backlog, or a finding upheld after the explanation
+/// deadline.
+pub const NEWS_DAYS: i64 = 45;
+
+/// Whether a crossing completed on `day` is worth telling at `today`.
+pub fn is_news(day: NaiveDate, today: NaiveDate) -> bool {
+    (today - day).num_days() < NEWS_DAYS
+}
+
+/// The first day of history the detector needs at `today` for these rules: every
+/// crossing that can still be news, and the window before it (twice, so that the
+/// grouping of the oldest pending violations is the one an earlier run saw).
+pub fn history_from(rules: &[ScopedRule], today: NaiveDate) -> NaiveDate {
+    let widest = rules
+        .iter()
+        .map(|r| r.rule.window.span_days())
+        .max()
+        .unwrap_or(0);
+    today - Duration::days(NEWS_DAYS + 2 * widest)
+}
+
+/// A repeat rule with where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopedRule {
+    /// `policy_code/name`: the rule's identity across versions of its policy.
+    pub key: String,
+    pub policy_code: String,
+    pub name: String,
+    pub source: String,
+    /// From a province's own policy; else a national default.
+    pub provincial: bool,
+    pub rule: RepeatRule,
+    /// Unless the head acknowledges the notice within these days, the next level up is
+    /// told; None: never.
+    pub escalate_after_days: Option<u32>,
+}
+
+pub fn rule_key(policy_code: &str, name: &str) -> String {
+    format!("{policy_code}/{name}")
+}
+
+/// The rules that apply in a province: all of its own, and each national default none
+/// of whose codes the province's own rules cover (a province that sets its own rule for
+/// late arrivals replaces the national one rather than adding a second notice).
+pub fn applicable(rules: &[ScopedRule]) -> Vec<ScopedRule> {
+    let provincial: HashSet<&str> = rules
+        .iter()
+        .filter(|r| r.provincial)
+        .flat_map(|r| r.rule.codes.iter().map(String::as_str))
+        .collect();
+    rules
+        .iter()
+        .filter(|r| r.provincial || !r.rule.codes.iter().any(|c| provincial.contains(c.as_str())))
+        .cloned()
+        .collect()
+}
+
+/// A unit on the way up from the violator's unit, with the staff who head it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitHeads {
+    pub unit_id: i64,
+    pub heads: Vec<i64>,
+}
+
+/// Who is told at `level` (0: the notice itself, 1: its escalation). `chain` runs from
+/// the violator's own unit up to the province. The notice goes to the heads of the
+/// nearest unit that has one, skipping every unit the violator heads (a head's
+/// violations go to the next level up); an escalation goes to the next such unit above
+/// that. None when nobody is left above.
+pub fn recipients(chain: &[UnitHeads], violator: i64, level: usize) -> Option<&UnitHeads> {
+    chain
+        .iter()
+        .filter(|u| !u.heads.is_empty() && !u.heads.contains(&violator))
+        .nth(level)
 }
 
 #[cfg(test)]
@@ -197,5 +295,100 @@ mod tests {
             crossings(&rule, &[absent(1, 2, 2), absent(2, 2, 27)], &[]).len(),
             1
         );
+    }
+
+    fn scoped(code: &str, name: &str, codes: &[&str], provincial: bool) -> ScopedRule {
+        ScopedRule {
+            key: rule_key(code, name),
+            policy_code: code.into(),
+            name: name.into(),
+            source: String::new(),
+            provincial,
+            rule: RepeatRule {
+                codes: codes.iter().map(|c| c.to_string()).collect(),
+                count: 3,
+                window: Window::Days(30),
+            },
+            escalate_after_days: Some(7),
+        }
+    }
+
+    #[test]
+    fn a_province_rule_replaces_the_national_default_for_its_codes() {
+        let rules = vec![
+            scoped("vn-repeats", "late", &["late"], false),
+            scoped("vn-repeats", "absent", &["absent_no_reason"], false),
+            scoped("vn-repeats", "grave", &["alcohol", "harassment"], false),
+            scoped("kha", "late", &["late", "early_leave"], true),
+            scoped("kha", "drink", &["alcohol"], true),
+        ];
+        let keys: Vec<String> = applicable(&rules).into_iter().map(|r| r.key).collect();
+        assert_eq!(keys, ["vn-repeats/absent", "kha/late", "kha/drink"]);
+        let national_only = applicable(&rules[..3]);
+        assert_eq!(national_only.len(), 3);
+    }
+
+    #[test]
+    fn news_is_45_days_deep() {
+        let today = d(6, 30);
+        assert!(is_news(today, today));
+        assert!(is_news(today - Duration::days(44), today));
+        assert!(!is_news(today - Duration::days(45), today));
+        let rules = vec![scoped("vn", "late", &["late"], false)];
+        assert_eq!(history_from(&rules, today), today - Duration::days(45 + 60));
+    }
+
+    #[test]
+    fn heads_are_told_and_heads_go_one_level_up() {
+        // Division 9 (head 90) in department 4 (head 40) in the province 1 (head 10);
+        // division 8 has no head of its own.
+        let chain = vec![
+            UnitHeads {
+                unit_id: 9,
+                heads: vec![90],
+            },
+            UnitHeads {
+                unit_id: 4,
+                heads: vec![40],
+            },
+            UnitHeads {
+                unit_id: 1,
+                heads: vec![10],
+            },
+        ];
+        let at =
+            |violator: i64, level: usize| recipients(&chain, violator, level).map(|u| u.unit_id);
+        assert_eq!(at(91, 0), Some(9), "a member: their own head");
+        assert_eq!(at(91, 1), Some(4), "escalated: the department");
+        assert_eq!(
+            at(90, 0),
+            Some(4),
+            "the division's head: the department's head"
+        );
+        assert_eq!(at(90, 1), Some(1));
+        assert_eq!(
+            recipients(&chain[2..], 10, 0),
+            None,
+            "nobody above the province's head"
+        );
+        let headless = vec![
+            UnitHeads {
+                unit_id: 8,
+                heads: vec![],
+            },
+            UnitHeads {
+                unit_id: 4,
+                heads: vec![40],
+            },
+        ];
+        assert_eq!(recipients(&headless, 81, 0).map(|u| u.unit_id), Some(4));
+        assert_eq!(recipients(&headless, 81, 1), None);
+    }
+
+    #[test]
+    fn windows_in_words() {
+        assert_eq!(Window::Days(30).label(), "trong 30 ngày");
+        assert_eq!(Window::Days(1).label(), "trong cùng một ngày");
+        assert_eq!(Window::CalendarMonth.label(), "trong cùng một tháng");
     }
 }

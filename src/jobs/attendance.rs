@@ -6,18 +6,11 @@
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
+use super::JobError;
 use crate::db::{Db, attendance, jobs, units};
 
 pub const CLOSED_THROUGH: &str = "attendance_closed_through";
 pub const MAX_CATCH_UP_DAYS: i64 = 62;
-
-#[derive(Debug, thiserror::Error)]
-pub enum JobError {
-    #[error("database: {0}")]
-    Db(#[from] diesel::result::Error),
-    #[error("database: {0}")]
-    Pool(#[from] diesel::r2d2::PoolError),
-}
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct CloseReport {

@@ -7,12 +7,12 @@ use serde_json::{Value, json};
 use crate::both;
 use crate::helpers::{Backend, TestApp, World};
 
-fn today() -> NaiveDate {
+pub fn today() -> NaiveDate {
     congvu::api::local_now().date()
 }
 
 /// A past date at least `n` days ago that is no fixed public holiday.
-fn past_day(n: i64) -> NaiveDate {
+pub fn past_day(n: i64) -> NaiveDate {
     let mut d = today() - Duration::days(n);
     while congvu::domain::calendar::fixed_holidays(d.year())
         .iter()

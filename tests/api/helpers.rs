@@ -159,6 +159,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub db: Db,
+    /// The settings the application was built with.
+    pub settings: Settings,
     /// Kept alive for the test: dropping it removes the files and the database.
     _storage: Storage,
 }
@@ -210,6 +212,7 @@ impl TestApp {
             base,
             client: reqwest::Client::new(),
             db,
+            settings,
             _storage: storage,
         })
     }

@@ -13,6 +13,8 @@ mod evaluation;
 mod evidence;
 mod health;
 mod inspections;
+mod notifications;
+mod smtp;
 mod staff;
 mod units;
 mod users;

@@ -1,0 +1,393 @@
+//! `/notifications`: the outbox of emails to heads (repeat notices, escalations, weekly
+//! digests) with their delivery state; an administrator's retry; and a head's
+//! acknowledgement that they acted on a notice, which stops its escalation.
+
+use actix_web::{get, post, web};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::extract::{ValidJson, ValidQuery};
+use super::{PageParams, Paged, blocking, local_time};
+use crate::auth::AuthUser;
+use crate::db::audit::{self, Entry};
+use crate::db::notices::{self, RepeatNoticeRow};
+use crate::db::outbox::{self, NotificationFilter, NotificationRow};
+use crate::db::{AnyConnection, Db, units};
+use crate::domain::access::Action;
+use crate::domain::codes::{NotificationKind, NotificationStatus};
+use crate::domain::text::nfc;
+use crate::error::ApiError;
+use crate::notify::templates;
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_notifications)
+        .service(get_notification)
+        .service(retry_notification)
+        .service(acknowledge_notification);
+}
+
+/// The repeat notice a message is about.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeView {
+    pub id: i64,
+    /// The person who kept violating.
+    pub staff_id: i64,
+    pub staff_name: Option<String>,
+    pub unit_id: i64,
+    pub policy_code: String,
+    pub rule_name: String,
+    /// The day of the violation that completed the count.
+    pub day: NaiveDate,
+    pub violation_count: i32,
+    /// Unless acknowledged by then, the next level up is told.
+    pub escalate_at: Option<DateTime<FixedOffset>>,
+    pub escalated_at: Option<DateTime<FixedOffset>>,
+    pub acknowledged_at: Option<DateTime<FixedOffset>>,
+    pub acknowledged_by: Option<i64>,
+    pub acknowledgement: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationView {
+    pub id: i64,
+    pub kind: NotificationKind,
+    pub kind_label: &'static str,
+    pub status: NotificationStatus,
+    pub status_label: &'static str,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<FixedOffset>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTime<FixedOffset>>,
+    pub created_at: DateTime<FixedOffset>,
+    /// The unit the message is about.
+    pub unit_id: i64,
+    pub recipient_staff_id: Option<i64>,
+    pub recipient_name: Option<String>,
+    pub recipient_email: Option<String>,
+    pub subject: Option<String>,
+    /// The plain-text body (on a single entry only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    pub notice: Option<NoticeView>,
+}
+
+fn view(
+    row: NotificationRow,
+    notice: Option<RepeatNoticeRow>,
+    link_base: &str,
+    with_text: bool,
+) -> NotificationView {
+    let payload: serde_json::Value = serde_json::from_str(&row.payload).unwrap_or_default();
+    let kind = NotificationKind::parse(&row.kind).unwrap_or(NotificationKind::Repeat);
+    let status = NotificationStatus::parse(&row.status).unwrap_or(NotificationStatus::Pending);
+    let rendered = templates::render(kind, &payload, row.id, link_base).ok();
+    let staff_name = payload["person"]["full_name"].as_str().map(str::to_owned);
+    NotificationView {
+        id: row.id,
+        kind,
+        kind_label: kind.label(),
+        status,
+        status_label: status.label(),
+        attempts: row.attempts,
+        next_attempt_at: local_time(row.next_attempt_at),
+        last_error: row.last_error,
+        sent_at: row.sent_at.map(local_time),
+        created_at: local_time(row.created_at),
+        unit_id: row.unit_id,
+        recipient_staff_id: row.recipient_staff_id,
+        recipient_name: payload["recipient"]["full_name"]
+            .as_str()
+            .map(str::to_owned),
+        recipient_email: row.recipient_email,
+        subject: rendered.as_ref().map(|r| r.subject.clone()),
+        text: rendered.filter(|_| with_text).map(|r| r.text),
+        notice: notice.map(|n| NoticeView {
+            id: n.id,
+            staff_id: n.staff_id,
+            staff_name,
+            unit_id: n.unit_id,
+            policy_code: n.policy_code,
+            rule_name: n.rule_name,
+            day: n.day,
+            violation_count: n.violation_count,
+            escalate_at: n.escalate_at.map(local_time),
+            escalated_at: n.escalated_at.map(local_time),
+            acknowledged_at: n.acknowledged_at.map(local_time),
+            acknowledged_by: n.acknowledged_by,
+            acknowledgement: n.acknowledgement,
+        }),
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListNotifications {
+    pub status: Option<NotificationStatus>,
+    pub kind: Option<NotificationKind>,
+    /// Notices about this person.
+    pub staff_id: Option<i64>,
+    /// Messages about this unit's subtree.
+    pub unit_id: Option<i64>,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
+}
+
+/// An entry the caller may read: heads, hr and admins over the unit it is about, and its
+/// recipient. Anything else is 404.
+fn readable(
+    c: &mut AnyConnection,
+    auth: &AuthUser,
+    id: i64,
+) -> Result<(NotificationRow, String), ApiError> {
+    let (row, path) = outbox::find_with_path(c, id)?.ok_or(ApiError::NotFound)?;
+    let mine = row.recipient_staff_id.is_some() && row.recipient_staff_id == auth.actor.staff_id;
+    if !mine && !auth.can(Action::ReadNotifications).unit(row.unit_id, &path) {
+        return Err(ApiError::NotFound);
+    }
+    Ok((row, path))
+}
+
+fn with_notice(
+    c: &mut AnyConnection,
+    row: NotificationRow,
+) -> Result<(NotificationRow, Option<RepeatNoticeRow>), ApiError> {
+    let notice = match row.notice_id {
+        Some(id) => notices::find(c, id)?,
+        None => None,
+    };
+    Ok((row, notice))
+}
+
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(ListNotifications),
+    responses((status = 200, body = Paged<NotificationView>), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/notifications")]
+pub async fn list_notifications(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ValidQuery<ListNotifications>,
+) -> Result<web::Json<Paged<NotificationView>>, ApiError> {
+    let query = query.0;
+    let page = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    };
+    let vis = auth.can(Action::ReadNotifications);
+    let recipient = auth.actor.staff_id;
+    if vis.is_empty() && recipient.is_none() {
+        return Err(ApiError::Forbidden(
+            "notifications are for heads, hr and admins, and for the heads they are sent to",
+        ));
+    }
+    let link_base = state.notify.link_base.clone();
+    let (rows, total) = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let unit_path = match query.unit_id {
+                Some(id) => {
+                    let unit = units::find(c, id)?.ok_or(ApiError::NotFound)?;
+                    if !vis.unit(unit.id, &unit.path) {
+                        return Err(ApiError::NotFound);
+                    }
+                    Some(unit.path)
+                }
+                None => None,
+            };
+            let filter = NotificationFilter {
+                status: query.status,
+                kind: query.kind,
+                staff_id: query.staff_id,
+                unit_path,
+                recipient,
+            };
+            let (rows, total) = outbox::list(c, &vis, &filter, page.per_page(), page.offset())?;
+            let ids: Vec<i64> = rows.iter().filter_map(|r| r.notice_id).collect();
+            let found = notices::find_many(c, &ids)?;
+            let rows = rows
+                .into_iter()
+                .map(|r| {
+                    let n = found.iter().find(|n| Some(n.id) == r.notice_id).cloned();
+                    (r, n)
+                })
+                .collect::<Vec<_>>();
+            Ok((rows, total))
+        })
+    })
+    .await?;
+    Ok(web::Json(Paged::new(
+        rows.into_iter()
+            .map(|(r, n)| view(r, n, &link_base, false))
+            .collect(),
+        total,
+        &page,
+    )))
+}
+
+#[utoipa::path(get, path = "/api/v1/notifications/{id}", tag = "notifications",
+    responses((status = 200, body = NotificationView), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/notifications/{id}")]
+pub async fn get_notification(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<i64>,
+) -> Result<web::Json<NotificationView>, ApiError> {
+    let id = path.into_inner();
+    let link_base = state.notify.link_base.clone();
+    let (row, notice) = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let (row, _) = readable(c, &auth, id)?;
+            with_notice(c, row)
+        })
+    })
+    .await?;
+    Ok(web::Json(view(row, notice, &link_base, true)))
+}
+
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/retry", tag = "notifications",
+    responses((status = 200, body = NotificationView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/notifications/{id}/retry")]
+pub async fn retry_notification(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<i64>,
+) -> Result<web::Json<NotificationView>, ApiError> {
+    let id = path.into_inner();
+    let link_base = state.notify.link_base.clone();
+    let (row, notice) = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let (before, path) = readable(c, &auth, id)?;
+            if !auth.can(Action::ManageNotifications).unit(before.unit_id, &path) {
+                return Err(ApiError::Forbidden("retrying a message is for administrators"));
+            }
+            match NotificationStatus::parse(&before.status) {
+                Some(NotificationStatus::Sent) => {
+                    return Err(ApiError::conflict("status", "the message was sent already"));
+                }
+                Some(NotificationStatus::Pending) => {
+                    return Err(ApiError::conflict("status", "the message is waiting to be sent already"));
+                }
+                _ => {}
+            }
+            if before.recipient_staff_id.is_none() && before.recipient_email.is_none() {
+                return Err(ApiError::conflict(
+                    "recipient",
+                    "nobody to send it to: the person's unit and those above it have no head on record",
+                ));
+            }
+            let after = outbox::retry(c, id, crate::db::now())?;
+            audit_change(c, &auth, "retry", &before, &after)?;
+            with_notice(c, after)
+        })
+    })
+    .await?;
+    Ok(web::Json(view(row, notice, &link_base, false)))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledge {
+    /// What the head did: reminded, asked for an explanation, proposed discipline …
+    #[validate(length(min = 1, max = 2000))]
+    pub note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/acknowledge", tag = "notifications", request_body = Acknowledge,
+    responses((status = 200, body = NotificationView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/notifications/{id}/acknowledge")]
+pub async fn acknowledge_notification(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<i64>,
+    body: ValidJson<Acknowledge>,
+) -> Result<web::Json<NotificationView>, ApiError> {
+    let id = path.into_inner();
+    let note = nfc(body.0.note.trim());
+    if note.is_empty() {
+        return Err(ApiError::field("note", "must say what was done"));
+    }
+    let link_base = state.notify.link_base.clone();
+    let (row, notice) = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let (row, path) = readable(c, &auth, id)?;
+            let notice_id = row
+                .notice_id
+                .ok_or_else(|| ApiError::conflict("kind", "a digest has nothing to acknowledge"))?;
+            let notice = notices::find(c, notice_id)?.ok_or(ApiError::NotFound)?;
+            let mine =
+                row.recipient_staff_id.is_some() && row.recipient_staff_id == auth.actor.staff_id;
+            if auth.actor.staff_id == Some(notice.staff_id) {
+                return Err(ApiError::Forbidden(
+                    "nobody acknowledges a notice about themself",
+                ));
+            }
+            if !mine
+                && !auth
+                    .can(Action::AcknowledgeNotices)
+                    .unit(row.unit_id, &path)
+            {
+                return Err(ApiError::Forbidden(
+                    "acknowledging is for the heads told and the heads and admins over the unit",
+                ));
+            }
+            let after = notices::acknowledge(c, notice_id, auth.id(), &note, crate::db::now())?
+                .ok_or_else(|| {
+                    ApiError::conflict("notice", "the notice was acknowledged already")
+                })?;
+            audit::record(
+                c,
+                Entry {
+                    actor_user_id: Some(auth.id()),
+                    entity: "repeat_notice",
+                    entity_id: after.id,
+                    action: "acknowledge",
+                    province_id: Some(after.province_id),
+                    unit_id: Some(after.unit_id),
+                    before: Some(&notice),
+                    after: Some(&after),
+                },
+            )?;
+            Ok((row, Some(after)))
+        })
+    })
+    .await?;
+    Ok(web::Json(view(row, notice, &link_base, false)))
+}
+
+fn audit_change(
+    c: &mut AnyConnection,
+    auth: &AuthUser,
+    action: &str,
+    before: &NotificationRow,
+    after: &NotificationRow,
+) -> Result<(), ApiError> {
+    // The payload is the message's content, not its state: the trail keeps the state.
+    let state = |r: &NotificationRow| {
+        serde_json::json!({"status": r.status, "attempts": r.attempts, "last_error": r.last_error,
+                           "next_attempt_at": r.next_attempt_at, "recipient_email": r.recipient_email})
+    };
+    audit::record(
+        c,
+        Entry {
+            actor_user_id: Some(auth.id()),
+            entity: "notification",
+            entity_id: after.id,
+            action,
+            province_id: Some(after.province_id),
+            unit_id: Some(after.unit_id),
+            before: Some(&state(before)),
+            after: Some(&state(after)),
+        },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! The weekly digest: for each head, the week's violations in their unit's subtree, with
+//! the notices still waiting for someone to act on them.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use super::AnyConnection;
+use super::outbox::{self, NewNotification};
+use super::schema::{repeat_notices, staff, units, violation_types, violations};
+use super::staff::StaffRow;
+use super::units::UnitRow;
+use crate::domain::codes::NotificationKind;
+use crate::domain::digest::{Entry, summarize, week_key};
+use crate::domain::units::subtree_range;
+
+/// People listed by name in a digest; the rest are counted.
+const TOP_PEOPLE: usize = 20;
+
+/// The heads in office on `today`, with their units.
+pub fn heads(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<Vec<(StaffRow, UnitRow)>> {
+    staff::table
+        .inner_join(units::table)
+        .filter(staff::is_head.eq(true))
+        .filter(staff::left_on.is_null().or(staff::left_on.ge(today)))
+        .order(staff::id)
+        .select((StaffRow::as_select(), UnitRow::as_select()))
+        .load(conn)
+}
+
+/// Queues the digest of `from..=to` for one head; false when it was queued before.
+pub fn queue(
+    conn: &mut AnyConnection,
+    head: &StaffRow,
+    unit: &UnitRow,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let (low, high) = subtree_range(&unit.path);
+    let rows: Vec<(i64, String, String, String, NaiveDate)> = violations::table
+        .inner_join(staff::table.on(staff::id.nullable().eq(violations::staff_id)))
+        .inner_join(units::table.on(units::id.eq(violations::unit_id)))
+        .filter(units::path.ge(&low).and(units::path.lt(&high)))
+        .filter(violations::day.between(from, to))
+        .select((
+            staff::id,
+            staff::full_name,
+            units::name,
+            violations::code,
+            violations::day,
+        ))
+        .load(conn)?;
+    let entries: Vec<Entry> = rows
+        .into_iter()
+        .map(|(staff_id, staff_name, unit_name, code, day)| Entry {
+            staff_id,
+            staff_name,
+            unit_name,
+            code,
+            day,
+        })
+        .collect();
+    let summary = summarize(&entries, TOP_PEOPLE);
+    let labels: Vec<(Option<i64>, String, String)> = violation_types::table
+        .filter(
+            violation_types::province_id
+                .is_null()
+                .or(violation_types::province_id.eq(unit.province_id)),
+        )
+        .select((
+            violation_types::province_id,
+            violation_types::code,
+            violation_types::label_vi,
+        ))
+        .load(conn)?;
+    let label = |code: &str| -> String {
+        labels
+            .iter()
+            .filter(|(_, c, _)| c == code)
+            .max_by_key(|(p, _, _)| p.is_some())
+            .map_or_else(|| code.to_owned(), |(_, _, l)| l.clone())
+    };
+    let open_notices: i64 = repeat_notices::table
+        .inner_join(units::table.on(units::id.eq(repeat_notices::unit_id)))
+        .filter(units::path.ge(&low).and(units::path.lt(&high)))
+        .filter(repeat_notices::notified.eq(true))
+        .filter(repeat_notices::acknowledged_at.is_null())
+        .count()
+        .get_result(conn)?;
+    let payload = json!({
+        "from": from,
+        "to": to,
+        "unit": {"id": unit.id, "code": unit.code, "name": unit.name},
+        "recipient": {"staff_id": head.id, "full_name": head.full_name, "position": head.position},
+        "total": summary.total,
+        "people_count": summary.people_count,
+        "by_code": summary.by_code.iter().map(|(code, n)| json!({
+            "code": code, "label": label(code), "count": n,
+        })).collect::<Vec<Value>>(),
+        "people": summary.people.iter().map(|p| json!({
+            "staff_id": p.staff_id, "full_name": p.staff_name, "unit_name": p.unit_name,
+            "count": p.count,
+            "codes": p.codes.iter().map(|(code, n)| json!({
+                "code": code, "label": label(code), "count": n,
+            })).collect::<Vec<Value>>(),
+        })).collect::<Vec<Value>>(),
+        "open_notices": open_notices,
+    });
+    outbox::enqueue(
+        conn,
+        &NewNotification {
+            province_id: unit.province_id,
+            unit_id: unit.id,
+            kind: NotificationKind::Digest,
+            notice_id: None,
+            recipient_staff_id: Some(head.id),
+            recipient_email: head.email.clone(),
+            dedupe_key: format!("digest:{}:{}", head.id, week_key(from)),
+            payload,
+        },
+        now,
+    )
+}

@@ -1,0 +1,645 @@
+//! Repeat notices: the detector run over the violation register. It is called in the
+//! transaction of every change that adds violations (a closed attendance day, an upheld
+//! finding, a late dossier step) and by the daily sweep; each crossing it finds becomes a
+//! notice that consumes its violations, and one outbox entry per head to tell. The
+//! consumption is stored, and on PostgreSQL a per-province advisory lock keeps two
+//! transactions from consuming the same violations, so a crossing is noticed once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::outbox::{self, NewNotification};
+use super::schema::{
+    notifications, policies, repeat_notice_violations, repeat_notices, staff, units,
+    violation_types, violations,
+};
+use super::staff::StaffRow;
+use super::violations::ViolationRow;
+use super::{AnyConnection, LockClass, advisory_lock};
+use crate::domain::attendance::to_local;
+use crate::domain::codes::{NotificationKind, StaffCategory};
+use crate::domain::evaluation::policy::{Policy, parse};
+use crate::domain::repeats::{
+    Crossing, Occurrence, ScopedRule, UnitHeads, applicable, crossings, history_from, is_news,
+    recipients, rule_key,
+};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = repeat_notices)]
+pub struct RepeatNoticeRow {
+    pub id: i64,
+    pub province_id: i64,
+    pub unit_id: i64,
+    pub staff_id: i64,
+    pub rule_key: String,
+    pub policy_code: String,
+    pub rule_name: String,
+    pub day: NaiveDate,
+    pub violation_count: i32,
+    pub notified: bool,
+    pub escalate_at: Option<NaiveDateTime>,
+    pub escalated_at: Option<NaiveDateTime>,
+    pub acknowledged_at: Option<NaiveDateTime>,
+    pub acknowledged_by: Option<i64>,
+    pub acknowledgement: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// What a detection run added.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Detected {
+    pub notices: usize,
+    pub messages: usize,
+}
+
+impl std::ops::AddAssign for Detected {
+    fn add_assign(&mut self, other: Detected) {
+        self.notices += other.notices;
+        self.messages += other.messages;
+    }
+}
+
+/// A repeat rule of a stored policy, with the policy's scope.
+struct StoredRule {
+    province_id: Option<i64>,
+    categories: Vec<StaffCategory>,
+    rule: ScopedRule,
+}
+
+/// Parsed policy documents by row id. Rows are never changed (a change is a new
+/// version), so a parse is good for the life of the process.
+static PARSED: LazyLock<Mutex<HashMap<i64, Arc<Option<Policy>>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The repeat rules in force on `today`: of each policy code, the newest version whose
+/// dates cover the day.
+fn rules_in_force(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<Vec<StoredRule>> {
+    type Head = (i64, String, i32, Option<i64>, NaiveDate, Option<NaiveDate>);
+    let heads: Vec<Head> = policies::table
+        .select((
+            policies::id,
+            policies::code,
+            policies::version,
+            policies::province_id,
+            policies::effective_from,
+            policies::effective_to,
+        ))
+        .load(conn)?;
+    let mut newest: HashMap<String, (i32, i64, Option<i64>)> = HashMap::new();
+    for (id, code, version, province_id, from, to) in heads {
+        if from > today || to.is_some_and(|t| t < today) {
+            continue;
+        }
+        let slot = newest.entry(code).or_insert((version, id, province_id));
+        if version > slot.0 {
+            *slot = (version, id, province_id);
+        }
+    }
+    let missing: Vec<i64> = {
+        let cache = PARSED.lock().unwrap_or_else(|p| p.into_inner());
+        newest
+            .values()
+            .map(|(_, id, _)| *id)
+            .filter(|id| !cache.contains_key(id))
+            .collect()
+    };
+    if !missing.is_empty() {
+        let docs: Vec<(i64, String)> = policies::table
+            .filter(policies::id.eq_any(&missing))
+            .select((policies::id, policies::document))
+            .load(conn)?;
+        let mut cache = PARSED.lock().unwrap_or_else(|p| p.into_inner());
+        for (id, doc) in docs {
+            cache.insert(id, Arc::new(parse(&doc).ok()));
+        }
+    }
+    let cache = PARSED.lock().unwrap_or_else(|p| p.into_inner());
+    let mut out = Vec::new();
+    let mut chosen: Vec<&(i32, i64, Option<i64>)> = newest.values().collect();
+    chosen.sort_by_key(|(_, id, _)| *id);
+    for (_, id, province_id) in chosen {
+        let Some(policy) = cache.get(id).and_then(|p| p.as_ref().as_ref()) else {
+            continue;
+        };
+        for r in &policy.repeats {
+            out.push(StoredRule {
+                province_id: *province_id,
+                categories: policy.categories.clone(),
+                rule: ScopedRule {
+                    key: rule_key(&policy.code, &r.name),
+                    policy_code: policy.code.clone(),
+                    name: r.name.clone(),
+                    source: r.source.clone(),
+                    provincial: province_id.is_some(),
+                    rule: r.rule(),
+                    escalate_after_days: r.escalate_after_days,
+                },
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn rules_for(all: &[StoredRule], person: &StaffRow) -> Vec<ScopedRule> {
+    let category = StaffCategory::parse(&person.category);
+    let mine: Vec<ScopedRule> = all
+        .iter()
+        .filter(|s| s.province_id.is_none_or(|p| p == person.province_id))
+        .filter(|s| category.is_some_and(|c| s.categories.contains(&c)))
+        .map(|s| s.rule.clone())
+        .collect();
+    applicable(&mine)
+}
+
+/// What detection looks up once per run: unit chains with their heads, and labels.
+#[derive(Default)]
+struct Lookups {
+    chains: HashMap<i64, Vec<UnitHeads>>,
+    units: HashMap<i64, (String, String)>,
+    heads: HashMap<i64, StaffRow>,
+    labels: Option<HashMap<(Option<i64>, String), String>>,
+}
+
+impl Lookups {
+    /// The units from `unit_path`'s own up to the province, each with its present heads.
+    fn chain(
+        &mut self,
+        conn: &mut AnyConnection,
+        unit_id: i64,
+        unit_path: &str,
+        today: NaiveDate,
+    ) -> QueryResult<&[UnitHeads]> {
+        if !self.chains.contains_key(&unit_id) {
+            let ids: Vec<i64> = unit_path
+                .split('/')
+                .filter_map(|s| s.parse().ok())
+                .rev()
+                .collect();
+            let rows: Vec<(i64, String, String)> = units::table
+                .filter(units::id.eq_any(&ids))
+                .select((units::id, units::code, units::name))
+                .load(conn)?;
+            for (id, code, name) in rows {
+                self.units.insert(id, (code, name));
+            }
+            let heads: Vec<StaffRow> = staff::table
+                .filter(staff::unit_id.eq_any(&ids))
+                .filter(staff::is_head.eq(true))
+                .filter(staff::left_on.is_null().or(staff::left_on.ge(today)))
+                .order(staff::id)
+                .select(StaffRow::as_select())
+                .load(conn)?;
+            let chain = ids
+                .iter()
+                .map(|id| UnitHeads {
+                    unit_id: *id,
+                    heads: heads
+                        .iter()
+                        .filter(|h| h.unit_id == *id)
+                        .map(|h| h.id)
+                        .collect(),
+                })
+                .collect();
+            for h in heads {
+                self.heads.insert(h.id, h);
+            }
+            self.chains.insert(unit_id, chain);
+        }
+        Ok(self
+            .chains
+            .get(&unit_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default())
+    }
+
+    fn label(
+        &mut self,
+        conn: &mut AnyConnection,
+        province_id: i64,
+        code: &str,
+    ) -> QueryResult<String> {
+        if self.labels.is_none() {
+            let rows: Vec<(Option<i64>, String, String)> = violation_types::table
+                .select((
+                    violation_types::province_id,
+                    violation_types::code,
+                    violation_types::label_vi,
+                ))
+                .load(conn)?;
+            self.labels = Some(rows.into_iter().map(|(p, c, l)| ((p, c), l)).collect());
+        }
+        let labels = self.labels.as_ref();
+        Ok(labels
+            .and_then(|l| {
+                l.get(&(Some(province_id), code.to_owned()))
+                    .or_else(|| l.get(&(None, code.to_owned())))
+            })
+            .cloned()
+            .unwrap_or_else(|| code.to_owned()))
+    }
+
+    fn unit_json(&self, unit_id: i64) -> Value {
+        let (code, name) = self.units.get(&unit_id).cloned().unwrap_or_default();
+        json!({"id": unit_id, "code": code, "name": name})
+    }
+
+    fn recipient_json(&self, staff_id: i64) -> Value {
+        match self.heads.get(&staff_id) {
+            Some(h) => json!({
+                "staff_id": h.id, "full_name": h.full_name, "position": h.position,
+                "unit": self.unit_json(h.unit_id),
+            }),
+            None => Value::Null,
+        }
+    }
+}
+
+/// Detects the crossings of these people's violations at `now` (UTC) and queues their
+/// notices, in the caller's transaction.
+pub fn detect(
+    conn: &mut AnyConnection,
+    staff_ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<Detected> {
+    detect_with(conn, staff_ids, None, now)
+}
+
+/// As `detect`, after a violation of `code` was added: nothing to do unless a rule in
+/// force counts that code (the common case for late dossier steps, which a bulk import
+/// adds by the thousand).
+pub fn detect_code(
+    conn: &mut AnyConnection,
+    staff_ids: &[i64],
+    code: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Detected> {
+    detect_with(conn, staff_ids, Some(code), now)
+}
+
+fn detect_with(
+    conn: &mut AnyConnection,
+    staff_ids: &[i64],
+    code: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<Detected> {
+    let mut out = Detected::default();
+    if staff_ids.is_empty() {
+        return Ok(out);
+    }
+    let today = to_local(now).date();
+    let rules = rules_in_force(conn, today)?;
+    let counted = |c: &str| {
+        rules
+            .iter()
+            .any(|r| r.rule.rule.codes.iter().any(|x| x == c))
+    };
+    if rules.is_empty() || code.is_some_and(|c| !counted(c)) {
+        return Ok(out);
+    }
+    let scoped: Vec<ScopedRule> = rules.iter().map(|r| r.rule.clone()).collect();
+    let codes: Vec<String> = {
+        let set: HashSet<&String> = scoped.iter().flat_map(|r| r.rule.codes.iter()).collect();
+        set.into_iter().cloned().collect()
+    };
+    let from = history_from(&scoped, today);
+    let mut lookups = Lookups::default();
+    let mut locked: HashSet<i64> = HashSet::new();
+    let mut ids: Vec<i64> = staff_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for chunk in ids.chunks(500) {
+        let people: Vec<(StaffRow, String)> = staff::table
+            .inner_join(units::table)
+            .filter(staff::id.eq_any(chunk))
+            .select((StaffRow::as_select(), units::path))
+            .load(conn)?;
+        let mut provinces: Vec<i64> = people.iter().map(|(p, _)| p.province_id).collect();
+        provinces.sort_unstable();
+        for province in provinces {
+            if locked.insert(province) {
+                advisory_lock(conn, LockClass::Repeats, province)?;
+            }
+        }
+        let history: Vec<ViolationRow> = violations::table
+            .filter(
+                violations::staff_id.eq_any(chunk.iter().copied().map(Some).collect::<Vec<_>>()),
+            )
+            .filter(violations::code.eq_any(&codes))
+            .filter(violations::day.ge(from))
+            .select(ViolationRow::as_select())
+            .load(conn)?;
+        if history.is_empty() {
+            continue;
+        }
+        let mut consumed: HashMap<String, HashSet<i64>> = HashMap::new();
+        let violation_ids: Vec<i64> = history.iter().map(|v| v.id).collect();
+        for part in violation_ids.chunks(1000) {
+            let rows: Vec<(String, i64)> = repeat_notice_violations::table
+                .filter(repeat_notice_violations::violation_id.eq_any(part))
+                .select((
+                    repeat_notice_violations::rule_key,
+                    repeat_notice_violations::violation_id,
+                ))
+                .load(conn)?;
+            for (key, id) in rows {
+                consumed.entry(key).or_default().insert(id);
+            }
+        }
+        let mut by_person: HashMap<i64, Vec<&ViolationRow>> = HashMap::new();
+        for v in &history {
+            if let Some(s) = v.staff_id {
+                by_person.entry(s).or_default().push(v);
+            }
+        }
+        for (person, path) in &people {
+            let Some(mine) = by_person.get(&person.id) else {
+                continue;
+            };
+            let occurrences: Vec<Occurrence> = mine
+                .iter()
+                .map(|v| Occurrence {
+                    id: v.id,
+                    code: v.code.clone(),
+                    day: v.day,
+                })
+                .collect();
+            for rule in rules_for(&rules, person) {
+                let used: Vec<i64> = consumed
+                    .get(&rule.key)
+                    .map(|s| s.iter().copied().collect())
+                    .unwrap_or_default();
+                for crossing in crossings(&rule.rule, &occurrences, &used) {
+                    let made = Made {
+                        person,
+                        path,
+                        rule: &rule,
+                        crossing: &crossing,
+                        rows: mine,
+                    };
+                    out += record(conn, &mut lookups, &made, now, today)?;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One crossing found, with what its notice is made of.
+struct Made<'a> {
+    person: &'a StaffRow,
+    path: &'a str,
+    rule: &'a ScopedRule,
+    crossing: &'a Crossing,
+    rows: &'a [&'a ViolationRow],
+}
+
+fn record(
+    conn: &mut AnyConnection,
+    lookups: &mut Lookups,
+    m: &Made,
+    now: NaiveDateTime,
+    today: NaiveDate,
+) -> QueryResult<Detected> {
+    let notified = is_news(m.crossing.day, today);
+    let escalate_at = m
+        .rule
+        .escalate_after_days
+        .filter(|_| notified)
+        .map(|d| now + Duration::days(i64::from(d)));
+    let notice_id: i64 = diesel::insert_into(repeat_notices::table)
+        .values((
+            repeat_notices::province_id.eq(m.person.province_id),
+            repeat_notices::unit_id.eq(m.person.unit_id),
+            repeat_notices::staff_id.eq(m.person.id),
+            repeat_notices::rule_key.eq(&m.rule.key),
+            repeat_notices::policy_code.eq(&m.rule.policy_code),
+            repeat_notices::rule_name.eq(&m.rule.name),
+            repeat_notices::day.eq(m.crossing.day),
+            repeat_notices::violation_count
+                .eq(i32::try_from(m.crossing.occurrences.len()).unwrap_or(i32::MAX)),
+            repeat_notices::notified.eq(notified),
+            repeat_notices::escalate_at.eq(escalate_at),
+            repeat_notices::created_at.eq(now),
+        ))
+        .returning(repeat_notices::id)
+        .get_result(conn)?;
+    for id in &m.crossing.occurrences {
+        diesel::insert_into(repeat_notice_violations::table)
+            .values((
+                repeat_notice_violations::notice_id.eq(notice_id),
+                repeat_notice_violations::violation_id.eq(id),
+                repeat_notice_violations::rule_key.eq(&m.rule.key),
+            ))
+            .execute(conn)?;
+    }
+    let mut made = Detected {
+        notices: 1,
+        messages: 0,
+    };
+    if !notified {
+        return Ok(made);
+    }
+    let mut listed = Vec::new();
+    for id in &m.crossing.occurrences {
+        if let Some(v) = m.rows.iter().find(|v| v.id == *id) {
+            listed.push(json!({
+                "id": v.id, "code": v.code,
+                "label": lookups.label(conn, m.person.province_id, &v.code)?,
+                "day": v.day, "minutes": v.minutes, "detail": v.detail, "source": v.source,
+            }));
+        }
+    }
+    let chain = lookups
+        .chain(conn, m.person.unit_id, m.path, today)?
+        .to_vec();
+    let payload = json!({
+        "notice_id": notice_id,
+        "person": {
+            "id": m.person.id, "code": m.person.code, "full_name": m.person.full_name,
+            "position": m.person.position, "is_head": m.person.is_head,
+        },
+        "unit": lookups.unit_json(m.person.unit_id),
+        "rule": {
+            "name": m.rule.name, "source": m.rule.source, "policy_code": m.rule.policy_code,
+            "count": m.rule.rule.count, "window": m.rule.rule.window.label(),
+            "escalate_after_days": m.rule.escalate_after_days,
+        },
+        "day": m.crossing.day,
+        "violations": listed,
+    });
+    let heads = recipients(&chain, m.person.id, 0)
+        .map(|u| u.heads.clone())
+        .unwrap_or_default();
+    made.messages += queue(
+        conn,
+        lookups,
+        m.person,
+        notice_id,
+        NotificationKind::Repeat,
+        &heads,
+        payload,
+        now,
+    )?;
+    Ok(made)
+}
+
+/// Queues one message per head (one without a recipient when there is no head to tell).
+#[allow(clippy::too_many_arguments)]
+fn queue(
+    conn: &mut AnyConnection,
+    lookups: &Lookups,
+    person: &StaffRow,
+    notice_id: i64,
+    kind: NotificationKind,
+    heads: &[i64],
+    payload: Value,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut queued = 0;
+    let targets: Vec<Option<i64>> = if heads.is_empty() {
+        vec![None]
+    } else {
+        heads.iter().copied().map(Some).collect()
+    };
+    for head in targets {
+        let mut payload = payload.clone();
+        payload["recipient"] = head.map_or(Value::Null, |h| lookups.recipient_json(h));
+        let n = NewNotification {
+            province_id: person.province_id,
+            unit_id: person.unit_id,
+            kind,
+            notice_id: Some(notice_id),
+            recipient_staff_id: head,
+            recipient_email: head
+                .and_then(|h| lookups.heads.get(&h))
+                .and_then(|h| h.email.clone()),
+            dedupe_key: format!(
+                "{}:{notice_id}:{}",
+                kind.code(),
+                head.map_or("nobody".to_owned(), |h| h.to_string())
+            ),
+            payload,
+        };
+        if outbox::enqueue(conn, &n, now)? {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+/// Tells the next level up about the notices whose heads have not acknowledged them in
+/// time; each notice escalates once. Returns the messages queued.
+pub fn escalate_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    let today = to_local(now).date();
+    let due: Vec<RepeatNoticeRow> = repeat_notices::table
+        .filter(repeat_notices::notified.eq(true))
+        .filter(repeat_notices::escalate_at.le(now))
+        .filter(repeat_notices::acknowledged_at.is_null())
+        .filter(repeat_notices::escalated_at.is_null())
+        .order(repeat_notices::id)
+        .select(RepeatNoticeRow::as_select())
+        .load(conn)?;
+    let mut lookups = Lookups::default();
+    let mut queued = 0;
+    for notice in due {
+        // Only one process marks a notice escalated; the other moves on.
+        let won = diesel::update(
+            repeat_notices::table
+                .filter(repeat_notices::id.eq(notice.id))
+                .filter(repeat_notices::escalated_at.is_null()),
+        )
+        .set(repeat_notices::escalated_at.eq(Some(now)))
+        .execute(conn)?;
+        if won == 0 {
+            continue;
+        }
+        let Some((person, path)) = super::staff::find_with_path(conn, notice.staff_id)? else {
+            continue;
+        };
+        let original: Option<String> = notifications::table
+            .filter(notifications::notice_id.eq(notice.id))
+            .filter(notifications::kind.eq(NotificationKind::Repeat.code()))
+            .order(notifications::id)
+            .select(notifications::payload)
+            .first(conn)
+            .optional()?;
+        let Some(mut payload) = original.and_then(|p| serde_json::from_str::<Value>(&p).ok())
+        else {
+            continue;
+        };
+        let chain = lookups.chain(conn, person.unit_id, &path, today)?.to_vec();
+        let told: Vec<Value> = recipients(&chain, person.id, 0)
+            .map(|u| u.heads.iter().map(|h| lookups.recipient_json(*h)).collect())
+            .unwrap_or_default();
+        let Some(above) = recipients(&chain, person.id, 1).map(|u| u.heads.clone()) else {
+            // Nobody above the one who was told: the notice stays with them.
+            continue;
+        };
+        payload["escalation"] = json!({
+            "told": told,
+            // Vietnam keeps one offset all year.
+            "notified_at": to_local(notice.created_at).format("%Y-%m-%dT%H:%M:%S+07:00").to_string(),
+            "after_days": notice
+                .escalate_at
+                .map(|at| (at - notice.created_at).num_days()),
+        });
+        queued += queue(
+            conn,
+            &lookups,
+            &person,
+            notice.id,
+            NotificationKind::Escalation,
+            &above,
+            payload,
+            now,
+        )?;
+    }
+    Ok(queued)
+}
+
+/// Records that a head has acted on a notice (which stops its escalation). None when it
+/// was already acknowledged.
+pub fn acknowledge(
+    conn: &mut AnyConnection,
+    notice_id: i64,
+    user_id: i64,
+    note: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<RepeatNoticeRow>> {
+    let n = diesel::update(
+        repeat_notices::table
+            .filter(repeat_notices::id.eq(notice_id))
+            .filter(repeat_notices::acknowledged_at.is_null()),
+    )
+    .set((
+        repeat_notices::acknowledged_at.eq(Some(now)),
+        repeat_notices::acknowledged_by.eq(Some(user_id)),
+        repeat_notices::acknowledgement.eq(Some(note)),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    find(conn, notice_id)
+}
+
+pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<RepeatNoticeRow>> {
+    repeat_notices::table
+        .find(id)
+        .select(RepeatNoticeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The notices with these ids, for listing their messages.
+pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<RepeatNoticeRow>> {
+    repeat_notices::table
+        .filter(repeat_notices::id.eq_any(ids))
+        .select(RepeatNoticeRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,402 @@
+//! The notification outbox: one row per email to one recipient, written in the
+//! transaction that decided it should go out, and sent later by a worker. A worker claims
+//! an entry with a conditional UPDATE (only one process can win it) and holds it for a
+//! lease; what it sends it marks sent under its own claim. So two server processes never
+//! send the same entry, and an entry whose sender died is taken up again once the lease
+//! runs out.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::{notifications, repeat_notices, staff, units};
+use super::{AnyConnection, MultiBackend};
+use crate::domain::access::Visibility;
+use crate::domain::codes::{NotificationKind, NotificationStatus};
+use crate::domain::outbox::AfterFailure;
+use crate::domain::units::subtree_range;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = notifications)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub province_id: i64,
+    pub unit_id: i64,
+    pub kind: String,
+    pub notice_id: Option<i64>,
+    pub recipient_staff_id: Option<i64>,
+    pub recipient_email: Option<String>,
+    pub dedupe_key: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub last_error: Option<String>,
+    pub claimed_by: Option<String>,
+    pub claimed_until: Option<NaiveDateTime>,
+    pub message_id: String,
+    pub sent_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A message to queue.
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub province_id: i64,
+    pub unit_id: i64,
+    pub kind: NotificationKind,
+    pub notice_id: Option<i64>,
+    pub recipient_staff_id: Option<i64>,
+    pub recipient_email: Option<String>,
+    /// One message per key, however often it is decided.
+    pub dedupe_key: String,
+    pub payload: serde_json::Value,
+}
+
+/// A `Message-ID` that stays the same across attempts, so that a mail client shows a
+/// message delivered twice (a sender that died after the server took it) once.
+fn message_id(dedupe_key: &str) -> String {
+    let local: String = dedupe_key
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '.' })
+        .collect();
+    format!("{local}@congvu")
+}
+
+/// Queues a message unless one with its key exists; returns whether it was queued. A
+/// message with nobody to send to is kept as dead, so that an administrator sees it.
+pub fn enqueue(
+    conn: &mut AnyConnection,
+    n: &NewNotification,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let (status, error) = if n.recipient_staff_id.is_none() && n.recipient_email.is_none() {
+        (
+            NotificationStatus::Dead,
+            Some("no head to tell: the unit and those above it have no head on record"),
+        )
+    } else {
+        (NotificationStatus::Pending, None)
+    };
+    let payload = n.payload.to_string();
+    let row = (
+        notifications::province_id.eq(n.province_id),
+        notifications::unit_id.eq(n.unit_id),
+        notifications::kind.eq(n.kind.code()),
+        notifications::notice_id.eq(n.notice_id),
+        notifications::recipient_staff_id.eq(n.recipient_staff_id),
+        notifications::recipient_email.eq(n.recipient_email.as_deref()),
+        notifications::dedupe_key.eq(&n.dedupe_key),
+        notifications::payload.eq(&payload),
+        notifications::status.eq(status.code()),
+        notifications::attempts.eq(0),
+        notifications::next_attempt_at.eq(now),
+        notifications::last_error.eq(error),
+        notifications::message_id.eq(message_id(&n.dedupe_key)),
+        notifications::created_at.eq(now),
+        notifications::updated_at.eq(now),
+    );
+    // The key is unique: a second process deciding the same message adds nothing.
+    let inserted = match conn {
+        AnyConnection::Postgresql(c) => diesel::insert_into(notifications::table)
+            .values(row)
+            .on_conflict(notifications::dedupe_key)
+            .do_nothing()
+            .execute(c)?,
+        AnyConnection::Sqlite(c) => diesel::insert_or_ignore_into(notifications::table)
+            .values(row)
+            .execute(c)?,
+    };
+    Ok(inserted == 1)
+}
+
+fn claimable(now: NaiveDateTime) -> notifications::BoxedQuery<'static, MultiBackend> {
+    notifications::table
+        .into_boxed()
+        .filter(notifications::status.eq_any([
+            NotificationStatus::Pending.code(),
+            NotificationStatus::Failed.code(),
+        ]))
+        .filter(notifications::next_attempt_at.le(now))
+        .filter(
+            notifications::claimed_until
+                .is_null()
+                .or(notifications::claimed_until.lt(now)),
+        )
+}
+
+/// Entries due at `now` and not held by a live claim, oldest due first.
+pub fn due(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
+    claimable(now)
+        .order((notifications::next_attempt_at, notifications::id))
+        .limit(limit)
+        .select(notifications::id)
+        .load(conn)
+}
+
+/// Takes an entry for one attempt until `until`: the conditional UPDATE succeeds for one
+/// process only. Returns the entry as claimed, with its recipient's current address
+/// (a head's email may have been corrected since the message was queued).
+pub fn claim(
+    conn: &mut AnyConnection,
+    id: i64,
+    holder: &str,
+    until: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<Option<NotificationRow>> {
+    let won = diesel::update(
+        notifications::table
+            .filter(notifications::id.eq(id))
+            .filter(notifications::status.eq_any([
+                NotificationStatus::Pending.code(),
+                NotificationStatus::Failed.code(),
+            ]))
+            .filter(notifications::next_attempt_at.le(now))
+            .filter(
+                notifications::claimed_until
+                    .is_null()
+                    .or(notifications::claimed_until.lt(now)),
+            ),
+    )
+    .set((
+        notifications::claimed_by.eq(holder),
+        notifications::claimed_until.eq(until),
+        notifications::attempts.eq(notifications::attempts + 1),
+        notifications::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if won == 0 {
+        return Ok(None);
+    }
+    let mut row = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+    if let Some(staff_id) = row.recipient_staff_id {
+        let current: Option<Option<String>> = staff::table
+            .find(staff_id)
+            .select(staff::email)
+            .first(conn)
+            .optional()?;
+        let changed = current
+            .flatten()
+            .filter(|e| !e.trim().is_empty())
+            .filter(|e| row.recipient_email.as_deref() != Some(e.as_str()));
+        if let Some(email) = changed {
+            diesel::update(notifications::table.find(id))
+                .set(notifications::recipient_email.eq(&email))
+                .execute(conn)?;
+            row.recipient_email = Some(email);
+        }
+    }
+    Ok(Some(row))
+}
+
+/// Records a delivery made under `holder`'s claim.
+pub fn mark_sent(
+    conn: &mut AnyConnection,
+    id: i64,
+    holder: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        notifications::table
+            .filter(notifications::id.eq(id))
+            .filter(notifications::claimed_by.eq(holder)),
+    )
+    .set((
+        notifications::status.eq(NotificationStatus::Sent.code()),
+        notifications::sent_at.eq(Some(now)),
+        notifications::claimed_by.eq(None::<String>),
+        notifications::claimed_until.eq(None::<NaiveDateTime>),
+        notifications::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Records a failed attempt made under `holder`'s claim.
+pub fn mark_failed(
+    conn: &mut AnyConnection,
+    id: i64,
+    holder: &str,
+    after: AfterFailure,
+    error: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let (status, next) = match after {
+        AfterFailure::Retry(at) => (NotificationStatus::Failed, at),
+        AfterFailure::Dead => (NotificationStatus::Dead, now),
+    };
+    let error: String = error.chars().take(1000).collect();
+    let n = diesel::update(
+        notifications::table
+            .filter(notifications::id.eq(id))
+            .filter(notifications::claimed_by.eq(holder)),
+    )
+    .set((
+        notifications::status.eq(status.code()),
+        notifications::next_attempt_at.eq(next),
+        notifications::last_error.eq(Some(error)),
+        notifications::claimed_by.eq(None::<String>),
+        notifications::claimed_until.eq(None::<NaiveDateTime>),
+        notifications::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Gives a failed or dead entry a fresh round of attempts, due now.
+pub fn retry(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<NotificationRow> {
+    diesel::update(notifications::table.find(id))
+        .set((
+            notifications::status.eq(NotificationStatus::Pending.code()),
+            notifications::attempts.eq(0),
+            notifications::next_attempt_at.eq(now),
+            notifications::claimed_by.eq(None::<String>),
+            notifications::claimed_until.eq(None::<NaiveDateTime>),
+            notifications::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    find(conn, id)?.ok_or(diesel::result::Error::NotFound)
+}
+
+/// The daily re-send: dead entries queued since `since` that have someone to go to get a
+/// fresh round. Returns how many.
+pub fn revive_dead(
+    conn: &mut AnyConnection,
+    since: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        notifications::table
+            .filter(notifications::status.eq(NotificationStatus::Dead.code()))
+            .filter(notifications::created_at.ge(since))
+            .filter(
+                notifications::recipient_staff_id
+                    .is_not_null()
+                    .or(notifications::recipient_email.is_not_null()),
+            ),
+    )
+    .set((
+        notifications::status.eq(NotificationStatus::Pending.code()),
+        notifications::attempts.eq(0),
+        notifications::next_attempt_at.eq(now),
+        notifications::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<NotificationRow>> {
+    notifications::table
+        .find(id)
+        .select(NotificationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// An entry with the path of the unit it is about, for visibility checks.
+pub fn find_with_path(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> QueryResult<Option<(NotificationRow, String)>> {
+    notifications::table
+        .inner_join(units::table.on(units::id.eq(notifications::unit_id)))
+        .filter(notifications::id.eq(id))
+        .select((NotificationRow::as_select(), units::path))
+        .first(conn)
+        .optional()
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct NotificationFilter {
+    pub status: Option<NotificationStatus>,
+    pub kind: Option<NotificationKind>,
+    /// The person a notice is about.
+    pub staff_id: Option<i64>,
+    /// Entries about this unit's subtree (its path).
+    pub unit_path: Option<String>,
+    /// Besides what the visibility reaches: entries addressed to this staff member.
+    pub recipient: Option<i64>,
+}
+
+fn filtered(
+    vis: &Visibility,
+    f: &NotificationFilter,
+    notice_ids: Option<&[i64]>,
+) -> diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::InnerJoinOn<
+        notifications::table,
+        units::table,
+        diesel::dsl::Eq<units::id, notifications::unit_id>,
+    >,
+    MultiBackend,
+> {
+    let mut q = notifications::table
+        .inner_join(units::table.on(units::id.eq(notifications::unit_id)))
+        .into_boxed();
+    if !vis.all {
+        let mut cond: Box<
+            dyn BoxableExpression<_, MultiBackend, SqlType = diesel::sql_types::Bool>,
+        > = Box::new(units::id.eq_any(vis.units.clone()));
+        for root in &vis.subtrees {
+            let (low, high) = subtree_range(root);
+            cond = Box::new(cond.or(units::path.ge(low).and(units::path.lt(high))));
+        }
+        if let Some(me) = f.recipient {
+            cond = Box::new(cond.or(notifications::recipient_staff_id.assume_not_null().eq(me)));
+        }
+        q = q.filter(cond);
+    }
+    if let Some(s) = f.status {
+        q = q.filter(notifications::status.eq(s.code()));
+    }
+    if let Some(k) = f.kind {
+        q = q.filter(notifications::kind.eq(k.code()));
+    }
+    if let Some(path) = &f.unit_path {
+        let (low, high) = subtree_range(path);
+        q = q.filter(units::path.ge(low).and(units::path.lt(high)));
+    }
+    if let Some(ids) = notice_ids {
+        q = q.filter(
+            notifications::notice_id
+                .assume_not_null()
+                .eq_any(ids.to_vec()),
+        );
+    }
+    q
+}
+
+/// Newest first.
+pub fn list(
+    conn: &mut AnyConnection,
+    vis: &Visibility,
+    f: &NotificationFilter,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<NotificationRow>, i64)> {
+    // A person's notices are few: resolving them first keeps the filter a plain list.
+    let notice_ids: Option<Vec<i64>> = match f.staff_id {
+        Some(staff_id) => Some(
+            repeat_notices::table
+                .filter(repeat_notices::staff_id.eq(staff_id))
+                .select(repeat_notices::id)
+                .load(conn)?,
+        ),
+        None => None,
+    };
+    let total = filtered(vis, f, notice_ids.as_deref())
+        .count()
+        .get_result(conn)?;
+    let items = filtered(vis, f, notice_ids.as_deref())
+        .order(notifications::id.desc())
+        .limit(limit)
+        .offset(offset)
+        .select(NotificationRow::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}

@@ -1,0 +1,107 @@
+//! When an outbox entry is tried again. A failed delivery waits `base`, then twice that,
+//! and so on up to `max` between attempts; after `max_attempts` it is given up (dead)
+//! until the daily re-send or an operator's retry gives it a fresh round. A permanent
+//! refusal (the server's 5xx: no such mailbox) is given up at once.
+
+use chrono::{Duration, NaiveDateTime};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_secs: u64,
+    pub max_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Try again at this instant.
+    Retry(NaiveDateTime),
+    /// Give up.
+    Dead,
+}
+
+impl RetryPolicy {
+    /// The wait after the `attempts`-th failed attempt (1-based).
+    pub fn delay(&self, attempts: u32) -> Duration {
+        let doublings = attempts.saturating_sub(1).min(32);
+        let secs = self
+            .base_secs
+            .saturating_mul(1u64 << doublings)
+            .min(self.max_secs.max(self.base_secs));
+        Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 1000))
+    }
+
+    /// What follows the `attempts`-th failed attempt.
+    pub fn after_failure(
+        &self,
+        attempts: u32,
+        permanent: bool,
+        now: NaiveDateTime,
+    ) -> AfterFailure {
+        if permanent || attempts >= self.max_attempts {
+            AfterFailure::Dead
+        } else {
+            AfterFailure::Retry(now + self.delay(attempts))
+        }
+    }
+
+    /// How long a mail server may be down before entries start dying: the sum of the
+    /// waits between the attempts.
+    pub fn tolerated_outage(&self) -> Duration {
+        (1..self.max_attempts).map(|a| self.delay(a)).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 10,
+            base_secs: 60,
+            max_secs: 3600,
+        }
+    }
+
+    fn t0() -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
+            .unwrap()
+            .and_hms_opt(1, 0, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn waits_double_up_to_the_cap() {
+        let p = policy();
+        let mins: Vec<i64> = (1..=9).map(|a| p.delay(a).num_minutes()).collect();
+        assert_eq!(mins, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(p.delay(1_000), Duration::hours(1), "no overflow");
+    }
+
+    #[test]
+    fn an_hour_long_outage_loses_nothing() {
+        let p = policy();
+        assert!(
+            p.tolerated_outage() > Duration::hours(1),
+            "{}",
+            p.tolerated_outage()
+        );
+        assert_eq!(p.tolerated_outage(), Duration::minutes(243));
+    }
+
+    #[test]
+    fn the_last_attempt_and_permanent_refusals_give_up() {
+        let p = policy();
+        assert_eq!(
+            p.after_failure(1, false, t0()),
+            AfterFailure::Retry(t0() + Duration::minutes(1))
+        );
+        assert_eq!(
+            p.after_failure(9, false, t0()),
+            AfterFailure::Retry(t0() + Duration::hours(1))
+        );
+        assert_eq!(p.after_failure(10, false, t0()), AfterFailure::Dead);
+        assert_eq!(p.after_failure(1, true, t0()), AfterFailure::Dead);
+    }
+}

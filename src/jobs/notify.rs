@@ -1,0 +1,68 @@
+//! The notice jobs: the sweep (every person's violations against the repeat rules, then
+//! escalation of notices nobody acted on), the weekly digest to each head, and the daily
+//! re-send of messages given up on.
+
+use chrono::{Duration, NaiveDateTime};
+
+use super::JobError;
+use crate::db::{Db, attendance, digests, notices, outbox, units};
+use crate::domain::attendance::to_local;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SweepReport {
+    pub notices: usize,
+    pub messages: usize,
+    pub escalations: usize,
+    pub failed: usize,
+}
+
+/// Detects what the recording transactions may have missed (a rule added since, a
+/// province's new policy) and escalates unheeded notices; `now` is UTC. One province per
+/// transaction, so that one failing does not hold up the others.
+pub fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, JobError> {
+    let roots = db.read(|c| units::roots(c).map_err(JobError::from))?;
+    let mut report = SweepReport::default();
+    for root in roots {
+        let result = db.write(|c| -> Result<notices::Detected, JobError> {
+            let people: Vec<i64> = attendance::people_below(c, &root.path)?
+                .iter()
+                .map(|p| p.staff.id)
+                .collect();
+            Ok(notices::detect(c, &people, now)?)
+        });
+        match result {
+            Ok(found) => {
+                report.notices += found.notices;
+                report.messages += found.messages;
+            }
+            Err(e) => {
+                tracing::error!(province = root.id, error = %e, "repeat sweep failed for a province");
+                report.failed += 1;
+            }
+        }
+    }
+    report.escalations = db.write(|c| notices::escalate_due(c, now).map_err(JobError::from))?;
+    Ok(report)
+}
+
+/// Queues each head's digest of the seven days before `now`'s local date. A digest
+/// already queued for the week is not queued again (a restart, a second process).
+pub fn weekly_digest(db: &Db, now: NaiveDateTime) -> Result<usize, JobError> {
+    let today = to_local(now).date();
+    let (from, to) = crate::domain::digest::week_before(today);
+    let heads = db.read(|c| digests::heads(c, today).map_err(JobError::from))?;
+    let mut queued = 0;
+    for (head, unit) in heads {
+        match db.write(|c| digests::queue(c, &head, &unit, from, to, now).map_err(JobError::from)) {
+            Ok(true) => queued += 1,
+            Ok(false) => {}
+            Err(e) => tracing::error!(head = head.id, error = %e, "digest not queued"),
+        }
+    }
+    Ok(queued)
+}
+
+/// Gives the messages given up on in the last `days` days another round of attempts.
+pub fn resend_failed(db: &Db, now: NaiveDateTime, days: i64) -> Result<usize, JobError> {
+    db.write(|c| outbox::revive_dead(c, now - Duration::days(days), now).map_err(JobError::from))
+}

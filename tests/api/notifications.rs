@@ -1,0 +1,481 @@
+//! Repeated violations end to end: detection in the transaction that records a
+//! violation, the outbox, delivery to a real SMTP server over TCP (recipients, subject,
+//! Vietnamese body), the outage case, two senders at once, escalation, digests, .eml
+//! files without SMTP, and who may read, retry and acknowledge.
+
+use chrono::{Duration, NaiveDate};
+use congvu::config::{Settings, SmtpTls};
+use congvu::notify::sender::Sender;
+use serde_json::{Value, json};
+
+use crate::attendance::{past_day, today};
+use crate::both;
+use crate::helpers::{Backend, TestApp, World};
+use crate::smtp::{SmtpServer, free_port};
+
+fn smtp_on(port: u16) -> impl FnOnce(&mut Settings) {
+    move |s: &mut Settings| {
+        s.smtp.host = Some("127.0.0.1".into());
+        s.smtp.port = port;
+        s.smtp.tls = SmtpTls::None;
+        s.smtp.timeout_secs = 5;
+        s.smtp.from = "congvu@khanhhoa.gov.vn".into();
+        s.notify.link_base = "https://congvu.khanhhoa.gov.vn".into();
+        s.notify.retry_base_secs = 1;
+        s.notify.retry_max_secs = 2;
+        s.notify.max_attempts = 5;
+    }
+}
+
+fn sender(app: &TestApp, name: &str) -> Sender {
+    Sender::new(app.db.clone(), &app.settings, name).expect("sender")
+}
+
+/// The test province's own rule for unexcused absences replaces the national one: the
+/// tests' people have no check-ins on most days, and only their late arrivals matter here.
+const PROVINCE_RULES: &str = r#"
+code = "p-repeats"
+name = "Tỉnh Thử Nghiệm: thông báo vi phạm lặp lại"
+source = "Quyết định thử nghiệm"
+kind = "overlay"
+province = "P"
+effective_from = "2020-01-01"
+categories = ["can_bo", "cong_chuc", "vien_chuc", "contract"]
+
+[[repeat]]
+name = "Vắng mặt không lý do 40 lần trong tháng"
+codes = ["absent_no_reason"]
+count = 40
+window = "month"
+source = "Quyết định thử nghiệm"
+"#;
+
+async fn setup(app: &TestApp, w: &World) {
+    let (s, body) = app
+        .post(
+            w.token("admin_p"),
+            "/api/v1/policies",
+            json!({"document": PROVINCE_RULES}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let (s, body) = app
+        .post(
+            w.token("root"),
+            "/api/v1/schedules",
+            json!({"unit_id": w.p.id, "valid_from": (today() - Duration::days(60)).to_string(),
+                   "weekdays": [1, 2, 3, 4, 5, 6, 7],
+                   "sessions": [{"start": "07:30", "end": "11:30"}, {"start": "13:30", "end": "17:00"}],
+                   "grace_minutes": 5}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    set_email(app, w, w.head_a.id, "hung.tv@khanhhoa.gov.vn").await;
+}
+
+async fn set_email(app: &TestApp, w: &World, staff: i64, email: &str) {
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{staff}"),
+            json!({"email": email}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+}
+
+/// A late arrival (08:10 against 07:30 + 5) on a past day, from a kiosk's backlog.
+async fn late(app: &TestApp, w: &World, staff: i64, day: NaiveDate) {
+    let (s, body) = app
+        .post(
+            w.token("root"),
+            "/api/v1/checkins",
+            json!({"staff_id": staff, "at": format!("{day}T08:10:00+07:00"), "source": "device",
+                   "direction": "in", "device_id": "KIOSK-A"}),
+        )
+        .await;
+    assert!(s == 201 || s == 200, "{s} {body}");
+}
+
+async fn notifications(app: &TestApp, token: &str, query: &str) -> (u16, Value) {
+    app.get(token, &format!("/api/v1/notifications{query}"))
+        .await
+}
+
+async fn a_third_late_arrival_emails_the_head(b: Backend) {
+    let port = free_port();
+    let Some((app, w)) = TestApp::with_world_and(b, smtp_on(port)).await else {
+        return;
+    };
+    let server = SmtpServer::start(port);
+    setup(&app, &w).await;
+    let member = w.member_a1.id;
+    late(&app, &w, member, past_day(9)).await;
+    late(&app, &w, member, past_day(6)).await;
+    let (s, body) = notifications(&app, w.token("head_a"), "").await;
+    assert_eq!(
+        (s, body["total"].as_i64()),
+        (200, Some(0)),
+        "two are not yet a repeat: {body}"
+    );
+    late(&app, &w, member, past_day(3)).await;
+    let (_, body) = notifications(&app, w.token("head_a"), "").await;
+    assert_eq!(body["total"], 1, "{body}");
+    let item = &body["items"][0];
+    assert_eq!(item["kind"], "repeat");
+    assert_eq!(item["status"], "pending");
+    assert_eq!(item["recipient_staff_id"], w.head_a.id);
+    assert_eq!(item["notice"]["staff_id"], member);
+    assert_eq!(item["notice"]["violation_count"], 3);
+    // A fourth inside the same window repeats nothing.
+    late(&app, &w, member, past_day(2)).await;
+    let (_, body) = notifications(&app, w.token("head_a"), "").await;
+    assert_eq!(body["total"], 1, "{body}");
+    let id = item["id"].as_i64().unwrap();
+
+    let report = sender(&app, "a").send_due().await.expect("send");
+    assert_eq!(report.sent, 1, "{report:?}");
+    let inbox = server.received();
+    assert_eq!(inbox.len(), 1);
+    let mail = &inbox[0];
+    assert_eq!(mail.to, vec!["hung.tv@khanhhoa.gov.vn".to_owned()]);
+    assert_eq!(mail.from, "congvu@khanhhoa.gov.vn");
+    assert!(
+        mail.subject()
+            .contains("Vi phạm lặp lại: Nguyễn Thị Lan (Phòng A1)"),
+        "{}",
+        mail.subject()
+    );
+    let text = mail.text();
+    assert!(text.contains("Kính gửi đồng chí Trần Văn Hùng"), "{text}");
+    assert!(text.contains("đã vi phạm 3 lần trong 30 ngày"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "1. {}: Đi muộn (40 phút)",
+            past_day(9).format("%d/%m/%Y")
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "https://congvu.khanhhoa.gov.vn/api/v1/notifications/{id}"
+        )),
+        "{text}"
+    );
+    assert!(mail.html().contains("Nguyễn Thị Lan"));
+    assert!(
+        mail.message_id().ends_with("@congvu"),
+        "{}",
+        mail.message_id()
+    );
+    // Sent once: a second run finds nothing due.
+    assert_eq!(sender(&app, "b").send_due().await.unwrap().sent, 0);
+    assert_eq!(server.received().len(), 1);
+
+    let (s, one) = app
+        .get(w.token("head_a"), &format!("/api/v1/notifications/{id}"))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (one["status"].as_str(), one["attempts"].as_i64()),
+        (Some("sent"), Some(1))
+    );
+    assert!(one["text"].as_str().unwrap().contains("Đi muộn"));
+
+    // Who reads: heads, hr and admins over the unit; the violator sees nothing of it.
+    let (_, mine) = notifications(&app, w.token("staff_a1"), "").await;
+    assert_eq!(mine["total"], 0, "{mine}");
+    let (s, _) = app
+        .get(w.token("staff_a1"), &format!("/api/v1/notifications/{id}"))
+        .await;
+    assert_eq!(s, 404);
+    let (_, hr) = notifications(&app, w.token("hr_a"), &format!("?staff_id={member}")).await;
+    assert_eq!(hr["total"], 1);
+    let (s, _) = notifications(&app, w.token("inspector_p"), "").await;
+    assert_eq!(s, 403);
+    let (s, _) = notifications(&app, w.token("hr_a"), &format!("?unit_id={}", w.b.id)).await;
+    assert_eq!(s, 404, "a unit beyond reach");
+
+    // Retry is for admins, and only for what was not sent.
+    let retry = format!("/api/v1/notifications/{id}/retry");
+    let (s, _) = app.post(w.token("head_a"), &retry, json!({})).await;
+    assert_eq!(s, 403);
+    let (s, _) = app.post(w.token("admin_a"), &retry, json!({})).await;
+    assert_eq!(s, 409, "sent already");
+
+    // The head acts on it, once; the violator cannot.
+    let ack = format!("/api/v1/notifications/{id}/acknowledge");
+    let (s, _) = app
+        .post(w.token("staff_a1"), &ack, json!({"note": "x"}))
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = app.post(w.token("head_a"), &ack, json!({"note": ""})).await;
+    assert_eq!(s, 422);
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            &ack,
+            json!({"note": "Đã nhắc nhở, yêu cầu viết bản kiểm điểm."}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert!(body["notice"]["acknowledged_at"].is_string());
+    let (s, _) = app
+        .post(w.token("head_a"), &ack, json!({"note": "lần nữa"}))
+        .await;
+    assert_eq!(s, 409);
+    let (_, audit) = app
+        .get(w.token("root"), "/api/v1/audit?entity=repeat_notice")
+        .await;
+    assert_eq!(audit["total"], 1, "{audit}");
+}
+
+async fn an_outage_loses_nothing_and_sends_once(b: Backend) {
+    let port = free_port();
+    let Some((app, w)) = TestApp::with_world_and(b, smtp_on(port)).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    for n in [8, 5, 3] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    // The mail server is down: nothing listens on its port.
+    let report = sender(&app, "a").send_due().await.unwrap();
+    assert_eq!((report.sent, report.failed), (0, 1), "{report:?}");
+    let (_, body) = notifications(&app, w.token("admin_a"), "?status=failed").await;
+    assert_eq!(body["total"], 1, "{body}");
+    let item = &body["items"][0];
+    assert_eq!(item["attempts"], 1);
+    assert!(
+        item["last_error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{item}"
+    );
+    // Not due again before its backoff (1 s, then 2 s).
+    assert_eq!(sender(&app, "a").send_due().await.unwrap().failed, 0);
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(sender(&app, "a").send_due().await.unwrap().failed, 1);
+    let id = item["id"].as_i64().unwrap();
+    let (_, one) = app
+        .get(w.token("admin_a"), &format!("/api/v1/notifications/{id}"))
+        .await;
+    assert_eq!(one["attempts"], 2);
+
+    // The server comes back: delivered exactly once, by whichever of two senders.
+    let server = SmtpServer::start(port);
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let (a, b2) = (sender(&app, "a"), sender(&app, "b"));
+    let (ra, rb) = tokio::join!(a.send_due(), b2.send_due());
+    assert_eq!(ra.unwrap().sent + rb.unwrap().sent, 1);
+    assert_eq!(sender(&app, "a").send_due().await.unwrap().sent, 0);
+    assert_eq!(server.received().len(), 1);
+    let (_, one) = app
+        .get(w.token("admin_a"), &format!("/api/v1/notifications/{id}"))
+        .await;
+    assert_eq!(
+        (one["status"].as_str(), one["attempts"].as_i64()),
+        (Some("sent"), Some(3))
+    );
+}
+
+async fn heads_go_up_escalations_and_digests(b: Backend) {
+    let port = free_port();
+    let Some((app, w)) = TestApp::with_world_and(b, smtp_on(port)).await else {
+        return;
+    };
+    let server = SmtpServer::start(port);
+    setup(&app, &w).await;
+    // The province's chairman, above the head of A.
+    let (s, chair) = app
+        .post(
+            w.token("root"),
+            "/api/v1/staff",
+            json!({"code": "S-HEAD-P", "full_name": "Phạm Quốc Bảo", "unit_id": w.p.id,
+                   "category": "can_bo", "is_head": true, "position": "Chủ tịch",
+                   "email": "bao.pq@khanhhoa.gov.vn"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{chair}");
+    // The head of A is late three times: the chairman is told, not the head himself.
+    for n in [7, 5, 4] {
+        late(&app, &w, w.head_a.id, past_day(n)).await;
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let (_, body) = notifications(&app, w.token("root"), "?kind=repeat").await;
+    assert_eq!(body["total"], 2, "{body}");
+    let to_chair = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["notice"]["staff_id"] == w.head_a.id)
+        .expect("the head's notice");
+    assert_eq!(to_chair["recipient_staff_id"], chair["id"]);
+
+    // The head does not act on the member's notice in time: the chairman is told.
+    let db = app.db.clone();
+    let now = congvu::db::now();
+    let report = tokio::task::spawn_blocking(move || {
+        use congvu::db::schema::repeat_notices;
+        use diesel::prelude::*;
+        let mut c = db.conn().unwrap();
+        diesel::update(repeat_notices::table)
+            .set(repeat_notices::escalate_at.eq(Some(now - Duration::hours(1))))
+            .execute(&mut *c)
+            .unwrap();
+        congvu::jobs::notify::sweep(&db, now)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        report.escalations, 1,
+        "the head's own notice has nobody above the chairman: {report:?}"
+    );
+    let (_, esc) = notifications(&app, w.token("root"), "?kind=escalation").await;
+    assert_eq!(esc["total"], 1, "{esc}");
+    assert_eq!(esc["items"][0]["recipient_staff_id"], chair["id"]);
+    assert_eq!(esc["items"][0]["notice"]["staff_id"], w.member_a1.id);
+
+    // Weekly digests, once a week however often the job runs.
+    let db = app.db.clone();
+    let queued = tokio::task::spawn_blocking(move || {
+        let first = congvu::jobs::notify::weekly_digest(&db, now).unwrap();
+        let again = congvu::jobs::notify::weekly_digest(&db, now).unwrap();
+        (first, again)
+    })
+    .await
+    .unwrap();
+    assert_eq!(queued, (2, 0));
+
+    let report = sender(&app, "a").send_due().await.unwrap();
+    assert_eq!(
+        report.sent, 5,
+        "two notices, an escalation, two digests: {report:?}"
+    );
+    let inbox = server.received();
+    let escalation = inbox
+        .iter()
+        .find(|m| m.subject().starts_with("[congvu] Báo cáo cấp trên"))
+        .expect("the escalation");
+    assert_eq!(escalation.to, vec!["bao.pq@khanhhoa.gov.vn".to_owned()]);
+    assert!(
+        escalation.text().contains("Trần Văn Hùng"),
+        "who was told: {}",
+        escalation.text()
+    );
+    let digest = inbox
+        .iter()
+        .find(|m| {
+            m.to == ["hung.tv@khanhhoa.gov.vn"] && m.subject().contains("Tổng hợp vi phạm tuần")
+        })
+        .expect("the head's digest");
+    let text = digest.text();
+    // Absences too: the test's people check in on few days.
+    assert!(text.contains("Nguyễn Thị Lan (Phòng A1):"), "{text}");
+    assert!(text.contains("Trần Văn Hùng (Sở A):"), "{text}");
+    assert!(text.contains("Đi muộn 3"), "{text}");
+    assert!(text.contains("chưa được xác nhận xử lý: 2."), "{text}");
+}
+
+async fn alcohol_once_is_enough_and_files_stand_in_for_smtp(b: Backend) {
+    // No SMTP host: messages are written as .eml files under the data folder.
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    set_email(&app, &w, w.head_a.id, "hung.tv@khanhhoa.gov.vn").await;
+    let inspector = w.token("inspector_p");
+    let (s, insp) = app
+        .post(
+            inspector,
+            "/api/v1/inspections",
+            json!({"unit_id": w.a.id, "kind": "surprise", "started_at": format!("{}T07:45:00+07:00", past_day(2))}),
+        )
+        .await;
+    assert_eq!(s, 201, "{insp}");
+    let (s, finding) = app
+        .post(
+            inspector,
+            &format!("/api/v1/inspections/{}/findings", insp["id"]),
+            json!({"violation_code": "alcohol", "observed_at": format!("{}T11:50:00+07:00", past_day(2)),
+                   "staff_id": w.member_a1.id, "description": "Uống bia trong giờ làm việc", "severity": "less_serious"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{finding}");
+    let path = format!("/api/v1/findings/{}", finding["id"]);
+    let (s, _) = app
+        .post(
+            w.token("staff_a1"),
+            &format!("{path}/explanation"),
+            json!({"text": "Tôi xin rút kinh nghiệm."}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, body) = notifications(&app, w.token("head_a"), "").await;
+    assert_eq!(
+        body["total"], 0,
+        "an explained finding is not a violation yet"
+    );
+    let (s, body) = app
+        .post(
+            inspector,
+            &format!("{path}/decision"),
+            json!({"outcome": "upheld"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (_, body) = notifications(&app, w.token("head_a"), "").await;
+    assert_eq!(body["total"], 1, "upheld once, told at once: {body}");
+
+    let report = sender(&app, "a").send_due().await.unwrap();
+    assert_eq!(report.sent, 1);
+    let mail_dir = app.settings.data_dir.join("mail");
+    let files: Vec<_> = std::fs::read_dir(&mail_dir)
+        .expect("the mail folder")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let raw = std::fs::read(&files[0]).unwrap();
+    let mail = crate::smtp::Received {
+        raw,
+        ..Default::default()
+    };
+    assert!(
+        mail.subject().contains("Uống rượu bia"),
+        "{}",
+        mail.subject()
+    );
+    assert!(
+        mail.text().contains("Uống bia trong giờ làm việc"),
+        "{}",
+        mail.text()
+    );
+}
+
+async fn the_demo_notices_arrive_as_eml_files(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || congvu::demo::load(&db))
+        .await
+        .unwrap()
+        .expect("demo");
+    let head = app.token("demo.head", congvu::demo::DEMO_PASSWORD).await;
+    let (s, body) = notifications(&app, &head, "?kind=repeat").await;
+    assert_eq!(s, 200);
+    assert!(body["total"].as_i64().unwrap() > 0, "{body}");
+    let report = sender(&app, "a").send_due().await.unwrap();
+    assert!(report.sent > 0, "{report:?}");
+    let files = std::fs::read_dir(app.settings.data_dir.join("mail"))
+        .unwrap()
+        .count();
+    assert_eq!(files, report.sent);
+}
+
+both!(
+    a_third_late_arrival_emails_the_head,
+    an_outage_loses_nothing_and_sends_once,
+    heads_go_up_escalations_and_digests,
+    alcohol_once_is_enough_and_files_stand_in_for_smtp,
+    the_demo_notices_arrive_as_eml_files,
+);
