@@ -479,3 +479,56 @@ both!(
     alcohol_once_is_enough_and_files_stand_in_for_smtp,
     the_demo_notices_arrive_as_eml_files,
 );
+
+async fn a_job_runs_in_one_process_at_a_time(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        use congvu::db::jobs::{release, try_lease};
+        let mut c = db.conn().unwrap();
+        let now = congvu::db::now();
+        let until = now + Duration::minutes(60);
+        assert!(try_lease(&mut c, "repeat_sweep", "one", until, now).unwrap());
+        assert!(
+            !try_lease(&mut c, "repeat_sweep", "two", until, now).unwrap(),
+            "held by one"
+        );
+        assert!(
+            try_lease(&mut c, "weekly_digest", "two", until, now).unwrap(),
+            "another job"
+        );
+        assert!(
+            try_lease(&mut c, "repeat_sweep", "one", until, now).unwrap(),
+            "renewed"
+        );
+        // A holder that died: its lease runs out.
+        let later = until + Duration::seconds(1);
+        assert!(
+            try_lease(
+                &mut c,
+                "repeat_sweep",
+                "two",
+                later + Duration::minutes(60),
+                later
+            )
+            .unwrap()
+        );
+        release(&mut c, "repeat_sweep", "two", later).unwrap();
+        assert!(
+            try_lease(
+                &mut c,
+                "repeat_sweep",
+                "one",
+                later + Duration::minutes(60),
+                later + Duration::seconds(1)
+            )
+            .unwrap()
+        );
+    })
+    .await
+    .unwrap();
+}
+
+both!(a_job_runs_in_one_process_at_a_time);
