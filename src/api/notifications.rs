@@ -83,7 +83,11 @@ fn view(
     let payload: serde_json::Value = serde_json::from_str(&row.payload).unwrap_or_default();
     let kind = NotificationKind::parse(&row.kind).unwrap_or(NotificationKind::Repeat);
     let status = NotificationStatus::parse(&row.status).unwrap_or(NotificationStatus::Pending);
-    let rendered = templates::render(kind, &payload, row.id, link_base).ok();
+    // A list shows subjects; only a single entry renders its body.
+    let subject = templates::subject(kind, &payload, row.id, link_base).ok();
+    let text = with_text
+        .then(|| templates::text(kind, &payload, row.id, link_base).ok())
+        .flatten();
     let staff_name = payload["person"]["full_name"].as_str().map(str::to_owned);
     NotificationView {
         id: row.id,
@@ -102,8 +106,8 @@ fn view(
             .as_str()
             .map(str::to_owned),
         recipient_email: row.recipient_email,
-        subject: rendered.as_ref().map(|r| r.subject.clone()),
-        text: rendered.filter(|_| with_text).map(|r| r.text),
+        subject,
+        text,
         notice: notice.map(|n| NoticeView {
             id: n.id,
             staff_id: n.staff_id,

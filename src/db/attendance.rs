@@ -15,6 +15,7 @@ use super::{calendar, checkins, leaves, schedules};
 use crate::domain::attendance::{DayRecord, LeaveCover, Progress, Punch, derive_day, to_local};
 use crate::domain::calendar::{Entry, day_kind};
 use crate::domain::codes::{AttendanceStatus, Direction, HalfDay, LeaveKind};
+use crate::domain::units::chain;
 
 /// How far back a change to rules that apply to many days (a schedule, a unit's place in
 /// the tree, a person's unit or dates) re-derives the register; the same window as the
@@ -28,14 +29,6 @@ pub const RETRO_DAYS: i64 = 62;
 pub struct Person {
     pub staff: StaffRow,
     pub unit_path: String,
-}
-
-/// Unit ids of a path, nearest first: '/1/4/9/' gives [9, 4, 1].
-fn chain(path: &str) -> Vec<i64> {
-    path.split('/')
-        .filter_map(|s| s.parse().ok())
-        .rev()
-        .collect()
 }
 
 /// The people with these staff ids.
@@ -251,11 +244,12 @@ pub fn rederive(
         stats.added += s.added;
         stats.removed += s.removed;
         stats.updated += s.updated;
+        stats.added_staff.extend(s.added_staff);
     }
     // New violations may complete a repeat rule's count: its notice goes into the outbox
     // in this same transaction.
-    if stats.added > 0 {
-        super::notices::detect(conn, &ids, super::now())?;
+    if !stats.added_staff.is_empty() {
+        super::notices::detect(conn, &stats.added_staff, super::now())?;
     }
     Ok(stats)
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::AnyConnection;
 use super::outbox::{self, NewNotification};
-use super::schema::{repeat_notices, staff, units, violation_types, violations};
+use super::schema::{repeat_notices, staff, units, violations};
 use super::staff::StaffRow;
 use super::units::UnitRow;
 use crate::domain::codes::NotificationKind;
@@ -62,25 +62,8 @@ pub fn queue(
         })
         .collect();
     let summary = summarize(&entries, TOP_PEOPLE);
-    let labels: Vec<(Option<i64>, String, String)> = violation_types::table
-        .filter(
-            violation_types::province_id
-                .is_null()
-                .or(violation_types::province_id.eq(unit.province_id)),
-        )
-        .select((
-            violation_types::province_id,
-            violation_types::code,
-            violation_types::label_vi,
-        ))
-        .load(conn)?;
-    let label = |code: &str| -> String {
-        labels
-            .iter()
-            .filter(|(_, c, _)| c == code)
-            .max_by_key(|(p, _, _)| p.is_some())
-            .map_or_else(|| code.to_owned(), |(_, _, l)| l.clone())
-    };
+    let labels = super::violation_types::labels(conn, unit.province_id)?;
+    let label = |code: &str| labels.get(code).cloned().unwrap_or_else(|| code.to_owned());
     let open_notices: i64 = repeat_notices::table
         .inner_join(units::table.on(units::id.eq(repeat_notices::unit_id)))
         .filter(units::path.ge(&low).and(units::path.lt(&high)))

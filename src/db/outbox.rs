@@ -111,15 +111,18 @@ pub fn enqueue(
     Ok(inserted == 1)
 }
 
-fn claimable(now: NaiveDateTime) -> notifications::BoxedQuery<'static, MultiBackend> {
-    notifications::table
-        .into_boxed()
-        .filter(notifications::status.eq_any([
-            NotificationStatus::Pending.code(),
-            NotificationStatus::Failed.code(),
-        ]))
-        .filter(notifications::next_attempt_at.le(now))
-        .filter(
+/// Whether an entry may be claimed at `now`: waiting, due, and held by no live claim.
+/// One expression for listing the due entries and for the claim itself.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn claimable(now: NaiveDateTime) -> _ {
+    let waiting: [&'static str; 2] = [
+        NotificationStatus::Pending.code(),
+        NotificationStatus::Failed.code(),
+    ];
+    notifications::status
+        .eq_any(waiting)
+        .and(notifications::next_attempt_at.le(now))
+        .and(
             notifications::claimed_until
                 .is_null()
                 .or(notifications::claimed_until.lt(now)),
@@ -128,7 +131,8 @@ fn claimable(now: NaiveDateTime) -> notifications::BoxedQuery<'static, MultiBack
 
 /// Entries due at `now` and not held by a live claim, oldest due first.
 pub fn due(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
-    claimable(now)
+    notifications::table
+        .filter(claimable(now))
         .order((notifications::next_attempt_at, notifications::id))
         .limit(limit)
         .select(notifications::id)
@@ -148,16 +152,7 @@ pub fn claim(
     let won = diesel::update(
         notifications::table
             .filter(notifications::id.eq(id))
-            .filter(notifications::status.eq_any([
-                NotificationStatus::Pending.code(),
-                NotificationStatus::Failed.code(),
-            ]))
-            .filter(notifications::next_attempt_at.le(now))
-            .filter(
-                notifications::claimed_until
-                    .is_null()
-                    .or(notifications::claimed_until.lt(now)),
-            ),
+            .filter(claimable(now)),
     )
     .set((
         notifications::claimed_by.eq(holder),

@@ -39,6 +39,18 @@ pub fn list(
     .load(conn)
 }
 
+/// The Vietnamese label of every code in force in a province: its own types over the
+/// national ones (which `list` gives first).
+pub fn labels(
+    conn: &mut AnyConnection,
+    province_id: i64,
+) -> QueryResult<std::collections::HashMap<String, String>> {
+    Ok(list(conn, Some(&[province_id]))?
+        .into_iter()
+        .map(|t| (t.code, t.label_vi))
+        .collect())
+}
+
 /// Whether the code is taken nationally or in the province.
 pub fn code_taken(
     conn: &mut AnyConnection,

@@ -42,11 +42,13 @@ pub struct Wanted {
 }
 
 /// What a sync changed.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SyncStats {
     pub added: usize,
     pub removed: usize,
     pub updated: usize,
+    /// The people who have a new violation (repeat detection looks at them only).
+    pub added_staff: Vec<i64>,
 }
 
 fn attendance_ref(staff_id: i64, day: NaiveDate) -> String {
@@ -107,6 +109,7 @@ pub fn sync_attendance(
                     ))
                     .execute(conn)?;
                 stats.added += 1;
+                stats.added_staff.push(w.staff_id);
             }
         }
     }

@@ -8,6 +8,14 @@ pub fn child_path(parent_path: Option<&str>, id: i64) -> String {
     format!("{}{id}/", parent_path.unwrap_or("/"))
 }
 
+/// Unit ids of a path, nearest first: '/1/4/9/' gives [9, 4, 1].
+pub fn chain(path: &str) -> Vec<i64> {
+    path.split('/')
+        .filter_map(|s| s.parse().ok())
+        .rev()
+        .collect()
+}
+
 /// Whether `path` lies in the subtree rooted at `ancestor_path` (a unit is in its own subtree).
 pub fn in_subtree(path: &str, ancestor_path: &str) -> bool {
     path.starts_with(ancestor_path)

@@ -6,7 +6,6 @@
 pub mod attendance;
 pub mod notify;
 
-use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -59,52 +58,48 @@ pub fn instance_name() -> String {
     format!("{host}:{}:{random:08x}", std::process::id())
 }
 
+/// A job's work: blocking, on the database; it logs what it did.
+type Work = Arc<dyn Fn(&Db) -> Result<(), JobError> + Send + Sync>;
+
 /// Runs `work` on every tick of `schedule` (and once at start when `at_start`), under
-/// the job's lease.
-async fn on_schedule<F, Fut>(
+/// the job's lease, then wakes the sender for what the run queued.
+async fn on_schedule(
     db: Db,
     holder: Arc<String>,
+    wake: Arc<tokio::sync::Notify>,
     name: &'static str,
     schedule: Schedule,
     at_start: bool,
-    work: F,
-) where
-    F: Fn() -> Fut,
-    Fut: Future<Output = ()>,
-{
+    work: Work,
+) {
     let mut due_now = at_start;
     loop {
         if due_now {
-            let (lease_db, lease_holder) = (db.clone(), holder.clone());
-            let leased = tokio::task::spawn_blocking(move || {
+            let (job_db, job_holder, job) = (db.clone(), holder.clone(), work.clone());
+            let ran = tokio::task::spawn_blocking(move || -> Result<bool, JobError> {
                 let now = crate::db::now();
-                let mut conn = lease_db.conn()?;
-                crate::db::jobs::try_lease(
-                    &mut conn,
+                let until = now + chrono::Duration::minutes(LEASE_MINUTES);
+                if !crate::db::jobs::try_lease(&mut *job_db.conn()?, name, &job_holder, until, now)?
+                {
+                    return Ok(false);
+                }
+                let result = job(&job_db);
+                crate::db::jobs::release(
+                    &mut *job_db.conn()?,
                     name,
-                    &lease_holder,
-                    now + chrono::Duration::minutes(LEASE_MINUTES),
-                    now,
-                )
-                .map_err(JobError::from)
+                    &job_holder,
+                    crate::db::now(),
+                )?;
+                result.map(|()| true)
             })
             .await;
-            match leased {
-                Ok(Ok(true)) => {
-                    work().await;
-                    let (release_db, release_holder) = (db.clone(), holder.clone());
-                    let _ = tokio::task::spawn_blocking(move || {
-                        let mut conn = release_db.conn()?;
-                        crate::db::jobs::release(&mut conn, name, &release_holder, crate::db::now())
-                            .map_err(JobError::from)
-                    })
-                    .await;
-                }
+            match ran {
+                Ok(Ok(true)) => wake.notify_one(),
                 Ok(Ok(false)) => {
                     tracing::info!(job = name, "another process runs this job now: skipped")
                 }
-                Ok(Err(e)) => tracing::error!(job = name, error = %e, "job lease failed"),
-                Err(e) => tracing::error!(job = name, error = %e, "job lease panicked"),
+                Ok(Err(e)) => tracing::error!(job = name, error = %e, "job failed"),
+                Err(e) => tracing::error!(job = name, error = %e, "job panicked"),
             }
         }
         due_now = true;
@@ -115,160 +110,111 @@ async fn on_schedule<F, Fut>(
     }
 }
 
-/// Runs blocking job work off the async threads and logs its outcome.
-async fn run_blocking<T, F>(name: &'static str, f: F) -> Option<T>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T, JobError> + Send + 'static,
-{
-    match tokio::task::spawn_blocking(f).await {
-        Ok(Ok(v)) => Some(v),
-        Ok(Err(e)) => {
-            tracing::error!(job = name, error = %e, "job failed");
-            None
-        }
-        Err(e) => {
-            tracing::error!(job = name, error = %e, "job panicked");
-            None
-        }
-    }
-}
-
 /// Starts every job and the outbox sender for the life of the process.
 pub fn spawn_all(db: Db, settings: &Settings) {
     let holder = Arc::new(instance_name());
-    let sender = match Sender::new(db.clone(), settings, &holder) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            tracing::error!(error = %e, "outbox sender not started");
-            None
-        }
-    };
     let wake = Arc::new(tokio::sync::Notify::new());
-    let schedule = |name: &str, expr: &str| match parse_schedule(expr) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            tracing::error!(job = name, error = %e, "job not scheduled");
-            None
-        }
-    };
+    let resend_days = settings.notify.resend_days;
     let jobs = &settings.jobs;
-    if let Some(s) = schedule("close_attendance", &jobs.close_attendance) {
-        let job_db = db.clone();
-        tokio::spawn(on_schedule(
-            db.clone(),
-            holder.clone(),
+    // Closing days and the sweep also run at start, to catch up after downtime; the
+    // digest and the re-send wait for their time.
+    let table: [(&'static str, &str, bool, Work); 4] = [
+        (
             "close_attendance",
-            s,
+            &jobs.close_attendance,
             true,
-            move || {
-                let job_db = job_db.clone();
-                async move {
-                    let report = run_blocking("close_attendance", move || {
-                        attendance::close_days(&job_db, to_local(crate::db::now()))
-                    })
-                    .await;
-                    if let Some(r) = report.filter(|r| r.days > 0) {
-                        tracing::info!(
-                            provinces = r.provinces,
-                            days = r.days,
-                            added = r.added,
-                            removed = r.removed,
-                            "attendance closed"
-                        );
-                    }
+            Arc::new(|db: &Db| {
+                let r = attendance::close_days(db, to_local(crate::db::now()))?;
+                if r.days > 0 {
+                    tracing::info!(
+                        provinces = r.provinces,
+                        days = r.days,
+                        added = r.added,
+                        removed = r.removed,
+                        "attendance closed"
+                    );
                 }
-            },
-        ));
-    }
-    if let Some(s) = schedule("repeat_sweep", &jobs.repeat_sweep) {
-        let (job_db, wake) = (db.clone(), wake.clone());
-        tokio::spawn(on_schedule(
-            db.clone(),
-            holder.clone(),
+                Ok(())
+            }),
+        ),
+        (
             "repeat_sweep",
-            s,
+            &jobs.repeat_sweep,
             true,
-            move || {
-                let (job_db, wake) = (job_db.clone(), wake.clone());
-                async move {
-                    let report = run_blocking("repeat_sweep", move || {
-                        notify::sweep(&job_db, crate::db::now())
-                    })
-                    .await;
-                    if let Some(r) = report.filter(|r| r.messages + r.escalations > 0) {
-                        tracing::info!(
-                            notices = r.notices,
-                            messages = r.messages,
-                            escalations = r.escalations,
-                            "repeat sweep"
-                        );
-                        wake.notify_one();
-                    }
+            Arc::new(|db: &Db| {
+                let r = notify::sweep(db, crate::db::now())?;
+                if r.messages + r.escalations > 0 {
+                    tracing::info!(
+                        notices = r.notices,
+                        messages = r.messages,
+                        escalations = r.escalations,
+                        "repeat sweep"
+                    );
                 }
-            },
-        ));
-    }
-    if let Some(s) = schedule("weekly_digest", &jobs.weekly_digest) {
-        let (job_db, wake) = (db.clone(), wake.clone());
-        tokio::spawn(on_schedule(
-            db.clone(),
-            holder.clone(),
+                Ok(())
+            }),
+        ),
+        (
             "weekly_digest",
-            s,
+            &jobs.weekly_digest,
             false,
-            move || {
-                let (job_db, wake) = (job_db.clone(), wake.clone());
-                async move {
-                    if let Some(n) = run_blocking("weekly_digest", move || {
-                        notify::weekly_digest(&job_db, crate::db::now())
-                    })
-                    .await
-                    {
-                        tracing::info!(digests = n, "weekly digests queued");
-                        wake.notify_one();
-                    }
-                }
-            },
-        ));
-    }
-    if let Some(s) = schedule("resend_failed", &jobs.resend_failed) {
-        let (job_db, wake, days) = (db.clone(), wake.clone(), settings.notify.resend_days);
-        tokio::spawn(on_schedule(
-            db.clone(),
-            holder.clone(),
+            Arc::new(|db: &Db| {
+                let n = notify::weekly_digest(db, crate::db::now())?;
+                tracing::info!(digests = n, "weekly digests queued");
+                Ok(())
+            }),
+        ),
+        (
             "resend_failed",
-            s,
+            &jobs.resend_failed,
             false,
-            move || {
-                let (job_db, wake) = (job_db.clone(), wake.clone());
-                async move {
-                    let revived = run_blocking("resend_failed", move || {
-                        notify::resend_failed(&job_db, crate::db::now(), days)
-                    })
-                    .await;
-                    if let Some(n) = revived.filter(|n| *n > 0) {
-                        tracing::info!(messages = n, "messages given up on are tried again");
-                        wake.notify_one();
-                    }
+            Arc::new(move |db: &Db| {
+                let n = notify::resend_failed(db, crate::db::now(), resend_days)?;
+                if n > 0 {
+                    tracing::info!(messages = n, "messages given up on are tried again");
                 }
-            },
-        ));
-    }
-    if let Some(sender) = sender {
-        let interval = std::time::Duration::from_secs(settings.notify.send_interval_secs);
-        tokio::spawn(async move {
-            loop {
-                match sender.send_due().await {
-                    Ok(r) if r.sent + r.failed + r.dead > 0 => {
-                        tracing::info!(sent = r.sent, failed = r.failed, dead = r.dead, "outbox")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "outbox sender failed"),
-                }
-                let _ = tokio::time::timeout(interval, wake.notified()).await;
+                Ok(())
+            }),
+        ),
+    ];
+    for (name, expr, at_start, work) in table {
+        match parse_schedule(expr) {
+            Ok(schedule) => {
+                tokio::spawn(on_schedule(
+                    db.clone(),
+                    holder.clone(),
+                    wake.clone(),
+                    name,
+                    schedule,
+                    at_start,
+                    work,
+                ));
             }
-        });
+            Err(e) => tracing::error!(job = name, error = %e, "job not scheduled"),
+        }
+    }
+    match Sender::new(db, settings, &holder) {
+        Ok(sender) => {
+            let interval = std::time::Duration::from_secs(settings.notify.send_interval_secs);
+            tokio::spawn(async move {
+                loop {
+                    match sender.send_due().await {
+                        Ok(r) if r.sent + r.failed + r.dead > 0 => {
+                            tracing::info!(
+                                sent = r.sent,
+                                failed = r.failed,
+                                dead = r.dead,
+                                "outbox"
+                            )
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "outbox sender failed"),
+                    }
+                    let _ = tokio::time::timeout(interval, wake.notified()).await;
+                }
+            });
+        }
+        Err(e) => tracing::error!(error = %e, "outbox sender not started"),
     }
 }
 

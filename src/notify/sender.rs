@@ -110,21 +110,21 @@ impl Sender {
         let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);
         let (db, holder, retry) = (self.db.clone(), self.holder.clone(), self.retry);
         let done = crate::db::now();
-        match &outcome {
-            Ok(()) => report.sent += 1,
-            Err(e) => match retry.after_failure(attempts, e.permanent, done) {
-                AfterFailure::Retry(_) => report.failed += 1,
-                AfterFailure::Dead => report.dead += 1,
-            },
+        let failure = outcome
+            .err()
+            .map(|e| (retry.after_failure(attempts, e.permanent, done), e.message));
+        match &failure {
+            None => report.sent += 1,
+            Some((AfterFailure::Retry(_), _)) => report.failed += 1,
+            Some((AfterFailure::Dead, _)) => report.dead += 1,
         }
         tokio::task::spawn_blocking(move || {
             db.write(|c| {
-                match outcome {
-                    Ok(()) => outbox::mark_sent(c, id, &holder, done),
-                    Err(e) => {
-                        tracing::warn!(notification = id, attempts, error = %e.message, "notification not delivered");
-                        let after = retry.after_failure(attempts, e.permanent, done);
-                        outbox::mark_failed(c, id, &holder, after, &e.message, done)
+                match &failure {
+                    None => outbox::mark_sent(c, id, &holder, done),
+                    Some((after, error)) => {
+                        tracing::warn!(notification = id, attempts, error = %error, "notification not delivered");
+                        outbox::mark_failed(c, id, &holder, *after, error, done)
                     }
                 }
                 .map_err(SenderError::from)

@@ -61,14 +61,15 @@ pub struct Rendered {
     pub html: String,
 }
 
-/// Renders an entry of `kind` from its payload; `notification_id` and `link_base` make
-/// the links.
-pub fn render(
+/// One part of a message: the template `<kind>.<suffix>` over the payload, with
+/// `notification_id` and `link_base` for the links.
+fn part(
     kind: NotificationKind,
+    suffix: &str,
     payload: &serde_json::Value,
     notification_id: i64,
     link_base: &str,
-) -> Result<Rendered, String> {
+) -> Result<String, String> {
     let env = ENV.as_ref().map_err(Clone::clone)?;
     let mut context = payload.clone();
     if let Some(map) = context.as_object_mut() {
@@ -78,21 +79,44 @@ pub fn render(
             link_base.trim_end_matches('/').to_owned().into(),
         );
     }
-    let context = Value::from(minijinja::value::Serde(&context));
-    let one = |suffix: &str| -> Result<String, String> {
-        let name = format!("{}.{suffix}", kind.code());
-        env.get_template(&name)
-            .and_then(|t| t.render(&context))
-            .map_err(|e| format!("template {name}: {e}"))
-    };
-    let subject = one("subject.txt")?
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let name = format!("{}.{suffix}", kind.code());
+    env.get_template(&name)
+        .and_then(|t| t.render(Value::from(minijinja::value::Serde(&context))))
+        .map_err(|e| format!("template {name}: {e}"))
+}
+
+/// The subject line alone (what a list of messages shows), on one line.
+pub fn subject(
+    kind: NotificationKind,
+    payload: &serde_json::Value,
+    notification_id: i64,
+    link_base: &str,
+) -> Result<String, String> {
+    let text = part(kind, "subject.txt", payload, notification_id, link_base)?;
+    Ok(text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// The plain-text body alone.
+pub fn text(
+    kind: NotificationKind,
+    payload: &serde_json::Value,
+    notification_id: i64,
+    link_base: &str,
+) -> Result<String, String> {
+    part(kind, "txt", payload, notification_id, link_base)
+}
+
+/// The whole message of an entry of `kind`.
+pub fn render(
+    kind: NotificationKind,
+    payload: &serde_json::Value,
+    notification_id: i64,
+    link_base: &str,
+) -> Result<Rendered, String> {
     Ok(Rendered {
-        subject,
-        text: one("txt")?,
-        html: one("html")?,
+        subject: subject(kind, payload, notification_id, link_base)?,
+        text: text(kind, payload, notification_id, link_base)?,
+        html: part(kind, "html", payload, notification_id, link_base)?,
     })
 }
 

@@ -5,8 +5,9 @@
 //! consumption is stored, and on PostgreSQL a per-province advisory lock keeps two
 //! transactions from consuming the same violations, so a crossing is noticed once.
 
+mod lookups;
+
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -15,19 +16,17 @@ use serde_json::{Value, json};
 
 use super::outbox::{self, NewNotification};
 use super::schema::{
-    notifications, policies, repeat_notice_violations, repeat_notices, staff, units,
-    violation_types, violations,
+    notifications, repeat_notice_violations, repeat_notices, staff, units, violations,
 };
 use super::staff::StaffRow;
 use super::violations::ViolationRow;
 use super::{AnyConnection, LockClass, advisory_lock};
 use crate::domain::attendance::to_local;
-use crate::domain::codes::{NotificationKind, StaffCategory};
-use crate::domain::evaluation::policy::{Policy, parse};
+use crate::domain::codes::NotificationKind;
 use crate::domain::repeats::{
-    Crossing, Occurrence, ScopedRule, UnitHeads, applicable, crossings, history_from, is_news,
-    recipients, rule_key,
+    Crossing, Occurrence, ScopedRule, crossings, history_from, is_news, recipients,
 };
+use lookups::{Lookups, rules_for, rules_in_force};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = repeat_notices)]
@@ -61,201 +60,6 @@ impl std::ops::AddAssign for Detected {
     fn add_assign(&mut self, other: Detected) {
         self.notices += other.notices;
         self.messages += other.messages;
-    }
-}
-
-/// A repeat rule of a stored policy, with the policy's scope.
-struct StoredRule {
-    province_id: Option<i64>,
-    categories: Vec<StaffCategory>,
-    rule: ScopedRule,
-}
-
-/// Parsed policy documents by row id. Rows are never changed (a change is a new
-/// version), so a parse is good for the life of the process.
-static PARSED: LazyLock<Mutex<HashMap<i64, Arc<Option<Policy>>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// The repeat rules in force on `today`: of each policy code, the newest version whose
-/// dates cover the day.
-fn rules_in_force(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<Vec<StoredRule>> {
-    type Head = (i64, String, i32, Option<i64>, NaiveDate, Option<NaiveDate>);
-    let heads: Vec<Head> = policies::table
-        .select((
-            policies::id,
-            policies::code,
-            policies::version,
-            policies::province_id,
-            policies::effective_from,
-            policies::effective_to,
-        ))
-        .load(conn)?;
-    let mut newest: HashMap<String, (i32, i64, Option<i64>)> = HashMap::new();
-    for (id, code, version, province_id, from, to) in heads {
-        if from > today || to.is_some_and(|t| t < today) {
-            continue;
-        }
-        let slot = newest.entry(code).or_insert((version, id, province_id));
-        if version > slot.0 {
-            *slot = (version, id, province_id);
-        }
-    }
-    let missing: Vec<i64> = {
-        let cache = PARSED.lock().unwrap_or_else(|p| p.into_inner());
-        newest
-            .values()
-            .map(|(_, id, _)| *id)
-            .filter(|id| !cache.contains_key(id))
-            .collect()
-    };
-    if !missing.is_empty() {
-        let docs: Vec<(i64, String)> = policies::table
-            .filter(policies::id.eq_any(&missing))
-            .select((policies::id, policies::document))
-            .load(conn)?;
-        let mut cache = PARSED.lock().unwrap_or_else(|p| p.into_inner());
-        for (id, doc) in docs {
-            cache.insert(id, Arc::new(parse(&doc).ok()));
-        }
-    }
-    let cache = PARSED.lock().unwrap_or_else(|p| p.into_inner());
-    let mut out = Vec::new();
-    let mut chosen: Vec<&(i32, i64, Option<i64>)> = newest.values().collect();
-    chosen.sort_by_key(|(_, id, _)| *id);
-    for (_, id, province_id) in chosen {
-        let Some(policy) = cache.get(id).and_then(|p| p.as_ref().as_ref()) else {
-            continue;
-        };
-        for r in &policy.repeats {
-            out.push(StoredRule {
-                province_id: *province_id,
-                categories: policy.categories.clone(),
-                rule: ScopedRule {
-                    key: rule_key(&policy.code, &r.name),
-                    policy_code: policy.code.clone(),
-                    name: r.name.clone(),
-                    source: r.source.clone(),
-                    provincial: province_id.is_some(),
-                    rule: r.rule(),
-                    escalate_after_days: r.escalate_after_days,
-                },
-            });
-        }
-    }
-    Ok(out)
-}
-
-fn rules_for(all: &[StoredRule], person: &StaffRow) -> Vec<ScopedRule> {
-    let category = StaffCategory::parse(&person.category);
-    let mine: Vec<ScopedRule> = all
-        .iter()
-        .filter(|s| s.province_id.is_none_or(|p| p == person.province_id))
-        .filter(|s| category.is_some_and(|c| s.categories.contains(&c)))
-        .map(|s| s.rule.clone())
-        .collect();
-    applicable(&mine)
-}
-
-/// What detection looks up once per run: unit chains with their heads, and labels.
-#[derive(Default)]
-struct Lookups {
-    chains: HashMap<i64, Vec<UnitHeads>>,
-    units: HashMap<i64, (String, String)>,
-    heads: HashMap<i64, StaffRow>,
-    labels: Option<HashMap<(Option<i64>, String), String>>,
-}
-
-impl Lookups {
-    /// The units from `unit_path`'s own up to the province, each with its present heads.
-    fn chain(
-        &mut self,
-        conn: &mut AnyConnection,
-        unit_id: i64,
-        unit_path: &str,
-        today: NaiveDate,
-    ) -> QueryResult<&[UnitHeads]> {
-        if !self.chains.contains_key(&unit_id) {
-            let ids: Vec<i64> = unit_path
-                .split('/')
-                .filter_map(|s| s.parse().ok())
-                .rev()
-                .collect();
-            let rows: Vec<(i64, String, String)> = units::table
-                .filter(units::id.eq_any(&ids))
-                .select((units::id, units::code, units::name))
-                .load(conn)?;
-            for (id, code, name) in rows {
-                self.units.insert(id, (code, name));
-            }
-            let heads: Vec<StaffRow> = staff::table
-                .filter(staff::unit_id.eq_any(&ids))
-                .filter(staff::is_head.eq(true))
-                .filter(staff::left_on.is_null().or(staff::left_on.ge(today)))
-                .order(staff::id)
-                .select(StaffRow::as_select())
-                .load(conn)?;
-            let chain = ids
-                .iter()
-                .map(|id| UnitHeads {
-                    unit_id: *id,
-                    heads: heads
-                        .iter()
-                        .filter(|h| h.unit_id == *id)
-                        .map(|h| h.id)
-                        .collect(),
-                })
-                .collect();
-            for h in heads {
-                self.heads.insert(h.id, h);
-            }
-            self.chains.insert(unit_id, chain);
-        }
-        Ok(self
-            .chains
-            .get(&unit_id)
-            .map(Vec::as_slice)
-            .unwrap_or_default())
-    }
-
-    fn label(
-        &mut self,
-        conn: &mut AnyConnection,
-        province_id: i64,
-        code: &str,
-    ) -> QueryResult<String> {
-        if self.labels.is_none() {
-            let rows: Vec<(Option<i64>, String, String)> = violation_types::table
-                .select((
-                    violation_types::province_id,
-                    violation_types::code,
-                    violation_types::label_vi,
-                ))
-                .load(conn)?;
-            self.labels = Some(rows.into_iter().map(|(p, c, l)| ((p, c), l)).collect());
-        }
-        let labels = self.labels.as_ref();
-        Ok(labels
-            .and_then(|l| {
-                l.get(&(Some(province_id), code.to_owned()))
-                    .or_else(|| l.get(&(None, code.to_owned())))
-            })
-            .cloned()
-            .unwrap_or_else(|| code.to_owned()))
-    }
-
-    fn unit_json(&self, unit_id: i64) -> Value {
-        let (code, name) = self.units.get(&unit_id).cloned().unwrap_or_default();
-        json!({"id": unit_id, "code": code, "name": name})
-    }
-
-    fn recipient_json(&self, staff_id: i64) -> Value {
-        match self.heads.get(&staff_id) {
-            Some(h) => json!({
-                "staff_id": h.id, "full_name": h.full_name, "position": h.position,
-                "unit": self.unit_json(h.unit_id),
-            }),
-            None => Value::Null,
-        }
     }
 }
 
