@@ -19,7 +19,12 @@ use templates::Rendered;
 /// Where messages go.
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// lettre's own timeout bounds the connection only; `timeout` bounds the whole
+    /// delivery, so a server that accepts and never answers cannot hold the sender.
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        timeout: Duration,
+    },
     /// No SMTP host: each message becomes `<dir>/<name>.eml`, for a trial run to show.
     Files(PathBuf),
 }
@@ -93,7 +98,10 @@ impl Mailer {
                 .unwrap_or_default();
             builder = builder.credentials(Credentials::new(user.clone(), password));
         }
-        Ok(Mailer::Smtp(builder.build()))
+        Ok(Mailer::Smtp {
+            transport: builder.build(),
+            timeout: Duration::from_secs(smtp.timeout_secs),
+        })
     }
 
     pub async fn send(&self, from: &Mailbox, out: &Outgoing<'_>) -> Result<(), SendError> {
@@ -114,13 +122,17 @@ impl Mailer {
             ))
             .map_err(|e| SendError::permanent(format!("message: {e}")))?;
         match self {
-            Mailer::Smtp(transport) => transport.send(message).await.map(|_| ()).map_err(|e| {
-                if e.is_permanent() {
-                    SendError::permanent(e.to_string())
-                } else {
-                    SendError::transient(e.to_string())
+            Mailer::Smtp { transport, timeout } => {
+                match tokio::time::timeout(*timeout, transport.send(message)).await {
+                    Err(_) => Err(SendError::transient(format!(
+                        "no answer from the mail server within {} s",
+                        timeout.as_secs()
+                    ))),
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(e)) if e.is_permanent() => Err(SendError::permanent(e.to_string())),
+                    Ok(Err(e)) => Err(SendError::transient(e.to_string())),
                 }
-            }),
+            }
             Mailer::Files(dir) => {
                 let dir = dir.clone();
                 let name = out.file_name.clone();

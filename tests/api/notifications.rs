@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::attendance::{past_day, today};
 use crate::both;
 use crate::helpers::{Backend, TestApp, World};
-use crate::smtp::{SmtpServer, free_port};
+use crate::smtp::{SmtpServer, Unanswered};
 
 fn smtp_on(port: u16) -> impl FnOnce(&mut Settings) {
     move |s: &mut Settings| {
@@ -103,11 +103,10 @@ async fn notifications(app: &TestApp, token: &str, query: &str) -> (u16, Value) 
 }
 
 async fn a_third_late_arrival_emails_the_head(b: Backend) {
-    let port = free_port();
+    let (server, port) = SmtpServer::start();
     let Some((app, w)) = TestApp::with_world_and(b, smtp_on(port)).await else {
         return;
     };
-    let server = SmtpServer::start(port);
     setup(&app, &w).await;
     let member = w.member_a1.id;
     late(&app, &w, member, past_day(9)).await;
@@ -231,15 +230,22 @@ async fn a_third_late_arrival_emails_the_head(b: Backend) {
 }
 
 async fn an_outage_loses_nothing_and_sends_once(b: Backend) {
-    let port = free_port();
-    let Some((app, w)) = TestApp::with_world_and(b, smtp_on(port)).await else {
+    let down = Unanswered::new();
+    let port = down.port();
+    let Some((app, w)) = TestApp::with_world_and(b, |s| {
+        smtp_on(port)(s);
+        // Nobody answers: each attempt waits this long for the greeting.
+        s.smtp.timeout_secs = 1;
+    })
+    .await
+    else {
         return;
     };
     setup(&app, &w).await;
     for n in [8, 5, 3] {
         late(&app, &w, w.member_a1.id, past_day(n)).await;
     }
-    // The mail server is down: nothing listens on its port.
+    // The mail server is down: nobody answers on its port.
     let report = sender(&app, "a").send_due().await.unwrap();
     assert_eq!((report.sent, report.failed), (0, 1), "{report:?}");
     let (_, body) = notifications(&app, w.token("admin_a"), "?status=failed").await;
@@ -261,7 +267,7 @@ async fn an_outage_loses_nothing_and_sends_once(b: Backend) {
     assert_eq!(one["attempts"], 2);
 
     // The server comes back: delivered exactly once, by whichever of two senders.
-    let server = SmtpServer::start(port);
+    let server = down.answer();
     tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
     let (a, b2) = (sender(&app, "a"), sender(&app, "b"));
     let (ra, rb) = tokio::join!(a.send_due(), b2.send_due());
@@ -278,11 +284,10 @@ async fn an_outage_loses_nothing_and_sends_once(b: Backend) {
 }
 
 async fn heads_go_up_escalations_and_digests(b: Backend) {
-    let port = free_port();
+    let (server, port) = SmtpServer::start();
     let Some((app, w)) = TestApp::with_world_and(b, smtp_on(port)).await else {
         return;
     };
-    let server = SmtpServer::start(port);
     setup(&app, &w).await;
     // The province's chairman, above the head of A.
     let (s, chair) = app

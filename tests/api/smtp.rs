@@ -72,24 +72,41 @@ impl Handler for Sink {
     }
 }
 
-/// A port on which nothing listens yet: mail sent there fails as if the server were down.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A mail server that is down: its port is taken, but nobody answers there, so a
+/// client times out waiting for the greeting. Holding the socket keeps the port ours
+/// (no other test can take it) until the server "comes back" on it.
+pub struct Unanswered(TcpListener);
+
+impl Unanswered {
+    pub fn new() -> Unanswered {
+        Unanswered(TcpListener::bind("127.0.0.1:0").expect("bind a port"))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.0.local_addr().expect("local address").port()
+    }
+
+    /// The server comes back on the same port.
+    pub fn answer(self) -> SmtpServer {
+        SmtpServer::on(self.0)
+    }
 }
 
-/// An SMTP server listening on `port` until the test process ends.
+/// An SMTP server listening until the test process ends.
 pub struct SmtpServer {
     inbox: Arc<Mutex<Vec<Received>>>,
 }
 
 impl SmtpServer {
-    pub fn start(port: u16) -> SmtpServer {
+    /// A server on a free port, and the port.
+    pub fn start() -> (SmtpServer, u16) {
+        let down = Unanswered::new();
+        let port = down.port();
+        (down.answer(), port)
+    }
+
+    fn on(listener: TcpListener) -> SmtpServer {
         let inbox = Arc::new(Mutex::new(Vec::new()));
-        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the SMTP port");
         let mut server = Server::new(Sink {
             inbox: inbox.clone(),
             current: Received::default(),
