@@ -41,7 +41,8 @@ pub fn set(conn: &mut AnyConnection, name: &str, province_id: i64, value: &str) 
 /// Takes the lease on job `name` until `until`, unless another holder's lease is still
 /// running; returns whether `holder` has it. Scheduled jobs take one before they run, so
 /// that of two server processes only one runs a job at a time (the other skips that
-/// tick). Each statement commits by itself: call it outside a transaction.
+/// tick). Run it in a transaction of its own (`Db::write`), so that the lease is
+/// committed before the job's work begins.
 pub fn try_lease(
     conn: &mut AnyConnection,
     name: &str,

@@ -79,17 +79,20 @@ async fn on_schedule(
             let ran = tokio::task::spawn_blocking(move || -> Result<bool, JobError> {
                 let now = crate::db::now();
                 let until = now + chrono::Duration::minutes(LEASE_MINUTES);
-                if !crate::db::jobs::try_lease(&mut *job_db.conn()?, name, &job_holder, until, now)?
-                {
+                // Through `Db::write`, like every other write: on SQLite a write beside
+                // it would find the database locked.
+                let leased = job_db.write(|c| {
+                    crate::db::jobs::try_lease(c, name, &job_holder, until, now)
+                        .map_err(JobError::from)
+                })?;
+                if !leased {
                     return Ok(false);
                 }
                 let result = job(&job_db);
-                crate::db::jobs::release(
-                    &mut *job_db.conn()?,
-                    name,
-                    &job_holder,
-                    crate::db::now(),
-                )?;
+                job_db.write(|c| {
+                    crate::db::jobs::release(c, name, &job_holder, crate::db::now())
+                        .map_err(JobError::from)
+                })?;
                 result.map(|()| true)
             })
             .await;
