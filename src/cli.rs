@@ -67,6 +67,21 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ImportWhat {
+    /// An export of the national portal's feed (DVCQG JSON: dossiers with their
+    /// processing logs, or with --progress log entries alone), as POST /onestop/dossiers.
+    Onestop {
+        /// The JSON file: a list, or {"data": [...]}.
+        file: std::path::PathBuf,
+        /// Code of the province (root unit) the file belongs to.
+        #[arg(long)]
+        province: Option<String>,
+        /// The file holds processing-log entries (CapNhatTienDoHoSoMC), not dossiers.
+        #[arg(long)]
+        progress: bool,
+        /// Dossiers (or entries) per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
     /// Dossiers from the one-stop system (the CSV format of the API), streamed in batches.
     Dossiers {
         /// The CSV file.
@@ -147,6 +162,26 @@ pub fn run(cli: Cli) -> Result<(), String> {
             // Only the id goes to stdout, so scripts can capture it.
             println!("{id}");
             Ok(())
+        }
+        Command::Import {
+            what:
+                ImportWhat::Onestop {
+                    file,
+                    province,
+                    progress,
+                    batch,
+                },
+        } => {
+            let db = connect_oneshot(&settings)?;
+            let scope = import_scope(&db, province.as_deref())?;
+            imports::import_onestop(
+                &db,
+                &settings.onestop,
+                &scope,
+                &file,
+                progress,
+                batch.max(1),
+            )
         }
         Command::Import {
             what:
@@ -494,87 +529,5 @@ pub fn create_user(
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// `congvu import dossiers`: streams the file through the same checks as the API, one
-/// transaction per batch, with a progress bar on the terminal.
-fn import_dossiers(
-    db: &Db,
-    file: &std::path::Path,
-    province: Option<&str>,
-    encoding: Option<&str>,
-    batch: usize,
-) -> Result<(), String> {
-    use crate::domain::access::Visibility;
-    use crate::import::dossiers::{CsvStream, ImportReport, import_lines};
-
-    let scope = match province {
-        None => Visibility {
-            all: true,
-            ..Visibility::default()
-        },
-        Some(code) => {
-            let root = db
-                .read(|c| -> Result<_, BoxError> { Ok(units::find_by_code(c, code)?) })
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .find(|u| u.parent_id.is_none())
-                .ok_or_else(|| format!("no province has the code {code:?}"))?;
-            Visibility {
-                subtrees: vec![root.path],
-                ..Visibility::default()
-            }
-        }
-    };
-    let handle = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let size = handle.metadata().map(|m| m.len()).unwrap_or(0);
-    let bar = indicatif::ProgressBar::new(size);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}")
-    {
-        bar.set_style(style);
-    }
-    let input =
-        crate::import::decoding_reader(bar.wrap_read(std::io::BufReader::new(handle)), encoding)?;
-    let mut stream = CsvStream::new(input).map_err(|e| format!("{}: {e}", file.display()))?;
-    let mut total = ImportReport::default();
-    let mut lines_read: u64 = 0;
-    loop {
-        let (lines, rejected) = stream.next_batch(batch);
-        if lines.is_empty() && rejected.is_empty() {
-            break;
-        }
-        lines_read += (lines.len() + rejected.len()) as u64;
-        let now = crate::domain::attendance::to_local(crate::db::now());
-        let report = db
-            .write(|c| -> Result<_, BoxError> { Ok(import_lines(c, &scope, None, &lines, now)?) })
-            .map_err(|e| format!("import stopped after {lines_read} lines: {e}"))?;
-        total.merge(report);
-        total.rejected.extend(rejected);
-        bar.set_message(format!(
-            "{lines_read} lines, {} new, {} updated, {} rejected",
-            total.created,
-            total.updated,
-            total.rejected.len()
-        ));
-    }
-    bar.finish_and_clear();
-    total.rejected.sort_by_key(|r| r.line);
-    for r in total.rejected.iter().take(50) {
-        let reasons: Vec<String> = r
-            .errors
-            .iter()
-            .map(|(f, m)| format!("{f}: {}", m.join("; ")))
-            .collect();
-        eprintln!("line {}: {}", r.line, reasons.join(", "));
-    }
-    if total.rejected.len() > 50 {
-        eprintln!("… and {} more rejected lines", total.rejected.len() - 50);
-    }
-    println!(
-        "{lines_read} lines: {} dossiers created, {} updated, {} unchanged, {} lines rejected",
-        total.created,
-        total.updated,
-        total.unchanged,
-        total.rejected.len()
-    );
-    Ok(())
-}
+mod imports;
+use imports::{import_dossiers, import_scope};

@@ -11,6 +11,8 @@ use config::{Config, Environment, File, FileFormat};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+pub mod onestop;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -31,6 +33,8 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub dossiers: DossierSettings,
     pub evidence: EvidenceSettings,
+    #[serde(default)]
+    pub onestop: onestop::OneStopSettings,
 }
 
 /// Files attached to inspection findings (photos, scans, recordings).
@@ -347,6 +351,7 @@ impl Settings {
 
     fn check(&self) -> Result<(), ConfigError> {
         self.bind_addr()?;
+        self.onestop.check().map_err(ConfigError)?;
         if !(1..=43_200).contains(&self.auth.token_ttl_minutes) {
             return Err(ConfigError(
                 "auth.token_ttl_minutes (CONGVU_AUTH__TOKEN_TTL_MINUTES) must be between 1 and 43200".into(),

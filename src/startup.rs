@@ -26,6 +26,7 @@ pub struct AppState {
     /// Static bearer token for Prometheus scrapers.
     pub metrics_token: Option<secrecy::SecretString>,
     pub dossiers: crate::config::DossierSettings,
+    pub onestop: crate::config::onestop::OneStopSettings,
     pub evidence: crate::evidence::EvidenceStore,
     /// Where links in notices point.
     pub notify: crate::config::NotifySettings,
@@ -91,6 +92,7 @@ impl Application {
             trusted_proxies: settings.http.trusted_proxies.clone(),
             metrics_token: settings.metrics.token.clone(),
             dossiers: settings.dossiers.clone(),
+            onestop: settings.onestop.clone(),
             evidence: crate::evidence::EvidenceStore::new(
                 settings.evidence_dir(),
                 &settings.evidence,

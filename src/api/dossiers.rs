@@ -2,6 +2,8 @@
 //! overdue dossiers, and `/stats/dossiers` (late ratios per person or unit).
 
 use actix_web::{HttpMessage, HttpRequest, get, web};
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -98,15 +100,52 @@ pub async fn import_dossiers(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct StepDispute {
+    pub id: i64,
+    pub status: crate::domain::disputes::DisputeStatus,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StepView {
+    /// What a dispute names (`POST /disputes`).
+    pub id: i64,
     pub step_no: i32,
     pub staff_id: Option<i64>,
     pub unit_id: Option<i64>,
     pub received_at: Option<DateTime<FixedOffset>>,
     pub due_at: Option<DateTime<FixedOffset>>,
     pub finished_at: Option<DateTime<FixedOffset>>,
-    /// Against its own deadline, with the dossier's lateness attributed.
+    /// Against its own deadline, with the dossier's lateness attributed; as recorded,
+    /// whatever a dispute decided (`counted_outcome` is what ratios count).
     pub outcome: Outcome,
+    /// The outcome after an accepted dispute (late becomes on time).
+    pub counted_outcome: Outcome,
+    pub dispute: Option<StepDispute>,
+    /// The one-stop feed's handler, what they did, and how they were attributed (or why
+    /// not: `unknown`, `ambiguous`).
+    pub handler_name: Option<String>,
+    pub handler_account: Option<String>,
+    pub action: Option<String>,
+    pub matched_by: Option<String>,
+    pub handler_issue: Option<String>,
+}
+
+/// The disputes of the steps of these dossiers, by step id.
+pub(crate) fn step_disputes(
+    c: &mut AnyConnection,
+    rows: &[(DossierRow, Vec<StepRow>)],
+) -> Result<HashMap<i64, StepDispute>, ApiError> {
+    let ids: Vec<i64> = rows
+        .iter()
+        .flat_map(|(_, s)| s.iter().map(|s| s.id))
+        .collect();
+    Ok(crate::db::disputes::of_steps(c, &ids)?
+        .into_iter()
+        .map(|d| {
+            let status = d.status();
+            (d.step_id, StepDispute { id: d.id, status })
+        })
+        .collect())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -127,7 +166,12 @@ pub struct DossierView {
     pub steps: Vec<StepView>,
 }
 
-fn view(d: &DossierRow, steps: &[StepRow], now: chrono::NaiveDateTime) -> DossierView {
+fn view(
+    d: &DossierRow,
+    steps: &[StepRow],
+    disputes: &HashMap<i64, StepDispute>,
+    now: chrono::NaiveDateTime,
+) -> DossierView {
     let rules = d.rules(steps);
     let outcomes = rules.step_outcomes(now);
     let status = DossierStatus::parse(&d.status).unwrap_or(DossierStatus::InProgress);
@@ -146,17 +190,35 @@ fn view(d: &DossierRow, steps: &[StepRow], now: chrono::NaiveDateTime) -> Dossie
         outcome: rules.outcome(now),
         steps: steps
             .iter()
-            .map(|s| StepView {
-                step_no: s.step_no,
-                staff_id: s.staff_id,
-                unit_id: s.unit_id,
-                received_at: s.received_at.map(local_time),
-                due_at: s.due_at.map(local_time),
-                finished_at: s.finished_at.map(local_time),
-                outcome: outcomes
+            .map(|s| {
+                let outcome = outcomes
                     .iter()
                     .find(|(no, _)| *no == s.step_no)
-                    .map_or(Outcome::Pending, |(_, o)| *o),
+                    .map_or(Outcome::Pending, |(_, o)| *o);
+                let dispute = disputes.get(&s.id).map(|d| StepDispute {
+                    id: d.id,
+                    status: d.status,
+                });
+                StepView {
+                    id: s.id,
+                    step_no: s.step_no,
+                    staff_id: s.staff_id,
+                    unit_id: s.unit_id,
+                    received_at: s.received_at.map(local_time),
+                    due_at: s.due_at.map(local_time),
+                    finished_at: s.finished_at.map(local_time),
+                    outcome,
+                    counted_outcome: crate::domain::disputes::counted(
+                        outcome,
+                        dispute.as_ref().map(|d| d.status),
+                    ),
+                    dispute,
+                    handler_name: s.handler_name.clone(),
+                    handler_account: s.handler_account.clone(),
+                    action: s.action.clone(),
+                    matched_by: s.matched_by.clone(),
+                    handler_issue: s.handler_issue.clone(),
+                }
             })
             .collect(),
     }
@@ -244,10 +306,13 @@ pub async fn list_dossiers(
                 }
                 (None, None) => return Err(ApiError::field("unit_id", "give unit_id or staff_id")),
             };
-            Ok(q::with_steps(c, rows)?)
+            let rows = q::with_steps(c, rows)?;
+            let disputes = step_disputes(c, &rows)?;
+            Ok((rows, disputes))
         })
     })
     .await?;
+    let (rows, disputes) = rows;
     let items: Vec<DossierView> = rows
         .iter()
         .filter(|(d, steps)| {
@@ -257,7 +322,7 @@ pub async fn list_dossiers(
                     .late
                     .is_none_or(|late| rules.outcome(now).is_late() == late)
         })
-        .map(|(d, steps)| view(d, steps, now))
+        .map(|(d, steps)| view(d, steps, &disputes, now))
         .collect();
     Ok(web::Json(super::paginate(items, &page, |v| v)))
 }
@@ -294,17 +359,20 @@ pub async fn overdue(
         db.read(|c| {
             let units = subtree_units(c, &read, unit_id)?;
             let open = q::open_of_units(c, &units)?;
-            Ok::<_, ApiError>(q::with_steps(c, open)?)
+            let rows = q::with_steps(c, open)?;
+            let disputes = step_disputes(c, &rows)?;
+            Ok::<_, ApiError>((rows, disputes))
         })
     })
     .await?;
+    let (rows, disputes) = rows;
     let mut items: Vec<(chrono::NaiveDateTime, DossierView)> = rows
         .iter()
         .filter_map(|(d, steps)| {
             let rules = d.rules(steps);
             let due = rules.due()?;
             let open = rules.finished.is_none() && rules.status.counts() && !rules.paused();
-            (open && due <= horizon).then(|| (due, view(d, steps, now)))
+            (open && due <= horizon).then(|| (due, view(d, steps, &disputes, now)))
         })
         .collect();
     items.sort_by_key(|(due, _)| *due);
@@ -334,8 +402,11 @@ pub struct DossierStats {
     pub late: u64,
     /// Unfinished and past the deadline.
     pub overdue: u64,
-    /// Percent; null when nothing was handled.
+    /// Percent; null when nothing was handled. After disputes: accepted ones are not late.
     pub late_ratio: Option<f64>,
+    /// Of `late` and `overdue`, how many wait for a head's decision on a dispute: the
+    /// ratio may still fall by that much.
+    pub disputes_pending: u64,
     pub formula: LateRatioFormula,
 }
 
@@ -348,6 +419,7 @@ impl DossierStats {
             late: t.late,
             overdue: t.overdue,
             late_ratio: t.late_ratio(formula),
+            disputes_pending: t.disputes_pending,
             formula,
         }
     }

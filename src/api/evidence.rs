@@ -110,32 +110,12 @@ fn clean_filename(name: &str) -> Option<String> {
     (!clean.is_empty()).then_some(clean)
 }
 
-#[utoipa::path(post, path = "/api/v1/findings/{id}/evidence", tag = "inspections",
-    request_body(content_type = "multipart/form-data", description = "one part named `file`"),
-    responses((status = 201, body = EvidenceView, description = "attached"),
-              (status = 200, body = EvidenceView, description = "the same file was attached before"),
-              (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
-              (status = 409, body = crate::error::Problem), (status = 413, body = crate::error::Problem),
-              (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
-    security(("bearer" = [])))]
-#[post("/findings/{id}/evidence")]
-pub async fn upload(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<i64>,
-    mut payload: Multipart,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let actor = auth.actor.clone();
-    // Refuse before reading the body: a file for an invisible or closed finding is not
-    // worth receiving.
-    let check = actor.clone();
-    blocking(&state, move |db: &Db| {
-        db.read(|c| attachable(c, &check, id).map(|_| ()))
-    })
-    .await?;
-
-    let max = state.evidence.max_bytes;
+/// The one file of a `multipart/form-data` body, in a part named `file`, with the name it
+/// had on the uploader's device; larger than `max` bytes is refused as it arrives.
+pub(crate) async fn read_file(
+    payload: &mut Multipart,
+    max: usize,
+) -> Result<(Option<String>, Vec<u8>), ApiError> {
     let mut file: Option<(Option<String>, Vec<u8>)> = None;
     while let Some(part) = payload.next().await {
         let mut part = part.map_err(multipart_error)?;
@@ -171,22 +151,44 @@ pub async fn upload(
         }
         file = Some((name, bytes));
     }
-    let (filename, bytes) = file.ok_or_else(|| {
+    file.ok_or_else(|| {
         ApiError::field(
             "file",
             "is required: a multipart/form-data part named \"file\"",
         )
-    })?;
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/findings/{id}/evidence", tag = "inspections",
+    request_body(content_type = "multipart/form-data", description = "one part named `file`"),
+    responses((status = 201, body = EvidenceView, description = "attached"),
+              (status = 200, body = EvidenceView, description = "the same file was attached before"),
+              (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 413, body = crate::error::Problem),
+              (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/findings/{id}/evidence")]
+pub async fn upload(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+    mut payload: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let actor = auth.actor.clone();
+    // Refuse before reading the body: a file for an invisible or closed finding is not
+    // worth receiving.
+    let check = actor.clone();
+    blocking(&state, move |db: &Db| {
+        db.read(|c| attachable(c, &check, id).map(|_| ()))
+    })
+    .await?;
+
+    let (filename, bytes) = read_file(&mut payload, state.evidence.max_bytes).await?;
 
     let store = state.evidence.clone();
     let (row, new) = blocking(&state, move |db: &Db| {
-        let stored = store.put(&bytes).map_err(|e| match e {
-            StoreError::Empty => ApiError::field("file", "is empty"),
-            StoreError::Unrecognised | StoreError::NotAllowed(_) => ApiError::UnsupportedMediaType(
-                format!("{e}; accepted: {}", store.allowed_types().join(", ")),
-            ),
-            StoreError::Io(io) => ApiError::Internal(format!("evidence store: {io}")),
-        })?;
+        let stored = store_file(&store, &bytes)?;
         // The file is written before the row: a failed transaction leaves at most an
         // unreferenced file, never a row without its file.
         db.write(|c| {
@@ -211,13 +213,35 @@ pub async fn upload(
     })
     .await?;
     let view = EvidenceView::from(row);
-    Ok(if new {
+    let location = view.download.clone();
+    Ok(attached(view, location, new))
+}
+
+/// 201 with where to download a newly attached file; 200 when the same file was
+/// attached before.
+pub(crate) fn attached(view: impl Serialize, location: String, new: bool) -> HttpResponse {
+    if new {
         HttpResponse::Created()
-            .insert_header((header::LOCATION, view.download.clone()))
+            .insert_header((header::LOCATION, location))
             .json(view)
     } else {
         HttpResponse::Ok().json(view)
-    })
+    }
+}
+
+/// The bytes of a stored file.
+pub(crate) fn read_stored(
+    store: &crate::evidence::EvidenceStore,
+    sha256: &str,
+    id: i64,
+) -> Result<Vec<u8>, ApiError> {
+    let mut bytes = Vec::new();
+    let mut file = store
+        .open(sha256)
+        .map_err(|e| ApiError::Internal(format!("evidence {id}: {e}")))?;
+    std::io::Read::read_to_end(&mut file, &mut bytes)
+        .map_err(|e| ApiError::Internal(format!("evidence {id}: {e}")))?;
+    Ok(bytes)
 }
 
 #[utoipa::path(get, path = "/api/v1/findings/{id}/evidence", tag = "inspections",
@@ -261,12 +285,7 @@ pub async fn download(
             let (f, _) = finding_access(c, &actor, id)?;
             q::find(c, f.id, evidence_id)?.ok_or(ApiError::NotFound)
         })?;
-        let mut bytes = Vec::with_capacity(usize::try_from(row.size_bytes).unwrap_or(0));
-        let mut file = store
-            .open(&row.sha256)
-            .map_err(|e| ApiError::Internal(format!("evidence {}: {e}", row.id)))?;
-        std::io::Read::read_to_end(&mut file, &mut bytes)
-            .map_err(|e| ApiError::Internal(format!("evidence {}: {e}", row.id)))?;
+        let bytes = read_stored(&store, &row.sha256, row.id)?;
         Ok((row, bytes))
     })
     .await?;
@@ -274,8 +293,33 @@ pub async fn download(
         .filename
         .clone()
         .unwrap_or_else(|| format!("evidence-{}", row.id));
-    Ok(HttpResponse::Ok()
-        .content_type(row.content_type.as_str())
+    Ok(file_response(name, &row.content_type, &row.sha256, bytes))
+}
+
+/// Keeps the file in the evidence store, refusing empty files and types not allowed.
+pub(crate) fn store_file(
+    store: &crate::evidence::EvidenceStore,
+    bytes: &[u8],
+) -> Result<crate::evidence::Stored, ApiError> {
+    store.put(bytes).map_err(|e| match e {
+        StoreError::Empty => ApiError::field("file", "is empty"),
+        StoreError::Unrecognised | StoreError::NotAllowed(_) => ApiError::UnsupportedMediaType(
+            format!("{e}; accepted: {}", store.allowed_types().join(", ")),
+        ),
+        StoreError::Io(io) => ApiError::Internal(format!("evidence store: {io}")),
+    })
+}
+
+/// A stored evidence file as an attachment: its real (Vietnamese) name, the type it was
+/// recognised as, never sniffed again by the browser, never cached.
+pub(crate) fn file_response(
+    name: String,
+    content_type: &str,
+    sha256: &str,
+    bytes: Vec<u8>,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
         .insert_header(ContentDisposition {
             disposition: DispositionType::Attachment,
             // An ASCII name for old clients, the real (Vietnamese) one per RFC 6266.
@@ -300,9 +344,9 @@ pub async fn download(
         })
         // Served as stored: browsers must not second-guess the type of an uploaded file.
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::ETAG, format!("\"{}\"", row.sha256)))
+        .insert_header((header::ETAG, format!("\"{sha256}\"")))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(bytes))
+        .body(bytes)
 }
 
 #[cfg(test)]

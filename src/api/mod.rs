@@ -8,6 +8,7 @@ pub mod auth;
 pub mod calendar;
 pub mod checkins;
 pub mod discipline;
+pub mod disputes;
 pub mod dossiers;
 pub mod evaluations;
 pub mod evidence;
@@ -17,6 +18,7 @@ pub mod health;
 pub mod inspections;
 pub mod leaves;
 pub mod notifications;
+pub mod onestop;
 pub mod openapi;
 pub mod policies;
 pub mod reform;
@@ -67,7 +69,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(evaluations::routes)
             .configure(reform::routes)
             .configure(scores::routes)
-            .configure(notifications::routes),
+            .configure(notifications::routes)
+            .configure(onestop::routes)
+            .configure(disputes::routes),
     )
     .configure(health::routes)
     .configure(openapi::routes);

@@ -8,9 +8,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    attendance, audit, auth, calendar, checkins, discipline, dossiers, evaluations, evidence,
-    findings, health, inspections, leaves, notifications, policies, reform, schedules, scores,
-    staff, submissions, surveys, timesheet, units, users, violation_types,
+    attendance, audit, auth, calendar, checkins, discipline, disputes, dossiers, evaluations,
+    evidence, findings, health, inspections, leaves, notifications, onestop, policies, reform,
+    schedules, scores, staff, submissions, surveys, timesheet, units, users, violation_types,
 };
 
 #[derive(OpenApi)]
@@ -49,6 +49,10 @@ use super::{
         scores::save, scores::batch, scores::list,
         notifications::list_notifications, notifications::get_notification,
         notifications::retry_notification, notifications::acknowledge_notification,
+        onestop::post_dossiers, onestop::post_progress, onestop::unmatched, onestop::list_handles,
+        onestop::add_handle, onestop::remove_handle, onestop::attribute_step,
+        disputes::raise, disputes::list, disputes::get_one, disputes::decide, disputes::upload,
+        disputes::list_evidence, disputes::download,
         health::healthz, health::readyz, health::metrics,
     ),
     components(schemas(crate::error::Problem)),
@@ -63,6 +67,8 @@ use super::{
         (name = "dossiers", description = "One-stop dossiers, late ratios and satisfaction"),
         (name = "inspections", description = "Inspections, findings and their workflow; the violation catalogue"),
         (name = "evaluation", description = "Rating policies, annual evaluations and HR's decisions"),
+        (name = "onestop", description = "The national portal's feed (DongBoHoSoMC, CapNhatTienDoHoSoMC) and the mapping of its handlers to staff"),
+        (name = "disputes", description = "Officers' disputes of late dossier steps, decided by their heads"),
         (name = "notifications", description = "Emails to heads about repeated violations, escalations and weekly digests, with their delivery state"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

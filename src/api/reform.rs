@@ -40,8 +40,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct ReformView {
     pub unit_id: i64,
     pub year: i32,
-    /// Late dossiers of the unit's subtree in the year, in percent (null: none handled).
+    /// Late dossiers of the unit's subtree in the year, in percent (null: none handled),
+    /// after disputes.
     pub late_ratio: Option<f64>,
+    /// Disputes behind the late dossiers still waiting for a decision.
+    pub late_disputes_pending: u64,
     pub satisfaction_index: Option<f64>,
     /// The reform score the province assessed (points).
     pub score: Option<f64>,
@@ -114,6 +117,7 @@ fn reform_view(
         unit_id: unit.id,
         year,
         late_ratio: late_ratio.map(Value::shown),
+        late_disputes_pending: tally.disputes_pending,
         satisfaction_index: satisfaction.map(Value::shown),
         score: facts.score_centi.map(|s| s as f64 / 100.0),
         proposed_ranking: proposal.proposed,

@@ -202,6 +202,58 @@ diesel::table! {
         finished_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        handler_name -> Nullable<Text>,
+        handler_account -> Nullable<Text>,
+        action -> Nullable<Text>,
+        matched_by -> Nullable<Text>,
+        handler_issue -> Nullable<Text>,
+        source_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    staff_handles (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        staff_id -> BigInt,
+        kind -> Text,
+        display -> Text,
+        value -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_disputes (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        dossier_id -> BigInt,
+        step_id -> BigInt,
+        staff_id -> BigInt,
+        unit_id -> BigInt,
+        reason -> Text,
+        status -> Text,
+        raised_by -> BigInt,
+        raised_at -> Timestamp,
+        decide_by -> Timestamp,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    dispute_evidence (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        dispute_id -> BigInt,
+        sha256 -> Text,
+        size_bytes -> BigInt,
+        content_type -> Text,
+        filename -> Nullable<Text>,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
     }
 }
 
@@ -463,6 +515,9 @@ diesel::table! {
 }
 
 diesel::joinable!(dossier_steps -> dossiers (dossier_id));
+diesel::joinable!(dossier_disputes -> dossier_steps (step_id));
+diesel::joinable!(dossiers -> units (unit_id));
+diesel::joinable!(staff_handles -> staff (staff_id));
 diesel::joinable!(leaves -> staff (staff_id));
 diesel::joinable!(checkins -> staff (staff_id));
 diesel::joinable!(schedules -> units (unit_id));
@@ -496,5 +551,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     repeat_notices,
     repeat_notice_violations,
     notifications,
-    job_leases
+    job_leases,
+    staff_handles,
+    dossier_disputes,
+    dispute_evidence
 );

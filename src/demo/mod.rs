@@ -6,6 +6,7 @@ pub mod data;
 pub mod dossiers;
 pub mod evaluation;
 pub mod inspections;
+pub mod onestop;
 
 use std::collections::HashMap;
 
@@ -211,6 +212,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
             inspector: actor("demo.inspector")?,
             hr: actor("demo.hr")?,
         };
+        let feed_count = load_feed(c, &by_code, &staff_by_unit, &actor)?;
         let today = crate::domain::attendance::to_local(crate::db::now()).date();
         let (inspection_count, finding_count, _) =
             inspections::load(c, &actors, &by_code, &staff_by_unit, today)?;
@@ -231,6 +233,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
                     "staff": province.staff.len(),
                     "checkins": events,
                     "dossiers": dossier_count,
+                    "feed_dossiers": feed_count,
                     "inspections": inspection_count,
                     "findings": finding_count,
                     "evaluations": evaluations,
@@ -243,7 +246,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
             staff: province.staff.len(),
             province_id: root.id,
             checkins: events,
-            dossiers: dossier_count,
+            dossiers: dossier_count + feed_count,
             inspections: inspection_count,
             findings: finding_count,
             evaluations,
@@ -382,6 +385,45 @@ fn load_dossiers(
         )?;
     }
     Ok(report.created)
+}
+
+/// The national-portal feed of the Department of Home Affairs, whose head and staff
+/// member have demo accounts: demo.staff disputes, demo.head decides.
+fn load_feed(
+    c: &mut AnyConnection,
+    by_code: &HashMap<String, UnitRow>,
+    staff_by_unit: &HashMap<String, Vec<StaffRow>>,
+    actor: &dyn Fn(&str) -> Result<i64, DemoError>,
+) -> Result<u64, DemoError> {
+    let snv = format!("{}-SNV", data::PROVINCE_CODE);
+    let missing = |what: &str| DemoError::Data(format!("demo {what} missing"));
+    let officer = staff_by_unit
+        .get(&format!("{snv}-CCHC"))
+        .and_then(|l| l.iter().find(|s| !s.is_head))
+        .ok_or_else(|| missing("officer of SNV-CCHC"))?;
+    let head = staff_by_unit
+        .get(&snv)
+        .and_then(|l| l.iter().find(|s| s.is_head))
+        .ok_or_else(|| missing("head of SNV"))?;
+    let namesake_unit = by_code
+        .get(&format!("{snv}-VP"))
+        .ok_or_else(|| missing("SNV-VP"))?
+        .id;
+    let account = format!("motcua.{}", officer.code.to_lowercase());
+    let cast = onestop::Cast {
+        unit_code: &snv,
+        officer,
+        account: &account,
+        head,
+    };
+    onestop::load(
+        c,
+        &cast,
+        namesake_unit,
+        actor("demo.admin")?,
+        actor("demo.staff")?,
+        actor("demo.head")?,
+    )
 }
 
 /// The accounts as printed for people trying congvu.

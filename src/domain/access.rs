@@ -41,6 +41,10 @@ pub enum Action {
     ManageNotifications,
     /// Record that a repeat notice was acted on (stops its escalation).
     AcknowledgeNotices,
+    /// Map one-stop handlers to staff: accounts, aliases, steps by hand.
+    MapHandlers,
+    /// Read the disputes of late dossier steps (officers read their own).
+    ReadDisputes,
 }
 
 impl Action {
@@ -65,6 +69,8 @@ impl Action {
             Action::ReadNotifications => &[Admin, Hr, UnitHead],
             Action::ManageNotifications => &[Admin],
             Action::AcknowledgeNotices => &[Admin, UnitHead],
+            Action::MapHandlers => &[Admin],
+            Action::ReadDisputes => &[Admin, Hr, UnitHead],
         }
     }
 }

@@ -264,9 +264,20 @@ pub struct Tally {
     pub late: u64,
     /// Not finished, past the deadline.
     pub overdue: u64,
+    /// Of `late` and `overdue`, how many wait for a decision on a dispute.
+    pub disputes_pending: u64,
 }
 
 impl Tally {
+    /// Counts an outcome as it stands after its dispute (if any), noting a pending one.
+    pub fn add_disputed(&mut self, o: Outcome, dispute: Option<super::disputes::DisputeStatus>) {
+        use super::disputes::{DisputeStatus, counted};
+        if o.is_late() && dispute == Some(DisputeStatus::Pending) {
+            self.disputes_pending += 1;
+        }
+        self.add(counted(o, dispute));
+    }
+
     pub fn add(&mut self, o: Outcome) {
         match o {
             Outcome::Early => self.early += 1,

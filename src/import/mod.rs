@@ -2,6 +2,7 @@
 //! they produce, reading lines, checking each, and writing the good ones in batches.
 
 pub mod dossiers;
+pub mod onestop;
 
 use unicode_normalization::UnicodeNormalization;
 

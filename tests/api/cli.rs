@@ -452,7 +452,76 @@ async fn import_dossiers_streams_a_file(b: Backend) {
     assert!(!missing.status.success());
 }
 
+async fn import_onestop_reads_a_portal_export(b: Backend) {
+    let Some(storage) = Storage::new(b) else {
+        return;
+    };
+    let demo = congvu(&storage).arg("demo").output().unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let export = serde_json::json!({"data": [
+        {"MaHoSo": "CLI-1", "TenTTHC": "Thi tuyển", "DonViXuLy": "KHA-SNV", "NgayTiepNhan": "20260302080000",
+         "NgayHenTra": "2026-03-06", "NgayKetThucXuLy": "2026-03-05T10:00:00", "TrangThaiHoSo": "10",
+         "QuaTrinhXuLy": [{"NguoiXuLy": "Người Lạ", "NoiDungXuLy": "Thẩm định", "ThoiDiemXuLy": "20260305100000"}]},
+        {"MaHoSo": "CLI-2", "TenTTHC": "Thi tuyển", "DonViXuLy": "KHA-SNV", "NgayTiepNhan": "20260302080000",
+         "TrangThaiHoSo": "4"},
+        {"MaHoSo": "CLI-3", "TenTTHC": "Thi tuyển", "DonViXuLy": "KHA-SNV", "NgayTiepNhan": "hôm qua",
+         "TrangThaiHoSo": "4"}
+    ]});
+    let path = storage.dir.path().join("dvcqg.json");
+    std::fs::write(&path, export.to_string()).unwrap();
+    let run = || {
+        congvu(&storage)
+            .args(["import", "onestop"])
+            .arg(&path)
+            .args(["--province", "KHA", "--batch", "2"])
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains(
+            "3 items: 2 dossiers created, 0 updated, 0 unchanged, 1 rejected; 1 steps kept aside"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("item 3 (CLI-3): NgayTiepNhan"),
+        "positions in the file: {stderr}"
+    );
+    let again = run();
+    assert!(
+        String::from_utf8_lossy(&again.stdout)
+            .contains("0 dossiers created, 0 updated, 2 unchanged"),
+        "idempotent: {}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    let progress = storage.dir.path().join("progress.json");
+    std::fs::write(
+        &progress,
+        r#"[{"MaHoSo": "CLI-2", "NguoiXuLy": "Người Lạ", "NoiDungXuLy": "Thẩm định", "TrangThai": "1"}]"#,
+    )
+    .unwrap();
+    let out = congvu(&storage)
+        .args(["import", "onestop", "--progress"])
+        .arg(&progress)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0 dossiers created, 1 updated"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 both!(
+    import_onestop_reads_a_portal_export,
     import_dossiers_streams_a_file,
     create_user_works_on_an_empty_database,
     demo_loads_once_and_migrate_is_idempotent,

@@ -245,6 +245,10 @@ impl TestApp {
         self.send(reqwest::Method::PATCH, token, path, body).await
     }
 
+    pub async fn put(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::PUT, token, path, body).await
+    }
+
     async fn send(
         &self,
         method: reqwest::Method,

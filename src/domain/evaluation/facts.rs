@@ -27,6 +27,8 @@ pub struct Recorded {
     /// Dossier steps late and handled in the year (under the province's formula).
     pub late_steps: i64,
     pub handled_steps: i64,
+    /// Of `late_steps`, those whose dispute is still pending.
+    pub late_disputes_pending: i64,
     pub late_arrivals: i64,
     pub early_leaves: i64,
     pub unexcused_absences: i64,
@@ -119,6 +121,10 @@ pub fn facts(year: i32, recorded: &Recorded, policy: &Policy) -> Facts {
         metrics.insert(Metric::LateDossierRatio, ratio);
     }
     metrics.insert(Metric::DossierSteps, Value::count(recorded.handled_steps));
+    metrics.insert(
+        Metric::LateDisputesPending,
+        Value::count(recorded.late_disputes_pending),
+    );
     metrics.insert(Metric::LateArrivals, Value::count(recorded.late_arrivals));
     metrics.insert(Metric::EarlyLeaves, Value::count(recorded.early_leaves));
     metrics.insert(

@@ -40,6 +40,9 @@ pub enum Metric {
     LateDossierRatio,
     /// Dossier steps handled (the ratio's denominator).
     DossierSteps,
+    /// Of the late steps, those whose dispute waits for the head: the ratio is read
+    /// after disputes, so it may still fall by these.
+    LateDisputesPending,
     LateArrivals,
     EarlyLeaves,
     UnexcusedAbsences,

@@ -14,6 +14,11 @@ use super::schema::{dossier_steps, dossiers, violations};
 use crate::domain::attendance::to_local;
 use crate::domain::dossiers::{Dossier, DossierStatus, Outcome, Step};
 
+mod lookups;
+mod stats;
+pub use lookups::{by_code_anywhere, find_by_code, find_by_id, of_step};
+pub use stats::{staff_tally, unit_tally};
+
 pub const SOURCE_DOSSIER: &str = "dossier";
 /// The violation type of a dossier step done after its deadline (RULES.md §4.4).
 pub const LATE_STEP_CODE: &str = "overdue_task";
@@ -51,6 +56,13 @@ pub struct StepRow {
     pub finished_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// What the one-stop feed said: the handler's name and account, and what was done.
+    pub handler_name: Option<String>,
+    pub handler_account: Option<String>,
+    pub action: Option<String>,
+    /// How the handler was attributed (`MatchedBy`), or why not (`HandlerIssue`).
+    pub matched_by: Option<String>,
+    pub handler_issue: Option<String>,
 }
 
 /// The fields of a dossier as imported (UTC instants).
@@ -140,36 +152,8 @@ pub fn upsert(
     steps: &[StepFields],
     now: NaiveDateTime,
 ) -> QueryResult<Upserted> {
-    let existing: Option<DossierRow> = dossiers::table
-        .filter(dossiers::province_id.eq(fields.province_id))
-        .filter(dossiers::code.eq(&fields.code))
-        .select(DossierRow::as_select())
-        .first(conn)
-        .optional()?;
     let stamp = super::now();
-    let (row, mut outcome) = match existing {
-        None => {
-            let row: DossierRow = diesel::insert_into(dossiers::table)
-                .values((
-                    fields,
-                    dossiers::created_at.eq(stamp),
-                    dossiers::updated_at.eq(stamp),
-                ))
-                .get_result(conn)?;
-            (row, Upserted::Created)
-        }
-        Some(old) if old.fields() == *fields => (old, Upserted::Unchanged),
-        Some(old) => {
-            let row: DossierRow = diesel::update(dossiers::table.find(old.id))
-                .set((fields, dossiers::updated_at.eq(stamp)))
-                .get_result(conn)?;
-            audit_change(conn, actor, "update", Some(&old), &row)?;
-            (row, Upserted::Updated)
-        }
-    };
-    if outcome == Upserted::Created {
-        audit_change(conn, actor, "create", None, &row)?;
-    }
+    let (row, mut outcome) = upsert_row(conn, actor, fields)?;
     if outcome == Upserted::Created {
         insert_new_steps(conn, &row, steps, stamp)?;
     }
@@ -266,6 +250,45 @@ pub fn upsert(
     Ok(outcome)
 }
 
+/// Inserts the dossier or brings its own fields up to date (audited), steps aside.
+pub fn upsert_row(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    fields: &DossierFields,
+) -> QueryResult<(DossierRow, Upserted)> {
+    let existing: Option<DossierRow> = dossiers::table
+        .filter(dossiers::province_id.eq(fields.province_id))
+        .filter(dossiers::code.eq(&fields.code))
+        .select(DossierRow::as_select())
+        .first(conn)
+        .optional()?;
+    let stamp = super::now();
+    let (row, outcome) = match existing {
+        None => {
+            let row: DossierRow = diesel::insert_into(dossiers::table)
+                .values((
+                    fields,
+                    dossiers::created_at.eq(stamp),
+                    dossiers::updated_at.eq(stamp),
+                ))
+                .get_result(conn)?;
+            (row, Upserted::Created)
+        }
+        Some(old) if old.fields() == *fields => (old, Upserted::Unchanged),
+        Some(old) => {
+            let row: DossierRow = diesel::update(dossiers::table.find(old.id))
+                .set((fields, dossiers::updated_at.eq(stamp)))
+                .get_result(conn)?;
+            audit_change(conn, actor, "update", Some(&old), &row)?;
+            (row, Upserted::Updated)
+        }
+    };
+    if outcome == Upserted::Created {
+        audit_change(conn, actor, "create", None, &row)?;
+    }
+    Ok((row, outcome))
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = dossier_steps)]
 struct NewStep {
@@ -357,6 +380,14 @@ pub fn sync_late_steps(
         .load(conn)?;
     let rules = row.rules(&steps);
     let outcomes = rules.step_outcomes(now);
+    // A step whose dispute was accepted was late only in the system: not a violation.
+    let excused: Vec<i32> = super::disputes::of_dossiers(conn, &[(row.clone(), steps)])?
+        .remove(&row.id)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, s)| *s == crate::domain::disputes::DisputeStatus::Accepted)
+        .map(|(no, _)| no)
+        .collect();
     let prefix = format!("{}:", row.id);
     let existing: Vec<(i64, String)> = violations::table
         .filter(violations::source.eq(SOURCE_DOSSIER))
@@ -366,7 +397,10 @@ pub fn sync_late_steps(
     let mut keep = Vec::new();
     let mut added: Vec<i64> = Vec::new();
     let stamp = super::now();
-    for (step_no, outcome) in outcomes.iter().filter(|(_, o)| o.is_late()) {
+    for (step_no, outcome) in outcomes
+        .iter()
+        .filter(|(no, o)| o.is_late() && !excused.contains(no))
+    {
         let Some(step) = rules.steps.iter().find(|s| s.step_no == *step_no) else {
             continue;
         };
@@ -501,60 +535,6 @@ pub fn open_of_units(conn: &mut AnyConnection, unit_ids: &[i64]) -> QueryResult<
     Ok(out)
 }
 
-/// The outcomes of the steps this person handled in `from..=to` (local days): steps
-/// finished in it, or fallen due in it and still unfinished at `now` (local).
-pub fn staff_tally(
-    conn: &mut AnyConnection,
-    staff_id: i64,
-    from: NaiveDate,
-    to: NaiveDate,
-    now: NaiveDateTime,
-) -> QueryResult<crate::domain::dossiers::Tally> {
-    use crate::domain::dossiers::in_period;
-    let since = crate::domain::attendance::to_utc(from.and_time(chrono::NaiveTime::MIN));
-    let mut tally = crate::domain::dossiers::Tally::default();
-    let rows = of_staff_since(conn, staff_id, since)?;
-    for (d, steps) in with_steps(conn, rows)? {
-        let rules = d.rules(&steps);
-        if !rules.status.counts() {
-            continue;
-        }
-        for (no, outcome) in rules.step_outcomes(now) {
-            let Some(step) = rules.steps.iter().find(|s| s.step_no == no) else {
-                continue;
-            };
-            if step.staff_id == Some(staff_id)
-                && in_period(step.due_at.or(rules.due()), step.finished_at, from, to, now)
-            {
-                tally.add(outcome);
-            }
-        }
-    }
-    Ok(tally)
-}
-
-/// The outcomes of the dossiers of these units in `from..=to` (local days): finished in
-/// it, or fallen due in it and unfinished at `now` (local).
-pub fn unit_tally(
-    conn: &mut AnyConnection,
-    unit_ids: &[i64],
-    from: NaiveDate,
-    to: NaiveDate,
-    now: NaiveDateTime,
-) -> QueryResult<crate::domain::dossiers::Tally> {
-    use crate::domain::dossiers::in_period;
-    let since = crate::domain::attendance::to_utc(from.and_time(chrono::NaiveTime::MIN));
-    let mut tally = crate::domain::dossiers::Tally::default();
-    let rows = of_units_since(conn, unit_ids, since)?;
-    for (d, steps) in with_steps(conn, rows)? {
-        let rules = d.rules(&steps);
-        if rules.status.counts() && in_period(rules.due(), rules.finished, from, to, now) {
-            tally.add(rules.outcome(now));
-        }
-    }
-    Ok(tally)
-}
-
 /// Dossiers in which this person handled a step that could fall in a period from
 /// `from_utc` on.
 pub fn of_staff_since(
@@ -575,17 +555,4 @@ pub fn of_staff_since(
         .order(dossiers::received_at)
         .select(DossierRow::as_select())
         .load(conn)
-}
-
-pub fn find_by_code(
-    conn: &mut AnyConnection,
-    province_id: i64,
-    code: &str,
-) -> QueryResult<Option<DossierRow>> {
-    dossiers::table
-        .filter(dossiers::province_id.eq(province_id))
-        .filter(dossiers::code.eq(code))
-        .select(DossierRow::as_select())
-        .first(conn)
-        .optional()
 }

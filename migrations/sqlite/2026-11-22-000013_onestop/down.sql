@@ -1,0 +1,12 @@
+DROP TABLE dispute_evidence;
+DROP TABLE dossier_disputes;
+DROP TABLE staff_handles;
+DROP INDEX staff_name;
+DROP INDEX dossier_steps_unattributed;
+DROP INDEX dossier_steps_source_key;
+ALTER TABLE dossier_steps DROP COLUMN source_key;
+ALTER TABLE dossier_steps DROP COLUMN handler_issue;
+ALTER TABLE dossier_steps DROP COLUMN matched_by;
+ALTER TABLE dossier_steps DROP COLUMN action;
+ALTER TABLE dossier_steps DROP COLUMN handler_account;
+ALTER TABLE dossier_steps DROP COLUMN handler_name;

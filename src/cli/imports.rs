@@ -1,0 +1,180 @@
+//! `congvu import dossiers` (the CSV format, streamed) and `congvu import onestop` (an
+//! export of the national portal's feed): the same checks as the API, one transaction
+//! per batch, with a progress bar on the terminal.
+
+use super::BoxError;
+use crate::config::onestop::OneStopSettings;
+use crate::db::Db;
+use crate::db::units;
+use crate::domain::access::Visibility;
+use crate::import::onestop::{self, FeedReport, import_progress, items};
+
+/// `congvu import onestop`: as `POST /onestop/dossiers` (or `/onestop/progress`).
+pub(super) fn import_onestop(
+    db: &Db,
+    settings: &OneStopSettings,
+    scope: &Visibility,
+    file: &std::path::Path,
+    progress: bool,
+    batch: usize,
+) -> Result<(), String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let text =
+        crate::import::decode(&bytes, None).map_err(|e| format!("{}: {e}", file.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
+    let list = items(value).map_err(|e| format!("{}: {e}", file.display()))?;
+    let bar = indicatif::ProgressBar::new(list.len() as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}") {
+        bar.set_style(style);
+    }
+    let mut total = FeedReport::default();
+    for (n, chunk) in list.chunks(batch).enumerate() {
+        let now = crate::domain::attendance::to_local(crate::db::now());
+        let mut report = db
+            .write(|c| -> Result<_, BoxError> {
+                Ok(if progress {
+                    import_progress(c, scope, settings, None, chunk, now)?
+                } else {
+                    onestop::import_dossiers(c, scope, settings, None, chunk, now)?
+                })
+            })
+            .map_err(|e| format!("import stopped after {} items: {e}", n * batch))?;
+        // Positions in the file, not in the batch.
+        for r in &mut report.rejected {
+            r.index += (n * batch) as u64;
+        }
+        total.created += report.created;
+        total.updated += report.updated;
+        total.unchanged += report.unchanged;
+        total.unattributed_steps += report.unattributed_steps;
+        total.rejected.extend(report.rejected);
+        bar.inc(chunk.len() as u64);
+        bar.set_message(format!(
+            "{} new, {} updated, {} rejected",
+            total.created,
+            total.updated,
+            total.rejected.len()
+        ));
+    }
+    bar.finish_and_clear();
+    for r in total.rejected.iter().take(50) {
+        let reasons: Vec<String> = r
+            .errors
+            .iter()
+            .map(|(f, m)| format!("{f}: {}", m.join("; ")))
+            .collect();
+        eprintln!(
+            "item {} ({}): {}",
+            r.index,
+            r.code.as_deref().unwrap_or("?"),
+            reasons.join(", ")
+        );
+    }
+    if total.rejected.len() > 50 {
+        eprintln!("… and {} more rejected items", total.rejected.len() - 50);
+    }
+    println!(
+        "{} items: {} dossiers created, {} updated, {} unchanged, {} rejected; {} steps kept aside for handler mapping",
+        list.len(),
+        total.created,
+        total.updated,
+        total.unchanged,
+        total.rejected.len(),
+        total.unattributed_steps
+    );
+    Ok(())
+}
+
+/// Where an import may write: one province, or every unit.
+pub(super) fn import_scope(
+    db: &Db,
+    province: Option<&str>,
+) -> Result<crate::domain::access::Visibility, String> {
+    use crate::domain::access::Visibility;
+    Ok(match province {
+        None => Visibility {
+            all: true,
+            ..Visibility::default()
+        },
+        Some(code) => {
+            let root = db
+                .read(|c| -> Result<_, BoxError> { Ok(units::find_by_code(c, code)?) })
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .find(|u| u.parent_id.is_none())
+                .ok_or_else(|| format!("no province has the code {code:?}"))?;
+            Visibility {
+                subtrees: vec![root.path],
+                ..Visibility::default()
+            }
+        }
+    })
+}
+
+/// `congvu import dossiers`: streams the file through the same checks as the API, one
+/// transaction per batch, with a progress bar on the terminal.
+pub(super) fn import_dossiers(
+    db: &Db,
+    file: &std::path::Path,
+    province: Option<&str>,
+    encoding: Option<&str>,
+    batch: usize,
+) -> Result<(), String> {
+    use crate::import::dossiers::{CsvStream, ImportReport, import_lines};
+
+    let scope = import_scope(db, province)?;
+    let handle = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let size = handle.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = indicatif::ProgressBar::new(size);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}")
+    {
+        bar.set_style(style);
+    }
+    let input =
+        crate::import::decoding_reader(bar.wrap_read(std::io::BufReader::new(handle)), encoding)?;
+    let mut stream = CsvStream::new(input).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut total = ImportReport::default();
+    let mut lines_read: u64 = 0;
+    loop {
+        let (lines, rejected) = stream.next_batch(batch);
+        if lines.is_empty() && rejected.is_empty() {
+            break;
+        }
+        lines_read += (lines.len() + rejected.len()) as u64;
+        let now = crate::domain::attendance::to_local(crate::db::now());
+        let report = db
+            .write(|c| -> Result<_, BoxError> { Ok(import_lines(c, &scope, None, &lines, now)?) })
+            .map_err(|e| format!("import stopped after {lines_read} lines: {e}"))?;
+        total.merge(report);
+        total.rejected.extend(rejected);
+        bar.set_message(format!(
+            "{lines_read} lines, {} new, {} updated, {} rejected",
+            total.created,
+            total.updated,
+            total.rejected.len()
+        ));
+    }
+    bar.finish_and_clear();
+    total.rejected.sort_by_key(|r| r.line);
+    for r in total.rejected.iter().take(50) {
+        let reasons: Vec<String> = r
+            .errors
+            .iter()
+            .map(|(f, m)| format!("{f}: {}", m.join("; ")))
+            .collect();
+        eprintln!("line {}: {}", r.line, reasons.join(", "));
+    }
+    if total.rejected.len() > 50 {
+        eprintln!("… and {} more rejected lines", total.rejected.len() - 50);
+    }
+    println!(
+        "{lines_read} lines: {} dossiers created, {} updated, {} unchanged, {} lines rejected",
+        total.created,
+        total.updated,
+        total.unchanged,
+        total.rejected.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,268 @@
+//! Disputes of late steps and their evidence files. Each change is audited with the
+//! officer's unit; a decided dispute re-syncs the dossier's rows in the violation
+//! register, so an accepted one leaves the late count everywhere at once.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::AnyConnection;
+use super::audit::{self, Entry};
+use super::dossiers::{DossierRow, StepRow};
+use super::schema::{dispute_evidence, dossier_disputes, dossier_steps};
+use crate::domain::disputes::DisputeStatus;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = dossier_disputes)]
+pub struct DisputeRow {
+    pub id: i64,
+    pub province_id: i64,
+    pub dossier_id: i64,
+    pub step_id: i64,
+    pub staff_id: i64,
+    pub unit_id: i64,
+    pub reason: String,
+    pub status: String,
+    pub raised_by: i64,
+    pub raised_at: NaiveDateTime,
+    pub decide_by: NaiveDateTime,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decision_reason: Option<String>,
+}
+
+impl DisputeRow {
+    pub fn status(&self) -> DisputeStatus {
+        DisputeStatus::parse(&self.status).unwrap_or(DisputeStatus::Pending)
+    }
+}
+
+#[derive(Debug, Clone, Insertable, Serialize)]
+#[diesel(table_name = dossier_disputes)]
+pub struct NewDispute {
+    pub province_id: i64,
+    pub dossier_id: i64,
+    pub step_id: i64,
+    pub staff_id: i64,
+    pub unit_id: i64,
+    pub reason: String,
+    pub status: String,
+    pub raised_by: i64,
+    pub raised_at: NaiveDateTime,
+    pub decide_by: NaiveDateTime,
+}
+
+/// The disputes of these dossiers, by dossier and step number.
+pub fn of_dossiers(
+    conn: &mut AnyConnection,
+    rows: &[(DossierRow, Vec<StepRow>)],
+) -> QueryResult<HashMap<i64, HashMap<i32, DisputeStatus>>> {
+    let ids: Vec<i64> = rows.iter().map(|(d, _)| d.id).collect();
+    let mut out: HashMap<i64, HashMap<i32, DisputeStatus>> = HashMap::new();
+    for chunk in ids.chunks(1000) {
+        let found: Vec<(i64, i32, String)> = dossier_disputes::table
+            .inner_join(dossier_steps::table)
+            .filter(dossier_disputes::dossier_id.eq_any(chunk))
+            .select((
+                dossier_disputes::dossier_id,
+                dossier_steps::step_no,
+                dossier_disputes::status,
+            ))
+            .load(conn)?;
+        for (dossier, step_no, status) in found {
+            if let Some(s) = DisputeStatus::parse(&status) {
+                out.entry(dossier).or_default().insert(step_no, s);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The dispute of each of these steps, by step id.
+pub fn of_steps(conn: &mut AnyConnection, step_ids: &[i64]) -> QueryResult<Vec<DisputeRow>> {
+    let mut out = Vec::new();
+    for chunk in step_ids.chunks(1000) {
+        out.extend(
+            dossier_disputes::table
+                .filter(dossier_disputes::step_id.eq_any(chunk))
+                .select(DisputeRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<DisputeRow>> {
+    dossier_disputes::table
+        .find(id)
+        .select(DisputeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn of_step(conn: &mut AnyConnection, step_id: i64) -> QueryResult<Option<DisputeRow>> {
+    dossier_disputes::table
+        .filter(dossier_disputes::step_id.eq(step_id))
+        .select(DisputeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut AnyConnection, new: &NewDispute) -> QueryResult<DisputeRow> {
+    let row: DisputeRow = diesel::insert_into(dossier_disputes::table)
+        .values(new)
+        .get_result(conn)?;
+    record(conn, Some(new.raised_by), "raise", None, &row)?;
+    Ok(row)
+}
+
+/// Records the decision (the caller checked who may decide and that it is pending).
+pub fn decide(
+    conn: &mut AnyConnection,
+    before: &DisputeRow,
+    status: DisputeStatus,
+    by: i64,
+    reason: &str,
+) -> QueryResult<DisputeRow> {
+    let row: DisputeRow = diesel::update(dossier_disputes::table.find(before.id))
+        .set((
+            dossier_disputes::status.eq(status.code()),
+            dossier_disputes::decided_by.eq(Some(by)),
+            dossier_disputes::decided_at.eq(Some(super::now())),
+            dossier_disputes::decision_reason.eq(Some(reason)),
+        ))
+        .get_result(conn)?;
+    record(conn, Some(by), "decide", Some(before), &row)?;
+    Ok(row)
+}
+
+fn record(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    action: &str,
+    before: Option<&DisputeRow>,
+    after: &DisputeRow,
+) -> QueryResult<()> {
+    audit::record(
+        conn,
+        Entry {
+            actor_user_id: actor,
+            entity: "dossier_dispute",
+            entity_id: after.id,
+            action,
+            province_id: Some(after.province_id),
+            unit_id: Some(after.unit_id),
+            before,
+            after: Some(after),
+        },
+    )
+}
+
+/// What a list of disputes may be limited to.
+#[derive(Debug, Clone, Default)]
+pub struct DisputeFilter {
+    pub status: Option<DisputeStatus>,
+    /// Officers' units (already limited to what the caller reads).
+    pub unit_ids: Option<Vec<i64>>,
+    pub staff_id: Option<i64>,
+}
+
+/// Disputes, newest first.
+pub fn list(conn: &mut AnyConnection, f: &DisputeFilter) -> QueryResult<Vec<DisputeRow>> {
+    let mut out = Vec::new();
+    let chunks: Vec<Option<Vec<i64>>> = match &f.unit_ids {
+        None => vec![None],
+        Some(ids) => ids.chunks(1000).map(|c| Some(c.to_vec())).collect(),
+    };
+    for chunk in chunks {
+        let mut q = dossier_disputes::table
+            .select(DisputeRow::as_select())
+            .into_boxed();
+        if let Some(ids) = chunk {
+            q = q.filter(dossier_disputes::unit_id.eq_any(ids));
+        }
+        if let Some(s) = f.status {
+            q = q.filter(dossier_disputes::status.eq(s.code()));
+        }
+        if let Some(id) = f.staff_id {
+            q = q.filter(dossier_disputes::staff_id.eq(id));
+        }
+        out.extend(q.load(conn)?);
+    }
+    out.sort_by(|a, b| b.raised_at.cmp(&a.raised_at).then(b.id.cmp(&a.id)));
+    Ok(out)
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = dispute_evidence)]
+pub struct DisputeEvidenceRow {
+    pub id: i64,
+    pub province_id: i64,
+    pub dispute_id: i64,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub content_type: String,
+    pub filename: Option<String>,
+    pub uploaded_by: i64,
+    pub uploaded_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable, Serialize)]
+#[diesel(table_name = dispute_evidence)]
+pub struct NewDisputeEvidence {
+    pub province_id: i64,
+    pub dispute_id: i64,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub content_type: String,
+    pub filename: Option<String>,
+    pub uploaded_by: i64,
+}
+
+/// Records a file against a dispute; the same content again returns the first record and
+/// `false`.
+pub fn attach(
+    conn: &mut AnyConnection,
+    dispute: &DisputeRow,
+    new: &NewDisputeEvidence,
+) -> QueryResult<(DisputeEvidenceRow, bool)> {
+    let existing: Option<DisputeEvidenceRow> = dispute_evidence::table
+        .filter(dispute_evidence::dispute_id.eq(new.dispute_id))
+        .filter(dispute_evidence::sha256.eq(&new.sha256))
+        .select(DisputeEvidenceRow::as_select())
+        .first(conn)
+        .optional()?;
+    if let Some(row) = existing {
+        return Ok((row, false));
+    }
+    let row: DisputeEvidenceRow = diesel::insert_into(dispute_evidence::table)
+        .values((new, dispute_evidence::uploaded_at.eq(super::now())))
+        .get_result(conn)?;
+    audit::record(
+        conn,
+        Entry::<(), _> {
+            actor_user_id: Some(new.uploaded_by),
+            entity: "dossier_dispute",
+            entity_id: dispute.id,
+            action: "attach_evidence",
+            province_id: Some(dispute.province_id),
+            unit_id: Some(dispute.unit_id),
+            before: None,
+            after: Some(&row),
+        },
+    )?;
+    Ok((row, true))
+}
+
+pub fn evidence_of(
+    conn: &mut AnyConnection,
+    dispute_id: i64,
+) -> QueryResult<Vec<DisputeEvidenceRow>> {
+    dispute_evidence::table
+        .filter(dispute_evidence::dispute_id.eq(dispute_id))
+        .order(dispute_evidence::id)
+        .select(DisputeEvidenceRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,55 @@
+//! Single dossiers found by code, id or one of their steps.
+
+use diesel::prelude::*;
+
+use super::DossierRow;
+use crate::db::AnyConnection;
+use crate::db::schema::{dossier_steps, dossiers, units};
+use crate::db::units::UnitRow;
+
+pub fn find_by_code(
+    conn: &mut AnyConnection,
+    province_id: i64,
+    code: &str,
+) -> QueryResult<Option<DossierRow>> {
+    dossiers::table
+        .filter(dossiers::province_id.eq(province_id))
+        .filter(dossiers::code.eq(code))
+        .select(DossierRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The dossiers with this code in any province, with their units (the caller keeps those
+/// within its reach).
+pub fn by_code_anywhere(
+    conn: &mut AnyConnection,
+    code: &str,
+) -> QueryResult<Vec<(DossierRow, UnitRow)>> {
+    dossiers::table
+        .inner_join(units::table)
+        .filter(dossiers::code.eq(code))
+        .select((DossierRow::as_select(), UnitRow::as_select()))
+        .load(conn)
+}
+
+/// The dossier a step belongs to, with the path of the dossier's unit.
+pub fn of_step(
+    conn: &mut AnyConnection,
+    step_id: i64,
+) -> QueryResult<Option<(DossierRow, String)>> {
+    dossier_steps::table
+        .inner_join(dossiers::table.inner_join(units::table))
+        .filter(dossier_steps::id.eq(step_id))
+        .select((DossierRow::as_select(), units::path))
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_id(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<DossierRow>> {
+    dossiers::table
+        .find(id)
+        .select(DossierRow::as_select())
+        .first(conn)
+        .optional()
+}

@@ -1,0 +1,80 @@
+//! The tallies behind late ratios, after disputes: an accepted dispute takes a step (and a
+//! dossier late only through excused steps) out of the late count, and every tally says
+//! how many disputes are still pending behind it.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use diesel::QueryResult;
+
+use super::{of_staff_since, of_units_since, with_steps};
+use crate::db::{AnyConnection, disputes};
+use crate::domain::attendance::to_utc;
+use crate::domain::disputes::{dossier_counted, pending_behind};
+use crate::domain::dossiers::{Tally, in_period};
+
+/// The outcomes of the steps this person handled in `from..=to` (local days): steps
+/// finished in it, or fallen due in it and still unfinished at `now` (local), each as it
+/// stands after its dispute.
+pub fn staff_tally(
+    conn: &mut AnyConnection,
+    staff_id: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: NaiveDateTime,
+) -> QueryResult<Tally> {
+    let since = to_utc(from.and_time(NaiveTime::MIN));
+    let mut tally = Tally::default();
+    let found = of_staff_since(conn, staff_id, since)?;
+    let rows = with_steps(conn, found)?;
+    let disputes = disputes::of_dossiers(conn, &rows)?;
+    for (d, steps) in &rows {
+        let rules = d.rules(steps);
+        if !rules.status.counts() {
+            continue;
+        }
+        let disputed = disputes.get(&d.id);
+        for (no, outcome) in rules.step_outcomes(now) {
+            let Some(step) = rules.steps.iter().find(|s| s.step_no == no) else {
+                continue;
+            };
+            if step.staff_id == Some(staff_id)
+                && in_period(step.due_at.or(rules.due()), step.finished_at, from, to, now)
+            {
+                tally.add_disputed(outcome, disputed.and_then(|m| m.get(&no)).copied());
+            }
+        }
+    }
+    Ok(tally)
+}
+
+/// The outcomes of the dossiers of these units in `from..=to` (local days): finished in
+/// it, or fallen due in it and unfinished at `now` (local). A dossier late only through
+/// steps whose disputes were accepted counts as it would have without them.
+pub fn unit_tally(
+    conn: &mut AnyConnection,
+    unit_ids: &[i64],
+    from: NaiveDate,
+    to: NaiveDate,
+    now: NaiveDateTime,
+) -> QueryResult<Tally> {
+    let since = to_utc(from.and_time(NaiveTime::MIN));
+    let mut tally = Tally::default();
+    let found = of_units_since(conn, unit_ids, since)?;
+    let rows = with_steps(conn, found)?;
+    let disputes = disputes::of_dossiers(conn, &rows)?;
+    let none = HashMap::new();
+    for (d, steps) in &rows {
+        let rules = d.rules(steps);
+        if rules.status.counts() && in_period(rules.due(), rules.finished, from, to, now) {
+            let disputed = disputes.get(&d.id).unwrap_or(&none);
+            let steps = rules.step_outcomes(now);
+            let outcome = rules.outcome(now);
+            if outcome.is_late() {
+                tally.disputes_pending += pending_behind(&steps, disputed);
+            }
+            tally.add(dossier_counted(outcome, &steps, disputed));
+        }
+    }
+    Ok(tally)
+}

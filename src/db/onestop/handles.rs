@@ -1,0 +1,419 @@
+//! Staff members' one-stop accounts and name aliases, the lookups that match a log
+//! entry's handler against them, and the retroactive attribution of steps kept aside once
+//! an administrator maps their handler.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::AnyConnection;
+use crate::db::audit::{self, Entry};
+use crate::db::schema::{dossier_steps, dossiers, staff, staff_handles, units};
+use crate::domain::onestop::{
+    Candidates, HandlerIssue, MatchedBy, Resolution, handle_key, resolve,
+};
+use crate::domain::text::nfc;
+use crate::domain::units::in_subtree;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = staff_handles)]
+pub struct HandleRow {
+    pub id: i64,
+    pub province_id: i64,
+    pub staff_id: i64,
+    pub kind: String,
+    pub display: String,
+    pub value: String,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn of_staff(conn: &mut AnyConnection, staff_id: i64) -> QueryResult<Vec<HandleRow>> {
+    staff_handles::table
+        .filter(staff_handles::staff_id.eq(staff_id))
+        .order(staff_handles::id)
+        .select(HandleRow::as_select())
+        .load(conn)
+}
+
+/// Who holds this account in the province, if anyone.
+pub fn account_holder(
+    conn: &mut AnyConnection,
+    province_id: i64,
+    value: &str,
+) -> QueryResult<Option<i64>> {
+    staff_handles::table
+        .filter(staff_handles::province_id.eq(province_id))
+        .filter(staff_handles::kind.eq("account"))
+        .filter(staff_handles::value.eq(value))
+        .select(staff_handles::staff_id)
+        .first(conn)
+        .optional()
+}
+
+/// Adds an account or alias to a staff member (the caller checked the account is free
+/// and the handle new), audited.
+pub fn add(
+    conn: &mut AnyConnection,
+    actor: i64,
+    person: &crate::db::staff::StaffRow,
+    kind: &str,
+    display: &str,
+) -> QueryResult<HandleRow> {
+    let row: HandleRow = diesel::insert_into(staff_handles::table)
+        .values((
+            staff_handles::province_id.eq(person.province_id),
+            staff_handles::staff_id.eq(person.id),
+            staff_handles::kind.eq(kind),
+            staff_handles::display.eq(nfc(display)),
+            staff_handles::value.eq(handle_key(display)),
+            staff_handles::created_by.eq(Some(actor)),
+            staff_handles::created_at.eq(crate::db::now()),
+        ))
+        .get_result(conn)?;
+    record(conn, actor, person.unit_id, "add_handle", None, Some(&row))?;
+    Ok(row)
+}
+
+/// Removes a handle. Steps it attributed stay attributed: an attribution is a recorded
+/// decision, changed step by step.
+pub fn remove(
+    conn: &mut AnyConnection,
+    actor: i64,
+    unit_id: i64,
+    row: &HandleRow,
+) -> QueryResult<()> {
+    diesel::delete(staff_handles::table.find(row.id)).execute(conn)?;
+    record(conn, actor, unit_id, "remove_handle", Some(row), None)
+}
+
+fn record(
+    conn: &mut AnyConnection,
+    actor: i64,
+    unit_id: i64,
+    action: &str,
+    before: Option<&HandleRow>,
+    after: Option<&HandleRow>,
+) -> QueryResult<()> {
+    let any = after.or(before);
+    audit::record(
+        conn,
+        Entry {
+            actor_user_id: Some(actor),
+            entity: "staff",
+            entity_id: any.map_or(0, |h| h.staff_id),
+            action,
+            province_id: any.map(|h| h.province_id),
+            unit_id: Some(unit_id),
+            before,
+            after,
+        },
+    )
+}
+
+/// Matches handlers within one province, remembering each answer for the batch.
+pub struct Matcher {
+    province_id: i64,
+    /// By (dossier unit path, account, name) in the compared form.
+    seen: HashMap<HandlerKey, (Resolution, Option<i64>)>,
+}
+
+type HandlerKey = (String, Option<String>, Option<String>);
+
+/// A step kept aside: id, dossier, account, name, issue, the dossier unit's path.
+type AsideStep = (
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+impl Matcher {
+    pub fn new(province_id: i64) -> Self {
+        Matcher {
+            province_id,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// Who the handler is (with their unit), for a dossier of the unit at `unit_path`.
+    pub fn resolve(
+        &mut self,
+        conn: &mut AnyConnection,
+        unit_path: &str,
+        account: Option<&str>,
+        name: Option<&str>,
+    ) -> QueryResult<(Resolution, Option<i64>)> {
+        let key = (
+            unit_path.to_owned(),
+            account.map(handle_key),
+            name.map(handle_key),
+        );
+        if let Some(found) = self.seen.get(&key) {
+            return Ok(found.clone());
+        }
+        let mut c = Candidates::default();
+        if let Some(a) = &key.1 {
+            c.by_account = account_holder(conn, self.province_id, a)?;
+        }
+        if let (None, Some(n)) = (c.by_account, name) {
+            let within = |rows: Vec<(i64, String)>| -> Vec<i64> {
+                rows.into_iter()
+                    .filter(|(_, path)| in_subtree(path, unit_path))
+                    .map(|(id, _)| id)
+                    .collect()
+            };
+            c.by_alias = within(
+                staff_handles::table
+                    .inner_join(staff::table.inner_join(units::table))
+                    .filter(staff_handles::province_id.eq(self.province_id))
+                    .filter(staff_handles::kind.eq("alias"))
+                    .filter(staff_handles::value.eq(handle_key(n)))
+                    .select((staff::id, units::path))
+                    .load(conn)?,
+            );
+            let spaced = nfc(n).split_whitespace().collect::<Vec<_>>().join(" ");
+            c.by_name = within(
+                staff::table
+                    .inner_join(units::table)
+                    .filter(staff::province_id.eq(self.province_id))
+                    .filter(staff::full_name.eq(spaced))
+                    .select((staff::id, units::path))
+                    .load(conn)?,
+            );
+        }
+        let resolution = resolve(&c);
+        let unit = match resolution {
+            Resolution::Staff(id, _) => crate::db::staff::find(conn, id)?.map(|s| s.unit_id),
+            Resolution::Unresolved(_) => None,
+        };
+        self.seen.insert(key, (resolution.clone(), unit));
+        Ok((resolution, unit))
+    }
+}
+
+/// Matches again every step of the province kept aside, now that a mapping changed:
+/// steps whose handler now fits one person are attributed to them (audited), and their
+/// dossiers' late steps re-synced. Returns how many steps were attributed.
+pub fn reattribute(
+    conn: &mut AnyConnection,
+    actor: i64,
+    province_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<u64> {
+    let aside: Vec<AsideStep> = dossier_steps::table
+        .inner_join(dossiers::table.inner_join(units::table))
+        .filter(dossier_steps::province_id.eq(province_id))
+        .filter(dossier_steps::handler_issue.is_not_null())
+        .select((
+            dossier_steps::id,
+            dossier_steps::dossier_id,
+            dossier_steps::handler_account,
+            dossier_steps::handler_name,
+            dossier_steps::handler_issue,
+            units::path,
+        ))
+        .load(conn)?;
+    let mut matcher = Matcher::new(province_id);
+    let mut touched = BTreeSet::new();
+    let mut attributed = 0;
+    for (step_id, dossier_id, account, name, issue, path) in aside {
+        let (resolution, unit) =
+            matcher.resolve(conn, &path, account.as_deref(), name.as_deref())?;
+        match resolution {
+            Resolution::Staff(staff_id, how) => {
+                set_handler(conn, Some(actor), step_id, staff_id, unit, how)?;
+                touched.insert(dossier_id);
+                attributed += 1;
+            }
+            Resolution::Unresolved(now_issue) if issue.as_deref() != Some(now_issue.code()) => {
+                diesel::update(dossier_steps::table.find(step_id))
+                    .set(dossier_steps::handler_issue.eq(now_issue.code()))
+                    .execute(conn)?;
+            }
+            Resolution::Unresolved(_) => {}
+        }
+    }
+    resync(conn, &touched, now)?;
+    Ok(attributed)
+}
+
+/// Attributes one step to a staff member, audited.
+pub fn set_handler(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    step_id: i64,
+    staff_id: i64,
+    unit_id: Option<i64>,
+    how: MatchedBy,
+) -> QueryResult<()> {
+    let before: crate::db::dossiers::StepRow = dossier_steps::table
+        .find(step_id)
+        .select(crate::db::dossiers::StepRow::as_select())
+        .first(conn)?;
+    diesel::update(dossier_steps::table.find(step_id))
+        .set((
+            dossier_steps::staff_id.eq(Some(staff_id)),
+            dossier_steps::unit_id.eq(unit_id),
+            dossier_steps::matched_by.eq(Some(how.code())),
+            dossier_steps::handler_issue.eq(None::<String>),
+            dossier_steps::updated_at.eq(crate::db::now()),
+        ))
+        .execute(conn)?;
+    let after: crate::db::dossiers::StepRow = dossier_steps::table
+        .find(step_id)
+        .select(crate::db::dossiers::StepRow::as_select())
+        .first(conn)?;
+    let dossier_unit: i64 = dossiers::table
+        .find(after.dossier_id)
+        .select(dossiers::unit_id)
+        .first(conn)?;
+    audit::record(
+        conn,
+        Entry {
+            actor_user_id: actor,
+            entity: "dossier_step",
+            entity_id: step_id,
+            action: "attribute",
+            province_id: Some(after.province_id),
+            unit_id: Some(dossier_unit),
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )
+}
+
+/// Re-syncs the late steps of these dossiers in the violation register.
+pub fn resync(
+    conn: &mut AnyConnection,
+    dossier_ids: &BTreeSet<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    for id in dossier_ids {
+        let row: crate::db::dossiers::DossierRow = dossiers::table
+            .find(*id)
+            .select(crate::db::dossiers::DossierRow::as_select())
+            .first(conn)?;
+        crate::db::dossiers::sync_late_steps(conn, &row, now)?;
+    }
+    Ok(())
+}
+
+/// A handler kept aside: the steps that name it, in the dossiers of one unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct AsideRow {
+    pub unit_id: i64,
+    pub unit_path: String,
+    pub province_id: i64,
+    pub account: Option<String>,
+    pub name: Option<String>,
+    pub issue: HandlerIssue,
+    pub step_ids: Vec<i64>,
+    pub first_at: Option<NaiveDateTime>,
+    pub last_at: Option<NaiveDateTime>,
+}
+
+/// The handlers kept aside in the dossiers of units the filter keeps, grouped by unit,
+/// account and name.
+pub fn aside(conn: &mut AnyConnection, keep: impl Fn(&str) -> bool) -> QueryResult<Vec<AsideRow>> {
+    type Raw = (
+        i64,
+        i64,
+        i64,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    );
+    let rows: Vec<Raw> = dossier_steps::table
+        .inner_join(dossiers::table.inner_join(units::table))
+        .filter(dossier_steps::handler_issue.is_not_null())
+        .order(dossier_steps::id)
+        .select((
+            dossier_steps::id,
+            dossiers::province_id,
+            dossiers::unit_id,
+            units::path,
+            dossier_steps::handler_account,
+            dossier_steps::handler_name,
+            dossier_steps::handler_issue,
+            dossier_steps::received_at,
+            dossier_steps::finished_at,
+        ))
+        .load(conn)?;
+    let mut groups: Vec<AsideRow> = Vec::new();
+    let mut index: HashMap<(i64, Option<String>, Option<String>), usize> = HashMap::new();
+    for (id, province_id, unit_id, path, account, name, issue, received, finished) in rows {
+        if !keep(&path) {
+            continue;
+        }
+        let Some(issue) = issue.as_deref().and_then(HandlerIssue::parse) else {
+            continue;
+        };
+        let key = (
+            unit_id,
+            account.as_deref().map(handle_key),
+            name.as_deref().map(handle_key),
+        );
+        let at = finished.or(received);
+        let i = *index.entry(key).or_insert_with(|| {
+            groups.push(AsideRow {
+                unit_id,
+                unit_path: path.clone(),
+                province_id,
+                account: account.clone(),
+                name: name.clone(),
+                issue,
+                step_ids: Vec::new(),
+                first_at: at,
+                last_at: at,
+            });
+            groups.len() - 1
+        });
+        let g = &mut groups[i];
+        g.step_ids.push(id);
+        g.first_at = g.first_at.min(at).or(at);
+        g.last_at = g.last_at.max(at);
+    }
+    Ok(groups)
+}
+
+/// The staff of the subtree at `unit_path` whose name or alias is this name: who an
+/// ambiguous handler could be.
+pub fn namesakes(
+    conn: &mut AnyConnection,
+    province_id: i64,
+    unit_path: &str,
+    name: &str,
+) -> QueryResult<Vec<(i64, String, i64)>> {
+    let spaced = nfc(name).split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut found: Vec<(i64, String, i64, String)> = staff::table
+        .inner_join(units::table)
+        .filter(staff::province_id.eq(province_id))
+        .filter(staff::full_name.eq(spaced))
+        .select((staff::id, staff::full_name, staff::unit_id, units::path))
+        .load(conn)?;
+    found.extend(
+        staff_handles::table
+            .inner_join(staff::table.inner_join(units::table))
+            .filter(staff_handles::province_id.eq(province_id))
+            .filter(staff_handles::kind.eq("alias"))
+            .filter(staff_handles::value.eq(handle_key(name)))
+            .select((staff::id, staff::full_name, staff::unit_id, units::path))
+            .load::<(i64, String, i64, String)>(conn)?,
+    );
+    let mut out: Vec<(i64, String, i64)> = found
+        .into_iter()
+        .filter(|(_, _, _, path)| in_subtree(path, unit_path))
+        .map(|(id, n, u, _)| (id, n, u))
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}

@@ -1,0 +1,229 @@
+//! The national portal's processing log written onto dossier steps: each entry is one
+//! step, recognised again by its key when it is re-sent (so a re-sent update changes
+//! nothing twice), its handler attributed only as `handles` decided, and its start, when
+//! the log has none, taken from the hand-over before it.
+
+pub mod handles;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::audit::{self, Entry};
+use super::dossiers::{DossierRow, StepRow};
+use super::schema::dossier_steps;
+use crate::domain::onestop::{MatchedBy, Resolution, inferred_start, key_has_start};
+
+/// A processing-log entry ready to be written (UTC instants).
+#[derive(Debug, Clone)]
+pub struct FeedStep {
+    pub key: String,
+    /// The key this step had while open, when the log gave it no start.
+    pub open_key: String,
+    pub resolution: Resolution,
+    /// The attributed person's unit.
+    pub unit_id: Option<i64>,
+    pub handler_name: Option<String>,
+    pub handler_account: Option<String>,
+    pub action: Option<String>,
+    /// `NgayBatDau`; when empty the start is inferred.
+    pub started_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+/// The columns a feed step sets, compared to tell a change from a re-send.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+struct Values {
+    staff_id: Option<i64>,
+    unit_id: Option<i64>,
+    matched_by: Option<String>,
+    handler_issue: Option<String>,
+    handler_name: Option<String>,
+    handler_account: Option<String>,
+    action: Option<String>,
+    received_at: Option<NaiveDateTime>,
+    due_at: Option<NaiveDateTime>,
+    finished_at: Option<NaiveDateTime>,
+    source_key: Option<String>,
+}
+
+impl Values {
+    fn of(row: &StepRow, key: Option<String>) -> Self {
+        Values {
+            staff_id: row.staff_id,
+            unit_id: row.unit_id,
+            matched_by: row.matched_by.clone(),
+            handler_issue: row.handler_issue.clone(),
+            handler_name: row.handler_name.clone(),
+            handler_account: row.handler_account.clone(),
+            action: row.action.clone(),
+            received_at: row.received_at,
+            due_at: row.due_at,
+            finished_at: row.finished_at,
+            source_key: key,
+        }
+    }
+
+    /// What the entry says, keeping an attribution the entry cannot improve on: a manual
+    /// one always, and any one when the entry's handler fits nobody now.
+    fn wanted(step: &FeedStep, existing: Option<&Values>) -> Self {
+        let (mut staff_id, mut unit_id, mut matched_by, mut issue) = match &step.resolution {
+            Resolution::Staff(id, how) => {
+                (Some(*id), step.unit_id, Some(how.code().to_owned()), None)
+            }
+            Resolution::Unresolved(i) => (None, None, None, Some(i.code().to_owned())),
+        };
+        if let Some(old) = existing.filter(|o| o.staff_id.is_some()) {
+            let manual = old.matched_by.as_deref() == Some(MatchedBy::Manual.code());
+            if manual || staff_id.is_none() {
+                (staff_id, unit_id, matched_by, issue) =
+                    (old.staff_id, old.unit_id, old.matched_by.clone(), None);
+            }
+        }
+        Values {
+            staff_id,
+            unit_id,
+            matched_by,
+            handler_issue: issue,
+            handler_name: step.handler_name.clone(),
+            handler_account: step.handler_account.clone(),
+            action: step.action.clone(),
+            // An inferred start is filled in by `infer_starts` afterwards; keep the one
+            // stored so that a re-send compares equal.
+            received_at: step.started_at.or(existing.and_then(|e| e.received_at)),
+            due_at: step.due_at,
+            finished_at: step.finished_at,
+            source_key: Some(step.key.clone()),
+        }
+    }
+}
+
+fn load(conn: &mut AnyConnection, dossier_id: i64) -> QueryResult<Vec<(StepRow, Option<String>)>> {
+    dossier_steps::table
+        .filter(dossier_steps::dossier_id.eq(dossier_id))
+        .order(dossier_steps::step_no)
+        .select((StepRow::as_select(), dossier_steps::source_key))
+        .load(conn)
+}
+
+/// Writes the entries onto the dossier's steps: an entry seen before (by its key, or an
+/// open step now done) updates its step, a new one becomes the next step. Returns whether
+/// anything changed.
+pub fn merge_log(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    dossier: &DossierRow,
+    steps: &[FeedStep],
+) -> QueryResult<bool> {
+    let mut current = load(conn, dossier.id)?;
+    let mut changed = false;
+    let stamp = super::now();
+    for step in steps {
+        let found = current
+            .iter()
+            .find(|(_, k)| k.as_deref() == Some(step.key.as_str()))
+            .or_else(|| {
+                step.finished_at.and(current.iter().find(|(r, k)| {
+                    k.as_deref() == Some(step.open_key.as_str()) && r.finished_at.is_none()
+                }))
+            })
+            .cloned();
+        let old = found.as_ref().map(|(r, k)| Values::of(r, k.clone()));
+        let new = Values::wanted(step, old.as_ref());
+        match found {
+            Some(_) if old.as_ref() == Some(&new) => {}
+            Some((row, _)) => {
+                diesel::update(dossier_steps::table.find(row.id))
+                    .set((
+                        dossier_steps::staff_id.eq(new.staff_id),
+                        dossier_steps::unit_id.eq(new.unit_id),
+                        dossier_steps::matched_by.eq(&new.matched_by),
+                        dossier_steps::handler_issue.eq(&new.handler_issue),
+                        dossier_steps::handler_name.eq(&new.handler_name),
+                        dossier_steps::handler_account.eq(&new.handler_account),
+                        dossier_steps::action.eq(&new.action),
+                        dossier_steps::received_at.eq(new.received_at),
+                        dossier_steps::due_at.eq(new.due_at),
+                        dossier_steps::finished_at.eq(new.finished_at),
+                        dossier_steps::source_key.eq(&new.source_key),
+                        dossier_steps::updated_at.eq(stamp),
+                    ))
+                    .execute(conn)?;
+                audit::record(
+                    conn,
+                    Entry {
+                        actor_user_id: actor,
+                        entity: "dossier_step",
+                        entity_id: row.id,
+                        action: "update",
+                        province_id: Some(dossier.province_id),
+                        unit_id: Some(dossier.unit_id),
+                        before: old.as_ref(),
+                        after: Some(&new),
+                    },
+                )?;
+                changed = true;
+                current = load(conn, dossier.id)?;
+            }
+            None => {
+                let next = current.iter().map(|(r, _)| r.step_no).max().unwrap_or(0) + 1;
+                diesel::insert_into(dossier_steps::table)
+                    .values((
+                        dossier_steps::province_id.eq(dossier.province_id),
+                        dossier_steps::dossier_id.eq(dossier.id),
+                        dossier_steps::step_no.eq(next),
+                        dossier_steps::staff_id.eq(new.staff_id),
+                        dossier_steps::unit_id.eq(new.unit_id),
+                        dossier_steps::matched_by.eq(&new.matched_by),
+                        dossier_steps::handler_issue.eq(&new.handler_issue),
+                        dossier_steps::handler_name.eq(&new.handler_name),
+                        dossier_steps::handler_account.eq(&new.handler_account),
+                        dossier_steps::action.eq(&new.action),
+                        dossier_steps::received_at.eq(new.received_at),
+                        dossier_steps::due_at.eq(new.due_at),
+                        dossier_steps::finished_at.eq(new.finished_at),
+                        dossier_steps::source_key.eq(&new.source_key),
+                        dossier_steps::created_at.eq(stamp),
+                        dossier_steps::updated_at.eq(stamp),
+                    ))
+                    .execute(conn)?;
+                changed = true;
+                current = load(conn, dossier.id)?;
+            }
+        }
+    }
+    if infer_starts(conn, dossier, &current)? {
+        changed = true;
+    }
+    Ok(changed)
+}
+
+/// Gives each feed step without a start in the log the end of the hand-over before it
+/// (see `inferred_start`); recomputed on every write, so entries arriving out of order
+/// settle to the same starts.
+fn infer_starts(
+    conn: &mut AnyConnection,
+    dossier: &DossierRow,
+    steps: &[(StepRow, Option<String>)],
+) -> QueryResult<bool> {
+    let mut changed = false;
+    for (row, key) in steps {
+        if key.as_deref().is_none_or(key_has_start) {
+            continue;
+        }
+        let ends: Vec<NaiveDateTime> = steps
+            .iter()
+            .filter(|(other, _)| other.id != row.id)
+            .filter_map(|(other, _)| other.finished_at)
+            .collect();
+        let start = inferred_start(row.finished_at, &ends, dossier.received_at);
+        if row.received_at != Some(start) {
+            diesel::update(dossier_steps::table.find(row.id))
+                .set(dossier_steps::received_at.eq(Some(start)))
+                .execute(conn)?;
+            changed = true;
+        }
+    }
+    Ok(changed)
+}

@@ -1,0 +1,210 @@
+//! Disputes of late steps (ONESTOP.md, "Why late ratios need a dispute path"): a step late
+//! only in the system is disputed by its officer, and their head accepts or rejects it.
+//! An accepted dispute takes the step out of the late count, never out of the record; a
+//! pending one leaves it counted and is reported beside every ratio it sits behind.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::access::Grant;
+use super::codes::Role;
+use super::dossiers::Outcome;
+use super::units::in_subtree;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DisputeStatus {
+    Pending,
+    Accepted,
+    Rejected,
+}
+
+impl DisputeStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            DisputeStatus::Pending => "pending",
+            DisputeStatus::Accepted => "accepted",
+            DisputeStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DisputeStatus::Pending => "Chờ thủ trưởng xem xét",
+            DisputeStatus::Accepted => "Chấp nhận: không tính trễ hạn",
+            DisputeStatus::Rejected => "Không chấp nhận",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => DisputeStatus::Pending,
+            "accepted" => DisputeStatus::Accepted,
+            "rejected" => DisputeStatus::Rejected,
+            _ => return None,
+        })
+    }
+}
+
+/// What counts of a step's outcome once its dispute is known: an accepted dispute makes
+/// a late step on time and an overdue one pending (not late yet); nothing else moves.
+pub fn counted(outcome: Outcome, dispute: Option<DisputeStatus>) -> Outcome {
+    match (outcome, dispute) {
+        (Outcome::Late, Some(DisputeStatus::Accepted)) => Outcome::OnTime,
+        (Outcome::Overdue, Some(DisputeStatus::Accepted)) => Outcome::Pending,
+        (o, _) => o,
+    }
+}
+
+/// A late dossier counts as late for its unit unless every step its lateness was
+/// attributed to had a dispute accepted: then it was late only in the system.
+pub fn dossier_counted(
+    outcome: Outcome,
+    step_outcomes: &[(i32, Outcome)],
+    disputes: &HashMap<i32, DisputeStatus>,
+) -> Outcome {
+    if !outcome.is_late() {
+        return outcome;
+    }
+    let mut late = step_outcomes.iter().filter(|(_, o)| o.is_late()).peekable();
+    if late.peek().is_none() {
+        return outcome;
+    }
+    if late.all(|(no, _)| disputes.get(no) == Some(&DisputeStatus::Accepted)) {
+        counted(outcome, Some(DisputeStatus::Accepted))
+    } else {
+        outcome
+    }
+}
+
+/// Whether a dispute behind a late dossier is still waiting.
+pub fn pending_behind(
+    step_outcomes: &[(i32, Outcome)],
+    disputes: &HashMap<i32, DisputeStatus>,
+) -> u64 {
+    step_outcomes
+        .iter()
+        .filter(|(no, o)| o.is_late() && disputes.get(no) == Some(&DisputeStatus::Pending))
+        .count() as u64
+}
+
+/// Why a dispute cannot be raised, if it cannot. `step_end` is when the step ended, or
+/// for a step still overdue, its deadline; the window runs `window_days` from it.
+pub fn raise_refusal(
+    outcome: Outcome,
+    step_end: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+    window_days: i64,
+) -> Option<&'static str> {
+    if !outcome.is_late() {
+        return Some("only a late step can be disputed");
+    }
+    match step_end {
+        Some(end) if now > end + Duration::days(window_days) => {
+            Some("the time for disputing this step has passed")
+        }
+        _ => None,
+    }
+}
+
+/// Whether this grant may decide the dispute of an officer in the unit at `officer_path`:
+/// a unit-head role over the officer's unit, and when the officer heads that unit, a role
+/// on a unit above it (a head does not decide on themself).
+pub fn may_decide(grant: &Grant, officer_path: &str, officer_is_head: bool) -> bool {
+    if grant.role != Role::UnitHead {
+        return false;
+    }
+    let Some(path) = grant.unit_path.as_deref() else {
+        // A head role without a unit reaches every unit, above everyone.
+        return true;
+    };
+    if !in_subtree(officer_path, path) {
+        return false;
+    }
+    !officer_is_head || path != officer_path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn t(d: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 3, d)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap()
+    }
+
+    fn head(path: Option<&str>) -> Grant {
+        Grant {
+            role: Role::UnitHead,
+            unit_id: None,
+            unit_path: path.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn an_accepted_dispute_takes_the_step_out_of_the_late_count() {
+        use DisputeStatus::*;
+        assert_eq!(counted(Outcome::Late, Some(Accepted)), Outcome::OnTime);
+        assert_eq!(counted(Outcome::Overdue, Some(Accepted)), Outcome::Pending);
+        assert_eq!(
+            counted(Outcome::Late, Some(Pending)),
+            Outcome::Late,
+            "pending still counts"
+        );
+        assert_eq!(counted(Outcome::Late, Some(Rejected)), Outcome::Late);
+        assert_eq!(counted(Outcome::Early, Some(Accepted)), Outcome::Early);
+    }
+
+    #[test]
+    fn a_dossier_is_excused_only_when_every_late_step_is() {
+        use DisputeStatus::*;
+        let steps = [(1, Outcome::OnTime), (2, Outcome::Late), (3, Outcome::Late)];
+        let one = HashMap::from([(2, Accepted)]);
+        assert_eq!(dossier_counted(Outcome::Late, &steps, &one), Outcome::Late);
+        let both = HashMap::from([(2, Accepted), (3, Accepted)]);
+        assert_eq!(
+            dossier_counted(Outcome::Late, &steps, &both),
+            Outcome::OnTime
+        );
+        assert_eq!(
+            dossier_counted(Outcome::Late, &[(1, Outcome::OnTime)], &both),
+            Outcome::Late,
+            "lateness nobody carries stays with the unit"
+        );
+        let mixed = HashMap::from([(2, Accepted), (3, Pending)]);
+        assert_eq!(pending_behind(&steps, &mixed), 1);
+    }
+
+    #[test]
+    fn the_window_runs_from_the_step() {
+        assert_eq!(raise_refusal(Outcome::Late, Some(t(1)), t(11), 10), None);
+        assert!(raise_refusal(Outcome::Late, Some(t(1)), t(12), 10).is_some());
+        assert!(raise_refusal(Outcome::OnTime, Some(t(1)), t(2), 10).is_some());
+        assert_eq!(raise_refusal(Outcome::Overdue, None, t(30), 10), None);
+    }
+
+    #[test]
+    fn the_head_decides_and_a_head_is_decided_a_level_up() {
+        let officer = "/1/4/9/";
+        assert!(may_decide(&head(Some("/1/4/9/")), officer, false));
+        assert!(may_decide(&head(Some("/1/4/")), officer, false));
+        assert!(
+            !may_decide(&head(Some("/1/4/9/")), officer, true),
+            "not on their own unit's head"
+        );
+        assert!(may_decide(&head(Some("/1/4/")), officer, true));
+        assert!(!may_decide(&head(Some("/1/5/")), officer, false));
+        assert!(may_decide(&head(None), officer, true));
+        let hr = Grant {
+            role: Role::Hr,
+            ..head(None)
+        };
+        assert!(!may_decide(&hr, officer, false), "HR sees, heads decide");
+    }
+}

@@ -1,0 +1,347 @@
+//! The national portal's (DVCQG) processing log as congvu reads it (ONESTOP.md): which
+//! staff member a log entry's handler is, how a re-sent entry is recognised, and when a
+//! step began when the log does not say. Names are display names, so a handler is
+//! attributed only by an account, or by a name that fits exactly one person in the
+//! dossier's unit; anything else is kept aside for an administrator.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::text::nfc;
+
+/// The form in which accounts and names are compared: NFC, trimmed, single spaces, lower
+/// case. Diacritics are kept: "Lan" and "Lân" are different people.
+pub fn handle_key(s: &str) -> String {
+    nfc(s)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// How a step's handler was attributed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchedBy {
+    /// The one-stop account (`TaiKhoanXuLy`) mapped to the person.
+    Account,
+    /// A name alias mapped to the person, the only one in the dossier's unit.
+    Alias,
+    /// The person's own full name, the only one in the dossier's unit.
+    Name,
+    /// An administrator attributed this step by hand.
+    Manual,
+}
+
+impl MatchedBy {
+    pub fn code(self) -> &'static str {
+        match self {
+            MatchedBy::Account => "account",
+            MatchedBy::Alias => "alias",
+            MatchedBy::Name => "name",
+            MatchedBy::Manual => "manual",
+        }
+    }
+}
+
+/// Why a handler is not attributed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HandlerIssue {
+    /// No account, alias or name fits anyone.
+    Unknown,
+    /// Several people fit the name.
+    Ambiguous,
+}
+
+impl HandlerIssue {
+    pub fn code(self) -> &'static str {
+        match self {
+            HandlerIssue::Unknown => "unknown",
+            HandlerIssue::Ambiguous => "ambiguous",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "unknown" => Some(HandlerIssue::Unknown),
+            "ambiguous" => Some(HandlerIssue::Ambiguous),
+            _ => None,
+        }
+    }
+}
+
+/// Who a handler is, or why nobody is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    Staff(i64, MatchedBy),
+    Unresolved(HandlerIssue),
+}
+
+/// The candidates for one handler, each list already limited to the dossier's unit (the
+/// account to the province: an account is one person's).
+#[derive(Debug, Clone, Default)]
+pub struct Candidates {
+    pub by_account: Option<i64>,
+    pub by_alias: Vec<i64>,
+    pub by_name: Vec<i64>,
+}
+
+/// Account first; then an alias that fits one person; then a full name that fits one
+/// person. An alias an administrator set outranks a name: it is how a namesake is told
+/// apart. Two or more fits at a level are ambiguous, never a guess.
+pub fn resolve(c: &Candidates) -> Resolution {
+    if let Some(id) = c.by_account {
+        return Resolution::Staff(id, MatchedBy::Account);
+    }
+    for (list, how) in [
+        (&c.by_alias, MatchedBy::Alias),
+        (&c.by_name, MatchedBy::Name),
+    ] {
+        let mut ids = list.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        match ids.len() {
+            0 => continue,
+            1 => return Resolution::Staff(ids[0], how),
+            _ => return Resolution::Unresolved(HandlerIssue::Ambiguous),
+        }
+    }
+    Resolution::Unresolved(HandlerIssue::Unknown)
+}
+
+/// Where a processing-log entry stands (the vendor's `TrangThai` mapped by configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepState {
+    /// The handler finished the step (at `ThoiDiemXuLy`).
+    Done,
+    /// The handler holds the dossier now.
+    InProgress,
+}
+
+/// A processing-log entry, checked, in local time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub handler_name: Option<String>,
+    pub handler_account: Option<String>,
+    pub action: Option<String>,
+    pub state: StepState,
+    /// `ThoiDiemXuLy`.
+    pub at: Option<NaiveDateTime>,
+    /// `NgayBatDau`.
+    pub started: Option<NaiveDateTime>,
+    /// `NgayKetThucTheoQuyDinh`: often empty, and then the step cannot be late by itself.
+    pub due: Option<NaiveDateTime>,
+}
+
+impl LogEntry {
+    /// When the step ended: the time of a done entry.
+    pub fn finished(&self) -> Option<NaiveDateTime> {
+        match self.state {
+            StepState::Done => self.at,
+            StepState::InProgress => None,
+        }
+    }
+
+    /// Who, in the compared form: the account when the feed has one, else the name.
+    fn who(&self) -> String {
+        match (&self.handler_account, &self.handler_name) {
+            (Some(a), _) => format!("a:{}", handle_key(a)),
+            (None, Some(n)) => format!("n:{}", handle_key(n)),
+            (None, None) => "-".to_owned(),
+        }
+    }
+
+    /// The entry's identity within its dossier: who, what, and when it began (or, without
+    /// a start, when it was done). An entry sent again is the same step; the same step
+    /// first sent in progress and later done keeps its start, and is found by
+    /// [`LogEntry::open_key`] when the log gives none.
+    pub fn key(&self) -> String {
+        let when = match (self.started, self.finished()) {
+            (Some(s), _) => s.format("%Y%m%d%H%M%S").to_string(),
+            (None, Some(f)) => format!("done@{}", f.format("%Y%m%d%H%M%S")),
+            (None, None) => "open".to_owned(),
+        };
+        format!("{}|{}|{when}", self.who(), self.action_key())
+    }
+
+    /// The key the same step had while it was open with no start in the log.
+    pub fn open_key(&self) -> String {
+        format!("{}|{}|open", self.who(), self.action_key())
+    }
+
+    fn action_key(&self) -> String {
+        self.action.as_deref().map(handle_key).unwrap_or_default()
+    }
+}
+
+/// The entries in the order they happened: by start, else by when they were done; open
+/// entries without either last. Step numbers are given in this order.
+pub fn in_order(entries: &mut [LogEntry]) {
+    entries.sort_by_key(|e| {
+        let t = e.started.or(e.finished()).or(e.at);
+        // A step that began as another ended comes after it.
+        (t.is_none(), t, e.finished().is_none(), e.finished())
+    });
+}
+
+/// Whether a step's key says the log gave its start (`NgayBatDau`).
+pub fn key_has_start(key: &str) -> bool {
+    !key.ends_with("|open") && !key.contains("|done@")
+}
+
+/// When a step began whose log gives no `NgayBatDau`: when the last other step before it
+/// ended (the log is a chain of hand-overs), or when the dossier was received. `reference`
+/// is when the step was done, or for an open step when it was logged; an open step
+/// logged at no known time took the dossier when the last step ended. This is what finds
+/// the step that held a dossier when its deadline passed.
+pub fn inferred_start(
+    reference: Option<NaiveDateTime>,
+    other_ends: &[NaiveDateTime],
+    received: NaiveDateTime,
+) -> NaiveDateTime {
+    other_ends
+        .iter()
+        .filter(|e| reference.is_none_or(|r| **e < r))
+        .max()
+        .copied()
+        .unwrap_or(received)
+        .max(received)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn t(d: u32, h: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 3, d)
+            .unwrap()
+            .and_hms_opt(h, 0, 0)
+            .unwrap()
+    }
+
+    fn entry(name: &str, action: &str, state: StepState, at: Option<NaiveDateTime>) -> LogEntry {
+        LogEntry {
+            handler_name: Some(name.to_owned()),
+            handler_account: None,
+            action: Some(action.to_owned()),
+            state,
+            at,
+            started: None,
+            due: None,
+        }
+    }
+
+    #[test]
+    fn names_compare_in_one_form_but_keep_their_marks() {
+        // NFD "Lan" typed on a phone, extra spaces, capitals.
+        assert_eq!(
+            handle_key("  NGUYỄN  Thị\u{0020}Lan "),
+            handle_key("nguyễn thị lan")
+        );
+        assert_eq!(
+            handle_key("Nguye\u{0302}\u{0303}n Thi\u{0323} Lan"),
+            "nguyễn thị lan"
+        );
+        assert_ne!(handle_key("Nguyễn Thị Lân"), handle_key("Nguyễn Thị Lan"));
+    }
+
+    #[test]
+    fn an_account_decides_then_one_alias_then_one_name() {
+        let c = Candidates {
+            by_account: Some(7),
+            by_alias: vec![1, 2],
+            by_name: vec![3],
+        };
+        assert_eq!(resolve(&c), Resolution::Staff(7, MatchedBy::Account));
+        let c = Candidates {
+            by_alias: vec![4],
+            by_name: vec![4, 5],
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve(&c),
+            Resolution::Staff(4, MatchedBy::Alias),
+            "an alias tells namesakes apart"
+        );
+        let c = Candidates {
+            by_name: vec![5, 5],
+            ..Default::default()
+        };
+        assert_eq!(resolve(&c), Resolution::Staff(5, MatchedBy::Name));
+        let c = Candidates {
+            by_name: vec![5, 6],
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve(&c),
+            Resolution::Unresolved(HandlerIssue::Ambiguous),
+            "two officers share the name: nobody is guessed"
+        );
+        assert_eq!(
+            resolve(&Candidates::default()),
+            Resolution::Unresolved(HandlerIssue::Unknown)
+        );
+    }
+
+    #[test]
+    fn a_re_sent_entry_has_the_same_key_and_an_open_one_is_found_when_done() {
+        let open = entry("Lan", "Thẩm định", StepState::InProgress, Some(t(3, 9)));
+        let done = entry("Lan ", "thẩm  định", StepState::Done, Some(t(5, 16)));
+        assert_eq!(open.key(), open.clone().key());
+        assert_eq!(open.key(), done.open_key(), "the same step, now done");
+        assert_ne!(open.key(), done.key());
+        let mut with_start = done.clone();
+        with_start.started = Some(t(3, 9));
+        let mut still_open = with_start.clone();
+        still_open.state = StepState::InProgress;
+        assert_eq!(
+            with_start.key(),
+            still_open.key(),
+            "a start keeps the key stable"
+        );
+        let mut by_account = done.clone();
+        by_account.handler_account = Some("LanNT".into());
+        by_account.handler_name = Some("Nguyễn T. Lan".into());
+        assert!(by_account.key().starts_with("a:lannt|"));
+    }
+
+    #[test]
+    fn missing_starts_follow_the_hand_overs() {
+        let received = t(2, 8);
+        let mut log = vec![
+            entry("C", "Ký duyệt", StepState::InProgress, Some(t(6, 8))),
+            entry("A", "Tiếp nhận", StepState::Done, Some(t(2, 9))),
+            entry("B", "Thẩm định", StepState::Done, Some(t(5, 17))),
+        ];
+        in_order(&mut log);
+        let names: Vec<_> = log
+            .iter()
+            .map(|e| e.handler_name.clone().unwrap())
+            .collect();
+        assert_eq!(names, ["A", "B", "C"]);
+        let ends = [t(2, 9), t(5, 17)];
+        assert_eq!(
+            inferred_start(Some(t(2, 9)), &ends, received),
+            received,
+            "the first"
+        );
+        assert_eq!(
+            inferred_start(Some(t(5, 17)), &ends, received),
+            t(2, 9),
+            "each step began when the one before it ended"
+        );
+        assert_eq!(inferred_start(Some(t(6, 8)), &ends, received), t(5, 17));
+        assert_eq!(
+            inferred_start(None, &ends, received),
+            t(5, 17),
+            "open, time unknown"
+        );
+        assert!(key_has_start("a:x|y|20260302090000"));
+        assert!(!key_has_start(&log[2].key()), "{}", log[2].key());
+        assert!(!key_has_start(&log[0].key()));
+    }
+}

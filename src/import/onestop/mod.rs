@@ -1,0 +1,391 @@
+//! The national portal's shapes (ONESTOP.md): dossiers as `DongBoHoSoMC` sends them, each
+//! with its processing log (`QuaTrinhXuLy`), and log entries alone as
+//! `CapNhatTienDoHoSoMC` sends them. Each dossier is checked whole (a log written in part
+//! would attribute lateness wrongly); bad ones are reported and the good ones written.
+//! Fields the portal defines and congvu does not use are ignored: vendors add their own.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::config::onestop::{Codes, OneStopSettings};
+
+mod check;
+use crate::db::dossiers::{self, DossierFields, DossierRow, Upserted};
+use crate::db::onestop::handles::Matcher;
+use crate::db::onestop::{FeedStep, merge_log};
+use crate::db::units::UnitRow;
+use crate::db::{AnyConnection, units};
+use crate::domain::access::Visibility;
+use crate::domain::attendance::to_utc;
+use crate::domain::onestop::{LogEntry, Resolution, in_order};
+use crate::error::FieldErrors;
+use check::{check_dossier, check_entry, text};
+
+#[derive(Debug, Default, Clone, Serialize, ToSchema)]
+pub struct FeedRejected {
+    /// 1-based position in the list sent.
+    pub index: u64,
+    /// `MaHoSo`, when it could be read.
+    pub code: Option<String>,
+    pub errors: FieldErrors,
+}
+
+#[derive(Debug, Default, Clone, Serialize, ToSchema)]
+pub struct FeedReport {
+    pub created: u64,
+    pub updated: u64,
+    /// Sent again without a change.
+    pub unchanged: u64,
+    /// Steps of this request whose handler fits nobody, or several people: kept aside
+    /// for an administrator (`GET /onestop/handlers/unmatched`).
+    pub unattributed_steps: u64,
+    pub rejected: Vec<FeedRejected>,
+}
+
+/// The items of a body: one object, a list, or a list under `data`, `dossiers`, `HoSo` or
+/// `entries` (how exports and gateways wrap it).
+pub fn items(body: Value) -> Result<Vec<Value>, &'static str> {
+    match body {
+        Value::Array(list) => Ok(list),
+        Value::Object(mut o) => {
+            for key in ["data", "dossiers", "HoSo", "entries"] {
+                if let Some(Value::Array(list)) = o.remove(key) {
+                    return Ok(list);
+                }
+            }
+            Ok(vec![Value::Object(o)])
+        }
+        _ => Err("send a JSON object, a list of them, or {\"data\": [...]}"),
+    }
+}
+
+/// What stays the same through one request: units, province codes, matchers.
+struct Batch<'a> {
+    scope: &'a Visibility,
+    settings: &'a OneStopSettings,
+    units: HashMap<String, Result<UnitRow, &'static str>>,
+    codes: HashMap<i64, Codes>,
+    matchers: HashMap<i64, Matcher>,
+    report: FeedReport,
+}
+
+impl<'a> Batch<'a> {
+    fn new(scope: &'a Visibility, settings: &'a OneStopSettings) -> Self {
+        Batch {
+            scope,
+            settings,
+            units: HashMap::new(),
+            codes: HashMap::new(),
+            matchers: HashMap::new(),
+            report: FeedReport::default(),
+        }
+    }
+
+    fn unit(
+        &mut self,
+        conn: &mut AnyConnection,
+        code: &str,
+    ) -> diesel::QueryResult<Result<UnitRow, &'static str>> {
+        if let Some(u) = self.units.get(code) {
+            return Ok(u.clone());
+        }
+        let found: Vec<UnitRow> = units::find_by_code(conn, code)?
+            .into_iter()
+            .filter(|u| self.scope.subtree(&u.path))
+            .collect();
+        let resolved = match found.len() {
+            1 => Ok(found[0].clone()),
+            0 => Err("no unit you may import for has this code"),
+            _ => Err("several units have this code; codes must be unique for imports"),
+        };
+        self.units.insert(code.to_owned(), resolved.clone());
+        Ok(resolved)
+    }
+
+    /// The status codes of the province a unit belongs to.
+    fn codes(&mut self, conn: &mut AnyConnection, province_id: i64) -> diesel::QueryResult<Codes> {
+        if let Some(c) = self.codes.get(&province_id) {
+            return Ok(c.clone());
+        }
+        let code = units::find(conn, province_id)?.map(|u| u.code);
+        let codes = self.settings.codes_for(code.as_deref());
+        self.codes.insert(province_id, codes.clone());
+        Ok(codes)
+    }
+
+    fn reject(&mut self, index: usize, code: Option<String>, errors: FieldErrors) {
+        self.report.rejected.push(FeedRejected {
+            index: index as u64 + 1,
+            code,
+            errors,
+        });
+    }
+
+    /// The log entries as steps of this dossier, in the order they happened.
+    fn feed_steps(
+        &mut self,
+        conn: &mut AnyConnection,
+        unit: &UnitRow,
+        mut log: Vec<LogEntry>,
+    ) -> diesel::QueryResult<Vec<FeedStep>> {
+        in_order(&mut log);
+        let matcher = self
+            .matchers
+            .entry(unit.province_id)
+            .or_insert_with(|| Matcher::new(unit.province_id));
+        let mut out = Vec::with_capacity(log.len());
+        let utc = |t: Option<NaiveDateTime>| t.map(to_utc);
+        for e in log {
+            let (resolution, unit_id) = matcher.resolve(
+                conn,
+                &unit.path,
+                e.handler_account.as_deref(),
+                e.handler_name.as_deref(),
+            )?;
+            if matches!(resolution, Resolution::Unresolved(_)) {
+                self.report.unattributed_steps += 1;
+            }
+            out.push(FeedStep {
+                key: e.key(),
+                open_key: e.open_key(),
+                resolution,
+                unit_id,
+                handler_name: e.handler_name.clone(),
+                handler_account: e.handler_account.clone(),
+                action: e.action.clone(),
+                started_at: utc(e.started),
+                due_at: utc(e.due),
+                finished_at: utc(e.finished()),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Writes the log onto the dossier and re-syncs its late steps when anything moved.
+    fn write_log(
+        &mut self,
+        conn: &mut AnyConnection,
+        actor: Option<i64>,
+        row: &DossierRow,
+        outcome: Upserted,
+        steps: &[FeedStep],
+        now: NaiveDateTime,
+    ) -> diesel::QueryResult<()> {
+        let log_changed = merge_log(conn, actor, row, steps)?;
+        let outcome = match outcome {
+            Upserted::Unchanged if log_changed => Upserted::Updated,
+            o => o,
+        };
+        // Unchanged and finished: nothing can have moved; an unfinished one may have
+        // fallen overdue since it was last sent.
+        if outcome != Upserted::Unchanged || row.finished_at.is_none() {
+            dossiers::sync_late_steps(conn, row, now)?;
+        }
+        match outcome {
+            Upserted::Created => self.report.created += 1,
+            Upserted::Updated => self.report.updated += 1,
+            Upserted::Unchanged => self.report.unchanged += 1,
+        }
+        Ok(())
+    }
+}
+
+/// `DongBoHoSoMC`: dossiers with their logs, in the caller's transaction. `scope` is
+/// where the caller may import; `now` is local time.
+pub fn import_dossiers(
+    conn: &mut AnyConnection,
+    scope: &Visibility,
+    settings: &OneStopSettings,
+    actor: Option<i64>,
+    items: &[Value],
+    now: NaiveDateTime,
+) -> diesel::QueryResult<FeedReport> {
+    let mut batch = Batch::new(scope, settings);
+    for (index, item) in items.iter().enumerate() {
+        let Some(o) = item.as_object() else {
+            batch.reject(
+                index,
+                None,
+                FieldErrors::from([("dossier".into(), vec!["must be an object".into()])]),
+            );
+            continue;
+        };
+        let code = text(o, "MaHoSo");
+        let Some(unit_code) = text(o, "DonViXuLy") else {
+            batch.reject(
+                index,
+                code,
+                FieldErrors::from([(
+                    "DonViXuLy".into(),
+                    vec!["is required: the code of the handling unit".into()],
+                )]),
+            );
+            continue;
+        };
+        let unit = match batch.unit(conn, &unit_code)? {
+            Ok(u) => u,
+            Err(message) => {
+                batch.reject(
+                    index,
+                    code,
+                    FieldErrors::from([("DonViXuLy".into(), vec![message.into()])]),
+                );
+                continue;
+            }
+        };
+        let codes = batch.codes(conn, unit.province_id)?;
+        let checked = match check_dossier(o, &codes) {
+            Ok(c) => c,
+            Err(errors) => {
+                batch.reject(index, code, errors);
+                continue;
+            }
+        };
+        // A dossier filed under a unit beyond the caller's reach is not theirs to change.
+        if let Some(existing) = dossiers::find_by_code(conn, unit.province_id, &checked.code)?
+            && existing.unit_id != unit.id
+            && !units::find(conn, existing.unit_id)?.is_some_and(|u| scope.subtree(&u.path))
+        {
+            batch.reject(
+                index,
+                code,
+                FieldErrors::from([(
+                    "MaHoSo".into(),
+                    vec!["this dossier belongs to a unit outside your reach".into()],
+                )]),
+            );
+            continue;
+        }
+        let utc = |t: Option<NaiveDateTime>| t.map(to_utc);
+        let fields = DossierFields {
+            province_id: unit.province_id,
+            unit_id: unit.id,
+            code: checked.code.clone(),
+            procedure_name: checked.procedure.clone(),
+            received_at: to_utc(checked.received),
+            due_at: utc(checked.due),
+            finished_at: utc(checked.finished),
+            status: checked.status.code().to_owned(),
+            supplement_requested_at: utc(checked.supplement_requested),
+            supplement_received_at: utc(checked.supplement_received),
+            apology_new_due_at: utc(checked.apology_new_due),
+        };
+        let steps = batch.feed_steps(conn, &unit, checked.log)?;
+        let (row, outcome) = dossiers::upsert_row(conn, actor, &fields)?;
+        batch.write_log(conn, actor, &row, outcome, &steps, now)?;
+    }
+    Ok(batch.report)
+}
+
+/// `CapNhatTienDoHoSoMC`: log entries of dossiers already sent, each naming its `MaHoSo`.
+pub fn import_progress(
+    conn: &mut AnyConnection,
+    scope: &Visibility,
+    settings: &OneStopSettings,
+    actor: Option<i64>,
+    items: &[Value],
+    now: NaiveDateTime,
+) -> diesel::QueryResult<FeedReport> {
+    let mut batch = Batch::new(scope, settings);
+    // A dossier code with its entries (`{"MaHoSo", "QuaTrinhXuLy": [...]}`) is those
+    // entries, each with the code.
+    let mut flat: Vec<Value> = Vec::with_capacity(items.len());
+    for item in items {
+        match item.get("QuaTrinhXuLy").and_then(Value::as_array) {
+            Some(entries) => flat.extend(entries.iter().map(|e| {
+                let mut e = e.clone();
+                if let (Some(o), Some(code)) = (e.as_object_mut(), item.get("MaHoSo")) {
+                    o.entry("MaHoSo").or_insert_with(|| code.clone());
+                }
+                e
+            })),
+            None => flat.push(item.clone()),
+        }
+    }
+    let items = &flat;
+    // Entries by dossier, in the order the dossiers first appear.
+    let mut order: Vec<String> = Vec::new();
+    type Entries<'a> = Vec<(usize, &'a Map<String, Value>)>;
+    let mut by_code: HashMap<String, Entries> = HashMap::new();
+    for (index, item) in items.iter().enumerate() {
+        let Some(o) = item.as_object() else {
+            batch.reject(
+                index,
+                None,
+                FieldErrors::from([("entry".into(), vec!["must be an object".into()])]),
+            );
+            continue;
+        };
+        let Some(code) = text(o, "MaHoSo") else {
+            batch.reject(
+                index,
+                None,
+                FieldErrors::from([("MaHoSo".into(), vec!["is required".into()])]),
+            );
+            continue;
+        };
+        if !by_code.contains_key(&code) {
+            order.push(code.clone());
+        }
+        by_code.entry(code).or_default().push((index, o));
+    }
+    for code in order {
+        let entries = by_code.remove(&code).unwrap_or_default();
+        let first = entries.first().map_or(0, |(i, _)| *i);
+        let mut found: Vec<(DossierRow, UnitRow)> = dossiers::by_code_anywhere(conn, &code)?
+            .into_iter()
+            .filter(|(_, u)| scope.subtree(&u.path))
+            .collect();
+        let (row, unit) = match found.len() {
+            1 => found.remove(0),
+            0 => {
+                batch.reject(
+                    first,
+                    Some(code),
+                    FieldErrors::from([(
+                        "MaHoSo".into(),
+                        vec![
+                            "no such dossier within your reach: send it (DongBoHoSoMC) first"
+                                .into(),
+                        ],
+                    )]),
+                );
+                continue;
+            }
+            _ => {
+                batch.reject(
+                    first,
+                    Some(code),
+                    FieldErrors::from([(
+                        "MaHoSo".into(),
+                        vec!["several provinces have a dossier with this code".into()],
+                    )]),
+                );
+                continue;
+            }
+        };
+        let codes = batch.codes(conn, unit.province_id)?;
+        let mut errors = FieldErrors::new();
+        let mut log = Vec::new();
+        for (index, o) in &entries {
+            log.extend(check_entry(
+                o,
+                &codes,
+                &format!("[{}].", index + 1),
+                &mut errors,
+            ));
+        }
+        if !errors.is_empty() {
+            batch.reject(first, Some(code), errors);
+            continue;
+        }
+        let steps = batch.feed_steps(conn, &unit, log)?;
+        batch.write_log(conn, actor, &row, Upserted::Unchanged, &steps, now)?;
+    }
+    batch.report.rejected.sort_by_key(|r| r.index);
+    Ok(batch.report)
+}

@@ -1,0 +1,375 @@
+//! Disputes of late steps end to end: who may raise one (the officer, on their own late
+//! step, within the window), evidence, the head's decision (the next level up for a
+//! head), the effect on late ratios, the register and the evaluation, what HR sees, the
+//! audit trail, and scoping.
+
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Backend, PASSWORD, TestApp, World};
+use crate::onestop::{dossiers_of_a, feed, send, stats};
+
+/// A local date-time `days` ago at `hh`:00, in the portal's compact form.
+fn ago(days: i64, hh: u32) -> String {
+    let day = crate::attendance::today() - chrono::Duration::days(days);
+    format!("{}{hh:02}0000", day.format("%Y%m%d"))
+}
+
+/// The id of the step of `name` doing `action` in the dossier with this code.
+async fn step_id(app: &TestApp, w: &World, code: &str, from: &str, to: &str, action: &str) -> i64 {
+    let (_, v) = app
+        .get(
+            w.token("root"),
+            &format!("/api/v1/dossiers?unit_id={}&from={from}&to={to}", w.a.id),
+        )
+        .await;
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == code)
+        .and_then(|d| {
+            d["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["action"] == action)
+        })
+        .and_then(|s| s["id"].as_i64())
+        .unwrap_or_else(|| panic!("no step {action} of {code} in {v}"))
+}
+
+async fn a_dispute_accepted_takes_the_step_out_of_the_late_count(b: Backend) {
+    // The March steps are months old: a window of a year lets them be disputed.
+    let Some((app, w)) = TestApp::with_world_and(b, |s| s.onestop.dispute_window_days = 365).await
+    else {
+        return;
+    };
+    send(&app, w.token("hr_a"), "/api/v1/onestop/dossiers", feed()).await;
+    let code = "000.00.12.H42-260302-0001";
+    let late = step_id(
+        &app,
+        &w,
+        code,
+        "2026-03-01",
+        "2026-03-31",
+        "Thẩm định hồ sơ",
+    )
+    .await;
+    let on_time = step_id(
+        &app,
+        &w,
+        code,
+        "2026-03-01",
+        "2026-03-31",
+        "Tiếp nhận hồ sơ",
+    )
+    .await;
+    let officer = w.token("staff_a1");
+
+    let (s, _) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/disputes",
+            json!({"step_id": late, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(s, 403, "only the officer who handled it disputes a step");
+    let (s, e) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/disputes",
+            json!({"step_id": on_time, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(s, 409, "a step on time has nothing to dispute: {e}");
+    let before_bad = app.count("dossier_disputes");
+    let (s, _) = app
+        .post(
+            officer,
+            "/api/v1/disputes",
+            json!({"step_id": late, "reason": "  "}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(app.count("dossier_disputes"), before_bad);
+    let (s, dispute) = app
+        .post(
+            officer,
+            "/api/v1/disputes",
+            json!({"step_id": late, "reason": "Hồ sơ giấy đã trình ký ngày 05/3; cập nhật phần mềm chậm"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{dispute}");
+    assert_eq!(
+        (&dispute["status"], &dispute["overdue"]),
+        (&json!("pending"), &json!(false))
+    );
+    let id = dispute["id"].as_i64().unwrap();
+    let (s, _) = app
+        .post(
+            officer,
+            "/api/v1/disputes",
+            json!({"step_id": late, "reason": "again"}),
+        )
+        .await;
+    assert_eq!(s, 409, "one dispute per step");
+
+    // Pending: the step still counts, and the ratio says a dispute waits behind it.
+    let pending = stats(&app, w.token("hr_a"), w.member_a1.id).await;
+    assert_eq!(
+        (&pending["late"], &pending["disputes_pending"]),
+        (&json!(1), &json!(1)),
+        "{pending}"
+    );
+    let (_, unit) = app
+        .get(
+            w.token("hr_a"),
+            &format!(
+                "/api/v1/stats/dossiers?unit_id={}&from=2026-03-01&to=2026-03-31",
+                w.a.id
+            ),
+        )
+        .await;
+    assert_eq!(unit["disputes_pending"], 1, "{unit}");
+    let (s, waiting) = app
+        .get(w.token("hr_a"), "/api/v1/disputes?status=pending")
+        .await;
+    assert_eq!(
+        (s, &waiting["total"]),
+        (200, &json!(1)),
+        "HR sees what waits: {waiting}"
+    );
+
+    // Evidence by the officer.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde".to_vec();
+    let upload = |token: &str| {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(png.clone()).file_name("phiếu kiểm soát.png"),
+        );
+        app.client
+            .post(app.url(&format!("/api/v1/disputes/{id}/evidence")))
+            .bearer_auth(token.to_owned())
+            .multipart(form)
+            .send()
+    };
+    let (s, ev) = crate::helpers::read(upload(officer).await.unwrap()).await;
+    assert_eq!(s, 201, "{ev}");
+    assert_eq!(ev["filename"], "phiếu kiểm soát.png");
+    let (s, _) = crate::helpers::read(upload(w.token("head_a")).await.unwrap()).await;
+    assert_eq!(s, 403, "evidence comes from the officer");
+    let (s, files) = app
+        .get(
+            w.token("head_a"),
+            &format!("/api/v1/disputes/{id}/evidence"),
+        )
+        .await;
+    assert_eq!((s, files.as_array().map(Vec::len)), (200, Some(1)));
+
+    // The head decides.
+    let (s, _) = app
+        .post(
+            officer,
+            &format!("/api/v1/disputes/{id}/decision"),
+            json!({"outcome": "accepted", "reason": "tự duyệt"}),
+        )
+        .await;
+    assert_eq!(s, 403, "nobody decides their own dispute");
+    let (s, _) = app
+        .post(
+            w.token("hr_a"),
+            &format!("/api/v1/disputes/{id}/decision"),
+            json!({"outcome": "accepted", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(s, 403, "HR sees, the head decides");
+    let (s, decided) = app
+        .post(
+            w.token("head_a"),
+            &format!("/api/v1/disputes/{id}/decision"),
+            json!({"outcome": "accepted", "reason": "Đối chiếu sổ theo dõi: trình đúng hạn"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{decided}");
+    assert_eq!(decided["status"], "accepted");
+    let (s, _) = app
+        .post(
+            w.token("head_a"),
+            &format!("/api/v1/disputes/{id}/decision"),
+            json!({"outcome": "rejected", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(s, 409, "decided once");
+
+    let after = stats(&app, w.token("hr_a"), w.member_a1.id).await;
+    assert_eq!(
+        (
+            &after["late"],
+            &after["on_time"],
+            &after["disputes_pending"],
+            &after["late_ratio"]
+        ),
+        (&json!(0), &json!(1), &json!(0), &json!(0.0)),
+        "{after}"
+    );
+    let list = dossiers_of_a(&app, &w).await;
+    let step = list
+        .iter()
+        .flat_map(|d| d["steps"].as_array().unwrap().iter())
+        .find(|s| s["id"] == late)
+        .unwrap();
+    assert_eq!(
+        (
+            &step["outcome"],
+            &step["counted_outcome"],
+            &step["dispute"]["status"]
+        ),
+        (&json!("late"), &json!("on_time"), &json!("accepted")),
+        "the record keeps what happened: {step}"
+    );
+    let (_, violations) = app
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/violations?staff_id={}&from=2026-03-01&to=2026-03-31",
+                w.member_a1.id
+            ),
+        )
+        .await;
+    assert!(
+        !violations.to_string().contains("overdue_task"),
+        "no longer a violation: {violations}"
+    );
+    let (_, audit) = app
+        .get(
+            w.token("root"),
+            &format!("/api/v1/audit?entity=dossier_dispute&entity_id={id}"),
+        )
+        .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["action"].as_str())
+        .collect();
+    for action in ["raise", "attach_evidence", "decide"] {
+        assert!(actions.contains(&action), "{action}: {audit}");
+    }
+
+    // The evaluation reads the ratio after disputes.
+    let (s, run) = app
+        .post(
+            w.token("root"),
+            "/api/v1/evaluations/runs",
+            json!({"period": "2026", "unit_id": w.a.id}),
+        )
+        .await;
+    assert_eq!(s, 201, "{run}");
+    let lan = run["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["staff_id"] == w.member_a1.id)
+        .unwrap_or_else(|| panic!("{run}"));
+    assert_eq!(lan["metrics"]["late_dossier_ratio"], 0.0, "{lan}");
+    assert_eq!(lan["metrics"]["late_disputes_pending"], 0.0, "{lan}");
+}
+
+async fn a_head_is_decided_a_level_up_and_the_window_closes(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    // head_a overran their own step three days ago; an old one is past the window.
+    let body = json!([
+        {"MaHoSo": "HS-HEAD", "TenTTHC": "Cấp phép", "DonViXuLy": "A", "NgayTiepNhan": ago(6, 8),
+         "NgayHenTra": ago(1, 17), "NgayKetThucXuLy": ago(3, 10), "TrangThaiHoSo": "10",
+         "QuaTrinhXuLy": [{"NguoiXuLy": "Trần Văn Hùng", "NoiDungXuLy": "Ký duyệt", "NgayBatDau": ago(6, 8),
+                           "NgayKetThucTheoQuyDinh": ago(5, 17), "ThoiDiemXuLy": ago(3, 10)}]},
+        {"MaHoSo": "HS-OLD", "TenTTHC": "Cấp phép", "DonViXuLy": "A", "NgayTiepNhan": ago(40, 8),
+         "NgayHenTra": ago(30, 17), "NgayKetThucXuLy": ago(20, 10), "TrangThaiHoSo": "10",
+         "QuaTrinhXuLy": [{"NguoiXuLy": "Trần Văn Hùng", "NoiDungXuLy": "Ký duyệt", "NgayBatDau": ago(40, 8),
+                           "NgayKetThucTheoQuyDinh": ago(35, 17), "ThoiDiemXuLy": ago(20, 10)}]}
+    ]);
+    send(&app, w.token("hr_a"), "/api/v1/onestop/dossiers", body).await;
+    let from = (crate::attendance::today() - chrono::Duration::days(60)).to_string();
+    let to = crate::attendance::today().to_string();
+    let recent = step_id(&app, &w, "HS-HEAD", &from, &to, "Ký duyệt").await;
+    let old = step_id(&app, &w, "HS-OLD", &from, &to, "Ký duyệt").await;
+    let head = w.token("head_a");
+    let (s, e) = app
+        .post(
+            head,
+            "/api/v1/disputes",
+            json!({"step_id": old, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(s, 409, "{e}");
+    assert!(e.to_string().contains("has passed"), "{e}");
+    let (s, d) = app
+        .post(
+            head,
+            "/api/v1/disputes",
+            json!({"step_id": recent, "reason": "Ký giấy đúng hạn"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let id = d["id"].as_i64().unwrap();
+    let (s, _) = app
+        .post(
+            head,
+            &format!("/api/v1/disputes/{id}/decision"),
+            json!({"outcome": "accepted", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(s, 403, "a head does not decide on themself");
+
+    // The head of the province decides; others do not see it.
+    let (s, user) = app
+        .post(
+            w.token("root"),
+            "/api/v1/users",
+            json!({"username": "head_p", "password": PASSWORD, "roles": [{"role": "unit_head", "unit_id": w.p.id}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{user}");
+    let head_p = app.token("head_p", PASSWORD).await;
+    for who in ["inspector_p", "staff_a1"] {
+        let (s, _) = app
+            .get(w.token(who), &format!("/api/v1/disputes/{id}"))
+            .await;
+        assert_eq!(s, 404, "{who}");
+        let (_, list): (u16, Value) = app.get(w.token(who), "/api/v1/disputes").await;
+        assert_eq!(list["total"], 0, "{who}: {list}");
+    }
+    let (s, mine) = app.get(head, "/api/v1/disputes").await;
+    assert_eq!((s, &mine["total"]), (200, &json!(1)), "their own: {mine}");
+    let (s, decided) = app
+        .post(
+            &head_p,
+            &format!("/api/v1/disputes/{id}/decision"),
+            json!({"outcome": "rejected", "reason": "Không có chứng cứ"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{decided}");
+    assert_eq!(decided["status"], "rejected");
+    let (_, v) = app
+        .get(
+            head,
+            &format!(
+                "/api/v1/stats/dossiers?staff_id={}&from={from}&to={to}",
+                w.head_a.id
+            ),
+        )
+        .await;
+    assert_eq!(
+        (&v["late"], &v["disputes_pending"]),
+        (&json!(2), &json!(0)),
+        "rejected: it stands: {v}"
+    );
+}
+
+both!(
+    a_dispute_accepted_takes_the_step_out_of_the_late_count,
+    a_head_is_decided_a_level_up_and_the_window_closes,
+);
