@@ -200,10 +200,10 @@ pub async fn raise(
             if let Some(why) = raise_refusal(outcome, end, now, settings.dispute_window_days) {
                 return Err(ApiError::conflict("step_id", why));
             }
-            let (staff, _) =
+            let (staff, officer_path) =
                 crate::db::staff::find_with_path(c, officer)?.ok_or(ApiError::NotFound)?;
             let stamp = crate::db::now();
-            Ok(q::insert(
+            let row = q::insert(
                 c,
                 &NewDispute {
                     province_id: dossier.province_id,
@@ -217,7 +217,9 @@ pub async fn raise(
                     raised_at: stamp,
                     decide_by: stamp + Duration::days(settings.dispute_decision_days),
                 },
-            )?)
+            )?;
+            q::tell_deciders(c, &row, &staff, &officer_path, &dossier, step, stamp)?;
+            Ok(row)
         })
     })
     .await?;
@@ -368,7 +370,15 @@ pub async fn decide(
                 Decision::Accepted => DisputeStatus::Accepted,
                 Decision::Rejected => DisputeStatus::Rejected,
             };
-            let row = q::decide(c, &d, status, actor.user_id, &reason)?;
+            let step = crate::db::dossiers::step_staff(c, d.step_id)?;
+            if step != Some(d.staff_id) {
+                return Err(ApiError::conflict(
+                    "outcome",
+                    "the step has been attributed to someone else since it was disputed",
+                ));
+            }
+            let row = q::decide(c, &d, status, actor.user_id, &reason)?
+                .ok_or_else(|| ApiError::conflict("outcome", "this dispute has been decided"))?;
             if let Some(dossier) = crate::db::dossiers::find_by_id(c, d.dossier_id)? {
                 crate::db::dossiers::sync_late_steps(c, &dossier, local_now())?;
             }

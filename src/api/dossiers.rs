@@ -419,7 +419,7 @@ impl DossierStats {
             late: t.late,
             overdue: t.overdue,
             late_ratio: t.late_ratio(formula),
-            disputes_pending: t.disputes_pending,
+            disputes_pending: t.disputes_pending(formula),
             formula,
         }
     }

@@ -324,9 +324,12 @@ pub async fn acknowledge_notification(
     let (row, notice) = blocking(&state, move |db: &Db| {
         db.write(|c| {
             let (row, path) = readable(c, &auth, id)?;
-            let notice_id = row
-                .notice_id
-                .ok_or_else(|| ApiError::conflict("kind", "a digest has nothing to acknowledge"))?;
+            let notice_id = row.notice_id.ok_or_else(|| {
+                ApiError::conflict(
+                    "kind",
+                    "only a repeat notice is acknowledged (a dispute is decided at /disputes)",
+                )
+            })?;
             let notice = notices::find(c, notice_id)?.ok_or(ApiError::NotFound)?;
             let mine =
                 row.recipient_staff_id.is_some() && row.recipient_staff_id == auth.actor.staff_id;

@@ -347,12 +347,13 @@ pub async fn add_handle(
             if kind == "account"
                 && let Some(holder) = handles::account_holder(c, person.staff.province_id, &key)?
             {
+                // Who holds it is not said: they may be beyond the caller's reach.
                 return Err(ApiError::conflict(
                     "value",
                     if holder == person.staff.id {
-                        "this person already has this account".to_owned()
+                        "this person already has this account"
                     } else {
-                        format!("this account belongs to staff member {holder}")
+                        "this account belongs to someone else in the province"
                     },
                 ));
             }
@@ -363,7 +364,8 @@ pub async fn add_handle(
                 return Err(ApiError::conflict("value", "this person already has it"));
             }
             let row = handles::add(c, actor, &person.staff, &kind, &value)?;
-            let attributed = handles::reattribute(c, actor, person.staff.province_id, local_now())?;
+            let attributed =
+                handles::reattribute(c, actor, &map, person.staff.province_id, local_now())?;
             Ok(HandleAdded {
                 handle: row.into(),
                 attributed,
@@ -446,6 +448,14 @@ pub async fn attribute_step(
             if !map.subtree(&unit_path) {
                 return Err(ApiError::Forbidden(
                     "mapping one-stop handlers needs the admin role",
+                ));
+            }
+            // A dispute speaks for the officer who raised it: moving the step would leave
+            // it deciding someone else's lateness.
+            if crate::db::disputes::of_step(c, step_id)?.is_some() {
+                return Err(ApiError::conflict(
+                    "staff_id",
+                    "the step is disputed by its officer; it keeps its attribution",
                 ));
             }
             let person = visible_person(c, &read, staff_id)

@@ -117,7 +117,7 @@ fn reform_view(
         unit_id: unit.id,
         year,
         late_ratio: late_ratio.map(Value::shown),
-        late_disputes_pending: tally.disputes_pending,
+        late_disputes_pending: tally.disputes_pending(formula),
         satisfaction_index: satisfaction.map(Value::shown),
         score: facts.score_centi.map(|s| s as f64 / 100.0),
         proposed_ranking: proposal.proposed,

@@ -11,7 +11,9 @@ use serde::Serialize;
 use super::AnyConnection;
 use super::audit::{self, Entry};
 use super::dossiers::{DossierRow, StepRow};
-use super::schema::{dispute_evidence, dossier_disputes, dossier_steps};
+use super::schema::{dispute_evidence, dossier_disputes, dossier_steps, staff, units};
+use super::staff::StaffRow;
+use crate::domain::codes::NotificationKind;
 use crate::domain::disputes::DisputeStatus;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
@@ -54,7 +56,8 @@ pub struct NewDispute {
     pub decide_by: NaiveDateTime,
 }
 
-/// The disputes of these dossiers, by dossier and step number.
+/// The disputes of these dossiers, by dossier and step number. A dispute speaks for its
+/// officer only: on a step since attributed to someone else it decides nothing.
 pub fn of_dossiers(
     conn: &mut AnyConnection,
     rows: &[(DossierRow, Vec<StepRow>)],
@@ -65,6 +68,7 @@ pub fn of_dossiers(
         let found: Vec<(i64, i32, String)> = dossier_disputes::table
             .inner_join(dossier_steps::table)
             .filter(dossier_disputes::dossier_id.eq_any(chunk))
+            .filter(dossier_steps::staff_id.eq(dossier_disputes::staff_id.nullable()))
             .select((
                 dossier_disputes::dossier_id,
                 dossier_steps::step_no,
@@ -118,24 +122,36 @@ pub fn insert(conn: &mut AnyConnection, new: &NewDispute) -> QueryResult<Dispute
     Ok(row)
 }
 
-/// Records the decision (the caller checked who may decide and that it is pending).
+/// Records the decision (the caller checked who may decide). None when the dispute was
+/// no longer pending: two heads deciding at once, the second finds it decided.
 pub fn decide(
     conn: &mut AnyConnection,
     before: &DisputeRow,
     status: DisputeStatus,
     by: i64,
     reason: &str,
-) -> QueryResult<DisputeRow> {
-    let row: DisputeRow = diesel::update(dossier_disputes::table.find(before.id))
-        .set((
-            dossier_disputes::status.eq(status.code()),
-            dossier_disputes::decided_by.eq(Some(by)),
-            dossier_disputes::decided_at.eq(Some(super::now())),
-            dossier_disputes::decision_reason.eq(Some(reason)),
-        ))
-        .get_result(conn)?;
+) -> QueryResult<Option<DisputeRow>> {
+    let changed = diesel::update(
+        dossier_disputes::table
+            .find(before.id)
+            .filter(dossier_disputes::status.eq(DisputeStatus::Pending.code())),
+    )
+    .set((
+        dossier_disputes::status.eq(status.code()),
+        dossier_disputes::decided_by.eq(Some(by)),
+        dossier_disputes::decided_at.eq(Some(super::now())),
+        dossier_disputes::decision_reason.eq(Some(reason)),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Ok(None);
+    }
+    let row: DisputeRow = dossier_disputes::table
+        .find(before.id)
+        .select(DisputeRow::as_select())
+        .first(conn)?;
     record(conn, Some(by), "decide", Some(before), &row)?;
-    Ok(row)
+    Ok(Some(row))
 }
 
 fn record(
@@ -265,4 +281,84 @@ pub fn evidence_of(
         .order(dispute_evidence::id)
         .select(DisputeEvidenceRow::as_select())
         .load(conn)
+}
+
+/// Tells whoever decides a new dispute: the heads of the officer's unit, or of the
+/// nearest unit above with a head (from the unit above when the officer heads theirs).
+/// With nobody to tell, the message is kept as dead for an administrator to see.
+/// Returns the messages queued.
+pub fn tell_deciders(
+    conn: &mut AnyConnection,
+    dispute: &DisputeRow,
+    officer: &StaffRow,
+    officer_path: &str,
+    dossier: &DossierRow,
+    step: &StepRow,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut chain = crate::domain::units::chain(officer_path);
+    if officer.is_head && chain.first() == Some(&officer.unit_id) {
+        chain.remove(0);
+    }
+    let today = crate::domain::attendance::to_local(now).date();
+    let mut heads: Vec<StaffRow> = Vec::new();
+    for unit_id in chain {
+        heads = staff::table
+            .filter(staff::unit_id.eq(unit_id))
+            .filter(staff::is_head.eq(true))
+            .filter(staff::id.ne(officer.id))
+            .filter(staff::left_on.is_null().or(staff::left_on.ge(today)))
+            .select(StaffRow::as_select())
+            .load(conn)?;
+        if !heads.is_empty() {
+            break;
+        }
+    }
+    let unit_name: String = units::table
+        .find(officer.unit_id)
+        .select(units::name)
+        .first(conn)?;
+    let local = |t: Option<NaiveDateTime>| {
+        t.map(|t| crate::domain::attendance::to_local(t).date().to_string())
+    };
+    let payload = serde_json::json!({
+        "dispute_id": dispute.id,
+        "decide_by": crate::domain::attendance::to_local(dispute.decide_by).date().to_string(),
+        "reason": dispute.reason,
+        "officer": {"id": officer.id, "full_name": officer.full_name, "code": officer.code},
+        "unit": {"id": officer.unit_id, "name": unit_name},
+        "dossier": {"code": dossier.code, "procedure": dossier.procedure_name},
+        "step": {"step_no": step.step_no, "action": step.action,
+                 "due_at": local(step.due_at), "finished_at": local(step.finished_at)},
+    });
+    let targets: Vec<Option<&StaffRow>> = if heads.is_empty() {
+        vec![None]
+    } else {
+        heads.iter().map(Some).collect()
+    };
+    let mut queued = 0;
+    for head in targets {
+        let mut payload = payload.clone();
+        payload["recipient"] = head.map_or(serde_json::Value::Null, |h| {
+            serde_json::json!({"staff_id": h.id, "full_name": h.full_name, "position": h.position})
+        });
+        let n = super::outbox::NewNotification {
+            province_id: dispute.province_id,
+            unit_id: officer.unit_id,
+            kind: NotificationKind::Dispute,
+            notice_id: None,
+            recipient_staff_id: head.map(|h| h.id),
+            recipient_email: head.and_then(|h| h.email.clone()),
+            dedupe_key: format!(
+                "dispute:{}:{}",
+                dispute.id,
+                head.map_or("nobody".to_owned(), |h| h.id.to_string())
+            ),
+            payload,
+        };
+        if super::outbox::enqueue(conn, &n, now)? {
+            queued += 1;
+        }
+    }
+    Ok(queued)
 }

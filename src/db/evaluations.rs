@@ -204,7 +204,7 @@ pub fn recorded(
             .collect(),
         late_steps: late_steps as i64,
         handled_steps: tally.handled(formula) as i64,
-        late_disputes_pending: tally.disputes_pending as i64,
+        late_disputes_pending: tally.disputes_pending(formula) as i64,
         late_arrivals: count("late"),
         early_leaves: count("early_leave"),
         unexcused_absences: count("absent_no_reason"),

@@ -174,8 +174,13 @@ pub fn load(
                 decide_by: stamp + Duration::days(settings.dispute_decision_days),
             },
         )?;
+        if !decided
+            && let Some((officer, path)) = crate::db::staff::find_with_path(c, cast.officer.id)?
+        {
+            disputes::tell_deciders(c, &dispute, &officer, &path, &row, step, stamp)?;
+        }
         if decided {
-            disputes::decide(
+            let _ = disputes::decide(
                 c,
                 &dispute,
                 DisputeStatus::Accepted,

@@ -185,6 +185,7 @@ code_enum! {
         Repeat = "repeat" => "Thông báo vi phạm lặp lại",
         Escalation = "escalation" => "Báo cáo cấp trên",
         Digest = "digest" => "Tổng hợp vi phạm hằng tuần",
+        Dispute = "dispute" => "Đề nghị xem xét hồ sơ trễ hạn",
     }
 }
 

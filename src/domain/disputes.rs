@@ -80,15 +80,21 @@ pub fn dossier_counted(
     }
 }
 
-/// Whether a dispute behind a late dossier is still waiting.
+/// Whether pending disputes could still take a late dossier out of its unit's late
+/// count: every step its lateness went to is disputed, none rejected, one still pending.
 pub fn pending_behind(
     step_outcomes: &[(i32, Outcome)],
     disputes: &HashMap<i32, DisputeStatus>,
-) -> u64 {
-    step_outcomes
+) -> bool {
+    let late: Vec<Option<&DisputeStatus>> = step_outcomes
         .iter()
-        .filter(|(no, o)| o.is_late() && disputes.get(no) == Some(&DisputeStatus::Pending))
-        .count() as u64
+        .filter(|(_, o)| o.is_late())
+        .map(|(no, _)| disputes.get(no))
+        .collect();
+    late.contains(&Some(&DisputeStatus::Pending))
+        && late
+            .iter()
+            .all(|d| matches!(d, Some(DisputeStatus::Pending | DisputeStatus::Accepted)))
 }
 
 /// Why a dispute cannot be raised, if it cannot. `step_end` is when the step ended, or
@@ -178,7 +184,13 @@ mod tests {
             "lateness nobody carries stays with the unit"
         );
         let mixed = HashMap::from([(2, Accepted), (3, Pending)]);
-        assert_eq!(pending_behind(&steps, &mixed), 1);
+        assert!(pending_behind(&steps, &mixed));
+        let rejected = HashMap::from([(2, Rejected), (3, Pending)]);
+        assert!(
+            !pending_behind(&steps, &rejected),
+            "a rejected step keeps it late anyway"
+        );
+        assert!(!pending_behind(&steps, &one), "nothing pending");
     }
 
     #[test]

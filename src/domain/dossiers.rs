@@ -264,18 +264,37 @@ pub struct Tally {
     pub late: u64,
     /// Not finished, past the deadline.
     pub overdue: u64,
-    /// Of `late` and `overdue`, how many wait for a decision on a dispute.
-    pub disputes_pending: u64,
+    /// Of `late`, how many wait for a decision on a dispute.
+    pub late_disputed: u64,
+    /// Of `overdue`, how many wait for a decision on a dispute.
+    pub overdue_disputed: u64,
 }
 
 impl Tally {
     /// Counts an outcome as it stands after its dispute (if any), noting a pending one.
     pub fn add_disputed(&mut self, o: Outcome, dispute: Option<super::disputes::DisputeStatus>) {
         use super::disputes::{DisputeStatus, counted};
-        if o.is_late() && dispute == Some(DisputeStatus::Pending) {
-            self.disputes_pending += 1;
+        if dispute == Some(DisputeStatus::Pending) {
+            self.add_pending(o);
         }
         self.add(counted(o, dispute));
+    }
+
+    /// Notes that a dispute waits behind this (late or overdue) outcome.
+    pub fn add_pending(&mut self, o: Outcome) {
+        match o {
+            Outcome::Late => self.late_disputed += 1,
+            Outcome::Overdue => self.overdue_disputed += 1,
+            _ => {}
+        }
+    }
+
+    /// How many of the items the ratio counts as late wait for a dispute's decision.
+    pub fn disputes_pending(&self, formula: LateRatioFormula) -> u64 {
+        match formula {
+            LateRatioFormula::Resolved => self.late_disputed,
+            LateRatioFormula::WithOverdue => self.late_disputed + self.overdue_disputed,
+        }
     }
 
     pub fn add(&mut self, o: Outcome) {
@@ -346,6 +365,16 @@ pub fn satisfaction_index(responses: u64, satisfied: u64) -> Option<f64> {
 /// format), `yyyy-MM-ddTHH:mm:ss[.fff]`, `yyyy-MM-dd HH:mm[:ss]` or a bare date (midnight,
 /// or with `end_of_day` 23:59:59, for deadlines given as a day). Local time, no offset.
 pub fn parse_local(s: &str, end_of_day: bool) -> Option<NaiveDateTime> {
+    use chrono::{Datelike, Timelike};
+    // Whole seconds: the databases keep fractions differently (a 7-digit .NET fraction
+    // would read back changed and make every re-send an update); no date outside the
+    // years an administration's records span.
+    parse_any(s, end_of_day)
+        .and_then(|t| t.with_nanosecond(0))
+        .filter(|t| (1990..=2100).contains(&t.year()))
+}
+
+fn parse_any(s: &str, end_of_day: bool) -> Option<NaiveDateTime> {
     let s = s.trim();
     if s.is_empty() {
         return None;

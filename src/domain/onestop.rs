@@ -35,6 +35,26 @@ pub enum MatchedBy {
 }
 
 impl MatchedBy {
+    /// How much an attribution says: a later, weaker one never replaces it.
+    pub fn rank(self) -> u8 {
+        match self {
+            MatchedBy::Name => 1,
+            MatchedBy::Alias => 2,
+            MatchedBy::Account => 3,
+            MatchedBy::Manual => 4,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "account" => MatchedBy::Account,
+            "alias" => MatchedBy::Alias,
+            "name" => MatchedBy::Name,
+            "manual" => MatchedBy::Manual,
+            _ => return None,
+        })
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             MatchedBy::Account => "account",
@@ -164,12 +184,17 @@ impl LogEntry {
             (None, Some(f)) => format!("done@{}", f.format("%Y%m%d%H%M%S")),
             (None, None) => "open".to_owned(),
         };
-        format!("{}|{}|{when}", self.who(), self.action_key())
+        format!("{}{when}", self.who_what())
     }
 
     /// The key the same step had while it was open with no start in the log.
     pub fn open_key(&self) -> String {
-        format!("{}|{}|open", self.who(), self.action_key())
+        format!("{}open", self.who_what())
+    }
+
+    /// Who and what, the start of every key this entry's step can have.
+    pub fn who_what(&self) -> String {
+        format!("{}|{}|", self.who(), self.action_key())
     }
 
     fn action_key(&self) -> String {

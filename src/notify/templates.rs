@@ -32,6 +32,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("digest.txt", include_str!("templates/digest.txt")),
     ("digest.html", include_str!("templates/digest.html")),
+    (
+        "dispute.subject.txt",
+        include_str!("templates/dispute.subject.txt"),
+    ),
+    ("dispute.txt", include_str!("templates/dispute.txt")),
+    ("dispute.html", include_str!("templates/dispute.html")),
 ];
 
 /// `2026-03-02` (or an RFC 3339 time) as Vietnamese write it: `02/03/2026`.
@@ -238,5 +244,31 @@ mod tests {
         quiet["total"] = 0.into();
         let r = render(NotificationKind::Digest, &quiet, 58, "http://x.example").unwrap();
         assert!(r.text.contains("Không ghi nhận vi phạm nào"));
+    }
+
+    #[test]
+    fn a_dispute_tells_the_head_what_to_decide_and_by_when() {
+        let p = json!({
+            "dispute_id": 9, "decide_by": "2026-03-16", "reason": "Hồ sơ giấy trình đúng hạn",
+            "officer": {"id": 3, "full_name": "Nguyễn Thị Lan", "code": "S-A1"},
+            "unit": {"id": 4, "name": "Phòng A1"},
+            "dossier": {"code": "HS-1", "procedure": "Cấp giấy phép xây dựng"},
+            "step": {"step_no": 2, "action": "Thẩm định", "due_at": "2026-03-05", "finished_at": "2026-03-09"},
+            "recipient": {"staff_id": 1, "full_name": "Trần Văn Hùng", "position": null}
+        });
+        let r = render(NotificationKind::Dispute, &p, 60, "http://x.example/").unwrap();
+        assert!(
+            r.subject.contains("Nguyễn Thị Lan (Phòng A1)"),
+            "{}",
+            r.subject
+        );
+        assert!(r.subject.ends_with("16/03/2026"), "{}", r.subject);
+        assert!(r.text.contains("hồ sơ HS-1 (Cấp giấy phép xây dựng), hoàn thành ngày 09/03/2026, hạn của bước 05/03/2026"), "{}", r.text);
+        assert!(
+            r.text.contains("http://x.example/api/v1/disputes/9"),
+            "{}",
+            r.text
+        );
+        assert!(r.html.contains("<strong>Trần Văn Hùng</strong>"));
     }
 }

@@ -106,6 +106,14 @@ async fn a_dispute_accepted_takes_the_step_out_of_the_late_count(b: Backend) {
         (&json!("pending"), &json!(false))
     );
     let id = dispute["id"].as_i64().unwrap();
+    let (_, outbox) = app.get(w.token("root"), "/api/v1/notifications").await;
+    let told = outbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "dispute")
+        .unwrap_or_else(|| panic!("the head is told: {outbox}"));
+    assert_eq!(told["recipient_staff_id"], w.head_a.id, "{told}");
     let (s, _) = app
         .post(
             officer,
@@ -114,6 +122,14 @@ async fn a_dispute_accepted_takes_the_step_out_of_the_late_count(b: Backend) {
         )
         .await;
     assert_eq!(s, 409, "one dispute per step");
+    let (s, _) = app
+        .put(
+            w.token("root"),
+            &format!("/api/v1/dossier-steps/{late}/handler"),
+            json!({"staff_id": w.head_a.id}),
+        )
+        .await;
+    assert_eq!(s, 409, "a disputed step keeps its officer");
 
     // Pending: the step still counts, and the ratio says a dispute waits behind it.
     let pending = stats(&app, w.token("hr_a"), w.member_a1.id).await;

@@ -169,6 +169,7 @@ async fn the_feed_reads_both_date_forms_and_re_sends_change_nothing(b: Backend) 
         {"NguoiXuLy": "Trần Văn Hùng", "NoiDungXuLy": "Tiếp nhận hồ sơ", "ThoiDiemXuLy": "20260317090000"},
         {"NguoiXuLy": "Nguyễn Thị Lan", "NoiDungXuLy": "Thẩm định hồ sơ", "TrangThai": "1"}
     ]});
+    let open_again = open.clone();
     let r = send(&app, hr, "/api/v1/onestop/dossiers", open).await;
     assert_eq!(r["created"], 1, "{r}");
     let done = json!([{"MaHoSo": "HS-OPEN", "NguoiXuLy": "Nguyễn Thị Lan", "NoiDungXuLy": "Thẩm định hồ sơ",
@@ -181,10 +182,12 @@ async fn the_feed_reads_both_date_forms_and_re_sends_change_nothing(b: Backend) 
     );
     let r = send(&app, hr, "/api/v1/onestop/progress", done).await;
     assert_eq!(r["unchanged"], 1, "the update re-sent: {r}");
+    let r = send(&app, hr, "/api/v1/onestop/dossiers", open_again).await;
+    assert_eq!(r["rejected"], json!([]), "{r}");
     assert_eq!(
         app.count("dossier_steps"),
         6,
-        "the open step was finished, not added"
+        "the open step was finished, not added, and a stale re-send of it adds nothing"
     );
     let list = dossiers_of_a(&app, &w).await;
     let open = dossier(&list, "HS-OPEN");
@@ -389,6 +392,20 @@ async fn handlers_match_by_account_then_one_name_and_namesakes_wait(b: Backend) 
     )
     .await;
     assert_eq!(r["unattributed_steps"], 0, "{r}");
+    // An account of someone beyond the importer's reach attributes nothing.
+    let b_path = format!("/api/v1/staff/{}/onestop-handles", w.member_b.id);
+    let (s, _) = app
+        .post(root, &b_path, json!({"kind": "account", "value": "tuanlm"}))
+        .await;
+    assert_eq!(s, 201);
+    let foreign = json!([{"MaHoSo": "HS-FOREIGN", "TenTTHC": "P", "DonViXuLy": "A",
+        "NgayTiepNhan": "20260302080000", "TrangThaiHoSo": "4",
+        "QuaTrinhXuLy": [{"TaiKhoanXuLy": "tuanlm", "NoiDungXuLy": "Ký duyệt", "TrangThai": "1"}]}]);
+    let r = send(&app, w.token("hr_a"), "/api/v1/onestop/dossiers", foreign).await;
+    assert_eq!(
+        r["unattributed_steps"], 1,
+        "hr of A cannot give B's officer steps: {r}"
+    );
     let list = dossiers_of_a(&app, &w).await;
     let acc = step(dossier(&list, "HS-ACC"), "Ký duyệt", "Nguyễn Thị Lan");
     assert_eq!(

@@ -53,3 +53,13 @@ pub fn find_by_id(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Dossi
         .first(conn)
         .optional()
 }
+
+/// Who a step is attributed to.
+pub fn step_staff(conn: &mut AnyConnection, step_id: i64) -> QueryResult<Option<i64>> {
+    dossier_steps::table
+        .find(step_id)
+        .select(dossier_steps::staff_id)
+        .first::<Option<i64>>(conn)
+        .optional()
+        .map(Option::flatten)
+}

@@ -16,7 +16,7 @@ use crate::domain::dossiers::{Dossier, DossierStatus, Outcome, Step};
 
 mod lookups;
 mod stats;
-pub use lookups::{by_code_anywhere, find_by_code, find_by_id, of_step};
+pub use lookups::{by_code_anywhere, find_by_code, find_by_id, of_step, step_staff};
 pub use stats::{staff_tally, unit_tally};
 
 pub const SOURCE_DOSSIER: &str = "dossier";

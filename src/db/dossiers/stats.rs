@@ -70,8 +70,8 @@ pub fn unit_tally(
             let disputed = disputes.get(&d.id).unwrap_or(&none);
             let steps = rules.step_outcomes(now);
             let outcome = rules.outcome(now);
-            if outcome.is_late() {
-                tally.disputes_pending += pending_behind(&steps, disputed);
+            if outcome.is_late() && pending_behind(&steps, disputed) {
+                tally.add_pending(outcome);
             }
             tally.add(dossier_counted(outcome, &steps, disputed));
         }

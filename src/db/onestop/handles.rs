@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::db::AnyConnection;
 use crate::db::audit::{self, Entry};
 use crate::db::schema::{dossier_steps, dossiers, staff, staff_handles, units};
+use crate::domain::access::Visibility;
 use crate::domain::onestop::{
     Candidates, HandlerIssue, MatchedBy, Resolution, handle_key, resolve,
 };
@@ -113,9 +114,11 @@ fn record(
     )
 }
 
-/// Matches handlers within one province, remembering each answer for the batch.
+/// Matches handlers within one province, and only to people within `scope` (who is
+/// writing may attribute nothing beyond their reach), remembering each answer.
 pub struct Matcher {
     province_id: i64,
+    scope: Visibility,
     /// By (dossier unit path, account, name) in the compared form.
     seen: HashMap<HandlerKey, (Resolution, Option<i64>)>,
 }
@@ -133,9 +136,10 @@ type AsideStep = (
 );
 
 impl Matcher {
-    pub fn new(province_id: i64) -> Self {
+    pub fn new(province_id: i64, scope: Visibility) -> Self {
         Matcher {
             province_id,
+            scope,
             seen: HashMap::new(),
         }
     }
@@ -157,13 +161,18 @@ impl Matcher {
             return Ok(found.clone());
         }
         let mut c = Candidates::default();
-        if let Some(a) = &key.1 {
-            c.by_account = account_holder(conn, self.province_id, a)?;
+        if let Some(a) = &key.1
+            && let Some(holder) = account_holder(conn, self.province_id, a)?
+            && crate::db::staff::find_with_path(conn, holder)?
+                .is_some_and(|(_, path)| self.scope.staff(holder, &path))
+        {
+            c.by_account = Some(holder);
         }
         if let (None, Some(n)) = (c.by_account, name) {
+            let scope = &self.scope;
             let within = |rows: Vec<(i64, String)>| -> Vec<i64> {
                 rows.into_iter()
-                    .filter(|(_, path)| in_subtree(path, unit_path))
+                    .filter(|(id, path)| in_subtree(path, unit_path) && scope.staff(*id, path))
                     .map(|(id, _)| id)
                     .collect()
             };
@@ -196,12 +205,14 @@ impl Matcher {
     }
 }
 
-/// Matches again every step of the province kept aside, now that a mapping changed:
-/// steps whose handler now fits one person are attributed to them (audited), and their
-/// dossiers' late steps re-synced. Returns how many steps were attributed.
+/// Matches again every step of the province kept aside in dossiers within `scope`, now
+/// that a mapping changed: steps whose handler now fits one person within `scope` are
+/// attributed to them (audited), and their dossiers' late steps re-synced. Returns how
+/// many steps were attributed.
 pub fn reattribute(
     conn: &mut AnyConnection,
     actor: i64,
+    scope: &Visibility,
     province_id: i64,
     now: NaiveDateTime,
 ) -> QueryResult<u64> {
@@ -218,10 +229,13 @@ pub fn reattribute(
             units::path,
         ))
         .load(conn)?;
-    let mut matcher = Matcher::new(province_id);
+    let mut matcher = Matcher::new(province_id, scope.clone());
     let mut touched = BTreeSet::new();
     let mut attributed = 0;
     for (step_id, dossier_id, account, name, issue, path) in aside {
+        if !scope.subtree(&path) {
+            continue;
+        }
         let (resolution, unit) =
             matcher.resolve(conn, &path, account.as_deref(), name.as_deref())?;
         match resolution {

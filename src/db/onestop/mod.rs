@@ -20,6 +20,8 @@ pub struct FeedStep {
     pub key: String,
     /// The key this step had while open, when the log gave it no start.
     pub open_key: String,
+    /// Who and what: the start of every key the step can have.
+    pub who_what: String,
     pub resolution: Resolution,
     /// The attributed person's unit.
     pub unit_id: Option<i64>,
@@ -65,8 +67,9 @@ impl Values {
         }
     }
 
-    /// What the entry says, keeping an attribution the entry cannot improve on: a manual
-    /// one always, and any one when the entry's handler fits nobody now.
+    /// What the entry says, keeping an attribution the entry cannot improve on: one of a
+    /// stronger kind (a manual one above all), and any one when the entry's handler fits
+    /// nobody now (a mapping removed since keeps what it attributed).
     fn wanted(step: &FeedStep, existing: Option<&Values>) -> Self {
         let (mut staff_id, mut unit_id, mut matched_by, mut issue) = match &step.resolution {
             Resolution::Staff(id, how) => {
@@ -75,8 +78,12 @@ impl Values {
             Resolution::Unresolved(i) => (None, None, None, Some(i.code().to_owned())),
         };
         if let Some(old) = existing.filter(|o| o.staff_id.is_some()) {
-            let manual = old.matched_by.as_deref() == Some(MatchedBy::Manual.code());
-            if manual || staff_id.is_none() {
+            let rank = |m: &Option<String>| {
+                m.as_deref()
+                    .and_then(MatchedBy::parse)
+                    .map_or(0, MatchedBy::rank)
+            };
+            if staff_id.is_none() || rank(&old.matched_by) > rank(&matched_by) {
                 (staff_id, unit_id, matched_by, issue) =
                     (old.staff_id, old.unit_id, old.matched_by.clone(), None);
             }
@@ -107,17 +114,25 @@ fn load(conn: &mut AnyConnection, dossier_id: i64) -> QueryResult<Vec<(StepRow, 
         .load(conn)
 }
 
+/// What writing a log did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Merged {
+    pub changed: bool,
+    /// Steps of the log that stay without a staff member.
+    pub unattributed: u64,
+}
+
 /// Writes the entries onto the dossier's steps: an entry seen before (by its key, or an
-/// open step now done) updates its step, a new one becomes the next step. Returns whether
-/// anything changed.
+/// open step now done) updates its step, a new one becomes the next step.
 pub fn merge_log(
     conn: &mut AnyConnection,
     actor: Option<i64>,
     dossier: &DossierRow,
     steps: &[FeedStep],
-) -> QueryResult<bool> {
+) -> QueryResult<Merged> {
     let mut current = load(conn, dossier.id)?;
     let mut changed = false;
+    let mut unattributed = 0;
     let stamp = super::now();
     for step in steps {
         let found = current
@@ -129,8 +144,22 @@ pub fn merge_log(
                 }))
             })
             .cloned();
+        // An open entry re-sent after the same person's same step was done (a retry, or
+        // out of order) is stale, not a new step left open for ever.
+        let stale = found.is_none()
+            && step.finished_at.is_none()
+            && current.iter().any(|(r, k)| {
+                r.finished_at.is_some()
+                    && k.as_deref().is_some_and(|k| k.starts_with(&step.who_what))
+            });
+        if stale {
+            continue;
+        }
         let old = found.as_ref().map(|(r, k)| Values::of(r, k.clone()));
         let new = Values::wanted(step, old.as_ref());
+        if new.staff_id.is_none() {
+            unattributed += 1;
+        }
         match found {
             Some(_) if old.as_ref() == Some(&new) => {}
             Some((row, _)) => {
@@ -196,7 +225,10 @@ pub fn merge_log(
     if infer_starts(conn, dossier, &current)? {
         changed = true;
     }
-    Ok(changed)
+    Ok(Merged {
+        changed,
+        unattributed,
+    })
 }
 
 /// Gives each feed step without a start in the log the end of the hand-over before it

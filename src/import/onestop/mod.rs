@@ -21,7 +21,7 @@ use crate::db::units::UnitRow;
 use crate::db::{AnyConnection, units};
 use crate::domain::access::Visibility;
 use crate::domain::attendance::to_utc;
-use crate::domain::onestop::{LogEntry, Resolution, in_order};
+use crate::domain::onestop::{LogEntry, in_order};
 use crate::error::FieldErrors;
 use check::{check_dossier, check_entry, text};
 
@@ -133,10 +133,11 @@ impl<'a> Batch<'a> {
         mut log: Vec<LogEntry>,
     ) -> diesel::QueryResult<Vec<FeedStep>> {
         in_order(&mut log);
+        let scope = self.scope;
         let matcher = self
             .matchers
             .entry(unit.province_id)
-            .or_insert_with(|| Matcher::new(unit.province_id));
+            .or_insert_with(|| Matcher::new(unit.province_id, scope.clone()));
         let mut out = Vec::with_capacity(log.len());
         let utc = |t: Option<NaiveDateTime>| t.map(to_utc);
         for e in log {
@@ -146,12 +147,10 @@ impl<'a> Batch<'a> {
                 e.handler_account.as_deref(),
                 e.handler_name.as_deref(),
             )?;
-            if matches!(resolution, Resolution::Unresolved(_)) {
-                self.report.unattributed_steps += 1;
-            }
             out.push(FeedStep {
                 key: e.key(),
                 open_key: e.open_key(),
+                who_what: e.who_what(),
                 resolution,
                 unit_id,
                 handler_name: e.handler_name.clone(),
@@ -175,9 +174,10 @@ impl<'a> Batch<'a> {
         steps: &[FeedStep],
         now: NaiveDateTime,
     ) -> diesel::QueryResult<()> {
-        let log_changed = merge_log(conn, actor, row, steps)?;
+        let merged = merge_log(conn, actor, row, steps)?;
+        self.report.unattributed_steps += merged.unattributed;
         let outcome = match outcome {
-            Upserted::Unchanged if log_changed => Upserted::Updated,
+            Upserted::Unchanged if merged.changed => Upserted::Updated,
             o => o,
         };
         // Unchanged and finished: nothing can have moved; an unfinished one may have
