@@ -35,8 +35,19 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Load the demo province (idempotent) and print the demo accounts.
-    Demo,
+    /// Load the demo province (idempotent) and print the demo accounts; with `--scale
+    /// province`, a generated province-year for benchmarks instead.
+    Demo {
+        /// `province`: 50 000 staff and a year of check-ins and dossiers (DESIGN.md).
+        #[arg(long, value_enum)]
+        scale: Option<ScaleArg>,
+        /// With --scale: the number of staff instead of 50 000.
+        #[arg(long, requires = "scale")]
+        staff: Option<usize>,
+        /// With --scale: the days of activity instead of 365.
+        #[arg(long, requires = "scale")]
+        days: Option<i64>,
+    },
     /// Administrative tasks.
     Admin {
         #[command(subcommand)]
@@ -63,6 +74,11 @@ pub enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ScaleArg {
+    Province,
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,9 +161,24 @@ pub fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Demo => {
+        Command::Demo { scale: None, .. } => {
             let db = connect_oneshot(&settings)?;
             load_demo(&db)
+        }
+        Command::Demo {
+            scale: Some(ScaleArg::Province),
+            staff,
+            days,
+        } => {
+            let db = connect_oneshot(&settings)?;
+            let full = crate::demo::scale::Scale::PROVINCE;
+            imports::load_scale(
+                &db,
+                crate::demo::scale::Scale {
+                    staff: staff.unwrap_or(full.staff).clamp(1, 200_000),
+                    days: days.unwrap_or(full.days).clamp(1, 3_660),
+                },
+            )
         }
         Command::Admin {
             task:

@@ -178,3 +178,38 @@ pub(super) fn import_dossiers(
     );
     Ok(())
 }
+
+/// `congvu demo --scale province`: the generated province-year, with a progress bar.
+pub(super) fn load_scale(db: &Db, scale: crate::demo::scale::Scale) -> Result<(), String> {
+    let bar = indicatif::ProgressBar::new(scale.days as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} days {msg} ({elapsed})")
+    {
+        bar.set_style(style);
+    }
+    let started = std::time::Instant::now();
+    let done = crate::demo::scale::load::load(db, scale, &|day, so_far| {
+        bar.set_position(day);
+        bar.set_message(format!(
+            "{} check-ins, {} dossier steps",
+            so_far.checkins, so_far.steps
+        ));
+    })
+    .map_err(|e| format!("demo --scale: {e}"))?;
+    bar.finish_and_clear();
+    if done.already_loaded {
+        eprintln!("A generated province is already loaded; nothing was written.");
+    } else {
+        eprintln!(
+            "Generated a province-year in {:.1} s: {} units, {} staff, {} check-ins, {} dossiers with {} steps over {} days.",
+            started.elapsed().as_secs_f64(),
+            done.units,
+            done.staff,
+            done.checkins,
+            done.dossiers,
+            done.steps,
+            scale.days
+        );
+    }
+    Ok(())
+}

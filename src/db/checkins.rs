@@ -29,8 +29,9 @@ pub struct CheckinRow {
     pub void_reason: Option<String>,
 }
 
+// Explicit NULLs rather than column defaults: the same rows go through PostgreSQL's COPY.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = checkins)]
+#[diesel(table_name = checkins, treat_none_as_default_value = false)]
 pub struct NewCheckin {
     pub province_id: i64,
     pub staff_id: i64,

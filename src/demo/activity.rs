@@ -135,11 +135,38 @@ pub struct Activity {
 }
 
 /// A small deterministic hash, so the demo needs no random-number generator.
-fn mix(a: u64, b: u64) -> u64 {
+pub(crate) fn mix(a: u64, b: u64) -> u64 {
     let mut x = a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_add(0xBF58_476D_1CE4_E5B9);
     x ^= x >> 31;
     x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^ (x >> 29)
+}
+
+/// One person's arrival and departure on a working day from `start` to `end`, decided by
+/// the hash `h` of person and day: 3 % absent, 8 % late, 4 % leaving early, 1 % forgetting
+/// to check out.
+pub(crate) fn person_day(
+    h: u64,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
+    let roll = h % 100;
+    if roll < 3 {
+        return (None, None); // absent without reason
+    }
+    let jitter = |range: u64, salt: u64| i64::try_from(mix(h, salt) % range).unwrap_or(0);
+    let arrival = if roll < 11 {
+        start + Duration::minutes(6 + jitter(40, 1)) // late
+    } else {
+        start - Duration::minutes(jitter(25, 2)) + Duration::seconds(jitter(60, 3))
+    };
+    let departure = if (11..15).contains(&roll) {
+        end - Duration::minutes(10 + jitter(60, 4)) // early
+    } else {
+        end + Duration::minutes(jitter(30, 5)) + Duration::seconds(jitter(60, 6))
+    };
+    // roll 15: forgot to check out.
+    (Some(arrival), (roll != 15).then_some(departure))
 }
 
 /// Check-ins of `people` people on the working days of the ~two months before `today`.
@@ -189,37 +216,23 @@ pub fn activity(people: usize, today: NaiveDate) -> Activity {
             {
                 continue;
             }
-            let h = mix(person as u64, day.num_days_from_ce() as u64);
-            let roll = h % 100;
-            if roll < 3 {
-                continue; // absent without reason
-            }
-            let jitter = |range: u64, salt: u64| i64::try_from(mix(h, salt) % range).unwrap_or(0);
-            let arrival = if roll < 11 {
-                start + Duration::minutes(6 + jitter(40, 1)) // late
-            } else {
-                start - Duration::minutes(jitter(25, 2)) + Duration::seconds(jitter(60, 3))
-            };
-            let departure = if (11..15).contains(&roll) {
-                end - Duration::minutes(10 + jitter(60, 4)) // early
-            } else {
-                end + Duration::minutes(jitter(30, 5)) + Duration::seconds(jitter(60, 6))
-            };
+            let (arrival, departure) = person_day(
+                mix(person as u64, day.num_days_from_ce() as u64),
+                start,
+                end,
+            );
             // Half the units' devices send directions, the other half do not.
             let directed = person % 2 == 0;
-            events.push(DemoEvent {
+            events.extend(arrival.map(|at| DemoEvent {
                 person,
-                at: arrival,
+                at,
                 direction: directed.then_some(Direction::In),
-            });
-            if roll != 15 {
-                // roll 15: forgot to check out.
-                events.push(DemoEvent {
-                    person,
-                    at: departure,
-                    direction: directed.then_some(Direction::Out),
-                });
-            }
+            }));
+            events.extend(departure.map(|at| DemoEvent {
+                person,
+                at,
+                direction: directed.then_some(Direction::Out),
+            }));
         }
     }
     Activity {

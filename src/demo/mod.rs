@@ -7,6 +7,7 @@ pub mod dossiers;
 pub mod evaluation;
 pub mod inspections;
 pub mod onestop;
+pub mod scale;
 
 use std::collections::HashMap;
 
@@ -261,28 +262,13 @@ fn load_attendance(
     root: &UnitRow,
     staff_rows: &[StaffRow],
 ) -> Result<usize, DemoError> {
-    use crate::db::{attendance, calendar, checkins, leaves, schedules};
-    use crate::domain::attendance::{format_sessions, to_local, to_utc};
+    use crate::db::{attendance, calendar, checkins, leaves};
+    use crate::domain::attendance::{to_local, to_utc};
     use chrono::Datelike;
 
     let now = to_local(crate::db::now());
     let today = now.date();
-    for s in activity::schedules(today) {
-        schedules::insert(
-            c,
-            None,
-            &schedules::ScheduleFields {
-                province_id: root.id,
-                unit_id: root.id,
-                valid_from: s.valid_from,
-                valid_to: s.valid_to,
-                weekdays: "1,2,3,4,5".into(),
-                sessions: format_sessions(&s.sessions),
-                grace_minutes: 5,
-                punch_mode: crate::domain::codes::PunchMode::Daily.code().into(),
-            },
-        )?;
-    }
+    insert_timetables(c, root, today, None)?;
     let plan = activity::activity(staff_rows.len(), today);
     let mut years = vec![plan.from.year(), today.year()];
     years.dedup();
@@ -424,6 +410,40 @@ fn load_feed(
         actor("demo.staff")?,
         actor("demo.head")?,
     )
+}
+
+/// The demo's summer and winter timetables for the whole province, Monday to Friday;
+/// the earliest starts no later than `from` when given (so that generated history is
+/// covered, and no two overlap).
+pub(crate) fn insert_timetables(
+    c: &mut AnyConnection,
+    root: &UnitRow,
+    today: chrono::NaiveDate,
+    from: Option<chrono::NaiveDate>,
+) -> Result<(), DemoError> {
+    use crate::db::schedules;
+    let mut timetables = activity::schedules(today);
+    timetables.sort_by_key(|s| s.valid_from);
+    for (i, s) in timetables.iter().enumerate() {
+        schedules::insert(
+            c,
+            None,
+            &schedules::ScheduleFields {
+                province_id: root.id,
+                unit_id: root.id,
+                valid_from: match from {
+                    Some(f) if i == 0 => s.valid_from.min(f),
+                    _ => s.valid_from,
+                },
+                valid_to: s.valid_to,
+                weekdays: "1,2,3,4,5".into(),
+                sessions: crate::domain::attendance::format_sessions(&s.sessions),
+                grace_minutes: 5,
+                punch_mode: crate::domain::codes::PunchMode::Daily.code().into(),
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// The accounts as printed for people trying congvu.

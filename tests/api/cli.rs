@@ -520,7 +520,44 @@ async fn import_onestop_reads_a_portal_export(b: Backend) {
     );
 }
 
+async fn demo_scale_generates_a_province_year(b: Backend) {
+    let Some(storage) = Storage::new(b) else {
+        return;
+    };
+    let run = || {
+        congvu(&storage)
+            .args([
+                "demo", "--scale", "province", "--staff", "300", "--days", "10",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("300 staff"), "{stderr}");
+    // Ten days hold six to eight working days of about four events a person.
+    let checkins: u64 = stderr
+        .split(" check-ins")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!((5 * 300 * 3..=8 * 300 * 4).contains(&checkins), "{stderr}");
+    let again = run();
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already loaded"),
+        "one generated province per database"
+    );
+    let bad = congvu(&storage)
+        .args(["demo", "--staff", "10"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success(), "--staff needs --scale");
+}
+
 both!(
+    demo_scale_generates_a_province_year,
     import_onestop_reads_a_portal_export,
     import_dossiers_streams_a_file,
     create_user_works_on_an_empty_database,

@@ -289,19 +289,20 @@ pub fn upsert_row(
     Ok((row, outcome))
 }
 
+/// A step row as written in bulk (explicit NULLs, so the same rows go through COPY).
 #[derive(Insertable)]
-#[diesel(table_name = dossier_steps)]
-struct NewStep {
-    province_id: i64,
-    dossier_id: i64,
-    step_no: i32,
-    staff_id: Option<i64>,
-    unit_id: Option<i64>,
-    received_at: Option<NaiveDateTime>,
-    due_at: Option<NaiveDateTime>,
-    finished_at: Option<NaiveDateTime>,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
+#[diesel(table_name = dossier_steps, treat_none_as_default_value = false)]
+pub struct NewStep {
+    pub province_id: i64,
+    pub dossier_id: i64,
+    pub step_no: i32,
+    pub staff_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub received_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
 }
 
 /// The steps of a new dossier in one statement (the same step number twice: the last

@@ -1,0 +1,373 @@
+//! Writes a generated province-year: the tree and staff in bulk, then one transaction per
+//! day of check-ins and dossiers — PostgreSQL `COPY` (binary) for the event rows,
+//! multi-row inserts on SQLite — with a progress bar. Seed rows are not audited one by
+//! one; the load is audited as one entry, like the demo's.
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::{Scale, UnitSpec, day_events, desk_dossiers, name, units};
+use crate::db::checkins::NewCheckin;
+use crate::db::dossiers::NewStep;
+use crate::db::schema::{dossier_steps, dossiers, staff};
+use crate::db::units::UnitRow;
+use crate::db::{AnyConnection, Db, calendar};
+use crate::demo::DemoError;
+use crate::demo::activity;
+use crate::domain::attendance::{to_local, to_utc};
+use crate::domain::calendar::{DayKind, day_kind};
+
+/// What was written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Loaded {
+    pub already_loaded: bool,
+    pub units: usize,
+    pub staff: usize,
+    pub checkins: u64,
+    pub dossiers: u64,
+    pub steps: u64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = staff)]
+struct NewStaff {
+    province_id: i64,
+    unit_id: i64,
+    code: String,
+    full_name: String,
+    category: &'static str,
+    is_head: bool,
+    joined_on: Option<NaiveDate>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = dossiers)]
+struct NewDossier {
+    province_id: i64,
+    unit_id: i64,
+    code: String,
+    procedure_name: &'static str,
+    received_at: NaiveDateTime,
+    due_at: Option<NaiveDateTime>,
+    finished_at: Option<NaiveDateTime>,
+    status: &'static str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// The tree's rows and the staff as (staff id, unit id), in plan order.
+type Setup = (Vec<UnitRow>, Vec<(i64, i64)>);
+
+/// Rows per multi-row statement on SQLite (its limit is 32 766 bound values).
+const SQLITE_ROWS: usize = 2_000;
+
+/// Loads the province-year into an empty database (one generated province per database;
+/// a second run changes nothing). `progress` is told each day written.
+pub fn load(db: &Db, scale: Scale, progress: &dyn Fn(u64, &Loaded)) -> Result<Loaded, DemoError> {
+    let today = to_local(crate::db::now()).date();
+    let from = today - Duration::days(scale.days);
+    let plan = units(scale.staff);
+    let setup = db.write(|c| -> Result<Option<Setup>, DemoError> {
+        if !crate::db::units::find_by_code(c, super::ROOT_CODE)?.is_empty() {
+            return Ok(None);
+        }
+        let rows = insert_units(c, &plan)?;
+        let people = insert_staff(c, &plan, &rows, from)?;
+        let root = &rows[0];
+        crate::demo::insert_timetables(c, root, today, Some(from))?;
+        Ok(Some((rows, people)))
+    })?;
+    let Some((rows, people)) = setup else {
+        return Ok(Loaded {
+            already_loaded: true,
+            ..Loaded::default()
+        });
+    };
+    let mut done = Loaded {
+        units: rows.len(),
+        staff: people.len(),
+        ..Loaded::default()
+    };
+    let timetables = activity::schedules(today);
+    let mut entries = Vec::new();
+    for year in from.year()..=today.year() {
+        entries.extend(activity::calendar(year));
+    }
+    // Days off, holidays and Tết are in the calendar the derivation reads.
+    db.write(|c| -> Result<(), DemoError> {
+        for e in &entries {
+            calendar::upsert(c, None, None, e.date, e.kind, &e.name)?;
+        }
+        Ok(())
+    })?;
+    let desks: Vec<(usize, &UnitRow)> = plan
+        .iter()
+        .zip(&rows)
+        .enumerate()
+        .filter(|(_, (spec, _))| spec.desk)
+        .map(|(i, (_, row))| (i, row))
+        .collect();
+    // Handlers of a desk's dossiers: the people of the desk's unit and those below it.
+    let paths: std::collections::HashMap<i64, &str> =
+        rows.iter().map(|r| (r.id, r.path.as_str())).collect();
+    let handlers: Vec<Vec<(i64, i64)>> = desks
+        .iter()
+        .map(|(_, desk)| {
+            people
+                .iter()
+                .copied()
+                .filter(|(_, unit)| {
+                    paths
+                        .get(unit)
+                        .is_some_and(|p| crate::domain::units::in_subtree(p, &desk.path))
+                })
+                .collect()
+        })
+        .collect();
+    // About 2 million steps a year at full scale: ~2 700 dossiers of ~3 steps a working day.
+    let per_desk = (scale.staff as u64 * 2_700 / 50_000 / desks.len().max(1) as u64).max(1);
+    for (n, day) in from.iter_days().take_while(|d| *d < today).enumerate() {
+        let Some(tt) = timetables
+            .iter()
+            .find(|t| t.valid_from <= day && t.valid_to.is_none_or(|to| day <= to))
+            .or(timetables.first())
+        else {
+            continue;
+        };
+        if day_kind(day, &[1, 2, 3, 4, 5], &entries) != DayKind::Workday {
+            progress(n as u64 + 1, &done);
+            continue;
+        }
+        let (Some(first), Some(last)) = (tt.sessions.first(), tt.sessions.last()) else {
+            continue;
+        };
+        let created = crate::db::now();
+        let events: Vec<NewCheckin> = day_events(
+            people.len(),
+            day.and_time(first.start),
+            day.and_time(last.end),
+            (tt.sessions.len() > 1).then(|| (day.and_time(first.end), day.and_time(last.start))),
+        )
+        .map(|(person, at, direction)| NewCheckin {
+            province_id: rows[0].id,
+            staff_id: people[person].0,
+            at: to_utc(at),
+            local_date: at.date(),
+            direction: direction.map(|d| d.code().to_owned()),
+            source: "device".into(),
+            device_id: format!("MCC-{}", people[person].1),
+            idempotency_key: None,
+            reason: None,
+            created_by: None,
+            created_at: created,
+        })
+        .collect();
+        let (d, s) = db.write(|c| -> Result<(u64, u64), DemoError> {
+            copy_checkins(c, &events)?;
+            let mut written = (0, 0);
+            for ((_, desk), staff_ids) in desks.iter().zip(&handlers) {
+                let (d, s) = write_dossiers(c, desk, staff_ids, day, per_desk, created)?;
+                written.0 += d;
+                written.1 += s;
+            }
+            Ok(written)
+        })?;
+        done.checkins += events.len() as u64;
+        done.dossiers += d;
+        done.steps += s;
+        progress(n as u64 + 1, &done);
+    }
+    db.write(|c| -> Result<(), DemoError> {
+        Ok(crate::db::audit::record(
+            c,
+            crate::db::audit::Entry::<(), _> {
+                actor_user_id: None,
+                entity: "demo",
+                entity_id: rows[0].id,
+                action: "load_scale",
+                province_id: Some(rows[0].id),
+                unit_id: Some(rows[0].id),
+                before: None,
+                after: Some(&serde_json::json!({
+                    "units": done.units, "staff": done.staff, "checkins": done.checkins,
+                    "dossiers": done.dossiers, "steps": done.steps, "days": scale.days,
+                })),
+            },
+        )?)
+    })?;
+    Ok(done)
+}
+
+fn insert_units(c: &mut AnyConnection, plan: &[UnitSpec]) -> Result<Vec<UnitRow>, DemoError> {
+    let mut rows: Vec<UnitRow> = Vec::with_capacity(plan.len());
+    for u in plan {
+        let parent = u.parent.and_then(|p| rows.get(p)).cloned();
+        rows.push(crate::db::units::insert(
+            c,
+            None,
+            parent.as_ref(),
+            &u.code,
+            &u.name,
+            u.kind,
+        )?);
+    }
+    Ok(rows)
+}
+
+/// The staff in multi-row inserts; returns (staff id, unit id) in plan order. The first
+/// person of every unit with people heads it.
+fn insert_staff(
+    c: &mut AnyConnection,
+    plan: &[UnitSpec],
+    rows: &[UnitRow],
+    joined: NaiveDate,
+) -> Result<Vec<(i64, i64)>, DemoError> {
+    let now = crate::db::now();
+    let mut all = Vec::new();
+    let mut n = 0usize;
+    for (spec, row) in plan.iter().zip(rows) {
+        for i in 0..spec.people {
+            n += 1;
+            all.push(NewStaff {
+                province_id: row.province_id,
+                unit_id: row.id,
+                code: format!("QM{n:06}"),
+                full_name: name(n),
+                category: if spec.kind == "public_service_unit" {
+                    "vien_chuc"
+                } else {
+                    "cong_chuc"
+                },
+                is_head: i == 0,
+                joined_on: Some(joined - Duration::days(400)),
+                created_at: now,
+                updated_at: now,
+            });
+        }
+    }
+    let mut out = Vec::with_capacity(all.len());
+    for chunk in all.chunks(SQLITE_ROWS / 2) {
+        let ids: Vec<(i64, i64)> = match c {
+            AnyConnection::Postgresql(c) => diesel::insert_into(staff::table)
+                .values(chunk)
+                .returning((staff::id, staff::unit_id))
+                .get_results(c)?,
+            AnyConnection::Sqlite(c) => diesel::insert_into(staff::table)
+                .values(chunk)
+                .returning((staff::id, staff::unit_id))
+                .get_results(c)?,
+        };
+        out.extend(ids);
+    }
+    Ok(out)
+}
+
+/// A day's check-ins: `COPY` on PostgreSQL, multi-row inserts on SQLite.
+fn copy_checkins(c: &mut AnyConnection, events: &[NewCheckin]) -> Result<(), DemoError> {
+    use crate::db::schema::checkins;
+    match c {
+        AnyConnection::Postgresql(c) => {
+            diesel::copy_from(checkins::table)
+                .from_insertable(events)
+                .execute(c)?;
+        }
+        AnyConnection::Sqlite(c) => {
+            for chunk in events.chunks(SQLITE_ROWS) {
+                diesel::insert_into(checkins::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The dossiers a desk received on `day`, finished (or not yet, when recent) by its
+/// handlers one step after another.
+fn write_dossiers(
+    c: &mut AnyConnection,
+    desk: &UnitRow,
+    handlers: &[(i64, i64)],
+    day: NaiveDate,
+    per_desk: u64,
+    created: NaiveDateTime,
+) -> Result<(u64, u64), DemoError> {
+    if handlers.is_empty() {
+        return Ok((0, 0));
+    }
+    let specs = desk_dossiers(desk.id as usize, day, per_desk);
+    let now = to_local(created);
+    let rows: Vec<NewDossier> = specs
+        .iter()
+        .map(|d| {
+            let due = d.received + Duration::days(d.allowed_days);
+            let finished = d.received + Duration::hours(d.step_hours.iter().sum());
+            let done = finished < now;
+            NewDossier {
+                province_id: desk.province_id,
+                unit_id: desk.id,
+                code: format!("{}-{}-{:03}", desk.code, day.format("%y%m%d"), d.serial),
+                procedure_name: "Thủ tục hành chính",
+                received_at: to_utc(d.received),
+                due_at: Some(to_utc(due)),
+                finished_at: done.then(|| to_utc(finished)),
+                status: if done { "finished" } else { "in_progress" },
+                created_at: created,
+                updated_at: created,
+            }
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok((0, 0));
+    }
+    let ids: Vec<i64> = match c {
+        AnyConnection::Postgresql(c) => diesel::insert_into(dossiers::table)
+            .values(&rows)
+            .returning(dossiers::id)
+            .get_results(c)?,
+        AnyConnection::Sqlite(c) => diesel::insert_into(dossiers::table)
+            .values(&rows)
+            .returning(dossiers::id)
+            .get_results(c)?,
+    };
+    let mut steps = Vec::new();
+    for (d, id) in specs.iter().zip(&ids) {
+        let share = d.allowed_days * 24 / d.step_hours.len() as i64;
+        let mut at = d.received;
+        for (no, hours) in d.step_hours.iter().enumerate() {
+            let (staff_id, unit_id) =
+                handlers[(activity::mix(*id as u64, no as u64) % handlers.len() as u64) as usize];
+            let end = at + Duration::hours(*hours);
+            steps.push(NewStep {
+                province_id: desk.province_id,
+                dossier_id: *id,
+                step_no: no as i32 + 1,
+                staff_id: Some(staff_id),
+                unit_id: Some(unit_id),
+                received_at: Some(to_utc(at)),
+                due_at: Some(to_utc(at + Duration::hours(share))),
+                finished_at: (end < now).then(|| to_utc(end)),
+                created_at: created,
+                updated_at: created,
+            });
+            at = end;
+        }
+    }
+    match c {
+        AnyConnection::Postgresql(c) => {
+            diesel::copy_from(dossier_steps::table)
+                .from_insertable(&steps)
+                .execute(c)?;
+        }
+        AnyConnection::Sqlite(c) => {
+            for chunk in steps.chunks(SQLITE_ROWS / 2) {
+                diesel::insert_into(dossier_steps::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok((ids.len() as u64, steps.len() as u64))
+}
