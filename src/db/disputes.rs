@@ -60,9 +60,8 @@ pub struct NewDispute {
 /// officer only: on a step since attributed to someone else it decides nothing.
 pub fn of_dossiers(
     conn: &mut AnyConnection,
-    rows: &[(DossierRow, Vec<StepRow>)],
+    ids: &[i64],
 ) -> QueryResult<HashMap<i64, HashMap<i32, DisputeStatus>>> {
-    let ids: Vec<i64> = rows.iter().map(|(d, _)| d.id).collect();
     let mut out: HashMap<i64, HashMap<i32, DisputeStatus>> = HashMap::new();
     for chunk in ids.chunks(1000) {
         let found: Vec<(i64, i32, String)> = dossier_disputes::table

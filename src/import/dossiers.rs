@@ -8,9 +8,9 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::db::AnyConnection;
 use crate::db::dossiers::{self, DossierFields, StepFields, Upserted};
 use crate::db::units::UnitRow;
-use crate::db::{AnyConnection, units};
 use crate::domain::access::Visibility;
 use crate::domain::attendance::to_utc;
 use crate::domain::dossiers::{DossierStatus, parse_local};
@@ -381,15 +381,8 @@ pub fn import_lines(
         let unit = match unit_cache.get(&checked.unit_code) {
             Some(u) => u.clone(),
             None => {
-                let found: Vec<UnitRow> = units::find_by_code(conn, &checked.unit_code)?
-                    .into_iter()
-                    .filter(|u| scope.subtree(&u.path))
-                    .collect();
-                let resolved = match found.len() {
-                    1 => Ok(found[0].clone()),
-                    0 => Err("no such unit"),
-                    _ => Err("several units have this code; codes must be unique for imports"),
-                };
+                let resolved =
+                    super::importable_unit(conn, scope, &checked.unit_code, "no such unit")?;
                 unit_cache.insert(checked.unit_code.clone(), resolved.clone());
                 resolved
             }
@@ -465,23 +458,15 @@ pub fn import_lines(
         let Some((last, _)) = group.last() else {
             continue;
         };
-        // A dossier already filed under a unit beyond the caller's reach is not theirs to
-        // overwrite or move, whatever unit the new lines name.
-        if let Some(existing) = dossiers::find_by_code(conn, unit.province_id, &last.code)?
-            && existing.unit_id != unit.id
-        {
-            let reachable =
-                units::find(conn, existing.unit_id)?.is_some_and(|u| scope.subtree(&u.path));
-            if !reachable {
-                report.rejected.push(Rejected {
-                    line: first_line,
-                    errors: FieldErrors::from([(
-                        "code".to_owned(),
-                        vec!["this dossier belongs to a unit outside your reach".to_owned()],
-                    )]),
-                });
-                continue;
-            }
+        if super::filed_beyond_reach(conn, scope, &unit, &last.code)? {
+            report.rejected.push(Rejected {
+                line: first_line,
+                errors: FieldErrors::from([(
+                    "code".to_owned(),
+                    vec!["this dossier belongs to a unit outside your reach".to_owned()],
+                )]),
+            });
+            continue;
         }
         let utc = |t: Option<NaiveDateTime>| t.map(to_utc);
         let fields = DossierFields {

@@ -4,6 +4,44 @@
 pub mod dossiers;
 pub mod onestop;
 
+use crate::db::units::{self, UnitRow};
+use crate::db::{AnyConnection, dossiers as dossier_rows};
+use crate::domain::access::Visibility;
+
+/// The one unit with this code within `scope`, or why not (`missing` when none is).
+pub fn importable_unit(
+    conn: &mut AnyConnection,
+    scope: &Visibility,
+    code: &str,
+    missing: &'static str,
+) -> diesel::QueryResult<Result<UnitRow, &'static str>> {
+    let mut found: Vec<UnitRow> = units::find_by_code(conn, code)?
+        .into_iter()
+        .filter(|u| scope.subtree(&u.path))
+        .collect();
+    Ok(match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(missing),
+        _ => Err("several units have this code; codes must be unique for imports"),
+    })
+}
+
+/// Whether a dossier with this code is already filed under another unit beyond the
+/// importer's reach: not theirs to overwrite or move, whatever unit the import names.
+pub fn filed_beyond_reach(
+    conn: &mut AnyConnection,
+    scope: &Visibility,
+    unit: &UnitRow,
+    code: &str,
+) -> diesel::QueryResult<bool> {
+    match dossier_rows::find_by_code(conn, unit.province_id, code)? {
+        Some(existing) if existing.unit_id != unit.id => {
+            Ok(!units::find(conn, existing.unit_id)?.is_some_and(|u| scope.subtree(&u.path)))
+        }
+        _ => Ok(false),
+    }
+}
+
 use unicode_normalization::UnicodeNormalization;
 
 /// Decodes an upload. A declared charset wins (`utf-8`, `utf-16`, `utf-16le`, `utf-16be`,

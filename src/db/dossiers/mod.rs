@@ -382,7 +382,7 @@ pub fn sync_late_steps(
     let rules = row.rules(&steps);
     let outcomes = rules.step_outcomes(now);
     // A step whose dispute was accepted was late only in the system: not a violation.
-    let excused: Vec<i32> = super::disputes::of_dossiers(conn, &[(row.clone(), steps)])?
+    let excused: Vec<i32> = super::disputes::of_dossiers(conn, &[row.id])?
         .remove(&row.id)
         .unwrap_or_default()
         .into_iter()

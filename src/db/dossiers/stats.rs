@@ -26,8 +26,9 @@ pub fn staff_tally(
     let since = to_utc(from.and_time(NaiveTime::MIN));
     let mut tally = Tally::default();
     let found = of_staff_since(conn, staff_id, since)?;
+    let ids: Vec<i64> = found.iter().map(|d| d.id).collect();
     let rows = with_steps(conn, found)?;
-    let disputes = disputes::of_dossiers(conn, &rows)?;
+    let disputes = disputes::of_dossiers(conn, &ids)?;
     for (d, steps) in &rows {
         let rules = d.rules(steps);
         if !rules.status.counts() {
@@ -61,8 +62,9 @@ pub fn unit_tally(
     let since = to_utc(from.and_time(NaiveTime::MIN));
     let mut tally = Tally::default();
     let found = of_units_since(conn, unit_ids, since)?;
+    let ids: Vec<i64> = found.iter().map(|d| d.id).collect();
     let rows = with_steps(conn, found)?;
-    let disputes = disputes::of_dossiers(conn, &rows)?;
+    let disputes = disputes::of_dossiers(conn, &ids)?;
     let none = HashMap::new();
     for (d, steps) in &rows {
         let rules = d.rules(steps);

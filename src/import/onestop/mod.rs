@@ -93,15 +93,12 @@ impl<'a> Batch<'a> {
         if let Some(u) = self.units.get(code) {
             return Ok(u.clone());
         }
-        let found: Vec<UnitRow> = units::find_by_code(conn, code)?
-            .into_iter()
-            .filter(|u| self.scope.subtree(&u.path))
-            .collect();
-        let resolved = match found.len() {
-            1 => Ok(found[0].clone()),
-            0 => Err("no unit you may import for has this code"),
-            _ => Err("several units have this code; codes must be unique for imports"),
-        };
+        let resolved = super::importable_unit(
+            conn,
+            self.scope,
+            code,
+            "no unit you may import for has this code",
+        )?;
         self.units.insert(code.to_owned(), resolved.clone());
         Ok(resolved)
     }
@@ -245,11 +242,7 @@ pub fn import_dossiers(
                 continue;
             }
         };
-        // A dossier filed under a unit beyond the caller's reach is not theirs to change.
-        if let Some(existing) = dossiers::find_by_code(conn, unit.province_id, &checked.code)?
-            && existing.unit_id != unit.id
-            && !units::find(conn, existing.unit_id)?.is_some_and(|u| scope.subtree(&u.path))
-        {
+        if super::filed_beyond_reach(conn, scope, &unit, &checked.code)? {
             batch.reject(
                 index,
                 code,
