@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 /// Messages per field; the key is the field's JSON path (`roles[0].unit_id`).
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     #[error("bad request: {0}")]
     BadRequest(String),

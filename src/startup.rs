@@ -30,6 +30,10 @@ pub struct AppState {
     pub evidence: crate::evidence::EvidenceStore,
     /// Where links in notices point.
     pub notify: crate::config::NotifySettings,
+    /// Accounts recently loaded for requests.
+    pub actors: crate::auth::cache::ActorCache,
+    /// The group commit of single check-ins.
+    pub checkins: crate::api::checkins::group::Writer,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +102,8 @@ impl Application {
                 &settings.evidence,
             ),
             notify: settings.notify.clone(),
+            actors: Default::default(),
+            checkins: crate::api::checkins::group::Writer::start(db.clone()),
         });
         tracing::info!(mail = %settings.mail_summary(), "notices");
         let max_body = settings.http.max_body_bytes;

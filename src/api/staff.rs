@@ -378,5 +378,7 @@ pub async fn update_staff(
         })
     })
     .await?;
+    // The cached accounts may hold what just changed (roles, paths, staff units).
+    state.actors.clear();
     Ok(web::Json(row.into()))
 }

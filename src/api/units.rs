@@ -368,5 +368,7 @@ pub async fn update_unit(
         })
     })
     .await?;
+    // The cached accounts may hold what just changed (roles, paths, staff units).
+    state.actors.clear();
     Ok(web::Json(row.into()))
 }

@@ -425,5 +425,7 @@ pub async fn update_user(
         })
     })
     .await?;
+    // The cached account may hold what just changed (password, activity, roles).
+    state.actors.clear();
     Ok(web::Json(UserView::new(&user, &roles)))
 }

@@ -1,6 +1,7 @@
 //! Authentication (passwords, tokens, login throttling) and the `AuthUser` extractor
 //! that every protected handler takes.
 
+pub mod cache;
 pub mod jwt;
 pub mod password;
 pub mod throttle;
@@ -17,7 +18,7 @@ use crate::error::ApiError;
 use crate::startup::AppState;
 
 /// The signed-in user. Extracting it verifies the bearer token and loads the account and
-/// its roles fresh from the database.
+/// its roles from the database, or from the few seconds' cache of them (`cache`).
 pub struct AuthUser {
     pub user: UserRow,
     pub actor: Actor,
@@ -56,14 +57,21 @@ impl FromRequest for AuthUser {
                 .jwt
                 .verify(&token)
                 .ok_or(ApiError::Unauthorized("the token is invalid or expired"))?;
-            let db = state.db.clone();
-            let loaded = web::block(move || {
-                db.read(|c| Ok::<_, ApiError>(crate::db::users::load_actor(c, user_id)?))
-            })
-            .await??;
-            let (user, actor) = loaded.ok_or(ApiError::Unauthorized(
-                "the account is unknown or deactivated",
-            ))?;
+            let (user, actor) = match state.actors.get(user_id) {
+                Ok(cached) => cached,
+                Err(generation) => {
+                    let db = state.db.clone();
+                    let loaded = web::block(move || {
+                        db.read(|c| Ok::<_, ApiError>(crate::db::users::load_actor(c, user_id)?))
+                    })
+                    .await??;
+                    let (user, actor) = loaded.ok_or(ApiError::Unauthorized(
+                        "the account is unknown or deactivated",
+                    ))?;
+                    state.actors.put(generation, &user, &actor);
+                    (user, actor)
+                }
+            };
             // A password change or deactivation signs out every session opened before it.
             if issued_at < user.credentials_changed_at.and_utc().timestamp_millis() {
                 return Err(ApiError::Unauthorized(

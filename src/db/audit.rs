@@ -41,23 +41,56 @@ pub fn record<B: Serialize, A: Serialize>(
     conn: &mut AnyConnection,
     e: Entry<'_, B, A>,
 ) -> QueryResult<()> {
-    let to_json = |v: Option<String>| v;
-    let before = to_json(e.before.and_then(|b| serde_json::to_string(b).ok()));
-    let after = to_json(e.after.and_then(|a| serde_json::to_string(a).ok()));
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::province_id.eq(e.province_id),
-            audit_log::unit_id.eq(e.unit_id),
-            audit_log::actor_user_id.eq(e.actor_user_id),
-            audit_log::at.eq(super::now()),
-            audit_log::entity.eq(e.entity),
-            audit_log::entity_id.eq(e.entity_id),
-            audit_log::action.eq(e.action),
-            audit_log::before_json.eq(before),
-            audit_log::after_json.eq(after),
-        ))
-        .execute(conn)?;
+    record_many(conn, std::iter::once(e))
+}
+
+/// Many entries in one statement (a batch's events, each audited on its own).
+pub fn record_many<'a, B: Serialize + 'a, A: Serialize + 'a>(
+    conn: &mut AnyConnection,
+    entries: impl IntoIterator<Item = Entry<'a, B, A>>,
+) -> QueryResult<()> {
+    let at = super::now();
+    let rows: Vec<NewAudit> = entries
+        .into_iter()
+        .map(|e| NewAudit {
+            province_id: e.province_id,
+            unit_id: e.unit_id,
+            actor_user_id: e.actor_user_id,
+            at,
+            entity: e.entity.to_owned(),
+            entity_id: e.entity_id,
+            action: e.action.to_owned(),
+            before_json: e.before.and_then(|b| serde_json::to_string(b).ok()),
+            after_json: e.after.and_then(|a| serde_json::to_string(a).ok()),
+        })
+        .collect();
+    // Multi-row inserts are not available through MultiConnection, but are on each
+    // backend; chunks keep SQLite under its bound-value limit (9 a row).
+    for chunk in rows.chunks(1000) {
+        match conn {
+            AnyConnection::Postgresql(c) => diesel::insert_into(audit_log::table)
+                .values(chunk)
+                .execute(c)?,
+            AnyConnection::Sqlite(c) => diesel::insert_into(audit_log::table)
+                .values(chunk)
+                .execute(c)?,
+        };
+    }
     Ok(())
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
+struct NewAudit {
+    province_id: Option<i64>,
+    unit_id: Option<i64>,
+    actor_user_id: Option<i64>,
+    at: chrono::NaiveDateTime,
+    entity: String,
+    entity_id: i64,
+    action: String,
+    before_json: Option<String>,
+    after_json: Option<String>,
 }
 
 #[derive(Debug, Default)]

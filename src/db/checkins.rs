@@ -1,13 +1,14 @@
 //! Check-in events: kept as received, duplicates recognised, corrections voided rather
 //! than deleted.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
 use super::AnyConnection;
 use super::audit::{self, Entry};
 use super::schema::checkins;
+use crate::domain::attendance::to_utc;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = checkins)]
@@ -69,24 +70,84 @@ pub fn existing(conn: &mut AnyConnection, new: &NewCheckin) -> QueryResult<Optio
         .optional()
 }
 
-pub fn insert(conn: &mut AnyConnection, unit_id: i64, new: &NewCheckin) -> QueryResult<CheckinRow> {
-    let row: CheckinRow = diesel::insert_into(checkins::table)
-        .values(new)
-        .get_result(conn)?;
-    audit::record(
+/// Inserts the event unless it duplicates one (by key or instant, the unique indexes):
+/// `Ok(row)` for a new event, audited, `Err(existing)` for a duplicate. The insert comes
+/// first and the lookup only on a conflict: most events are new, and one statement where
+/// three were (two lookups and the insert) is what the check-in rush measured (see
+/// docs/PERFORMANCE.md).
+pub fn insert_or_existing(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    new: &NewCheckin,
+) -> QueryResult<Result<CheckinRow, CheckinRow>> {
+    let inserted = insert_new(conn, std::slice::from_ref(new))?.pop();
+    match inserted {
+        Some(row) => {
+            audit_created(conn, &[(unit_id, &row)])?;
+            Ok(Ok(row))
+        }
+        None => existing(conn, new)?
+            .map(Err)
+            .ok_or(diesel::result::Error::NotFound),
+    }
+}
+
+/// Inserts the events that duplicate none recorded (nor one before them in `rows`) and
+/// audits each: the inserted rows, in no particular order. `rows` carry the unit each
+/// person belongs to, for the audit trail's scoping.
+pub fn insert_batch(
+    conn: &mut AnyConnection,
+    rows: &[(i64, NewCheckin)],
+) -> QueryResult<Vec<CheckinRow>> {
+    let unit_of: std::collections::HashMap<i64, i64> =
+        rows.iter().map(|(u, r)| (r.staff_id, *u)).collect();
+    let mut out = Vec::with_capacity(rows.len());
+    // Bounded statements: SQLite allows 32 766 bound values, 11 a row here.
+    for chunk in rows.chunks(1000) {
+        let news: Vec<NewCheckin> = chunk.iter().map(|(_, r)| r.clone()).collect();
+        let inserted = insert_new(conn, &news)?;
+        let audited: Vec<(i64, &CheckinRow)> = inserted
+            .iter()
+            .map(|r| (unit_of.get(&r.staff_id).copied().unwrap_or_default(), r))
+            .collect();
+        audit_created(conn, &audited)?;
+        out.extend(inserted);
+    }
+    Ok(out)
+}
+
+/// One multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`: the rows that were new.
+fn insert_new(conn: &mut AnyConnection, rows: &[NewCheckin]) -> QueryResult<Vec<CheckinRow>> {
+    // Upserts and multi-row inserts are not available through MultiConnection, but are on
+    // each backend.
+    match conn {
+        AnyConnection::Postgresql(c) => diesel::insert_into(checkins::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(CheckinRow::as_returning())
+            .get_results(c),
+        AnyConnection::Sqlite(c) => diesel::insert_into(checkins::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(CheckinRow::as_returning())
+            .get_results(c),
+    }
+}
+
+fn audit_created(conn: &mut AnyConnection, rows: &[(i64, &CheckinRow)]) -> QueryResult<()> {
+    audit::record_many(
         conn,
-        Entry::<(), _> {
-            actor_user_id: new.created_by,
+        rows.iter().map(|(unit_id, row)| Entry::<(), _> {
+            actor_user_id: row.created_by,
             entity: "checkin",
             entity_id: row.id,
             action: "create",
             province_id: Some(row.province_id),
-            unit_id: Some(unit_id),
+            unit_id: Some(*unit_id),
             before: None,
-            after: Some(&row),
-        },
-    )?;
-    Ok(row)
+            after: Some(*row),
+        }),
+    )
 }
 
 /// Inserts many events at once, unaudited: only for seeding demo data, which the caller
@@ -145,6 +206,15 @@ pub fn void(
     Ok(row)
 }
 
+/// The UTC instants local dates `from..=to` span, from the first's midnight to the
+/// midnight after the last. Events are looked up by instant, on the (person, instant,
+/// device) key, rather than by local date: an index on the date as well made every
+/// insert maintain one more index for no faster read (docs/PERFORMANCE.md).
+fn instants(from: NaiveDate, to: NaiveDate) -> (NaiveDateTime, NaiveDateTime) {
+    let midnight = |d: NaiveDate| to_utc(d.and_time(NaiveTime::MIN));
+    (midnight(from), midnight(to + Duration::days(1)))
+}
+
 /// Valid (not voided) events of these people on local dates `from..=to`.
 pub fn valid_in(
     conn: &mut AnyConnection,
@@ -152,9 +222,11 @@ pub fn valid_in(
     from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Vec<CheckinRow>> {
+    let (start, end) = instants(from, to);
     checkins::table
         .filter(checkins::staff_id.eq_any(staff_ids))
-        .filter(checkins::local_date.between(from, to))
+        .filter(checkins::at.ge(start))
+        .filter(checkins::at.lt(end))
         .filter(checkins::voided_at.is_null())
         .order((checkins::staff_id, checkins::at))
         .select(CheckinRow::as_select())
@@ -168,9 +240,11 @@ pub fn of_staff(
     from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Vec<CheckinRow>> {
+    let (start, end) = instants(from, to);
     checkins::table
         .filter(checkins::staff_id.eq(staff_id))
-        .filter(checkins::local_date.between(from, to))
+        .filter(checkins::at.ge(start))
+        .filter(checkins::at.lt(end))
         .order(checkins::at)
         .select(CheckinRow::as_select())
         .load(conn)

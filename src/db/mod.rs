@@ -276,6 +276,19 @@ impl Db {
         self.backend
     }
 
+    /// One unpooled connection with the pool's settings and no migrations: for the
+    /// benchmarks' baselines, which must write exactly as the service's connections do.
+    pub fn raw_connection(raw_url: &str) -> Result<AnyConnection, DbError> {
+        let url = DbUrl::parse(raw_url)?;
+        let connect_err = |cause: String| DbError::Connect {
+            backend: url.backend.name(),
+            cause,
+        };
+        let mut conn = url.establish().map_err(|e| connect_err(e.to_string()))?;
+        apply_sqlite_pragmas(&mut conn).map_err(|e| connect_err(e.to_string()))?;
+        Ok(conn)
+    }
+
     pub fn conn(&self) -> Result<Conn, r2d2::PoolError> {
         self.pool.get()
     }

@@ -16,6 +16,7 @@ mod health;
 mod inspections;
 mod notifications;
 mod onestop;
+mod rush;
 mod smtp;
 mod staff;
 mod units;

@@ -1,0 +1,105 @@
+//! The check-in rush: single events posted at once go into shared transactions (group
+//! commit); each still gets its own answer, and one event's failure is its own.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Backend, TestApp};
+
+async fn concurrent_events_each_get_their_own_answer(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let base = Utc::now() - Duration::seconds(30);
+    let at =
+        |i: i64| (base + Duration::milliseconds(i)).to_rfc3339_opts(SecondsFormat::Millis, true);
+    // Twenty events, each sent twice at the same moment, an event with an idempotency key
+    // sent twice at different instants, and one event beyond its sender's reach.
+    let mut sends: Vec<(String, String, Value)> = Vec::new();
+    for i in 0..20 {
+        let staff = if i % 2 == 0 {
+            w.member_a1.id
+        } else {
+            w.member_b.id
+        };
+        for _ in 0..2 {
+            sends.push((
+                format!("e{i}"),
+                w.token("root").to_owned(),
+                json!({"staff_id": staff, "at": at(i), "source": "device", "device_id": "rush"}),
+            ));
+        }
+    }
+    for i in [100, 101] {
+        sends.push((
+            "keyed".into(),
+            w.token("root").to_owned(),
+            json!({"staff_id": w.member_a1.id, "at": at(i), "source": "device",
+                   "device_id": "rush", "idempotency_key": "phone-42"}),
+        ));
+    }
+    sends.push((
+        "beyond".into(),
+        w.token("head_a").to_owned(),
+        json!({"staff_id": w.member_b.id, "at": at(200), "source": "device", "device_id": "rush"}),
+    ));
+
+    let mut set = tokio::task::JoinSet::new();
+    for (label, token, body) in sends {
+        let (client, url) = (app.client.clone(), format!("{}/api/v1/checkins", app.base));
+        set.spawn(async move {
+            let res = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("request");
+            let status = res.status().as_u16();
+            (label, status, res.json::<Value>().await.expect("json"))
+        });
+    }
+    let mut answers: HashMap<String, Vec<(u16, Value)>> = HashMap::new();
+    while let Some(joined) = set.join_next().await {
+        let (label, status, body) = joined.expect("task");
+        answers.entry(label).or_default().push((status, body));
+    }
+
+    for i in 0..20 {
+        let mut pair = answers[&format!("e{i}")].clone();
+        pair.sort_by_key(|(s, _)| *s);
+        let statuses: Vec<u16> = pair.iter().map(|(s, _)| *s).collect();
+        assert_eq!(
+            statuses,
+            vec![200, 201],
+            "event {i}: one new, one duplicate: {pair:?}"
+        );
+        assert_eq!(
+            pair[0].1["id"], pair[1].1["id"],
+            "the duplicate names the original"
+        );
+    }
+    let mut keyed = answers["keyed"].clone();
+    keyed.sort_by_key(|(s, _)| *s);
+    assert_eq!(
+        keyed.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        vec![200, 201],
+        "{keyed:?}"
+    );
+    assert_eq!(keyed[0].1["id"], keyed[1].1["id"]);
+    let (status, body) = &answers["beyond"][0];
+    assert_eq!(*status, 422, "{body}");
+    assert!(body["errors"]["staff_id"].is_array(), "{body}");
+
+    // Twenty-one events recorded, each audited once.
+    let (status, audit) = app
+        .get(w.token("root"), "/api/v1/audit?entity=checkin&per_page=100")
+        .await;
+    assert_eq!(status, 200, "{audit}");
+    assert_eq!(audit["items"].as_array().map(Vec::len), Some(21), "{audit}");
+}
+
+both!(concurrent_events_each_get_their_own_answer);
