@@ -201,14 +201,15 @@ pub(super) fn load_scale(db: &Db, scale: crate::demo::scale::Scale) -> Result<()
         eprintln!("A generated province is already loaded; nothing was written.");
     } else {
         eprintln!(
-            "Generated a province-year in {:.1} s: {} units, {} staff, {} check-ins, {} dossiers with {} steps over {} days.",
+            "Generated a province-year in {:.1} s: {} units, {} staff, {} check-ins, {} dossiers with {} steps over {} days; {} entries in the violation register.",
             started.elapsed().as_secs_f64(),
             done.units,
             done.staff,
             done.checkins,
             done.dossiers,
             done.steps,
-            scale.days
+            scale.days,
+            done.violations
         );
     }
     Ok(())

@@ -69,10 +69,29 @@ pub struct Derived {
     pub leave_kind: Option<LeaveKind>,
 }
 
+/// People derived together: their ids go into IN lists (SQLite takes at most 32 766
+/// values in a statement, and a province has up to 50 000 people), and their events are
+/// held in memory at once.
+const PEOPLE_AT_ONCE: usize = 1000;
+
 /// Derives every person's days in `from..=to` that have started by `now` (local time).
 /// Days outside a person's employment, or with no schedule in force for their unit or
 /// any unit above it, have no record.
 pub fn derive(
+    conn: &mut AnyConnection,
+    people: &[Person],
+    from: NaiveDate,
+    to: NaiveDate,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Derived>> {
+    let mut out = Vec::new();
+    for chunk in people.chunks(PEOPLE_AT_ONCE) {
+        out.extend(derive_some(conn, chunk, from, to, now)?);
+    }
+    Ok(out)
+}
+
+fn derive_some(
     conn: &mut AnyConnection,
     people: &[Person],
     from: NaiveDate,
@@ -224,23 +243,19 @@ pub fn rederive(
         return Ok(SyncStats::default());
     }
     lock_attendance(conn, people)?;
-    let records = derive(conn, people, from, to, now)?;
-    let by_id: HashMap<i64, &StaffRow> = people.iter().map(|p| (p.staff.id, &p.staff)).collect();
-    let wanted: Vec<Wanted> = records
-        .iter()
-        .filter_map(|d| by_id.get(&d.staff_id).map(|s| violations_of(s, &d.record)))
-        .flatten()
-        .collect();
-    let ids: Vec<i64> = people.iter().map(|p| p.staff.id).collect();
     let mut stats = SyncStats::default();
-    // Bounded IN lists: a province can have tens of thousands of people.
-    for chunk in ids.chunks(1000) {
-        let part: Vec<Wanted> = wanted
+    // A thousand people at a time: bounded IN lists and bounded memory, for a province's
+    // nightly close as for a year derived at once.
+    for chunk in people.chunks(PEOPLE_AT_ONCE) {
+        let records = derive_some(conn, chunk, from, to, now)?;
+        let by_id: HashMap<i64, &StaffRow> = chunk.iter().map(|p| (p.staff.id, &p.staff)).collect();
+        let wanted: Vec<Wanted> = records
             .iter()
-            .filter(|w| chunk.contains(&w.staff_id))
-            .cloned()
+            .filter_map(|d| by_id.get(&d.staff_id).map(|s| violations_of(s, &d.record)))
+            .flatten()
             .collect();
-        let s = sync_attendance(conn, chunk, from, to, &part)?;
+        let ids: Vec<i64> = chunk.iter().map(|p| p.staff.id).collect();
+        let s = sync_attendance(conn, &ids, from, to, &wanted)?;
         stats.added += s.added;
         stats.removed += s.removed;
         stats.updated += s.updated;

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::AnyConnection;
 use super::audit::{self, Entry};
 use super::evaluations::{self, EvaluationRow, NewProposal};
+use super::staff::StaffRow;
 use super::units::UnitRow;
 use crate::domain::codes::{Rating, StaffCategory};
 use crate::domain::dossiers::LateRatioFormula;
@@ -104,9 +105,9 @@ pub fn run(
         .map(|u| u.code)
         .unwrap_or_default();
     let people = super::attendance::people_below(conn, &unit.path)?;
-    let existing: HashMap<i64, EvaluationRow> = evaluations::list(
+    let existing: HashMap<i64, EvaluationRow> = evaluations::of_staff(
         conn,
-        &people.iter().map(|p| p.staff.unit_id).collect::<Vec<_>>(),
+        &people.iter().map(|p| p.staff.id).collect::<Vec<_>>(),
         &period,
     )?
     .into_iter()
@@ -115,7 +116,13 @@ pub fn run(
 
     let mut skipped = Vec::new();
     let mut done: Vec<Evaluated> = Vec::new();
+    let mut records = HashMap::new();
     for (n, person) in people.iter().enumerate() {
+        // What everyone recorded is loaded a thousand people at a time.
+        if n % 1000 == 0 {
+            let next: Vec<&StaffRow> = people[n..].iter().take(1000).map(|p| &p.staff).collect();
+            records = evaluations::recorded_many(conn, &next, year, now, formula)?;
+        }
         progress(n, people.len());
         let s = &person.staff;
         // Only those in service at some time in the year.
@@ -132,7 +139,7 @@ pub fn run(
             });
             continue;
         };
-        let recorded = evaluations::recorded(conn, s, year, now, formula)?;
+        let recorded = records.remove(&s.id).unwrap_or_default();
         let f = facts(year, &recorded, &base.1);
         let overlay_policies: Vec<&Policy> = overlays.iter().map(|(_, p)| p).collect();
         let proposal = evaluate(&base.1, &overlay_policies, &f);
@@ -253,19 +260,20 @@ pub fn run(
         }
     }
 
-    let mut rows = Vec::new();
+    let mut proposals = Vec::with_capacity(done.len());
     let mut changed_under_decision = 0;
     for e in done {
         let proposed = e.proposal.proposed.map(|r| r.code().to_owned());
-        if let Some(old) = existing.get(&e.staff_id)
+        let previous = existing.get(&e.staff_id);
+        if let Some(old) = previous
             && old.final_rating.is_some()
             && old.proposed_rating != proposed
         {
             changed_under_decision += 1;
         }
-        let row = evaluations::upsert(
-            conn,
-            &NewProposal {
+        proposals.push((
+            previous,
+            NewProposal {
                 province_id: e.province_id,
                 unit_id: e.unit_id,
                 staff_id: e.staff_id,
@@ -278,9 +286,9 @@ pub fn run(
                 applied_rules: serde_json::to_string(&e.proposal.applied).unwrap_or_default(),
                 quota_note: notes.remove(&e.staff_id),
             },
-        )?;
-        rows.push(row);
+        ));
     }
+    let rows = evaluations::upsert_many(conn, proposals)?;
     progress(people.len(), people.len());
     audit::record(
         conn,

@@ -3,22 +3,18 @@
 //! proposal and never the decision; when the proposal changes under a decision, the one
 //! HR saw is kept so the change shows.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
 use super::AnyConnection;
 use super::audit::{self, Entry};
-use super::schema::{
-    discipline_decisions, discipline_findings, evaluations, findings, leaves, violations,
-};
-use super::staff::StaffRow;
-use crate::domain::attendance::to_utc;
-use crate::domain::dossiers::LateRatioFormula;
-use crate::domain::evaluation::engine::DecisionFact;
-use crate::domain::evaluation::facts::{LeaveSpan, Recorded};
+use super::schema::evaluations;
+
+mod recorded;
+pub use recorded::recorded_many;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = evaluations)]
@@ -59,216 +55,121 @@ pub struct NewProposal {
     pub quota_note: Option<String>,
 }
 
-fn year_bounds(year: i32) -> Option<(NaiveDate, NaiveDate)> {
-    Some((
-        NaiveDate::from_ymd_opt(year, 1, 1)?,
-        NaiveDate::from_ymd_opt(year, 12, 31)?,
-    ))
-}
-
-/// Everything recorded about `staff` that the rating of `year` reads. `now` is local.
-pub fn recorded(
+/// Stores proposals: each inserted, or replacing the person's previous proposal for the
+/// period while keeping HR's decision (and, when the proposal changed under it, what HR
+/// saw). `existing` is each person's stored evaluation of the period, which the run has
+/// already loaded. One multi-row `INSERT … ON CONFLICT DO UPDATE` per thousand proposals:
+/// statements per person were most of a province's run on PostgreSQL
+/// (docs/PERFORMANCE.md). The rows come back in the order of `proposals`.
+pub fn upsert_many(
     conn: &mut AnyConnection,
-    staff: &StaffRow,
-    year: i32,
-    now: NaiveDateTime,
-    formula: LateRatioFormula,
-) -> QueryResult<Recorded> {
-    let Some((first, last)) = year_bounds(year) else {
-        return Ok(Recorded::default());
-    };
-    let from_utc = to_utc(first.and_time(NaiveTime::MIN));
-    let to_utc_next = to_utc((last + chrono::Duration::days(1)).and_time(NaiveTime::MIN));
-
-    let leave_rows: Vec<(NaiveDate, NaiveDate, String, Option<String>)> = leaves::table
-        .filter(leaves::staff_id.eq(staff.id))
-        .filter(leaves::status.eq("approved"))
-        .filter(leaves::from_date.le(last))
-        .filter(leaves::to_date.ge(first))
-        .select((
-            leaves::from_date,
-            leaves::to_date,
-            leaves::kind,
-            leaves::half_day,
-        ))
-        .load(conn)?;
-
-    let tally = super::dossiers::staff_tally(conn, staff.id, first, last, now)?;
-    let late_steps = match formula {
-        LateRatioFormula::Resolved => tally.late,
-        LateRatioFormula::WithOverdue => tally.late + tally.overdue,
-    };
-
-    let by_code: Vec<(String, i64)> = violations::table
-        .filter(violations::staff_id.eq(staff.id))
-        .filter(violations::day.between(first, last))
-        .filter(violations::code.eq_any(["late", "early_leave", "absent_no_reason"]))
-        .group_by(violations::code)
-        .select((violations::code, diesel::dsl::count_star()))
-        .load(conn)?;
-    let count = |code: &str| {
-        by_code
-            .iter()
-            .find(|(c, _)| c == code)
-            .map_or(0, |(_, n)| *n)
-    };
-
-    let upheld: Vec<(Option<String>, String)> = findings::table
-        .filter(findings::staff_id.eq(staff.id))
-        .filter(findings::outcome.eq("upheld"))
-        .filter(findings::observed_at.ge(from_utc))
-        .filter(findings::observed_at.lt(to_utc_next))
-        .select((findings::severity, findings::violation_code))
-        .load(conn)?;
-    let mut upheld_findings = BTreeMap::new();
-    let mut upheld_codes = BTreeMap::new();
-    for (severity, code) in upheld {
-        *upheld_findings
-            .entry(severity.unwrap_or_default())
-            .or_insert(0) += 1;
-        *upheld_codes.entry(code).or_insert(0) += 1;
-    }
-
-    let decisions: Vec<(i64, String, String, NaiveDate, NaiveDate)> = discipline_decisions::table
-        .filter(discipline_decisions::staff_id.eq(staff.id))
-        .select((
-            discipline_decisions::id,
-            discipline_decisions::decision_no,
-            discipline_decisions::form,
-            discipline_decisions::decided_on,
-            discipline_decisions::effective_from,
-        ))
-        .load(conn)?;
-    let ids: Vec<i64> = decisions.iter().map(|d| d.0).collect();
-    let acts: Vec<(i64, i64, NaiveDateTime)> = discipline_findings::table
-        .inner_join(findings::table.on(findings::id.eq(discipline_findings::finding_id)))
-        .filter(discipline_findings::decision_id.eq_any(&ids))
-        .select((
-            discipline_findings::decision_id,
-            findings::id,
-            findings::observed_at,
-        ))
-        .load(conn)?;
-    let decisions = decisions
+    proposals: Vec<(Option<&EvaluationRow>, NewProposal)>,
+) -> QueryResult<Vec<EvaluationRow>> {
+    let now = super::now();
+    let order: Vec<i64> = proposals.iter().map(|(_, p)| p.staff_id).collect();
+    let rows: Vec<StoredProposal> = proposals
         .into_iter()
-        .map(
-            |(id, decision_no, form, decided_on, effective_from)| DecisionFact {
-                decision_no,
-                form,
-                decided_on,
-                effective_from,
-                acts: acts
-                    .iter()
-                    .filter(|(d, _, _)| *d == id)
-                    .map(|(_, f, at)| (*f, crate::domain::attendance::to_local(*at).year()))
-                    .collect(),
-            },
-        )
-        .collect();
-
-    let earlier: Vec<(String, Option<String>, Option<String>)> = evaluations::table
-        .filter(evaluations::staff_id.eq(staff.id))
-        .select((
-            evaluations::period,
-            evaluations::final_rating,
-            evaluations::proposed_rating,
-        ))
-        .load(conn)?;
-    let not_completed_years = earlier
-        .into_iter()
-        .filter(|(_, f, p)| {
-            f.as_ref()
-                .or(p.as_ref())
-                .is_some_and(|r| r == "not_completed")
+        .map(|(existing, p)| StoredProposal {
+            // The proposal HR decided on, kept once it differs from the new one.
+            previous_proposed_rating: existing.and_then(|e| {
+                if e.final_rating.is_some() && e.proposed_rating != p.proposed_rating {
+                    e.previous_proposed_rating
+                        .clone()
+                        .or(e.proposed_rating.clone())
+                } else {
+                    e.previous_proposed_rating.clone()
+                }
+            }),
+            province_id: p.province_id,
+            unit_id: p.unit_id,
+            staff_id: p.staff_id,
+            period: p.period,
+            policy_ids: p.policy_ids,
+            rated: p.rated,
+            proposed_rating: p.proposed_rating,
+            max_rating: p.max_rating,
+            metrics: p.metrics,
+            applied_rules: p.applied_rules,
+            quota_note: p.quota_note,
+            evaluated_at: now,
         })
-        .filter_map(|(period, _, _)| period.parse::<i32>().ok())
-        .filter(|y| *y < year)
         .collect();
-
-    let mut periods = Vec::new();
-    for row in super::scores::of_staff(conn, staff.id, year)? {
-        periods.push(super::scores::points(conn, &row, now)?.1);
+    let mut stored: HashMap<i64, EvaluationRow> = HashMap::with_capacity(rows.len());
+    // 13 values a row: a thousand rows stay within SQLite's 32 766.
+    for chunk in rows.chunks(1000) {
+        use diesel::upsert::excluded;
+        let set = (
+            evaluations::unit_id.eq(excluded(evaluations::unit_id)),
+            evaluations::policy_ids.eq(excluded(evaluations::policy_ids)),
+            evaluations::rated.eq(excluded(evaluations::rated)),
+            evaluations::proposed_rating.eq(excluded(evaluations::proposed_rating)),
+            evaluations::max_rating.eq(excluded(evaluations::max_rating)),
+            evaluations::metrics.eq(excluded(evaluations::metrics)),
+            evaluations::applied_rules.eq(excluded(evaluations::applied_rules)),
+            evaluations::quota_note.eq(excluded(evaluations::quota_note)),
+            evaluations::previous_proposed_rating
+                .eq(excluded(evaluations::previous_proposed_rating)),
+            evaluations::evaluated_at.eq(excluded(evaluations::evaluated_at)),
+        );
+        let target = (evaluations::staff_id, evaluations::period);
+        // Upserts are not available through MultiConnection, but are on each backend.
+        let written: Vec<EvaluationRow> = match conn {
+            AnyConnection::Postgresql(c) => diesel::insert_into(evaluations::table)
+                .values(chunk)
+                .on_conflict(target)
+                .do_update()
+                .set(set)
+                .returning(EvaluationRow::as_returning())
+                .get_results(c)?,
+            AnyConnection::Sqlite(c) => diesel::insert_into(evaluations::table)
+                .values(chunk)
+                .on_conflict(target)
+                .do_update()
+                .set(set)
+                .returning(EvaluationRow::as_returning())
+                .get_results(c)?,
+        };
+        stored.extend(written.into_iter().map(|r| (r.staff_id, r)));
     }
-
-    Ok(Recorded {
-        joined_on: staff.joined_on,
-        left_on: staff.left_on,
-        leaves: leave_rows
-            .into_iter()
-            .map(|(from, to, kind, half)| LeaveSpan {
-                from,
-                to,
-                kind,
-                half_day: half.is_some(),
-            })
-            .collect(),
-        late_steps: late_steps as i64,
-        handled_steps: tally.handled(formula) as i64,
-        late_disputes_pending: tally.disputes_pending(formula) as i64,
-        late_arrivals: count("late"),
-        early_leaves: count("early_leave"),
-        unexcused_absences: count("absent_no_reason"),
-        upheld_findings,
-        upheld_codes,
-        decisions,
-        not_completed_years,
-        periods,
-        managed_not_completed: false,
-    })
+    Ok(order.iter().filter_map(|id| stored.remove(id)).collect())
 }
 
-/// Stores a proposal: inserted, or replacing the previous proposal while keeping HR's
-/// decision (and, when the proposal changed under it, what HR saw).
-pub fn upsert(conn: &mut AnyConnection, p: &NewProposal) -> QueryResult<EvaluationRow> {
-    let now = super::now();
-    let existing: Option<EvaluationRow> = evaluations::table
-        .filter(evaluations::staff_id.eq(p.staff_id))
-        .filter(evaluations::period.eq(&p.period))
-        .select(EvaluationRow::as_select())
-        .first(conn)
-        .optional()?;
-    match existing {
-        None => diesel::insert_into(evaluations::table)
-            .values((
-                evaluations::province_id.eq(p.province_id),
-                evaluations::unit_id.eq(p.unit_id),
-                evaluations::staff_id.eq(p.staff_id),
-                evaluations::period.eq(&p.period),
-                evaluations::policy_ids.eq(&p.policy_ids),
-                evaluations::rated.eq(p.rated),
-                evaluations::proposed_rating.eq(&p.proposed_rating),
-                evaluations::max_rating.eq(&p.max_rating),
-                evaluations::metrics.eq(&p.metrics),
-                evaluations::applied_rules.eq(&p.applied_rules),
-                evaluations::quota_note.eq(&p.quota_note),
-                evaluations::evaluated_at.eq(now),
-            ))
-            .get_result(conn),
-        Some(e) => {
-            // The proposal HR decided on, kept once it differs from the new one.
-            let previous = if e.final_rating.is_some() && e.proposed_rating != p.proposed_rating {
-                e.previous_proposed_rating
-                    .clone()
-                    .or(e.proposed_rating.clone())
-            } else {
-                e.previous_proposed_rating.clone()
-            };
-            diesel::update(evaluations::table.find(e.id))
-                .set((
-                    evaluations::unit_id.eq(p.unit_id),
-                    evaluations::policy_ids.eq(&p.policy_ids),
-                    evaluations::rated.eq(p.rated),
-                    evaluations::proposed_rating.eq(&p.proposed_rating),
-                    evaluations::max_rating.eq(&p.max_rating),
-                    evaluations::metrics.eq(&p.metrics),
-                    evaluations::applied_rules.eq(&p.applied_rules),
-                    evaluations::quota_note.eq(&p.quota_note),
-                    evaluations::previous_proposed_rating.eq(previous),
-                    evaluations::evaluated_at.eq(now),
-                ))
-                .get_result(conn)
-        }
+#[derive(Insertable)]
+#[diesel(table_name = evaluations, treat_none_as_default_value = false)]
+struct StoredProposal {
+    province_id: i64,
+    unit_id: i64,
+    staff_id: i64,
+    period: String,
+    policy_ids: String,
+    rated: bool,
+    proposed_rating: Option<String>,
+    max_rating: Option<String>,
+    metrics: String,
+    applied_rules: String,
+    quota_note: Option<String>,
+    previous_proposed_rating: Option<String>,
+    evaluated_at: NaiveDateTime,
+}
+
+/// The evaluations of `period` of these people, wherever they were rated.
+pub fn of_staff(
+    conn: &mut AnyConnection,
+    staff_ids: &[i64],
+    period: &str,
+) -> QueryResult<Vec<EvaluationRow>> {
+    let mut out = Vec::new();
+    // Bounded IN lists: a province is tens of thousands of people.
+    for chunk in staff_ids.chunks(1000) {
+        out.extend(
+            evaluations::table
+                .filter(evaluations::staff_id.eq_any(chunk))
+                .filter(evaluations::period.eq(period))
+                .select(EvaluationRow::as_select())
+                .load(conn)?,
+        );
     }
+    Ok(out)
 }
 
 /// The evaluations of `period` for these units.

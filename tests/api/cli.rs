@@ -544,6 +544,14 @@ async fn demo_scale_generates_a_province_year(b: Backend) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!((5 * 300 * 3..=8 * 300 * 4).contains(&checkins), "{stderr}");
+    // The register of those days is derived, as the nightly close would have kept it.
+    let register: u64 = stderr
+        .split(" entries in the violation register")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(register > 0, "{stderr}");
     let again = run();
     assert!(
         String::from_utf8_lossy(&again.stderr).contains("already loaded"),

@@ -10,6 +10,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 mod baseline;
+mod evaluation;
 
 #[derive(Debug, Parser)]
 #[command(name = "congvu-bench", about = "Baselines for congvu's benchmarks")]
@@ -43,6 +44,12 @@ enum Command {
     Copy {
         #[arg(long, default_value_t = 100_000)]
         events: u64,
+    },
+    /// Times hand-written GROUP BY queries for the province-year's metrics and compares
+    /// their results with those `congvu evaluate` stored for the year.
+    Evaluation {
+        #[arg(long)]
+        year: i32,
     },
     /// Writes request bodies for POST /checkins/batch (`batch-N.json`) into a folder.
     Batches {
@@ -80,6 +87,7 @@ fn run(cli: Cli) -> Result<(), baseline::BoxError> {
             baseline::copy(&url, events)?;
             report("copy", events, started);
         }
+        Command::Evaluation { year } => evaluation::compare(&url, year)?,
         Command::Batches { dir, batches, size } => {
             baseline::write_batches(&url, &dir, batches, size)?;
         }

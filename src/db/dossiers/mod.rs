@@ -17,7 +17,7 @@ use crate::domain::dossiers::{Dossier, DossierStatus, Outcome, Step};
 mod lookups;
 mod stats;
 pub use lookups::{by_code_anywhere, find_by_code, find_by_id, of_step, step_staff};
-pub use stats::{staff_tally, unit_tally};
+pub use stats::{staff_tallies, staff_tally, unit_tally};
 
 pub const SOURCE_DOSSIER: &str = "dossier";
 /// The violation type of a dossier step done after its deadline (RULES.md §4.4).
@@ -538,6 +538,28 @@ pub fn open_of_units(conn: &mut AnyConnection, unit_ids: &[i64]) -> QueryResult<
 
 /// Dossiers in which this person handled a step that could fall in a period from
 /// `from_utc` on.
+/// Dossiers with a step by any of these people (at most a thousand) unfinished or
+/// finished from `from_utc` on, each once.
+pub fn of_staff_many_since(
+    conn: &mut AnyConnection,
+    staff_ids: &[i64],
+    from_utc: NaiveDateTime,
+) -> QueryResult<Vec<DossierRow>> {
+    let ids = dossier_steps::table
+        .filter(dossier_steps::staff_id.eq_any(staff_ids))
+        .filter(
+            dossier_steps::finished_at
+                .is_null()
+                .or(dossier_steps::finished_at.ge(from_utc)),
+        )
+        .select(dossier_steps::dossier_id);
+    dossiers::table
+        .filter(dossiers::id.eq_any(ids))
+        .order(dossiers::received_at)
+        .select(DossierRow::as_select())
+        .load(conn)
+}
+
 pub fn of_staff_since(
     conn: &mut AnyConnection,
     staff_id: i64,

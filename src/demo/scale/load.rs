@@ -26,6 +26,8 @@ pub struct Loaded {
     pub checkins: u64,
     pub dossiers: u64,
     pub steps: u64,
+    /// Entries of the violation register derived from the generated days.
+    pub violations: u64,
 }
 
 #[derive(Insertable)]
@@ -179,6 +181,7 @@ pub fn load(db: &Db, scale: Scale, progress: &dyn Fn(u64, &Loaded)) -> Result<Lo
         done.steps += s;
         progress(n as u64 + 1, &done);
     }
+    done.violations = derive_register(db, rows[0].id, &people, from, today)?;
     db.write(|c| -> Result<(), DemoError> {
         Ok(crate::db::audit::record(
             c,
@@ -193,11 +196,49 @@ pub fn load(db: &Db, scale: Scale, progress: &dyn Fn(u64, &Loaded)) -> Result<Lo
                 after: Some(&serde_json::json!({
                     "units": done.units, "staff": done.staff, "checkins": done.checkins,
                     "dossiers": done.dossiers, "steps": done.steps, "days": scale.days,
+                    "violations": done.violations,
                 })),
             },
         )?)
     })?;
     Ok(done)
+}
+
+/// The violation register of the generated days, as the nightly close would have kept
+/// it (and marked closed, so that the server's close does not redo them): derived a
+/// thousand people and a month at a time, since a year of everyone's events at once
+/// would not fit in memory.
+fn derive_register(
+    db: &Db,
+    province_id: i64,
+    people: &[(i64, i64)],
+    from: NaiveDate,
+    today: NaiveDate,
+) -> Result<u64, DemoError> {
+    let now = to_local(crate::db::now());
+    let yesterday = today - Duration::days(1);
+    let ids: Vec<i64> = people.iter().map(|(id, _)| *id).collect();
+    let mut added = 0;
+    let mut start = from;
+    while start <= yesterday {
+        let end = (start + Duration::days(30)).min(yesterday);
+        for chunk in ids.chunks(1000) {
+            added += db.write(|c| -> Result<usize, DemoError> {
+                let persons = crate::db::attendance::people(c, chunk)?;
+                Ok(crate::db::attendance::rederive(c, &persons, start, end, now)?.added)
+            })?;
+        }
+        start = end + Duration::days(1);
+    }
+    db.write(|c| -> Result<(), DemoError> {
+        Ok(crate::db::jobs::set(
+            c,
+            crate::jobs::attendance::CLOSED_THROUGH,
+            province_id,
+            &yesterday.to_string(),
+        )?)
+    })?;
+    Ok(added as u64)
 }
 
 fn insert_units(c: &mut AnyConnection, plan: &[UnitSpec]) -> Result<Vec<UnitRow>, DemoError> {

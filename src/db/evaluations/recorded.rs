@@ -1,0 +1,256 @@
+//! What the other capabilities recorded about people in a year: the rating engine's
+//! input. Loaded for many people at once, one query per source for up to a thousand of
+//! them: a province is 50 000 people, and a dozen queries per person was most of the
+//! evaluation's time (docs/PERFORMANCE.md).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
+use diesel::prelude::*;
+
+use crate::db::AnyConnection;
+use crate::db::schema::{
+    discipline_decisions, discipline_findings, evaluations, findings, leaves, period_scores,
+    violations,
+};
+use crate::db::scores::ScoreRow;
+use crate::db::staff::StaffRow;
+use crate::domain::attendance::to_utc;
+use crate::domain::dossiers::LateRatioFormula;
+use crate::domain::evaluation::engine::DecisionFact;
+use crate::domain::evaluation::facts::{LeaveSpan, Recorded};
+
+/// People loaded together: bounded IN lists (SQLite takes at most 32 766 values).
+const AT_ONCE: usize = 1000;
+
+type Decision = (i64, String, String, NaiveDate, NaiveDate);
+/// An earlier evaluation: period, HR's rating, the proposal.
+type Earlier = (String, Option<String>, Option<String>);
+
+/// Everything recorded about each of `people` that the rating of `year` reads, by staff
+/// id (everyone has an entry). `now` is local.
+pub fn recorded_many(
+    conn: &mut AnyConnection,
+    people: &[&StaffRow],
+    year: i32,
+    now: NaiveDateTime,
+    formula: LateRatioFormula,
+) -> QueryResult<HashMap<i64, Recorded>> {
+    let (Some(first), Some(last)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) else {
+        return Ok(people.iter().map(|s| (s.id, Recorded::default())).collect());
+    };
+    let from_utc = to_utc(first.and_time(NaiveTime::MIN));
+    let to_utc_next = to_utc((last + chrono::Duration::days(1)).and_time(NaiveTime::MIN));
+
+    let mut leaves_of: HashMap<i64, Vec<LeaveSpan>> = HashMap::new();
+    let mut counts: HashMap<(i64, String), i64> = HashMap::new();
+    let mut upheld_of: HashMap<i64, Vec<(Option<String>, String)>> = HashMap::new();
+    let mut decisions_of: HashMap<i64, Vec<Decision>> = HashMap::new();
+    let mut earlier_of: HashMap<i64, Vec<Earlier>> = HashMap::new();
+    let mut scores_of: HashMap<i64, Vec<ScoreRow>> = HashMap::new();
+    let mut acts: HashMap<i64, Vec<(i64, NaiveDateTime)>> = HashMap::new();
+    let mut tallies = HashMap::new();
+
+    let ids: Vec<i64> = people.iter().map(|s| s.id).collect();
+    for chunk in ids.chunks(AT_ONCE) {
+        let rows: Vec<(i64, NaiveDate, NaiveDate, String, Option<String>)> = leaves::table
+            .filter(leaves::staff_id.eq_any(chunk))
+            .filter(leaves::status.eq("approved"))
+            .filter(leaves::from_date.le(last))
+            .filter(leaves::to_date.ge(first))
+            .select((
+                leaves::staff_id,
+                leaves::from_date,
+                leaves::to_date,
+                leaves::kind,
+                leaves::half_day,
+            ))
+            .load(conn)?;
+        for (staff, from, to, kind, half) in rows {
+            leaves_of.entry(staff).or_default().push(LeaveSpan {
+                from,
+                to,
+                kind,
+                half_day: half.is_some(),
+            });
+        }
+
+        let rows: Vec<(Option<i64>, String, i64)> = violations::table
+            .filter(violations::staff_id.eq_any(chunk))
+            .filter(violations::day.between(first, last))
+            .filter(violations::code.eq_any(["late", "early_leave", "absent_no_reason"]))
+            .group_by((violations::staff_id, violations::code))
+            .select((
+                violations::staff_id,
+                violations::code,
+                diesel::dsl::count_star(),
+            ))
+            .load(conn)?;
+        for (staff, code, n) in rows {
+            if let Some(staff) = staff {
+                counts.insert((staff, code), n);
+            }
+        }
+
+        let rows: Vec<(Option<i64>, Option<String>, String)> = findings::table
+            .filter(findings::staff_id.eq_any(chunk))
+            .filter(findings::outcome.eq("upheld"))
+            .filter(findings::observed_at.ge(from_utc))
+            .filter(findings::observed_at.lt(to_utc_next))
+            .select((
+                findings::staff_id,
+                findings::severity,
+                findings::violation_code,
+            ))
+            .load(conn)?;
+        for (staff, severity, code) in rows {
+            if let Some(staff) = staff {
+                upheld_of.entry(staff).or_default().push((severity, code));
+            }
+        }
+
+        let rows: Vec<(i64, Decision)> = discipline_decisions::table
+            .filter(discipline_decisions::staff_id.eq_any(chunk))
+            .select((
+                discipline_decisions::staff_id,
+                (
+                    discipline_decisions::id,
+                    discipline_decisions::decision_no,
+                    discipline_decisions::form,
+                    discipline_decisions::decided_on,
+                    discipline_decisions::effective_from,
+                ),
+            ))
+            .load(conn)?;
+        let decision_ids: Vec<i64> = rows.iter().map(|(_, d)| d.0).collect();
+        for (staff, d) in rows {
+            decisions_of.entry(staff).or_default().push(d);
+        }
+        let rows: Vec<(i64, i64, NaiveDateTime)> = discipline_findings::table
+            .inner_join(findings::table.on(findings::id.eq(discipline_findings::finding_id)))
+            .filter(discipline_findings::decision_id.eq_any(&decision_ids))
+            .select((
+                discipline_findings::decision_id,
+                findings::id,
+                findings::observed_at,
+            ))
+            .load(conn)?;
+        for (decision, finding, at) in rows {
+            acts.entry(decision).or_default().push((finding, at));
+        }
+
+        let rows: Vec<(i64, String, Option<String>, Option<String>)> = evaluations::table
+            .filter(evaluations::staff_id.eq_any(chunk))
+            .select((
+                evaluations::staff_id,
+                evaluations::period,
+                evaluations::final_rating,
+                evaluations::proposed_rating,
+            ))
+            .load(conn)?;
+        for (staff, period, fin, proposed) in rows {
+            earlier_of
+                .entry(staff)
+                .or_default()
+                .push((period, fin, proposed));
+        }
+
+        let rows: Vec<ScoreRow> = period_scores::table
+            .filter(period_scores::staff_id.eq_any(chunk))
+            .filter(period_scores::year.eq(year))
+            .order((period_scores::staff_id, period_scores::period))
+            .select(ScoreRow::as_select())
+            .load(conn)?;
+        for row in rows {
+            scores_of.entry(row.staff_id).or_default().push(row);
+        }
+
+        tallies.extend(crate::db::dossiers::staff_tallies(
+            conn, chunk, first, last, now,
+        )?);
+    }
+
+    let mut out = HashMap::with_capacity(people.len());
+    for staff in people {
+        let id = staff.id;
+        let tally = tallies.get(&id).copied().unwrap_or_default();
+        let late_steps = match formula {
+            LateRatioFormula::Resolved => tally.late,
+            LateRatioFormula::WithOverdue => tally.late + tally.overdue,
+        };
+        let count = |code: &str| counts.get(&(id, code.to_owned())).copied().unwrap_or(0);
+        let mut upheld_findings = BTreeMap::new();
+        let mut upheld_codes = BTreeMap::new();
+        for (severity, code) in upheld_of.remove(&id).unwrap_or_default() {
+            *upheld_findings
+                .entry(severity.unwrap_or_default())
+                .or_insert(0) += 1;
+            *upheld_codes.entry(code).or_insert(0) += 1;
+        }
+        let decisions = decisions_of
+            .remove(&id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(
+                |(decision, decision_no, form, decided_on, effective_from)| DecisionFact {
+                    decision_no,
+                    form,
+                    decided_on,
+                    effective_from,
+                    acts: acts
+                        .get(&decision)
+                        .map(|list| {
+                            list.iter()
+                                .map(|(f, at)| {
+                                    (*f, crate::domain::attendance::to_local(*at).year())
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                },
+            )
+            .collect();
+        let not_completed_years = earlier_of
+            .remove(&id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, f, p)| {
+                f.as_ref()
+                    .or(p.as_ref())
+                    .is_some_and(|r| r == "not_completed")
+            })
+            .filter_map(|(period, _, _)| period.parse::<i32>().ok())
+            .filter(|y| *y < year)
+            .collect();
+        // Period scores are few (entered by hand); their points read the dossiers of
+        // their period, person by person.
+        let mut periods = Vec::new();
+        for row in scores_of.remove(&id).unwrap_or_default() {
+            periods.push(crate::db::scores::points(conn, &row, now)?.1);
+        }
+        out.insert(
+            id,
+            Recorded {
+                joined_on: staff.joined_on,
+                left_on: staff.left_on,
+                leaves: leaves_of.remove(&id).unwrap_or_default(),
+                late_steps: late_steps as i64,
+                handled_steps: tally.handled(formula) as i64,
+                late_disputes_pending: tally.disputes_pending(formula) as i64,
+                late_arrivals: count("late"),
+                early_leaves: count("early_leave"),
+                unexcused_absences: count("absent_no_reason"),
+                upheld_findings,
+                upheld_codes,
+                decisions,
+                not_completed_years,
+                periods,
+                managed_not_completed: false,
+            },
+        );
+    }
+    Ok(out)
+}
