@@ -275,6 +275,10 @@ fn rederive_days(
     touched: &BTreeMap<i64, (Person, NaiveDate, NaiveDate)>,
 ) -> Result<(), ApiError> {
     let now = local_now();
+    // Every province first, in id order: re-deriving person by person would lock the
+    // provinces in staff order, and two transactions could wait on each other.
+    let people: Vec<Person> = touched.values().map(|(p, _, _)| p.clone()).collect();
+    engine::lock_attendance(c, &people)?;
     for (person, from, to) in touched.values() {
         engine::rederive(c, std::slice::from_ref(person), *from, *to, now)?;
     }

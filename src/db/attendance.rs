@@ -191,7 +191,7 @@ fn derive_some(
 /// departure of the same day would each derive without the other's event and the last
 /// to commit would decide the register. Provinces are locked in id order, so two
 /// transactions never wait on each other in a circle. SQLite serialises every write anyway.
-fn lock_attendance(conn: &mut AnyConnection, people: &[Person]) -> QueryResult<()> {
+pub fn lock_attendance(conn: &mut AnyConnection, people: &[Person]) -> QueryResult<()> {
     let mut provinces: Vec<i64> = people.iter().map(|p| p.staff.province_id).collect();
     provinces.sort_unstable();
     provinces.dedup();

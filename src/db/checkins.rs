@@ -70,28 +70,6 @@ pub fn existing(conn: &mut AnyConnection, new: &NewCheckin) -> QueryResult<Optio
         .optional()
 }
 
-/// Inserts the event unless it duplicates one (by key or instant, the unique indexes):
-/// `Ok(row)` for a new event, audited, `Err(existing)` for a duplicate. The insert comes
-/// first and the lookup only on a conflict: most events are new, and one statement where
-/// three were (two lookups and the insert) is what the check-in rush measured (see
-/// docs/PERFORMANCE.md).
-pub fn insert_or_existing(
-    conn: &mut AnyConnection,
-    unit_id: i64,
-    new: &NewCheckin,
-) -> QueryResult<Result<CheckinRow, CheckinRow>> {
-    let inserted = insert_new(conn, std::slice::from_ref(new))?.pop();
-    match inserted {
-        Some(row) => {
-            audit_created(conn, &[(unit_id, &row)])?;
-            Ok(Ok(row))
-        }
-        None => existing(conn, new)?
-            .map(Err)
-            .ok_or(diesel::result::Error::NotFound),
-    }
-}
-
 /// Inserts the events that duplicate none recorded (nor one before them in `rows`) and
 /// audits each: the inserted rows, in no particular order. `rows` carry the unit each
 /// person belongs to, for the audit trail's scoping.

@@ -17,7 +17,8 @@ async fn concurrent_events_each_get_their_own_answer(b: Backend) {
     let at =
         |i: i64| (base + Duration::milliseconds(i)).to_rfc3339_opts(SecondsFormat::Millis, true);
     // Twenty events, each sent twice at the same moment, an event with an idempotency key
-    // sent twice at different instants, and one event beyond its sender's reach.
+    // sent twice at different instants, another at the second instant without the key,
+    // and one event beyond its sender's reach.
     let mut sends: Vec<(String, String, Value)> = Vec::new();
     for i in 0..20 {
         let staff = if i % 2 == 0 {
@@ -41,6 +42,12 @@ async fn concurrent_events_each_get_their_own_answer(b: Backend) {
                    "device_id": "rush", "idempotency_key": "phone-42"}),
         ));
     }
+    // Without a key, at the instant of the keyed duplicate: a new event of its own.
+    sends.push((
+        "unkeyed".into(),
+        w.token("root").to_owned(),
+        json!({"staff_id": w.member_a1.id, "at": at(101), "source": "device", "device_id": "rush"}),
+    ));
     sends.push((
         "beyond".into(),
         w.token("head_a").to_owned(),
@@ -90,16 +97,20 @@ async fn concurrent_events_each_get_their_own_answer(b: Backend) {
         "{keyed:?}"
     );
     assert_eq!(keyed[0].1["id"], keyed[1].1["id"]);
+    let (status, body) = &answers["unkeyed"][0];
+    assert_eq!(*status, 201, "{body}");
+    assert!(body["idempotency_key"].is_null(), "its own row: {body}");
+    assert_ne!(body["id"], keyed[0].1["id"]);
     let (status, body) = &answers["beyond"][0];
     assert_eq!(*status, 422, "{body}");
     assert!(body["errors"]["staff_id"].is_array(), "{body}");
 
-    // Twenty-one events recorded, each audited once.
+    // Twenty-two events recorded, each audited once.
     let (status, audit) = app
         .get(w.token("root"), "/api/v1/audit?entity=checkin&per_page=100")
         .await;
     assert_eq!(status, 200, "{audit}");
-    assert_eq!(audit["items"].as_array().map(Vec::len), Some(21), "{audit}");
+    assert_eq!(audit["items"].as_array().map(Vec::len), Some(22), "{audit}");
 }
 
 both!(concurrent_events_each_get_their_own_answer);

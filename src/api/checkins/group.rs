@@ -25,6 +25,9 @@ const QUEUE: usize = 4096;
 /// transaction stays short.
 const MAX_GROUP: usize = 500;
 
+/// What tells a new row's event: person, instant, device, idempotency key.
+type Identity = (i64, NaiveDateTime, String, Option<String>);
+
 /// The event's answer: the row, and whether it is new (201) or was already recorded (200).
 pub type Outcome = Result<(CheckinRow, bool), ApiError>;
 
@@ -56,7 +59,18 @@ impl Writer {
                 .name(format!("checkin-writer-{n}"))
                 .spawn(move || {
                     while let Some(jobs) = next_group(&rx) {
-                        commit(&db, jobs);
+                        // A bug must not take the writer down with it: the group's
+                        // callers get a 503 (their replies are dropped) and the next
+                        // group is written as usual.
+                        let written =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                commit(&db, jobs)
+                            }));
+                        if written.is_err() {
+                            tracing::error!(
+                                "a check-in group panicked; its events were not written"
+                            );
+                        }
                     }
                 });
             if let Err(e) = spawned {
@@ -107,8 +121,10 @@ fn commit(db: &Db, jobs: Vec<Job>) {
             }
         }
         // A failure of the database must not fail the other events of the group with
-        // it: each is tried again alone, as it would have been without grouping.
-        Err(e) if jobs.len() > 1 => {
+        // it: each is tried again alone, as it would have been without grouping. Not when
+        // the database is unreachable: each retry would wait for the pool again, and the
+        // queue behind them with it.
+        Err(e) if jobs.len() > 1 && !matches!(e, ApiError::Unavailable(_)) => {
             tracing::warn!(error = %e, events = jobs.len(), "a check-in group failed; writing its events one by one");
             for job in jobs {
                 let alone = db
@@ -158,11 +174,21 @@ fn write_group(
         .filter_map(|p| p.as_ref().ok())
         .map(|(new, person)| (person.staff.unit_id, new.clone()))
         .collect();
-    // The new rows by their unique (person, instant, device): the first event of the group
-    // with that key is the one inserted; a later one is its duplicate.
-    let mut fresh: HashMap<(i64, NaiveDateTime, String), CheckinRow> = q::insert_batch(c, &rows)?
+    // The new rows by their unique (person, instant, device) and their idempotency key:
+    // the first event of the group with them is the one inserted, a later one its
+    // duplicate. The key is part of it because an event skipped for its key may share
+    // the instant of another one that was inserted.
+    let mut fresh: HashMap<Identity, CheckinRow> = q::insert_batch(c, &rows)?
         .into_iter()
-        .map(|r| ((r.staff_id, r.at, r.device_id.clone()), r))
+        .map(|r| {
+            let id = (
+                r.staff_id,
+                r.at,
+                r.device_id.clone(),
+                r.idempotency_key.clone(),
+            );
+            (id, r)
+        })
         .collect();
     let mut touched = BTreeMap::new();
     let mut out = Vec::with_capacity(prepared.len());
@@ -174,7 +200,13 @@ fn write_group(
                 continue;
             }
         };
-        match fresh.remove(&(new.staff_id, new.at, new.device_id.clone())) {
+        let id = (
+            new.staff_id,
+            new.at,
+            new.device_id.clone(),
+            new.idempotency_key.clone(),
+        );
+        match fresh.remove(&id) {
             Some(row) => {
                 touch(&mut touched, &person, row.local_date);
                 out.push(Ok((row, true)));
