@@ -276,8 +276,14 @@ fn rederive_days(
 ) -> Result<(), ApiError> {
     let now = local_now();
     // Every province first, in id order: re-deriving person by person would lock the
-    // provinces in staff order, and two transactions could wait on each other.
-    let people: Vec<Person> = touched.values().map(|(p, _, _)| p.clone()).collect();
+    // provinces in staff order, and two transactions could wait on each other. Only for
+    // days already over: today's events (the rush) re-derive nothing and lock nothing.
+    let yesterday = now.date() - Duration::days(1);
+    let people: Vec<Person> = touched
+        .values()
+        .filter(|(_, from, _)| *from <= yesterday)
+        .map(|(p, _, _)| p.clone())
+        .collect();
     engine::lock_attendance(c, &people)?;
     for (person, from, to) in touched.values() {
         engine::rederive(c, std::slice::from_ref(person), *from, *to, now)?;
