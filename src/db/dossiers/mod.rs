@@ -565,17 +565,5 @@ pub fn of_staff_since(
     staff_id: i64,
     from_utc: NaiveDateTime,
 ) -> QueryResult<Vec<DossierRow>> {
-    let ids = dossier_steps::table
-        .filter(dossier_steps::staff_id.eq(staff_id))
-        .filter(
-            dossier_steps::finished_at
-                .is_null()
-                .or(dossier_steps::finished_at.ge(from_utc)),
-        )
-        .select(dossier_steps::dossier_id);
-    dossiers::table
-        .filter(dossiers::id.eq_any(ids))
-        .order(dossiers::received_at)
-        .select(DossierRow::as_select())
-        .load(conn)
+    of_staff_many_since(conn, &[staff_id], from_utc)
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::QueryResult;
 
-use super::{of_staff_many_since, of_staff_since, of_units_since, with_steps};
+use super::{of_staff_many_since, of_units_since, with_steps};
 use crate::db::{AnyConnection, disputes};
 use crate::domain::attendance::to_utc;
 use crate::domain::disputes::{dossier_counted, pending_behind};
@@ -23,30 +23,9 @@ pub fn staff_tally(
     to: NaiveDate,
     now: NaiveDateTime,
 ) -> QueryResult<Tally> {
-    let since = to_utc(from.and_time(NaiveTime::MIN));
-    let mut tally = Tally::default();
-    let found = of_staff_since(conn, staff_id, since)?;
-    let ids: Vec<i64> = found.iter().map(|d| d.id).collect();
-    let rows = with_steps(conn, found)?;
-    let disputes = disputes::of_dossiers(conn, &ids)?;
-    for (d, steps) in &rows {
-        let rules = d.rules(steps);
-        if !rules.status.counts() {
-            continue;
-        }
-        let disputed = disputes.get(&d.id);
-        for (no, outcome) in rules.step_outcomes(now) {
-            let Some(step) = rules.steps.iter().find(|s| s.step_no == no) else {
-                continue;
-            };
-            if step.staff_id == Some(staff_id)
-                && in_period(step.due_at.or(rules.due()), step.finished_at, from, to, now)
-            {
-                tally.add_disputed(outcome, disputed.and_then(|m| m.get(&no)).copied());
-            }
-        }
-    }
-    Ok(tally)
+    Ok(staff_tallies(conn, &[staff_id], from, to, now)?
+        .remove(&staff_id)
+        .unwrap_or_default())
 }
 
 /// `staff_tally` for many people at once (up to a thousand: their ids go into IN lists):
