@@ -201,13 +201,16 @@ pub(super) fn load_scale(db: &Db, scale: crate::demo::scale::Scale) -> Result<()
         eprintln!("A generated province is already loaded; nothing was written.");
     } else {
         eprintln!(
-            "Generated a province-year in {:.1} s: {} units, {} staff, {} check-ins, {} dossiers with {} steps over {} days; {} entries in the violation register.",
+            "Generated a province-year in {:.1} s: {} units, {} staff, {} check-ins, {} dossiers with {} steps and {} survey answers, {} inspections with {} findings over {} days; {} entries in the violation register.",
             started.elapsed().as_secs_f64(),
             done.units,
             done.staff,
             done.checkins,
             done.dossiers,
             done.steps,
+            done.surveys,
+            done.inspections,
+            done.findings,
             scale.days,
             done.violations
         );

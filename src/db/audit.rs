@@ -64,17 +64,30 @@ pub fn record_many<'a, B: Serialize + 'a, A: Serialize + 'a>(
             after_json: e.after.and_then(|a| serde_json::to_string(a).ok()),
         })
         .collect();
-    // Multi-row inserts are not available through MultiConnection, but are on each
-    // backend; chunks keep SQLite under its bound-value limit (9 a row).
-    for chunk in rows.chunks(1000) {
-        match conn {
-            AnyConnection::Postgresql(c) => diesel::insert_into(audit_log::table)
-                .values(chunk)
-                .execute(c)?,
-            AnyConnection::Sqlite(c) => diesel::insert_into(audit_log::table)
-                .values(chunk)
-                .execute(c)?,
-        };
+    // One entry is a single-row insert, which diesel prepares once per connection. Many
+    // go to PostgreSQL by COPY, which is neither parsed nor planned per row count as a
+    // multi-row insert is, and to SQLite in multi-row inserts (these are not available
+    // through MultiConnection, but are on each backend), chunked under its bound-value
+    // limit (9 a row).
+    match (conn, rows.as_slice()) {
+        (_, []) => {}
+        (conn, [one]) => {
+            diesel::insert_into(audit_log::table)
+                .values(one)
+                .execute(conn)?;
+        }
+        (AnyConnection::Postgresql(c), _) => {
+            diesel::copy_from(audit_log::table)
+                .from_insertable(&rows)
+                .execute(c)?;
+        }
+        (AnyConnection::Sqlite(c), _) => {
+            for chunk in rows.chunks(1000) {
+                diesel::insert_into(audit_log::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }

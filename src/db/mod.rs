@@ -6,6 +6,7 @@ pub mod attendance;
 pub mod audit;
 pub mod calendar;
 pub mod checkins;
+mod checkpoint;
 pub mod digests;
 pub mod discipline;
 pub mod disputes;
@@ -191,12 +192,21 @@ impl ManageConnection for Manager {
 /// SQLite settings every pooled connection needs: WAL lets readers run beside the one
 /// writer, foreign keys are off by default in SQLite, and the busy timeout rides out the
 /// short write locks of other processes (the CLI beside a running server).
+/// With `checkpointer`, a thread checkpoints the log and the pool's connections do not
+/// (`checkpoint`).
 #[derive(Debug)]
-struct SqlitePragmas;
+struct SqlitePragmas {
+    checkpointer: bool,
+}
 
 impl CustomizeConnection<AnyConnection, r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
-        apply_sqlite_pragmas(conn).map_err(r2d2::Error::QueryError)
+        apply_sqlite_pragmas(conn).map_err(r2d2::Error::QueryError)?;
+        if self.checkpointer {
+            conn.batch_execute(checkpoint::NO_AUTOCHECKPOINT)
+                .map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(())
     }
 }
 
@@ -259,8 +269,10 @@ impl Db {
             .max_size(size)
             .min_idle(Some(min_idle))
             .connection_timeout(Duration::from_secs(10));
-        if backend == Backend::Sqlite {
-            builder = builder.connection_customizer(Box::new(SqlitePragmas));
+        let sqlite_writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        if let Some(writer) = &sqlite_writer {
+            let checkpointer = checkpoint::spawn(url.clone(), Arc::downgrade(writer));
+            builder = builder.connection_customizer(Box::new(SqlitePragmas { checkpointer }));
         }
         let pool = builder
             .build(Manager { url })
@@ -268,7 +280,7 @@ impl Db {
         Ok(Db {
             pool,
             backend,
-            sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            sqlite_writer,
         })
     }
 

@@ -552,6 +552,17 @@ async fn demo_scale_generates_a_province_year(b: Backend) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(register > 0, "{stderr}");
+    // Citizens answer surveys and inspectors visit every working day.
+    let count = |what: &str| -> u64 {
+        stderr
+            .split(what)
+            .next()
+            .and_then(|s| s.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    assert!(count(" survey answers") > 0, "{stderr}");
+    assert!(count(" inspections with") >= 5, "{stderr}");
     let again = run();
     assert!(
         String::from_utf8_lossy(&again.stderr).contains("already loaded"),

@@ -6,10 +6,11 @@
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::{Scale, UnitSpec, day_events, desk_dossiers, name, units};
+use super::{Scale, UnitSpec, day_events, desk_dossiers, inspections, name, units};
 use crate::db::checkins::NewCheckin;
 use crate::db::dossiers::NewStep;
 use crate::db::schema::{dossier_steps, dossiers, staff};
+use crate::db::surveys::NewSurvey;
 use crate::db::units::UnitRow;
 use crate::db::{AnyConnection, Db, calendar};
 use crate::demo::DemoError;
@@ -26,6 +27,9 @@ pub struct Loaded {
     pub checkins: u64,
     pub dossiers: u64,
     pub steps: u64,
+    pub surveys: u64,
+    pub inspections: u64,
+    pub findings: u64,
     /// Entries of the violation register derived from the generated days.
     pub violations: u64,
 }
@@ -128,6 +132,17 @@ pub fn load(db: &Db, scale: Scale, progress: &dyn Fn(u64, &Loaded)) -> Result<Lo
                 .collect()
         })
         .collect();
+    // The units inspectors visit, with their members (head first, as inserted).
+    let mut members: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+    for (staff_id, unit) in &people {
+        members.entry(*unit).or_default().push(*staff_id);
+    }
+    let targets: Vec<(&UnitRow, &[i64])> = rows
+        .iter()
+        .filter_map(|r| members.get(&r.id).map(|m| (r, m.as_slice())))
+        .collect();
+    // A few visits a working day at full scale: some 750 a year.
+    let visits_per_day = (scale.staff as u64 / 15_000).max(1);
     // About 2 million steps a year at full scale: ~2 700 dossiers of ~3 steps a working day.
     let per_desk = (scale.staff as u64 * 2_700 / 50_000 / desks.len().max(1) as u64).max(1);
     for (n, day) in from.iter_days().take_while(|d| *d < today).enumerate() {
@@ -166,19 +181,24 @@ pub fn load(db: &Db, scale: Scale, progress: &dyn Fn(u64, &Loaded)) -> Result<Lo
             created_at: created,
         })
         .collect();
-        let (d, s) = db.write(|c| -> Result<(u64, u64), DemoError> {
+        let (d, s, a, v) = db.write(|c| -> Result<_, DemoError> {
             copy_checkins(c, &events)?;
-            let mut written = (0, 0);
+            let mut written = (0, 0, 0);
             for ((_, desk), staff_ids) in desks.iter().zip(&handlers) {
-                let (d, s) = write_dossiers(c, desk, staff_ids, day, per_desk, created)?;
+                let (d, s, a) = write_dossiers(c, desk, staff_ids, day, per_desk, created)?;
                 written.0 += d;
                 written.1 += s;
+                written.2 += a;
             }
-            Ok(written)
+            let v = inspections::write_visits(c, &targets, day, visits_per_day, to_local(created))?;
+            Ok((written.0, written.1, written.2, v))
         })?;
         done.checkins += events.len() as u64;
         done.dossiers += d;
         done.steps += s;
+        done.surveys += a;
+        done.inspections += v.inspections;
+        done.findings += v.findings;
         progress(n as u64 + 1, &done);
     }
     done.violations = derive_register(db, rows[0].id, &people, from, today)?;
@@ -196,6 +216,8 @@ pub fn load(db: &Db, scale: Scale, progress: &dyn Fn(u64, &Loaded)) -> Result<Lo
                 after: Some(&serde_json::json!({
                     "units": done.units, "staff": done.staff, "checkins": done.checkins,
                     "dossiers": done.dossiers, "steps": done.steps, "days": scale.days,
+                    "surveys": done.surveys, "inspections": done.inspections,
+                    "findings": done.findings,
                     "violations": done.violations,
                 })),
             },
@@ -326,7 +348,8 @@ fn copy_checkins(c: &mut AnyConnection, events: &[NewCheckin]) -> Result<(), Dem
 }
 
 /// The dossiers a desk received on `day`, finished (or not yet, when recent) by its
-/// handlers one step after another.
+/// handlers one step after another, and the survey answers of the finished ones:
+/// (dossiers, steps, answers).
 fn write_dossiers(
     c: &mut AnyConnection,
     desk: &UnitRow,
@@ -334,9 +357,9 @@ fn write_dossiers(
     day: NaiveDate,
     per_desk: u64,
     created: NaiveDateTime,
-) -> Result<(u64, u64), DemoError> {
+) -> Result<(u64, u64, u64), DemoError> {
     if handlers.is_empty() {
-        return Ok((0, 0));
+        return Ok((0, 0, 0));
     }
     let specs = desk_dossiers(desk.id as usize, day, per_desk);
     let now = to_local(created);
@@ -361,7 +384,7 @@ fn write_dossiers(
         })
         .collect();
     if rows.is_empty() {
-        return Ok((0, 0));
+        return Ok((0, 0, 0));
     }
     let ids: Vec<i64> = match c {
         AnyConnection::Postgresql(c) => diesel::insert_into(dossiers::table)
@@ -374,7 +397,8 @@ fn write_dossiers(
             .get_results(c)?,
     };
     let mut steps = Vec::new();
-    for (d, id) in specs.iter().zip(&ids) {
+    let mut answers = Vec::new();
+    for ((d, id), row) in specs.iter().zip(&ids).zip(&rows) {
         let share = d.allowed_days * 24 / d.step_hours.len() as i64;
         let mut at = d.received;
         for (no, hours) in d.step_hours.iter().enumerate() {
@@ -395,7 +419,33 @@ fn write_dossiers(
             });
             at = end;
         }
+        // The citizen rates the desk and the step's handler who gave the result.
+        let answer = row
+            .finished_at
+            .zip(steps.last())
+            .and_then(|(finished, step)| {
+                let seed = activity::mix(
+                    d.desk as u64 ^ (d.serial << 32),
+                    d.received.and_utc().timestamp() as u64,
+                );
+                inspections::survey_of(seed, finished).map(|a| (a, step.staff_id))
+            });
+        if let Some(((score, at), staff_id)) = answer {
+            answers.push(NewSurvey {
+                province_id: desk.province_id,
+                unit_id: desk.id,
+                staff_id,
+                dossier_code: Some(row.code.clone()),
+                submitted_at: at,
+                satisfied: crate::domain::dossiers::satisfied(None, Some(score), 4),
+                score: Some(score),
+                comment: None,
+                created_by: None,
+                created_at: created,
+            });
+        }
     }
+    inspections::insert_surveys(c, &answers)?;
     match c {
         AnyConnection::Postgresql(c) => {
             diesel::copy_from(dossier_steps::table)
@@ -410,5 +460,5 @@ fn write_dossiers(
             }
         }
     }
-    Ok((ids.len() as u64, steps.len() as u64))
+    Ok((ids.len() as u64, steps.len() as u64, answers.len() as u64))
 }

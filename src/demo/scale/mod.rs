@@ -2,10 +2,13 @@
 //! benchmarks: up to 50 000 staff in a real-shaped tree — departments with divisions,
 //! public-service units (schools, clinics) where most viên chức work, and two-tier-era
 //! communes — a year of check-ins with the demo's mix of lateness and absence, and the
-//! one-stop dossiers of the departments' and communes' desks. Pure and deterministic:
-//! the same scale and dates give the same rows; days are produced one at a time, so a
-//! year of ~50 million events is never held in memory.
+//! one-stop dossiers of the departments' and communes' desks with their survey answers,
+//! and the inspection visits with their findings (`inspections`). The plans are pure and
+//! deterministic — the same scale and dates give the same rows — and `load` writes them;
+//! days are produced one at a time, so a year of ~50 million events is never held in
+//! memory.
 
+pub mod inspections;
 pub mod load;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};

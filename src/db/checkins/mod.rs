@@ -1,6 +1,8 @@
 //! Check-in events: kept as received, duplicates recognised, corrections voided rather
 //! than deleted.
 
+mod unnest;
+
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -10,7 +12,7 @@ use super::audit::{self, Entry};
 use super::schema::checkins;
 use crate::domain::attendance::to_utc;
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Serialize)]
 #[diesel(table_name = checkins)]
 pub struct CheckinRow {
     pub id: i64,
@@ -79,10 +81,15 @@ pub fn insert_batch(
 ) -> QueryResult<Vec<CheckinRow>> {
     let unit_of: std::collections::HashMap<i64, i64> =
         rows.iter().map(|(u, r)| (r.staff_id, *u)).collect();
+    // PostgreSQL takes any number of rows in one statement of arrays; SQLite allows
+    // 32 766 bound values, 11 a row here.
+    let chunk = match conn {
+        AnyConnection::Postgresql(_) => rows.len().max(1),
+        AnyConnection::Sqlite(_) => 1000,
+    };
     let mut out = Vec::with_capacity(rows.len());
-    // Bounded statements: SQLite allows 32 766 bound values, 11 a row here.
-    for chunk in rows.chunks(1000) {
-        let news: Vec<NewCheckin> = chunk.iter().map(|(_, r)| r.clone()).collect();
+    for chunk in rows.chunks(chunk) {
+        let news: Vec<&NewCheckin> = chunk.iter().map(|(_, r)| r).collect();
         let inserted = insert_new(conn, &news)?;
         let audited: Vec<(i64, &CheckinRow)> = inserted
             .iter()
@@ -94,18 +101,14 @@ pub fn insert_batch(
     Ok(out)
 }
 
-/// One multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`: the rows that were new.
-fn insert_new(conn: &mut AnyConnection, rows: &[NewCheckin]) -> QueryResult<Vec<CheckinRow>> {
-    // Upserts and multi-row inserts are not available through MultiConnection, but are on
-    // each backend.
+/// One `INSERT … ON CONFLICT DO NOTHING RETURNING`: the rows that were new.
+fn insert_new(conn: &mut AnyConnection, rows: &[&NewCheckin]) -> QueryResult<Vec<CheckinRow>> {
     match conn {
-        AnyConnection::Postgresql(c) => diesel::insert_into(checkins::table)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .returning(CheckinRow::as_returning())
-            .get_results(c),
+        AnyConnection::Postgresql(c) => unnest::Unnest::new(rows).insert(c),
+        // Multi-row inserts are not available through MultiConnection, but are on each
+        // backend.
         AnyConnection::Sqlite(c) => diesel::insert_into(checkins::table)
-            .values(rows)
+            .values(rows.iter().copied().cloned().collect::<Vec<_>>())
             .on_conflict_do_nothing()
             .returning(CheckinRow::as_returning())
             .get_results(c),
