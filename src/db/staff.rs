@@ -95,6 +95,25 @@ pub fn find_by_code(
         .optional()
 }
 
+/// The staff of a province with these codes (those that exist), a query per thousand.
+pub fn by_codes(
+    conn: &mut AnyConnection,
+    province_id: i64,
+    codes: &[&str],
+) -> QueryResult<Vec<StaffRow>> {
+    let mut out = Vec::new();
+    for chunk in codes.chunks(1000) {
+        out.extend(
+            staff::table
+                .filter(staff::province_id.eq(province_id))
+                .filter(staff::code.eq_any(chunk))
+                .select(StaffRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 pub fn code_taken(
     conn: &mut AnyConnection,
     province_id: i64,

@@ -367,6 +367,33 @@ pub fn import_lines(
     // Dossiers in file order, each with its good lines.
     type Group = (u64, UnitRow, Vec<(Checked, Option<StepFields>)>);
     let mut groups: BTreeMap<(i64, String), Group> = BTreeMap::new();
+    // Handlers looked up at once: a query per thousand codes of a province, where one
+    // per handler was most of a large feed's time (docs/PERFORMANCE.md).
+    let mut wanted: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
+    for (_, raw) in lines {
+        let (Some(unit_code), Some(code)) = (raw.get("unit_code"), raw.get("step_staff_code"))
+        else {
+            continue;
+        };
+        if let Ok(unit) = resolve_unit(conn, scope, &mut unit_cache, unit_code)? {
+            wanted
+                .entry(unit.province_id)
+                .or_default()
+                .push(code.as_str());
+        }
+    }
+    for (province, mut codes) in wanted {
+        codes.sort_unstable();
+        codes.dedup();
+        let found: HashMap<String, (i64, i64)> =
+            crate::db::staff::by_codes(conn, province, &codes)?
+                .into_iter()
+                .map(|s| (s.code, (s.id, s.unit_id)))
+                .collect();
+        for code in codes {
+            staff_cache.insert((province, code.to_owned()), found.get(code).copied());
+        }
+    }
     for (number, raw) in lines {
         let checked = match check(raw) {
             Ok(c) => c,
@@ -378,16 +405,7 @@ pub fn import_lines(
                 continue;
             }
         };
-        let unit = match unit_cache.get(&checked.unit_code) {
-            Some(u) => u.clone(),
-            None => {
-                let resolved =
-                    super::importable_unit(conn, scope, &checked.unit_code, "no such unit")?;
-                unit_cache.insert(checked.unit_code.clone(), resolved.clone());
-                resolved
-            }
-        };
-        let unit = match unit {
+        let unit = match resolve_unit(conn, scope, &mut unit_cache, &checked.unit_code)? {
             Ok(u) => u,
             Err(message) => {
                 report.rejected.push(Rejected {
@@ -454,11 +472,29 @@ pub fn import_lines(
     }
     let mut ordered: Vec<Group> = groups.into_values().collect();
     ordered.sort_by_key(|(first, _, _)| *first);
+    // The dossiers already recorded, looked up at once: the new ones (most of a feed) go
+    // in together, the others one by one through the upsert's comparisons.
+    let mut recorded = HashMap::new();
+    let mut provinces: Vec<i64> = ordered.iter().map(|(_, u, _)| u.province_id).collect();
+    provinces.sort_unstable();
+    provinces.dedup();
+    for province in provinces {
+        let codes: Vec<&str> = ordered
+            .iter()
+            .filter(|(_, u, _)| u.province_id == province)
+            .filter_map(|(_, _, g)| g.last().map(|(c, _)| c.code.as_str()))
+            .collect();
+        for (code, row) in dossiers::existing(conn, province, &codes)? {
+            recorded.insert((province, code), row);
+        }
+    }
+    let mut new = Vec::new();
     for (first_line, unit, group) in ordered {
         let Some((last, _)) = group.last() else {
             continue;
         };
-        if super::filed_beyond_reach(conn, scope, &unit, &last.code)? {
+        let before = recorded.get(&(unit.province_id, last.code.clone()));
+        if super::beyond_reach(conn, scope, &unit, before)? {
             report.rejected.push(Rejected {
                 line: first_line,
                 errors: FieldErrors::from([(
@@ -483,14 +519,35 @@ pub fn import_lines(
             apology_new_due_at: utc(last.apology_new_due_at),
         };
         let steps: Vec<StepFields> = group.iter().filter_map(|(_, s)| s.clone()).collect();
+        if before.is_none() {
+            new.push((fields, steps));
+            continue;
+        }
         match dossiers::upsert(conn, actor, &fields, &steps, now)? {
             Upserted::Created => report.created += 1,
             Upserted::Updated => report.updated += 1,
             Upserted::Unchanged => report.unchanged += 1,
         }
     }
+    dossiers::create_many(conn, actor, &new, now)?;
+    report.created += new.len() as u64;
     report.rejected.sort_by_key(|r| r.line);
     Ok(report)
+}
+
+/// The unit a line names, once per code.
+fn resolve_unit(
+    conn: &mut AnyConnection,
+    scope: &Visibility,
+    cache: &mut HashMap<String, Result<UnitRow, &'static str>>,
+    code: &str,
+) -> Result<Result<UnitRow, &'static str>, diesel::result::Error> {
+    if let Some(u) = cache.get(code) {
+        return Ok(u.clone());
+    }
+    let resolved = super::importable_unit(conn, scope, code, "no such unit")?;
+    cache.insert(code.to_owned(), resolved.clone());
+    Ok(resolved)
 }
 
 #[cfg(test)]

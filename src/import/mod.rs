@@ -34,7 +34,18 @@ pub fn filed_beyond_reach(
     unit: &UnitRow,
     code: &str,
 ) -> diesel::QueryResult<bool> {
-    match dossier_rows::find_by_code(conn, unit.province_id, code)? {
+    let existing = dossier_rows::find_by_code(conn, unit.province_id, code)?;
+    beyond_reach(conn, scope, unit, existing.as_ref())
+}
+
+/// `filed_beyond_reach` with the recorded dossier already looked up.
+pub fn beyond_reach(
+    conn: &mut AnyConnection,
+    scope: &Visibility,
+    unit: &UnitRow,
+    existing: Option<&dossier_rows::DossierRow>,
+) -> diesel::QueryResult<bool> {
+    match existing {
         Some(existing) if existing.unit_id != unit.id => {
             Ok(!units::find(conn, existing.unit_id)?.is_some_and(|u| scope.subtree(&u.path)))
         }

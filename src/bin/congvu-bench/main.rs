@@ -10,6 +10,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 mod baseline;
+mod dossiers;
 mod evaluation;
 
 #[derive(Debug, Parser)]
@@ -51,6 +52,22 @@ enum Command {
         #[arg(long)]
         year: i32,
     },
+    /// Writes request bodies for POST /dossiers/import (`dossiers-N.json`, new dossiers
+    /// of three steps each) into a folder.
+    DossierFiles {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        files: usize,
+        #[arg(long, default_value_t = 1_000)]
+        size: usize,
+    },
+    /// Writes as many such dossiers and their steps by COPY (PostgreSQL) or multi-row
+    /// inserts (SQLite) in one transaction: the baseline of POST /dossiers/import.
+    CopyDossiers {
+        #[arg(long, default_value_t = 10_000)]
+        dossiers: usize,
+    },
     /// Writes request bodies for POST /checkins/batch (`batch-N.json`) into a folder.
     Batches {
         #[arg(long)]
@@ -88,6 +105,18 @@ fn run(cli: Cli) -> Result<(), baseline::BoxError> {
             report("copy", events, started);
         }
         Command::Evaluation { year } => evaluation::compare(&url, year)?,
+        Command::DossierFiles { dir, files, size } => {
+            dossiers::write_files(&url, &dir, files, size)?;
+        }
+        Command::CopyDossiers { dossiers: count } => {
+            let started = Instant::now();
+            let steps = dossiers::copy(&url, count)?;
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "copy_dossiers dossiers={count} steps={steps} seconds={secs:.3} per_sec={:.0}",
+                count as f64 / secs
+            );
+        }
         Command::Batches { dir, batches, size } => {
             baseline::write_batches(&url, &dir, batches, size)?;
         }

@@ -14,8 +14,10 @@ use super::schema::{dossier_steps, dossiers, violations};
 use crate::domain::attendance::to_local;
 use crate::domain::dossiers::{Dossier, DossierStatus, Outcome, Step};
 
+mod bulk;
 mod lookups;
 mod stats;
+pub use bulk::{NewDossier, create_many, existing};
 pub use lookups::{by_code_anywhere, find_by_code, find_by_id, of_step, step_staff};
 pub use stats::{staff_tallies, staff_tally, unit_tally};
 
@@ -236,15 +238,7 @@ pub fn upsert(
         // Unchanged and finished: nothing can have moved. An unfinished one may have
         // fallen overdue since it was last sent.
         Upserted::Unchanged if row.finished_at.is_some() => {}
-        // A new dossier has no rows in the register yet: only late steps need a look.
-        Upserted::Created
-            if !steps.iter().any(|s| {
-                s.finished_at.is_none()
-                    || s.due_at
-                        .is_some_and(|d| s.finished_at.is_some_and(|f| f > d))
-            }) && row
-                .finished_at
-                .is_some_and(|f| row.due_at.is_none_or(|d| f <= d)) => {}
+        Upserted::Created if !needs_register_look(&row, steps) => {}
         _ => sync_late_steps(conn, &row, now)?,
     }
     Ok(outcome)
@@ -314,11 +308,29 @@ fn insert_new_steps(
     steps: &[StepFields],
     stamp: NaiveDateTime,
 ) -> QueryResult<()> {
+    let rows = new_steps(row, steps, stamp);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        AnyConnection::Postgresql(c) => diesel::insert_into(dossier_steps::table)
+            .values(&rows)
+            .execute(c)?,
+        AnyConnection::Sqlite(c) => diesel::insert_into(dossier_steps::table)
+            .values(&rows)
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+/// The rows of a new dossier's steps, by step number (the same number twice: the last
+/// wins).
+fn new_steps(row: &DossierRow, steps: &[StepFields], stamp: NaiveDateTime) -> Vec<NewStep> {
     let mut by_no: std::collections::BTreeMap<i32, &StepFields> = std::collections::BTreeMap::new();
     for s in steps {
         by_no.insert(s.step_no, s);
     }
-    let rows: Vec<NewStep> = by_no
+    by_no
         .values()
         .map(|s| NewStep {
             province_id: row.province_id,
@@ -332,19 +344,20 @@ fn insert_new_steps(
             created_at: stamp,
             updated_at: stamp,
         })
-        .collect();
-    if rows.is_empty() {
-        return Ok(());
-    }
-    match conn {
-        AnyConnection::Postgresql(c) => diesel::insert_into(dossier_steps::table)
-            .values(&rows)
-            .execute(c)?,
-        AnyConnection::Sqlite(c) => diesel::insert_into(dossier_steps::table)
-            .values(&rows)
-            .execute(c)?,
-    };
-    Ok(())
+        .collect()
+}
+
+/// Whether a new dossier may have late steps for the register: a step unfinished or
+/// finished after its deadline, or the dossier itself unfinished or late. A new dossier
+/// has no rows in the register yet, so one finished in time throughout needs no look.
+fn needs_register_look(row: &DossierRow, steps: &[StepFields]) -> bool {
+    steps.iter().any(|s| {
+        s.finished_at.is_none()
+            || s.due_at
+                .is_some_and(|d| s.finished_at.is_some_and(|f| f > d))
+    }) || row
+        .finished_at
+        .is_none_or(|f| row.due_at.is_some_and(|d| f > d))
 }
 
 fn audit_change(

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::{Scale, UnitSpec, day_events, desk_dossiers, inspections, name, units};
 use crate::db::checkins::NewCheckin;
-use crate::db::dossiers::NewStep;
+use crate::db::dossiers::{NewDossier, NewStep};
 use crate::db::schema::{dossier_steps, dossiers, staff};
 use crate::db::surveys::NewSurvey;
 use crate::db::units::UnitRow;
@@ -44,21 +44,6 @@ struct NewStaff {
     category: &'static str,
     is_head: bool,
     joined_on: Option<NaiveDate>,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = dossiers)]
-struct NewDossier {
-    province_id: i64,
-    unit_id: i64,
-    code: String,
-    procedure_name: &'static str,
-    received_at: NaiveDateTime,
-    due_at: Option<NaiveDateTime>,
-    finished_at: Option<NaiveDateTime>,
-    status: &'static str,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
@@ -373,11 +358,14 @@ fn write_dossiers(
                 province_id: desk.province_id,
                 unit_id: desk.id,
                 code: format!("{}-{}-{:03}", desk.code, day.format("%y%m%d"), d.serial),
-                procedure_name: "Thủ tục hành chính",
+                procedure_name: "Thủ tục hành chính".into(),
                 received_at: to_utc(d.received),
                 due_at: Some(to_utc(due)),
                 finished_at: done.then(|| to_utc(finished)),
-                status: if done { "finished" } else { "in_progress" },
+                status: if done { "finished" } else { "in_progress" }.into(),
+                supplement_requested_at: None,
+                supplement_received_at: None,
+                apology_new_due_at: None,
                 created_at: created,
                 updated_at: created,
             }
