@@ -296,6 +296,42 @@ impl TestApp {
             .expect("count")
             .n
     }
+
+    /// The dossier tallies a large evaluation reads in one pass over the province's
+    /// dossiers are the per-person ones, for everyone of the province in `year`; and
+    /// someone has steps in them.
+    pub fn one_pass_tallies_agree(&self, province_id: i64, year: i32) {
+        use congvu::db::schema::staff;
+        use diesel::prelude::*;
+        let mut conn = self.db.conn().expect("connection");
+        let ids: Vec<i64> = staff::table
+            .filter(staff::province_id.eq(province_id))
+            .select(staff::id)
+            .load(&mut *conn)
+            .expect("staff");
+        let first = chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+        let last = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap();
+        let now = congvu::domain::attendance::to_local(congvu::db::now());
+        let by_person = congvu::db::dossiers::staff_tallies(&mut conn, &ids, first, last, now)
+            .expect("tallies");
+        let one_pass =
+            congvu::db::dossiers::province_tallies(&mut conn, province_id, &ids, first, last, now)
+                .expect("one pass");
+        let counted = |m: &HashMap<i64, congvu::domain::dossiers::Tally>| {
+            let mut v: Vec<_> = m
+                .iter()
+                .filter(|(_, t)| **t != Default::default())
+                .map(|(id, t)| (*id, *t))
+                .collect();
+            v.sort_by_key(|(id, _)| *id);
+            v
+        };
+        assert_eq!(counted(&one_pass), counted(&by_person));
+        assert!(
+            !counted(&by_person).is_empty(),
+            "nobody has steps in {year}"
+        );
+    }
 }
 
 /// Status and JSON body (Null when the body is not JSON); problem documents must carry

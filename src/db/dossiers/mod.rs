@@ -19,7 +19,7 @@ mod lookups;
 mod stats;
 pub use bulk::{NewDossier, create_many, existing};
 pub use lookups::{by_code_anywhere, find_by_code, find_by_id, of_step, step_staff};
-pub use stats::{staff_tallies, staff_tally, unit_tally};
+pub use stats::{province_tallies, staff_tallies, staff_tally, unit_tally};
 
 pub const SOURCE_DOSSIER: &str = "dossier";
 /// The violation type of a dossier step done after its deadline (RULES.md §4.4).
@@ -113,27 +113,105 @@ impl DossierRow {
 
     /// The dossier as the rules see it, in local time.
     pub fn rules(&self, steps: &[StepRow]) -> Dossier {
-        let local = |t: Option<NaiveDateTime>| t.map(to_local);
-        let mut steps: Vec<Step> = steps
-            .iter()
-            .map(|s| Step {
-                step_no: s.step_no,
-                staff_id: s.staff_id,
-                unit_id: s.unit_id,
-                received_at: local(s.received_at),
-                due_at: local(s.due_at),
-                finished_at: local(s.finished_at),
-            })
-            .collect();
-        steps.sort_by_key(|s| s.step_no);
-        Dossier {
-            status: DossierStatus::parse(&self.status).unwrap_or(DossierStatus::InProgress),
-            due: local(self.due_at),
-            finished: local(self.finished_at),
-            supplement_requested: local(self.supplement_requested_at),
-            supplement_received: local(self.supplement_received_at),
-            steps,
-        }
+        rules(
+            (
+                &self.status,
+                self.due_at,
+                self.finished_at,
+                self.supplement_requested_at,
+                self.supplement_received_at,
+            ),
+            steps.iter().map(|s| {
+                (
+                    s.step_no,
+                    s.staff_id,
+                    s.unit_id,
+                    s.received_at,
+                    s.due_at,
+                    s.finished_at,
+                )
+            }),
+        )
+    }
+}
+
+/// What the rules read of a dossier (`RuleStep`, of a step): a province-year's
+/// evaluation reads two million steps, and the feed's texts and the stamps are no part
+/// of any rule.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = dossiers)]
+pub struct RuleDossier {
+    pub id: i64,
+    pub status: String,
+    pub due_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+    pub supplement_requested_at: Option<NaiveDateTime>,
+    pub supplement_received_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = dossier_steps)]
+pub struct RuleStep {
+    pub dossier_id: i64,
+    pub step_no: i32,
+    pub staff_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub received_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+impl RuleDossier {
+    pub fn rules(&self, steps: &[RuleStep]) -> Dossier {
+        rules(
+            (
+                &self.status,
+                self.due_at,
+                self.finished_at,
+                self.supplement_requested_at,
+                self.supplement_received_at,
+            ),
+            steps.iter().map(|s| {
+                (
+                    s.step_no,
+                    s.staff_id,
+                    s.unit_id,
+                    s.received_at,
+                    s.due_at,
+                    s.finished_at,
+                )
+            }),
+        )
+    }
+}
+
+type Instant = Option<NaiveDateTime>;
+
+/// A dossier as the rules see it, in local time, from its status, deadline, finish and
+/// supplement request and receipt (UTC), and its steps' number, handler, unit and times.
+fn rules(
+    (status, due, finished, requested, received): (&str, Instant, Instant, Instant, Instant),
+    steps: impl Iterator<Item = (i32, Option<i64>, Option<i64>, Instant, Instant, Instant)>,
+) -> Dossier {
+    let local = |t: Instant| t.map(to_local);
+    let mut steps: Vec<Step> = steps
+        .map(|(step_no, staff_id, unit_id, r, d, f)| Step {
+            step_no,
+            staff_id,
+            unit_id,
+            received_at: local(r),
+            due_at: local(d),
+            finished_at: local(f),
+        })
+        .collect();
+    steps.sort_by_key(|s| s.step_no);
+    Dossier {
+        status: DossierStatus::parse(status).unwrap_or(DossierStatus::InProgress),
+        due: local(due),
+        finished: local(finished),
+        supplement_requested: local(requested),
+        supplement_received: local(received),
+        steps,
     }
 }
 

@@ -16,7 +16,7 @@ use crate::db::schema::{
 use crate::db::scores::ScoreRow;
 use crate::db::staff::StaffRow;
 use crate::domain::attendance::to_utc;
-use crate::domain::dossiers::LateRatioFormula;
+use crate::domain::dossiers::{LateRatioFormula, Tally};
 use crate::domain::evaluation::engine::DecisionFact;
 use crate::domain::evaluation::facts::{LeaveSpan, Recorded};
 
@@ -28,13 +28,16 @@ type Decision = (i64, String, String, NaiveDate, NaiveDate);
 type Earlier = (String, Option<String>, Option<String>);
 
 /// Everything recorded about each of `people` that the rating of `year` reads, by staff
-/// id (everyone has an entry). `now` is local.
+/// id (everyone has an entry). `now` is local. `dossier_tallies`, when the caller has
+/// them for the year already (`dossiers::province_tallies`), stand in for loading the
+/// people's dossiers.
 pub fn recorded_many(
     conn: &mut AnyConnection,
     people: &[&StaffRow],
     year: i32,
     now: NaiveDateTime,
     formula: LateRatioFormula,
+    dossier_tallies: Option<&HashMap<i64, Tally>>,
 ) -> QueryResult<HashMap<i64, Recorded>> {
     let (Some(first), Some(last)) = (
         NaiveDate::from_ymd_opt(year, 1, 1),
@@ -168,9 +171,16 @@ pub fn recorded_many(
             scores_of.entry(row.staff_id).or_default().push(row);
         }
 
-        tallies.extend(crate::db::dossiers::staff_tallies(
-            conn, chunk, first, last, now,
-        )?);
+        match dossier_tallies {
+            Some(known) => tallies.extend(
+                chunk
+                    .iter()
+                    .filter_map(|id| known.get(id).map(|t| (*id, *t))),
+            ),
+            None => tallies.extend(crate::db::dossiers::staff_tallies(
+                conn, chunk, first, last, now,
+            )?),
+        }
     }
 
     let mut out = HashMap::with_capacity(people.len());
