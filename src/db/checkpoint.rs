@@ -3,40 +3,109 @@
 //! file included, inside that commit: the check-ins waiting on that commit wait for the
 //! whole checkpoint, which was the p99 tail of the rush on SQLite (docs/PERFORMANCE.md).
 //! The pool's connections leave checkpoints to this thread instead. A passive checkpoint
-//! never blocks the writer or a reader; it copies what no reader still needs, and the
-//! writer starts the log over once everything is copied.
+//! never blocks the writer or a reader; it copies what no reader still needs.
+//!
+//! A passive checkpoint alone cannot bound the log: the log starts over only when a
+//! write begins after everything in it was copied, and under sustained writing (a
+//! province-year's generation) the next write always began first, so the log grew by
+//! tens of gigabytes. Once the log passes `LIMIT_FRAMES`, the thread therefore asks the
+//! next writer to finish the checkpoint in its turn, before its transaction: with no
+//! write in between, the write after it starts the log over. Most of the log was copied
+//! passively already, so that writer waits for the rest only.
 
-use std::sync::{Mutex, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
 
-use super::DbUrl;
+use super::{AnyConnection, DbUrl};
 
 /// How often the log is checkpointed: at the rush's 2 000 events a second, a few hundred
-/// pages each time.
+/// pages each time. (The tests go faster.)
+#[cfg(not(test))]
 const EVERY: Duration = Duration::from_millis(500);
+#[cfg(test)]
+const EVERY: Duration = Duration::from_millis(50);
 
-/// The setting for the pool's connections: no checkpoint by the committing writer.
-pub const NO_AUTOCHECKPOINT: &str = "PRAGMA wal_autocheckpoint = 0;";
+/// Pages (of 4 kB) in the log beyond which the checkpoint is finished in the writer's
+/// turn: 64 MB. (The tests' limit is 1 MB.)
+#[cfg(not(test))]
+const LIMIT_FRAMES: i64 = 16_384;
+#[cfg(test)]
+const LIMIT_FRAMES: i64 = 256;
 
-/// Checkpoints `url` every `EVERY` while `alive` (the database's writer lock, held by
-/// every clone of its `Db`) does; a failure is logged and tried again next time. False
-/// when no thread could be started: the connections must then checkpoint themselves.
-pub fn spawn(url: DbUrl, alive: Weak<Mutex<()>>) -> bool {
+/// The settings for the pool's connections: no checkpoint by the committing writer, and
+/// a log file cut back to 64 MB when it starts over.
+pub const NO_AUTOCHECKPOINT: &str =
+    "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;";
+
+#[derive(QueryableByName)]
+struct Progress {
+    /// Pages in the log.
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    log: i32,
+}
+
+/// The one writer's turn on a SQLite database (a deferred transaction that reads first
+/// and then writes fails at once when another writer got in between, so this process's
+/// writes take turns), and whether the log is due a checkpoint only a writer can finish.
+#[derive(Debug, Default)]
+pub struct Writer {
+    turn: Mutex<()>,
+    due: AtomicBool,
+}
+
+impl Writer {
+    pub fn turn(&self) -> MutexGuard<'_, ()> {
+        self.turn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// In the writer's turn, before its transaction: finishes the checkpoint the thread
+    /// asked for. RESTART waits (the busy timeout) for readers still on older pages.
+    pub fn finish_checkpoint(&self, conn: &mut AnyConnection) {
+        if self.due.swap(false, Ordering::AcqRel)
+            && let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(RESTART);")
+        {
+            tracing::warn!(error = %e, "SQLite checkpoint failed");
+        }
+    }
+}
+
+/// Checkpoints `url` every `EVERY` while `writer` (held by every clone of its `Db`)
+/// lives, and asks the writer to finish the checkpoint once the log passes
+/// `LIMIT_FRAMES`; a failure is logged and tried again next time. False when no thread
+/// could be started: the connections must then checkpoint themselves.
+pub fn spawn(url: DbUrl, writer: Weak<Writer>) -> bool {
     let spawned = std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
             let mut conn = None;
-            while alive.strong_count() > 0 {
+            while writer.strong_count() > 0 {
                 std::thread::sleep(EVERY);
                 if conn.is_none() {
-                    conn = url.establish().ok();
+                    conn = url
+                        .establish()
+                        .ok()
+                        .and_then(|mut c| super::apply_sqlite_pragmas(&mut c).ok().map(|_| c));
                 }
                 let Some(c) = conn.as_mut() else { continue };
-                if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
-                    tracing::warn!(error = %e, "SQLite checkpoint failed");
-                    conn = None;
+                let passive: QueryResult<Progress> =
+                    diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result(c);
+                match passive {
+                    Ok(p) if i64::from(p.log) > LIMIT_FRAMES => {
+                        if let Some(w) = writer.upgrade() {
+                            w.due.store(true, Ordering::Release);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "SQLite checkpoint failed");
+                        conn = None;
+                    }
                 }
             }
         });
@@ -62,13 +131,18 @@ mod tests {
         wal_autocheckpoint: i32,
     }
 
+    fn sqlite(dir: &tempfile::TempDir) -> (Db, std::path::PathBuf) {
+        let file = dir.path().join("c.sqlite");
+        let db = Db::connect(&format!("sqlite://{}", file.display()), 2).unwrap();
+        (db, file)
+    }
+
     /// The pool's connections leave the log alone, and the thread copies it into the
     /// database file: the file grows while nothing but the thread checkpoints.
     #[test]
     fn the_thread_checkpoints_and_the_writers_do_not() {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("c.sqlite");
-        let db = Db::connect(&format!("sqlite://{}", file.display()), 2).unwrap();
+        let (db, file) = sqlite(&dir);
         let mut c = db.conn().unwrap();
         let setting: Setting = diesel::sql_query("PRAGMA wal_autocheckpoint")
             .get_result(&mut *c)
@@ -88,5 +162,38 @@ mod tests {
             std::fs::metadata(&file).unwrap().len() > before + 2_000_000
         });
         assert!(grown, "the log was not copied into the database file");
+    }
+
+    /// Write transactions back to back do not grow the log much beyond its limit: it
+    /// starts over once the thread finishes a checkpoint in the writer's turn. (With
+    /// passive checkpoints alone it grew by all that was written.)
+    #[test]
+    fn sustained_writes_keep_the_log_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, file) = sqlite(&dir);
+        let wal = file.with_extension("sqlite-wal");
+        type Failure = Box<dyn std::error::Error>;
+        db.write(|c| -> Result<(), Failure> { Ok(c.batch_execute("CREATE TABLE t (x TEXT);")?) })
+            .unwrap();
+        let started = std::time::Instant::now();
+        let (mut largest, mut written) = (0, 0);
+        // A megabyte a transaction, 150 of them (or 20 s of them on a slow disk).
+        while written < 150_000_000 && started.elapsed() < std::time::Duration::from_secs(20) {
+            db.write(|c| -> Result<(), Failure> {
+                Ok(c.batch_execute(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) \
+                     INSERT INTO t SELECT printf('%.1000c', 'x') FROM n;",
+                )?)
+            })
+            .unwrap();
+            written += 1_000_000;
+            largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+        }
+        // The file keeps its size up to `journal_size_limit` (64 MB) when the log starts
+        // over; beyond that it is cut back.
+        assert!(
+            largest < 100_000_000 && largest < written,
+            "the log reached {largest} bytes of {written} written"
+        );
     }
 }

@@ -33,7 +33,7 @@ pub mod violation_types;
 pub mod violations;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -230,8 +230,8 @@ pub struct Db {
     /// SQLite has one writer at a time, and a deferred transaction that reads first and
     /// then writes fails at once with SQLITE_BUSY when another writer got in between (the
     /// busy timeout cannot help it). Serialising this process's write transactions makes
-    /// every write wait its turn instead.
-    sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// every write wait its turn instead (`checkpoint::Writer`).
+    sqlite_writer: Option<Arc<checkpoint::Writer>>,
 }
 
 impl Db {
@@ -269,7 +269,8 @@ impl Db {
             .max_size(size)
             .min_idle(Some(min_idle))
             .connection_timeout(Duration::from_secs(10));
-        let sqlite_writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let sqlite_writer =
+            (backend == Backend::Sqlite).then(|| Arc::new(checkpoint::Writer::default()));
         if let Some(writer) = &sqlite_writer {
             let checkpointer = checkpoint::spawn(url.clone(), Arc::downgrade(writer));
             builder = builder.connection_customizer(Box::new(SqlitePragmas { checkpointer }));
@@ -310,12 +311,12 @@ impl Db {
     where
         E: From<diesel::result::Error> + From<r2d2::PoolError>,
     {
-        let _turn = self
-            .sqlite_writer
-            .as_ref()
-            .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let turn = self.sqlite_writer.as_ref().map(|w| (w, w.turn()));
         let mut pooled = self.pool.get()?;
         let conn: &mut AnyConnection = &mut pooled;
+        if let Some((writer, _)) = &turn {
+            writer.finish_checkpoint(conn);
+        }
         conn.transaction(f)
     }
 
