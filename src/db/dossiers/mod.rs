@@ -113,25 +113,27 @@ impl DossierRow {
 
     /// The dossier as the rules see it, in local time.
     pub fn rules(&self, steps: &[StepRow]) -> Dossier {
-        rules(
-            (
-                &self.status,
-                self.due_at,
-                self.finished_at,
-                self.supplement_requested_at,
-                self.supplement_received_at,
-            ),
-            steps.iter().map(|s| {
-                (
-                    s.step_no,
-                    s.staff_id,
-                    s.unit_id,
-                    s.received_at,
-                    s.due_at,
-                    s.finished_at,
-                )
-            }),
-        )
+        let steps: Vec<RuleStep> = steps
+            .iter()
+            .map(|s| RuleStep {
+                dossier_id: s.dossier_id,
+                step_no: s.step_no,
+                staff_id: s.staff_id,
+                unit_id: s.unit_id,
+                received_at: s.received_at,
+                due_at: s.due_at,
+                finished_at: s.finished_at,
+            })
+            .collect();
+        RuleDossier {
+            id: self.id,
+            status: self.status.clone(),
+            due_at: self.due_at,
+            finished_at: self.finished_at,
+            supplement_requested_at: self.supplement_requested_at,
+            supplement_received_at: self.supplement_received_at,
+        }
+        .rules(&steps)
     }
 }
 
@@ -162,56 +164,29 @@ pub struct RuleStep {
 }
 
 impl RuleDossier {
+    /// The dossier as the rules see it, in local time.
     pub fn rules(&self, steps: &[RuleStep]) -> Dossier {
-        rules(
-            (
-                &self.status,
-                self.due_at,
-                self.finished_at,
-                self.supplement_requested_at,
-                self.supplement_received_at,
-            ),
-            steps.iter().map(|s| {
-                (
-                    s.step_no,
-                    s.staff_id,
-                    s.unit_id,
-                    s.received_at,
-                    s.due_at,
-                    s.finished_at,
-                )
-            }),
-        )
-    }
-}
-
-type Instant = Option<NaiveDateTime>;
-
-/// A dossier as the rules see it, in local time, from its status, deadline, finish and
-/// supplement request and receipt (UTC), and its steps' number, handler, unit and times.
-fn rules(
-    (status, due, finished, requested, received): (&str, Instant, Instant, Instant, Instant),
-    steps: impl Iterator<Item = (i32, Option<i64>, Option<i64>, Instant, Instant, Instant)>,
-) -> Dossier {
-    let local = |t: Instant| t.map(to_local);
-    let mut steps: Vec<Step> = steps
-        .map(|(step_no, staff_id, unit_id, r, d, f)| Step {
-            step_no,
-            staff_id,
-            unit_id,
-            received_at: local(r),
-            due_at: local(d),
-            finished_at: local(f),
-        })
-        .collect();
-    steps.sort_by_key(|s| s.step_no);
-    Dossier {
-        status: DossierStatus::parse(status).unwrap_or(DossierStatus::InProgress),
-        due: local(due),
-        finished: local(finished),
-        supplement_requested: local(requested),
-        supplement_received: local(received),
-        steps,
+        let local = |t: Option<NaiveDateTime>| t.map(to_local);
+        let mut steps: Vec<Step> = steps
+            .iter()
+            .map(|s| Step {
+                step_no: s.step_no,
+                staff_id: s.staff_id,
+                unit_id: s.unit_id,
+                received_at: local(s.received_at),
+                due_at: local(s.due_at),
+                finished_at: local(s.finished_at),
+            })
+            .collect();
+        steps.sort_by_key(|s| s.step_no);
+        Dossier {
+            status: DossierStatus::parse(&self.status).unwrap_or(DossierStatus::InProgress),
+            due: local(self.due_at),
+            finished: local(self.finished_at),
+            supplement_requested: local(self.supplement_requested_at),
+            supplement_received: local(self.supplement_received_at),
+            steps,
+        }
     }
 }
 
