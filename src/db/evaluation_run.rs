@@ -23,10 +23,10 @@ use crate::domain::evaluation::policy::{Metric, Policy};
 use crate::domain::evaluation::quota::{Candidate, excess};
 use crate::domain::evaluation::select;
 
-/// People from whom an evaluation reads the province's dossiers in one pass rather than
-/// each thousand people's. On the generated province-year a thousand people's dossiers
-/// took about 0.5 s and the pass about 4 s (docs/PERFORMANCE.md): the pass pays from
-/// some eight thousand people on.
+/// People from whom an evaluation reads the province's dossiers and register in one pass
+/// rather than each thousand people's. On the generated province-year a thousand
+/// people's dossiers took about 0.5 s and the pass about 4 s (docs/PERFORMANCE.md): the
+/// pass pays from some eight thousand people on.
 const ONE_PASS_FROM: usize = 8_000;
 
 /// Someone the run could not rate, and why.
@@ -121,24 +121,19 @@ pub fn run(
     .map(|e| (e.staff_id, e))
     .collect();
 
-    // Many people's dossier tallies come from one pass over the province's dossiers
-    // rather than from each thousand people's (docs/PERFORMANCE.md).
-    let dossier_tallies = match (
-        chrono::NaiveDate::from_ymd_opt(year, 1, 1),
-        chrono::NaiveDate::from_ymd_opt(year, 12, 31),
-    ) {
-        (Some(first), Some(last)) if people.len() >= ONE_PASS_FROM => {
-            let ids: Vec<i64> = people.iter().map(|p| p.staff.id).collect();
-            Some(super::dossiers::province_tallies(
-                conn,
-                unit.province_id,
-                &ids,
-                first,
-                last,
-                now,
-            )?)
-        }
-        _ => None,
+    // Many people's dossiers and register entries are read in a few passes over the
+    // province rather than a thousand people at a time (docs/PERFORMANCE.md).
+    let wide = if people.len() >= ONE_PASS_FROM {
+        let ids: Vec<i64> = people.iter().map(|p| p.staff.id).collect();
+        Some(evaluations::ProvinceWide::load(
+            conn,
+            unit.province_id,
+            &ids,
+            year,
+            now,
+        )?)
+    } else {
+        None
     };
     let mut skipped = Vec::new();
     let mut done: Vec<Evaluated> = Vec::new();
@@ -147,14 +142,7 @@ pub fn run(
         // What everyone recorded is loaded a thousand people at a time.
         if n % 1000 == 0 {
             let next: Vec<&StaffRow> = people[n..].iter().take(1000).map(|p| &p.staff).collect();
-            records = evaluations::recorded_many(
-                conn,
-                &next,
-                year,
-                now,
-                formula,
-                dossier_tallies.as_ref(),
-            )?;
+            records = evaluations::recorded_many(conn, &next, year, now, formula, wide.as_ref())?;
         }
         progress(n, people.len());
         let s = &person.staff;

@@ -14,7 +14,7 @@ use super::audit::{self, Entry};
 use super::schema::evaluations;
 
 mod recorded;
-pub use recorded::recorded_many;
+pub use recorded::{ProvinceWide, recorded_many};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = evaluations)]

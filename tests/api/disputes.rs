@@ -148,7 +148,7 @@ async fn a_dispute_accepted_takes_the_step_out_of_the_late_count(b: Backend) {
         )
         .await;
     assert_eq!(unit["disputes_pending"], 1, "{unit}");
-    app.one_pass_tallies_agree(w.p.id, 2026);
+    app.province_wide_agrees(w.p.id, 2026);
     let (s, waiting) = app
         .get(w.token("hr_a"), "/api/v1/disputes?status=pending")
         .await;
@@ -291,7 +291,7 @@ async fn a_dispute_accepted_takes_the_step_out_of_the_late_count(b: Backend) {
         .unwrap_or_else(|| panic!("{run}"));
     assert_eq!(lan["metrics"]["late_dossier_ratio"], 0.0, "{lan}");
     assert_eq!(lan["metrics"]["late_disputes_pending"], 0.0, "{lan}");
-    app.one_pass_tallies_agree(w.p.id, 2026);
+    app.province_wide_agrees(w.p.id, 2026);
 }
 
 async fn a_head_is_decided_a_level_up_and_the_window_closes(b: Backend) {

@@ -142,7 +142,7 @@ async fn lateness_is_attributed_to_the_step_that_caused_it(b: Backend) {
     assert_eq!(hs3["steps"][1]["outcome"], "late");
     assert_eq!(hs3["steps"][0]["outcome"], "on_time");
     assert_eq!(hs3["procedure"], "Cấp đổi giấy chứng nhận");
-    app.one_pass_tallies_agree(w.p.id, 2026);
+    app.province_wide_agrees(w.p.id, 2026);
 }
 
 async fn reimport_is_idempotent_and_keeps_history(b: Backend) {

@@ -859,6 +859,11 @@ async fn the_demo_makes_every_shipped_rule_fire(b: Backend) {
             "{words}: {reasons:?}"
         );
     }
+    // Everything the demo records, read province-wide as a large evaluation does, is
+    // what the per-person queries read.
+    for year in [2025, 2026] {
+        app.province_wide_agrees(summary.province_id, year);
+    }
 }
 
 both!(the_demo_makes_every_shipped_rule_fire);
@@ -996,6 +1001,7 @@ source = "Quy định thử nghiệm"
             .any(|e| e.starts_with("at most completed_well: 1 ≥ 1")),
         "{effects:?}"
     );
+    app.province_wide_agrees(w.p.id, year);
 }
 
 both!(check_ins_and_findings_reach_the_proposal);

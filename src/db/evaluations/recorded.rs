@@ -27,29 +27,111 @@ type Decision = (i64, String, String, NaiveDate, NaiveDate);
 /// An earlier evaluation: period, HR's rating, the proposal.
 type Earlier = (String, Option<String>, Option<String>);
 
+/// The attendance register's codes the rating counts: late arrivals, early leaves,
+/// unexcused absences, in the order of `Register`'s counts.
+const REGISTER_CODES: [&str; 3] = ["late", "early_leave", "absent_no_reason"];
+
+/// One person's entries of the year in the register, per `REGISTER_CODES`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Register([i64; 3]);
+
+/// What an evaluation of most of a province reads for the whole province at once, in a
+/// few large queries, rather than a thousand people at a time: at 50 000 people the
+/// per-thousand queries of the dossiers and of the register were over a third of the
+/// run (docs/PERFORMANCE.md).
+#[derive(Debug, Default)]
+pub struct ProvinceWide {
+    pub tallies: HashMap<i64, Tally>,
+    pub register: HashMap<i64, Register>,
+}
+
+impl ProvinceWide {
+    /// The year's dossier tallies (`dossiers::province_tallies`) and register counts of
+    /// `staff_ids`, all of `province_id`.
+    pub fn load(
+        conn: &mut AnyConnection,
+        province_id: i64,
+        staff_ids: &[i64],
+        year: i32,
+        now: NaiveDateTime,
+    ) -> QueryResult<ProvinceWide> {
+        let Some((first, last)) = year_bounds(year) else {
+            return Ok(ProvinceWide::default());
+        };
+        let tallies =
+            crate::db::dossiers::province_tallies(conn, province_id, staff_ids, first, last, now)?;
+        let wanted: std::collections::HashSet<i64> = staff_ids.iter().copied().collect();
+        let mut register = HashMap::with_capacity(staff_ids.len());
+        let whose = Box::new(violations::province_id.eq(province_id));
+        for (staff, code, n) in register_counts(conn, whose, first, last)? {
+            if let Some(staff) = staff.filter(|s| wanted.contains(s)) {
+                add_count(&mut register, staff, &code, n);
+            }
+        }
+        Ok(ProvinceWide { tallies, register })
+    }
+}
+
+/// The first and last day of `year`.
+fn year_bounds(year: i32) -> Option<(NaiveDate, NaiveDate)> {
+    NaiveDate::from_ymd_opt(year, 1, 1).zip(NaiveDate::from_ymd_opt(year, 12, 31))
+}
+
+/// Which violations: a province's, or some people's.
+type Whose<'a> = Box<
+    dyn BoxableExpression<
+            violations::table,
+            crate::db::MultiBackend,
+            SqlType = diesel::sql_types::Bool,
+        > + 'a,
+>;
+
+/// (staff, code, entries) of the register's counted codes in `first..=last`, of the
+/// violations `whose` selects.
+fn register_counts(
+    conn: &mut AnyConnection,
+    whose: Whose<'_>,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> QueryResult<Vec<(Option<i64>, String, i64)>> {
+    violations::table
+        .filter(whose)
+        .filter(violations::day.between(first, last))
+        .filter(violations::code.eq_any(REGISTER_CODES))
+        .group_by((violations::staff_id, violations::code))
+        .select((
+            violations::staff_id,
+            violations::code,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)
+}
+
+fn add_count(register: &mut HashMap<i64, Register>, staff: i64, code: &str, n: i64) {
+    if let Some(i) = REGISTER_CODES.iter().position(|c| *c == code) {
+        register.entry(staff).or_default().0[i] += n;
+    }
+}
+
 /// Everything recorded about each of `people` that the rating of `year` reads, by staff
-/// id (everyone has an entry). `now` is local. `dossier_tallies`, when the caller has
-/// them for the year already (`dossiers::province_tallies`), stand in for loading the
-/// people's dossiers.
+/// id (everyone has an entry). `now` is local. `wide`, when the caller has loaded it for
+/// the province and year, stands in for loading the people's dossiers and register.
 pub fn recorded_many(
     conn: &mut AnyConnection,
     people: &[&StaffRow],
     year: i32,
     now: NaiveDateTime,
     formula: LateRatioFormula,
-    dossier_tallies: Option<&HashMap<i64, Tally>>,
+    wide: Option<&ProvinceWide>,
 ) -> QueryResult<HashMap<i64, Recorded>> {
-    let (Some(first), Some(last)) = (
-        NaiveDate::from_ymd_opt(year, 1, 1),
-        NaiveDate::from_ymd_opt(year, 12, 31),
-    ) else {
+    let Some((first, last)) = year_bounds(year) else {
         return Ok(people.iter().map(|s| (s.id, Recorded::default())).collect());
     };
     let from_utc = to_utc(first.and_time(NaiveTime::MIN));
     let to_utc_next = to_utc((last + chrono::Duration::days(1)).and_time(NaiveTime::MIN));
 
     let mut leaves_of: HashMap<i64, Vec<LeaveSpan>> = HashMap::new();
-    let mut counts: HashMap<(i64, String), i64> = HashMap::new();
+    let mut register: HashMap<i64, Register> = HashMap::new();
     let mut upheld_of: HashMap<i64, Vec<(Option<String>, String)>> = HashMap::new();
     let mut decisions_of: HashMap<i64, Vec<Decision>> = HashMap::new();
     let mut earlier_of: HashMap<i64, Vec<Earlier>> = HashMap::new();
@@ -81,20 +163,19 @@ pub fn recorded_many(
             });
         }
 
-        let rows: Vec<(Option<i64>, String, i64)> = violations::table
-            .filter(violations::staff_id.eq_any(chunk))
-            .filter(violations::day.between(first, last))
-            .filter(violations::code.eq_any(["late", "early_leave", "absent_no_reason"]))
-            .group_by((violations::staff_id, violations::code))
-            .select((
-                violations::staff_id,
-                violations::code,
-                diesel::dsl::count_star(),
-            ))
-            .load(conn)?;
-        for (staff, code, n) in rows {
-            if let Some(staff) = staff {
-                counts.insert((staff, code), n);
+        match wide {
+            Some(known) => register.extend(
+                chunk
+                    .iter()
+                    .filter_map(|id| known.register.get(id).map(|r| (*id, *r))),
+            ),
+            None => {
+                let whose = Box::new(violations::staff_id.eq_any(chunk).assume_not_null());
+                for (staff, code, n) in register_counts(conn, whose, first, last)? {
+                    if let Some(staff) = staff {
+                        add_count(&mut register, staff, &code, n);
+                    }
+                }
             }
         }
 
@@ -171,11 +252,11 @@ pub fn recorded_many(
             scores_of.entry(row.staff_id).or_default().push(row);
         }
 
-        match dossier_tallies {
+        match wide {
             Some(known) => tallies.extend(
                 chunk
                     .iter()
-                    .filter_map(|id| known.get(id).map(|t| (*id, *t))),
+                    .filter_map(|id| known.tallies.get(id).map(|t| (*id, *t))),
             ),
             None => tallies.extend(crate::db::dossiers::staff_tallies(
                 conn, chunk, first, last, now,
@@ -191,7 +272,8 @@ pub fn recorded_many(
             LateRatioFormula::Resolved => tally.late,
             LateRatioFormula::WithOverdue => tally.late + tally.overdue,
         };
-        let count = |code: &str| counts.get(&(id, code.to_owned())).copied().unwrap_or(0);
+        let Register([late_arrivals, early_leaves, unexcused_absences]) =
+            register.get(&id).copied().unwrap_or_default();
         let mut upheld_findings = BTreeMap::new();
         let mut upheld_codes = BTreeMap::new();
         for (severity, code) in upheld_of.remove(&id).unwrap_or_default() {
@@ -250,9 +332,9 @@ pub fn recorded_many(
                 late_steps: late_steps as i64,
                 handled_steps: tally.handled(formula) as i64,
                 late_disputes_pending: tally.disputes_pending(formula) as i64,
-                late_arrivals: count("late"),
-                early_leaves: count("early_leave"),
-                unexcused_absences: count("absent_no_reason"),
+                late_arrivals,
+                early_leaves,
+                unexcused_absences,
                 upheld_findings,
                 upheld_codes,
                 decisions,

@@ -19,7 +19,7 @@ pub struct LeaveSpan {
 }
 
 /// What is recorded about a person, for one rating year.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recorded {
     pub joined_on: Option<NaiveDate>,
     pub left_on: Option<NaiveDate>,
