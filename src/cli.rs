@@ -304,6 +304,7 @@ fn evaluate(
         .write(|c| -> Result<_, BoxError> {
             Ok(crate::db::evaluation_run::run(
                 c,
+                Some(db),
                 None,
                 &unit,
                 year,

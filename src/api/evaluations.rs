@@ -170,6 +170,7 @@ pub async fn run(
             let formula = settings.formula_for(province.as_deref());
             let report = evaluation_run::run(
                 c,
+                Some(db),
                 Some(actor),
                 &unit,
                 year,

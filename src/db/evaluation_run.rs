@@ -90,10 +90,12 @@ pub fn lock(conn: &mut AnyConnection, province_id: i64) -> QueryResult<()> {
 /// Runs the evaluation of `year` for the staff of `unit`'s subtree. `now` is local time;
 /// `formula` is the province's late-ratio convention; `forced` picks the base policy;
 /// `progress` hears (done, total) as people are evaluated. `actor` is None for the
-/// command line.
+/// command line. `db`, the pool `conn` came from, lends a large run a second
+/// connection (when it has one to spare) to read two things at once.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     conn: &mut AnyConnection,
+    db: Option<&super::Db>,
     actor: Option<i64>,
     unit: &UnitRow,
     year: i32,
@@ -125,8 +127,10 @@ pub fn run(
     // province rather than a thousand people at a time (docs/PERFORMANCE.md).
     let wide = if people.len() >= ONE_PASS_FROM {
         let ids: Vec<i64> = people.iter().map(|p| p.staff.id).collect();
+        let mut side = db.and_then(super::Db::spare);
         Some(evaluations::ProvinceWide::load(
             conn,
+            side.as_deref_mut(),
             unit.province_id,
             &ids,
             year,

@@ -306,6 +306,15 @@ impl Db {
         self.pool.get()
     }
 
+    /// A second connection for work that can read two things at once, if the pool has
+    /// one idle or room for one within half a second: waiting longer could stall a
+    /// pool of one, and the work can always do without.
+    pub fn spare(&self) -> Option<Conn> {
+        self.pool
+            .get_timeout(std::time::Duration::from_millis(500))
+            .ok()
+    }
+
     /// Runs `f` in one transaction: everything it writes commits together or not at all.
     pub fn write<T, E>(&self, f: impl FnOnce(&mut AnyConnection) -> Result<T, E>) -> Result<T, E>
     where

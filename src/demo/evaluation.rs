@@ -426,6 +426,7 @@ pub fn load(
         let report = crate::db::evaluation_run::run(
             c,
             None,
+            None,
             root,
             year,
             None,

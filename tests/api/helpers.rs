@@ -313,9 +313,29 @@ impl TestApp {
         let refs: Vec<&StaffRow> = people.iter().collect();
         let now = congvu::domain::attendance::to_local(congvu::db::now());
         let formula = congvu::domain::dossiers::LateRatioFormula::WithOverdue;
-        let wide =
-            congvu::db::evaluations::ProvinceWide::load(&mut conn, province_id, &ids, year, now)
-                .expect("province-wide");
+        let wide = congvu::db::evaluations::ProvinceWide::load(
+            &mut conn,
+            None,
+            province_id,
+            &ids,
+            year,
+            now,
+        )
+        .expect("province-wide");
+        // Read on two connections at once, as a large run does when the pool has one to
+        // spare: the same.
+        let mut side = self.db.conn().expect("second connection");
+        let both = congvu::db::evaluations::ProvinceWide::load(
+            &mut conn,
+            Some(&mut side),
+            province_id,
+            &ids,
+            year,
+            now,
+        )
+        .expect("province-wide, two connections");
+        assert_eq!(both.tallies, wide.tallies);
+        assert_eq!(both.register, wide.register);
         let records = |conn: &mut congvu::db::AnyConnection, wide| {
             let mut v: Vec<_> =
                 congvu::db::evaluations::recorded_many(conn, &refs, year, now, formula, wide)

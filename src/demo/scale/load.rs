@@ -208,6 +208,16 @@ pub fn load(db: &Db, scale: Scale, progress: &dyn Fn(u64, &Loaded)) -> Result<Lo
             },
         )?)
     })?;
+    // PostgreSQL plans by its statistics, and tens of millions of rows just loaded have
+    // none until autovacuum gets to them (never, where it is off): on the province-year
+    // an evaluation took 9 to 11 s on a database never analysed or vacuumed, and 7.6 to
+    // 8.1 s after (docs/PERFORMANCE.md). SQLite's plans were not measured to need it.
+    db.read(|c| -> Result<(), DemoError> {
+        if let crate::db::AnyConnection::Postgresql(pg) = c {
+            diesel::connection::SimpleConnection::batch_execute(pg, "ANALYZE")?;
+        }
+        Ok(())
+    })?;
     Ok(done)
 }
 
