@@ -130,6 +130,11 @@ impl DbUrl {
         }
     }
 
+    /// The database file, on SQLite.
+    fn sqlite_file(&self) -> Option<&Path> {
+        (self.backend == Backend::Sqlite).then(|| Path::new(&self.url))
+    }
+
     fn establish(&self) -> Result<AnyConnection, ConnectionError> {
         match self.backend {
             Backend::Postgres => {
