@@ -18,7 +18,7 @@
 //! SQLite syncs the database file only at the end of a checkpoint that copied the whole
 //! log, and under the rush only the writer's is: the thread's copies never reach a log
 //! that grows while they run. The writer's checkpoint then flushed the thread's tens of
-//! megabytes of copied pages to disk in its turn, 0.3 to 0.4 s on the reference machine
+//! megabytes of copied pages to disk in its turn, 0.3 to 0.4 s on the bench host
 //! while the check-ins queued behind it (an `strace` of the rush: the one slow `fsync`
 //! was the writer's, of the database file). The thread therefore syncs the database file
 //! after each copy, outside the writer's turn, and the writer's sync has only its own
