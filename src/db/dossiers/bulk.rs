@@ -1,7 +1,8 @@
 //! Many new dossiers at once, for imports: a file of a thousand dossiers was five
 //! statements a dossier (two lookups, the insert, its audit row, its steps); new ones now
-//! go in as one lookup, one insert, one audit insert and one steps insert per thousand
-//! (docs/PERFORMANCE.md has the measurement). Dossiers already recorded still go through
+//! go in as one lookup, one insert, one audit insert and one steps insert per thousand,
+//! and their late steps as one insert into the register and one repeat detection
+//! (docs/PERFORMANCE.md has the measurements). Dossiers already recorded still go through
 //! `upsert` one by one, which compares every field and step.
 
 use std::collections::HashMap;
@@ -9,10 +10,13 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{DossierFields, DossierRow, StepFields, needs_register_look, new_steps};
+use super::{
+    DossierFields, DossierRow, NewStep, RuleStep, StepFields, needs_register_look, new_steps,
+};
 use crate::db::AnyConnection;
 use crate::db::audit::{self, Entry};
 use crate::db::schema::{dossier_steps, dossiers};
+use crate::domain::dossiers::Dossier;
 
 /// Rows a statement at most: SQLite allows 32 766 bound values, 13 a dossier here.
 const CHUNK: usize = 1000;
@@ -118,15 +122,19 @@ pub fn create_many(
                 after: Some(row),
             }),
         )?;
-        let steps: Vec<_> = created
-            .iter()
-            .flat_map(|row| {
-                let named = by_code
-                    .get(row.code.as_str())
-                    .map_or(&[][..], |s| s.as_slice());
-                new_steps(row, named, stamp)
-            })
-            .collect();
+        let mut steps = Vec::new();
+        // The dossiers that may have late steps, with their rules, for the register.
+        let mut late = Vec::new();
+        for row in &created {
+            let named = by_code
+                .get(row.code.as_str())
+                .map_or(&[][..], |s| s.as_slice());
+            let rows = new_steps(row, named, stamp);
+            if needs_register_look(row, named) {
+                late.push((row, rules(row, &rows)));
+            }
+            steps.extend(rows);
+        }
         match conn {
             _ if steps.is_empty() => {}
             AnyConnection::Postgresql(c) => {
@@ -143,14 +151,24 @@ pub fn create_many(
                 }
             }
         }
-        for row in &created {
-            let named = by_code
-                .get(row.code.as_str())
-                .map_or(&[][..], |s| s.as_slice());
-            if needs_register_look(row, named) {
-                super::sync_late_steps(conn, row, now)?;
-            }
-        }
+        super::register::record_new(conn, &late, now)?;
     }
     Ok(())
+}
+
+/// A new dossier as the rules see it, from the rows about to be written.
+fn rules(row: &DossierRow, steps: &[NewStep]) -> Dossier {
+    let steps: Vec<RuleStep> = steps
+        .iter()
+        .map(|s| RuleStep {
+            dossier_id: s.dossier_id,
+            step_no: s.step_no,
+            staff_id: s.staff_id,
+            unit_id: s.unit_id,
+            received_at: s.received_at,
+            due_at: s.due_at,
+            finished_at: s.finished_at,
+        })
+        .collect();
+    row.rules_of(&steps)
 }

@@ -4,21 +4,23 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
 use super::AnyConnection;
 use super::audit::{self, Entry};
-use super::schema::{dossier_steps, dossiers, violations};
+use super::schema::{dossier_steps, dossiers};
 use crate::domain::attendance::to_local;
-use crate::domain::dossiers::{Dossier, DossierStatus, Outcome, Step};
+use crate::domain::dossiers::{Dossier, DossierStatus, Step};
 
 mod bulk;
 mod lookups;
+mod register;
 mod stats;
 pub use bulk::{NewDossier, create_many, existing};
 pub use lookups::{by_code_anywhere, find_by_code, find_by_id, of_step, step_staff};
+pub use register::sync_late_steps;
 pub use stats::{province_tallies, staff_tallies, staff_tally, unit_tally};
 
 pub const SOURCE_DOSSIER: &str = "dossier";
@@ -125,6 +127,11 @@ impl DossierRow {
                 finished_at: s.finished_at,
             })
             .collect();
+        self.rules_of(&steps)
+    }
+
+    /// The dossier as the rules see it, with these steps.
+    fn rules_of(&self, steps: &[RuleStep]) -> Dossier {
         RuleDossier {
             id: self.id,
             status: self.status.clone(),
@@ -133,7 +140,7 @@ impl DossierRow {
             supplement_requested_at: self.supplement_requested_at,
             supplement_received_at: self.supplement_received_at,
         }
-        .rules(&steps)
+        .rules(steps)
     }
 }
 
@@ -433,107 +440,6 @@ fn audit_change(
             after: Some(after),
         },
     )
-}
-
-/// Makes the dossier's rows in the violation register match its late steps.
-pub fn sync_late_steps(
-    conn: &mut AnyConnection,
-    row: &DossierRow,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    let steps: Vec<StepRow> = dossier_steps::table
-        .filter(dossier_steps::dossier_id.eq(row.id))
-        .select(StepRow::as_select())
-        .load(conn)?;
-    let rules = row.rules(&steps);
-    let outcomes = rules.step_outcomes(now);
-    // A step whose dispute was accepted was late only in the system: not a violation.
-    let excused: Vec<i32> = super::disputes::of_dossiers(conn, &[row.id])?
-        .remove(&row.id)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(_, s)| *s == crate::domain::disputes::DisputeStatus::Accepted)
-        .map(|(no, _)| no)
-        .collect();
-    let prefix = format!("{}:", row.id);
-    let existing: Vec<(i64, String)> = violations::table
-        .filter(violations::source.eq(SOURCE_DOSSIER))
-        .filter(violations::source_ref.like(format!("{prefix}%")))
-        .select((violations::id, violations::source_ref))
-        .load(conn)?;
-    let mut keep = Vec::new();
-    let mut added: Vec<i64> = Vec::new();
-    let stamp = super::now();
-    for (step_no, outcome) in outcomes
-        .iter()
-        .filter(|(no, o)| o.is_late() && !excused.contains(no))
-    {
-        let Some(step) = rules.steps.iter().find(|s| s.step_no == *step_no) else {
-            continue;
-        };
-        let Some(staff_id) = step.staff_id else {
-            continue;
-        };
-        let source_ref = format!("{prefix}{step_no}");
-        keep.push(source_ref.clone());
-        let day: NaiveDate = step
-            .finished_at
-            .or(step.due_at)
-            .or(rules.due())
-            .map_or(now.date(), |t| t.date());
-        let detail = format!(
-            "Hồ sơ {} ({}), bước {}: {}",
-            row.code,
-            row.procedure_name,
-            step_no,
-            if *outcome == Outcome::Late {
-                "xử lý quá hạn"
-            } else {
-                "đang quá hạn"
-            }
-        );
-        if let Some((id, _)) = existing.iter().find(|(_, r)| *r == source_ref) {
-            // The step may have changed hands, or finished late since it was overdue.
-            diesel::update(violations::table.find(*id))
-                .set((
-                    violations::unit_id.eq(step.unit_id.unwrap_or(row.unit_id)),
-                    violations::staff_id.eq(Some(staff_id)),
-                    violations::day.eq(day),
-                    violations::detail.eq(Some(&detail)),
-                    violations::updated_at.eq(stamp),
-                ))
-                .execute(conn)?;
-            continue;
-        }
-        diesel::insert_into(violations::table)
-            .values((
-                violations::province_id.eq(row.province_id),
-                violations::unit_id.eq(step.unit_id.unwrap_or(row.unit_id)),
-                violations::staff_id.eq(Some(staff_id)),
-                violations::code.eq(LATE_STEP_CODE),
-                violations::day.eq(day),
-                violations::minutes.eq(None::<i32>),
-                violations::source.eq(SOURCE_DOSSIER),
-                violations::source_ref.eq(&source_ref),
-                violations::detail.eq(Some(detail)),
-                violations::created_at.eq(stamp),
-                violations::updated_at.eq(stamp),
-            ))
-            .execute(conn)?;
-        added.push(staff_id);
-    }
-    let gone: Vec<i64> = existing
-        .into_iter()
-        .filter(|(_, r)| !keep.contains(r))
-        .map(|(id, _)| id)
-        .collect();
-    if !gone.is_empty() {
-        diesel::delete(violations::table.filter(violations::id.eq_any(gone))).execute(conn)?;
-    }
-    if !added.is_empty() {
-        super::notices::detect_code(conn, &added, LATE_STEP_CODE, stamp)?;
-    }
-    Ok(())
 }
 
 /// Dossiers with their steps.
