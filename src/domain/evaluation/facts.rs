@@ -60,6 +60,30 @@ fn month_share(day: NaiveDate) -> i128 {
     MONTH_UNIT / i128::from(length.max(1))
 }
 
+/// `month_share` summed over the days from `from` to `to`, both included (zero when `to`
+/// is earlier), a month at a time: every person's service is a span of up to a year,
+/// and a day at a time that was the evaluation's largest cost of its own on a
+/// province (docs/PERFORMANCE.md).
+fn span_share(from: NaiveDate, to: NaiveDate) -> i128 {
+    use chrono::Datelike;
+    let mut total = 0;
+    let mut day = from;
+    while day <= to {
+        let next_month = day
+            .with_day(1)
+            .and_then(|first| first.checked_add_months(chrono::Months::new(1)));
+        let last = next_month
+            .and_then(|n| n.pred_opt())
+            .map_or(to, |l| l.min(to));
+        total += i128::from((last - day).num_days() + 1) * month_share(day);
+        match last.succ_opt() {
+            Some(d) => day = d,
+            None => break,
+        }
+    }
+    total
+}
+
 /// The days from `from` to `to`, both included (none when `to` is earlier).
 fn days(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
     from.iter_days().take_while(move |d| *d <= to)
@@ -104,7 +128,10 @@ pub fn facts(year: i32, recorded: &Recorded, policy: &Policy) -> Facts {
             .sum(),
         den: 2 * MONTH_UNIT,
     };
-    let service = months(&mut days(start, end).map(|d| (d, 2)));
+    let service = Value {
+        num: 2 * span_share(start, end),
+        den: 2 * MONTH_UNIT,
+    };
     let absent = months(&mut absence.iter().map(|(d, h)| (*d, *h)));
     let on_maternity = months(&mut maternity.iter().map(|(d, h)| (*d, *h)));
     let worked = Value {
@@ -179,5 +206,46 @@ pub fn facts(year: i32, recorded: &Recorded, policy: &Policy) -> Facts {
         metrics,
         discipline,
         upheld_codes: recorded.upheld_codes.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use proptest::prelude::*;
+
+    use super::{MONTH_UNIT, days, month_share, span_share};
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn day_by_day(from: NaiveDate, to: NaiveDate) -> i128 {
+        days(from, to).map(month_share).sum()
+    }
+
+    /// Whole months count one each whatever their length, February of a leap year too;
+    /// a part of a month the share of its days; an empty span nothing.
+    #[test]
+    fn spans_count_months_as_the_law_does() {
+        assert_eq!(span_share(d(2024, 1, 1), d(2024, 12, 31)), 12 * MONTH_UNIT);
+        assert_eq!(span_share(d(2024, 2, 1), d(2024, 2, 29)), MONTH_UNIT);
+        assert_eq!(span_share(d(2026, 1, 1), d(2026, 6, 30)), 6 * MONTH_UNIT);
+        assert_eq!(span_share(d(2026, 2, 15), d(2026, 2, 28)), MONTH_UNIT / 2);
+        assert_eq!(span_share(d(2026, 3, 5), d(2026, 3, 4)), 0);
+        assert_eq!(
+            span_share(d(2026, 12, 31), d(2026, 12, 31)),
+            MONTH_UNIT / 31
+        );
+    }
+
+    proptest! {
+        /// A month at a time is exactly the sum of the days' shares.
+        #[test]
+        fn a_month_at_a_time_equals_day_by_day(start in 0i64..1500, length in -5i64..800) {
+            let from = d(2023, 1, 1) + chrono::Duration::days(start);
+            let to = from + chrono::Duration::days(length);
+            prop_assert_eq!(span_share(from, to), day_by_day(from, to));
+        }
     }
 }
