@@ -1,5 +1,7 @@
 //! The check-in rush: single events posted at once go into shared transactions (group
-//! commit); each still gets its own answer, and one event's failure is its own.
+//! commit); each still gets its own answer, and one event's failure is its own. And a
+//! device's backlog: a large batch goes in whole (by `COPY` on PostgreSQL), its repeats
+//! are told apart from new events.
 
 use std::collections::HashMap;
 
@@ -113,4 +115,57 @@ async fn concurrent_events_each_get_their_own_answer(b: Backend) {
     assert_eq!(audit["items"].as_array().map(Vec::len), Some(22), "{audit}");
 }
 
-both!(concurrent_events_each_get_their_own_answer);
+/// A backlog of 1 500 new events goes in whole, each audited under its own id; sent
+/// again, every event is a duplicate; a batch that repeats part of it keeps the new part.
+/// (On PostgreSQL the first goes by `COPY`; the others find a duplicate, roll the `COPY`
+/// back and go in with `ON CONFLICT DO NOTHING`.)
+async fn a_backlog_goes_in_whole_and_its_repeats_are_told(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let base = Utc::now() - Duration::hours(1);
+    let event = |i: i64| {
+        let staff = if i % 2 == 0 {
+            w.member_a1.id
+        } else {
+            w.member_b.id
+        };
+        let at = (base + Duration::milliseconds(i)).to_rfc3339_opts(SecondsFormat::Millis, true);
+        json!({"staff_id": staff, "at": at, "source": "device", "device_id": "backlog"})
+    };
+    let send = |from: i64, to: i64| {
+        let events: Vec<Value> = (from..to).map(event).collect();
+        let (app, token) = (&app, w.token("root"));
+        async move {
+            let (s, r) = app
+                .post(token, "/api/v1/checkins/batch", json!({"events": events}))
+                .await;
+            assert_eq!(s, 200, "{r}");
+            (r["accepted"].as_i64(), r["duplicates"].as_i64())
+        }
+    };
+    let audited = "checkins c JOIN audit_log a ON a.entity = 'checkin' AND a.entity_id = c.id \
+                   AND c.device_id = 'backlog'";
+    let before = app.count("checkins");
+
+    assert_eq!(send(0, 1500).await, (Some(1500), Some(0)));
+    assert_eq!(app.count("checkins"), before + 1500);
+    assert_eq!(app.count(audited), 1500, "each event audited under its id");
+
+    assert_eq!(send(0, 1500).await, (Some(0), Some(1500)), "all repeats");
+    assert_eq!(send(1000, 2500).await, (Some(1000), Some(500)));
+    assert_eq!(app.count("checkins"), before + 2500);
+    assert_eq!(app.count(audited), 2500);
+
+    // The ids handed out before the COPY are the rows' own: the next event gets a new one.
+    let (s, single) = app
+        .post(w.token("root"), "/api/v1/checkins", event(5000))
+        .await;
+    assert_eq!(s, 201, "{single}");
+    assert_eq!(app.count("checkins"), before + 2501);
+}
+
+both!(
+    concurrent_events_each_get_their_own_answer,
+    a_backlog_goes_in_whole_and_its_repeats_are_told
+);

@@ -104,7 +104,14 @@ pub fn insert_batch(
 /// One `INSERT … ON CONFLICT DO NOTHING RETURNING`: the rows that were new.
 fn insert_new(conn: &mut AnyConnection, rows: &[&NewCheckin]) -> QueryResult<Vec<CheckinRow>> {
     match conn {
-        AnyConnection::Postgresql(c) => unnest::Unnest::new(rows).insert(c),
+        AnyConnection::Postgresql(c) => {
+            if rows.len() >= unnest::COPY_FROM
+                && let Some(copied) = unnest::copy_new(c, rows)?
+            {
+                return Ok(copied);
+            }
+            unnest::Unnest::new(rows).insert(c)
+        }
         // Multi-row inserts are not available through MultiConnection, but are on each
         // backend.
         AnyConnection::Sqlite(c) => diesel::insert_into(checkins::table)

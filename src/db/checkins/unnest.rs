@@ -2,14 +2,17 @@
 //! statement has the same text for any number of rows, so diesel prepares it once per
 //! connection and PostgreSQL keeps its plan; a multi-row `VALUES` (11 binds a row) or a
 //! `sql_query` is parsed, analysed and planned again for every group of the rush
-//! (docs/PERFORMANCE.md has the measurement).
+//! (docs/PERFORMANCE.md has the measurement). A large batch goes by `COPY` when none of
+//! it is a duplicate (`copy_new`).
 
 use diesel::pg::Pg;
+use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::result::DatabaseErrorKind;
 use diesel::sql_types::{Array, BigInt, Date, Nullable, Text, Timestamp, Untyped};
-use diesel::{PgConnection, QueryResult, RunQueryDsl};
 
 use super::{CheckinRow, NewCheckin};
+use crate::db::schema::checkins;
 
 /// The columns of `NewCheckin`, each an array.
 pub struct Unnest {
@@ -49,6 +52,110 @@ impl Unnest {
     /// Inserts the rows that duplicate none recorded (nor one before them): those rows.
     pub fn insert(self, c: &mut PgConnection) -> QueryResult<Vec<CheckinRow>> {
         self.load(c)
+    }
+}
+
+/// Rows from which a batch first tries `COPY`: a device's backlog, not the rush's groups
+/// (up to 500), which would pay the savepoint and the ids' query for little.
+pub const COPY_FROM: usize = 1000;
+
+/// A check-in with the id it was given beforehand, for `COPY`, which returns nothing.
+/// (diesel's `COPY` takes flat structs only, not an embedded `NewCheckin`.)
+#[derive(Insertable)]
+#[diesel(table_name = checkins, treat_none_as_default_value = false)]
+struct WithId {
+    id: i64,
+    province_id: i64,
+    staff_id: i64,
+    at: chrono::NaiveDateTime,
+    local_date: chrono::NaiveDate,
+    direction: Option<String>,
+    source: String,
+    device_id: String,
+    idempotency_key: Option<String>,
+    reason: Option<String>,
+    created_by: Option<i64>,
+    created_at: chrono::NaiveDateTime,
+}
+
+impl WithId {
+    fn new(id: i64, r: &NewCheckin) -> WithId {
+        WithId {
+            id,
+            province_id: r.province_id,
+            staff_id: r.staff_id,
+            at: r.at,
+            local_date: r.local_date,
+            direction: r.direction.clone(),
+            source: r.source.clone(),
+            device_id: r.device_id.clone(),
+            idempotency_key: r.idempotency_key.clone(),
+            reason: r.reason.clone(),
+            created_by: r.created_by,
+            created_at: r.created_at,
+        }
+    }
+
+    /// The row as recorded: nothing voided yet.
+    fn recorded(self) -> CheckinRow {
+        CheckinRow {
+            id: self.id,
+            province_id: self.province_id,
+            staff_id: self.staff_id,
+            at: self.at,
+            local_date: self.local_date,
+            direction: self.direction,
+            source: self.source,
+            device_id: self.device_id,
+            idempotency_key: self.idempotency_key,
+            reason: self.reason,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            voided_at: None,
+            voided_by: None,
+            void_reason: None,
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct NextId {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// All of `rows` by binary `COPY`, when none duplicates an event recorded or another of
+/// them: the rows written. `None` when one does, with nothing written (the savepoint is
+/// rolled back), and the caller inserts them with `ON CONFLICT DO NOTHING` instead. A
+/// backlog is mostly new events, and `INSERT … ON CONFLICT … RETURNING` of 5 000 rows took
+/// about three times as long as their `COPY` (docs/PERFORMANCE.md).
+pub fn copy_new(
+    c: &mut PgConnection,
+    rows: &[&NewCheckin],
+) -> QueryResult<Option<Vec<CheckinRow>>> {
+    let copied = c.transaction(|c| {
+        let ids: Vec<NextId> = diesel::sql_query(
+            "SELECT nextval(pg_get_serial_sequence('checkins', 'id')) AS id \
+             FROM generate_series(1, $1)",
+        )
+        .bind::<BigInt, _>(i64::try_from(rows.len()).unwrap_or(i64::MAX))
+        .load(c)?;
+        let with_ids: Vec<WithId> = ids
+            .iter()
+            .zip(rows)
+            .map(|(n, r)| WithId::new(n.id, r))
+            .collect();
+        diesel::copy_from(checkins::table)
+            .from_insertable(&with_ids)
+            .execute(c)?;
+        Ok(with_ids)
+    });
+    match copied {
+        Ok(with_ids) => Ok(Some(with_ids.into_iter().map(WithId::recorded).collect())),
+        Err(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 
