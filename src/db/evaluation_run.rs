@@ -12,13 +12,14 @@ use utoipa::ToSchema;
 use super::AnyConnection;
 use super::audit::{self, Entry};
 
+use super::attendance::Person;
 use super::evaluations::{self, EvaluationRow, NewProposal};
 use super::staff::StaffRow;
 use super::units::UnitRow;
 use crate::domain::codes::{Rating, StaffCategory};
 use crate::domain::dossiers::LateRatioFormula;
 use crate::domain::evaluation::engine::{Proposal, evaluate};
-use crate::domain::evaluation::facts::facts;
+use crate::domain::evaluation::facts::{Recorded, facts};
 use crate::domain::evaluation::policy::{Metric, Policy};
 use crate::domain::evaluation::quota::{Candidate, excess};
 use crate::domain::evaluation::select;
@@ -28,6 +29,14 @@ use crate::domain::evaluation::select;
 /// people's dossiers took about 0.5 s and the pass about 4 s (docs/PERFORMANCE.md): the
 /// pass pays from some eight thousand people on.
 const ONE_PASS_FROM: usize = 8_000;
+
+/// People whose records are read a part at a time: up to a thousand (their ids go into
+/// IN lists, which SQLite bounds).
+const PART: usize = 1000;
+
+/// People from whom a run reads the next part of the records on a second connection
+/// while it rates the part before: below that, a few milliseconds of reading.
+pub const PIPELINE_FROM: usize = 200;
 
 /// Someone the run could not rate, and why.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -48,7 +57,7 @@ struct Evaluated {
     staff_id: i64,
     is_head: bool,
     unit_path: String,
-    recorded: crate::domain::evaluation::facts::Recorded,
+    recorded: Recorded,
     overlays: Vec<i64>,
     unit_id: i64,
     province_id: i64,
@@ -123,11 +132,19 @@ pub fn run(
     .map(|e| (e.staff_id, e))
     .collect();
 
+    // A second connection, when the pool has one to spare, reads beside this one: the
+    // province-wide passes share it, and then it reads each next part of the people's
+    // records while this thread rates the part before. Both only read, each statement
+    // what is committed when it runs, as one connection's statements would.
+    let mut side = if people.len() >= PIPELINE_FROM {
+        db.and_then(super::Db::spare)
+    } else {
+        None
+    };
     // Many people's dossiers and register entries are read in a few passes over the
     // province rather than a thousand people at a time (docs/PERFORMANCE.md).
     let wide = if people.len() >= ONE_PASS_FROM {
         let ids: Vec<i64> = people.iter().map(|p| p.staff.id).collect();
-        let mut side = db.and_then(super::Db::spare);
         Some(evaluations::ProvinceWide::load(
             conn,
             side.as_deref_mut(),
@@ -141,74 +158,59 @@ pub fn run(
     };
     let mut skipped = Vec::new();
     let mut done: Vec<Evaluated> = Vec::new();
-    let mut records = HashMap::new();
-    for (n, person) in people.iter().enumerate() {
-        // What everyone recorded is loaded a thousand people at a time.
-        if n % 1000 == 0 {
-            let next: Vec<&StaffRow> = people[n..].iter().take(1000).map(|p| &p.staff).collect();
-            records = evaluations::recorded_many(conn, &next, year, now, formula, wide.as_ref())?;
+    let mut take = |part: &[Person], mut records: HashMap<_, _>, offset: usize| {
+        for (n, person) in part.iter().enumerate() {
+            progress(offset + n, people.len());
+            let recorded = records.remove(&person.staff.id).unwrap_or_default();
+            match rate(person, recorded, year, &policies, &province, forced) {
+                Ok(Some(e)) => done.push(e),
+                Ok(None) => {}
+                Err(s) => skipped.push(s),
+            }
         }
-        progress(n, people.len());
-        let s = &person.staff;
-        // Only those in service at some time in the year.
-        if s.joined_on.is_some_and(|d| d.year() > year)
-            || s.left_on.is_some_and(|d| d.year() < year)
-        {
-            continue;
+    };
+    // What everyone recorded is loaded a part (up to a thousand people) at a time.
+    let read = |c: &mut AnyConnection, part: &[Person]| {
+        let staff: Vec<&StaffRow> = part.iter().map(|p| &p.staff).collect();
+        evaluations::recorded_many(c, &staff, year, now, formula, wide.as_ref())
+    };
+    match side.as_deref_mut() {
+        Some(side) => {
+            // Two parts at least, so that reading one overlaps rating the other.
+            let size = PART.min(people.len().div_ceil(2)).max(1);
+            let everyone: &[Person] = &people;
+            std::thread::scope(|s| -> QueryResult<()> {
+                let (sent, received) = std::sync::mpsc::sync_channel(1);
+                let reader = s.spawn(move || {
+                    for part in everyone.chunks(size) {
+                        let records = read(side, part);
+                        let failed = records.is_err();
+                        // Stops when the rating stopped (and dropped its end) or on error.
+                        if sent.send(records).is_err() || failed {
+                            break;
+                        }
+                    }
+                });
+                for (k, records) in received.iter().enumerate() {
+                    let offset = k * size;
+                    let part = &everyone[offset..(offset + size).min(everyone.len())];
+                    take(part, records?, offset);
+                }
+                // A panic on the reading thread is a bug in this function: pass it on.
+                reader
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                Ok(())
+            })?;
         }
-        let category = StaffCategory::parse(&s.category).unwrap_or(StaffCategory::Contract);
-        let Some((base, overlays)) = select(&policies, &province, category, year, forced) else {
-            skipped.push(Skipped {
-                staff_id: s.id,
-                reason: format!("no rating policy covers {} in {year}", category.label()),
-            });
-            continue;
-        };
-        let recorded = records.remove(&s.id).unwrap_or_default();
-        let f = facts(year, &recorded, &base.1);
-        let overlay_policies: Vec<&Policy> = overlays.iter().map(|(_, p)| p).collect();
-        let proposal = evaluate(&base.1, &overlay_policies, &f);
-        let value = |m: Metric| f.metrics.get(&m).copied();
-        let late_centi = value(Metric::LateDossierRatio).map_or(0, centi);
-        let violations = [
-            Metric::LateArrivals,
-            Metric::EarlyLeaves,
-            Metric::UnexcusedAbsences,
-            Metric::UpheldFindings,
-        ]
-        .iter()
-        .filter_map(|m| value(*m))
-        .map(|v| v.shown() as i64)
-        .sum();
-        done.push(Evaluated {
-            staff_id: s.id,
-            is_head: s.is_head,
-            unit_path: person.unit_path.clone(),
-            overlays: overlays.iter().map(|(id, _)| *id).collect(),
-            recorded,
-            unit_id: s.unit_id,
-            province_id: s.province_id,
-            code: s.code.clone(),
-            // The quota counts per agency (the unit directly under the province: a
-            // department, or a commune) and per group with similar duties, here
-            // managers and staff under the same rules.
-            group: format!(
-                "agency {} · {} · {}",
-                agency_of(&person.unit_path),
-                base.1.code,
-                if s.is_head { "managers" } else { "staff" }
-            ),
-            base: (base.0, base.1.code.clone()),
-            policy_ids: std::iter::once(base.0)
-                .chain(overlays.iter().map(|(id, _)| *id))
-                .collect(),
-            metrics: f.metrics.iter().map(|(m, v)| (*m, v.shown())).collect(),
-            late_centi,
-            violations,
-            score_centi: value(Metric::Score).map(centi),
-            proposal,
-        });
+        None => {
+            for (k, part) in people.chunks(PART).enumerate() {
+                let records = read(conn, part)?;
+                take(part, records, k * PART);
+            }
+        }
     }
+    drop(side);
 
     // A manager's unit-results points count half when someone they manage is rated not
     // completed (NĐ 335/2025): evaluate managers again knowing their staff's results.
@@ -338,4 +340,71 @@ pub fn run(
         skipped,
         changed_under_decision,
     })
+}
+
+/// Rates one person from what they `recorded`: None when they were not in service in
+/// `year`, an error when no policy covers them.
+fn rate(
+    person: &Person,
+    recorded: Recorded,
+    year: i32,
+    policies: &[(i64, Policy)],
+    province: &str,
+    forced: Option<i64>,
+) -> Result<Option<Evaluated>, Skipped> {
+    let s = &person.staff;
+    // Only those in service at some time in the year.
+    if s.joined_on.is_some_and(|d| d.year() > year) || s.left_on.is_some_and(|d| d.year() < year) {
+        return Ok(None);
+    }
+    let category = StaffCategory::parse(&s.category).unwrap_or(StaffCategory::Contract);
+    let Some((base, overlays)) = select(policies, province, category, year, forced) else {
+        return Err(Skipped {
+            staff_id: s.id,
+            reason: format!("no rating policy covers {} in {year}", category.label()),
+        });
+    };
+    let f = facts(year, &recorded, &base.1);
+    let overlay_policies: Vec<&Policy> = overlays.iter().map(|(_, p)| p).collect();
+    let proposal = evaluate(&base.1, &overlay_policies, &f);
+    let value = |m: Metric| f.metrics.get(&m).copied();
+    let late_centi = value(Metric::LateDossierRatio).map_or(0, centi);
+    let violations = [
+        Metric::LateArrivals,
+        Metric::EarlyLeaves,
+        Metric::UnexcusedAbsences,
+        Metric::UpheldFindings,
+    ]
+    .iter()
+    .filter_map(|m| value(*m))
+    .map(|v| v.shown() as i64)
+    .sum();
+    Ok(Some(Evaluated {
+        staff_id: s.id,
+        is_head: s.is_head,
+        unit_path: person.unit_path.clone(),
+        overlays: overlays.iter().map(|(id, _)| *id).collect(),
+        recorded,
+        unit_id: s.unit_id,
+        province_id: s.province_id,
+        code: s.code.clone(),
+        // The quota counts per agency (the unit directly under the province: a
+        // department, or a commune) and per group with similar duties, here
+        // managers and staff under the same rules.
+        group: format!(
+            "agency {} · {} · {}",
+            agency_of(&person.unit_path),
+            base.1.code,
+            if s.is_head { "managers" } else { "staff" }
+        ),
+        base: (base.0, base.1.code.clone()),
+        policy_ids: std::iter::once(base.0)
+            .chain(overlays.iter().map(|(id, _)| *id))
+            .collect(),
+        metrics: f.metrics.iter().map(|(m, v)| (*m, v.shown())).collect(),
+        late_centi,
+        violations,
+        score_centi: value(Metric::Score).map(centi),
+        proposal,
+    }))
 }

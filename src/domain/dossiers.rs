@@ -297,6 +297,17 @@ impl Tally {
         }
     }
 
+    /// Adds another tally's counts: tallies of disjoint sets of steps, counted apart (on
+    /// two connections at once), sum to the tally of their union.
+    pub fn merge(&mut self, other: &Tally) {
+        self.early += other.early;
+        self.on_time += other.on_time;
+        self.late += other.late;
+        self.overdue += other.overdue;
+        self.late_disputed += other.late_disputed;
+        self.overdue_disputed += other.overdue_disputed;
+    }
+
     pub fn add(&mut self, o: Outcome) {
         match o {
             Outcome::Early => self.early += 1,
@@ -587,6 +598,30 @@ mod tests {
         assert_eq!(b.late_ratio(LateRatioFormula::Resolved), Some(10.0));
         b.on_time = 2;
         assert_eq!(b.late_ratio(LateRatioFormula::Resolved), Some(33.33));
+    }
+
+    #[test]
+    fn tallies_counted_apart_merge_to_the_whole() {
+        use crate::domain::disputes::DisputeStatus;
+        let outcomes = [
+            (Outcome::Early, None),
+            (Outcome::Late, Some(DisputeStatus::Pending)),
+            (Outcome::Overdue, Some(DisputeStatus::Pending)),
+            (Outcome::Late, Some(DisputeStatus::Accepted)),
+            (Outcome::OnTime, None),
+            (Outcome::Overdue, None),
+        ];
+        let mut whole = Tally::default();
+        for (o, d) in outcomes {
+            whole.add_disputed(o, d);
+        }
+        let (mut first, mut second) = (Tally::default(), Tally::default());
+        for (i, (o, d)) in outcomes.into_iter().enumerate() {
+            if i % 2 == 0 { &mut first } else { &mut second }.add_disputed(o, d);
+        }
+        first.merge(&second);
+        assert_eq!(first, whole);
+        assert_eq!(whole.late_disputed + whole.overdue_disputed, 2);
     }
 
     #[test]

@@ -864,6 +864,7 @@ async fn the_demo_makes_every_shipped_rule_fire(b: Backend) {
     for year in [2025, 2026] {
         app.province_wide_agrees(summary.province_id, year);
     }
+    app.two_connection_run_agrees(summary.province_id, 2026);
 }
 
 both!(the_demo_makes_every_shipped_rule_fire);

@@ -353,6 +353,75 @@ impl TestApp {
             "nobody has dossier steps or register entries in {year}"
         );
     }
+
+    /// A province's run with a second connection to read on (a large run's, which reads
+    /// the next part of the people while it rates the part before) proposes what a run
+    /// on one connection does, for each of its people.
+    pub fn two_connection_run_agrees(&self, province_id: i64, year: i32) {
+        use congvu::db::evaluation_run::{PIPELINE_FROM, run};
+        type Proposed = (
+            i64,
+            bool,
+            Option<String>,
+            Option<String>,
+            Value,
+            Value,
+            Option<String>,
+        );
+        let unit = {
+            let mut conn = self.db.conn().expect("connection");
+            congvu::db::units::find(&mut conn, province_id)
+                .expect("unit")
+                .expect("the province")
+        };
+        let now = congvu::domain::attendance::to_local(congvu::db::now());
+        let formula = congvu::domain::dossiers::LateRatioFormula::WithOverdue;
+        let evaluate = |db: Option<&Db>| -> Vec<Proposed> {
+            let report = self
+                .db
+                .write(|c| -> Result<_, Box<dyn std::error::Error>> {
+                    Ok(run(
+                        c,
+                        db,
+                        None,
+                        &unit,
+                        year,
+                        None,
+                        now,
+                        formula,
+                        &mut |_, _| {},
+                    )?)
+                })
+                .expect("run");
+            let json = |s: &str| serde_json::from_str::<Value>(s).expect("json");
+            let mut v: Vec<Proposed> = report
+                .rows
+                .into_iter()
+                .map(|r| {
+                    let (metrics, applied) = (json(&r.metrics), json(&r.applied_rules));
+                    let (rated, proposed, max) = (r.rated, r.proposed_rating, r.max_rating);
+                    (
+                        r.staff_id,
+                        rated,
+                        proposed,
+                        max,
+                        metrics,
+                        applied,
+                        r.quota_note,
+                    )
+                })
+                .collect();
+            v.sort_by_key(|p| p.0);
+            v
+        };
+        let alone = evaluate(None);
+        assert!(
+            alone.len() >= PIPELINE_FROM,
+            "{} people: too few to read on two connections",
+            alone.len()
+        );
+        assert_eq!(evaluate(Some(&self.db)), alone);
+    }
 }
 
 /// Status and JSON body (Null when the body is not JSON); problem documents must carry

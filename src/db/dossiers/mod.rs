@@ -21,7 +21,7 @@ mod stats;
 pub use bulk::{NewDossier, create_many, existing};
 pub use lookups::{by_code_anywhere, find_by_code, find_by_id, of_step, step_staff};
 pub use register::sync_late_steps;
-pub use stats::{province_tallies, staff_tallies, staff_tally, unit_tally};
+pub use stats::{DossierRanges, staff_tallies, staff_tally, unit_tally};
 
 pub const SOURCE_DOSSIER: &str = "dossier";
 /// The violation type of a dossier step done after its deadline (RULES.md §4.4).

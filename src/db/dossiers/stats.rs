@@ -3,6 +3,7 @@
 //! how many disputes are still pending behind it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::QueryResult;
@@ -56,7 +57,7 @@ pub fn staff_tallies(
     Ok(out)
 }
 
-/// Dossier ids read together by `province_tallies`.
+/// At most this many dossier ids are read together by `DossierRanges::tally`.
 const ID_RANGE: i64 = 20_000;
 
 /// `staff_tallies` for many people of one province at once (any number), for the
@@ -65,76 +66,113 @@ const ID_RANGE: i64 = 20_000;
 /// each dossier's steps by id, two million random reads for a province-year, most of a
 /// year's evaluation (docs/PERFORMANCE.md). The same counts: a dossier none of whose
 /// steps can fall in the period adds nothing to anyone.
-pub fn province_tallies(
-    conn: &mut AnyConnection,
+///
+/// The ranges are handed out one at a time to whichever connection asks next: two
+/// connections counting between them each read about half, and while one waits for its
+/// rows the other's thread counts. One after the other, the pass was the largest part of
+/// the province-year's evaluation (docs/PERFORMANCE.md).
+pub struct DossierRanges {
     province_id: i64,
-    staff_ids: &[i64],
-    from: NaiveDate,
-    to: NaiveDate,
-    now: NaiveDateTime,
-) -> QueryResult<HashMap<i64, Tally>> {
-    use diesel::dsl::{max, min};
-    use diesel::prelude::*;
+    next: AtomicI64,
+    high: i64,
+    size: i64,
+}
 
-    use crate::db::schema::{dossier_steps, dossiers};
+impl DossierRanges {
+    pub fn of_province(conn: &mut AnyConnection, province_id: i64) -> QueryResult<Self> {
+        use diesel::dsl::{max, min};
+        use diesel::prelude::*;
 
-    let since = to_utc(from.and_time(NaiveTime::MIN));
-    let wanted: std::collections::HashSet<i64> = staff_ids.iter().copied().collect();
-    let mut out: HashMap<i64, Tally> = HashMap::new();
-    let (low, high): (Option<i64>, Option<i64>) = dossiers::table
-        .filter(dossiers::province_id.eq(province_id))
-        .select((min(dossiers::id), max(dossiers::id)))
-        .first(conn)?;
-    let (Some(low), Some(high)) = (low, high) else {
-        return Ok(out);
-    };
-    let mut start = low;
-    while start <= high {
-        let end = start.saturating_add(ID_RANGE);
-        let found: Vec<RuleDossier> = dossiers::table
+        use crate::db::schema::dossiers;
+
+        let (low, high): (Option<i64>, Option<i64>) = dossiers::table
             .filter(dossiers::province_id.eq(province_id))
-            .filter(dossiers::id.ge(start))
-            .filter(dossiers::id.lt(end))
-            .select(RuleDossier::as_select())
-            .load(conn)?;
-        let mut steps_of: HashMap<i64, Vec<RuleStep>> = HashMap::new();
-        for s in dossier_steps::table
-            .filter(dossier_steps::dossier_id.ge(start))
-            .filter(dossier_steps::dossier_id.lt(end))
-            .select(RuleStep::as_select())
-            .load(conn)?
-        {
-            steps_of.entry(s.dossier_id).or_default().push(s);
-        }
-        // Only dossiers `of_staff_many_since` would have found: the disputes are read
-        // for those alone.
-        let rows: Vec<(RuleDossier, Vec<RuleStep>)> = found
-            .into_iter()
-            .filter_map(|d| {
-                let steps = steps_of.remove(&d.id).unwrap_or_default();
-                steps
-                    .iter()
-                    .any(|s| {
-                        s.staff_id.is_some_and(|id| wanted.contains(&id))
-                            && s.finished_at.is_none_or(|f| f >= since)
-                    })
-                    .then_some((d, steps))
-            })
-            .collect();
-        let ids: Vec<i64> = rows.iter().map(|(d, _)| d.id).collect();
-        let disputes = disputes::of_dossiers(conn, &ids)?;
-        for (d, steps) in &rows {
-            tally_dossier(
-                &mut out,
-                &wanted,
-                &d.rules(steps),
-                disputes.get(&d.id),
-                (from, to, now),
-            );
-        }
-        start = end;
+            .select((min(dossiers::id), max(dossiers::id)))
+            .first(conn)?;
+        let (low, high) = match (low, high) {
+            (Some(low), Some(high)) => (low, high),
+            // No dossier: an empty range.
+            _ => (1, 0),
+        };
+        // Enough ranges to share out even on a small province, at most ID_RANGE ids each.
+        let size = ((high - low) / 32 + 1).clamp(1, ID_RANGE);
+        Ok(DossierRanges {
+            province_id,
+            next: AtomicI64::new(low),
+            high,
+            size,
+        })
     }
-    Ok(out)
+
+    /// The next range not yet taken, `start..end`.
+    fn take(&self) -> Option<(i64, i64)> {
+        let start = self.next.fetch_add(self.size, Ordering::Relaxed);
+        (start <= self.high).then(|| (start, start.saturating_add(self.size)))
+    }
+
+    /// The tallies of `staff_ids` (all of this province) from the ranges left, read on
+    /// `conn` until none is. Called from several threads, each on its own connection,
+    /// their tallies merged (`Tally::merge`) are those of one call alone.
+    pub fn tally(
+        &self,
+        conn: &mut AnyConnection,
+        staff_ids: &[i64],
+        from: NaiveDate,
+        to: NaiveDate,
+        now: NaiveDateTime,
+    ) -> QueryResult<HashMap<i64, Tally>> {
+        use diesel::prelude::*;
+
+        use crate::db::schema::{dossier_steps, dossiers};
+
+        let since = to_utc(from.and_time(NaiveTime::MIN));
+        let wanted: std::collections::HashSet<i64> = staff_ids.iter().copied().collect();
+        let mut out: HashMap<i64, Tally> = HashMap::new();
+        while let Some((start, end)) = self.take() {
+            let found: Vec<RuleDossier> = dossiers::table
+                .filter(dossiers::province_id.eq(self.province_id))
+                .filter(dossiers::id.ge(start))
+                .filter(dossiers::id.lt(end))
+                .select(RuleDossier::as_select())
+                .load(conn)?;
+            let mut steps_of: HashMap<i64, Vec<RuleStep>> = HashMap::new();
+            for s in dossier_steps::table
+                .filter(dossier_steps::dossier_id.ge(start))
+                .filter(dossier_steps::dossier_id.lt(end))
+                .select(RuleStep::as_select())
+                .load(conn)?
+            {
+                steps_of.entry(s.dossier_id).or_default().push(s);
+            }
+            // Only dossiers `of_staff_many_since` would have found: the disputes are read
+            // for those alone.
+            let rows: Vec<(RuleDossier, Vec<RuleStep>)> = found
+                .into_iter()
+                .filter_map(|d| {
+                    let steps = steps_of.remove(&d.id).unwrap_or_default();
+                    steps
+                        .iter()
+                        .any(|s| {
+                            s.staff_id.is_some_and(|id| wanted.contains(&id))
+                                && s.finished_at.is_none_or(|f| f >= since)
+                        })
+                        .then_some((d, steps))
+                })
+                .collect();
+            let ids: Vec<i64> = rows.iter().map(|(d, _)| d.id).collect();
+            let disputes = disputes::of_dossiers(conn, &ids)?;
+            for (d, steps) in &rows {
+                tally_dossier(
+                    &mut out,
+                    &wanted,
+                    &d.rules(steps),
+                    disputes.get(&d.id),
+                    (from, to, now),
+                );
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// Adds the outcomes of one dossier's steps handled by `wanted` people that fall in the
