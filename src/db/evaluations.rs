@@ -14,9 +14,10 @@ use super::audit::{self, Entry};
 use super::schema::evaluations;
 
 mod recorded;
+mod unnest;
 pub use recorded::{ProvinceWide, recorded_many};
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Serialize)]
 #[diesel(table_name = evaluations)]
 pub struct EvaluationRow {
     pub id: i64,
@@ -55,12 +56,16 @@ pub struct NewProposal {
     pub quota_note: Option<String>,
 }
 
+/// Proposals a statement on PostgreSQL, which has no limit on binds: fewer round trips,
+/// each array still a few megabytes at most.
+const PG_ROWS: usize = 5000;
+
 /// Stores proposals: each inserted, or replacing the person's previous proposal for the
 /// period while keeping HR's decision (and, when the proposal changed under it, what HR
 /// saw). `existing` is each person's stored evaluation of the period, which the run has
-/// already loaded. One multi-row `INSERT … ON CONFLICT DO UPDATE` per thousand proposals:
-/// statements per person were most of a province's run on PostgreSQL
-/// (docs/PERFORMANCE.md). The rows come back in the order of `proposals`.
+/// already loaded. One `INSERT … ON CONFLICT DO UPDATE` per thousand proposals on SQLite
+/// and per `PG_ROWS` on PostgreSQL: statements per person were most of a province's run
+/// on PostgreSQL (docs/PERFORMANCE.md). The rows come back in the order of `proposals`.
 pub fn upsert_many(
     conn: &mut AnyConnection,
     proposals: Vec<(Option<&EvaluationRow>, NewProposal)>,
@@ -95,42 +100,48 @@ pub fn upsert_many(
         })
         .collect();
     let mut stored: HashMap<i64, EvaluationRow> = HashMap::with_capacity(rows.len());
-    // 13 values a row: a thousand rows stay within SQLite's 32 766.
-    for chunk in rows.chunks(1000) {
-        use diesel::upsert::excluded;
-        let set = (
-            evaluations::unit_id.eq(excluded(evaluations::unit_id)),
-            evaluations::policy_ids.eq(excluded(evaluations::policy_ids)),
-            evaluations::rated.eq(excluded(evaluations::rated)),
-            evaluations::proposed_rating.eq(excluded(evaluations::proposed_rating)),
-            evaluations::max_rating.eq(excluded(evaluations::max_rating)),
-            evaluations::metrics.eq(excluded(evaluations::metrics)),
-            evaluations::applied_rules.eq(excluded(evaluations::applied_rules)),
-            evaluations::quota_note.eq(excluded(evaluations::quota_note)),
-            evaluations::previous_proposed_rating
-                .eq(excluded(evaluations::previous_proposed_rating)),
-            evaluations::evaluated_at.eq(excluded(evaluations::evaluated_at)),
-        );
-        let target = (evaluations::staff_id, evaluations::period);
-        // Upserts are not available through MultiConnection, but are on each backend.
-        let written: Vec<EvaluationRow> = match conn {
-            AnyConnection::Postgresql(c) => diesel::insert_into(evaluations::table)
-                .values(chunk)
-                .on_conflict(target)
-                .do_update()
-                .set(set)
-                .returning(EvaluationRow::as_returning())
-                .get_results(c)?,
-            AnyConnection::Sqlite(c) => diesel::insert_into(evaluations::table)
-                .values(chunk)
-                .on_conflict(target)
-                .do_update()
-                .set(set)
-                .returning(EvaluationRow::as_returning())
-                .get_results(c)?,
-        };
-        stored.extend(written.into_iter().map(|r| (r.staff_id, r)));
-    }
+    let written: Vec<EvaluationRow> = match conn {
+        // Any number of rows in one statement, prepared once (`unnest`).
+        AnyConnection::Postgresql(c) => {
+            let mut written = Vec::with_capacity(rows.len());
+            for chunk in rows.chunks(PG_ROWS) {
+                written.extend(unnest::Upsert::new(chunk).run(c)?);
+            }
+            written
+        }
+        AnyConnection::Sqlite(c) => {
+            use diesel::upsert::excluded;
+            let mut written = Vec::with_capacity(rows.len());
+            // 13 values a row: a thousand rows stay within SQLite's 32 766.
+            for chunk in rows.chunks(1000) {
+                let set = (
+                    evaluations::unit_id.eq(excluded(evaluations::unit_id)),
+                    evaluations::policy_ids.eq(excluded(evaluations::policy_ids)),
+                    evaluations::rated.eq(excluded(evaluations::rated)),
+                    evaluations::proposed_rating.eq(excluded(evaluations::proposed_rating)),
+                    evaluations::max_rating.eq(excluded(evaluations::max_rating)),
+                    evaluations::metrics.eq(excluded(evaluations::metrics)),
+                    evaluations::applied_rules.eq(excluded(evaluations::applied_rules)),
+                    evaluations::quota_note.eq(excluded(evaluations::quota_note)),
+                    evaluations::previous_proposed_rating
+                        .eq(excluded(evaluations::previous_proposed_rating)),
+                    evaluations::evaluated_at.eq(excluded(evaluations::evaluated_at)),
+                );
+                // Upserts are not available through MultiConnection, but are on SQLite.
+                written.extend(
+                    diesel::insert_into(evaluations::table)
+                        .values(chunk)
+                        .on_conflict((evaluations::staff_id, evaluations::period))
+                        .do_update()
+                        .set(set)
+                        .returning(EvaluationRow::as_returning())
+                        .get_results(c)?,
+                );
+            }
+            written
+        }
+    };
+    stored.extend(written.into_iter().map(|r| (r.staff_id, r)));
     Ok(order.iter().filter_map(|id| stored.remove(id)).collect())
 }
 
