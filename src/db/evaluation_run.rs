@@ -123,7 +123,7 @@ pub fn run(
         .map(|u| u.code)
         .unwrap_or_default();
     let people = super::attendance::people_below(conn, &unit.path)?;
-    let existing: HashMap<i64, EvaluationRow> = evaluations::of_staff(
+    let existing: HashMap<i64, evaluations::Standing> = evaluations::standings_of(
         conn,
         &people.iter().map(|p| p.staff.id).collect::<Vec<_>>(),
         &period,

@@ -62,13 +62,13 @@ const PG_ROWS: usize = 5000;
 
 /// Stores proposals: each inserted, or replacing the person's previous proposal for the
 /// period while keeping HR's decision (and, when the proposal changed under it, what HR
-/// saw). `existing` is each person's stored evaluation of the period, which the run has
+/// saw). `existing` is each person's standing evaluation of the period, which the run has
 /// already loaded. One `INSERT … ON CONFLICT DO UPDATE` per thousand proposals on SQLite
 /// and per `PG_ROWS` on PostgreSQL: statements per person were most of a province's run
 /// on PostgreSQL (docs/PERFORMANCE.md). The rows come back in the order of `proposals`.
 pub fn upsert_many(
     conn: &mut AnyConnection,
-    proposals: Vec<(Option<&EvaluationRow>, NewProposal)>,
+    proposals: Vec<(Option<&Standing>, NewProposal)>,
 ) -> QueryResult<Vec<EvaluationRow>> {
     let now = super::now();
     let order: Vec<i64> = proposals.iter().map(|(_, p)| p.staff_id).collect();
@@ -163,12 +163,23 @@ struct StoredProposal {
     evaluated_at: NaiveDateTime,
 }
 
-/// The evaluations of `period` of these people, wherever they were rated.
-pub fn of_staff(
+/// What a re-run needs of a stored evaluation: the proposal and HR's decision, without
+/// the metrics and rules (most of a row), which the run replaces.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = evaluations)]
+pub struct Standing {
+    pub staff_id: i64,
+    pub proposed_rating: Option<String>,
+    pub previous_proposed_rating: Option<String>,
+    pub final_rating: Option<String>,
+}
+
+/// The standing evaluations of `period` of these people, wherever they were rated.
+pub fn standings_of(
     conn: &mut AnyConnection,
     staff_ids: &[i64],
     period: &str,
-) -> QueryResult<Vec<EvaluationRow>> {
+) -> QueryResult<Vec<Standing>> {
     let mut out = Vec::new();
     // Bounded IN lists: a province is tens of thousands of people.
     for chunk in staff_ids.chunks(1000) {
@@ -176,7 +187,7 @@ pub fn of_staff(
             evaluations::table
                 .filter(evaluations::staff_id.eq_any(chunk))
                 .filter(evaluations::period.eq(period))
-                .select(EvaluationRow::as_select())
+                .select(Standing::as_select())
                 .load(conn)?,
         );
     }
