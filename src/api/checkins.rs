@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, SubsecRound};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, SubsecRound, Timelike};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -90,13 +90,24 @@ pub struct CheckinInput {
     /// its last the departure.
     pub direction: Option<Direction>,
     pub source: CheckinSource,
-    #[validate(length(min = 1, max = 100))]
+    #[validate(length(min = 1, max = 100), custom(function = "no_nul"))]
     pub device_id: Option<String>,
-    #[validate(length(min = 1, max = 200))]
+    #[validate(length(min = 1, max = 200), custom(function = "no_nul"))]
     pub idempotency_key: Option<String>,
     /// Required for `manual` events.
-    #[validate(length(max = 1000))]
+    #[validate(length(max = 1000), custom(function = "no_nul"))]
     pub reason: Option<String>,
+}
+
+/// PostgreSQL stores no NUL character in text: refused here as one event's field error,
+/// not by the database, which would fail the whole batch (or group) it came in.
+fn no_nul(s: &str) -> Result<(), validator::ValidationError> {
+    if s.contains('\0') {
+        Err(validator::ValidationError::new("nul")
+            .with_message("must not contain the NUL character".into()))
+    } else {
+        Ok(())
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -172,7 +183,7 @@ fn prepare(
         }
         _ => return Err(ApiError::field("staff_id", "no such staff member")),
     };
-    let at = e.at.naive_utc().trunc_subsecs(6);
+    let at = without_leap_second(e.at.naive_utc()).trunc_subsecs(6);
     if at > now + Duration::minutes(MAX_SKEW_MINUTES) {
         return Err(ApiError::field(
             "at",
@@ -207,8 +218,9 @@ fn prepare(
                 "recording events for this person needs the device, unit_head or admin role",
             ));
         }
-        // Only the person themself, not a device or head over them: live events only.
-        if !rights.record.subtree(&person.unit_path)
+        // The person themself sends live events only, even when they head the unit or
+        // administer it: nobody backdates their own day (a past event re-derives it).
+        if (own || !rights.record.subtree(&person.unit_path))
             && at < now - Duration::minutes(SELF_WINDOW_MINUTES)
         {
             return Err(ApiError::field(
@@ -244,6 +256,18 @@ fn prepare(
         created_at: crate::db::now(),
     };
     Ok((new, person))
+}
+
+/// A leap second (`…:59:60`, which chrono reads) as the instant after it: PostgreSQL
+/// stores it so, and the event's own `at` must equal the stored one for its answer to
+/// find its row.
+fn without_leap_second(at: NaiveDateTime) -> NaiveDateTime {
+    if at.nanosecond() >= 1_000_000_000 {
+        at.with_nanosecond(0)
+            .map_or(at, |whole| whole + Duration::seconds(1))
+    } else {
+        at
+    }
 }
 
 /// Looks up at once everyone a batch (or a group of single events) names, for `prepare`:
@@ -429,13 +453,15 @@ pub async fn void_checkin(
                     "your own events are voided by your head",
                 ));
             }
+            let already_void = || ApiError::Conflict {
+                detail: "the event is already void".into(),
+                errors: Default::default(),
+            };
             if event.voided_at.is_some() {
-                return Err(ApiError::Conflict {
-                    detail: "the event is already void".into(),
-                    errors: Default::default(),
-                });
+                return Err(already_void());
             }
-            let row = q::void(c, rights.actor, person.staff.unit_id, &event, &reason)?;
+            let row = q::void(c, rights.actor, person.staff.unit_id, &event, &reason)?
+                .ok_or_else(already_void)?;
             let mut touched = BTreeMap::new();
             touch(&mut touched, &person, row.local_date);
             rederive_days(c, &touched)?;

@@ -164,20 +164,30 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<CheckinRow>
         .optional()
 }
 
+/// Voids the event unless it is void already (`None`): two heads voiding it at once
+/// on PostgreSQL both read it as valid, and only the first update may take.
 pub fn void(
     conn: &mut AnyConnection,
     actor: i64,
     unit_id: i64,
     before: &CheckinRow,
     reason: &str,
-) -> QueryResult<CheckinRow> {
-    let row: CheckinRow = diesel::update(checkins::table.find(before.id))
-        .set((
-            checkins::voided_at.eq(Some(super::now())),
-            checkins::voided_by.eq(Some(actor)),
-            checkins::void_reason.eq(Some(reason)),
-        ))
-        .get_result(conn)?;
+) -> QueryResult<Option<CheckinRow>> {
+    let row: Option<CheckinRow> = diesel::update(
+        checkins::table
+            .find(before.id)
+            .filter(checkins::voided_at.is_null()),
+    )
+    .set((
+        checkins::voided_at.eq(Some(super::now())),
+        checkins::voided_by.eq(Some(actor)),
+        checkins::void_reason.eq(Some(reason)),
+    ))
+    .get_result(conn)
+    .optional()?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
     audit::record(
         conn,
         Entry {
@@ -191,7 +201,7 @@ pub fn void(
             after: Some(&row),
         },
     )?;
-    Ok(row)
+    Ok(Some(row))
 }
 
 /// The UTC instants local dates `from..=to` span, from the first's midnight to the

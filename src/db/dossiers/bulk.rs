@@ -105,9 +105,12 @@ pub fn create_many(
                 .returning(DossierRow::as_returning())
                 .get_results(c)?,
         };
-        // RETURNING promises no order: the steps find their dossier by code.
-        let by_code: HashMap<&str, &Vec<StepFields>> =
-            chunk.iter().map(|(f, s)| (f.code.as_str(), s)).collect();
+        // RETURNING promises no order: the steps find their dossier by province and code
+        // (an import may reach several provinces, and codes are unique per province).
+        let by_code: HashMap<(i64, &str), &Vec<StepFields>> = chunk
+            .iter()
+            .map(|(f, s)| ((f.province_id, f.code.as_str()), s))
+            .collect();
         created.sort_by_key(|r| r.id);
         audit::record_many(
             conn,
@@ -127,7 +130,7 @@ pub fn create_many(
         let mut late = Vec::new();
         for row in &created {
             let named = by_code
-                .get(row.code.as_str())
+                .get(&(row.province_id, row.code.as_str()))
                 .map_or(&[][..], |s| s.as_slice());
             let rows = new_steps(row, named, stamp);
             if needs_register_look(row, named) {

@@ -227,11 +227,13 @@ pub fn upsert(
             .select(StepRow::as_select())
             .load(conn)?
     };
-    // A new dossier's steps are all in already.
+    // A new dossier's steps are all in already. A step named twice (a file with its open
+    // and its finished line) is merged once, as its last line says, as for a new dossier:
+    // merging each line found no row for the second and inserted the step again.
     let to_merge = if outcome == Upserted::Created {
-        &[][..]
+        Vec::new()
     } else {
-        steps
+        last_per_step(steps)
     };
     for s in to_merge {
         let values = (
@@ -386,12 +388,8 @@ fn insert_new_steps(
 /// The rows of a new dossier's steps, by step number (the same number twice: the last
 /// wins).
 fn new_steps(row: &DossierRow, steps: &[StepFields], stamp: NaiveDateTime) -> Vec<NewStep> {
-    let mut by_no: std::collections::BTreeMap<i32, &StepFields> = std::collections::BTreeMap::new();
-    for s in steps {
-        by_no.insert(s.step_no, s);
-    }
-    by_no
-        .values()
+    last_per_step(steps)
+        .into_iter()
         .map(|s| NewStep {
             province_id: row.province_id,
             dossier_id: row.id,
@@ -405,6 +403,15 @@ fn new_steps(row: &DossierRow, steps: &[StepFields], stamp: NaiveDateTime) -> Ve
             updated_at: stamp,
         })
         .collect()
+}
+
+/// Each step number's last line, in step order: later lines of a file are newer.
+fn last_per_step(steps: &[StepFields]) -> Vec<&StepFields> {
+    let mut by_no: std::collections::BTreeMap<i32, &StepFields> = std::collections::BTreeMap::new();
+    for s in steps {
+        by_no.insert(s.step_no, s);
+    }
+    by_no.into_values().collect()
 }
 
 /// Whether a new dossier may have late steps for the register: a step unfinished or

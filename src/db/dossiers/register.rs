@@ -36,13 +36,17 @@ struct LateEntry {
 
 /// The steps of `row` (as `rules`) late at local time `now`, except those whose dispute
 /// was accepted (`excused`: late only in the system, not a violation) and those with no
-/// handler to hold to account.
+/// handler to hold to account. A returned or cancelled dossier has none: it counts in no
+/// late ratio, and one left unfinished would stay "overdue" in the register for ever.
 fn late_entries(
     row: &DossierRow,
     rules: &Dossier,
     excused: &[i32],
     now: NaiveDateTime,
 ) -> Vec<LateEntry> {
+    if !rules.status.counts() {
+        return Vec::new();
+    }
     rules
         .step_outcomes(now)
         .into_iter()
@@ -138,30 +142,38 @@ pub fn sync_late_steps(
         .iter()
         .map(|s| source_ref(row.id, s.step_no))
         .collect();
-    let mut existing: Vec<(i64, String)> = Vec::new();
+    let mut existing: Vec<(i64, String, Option<i64>)> = Vec::new();
     for chunk in keys.chunks(CHUNK) {
         existing.extend(
             violations::table
                 .filter(violations::source.eq(SOURCE_DOSSIER))
                 .filter(violations::source_ref.eq_any(chunk))
-                .select((violations::id, violations::source_ref))
-                .load::<(i64, String)>(conn)?,
+                .select((violations::id, violations::source_ref, violations::staff_id))
+                .load::<(i64, String, Option<i64>)>(conn)?,
         );
     }
     let stamp = crate::db::now();
     let mut new = Vec::new();
     let mut keep = Vec::new();
     for entry in late_entries(row, &row.rules(&steps), &excused, now) {
-        keep.push(entry.source_ref.clone());
-        let Some((id, _)) = existing.iter().find(|(_, r)| *r == entry.source_ref) else {
+        let Some((id, _, holder)) = existing.iter().find(|(_, r, _)| *r == entry.source_ref) else {
+            keep.push(entry.source_ref.clone());
             new.push((row.province_id, entry));
             continue;
         };
-        // The step may have changed hands, or finished late since it was overdue.
+        // A step that changed hands is another person's violation: the old row goes (a
+        // notice it went into keeps it as it was) and a new one is counted for the new
+        // holder. Updated in place, the new holder's repeats were never looked at, and a
+        // notice to the old holder had consumed it for every rule.
+        if *holder != Some(entry.staff_id) {
+            new.push((row.province_id, entry));
+            continue;
+        }
+        keep.push(entry.source_ref.clone());
+        // The step may have finished late since it was overdue.
         diesel::update(violations::table.find(*id))
             .set((
                 violations::unit_id.eq(entry.unit_id),
-                violations::staff_id.eq(Some(entry.staff_id)),
                 violations::day.eq(entry.day),
                 violations::detail.eq(Some(&entry.detail)),
                 violations::updated_at.eq(stamp),
@@ -170,8 +182,8 @@ pub fn sync_late_steps(
     }
     let gone: Vec<i64> = existing
         .into_iter()
-        .filter(|(_, r)| !keep.contains(r))
-        .map(|(id, _)| id)
+        .filter(|(_, r, _)| !keep.contains(r))
+        .map(|(id, _, _)| id)
         .collect();
     if !gone.is_empty() {
         diesel::delete(violations::table.filter(violations::id.eq_any(gone))).execute(conn)?;
@@ -286,5 +298,25 @@ mod tests {
         assert_eq!(entries[0].unit_id, 11);
         assert!(entries[0].detail.ends_with("bước 2: xử lý quá hạn"));
         assert!(entries[1].detail.ends_with("bước 3: đang quá hạn"));
+    }
+
+    /// A returned or cancelled dossier's late and overdue steps are not violations: it
+    /// counts in no ratio, and a cancelled one is never finished.
+    #[test]
+    fn returned_and_cancelled_dossiers_have_no_late_steps() {
+        for status in [DossierStatus::Returned, DossierStatus::Cancelled] {
+            let rules = Dossier {
+                status,
+                ..dossier(vec![
+                    step(1, Some(100), 4, Some(5)),
+                    step(2, Some(101), 6, None),
+                ])
+            };
+            assert_eq!(
+                late_entries(&row(), &rules, &[], at(8, 9)),
+                vec![],
+                "{status:?}"
+            );
+        }
     }
 }

@@ -1,0 +1,144 @@
+//! Check-ins at their edges: a head's own past day, characters PostgreSQL cannot store, a
+//! leap second, and two heads voiding one event at once.
+
+use serde_json::json;
+
+use crate::attendance::past_day;
+use crate::both;
+use crate::helpers::{Backend, TestApp};
+
+fn at(day: chrono::NaiveDate, time: &str) -> String {
+    format!("{day}T{time}+07:00")
+}
+
+/// The live window holds for a person's own events whatever their role: a head (or an
+/// admin) over their own unit backdates their own day no more than anyone.
+async fn heads_do_not_backdate_their_own_day(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let head = w.token("head_a");
+    let d = past_day(2);
+    let own = json!({"staff_id": w.head_a.id, "at": at(d, "07:20:00"), "source": "kiosk"});
+    let (s, body) = app.post(head, "/api/v1/checkins", own.clone()).await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body["errors"]["at"].is_array(), "{body}");
+    let live =
+        json!({"staff_id": w.head_a.id, "at": chrono::Utc::now().to_rfc3339(), "source": "kiosk"});
+    let (s, body) = app.post(head, "/api/v1/checkins", live).await;
+    assert_eq!(s, 201, "a live check-in of one's own: {body}");
+    // Their staff's past events are theirs to send, in a batch too; their own are not.
+    let theirs = json!({"staff_id": w.member_a1.id, "at": at(d, "07:21:00"), "source": "kiosk"});
+    let (s, result) = app
+        .post(
+            head,
+            "/api/v1/checkins/batch",
+            json!({"events": [theirs, own]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{result}");
+    assert_eq!(result["accepted"], 1, "{result}");
+    assert_eq!(result["rejected"][0]["index"], 1, "{result}");
+    assert!(result["rejected"][0]["errors"]["at"].is_array(), "{result}");
+}
+
+/// A NUL character, which PostgreSQL refuses in text, is the one event's field error: the
+/// rest of the batch is kept, on both databases alike.
+async fn a_nul_character_is_one_events_error(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let head = w.token("head_a");
+    let d = past_day(3);
+    let event = |time: &str, device: &str| json!({"staff_id": w.member_a1.id, "at": at(d, time), "source": "device", "device_id": device});
+    let (s, result) = app
+        .post(
+            head,
+            "/api/v1/checkins/batch",
+            json!({"events": [event("07:20:00", "KIOSK-1"), event("11:40:00", "KIOSK-\u{0}"), event("17:05:00", "KIOSK-1")]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{result}");
+    assert_eq!(result["accepted"], 2, "{result}");
+    assert_eq!(result["rejected"][0]["index"], 1, "{result}");
+    assert!(
+        result["rejected"][0]["errors"]["device_id"].is_array(),
+        "{result}"
+    );
+    let (s, body) = app
+        .post(
+            head,
+            "/api/v1/checkins",
+            json!({"staff_id": w.member_a1.id, "at": at(d, "12:00:00"), "source": "manual", "reason": "Quên\u{0}"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body["errors"]["reason"].is_array(), "{body}");
+}
+
+/// `…:59:60` is recorded as the next instant, and the same event sent again is found as
+/// already recorded.
+async fn a_leap_second_is_the_next_instant(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let head = w.token("head_a");
+    let d = past_day(2);
+    let event = json!({"staff_id": w.member_a1.id, "at": at(d, "07:29:60"), "source": "device", "device_id": "K-1"});
+    let (s, first) = app.post(head, "/api/v1/checkins", event.clone()).await;
+    assert_eq!(s, 201, "{first}");
+    assert_eq!(first["at"], at(d, "07:30:00"), "{first}");
+    let (s, again) = app.post(head, "/api/v1/checkins", event).await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["id"], first["id"]);
+}
+
+/// Two heads voiding one event at the same moment: one void takes, the other is told it
+/// is void already, and the trail has one void.
+async fn concurrent_voids_take_once(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let d = past_day(2);
+    let (s, event) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/checkins",
+            json!({"staff_id": w.member_a1.id, "at": at(d, "07:20:00"), "source": "kiosk"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{event}");
+    let path = format!("/api/v1/checkins/{}/void", event["id"]);
+    let void = |who: &'static str, reason: &'static str| {
+        app.post(w.token(who), &path, json!({"reason": reason}))
+    };
+    let (a, b2, c, d2) = tokio::join!(
+        void("head_a", "Nhập nhầm"),
+        void("admin_a", "Trùng"),
+        void("root", "Sai máy"),
+        void("admin_p", "Lỗi thiết bị"),
+    );
+    let mut statuses = vec![a.0, b2.0, c.0, d2.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, vec![200, 409, 409, 409]);
+    let (_, trail) = app
+        .get(
+            w.token("root"),
+            &format!("/api/v1/audit?entity=checkin&entity_id={}", event["id"]),
+        )
+        .await;
+    let voids = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "void")
+        .count();
+    assert_eq!(voids, 1, "{trail}");
+}
+
+both!(
+    heads_do_not_backdate_their_own_day,
+    a_nul_character_is_one_events_error,
+    a_leap_second_is_the_next_instant,
+    concurrent_voids_take_once,
+);

@@ -1,0 +1,288 @@
+//! Dossier imports against what is already recorded: a step named twice in a file, the
+//! same code in two provinces, a dossier cancelled after it fell overdue, and a late step
+//! that changes hands. The violation register must follow each.
+
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Backend, TestApp, World};
+
+const HEADER: &str = "code,procedure,unit_code,received_at,due_at,finished_at,status,step_no,step_staff_code,step_received_at,step_due_at,step_finished_at";
+
+async fn import(app: &TestApp, token: &str, lines: &[&str]) -> Value {
+    let body = std::iter::once(HEADER)
+        .chain(lines.iter().copied())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let res = app
+        .client
+        .post(app.url("/api/v1/dossiers/import"))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let (s, report) = crate::helpers::read(res).await;
+    assert_eq!(s, 200, "{report}");
+    assert_eq!(report["rejected"], json!([]), "{report}");
+    report
+}
+
+/// (staff, detail) of the late steps in the register.
+async fn register(app: &TestApp, w: &World) -> Vec<(i64, String)> {
+    let (s, body) = app
+        .get(w.token("root"), "/api/v1/violations?code=overdue_task")
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let mut rows: Vec<(i64, String)> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["staff_id"].as_i64().unwrap(),
+                v["detail"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The steps of the dossiers of a unit in March 2026, by dossier code: (step, handler).
+async fn steps_of(app: &TestApp, w: &World, unit_id: i64) -> Vec<(String, Vec<(i64, i64)>)> {
+    let (s, list) = app
+        .get(
+            w.token("root"),
+            &format!("/api/v1/dossiers?unit_id={unit_id}&from=2026-03-01&to=2026-03-31"),
+        )
+        .await;
+    assert_eq!(s, 200, "{list}");
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let steps = d["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| {
+                    (
+                        s["step_no"].as_i64().unwrap(),
+                        s["staff_id"].as_i64().unwrap_or(0),
+                    )
+                })
+                .collect();
+            (d["code"].as_str().unwrap().to_owned(), steps)
+        })
+        .collect()
+}
+
+const HS3: [&str; 2] = [
+    "HS-3,Cấp đổi giấy chứng nhận,A,20260302080000,20260310170000,20260316100000,finished,1,S-HEAD-A,20260302080000,,20260304090000",
+    "HS-3,Cấp đổi giấy chứng nhận,A,20260302080000,20260310170000,20260316100000,finished,2,S-B,20260304090000,,20260316100000",
+];
+
+/// A file that names a recorded dossier's new step twice (sent open, then finished) is
+/// merged as its last line says, as it would be for a new dossier, and sending it again
+/// changes nothing.
+async fn a_step_named_twice_is_merged_once(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let hr = w.token("hr_a");
+    let created = import(&app, hr, &HS3).await;
+    assert_eq!(created["created"], 1, "{created}");
+    let twice = [
+        HS3[0],
+        HS3[1],
+        "HS-3,Cấp đổi giấy chứng nhận,A,20260302080000,20260310170000,20260316100000,finished,3,S-A1,20260316100000,,",
+        "HS-3,Cấp đổi giấy chứng nhận,A,20260302080000,20260310170000,20260316100000,finished,3,S-A1,20260316100000,,20260316100000",
+    ];
+    let merged = import(&app, hr, &twice).await;
+    assert_eq!(merged["updated"], 1, "{merged}");
+    assert_eq!(app.count("dossier_steps"), 3);
+    let (_, list) = app
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/dossiers?unit_id={}&from=2026-03-01&to=2026-03-31",
+                w.a.id
+            ),
+        )
+        .await;
+    let step3 = &list["items"][0]["steps"][2];
+    assert!(
+        step3["finished_at"].is_string(),
+        "the last line wins: {list}"
+    );
+    let audit = app.count("audit_log");
+    let again = import(&app, hr, &twice).await;
+    assert_eq!(
+        (again["updated"].as_i64(), again["unchanged"].as_i64()),
+        (Some(0), Some(1)),
+        "{again}"
+    );
+    assert_eq!(
+        app.count("audit_log"),
+        audit,
+        "nothing changed, nothing written"
+    );
+}
+
+/// Two new dossiers with one code in two provinces, in one import: each keeps its own
+/// steps and its own late step in the register.
+async fn one_code_in_two_provinces_keeps_its_own_steps(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let (s, q) = app
+        .post(
+            root,
+            "/api/v1/units",
+            json!({"code": "Q", "name": "Tỉnh Thứ Hai", "kind": "province"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{q}");
+    let (s, qa) = app
+        .post(
+            root,
+            "/api/v1/units",
+            json!({"code": "QA", "name": "Sở QA", "kind": "department", "parent_id": q["id"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{qa}");
+    let (s, officer) = app
+        .post(
+            root,
+            "/api/v1/staff",
+            json!({"code": "S-Q1", "full_name": "Phạm Thu Hà", "unit_id": qa["id"], "category": "cong_chuc"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{officer}");
+    let report = import(
+        &app,
+        root,
+        &[
+            // P's HS-9: one step, late.
+            "HS-9,Cấp giấy phép,A,20260302080000,20260306170000,20260309100000,finished,1,S-A1,20260302080000,20260305170000,20260309100000",
+            // Q's HS-9: two steps, both in time.
+            "HS-9,Cấp phép khác,QA,20260302080000,20260306170000,20260305100000,finished,1,S-Q1,20260302080000,20260303170000,20260303090000",
+            "HS-9,Cấp phép khác,QA,20260302080000,20260306170000,20260305100000,finished,2,S-Q1,20260303090000,20260305170000,20260305100000",
+        ],
+    )
+    .await;
+    assert_eq!(report["created"], 2, "{report}");
+    let officer = officer["id"].as_i64().unwrap();
+    assert_eq!(
+        steps_of(&app, &w, w.a.id).await,
+        vec![("HS-9".to_owned(), vec![(1, w.member_a1.id)])]
+    );
+    assert_eq!(
+        steps_of(&app, &w, qa["id"].as_i64().unwrap()).await,
+        vec![("HS-9".to_owned(), vec![(1, officer), (2, officer)])]
+    );
+    let late: Vec<i64> = register(&app, &w)
+        .await
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(late, vec![w.member_a1.id]);
+}
+
+/// A dossier that fell overdue and was then cancelled leaves the register: it counts in
+/// no ratio, and it will never be finished.
+async fn a_cancelled_dossier_leaves_the_register(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let hr = w.token("hr_a");
+    let line = |status: &str| {
+        format!(
+            "HS-7,Cấp giấy phép,A,20260302080000,20260306170000,,{status},1,S-A1,20260302080000,20260305170000,"
+        )
+    };
+    import(&app, hr, &[&line("in_progress")]).await;
+    let overdue = register(&app, &w).await;
+    assert_eq!(overdue.len(), 1, "{overdue:?}");
+    assert_eq!(overdue[0].0, w.member_a1.id);
+    let cancelled = import(&app, hr, &[&line("cancelled")]).await;
+    assert_eq!(cancelled["updated"], 1, "{cancelled}");
+    assert_eq!(register(&app, &w).await, vec![]);
+    // A new dossier already returned has no late step either.
+    let returned = "HS-8,Cấp giấy phép,A,20260302080000,20260306170000,20260310100000,returned,1,S-A1,20260302080000,20260305170000,20260310100000";
+    import(&app, hr, &[returned]).await;
+    assert_eq!(register(&app, &w).await, vec![]);
+}
+
+/// Every late step is a notice, to see whom repeat detection looked at (a window wide
+/// enough for the history read to reach March 2026).
+const EVERY_LATE_STEP: &str = r#"
+code = "p-late-steps"
+name = "Tỉnh Thử Nghiệm: mỗi bước trễ hạn"
+source = "Quyết định thử nghiệm"
+kind = "overlay"
+province = "P"
+effective_from = "2020-01-01"
+categories = ["can_bo", "cong_chuc", "vien_chuc", "contract"]
+
+[[repeat]]
+name = "Xử lý hồ sơ trễ hạn"
+codes = ["overdue_task"]
+count = 1
+window_days = 200
+source = "Quyết định thử nghiệm"
+"#;
+
+/// A late step handed to another officer (a correction in the one-stop system) is the new
+/// holder's violation, not the old one's, and the new holder's repeats are looked at.
+async fn a_late_step_that_changes_hands_moves_in_the_register(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (s, body) = app
+        .post(
+            w.token("admin_p"),
+            "/api/v1/policies",
+            json!({"document": EVERY_LATE_STEP}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let hr = w.token("hr_a");
+    let line = |staff: &str| {
+        format!(
+            "HS-5,Cấp giấy phép,A,20260302080000,20260306170000,20260309100000,finished,1,{staff},20260302080000,20260305170000,20260309100000"
+        )
+    };
+    import(&app, hr, &[&line("S-A1")]).await;
+    let before = register(&app, &w).await;
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].0, w.member_a1.id);
+    let moved = import(&app, hr, &[&line("S-B")]).await;
+    assert_eq!(moved["updated"], 1, "{moved}");
+    let after = register(&app, &w).await;
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0].0, w.member_b.id);
+    assert_eq!(after[0].1, before[0].1, "the same late step");
+    let noticed = |staff: i64| {
+        use congvu::db::schema::repeat_notices;
+        use diesel::prelude::*;
+        let mut c = app.db.conn().expect("connection");
+        repeat_notices::table
+            .filter(repeat_notices::staff_id.eq(staff))
+            .count()
+            .get_result::<i64>(&mut *c)
+            .expect("count")
+    };
+    assert_eq!((noticed(w.member_a1.id), noticed(w.member_b.id)), (1, 1));
+}
+
+both!(
+    a_step_named_twice_is_merged_once,
+    one_code_in_two_provinces_keeps_its_own_steps,
+    a_cancelled_dossier_leaves_the_register,
+    a_late_step_that_changes_hands_moves_in_the_register,
+);
