@@ -75,16 +75,19 @@ pub fn upsert_many(
     let rows: Vec<StoredProposal> = proposals
         .into_iter()
         .map(|(existing, p)| StoredProposal {
-            // The proposal HR decided on, kept once it differs from the new one.
-            previous_proposed_rating: existing.and_then(|e| {
-                if e.final_rating.is_some() && e.proposed_rating != p.proposed_rating {
-                    e.previous_proposed_rating
-                        .clone()
-                        .or(e.proposed_rating.clone())
-                } else {
-                    e.previous_proposed_rating.clone()
-                }
-            }),
+            // The proposal HR decided on, kept while it differs from the new one: a
+            // proposal back at it has not changed under the decision any more.
+            previous_proposed_rating: existing
+                .and_then(|e| {
+                    if e.final_rating.is_some() && e.proposed_rating != p.proposed_rating {
+                        e.previous_proposed_rating
+                            .clone()
+                            .or(e.proposed_rating.clone())
+                    } else {
+                        e.previous_proposed_rating.clone()
+                    }
+                })
+                .filter(|seen| Some(seen) != p.proposed_rating.as_ref()),
             province_id: p.province_id,
             unit_id: p.unit_id,
             staff_id: p.staff_id,

@@ -314,7 +314,7 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
         dossiers(&app, &w, &format!("OK{i}"), 0).await;
     }
     let (_, third) = app
-        .post(w.token("root"), "/api/v1/evaluations/runs", run)
+        .post(w.token("root"), "/api/v1/evaluations/runs", run.clone())
         .await;
     let a1 = item(&third, w.member_a1.id);
     assert_eq!(a1["proposed_rating"], "completed_well", "{a1}");
@@ -323,6 +323,16 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
     assert_eq!(third["changed_under_decision"], 1);
     assert_eq!(a1["decision_above_cap"], false, "the cap is gone");
     assert_eq!(a1["metrics"]["late_dossier_ratio"], 8.33);
+    // Two more late steps (3 / 14): capped again, back at the proposal HR decided on,
+    // which no longer reads as changed under the decision.
+    dossiers(&app, &w, "LATE", 2).await;
+    let (_, fourth) = app
+        .post(w.token("root"), "/api/v1/evaluations/runs", run)
+        .await;
+    let a1 = item(&fourth, w.member_a1.id);
+    assert_eq!(a1["proposed_rating"], "completed", "{a1}");
+    assert_eq!(a1["previous_proposed_rating"], Value::Null, "{a1}");
+    assert_eq!(a1["final_rating"], "completed_well");
 
     // Who reads what.
     let list = "/api/v1/evaluations?period=2025";
