@@ -134,9 +134,11 @@ pub fn copy_new(
     rows: &[&NewCheckin],
 ) -> QueryResult<Option<Vec<CheckinRow>>> {
     let copied = c.transaction(|c| {
+        // The sequence named as a constant: `pg_get_serial_sequence` in the select list
+        // looked the name up again for every row, 10 of the 12 ms for 5 000 ids
+        // (docs/PERFORMANCE.md). The name is the one PostgreSQL gives the identity column.
         let ids: Vec<NextId> = diesel::sql_query(
-            "SELECT nextval(pg_get_serial_sequence('checkins', 'id')) AS id \
-             FROM generate_series(1, $1)",
+            "SELECT nextval('checkins_id_seq'::regclass) AS id FROM generate_series(1, $1)",
         )
         .bind::<BigInt, _>(i64::try_from(rows.len()).unwrap_or(i64::MAX))
         .load(c)?;
