@@ -51,24 +51,21 @@ pub async fn login(
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let LoginRequest { username, password } = body.0;
     let username = normalize_username(&username);
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    let client = client_address(
-        req.peer_addr().map(|a| a.ip()),
-        forwarded,
-        &state.trusted_proxies,
-    );
-    if let Some(retry_after_secs) = state
-        .throttle
-        .locked_for(&username, &client, Instant::now())
-    {
-        tracing::warn!(%username, %client, "login refused: too many failed attempts");
-        return Err(ApiError::TooManyRequests { retry_after_secs });
-    }
+    let client = client_of(&req, &state);
+    // Reserved before the slow verification, so parallel guesses cannot all pass the lock
+    // check before the first of them is counted.
+    let attempt = match state.throttle.begin(&username, &client, Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(retry_after_secs) => {
+            tracing::warn!(%username, %client, "login refused: too many failed attempts");
+            return Err(ApiError::TooManyRequests { retry_after_secs });
+        }
+    };
+    // Taken before the account is read: a session opened from credentials that a change
+    // then replaces must not look newer than the change (see `AuthUser`).
+    let issued_at = chrono::Utc::now();
     let lookup = username.clone();
-    let user = blocking(&state, move |db: &Db| {
+    let verified = blocking(&state, move |db: &Db| {
         let user =
             db.read(|c| Ok::<_, ApiError>(crate::db::users::find_by_username(c, &lookup)?))?;
         Ok(match user {
@@ -79,18 +76,24 @@ pub async fn login(
             }
         })
     })
-    .await?;
-    let Some(user) = user else {
-        state
-            .throttle
-            .record_failure(&username, &client, Instant::now());
-        tracing::warn!(%username, %client, "failed login");
-        return Err(ApiError::Unauthorized("invalid username or password"));
+    .await;
+    let user = match verified {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            attempt.failed(Instant::now());
+            tracing::warn!(%username, %client, "failed login");
+            return Err(ApiError::Unauthorized("invalid username or password"));
+        }
+        Err(e) => {
+            // Nothing was verified (the database failed): not a guess.
+            attempt.release(Instant::now());
+            return Err(e);
+        }
     };
-    state.throttle.record_success(&username);
+    attempt.succeeded(Instant::now());
     let token = state
         .jwt
-        .issue(user.id, chrono::Utc::now())
+        .issue_for_credentials(user.id, issued_at, user.credentials_changed_at)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     tracing::info!(user_id = user.id, %username, "login");
     Ok(web::Json(TokenResponse {
@@ -98,6 +101,20 @@ pub async fn login(
         token_type: "Bearer",
         expires_in: state.jwt.ttl_secs(),
     }))
+}
+
+/// The client's address for login throttling, from the peer and, behind trusted proxies,
+/// X-Forwarded-For.
+pub(crate) fn client_of(req: &HttpRequest, state: &AppState) -> String {
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    client_address(
+        req.peer_addr().map(|a| a.ip()),
+        forwarded,
+        &state.trusted_proxies,
+    )
 }
 
 /// The client's address for throttling. Behind trusted reverse proxies it is the last

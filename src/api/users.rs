@@ -1,13 +1,15 @@
 //! `/users`: accounts and the roles they hold on units.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
+use super::auth::client_of;
 use super::extract::{ValidJson, ValidQuery};
 use super::units::visible_unit;
 use super::{BASE, PageParams, Paged, blocking, created, local_time};
@@ -350,11 +352,13 @@ pub async fn get_user(
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUser,
     responses((status = 200, body = UserView), (status = 403, body = crate::error::Problem),
-              (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+              (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem),
+              (status = 429, body = crate::error::Problem, description = "too many wrong passwords for the account or address; see Retry-After")),
     security(("bearer" = [])))]
 #[patch("/users/{id}")]
 pub async fn update_user(
     state: web::Data<AppState>,
+    req: HttpRequest,
     auth: AuthUser,
     id: web::Path<i64>,
     body: ValidJson<UpdateUser>,
@@ -375,6 +379,13 @@ pub async fn update_user(
             "you cannot deactivate your own account or change your own roles",
         ));
     }
+    let admin_change = body.is_active.is_some() || body.roles.is_some();
+    // The hash the current password was verified against, outside the write turn.
+    let verified_hash = if own && body.password.is_some() {
+        Some(verify_current_password(&state, &req, &auth.user.username, id, &manage, &body).await?)
+    } else {
+        None
+    };
     let (user, roles) = blocking(&state, move |db: &Db| {
         let hash = match &body.password {
             Some(p) => Some(password::hash(p).map_err(|e| ApiError::Internal(e.to_string()))?),
@@ -382,32 +393,14 @@ pub async fn update_user(
         };
         db.write(|c| {
             let user = q::find(c, id)?.ok_or(ApiError::NotFound)?;
-            // Anyone may change their own password; everything else is an admin's.
-            let manages = manages_account(c, &manage, &user)?;
-            if !own && !manages {
-                return Err(ApiError::NotFound);
-            }
-            if !manages && (body.is_active.is_some() || body.roles.is_some()) {
-                return Err(ApiError::Forbidden(
-                    "changing accounts needs the admin role",
+            authorize_update(c, &manage, own, admin_change, &user)?;
+            // The password may have changed since it was verified above.
+            if own && body.password.is_some() && verified_hash.as_ref() != Some(&user.password_hash)
+            {
+                return Err(ApiError::field(
+                    "current_password",
+                    "is not your current password",
                 ));
-            }
-            if own && body.password.is_some() {
-                match &body.current_password {
-                    None => {
-                        return Err(ApiError::field(
-                            "current_password",
-                            "is required to change your own password",
-                        ));
-                    }
-                    Some(current) if !password::verify(current, &user.password_hash) => {
-                        return Err(ApiError::field(
-                            "current_password",
-                            "is not your current password",
-                        ));
-                    }
-                    Some(_) => {}
-                }
             }
             if body.password.as_deref() == Some(user.username.as_str()) {
                 return Err(ApiError::field("password", "must not be the username"));
@@ -428,4 +421,85 @@ pub async fn update_user(
     // The cached account may hold what just changed (password, activity, roles).
     state.actors.clear();
     Ok(web::Json(UserView::new(&user, &roles)))
+}
+
+/// Who may make a change: anyone may change their own password; everything else
+/// (`admin_change`: activity or roles) is an admin's.
+fn authorize_update(
+    c: &mut AnyConnection,
+    manage: &Visibility,
+    own: bool,
+    admin_change: bool,
+    user: &UserRow,
+) -> Result<(), ApiError> {
+    let manages = manages_account(c, manage, user)?;
+    if !own && !manages {
+        return Err(ApiError::NotFound);
+    }
+    if !manages && admin_change {
+        return Err(ApiError::Forbidden(
+            "changing accounts needs the admin role",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks `current_password` for a change of one's own password and answers the hash it
+/// matched. It is verified outside any write transaction (on SQLite that would hold the
+/// single writer turn for the whole argon2 verification), and it is a guess like a login's:
+/// it counts in the login throttle for the account and the address, and once either is
+/// locked it is refused as a login is.
+async fn verify_current_password(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    username: &str,
+    id: i64,
+    manage: &Visibility,
+    body: &UpdateUser,
+) -> Result<String, ApiError> {
+    let client = client_of(req, state);
+    let attempt = match state.throttle.begin(username, &client, Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(retry_after_secs) => {
+            tracing::warn!(%username, %client, "password change refused: too many failed attempts");
+            return Err(ApiError::TooManyRequests { retry_after_secs });
+        }
+    };
+    let manage = manage.clone();
+    let admin_change = body.is_active.is_some() || body.roles.is_some();
+    let current = body.current_password.clone();
+    let checked = blocking(state, move |db: &Db| {
+        let user = db.read(|c| {
+            let user = q::find(c, id)?.ok_or(ApiError::NotFound)?;
+            authorize_update(c, &manage, true, admin_change, &user)?;
+            Ok::<_, ApiError>(user)
+        })?;
+        let current = current.ok_or_else(|| {
+            ApiError::field(
+                "current_password",
+                "is required to change your own password",
+            )
+        })?;
+        Ok(password::verify(&current, &user.password_hash).then_some(user.password_hash))
+    })
+    .await;
+    match checked {
+        Ok(Some(hash)) => {
+            attempt.succeeded(Instant::now());
+            Ok(hash)
+        }
+        Ok(None) => {
+            attempt.failed(Instant::now());
+            tracing::warn!(%username, %client, "wrong current password");
+            Err(ApiError::field(
+                "current_password",
+                "is not your current password",
+            ))
+        }
+        Err(e) => {
+            // Refused before any verification: not a guess.
+            attempt.release(Instant::now());
+            Err(e)
+        }
+    }
 }

@@ -17,8 +17,30 @@ pub struct Claims {
     /// Issue time in milliseconds: `iat` has whole seconds only, too coarse to tell a
     /// session opened just before a password change from one opened just after.
     pub iat_ms: i64,
+    /// The account's `credentials_changed_at` (Unix microseconds) as the login read it.
+    /// Comparing it for equality, rather than the issue time against the change time,
+    /// refuses a token from a login that read the account just before a change committed
+    /// whatever the clocks say (the change's time is taken before its commit, possibly on
+    /// another server). Absent from tokens issued without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crd: Option<i64>,
     pub exp: i64,
     pub iss: String,
+}
+
+/// What a valid token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub user_id: i64,
+    /// Issue time, Unix milliseconds.
+    pub issued_at_ms: i64,
+    /// See `Claims::crd`.
+    pub credentials: Option<i64>,
+}
+
+/// How a token names the credentials it was issued against.
+pub fn credentials_stamp(changed_at: chrono::NaiveDateTime) -> i64 {
+    changed_at.and_utc().timestamp_micros()
 }
 
 #[derive(Clone)]
@@ -47,27 +69,56 @@ impl JwtKeys {
         self.ttl_secs
     }
 
-    /// Issues a token for `user_id` valid from `now`.
+    /// Issues a token for `user_id` valid from `now`, checked against a later password
+    /// change by its issue time only.
     pub fn issue(
         &self,
         user_id: i64,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<String, jsonwebtoken::errors::Error> {
+        self.encode(user_id, now, None)
+    }
+
+    /// Issues a token for `user_id` valid from `now`, for the account's credentials as
+    /// last changed at `credentials_changed_at`: any later change refuses it.
+    pub fn issue_for_credentials(
+        &self,
+        user_id: i64,
+        now: chrono::DateTime<chrono::Utc>,
+        credentials_changed_at: chrono::NaiveDateTime,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        self.encode(
+            user_id,
+            now,
+            Some(credentials_stamp(credentials_changed_at)),
+        )
+    }
+
+    fn encode(
+        &self,
+        user_id: i64,
+        now: chrono::DateTime<chrono::Utc>,
+        crd: Option<i64>,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let claims = Claims {
             sub: user_id.to_string(),
             iat: now.timestamp(),
             iat_ms: now.timestamp_millis(),
+            crd,
             exp: now.timestamp() + self.ttl_secs,
             iss: ISSUER.to_owned(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 
-    /// The user id and issue time (Unix milliseconds) of a valid token; None for a
-    /// forged, expired or malformed one.
-    pub fn verify(&self, token: &str) -> Option<(i64, i64)> {
+    /// What a valid token says; None for a forged, expired or malformed one.
+    pub fn verify(&self, token: &str) -> Option<Verified> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        Some((data.claims.sub.parse().ok()?, data.claims.iat_ms))
+        Some(Verified {
+            user_id: data.claims.sub.parse().ok()?,
+            issued_at_ms: data.claims.iat_ms,
+            credentials: data.claims.crd,
+        })
     }
 }
 
@@ -139,7 +190,18 @@ mod tests {
         let keys = JwtKeys::new(SECRET, 60);
         let now = chrono::Utc::now();
         let token = keys.issue(42, now).unwrap();
-        assert_eq!(keys.verify(&token), Some((42, now.timestamp_millis())));
+        let verified = |user_id, credentials| Verified {
+            user_id,
+            issued_at_ms: now.timestamp_millis(),
+            credentials,
+        };
+        assert_eq!(keys.verify(&token), Some(verified(42, None)));
+        let changed = now.naive_utc() - chrono::Duration::minutes(1);
+        let stamped = keys.issue_for_credentials(42, now, changed).unwrap();
+        assert_eq!(
+            keys.verify(&stamped),
+            Some(verified(42, Some(changed.and_utc().timestamp_micros())))
+        );
 
         let other = JwtKeys::new(b"another secret of at least 32 bytes!", 60);
         assert_eq!(other.verify(&token), None, "signed with another secret");

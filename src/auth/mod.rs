@@ -53,27 +53,23 @@ impl FromRequest for AuthUser {
             let state =
                 state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
             let token = token.ok_or(ApiError::Unauthorized("a bearer token is required"))?;
-            let (user_id, issued_at) = state
+            let token = state
                 .jwt
                 .verify(&token)
                 .ok_or(ApiError::Unauthorized("the token is invalid or expired"))?;
+            let user_id = token.user_id;
             let (user, actor) = match state.actors.get(user_id) {
-                Ok(cached) => cached,
+                Ok(cached) if !is_stale(&token, &cached.0) => cached,
+                // A cached account may predate a change made on another server or on the
+                // command line, after which this token was issued: decide on a fresh load.
+                Ok(_) => load_account(&state, user_id).await?,
                 Err(generation) => {
-                    let db = state.db.clone();
-                    let loaded = web::block(move || {
-                        db.read(|c| Ok::<_, ApiError>(crate::db::users::load_actor(c, user_id)?))
-                    })
-                    .await??;
-                    let (user, actor) = loaded.ok_or(ApiError::Unauthorized(
-                        "the account is unknown or deactivated",
-                    ))?;
+                    let (user, actor) = load_account(&state, user_id).await?;
                     state.actors.put(generation, &user, &actor);
                     (user, actor)
                 }
             };
-            // A password change or deactivation signs out every session opened before it.
-            if issued_at < user.credentials_changed_at.and_utc().timestamp_millis() {
+            if is_stale(&token, &user) {
                 return Err(ApiError::Unauthorized(
                     "the token predates a password change",
                 ));
@@ -81,4 +77,29 @@ impl FromRequest for AuthUser {
             Ok(AuthUser { user, actor })
         })
     }
+}
+
+/// Whether a password change or deactivation since the token was issued signs it out.
+/// A token naming the credentials it was issued against must name the current ones: a
+/// login that read the account before a change committed names the old ones, even when it
+/// finished after the change. Older tokens are judged by their issue time.
+fn is_stale(token: &jwt::Verified, user: &UserRow) -> bool {
+    match token.credentials {
+        Some(stamp) => stamp != jwt::credentials_stamp(user.credentials_changed_at),
+        None => token.issued_at_ms < user.credentials_changed_at.and_utc().timestamp_millis(),
+    }
+}
+
+async fn load_account(
+    state: &web::Data<AppState>,
+    user_id: i64,
+) -> Result<(UserRow, Actor), ApiError> {
+    let db = state.db.clone();
+    let loaded = web::block(move || {
+        db.read(|c| Ok::<_, ApiError>(crate::db::users::load_actor(c, user_id)?))
+    })
+    .await??;
+    loaded.ok_or(ApiError::Unauthorized(
+        "the account is unknown or deactivated",
+    ))
 }

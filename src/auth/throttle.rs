@@ -2,6 +2,11 @@
 //! within the lockout window the key is locked until the window has passed since its
 //! first failure. State is in memory: a restart forgets it, which is acceptable for a
 //! brute-force brake (the argon2 cost still applies to every attempt).
+//!
+//! An attempt is reserved (`begin`) before its password is verified and counts against
+//! both keys while it is in flight: otherwise many parallel guesses would all pass the
+//! lock check before the first failure was recorded, and far more than `max` passwords
+//! would be tried per window.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -9,8 +14,25 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy)]
 struct Window {
+    /// When the first failure of the current window was recorded; meaningless while
+    /// `failures` is 0.
     first_failure: Instant,
     failures: u32,
+    /// Attempts reserved and not yet settled.
+    in_flight: u32,
+}
+
+impl Window {
+    /// Forgets failures whose window has passed.
+    fn expire(&mut self, window: Duration, now: Instant) {
+        if self.failures > 0 && self.first_failure + window <= now {
+            self.failures = 0;
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        self.failures == 0 && self.in_flight == 0
+    }
 }
 
 #[derive(Debug)]
@@ -23,6 +45,16 @@ pub struct LoginThrottle {
 
 /// Bound on remembered keys; beyond it expired windows are dropped.
 const MAX_KEYS: usize = 100_000;
+
+/// One reserved attempt. Settle it with `failed`, `succeeded` or `release`; dropped
+/// unsettled (the request was abandoned while its password may have been verified) it
+/// counts as a failure, so hanging up cannot be used to guess for free.
+#[must_use = "an attempt must be settled"]
+pub struct Attempt<'a> {
+    throttle: &'a LoginThrottle,
+    keys: [String; 2],
+    settled: bool,
+}
 
 impl LoginThrottle {
     pub fn new(per_user: u32, per_ip: u32, window: Duration) -> Self {
@@ -38,46 +70,125 @@ impl LoginThrottle {
         [format!("u:{username}"), format!("ip:{ip}")]
     }
 
-    /// Seconds until another attempt is allowed, when this username or address is locked.
-    pub fn locked_for(&self, username: &str, ip: &str, now: Instant) -> Option<u64> {
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let [user_key, ip_key] = Self::keys(username, ip);
-        [(user_key, self.per_user), (ip_key, self.per_ip)]
-            .iter()
-            .filter_map(|(key, max)| {
-                let w = state.get(key)?;
-                let until = w.first_failure + self.window;
-                (w.failures >= *max && until > now).then(|| (until - now).as_secs().max(1))
-            })
-            .max()
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Window>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn record_failure(&self, username: &str, ip: &str, now: Instant) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+    /// Reserves an attempt for this username from this address, or answers the seconds
+    /// until another is allowed when either is locked. Failures and attempts still in
+    /// flight both count, so at most `max` passwords are ever verified per window and key,
+    /// however many arrive at once. When only attempts in flight fill the allowance the
+    /// wait is a second: they settle within an argon2 verification.
+    pub fn begin(&self, username: &str, ip: &str, now: Instant) -> Result<Attempt<'_>, u64> {
+        let mut state = self.lock();
+        let keys = Self::keys(username, ip);
+        let limits = [self.per_user, self.per_ip];
+        let mut wait = None::<u64>;
+        for (key, max) in keys.iter().zip(limits) {
+            let Some(w) = state.get_mut(key) else {
+                continue;
+            };
+            w.expire(self.window, now);
+            let secs = if w.failures >= max {
+                Some((w.first_failure + self.window - now).as_secs().max(1))
+            } else if w.failures + w.in_flight >= max {
+                Some(1)
+            } else {
+                None
+            };
+            wait = wait.max(secs);
+        }
+        if let Some(secs) = wait {
+            return Err(secs);
+        }
         if state.len() >= MAX_KEYS {
             let window = self.window;
-            state.retain(|_, w| w.first_failure + window > now);
-        }
-        for key in Self::keys(username, ip) {
-            let w = state.entry(key).or_insert(Window {
-                first_failure: now,
-                failures: 0,
+            state.retain(|_, w| {
+                w.expire(window, now);
+                !w.is_idle()
             });
-            if w.first_failure + self.window <= now {
-                *w = Window {
+        }
+        for key in &keys {
+            state
+                .entry(key.clone())
+                .or_insert(Window {
                     first_failure: now,
                     failures: 0,
-                };
-            }
-            w.failures += 1;
+                    in_flight: 0,
+                })
+                .in_flight += 1;
         }
+        Ok(Attempt {
+            throttle: self,
+            keys,
+            settled: false,
+        })
     }
 
-    /// A successful login clears the username's failures; the address keeps its count so
-    /// one valid account cannot be used to reset a spray across many usernames.
-    pub fn record_success(&self, username: &str) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.remove(&format!("u:{username}"));
+    /// Ends an attempt: `failure` counts it against both keys; a success clears the
+    /// username's failures, while the address keeps its count so one valid account cannot
+    /// be used to reset a spray across many usernames.
+    fn settle(&self, keys: &[String; 2], outcome: Outcome, now: Instant) {
+        let mut state = self.lock();
+        for (i, key) in keys.iter().enumerate() {
+            let Some(w) = state.get_mut(key) else {
+                continue;
+            };
+            w.in_flight = w.in_flight.saturating_sub(1);
+            w.expire(self.window, now);
+            match outcome {
+                Outcome::Failure => {
+                    if w.failures == 0 {
+                        w.first_failure = now;
+                    }
+                    w.failures += 1;
+                }
+                Outcome::Success if i == 0 => w.failures = 0,
+                Outcome::Success | Outcome::Void => {}
+            }
+            if w.is_idle() {
+                state.remove(key);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    Failure,
+    Success,
+    /// Nothing was verified (the request failed before), so nothing is counted.
+    Void,
+}
+
+impl Attempt<'_> {
+    fn finish(mut self, outcome: Outcome, now: Instant) {
+        self.settled = true;
+        self.throttle.settle(&self.keys, outcome, now);
+    }
+
+    /// The password was wrong (or the account unknown or deactivated).
+    pub fn failed(self, now: Instant) {
+        self.finish(Outcome::Failure, now);
+    }
+
+    /// The password was right.
+    pub fn succeeded(self, now: Instant) {
+        self.finish(Outcome::Success, now);
+    }
+
+    /// No password was verified (e.g. the database failed first): nothing counts.
+    pub fn release(self, now: Instant) {
+        self.finish(Outcome::Void, now);
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.throttle
+                .settle(&self.keys, Outcome::Failure, Instant::now());
+        }
     }
 }
 
@@ -85,29 +196,33 @@ impl LoginThrottle {
 mod tests {
     use super::*;
 
+    fn fail(t: &LoginThrottle, user: &str, ip: &str, now: Instant) {
+        t.begin(user, ip, now).expect("not locked").failed(now);
+    }
+
+    fn allowed(t: &LoginThrottle, user: &str, ip: &str, now: Instant) -> bool {
+        t.begin(user, ip, now).map(|a| a.release(now)).is_ok()
+    }
+
     #[test]
     fn locks_username_after_max_failures_until_window_passes() {
         let t = LoginThrottle::new(3, 100, Duration::from_secs(60));
         let start = Instant::now();
         for _ in 0..2 {
-            t.record_failure("an", "1.1.1.1", start);
+            fail(&t, "an", "1.1.1.1", start);
         }
-        assert_eq!(t.locked_for("an", "1.1.1.1", start), None);
-        t.record_failure("an", "1.1.1.1", start);
+        assert!(allowed(&t, "an", "1.1.1.1", start));
+        fail(&t, "an", "1.1.1.1", start);
         assert_eq!(
-            t.locked_for("an", "2.2.2.2", start),
+            t.begin("an", "2.2.2.2", start).err(),
             Some(60),
             "locked from any address"
         );
-        assert_eq!(t.locked_for("binh", "2.2.2.2", start), None);
+        assert!(allowed(&t, "binh", "2.2.2.2", start));
         let later = start + Duration::from_secs(61);
-        assert_eq!(t.locked_for("an", "1.1.1.1", later), None);
-        t.record_failure("an", "1.1.1.1", later);
-        assert_eq!(
-            t.locked_for("an", "1.1.1.1", later),
-            None,
-            "a new window starts"
-        );
+        assert!(allowed(&t, "an", "1.1.1.1", later));
+        fail(&t, "an", "1.1.1.1", later);
+        assert!(allowed(&t, "an", "1.1.1.1", later), "a new window starts");
     }
 
     #[test]
@@ -115,24 +230,57 @@ mod tests {
         let t = LoginThrottle::new(100, 4, Duration::from_secs(60));
         let now = Instant::now();
         for name in ["a", "b", "c", "d"] {
-            t.record_failure(name, "9.9.9.9", now);
+            fail(&t, name, "9.9.9.9", now);
         }
-        assert!(t.locked_for("e", "9.9.9.9", now).is_some());
-        assert!(t.locked_for("e", "8.8.8.8", now).is_none());
+        assert!(!allowed(&t, "e", "9.9.9.9", now));
+        assert!(allowed(&t, "e", "8.8.8.8", now));
     }
 
     #[test]
     fn success_clears_username_only() {
         let t = LoginThrottle::new(2, 3, Duration::from_secs(60));
         let now = Instant::now();
-        t.record_failure("an", "1.1.1.1", now);
-        t.record_failure("an", "1.1.1.1", now);
-        t.record_success("an");
-        assert_eq!(t.locked_for("an", "5.5.5.5", now), None);
-        t.record_failure("binh", "1.1.1.1", now);
+        fail(&t, "an", "1.1.1.1", now);
+        t.begin("an", "1.1.1.1", now)
+            .expect("one left")
+            .succeeded(now);
+        fail(&t, "an", "1.1.1.1", now);
+        assert!(allowed(&t, "an", "5.5.5.5", now));
+        fail(&t, "binh", "1.1.1.1", now);
         assert!(
-            t.locked_for("an", "1.1.1.1", now).is_some(),
+            !allowed(&t, "an", "1.1.1.1", now),
             "the address still counts"
         );
+    }
+
+    #[test]
+    fn attempts_in_flight_count_until_settled() {
+        let t = LoginThrottle::new(3, 100, Duration::from_secs(60));
+        let now = Instant::now();
+        let mut held: Vec<_> = (0..3)
+            .map(|_| t.begin("an", "1.1.1.1", now).expect("allowed"))
+            .collect();
+        assert_eq!(
+            t.begin("an", "1.1.1.1", now).err(),
+            Some(1),
+            "all in flight"
+        );
+        if let Some(a) = held.pop() {
+            a.release(now);
+        }
+        assert!(allowed(&t, "an", "1.1.1.1", now), "one was freed");
+        // The two abandoned attempts count as failures; with the one below, the lock.
+        drop(held);
+        assert!(allowed(&t, "an", "1.1.1.1", now));
+        fail(&t, "an", "1.1.1.1", now);
+        assert!(t.begin("an", "1.1.1.1", now).is_err_and(|secs| secs >= 59));
+    }
+
+    #[test]
+    fn idle_keys_are_forgotten() {
+        let t = LoginThrottle::new(3, 3, Duration::from_secs(60));
+        let now = Instant::now();
+        assert!(allowed(&t, "an", "1.1.1.1", now));
+        assert!(t.lock().is_empty());
     }
 }

@@ -7,6 +7,7 @@ mod access;
 mod attendance;
 mod audit;
 mod auth;
+mod auth_races;
 mod checkin_rules;
 mod cli;
 mod disputes;
