@@ -15,7 +15,7 @@ use crate::db::audit::{self, Entry};
 use crate::db::notices::{self, RepeatNoticeRow};
 use crate::db::outbox::{self, NotificationFilter, NotificationRow};
 use crate::db::{AnyConnection, Db, units};
-use crate::domain::access::Action;
+use crate::domain::access::{Action, Visibility};
 use crate::domain::codes::{NotificationKind, NotificationStatus};
 use crate::domain::text::nfc;
 use crate::error::ApiError;
@@ -141,19 +141,68 @@ pub struct ListNotifications {
     pub per_page: Option<i64>,
 }
 
-/// An entry the caller may read: heads, hr and admins over the unit it is about, and its
-/// recipient. Anything else is 404.
-fn readable(
-    c: &mut AnyConnection,
-    auth: &AuthUser,
-    id: i64,
-) -> Result<(NotificationRow, String), ApiError> {
+/// An entry as its reader may see it.
+struct Readable {
+    row: NotificationRow,
+    /// The path of the unit it is about.
+    path: String,
+    notice: Option<RepeatNoticeRow>,
+    /// Whether its notice is about a head's own violations (`notices::about_a_head`).
+    about_a_head: bool,
+}
+
+impl Readable {
+    fn addressed_to(&self, auth: &AuthUser) -> bool {
+        self.row.recipient_staff_id.is_some() && self.row.recipient_staff_id == auth.actor.staff_id
+    }
+
+    /// Whether a role's reach covers the entry: the unit it is about; for a notice about
+    /// a head's own violations, the level above the unit they head, where it was sent. A
+    /// role held on that very unit is their deputy's or their own staff's, who are not to
+    /// judge (or see) their head's violations.
+    fn reached_by(&self, vis: &Visibility) -> bool {
+        if !self.about_a_head {
+            return vis.unit(self.row.unit_id, &self.path);
+        }
+        vis.all || parent_path(&self.path).is_some_and(|p| vis.subtree(p))
+    }
+}
+
+/// `/1/4/9/` -> `/1/4/`; None for a province.
+fn parent_path(path: &str) -> Option<&str> {
+    let cut = path.strip_suffix('/')?.rfind('/')?;
+    (cut > 0).then(|| &path[..=cut])
+}
+
+/// An entry the caller may read: heads, hr and admins over the unit it is about (above
+/// it, for a head's own violations), and its recipient; never a notice about the
+/// caller's own violations, whatever their roles (README: the violator sees nothing of
+/// it). Anything else is 404, as in the list (`outbox::list` filters alike).
+fn readable(c: &mut AnyConnection, auth: &AuthUser, id: i64) -> Result<Readable, ApiError> {
     let (row, path) = outbox::find_with_path(c, id)?.ok_or(ApiError::NotFound)?;
-    let mine = row.recipient_staff_id.is_some() && row.recipient_staff_id == auth.actor.staff_id;
-    if !mine && !auth.can(Action::ReadNotifications).unit(row.unit_id, &path) {
+    let notice = match row.notice_id {
+        Some(id) => notices::find(c, id)?,
+        None => None,
+    };
+    if let Some(n) = &notice
+        && auth.actor.staff_id == Some(n.staff_id)
+    {
         return Err(ApiError::NotFound);
     }
-    Ok((row, path))
+    let about_a_head = match &notice {
+        Some(n) => notices::about_a_head(c, n)?,
+        None => false,
+    };
+    let entry = Readable {
+        row,
+        path,
+        notice,
+        about_a_head,
+    };
+    if !entry.addressed_to(auth) && !entry.reached_by(&auth.can(Action::ReadNotifications)) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(entry)
 }
 
 fn with_notice(
@@ -208,6 +257,7 @@ pub async fn list_notifications(
                 staff_id: query.staff_id,
                 unit_path,
                 recipient,
+                reader: recipient,
             };
             let (rows, total) = outbox::list(c, &vis, &filter, page.per_page(), page.offset())?;
             let ids: Vec<i64> = rows.iter().filter_map(|r| r.notice_id).collect();
@@ -245,8 +295,8 @@ pub async fn get_notification(
     let link_base = state.notify.link_base.clone();
     let (row, notice) = blocking(&state, move |db: &Db| {
         db.read(|c| {
-            let (row, _) = readable(c, &auth, id)?;
-            with_notice(c, row)
+            let entry = readable(c, &auth, id)?;
+            Ok((entry.row, entry.notice))
         })
     })
     .await?;
@@ -267,10 +317,11 @@ pub async fn retry_notification(
     let link_base = state.notify.link_base.clone();
     let (row, notice) = blocking(&state, move |db: &Db| {
         db.write(|c| {
-            let (before, path) = readable(c, &auth, id)?;
-            if !auth.can(Action::ManageNotifications).unit(before.unit_id, &path) {
+            let entry = readable(c, &auth, id)?;
+            if !entry.reached_by(&auth.can(Action::ManageNotifications)) {
                 return Err(ApiError::Forbidden("retrying a message is for administrators"));
             }
+            let before = entry.row;
             match NotificationStatus::parse(&before.status) {
                 Some(NotificationStatus::Sent) => {
                     return Err(ApiError::conflict("status", "the message was sent already"));
@@ -286,7 +337,21 @@ pub async fn retry_notification(
                     "nobody to send it to: the person's unit and those above it have no head on record",
                 ));
             }
-            let after = outbox::retry(c, id, crate::db::now())?;
+            let now = crate::db::now();
+            // A failed message may be in the middle of its next attempt: starting it
+            // afresh would take it from under that sender and send it twice.
+            if before.claimed_until.is_some_and(|until| until >= now) {
+                return Err(ApiError::conflict(
+                    "status",
+                    "the message is being sent now; retry it if this attempt fails",
+                ));
+            }
+            let after = outbox::retry(c, id, now)?.ok_or_else(|| {
+                ApiError::conflict(
+                    "status",
+                    "the message is being sent now, or was meanwhile; look at it again",
+                )
+            })?;
             audit_change(c, &auth, "retry", &before, &after)?;
             with_notice(c, after)
         })
@@ -323,30 +388,24 @@ pub async fn acknowledge_notification(
     let link_base = state.notify.link_base.clone();
     let (row, notice) = blocking(&state, move |db: &Db| {
         db.write(|c| {
-            let (row, path) = readable(c, &auth, id)?;
-            let notice_id = row.notice_id.ok_or_else(|| {
+            // The violator never gets this far: readable() hides their own notices.
+            let entry = readable(c, &auth, id)?;
+            let notice_id = entry.row.notice_id.ok_or_else(|| {
                 ApiError::conflict(
                     "kind",
                     "only a repeat notice is acknowledged (a dispute is decided at /disputes)",
                 )
             })?;
-            let notice = notices::find(c, notice_id)?.ok_or(ApiError::NotFound)?;
-            let mine =
-                row.recipient_staff_id.is_some() && row.recipient_staff_id == auth.actor.staff_id;
-            if auth.actor.staff_id == Some(notice.staff_id) {
-                return Err(ApiError::Forbidden(
-                    "nobody acknowledges a notice about themself",
-                ));
-            }
-            if !mine
-                && !auth
-                    .can(Action::AcknowledgeNotices)
-                    .unit(row.unit_id, &path)
+            let notice = entry.notice.clone().ok_or(ApiError::NotFound)?;
+            // The heads told, and heads and admins at the level it was sent to: for a
+            // head's own violations, above the unit they head, not their deputy.
+            if !entry.addressed_to(&auth) && !entry.reached_by(&auth.can(Action::AcknowledgeNotices))
             {
                 return Err(ApiError::Forbidden(
-                    "acknowledging is for the heads told and the heads and admins over the unit",
+                    "acknowledging is for the heads told and the heads and admins over the unit (above it, for a head's own violations)",
                 ));
             }
+            let row = entry.row;
             let after = notices::acknowledge(c, notice_id, auth.id(), &note, crate::db::now())?
                 .ok_or_else(|| {
                     ApiError::conflict("notice", "the notice was acknowledged already")

@@ -239,23 +239,43 @@ pub fn mark_failed(
     Ok(n == 1)
 }
 
-/// Gives a failed or dead entry a fresh round of attempts, due now.
+/// Gives a failed or dead entry a fresh round of attempts, due now. None, changing
+/// nothing, when it is no longer failed or dead, or a sender holds a live claim on it: a
+/// failed entry may be in the middle of its next attempt, and clearing the claim under
+/// that sender would make its `mark_sent` match nothing and the message go out again.
+/// One conditional UPDATE, so a claim taken after the caller looked is seen too.
 pub fn retry(
     conn: &mut AnyConnection,
     id: i64,
     now: NaiveDateTime,
-) -> QueryResult<NotificationRow> {
-    diesel::update(notifications::table.find(id))
-        .set((
-            notifications::status.eq(NotificationStatus::Pending.code()),
-            notifications::attempts.eq(0),
-            notifications::next_attempt_at.eq(now),
-            notifications::claimed_by.eq(None::<String>),
-            notifications::claimed_until.eq(None::<NaiveDateTime>),
-            notifications::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    find(conn, id)?.ok_or(diesel::result::Error::NotFound)
+) -> QueryResult<Option<NotificationRow>> {
+    let retriable: [&'static str; 2] = [
+        NotificationStatus::Failed.code(),
+        NotificationStatus::Dead.code(),
+    ];
+    let n = diesel::update(
+        notifications::table
+            .filter(notifications::id.eq(id))
+            .filter(notifications::status.eq_any(retriable))
+            .filter(
+                notifications::claimed_until
+                    .is_null()
+                    .or(notifications::claimed_until.lt(now)),
+            ),
+    )
+    .set((
+        notifications::status.eq(NotificationStatus::Pending.code()),
+        notifications::attempts.eq(0),
+        notifications::next_attempt_at.eq(now),
+        notifications::claimed_by.eq(None::<String>),
+        notifications::claimed_until.eq(None::<NaiveDateTime>),
+        notifications::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    find(conn, id)
 }
 
 /// The daily re-send: dead entries queued since `since` that have someone to go to get a
@@ -315,6 +335,32 @@ pub struct NotificationFilter {
     pub unit_path: Option<String>,
     /// Besides what the visibility reaches: entries addressed to this staff member.
     pub recipient: Option<i64>,
+    /// The reader's staff record: the notices about their own violations are hidden from
+    /// them, whatever their roles (the violator sees nothing of them).
+    pub reader: Option<i64>,
+}
+
+/// The notices about a head's own violations: their person heads the unit they are
+/// about (as `notices::about_a_head` tells for one notice).
+#[diesel::dsl::auto_type]
+fn head_notices() -> _ {
+    let yes: bool = true;
+    repeat_notices::table
+        .inner_join(staff::table.on(staff::id.eq(repeat_notices::staff_id)))
+        .filter(staff::is_head.eq(yes))
+        .filter(staff::unit_id.eq(repeat_notices::unit_id))
+        .select(repeat_notices::id)
+}
+
+/// Entries that are not about a head's own violations (a digest, a dispute, or a notice
+/// about someone who heads nothing there).
+#[diesel::dsl::auto_type(no_type_alias)]
+fn not_about_a_head() -> _ {
+    notifications::notice_id.is_null().or(diesel::dsl::not(
+        notifications::notice_id
+            .assume_not_null()
+            .eq_any(head_notices()),
+    ))
 }
 
 fn filtered(
@@ -334,17 +380,33 @@ fn filtered(
         .inner_join(units::table.on(units::id.eq(notifications::unit_id)))
         .into_boxed();
     if !vis.all {
+        // A notice about a head's own violations went to the level above them: a role
+        // held on the very unit they head (a deputy's, the unit's own hr or admin) does
+        // not reach it; one held above it does (readable() in the API says the same).
         let mut cond: Box<
             dyn BoxableExpression<_, MultiBackend, SqlType = diesel::sql_types::Bool>,
-        > = Box::new(units::id.eq_any(vis.units.clone()));
+        > = Box::new(units::id.eq_any(vis.units.clone()).and(not_about_a_head()));
         for root in &vis.subtrees {
             let (low, high) = subtree_range(root);
-            cond = Box::new(cond.or(units::path.ge(low).and(units::path.lt(high))));
+            cond = Box::new(
+                cond.or(units::path
+                    .ge(low)
+                    .and(units::path.lt(high))
+                    .and(units::path.ne(root.clone()).or(not_about_a_head()))),
+            );
         }
         if let Some(me) = f.recipient {
             cond = Box::new(cond.or(notifications::recipient_staff_id.assume_not_null().eq(me)));
         }
         q = q.filter(cond);
+    }
+    if let Some(me) = f.reader {
+        let mine = repeat_notices::table
+            .filter(repeat_notices::staff_id.eq(me))
+            .select(repeat_notices::id);
+        q = q.filter(notifications::notice_id.is_null().or(diesel::dsl::not(
+            notifications::notice_id.assume_not_null().eq_any(mine),
+        )));
     }
     if let Some(s) = f.status {
         q = q.filter(notifications::status.eq(s.code()));

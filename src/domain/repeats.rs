@@ -96,25 +96,55 @@ pub fn crossings(rule: &RepeatRule, history: &[Occurrence], consumed: &[i64]) ->
 /// How far back a crossing is still news. A crossing whose last violation lies further
 /// back (history loaded at go-live, a device's upload from months ago) is recorded, so
 /// its violations stay consumed, but nobody is emailed about it. 45 days cover the
-/// usual delays: an offline device's backlog, or a finding upheld after the explanation
-/// deadline.
+/// usual delays: an offline device's backlog, or a dossier import a few weeks late.
 pub const NEWS_DAYS: i64 = 45;
 
-/// Whether a crossing completed on `day` is worth telling at `today`.
-pub fn is_news(day: NaiveDate, today: NaiveDate) -> bool {
+fn recent(day: NaiveDate, today: NaiveDate) -> bool {
     (today - day).num_days() < NEWS_DAYS
 }
 
-/// The first day of history the detector needs at `today` for these rules: every
-/// crossing that can still be news, and the window before it (twice, so that the
-/// grouping of the oldest pending violations is the one an earlier run saw).
-pub fn history_from(rules: &[ScopedRule], today: NaiveDate) -> NaiveDate {
-    let widest = rules
+/// Whether a crossing is worth telling at `today`. `day` is the day of the violation
+/// that completed the count. `concluded` is the local day on which the most recently
+/// concluded of its inspection findings entered the register, if it has any.
+///
+/// Why findings are judged by when they were concluded as well: a finding's day is the
+/// visit, but it enters the register only when the team upholds it, which may not be
+/// before its explanation deadline (up to 60 days) and is often later. Judged by its
+/// day alone, a finding upheld 45 days after the visit would be consumed in silence
+/// and its head never told. An upheld finding is a team's decision taken today, one
+/// finding at a time, so it is news when it is taken.
+///
+/// Why only findings: attendance and dossier violations enter the register in bulk when
+/// history is loaded (a month of a device's check-ins, the one-stop system's past
+/// dossiers), so the day they were recorded says nothing about news; only their own day
+/// does, and old history stays quiet. Findings loaded in bulk (the generated province)
+/// carry the time they were concluded, so they stay quiet too.
+pub fn is_news(day: NaiveDate, concluded: Option<NaiveDate>, today: NaiveDate) -> bool {
+    recent(day, today) || concluded.is_some_and(|c| recent(c, today))
+}
+
+/// The widest window of these rules, in days.
+fn widest(rules: &[ScopedRule]) -> i64 {
+    rules
         .iter()
         .map(|r| r.rule.window.span_days())
         .max()
-        .unwrap_or(0);
-    today - Duration::days(NEWS_DAYS + 2 * widest)
+        .unwrap_or(0)
+}
+
+/// The first day of history to load with a violation of `day`: the windows before it
+/// (twice, so that the grouping of the oldest pending violations is the one an earlier
+/// run saw).
+pub fn history_before(rules: &[ScopedRule], day: NaiveDate) -> NaiveDate {
+    day - Duration::days(2 * widest(rules))
+}
+
+/// The first day of history the detector needs at `today` for these rules: every
+/// crossing whose day can still make it news, and the windows before it. A finding
+/// concluded recently about an older day is news too; the detector loads the history
+/// before its day separately (`history_before`).
+pub fn history_from(rules: &[ScopedRule], today: NaiveDate) -> NaiveDate {
+    history_before(rules, today - Duration::days(NEWS_DAYS))
 }
 
 /// A repeat rule with where it comes from.
@@ -331,11 +361,24 @@ mod tests {
     #[test]
     fn news_is_45_days_deep() {
         let today = d(6, 30);
-        assert!(is_news(today, today));
-        assert!(is_news(today - Duration::days(44), today));
-        assert!(!is_news(today - Duration::days(45), today));
+        assert!(is_news(today, None, today));
+        assert!(is_news(today - Duration::days(44), None, today));
+        assert!(!is_news(today - Duration::days(45), None, today));
         let rules = vec![scoped("vn", "late", &["late"], false)];
         assert_eq!(history_from(&rules, today), today - Duration::days(45 + 60));
+        assert_eq!(history_before(&rules, today), today - Duration::days(60));
+    }
+
+    #[test]
+    fn a_finding_concluded_late_is_news_when_it_is_concluded() {
+        let today = d(6, 30);
+        let visit = today - Duration::days(70);
+        // Upheld today, 70 days after the visit: news.
+        assert!(is_news(visit, Some(today), today));
+        assert!(is_news(visit, Some(today - Duration::days(44)), today));
+        // Concluded long ago (bulk-loaded history): quiet, like any old history.
+        assert!(!is_news(visit, Some(today - Duration::days(45)), today));
+        assert!(!is_news(visit, None, today));
     }
 
     #[test]

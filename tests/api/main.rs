@@ -17,6 +17,7 @@ mod evaluation;
 mod evidence;
 mod health;
 mod inspections;
+mod notice_fixes;
 mod notifications;
 mod onestop;
 mod rush;

@@ -5,16 +5,18 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::db::schema::{policies, staff, units};
+use crate::db::inspections::SOURCE_INSPECTION;
+use crate::db::schema::{policies, staff, units, violations};
 use crate::db::staff::StaffRow;
+use crate::db::violations::ViolationRow;
 use crate::db::{AnyConnection, violation_types};
 use crate::domain::codes::StaffCategory;
 use crate::domain::evaluation::policy::{Policy, parse};
-use crate::domain::repeats::{ScopedRule, UnitHeads, applicable, rule_key};
+use crate::domain::repeats::{ScopedRule, UnitHeads, applicable, history_before, rule_key};
 use crate::domain::units::chain;
 
 /// A repeat rule of a stored policy, with the policy's scope.
@@ -110,6 +112,52 @@ pub(super) fn rules_for(all: &[StoredRule], person: &StaffRow) -> Vec<ScopedRule
         .map(|s| s.rule.clone())
         .collect();
     applicable(&mine)
+}
+
+/// The violations of `people` before `from` that detection needs because of findings
+/// upheld since `since` about days before `from` (a team that concluded long after the
+/// visit): each such person's history from the windows before their oldest such day,
+/// so that the finding is grouped as it would have been had it been upheld on time.
+/// Findings are few (they enter the register one decision at a time), so this is
+/// usually one query that finds nothing.
+pub(super) fn late_findings(
+    conn: &mut AnyConnection,
+    people: &[i64],
+    codes: &[String],
+    rules: &[ScopedRule],
+    from: NaiveDate,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<ViolationRow>> {
+    let late: Vec<(Option<i64>, NaiveDate)> = violations::table
+        .filter(violations::source.eq(SOURCE_INSPECTION))
+        .filter(violations::created_at.ge(since))
+        .filter(violations::day.lt(from))
+        .filter(violations::staff_id.eq_any(people.iter().copied().map(Some).collect::<Vec<_>>()))
+        .filter(violations::code.eq_any(codes))
+        .select((violations::staff_id, violations::day))
+        .load(conn)?;
+    let mut oldest: HashMap<i64, NaiveDate> = HashMap::new();
+    for (person, day) in late {
+        if let Some(person) = person {
+            let slot = oldest.entry(person).or_insert(day);
+            *slot = (*slot).min(day);
+        }
+    }
+    let mut oldest: Vec<(i64, NaiveDate)> = oldest.into_iter().collect();
+    oldest.sort_unstable();
+    let mut out = Vec::new();
+    for (person, day) in oldest {
+        out.extend(
+            violations::table
+                .filter(violations::staff_id.eq(Some(person)))
+                .filter(violations::code.eq_any(codes))
+                .filter(violations::day.ge(history_before(rules, day)))
+                .filter(violations::day.lt(from))
+                .select(ViolationRow::as_select())
+                .load::<ViolationRow>(conn)?,
+        );
+    }
+    Ok(out)
 }
 
 /// What detection looks up once per run: unit chains with their heads, and labels.

@@ -21,12 +21,13 @@ use super::schema::{
 use super::staff::StaffRow;
 use super::violations::ViolationRow;
 use super::{AnyConnection, LockClass, advisory_lock};
+use crate::db::inspections::SOURCE_INSPECTION;
 use crate::domain::attendance::to_local;
 use crate::domain::codes::NotificationKind;
 use crate::domain::repeats::{
-    Crossing, Occurrence, ScopedRule, crossings, history_from, is_news, recipients,
+    Crossing, NEWS_DAYS, Occurrence, ScopedRule, crossings, history_from, is_news, recipients,
 };
-use lookups::{Lookups, rules_for, rules_in_force};
+use lookups::{Lookups, late_findings, rules_for, rules_in_force};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = repeat_notices)]
@@ -129,7 +130,7 @@ fn detect_with(
                 advisory_lock(conn, LockClass::Repeats, province)?;
             }
         }
-        let history: Vec<ViolationRow> = violations::table
+        let mut history: Vec<ViolationRow> = violations::table
             .filter(
                 violations::staff_id.eq_any(chunk.iter().copied().map(Some).collect::<Vec<_>>()),
             )
@@ -137,6 +138,10 @@ fn detect_with(
             .filter(violations::day.ge(from))
             .select(ViolationRow::as_select())
             .load(conn)?;
+        // A finding upheld long after the visit is news although its day is older than
+        // `from` (is_news); a day more than the local-date rounding earlier covers them all.
+        let since = now - Duration::days(NEWS_DAYS + 1);
+        history.extend(late_findings(conn, chunk, &codes, &scoped, from, since)?);
         if history.is_empty() {
             continue;
         }
@@ -209,7 +214,16 @@ fn record(
     now: NaiveDateTime,
     today: NaiveDate,
 ) -> QueryResult<Detected> {
-    let notified = is_news(m.crossing.day, today);
+    // When the newest of its findings entered the register: a late conclusion is news.
+    let concluded = m
+        .crossing
+        .occurrences
+        .iter()
+        .filter_map(|id| m.rows.iter().find(|v| v.id == *id))
+        .filter(|v| v.source == SOURCE_INSPECTION)
+        .map(|v| to_local(v.created_at).date())
+        .max();
+    let notified = is_news(m.crossing.day, concluded, today);
     let escalate_at = m
         .rule
         .escalate_after_days
@@ -282,7 +296,7 @@ fn record(
     made.messages += queue(
         conn,
         lookups,
-        m.person,
+        (m.person.province_id, m.person.unit_id),
         notice_id,
         NotificationKind::Repeat,
         &heads,
@@ -292,12 +306,13 @@ fn record(
     Ok(made)
 }
 
-/// Queues one message per head (one without a recipient when there is no head to tell).
+/// Queues one message per head (one without a recipient when there is no head to tell),
+/// about the notice's `(province_id, unit_id)`.
 #[allow(clippy::too_many_arguments)]
 fn queue(
     conn: &mut AnyConnection,
     lookups: &Lookups,
-    person: &StaffRow,
+    (province_id, unit_id): (i64, i64),
     notice_id: i64,
     kind: NotificationKind,
     heads: &[i64],
@@ -314,8 +329,8 @@ fn queue(
         let mut payload = payload.clone();
         payload["recipient"] = head.map_or(Value::Null, |h| lookups.recipient_json(h));
         let n = NewNotification {
-            province_id: person.province_id,
-            unit_id: person.unit_id,
+            province_id,
+            unit_id,
             kind,
             notice_id: Some(notice_id),
             recipient_staff_id: head,
@@ -362,7 +377,10 @@ pub fn escalate_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult
         if won == 0 {
             continue;
         }
-        let Some((person, path)) = super::staff::find_with_path(conn, notice.staff_id)? else {
+        // The chain above the unit where the violations happened, which the notice
+        // keeps: after a transfer, the heads above the person's new unit had nothing to
+        // do with them, and the head told may even be the one "above" the new unit.
+        let Some(unit) = super::units::find(conn, notice.unit_id)? else {
             continue;
         };
         let original: Option<String> = notifications::table
@@ -376,11 +394,11 @@ pub fn escalate_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult
         else {
             continue;
         };
-        let chain = lookups.chain(conn, person.unit_id, &path, today)?.to_vec();
-        let told: Vec<Value> = recipients(&chain, person.id, 0)
+        let chain = lookups.chain(conn, unit.id, &unit.path, today)?.to_vec();
+        let told: Vec<Value> = recipients(&chain, notice.staff_id, 0)
             .map(|u| u.heads.iter().map(|h| lookups.recipient_json(*h)).collect())
             .unwrap_or_default();
-        let Some(above) = recipients(&chain, person.id, 1).map(|u| u.heads.clone()) else {
+        let Some(above) = recipients(&chain, notice.staff_id, 1).map(|u| u.heads.clone()) else {
             // Nobody above the one who was told: the notice stays with them.
             continue;
         };
@@ -395,7 +413,7 @@ pub fn escalate_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult
         queued += queue(
             conn,
             &lookups,
-            &person,
+            (notice.province_id, notice.unit_id),
             notice.id,
             NotificationKind::Escalation,
             &above,
@@ -430,6 +448,18 @@ pub fn acknowledge(
         return Ok(None);
     }
     find(conn, notice_id)
+}
+
+/// Whether a notice is about a head's own violations: its person heads the unit it is
+/// about (as `outbox::list` tells them apart in SQL). Such a notice went to the level
+/// above, and only that level reads and acknowledges it, not the head's deputies.
+pub fn about_a_head(conn: &mut AnyConnection, notice: &RepeatNoticeRow) -> QueryResult<bool> {
+    let person: Option<(bool, i64)> = staff::table
+        .find(notice.staff_id)
+        .select((staff::is_head, staff::unit_id))
+        .first(conn)
+        .optional()?;
+    Ok(person.is_some_and(|(head, unit)| head && unit == notice.unit_id))
 }
 
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<RepeatNoticeRow>> {

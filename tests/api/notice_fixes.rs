@@ -1,0 +1,472 @@
+//! Repeat notices, fixed: a finding upheld long after the visit still tells the head
+//! (while old history stays quiet), an administrator's retry leaves a message that a
+//! sender is delivering alone, escalation follows the unit where the violations
+//! happened, and a head's own notice is for the level above: neither the head nor their
+//! deputy sees or acknowledges it.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use congvu::db::Db;
+use serde_json::{Value, json};
+
+use crate::attendance::{past_day, today};
+use crate::both;
+use crate::helpers::{Backend, PASSWORD, TestApp, World};
+
+/// The province's own rule for unexcused absences replaces the national one: the tests'
+/// people have no check-ins on most days, and only their late arrivals matter here.
+const PROVINCE_RULES: &str = r#"
+code = "p-repeats"
+name = "Tỉnh Thử Nghiệm: thông báo vi phạm lặp lại"
+source = "Quyết định thử nghiệm"
+kind = "overlay"
+province = "P"
+effective_from = "2020-01-01"
+categories = ["can_bo", "cong_chuc", "vien_chuc", "contract"]
+
+[[repeat]]
+name = "Vắng mặt không lý do 40 lần trong tháng"
+codes = ["absent_no_reason"]
+count = 40
+window = "month"
+source = "Quyết định thử nghiệm"
+"#;
+
+/// The province rule, and a schedule every day of the last 200 days.
+async fn setup(app: &TestApp, w: &World) {
+    let (s, body) = app
+        .post(
+            w.token("admin_p"),
+            "/api/v1/policies",
+            json!({"document": PROVINCE_RULES}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let (s, body) = app
+        .post(
+            w.token("root"),
+            "/api/v1/schedules",
+            json!({"unit_id": w.p.id, "valid_from": (today() - Duration::days(200)).to_string(),
+                   "weekdays": [1, 2, 3, 4, 5, 6, 7],
+                   "sessions": [{"start": "07:30", "end": "11:30"}, {"start": "13:30", "end": "17:00"}],
+                   "grace_minutes": 5}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+}
+
+/// A late arrival (08:10 against 07:30 + 5) on a past day, from a kiosk's backlog.
+async fn late(app: &TestApp, w: &World, staff: i64, day: NaiveDate) {
+    let (s, body) = app
+        .post(
+            w.token("root"),
+            "/api/v1/checkins",
+            json!({"staff_id": staff, "at": format!("{day}T08:10:00+07:00"), "source": "device",
+                   "direction": "in", "device_id": "KIOSK-A"}),
+        )
+        .await;
+    assert!(s == 201 || s == 200, "{s} {body}");
+}
+
+async fn list(app: &TestApp, token: &str, query: &str) -> Value {
+    let (s, body) = app
+        .get(token, &format!("/api/v1/notifications{query}"))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    body
+}
+
+/// A staff record made by the root administrator; its id.
+async fn person(app: &TestApp, w: &World, body: Value) -> i64 {
+    let (s, made) = app.post(w.token("root"), "/api/v1/staff", body).await;
+    assert_eq!(s, 201, "{made}");
+    made["id"].as_i64().unwrap()
+}
+
+/// An account for `staff` with one role on `unit`; its token.
+async fn account(
+    app: &TestApp,
+    w: &World,
+    name: &str,
+    staff: i64,
+    role: &str,
+    unit: i64,
+) -> String {
+    let (s, body) = app
+        .post(
+            w.token("root"),
+            "/api/v1/users",
+            json!({"username": name, "password": PASSWORD, "staff_id": staff,
+                   "roles": [{"role": role, "unit_id": unit}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    app.token(name, PASSWORD).await
+}
+
+/// An inspection of A on `day` with a finding of `code` about the member of A1, who
+/// explains it; then the team upholds it today. Returns the finding's id.
+async fn upheld_finding(app: &TestApp, w: &World, code: &str, day: NaiveDate) -> i64 {
+    let inspector = w.token("inspector_p");
+    let (s, insp) = app
+        .post(
+            inspector,
+            "/api/v1/inspections",
+            json!({"unit_id": w.a.id, "kind": "surprise", "started_at": format!("{day}T07:45:00+07:00")}),
+        )
+        .await;
+    assert_eq!(s, 201, "{insp}");
+    let (s, finding) = app
+        .post(
+            inspector,
+            &format!("/api/v1/inspections/{}/findings", insp["id"]),
+            json!({"violation_code": code, "observed_at": format!("{day}T11:50:00+07:00"),
+                   "staff_id": w.member_a1.id, "description": "Uống bia trong giờ làm việc",
+                   "severity": "less_serious"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{finding}");
+    let path = format!("/api/v1/findings/{}", finding["id"]);
+    let (s, body) = app
+        .post(
+            w.token("staff_a1"),
+            &format!("{path}/explanation"),
+            json!({"text": "Tôi xin rút kinh nghiệm."}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = app
+        .post(
+            inspector,
+            &format!("{path}/decision"),
+            json!({"outcome": "upheld"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    finding["id"].as_i64().unwrap()
+}
+
+/// Runs the daily sweep at `now` (detection for everyone, then escalation).
+async fn sweep(app: &TestApp, now: NaiveDateTime) -> congvu::jobs::notify::SweepReport {
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || congvu::jobs::notify::sweep(&db, now))
+        .await
+        .unwrap()
+        .expect("sweep")
+}
+
+async fn a_finding_upheld_late_still_tells_the_head(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    // Old history loaded at go-live (a device's backlog): recorded, nobody told.
+    for n in [70, 66, 62] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    assert_eq!(
+        app.count("repeat_notices"),
+        1,
+        "the old crossing is recorded"
+    );
+    assert_eq!(list(&app, w.token("head_a"), "").await["total"], 0);
+    // A finding bulk-loaded long ago, like the generated province's: quiet too.
+    let db = app.db.clone();
+    let (member, province, unit) = (w.member_a1.id, w.p.id, w.a.id);
+    tokio::task::spawn_blocking(move || bulk_loaded_finding(&db, province, unit, member))
+        .await
+        .unwrap();
+    let report = sweep(&app, congvu::db::now()).await;
+    assert_eq!((report.notices, report.messages), (1, 0), "{report:?}");
+    assert_eq!(list(&app, w.token("head_a"), "").await["total"], 0);
+
+    // Upheld today, 60 days after the visit (after an explanation deadline of up to 60
+    // days): the head is told, although the visit lies more than 45 days back.
+    let visit = past_day(60);
+    upheld_finding(&app, &w, "alcohol", visit).await;
+    let body = list(&app, w.token("head_a"), "").await;
+    assert_eq!(body["total"], 1, "{body}");
+    let item = &body["items"][0];
+    assert_eq!(item["recipient_staff_id"], w.head_a.id);
+    assert_eq!(item["notice"]["day"], visit.to_string());
+    assert!(item["notice"]["escalate_at"].is_string(), "{item}");
+
+    // Upheld today, 130 days after the visit: older than the history any run loads by
+    // day, and news all the same.
+    upheld_finding(&app, &w, "harassment", past_day(130)).await;
+    let body = list(&app, w.token("head_a"), "").await;
+    assert_eq!(body["total"], 2, "{body}");
+    // Nothing more for the sweep to find: each is noticed once.
+    let report = sweep(&app, congvu::db::now()).await;
+    assert_eq!((report.notices, report.messages), (0, 0), "{report:?}");
+}
+
+/// An upheld alcohol finding as a bulk load writes it into the register: its day 80
+/// days back, concluded 75 days back.
+fn bulk_loaded_finding(db: &Db, province: i64, unit: i64, staff: i64) {
+    use congvu::db::schema::violations;
+    use diesel::prelude::*;
+    let mut c = db.conn().unwrap();
+    let concluded = congvu::db::now() - Duration::days(75);
+    diesel::insert_into(violations::table)
+        .values((
+            violations::province_id.eq(province),
+            violations::unit_id.eq(unit),
+            violations::staff_id.eq(Some(staff)),
+            violations::code.eq("alcohol"),
+            violations::day.eq(past_day(80)),
+            violations::minutes.eq(None::<i32>),
+            violations::source.eq(congvu::db::inspections::SOURCE_INSPECTION),
+            violations::source_ref.eq("bulk-1"),
+            violations::detail.eq(Some("nạp từ hệ thống cũ")),
+            violations::created_at.eq(concluded),
+            violations::updated_at.eq(concluded),
+        ))
+        .execute(&mut *c)
+        .unwrap();
+}
+
+/// Sets a message's delivery state as the sender leaves it after a failed attempt.
+fn fail(db: &Db, id: i64) {
+    use congvu::db::schema::notifications;
+    use diesel::prelude::*;
+    let mut c = db.conn().unwrap();
+    let now = congvu::db::now();
+    diesel::update(notifications::table.find(id))
+        .set((
+            notifications::status.eq("failed"),
+            notifications::attempts.eq(1),
+            notifications::last_error.eq(Some("421 try again later")),
+            notifications::next_attempt_at.eq(now - Duration::seconds(1)),
+        ))
+        .execute(&mut *c)
+        .unwrap();
+}
+
+async fn a_retry_leaves_a_message_being_sent_alone(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    upheld_finding(&app, &w, "alcohol", past_day(2)).await;
+    let body = list(&app, w.token("admin_a"), "").await;
+    assert_eq!(body["total"], 1, "{body}");
+    let id = body["items"][0]["id"].as_i64().unwrap();
+    let retry = format!("/api/v1/notifications/{id}/retry");
+
+    // Failed and nobody at it: a fresh round.
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || fail(&db, id))
+        .await
+        .unwrap();
+    let (s, body) = app.post(w.token("admin_a"), &retry, json!({})).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["status"], "pending");
+
+    // Failed again, and a sender has taken it for its next attempt: the retry leaves it
+    // alone, and the sender's delivery is recorded under its claim.
+    let db = app.db.clone();
+    let claimed = tokio::task::spawn_blocking(move || {
+        fail(&db, id);
+        let now = congvu::db::now();
+        let until = now + Duration::minutes(15);
+        let mut c = db.conn().unwrap();
+        congvu::db::outbox::claim(&mut c, id, "sender-a", until, now).unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(claimed.is_some(), "the sender has it");
+    let (s, body) = app.post(w.token("admin_a"), &retry, json!({})).await;
+    assert_eq!(s, 409, "being sent: {body}");
+    let db = app.db.clone();
+    let marked = tokio::task::spawn_blocking(move || {
+        let mut c = db.conn().unwrap();
+        congvu::db::outbox::mark_sent(&mut c, id, "sender-a", congvu::db::now()).unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(marked, "the sender's claim was left alone");
+    let (s, one) = app
+        .get(w.token("admin_a"), &format!("/api/v1/notifications/{id}"))
+        .await;
+    assert_eq!((s, one["status"].as_str()), (200, Some("sent")), "{one}");
+    let (s, _) = app.post(w.token("admin_a"), &retry, json!({})).await;
+    assert_eq!(s, 409, "sent: not due again");
+    assert_eq!(app.count("audit_log WHERE entity = 'notification'"), 1);
+}
+
+async fn escalation_follows_the_unit_of_the_violations(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    let chair = person(
+        &app,
+        &w,
+        json!({"code": "S-HEAD-P", "full_name": "Phạm Quốc Bảo", "unit_id": w.p.id,
+               "category": "can_bo", "is_head": true, "position": "Chủ tịch"}),
+    )
+    .await;
+    // A second division of A, with a head of its own.
+    let (s, a2) = app
+        .post(
+            w.token("root"),
+            "/api/v1/units",
+            json!({"code": "A2", "name": "Phòng A2", "parent_id": w.a.id, "kind": "division"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{a2}");
+    person(
+        &app,
+        &w,
+        json!({"code": "S-HEAD-A2", "full_name": "Đỗ Thị Mai", "unit_id": a2["id"],
+               "category": "cong_chuc", "is_head": true}),
+    )
+    .await;
+    // Late three times in A1: the head of A is told.
+    for n in [7, 5, 4] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let body = list(&app, w.token("root"), "?kind=repeat").await;
+    assert_eq!(body["total"], 1, "{body}");
+    assert_eq!(body["items"][0]["recipient_staff_id"], w.head_a.id);
+    // Then moved to A2, before the notice escalates.
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"unit_id": a2["id"]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+
+    let db = app.db.clone();
+    let now = congvu::db::now();
+    tokio::task::spawn_blocking(move || {
+        use congvu::db::schema::repeat_notices;
+        use diesel::prelude::*;
+        let mut c = db.conn().unwrap();
+        diesel::update(repeat_notices::table)
+            .set(repeat_notices::escalate_at.eq(Some(now - Duration::hours(1))))
+            .execute(&mut *c)
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let report = sweep(&app, now).await;
+    assert_eq!(report.escalations, 1, "{report:?}");
+    // The level above the head of A who was told, about A1: not the head of A again,
+    // as the level above A2.
+    let esc = list(&app, w.token("root"), "?kind=escalation").await;
+    assert_eq!(esc["total"], 1, "{esc}");
+    let item = &esc["items"][0];
+    assert_eq!(item["recipient_staff_id"], chair, "{item}");
+    assert_eq!(item["unit_id"], w.a1.id, "{item}");
+    assert_eq!(item["notice"]["unit_id"], w.a1.id, "{item}");
+}
+
+async fn a_heads_own_notice_is_for_the_level_above(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    let chair = person(
+        &app,
+        &w,
+        json!({"code": "S-HEAD-P", "full_name": "Phạm Quốc Bảo", "unit_id": w.p.id,
+               "category": "can_bo", "is_head": true, "position": "Chủ tịch"}),
+    )
+    .await;
+    let chair_token = account(&app, &w, "chair_p", chair, "unit_head", w.p.id).await;
+    // The deputy of A holds the head's role on A, without being its head.
+    let deputy = person(
+        &app,
+        &w,
+        json!({"code": "S-DEP-A", "full_name": "Vũ Văn Phó", "unit_id": w.a.id,
+               "category": "cong_chuc", "position": "Phó Giám đốc"}),
+    )
+    .await;
+    let deputy_token = account(&app, &w, "deputy_a", deputy, "unit_head", w.a.id).await;
+
+    // The head of A is late three times, and so is the member of A1.
+    for n in [7, 5, 4] {
+        late(&app, &w, w.head_a.id, past_day(n)).await;
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let all = list(&app, w.token("root"), "?kind=repeat").await;
+    assert_eq!(all["total"], 2, "{all}");
+    let of = |staff: i64| -> i64 {
+        all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["notice"]["staff_id"] == staff)
+            .and_then(|i| i["id"].as_i64())
+            .unwrap()
+    };
+    let (heads, members) = (of(w.head_a.id), of(w.member_a1.id));
+
+    // The head himself, his deputy, and A's own hr and admin see only the member's.
+    for token in [
+        w.token("head_a"),
+        &deputy_token,
+        w.token("hr_a"),
+        w.token("admin_a"),
+    ] {
+        let body = list(&app, token, "").await;
+        let ids: Vec<i64> = body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i["id"].as_i64())
+            .collect();
+        assert_eq!(
+            (body["total"].as_i64(), ids),
+            (Some(1), vec![members]),
+            "{body}"
+        );
+        let (s, _) = app
+            .get(token, &format!("/api/v1/notifications/{heads}"))
+            .await;
+        assert_eq!(s, 404);
+    }
+    let mine = list(
+        &app,
+        w.token("head_a"),
+        &format!("?staff_id={}", w.head_a.id),
+    )
+    .await;
+    assert_eq!(mine["total"], 0, "{mine}");
+    // The level above reads it: the province's admin and the chairman it was sent to.
+    for token in [w.token("admin_p"), chair_token.as_str()] {
+        let body = list(&app, token, &format!("?staff_id={}", w.head_a.id)).await;
+        assert_eq!(body["total"], 1, "{body}");
+    }
+
+    // Neither the head nor his deputy acknowledges it; the chairman does.
+    let ack = format!("/api/v1/notifications/{heads}/acknowledge");
+    for token in [w.token("head_a"), &deputy_token, w.token("admin_a")] {
+        let (s, body) = app.post(token, &ack, json!({"note": "Đã xử lý"})).await;
+        assert_eq!(s, 404, "{body}");
+    }
+    let (s, body) = app
+        .post(&chair_token, &ack, json!({"note": "Đã yêu cầu kiểm điểm."}))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert!(body["notice"]["acknowledged_at"].is_string(), "{body}");
+
+    // The member's notice is the deputy's to act on, as a head over the unit.
+    let (s, body) = app
+        .post(
+            &deputy_token,
+            &format!("/api/v1/notifications/{members}/acknowledge"),
+            json!({"note": "Đã nhắc nhở."}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+}
+
+both!(
+    a_finding_upheld_late_still_tells_the_head,
+    a_retry_leaves_a_message_being_sent_alone,
+    escalation_follows_the_unit_of_the_violations,
+    a_heads_own_notice_is_for_the_level_above,
+);
