@@ -91,9 +91,9 @@ pub async fn list_audit(
         entity: query.entity,
         entity_id: query.entity_id,
         actor_user_id: query.actor_user_id,
-        // Account snapshots (usernames, roles) are for those who manage accounts, as
-        // /users is; hr reads the rest of the trail.
-        include_accounts: !auth.can(Action::ManageUsers).is_empty(),
+        // Account snapshots (usernames, roles) are for those who manage accounts, where
+        // they manage them, as /users is; hr reads the rest of the trail.
+        accounts: Some(auth.can(Action::ManageUsers)).filter(|m| !m.is_empty()),
     };
     let (rows, total) = blocking(&state, move |db: &Db| {
         db.read(|c| Ok(q::list(c, &vis, &filter, page.per_page(), page.offset())?))

@@ -201,6 +201,17 @@ pub(super) fn finding_access(
     Ok((f, a))
 }
 
+/// A team member whose own staff record a finding names (an inspector of the inspected
+/// unit's subtree) neither concludes nor closes it: the rest of the team does.
+fn not_about_self(actor: &Actor, f: &FindingRow) -> Result<(), ApiError> {
+    if actor.staff_id.is_some() && actor.staff_id == f.staff_id {
+        return Err(ApiError::Forbidden(
+            "a finding about yourself is concluded by the rest of the team",
+        ));
+    }
+    Ok(())
+}
+
 /// The person explains their own finding; the unit's head explains one about the unit
 /// as a whole.
 pub(super) fn may_explain(
@@ -315,6 +326,7 @@ pub async fn decide(
                     "only the inspection's team concludes findings",
                 ));
             }
+            not_about_self(&actor, &f)?;
             let upheld = body.outcome == Outcome::Upheld;
             if upheld {
                 let from = Status::parse(&f.status).unwrap_or(Status::Open);
@@ -391,6 +403,7 @@ pub async fn close_finding(
                     "only the inspection's team closes findings",
                 ));
             }
+            not_about_self(&actor, &f)?;
             let status = step(&f, Step::Close)?;
             let fields = FindingFields {
                 status: status.code().to_owned(),
@@ -428,7 +441,25 @@ pub async fn overdue_findings(
         db.read(|c| {
             let reader = actor.visibility(Action::ReadInspections);
             let units = super::inspections::reader_units(c, &reader, unit_id)?;
-            let mut rows = q::waiting_findings(c, units.as_deref(), actor.user_id)?;
+            let mut rows = Vec::new();
+            // Each inspection's rows only where its whole is visible (as for one read).
+            let mut seen: std::collections::HashMap<i64, bool> = std::collections::HashMap::new();
+            for f in q::waiting_findings(c, units.as_deref(), actor.user_id)? {
+                let whole = match seen.get(&f.inspection_id) {
+                    Some(w) => *w,
+                    None => {
+                        let w = match q::find(c, f.inspection_id)? {
+                            Some(i) => super::inspections::sees_whole(c, &actor, &i)?,
+                            None => false,
+                        };
+                        seen.insert(f.inspection_id, w);
+                        w
+                    }
+                };
+                if whole {
+                    rows.push(f);
+                }
+            }
             if let Some(own) = actor.staff_id {
                 let mine = crate::db::inspections::findings_of_staff(c, own)?;
                 rows.extend(mine);

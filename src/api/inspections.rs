@@ -289,6 +289,18 @@ fn access(c: &mut AnyConnection, actor: &Actor, i: &InspectionRow) -> Result<Acc
     })
 }
 
+/// Whether the caller sees the whole inspection: a team member within their inspecting
+/// reach, or a reader of its unit. The lists apply the same rule as a single read: a
+/// team member added from elsewhere, or whose role has since moved, sees nothing of it.
+pub(super) fn sees_whole(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    i: &InspectionRow,
+) -> Result<bool, ApiError> {
+    let a = access(c, actor, i)?;
+    Ok(a.member || a.reader)
+}
+
 /// The findings of an inspection the caller may see; 404 when none and no other right.
 pub(super) fn visible(
     c: &mut AnyConnection,
@@ -400,6 +412,9 @@ pub async fn list_inspections(
             let units = reader_units(c, &reader, unit_id)?;
             let mut out = Vec::new();
             for i in q::list(c, units.as_deref(), actor.user_id)? {
+                if !sees_whole(c, &actor, &i)? {
+                    continue;
+                }
                 let team = q::team(c, i.id)?;
                 let findings = q::findings_of(c, i.id)?;
                 out.push(view(i, team, findings));

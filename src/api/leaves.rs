@@ -299,7 +299,12 @@ async fn transition(
                     errors: Default::default(),
                 });
             }
-            let row = q::decide(c, actor.user_id, unit_id, &leave, to)?;
+            let row = q::decide(c, actor.user_id, unit_id, &leave, to)?.ok_or_else(|| {
+                ApiError::Conflict {
+                    detail: "the leave was decided or cancelled meanwhile".into(),
+                    errors: Default::default(),
+                }
+            })?;
             if current == LeaveStatus::Approved || to == LeaveStatus::Approved {
                 rederive_leave(c, &row)?;
             }

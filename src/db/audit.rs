@@ -111,13 +111,16 @@ pub struct AuditFilter {
     pub entity: Option<String>,
     pub entity_id: Option<i64>,
     pub actor_user_id: Option<i64>,
-    /// Whether rows about accounts are shown: only to readers who manage accounts.
-    pub include_accounts: bool,
+    /// Where the reader manages accounts: rows about accounts are shown only there (an
+    /// account's rows are filed under the unit that holds all it reaches). None: the
+    /// reader manages none, and sees no account rows.
+    pub accounts: Option<Visibility>,
 }
 
 fn filtered(
     vis: &Visibility,
     visible_units: &[i64],
+    account_units: Option<&[i64]>,
     f: &AuditFilter,
 ) -> audit_log::BoxedQuery<'static, MultiBackend> {
     let mut q = audit_log::table.into_boxed();
@@ -132,8 +135,17 @@ fn filtered(
     if let Some(id) = f.entity_id {
         q = q.filter(audit_log::entity_id.eq(id));
     }
-    if !f.include_accounts {
-        q = q.filter(audit_log::entity.ne("user"));
+    // Readers of the trail who manage accounts only somewhere narrower than they read it
+    // (hr of a department and admin of one division) see account rows only there.
+    match (&f.accounts, account_units) {
+        (None, _) => q = q.filter(audit_log::entity.ne("user")),
+        (Some(_), Some(units)) => {
+            q =
+                q.filter(audit_log::entity.ne("user").or(
+                    audit_log::unit_id.eq_any(units.iter().copied().map(Some).collect::<Vec<_>>()),
+                ))
+        }
+        (Some(_), None) => {}
     }
     if let Some(a) = f.actor_user_id {
         q = q.filter(audit_log::actor_user_id.eq(a));
@@ -150,16 +162,25 @@ pub fn list(
     offset: i64,
 ) -> QueryResult<(Vec<AuditRow>, i64)> {
     // Audit reads are rare; resolving the visible units first keeps the filter a plain list.
+    let within = |c: &mut AnyConnection, v: &Visibility| -> QueryResult<Vec<i64>> {
+        units::table
+            .filter(visible_condition(v))
+            .select(units::id)
+            .load(c)
+    };
     let visible_units: Vec<i64> = if vis.all {
         Vec::new()
     } else {
-        units::table
-            .filter(visible_condition(vis))
-            .select(units::id)
-            .load(conn)?
+        within(conn, vis)?
     };
-    let total = filtered(vis, &visible_units, f).count().get_result(conn)?;
-    let items = filtered(vis, &visible_units, f)
+    let account_units: Option<Vec<i64>> = match &f.accounts {
+        Some(manage) if !manage.all => Some(within(conn, manage)?),
+        _ => None,
+    };
+    let total = filtered(vis, &visible_units, account_units.as_deref(), f)
+        .count()
+        .get_result(conn)?;
+    let items = filtered(vis, &visible_units, account_units.as_deref(), f)
         .order(audit_log::id.desc())
         .limit(limit)
         .offset(offset)

@@ -97,22 +97,33 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<LeaveRow>> 
         .optional()
 }
 
+/// Moves the leave from the status it had when read (`before`) to `status`; `None` when
+/// it has moved meanwhile: on PostgreSQL a head's approval and the person's cancellation
+/// at the same moment both read it pending, and only the first may take.
 pub fn decide(
     conn: &mut AnyConnection,
     actor: i64,
     unit_id: i64,
     before: &LeaveRow,
     status: LeaveStatus,
-) -> QueryResult<LeaveRow> {
+) -> QueryResult<Option<LeaveRow>> {
     let now = super::now();
-    let row: LeaveRow = diesel::update(leaves::table.find(before.id))
-        .set((
-            leaves::status.eq(status.code()),
-            leaves::decided_by.eq(Some(actor)),
-            leaves::decided_at.eq(Some(now)),
-            leaves::updated_at.eq(now),
-        ))
-        .get_result(conn)?;
+    let row: Option<LeaveRow> = diesel::update(
+        leaves::table
+            .find(before.id)
+            .filter(leaves::status.eq(&before.status)),
+    )
+    .set((
+        leaves::status.eq(status.code()),
+        leaves::decided_by.eq(Some(actor)),
+        leaves::decided_at.eq(Some(now)),
+        leaves::updated_at.eq(now),
+    ))
+    .get_result(conn)
+    .optional()?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
     audit_change(
         conn,
         Some(actor),
@@ -121,7 +132,7 @@ pub fn decide(
         Some(before),
         &row,
     )?;
-    Ok(row)
+    Ok(Some(row))
 }
 
 /// Approved leave of these people overlapping `from..=to`.

@@ -1,0 +1,221 @@
+//! Reach at its edges: an inspector named in a finding of their own team, a team member
+//! beyond their reach, account rows in the audit trail of someone who manages accounts
+//! only in part of what they read, and a leave decided and cancelled at the same moment.
+
+use serde_json::{Value, json};
+
+use crate::attendance::past_day;
+use crate::both;
+use crate::helpers::{Backend, TestApp, World};
+
+const INSPECTOR_PASSWORD: &str = "mat-khau-thanh-tra";
+
+/// An account made by root, logged in.
+async fn account(app: &TestApp, w: &World, username: &str, body: Value) -> (i64, String) {
+    let mut body = body;
+    body["username"] = json!(username);
+    body["password"] = json!(INSPECTOR_PASSWORD);
+    let (s, user) = app.post(w.token("root"), "/api/v1/users", body).await;
+    assert_eq!(s, 201, "{user}");
+    let token = app.token(username, INSPECTOR_PASSWORD).await;
+    (user["id"].as_i64().unwrap(), token)
+}
+
+async fn inspection_of_a(app: &TestApp, w: &World, team: &[i64]) -> Value {
+    let (s, insp) = app
+        .post(
+            w.token("inspector_p"),
+            "/api/v1/inspections",
+            json!({"unit_id": w.a.id, "kind": "surprise", "started_at": "2026-03-04T07:45:00+07:00",
+                   "record_no": "07/BB-KTCV", "team": team}),
+        )
+        .await;
+    assert_eq!(s, 201, "{insp}");
+    insp
+}
+
+/// An inspector whose own staff record a finding names does not conclude or close it;
+/// the rest of the team does.
+async fn nobody_concludes_a_finding_about_themself(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    // An inspector of the province whose staff record is in the inspected department.
+    let (s, person) = app
+        .post(
+            w.token("root"),
+            "/api/v1/staff",
+            json!({"code": "S-A1-TT", "full_name": "Đỗ Văn Thanh", "unit_id": w.a1.id, "category": "cong_chuc"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{person}");
+    let (me, token) = account(
+        &app,
+        &w,
+        "tt.thanh",
+        json!({"staff_id": person["id"], "roles": [{"role": "inspector", "unit_id": w.p.id}]}),
+    )
+    .await;
+    let insp = inspection_of_a(&app, &w, &[me]).await;
+    let (s, finding) = app
+        .post(
+            w.token("inspector_p"),
+            &format!("/api/v1/inspections/{}/findings", insp["id"]),
+            json!({"violation_code": "alcohol", "observed_at": "2026-03-04T11:50:00+07:00",
+                   "description": "Uống bia trong giờ nghỉ trưa", "staff_id": person["id"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{finding}");
+    let decision = format!("/api/v1/findings/{}/decision", finding["id"]);
+    let (s, body) = app
+        .post(&token, &decision, json!({"outcome": "dismissed"}))
+        .await;
+    assert_eq!(s, 403, "{body}");
+    let (s, body) = app
+        .post(
+            w.token("inspector_p"),
+            &decision,
+            json!({"outcome": "dismissed"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = app
+        .post(
+            &token,
+            &format!("/api/v1/findings/{}/close", finding["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 403, "{body}");
+}
+
+/// A team member without the inspecting role over the inspected unit sees the inspection
+/// neither alone nor in the lists.
+async fn a_team_member_beyond_reach_lists_nothing(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (other, token) = account(
+        &app,
+        &w,
+        "tt.so.b",
+        json!({"roles": [{"role": "inspector", "unit_id": w.b.id}]}),
+    )
+    .await;
+    let insp = inspection_of_a(&app, &w, &[other]).await;
+    assert!(
+        insp["team"].as_array().unwrap().contains(&json!(other)),
+        "{insp}"
+    );
+    let (s, _) = app
+        .get(&token, &format!("/api/v1/inspections/{}", insp["id"]))
+        .await;
+    assert_eq!(s, 404);
+    let (s, listed) = app.get(&token, "/api/v1/inspections").await;
+    assert_eq!(s, 200, "{listed}");
+    assert_eq!(listed, json!([]), "the list agrees with the single read");
+    let (s, overdue) = app.get(&token, "/api/v1/findings/overdue").await;
+    assert_eq!(s, 200, "{overdue}");
+    assert_eq!(overdue, json!([]));
+    let (_, mine) = app.get(w.token("inspector_p"), "/api/v1/inspections").await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
+}
+
+/// hr of the province who administers only department B reads the whole province's trail,
+/// but account rows only for accounts wholly within B.
+async fn account_rows_follow_the_account_managers_reach(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (_, reader) = account(
+        &app,
+        &w,
+        "hr.admin.b",
+        json!({"roles": [{"role": "hr", "unit_id": w.p.id}, {"role": "admin", "unit_id": w.b.id}]}),
+    )
+    .await;
+    let (in_a, _) = account(
+        &app,
+        &w,
+        "truong.a1",
+        json!({"roles": [{"role": "unit_head", "unit_id": w.a1.id}]}),
+    )
+    .await;
+    let (in_b, _) = account(
+        &app,
+        &w,
+        "may.so.b",
+        json!({"roles": [{"role": "device", "unit_id": w.b.id}]}),
+    )
+    .await;
+    let (s, trail) = app
+        .get(&reader, "/api/v1/audit?entity=user&per_page=500")
+        .await;
+    assert_eq!(s, 200, "{trail}");
+    let ids: Vec<i64> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["entity_id"].as_i64().unwrap())
+        .collect();
+    assert!(ids.contains(&in_b), "{trail}");
+    assert!(
+        !ids.contains(&in_a),
+        "A's account is not B's admin's: {trail}"
+    );
+    let (_, rest) = app.get(&reader, "/api/v1/audit?per_page=500").await;
+    assert!(
+        rest["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["entity"] != "user" || e["entity_id"] != in_a),
+        "{rest}"
+    );
+}
+
+/// A head approving a pending leave while the person cancels it: one takes, the other is
+/// told it changed, and the trail has one decision.
+async fn a_leave_decided_and_cancelled_at_once_takes_one(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let d = past_day(4);
+    let (s, leave) = app
+        .post(
+            w.token("staff_a1"),
+            "/api/v1/leaves",
+            json!({"staff_id": w.member_a1.id, "from": d.to_string(), "to": d.to_string(), "kind": "annual"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{leave}");
+    let path = |what: &str| format!("/api/v1/leaves/{}/{what}", leave["id"]);
+    let (approve, cancel) = (path("approve"), path("cancel"));
+    let ((a, approved), (c, cancelled)) = tokio::join!(
+        app.post(w.token("head_a"), &approve, json!({})),
+        app.post(w.token("staff_a1"), &cancel, json!({})),
+    );
+    // Either order is right: approved then cancelled is a legal sequence, so both may
+    // succeed one after the other; what may not happen is both acting on "pending".
+    let (_, trail) = app
+        .get(
+            w.token("root"),
+            &format!("/api/v1/audit?entity=leave&entity_id={}", leave["id"]),
+        )
+        .await;
+    let from_pending = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["before"]["status"] == "pending")
+        .count();
+    assert_eq!(from_pending, 1, "{a} {approved} / {c} {cancelled}: {trail}");
+    assert!(a == 200 || c == 200, "{approved} {cancelled}");
+}
+
+both!(
+    nobody_concludes_a_finding_about_themself,
+    a_team_member_beyond_reach_lists_nothing,
+    account_rows_follow_the_account_managers_reach,
+    a_leave_decided_and_cancelled_at_once_takes_one,
+);
