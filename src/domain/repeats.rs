@@ -4,7 +4,7 @@
 //! repeat the third's notice, and only a fresh set in a window of its own makes another.
 //! A count of 1 (alcohol, harassment) makes every occurrence its own notice.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, Duration, NaiveDate};
 
@@ -183,6 +183,35 @@ pub fn applicable(rules: &[ScopedRule]) -> Vec<ScopedRule> {
         .collect()
 }
 
+/// The violations `rule` may not count again for a person: those its own notices used,
+/// and those used by a rule that no longer applies to the person (`applying` are the
+/// rules that do) when `rule` counts their code. A province's own rule replacing the
+/// national one, a rule renamed in a new version of its policy, or a province rule
+/// withdrawn would otherwise tell the same crossing again under the new rule's name.
+/// Rules that apply side by side keep counting apart. `consumed`: rule key → violations.
+pub fn used_by(
+    rule: &ScopedRule,
+    applying: &[ScopedRule],
+    consumed: &HashMap<String, HashSet<i64>>,
+    occurrences: &[Occurrence],
+) -> Vec<i64> {
+    let live: HashSet<&str> = applying.iter().map(|r| r.key.as_str()).collect();
+    let retired: HashSet<i64> = consumed
+        .iter()
+        .filter(|(key, _)| !live.contains(key.as_str()))
+        .flat_map(|(_, ids)| ids.iter().copied())
+        .collect();
+    let own = consumed.get(&rule.key);
+    occurrences
+        .iter()
+        .filter(|o| {
+            own.is_some_and(|ids| ids.contains(&o.id))
+                || (retired.contains(&o.id) && rule.rule.codes.contains(&o.code))
+        })
+        .map(|o| o.id)
+        .collect()
+}
+
 /// A unit on the way up from the violator's unit, with the staff who head it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitHeads {
@@ -356,6 +385,42 @@ mod tests {
         assert_eq!(keys, ["vn-repeats/absent", "kha/late", "kha/drink"]);
         let national_only = applicable(&rules[..3]);
         assert_eq!(national_only.len(), 3);
+    }
+
+    /// What a rule that no longer applies used stays used for the rules that now count
+    /// its code; rules applying side by side count apart.
+    #[test]
+    fn violations_used_by_a_retired_rule_stay_used() {
+        let national = scoped("vn-repeats", "late", &["late"], false);
+        let provincial = scoped("kha", "late", &["late", "early_leave"], true);
+        let quarterly = scoped("kha", "late quarter", &["late"], true);
+        let mut occurrences = late(&[(3, 2), (3, 9), (3, 20), (3, 25)]);
+        occurrences.push(Occurrence {
+            id: 9,
+            code: "absent_no_reason".into(),
+            day: d(3, 21),
+        });
+        let consumed: HashMap<String, HashSet<i64>> = HashMap::from([
+            (national.key.clone(), HashSet::from([1, 2, 3, 9])),
+            (quarterly.key.clone(), HashSet::from([4])),
+        ]);
+        let applying = vec![provincial.clone(), quarterly.clone()];
+        let mut used = used_by(&provincial, &applying, &consumed, &occurrences);
+        used.sort_unstable();
+        assert_eq!(
+            used,
+            [1, 2, 3],
+            "the national rule's, of the codes it counts"
+        );
+        assert_eq!(
+            used_by(&quarterly, &applying, &consumed, &occurrences),
+            [1, 2, 3, 4]
+        );
+        // Back to the national rule alone: what the province's rules used stays used.
+        let national_only = vec![national.clone()];
+        let mut used = used_by(&national, &national_only, &consumed, &occurrences);
+        used.sort_unstable();
+        assert_eq!(used, [1, 2, 3, 4, 9]);
     }
 
     #[test]

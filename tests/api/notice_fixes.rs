@@ -464,7 +464,60 @@ async fn a_heads_own_notice_is_for_the_level_above(b: Backend) {
     assert_eq!(s, 200, "{body}");
 }
 
+/// The province's own rule for late arrivals, replacing the national one.
+const PROVINCE_LATE_RULE: &str = r#"
+code = "p-late"
+name = "Tỉnh Thử Nghiệm: đi muộn"
+source = "Quyết định thử nghiệm"
+kind = "overlay"
+province = "P"
+effective_from = "2020-01-01"
+categories = ["can_bo", "cong_chuc", "vien_chuc", "contract"]
+
+[[repeat]]
+name = "Đi muộn 3 lần trong 30 ngày (tỉnh)"
+codes = ["late"]
+count = 3
+window_days = 30
+source = "Quyết định thử nghiệm"
+"#;
+
+/// A province that adopts its own rule for late arrivals, replacing the national one,
+/// does not have the crossings already told under the national rule told again.
+async fn a_replacing_rule_does_not_tell_a_crossing_twice(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    let member = w.member_a1.id;
+    for n in [9, 6, 3] {
+        late(&app, &w, member, past_day(n)).await;
+    }
+    let told = list(&app, w.token("root"), "?kind=repeat").await;
+    assert_eq!(told["total"], 1, "{told}");
+    let (s, body) = app
+        .post(
+            w.token("admin_p"),
+            "/api/v1/policies",
+            json!({"document": PROVINCE_LATE_RULE}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let report = sweep(&app, congvu::db::now()).await;
+    assert_eq!(report.notices, 0, "{report:?}");
+    let told = list(&app, w.token("root"), "?kind=repeat").await;
+    assert_eq!(told["total"], 1, "{told}");
+    // A new crossing under the province's rule is told as usual.
+    for n in [12, 2, 1] {
+        late(&app, &w, member, past_day(n)).await;
+    }
+    let report = sweep(&app, congvu::db::now()).await;
+    let told = list(&app, w.token("root"), "?kind=repeat").await;
+    assert_eq!(told["total"], 2, "{report:?} {told}");
+}
+
 both!(
+    a_replacing_rule_does_not_tell_a_crossing_twice,
     a_finding_upheld_late_still_tells_the_head,
     a_retry_leaves_a_message_being_sent_alone,
     escalation_follows_the_unit_of_the_violations,

@@ -26,6 +26,7 @@ use crate::domain::attendance::to_local;
 use crate::domain::codes::NotificationKind;
 use crate::domain::repeats::{
     Crossing, NEWS_DAYS, Occurrence, ScopedRule, crossings, history_from, is_news, recipients,
+    used_by,
 };
 use lookups::{Lookups, late_findings, rules_for, rules_in_force};
 
@@ -177,16 +178,14 @@ fn detect_with(
                     day: v.day,
                 })
                 .collect();
-            for rule in rules_for(&rules, person) {
-                let used: Vec<i64> = consumed
-                    .get(&rule.key)
-                    .map(|s| s.iter().copied().collect())
-                    .unwrap_or_default();
+            let applying = rules_for(&rules, person);
+            for rule in &applying {
+                let used = used_by(rule, &applying, &consumed, &occurrences);
                 for crossing in crossings(&rule.rule, &occurrences, &used) {
                     let made = Made {
                         person,
                         path,
-                        rule: &rule,
+                        rule,
                         crossing: &crossing,
                         rows: mine,
                     };
