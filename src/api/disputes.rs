@@ -21,8 +21,7 @@ use crate::db::disputes::{
 };
 use crate::db::{AnyConnection, Db};
 use crate::domain::access::{Action, Actor, Visibility};
-use crate::domain::attendance::to_local;
-use crate::domain::disputes::{DisputeStatus, may_decide, raise_refusal};
+use crate::domain::disputes::{DisputeStatus, may_decide, raise_refusal, window_start};
 use crate::domain::text::nfc;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -192,11 +191,9 @@ pub async fn raise(
                 .find(|(no, _)| *no == step.step_no)
                 .map(|(_, o)| o)
                 .unwrap_or(crate::domain::dossiers::Outcome::Pending);
-            let end = step
-                .finished_at
-                .map(to_local)
-                .or(step.due_at.map(to_local))
-                .or(rules.due());
+            // The window runs from the deadline the rules judged the step by (moved by
+            // the supplement pauses), not the raw one.
+            let end = window_start(&rules, step.step_no, now);
             if let Some(why) = raise_refusal(outcome, end, now, settings.dispute_window_days) {
                 return Err(ApiError::conflict("step_id", why));
             }

@@ -113,6 +113,24 @@ pub fn of_step(conn: &mut AnyConnection, step_id: i64) -> QueryResult<Option<Dis
         .optional()
 }
 
+/// Which of these steps have a dispute, pending or decided: looked up by step (the unique
+/// index) so that a feed pays one query per re-sent dossier.
+pub fn disputed_steps(
+    conn: &mut AnyConnection,
+    step_ids: &[i64],
+) -> QueryResult<std::collections::HashSet<i64>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in step_ids.chunks(1000) {
+        out.extend(
+            dossier_disputes::table
+                .filter(dossier_disputes::step_id.eq_any(chunk))
+                .select(dossier_disputes::step_id)
+                .load::<i64>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 pub fn insert(conn: &mut AnyConnection, new: &NewDispute) -> QueryResult<DisputeRow> {
     let row: DisputeRow = diesel::insert_into(dossier_disputes::table)
         .values(new)

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::access::Grant;
 use super::codes::Role;
-use super::dossiers::Outcome;
+use super::dossiers::{Dossier, Outcome, effective_due};
 use super::units::in_subtree;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -116,6 +116,24 @@ pub fn raise_refusal(
     }
 }
 
+/// When the dispute window of a step opens (local times): when the step ended, or while
+/// it is still overdue, the deadline it is overdue by as the rules read it (its own,
+/// moved by the supplement pauses like the dossier's, once that has passed; else the
+/// dossier's, which made it late as the step holding the dossier). Counting from the raw
+/// deadline instead would shorten the window by the pause.
+pub fn window_start(rules: &Dossier, step_no: i32, now: NaiveDateTime) -> Option<NaiveDateTime> {
+    let Some(step) = rules.steps.iter().find(|s| s.step_no == step_no) else {
+        return rules.due();
+    };
+    let own = step
+        .due_at
+        .map(|d| effective_due(d, rules.supplement_requested, rules.supplement_received));
+    step.finished_at
+        .or(own.filter(|d| now > *d))
+        .or(rules.due())
+        .or(own)
+}
+
 /// Whether this grant may decide the dispute of an officer in the unit at `officer_path`:
 /// a unit-head role over the officer's unit, and when the officer heads that unit, a role
 /// on a unit above it (a head does not decide on themself).
@@ -199,6 +217,46 @@ mod tests {
         assert!(raise_refusal(Outcome::Late, Some(t(1)), t(12), 10).is_some());
         assert!(raise_refusal(Outcome::OnTime, Some(t(1)), t(2), 10).is_some());
         assert_eq!(raise_refusal(Outcome::Overdue, None, t(30), 10), None);
+    }
+
+    #[test]
+    fn the_window_of_an_overdue_step_runs_from_its_deadline_moved_by_the_pause() {
+        use super::super::dossiers::{DossierStatus, Step};
+        let step = |due: Option<NaiveDateTime>, finished: Option<NaiveDateTime>| Step {
+            step_no: 1,
+            staff_id: Some(1),
+            unit_id: Some(1),
+            received_at: Some(t(1)),
+            due_at: due,
+            finished_at: finished,
+        };
+        let mut d = Dossier {
+            status: DossierStatus::InProgress,
+            due: Some(t(20)),
+            finished: None,
+            supplement_requested: Some(t(2)),
+            supplement_received: Some(t(7)),
+            steps: vec![step(Some(t(4)), None)],
+        };
+        assert_eq!(
+            window_start(&d, 1, t(25)),
+            Some(t(9)),
+            "due 4/3, five days paused"
+        );
+        d.steps = vec![step(Some(t(4)), Some(t(12)))];
+        assert_eq!(window_start(&d, 1, t(25)), Some(t(12)), "when it ended");
+        d.steps = vec![step(None, None)];
+        assert_eq!(
+            window_start(&d, 1, t(28)),
+            Some(t(25)),
+            "no deadline of its own: the dossier's, moved too"
+        );
+        d.steps = vec![step(Some(t(30)), None)];
+        assert_eq!(
+            window_start(&d, 1, t(28)),
+            Some(t(25)),
+            "overdue as the holder: by the dossier's deadline"
+        );
     }
 
     #[test]

@@ -97,6 +97,22 @@ impl HandlerIssue {
 pub enum Resolution {
     Staff(i64, MatchedBy),
     Unresolved(HandlerIssue),
+    /// The account is this person's, who is beyond the reach of whoever writes: the step
+    /// is theirs, so no name decides it, yet it may not be attributed to them. It is kept
+    /// aside as `unknown` (saying more would tell what lies beyond the writer's reach),
+    /// and it says as much as an account match about who did *not* do the step.
+    BeyondReach(i64),
+}
+
+impl Resolution {
+    /// Why the step is kept aside, when it is.
+    pub fn issue(&self) -> Option<HandlerIssue> {
+        match self {
+            Resolution::Staff(..) => None,
+            Resolution::Unresolved(i) => Some(*i),
+            Resolution::BeyondReach(_) => Some(HandlerIssue::Unknown),
+        }
+    }
 }
 
 /// The candidates for one handler, each list already limited to the dossier's unit (the
@@ -104,16 +120,22 @@ pub enum Resolution {
 #[derive(Debug, Clone, Default)]
 pub struct Candidates {
     pub by_account: Option<i64>,
+    /// The account's holder when they are beyond the writer's reach.
+    pub account_beyond_reach: Option<i64>,
     pub by_alias: Vec<i64>,
     pub by_name: Vec<i64>,
 }
 
 /// Account first; then an alias that fits one person; then a full name that fits one
 /// person. An alias an administrator set outranks a name: it is how a namesake is told
-/// apart. Two or more fits at a level are ambiguous, never a guess.
+/// apart. Two or more fits at a level are ambiguous, never a guess. An account held
+/// beyond reach still says who did the step: no alias or name is tried.
 pub fn resolve(c: &Candidates) -> Resolution {
     if let Some(id) = c.by_account {
         return Resolution::Staff(id, MatchedBy::Account);
+    }
+    if let Some(id) = c.account_beyond_reach {
+        return Resolution::BeyondReach(id);
     }
     for (list, how) in [
         (&c.by_alias, MatchedBy::Alias),
@@ -280,6 +302,7 @@ mod tests {
             by_account: Some(7),
             by_alias: vec![1, 2],
             by_name: vec![3],
+            ..Default::default()
         };
         assert_eq!(resolve(&c), Resolution::Staff(7, MatchedBy::Account));
         let c = Candidates {
@@ -310,6 +333,18 @@ mod tests {
             resolve(&Candidates::default()),
             Resolution::Unresolved(HandlerIssue::Unknown)
         );
+        let c = Candidates {
+            account_beyond_reach: Some(8),
+            by_alias: vec![4],
+            by_name: vec![5],
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve(&c),
+            Resolution::BeyondReach(8),
+            "the account says who did it: no namesake is blamed"
+        );
+        assert_eq!(resolve(&c).issue(), Some(HandlerIssue::Unknown));
     }
 
     #[test]

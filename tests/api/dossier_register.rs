@@ -280,7 +280,58 @@ async fn a_late_step_that_changes_hands_moves_in_the_register(b: Backend) {
     assert_eq!((noticed(w.member_a1.id), noticed(w.member_b.id)), (1, 1));
 }
 
+/// A disputed step keeps its officer when a later file names another: moved, the dispute
+/// could no longer be decided.
+async fn a_disputed_step_keeps_its_officer(b: Backend) {
+    // The March steps are months old: a window of a year lets them be disputed.
+    let Some((app, w)) = TestApp::with_world_and(b, |s| s.onestop.dispute_window_days = 365).await
+    else {
+        return;
+    };
+    let hr = w.token("hr_a");
+    let line = |staff: &str| {
+        format!(
+            "HS-6,Cấp giấy phép,A,20260302080000,20260306170000,20260309100000,finished,1,{staff},20260302080000,20260305170000,20260309100000"
+        )
+    };
+    import(&app, hr, &[&line("S-A1")]).await;
+    let (_, list) = app
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/dossiers?unit_id={}&from=2026-03-01&to=2026-03-31",
+                w.a.id
+            ),
+        )
+        .await;
+    let step = list["items"][0]["steps"][0]["id"].as_i64().unwrap();
+    let (s, dispute) = app
+        .post(
+            w.token("staff_a1"),
+            "/api/v1/disputes",
+            json!({"step_id": step, "reason": "Hồ sơ giấy đã trình ký đúng hạn"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{dispute}");
+    import(&app, hr, &[&line("S-B")]).await;
+    assert_eq!(
+        steps_of(&app, &w, w.a.id).await,
+        vec![("HS-6".to_owned(), vec![(1, w.member_a1.id)])]
+    );
+    let late: Vec<i64> = register(&app, &w)
+        .await
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(
+        late,
+        vec![w.member_a1.id],
+        "the step is still A1's, disputed"
+    );
+}
+
 both!(
+    a_disputed_step_keeps_its_officer,
     a_step_named_twice_is_merged_once,
     one_code_in_two_provinces_keeps_its_own_steps,
     a_cancelled_dossier_leaves_the_register,

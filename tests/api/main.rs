@@ -20,6 +20,7 @@ mod inspections;
 mod notice_fixes;
 mod notifications;
 mod onestop;
+mod onestop_fixes;
 mod rush;
 mod scope_fixes;
 mod smtp;

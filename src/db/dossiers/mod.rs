@@ -235,7 +235,31 @@ pub fn upsert(
     } else {
         last_per_step(steps)
     };
-    for s in to_merge {
+    // A disputed step (pending or decided) keeps its officer whatever a later file says,
+    // as the feed's steps do: moved, its dispute could no longer be decided, and an
+    // accepted one would stop excusing it.
+    let disputed = if to_merge.is_empty() {
+        Default::default()
+    } else {
+        let ids: Vec<i64> = current.iter().map(|c| c.id).collect();
+        crate::db::disputes::disputed_steps(conn, &ids)?
+    };
+    for named in to_merge {
+        let kept;
+        let s = match current
+            .iter()
+            .find(|c| c.step_no == named.step_no && disputed.contains(&c.id))
+        {
+            Some(c) => {
+                kept = StepFields {
+                    staff_id: c.staff_id,
+                    unit_id: c.unit_id,
+                    ..named.clone()
+                };
+                &kept
+            }
+            None => named,
+        };
         let values = (
             dossier_steps::staff_id.eq(s.staff_id),
             dossier_steps::unit_id.eq(s.unit_id),

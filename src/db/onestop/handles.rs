@@ -163,12 +163,18 @@ impl Matcher {
         let mut c = Candidates::default();
         if let Some(a) = &key.1
             && let Some(holder) = account_holder(conn, self.province_id, a)?
-            && crate::db::staff::find_with_path(conn, holder)?
-                .is_some_and(|(_, path)| self.scope.staff(holder, &path))
         {
-            c.by_account = Some(holder);
+            // The account says who handled the step even when the writer may not attribute
+            // it to them: a namesake within reach is then not who did it.
+            if crate::db::staff::find_with_path(conn, holder)?
+                .is_some_and(|(_, path)| self.scope.staff(holder, &path))
+            {
+                c.by_account = Some(holder);
+            } else {
+                c.account_beyond_reach = Some(holder);
+            }
         }
-        if let (None, Some(n)) = (c.by_account, name) {
+        if let (None, None, Some(n)) = (c.by_account, c.account_beyond_reach, name) {
             let scope = &self.scope;
             let within = |rows: Vec<(i64, String)>| -> Vec<i64> {
                 rows.into_iter()
@@ -198,7 +204,7 @@ impl Matcher {
         let resolution = resolve(&c);
         let unit = match resolution {
             Resolution::Staff(id, _) => crate::db::staff::find(conn, id)?.map(|s| s.unit_id),
-            Resolution::Unresolved(_) => None,
+            Resolution::Unresolved(_) | Resolution::BeyondReach(_) => None,
         };
         self.seen.insert(key, (resolution.clone(), unit));
         Ok((resolution, unit))
@@ -244,12 +250,14 @@ pub fn reattribute(
                 touched.insert(dossier_id);
                 attributed += 1;
             }
-            Resolution::Unresolved(now_issue) if issue.as_deref() != Some(now_issue.code()) => {
-                diesel::update(dossier_steps::table.find(step_id))
-                    .set(dossier_steps::handler_issue.eq(now_issue.code()))
-                    .execute(conn)?;
+            other => {
+                let now_issue = other.issue().unwrap_or(HandlerIssue::Unknown);
+                if issue.as_deref() != Some(now_issue.code()) {
+                    diesel::update(dossier_steps::table.find(step_id))
+                        .set(dossier_steps::handler_issue.eq(now_issue.code()))
+                        .execute(conn)?;
+                }
             }
-            Resolution::Unresolved(_) => {}
         }
     }
     resync(conn, &touched, now)?;

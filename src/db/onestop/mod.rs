@@ -69,23 +69,42 @@ impl Values {
 
     /// What the entry says, keeping an attribution the entry cannot improve on: one of a
     /// stronger kind (a manual one above all), and any one when the entry's handler fits
-    /// nobody now (a mapping removed since keeps what it attributed).
-    fn wanted(step: &FeedStep, existing: Option<&Values>) -> Self {
+    /// nobody now (a mapping removed since keeps what it attributed). An account held
+    /// beyond the writer's reach says as much as an account: it takes the step from a
+    /// namesake matched by name or alias, and keeps it with its holder. A disputed step
+    /// (pending or decided) keeps its attribution whatever the entry says, as the manual
+    /// route does: the dispute speaks for its officer, and moved it could never be
+    /// decided, or an accepted one would silently stop counting.
+    fn wanted(step: &FeedStep, existing: Option<&Values>, disputed: bool) -> Self {
         let (mut staff_id, mut unit_id, mut matched_by, mut issue) = match &step.resolution {
             Resolution::Staff(id, how) => {
                 (Some(*id), step.unit_id, Some(how.code().to_owned()), None)
             }
-            Resolution::Unresolved(i) => (None, None, None, Some(i.code().to_owned())),
+            other => (None, None, None, other.issue().map(|i| i.code().to_owned())),
         };
-        if let Some(old) = existing.filter(|o| o.staff_id.is_some()) {
-            let rank = |m: &Option<String>| {
-                m.as_deref()
-                    .and_then(MatchedBy::parse)
-                    .map_or(0, MatchedBy::rank)
-            };
-            if staff_id.is_none() || rank(&old.matched_by) > rank(&matched_by) {
-                (staff_id, unit_id, matched_by, issue) =
-                    (old.staff_id, old.unit_id, old.matched_by.clone(), None);
+        // How much the entry says about who did the step.
+        let says = match &step.resolution {
+            Resolution::Staff(_, how) => how.rank(),
+            Resolution::BeyondReach(_) => MatchedBy::Account.rank(),
+            Resolution::Unresolved(_) => 0,
+        };
+        let rank = |m: &Option<String>| {
+            m.as_deref()
+                .and_then(MatchedBy::parse)
+                .map_or(0, MatchedBy::rank)
+        };
+        if let Some(old) = existing {
+            let held =
+                matches!(step.resolution, Resolution::BeyondReach(h) if old.staff_id == Some(h));
+            let keep = disputed
+                || (old.staff_id.is_some() && (held || says == 0 || rank(&old.matched_by) > says));
+            if keep {
+                (staff_id, unit_id, matched_by, issue) = (
+                    old.staff_id,
+                    old.unit_id,
+                    old.matched_by.clone(),
+                    old.handler_issue.clone(),
+                );
             }
         }
         Values {
@@ -131,6 +150,9 @@ pub fn merge_log(
     steps: &[FeedStep],
 ) -> QueryResult<Merged> {
     let mut current = load(conn, dossier.id)?;
+    // Only steps stored before this write can be disputed.
+    let ids: Vec<i64> = current.iter().map(|(r, _)| r.id).collect();
+    let disputed = crate::db::disputes::disputed_steps(conn, &ids)?;
     let mut changed = false;
     let mut unattributed = 0;
     let stamp = super::now();
@@ -145,18 +167,27 @@ pub fn merge_log(
             })
             .cloned();
         // An open entry re-sent after the same person's same step was done (a retry, or
-        // out of order) is stale, not a new step left open for ever.
-        let stale = found.is_none()
-            && step.finished_at.is_none()
-            && current.iter().any(|(r, k)| {
-                r.finished_at.is_some()
-                    && k.as_deref().is_some_and(|k| k.starts_with(&step.who_what))
-            });
+        // out of order) is stale: not a new step left open for ever, nor a reason to
+        // reopen the step it names. One that began after that round was done is the
+        // next round of the step (the same officer examining the file again after a
+        // supplement), and is a step of its own.
+        let stale = step.finished_at.is_none()
+            && match &found {
+                Some((r, _)) => r.finished_at.is_some(),
+                None => current.iter().any(|(r, k)| {
+                    r.finished_at
+                        .is_some_and(|f| step.started_at.is_none_or(|s| s <= f))
+                        && k.as_deref().is_some_and(|k| k.starts_with(&step.who_what))
+                }),
+            };
         if stale {
             continue;
         }
         let old = found.as_ref().map(|(r, k)| Values::of(r, k.clone()));
-        let new = Values::wanted(step, old.as_ref());
+        let is_disputed = found
+            .as_ref()
+            .is_some_and(|(r, _)| disputed.contains(&r.id));
+        let new = Values::wanted(step, old.as_ref(), is_disputed);
         if new.staff_id.is_none() {
             unattributed += 1;
         }
