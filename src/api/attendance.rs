@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::{get, web};
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -73,6 +73,15 @@ pub struct AttendanceQuery {
 }
 
 pub(crate) fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(), ApiError> {
+    // Dates the service can hold: chrono's extremes overflow the time-zone arithmetic.
+    for (field, day) in [("from", from), ("to", to)] {
+        if !(1990..=2100).contains(&day.year()) {
+            return Err(ApiError::field(
+                field,
+                "must be a date between 1990 and 2100",
+            ));
+        }
+    }
     if to < from {
         return Err(ApiError::field("to", "must not be before from"));
     }
@@ -195,6 +204,7 @@ pub async fn overview(
     let unit_id = id.into_inner();
     let now = local_now();
     let date = query.date.unwrap_or(now.date());
+    check_range(date, date)?;
     let subtree = query.subtree.unwrap_or(true);
     let read = auth.can(Action::ReadStaff);
     let (people, days) = blocking(&state, move |db: &Db| {

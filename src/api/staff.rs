@@ -360,19 +360,21 @@ pub async fn update_staff(
             }
             let row = q::update(c, Some(actor), &current, &next)?;
             // Joining and leaving dates bound the days that count, and the unit decides
-            // the schedule: the register's recent past follows such changes.
+            // the schedule: the register's recent past follows such changes, and a date
+            // moved further back re-derives all the days between its old and new value
+            // (a departure recorded four months late leaves no absences after it).
             if (row.joined_on, row.left_on, row.unit_id)
                 != (current.joined_on, current.left_on, current.unit_id)
             {
                 let now = super::local_now();
-                let people = crate::db::attendance::people(c, &[row.id])?;
-                crate::db::attendance::rederive(
-                    c,
-                    &people,
-                    now.date() - chrono::Duration::days(crate::db::attendance::RETRO_DAYS),
+                let from = crate::domain::attendance::dates_rederive_from(
+                    (current.joined_on, current.left_on),
+                    (row.joined_on, row.left_on),
                     now.date(),
-                    now,
-                )?;
+                    crate::db::attendance::RETRO_DAYS,
+                );
+                let people = crate::db::attendance::people(c, &[row.id])?;
+                crate::db::attendance::rederive(c, &people, from, now.date(), now)?;
             }
             Ok(row)
         })

@@ -35,6 +35,37 @@ pub fn utc_range(from: NaiveDate, to: NaiveDate) -> (NaiveDateTime, NaiveDateTim
     (start, end)
 }
 
+/// How far back a change of a person's joining or leaving date re-derives at most: two
+/// years hold every rating year still open.
+pub const DATES_BACK_DAYS: i64 = 731;
+
+/// The first day to re-derive when a person's (joining, leaving) dates go from `old` to
+/// `new`: `retro_days` before `today` (the window a change of unit or schedule takes),
+/// or the earliest of the dates that moved when that is older, so that a departure
+/// recorded months late leaves no absences registered after it (nor a joining date moved
+/// later any before it); never more than `DATES_BACK_DAYS`.
+pub fn dates_rederive_from(
+    old: (Option<NaiveDate>, Option<NaiveDate>),
+    new: (Option<NaiveDate>, Option<NaiveDate>),
+    today: NaiveDate,
+    retro_days: i64,
+) -> NaiveDate {
+    let moved = |a: Option<NaiveDate>, b: Option<NaiveDate>| {
+        if a == b {
+            None
+        } else {
+            a.into_iter().chain(b).min()
+        }
+    };
+    let recent = today - Duration::days(retro_days);
+    let floor = today - Duration::days(DATES_BACK_DAYS);
+    [moved(old.0, new.0), moved(old.1, new.1)]
+        .into_iter()
+        .flatten()
+        .fold(recent, NaiveDate::min)
+        .max(floor)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Session {
     pub start: NaiveTime,

@@ -21,6 +21,7 @@ mod notice_fixes;
 mod notifications;
 mod onestop;
 mod onestop_fixes;
+mod rederive;
 mod rush;
 mod scope_fixes;
 mod smtp;

@@ -466,3 +466,42 @@ proptest! {
         prop_assert_eq!(derive_day(date(), DayKind::Workday, &s, None, &shuffled, progress), base);
     }
 }
+
+/// A date change re-derives the recent window, or back to the earliest date that moved,
+/// within two years.
+#[test]
+fn a_moved_date_widens_the_rederived_days() {
+    let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+    let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d);
+    let recent = today - chrono::Duration::days(62);
+    // Nothing moved, or a unit change only: the recent window.
+    assert_eq!(
+        dates_rederive_from((None, None), (None, None), today, 62),
+        recent
+    );
+    // A departure recorded four months late.
+    assert_eq!(
+        dates_rederive_from((None, None), (None, day(8, 1)), today, 62),
+        day(8, 1).unwrap()
+    );
+    // A departure date corrected from August to November: from August.
+    assert_eq!(
+        dates_rederive_from((None, day(8, 1)), (None, day(11, 20)), today, 62),
+        day(8, 1).unwrap()
+    );
+    // A joining date moved later, from January to March.
+    assert_eq!(
+        dates_rederive_from((day(1, 5), None), (day(3, 1), None), today, 62),
+        day(1, 5).unwrap()
+    );
+    // A recent change stays within the window; an ancient one stops at two years.
+    assert_eq!(
+        dates_rederive_from((None, None), (None, day(11, 30)), today, 62),
+        recent
+    );
+    let long_ago = NaiveDate::from_ymd_opt(2015, 1, 1);
+    assert_eq!(
+        dates_rederive_from((long_ago, None), (None, None), today, 62),
+        today - chrono::Duration::days(DATES_BACK_DAYS)
+    );
+}

@@ -1,0 +1,93 @@
+//! What a change to a person re-derives: a departure recorded months late takes the
+//! violations registered after it out of the register.
+
+use chrono::Duration;
+use serde_json::json;
+
+use crate::attendance::{past_day, today};
+use crate::both;
+use crate::helpers::{Backend, TestApp};
+
+async fn a_late_recorded_departure_clears_the_days_after_it(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let (s, body) = app
+        .post(
+            root,
+            "/api/v1/schedules",
+            json!({"unit_id": w.p.id, "valid_from": (today() - Duration::days(120)).to_string(),
+                   "weekdays": [1, 2, 3, 4, 5, 6, 7],
+                   "sessions": [{"start": "07:30", "end": "11:30"}, {"start": "13:30", "end": "17:00"}],
+                   "grace_minutes": 5}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    // A device's backlog: a late arrival 80 days ago.
+    let day = past_day(80);
+    let (s, body) = app
+        .post(
+            root,
+            "/api/v1/checkins",
+            json!({"staff_id": w.member_a1.id, "at": format!("{day}T08:10:00+07:00"),
+                   "source": "device", "direction": "in", "device_id": "KIOSK-A"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let late = || async {
+        let (s, body) = app
+            .get(
+                root,
+                &format!(
+                    "/api/v1/violations?staff_id={}&from={day}&to={day}&code=late",
+                    w.member_a1.id
+                ),
+            )
+            .await;
+        assert_eq!(s, 200, "{body}");
+        body["total"].as_i64().unwrap()
+    };
+    assert_eq!(late().await, 1);
+    // HR learns that the person left 85 days ago.
+    let (s, body) = app
+        .patch(
+            root,
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"left_on": past_day(85).to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(late().await, 0, "a day after leaving holds no violation");
+}
+
+/// Dates beyond what the service holds are a field error, not a failed request.
+async fn dates_out_of_range_are_refused(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let (s, body) = app
+        .get(
+            root,
+            &format!("/api/v1/units/{}/attendance?date=-262144-01-01", w.a.id),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    let (s, body) = app
+        .get(
+            root,
+            &format!(
+                "/api/v1/attendance?staff_id={}&from=-262144-01-01&to=-262144-01-02",
+                w.member_a1.id
+            ),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body["errors"]["from"].is_array(), "{body}");
+}
+
+both!(
+    a_late_recorded_departure_clears_the_days_after_it,
+    dates_out_of_range_are_refused,
+);
