@@ -184,20 +184,20 @@ pub fn facts(year: i32, recorded: &Recorded, policy: &Policy) -> Facts {
         metrics.insert(
             Metric::Score,
             Value {
-                num: i128::from(score),
-                den: 100,
+                num: score.0,
+                den: 100 * score.1,
             },
         );
         metrics.insert(
             Metric::ScorePeriods,
             Value::count(recorded.periods.len() as i64),
         );
-        if deduction > 0 {
+        if deduction.0 > 0 {
             metrics.insert(
                 Metric::ManagerDeduction,
                 Value {
-                    num: i128::from(deduction),
-                    den: 100,
+                    num: deduction.0,
+                    den: 100 * deduction.1,
                 },
             );
         }

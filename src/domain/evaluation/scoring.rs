@@ -114,18 +114,24 @@ pub struct PeriodResult {
     pub manager_centi: i64,
 }
 
-/// The year's score (hundredths) and what was deducted for the manager component.
-pub fn year_score(periods: &[PeriodResult], managed_not_completed: bool) -> Option<(i64, i64)> {
+/// A year's score in hundredths, as an exact fraction (numerator, denominator).
+pub type Centis = (i128, i128);
+
+/// The year's score (the periods' average, less half the manager component when someone
+/// they manage is rated not completed) and that deduction, in hundredths, as exact
+/// fractions: the score bands compare them without rounding, as every threshold is
+/// compared (an average of 89.9967 is not 90).
+pub fn year_score(
+    periods: &[PeriodResult],
+    managed_not_completed: bool,
+) -> Option<(Centis, Centis)> {
     if periods.is_empty() {
         return None;
     }
-    let n = periods.len() as i64;
-    let total: i64 = periods.iter().map(|p| p.total_centi).sum();
-    let manager: i64 = periods.iter().map(|p| p.manager_centi).sum();
-    let deduction = if managed_not_completed {
-        (manager + n) / (2 * n)
-    } else {
-        0
-    };
-    Some(((total + n / 2) / n - deduction, deduction))
+    let n = periods.len() as i128;
+    let total: i128 = periods.iter().map(|p| i128::from(p.total_centi)).sum();
+    let manager: i128 = periods.iter().map(|p| i128::from(p.manager_centi)).sum();
+    // Over 2n: the average is total / n, the deduction half the manager part's average.
+    let deduction = if managed_not_completed { manager } else { 0 };
+    Some(((2 * total - deduction, 2 * n), (deduction, 2 * n)))
 }

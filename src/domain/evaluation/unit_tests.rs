@@ -193,14 +193,21 @@ fn nd335_task_points_periods_and_the_manager_component() {
         total_centi: total,
         manager_centi: manager,
     };
+    // (numerator, denominator) in hundredths.
+    let centis = |s: Option<((i128, i128), (i128, i128))>| {
+        s.map(|((n, d), (dn, dd))| (n as f64 / d as f64, dn as f64 / dd as f64))
+    };
     assert_eq!(year_score(&[], false), None);
     assert_eq!(
-        year_score(&[p(9_700, 2_000), p(9_500, 2_000)], false),
-        Some((9_600, 0))
+        centis(year_score(&[p(9_700, 2_000), p(9_500, 2_000)], false)),
+        Some((9_600.0, 0.0))
     );
     assert_eq!(
-        year_score(&[p(9_700, 2_000), p(9_500, 2_000)], true),
-        Some((8_600, 1_000)),
+        centis(year_score(&[p(9_700, 2_000), p(9_500, 2_000)], true)),
+        Some((8_600.0, 1_000.0)),
         "the unit's part counts half"
     );
+    // 89.99, 90.00, 90.00: an average of 89.9967, not 90, for the bands.
+    let ((num, den), _) = year_score(&[p(8_999, 0), p(9_000, 0), p(9_000, 0)], false).unwrap();
+    assert!(num < 9_000 * den, "{num}/{den}");
 }
