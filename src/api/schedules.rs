@@ -231,6 +231,10 @@ pub async fn create_schedule(
                     "schedules need the admin role on the unit",
                 ));
             }
+            // Two admins adding overlapping schedules at once on PostgreSQL would both
+            // find no overlap: the province's attendance lock, which the re-derivation
+            // below takes anyway, makes them take turns.
+            crate::db::advisory_lock(c, crate::db::LockClass::Attendance, unit.province_id)?;
             if let Some(other) = q::overlapping(c, unit.id, body.valid_from, body.valid_to, None)? {
                 return Err(overlap_conflict(&other));
             }
@@ -354,6 +358,7 @@ pub async fn update_schedule(
                 None => ScheduleView::from(current.clone()).sessions,
             };
             let (weekdays, sessions) = checked(valid_from, valid_to, &weekdays, &sessions)?;
+            crate::db::advisory_lock(c, crate::db::LockClass::Attendance, current.province_id)?;
             if let Some(other) =
                 q::overlapping(c, current.unit_id, valid_from, valid_to, Some(current.id))?
             {

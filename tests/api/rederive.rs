@@ -87,7 +87,36 @@ async fn dates_out_of_range_are_refused(b: Backend) {
     assert!(body["errors"]["from"].is_array(), "{body}");
 }
 
+/// Admins adding overlapping schedules for one unit at the same moment: one is kept, the
+/// others are told of the overlap.
+async fn overlapping_schedules_at_once_keep_one(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let schedule = |days: i64| {
+        json!({"unit_id": w.a.id, "valid_from": (today() - Duration::days(days)).to_string(),
+               "weekdays": [1, 2, 3, 4, 5],
+               "sessions": [{"start": "07:30", "end": "11:30"}, {"start": "13:30", "end": "17:00"}],
+               "grace_minutes": 5})
+    };
+    let (a, b2, c, d) = tokio::join!(
+        app.post(w.token("root"), "/api/v1/schedules", schedule(10)),
+        app.post(w.token("admin_a"), "/api/v1/schedules", schedule(11)),
+        app.post(w.token("admin_p"), "/api/v1/schedules", schedule(12)),
+        app.post(w.token("root"), "/api/v1/schedules", schedule(13)),
+    );
+    let mut statuses = vec![a.0, b2.0, c.0, d.0];
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        vec![201, 409, 409, 409],
+        "{a:?} {b2:?} {c:?} {d:?}"
+    );
+    assert_eq!(app.count("schedules"), 1);
+}
+
 both!(
+    overlapping_schedules_at_once_keep_one,
     a_late_recorded_departure_clears_the_days_after_it,
     dates_out_of_range_are_refused,
 );
