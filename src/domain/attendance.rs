@@ -328,9 +328,11 @@ pub fn derive_day(
         return Some(record(AttendanceStatus::OnLeave, 0, 0, 0));
     };
     if punches.is_empty() {
-        let threshold = date.and_time(first.start) + Duration::minutes(schedule.grace_minutes);
+        // Arrivals count by the minute: with 5 minutes' grace 07:35:59 is still on time,
+        // so nobody is absent so far before 07:36.
+        let threshold = date.and_time(first.start) + Duration::minutes(schedule.grace_minutes + 1);
         return match progress {
-            Progress::Open { now } if now <= threshold => None,
+            Progress::Open { now } if now < threshold => None,
             _ => Some(record(AttendanceStatus::Absent, 0, 0, 0)),
         };
     }

@@ -207,6 +207,14 @@ fn open_day_is_not_judged_before_it_ends() {
         None,
         "before the late threshold"
     );
+    let at_35_30 = Progress::Open { now: at(7, 35, 30) };
+    assert_eq!(
+        derive_day(date(), DayKind::Workday, &s, None, &[], at_35_30),
+        None,
+        "07:35:59 is still on time with 5 minutes' grace"
+    );
+    let r = derive_day(date(), DayKind::Workday, &s, None, &[], open(7, 36)).unwrap();
+    assert_eq!(r.status, S::Absent, "not in at 07:36");
     let r = derive_day(date(), DayKind::Workday, &s, None, &[], open(8, 0)).unwrap();
     assert_eq!(r.status, S::Absent, "not in at 08:00");
     let arrived = undirected(&[at(7, 50, 0)]);
