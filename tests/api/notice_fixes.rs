@@ -8,63 +8,14 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use congvu::db::Db;
 use serde_json::{Value, json};
 
-use crate::attendance::{past_day, today};
+use crate::attendance::past_day;
 use crate::both;
 use crate::helpers::{Backend, PASSWORD, TestApp, World};
-
-/// The province's own rule for unexcused absences replaces the national one: the tests'
-/// people have no check-ins on most days, and only their late arrivals matter here.
-const PROVINCE_RULES: &str = r#"
-code = "p-repeats"
-name = "Tỉnh Thử Nghiệm: thông báo vi phạm lặp lại"
-source = "Quyết định thử nghiệm"
-kind = "overlay"
-province = "P"
-effective_from = "2020-01-01"
-categories = ["can_bo", "cong_chuc", "vien_chuc", "contract"]
-
-[[repeat]]
-name = "Vắng mặt không lý do 40 lần trong tháng"
-codes = ["absent_no_reason"]
-count = 40
-window = "month"
-source = "Quyết định thử nghiệm"
-"#;
+use crate::notifications::late;
 
 /// The province rule, and a schedule every day of the last 200 days.
 async fn setup(app: &TestApp, w: &World) {
-    let (s, body) = app
-        .post(
-            w.token("admin_p"),
-            "/api/v1/policies",
-            json!({"document": PROVINCE_RULES}),
-        )
-        .await;
-    assert_eq!(s, 201, "{body}");
-    let (s, body) = app
-        .post(
-            w.token("root"),
-            "/api/v1/schedules",
-            json!({"unit_id": w.p.id, "valid_from": (today() - Duration::days(200)).to_string(),
-                   "weekdays": [1, 2, 3, 4, 5, 6, 7],
-                   "sessions": [{"start": "07:30", "end": "11:30"}, {"start": "13:30", "end": "17:00"}],
-                   "grace_minutes": 5}),
-        )
-        .await;
-    assert_eq!(s, 201, "{body}");
-}
-
-/// A late arrival (08:10 against 07:30 + 5) on a past day, from a kiosk's backlog.
-async fn late(app: &TestApp, w: &World, staff: i64, day: NaiveDate) {
-    let (s, body) = app
-        .post(
-            w.token("root"),
-            "/api/v1/checkins",
-            json!({"staff_id": staff, "at": format!("{day}T08:10:00+07:00"), "source": "device",
-                   "direction": "in", "device_id": "KIOSK-A"}),
-        )
-        .await;
-    assert!(s == 201 || s == 200, "{s} {body}");
+    crate::notifications::rules_and_schedule(app, w, 200).await;
 }
 
 async fn list(app: &TestApp, token: &str, query: &str) -> Value {

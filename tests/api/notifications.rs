@@ -51,6 +51,12 @@ source = "Quyết định thử nghiệm"
 "#;
 
 async fn setup(app: &TestApp, w: &World) {
+    rules_and_schedule(app, w, 60).await;
+    set_email(app, w, w.head_a.id, "hung.tv@khanhhoa.gov.vn").await;
+}
+
+/// The province rule, and a schedule every day of the last `days`.
+pub(crate) async fn rules_and_schedule(app: &TestApp, w: &World, days: i64) {
     let (s, body) = app
         .post(
             w.token("admin_p"),
@@ -63,14 +69,13 @@ async fn setup(app: &TestApp, w: &World) {
         .post(
             w.token("root"),
             "/api/v1/schedules",
-            json!({"unit_id": w.p.id, "valid_from": (today() - Duration::days(60)).to_string(),
+            json!({"unit_id": w.p.id, "valid_from": (today() - Duration::days(days)).to_string(),
                    "weekdays": [1, 2, 3, 4, 5, 6, 7],
                    "sessions": [{"start": "07:30", "end": "11:30"}, {"start": "13:30", "end": "17:00"}],
                    "grace_minutes": 5}),
         )
         .await;
     assert_eq!(s, 201, "{body}");
-    set_email(app, w, w.head_a.id, "hung.tv@khanhhoa.gov.vn").await;
 }
 
 async fn set_email(app: &TestApp, w: &World, staff: i64, email: &str) {
@@ -85,7 +90,7 @@ async fn set_email(app: &TestApp, w: &World, staff: i64, email: &str) {
 }
 
 /// A late arrival (08:10 against 07:30 + 5) on a past day, from a kiosk's backlog.
-async fn late(app: &TestApp, w: &World, staff: i64, day: NaiveDate) {
+pub(crate) async fn late(app: &TestApp, w: &World, staff: i64, day: NaiveDate) {
     let (s, body) = app
         .post(
             w.token("root"),
