@@ -317,10 +317,12 @@ pub async fn list_dossiers(
         .iter()
         .filter(|(d, steps)| {
             let rules = d.rules(steps);
+            // Asked for late or on time, a returned or cancelled dossier is neither: it
+            // counts in no ratio, and the list agrees with the ratios.
             in_period(rules.due(), rules.finished, query.from, query.to, now)
-                && query
-                    .late
-                    .is_none_or(|late| rules.outcome(now).is_late() == late)
+                && query.late.is_none_or(|late| {
+                    rules.status.counts() && rules.outcome(now).is_late() == late
+                })
         })
         .map(|(d, steps)| view(d, steps, &disputes, now))
         .collect();

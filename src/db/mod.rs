@@ -158,17 +158,35 @@ impl DbUrl {
     }
 }
 
+/// The URL with its passwords hidden, for the log: the user-info password and the
+/// `password`/`sslpassword` query parameters libpq also reads. Parsed as a URL, so a
+/// password with an unescaped `@` or `?` in it is hidden whole; a URL that does not
+/// parse is not shown at all.
 fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "(a PostgreSQL URL that does not parse)".to_owned();
     };
-    match rest.split_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}")
-        }
-        _ => url.to_owned(),
+    if parsed.password().is_some() {
+        // Setting a password fails only for URLs that cannot have one (no host).
+        let _ = parsed.set_password(Some("***"));
     }
+    let secret =
+        |k: &str| k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("sslpassword");
+    if parsed.query_pairs().any(|(k, _)| secret(&k)) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if secret(&k) {
+                    "***".to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 /// r2d2 manager that connects by the parsed URL's backend.
@@ -458,5 +476,23 @@ mod tests {
         assert_eq!(url.redacted(), "postgres://congvu:***@db:5432/congvu");
         let url = DbUrl::parse("postgres://postgres@127.0.0.1/test").unwrap();
         assert_eq!(url.redacted(), "postgres://postgres@127.0.0.1/test");
+        // In the query, as libpq also takes it, and with characters a URL should escape.
+        for (given, shown) in [
+            (
+                "postgres://db/congvu?user=u&password=s3cret&sslmode=require",
+                "postgres://db/congvu?user=u&password=***&sslmode=require",
+            ),
+            (
+                "postgres://db:5432/congvu?password=p@x",
+                "postgres://db:5432/congvu?password=***",
+            ),
+            ("postgres://u:p@ss@db/congvu", "postgres://u:***@db/congvu"),
+        ] {
+            let url = DbUrl::parse(given).unwrap();
+            assert_eq!(url.redacted(), shown, "{given}");
+            for secret in ["s3cret", "p@x", "ss@", "p%40"] {
+                assert!(!url.redacted().contains(secret), "{given}");
+            }
+        }
     }
 }

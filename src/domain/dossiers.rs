@@ -202,6 +202,11 @@ impl Dossier {
         (due, self.paused() && s.finished_at.is_none())
     }
 
+    /// A step's own deadline as its lateness is judged: moved by the supplement pauses.
+    pub fn step_due(&self, s: &Step) -> Option<NaiveDateTime> {
+        self.step_clock(s).0
+    }
+
     /// The steps with their deadlines moved by the supplement pauses.
     fn clocked_steps(&self) -> Vec<Step> {
         self.steps

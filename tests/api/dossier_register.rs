@@ -212,6 +212,17 @@ async fn a_cancelled_dossier_leaves_the_register(b: Backend) {
     let cancelled = import(&app, hr, &[&line("cancelled")]).await;
     assert_eq!(cancelled["updated"], 1, "{cancelled}");
     assert_eq!(register(&app, &w).await, vec![]);
+    // Nor is it listed as late, as it counts in no ratio.
+    let (_, late) = app
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/dossiers?unit_id={}&from=2026-03-01&to=2026-03-31&late=true",
+                w.a.id
+            ),
+        )
+        .await;
+    assert_eq!(late["total"], 0, "{late}");
     // A new dossier already returned has no late step either.
     let returned = "HS-8,Cấp giấy phép,A,20260302080000,20260306170000,20260310100000,returned,1,S-A1,20260302080000,20260305170000,20260310100000";
     import(&app, hr, &[returned]).await;
@@ -330,7 +341,53 @@ async fn a_disputed_step_keeps_its_officer(b: Backend) {
     );
 }
 
+/// An overdue step's period is that of its deadline moved by the supplement pause, as
+/// for the unit's count: due 30/3, paused 28/3-3/4, it is overdue from 5/4, in April.
+async fn an_overdue_steps_period_follows_the_pause(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let body = [
+        format!("{HEADER},supplement_requested_at,supplement_received_at"),
+        "HS-4,Cấp giấy phép,A,20260320080000,20260410170000,,in_progress,1,S-A1,20260320080000,20260330170000,,20260328080000,20260403080000".to_owned(),
+    ]
+    .join("\n");
+    let res = app
+        .client
+        .post(app.url("/api/v1/dossiers/import"))
+        .bearer_auth(w.token("hr_a"))
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let (s, report) = crate::helpers::read(res).await;
+    assert_eq!((s, &report["created"]), (200, &json!(1)), "{report}");
+    let overdue = |month: &'static str, last: &'static str| {
+        let app = &app;
+        let w = &w;
+        async move {
+            let (s, stats) = app
+                .get(
+                    w.token("root"),
+                    &format!(
+                        "/api/v1/stats/dossiers?staff_id={}&from=2026-{month}-01&to=2026-{month}-{last}&formula=with_overdue",
+                        w.member_a1.id
+                    ),
+                )
+                .await;
+            assert_eq!(s, 200, "{stats}");
+            (stats["overdue"].as_i64(), stats)
+        }
+    };
+    let (march, stats) = overdue("03", "31").await;
+    assert_eq!(march, Some(0), "{stats}");
+    let (april, stats) = overdue("04", "30").await;
+    assert_eq!(april, Some(1), "{stats}");
+}
+
 both!(
+    an_overdue_steps_period_follows_the_pause,
     a_disputed_step_keeps_its_officer,
     a_step_named_twice_is_merged_once,
     one_code_in_two_provinces_keeps_its_own_steps,

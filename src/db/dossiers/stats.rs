@@ -194,7 +194,15 @@ fn tally_dossier(
         let Some(staff) = step.staff_id.filter(|s| wanted.contains(s)) else {
             continue;
         };
-        if in_period(step.due_at.or(rules.due()), step.finished_at, from, to, now) {
+        // The period of an unfinished step is that of the deadline its lateness is judged
+        // by (moved by supplement pauses), as for the unit's count of the dossier.
+        if in_period(
+            rules.step_due(step).or(rules.due()),
+            step.finished_at,
+            from,
+            to,
+            now,
+        ) {
             out.entry(staff)
                 .or_default()
                 .add_disputed(outcome, disputed.and_then(|m| m.get(&no)).copied());
