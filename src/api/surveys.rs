@@ -2,7 +2,7 @@
 //! kiosks, the web or paper forms, and the satisfaction index per unit and period.
 
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -17,9 +17,29 @@ use crate::domain::access::{Action, Visibility};
 use crate::domain::attendance::to_utc;
 use crate::domain::dossiers::{parse_local, satisfaction_index, satisfied};
 use crate::domain::text::nfc;
+use crate::domain::units::in_subtree;
 use crate::error::{ApiError, FieldErrors};
 use crate::import::dossiers::{ImportReport, Rejected, read_csv};
 use crate::startup::AppState;
+
+/// How far ahead of the server's clock an answer may be dated (a kiosk's clock drifts, as
+/// a check-in device's does); a later one would count toward a period not yet begun.
+const MAX_SKEW_MINUTES: i64 = 5;
+
+/// What a reference to an unknown officer, or one beyond the caller's reach or outside the
+/// answer's unit, gets in `POST /surveys`.
+fn no_such_staff() -> ApiError {
+    ApiError::field("staff_id", "no such staff member")
+}
+
+/// The same for a line of the CSV import, which names officers by code: an unknown code
+/// and one of an officer the importer cannot name read alike.
+fn no_staff_code() -> ApiError {
+    ApiError::field(
+        "staff_code",
+        "no staff member of the province has this code",
+    )
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(create_survey)
@@ -80,6 +100,8 @@ fn prepare(
     record: &Visibility,
     unit_id: i64,
     staff_id: Option<i64>,
+    unknown_staff: fn() -> ApiError,
+    submitted_at: NaiveDateTime,
     flag: Option<bool>,
     score: Option<i32>,
     threshold: i32,
@@ -94,16 +116,25 @@ fn prepare(
             "entering surveys needs the admin, hr, unit_head or device role on the unit",
         ));
     }
+    if submitted_at > crate::db::now() + Duration::minutes(MAX_SKEW_MINUTES) {
+        return Err(ApiError::field(
+            "submitted_at",
+            "is in the future (beyond the allowed clock skew)",
+        ));
+    }
     if flag.is_none() && score.is_none() {
         return Err(ApiError::field(
             "satisfied",
             "give satisfied (yes/no) or a score",
         ));
     }
+    // The officer must be one the recorder reaches and work in the answer's unit or below
+    // it; anyone else reads as unknown.
     let staff = match staff_id {
-        Some(id) => match crate::db::staff::find(c, id)? {
-            Some(s) if s.province_id == unit.province_id => Some(s.id),
-            _ => return Err(ApiError::field("staff_id", "no such staff member")),
+        Some(id) => match visible_person(c, record, id) {
+            Ok(p) if in_subtree(&p.unit_path, &unit.path) => Some(p.staff.id),
+            Ok(_) | Err(ApiError::NotFound) => return Err(unknown_staff()),
+            Err(e) => return Err(e),
         },
         None => None,
     };
@@ -133,6 +164,8 @@ pub async fn create_survey(
                 &record,
                 body.unit_id,
                 body.staff_id,
+                no_such_staff,
+                body.submitted_at.naive_utc(),
                 body.satisfied,
                 body.score,
                 threshold,
@@ -269,23 +302,29 @@ fn survey_line(
         None => None,
         Some(code) => Some(
             crate::db::staff::find_by_code(c, unit.province_id, code)?
-                .ok_or_else(|| {
-                    ApiError::field(
-                        "staff_code",
-                        "no staff member of the province has this code",
-                    )
-                })?
+                .ok_or_else(no_staff_code)?
                 .id,
         ),
     };
-    let (province_id, staff_id, is_satisfied) =
-        prepare(c, read, record, unit.id, staff_id, flag, score, threshold)?;
+    let submitted_at = to_utc(submitted);
+    let (province_id, staff_id, is_satisfied) = prepare(
+        c,
+        read,
+        record,
+        unit.id,
+        staff_id,
+        no_staff_code,
+        submitted_at,
+        flag,
+        score,
+        threshold,
+    )?;
     Ok(NewSurvey {
         province_id,
         unit_id: unit.id,
         staff_id,
         dossier_code: raw.get("dossier_code").cloned(),
-        submitted_at: to_utc(submitted),
+        submitted_at,
         satisfied: is_satisfied,
         score,
         comment: raw.get("comment").map(|c| nfc(c)),

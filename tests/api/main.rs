@@ -26,6 +26,7 @@ mod rush;
 mod scope_fixes;
 mod smtp;
 mod staff;
+mod survey_fixes;
 mod units;
 mod users;
 mod violation_types;
