@@ -40,20 +40,24 @@ pub struct ReformProposal {
     pub applied: Vec<UnitApplied>,
 }
 
-/// The policies of `province` in force in `year` that say anything about units.
+/// The policies of `province` in force in `year` that say anything about units. Per code,
+/// the newest version started by the end of `year` decides (see `super::newest_per_code`):
+/// if it has ended before `year` or says nothing about units, the code has no unit rules
+/// that year, even where an older version had some.
 pub fn unit_policies<'a>(
     policies: &'a [super::Stored],
     province: &str,
     year: i32,
 ) -> Vec<&'a Policy> {
-    let in_force = |p: &Policy| {
-        chrono::NaiveDate::from_ymd_opt(year, 12, 31).is_some_and(|end| p.effective_from <= end)
-            && chrono::NaiveDate::from_ymd_opt(year, 1, 1)
-                .is_some_and(|start| p.effective_to.is_none_or(|to| to >= start))
-            && p.province.as_deref().is_none_or(|c| c == province)
+    let started = |p: &Policy| {
+        super::started_by(p, year) && p.province.as_deref().is_none_or(|c| c == province)
+    };
+    let applies = |p: &Policy| {
+        chrono::NaiveDate::from_ymd_opt(year, 1, 1)
+            .is_some_and(|start| p.effective_to.is_none_or(|to| to >= start))
             && (p.reform_bands.is_some() || !p.unit_rules.is_empty() || p.accountability.is_some())
     };
-    super::newest_per_code(policies, in_force)
+    super::newest_per_code(policies, started, applies)
         .into_iter()
         .map(|(_, p)| p)
         .collect()

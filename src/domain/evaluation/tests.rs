@@ -566,3 +566,129 @@ fn repeat_rules_are_data_too() {
         assert!(e.message.contains(words), "{to}: {e}");
     }
 }
+
+/// Version `id` of province P's overlay "p-late" (one late-dossier rule): `dates` gives its
+/// `effective_from` / `effective_to` lines, `categories` its staff.
+fn p_late(id: i64, dates: &str, categories: &str) -> super::Stored {
+    let text = format!(
+        r#"code = "p-late"
+name = "Tỉnh P: hồ sơ trễ hạn"
+source = "Quy định thử nghiệm"
+kind = "overlay"
+province = "P"
+{dates}
+categories = {categories}
+
+[[rule]]
+kind = "threshold"
+name = "Tỷ lệ hồ sơ trễ hạn từ 10% trở lên"
+metric = "late_dossier_ratio"
+op = ">="
+threshold = 10.0
+max_rating = "completed"
+source = "Quy định thử nghiệm"
+"#
+    );
+    (id, parse(&text).unwrap())
+}
+
+const ALL: &str = r#"["can_bo", "cong_chuc", "vien_chuc"]"#;
+
+/// The shipped presets (ids 1–5) and `extra` versions.
+fn stored_with(extra: Vec<super::Stored>) -> Vec<super::Stored> {
+    let mut out: Vec<super::Stored> = PRESETS
+        .iter()
+        .zip(1..)
+        .map(|((_, text), id)| (id, parse(text).unwrap()))
+        .collect();
+    out.extend(extra);
+    out
+}
+
+/// The ids of "p-late" versions `select` applies, and the base's code.
+fn chosen(
+    policies: &[super::Stored],
+    province: &str,
+    category: StaffCategory,
+    year: i32,
+) -> (String, Vec<i64>) {
+    let (base, overlays) = super::select(policies, province, category, year, None).unwrap();
+    let ids = overlays
+        .iter()
+        .filter(|(_, p)| p.code == "p-late")
+        .map(|(id, _)| *id)
+        .collect();
+    (base.1.code.clone(), ids)
+}
+
+#[test]
+fn a_newer_version_that_ends_a_code_withdraws_it_from_later_years() {
+    use StaffCategory::*;
+    let policies = stored_with(vec![
+        p_late(10, r#"effective_from = "2024-01-01""#, ALL),
+        p_late(
+            11,
+            "effective_from = \"2024-01-01\"\neffective_to = \"2025-12-31\"",
+            ALL,
+        ),
+    ]);
+    assert_eq!(
+        chosen(&policies, "P", CongChuc, 2025),
+        ("nd90-2020".into(), vec![11])
+    );
+    assert_eq!(
+        chosen(&policies, "P", CongChuc, 2026),
+        ("nd335-2025".into(), vec![]),
+        "v2 ends the code with 2025: v1 does not fill in"
+    );
+    assert_eq!(chosen(&policies, "P", VienChuc, 2027).1, Vec::<i64>::new());
+    // Another province never sees P's code; a forced base still picks its version.
+    assert_eq!(chosen(&policies, "Q", CongChuc, 2025).1, Vec::<i64>::new());
+    let (base, _) = super::select(&policies, "P", CongChuc, 2025, Some(1)).unwrap();
+    assert_eq!((base.0, base.1.code.as_str()), (1, "nd90-2020"));
+    assert!(super::select(&policies, "P", CongChuc, 2026, Some(1)).is_none());
+}
+
+#[test]
+fn a_newer_version_that_narrows_the_categories_leaves_the_others_without_the_code() {
+    use StaffCategory::*;
+    let policies = stored_with(vec![
+        p_late(10, r#"effective_from = "2024-01-01""#, ALL),
+        p_late(11, r#"effective_from = "2024-01-01""#, r#"["cong_chuc"]"#),
+    ]);
+    for year in [2025, 2026] {
+        assert_eq!(chosen(&policies, "P", CongChuc, year).1, vec![11], "{year}");
+        assert_eq!(
+            chosen(&policies, "P", VienChuc, year).1,
+            Vec::<i64>::new(),
+            "{year}: v1 does not fill in for viên chức"
+        );
+        assert_eq!(chosen(&policies, "P", CanBo, year).1, Vec::<i64>::new());
+    }
+}
+
+#[test]
+fn a_version_that_starts_later_leaves_the_earlier_years_to_the_older_one() {
+    use StaffCategory::*;
+    let policies = stored_with(vec![
+        p_late(10, r#"effective_from = "2024-01-01""#, ALL),
+        p_late(11, r#"effective_from = "2027-01-01""#, r#"["cong_chuc"]"#),
+    ]);
+    for cat in [CongChuc, VienChuc] {
+        assert_eq!(chosen(&policies, "P", cat, 2024).1, vec![10]);
+        assert_eq!(chosen(&policies, "P", cat, 2026).1, vec![10]);
+    }
+    assert_eq!(chosen(&policies, "P", CongChuc, 2027).1, vec![11]);
+    assert_eq!(
+        chosen(&policies, "P", VienChuc, 2027).1,
+        Vec::<i64>::new(),
+        "from 2027 v2 decides, and it leaves viên chức out"
+    );
+    // A version that starts within the year decides the whole year.
+    let mid = stored_with(vec![
+        p_late(10, r#"effective_from = "2024-01-01""#, ALL),
+        p_late(11, r#"effective_from = "2026-07-01""#, r#"["cong_chuc"]"#),
+    ]);
+    assert_eq!(chosen(&mid, "P", VienChuc, 2025).1, vec![10]);
+    assert_eq!(chosen(&mid, "P", VienChuc, 2026).1, Vec::<i64>::new());
+}

@@ -211,3 +211,68 @@ fn nd335_task_points_periods_and_the_manager_component() {
     let ((num, den), _) = year_score(&[p(8_999, 0), p(9_000, 0), p(9_000, 0)], false).unwrap();
     assert!(num < 9_000 * den, "{num}/{den}");
 }
+
+/// Version `id` of province P's "p-reform": `units` is what it says about units.
+fn p_reform(id: i64, effective_from: &str, units: &str) -> super::Stored {
+    let text = format!(
+        r#"code = "p-reform"
+name = "Tỉnh P: xếp hạng cải cách hành chính"
+source = "Quy định thử nghiệm CCHC"
+kind = "overlay"
+province = "P"
+effective_from = "{effective_from}"
+categories = ["can_bo", "cong_chuc", "vien_chuc"]
+
+{units}
+"#
+    );
+    (id, parse(&text).unwrap())
+}
+
+const LATE_RULE: &str = r#"
+[[unit_rule]]
+name = "Tỷ lệ hồ sơ trễ hạn của đơn vị từ 5% trở lên"
+metric = "late_ratio"
+op = ">="
+threshold = 5.0
+max_ranking = "fair"
+source = "Quy định thử nghiệm CCHC"
+"#;
+
+/// A rating rule only: nothing about units.
+const RATING_ONLY: &str = r#"
+[[rule]]
+kind = "threshold"
+name = "Tỷ lệ hồ sơ trễ hạn từ 10% trở lên"
+metric = "late_dossier_ratio"
+op = ">="
+threshold = 10.0
+max_rating = "completed"
+source = "Quy định thử nghiệm"
+"#;
+
+#[test]
+fn a_newer_version_without_unit_rules_withdraws_the_older_ones() {
+    use super::reform::unit_policies;
+    let codes = |policies: &[super::Stored], province: &str, year: i32| -> Vec<(String, usize)> {
+        unit_policies(policies, province, year)
+            .into_iter()
+            .map(|p| (p.code.clone(), p.unit_rules.len()))
+            .collect()
+    };
+    let v1 = p_reform(10, "2024-01-01", LATE_RULE);
+    assert_eq!(
+        codes(std::slice::from_ref(&v1), "P", 2026),
+        vec![("p-reform".into(), 1)]
+    );
+    assert!(codes(std::slice::from_ref(&v1), "Q", 2026).is_empty());
+    let withdrawn = [v1.clone(), p_reform(11, "2024-01-01", RATING_ONLY)];
+    assert!(
+        codes(&withdrawn, "P", 2026).is_empty(),
+        "v2 says nothing about units: v1's unit rules do not fill in"
+    );
+    // From 2027 only: 2026 keeps v1's unit rules.
+    let later = [v1, p_reform(11, "2027-01-01", RATING_ONLY)];
+    assert_eq!(codes(&later, "P", 2026), vec![("p-reform".into(), 1)]);
+    assert!(codes(&later, "P", 2027).is_empty());
+}
