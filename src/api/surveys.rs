@@ -238,6 +238,10 @@ pub async fn import_surveys(
                         q::insert(c, &new)?;
                         report.created += 1;
                     }
+                    // The database failed, not the line: the whole import fails. Reported
+                    // as a rejected line, PostgreSQL's aborted transaction would fail every
+                    // line after it, or its commit roll back what the report says was kept.
+                    Err(e @ (ApiError::Internal(_) | ApiError::Unavailable(_))) => return Err(e),
                     Err(e) => {
                         let problem = e.problem();
                         let errors = if problem.errors.is_empty() {
