@@ -13,7 +13,7 @@ use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::db::policies::{self as q, PolicyRow};
 use crate::domain::access::Action;
-use crate::domain::evaluation::policy::{Policy, parse};
+use crate::domain::evaluation::policy::{Policy, parse_new};
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -152,7 +152,7 @@ pub async fn create_policy(
             ));
         }
     };
-    let policy = parse(&document).map_err(|e| ApiError::field("document", e.to_string()))?;
+    let policy = parse_new(&document).map_err(|e| ApiError::field("document", e.to_string()))?;
     let write = auth.can(Action::WritePolicies);
     let actor = auth.id();
     let (row, policy) = blocking(&state, move |db: &Db| {

@@ -132,6 +132,36 @@ const LEAVE_KINDS: &[&str] = &[
 ];
 
 /// Parses and checks a policy document.
+/// A document sent to be stored: `parse`, and what a new version may not say. Stored
+/// versions are read with `parse` alone, so one stored before a check was added is still
+/// read as it was.
+pub fn parse_new(text: &str) -> Result<Policy, PolicyError> {
+    let policy = parse(text)?;
+    // Only the base policy's regime, starting rating, lawful absences and quota are read:
+    // in an overlay they would be accepted and silently ignored (a province's own quota
+    // of 15 % would leave the national 20 % in force).
+    if policy.kind == PolicyKind::Overlay {
+        let base_only = [
+            ("regime", policy.regime.is_some()),
+            ("default_rating", policy.default_rating.is_some()),
+            (
+                "absence_leave_kinds",
+                !policy.absence_leave_kinds.is_empty(),
+            ),
+            ("[quota]", policy.quota.is_some()),
+        ];
+        if let Some((name, _)) = base_only.iter().find(|(_, given)| *given) {
+            return Err(PolicyError {
+                line: line_containing(text, name.trim_matches(['[', ']'])),
+                message: format!(
+                    "{name} is read from the base policy only; an overlay cannot change it"
+                ),
+            });
+        }
+    }
+    Ok(policy)
+}
+
 pub fn parse(text: &str) -> Result<Policy, PolicyError> {
     let line_of = |span: Range<usize>| {
         text.get(..span.start)

@@ -304,4 +304,4 @@ pub struct PolicyError {
     pub message: String,
 }
 
-pub use super::document::parse;
+pub use super::document::{parse, parse_new};

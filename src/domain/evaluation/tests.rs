@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::engine::{DecisionFact, Facts, Value, counted_in_year, evaluate};
-use super::policy::{Metric, Policy, Quota, QuotaBase, parse};
+use super::policy::{Metric, Policy, Quota, QuotaBase, parse, parse_new};
 use super::presets::PRESETS;
 use super::quota::{Candidate, excess};
 use crate::domain::codes::{Rating, StaffCategory};
@@ -121,6 +121,25 @@ fn policy_errors_name_the_line() {
             "kind = \"threshold\"",
             "needs metric",
         ),
+        // What only a base policy's is read, refused in an overlay rather than ignored.
+        (
+            "kind = \"overlay\"",
+            "kind = \"overlay\"\ndefault_rating = \"excellent\"",
+            "default_rating",
+            "base policy only",
+        ),
+        (
+            "kind = \"overlay\"",
+            "kind = \"overlay\"\nregime = \"nd90\"",
+            "regime",
+            "base policy only",
+        ),
+        (
+            "kind = \"overlay\"",
+            "kind = \"overlay\"\nabsence_leave_kinds = [\"sick\"]",
+            "absence_leave_kinds",
+            "base policy only",
+        ),
     ];
     for (from, to, marker, words) in cases {
         assert!(base.contains(from), "{from}");
@@ -130,7 +149,7 @@ fn policy_errors_name_the_line() {
             .position(|l| l.contains(marker))
             .map(|i| i + 1)
             .unwrap();
-        let e = parse(&text).expect_err(to);
+        let e = parse_new(&text).expect_err(to);
         assert_eq!(e.line, line, "{to}: {e}");
         assert!(e.message.contains(words), "{to}: {e}");
     }
@@ -561,7 +580,7 @@ fn repeat_rules_are_data_too() {
             .position(|l| l.contains(marker))
             .map(|i| i + 1)
             .unwrap();
-        let e = parse(&text).expect_err(to);
+        let e = parse_new(&text).expect_err(to);
         assert_eq!(e.line, line, "{to}: {e}");
         assert!(e.message.contains(words), "{to}: {e}");
     }
