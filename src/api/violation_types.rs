@@ -84,10 +84,23 @@ pub struct ListTypes {
 #[get("/violation-types")]
 pub async fn list_types(
     state: web::Data<AppState>,
-    _auth: AuthUser,
+    auth: AuthUser,
     query: ValidQuery<ListTypes>,
 ) -> Result<web::Json<Vec<ViolationTypeView>>, ApiError> {
     let province = query.province_id;
+    // A province's own catalogue is for those with a role in it (or everywhere): another
+    // province's is answered as if it did not exist.
+    if let Some(p) = province {
+        let inside = format!("/{p}/");
+        let reaches = auth.actor.grants.iter().any(|g| {
+            g.unit_path
+                .as_deref()
+                .is_none_or(|path| path.starts_with(&inside))
+        });
+        if !reaches {
+            return Err(ApiError::NotFound);
+        }
+    }
     let rows = blocking(&state, move |db: &Db| {
         db.read(|c| {
             let only: Vec<i64> = province.into_iter().collect();

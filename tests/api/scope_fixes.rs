@@ -213,7 +213,39 @@ async fn a_leave_decided_and_cancelled_at_once_takes_one(b: Backend) {
     assert!(a == 200 || c == 200, "{approved} {cancelled}");
 }
 
+/// Another province's own violation catalogue is answered as if it did not exist.
+async fn another_provinces_catalogue_is_not_shown(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (s, q) = app
+        .post(
+            w.token("root"),
+            "/api/v1/units",
+            json!({"code": "Q", "name": "Tỉnh Thứ Hai", "kind": "province"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{q}");
+    let list = |p: i64| format!("/api/v1/violation-types?province_id={p}");
+    for who in ["staff_a1", "admin_p", "hr_a"] {
+        let (s, body) = app
+            .get(w.token(who), &list(q["id"].as_i64().unwrap()))
+            .await;
+        assert_eq!(s, 404, "{who}: {body}");
+        let (s, body) = app.get(w.token(who), &list(w.p.id)).await;
+        assert_eq!(s, 200, "{who}: {body}");
+    }
+    let (s, _) = app
+        .get(w.token("root"), &list(q["id"].as_i64().unwrap()))
+        .await;
+    assert_eq!(
+        s, 200,
+        "an administrator of every unit sees every province's"
+    );
+}
+
 both!(
+    another_provinces_catalogue_is_not_shown,
     nobody_concludes_a_finding_about_themself,
     a_team_member_beyond_reach_lists_nothing,
     account_rows_follow_the_account_managers_reach,
