@@ -47,8 +47,9 @@ pub struct LoginThrottle {
 const MAX_KEYS: usize = 100_000;
 
 /// One reserved attempt. Settle it with `failed`, `succeeded` or `release`; dropped
-/// unsettled (the request was abandoned while its password may have been verified) it
-/// counts as a failure, so hanging up cannot be used to guess for free.
+/// unsettled (the client hung up, so it was never told the outcome) it counts for
+/// nothing: a right password on a flaky office connection must not lock the office's
+/// address out, and a guess whose answer never arrives teaches the guesser nothing.
 #[must_use = "an attempt must be settled"]
 pub struct Attempt<'a> {
     throttle: &'a LoginThrottle,
@@ -187,7 +188,7 @@ impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         if !self.settled {
             self.throttle
-                .settle(&self.keys, Outcome::Failure, Instant::now());
+                .settle(&self.keys, Outcome::Void, Instant::now());
         }
     }
 }
@@ -269,10 +270,11 @@ mod tests {
             a.release(now);
         }
         assert!(allowed(&t, "an", "1.1.1.1", now), "one was freed");
-        // The two abandoned attempts count as failures; with the one below, the lock.
+        // The two abandoned attempts count for nothing: three failures are still allowed.
         drop(held);
-        assert!(allowed(&t, "an", "1.1.1.1", now));
-        fail(&t, "an", "1.1.1.1", now);
+        for _ in 0..3 {
+            fail(&t, "an", "1.1.1.1", now);
+        }
         assert!(t.begin("an", "1.1.1.1", now).is_err_and(|secs| secs >= 59));
     }
 

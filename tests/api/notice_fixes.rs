@@ -467,7 +467,58 @@ async fn a_replacing_rule_does_not_tell_a_crossing_twice(b: Backend) {
     assert_eq!(told["total"], 2, "{report:?} {told}");
 }
 
+/// A repeat rule for every late arrival, in two versions: the second ends yesterday.
+fn late_rule_versions() -> [String; 2] {
+    let version = |to: Option<String>| {
+        format!(
+            r#"
+code = "p-late-each"
+name = "Tỉnh Thử Nghiệm: mỗi lần đi muộn"
+source = "Quyết định thử nghiệm"
+kind = "overlay"
+province = "P"
+effective_from = "2020-01-01"
+{}
+categories = ["can_bo", "cong_chuc", "vien_chuc", "contract"]
+
+[[repeat]]
+name = "Đi muộn"
+codes = ["late"]
+count = 1
+window_days = 1
+source = "Quyết định thử nghiệm"
+"#,
+            to.map(|t| format!("effective_to = \"{t}\""))
+                .unwrap_or_default()
+        )
+    };
+    [version(None), version(Some(past_day(1).to_string()))]
+}
+
+/// A version that ends a repeat rule withdraws it: the open-ended version before it does
+/// not come back.
+async fn an_ended_version_withdraws_its_repeat_rule(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    for document in late_rule_versions() {
+        let (s, body) = app
+            .post(
+                w.token("admin_p"),
+                "/api/v1/policies",
+                json!({"document": document}),
+            )
+            .await;
+        assert_eq!(s, 201, "{body}");
+    }
+    late(&app, &w, w.member_a1.id, past_day(2)).await;
+    let told = list(&app, w.token("root"), "?kind=repeat").await;
+    assert_eq!(told["total"], 0, "{told}");
+}
+
 both!(
+    an_ended_version_withdraws_its_repeat_rule,
     a_replacing_rule_does_not_tell_a_crossing_twice,
     a_finding_upheld_late_still_tells_the_head,
     a_retry_leaves_a_message_being_sent_alone,

@@ -31,8 +31,8 @@ pub(super) struct StoredRule {
 static PARSED: LazyLock<Mutex<HashMap<i64, Arc<Option<Policy>>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
-/// The repeat rules in force on `today`: of each policy code, the newest version whose
-/// dates cover the day.
+/// The repeat rules in force on `today`: of each policy code, the newest version started
+/// by then, unless it has ended.
 pub(super) fn rules_in_force(
     conn: &mut AnyConnection,
     today: NaiveDate,
@@ -48,16 +48,26 @@ pub(super) fn rules_in_force(
             policies::effective_to,
         ))
         .load(conn)?;
-    let mut newest: HashMap<String, (i32, i64, Option<i64>)> = HashMap::new();
+    // Per code, the newest version that has started decides alone, as for ratings: one
+    // that ended withdraws the code's rules rather than letting an older, open-ended
+    // version take over again.
+    let mut started: HashMap<String, (i32, i64, Option<i64>, Option<NaiveDate>)> = HashMap::new();
     for (id, code, version, province_id, from, to) in heads {
-        if from > today || to.is_some_and(|t| t < today) {
+        if from > today {
             continue;
         }
-        let slot = newest.entry(code).or_insert((version, id, province_id));
+        let slot = started
+            .entry(code)
+            .or_insert((version, id, province_id, to));
         if version > slot.0 {
-            *slot = (version, id, province_id);
+            *slot = (version, id, province_id, to);
         }
     }
+    let newest: HashMap<String, (i32, i64, Option<i64>)> = started
+        .into_iter()
+        .filter(|(_, (_, _, _, to))| to.is_none_or(|t| t >= today))
+        .map(|(code, (version, id, province_id, _))| (code, (version, id, province_id)))
+        .collect();
     let missing: Vec<i64> = {
         let cache = PARSED.lock().unwrap_or_else(|p| p.into_inner());
         newest
