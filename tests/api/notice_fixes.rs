@@ -244,18 +244,23 @@ async fn a_retry_leaves_a_message_being_sent_alone(b: Backend) {
     assert_eq!(app.count("audit_log WHERE entity = 'notification'"), 1);
 }
 
+/// The province's chairman: the head of P, the level above a department's head.
+async fn chairman(app: &TestApp, w: &World) -> i64 {
+    person(
+        app,
+        w,
+        json!({"code": "S-HEAD-P", "full_name": "Phạm Quốc Bảo", "unit_id": w.p.id,
+               "category": "can_bo", "is_head": true, "position": "Chủ tịch"}),
+    )
+    .await
+}
+
 async fn escalation_follows_the_unit_of_the_violations(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
     setup(&app, &w).await;
-    let chair = person(
-        &app,
-        &w,
-        json!({"code": "S-HEAD-P", "full_name": "Phạm Quốc Bảo", "unit_id": w.p.id,
-               "category": "can_bo", "is_head": true, "position": "Chủ tịch"}),
-    )
-    .await;
+    let chair = chairman(&app, &w).await;
     // A second division of A, with a head of its own.
     let (s, a2) = app
         .post(
@@ -319,13 +324,7 @@ async fn a_heads_own_notice_is_for_the_level_above(b: Backend) {
         return;
     };
     setup(&app, &w).await;
-    let chair = person(
-        &app,
-        &w,
-        json!({"code": "S-HEAD-P", "full_name": "Phạm Quốc Bảo", "unit_id": w.p.id,
-               "category": "can_bo", "is_head": true, "position": "Chủ tịch"}),
-    )
-    .await;
+    let chair = chairman(&app, &w).await;
     let chair_token = account(&app, &w, "chair_p", chair, "unit_head", w.p.id).await;
     // The deputy of A holds the head's role on A, without being its head.
     let deputy = person(
