@@ -196,6 +196,15 @@ impl From<DieselError> for ApiError {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 ApiError::Unavailable(info.message().to_owned())
             }
+            // Text with U+0000 is refused where it comes in (`domain::text::NUL_MESSAGE`);
+            // should some path still let it through, PostgreSQL's refusal is the client's
+            // 422, not a 500, and the transaction has written nothing.
+            DieselError::DatabaseError(_, info)
+                if info.message().starts_with("invalid byte sequence")
+                    && info.message().ends_with("0x00") =>
+            {
+                ApiError::field("body", crate::domain::text::NUL_MESSAGE)
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

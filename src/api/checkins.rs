@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::attendance::{check_range, visible_person};
-use super::extract::{ValidJson, ValidQuery};
+use super::extract::{ValidJson, ValidQuery, no_nul};
 use super::{PageParams, Paged, blocking, local_now, local_time};
 use crate::auth::AuthUser;
 use crate::db::attendance::{self as engine, Person};
@@ -97,17 +97,6 @@ pub struct CheckinInput {
     /// Required for `manual` events.
     #[validate(length(max = 1000), custom(function = "no_nul"))]
     pub reason: Option<String>,
-}
-
-/// PostgreSQL stores no NUL character in text: refused here as one event's field error,
-/// not by the database, which would fail the whole batch (or group) it came in.
-fn no_nul(s: &str) -> Result<(), validator::ValidationError> {
-    if s.contains('\0') {
-        Err(validator::ValidationError::new("nul")
-            .with_message("must not contain the NUL character".into()))
-    } else {
-        Ok(())
-    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -364,7 +353,7 @@ pub async fn create_checkin(
 pub async fn create_batch(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: ValidJson<CheckinBatch>,
+    body: ValidJson<CheckinBatch, true>,
 ) -> Result<web::Json<BatchResult>, ApiError> {
     let events = body.0.events;
     let rights = rights(&auth);

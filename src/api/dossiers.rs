@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::attendance::{check_range, visible_person};
-use super::extract::{ValidQuery, parse_json};
+use super::extract::{ValidQuery, parse_json_rows};
 use super::{PageParams, Paged, blocking, local_now, local_time};
 use crate::auth::AuthUser;
 use crate::db::dossiers::{self as q, DossierRow, StepRow};
@@ -69,7 +69,7 @@ pub async fn import_dossiers(
         .map(|m| (m.type_().as_str(), m.subtype().as_str()))
     {
         Some(("application", "json")) => {
-            let parsed: DossierImport = parse_json(&body)?;
+            let parsed: DossierImport = parse_json_rows(&body)?;
             validator::Validate::validate(&parsed)?;
             read_json(parsed.dossiers)
         }

@@ -12,17 +12,22 @@ use validator::Validate;
 
 use crate::error::{ApiError, FieldErrors};
 
-/// A JSON body that was parsed and validated.
-pub struct ValidJson<T>(pub T);
+/// A JSON body that was parsed and validated. A string anywhere in it that contains U+0000
+/// refuses the body with a 422 at the string's path; with `ROWS`, for bodies of rows
+/// reported one by one (check-in batches, score batches), each row checks its own text
+/// instead, so that one bad row does not refuse the others.
+pub struct ValidJson<T, const ROWS: bool = false>(pub T);
 
-impl<T> std::ops::Deref for ValidJson<T> {
+impl<T, const ROWS: bool> std::ops::Deref for ValidJson<T, ROWS> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.0
     }
 }
 
-impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+impl<T: DeserializeOwned + Validate + 'static, const ROWS: bool> FromRequest
+    for ValidJson<T, ROWS>
+{
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -43,15 +48,35 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
                 Some(PayloadError::Overflow) => ApiError::PayloadTooLarge,
                 _ => ApiError::BadRequest(format!("cannot read the request body: {e}")),
             })?;
-            let value: T = parse_json(&bytes)?;
+            let value: T = if ROWS {
+                parse_json_rows(&bytes)?
+            } else {
+                parse_json(&bytes)?
+            };
             value.validate()?;
             Ok(ValidJson(value))
         })
     }
 }
 
-/// Parses JSON, reporting data errors at their path (`roles[0].role`).
+/// Parses JSON, reporting data errors at their path (`roles[0].role`), and a string that
+/// contains U+0000 at its path (`domain::text::NUL_MESSAGE`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Raw control characters are not valid JSON, so a NUL can only come as the escape;
+    // the body is read again as a tree only when the escape is there (it may be the text
+    // "\\u0000", which is not one).
+    if bytes.windows(6).any(|w| w == b"\\u0000")
+        && let Ok(tree) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(path) = crate::domain::text::nul_path(&tree)
+    {
+        return Err(ApiError::field(&path, crate::domain::text::NUL_MESSAGE));
+    }
+    parse_json_rows(bytes)
+}
+
+/// `parse_json` for bodies of rows that are reported one by one (a batch, an import):
+/// text with U+0000 is left for each row's own checks.
+pub fn parse_json_rows<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -78,14 +103,29 @@ impl Validate for AnyJson {
 }
 
 /// Reads an already-parsed JSON value as `T`, validated, with field paths in errors (for
-/// bodies whose shape is decided by one of their keys).
+/// bodies whose shape is decided by one of their keys, and for each row of a batch). A
+/// string that contains U+0000 is an error at its path, as in `parse_json`.
 pub fn from_value<T: DeserializeOwned + Validate>(value: serde_json::Value) -> Result<T, ApiError> {
+    if let Some(path) = crate::domain::text::nul_path(&value) {
+        return Err(ApiError::field(&path, crate::domain::text::NUL_MESSAGE));
+    }
     let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         data_error(&path, &strip_position(&e.into_inner().to_string()))
     })?;
     parsed.validate()?;
     Ok(parsed)
+}
+
+/// A validator for text fields of rows checked one by one (`ValidJson<_, true>`): U+0000
+/// refused as that row's field error.
+pub fn no_nul(s: &str) -> Result<(), validator::ValidationError> {
+    if s.contains('\0') {
+        Err(validator::ValidationError::new("nul")
+            .with_message(crate::domain::text::NUL_MESSAGE.into()))
+    } else {
+        Ok(())
+    }
 }
 
 /// A query string that was parsed and validated.
@@ -108,6 +148,11 @@ impl<T: DeserializeOwned + Validate> FromRequest for ValidQuery<T> {
 }
 
 fn parse_query<T: DeserializeOwned + Validate>(qs: &str) -> Result<T, ApiError> {
+    if let Some((key, _)) =
+        form_urlencoded::parse(qs.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(ApiError::field(&key, crate::domain::text::NUL_MESSAGE));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(qs.as_bytes()));
     let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::attendance::visible_person;
-use super::extract::{ValidJson, ValidQuery, parse_json};
+use super::extract::{ValidJson, ValidQuery, parse_json_rows};
 use super::{blocking, local_now, local_time};
 use crate::auth::AuthUser;
 use crate::db::Db;
@@ -73,7 +73,8 @@ async fn feed_items(
             ));
         }
     };
-    let value: serde_json::Value = parse_json(&json)?;
+    // Each dossier or entry checks its own text (`import::onestop`).
+    let value: serde_json::Value = parse_json_rows(&json)?;
     items(value).map_err(|e| ApiError::field("body", e))
 }
 

@@ -191,7 +191,7 @@ pub struct BatchResult {
 pub async fn batch(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: ValidJson<ScoreBatch>,
+    body: ValidJson<ScoreBatch, true>,
 ) -> Result<web::Json<BatchResult>, ApiError> {
     let entries = body.0.scores;
     let actor = auth.actor.clone();

@@ -30,9 +30,73 @@ pub fn is_valid_username(s: &str) -> bool {
         })
 }
 
+/// What a field containing U+0000 is told. PostgreSQL stores no NUL character in text
+/// and SQLite would: such input is refused where it comes in, field by field, so that both
+/// databases take the same and neither answers a 500.
+pub const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
+/// The path of the first string or key in `value` that contains U+0000, in the form
+/// field errors use (`dossiers[3].procedure_name`); `None` when there is none. A NUL at
+/// the top level, a bare string, has the path `body`.
+pub fn nul_path(value: &serde_json::Value) -> Option<String> {
+    fn walk(value: &serde_json::Value, path: &mut String) -> bool {
+        match value {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let found = walk(item, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            serde_json::Value::Object(map) => map.iter().any(|(key, item)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                let found = key.contains('\0') || walk(item, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            _ => false,
+        }
+    }
+    let mut path = String::new();
+    walk(value, &mut path).then(|| {
+        if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_paths_name_the_field() {
+        use serde_json::json;
+        assert_eq!(nul_path(&json!({"a": "x", "b": [1, "ok"]})), None);
+        assert_eq!(
+            nul_path(&json!({"dossiers": [{"code": "A"}, {"code": "B", "name": "x\u{0}y"}]})),
+            Some("dossiers[1].name".to_owned())
+        );
+        assert_eq!(nul_path(&json!(["ok", "\u{0}"])), Some("[1]".to_owned()));
+        assert_eq!(nul_path(&json!("\u{0}")), Some("body".to_owned()));
+        assert_eq!(
+            nul_path(&json!({"a": {"k\u{0}": 1}})),
+            Some("a.k\u{0}".to_owned())
+        );
+        // The text "\u0000" (a backslash, then u0000) is not a NUL.
+        assert_eq!(nul_path(&json!({"a": "\\u0000"})), None);
+    }
 
     #[test]
     fn nfd_input_becomes_nfc() {

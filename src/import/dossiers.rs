@@ -107,7 +107,35 @@ pub fn read_csv(text: &str, first_line: u64) -> (Vec<(u64, RawLine)>, Vec<Reject
             }),
         }
     }
-    (lines, rejected)
+    (refuse_nul(lines, &mut rejected), rejected)
+}
+
+/// The lines without U+0000 in any value; each other one is rejected, naming its columns
+/// (`domain::text::NUL_MESSAGE`). Every reader of lines ends here, so CSV and JSON, the API
+/// and the command line refuse the same lines on both databases.
+fn refuse_nul(lines: Vec<(u64, RawLine)>, rejected: &mut Vec<Rejected>) -> Vec<(u64, RawLine)> {
+    lines
+        .into_iter()
+        .filter(|(number, raw)| {
+            let mut bad: Vec<&String> = raw
+                .iter()
+                .filter(|(k, v)| k.contains('\0') || v.contains('\0'))
+                .map(|(k, _)| k)
+                .collect();
+            bad.sort();
+            if bad.is_empty() {
+                return true;
+            }
+            rejected.push(Rejected {
+                line: *number,
+                errors: bad
+                    .into_iter()
+                    .map(|k| (k.clone(), vec![crate::domain::text::NUL_MESSAGE.to_owned()]))
+                    .collect(),
+            });
+            false
+        })
+        .collect()
 }
 
 /// Reads CSV from a stream in batches, so files of hundreds of thousands of lines are
@@ -181,7 +209,7 @@ impl<R: std::io::Read> CsvStream<R> {
                 }
             }
         }
-        (lines, rejected)
+        (refuse_nul(lines, &mut rejected), rejected)
     }
 }
 
@@ -211,7 +239,7 @@ pub fn read_json(rows: Vec<serde_json::Value>) -> (Vec<(u64, RawLine)>, Vec<Reje
             }),
         }
     }
-    (lines, rejected)
+    (refuse_nul(lines, &mut rejected), rejected)
 }
 
 /// A line whose own fields are well formed (codes still to be resolved).

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::both;
 use crate::helpers::{Backend, TestApp, World};
 
-const HEADER: &str = "code,procedure,unit_code,received_at,due_at,finished_at,status,step_no,step_staff_code,step_received_at,step_due_at,step_finished_at";
+pub(crate) const HEADER: &str = "code,procedure,unit_code,received_at,due_at,finished_at,status,step_no,step_staff_code,step_received_at,step_due_at,step_finished_at";
 
 /// Three dossiers received by A in March 2026:
 /// - HS-1 late (due 6/3, done 9/3); step 2 (S-A1) overran its own deadline;
@@ -24,7 +24,12 @@ fn march_csv() -> String {
     .join("\n")
 }
 
-async fn import_csv(app: &TestApp, token: &str, body: Vec<u8>, content_type: &str) -> (u16, Value) {
+pub(crate) async fn import_csv(
+    app: &TestApp,
+    token: &str,
+    body: Vec<u8>,
+    content_type: &str,
+) -> (u16, Value) {
     let res = app
         .client
         .post(app.url("/api/v1/dossiers/import"))

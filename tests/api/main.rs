@@ -19,6 +19,7 @@ mod health;
 mod inspections;
 mod notice_fixes;
 mod notifications;
+mod nul_text;
 mod onestop;
 mod onestop_fixes;
 mod rederive;

@@ -7,11 +7,11 @@ use serde_json::{Value, json};
 use crate::both;
 use crate::helpers::{Backend, TestApp, World};
 
-const CSV_HEADER: &str = "unit_code,submitted_at,satisfied,score,staff_code,comment";
+pub(crate) const CSV_HEADER: &str = "unit_code,submitted_at,satisfied,score,staff_code,comment";
 
 /// `now + minutes` in Vietnam's time, as RFC 3339 (the JSON) and as the one-stop
 /// systems' `yyyyMMddHHmmss` local time (the CSV).
-fn at(minutes: i64) -> (String, String) {
+pub(crate) fn at(minutes: i64) -> (String, String) {
     let vn = FixedOffset::east_opt(7 * 3600).unwrap();
     let t = (Utc::now() + Duration::minutes(minutes)).with_timezone(&vn);
     (
@@ -24,7 +24,7 @@ async fn answer(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
     app.post(token, "/api/v1/surveys", body).await
 }
 
-async fn import(app: &TestApp, token: &str, csv: &str) -> Value {
+pub(crate) async fn import(app: &TestApp, token: &str, csv: &str) -> Value {
     let res = app
         .client
         .post(app.url("/api/v1/surveys/import"))
@@ -39,7 +39,7 @@ async fn import(app: &TestApp, token: &str, csv: &str) -> Value {
     report
 }
 
-fn rejected_lines(report: &Value) -> Vec<i64> {
+pub(crate) fn rejected_lines(report: &Value) -> Vec<i64> {
     report["rejected"]
         .as_array()
         .unwrap()

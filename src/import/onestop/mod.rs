@@ -114,6 +114,21 @@ impl<'a> Batch<'a> {
         Ok(codes)
     }
 
+    /// Rejects an item with U+0000 in its text, at the text's path: PostgreSQL would
+    /// refuse it, SQLite keep it (`domain::text::NUL_MESSAGE`).
+    fn refuses_nul(&mut self, index: usize, code: Option<&String>, item: &Value) -> bool {
+        let Some(path) = crate::domain::text::nul_path(item) else {
+            return false;
+        };
+        let code = code.filter(|c| !c.contains('\0')).cloned();
+        self.reject(
+            index,
+            code,
+            FieldErrors::from([(path, vec![crate::domain::text::NUL_MESSAGE.to_owned()])]),
+        );
+        true
+    }
+
     fn reject(&mut self, index: usize, code: Option<String>, errors: FieldErrors) {
         self.report.rejected.push(FeedRejected {
             index: index as u64 + 1,
@@ -212,6 +227,9 @@ pub fn import_dossiers(
             continue;
         };
         let code = text(o, "MaHoSo");
+        if batch.refuses_nul(index, code.as_ref(), item) {
+            continue;
+        }
         let Some(unit_code) = text(o, "DonViXuLy") else {
             batch.reject(
                 index,
@@ -321,6 +339,9 @@ pub fn import_progress(
             );
             continue;
         };
+        if batch.refuses_nul(index, Some(&code), item) {
+            continue;
+        }
         if !by_code.contains_key(&code) {
             order.push(code.clone());
         }
