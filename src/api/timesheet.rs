@@ -150,11 +150,12 @@ fn build(
                         let r = &d.record;
                         totals.add(
                             r.status,
+                            d.leave_half,
                             r.late_minutes,
                             r.early_leave_minutes,
                             r.worked_minutes,
                         );
-                        symbol(r.status, d.leave_kind).to_owned()
+                        symbol(r.status, d.leave_kind, d.leave_half)
                     }
                     None => String::new(),
                 })

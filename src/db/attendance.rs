@@ -67,6 +67,8 @@ pub struct Derived {
     pub record: DayRecord,
     /// The kind of the approved leave that covers the day, if any (for timesheet symbols).
     pub leave_kind: Option<LeaveKind>,
+    /// The half of the day that leave covers, when it covers only half (for timesheets).
+    pub leave_half: Option<HalfDay>,
 }
 
 /// People derived together: their ids go into IN lists (SQLite takes at most 32 766
@@ -179,6 +181,10 @@ fn derive_some(
                     staff_id: s.id,
                     record,
                     leave_kind: covering.and_then(|l| LeaveKind::parse(&l.kind)),
+                    leave_half: match leave {
+                        Some(LeaveCover::Half(half)) => Some(half),
+                        _ => None,
+                    },
                 });
             }
         }

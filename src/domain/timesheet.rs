@@ -3,10 +3,26 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::codes::{AttendanceStatus, LeaveKind};
+use super::codes::{AttendanceStatus, HalfDay, LeaveKind};
 
-/// The symbol a day shows, in the conventions of Vietnamese timesheets.
-pub fn symbol(status: AttendanceStatus, leave: Option<LeaveKind>) -> &'static str {
+/// The symbol a day shows, in the conventions of Vietnamese timesheets. A day with half a
+/// day of leave (`half`) shows both halves, morning first: `P/+` for a morning's annual
+/// leave and an afternoon on time, `M/P` for a late morning and an afternoon's leave.
+pub fn symbol(status: AttendanceStatus, leave: Option<LeaveKind>, half: Option<HalfDay>) -> String {
+    let own = status_symbol(status, leave);
+    match half {
+        Some(half) if halves_of(status, Some(half)) == 1 => {
+            let leave = leave_symbol(leave);
+            match half {
+                HalfDay::Morning => format!("{leave}/{own}"),
+                HalfDay::Afternoon => format!("{own}/{leave}"),
+            }
+        }
+        _ => own.to_owned(),
+    }
+}
+
+fn status_symbol(status: AttendanceStatus, leave: Option<LeaveKind>) -> &'static str {
     use AttendanceStatus::*;
     match status {
         Present => "+",
@@ -17,15 +33,30 @@ pub fn symbol(status: AttendanceStatus, leave: Option<LeaveKind>) -> &'static st
         Incomplete => "?",
         Holiday => "L",
         Weekend => "",
-        OnLeave => match leave {
-            Some(LeaveKind::Annual) | None => "P",
-            Some(LeaveKind::Sick) => "Ô",
-            Some(LeaveKind::Maternity) => "TS",
-            Some(LeaveKind::BusinessTrip) => "CT",
-            Some(LeaveKind::Study) => "H",
-            Some(LeaveKind::Personal) => "R",
-            Some(LeaveKind::Other) => "N",
-        },
+        OnLeave => leave_symbol(leave),
+    }
+}
+
+fn leave_symbol(leave: Option<LeaveKind>) -> &'static str {
+    match leave {
+        Some(LeaveKind::Annual) | None => "P",
+        Some(LeaveKind::Sick) => "Ô",
+        Some(LeaveKind::Maternity) => "TS",
+        Some(LeaveKind::BusinessTrip) => "CT",
+        Some(LeaveKind::Study) => "H",
+        Some(LeaveKind::Personal) => "R",
+        Some(LeaveKind::Other) => "N",
+    }
+}
+
+/// How many halves of the day the status stands for: one when half a day of leave
+/// covers the other half of a working day, else two. (A day judged wholly as leave, or
+/// a weekend or holiday, is that whole day.)
+fn halves_of(status: AttendanceStatus, half: Option<HalfDay>) -> u32 {
+    use AttendanceStatus::*;
+    match (status, half) {
+        (OnLeave | Weekend | Holiday, _) | (_, None) => 2,
+        (_, Some(_)) => 1,
     }
 }
 
@@ -45,30 +76,81 @@ pub const LEGEND: &[(&str, &str)] = &[
     ("H", "Đi học"),
     ("R", "Nghỉ việc riêng"),
     ("N", "Nghỉ khác"),
+    ("X/Y", "Nửa ngày: buổi sáng X, buổi chiều Y (nghỉ nửa ngày)"),
 ];
+
+/// A number of days counted by halves: half a day of leave leaves the other half worked
+/// or absent. Written as a JSON number, whole days without a decimal point (`21`, `20.5`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Days {
+    halves: u32,
+}
+
+impl Days {
+    pub fn halves(halves: u32) -> Days {
+        Days { halves }
+    }
+
+    fn add(&mut self, halves: u32) {
+        self.halves += halves;
+    }
+}
+
+impl std::fmt::Display for Days {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.halves % 2 {
+            0 => write!(f, "{}", self.halves / 2),
+            _ => write!(f, "{}.5", self.halves / 2),
+        }
+    }
+}
+
+impl Serialize for Days {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.halves % 2 {
+            0 => s.serialize_u32(self.halves / 2),
+            _ => s.serialize_f64(f64::from(self.halves) / 2.0),
+        }
+    }
+}
 
 /// Totals of one person's month.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Totals {
-    /// Working days attended (on time, late, early or incomplete).
-    pub days_worked: u32,
+    /// Working days attended (on time, late, early or incomplete); a day with half a day
+    /// of leave counts half.
+    #[schema(value_type = f64)]
+    pub days_worked: Days,
     pub late_count: u32,
     pub late_minutes: i64,
     pub early_leave_count: u32,
     pub early_leave_minutes: i64,
-    pub absent_days: u32,
-    pub leave_days: u32,
+    /// Working days absent without reason; half when half a day of leave covers the other.
+    #[schema(value_type = f64)]
+    pub absent_days: Days,
+    /// Days of leave; a half day counts half.
+    #[schema(value_type = f64)]
+    pub leave_days: Days,
     pub worked_minutes: i64,
 }
 
 impl Totals {
-    pub fn add(&mut self, status: AttendanceStatus, late: i64, early: i64, worked: i64) {
+    /// Adds a day; `half` is the half covered by half a day of leave, if any.
+    pub fn add(
+        &mut self,
+        status: AttendanceStatus,
+        half: Option<HalfDay>,
+        late: i64,
+        early: i64,
+        worked: i64,
+    ) {
         use AttendanceStatus::*;
+        let own = halves_of(status, half);
         if matches!(
             status,
             Present | Late | EarlyLeave | LateAndEarlyLeave | Incomplete
         ) {
-            self.days_worked += 1;
+            self.days_worked.add(own);
         }
         if late > 0 {
             self.late_count += 1;
@@ -79,9 +161,13 @@ impl Totals {
             self.early_leave_minutes += early;
         }
         match status {
-            Absent => self.absent_days += 1,
-            OnLeave => self.leave_days += 1,
+            Absent => self.absent_days.add(own),
+            OnLeave => self.leave_days.add(2),
             _ => {}
+        }
+        // The half of the day the leave covers.
+        if own == 1 {
+            self.leave_days.add(1);
         }
         self.worked_minutes += worked;
     }
@@ -94,17 +180,17 @@ mod tests {
     #[test]
     fn symbols_and_totals() {
         assert_eq!(
-            symbol(AttendanceStatus::OnLeave, Some(LeaveKind::Sick)),
+            symbol(AttendanceStatus::OnLeave, Some(LeaveKind::Sick), None),
             "Ô"
         );
-        assert_eq!(symbol(AttendanceStatus::Weekend, None), "");
+        assert_eq!(symbol(AttendanceStatus::Weekend, None, None), "");
         assert!(LEGEND.iter().all(|(s, _)| !s.is_empty()));
         let mut t = Totals::default();
-        t.add(AttendanceStatus::Present, 0, 0, 450);
-        t.add(AttendanceStatus::LateAndEarlyLeave, 12, 30, 400);
-        t.add(AttendanceStatus::Absent, 0, 0, 0);
-        t.add(AttendanceStatus::OnLeave, 0, 0, 0);
-        t.add(AttendanceStatus::Weekend, 0, 0, 0);
+        t.add(AttendanceStatus::Present, None, 0, 0, 450);
+        t.add(AttendanceStatus::LateAndEarlyLeave, None, 12, 30, 400);
+        t.add(AttendanceStatus::Absent, None, 0, 0, 0);
+        t.add(AttendanceStatus::OnLeave, None, 0, 0, 0);
+        t.add(AttendanceStatus::Weekend, None, 0, 0, 0);
         assert_eq!(
             (
                 t.days_worked,
@@ -112,8 +198,50 @@ mod tests {
                 t.late_minutes,
                 t.early_leave_count
             ),
-            (2, 1, 12, 1)
+            (Days::halves(4), 1, 12, 1)
         );
-        assert_eq!((t.absent_days, t.leave_days, t.worked_minutes), (1, 1, 850));
+        assert_eq!(
+            (t.absent_days, t.leave_days, t.worked_minutes),
+            (Days::halves(2), Days::halves(2), 850)
+        );
+        assert_eq!(
+            serde_json::to_value(&t).unwrap()["days_worked"],
+            serde_json::json!(2),
+            "whole days stay integers"
+        );
+    }
+
+    #[test]
+    fn half_a_day_of_leave_leaves_the_other_half() {
+        use AttendanceStatus::*;
+        let annual = Some(LeaveKind::Annual);
+        // A morning's leave, the afternoon on time: half worked, half leave.
+        assert_eq!(symbol(Present, annual, Some(HalfDay::Morning)), "P/+");
+        // The afternoon's business trip after a late morning.
+        assert_eq!(
+            symbol(
+                Late,
+                Some(LeaveKind::BusinessTrip),
+                Some(HalfDay::Afternoon)
+            ),
+            "M/CT"
+        );
+        // A morning's leave and nobody in the afternoon: half absent.
+        assert_eq!(symbol(Absent, annual, Some(HalfDay::Morning)), "P/V");
+        // Half a day of leave on a holiday is the holiday.
+        assert_eq!(symbol(Holiday, annual, Some(HalfDay::Morning)), "L");
+        let mut t = Totals::default();
+        t.add(Present, Some(HalfDay::Morning), 0, 0, 240);
+        t.add(Absent, Some(HalfDay::Afternoon), 0, 0, 0);
+        t.add(Holiday, Some(HalfDay::Morning), 0, 0, 0);
+        t.add(OnLeave, Some(HalfDay::Morning), 0, 0, 0);
+        assert_eq!(t.days_worked, Days::halves(1));
+        assert_eq!(t.absent_days, Days::halves(1));
+        assert_eq!(t.leave_days, Days::halves(4), "½ + ½ + 1");
+        assert_eq!(t.leave_days.to_string(), "2");
+        assert_eq!(t.days_worked.to_string(), "0.5");
+        let json = serde_json::to_value(&t).unwrap();
+        assert_eq!(json["days_worked"], serde_json::json!(0.5));
+        assert_eq!(json["leave_days"], serde_json::json!(2));
     }
 }

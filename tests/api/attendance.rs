@@ -23,13 +23,13 @@ pub fn past_day(n: i64) -> NaiveDate {
     d
 }
 
-fn at(day: NaiveDate, time: &str) -> String {
+pub(crate) fn at(day: NaiveDate, time: &str) -> String {
     format!("{day}T{time}+07:00")
 }
 
 /// A schedule on the province, working every day of the week so tests do not depend on
 /// the weekday they run on.
-async fn every_day_schedule(app: &TestApp, w: &World) {
+pub(crate) async fn every_day_schedule(app: &TestApp, w: &World) {
     let (status, body) = app
         .post(
             w.token("root"),
@@ -72,7 +72,13 @@ async fn violations_of(app: &TestApp, w: &World, staff: i64, day: NaiveDate) -> 
     codes
 }
 
-async fn checkin(app: &TestApp, token: &str, staff: i64, when: &str, extra: Value) -> (u16, Value) {
+pub(crate) async fn checkin(
+    app: &TestApp,
+    token: &str,
+    staff: i64,
+    when: &str,
+    extra: Value,
+) -> (u16, Value) {
     let mut body = json!({"staff_id": staff, "at": when, "source": "mobile"});
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         b.extend(e.clone());

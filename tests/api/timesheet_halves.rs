@@ -1,0 +1,80 @@
+//! Half a day of leave in the monthly timesheet: the day shows both halves, and the totals
+//! count the leave half and the other half as worked or absent.
+
+use chrono::Datelike;
+use serde_json::{Value, json};
+
+use crate::attendance::{at, checkin, every_day_schedule, past_day};
+use crate::both;
+use crate::helpers::{Backend, TestApp};
+
+async fn half_days_of_leave_count_half(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    every_day_schedule(&app, &w).await;
+    // Two past days of one month, neither a holiday.
+    let days: Vec<chrono::NaiveDate> = (1..30).map(past_day).collect();
+    let (d1, d2) = days
+        .windows(2)
+        .find(|p| p[0] != p[1] && p[0].month() == p[1].month())
+        .map(|p| (p[0], p[1]))
+        .unwrap();
+    let head = w.token("head_a");
+    let leave = |day: chrono::NaiveDate, half: &str| {
+        json!({"staff_id": w.member_a1.id, "from": day.to_string(), "to": day.to_string(),
+            "kind": "annual", "half_day": half})
+    };
+    // d1: the morning on leave, the afternoon on time.
+    let (s, body) = app.post(head, "/api/v1/leaves", leave(d1, "morning")).await;
+    assert_eq!(s, 201, "{body}");
+    for time in ["13:25:00", "17:05:00"] {
+        let (s, body) = checkin(
+            &app,
+            w.token("root"),
+            w.member_a1.id,
+            &at(d1, time),
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 201, "{body}");
+    }
+    // d2: the afternoon on leave, nobody in the morning.
+    let (s, body) = app
+        .post(head, "/api/v1/leaves", leave(d2, "afternoon"))
+        .await;
+    assert_eq!(s, 201, "{body}");
+
+    let month = format!("{}-{:02}", d1.year(), d1.month());
+    let (s, sheet) = app
+        .get(
+            head,
+            &format!(
+                "/api/v1/units/{}/timesheet?month={month}&subtree=true",
+                w.a.id
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{sheet}");
+    let row: &Value = sheet["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["staff_id"] == w.member_a1.id)
+        .unwrap();
+    assert_eq!(row["cells"][d1.day0() as usize], "P/+", "{row}");
+    assert_eq!(row["cells"][d2.day0() as usize], "V/P", "{row}");
+    let totals = &row["totals"];
+    assert_eq!(totals["days_worked"], json!(0.5), "{totals}");
+    assert_eq!(totals["leave_days"], json!(1), "two halves: {totals}");
+    let absent = totals["absent_days"].as_f64().unwrap();
+    assert_eq!(
+        absent.fract(),
+        0.5,
+        "the morning of d2 is half a day: {totals}"
+    );
+    let legend = sheet["legend"].to_string();
+    assert!(legend.contains("X/Y"), "{legend}");
+}
+
+both!(half_days_of_leave_count_half);
