@@ -11,7 +11,7 @@ use super::attendance::{check_range, visible_person};
 use super::extract::{ValidJson, ValidQuery};
 use super::{blocking, local_time};
 use crate::auth::AuthUser;
-use crate::db::surveys::{self as q, NewSurvey, SurveyRow};
+use crate::db::surveys::{self as q, NewSurvey, Recorded, SurveyRow};
 use crate::db::{AnyConnection, Db};
 use crate::domain::access::{Action, Visibility};
 use crate::domain::attendance::to_utc;
@@ -57,6 +57,7 @@ pub struct SurveyView {
     pub satisfied: bool,
     pub score: Option<i32>,
     pub comment: Option<String>,
+    pub idempotency_key: Option<String>,
 }
 
 impl From<SurveyRow> for SurveyView {
@@ -70,6 +71,7 @@ impl From<SurveyRow> for SurveyView {
             satisfied: r.satisfied,
             score: r.score,
             comment: r.comment,
+            idempotency_key: r.idempotency_key,
         }
     }
 }
@@ -90,6 +92,28 @@ pub struct CreateSurvey {
     pub dossier_code: Option<String>,
     #[validate(length(max = 2000))]
     pub comment: Option<String>,
+    /// The sender's own id of the answer: sent again under it, the answer is recorded
+    /// once (200 with the answer recorded first). Unique per province.
+    #[validate(length(min = 1, max = 200))]
+    pub idempotency_key: Option<String>,
+}
+
+/// The key an answer is recorded under: trimmed, empty as none.
+fn answer_key(key: Option<&str>) -> Option<String> {
+    key.map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned)
+}
+
+/// A 409 for a key recorded before with other values: the first answer stands.
+fn key_conflict(first: &SurveyRow) -> ApiError {
+    ApiError::conflict(
+        "idempotency_key",
+        format!(
+            "already recorded with other values (answer {}); the first answer stands",
+            first.id
+        ),
+    )
 }
 
 /// Resolves and checks one answer into a row.
@@ -142,7 +166,8 @@ fn prepare(
 }
 
 #[utoipa::path(post, path = "/api/v1/surveys", tag = "dossiers", request_body = CreateSurvey,
-    responses((status = 201, body = SurveyView), (status = 403, body = crate::error::Problem),
+    responses((status = 201, body = SurveyView), (status = 200, body = SurveyView, description = "sent again under its idempotency_key"),
+              (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
 #[post("/surveys")]
@@ -170,7 +195,7 @@ pub async fn create_survey(
                 body.score,
                 threshold,
             )?;
-            Ok::<_, ApiError>(q::insert(
+            Ok::<_, ApiError>(q::record(
                 c,
                 &NewSurvey {
                     province_id,
@@ -186,16 +211,22 @@ pub async fn create_survey(
                     comment: body.comment.as_deref().map(nfc).filter(|c| !c.is_empty()),
                     created_by: Some(actor),
                     created_at: crate::db::now(),
+                    idempotency_key: answer_key(body.idempotency_key.as_deref()),
                 },
             )?)
         })
     })
     .await?;
-    Ok(HttpResponse::Created().json(SurveyView::from(row)))
+    match row {
+        Recorded::Created(row) => Ok(HttpResponse::Created().json(SurveyView::from(row))),
+        Recorded::Again(row) => Ok(HttpResponse::Ok().json(SurveyView::from(row))),
+        Recorded::Conflict(first) => Err(key_conflict(&first)),
+    }
 }
 
 /// Imports a CSV of answers (a kiosk's export or typed-in paper forms) with the columns
-/// `unit_code, submitted_at, satisfied, score, staff_code, dossier_code, comment`;
+/// `unit_code, submitted_at, satisfied, score, staff_code, dossier_code, comment` and
+/// optionally `idempotency_key` (a line whose key was recorded before is `unchanged`);
 /// `satisfied` takes yes/no, có/không, true/false or 1/0. Encodings as for dossiers.
 #[utoipa::path(post, path = "/api/v1/surveys/import", tag = "dossiers",
     request_body(content = String, content_type = "text/csv"),
@@ -234,10 +265,14 @@ pub async fn import_surveys(
             };
             for (line, raw) in &lines {
                 match survey_line(c, &read, &record, raw, threshold, actor) {
-                    Ok(new) => {
-                        q::insert(c, &new)?;
-                        report.created += 1;
-                    }
+                    Ok(new) => match q::record(c, &new)? {
+                        Recorded::Created(_) => report.created += 1,
+                        Recorded::Again(_) => report.unchanged += 1,
+                        Recorded::Conflict(first) => report.rejected.push(Rejected {
+                            line: *line,
+                            errors: key_conflict(&first).problem().errors,
+                        }),
+                    },
                     // The database failed, not the line: the whole import fails. Reported
                     // as a rejected line, PostgreSQL's aborted transaction would fail every
                     // line after it, or its commit roll back what the report says was kept.
@@ -334,6 +369,7 @@ fn survey_line(
         comment: raw.get("comment").map(|c| nfc(c)),
         created_by: Some(actor),
         created_at: crate::db::now(),
+        idempotency_key: answer_key(raw.get("idempotency_key").map(String::as_str)),
     })
 }
 

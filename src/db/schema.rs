@@ -270,6 +270,7 @@ diesel::table! {
         comment -> Nullable<Text>,
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
+        idempotency_key -> Nullable<Text>,
     }
 }
 

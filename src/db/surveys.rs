@@ -21,6 +21,7 @@ pub struct SurveyRow {
     pub comment: Option<String>,
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -36,6 +37,75 @@ pub struct NewSurvey {
     pub comment: Option<String>,
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
+    pub idempotency_key: Option<String>,
+}
+
+/// What became of an answer sent with its key.
+#[derive(Debug)]
+pub enum Recorded {
+    Created(SurveyRow),
+    /// Recorded before under the same key, with the same values.
+    Again(SurveyRow),
+    /// Recorded before under the same key, with other values: the first one stands.
+    Conflict(SurveyRow),
+}
+
+impl NewSurvey {
+    /// Whether `row` records the same answer.
+    fn same_as(&self, row: &SurveyRow) -> bool {
+        (
+            self.unit_id,
+            self.staff_id,
+            &self.dossier_code,
+            self.submitted_at,
+            self.satisfied,
+            self.score,
+            &self.comment,
+        ) == (
+            row.unit_id,
+            row.staff_id,
+            &row.dossier_code,
+            row.submitted_at,
+            row.satisfied,
+            row.score,
+            &row.comment,
+        )
+    }
+}
+
+/// Records an answer once per key and province: an answer sent again under its key
+/// (a kiosk's retry, an export imported twice) is found, not counted again. Without a key
+/// every answer is a new one.
+pub fn record(conn: &mut AnyConnection, new: &NewSurvey) -> QueryResult<Recorded> {
+    let Some(key) = &new.idempotency_key else {
+        return insert(conn, new).map(Recorded::Created);
+    };
+    let existing = |conn: &mut AnyConnection| {
+        surveys::table
+            .filter(surveys::province_id.eq(new.province_id))
+            .filter(surveys::idempotency_key.eq(key))
+            .select(SurveyRow::as_select())
+            .first(conn)
+            .optional()
+    };
+    let found = match existing(conn)? {
+        Some(row) => row,
+        // A savepoint: on PostgreSQL a unique violation (the same key sent at the same
+        // moment by another request) would otherwise abort the whole transaction.
+        None => match conn.transaction(|c| insert(c, new)) {
+            Ok(row) => return Ok(Recorded::Created(row)),
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => existing(conn)?.ok_or(diesel::result::Error::NotFound)?,
+            Err(e) => return Err(e),
+        },
+    };
+    Ok(if new.same_as(&found) {
+        Recorded::Again(found)
+    } else {
+        Recorded::Conflict(found)
+    })
 }
 
 /// Survey answers are data points, not changes to anything: they are not audited one by

@@ -411,6 +411,7 @@ pub fn load(
                 comment: None,
                 created_by: None,
                 created_at: crate::db::now(),
+                idempotency_key: None,
             },
         )?;
     }

@@ -367,6 +367,7 @@ fn load_dossiers(
                 comment: None,
                 created_by: None,
                 created_at: created,
+                idempotency_key: None,
             },
         )?;
     }

@@ -50,7 +50,7 @@ pub struct Rejected {
 pub struct ImportReport {
     pub created: u64,
     pub updated: u64,
-    /// Dossiers sent again without a change.
+    /// Dossiers (or survey answers, by their keys) sent again without a change.
     pub unchanged: u64,
     pub rejected: Vec<Rejected>,
 }

@@ -28,6 +28,7 @@ mod scope_fixes;
 mod smtp;
 mod staff;
 mod survey_fixes;
+mod survey_keys;
 mod timesheet_halves;
 mod units;
 mod users;

@@ -440,6 +440,7 @@ fn write_dossiers(
                 comment: None,
                 created_by: None,
                 created_at: created,
+                idempotency_key: None,
             });
         }
     }
