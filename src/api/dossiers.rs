@@ -4,7 +4,7 @@
 use actix_web::{HttpMessage, HttpRequest, get, web};
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -333,7 +333,8 @@ pub async fn list_dossiers(
 #[serde(deny_unknown_fields)]
 pub struct OverdueQuery {
     pub unit_id: i64,
-    /// Also the dossiers falling due within this many days (default 0: overdue now).
+    /// Also the dossiers falling due by the end of this many days from today (0: later
+    /// today, 1: by the end of tomorrow); without it, those overdue now.
     #[validate(range(min = 0, max = 60))]
     pub within_days: Option<i64>,
 }
@@ -356,7 +357,7 @@ pub async fn overdue(
     } = query.0;
     let read = auth.can(Action::ReadStaff);
     let now = local_now();
-    let horizon = now + Duration::days(within_days.unwrap_or(0));
+    let horizon = crate::domain::dossiers::due_horizon(now, within_days);
     let rows = blocking(&state, move |db: &Db| {
         db.read(|c| {
             let units = subtree_units(c, &read, unit_id)?;

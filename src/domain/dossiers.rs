@@ -343,6 +343,18 @@ impl Tally {
     }
 }
 
+/// How far ahead the morning's overdue list reaches at local time `now`: without
+/// `within_days`, what is overdue now; with it, what falls due by the end of that many days
+/// from today (0: by the end of today, 1: by the end of tomorrow), as a head counts days.
+pub fn due_horizon(now: NaiveDateTime, within_days: Option<i64>) -> NaiveDateTime {
+    match within_days {
+        None => now,
+        Some(n) => (now.date() + chrono::Days::new(n.max(0).unsigned_abs()))
+            .and_hms_micro_opt(23, 59, 59, 999_999)
+            .unwrap_or(NaiveDateTime::MAX),
+    }
+}
+
 /// Whether an item belongs to the period `from..=to`: finished in it, or (not finished)
 /// fallen due in it by `now`.
 pub fn in_period(
@@ -421,6 +433,21 @@ fn parse_any(s: &str, end_of_day: bool) -> Option<NaiveDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_overdue_list_counts_whole_days() {
+        let d = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        let now = d("2026-12-06 08:00:00");
+        assert_eq!(due_horizon(now, None), now, "overdue now");
+        let today = due_horizon(now, Some(0));
+        assert!(today >= d("2026-12-06 23:59:59") && today < d("2026-12-07 00:00:00"));
+        // A deadline tomorrow afternoon is within one day, whatever the hour now.
+        assert!(d("2026-12-07 17:00:00") <= due_horizon(now, Some(1)));
+        assert!(d("2026-12-08 00:00:00") > due_horizon(now, Some(1)));
+        // Across the year's end.
+        let eve = d("2026-12-31 23:00:00");
+        assert!(d("2027-01-01 17:00:00") <= due_horizon(eve, Some(1)));
+    }
 
     fn t(d: u32, h: u32, m: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(2026, 3, d)

@@ -386,7 +386,40 @@ async fn an_overdue_steps_period_follows_the_pause(b: Backend) {
     assert_eq!(april, Some(1), "{stats}");
 }
 
+/// The morning list's `within_days` counts whole days: a dossier due late tomorrow is
+/// within one day whatever the hour now, and not overdue yet.
+async fn the_overdue_list_counts_whole_days(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let now = congvu::api::local_now();
+    let tomorrow = (now.date() + chrono::Duration::days(1)).format("%Y%m%d");
+    let received = (now - chrono::Duration::days(2)).format("%Y%m%d%H%M%S");
+    let line = format!("WD-1,Thủ tục,A1,{received},{tomorrow}233000,,in_progress,,,,,");
+    import(&app, w.token("hr_a"), &[&line]).await;
+    let codes = |list: Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let path = format!("/api/v1/dossiers/overdue?unit_id={}", w.a.id);
+    let (s, list) = app.get(w.token("head_a"), &path).await;
+    assert_eq!(s, 200, "{list}");
+    assert!(codes(list).is_empty(), "not overdue yet");
+    let (_, list) = app
+        .get(w.token("head_a"), &format!("{path}&within_days=0"))
+        .await;
+    assert!(codes(list).is_empty(), "not due today");
+    let (_, list) = app
+        .get(w.token("head_a"), &format!("{path}&within_days=1"))
+        .await;
+    assert_eq!(codes(list), vec!["WD-1"], "due by the end of tomorrow");
+}
+
 both!(
+    the_overdue_list_counts_whole_days,
     an_overdue_steps_period_follows_the_pause,
     a_disputed_step_keeps_its_officer,
     a_step_named_twice_is_merged_once,
