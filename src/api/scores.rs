@@ -118,13 +118,10 @@ fn save_one(c: &mut AnyConnection, actor: &Actor, body: &ScoreInput) -> Result<S
     let read = actor.visibility(Action::ReadStaff);
     let person = super::attendance::visible_person(c, &read, body.staff_id)
         .map_err(|_| ApiError::field("staff_id", "no such staff member"))?;
-    if actor.staff_id == Some(person.staff.id)
-        || !actor
-            .visibility(Action::ScorePeriods)
-            .subtree(&person.unit_path)
-    {
+    if !actor.may_score(person.staff.id, &person.unit_path, person.staff.is_head) {
         return Err(ApiError::Forbidden(
-            "period scores are entered by the person's manager, hr or an admin",
+            "period scores are entered by the person's manager (for a unit's head, the \
+             level above), hr or an admin",
         ));
     }
     // A year is scored by months or by quarters, not both: the average would count the

@@ -130,6 +130,32 @@ impl Actor {
         self.grants.iter().any(|g| g.role == role)
     }
 
+    /// Whether the actor may enter the period scores of `staff_id`, whose unit is at
+    /// `unit_path` and who heads it when `is_head`. Scores are entered by the person's
+    /// manager, hr or an admin, never by the person. A unit head's grant reaches the people
+    /// of its unit and of the units below, but not a head of its own unit: their manager
+    /// is the level above, so a deputy holding the role on the unit does not score their
+    /// head, nor one co-head another.
+    pub fn may_score(&self, staff_id: i64, unit_path: &str, is_head: bool) -> bool {
+        if self.staff_id == Some(staff_id) {
+            return false;
+        }
+        let roles = Action::ScorePeriods.subtree_roles();
+        self.grants
+            .iter()
+            .filter(|g| roles.contains(&g.role))
+            .any(|g| {
+                let reaches = g
+                    .unit_path
+                    .as_deref()
+                    .is_none_or(|root| in_subtree(unit_path, root));
+                let own_head = g.role == Role::UnitHead
+                    && is_head
+                    && g.unit_path.as_deref().is_none_or(|root| root == unit_path);
+                reaches && !own_head
+            })
+    }
+
     pub fn visibility(&self, action: Action) -> Visibility {
         let mut v = Visibility::default();
         let roles = action.subtree_roles();
@@ -195,6 +221,27 @@ mod tests {
             staff_unit_id: Some(9),
             grants,
         }
+    }
+
+    #[test]
+    fn heads_are_scored_by_the_level_above() {
+        let deputy = actor(vec![grant(Role::UnitHead, Some(5), Some("/1/5/"))]);
+        // The head of the deputy's own unit: the level above scores them.
+        assert!(!deputy.may_score(11, "/1/5/", true));
+        // Their colleagues, and the heads of the units below.
+        assert!(deputy.may_score(12, "/1/5/", false));
+        assert!(deputy.may_score(13, "/1/5/8/", true));
+        // Never beyond the subtree, never themself.
+        assert!(!deputy.may_score(14, "/1/6/", false));
+        assert!(!deputy.may_score(70, "/1/5/8/", false));
+        let above = actor(vec![grant(Role::UnitHead, Some(1), Some("/1/"))]);
+        assert!(above.may_score(11, "/1/5/", true));
+        let hr = actor(vec![grant(Role::Hr, Some(5), Some("/1/5/"))]);
+        assert!(hr.may_score(11, "/1/5/", true), "hr enters anyone's");
+        let staff = actor(vec![grant(Role::Staff, Some(5), Some("/1/5/"))]);
+        assert!(!staff.may_score(12, "/1/5/", false));
+        let root = actor(vec![grant(Role::Admin, None, None)]);
+        assert!(root.may_score(11, "/1/5/", true));
     }
 
     #[test]

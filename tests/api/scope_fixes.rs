@@ -1,6 +1,7 @@
 //! Reach at its edges: an inspector named in a finding of their own team, a team member
 //! beyond their reach, account rows in the audit trail of someone who manages accounts
-//! only in part of what they read, and a leave decided and cancelled at the same moment.
+//! only in part of what they read, a leave decided and cancelled at the same moment, and
+//! a deputy entering their head's scores.
 
 use serde_json::{Value, json};
 
@@ -244,7 +245,39 @@ async fn another_provinces_catalogue_is_not_shown(b: Backend) {
     );
 }
 
+/// A deputy holding the unit_head role on A scores A's staff and the heads below, but not
+/// A's head, whose scores come from the level above (or hr, or an admin).
+async fn a_deputy_does_not_score_their_head(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (_, deputy) = account(
+        &app,
+        &w,
+        "pho.truong.a",
+        json!({"roles": [{"role": "unit_head", "unit_id": w.a.id}]}),
+    )
+    .await;
+    let score = |staff: i64| {
+        json!({"staff_id": staff, "period": "2026-Q1", "general": 28.0,
+            "tasks": [{"name": "Tham mưu văn bản", "done": true}]})
+    };
+    let (s, body) = app
+        .post(&deputy, "/api/v1/scores", score(w.head_a.id))
+        .await;
+    assert_eq!(s, 403, "{body}");
+    let (s, body) = app
+        .post(&deputy, "/api/v1/scores", score(w.member_a1.id))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = app
+        .post(w.token("admin_p"), "/api/v1/scores", score(w.head_a.id))
+        .await;
+    assert_eq!(s, 200, "the level above: {body}");
+}
+
 both!(
+    a_deputy_does_not_score_their_head,
     another_provinces_catalogue_is_not_shown,
     nobody_concludes_a_finding_about_themself,
     a_team_member_beyond_reach_lists_nothing,
