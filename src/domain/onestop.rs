@@ -4,7 +4,7 @@
 //! attributed only by an account, or by a name that fits exactly one person in the
 //! dossier's unit; anything else is kept aside for an administrator.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -124,6 +124,26 @@ pub struct Candidates {
     pub account_beyond_reach: Option<i64>,
     pub by_alias: Vec<i64>,
     pub by_name: Vec<i64>,
+}
+
+/// Whether a person was in service on `day` (joining and leaving dates inclusive): only
+/// they can have handled a step that day, so a namesake who had left, or had not yet
+/// joined, is no candidate. Without a day, anyone is.
+pub fn served_on(
+    joined: Option<NaiveDate>,
+    left: Option<NaiveDate>,
+    day: Option<NaiveDate>,
+) -> bool {
+    day.is_none_or(|d| joined.is_none_or(|j| j <= d) && left.is_none_or(|l| d <= l))
+}
+
+/// The local day a step was handled, for `served_on`: the day it was finished, else the
+/// day it was received.
+pub fn step_day(
+    received: Option<NaiveDateTime>,
+    finished: Option<NaiveDateTime>,
+) -> Option<NaiveDate> {
+    finished.or(received).map(|t| t.date())
 }
 
 /// Account first; then an alias that fits one person; then a full name that fits one
@@ -261,7 +281,17 @@ pub fn inferred_start(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveDate;
+
+    #[test]
+    fn only_those_in_service_handled_a_step() {
+        let d = |m: u32, day: u32| NaiveDate::from_ymd_opt(2026, m, day);
+        assert!(served_on(None, None, d(3, 1)));
+        assert!(served_on(d(1, 1), d(3, 1), d(3, 1)), "the last day counts");
+        assert!(served_on(d(3, 1), None, d(3, 1)), "the first day counts");
+        assert!(!served_on(None, d(2, 28), d(3, 1)), "had left");
+        assert!(!served_on(d(3, 2), None, d(3, 1)), "not yet joined");
+        assert!(served_on(d(3, 2), d(2, 1), None), "no day: anyone");
+    }
 
     fn t(d: u32, h: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(2026, 3, d)

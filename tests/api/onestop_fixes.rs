@@ -395,7 +395,70 @@ async fn the_dispute_window_counts_from_the_deadline_moved_by_the_pause(b: Backe
     assert!(e.to_string().contains("has passed"), "{e}");
 }
 
+/// A namesake who had left before the step is no candidate for it: Lan, the only "Nguyễn
+/// Thị Lan" in service then, is matched by name; a step from when both served stays
+/// ambiguous.
+async fn a_namesake_who_had_left_is_no_candidate(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let left_on = crate::attendance::today() - chrono::Duration::days(20);
+    let (s, former) = app
+        .post(
+            w.token("root"),
+            "/api/v1/staff",
+            json!({"code": "S-A-OLD", "full_name": "Nguyễn Thị Lan", "unit_id": w.a.id,
+                "category": "cong_chuc", "left_on": left_on.to_string()}),
+        )
+        .await;
+    assert_eq!(s, 201, "{former}");
+    let dossier = |code: &str, days: i64| {
+        json!({"MaHoSo": code, "TenTTHC": "Cấp giấy phép xây dựng", "DonViXuLy": "A",
+            "NgayTiepNhan": ago(days + 2, 8), "NgayHenTra": ago(days - 1, 17),
+            "NgayKetThucXuLy": ago(days, 10), "TrangThaiHoSo": "10",
+            "QuaTrinhXuLy": [{"NguoiXuLy": "Nguyễn Thị Lan", "NoiDungXuLy": "Thẩm định hồ sơ",
+                "TrangThai": "2", "NgayBatDau": ago(days + 2, 9), "ThoiDiemXuLy": ago(days, 10)}]})
+    };
+    let hr = w.token("hr_a");
+    send(
+        &app,
+        hr,
+        "/api/v1/onestop/dossiers",
+        json!([dossier("HS-AFTER", 5), dossier("HS-BEFORE", 30)]),
+    )
+    .await;
+    let after = only_step(&app, &w, "HS-AFTER").await;
+    assert_eq!(
+        (&after["staff_id"], &after["matched_by"]),
+        (&json!(w.member_a1.id), &json!("name")),
+        "{after}"
+    );
+    let (s, v) = app
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/dossiers?unit_id={}&from={}&to={}",
+                w.a.id,
+                crate::attendance::today() - chrono::Duration::days(60),
+                crate::attendance::today()
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let before = v["items"]
+        .as_array()
+        .and_then(|l| l.iter().find(|d| d["code"] == "HS-BEFORE"))
+        .map(|d| d["steps"][0].clone())
+        .unwrap();
+    assert_eq!(
+        before["staff_id"],
+        Value::Null,
+        "both served then: {before}"
+    );
+}
+
 both!(
+    a_namesake_who_had_left_is_no_candidate,
     a_re_sent_feed_never_moves_a_disputed_step,
     an_account_held_beyond_reach_blames_no_namesake,
     a_second_round_of_the_same_step_is_a_step_of_its_own,

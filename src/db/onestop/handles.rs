@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -12,8 +12,9 @@ use crate::db::AnyConnection;
 use crate::db::audit::{self, Entry};
 use crate::db::schema::{dossier_steps, dossiers, staff, staff_handles, units};
 use crate::domain::access::Visibility;
+use crate::domain::attendance::to_local;
 use crate::domain::onestop::{
-    Candidates, HandlerIssue, MatchedBy, Resolution, handle_key, resolve,
+    Candidates, HandlerIssue, MatchedBy, Resolution, handle_key, resolve, served_on, step_day,
 };
 use crate::domain::text::nfc;
 use crate::domain::units::in_subtree;
@@ -115,17 +116,51 @@ fn record(
 }
 
 /// Matches handlers within one province, and only to people within `scope` (who is
-/// writing may attribute nothing beyond their reach), remembering each answer.
+/// writing may attribute nothing beyond their reach), remembering each lookup.
 pub struct Matcher {
     province_id: i64,
     scope: Visibility,
     /// By (dossier unit path, account, name) in the compared form.
-    seen: HashMap<HandlerKey, (Resolution, Option<i64>)>,
+    seen: HashMap<HandlerKey, Looked>,
+    /// Each attributed person's unit.
+    units: HashMap<i64, Option<i64>>,
 }
 
 type HandlerKey = (String, Option<String>, Option<String>);
 
-/// A step kept aside: id, dossier, account, name, issue, the dossier unit's path.
+/// A person a name or alias fits: id, joining and leaving dates.
+type Fit = (i64, Option<NaiveDate>, Option<NaiveDate>);
+
+/// What the lookups found for one handler, before the step's day narrows the fits.
+#[derive(Clone, Default)]
+struct Looked {
+    by_account: Option<i64>,
+    account_beyond_reach: Option<i64>,
+    by_alias: Vec<Fit>,
+    by_name: Vec<Fit>,
+}
+
+impl Looked {
+    /// The candidates for a step handled on `day`: of the names and aliases, only the
+    /// people in service that day.
+    fn on(&self, day: Option<NaiveDate>) -> Candidates {
+        let serving = |fits: &[Fit]| -> Vec<i64> {
+            fits.iter()
+                .filter(|(_, joined, left)| served_on(*joined, *left, day))
+                .map(|(id, _, _)| *id)
+                .collect()
+        };
+        Candidates {
+            by_account: self.by_account,
+            account_beyond_reach: self.account_beyond_reach,
+            by_alias: serving(&self.by_alias),
+            by_name: serving(&self.by_name),
+        }
+    }
+}
+
+/// A step kept aside: id, dossier, account, name, issue, the dossier unit's path, and
+/// when it was received and finished (UTC).
 type AsideStep = (
     i64,
     i64,
@@ -133,6 +168,7 @@ type AsideStep = (
     Option<String>,
     Option<String>,
     String,
+    (Option<NaiveDateTime>, Option<NaiveDateTime>),
 );
 
 impl Matcher {
@@ -141,27 +177,56 @@ impl Matcher {
             province_id,
             scope,
             seen: HashMap::new(),
+            units: HashMap::new(),
         }
     }
 
-    /// Who the handler is (with their unit), for a dossier of the unit at `unit_path`.
+    /// Who the handler of a step handled on `day` (local) is, with their unit, for a
+    /// dossier of the unit at `unit_path`.
     pub fn resolve(
         &mut self,
         conn: &mut AnyConnection,
         unit_path: &str,
         account: Option<&str>,
         name: Option<&str>,
+        day: Option<NaiveDate>,
     ) -> QueryResult<(Resolution, Option<i64>)> {
         let key = (
             unit_path.to_owned(),
             account.map(handle_key),
             name.map(handle_key),
         );
-        if let Some(found) = self.seen.get(&key) {
-            return Ok(found.clone());
-        }
-        let mut c = Candidates::default();
-        if let Some(a) = &key.1
+        let looked = match self.seen.get(&key) {
+            Some(found) => found.clone(),
+            None => {
+                let found = self.look(conn, &key, name)?;
+                self.seen.insert(key, found.clone());
+                found
+            }
+        };
+        let resolution = resolve(&looked.on(day));
+        let unit = match resolution {
+            Resolution::Staff(id, _) => match self.units.get(&id) {
+                Some(unit) => *unit,
+                None => {
+                    let unit = crate::db::staff::find(conn, id)?.map(|s| s.unit_id);
+                    self.units.insert(id, unit);
+                    unit
+                }
+            },
+            Resolution::Unresolved(_) | Resolution::BeyondReach(_) => None,
+        };
+        Ok((resolution, unit))
+    }
+
+    fn look(
+        &self,
+        conn: &mut AnyConnection,
+        (unit_path, account, _): &HandlerKey,
+        name: Option<&str>,
+    ) -> QueryResult<Looked> {
+        let mut c = Looked::default();
+        if let Some(a) = account
             && let Some(holder) = account_holder(conn, self.province_id, a)?
         {
             // The account says who handled the step even when the writer may not attribute
@@ -176,10 +241,13 @@ impl Matcher {
         }
         if let (None, None, Some(n)) = (c.by_account, c.account_beyond_reach, name) {
             let scope = &self.scope;
-            let within = |rows: Vec<(i64, String)>| -> Vec<i64> {
+            type Row = (i64, String, Option<NaiveDate>, Option<NaiveDate>);
+            let within = |rows: Vec<Row>| -> Vec<Fit> {
                 rows.into_iter()
-                    .filter(|(id, path)| in_subtree(path, unit_path) && scope.staff(*id, path))
-                    .map(|(id, _)| id)
+                    .filter(|(id, path, _, _)| {
+                        in_subtree(path, unit_path) && scope.staff(*id, path)
+                    })
+                    .map(|(id, _, joined, left)| (id, joined, left))
                     .collect()
             };
             c.by_alias = within(
@@ -188,7 +256,7 @@ impl Matcher {
                     .filter(staff_handles::province_id.eq(self.province_id))
                     .filter(staff_handles::kind.eq("alias"))
                     .filter(staff_handles::value.eq(handle_key(n)))
-                    .select((staff::id, units::path))
+                    .select((staff::id, units::path, staff::joined_on, staff::left_on))
                     .load(conn)?,
             );
             let spaced = nfc(n).split_whitespace().collect::<Vec<_>>().join(" ");
@@ -197,17 +265,11 @@ impl Matcher {
                     .inner_join(units::table)
                     .filter(staff::province_id.eq(self.province_id))
                     .filter(staff::full_name.eq(spaced))
-                    .select((staff::id, units::path))
+                    .select((staff::id, units::path, staff::joined_on, staff::left_on))
                     .load(conn)?,
             );
         }
-        let resolution = resolve(&c);
-        let unit = match resolution {
-            Resolution::Staff(id, _) => crate::db::staff::find(conn, id)?.map(|s| s.unit_id),
-            Resolution::Unresolved(_) | Resolution::BeyondReach(_) => None,
-        };
-        self.seen.insert(key, (resolution.clone(), unit));
-        Ok((resolution, unit))
+        Ok(c)
     }
 }
 
@@ -233,17 +295,19 @@ pub fn reattribute(
             dossier_steps::handler_name,
             dossier_steps::handler_issue,
             units::path,
+            (dossier_steps::received_at, dossier_steps::finished_at),
         ))
         .load(conn)?;
     let mut matcher = Matcher::new(province_id, scope.clone());
     let mut touched = BTreeSet::new();
     let mut attributed = 0;
-    for (step_id, dossier_id, account, name, issue, path) in aside {
+    for (step_id, dossier_id, account, name, issue, path, (received, finished)) in aside {
         if !scope.subtree(&path) {
             continue;
         }
+        let day = step_day(received.map(to_local), finished.map(to_local));
         let (resolution, unit) =
-            matcher.resolve(conn, &path, account.as_deref(), name.as_deref())?;
+            matcher.resolve(conn, &path, account.as_deref(), name.as_deref(), day)?;
         match resolution {
             Resolution::Staff(staff_id, how) => {
                 set_handler(conn, Some(actor), step_id, staff_id, unit, how)?;

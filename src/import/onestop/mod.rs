@@ -21,7 +21,7 @@ use crate::db::units::UnitRow;
 use crate::db::{AnyConnection, units};
 use crate::domain::access::Visibility;
 use crate::domain::attendance::to_utc;
-use crate::domain::onestop::{LogEntry, in_order};
+use crate::domain::onestop::{LogEntry, in_order, step_day};
 use crate::error::FieldErrors;
 use check::{check_dossier, check_entry, text};
 
@@ -158,6 +158,7 @@ impl<'a> Batch<'a> {
                 &unit.path,
                 e.handler_account.as_deref(),
                 e.handler_name.as_deref(),
+                step_day(e.started.or(e.at), e.finished()),
             )?;
             out.push(FeedStep {
                 key: e.key(),
