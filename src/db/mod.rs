@@ -420,6 +420,11 @@ pub enum LockClass {
     /// A province's repeat detection: which violations earlier notices consumed (key:
     /// province). Always taken after the attendance lock, never before it.
     Repeats = 6,
+    /// A province's dossier imports and feeds (key: province). Two imports of the same new
+    /// dossier would both find it missing and one fail on the unique code (a 409, or a
+    /// deadlock's 500, for the sender to retry); the second now waits and finds it. Taken
+    /// before the repeat lock, never after it.
+    Dossiers = 7,
 }
 
 /// On PostgreSQL, waits for and takes the advisory lock `(class, key)` until the end of

@@ -507,6 +507,9 @@ pub fn import_lines(
     provinces.sort_unstable();
     provinces.dedup();
     for province in provinces {
+        // Wait for any other import of the province's dossiers to end before reading what
+        // is recorded (`LockClass::Dossiers`); provinces in id order.
+        crate::db::advisory_lock(conn, crate::db::LockClass::Dossiers, province)?;
         let codes: Vec<&str> = ordered
             .iter()
             .filter(|(_, u, _)| u.province_id == province)

@@ -418,7 +418,49 @@ async fn the_overdue_list_counts_whole_days(b: Backend) {
     assert_eq!(codes(list), vec!["WD-1"], "due by the end of tomorrow");
 }
 
+/// Imports and feeds of the same new dossier at the same moment: each waits for the one
+/// before, so the dossier is created once and every sender gets its report.
+async fn the_same_new_dossier_sent_at_once_is_created_once(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let hr = w.token("hr_a");
+    let file = json!({"dossiers": [
+        {"code": "AT-1", "procedure": "Thủ tục", "unit_code": "A", "received_at": "2026-03-02T08:00:00",
+         "due_at": "2026-03-06", "status": "in_progress", "step_no": 1, "step_staff_code": "S-A1"},
+        {"code": "AT-1", "procedure": "Thủ tục", "unit_code": "A", "received_at": "2026-03-02T08:00:00",
+         "due_at": "2026-03-06", "status": "in_progress", "step_no": 2, "step_staff_code": "S-HEAD-A"}
+    ]});
+    let send = || app.post(hr, "/api/v1/dossiers/import", file.clone());
+    let results = tokio::join!(send(), send(), send(), send());
+    let results = [results.0, results.1, results.2, results.3];
+    let mut created = 0;
+    for (s, report) in &results {
+        assert_eq!(*s, 200, "{report}");
+        assert_eq!(report["rejected"], json!([]), "{report}");
+        created += report["created"].as_i64().unwrap();
+    }
+    assert_eq!(created, 1, "{results:?}");
+    assert_eq!((app.count("dossiers"), app.count("dossier_steps")), (1, 2));
+
+    let feed = json!([{"MaHoSo": "AT-2", "TenTTHC": "Đăng ký", "DonViXuLy": "A",
+        "NgayTiepNhan": "20260317080000", "NgayHenTra": "20260320", "TrangThaiHoSo": "4",
+        "QuaTrinhXuLy": [{"NguoiXuLy": "Nguyễn Thị Lan", "NoiDungXuLy": "Thẩm định hồ sơ",
+            "TrangThai": "1", "ThoiDiemXuLy": "20260317090000"}]}]);
+    let send = || app.post(hr, "/api/v1/onestop/dossiers", feed.clone());
+    let results = tokio::join!(send(), send(), send());
+    let results = [results.0, results.1, results.2];
+    let mut created = 0;
+    for (s, report) in &results {
+        assert_eq!(*s, 200, "{report}");
+        created += report["created"].as_i64().unwrap();
+    }
+    assert_eq!(created, 1, "{results:?}");
+    assert_eq!(app.count("dossiers"), 2);
+}
+
 both!(
+    the_same_new_dossier_sent_at_once_is_created_once,
     the_overdue_list_counts_whole_days,
     an_overdue_steps_period_follows_the_pause,
     a_disputed_step_keeps_its_officer,

@@ -108,6 +108,9 @@ impl<'a> Batch<'a> {
         if let Some(c) = self.codes.get(&province_id) {
             return Ok(c.clone());
         }
+        // The first dossier of this province in the feed: wait for any other import of the
+        // province's dossiers to end (`LockClass::Dossiers`) before reading what is recorded.
+        crate::db::advisory_lock(conn, crate::db::LockClass::Dossiers, province_id)?;
         let code = units::find(conn, province_id)?.map(|u| u.code);
         let codes = self.settings.codes_for(code.as_deref());
         self.codes.insert(province_id, codes.clone());
