@@ -14,6 +14,7 @@ use crate::db::leaves::{self as q, LeaveRow, NewLeave};
 use crate::db::{AnyConnection, Db, attendance};
 use crate::domain::access::{Action, Actor, Visibility};
 use crate::domain::codes::{HalfDay, LeaveKind, LeaveStatus};
+use crate::domain::leave::clash;
 use crate::domain::text::nfc;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -155,7 +156,22 @@ pub async fn create_leave(
             } else {
                 LeaveStatus::Pending
             };
-            if let Some(other) = q::active_overlapping(c, person.id, body.from, body.to)?.first() {
+            // The two halves of one day may be two leaves (annual leave in the morning, a
+            // business trip in the afternoon); any other overlap is refused.
+            let half = body.half_day;
+            if let Some(other) = q::active_overlapping(c, person.id, body.from, body.to)?
+                .iter()
+                .find(|o| {
+                    clash(
+                        (body.from, body.to, half),
+                        (
+                            o.from_date,
+                            o.to_date,
+                            o.half_day.as_deref().and_then(HalfDay::parse),
+                        ),
+                    )
+                })
+            {
                 return Err(ApiError::conflict(
                     "from",
                     format!(

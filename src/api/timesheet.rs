@@ -18,6 +18,7 @@ use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::db::attendance as engine;
 use crate::domain::access::Action;
+use crate::domain::leave::DayLeave;
 use crate::domain::timesheet::{LEGEND, Totals, symbol};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -150,12 +151,12 @@ fn build(
                         let r = &d.record;
                         totals.add(
                             r.status,
-                            d.leave_half,
+                            d.leave.and_then(DayLeave::half),
                             r.late_minutes,
                             r.early_leave_minutes,
                             r.worked_minutes,
                         );
-                        symbol(r.status, d.leave_kind, d.leave_half)
+                        symbol(r.status, d.leave)
                     }
                     None => String::new(),
                 })

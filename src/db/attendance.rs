@@ -12,9 +12,10 @@ use super::schema::{staff, units};
 use super::staff::StaffRow;
 use super::violations::{SyncStats, Wanted, sync_attendance};
 use super::{calendar, checkins, leaves, schedules};
-use crate::domain::attendance::{DayRecord, LeaveCover, Progress, Punch, derive_day, to_local};
+use crate::domain::attendance::{DayRecord, Progress, Punch, derive_day, to_local};
 use crate::domain::calendar::{Entry, day_kind};
 use crate::domain::codes::{AttendanceStatus, Direction, HalfDay, LeaveKind};
+use crate::domain::leave::DayLeave;
 use crate::domain::units::chain;
 
 /// How far back a change to rules that apply to many days (a schedule, a unit's place in
@@ -65,10 +66,8 @@ pub fn people_below(conn: &mut AnyConnection, path: &str) -> QueryResult<Vec<Per
 pub struct Derived {
     pub staff_id: i64,
     pub record: DayRecord,
-    /// The kind of the approved leave that covers the day, if any (for timesheet symbols).
-    pub leave_kind: Option<LeaveKind>,
-    /// The half of the day that leave covers, when it covers only half (for timesheets).
-    pub leave_half: Option<HalfDay>,
+    /// The approved leave on the day, if any: its kinds by half (for timesheets).
+    pub leave: Option<DayLeave>,
 }
 
 /// People derived together: their ids go into IN lists (SQLite takes at most 32 766
@@ -163,13 +162,21 @@ fn derive_some(
                 continue;
             };
             let kind = day_kind(day, &schedule.weekdays, province_entries);
-            let covering = leave_by_staff
-                .get(&s.id)
-                .and_then(|list| list.iter().find(|l| l.from_date <= day && day <= l.to_date));
-            let leave = covering.map(|l| match l.half_day.as_deref().and_then(HalfDay::parse) {
-                Some(half) => LeaveCover::Half(half),
-                None => LeaveCover::Full,
-            });
+            // A day may have two half-day leaves, one a half.
+            let day_leave = DayLeave::of(
+                leave_by_staff
+                    .get(&s.id)
+                    .into_iter()
+                    .flatten()
+                    .filter(|l| l.from_date <= day && day <= l.to_date)
+                    .map(|l| {
+                        (
+                            LeaveKind::parse(&l.kind).unwrap_or(LeaveKind::Other),
+                            l.half_day.as_deref().and_then(HalfDay::parse),
+                        )
+                    }),
+            );
+            let leave = day_leave.map(DayLeave::cover);
             let progress = if day < today {
                 Progress::Closed
             } else {
@@ -180,11 +187,7 @@ fn derive_some(
                 out.push(Derived {
                     staff_id: s.id,
                     record,
-                    leave_kind: covering.and_then(|l| LeaveKind::parse(&l.kind)),
-                    leave_half: match leave {
-                        Some(LeaveCover::Half(half)) => Some(half),
-                        _ => None,
-                    },
+                    leave: day_leave,
                 });
             }
         }

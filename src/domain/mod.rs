@@ -11,6 +11,7 @@ pub mod disputes;
 pub mod dossiers;
 pub mod evaluation;
 pub mod findings;
+pub mod leave;
 pub mod onestop;
 pub mod outbox;
 pub mod repeats;

@@ -4,25 +4,31 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::codes::{AttendanceStatus, HalfDay, LeaveKind};
+use super::leave::DayLeave;
 
 /// The symbol a day shows, in the conventions of Vietnamese timesheets. A day with half a
-/// day of leave (`half`) shows both halves, morning first: `P/+` for a morning's annual
-/// leave and an afternoon on time, `M/P` for a late morning and an afternoon's leave.
-pub fn symbol(status: AttendanceStatus, leave: Option<LeaveKind>, half: Option<HalfDay>) -> String {
+/// day of leave shows both halves, morning first: `P/+` for a morning's annual leave and
+/// an afternoon on time, `M/P` for a late morning and an afternoon's leave; a day on two
+/// kinds of leave shows both (`P/CT`).
+pub fn symbol(status: AttendanceStatus, leave: Option<DayLeave>) -> String {
     let own = status_symbol(status, leave);
-    match half {
+    match leave.and_then(DayLeave::half) {
         Some(half) if halves_of(status, Some(half)) == 1 => {
-            let leave = leave_symbol(leave);
+            let kind = match half {
+                HalfDay::Morning => leave.and_then(|l| l.morning),
+                HalfDay::Afternoon => leave.and_then(|l| l.afternoon),
+            };
+            let leave = leave_symbol(kind);
             match half {
                 HalfDay::Morning => format!("{leave}/{own}"),
                 HalfDay::Afternoon => format!("{own}/{leave}"),
             }
         }
-        _ => own.to_owned(),
+        _ => own,
     }
 }
 
-fn status_symbol(status: AttendanceStatus, leave: Option<LeaveKind>) -> &'static str {
+fn status_symbol(status: AttendanceStatus, leave: Option<DayLeave>) -> String {
     use AttendanceStatus::*;
     match status {
         Present => "+",
@@ -33,8 +39,17 @@ fn status_symbol(status: AttendanceStatus, leave: Option<LeaveKind>) -> &'static
         Incomplete => "?",
         Holiday => "L",
         Weekend => "",
-        OnLeave => leave_symbol(leave),
+        OnLeave => {
+            let (morning, afternoon) = leave.map_or((None, None), |l| (l.morning, l.afternoon));
+            return match (morning, afternoon) {
+                (Some(m), Some(a)) if m != a => {
+                    format!("{}/{}", leave_symbol(Some(m)), leave_symbol(Some(a)))
+                }
+                _ => leave_symbol(morning.or(afternoon)).to_owned(),
+            };
+        }
     }
+    .to_owned()
 }
 
 fn leave_symbol(leave: Option<LeaveKind>) -> &'static str {
@@ -180,10 +195,10 @@ mod tests {
     #[test]
     fn symbols_and_totals() {
         assert_eq!(
-            symbol(AttendanceStatus::OnLeave, Some(LeaveKind::Sick), None),
+            symbol(AttendanceStatus::OnLeave, leave(&[(LeaveKind::Sick, None)])),
             "Ô"
         );
-        assert_eq!(symbol(AttendanceStatus::Weekend, None, None), "");
+        assert_eq!(symbol(AttendanceStatus::Weekend, None), "");
         assert!(LEGEND.iter().all(|(s, _)| !s.is_empty()));
         let mut t = Totals::default();
         t.add(AttendanceStatus::Present, None, 0, 0, 450);
@@ -211,25 +226,39 @@ mod tests {
         );
     }
 
+    fn leave(leaves: &[(LeaveKind, Option<HalfDay>)]) -> Option<DayLeave> {
+        DayLeave::of(leaves.iter().copied())
+    }
+
     #[test]
     fn half_a_day_of_leave_leaves_the_other_half() {
         use AttendanceStatus::*;
-        let annual = Some(LeaveKind::Annual);
+        let morning = leave(&[(LeaveKind::Annual, Some(HalfDay::Morning))]);
         // A morning's leave, the afternoon on time: half worked, half leave.
-        assert_eq!(symbol(Present, annual, Some(HalfDay::Morning)), "P/+");
+        assert_eq!(symbol(Present, morning), "P/+");
         // The afternoon's business trip after a late morning.
         assert_eq!(
             symbol(
                 Late,
-                Some(LeaveKind::BusinessTrip),
-                Some(HalfDay::Afternoon)
+                leave(&[(LeaveKind::BusinessTrip, Some(HalfDay::Afternoon))])
             ),
             "M/CT"
         );
         // A morning's leave and nobody in the afternoon: half absent.
-        assert_eq!(symbol(Absent, annual, Some(HalfDay::Morning)), "P/V");
+        assert_eq!(symbol(Absent, morning), "P/V");
         // Half a day of leave on a holiday is the holiday.
-        assert_eq!(symbol(Holiday, annual, Some(HalfDay::Morning)), "L");
+        assert_eq!(symbol(Holiday, morning), "L");
+        // Two kinds of leave, one a half: both show.
+        let two = leave(&[
+            (LeaveKind::Annual, Some(HalfDay::Morning)),
+            (LeaveKind::BusinessTrip, Some(HalfDay::Afternoon)),
+        ]);
+        assert_eq!(symbol(OnLeave, two), "P/CT");
+        let same = leave(&[
+            (LeaveKind::Annual, Some(HalfDay::Morning)),
+            (LeaveKind::Annual, Some(HalfDay::Afternoon)),
+        ]);
+        assert_eq!(symbol(OnLeave, same), "P");
         let mut t = Totals::default();
         t.add(Present, Some(HalfDay::Morning), 0, 0, 240);
         t.add(Absent, Some(HalfDay::Afternoon), 0, 0, 0);

@@ -1,5 +1,6 @@
 //! Half a day of leave in the monthly timesheet: the day shows both halves, and the totals
-//! count the leave half and the other half as worked or absent.
+//! count the leave half and the other half as worked or absent; the two halves of one day
+//! may be two leaves of two kinds.
 
 use chrono::Datelike;
 use serde_json::{Value, json};
@@ -13,18 +14,20 @@ async fn half_days_of_leave_count_half(b: Backend) {
         return;
     };
     every_day_schedule(&app, &w).await;
-    // Two past days of one month, neither a holiday.
-    let days: Vec<chrono::NaiveDate> = (1..30).map(past_day).collect();
-    let (d1, d2) = days
-        .windows(2)
-        .find(|p| p[0] != p[1] && p[0].month() == p[1].month())
-        .map(|p| (p[0], p[1]))
+    // Three past days of one month, none a holiday.
+    let mut days: Vec<chrono::NaiveDate> = (1..30).map(past_day).collect();
+    days.dedup();
+    let (d1, d2, d3) = days
+        .windows(3)
+        .find(|p| p[0].month() == p[2].month())
+        .map(|p| (p[0], p[1], p[2]))
         .unwrap();
     let head = w.token("head_a");
-    let leave = |day: chrono::NaiveDate, half: &str| {
+    let leave_of = |day: chrono::NaiveDate, half: &str, kind: &str| {
         json!({"staff_id": w.member_a1.id, "from": day.to_string(), "to": day.to_string(),
-            "kind": "annual", "half_day": half})
+            "kind": kind, "half_day": half})
     };
+    let leave = |day, half| leave_of(day, half, "annual");
     // d1: the morning on leave, the afternoon on time.
     let (s, body) = app.post(head, "/api/v1/leaves", leave(d1, "morning")).await;
     assert_eq!(s, 201, "{body}");
@@ -45,6 +48,20 @@ async fn half_days_of_leave_count_half(b: Backend) {
         .await;
     assert_eq!(s, 201, "{body}");
 
+    // d3: annual leave in the morning, a business trip in the afternoon: two leaves.
+    let (s, body) = app.post(head, "/api/v1/leaves", leave(d3, "morning")).await;
+    assert_eq!(s, 201, "{body}");
+    let (s, body) = app
+        .post(
+            head,
+            "/api/v1/leaves",
+            leave_of(d3, "afternoon", "business_trip"),
+        )
+        .await;
+    assert_eq!(s, 201, "the other half of the day: {body}");
+    let (s, body) = app.post(head, "/api/v1/leaves", leave(d3, "morning")).await;
+    assert_eq!(s, 409, "the same half twice: {body}");
+
     let month = format!("{}-{:02}", d1.year(), d1.month());
     let (s, sheet) = app
         .get(
@@ -64,9 +81,14 @@ async fn half_days_of_leave_count_half(b: Backend) {
         .unwrap();
     assert_eq!(row["cells"][d1.day0() as usize], "P/+", "{row}");
     assert_eq!(row["cells"][d2.day0() as usize], "V/P", "{row}");
+    assert_eq!(row["cells"][d3.day0() as usize], "P/CT", "{row}");
     let totals = &row["totals"];
     assert_eq!(totals["days_worked"], json!(0.5), "{totals}");
-    assert_eq!(totals["leave_days"], json!(1), "two halves: {totals}");
+    assert_eq!(
+        totals["leave_days"],
+        json!(2),
+        "two halves and a day: {totals}"
+    );
     let absent = totals["absent_days"].as_f64().unwrap();
     assert_eq!(
         absent.fract(),
