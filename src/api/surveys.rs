@@ -2,7 +2,7 @@
 //! kiosks, the web or paper forms, and the satisfaction index per unit and period.
 
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -205,7 +205,9 @@ pub async fn create_survey(
                         .dossier_code
                         .map(|d| d.trim().to_owned())
                         .filter(|d| !d.is_empty()),
-                    submitted_at: body.submitted_at.naive_utc(),
+                    // Microseconds, as PostgreSQL keeps them: an answer sent again with
+                    // nanoseconds must compare equal to the one stored.
+                    submitted_at: body.submitted_at.naive_utc().trunc_subsecs(6),
                     satisfied: is_satisfied,
                     score: body.score,
                     comment: body.comment.as_deref().map(nfc).filter(|c| !c.is_empty()),

@@ -26,7 +26,8 @@ async fn an_answer_sent_again_under_its_key_counts_once(b: Backend) {
         return;
     };
     let head = w.token("head_a");
-    let answer = json!({"unit_id": w.a1.id, "submitted_at": "2026-03-02T10:00:00+07:00",
+    // Nanoseconds, as some kiosks send them: the retry must still compare equal.
+    let answer = json!({"unit_id": w.a1.id, "submitted_at": "2026-03-02T10:00:00.123456789+07:00",
         "satisfied": false, "staff_id": w.member_a1.id, "idempotency_key": "KIOSK-7:1042"});
     let (s, first) = app.post(head, "/api/v1/surveys", answer.clone()).await;
     assert_eq!(s, 201, "{first}");
