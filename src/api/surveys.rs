@@ -105,14 +105,14 @@ fn answer_key(key: Option<&str>) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// A 409 for a key recorded before with other values: the first answer stands.
-fn key_conflict(first: &SurveyRow) -> ApiError {
+/// A 409 for a key recorded before with other values: the first answer stands. (Which
+/// answer is not said: it may be in a unit beyond the sender's reach.)
+fn key_conflict() -> ApiError {
     ApiError::conflict(
         "idempotency_key",
-        format!(
-            "already recorded with other values (answer {}); the first answer stands",
-            first.id
-        ),
+        "already recorded in the province with other values; the first answer stands \
+         (keys must be unique in the province: prefix them with the kiosk's or the \
+         system's own id)",
     )
 }
 
@@ -222,7 +222,7 @@ pub async fn create_survey(
     match row {
         Recorded::Created(row) => Ok(HttpResponse::Created().json(SurveyView::from(row))),
         Recorded::Again(row) => Ok(HttpResponse::Ok().json(SurveyView::from(row))),
-        Recorded::Conflict(first) => Err(key_conflict(&first)),
+        Recorded::Conflict(_) => Err(key_conflict()),
     }
 }
 
@@ -270,9 +270,9 @@ pub async fn import_surveys(
                     Ok(new) => match q::record(c, &new)? {
                         Recorded::Created(_) => report.created += 1,
                         Recorded::Again(_) => report.unchanged += 1,
-                        Recorded::Conflict(first) => report.rejected.push(Rejected {
+                        Recorded::Conflict(_) => report.rejected.push(Rejected {
                             line: *line,
-                            errors: key_conflict(&first).problem().errors,
+                            errors: key_conflict().problem().errors,
                         }),
                     },
                     // The database failed, not the line: the whole import fails. Reported
@@ -371,7 +371,15 @@ fn survey_line(
         comment: raw.get("comment").map(|c| nfc(c)),
         created_by: Some(actor),
         created_at: crate::db::now(),
-        idempotency_key: answer_key(raw.get("idempotency_key").map(String::as_str)),
+        idempotency_key: match answer_key(raw.get("idempotency_key").map(String::as_str)) {
+            Some(key) if key.chars().count() > 200 => {
+                return Err(ApiError::field(
+                    "idempotency_key",
+                    "must be at most 200 characters",
+                ));
+            }
+            key => key,
+        },
     })
 }
 

@@ -422,8 +422,9 @@ pub enum LockClass {
     Repeats = 6,
     /// A province's dossier imports and feeds (key: province). Two imports of the same new
     /// dossier would both find it missing and one fail on the unique code (a 409, or a
-    /// deadlock's 500, for the sender to retry); the second now waits and finds it. Taken
-    /// before the repeat lock, never after it.
+    /// deadlock's 500, for the sender to retry); the second now waits and finds it. A
+    /// request takes all its provinces' locks in id order before it reads or writes
+    /// dossiers: before the repeat lock, never after it.
     Dossiers = 7,
 }
 

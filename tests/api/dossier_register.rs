@@ -459,7 +459,60 @@ async fn the_same_new_dossier_sent_at_once_is_created_once(b: Backend) {
     assert_eq!(app.count("dossiers"), 2);
 }
 
+/// Two feeds reaching two provinces in opposite orders, at the same moment and again:
+/// each request takes its provinces' turns in one order, so neither waits on the other
+/// in a circle (on PostgreSQL a deadlock would fail one with a 500).
+async fn feeds_over_two_provinces_in_either_order_both_land(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let (s, q) = app
+        .post(
+            root,
+            "/api/v1/units",
+            json!({"code": "Q", "name": "Tỉnh Thứ Hai", "kind": "province"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{q}");
+    let (s, qa) = app
+        .post(
+            root,
+            "/api/v1/units",
+            json!({"code": "QA", "name": "Sở QA", "kind": "department", "parent_id": q["id"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{qa}");
+    let dossier = |code: String, unit: &str| {
+        json!({"MaHoSo": code, "TenTTHC": "Đăng ký", "DonViXuLy": unit,
+            "NgayTiepNhan": "20260317080000", "NgayHenTra": "20260320", "TrangThaiHoSo": "4",
+            "QuaTrinhXuLy": [{"NguoiXuLy": "Lê Văn Tư", "NoiDungXuLy": "Tiếp nhận hồ sơ",
+                "ThoiDiemXuLy": "20260317090000"}]})
+    };
+    for round in 0..4 {
+        let a_first = json!([
+            dossier(format!("X-{round}-1"), "A"),
+            dossier(format!("X-{round}-2"), "QA")
+        ]);
+        let q_first = json!([
+            dossier(format!("Y-{round}-1"), "QA"),
+            dossier(format!("Y-{round}-2"), "A")
+        ]);
+        let (one, two) = tokio::join!(
+            app.post(root, "/api/v1/onestop/dossiers", a_first),
+            app.post(root, "/api/v1/onestop/dossiers", q_first),
+        );
+        assert_eq!((one.0, two.0), (200, 200), "{} {}", one.1, two.1);
+        assert_eq!(
+            (&one.1["created"], &two.1["created"]),
+            (&json!(2), &json!(2))
+        );
+    }
+    assert_eq!(app.count("dossiers"), 16);
+}
+
 both!(
+    feeds_over_two_provinces_in_either_order_both_land,
     the_same_new_dossier_sent_at_once_is_created_once,
     the_overdue_list_counts_whole_days,
     an_overdue_steps_period_follows_the_pause,

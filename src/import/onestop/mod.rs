@@ -63,6 +63,20 @@ pub fn items(body: Value) -> Result<Vec<Value>, &'static str> {
     }
 }
 
+/// Waits for any other import of these provinces' dossiers to end (`LockClass::Dossiers`):
+/// all of them, in id order, before the feed reads what is recorded or writes anything, so
+/// two feeds reaching the same provinces in another order, or an import, cannot wait on
+/// each other in a circle.
+fn take_turns(
+    conn: &mut AnyConnection,
+    provinces: std::collections::BTreeSet<i64>,
+) -> diesel::QueryResult<()> {
+    for province in provinces {
+        crate::db::advisory_lock(conn, crate::db::LockClass::Dossiers, province)?;
+    }
+    Ok(())
+}
+
 /// What stays the same through one request: units, province codes, matchers.
 struct Batch<'a> {
     scope: &'a Visibility,
@@ -108,9 +122,6 @@ impl<'a> Batch<'a> {
         if let Some(c) = self.codes.get(&province_id) {
             return Ok(c.clone());
         }
-        // The first dossier of this province in the feed: wait for any other import of the
-        // province's dossiers to end (`LockClass::Dossiers`) before reading what is recorded.
-        crate::db::advisory_lock(conn, crate::db::LockClass::Dossiers, province_id)?;
         let code = units::find(conn, province_id)?.map(|u| u.code);
         let codes = self.settings.codes_for(code.as_deref());
         self.codes.insert(province_id, codes.clone());
@@ -221,6 +232,15 @@ pub fn import_dossiers(
     now: NaiveDateTime,
 ) -> diesel::QueryResult<FeedReport> {
     let mut batch = Batch::new(scope, settings);
+    let mut provinces = std::collections::BTreeSet::new();
+    for o in items.iter().filter_map(Value::as_object) {
+        if let Some(unit_code) = text(o, "DonViXuLy")
+            && let Ok(unit) = batch.unit(conn, &unit_code)?
+        {
+            provinces.insert(unit.province_id);
+        }
+    }
+    take_turns(conn, provinces)?;
     for (index, item) in items.iter().enumerate() {
         let Some(o) = item.as_object() else {
             batch.reject(
@@ -351,6 +371,17 @@ pub fn import_progress(
         }
         by_code.entry(code).or_default().push((index, o));
     }
+    // The provinces of the dossiers named, locked before any is read for writing.
+    let mut provinces = std::collections::BTreeSet::new();
+    for code in &order {
+        provinces.extend(
+            dossiers::by_code_anywhere(conn, code)?
+                .into_iter()
+                .filter(|(_, u)| scope.subtree(&u.path))
+                .map(|(_, u)| u.province_id),
+        );
+    }
+    take_turns(conn, provinces)?;
     for code in order {
         let entries = by_code.remove(&code).unwrap_or_default();
         let first = entries.first().map_or(0, |(i, _)| *i);
