@@ -132,13 +132,8 @@ async fn a_step_named_twice_is_merged_once(b: Backend) {
     );
 }
 
-/// Two new dossiers with one code in two provinces, in one import: each keeps its own
-/// steps and its own late step in the register.
-async fn one_code_in_two_provinces_keeps_its_own_steps(b: Backend) {
-    let Some((app, w)) = TestApp::with_world(b).await else {
-        return;
-    };
-    let root = w.token("root");
+/// A second province, Q, with one department QA (returned), made by root.
+async fn second_province(app: &TestApp, root: &str) -> Value {
     let (s, q) = app
         .post(
             root,
@@ -155,6 +150,17 @@ async fn one_code_in_two_provinces_keeps_its_own_steps(b: Backend) {
         )
         .await;
     assert_eq!(s, 201, "{qa}");
+    qa
+}
+
+/// Two new dossiers with one code in two provinces, in one import: each keeps its own
+/// steps and its own late step in the register.
+async fn one_code_in_two_provinces_keeps_its_own_steps(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let qa = second_province(&app, root).await;
     let (s, officer) = app
         .post(
             root,
@@ -467,22 +473,7 @@ async fn feeds_over_two_provinces_in_either_order_both_land(b: Backend) {
         return;
     };
     let root = w.token("root");
-    let (s, q) = app
-        .post(
-            root,
-            "/api/v1/units",
-            json!({"code": "Q", "name": "Tỉnh Thứ Hai", "kind": "province"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{q}");
-    let (s, qa) = app
-        .post(
-            root,
-            "/api/v1/units",
-            json!({"code": "QA", "name": "Sở QA", "kind": "department", "parent_id": q["id"]}),
-        )
-        .await;
-    assert_eq!(s, 201, "{qa}");
+    second_province(&app, root).await;
     let dossier = |code: String, unit: &str| {
         json!({"MaHoSo": code, "TenTTHC": "Đăng ký", "DonViXuLy": unit,
             "NgayTiepNhan": "20260317080000", "NgayHenTra": "20260320", "TrangThaiHoSo": "4",
