@@ -198,11 +198,11 @@ impl From<DieselError> for ApiError {
             }
             // Text with U+0000 is refused where it comes in (`domain::text::NUL_MESSAGE`);
             // should some path still let it through, PostgreSQL's refusal is the client's
-            // 422, not a 500, and the transaction has written nothing.
-            DieselError::DatabaseError(_, info)
-                if info.message().starts_with("invalid byte sequence")
-                    && info.message().ends_with("0x00") =>
-            {
+            // 422, not a 500, and the transaction has written nothing. diesel gives no
+            // SQLSTATE (22021), and the message is translated with the server's
+            // `lc_messages` ("invalid byte sequence for encoding \"UTF8\": 0x00"): its
+            // end, the byte, is what every language keeps.
+            DieselError::DatabaseError(_, info) if info.message().ends_with(": 0x00") => {
                 ApiError::field("body", crate::domain::text::NUL_MESSAGE)
             }
             other => ApiError::Internal(other.to_string()),
@@ -312,5 +312,16 @@ mod tests {
         let internal = ApiError::from(DieselError::RollbackTransaction);
         assert_eq!(internal.status_code(), 500);
         assert_eq!(internal.problem().detail, "an internal error occurred");
+        // PostgreSQL's refusal of U+0000, in English and as translated.
+        for message in [
+            "invalid byte sequence for encoding \"UTF8\": 0x00",
+            "ungültige Bytefolge für Kodierung »UTF8«: 0x00",
+        ] {
+            let nul = ApiError::from(DieselError::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                Box::new(message.to_owned()),
+            ));
+            assert_eq!(nul.status_code(), 422, "{message}");
+        }
     }
 }
