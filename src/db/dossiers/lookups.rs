@@ -33,6 +33,26 @@ pub fn by_code_anywhere(
         .load(conn)
 }
 
+/// The province and unit path of every dossier with one of these codes, anywhere: which
+/// provinces a feed of updates will touch, a query per thousand codes (for the lock it
+/// takes first; the dossiers themselves are read after it).
+pub fn places_of_codes(
+    conn: &mut AnyConnection,
+    codes: &[&str],
+) -> QueryResult<Vec<(i64, String)>> {
+    let mut out = Vec::new();
+    for chunk in codes.chunks(1000) {
+        out.extend(
+            dossiers::table
+                .inner_join(units::table)
+                .filter(dossiers::code.eq_any(chunk))
+                .select((dossiers::province_id, units::path))
+                .load::<(i64, String)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 /// The dossier a step belongs to, with the path of the dossier's unit.
 pub fn of_step(
     conn: &mut AnyConnection,

@@ -372,15 +372,12 @@ pub fn import_progress(
         by_code.entry(code).or_default().push((index, o));
     }
     // The provinces of the dossiers named, locked before any is read for writing.
-    let mut provinces = std::collections::BTreeSet::new();
-    for code in &order {
-        provinces.extend(
-            dossiers::by_code_anywhere(conn, code)?
-                .into_iter()
-                .filter(|(_, u)| scope.subtree(&u.path))
-                .map(|(_, u)| u.province_id),
-        );
-    }
+    let codes: Vec<&str> = order.iter().map(String::as_str).collect();
+    let provinces = dossiers::places_of_codes(conn, &codes)?
+        .into_iter()
+        .filter(|(_, path)| scope.subtree(path))
+        .map(|(province, _)| province)
+        .collect();
     take_turns(conn, provinces)?;
     for code in order {
         let entries = by_code.remove(&code).unwrap_or_default();
