@@ -11,24 +11,32 @@ use super::leave::DayLeave;
 /// an afternoon on time, `M/P` for a late morning and an afternoon's leave; a day on two
 /// kinds of leave shows both (`P/CT`).
 pub fn symbol(status: AttendanceStatus, leave: Option<DayLeave>) -> String {
-    let own = status_symbol(status, leave);
-    match leave.and_then(DayLeave::half) {
-        Some(half) if halves_of(status, Some(half)) == 1 => {
-            let kind = match half {
-                HalfDay::Morning => leave.and_then(|l| l.morning),
-                HalfDay::Afternoon => leave.and_then(|l| l.afternoon),
-            };
-            let leave = leave_symbol(kind);
-            match half {
-                HalfDay::Morning => format!("{leave}/{own}"),
-                HalfDay::Afternoon => format!("{own}/{leave}"),
-            }
+    use AttendanceStatus::*;
+    let (morning, afternoon) = leave.map_or((None, None), |l| (l.morning, l.afternoon));
+    let halves = |m: &str, a: &str| {
+        if m == a {
+            m.to_owned()
+        } else {
+            format!("{m}/{a}")
         }
-        _ => own,
+    };
+    match status {
+        OnLeave => halves(
+            leave_symbol(morning.or(afternoon)),
+            leave_symbol(afternoon.or(morning)),
+        ),
+        Weekend | Holiday => day_symbol(status).to_owned(),
+        // A working day judged on the half that leave does not cover.
+        _ => match (morning, afternoon) {
+            (Some(kind), None) => format!("{}/{}", leave_symbol(Some(kind)), day_symbol(status)),
+            (None, Some(kind)) => format!("{}/{}", day_symbol(status), leave_symbol(Some(kind))),
+            _ => day_symbol(status).to_owned(),
+        },
     }
 }
 
-fn status_symbol(status: AttendanceStatus, leave: Option<DayLeave>) -> String {
+/// The symbol of a day (or half a day) not on leave.
+fn day_symbol(status: AttendanceStatus) -> &'static str {
     use AttendanceStatus::*;
     match status {
         Present => "+",
@@ -39,17 +47,8 @@ fn status_symbol(status: AttendanceStatus, leave: Option<DayLeave>) -> String {
         Incomplete => "?",
         Holiday => "L",
         Weekend => "",
-        OnLeave => {
-            let (morning, afternoon) = leave.map_or((None, None), |l| (l.morning, l.afternoon));
-            return match (morning, afternoon) {
-                (Some(m), Some(a)) if m != a => {
-                    format!("{}/{}", leave_symbol(Some(m)), leave_symbol(Some(a)))
-                }
-                _ => leave_symbol(morning.or(afternoon)).to_owned(),
-            };
-        }
+        OnLeave => "P",
     }
-    .to_owned()
 }
 
 fn leave_symbol(leave: Option<LeaveKind>) -> &'static str {
