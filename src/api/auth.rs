@@ -51,21 +51,11 @@ pub async fn login(
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let LoginRequest { username, password } = body.0;
     let username = normalize_username(&username);
-    let client = client_of(&req, &state);
-    // Reserved before the slow verification, so parallel guesses cannot all pass the lock
-    // check before the first of them is counted.
-    let attempt = match state.throttle.begin(&username, &client, Instant::now()) {
-        Ok(attempt) => attempt,
-        Err(retry_after_secs) => {
-            tracing::warn!(%username, %client, "login refused: too many failed attempts");
-            return Err(ApiError::TooManyRequests { retry_after_secs });
-        }
-    };
     // Taken before the account is read: a session opened from credentials that a change
     // then replaces must not look newer than the change (see `AuthUser`).
     let issued_at = chrono::Utc::now();
     let lookup = username.clone();
-    let verified = blocking(&state, move |db: &Db| {
+    let verified = throttled(&state, &req, &username, "login", move |db: &Db| {
         let user =
             db.read(|c| Ok::<_, ApiError>(crate::db::users::find_by_username(c, &lookup)?))?;
         Ok(match user {
@@ -76,21 +66,10 @@ pub async fn login(
             }
         })
     })
-    .await;
-    let user = match verified {
-        Ok(Some(user)) => user,
-        Ok(None) => {
-            attempt.failed(Instant::now());
-            tracing::warn!(%username, %client, "failed login");
-            return Err(ApiError::Unauthorized("invalid username or password"));
-        }
-        Err(e) => {
-            // Nothing was verified (the database failed): not a guess.
-            attempt.release(Instant::now());
-            return Err(e);
-        }
+    .await?;
+    let Some(user) = verified else {
+        return Err(ApiError::Unauthorized("invalid username or password"));
     };
-    attempt.succeeded(Instant::now());
     let token = state
         .jwt
         .issue_for_credentials(user.id, issued_at, user.credentials_changed_at)
@@ -101,6 +80,49 @@ pub async fn login(
         token_type: "Bearer",
         expires_in: state.jwt.ttl_secs(),
     }))
+}
+
+/// Runs `verify` (on the blocking pool) as one attempt in the login throttle, for the
+/// account `username` and the caller's address: refused with 429 once either is locked;
+/// counted as a failure when it verifies nothing (`Ok(None)`), as a success when it does,
+/// and not at all when it could not check (an error: not a guess). The attempt is
+/// reserved before the slow verification, so parallel guesses cannot all pass the lock
+/// check before the first of them is counted. `what` names the attempt in the log. The
+/// login and the change of one's own password share it.
+pub(crate) async fn throttled<T, F>(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    username: &str,
+    what: &'static str,
+    verify: F,
+) -> Result<Option<T>, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Db) -> Result<Option<T>, ApiError> + Send + 'static,
+{
+    let client = client_of(req, state);
+    let attempt = match state.throttle.begin(username, &client, Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(retry_after_secs) => {
+            tracing::warn!(%username, %client, what, "refused: too many failed attempts");
+            return Err(ApiError::TooManyRequests { retry_after_secs });
+        }
+    };
+    match blocking(state, verify).await {
+        Ok(Some(found)) => {
+            attempt.succeeded(Instant::now());
+            Ok(Some(found))
+        }
+        Ok(None) => {
+            attempt.failed(Instant::now());
+            tracing::warn!(%username, %client, what, "failed");
+            Ok(None)
+        }
+        Err(e) => {
+            attempt.release(Instant::now());
+            Err(e)
+        }
+    }
 }
 
 /// The client's address for login throttling, from the peer and, behind trusted proxies,

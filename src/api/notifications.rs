@@ -257,7 +257,6 @@ pub async fn list_notifications(
                 staff_id: query.staff_id,
                 unit_path,
                 recipient,
-                reader: recipient,
             };
             let (rows, total) = outbox::list(c, &vis, &filter, page.per_page(), page.offset())?;
             let ids: Vec<i64> = rows.iter().filter_map(|r| r.notice_id).collect();

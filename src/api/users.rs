@@ -1,7 +1,6 @@
 //! `/users`: accounts and the roles they hold on units.
 
 use std::collections::HashMap;
-use std::time::Instant;
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, FixedOffset};
@@ -9,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
-use super::auth::client_of;
+use super::auth::throttled;
 use super::extract::{ValidJson, ValidQuery};
 use super::units::visible_unit;
 use super::{BASE, PageParams, Paged, blocking, created, local_time};
@@ -382,7 +381,18 @@ pub async fn update_user(
     let admin_change = body.is_active.is_some() || body.roles.is_some();
     // The hash the current password was verified against, outside the write turn.
     let verified_hash = if own && body.password.is_some() {
-        Some(verify_current_password(&state, &req, &auth.user.username, id, &manage, &body).await?)
+        Some(
+            verify_current_password(
+                &state,
+                &req,
+                &auth.user.username,
+                id,
+                &manage,
+                admin_change,
+                body.current_password.clone(),
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -455,20 +465,11 @@ async fn verify_current_password(
     username: &str,
     id: i64,
     manage: &Visibility,
-    body: &UpdateUser,
+    admin_change: bool,
+    current: Option<String>,
 ) -> Result<String, ApiError> {
-    let client = client_of(req, state);
-    let attempt = match state.throttle.begin(username, &client, Instant::now()) {
-        Ok(attempt) => attempt,
-        Err(retry_after_secs) => {
-            tracing::warn!(%username, %client, "password change refused: too many failed attempts");
-            return Err(ApiError::TooManyRequests { retry_after_secs });
-        }
-    };
     let manage = manage.clone();
-    let admin_change = body.is_active.is_some() || body.roles.is_some();
-    let current = body.current_password.clone();
-    let checked = blocking(state, move |db: &Db| {
+    let verified = throttled(state, req, username, "password change", move |db: &Db| {
         let user = db.read(|c| {
             let user = q::find(c, id)?.ok_or(ApiError::NotFound)?;
             authorize_update(c, &manage, true, admin_change, &user)?;
@@ -482,24 +483,6 @@ async fn verify_current_password(
         })?;
         Ok(password::verify(&current, &user.password_hash).then_some(user.password_hash))
     })
-    .await;
-    match checked {
-        Ok(Some(hash)) => {
-            attempt.succeeded(Instant::now());
-            Ok(hash)
-        }
-        Ok(None) => {
-            attempt.failed(Instant::now());
-            tracing::warn!(%username, %client, "wrong current password");
-            Err(ApiError::field(
-                "current_password",
-                "is not your current password",
-            ))
-        }
-        Err(e) => {
-            // Refused before any verification: not a guess.
-            attempt.release(Instant::now());
-            Err(e)
-        }
-    }
+    .await?;
+    verified.ok_or_else(|| ApiError::field("current_password", "is not your current password"))
 }

@@ -119,16 +119,10 @@ pub fn disputed_steps(
     conn: &mut AnyConnection,
     step_ids: &[i64],
 ) -> QueryResult<std::collections::HashSet<i64>> {
-    let mut out = std::collections::HashSet::new();
-    for chunk in step_ids.chunks(1000) {
-        out.extend(
-            dossier_disputes::table
-                .filter(dossier_disputes::step_id.eq_any(chunk))
-                .select(dossier_disputes::step_id)
-                .load::<i64>(conn)?,
-        );
-    }
-    Ok(out)
+    Ok(of_steps(conn, step_ids)?
+        .into_iter()
+        .map(|d| d.step_id)
+        .collect())
 }
 
 pub fn insert(conn: &mut AnyConnection, new: &NewDispute) -> QueryResult<DisputeRow> {

@@ -333,11 +333,10 @@ pub struct NotificationFilter {
     pub staff_id: Option<i64>,
     /// Entries about this unit's subtree (its path).
     pub unit_path: Option<String>,
-    /// Besides what the visibility reaches: entries addressed to this staff member.
+    /// The reader's staff record. Besides what the visibility reaches, entries addressed to
+    /// them; and the notices about their own violations are hidden from them, whatever
+    /// their roles (the violator sees nothing of them).
     pub recipient: Option<i64>,
-    /// The reader's staff record: the notices about their own violations are hidden from
-    /// them, whatever their roles (the violator sees nothing of them).
-    pub reader: Option<i64>,
 }
 
 /// The notices about a head's own violations: their person heads the unit they are
@@ -400,7 +399,7 @@ fn filtered(
         }
         q = q.filter(cond);
     }
-    if let Some(me) = f.reader {
+    if let Some(me) = f.recipient {
         let mine = repeat_notices::table
             .filter(repeat_notices::staff_id.eq(me))
             .select(repeat_notices::id);

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::access::Grant;
 use super::codes::Role;
-use super::dossiers::{Dossier, Outcome, effective_due};
+use super::dossiers::{Dossier, Outcome};
 use super::units::in_subtree;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -125,9 +125,7 @@ pub fn window_start(rules: &Dossier, step_no: i32, now: NaiveDateTime) -> Option
     let Some(step) = rules.steps.iter().find(|s| s.step_no == step_no) else {
         return rules.due();
     };
-    let own = step
-        .due_at
-        .map(|d| effective_due(d, rules.supplement_requested, rules.supplement_received));
+    let own = rules.step_due(step);
     step.finished_at
         .or(own.filter(|d| now > *d))
         .or(rules.due())

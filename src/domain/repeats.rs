@@ -195,18 +195,20 @@ pub fn used_by(
     consumed: &HashMap<String, HashSet<i64>>,
     occurrences: &[Occurrence],
 ) -> Vec<i64> {
+    // `consumed` covers everyone of a chunk, and this runs per person and rule: each of the
+    // person's occurrences is looked up in it, rather than a set of all of it built again.
     let live: HashSet<&str> = applying.iter().map(|r| r.key.as_str()).collect();
-    let retired: HashSet<i64> = consumed
-        .iter()
-        .filter(|(key, _)| !live.contains(key.as_str()))
-        .flat_map(|(_, ids)| ids.iter().copied())
-        .collect();
+    let retired = |id: i64| {
+        consumed
+            .iter()
+            .any(|(key, ids)| !live.contains(key.as_str()) && ids.contains(&id))
+    };
     let own = consumed.get(&rule.key);
     occurrences
         .iter()
         .filter(|o| {
             own.is_some_and(|ids| ids.contains(&o.id))
-                || (retired.contains(&o.id) && rule.rule.codes.contains(&o.code))
+                || (rule.rule.codes.contains(&o.code) && retired(o.id))
         })
         .map(|o| o.id)
         .collect()
