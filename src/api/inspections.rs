@@ -276,8 +276,25 @@ pub(super) struct Access {
     pub own_staff: Option<i64>,
 }
 
+impl Access {
+    /// Whether the caller sees the whole inspection (see `sees_whole`).
+    fn whole(&self) -> bool {
+        self.member || self.reader
+    }
+}
+
 fn access(c: &mut AnyConnection, actor: &Actor, i: &InspectionRow) -> Result<Access, ApiError> {
     let team = q::team(c, i.id)?;
+    access_with(c, actor, i, &team)
+}
+
+/// `access` with the inspection's team already loaded.
+fn access_with(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    i: &InspectionRow,
+    team: &[i64],
+) -> Result<Access, ApiError> {
     let unit = crate::db::units::find(c, i.unit_id)?.ok_or(ApiError::NotFound)?;
     Ok(Access {
         member: team.contains(&actor.user_id)
@@ -297,8 +314,7 @@ pub(super) fn sees_whole(
     actor: &Actor,
     i: &InspectionRow,
 ) -> Result<bool, ApiError> {
-    let a = access(c, actor, i)?;
-    Ok(a.member || a.reader)
+    Ok(access(c, actor, i)?.whole())
 }
 
 /// The findings of an inspection the caller may see; 404 when none and no other right.
@@ -310,7 +326,7 @@ pub(super) fn visible(
     let i = q::find(c, id)?.ok_or(ApiError::NotFound)?;
     let a = access(c, actor, &i)?;
     let all = q::findings_of(c, i.id)?;
-    if a.member || a.reader {
+    if a.whole() {
         return Ok((i, a, all));
     }
     let own: Vec<FindingRow> = all
@@ -412,10 +428,11 @@ pub async fn list_inspections(
             let units = reader_units(c, &reader, unit_id)?;
             let mut out = Vec::new();
             for i in q::list(c, units.as_deref(), actor.user_id)? {
-                if !sees_whole(c, &actor, &i)? {
+                // The team, read once for the check and the view.
+                let team = q::team(c, i.id)?;
+                if !access_with(c, &actor, &i, &team)?.whole() {
                     continue;
                 }
-                let team = q::team(c, i.id)?;
                 let findings = q::findings_of(c, i.id)?;
                 out.push(view(i, team, findings));
             }
