@@ -55,7 +55,8 @@ pub async fn login(
     // then replaces must not look newer than the change (see `AuthUser`).
     let issued_at = chrono::Utc::now();
     let lookup = username.clone();
-    let verified = throttled(&state, &req, &username, "login", move |db: &Db| {
+    let log = ("login refused: too many failed attempts", "failed login");
+    let verified = throttled(&state, &req, &username, log, move |db: &Db| {
         let user =
             db.read(|c| Ok::<_, ApiError>(crate::db::users::find_by_username(c, &lookup)?))?;
         Ok(match user {
@@ -87,13 +88,14 @@ pub async fn login(
 /// counted as a failure when it verifies nothing (`Ok(None)`), as a success when it does,
 /// and not at all when it could not check (an error: not a guess). The attempt is
 /// reserved before the slow verification, so parallel guesses cannot all pass the lock
-/// check before the first of them is counted. `what` names the attempt in the log. The
-/// login and the change of one's own password share it.
+/// check before the first of them is counted. `(refused, failed)` are the log's words for
+/// a refusal and for a failed attempt. The login and the change of one's own password
+/// share it.
 pub(crate) async fn throttled<T, F>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     username: &str,
-    what: &'static str,
+    (refused, failed): (&'static str, &'static str),
     verify: F,
 ) -> Result<Option<T>, ApiError>
 where
@@ -104,7 +106,7 @@ where
     let attempt = match state.throttle.begin(username, &client, Instant::now()) {
         Ok(attempt) => attempt,
         Err(retry_after_secs) => {
-            tracing::warn!(%username, %client, what, "refused: too many failed attempts");
+            tracing::warn!(%username, %client, "{refused}");
             return Err(ApiError::TooManyRequests { retry_after_secs });
         }
     };
@@ -115,7 +117,7 @@ where
         }
         Ok(None) => {
             attempt.failed(Instant::now());
-            tracing::warn!(%username, %client, what, "failed");
+            tracing::warn!(%username, %client, "{failed}");
             Ok(None)
         }
         Err(e) => {

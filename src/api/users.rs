@@ -469,7 +469,11 @@ async fn verify_current_password(
     current: Option<String>,
 ) -> Result<String, ApiError> {
     let manage = manage.clone();
-    let verified = throttled(state, req, username, "password change", move |db: &Db| {
+    let log = (
+        "password change refused: too many failed attempts",
+        "wrong current password",
+    );
+    let verified = throttled(state, req, username, log, move |db: &Db| {
         let user = db.read(|c| {
             let user = q::find(c, id)?.ok_or(ApiError::NotFound)?;
             authorize_update(c, &manage, true, admin_change, &user)?;
