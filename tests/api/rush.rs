@@ -56,6 +56,18 @@ async fn concurrent_events_each_get_their_own_answer(b: Backend) {
         json!({"staff_id": w.member_b.id, "at": at(200), "source": "device", "device_id": "rush"}),
     ));
 
+    // The keyed event's first send goes ahead of the rush: were its second send (at the
+    // unkeyed event's instant) the first to land, it would hold that instant and the
+    // unkeyed event would rightly be its duplicate.
+    let first = sends
+        .iter()
+        .position(|(label, _, _)| label == "keyed")
+        .expect("keyed");
+    let (label, token, body) = sends.remove(first);
+    let (status, answer) = app.post(&token, "/api/v1/checkins", body).await;
+    let mut answers: HashMap<String, Vec<(u16, Value)>> = HashMap::new();
+    answers.entry(label).or_default().push((status, answer));
+
     let mut set = tokio::task::JoinSet::new();
     for (label, token, body) in sends {
         let (client, url) = (app.client.clone(), format!("{}/api/v1/checkins", app.base));
@@ -71,7 +83,6 @@ async fn concurrent_events_each_get_their_own_answer(b: Backend) {
             (label, status, res.json::<Value>().await.expect("json"))
         });
     }
-    let mut answers: HashMap<String, Vec<(u16, Value)>> = HashMap::new();
     while let Some(joined) = set.join_next().await {
         let (label, status, body) = joined.expect("task");
         answers.entry(label).or_default().push((status, body));
