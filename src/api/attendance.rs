@@ -2,7 +2,7 @@
 //! register. Attendance is derived on read from the stored events, so it always reflects
 //! the latest data; the register keeps the violations of closed days.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use actix_web::{get, web};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
@@ -207,12 +207,8 @@ pub async fn overview(
     check_range(date, date)?;
     let subtree = query.subtree.unwrap_or(true);
     let read = auth.can(Action::ReadStaff);
-    let (people, days) = blocking(&state, move |db: &Db| {
-        db.read(|c| {
-            let people = unit_people(c, &read, unit_id, subtree)?;
-            let days = engine::derive(c, &people, date, date, now)?;
-            Ok::<_, ApiError>((people, days))
-        })
+    let UnitDays { people, days, .. } = blocking(&state, move |db: &Db| {
+        db.read(|c| unit_days(c, &read, unit_id, subtree, (date, date), now))
     })
     .await?;
     let mut counts = BTreeMap::new();
@@ -225,7 +221,7 @@ pub async fn overview(
                 staff_id: p.staff.id,
                 code: p.staff.code.clone(),
                 full_name: p.staff.full_name.clone(),
-                unit_id: p.staff.unit_id,
+                unit_id: d.unit_id,
                 status: d.record.status,
                 status_label: d.record.status.label(),
                 first_in: d.record.first_in.map(local_wall_time),
@@ -248,22 +244,48 @@ pub async fn overview(
     }))
 }
 
-/// The people of a unit (and its subtree) when the caller reads the whole unit.
-pub(crate) fn unit_people(
+/// The people of a unit (and its subtree) on the days `from..=to`, with their days spent
+/// there, for a caller who reads the whole unit. Someone transferred in or out during the
+/// range counts for the days they were in it: a past month's timesheet keeps who worked
+/// there then. People in it now who have no days at all (no schedule, not employed then)
+/// are listed with none, as the unit's own.
+pub(crate) fn unit_days(
     c: &mut AnyConnection,
     read: &Visibility,
     unit_id: i64,
     subtree: bool,
-) -> Result<Vec<Person>, ApiError> {
+    (from, to): (NaiveDate, NaiveDate),
+    now: chrono::NaiveDateTime,
+) -> Result<UnitDays, ApiError> {
     let unit = match crate::db::units::find(c, unit_id)? {
         Some(u) if read.subtree(&u.path) => u,
         _ => return Err(ApiError::NotFound),
     };
-    let mut people = engine::people_below(c, &unit.path)?;
-    if !subtree {
-        people.retain(|p| p.staff.unit_id == unit.id);
-    }
-    Ok(people)
+    let units: HashSet<i64> = if subtree {
+        super::dossiers::ids_within(c, &unit.path)?
+            .into_iter()
+            .collect()
+    } else {
+        HashSet::from([unit.id])
+    };
+    let only = (!subtree).then_some(unit.id);
+    let mut people = engine::people_ever_below(c, &unit.path, only, from)?;
+    let mut days = engine::derive(c, &people, from, to, now)?;
+    let with_days: HashSet<i64> = days.iter().map(|d| d.staff_id).collect();
+    days.retain(|d| units.contains(&d.unit_id));
+    let kept: HashSet<i64> = days.iter().map(|d| d.staff_id).collect();
+    people.retain(|p| {
+        kept.contains(&p.staff.id)
+            || (units.contains(&p.staff.unit_id) && !with_days.contains(&p.staff.id))
+    });
+    Ok(UnitDays { unit, people, days })
+}
+
+/// A unit's people and their days in it, from `unit_days`.
+pub(crate) struct UnitDays {
+    pub unit: crate::db::units::UnitRow,
+    pub people: Vec<Person>,
+    pub days: Vec<Derived>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

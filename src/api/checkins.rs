@@ -15,10 +15,12 @@ use super::{PageParams, Paged, blocking, local_now, local_time};
 use crate::auth::AuthUser;
 use crate::db::attendance::{self as engine, Person};
 use crate::db::checkins::{self as q, CheckinRow, NewCheckin};
+use crate::db::moves::Posted;
 use crate::db::{AnyConnection, Db};
 use crate::domain::access::{Action, Visibility};
 use crate::domain::attendance::to_local;
 use crate::domain::codes::{CheckinSource, Direction};
+use crate::domain::postings::{Earlier, unit_on};
 use crate::domain::text::nfc;
 use crate::error::{ApiError, FieldErrors};
 use crate::startup::AppState;
@@ -147,32 +149,75 @@ struct Rights {
     correct: Visibility,
 }
 
+/// The people a batch (or a group of single events) names, each looked up once: their
+/// record and, only for a sender who does not reach where they are now, their earlier
+/// units.
+#[derive(Default)]
+struct Known {
+    people: HashMap<i64, Option<Person>>,
+    earlier: HashMap<i64, Vec<Earlier<Posted>>>,
+}
+
+impl Known {
+    fn person(&mut self, c: &mut AnyConnection, id: i64) -> diesel::QueryResult<Option<Person>> {
+        if let Some(p) = self.people.get(&id) {
+            return Ok(p.clone());
+        }
+        let found = crate::db::staff::find_with_path(c, id)?
+            .map(|(staff, unit_path)| Person { staff, unit_path });
+        self.people.insert(id, found.clone());
+        Ok(found)
+    }
+
+    /// The unit path the sender's rights are judged on for an event of `person` on `day`:
+    /// the unit they are in now or, when the sender reaches none of that, the unit they
+    /// were in that day. So a kiosk of the old unit still uploads its backlog of the days
+    /// before a transfer, and nothing of those days is lost.
+    fn path_on(
+        &mut self,
+        c: &mut AnyConnection,
+        rights: &Rights,
+        person: &Person,
+        day: NaiveDate,
+    ) -> diesel::QueryResult<String> {
+        let id = person.staff.id;
+        let reaches = |path: &str| rights.record.staff(id, path) || rights.correct.staff(id, path);
+        if reaches(&person.unit_path) {
+            return Ok(person.unit_path.clone());
+        }
+        let earlier = match self.earlier.entry(id) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => v.insert(
+                crate::db::moves::earlier_of(c, &[id])?
+                    .remove(&id)
+                    .unwrap_or_default(),
+            ),
+        };
+        let now = Posted {
+            unit_id: person.staff.unit_id,
+            path: person.unit_path.clone(),
+        };
+        Ok(unit_on(earlier, &now, day).path.clone())
+    }
+}
+
 /// Checks one event against the rules and the caller's rights; returns the row to insert.
 fn prepare(
     c: &mut AnyConnection,
     rights: &Rights,
-    people: &mut HashMap<i64, Option<Person>>,
+    known: &mut Known,
     e: &CheckinInput,
     now: NaiveDateTime,
 ) -> Result<(NewCheckin, Person), ApiError> {
-    let person = match people.entry(e.staff_id) {
-        std::collections::hash_map::Entry::Occupied(o) => o.get().clone(),
-        std::collections::hash_map::Entry::Vacant(v) => {
-            let found = crate::db::staff::find_with_path(c, e.staff_id)?
-                .map(|(staff, unit_path)| Person { staff, unit_path });
-            v.insert(found).clone()
-        }
-    };
-    let person = match person {
-        Some(p)
-            if rights.record.staff(p.staff.id, &p.unit_path)
-                || rights.correct.staff(p.staff.id, &p.unit_path) =>
-        {
-            p
-        }
-        _ => return Err(ApiError::field("staff_id", "no such staff member")),
-    };
+    let no_such = || ApiError::field("staff_id", "no such staff member");
+    let person = known.person(c, e.staff_id)?.ok_or_else(no_such)?;
     let at = without_leap_second(e.at.naive_utc()).trunc_subsecs(6);
+    let path = known.path_on(c, rights, &person, to_local(at).date())?;
+    if !(rights.record.staff(person.staff.id, &path)
+        || rights.correct.staff(person.staff.id, &path))
+    {
+        return Err(no_such());
+    }
     if at > now + Duration::minutes(MAX_SKEW_MINUTES) {
         return Err(ApiError::field(
             "at",
@@ -188,7 +233,7 @@ fn prepare(
                 "is required for a manual correction",
             ));
         }
-        if !rights.correct.staff(person.staff.id, &person.unit_path) {
+        if !rights.correct.staff(person.staff.id, &path) {
             return Err(ApiError::Forbidden(
                 "manual corrections need the unit_head or admin role over the person",
             ));
@@ -202,14 +247,14 @@ fn prepare(
             return Err(ApiError::field("at", "is older than a year"));
         }
     } else {
-        if !rights.record.staff(person.staff.id, &person.unit_path) {
+        if !rights.record.staff(person.staff.id, &path) {
             return Err(ApiError::Forbidden(
                 "recording events for this person needs the device, unit_head or admin role",
             ));
         }
         // The person themself sends live events only, even when they head the unit or
         // administer it: nobody backdates their own day (a past event re-derives it).
-        if (own || !rights.record.subtree(&person.unit_path))
+        if (own || !rights.record.subtree(&path))
             && at < now - Duration::minutes(SELF_WINDOW_MINUTES)
         {
             return Err(ApiError::field(
@@ -264,9 +309,10 @@ fn without_leap_second(at: NaiveDateTime) -> NaiveDateTime {
 /// (docs/PERFORMANCE.md). Ids with nobody behind them are remembered as such.
 fn prefetch(
     c: &mut AnyConnection,
-    people: &mut HashMap<i64, Option<Person>>,
+    known: &mut Known,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<(), ApiError> {
+    let people = &mut known.people;
     let mut ids: Vec<i64> = ids
         .into_iter()
         .filter(|id| !people.contains_key(id))
@@ -360,7 +406,7 @@ pub async fn create_batch(
     let result = blocking(&state, move |db: &Db| {
         db.write(|c| {
             let now = crate::db::now();
-            let mut people = HashMap::new();
+            let mut known = Known::default();
             let mut persons: HashMap<i64, Person> = HashMap::new();
             let mut checked = Vec::with_capacity(events.len());
             let mut out = BatchResult {
@@ -370,14 +416,14 @@ pub async fn create_batch(
             };
             prefetch(
                 c,
-                &mut people,
+                &mut known,
                 events
                     .iter()
                     .filter_map(|e| e.get("staff_id").and_then(serde_json::Value::as_i64)),
             )?;
             for (index, raw) in events.into_iter().enumerate() {
                 let prepared = super::extract::from_value::<CheckinInput>(raw)
-                    .and_then(|e| prepare(c, &rights, &mut people, &e, now));
+                    .and_then(|e| prepare(c, &rights, &mut known, &e, now));
                 let (new, person) = match prepared {
                     Ok(p) => p,
                     Err(e) => {

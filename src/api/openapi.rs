@@ -24,7 +24,7 @@ use super::{
     paths(
         auth::login, auth::me,
         units::create_unit, units::list_units, units::get_unit, units::update_unit,
-        staff::create_staff, staff::list_staff, staff::get_staff, staff::update_staff,
+        staff::create_staff, staff::list_staff, staff::get_staff, staff::staff_units, staff::update_staff,
         users::create_user, users::list_users, users::get_user, users::update_user,
         audit::list_audit,
         schedules::create_schedule, schedules::list_schedules, schedules::get_schedule, schedules::update_schedule,

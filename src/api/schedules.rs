@@ -166,16 +166,17 @@ fn checked(
     }
 }
 
-/// Re-derives the closed days a schedule change may alter: every person of the unit's
-/// subtree over the old and the new validity.
+/// Re-derives the closed days a schedule change may alter: every person in the unit's
+/// subtree in the window (those transferred out since, too) over the old and the new
+/// validity.
 fn rederive_for(
     c: &mut AnyConnection,
     unit_path: &str,
     ranges: &[(NaiveDate, Option<NaiveDate>)],
 ) -> Result<(), ApiError> {
     let now = local_now();
-    let people = attendance::people_below(c, unit_path)?;
     let earliest = now.date() - chrono::Duration::days(attendance::RETRO_DAYS);
+    let people = attendance::people_ever_below(c, unit_path, None, earliest)?;
     for (from, to) in ranges {
         attendance::rederive(
             c,

@@ -1,5 +1,7 @@
 //! `/staff`: the people whose discipline congvu keeps.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -12,8 +14,10 @@ use super::{BASE, PageParams, Paged, blocking, created, local_time};
 use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::db::staff::{self as q, StaffFields, StaffFilter, StaffRow};
+use crate::db::units::UnitRow;
 use crate::domain::access::Action;
 use crate::domain::codes::StaffCategory;
+use crate::domain::postings::{Earlier, spells};
 use crate::domain::text::nfc;
 use crate::error::{ApiError, FieldErrors};
 use crate::startup::AppState;
@@ -22,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(create_staff)
         .service(list_staff)
         .service(get_staff)
+        .service(staff_units)
         .service(update_staff);
 }
 
@@ -95,6 +100,10 @@ pub struct UpdateStaff {
     pub full_name: Option<String>,
     /// Moves the person to another unit of the same province.
     pub unit_id: Option<i64>,
+    /// With a new `unit_id`: the first day in the new unit (default today; not in the
+    /// future, and after the person's last transfer). The days before it stay with the
+    /// old unit: its schedule, its timesheets, its register.
+    pub moved_on: Option<NaiveDate>,
     pub category: Option<StaffCategory>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -277,6 +286,69 @@ pub async fn get_staff(
     Ok(web::Json(row.into()))
 }
 
+/// One spell of a person in a unit; days inclusive.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SpellView {
+    pub unit_id: i64,
+    pub unit_code: String,
+    pub unit_name: String,
+    /// None for the first spell (since the record began).
+    pub from: Option<NaiveDate>,
+    /// None for the spell still running.
+    pub to: Option<NaiveDate>,
+}
+
+#[utoipa::path(get, path = "/api/v1/staff/{id}/units", tag = "staff",
+    responses((status = 200, body = Vec<SpellView>), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/staff/{id}/units")]
+pub async fn staff_units(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<SpellView>>, ApiError> {
+    let id = id.into_inner();
+    let read = auth.can(Action::ReadStaff);
+    let spells = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let person = match q::find_with_path(c, id)? {
+                Some((s, path)) if read.staff(s.id, &path) => s,
+                _ => return Err(ApiError::NotFound),
+            };
+            let earlier: Vec<Earlier<i64>> = crate::db::moves::earlier_of(c, &[id])?
+                .remove(&id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| Earlier {
+                    until: e.until,
+                    unit: e.unit.unit_id,
+                })
+                .collect();
+            let spells = spells(&earlier, &person.unit_id);
+            let ids: Vec<i64> = spells.iter().map(|s| s.unit).collect();
+            let units: HashMap<i64, UnitRow> = crate::db::units::find_many(c, &ids)?
+                .into_iter()
+                .map(|u| (u.id, u))
+                .collect();
+            Ok(spells
+                .into_iter()
+                .filter_map(|s| {
+                    let u = units.get(&s.unit)?;
+                    Some(SpellView {
+                        unit_id: u.id,
+                        unit_code: u.code.clone(),
+                        unit_name: u.name.clone(),
+                        from: s.from,
+                        to: s.to,
+                    })
+                })
+                .collect())
+        })
+    })
+    .await?;
+    Ok(web::Json(spells))
+}
+
 #[utoipa::path(patch, path = "/api/v1/staff/{id}", tag = "staff", request_body = UpdateStaff,
     responses((status = 200, body = StaffView), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
@@ -307,6 +379,9 @@ pub async fn update_staff(
                 ));
             }
             let mut next = current.fields();
+            let now = super::local_now();
+            let today = now.date();
+            let mut moved_on = None;
             if let Some(unit_id) = body.unit_id.filter(|u| *u != current.unit_id) {
                 let unit = visible_unit(c, &read_units, unit_id, "unit_id")?;
                 if !write.subtree(&unit.path) {
@@ -320,7 +395,18 @@ pub async fn update_staff(
                         "staff cannot be moved to another province",
                     ));
                 }
+                let day = body.moved_on.unwrap_or(today);
+                let last = crate::db::moves::last_move_on(c, current.id)?;
+                if let Some(why) = crate::domain::postings::move_conflict(day, today, last) {
+                    return Err(ApiError::field("moved_on", why));
+                }
                 next.unit_id = unit.id;
+                moved_on = Some(day);
+            } else if body.moved_on.is_some() {
+                return Err(ApiError::field(
+                    "moved_on",
+                    "goes with a new unit_id (the day of a transfer)",
+                ));
             }
             if let Some(code) = body.code {
                 next.code = code;
@@ -359,20 +445,33 @@ pub async fn update_staff(
                 ));
             }
             let row = q::update(c, Some(actor), &current, &next)?;
+            if let Some(day) = moved_on {
+                let transfer = crate::db::moves::Transfer {
+                    staff_id: row.id,
+                    province_id: row.province_id,
+                    from_unit_id: current.unit_id,
+                    to_unit_id: row.unit_id,
+                    moved_on: day,
+                };
+                crate::db::moves::record(c, Some(actor), &transfer, crate::db::now())?;
+            }
             // Joining and leaving dates bound the days that count, and the unit decides
             // the schedule: the register's recent past follows such changes, and a date
             // moved further back re-derives all the days between its old and new value
-            // (a departure recorded four months late leaves no absences after it).
+            // (a departure recorded four months late leaves no absences after it); a
+            // transfer re-derives the days since it took effect, under the new unit.
             if (row.joined_on, row.left_on, row.unit_id)
                 != (current.joined_on, current.left_on, current.unit_id)
             {
-                let now = super::local_now();
-                let from = crate::domain::attendance::dates_rederive_from(
+                let dates_from = crate::domain::attendance::dates_rederive_from(
                     (current.joined_on, current.left_on),
                     (row.joined_on, row.left_on),
                     now.date(),
                     crate::db::attendance::RETRO_DAYS,
                 );
+                let floor =
+                    now.date() - chrono::Duration::days(crate::domain::attendance::DATES_BACK_DAYS);
+                let from = moved_on.map_or(dates_from, |day| dates_from.min(day.max(floor)));
                 let people = crate::db::attendance::people(c, &[row.id])?;
                 crate::db::attendance::rederive(c, &people, from, now.date(), now)?;
             }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::attendance::unit_people;
+use super::attendance::{UnitDays, unit_days};
 use super::extract::ValidQuery;
 use super::{blocking, local_now};
 use crate::auth::AuthUser;
@@ -98,9 +98,8 @@ pub async fn timesheet(
     let month = query.month.clone();
     let sheet = blocking(&state, move |db: &Db| {
         db.read(|c| {
-            let unit = crate::db::units::find(c, unit_id)?.ok_or(ApiError::NotFound)?;
-            let people = unit_people(c, &read, unit_id, subtree)?;
-            let days = engine::derive(c, &people, from, to, local_now())?;
+            let UnitDays { unit, people, days } =
+                unit_days(c, &read, unit_id, subtree, (from, to), local_now())?;
             Ok::<_, ApiError>(build(unit.id, unit.name, month, from, to, &people, &days))
         })
     })
@@ -166,7 +165,8 @@ fn build(
                 code: p.staff.code.clone(),
                 full_name: p.staff.full_name.clone(),
                 position: p.staff.position.clone(),
-                unit_id: p.staff.unit_id,
+                // The unit of the person's last day here, where the sheet has one.
+                unit_id: mine.last().map_or(p.staff.unit_id, |d| d.unit_id),
                 cells,
                 totals,
             }

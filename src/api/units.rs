@@ -356,8 +356,9 @@ pub async fn update_unit(
                 current = q::move_subtree(c, Some(actor), &unit, &parent)?;
                 // The subtree now inherits schedules from its new parents.
                 let now = super::local_now();
-                let people = crate::db::attendance::people_below(c, &current.path)?;
                 let from = now.date() - chrono::Duration::days(crate::db::attendance::RETRO_DAYS);
+                let people =
+                    crate::db::attendance::people_ever_below(c, &current.path, None, from)?;
                 crate::db::attendance::rederive(c, &people, from, now.date(), now)?;
             }
             if next.code != unit.code || next.name != unit.name || next.kind != unit.kind {

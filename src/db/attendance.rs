@@ -11,11 +11,12 @@ use super::AnyConnection;
 use super::schema::{staff, units};
 use super::staff::StaffRow;
 use super::violations::{SyncStats, Wanted, sync_attendance};
-use super::{calendar, checkins, leaves, schedules};
+use super::{calendar, checkins, leaves, moves, schedules};
 use crate::domain::attendance::{DayRecord, Progress, Punch, derive_day, to_local};
 use crate::domain::calendar::{Entry, day_kind};
 use crate::domain::codes::{AttendanceStatus, Direction, HalfDay, LeaveKind};
 use crate::domain::leave::DayLeave;
+use crate::domain::postings::{Earlier, unit_on};
 use crate::domain::units::chain;
 
 /// How far back a change to rules that apply to many days (a schedule, a unit's place in
@@ -61,10 +62,37 @@ pub fn people_below(conn: &mut AnyConnection, path: &str) -> QueryResult<Vec<Per
         .collect())
 }
 
+/// Everyone who was in the subtree at `path` (or, with `only`, in that one unit of it) on
+/// some day from `from` on: the people in it now, and those who have moved out of it
+/// since (a unit's timesheet of a past month, a schedule change that reaches back past a
+/// transfer).
+pub fn people_ever_below(
+    conn: &mut AnyConnection,
+    path: &str,
+    only: Option<i64>,
+    from: NaiveDate,
+) -> QueryResult<Vec<Person>> {
+    let mut found = people_below(conn, path)?;
+    if let Some(unit) = only {
+        found.retain(|p| p.staff.unit_id == unit);
+    }
+    let known: std::collections::HashSet<i64> = found.iter().map(|p| p.staff.id).collect();
+    let gone: Vec<i64> = moves::left_after(conn, path, only, from)?
+        .into_iter()
+        .filter(|id| !known.contains(id))
+        .collect();
+    for chunk in gone.chunks(PEOPLE_AT_ONCE) {
+        found.extend(people(conn, chunk)?);
+    }
+    Ok(found)
+}
+
 /// One derived day of one person.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Derived {
     pub staff_id: i64,
+    /// The unit the person was in that day, whose schedule judged it.
+    pub unit_id: i64,
     pub record: DayRecord,
     /// The approved leave on the day, if any: its kinds by half (for timesheets).
     pub leave: Option<DayLeave>,
@@ -105,7 +133,12 @@ fn derive_some(
         return Ok(Vec::new());
     }
     let staff_ids: Vec<i64> = people.iter().map(|p| p.staff.id).collect();
-    let mut unit_ids: Vec<i64> = people.iter().flat_map(|p| chain(&p.unit_path)).collect();
+    let earlier = moves::earlier_of(conn, &staff_ids)?;
+    let mut unit_ids: Vec<i64> = people
+        .iter()
+        .flat_map(|p| chain(&p.unit_path))
+        .chain(earlier.values().flatten().flat_map(|e| chain(&e.unit.path)))
+        .collect();
     unit_ids.sort_unstable();
     unit_ids.dedup();
     let mut provinces: Vec<i64> = people.iter().map(|p| p.staff.province_id).collect();
@@ -147,10 +180,21 @@ fn derive_some(
                 .cloned()
                 .collect()
         });
-        let units = chain(&person.unit_path);
+        // Each unit the person has been in, with the units above it, nearest first.
+        let current = (s.unit_id, chain(&person.unit_path));
+        let spells: Vec<Earlier<(i64, Vec<i64>)>> = earlier
+            .get(&s.id)
+            .into_iter()
+            .flatten()
+            .map(|e| Earlier {
+                until: e.until,
+                unit: (e.unit.unit_id, chain(&e.unit.path)),
+            })
+            .collect();
         let start = s.joined_on.map_or(from, |j| j.max(from));
         let end = s.left_on.map_or(to, |l| l.min(to));
         for day in start.iter_days().take_while(|d| *d <= end) {
+            let (unit_id, units) = unit_on(&spells, &current, day);
             let schedule = units.iter().find_map(|u| {
                 schedules_by_unit
                     .get(u)?
@@ -186,6 +230,7 @@ fn derive_some(
             if let Some(record) = derive_day(day, kind, &schedule, leave, day_punches, progress) {
                 out.push(Derived {
                     staff_id: s.id,
+                    unit_id: *unit_id,
                     record,
                     leave: day_leave,
                 });
@@ -210,12 +255,14 @@ pub fn lock_attendance(conn: &mut AnyConnection, people: &[Person]) -> QueryResu
     Ok(())
 }
 
-/// The violations a closed day's record stands for.
-pub fn violations_of(person: &StaffRow, r: &DayRecord) -> Vec<Wanted> {
+/// The violations a closed day's record stands for, in the register of the unit the
+/// person was in that day.
+pub fn violations_of(person: &StaffRow, d: &Derived) -> Vec<Wanted> {
+    let r = &d.record;
     let minutes = |m: i64| Some(i32::try_from(m).unwrap_or(i32::MAX));
     let wanted = |code: &'static str, minutes: Option<i32>| Wanted {
         province_id: person.province_id,
-        unit_id: person.unit_id,
+        unit_id: d.unit_id,
         staff_id: person.id,
         code,
         day: r.date,
@@ -260,7 +307,7 @@ pub fn rederive(
         let by_id: HashMap<i64, &StaffRow> = chunk.iter().map(|p| (p.staff.id, &p.staff)).collect();
         let wanted: Vec<Wanted> = records
             .iter()
-            .filter_map(|d| by_id.get(&d.staff_id).map(|s| violations_of(s, &d.record)))
+            .filter_map(|d| by_id.get(&d.staff_id).map(|s| violations_of(s, d)))
             .flatten()
             .collect();
         let ids: Vec<i64> = chunk.iter().map(|p| p.staff.id).collect();
@@ -320,7 +367,13 @@ mod tests {
     #[test]
     fn a_missing_punch_does_not_hide_lateness() {
         let codes = |r: DayRecord| -> Vec<&'static str> {
-            violations_of(&person(), &r)
+            let d = Derived {
+                staff_id: 7,
+                unit_id: 9,
+                record: r,
+                leave: None,
+            };
+            violations_of(&person(), &d)
                 .iter()
                 .map(|w| w.code)
                 .collect()
@@ -339,6 +392,17 @@ mod tests {
         );
         assert!(codes(record(AttendanceStatus::OnLeave, 0, 0)).is_empty());
         assert!(codes(record(AttendanceStatus::Present, 0, 0)).is_empty());
+    }
+
+    #[test]
+    fn violations_go_to_the_unit_of_the_day() {
+        let d = Derived {
+            staff_id: 7,
+            unit_id: 9,
+            record: record(AttendanceStatus::Absent, 0, 0),
+            leave: None,
+        };
+        assert_eq!(violations_of(&person(), &d)[0].unit_id, 9);
     }
 
     #[test]

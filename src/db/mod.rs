@@ -17,6 +17,7 @@ pub mod evidence;
 pub mod inspections;
 pub mod jobs;
 pub mod leaves;
+pub mod moves;
 pub mod notices;
 pub mod onestop;
 pub mod outbox;

@@ -75,6 +75,17 @@ diesel::table! {
 }
 
 diesel::joinable!(staff -> units (unit_id));
+
+diesel::table! {
+    staff_moves (id) {
+        id -> BigInt,
+        staff_id -> BigInt,
+        from_unit_id -> BigInt,
+        moved_on -> Date,
+        created_at -> Timestamp,
+    }
+}
+diesel::joinable!(staff_moves -> units (from_unit_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(user_roles -> units (unit_id));
 
@@ -555,5 +566,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_leases,
     staff_handles,
     dossier_disputes,
-    dispute_evidence
+    dispute_evidence,
+    staff_moves
 );

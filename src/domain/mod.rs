@@ -14,6 +14,7 @@ pub mod findings;
 pub mod leave;
 pub mod onestop;
 pub mod outbox;
+pub mod postings;
 pub mod repeats;
 pub mod text;
 pub mod timesheet;

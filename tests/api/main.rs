@@ -30,6 +30,7 @@ mod staff;
 mod survey_fixes;
 mod survey_keys;
 mod timesheet_halves;
+mod transfers;
 mod units;
 mod users;
 mod violation_types;

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use chrono::NaiveDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{CheckinInput, Rights, prefetch, prepare, rederive_days, touch};
+use super::{CheckinInput, Known, Rights, prefetch, prepare, rederive_days, touch};
 use crate::db::checkins::{self as q, CheckinRow};
 use crate::db::{AnyConnection, Backend, Db};
 use crate::error::ApiError;
@@ -157,11 +157,11 @@ fn write_group(
     events: &[(&Rights, &CheckinInput)],
 ) -> Result<Vec<Outcome>, ApiError> {
     let now = crate::db::now();
-    let mut people = HashMap::new();
-    prefetch(c, &mut people, events.iter().map(|(_, e)| e.staff_id))?;
+    let mut known = Known::default();
+    prefetch(c, &mut known, events.iter().map(|(_, e)| e.staff_id))?;
     let mut prepared = Vec::with_capacity(events.len());
     for (rights, event) in events {
-        let p = prepare(c, rights, &mut people, event, now);
+        let p = prepare(c, rights, &mut known, event, now);
         if let Err(e) = &p
             && is_server_side(e)
         {

@@ -1,0 +1,155 @@
+//! A person's units over time. The staff record holds the unit a person is in now; each
+//! transfer leaves a move behind that says which unit they were in on the days before it.
+//! A day is judged under the unit the person was in on that day: that unit's schedule,
+//! that unit's timesheet, that unit in the violation register.
+
+use chrono::NaiveDate;
+
+/// A spell in an earlier unit: the person was in `unit` on the days before `until`, back to
+/// the previous spell's `until` (or to their first day).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Earlier<U> {
+    pub until: NaiveDate,
+    pub unit: U,
+}
+
+/// The unit a person was in on `day`, given their earlier spells in order of `until` and
+/// the unit they are in now.
+pub fn unit_on<'a, U>(earlier: &'a [Earlier<U>], current: &'a U, day: NaiveDate) -> &'a U {
+    earlier
+        .iter()
+        .find(|e| day < e.until)
+        .map_or(current, |e| &e.unit)
+}
+
+/// A spell in one unit, days inclusive; `from` is None for the first (since the person's
+/// record began), `to` None for the one still running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spell<U> {
+    pub unit: U,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// A person's spells, oldest first, the current one last.
+pub fn spells<U: Clone>(earlier: &[Earlier<U>], current: &U) -> Vec<Spell<U>> {
+    let mut from = None;
+    let mut out = Vec::with_capacity(earlier.len() + 1);
+    for e in earlier {
+        out.push(Spell {
+            unit: e.unit.clone(),
+            from,
+            to: e.until.pred_opt(),
+        });
+        from = Some(e.until);
+    }
+    out.push(Spell {
+        unit: current.clone(),
+        from,
+        to: None,
+    });
+    out
+}
+
+/// Why a transfer taking effect on `moved_on` cannot be recorded, if it cannot. It is not
+/// in the future: the staff record says where the person is now, so a transfer is
+/// recorded on or after its day. It comes after the person's last move: every spell has a
+/// day at least, and a move is not slipped in before days already judged under the next
+/// unit (a wrong move is corrected by the administrator, not by a back-dated one).
+pub fn move_conflict(
+    moved_on: NaiveDate,
+    today: NaiveDate,
+    last_move: Option<NaiveDate>,
+) -> Option<&'static str> {
+    if moved_on > today {
+        return Some("a transfer is recorded on or after the day it takes effect");
+    }
+    if last_move.is_some_and(|last| moved_on <= last) {
+        return Some("must be after the person's last transfer");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn earlier() -> Vec<Earlier<i64>> {
+        vec![
+            Earlier {
+                until: d(2026, 3, 1),
+                unit: 1,
+            },
+            Earlier {
+                until: d(2026, 7, 15),
+                unit: 2,
+            },
+        ]
+    }
+
+    #[test]
+    fn the_move_day_belongs_to_the_new_unit() {
+        let e = earlier();
+        assert_eq!(*unit_on(&e, &3, d(2020, 1, 1)), 1);
+        assert_eq!(*unit_on(&e, &3, d(2026, 2, 28)), 1);
+        assert_eq!(*unit_on(&e, &3, d(2026, 3, 1)), 2);
+        assert_eq!(*unit_on(&e, &3, d(2026, 7, 14)), 2);
+        assert_eq!(*unit_on(&e, &3, d(2026, 7, 15)), 3);
+        assert_eq!(*unit_on(&e, &3, d(2030, 1, 1)), 3);
+    }
+
+    #[test]
+    fn no_moves_means_always_the_current_unit() {
+        assert_eq!(*unit_on(&[], &7, d(2026, 1, 1)), 7);
+        assert_eq!(
+            spells(&[], &7),
+            vec![Spell {
+                unit: 7,
+                from: None,
+                to: None
+            }]
+        );
+    }
+
+    #[test]
+    fn spells_run_from_move_to_the_day_before_the_next() {
+        assert_eq!(
+            spells(&earlier(), &3),
+            vec![
+                Spell {
+                    unit: 1,
+                    from: None,
+                    to: Some(d(2026, 2, 28))
+                },
+                Spell {
+                    unit: 2,
+                    from: Some(d(2026, 3, 1)),
+                    to: Some(d(2026, 7, 14))
+                },
+                Spell {
+                    unit: 3,
+                    from: Some(d(2026, 7, 15)),
+                    to: None
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_move_is_not_in_the_future_nor_before_the_last() {
+        let today = d(2026, 12, 6);
+        assert_eq!(move_conflict(today, today, None), None);
+        assert_eq!(move_conflict(d(2026, 1, 1), today, None), None);
+        assert!(move_conflict(d(2026, 12, 7), today, None).is_some());
+        assert!(move_conflict(d(2026, 7, 15), today, Some(d(2026, 7, 15))).is_some());
+        assert!(move_conflict(d(2026, 7, 1), today, Some(d(2026, 7, 15))).is_some());
+        assert_eq!(
+            move_conflict(d(2026, 7, 16), today, Some(d(2026, 7, 15))),
+            None
+        );
+    }
+}

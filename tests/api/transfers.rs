@@ -1,0 +1,330 @@
+//! A transfer between units: the days before it stay with the old unit (its schedule, its
+//! register, its timesheet), the days from it on belong to the new one, and the person's
+//! units over time can be read back.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde_json::{Value, json};
+
+use crate::attendance::{at, checkin, every_day_schedule, past_day, today};
+use crate::both;
+use crate::helpers::{Backend, TestApp, World};
+
+/// B starts at 08:00, half an hour after the province's 07:30: 07:50 is late in A1 and on
+/// time in B.
+async fn later_schedule_for_b(app: &TestApp, w: &World) {
+    let (s, body) = app
+        .post(
+            w.token("root"),
+            "/api/v1/schedules",
+            json!({"unit_id": w.b.id, "valid_from": (today() - Duration::days(40)).to_string(),
+                   "weekdays": [1, 2, 3, 4, 5, 6, 7],
+                   "sessions": [{"start": "08:00", "end": "12:00"}, {"start": "13:30", "end": "17:00"}],
+                   "grace_minutes": 5}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+}
+
+/// The late arrivals in the register on `day`, as (unit id, minutes).
+async fn late_on(app: &TestApp, w: &World, day: NaiveDate) -> Vec<(i64, i64)> {
+    let (s, body) = app
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/violations?staff_id={}&from={day}&to={day}&code=late",
+                w.member_a1.id
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["unit_id"].as_i64().unwrap(),
+                v["minutes"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The units `staff` is listed under in a unit's morning overview of `day`.
+async fn listed(app: &TestApp, token: &str, unit: i64, day: NaiveDate, staff: i64) -> Vec<i64> {
+    let (s, body) = app
+        .get(
+            token,
+            &format!("/api/v1/units/{unit}/attendance?date={day}"),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    body["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["staff_id"] == staff)
+        .map(|p| p["unit_id"].as_i64().unwrap())
+        .collect()
+}
+
+async fn sheet_of(app: &TestApp, token: &str, unit: i64, month: &str) -> (u16, Value) {
+    app.get(
+        token,
+        &format!("/api/v1/units/{unit}/timesheet?month={month}"),
+    )
+    .await
+}
+
+fn row_of(sheet: &Value, staff: i64) -> Option<Value> {
+    sheet["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["staff_id"] == staff)
+        .cloned()
+}
+
+async fn a_transfer_keeps_the_days_before_it_with_the_old_unit(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    every_day_schedule(&app, &w).await;
+    later_schedule_for_b(&app, &w).await;
+    let root = w.token("root");
+    let before = past_day(20);
+    let moved_on = before + Duration::days(1);
+    let after = past_day(5);
+    for day in [before, after] {
+        let (s, body) = checkin(&app, root, w.member_a1.id, &at(day, "07:50:00"), json!({})).await;
+        assert_eq!(s, 201, "{body}");
+    }
+    assert_eq!(late_on(&app, &w, before).await, vec![(w.a1.id, 20)]);
+    assert_eq!(late_on(&app, &w, after).await, vec![(w.a1.id, 20)]);
+
+    let path = format!("/api/v1/staff/{}", w.member_a1.id);
+    let (s, body) = app
+        .patch(
+            root,
+            &path,
+            json!({"unit_id": w.b.id, "moved_on": moved_on.to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["unit_id"], w.b.id);
+    // From the move on, the days are B's: 07:50 is on time there.
+    assert!(late_on(&app, &w, after).await.is_empty());
+    // A day before it, derived again (its departure arrives from a device's backlog), is
+    // still judged under A1's schedule and stays in A1's register.
+    let (s, body) = checkin(
+        &app,
+        root,
+        w.member_a1.id,
+        &at(before, "17:05:00"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    assert_eq!(late_on(&app, &w, before).await, vec![(w.a1.id, 20)]);
+    let (s, body) = app
+        .get(
+            root,
+            &format!(
+                "/api/v1/attendance?staff_id={}&from={before}&to={before}",
+                w.member_a1.id
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["items"][0]["late_minutes"], 20, "{body}");
+
+    // The morning overviews: A1 on the day before the move, B on the day after.
+    let id = w.member_a1.id;
+    assert_eq!(listed(&app, root, w.a1.id, before, id).await, vec![w.a1.id]);
+    assert_eq!(
+        listed(&app, root, w.a.id, before, id).await,
+        vec![w.a1.id],
+        "A's subtree"
+    );
+    assert!(listed(&app, root, w.b.id, before, id).await.is_empty());
+    assert!(listed(&app, root, w.a1.id, after, id).await.is_empty());
+    assert_eq!(listed(&app, root, w.b.id, after, id).await, vec![w.b.id]);
+
+    // The month of the day before the move: A1's sheet has the person up to the move, B's
+    // from it; a day is never in both.
+    let month = format!("{}-{:02}", before.year(), before.month());
+    let sheet = |token, unit| sheet_of(&app, token, unit, &month);
+    let (s, a1_sheet) = sheet(w.token("head_a"), w.a1.id).await;
+    assert_eq!(s, 200, "{a1_sheet}");
+    let row = row_of(&a1_sheet, id).expect("A1's sheet keeps the person");
+    assert_ne!(row["cells"][before.day0() as usize], "", "{row}");
+    assert_eq!(row["unit_id"], w.a1.id);
+    if moved_on.month() == before.month() {
+        assert_eq!(row["cells"][moved_on.day0() as usize], "", "{row}");
+    }
+    let (s, _) = sheet(w.token("head_a"), w.b.id).await;
+    assert_eq!(s, 404, "B is outside head_a's reach");
+    let (s, b_sheet) = sheet(root, w.b.id).await;
+    assert_eq!(s, 200, "{b_sheet}");
+    let row = row_of(&b_sheet, id).expect("B's sheet has the person from the move");
+    assert_eq!(row["cells"][before.day0() as usize], "", "{row}");
+    if moved_on.month() == before.month() {
+        assert_ne!(row["cells"][moved_on.day0() as usize], "", "{row}");
+    }
+
+    // A1 moves its start to 08:00: the register of its past days follows, for the person
+    // transferred out as for those still there.
+    let (s, body) = app
+        .post(
+            root,
+            "/api/v1/schedules",
+            json!({"unit_id": w.a1.id, "valid_from": (today() - Duration::days(40)).to_string(),
+                   "weekdays": [1, 2, 3, 4, 5, 6, 7],
+                   "sessions": [{"start": "08:00", "end": "12:00"}, {"start": "13:30", "end": "17:00"}],
+                   "grace_minutes": 5}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    assert!(late_on(&app, &w, before).await.is_empty());
+
+    // The person's units over time.
+    let (s, body) = app.get(root, &format!("{path}/units")).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(
+        body,
+        json!([
+            {"unit_id": w.a1.id, "unit_code": "A1", "unit_name": "Phòng A1",
+             "from": null, "to": before.to_string()},
+            {"unit_id": w.b.id, "unit_code": "B", "unit_name": "Sở B",
+             "from": moved_on.to_string(), "to": null},
+        ])
+    );
+    let (s, _) = app.get(w.token("hr_a"), &format!("{path}/units")).await;
+    assert_eq!(s, 404, "the person is now outside hr_a's reach");
+}
+
+async fn a_transfer_day_is_checked_and_wrong_ones_change_nothing(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let path = format!("/api/v1/staff/{}", w.member_a1.id);
+    let refused = |body: Value, why: &'static str| {
+        let (app, path) = (&app, &path);
+        async move {
+            let (s, problem) = app.patch(root, path, body).await;
+            assert_eq!(s, 422, "{why}: {problem}");
+            assert!(problem.to_string().contains("moved_on"), "{why}: {problem}");
+        }
+    };
+    let tomorrow = today() + Duration::days(1);
+    refused(
+        json!({"unit_id": w.b.id, "moved_on": tomorrow.to_string()}),
+        "in the future",
+    )
+    .await;
+    refused(
+        json!({"moved_on": today().to_string()}),
+        "without a new unit",
+    )
+    .await;
+    let (s, body) = app
+        .patch(
+            root,
+            &path,
+            json!({"unit_id": w.b.id, "moved_on": past_day(10).to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    refused(
+        json!({"unit_id": w.a1.id, "moved_on": past_day(30).to_string()}),
+        "before the last transfer",
+    )
+    .await;
+    // Nothing of the refused requests stayed: still in B, one move.
+    let (s, body) = app.get(root, &format!("{path}/units")).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body.as_array().unwrap().len(), 2, "{body}");
+    assert_eq!(body[1]["unit_id"], w.b.id);
+    assert_eq!(app.count("staff_moves"), 1);
+    let (s, trail) = app
+        .get(
+            root,
+            &format!("/api/v1/audit?entity=staff&entity_id={}", w.member_a1.id),
+        )
+        .await;
+    assert_eq!(s, 200, "{trail}");
+    let transfers: Vec<&Value> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "transfer")
+        .collect();
+    assert_eq!(transfers.len(), 1, "{trail}");
+    assert_eq!(transfers[0]["after"]["moved_on"], past_day(10).to_string());
+    assert_eq!(transfers[0]["after"]["from_unit_id"], w.a1.id);
+    // Back to A1 from today (the default day).
+    let (s, body) = app.patch(root, &path, json!({"unit_id": w.a1.id})).await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = app.get(root, &format!("{path}/units")).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body[2]["unit_id"], w.a1.id, "{body}");
+    assert_eq!(body[2]["from"], today().to_string(), "{body}");
+}
+
+/// A kiosk of the old unit, offline over a transfer, uploads its backlog afterwards: the
+/// events of the days before the transfer are taken, those from it on are not its to send.
+async fn the_old_units_kiosk_still_uploads_the_days_before(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    every_day_schedule(&app, &w).await;
+    let root = w.token("root");
+    let (s, body) = app
+        .post(
+            root,
+            "/api/v1/users",
+            json!({"username": "kiosk.a1", "password": "mat-khau-kiosk",
+                   "roles": [{"role": "device", "unit_id": w.a1.id}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let kiosk = app.token("kiosk.a1", "mat-khau-kiosk").await;
+    let moved_on = past_day(3);
+    let (s, body) = app
+        .patch(
+            root,
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"unit_id": w.b.id, "moved_on": moved_on.to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let before = moved_on - Duration::days(1);
+    let event = |day: NaiveDate| {
+        json!({"staff_id": w.member_a1.id, "at": at(day, "07:50:00"), "source": "device",
+               "device_id": "KIOSK-A1"})
+    };
+    let (s, body) = app
+        .post(
+            &kiosk,
+            "/api/v1/checkins/batch",
+            json!({"events": [event(before), event(moved_on)]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["accepted"], 1, "{body}");
+    assert_eq!(body["rejected"][0]["index"], 1, "{body}");
+    assert!(
+        body["rejected"][0]["errors"]["staff_id"].is_array(),
+        "{body}"
+    );
+    assert_eq!(late_on(&app, &w, before).await, vec![(w.a1.id, 20)]);
+    let (s, body) = app.post(&kiosk, "/api/v1/checkins", event(moved_on)).await;
+    assert_eq!(s, 422, "a day in B is not the A1 kiosk's: {body}");
+}
+
+both!(
+    the_old_units_kiosk_still_uploads_the_days_before,
+    a_transfer_keeps_the_days_before_it_with_the_old_unit,
+    a_transfer_day_is_checked_and_wrong_ones_change_nothing,
+);
