@@ -201,6 +201,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
         }
         let root =
             find_root(c)?.ok_or_else(|| DemoError::Data("demo root missing after load".into()))?;
+        transfer_one(c, &by_code, &mut staff_by_unit)?;
         let events = load_attendance(c, &root, &staff_rows)?;
         let dossier_count = load_dossiers(c, &province.staff, &by_code)?;
         let actor = |name: &str| {
@@ -253,6 +254,48 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
             evaluations,
         })
     })
+}
+
+/// How long ago the demo's transfer took effect: inside the two months of check-ins, so
+/// that both units' timesheets of this month or the last show the person.
+const TRANSFER_DAYS_AGO: i64 = 20;
+
+/// One transfer, so that a person's units over time (`GET /staff/{id}/units`) and the
+/// timesheets of the two units show it: the last officer of the civil-servants division
+/// of Sở Nội vụ moved to its organisation division. Their days before it are judged under
+/// the old division when the register is derived below.
+fn transfer_one(
+    c: &mut AnyConnection,
+    by_code: &HashMap<String, UnitRow>,
+    staff_by_unit: &mut HashMap<String, Vec<StaffRow>>,
+) -> Result<(), DemoError> {
+    let code = |suffix: &str| format!("{}-{suffix}", data::PROVINCE_CODE);
+    let (from, to) = (code("SNV-CCVC"), code("SNV-TCBC"));
+    let unit = by_code
+        .get(&to)
+        .ok_or_else(|| DemoError::Data(format!("demo unit {to} missing")))?;
+    let person = staff_by_unit
+        .get_mut(&from)
+        .and_then(Vec::pop)
+        .ok_or_else(|| DemoError::Data(format!("demo unit {from} has nobody to move")))?;
+    let mut fields = person.fields();
+    fields.unit_id = unit.id;
+    let moved = staff::update(c, None, &person, &fields)?;
+    let today = crate::domain::attendance::to_local(crate::db::now()).date();
+    crate::db::moves::record(
+        c,
+        None,
+        &crate::db::moves::Transfer {
+            staff_id: moved.id,
+            province_id: moved.province_id,
+            from_unit_id: person.unit_id,
+            to_unit_id: unit.id,
+            moved_on: today - chrono::Duration::days(TRANSFER_DAYS_AGO),
+        },
+        crate::db::now(),
+    )?;
+    staff_by_unit.entry(to).or_default().push(moved);
+    Ok(())
 }
 
 /// Timetables, this year's calendar, leave and two months of check-ins; then the

@@ -329,6 +329,27 @@ async fn serve_shuts_down_gracefully_and_logs_no_secrets(b: Backend) {
     assert_eq!(decisions.as_array().map(Vec::len), Some(1), "{decisions}");
     let own = get(login("demo.staff").await, "/findings/overdue".into()).await;
     assert_eq!(own.as_array().map(Vec::len), Some(0), "not overdue yet");
+    // The demo's transfer, from the civil-servants division to the organisation one.
+    let trail = get(token.clone(), "/audit?entity=staff&per_page=500".into()).await;
+    let transfer = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "transfer")
+        .unwrap_or_else(|| panic!("a transfer in {trail}"))
+        .clone();
+    let spells = get(
+        login("demo.head").await,
+        format!("/staff/{}/units", transfer["entity_id"]),
+    )
+    .await;
+    let codes: Vec<&str> = spells
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["unit_code"].as_str())
+        .collect();
+    assert_eq!(codes, ["KHA-SNV-CCVC", "KHA-SNV-TCBC"], "{spells}");
 
     // Both signals stop the server gracefully; each backend's run checks one.
     let signal = if b == Backend::Sqlite {
