@@ -210,7 +210,8 @@ pub async fn unmatched(
             for g in groups {
                 let candidates = match (&g.issue, &g.name) {
                     (HandlerIssue::Ambiguous, Some(name)) => {
-                        handles::namesakes(c, g.province_id, &g.unit_path, name)?
+                        let steps = (g.first_at, g.last_at);
+                        handles::namesakes(c, g.province_id, &g.unit_path, name, steps)?
                             .into_iter()
                             .map(|(staff_id, full_name, unit_id)| Candidate {
                                 staff_id,

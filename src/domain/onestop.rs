@@ -137,6 +137,20 @@ pub fn served_on(
     day.is_none_or(|d| joined.is_none_or(|j| j <= d) && left.is_none_or(|l| d <= l))
 }
 
+/// Whether a person was in service on some day of `first..=last` (a group of steps kept
+/// aside, from its first to its last): the namesakes worth offering for it. An open end
+/// bounds nothing.
+pub fn served_during(
+    joined: Option<NaiveDate>,
+    left: Option<NaiveDate>,
+    first: Option<NaiveDate>,
+    last: Option<NaiveDate>,
+) -> bool {
+    let joined_by_end = joined.is_none_or(|j| last.is_none_or(|l| j <= l));
+    let left_after_start = left.is_none_or(|x| first.is_none_or(|f| f <= x));
+    joined_by_end && left_after_start
+}
+
 /// The local day a step was handled, for `served_on`: the day it was finished, else the
 /// day it was received.
 pub fn step_day(
@@ -291,6 +305,27 @@ mod tests {
         assert!(!served_on(None, d(2, 28), d(3, 1)), "had left");
         assert!(!served_on(d(3, 2), None, d(3, 1)), "not yet joined");
         assert!(served_on(d(3, 2), d(2, 1), None), "no day: anyone");
+    }
+
+    #[test]
+    fn a_namesake_counts_when_serving_on_any_day_of_the_steps() {
+        let d = |m: u32, day: u32| NaiveDate::from_ymd_opt(2026, m, day);
+        let (first, last) = (d(3, 1), d(3, 31));
+        assert!(served_during(None, None, first, last));
+        assert!(
+            served_during(None, d(3, 1), first, last),
+            "left on the first day"
+        );
+        assert!(
+            served_during(d(3, 31), None, first, last),
+            "joined on the last day"
+        );
+        assert!(!served_during(None, d(2, 28), first, last), "had left");
+        assert!(!served_during(d(4, 1), None, first, last), "not yet joined");
+        assert!(
+            served_during(d(4, 1), d(1, 1), None, None),
+            "no days: anyone"
+        );
     }
 
     fn t(d: u32, h: u32) -> NaiveDateTime {

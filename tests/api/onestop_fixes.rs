@@ -457,7 +457,60 @@ async fn a_namesake_who_had_left_is_no_candidate(b: Backend) {
     );
 }
 
+/// The handlers kept aside offer as candidates only the namesakes in service at the time
+/// of the steps: a Lan who left before them is not offered.
+async fn the_unmatched_list_offers_no_departed_namesake(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let left_on = crate::attendance::today() - chrono::Duration::days(20);
+    let mut lans = vec![w.member_a1.id];
+    for (code, left) in [("S-A-OLD", Some(left_on.to_string())), ("S-A-NEW", None)] {
+        let (s, lan) = app
+            .post(
+                w.token("root"),
+                "/api/v1/staff",
+                json!({"code": code, "full_name": "Nguyễn Thị Lan", "unit_id": w.a.id,
+                    "category": "cong_chuc", "left_on": left}),
+            )
+            .await;
+        assert_eq!(s, 201, "{lan}");
+        if left.is_none() {
+            lans.push(lan["id"].as_i64().unwrap());
+        }
+    }
+    let hr = w.token("hr_a");
+    send(
+        &app,
+        hr,
+        "/api/v1/onestop/dossiers",
+        json!([{"MaHoSo": "HS-LAN", "TenTTHC": "Cấp giấy phép xây dựng", "DonViXuLy": "A",
+            "NgayTiepNhan": ago(7, 8), "NgayHenTra": ago(4, 17),
+            "NgayKetThucXuLy": ago(5, 10), "TrangThaiHoSo": "10",
+            "QuaTrinhXuLy": [{"NguoiXuLy": "Nguyễn Thị Lan", "NoiDungXuLy": "Thẩm định hồ sơ",
+                "TrangThai": "2", "NgayBatDau": ago(7, 9), "ThoiDiemXuLy": ago(5, 10)}]}]),
+    )
+    .await;
+    let (s, aside) = app.get(hr, "/api/v1/onestop/handlers/unmatched").await;
+    assert_eq!(s, 200, "{aside}");
+    let group = aside
+        .as_array()
+        .and_then(|g| g.iter().find(|g| g["name"] == "Nguyễn Thị Lan"))
+        .unwrap_or_else(|| panic!("{aside}"));
+    assert_eq!(group["reason"], "ambiguous", "{group}");
+    let mut offered: Vec<i64> = group["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["staff_id"].as_i64().unwrap())
+        .collect();
+    offered.sort_unstable();
+    lans.sort_unstable();
+    assert_eq!(offered, lans, "{group}");
+}
+
 both!(
+    the_unmatched_list_offers_no_departed_namesake,
     a_namesake_who_had_left_is_no_candidate,
     a_re_sent_feed_never_moves_a_disputed_step,
     an_account_held_beyond_reach_blames_no_namesake,

@@ -14,7 +14,8 @@ use crate::db::schema::{dossier_steps, dossiers, staff, staff_handles, units};
 use crate::domain::access::Visibility;
 use crate::domain::attendance::to_local;
 use crate::domain::onestop::{
-    Candidates, HandlerIssue, MatchedBy, Resolution, handle_key, resolve, served_on, step_day,
+    Candidates, HandlerIssue, MatchedBy, Resolution, handle_key, resolve, served_during, served_on,
+    step_day,
 };
 use crate::domain::text::nfc;
 use crate::domain::units::in_subtree;
@@ -470,20 +471,41 @@ pub fn aside(conn: &mut AnyConnection, keep: impl Fn(&str) -> bool) -> QueryResu
     Ok(groups)
 }
 
-/// The staff of the subtree at `unit_path` whose name or alias is this name: who an
-/// ambiguous handler could be.
+/// The staff of the subtree at `unit_path` whose name or alias is this name and who were
+/// in service on some local day from the first to the last of the steps (their times
+/// stored, UTC): who an ambiguous handler could be. A namesake who had left before the
+/// first step is none.
 pub fn namesakes(
     conn: &mut AnyConnection,
     province_id: i64,
     unit_path: &str,
     name: &str,
+    steps: (Option<NaiveDateTime>, Option<NaiveDateTime>),
 ) -> QueryResult<Vec<(i64, String, i64)>> {
+    let day = |t: Option<NaiveDateTime>| t.map(|t| to_local(t).date());
+    let days = (day(steps.0), day(steps.1));
+    type Found = (
+        i64,
+        String,
+        i64,
+        String,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+    );
     let spaced = nfc(name).split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut found: Vec<(i64, String, i64, String)> = staff::table
+    let columns = (
+        staff::id,
+        staff::full_name,
+        staff::unit_id,
+        units::path,
+        staff::joined_on,
+        staff::left_on,
+    );
+    let mut found: Vec<Found> = staff::table
         .inner_join(units::table)
         .filter(staff::province_id.eq(province_id))
         .filter(staff::full_name.eq(spaced))
-        .select((staff::id, staff::full_name, staff::unit_id, units::path))
+        .select(columns)
         .load(conn)?;
     found.extend(
         staff_handles::table
@@ -491,13 +513,15 @@ pub fn namesakes(
             .filter(staff_handles::province_id.eq(province_id))
             .filter(staff_handles::kind.eq("alias"))
             .filter(staff_handles::value.eq(handle_key(name)))
-            .select((staff::id, staff::full_name, staff::unit_id, units::path))
-            .load::<(i64, String, i64, String)>(conn)?,
+            .select(columns)
+            .load::<Found>(conn)?,
     );
     let mut out: Vec<(i64, String, i64)> = found
         .into_iter()
-        .filter(|(_, _, _, path)| in_subtree(path, unit_path))
-        .map(|(id, n, u, _)| (id, n, u))
+        .filter(|(_, _, _, path, joined, left)| {
+            in_subtree(path, unit_path) && served_during(*joined, *left, days.0, days.1)
+        })
+        .map(|(id, n, u, ..)| (id, n, u))
         .collect();
     out.sort();
     out.dedup();
