@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::attendance::{check_range, visible_person};
+use super::attendance::check_range;
 use super::extract::{ValidJson, ValidQuery, no_nul};
 use super::{PageParams, Paged, blocking, local_now, local_time};
 use crate::auth::AuthUser;
@@ -172,7 +172,8 @@ impl Known {
     /// The unit path the sender's rights are judged on for an event of `person` on `day`:
     /// the unit they are in now or, when the sender reaches none of that, the unit they
     /// were in that day. So a kiosk of the old unit still uploads its backlog of the days
-    /// before a transfer, and nothing of those days is lost.
+    /// before a transfer, and nothing of those days is lost. Moves are read only for a
+    /// sender who does not reach the person now, for a day before their transfer.
     fn path_on(
         &mut self,
         c: &mut AnyConnection,
@@ -182,7 +183,8 @@ impl Known {
     ) -> diesel::QueryResult<String> {
         let id = person.staff.id;
         let reaches = |path: &str| rights.record.staff(id, path) || rights.correct.staff(id, path);
-        if reaches(&person.unit_path) {
+        let in_present_unit = person.staff.unit_since.is_none_or(|since| day >= since);
+        if in_present_unit || reaches(&person.unit_path) {
             return Ok(person.unit_path.clone());
         }
         let earlier = match self.earlier.entry(id) {
@@ -477,17 +479,29 @@ pub async fn void_checkin(
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
             let event = q::find(c, id)?.ok_or(ApiError::NotFound)?;
-            let person = visible_person(c, &read, event.staff_id)?;
-            if !rights.correct.staff(person.staff.id, &person.unit_path) {
+            // Whoever reaches the person now, or the unit they were in on the event's day
+            // (the old unit, for a day before a transfer).
+            let (staff, now_path) =
+                crate::db::staff::find_with_path(c, event.staff_id)?.ok_or(ApiError::NotFound)?;
+            let day_path = crate::db::moves::path_on(c, &staff, &now_path, event.local_date)?;
+            let paths = [now_path.as_str(), day_path.as_str()];
+            if !paths.iter().any(|p| read.staff(staff.id, p)) {
+                return Err(ApiError::NotFound);
+            }
+            if !paths.iter().any(|p| rights.correct.staff(staff.id, p)) {
                 return Err(ApiError::Forbidden(
                     "voiding events needs the unit_head or admin role over the person",
                 ));
             }
-            if rights.actor_staff == Some(person.staff.id) {
+            if rights.actor_staff == Some(staff.id) {
                 return Err(ApiError::Forbidden(
                     "your own events are voided by your head",
                 ));
             }
+            let person = Person {
+                staff,
+                unit_path: now_path,
+            };
             let already_void = || ApiError::Conflict {
                 detail: "the event is already void".into(),
                 errors: Default::default(),
@@ -528,8 +542,26 @@ pub async fn list_checkins(
     let read = auth.can(Action::ReadStaff);
     let rows = blocking(&state, move |db: &Db| {
         db.read(|c| {
-            let person = visible_person(c, &read, staff_id)?;
-            Ok::<_, ApiError>(q::of_staff(c, person.staff.id, from, to)?)
+            let (staff, path) =
+                crate::db::staff::find_with_path(c, staff_id)?.ok_or(ApiError::NotFound)?;
+            if read.staff(staff.id, &path) {
+                return Ok(q::of_staff(c, staff.id, from, to)?);
+            }
+            // Someone transferred away: the events of the days they were in a unit the
+            // caller reads (the old unit's head voids what its kiosk sent).
+            let earlier = crate::db::moves::earlier_of(c, &[staff.id])?
+                .remove(&staff.id)
+                .unwrap_or_default();
+            if !earlier.iter().any(|e| read.staff(staff.id, &e.unit.path)) {
+                return Err(ApiError::NotFound);
+            }
+            let now = Posted {
+                unit_id: staff.unit_id,
+                path,
+            };
+            let mut rows = q::of_staff(c, staff.id, from, to)?;
+            rows.retain(|r| read.staff(staff.id, &unit_on(&earlier, &now, r.local_date).path));
+            Ok::<_, ApiError>(rows)
         })
     })
     .await?;

@@ -28,6 +28,7 @@ pub mod staff;
 pub mod submissions;
 pub mod surveys;
 pub mod timesheet;
+pub mod transfers;
 pub mod units;
 pub mod users;
 pub mod violation_types;
@@ -50,6 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(auth::routes)
             .configure(units::routes)
             .configure(staff::routes)
+            .configure(transfers::routes)
             .configure(users::routes)
             .configure(audit::routes)
             .configure(schedules::routes)

@@ -10,7 +10,8 @@ use utoipa_swagger_ui::SwaggerUi;
 use super::{
     attendance, audit, auth, calendar, checkins, discipline, disputes, dossiers, evaluations,
     evidence, findings, health, inspections, leaves, notifications, onestop, policies, reform,
-    schedules, scores, staff, submissions, surveys, timesheet, units, users, violation_types,
+    schedules, scores, staff, submissions, surveys, timesheet, transfers, units, users,
+    violation_types,
 };
 
 #[derive(OpenApi)]
@@ -24,7 +25,8 @@ use super::{
     paths(
         auth::login, auth::me,
         units::create_unit, units::list_units, units::get_unit, units::update_unit,
-        staff::create_staff, staff::list_staff, staff::get_staff, staff::staff_units, staff::update_staff,
+        staff::create_staff, staff::list_staff, staff::get_staff, staff::update_staff,
+        transfers::staff_units, transfers::undo_transfer,
         users::create_user, users::list_users, users::get_user, users::update_user,
         audit::list_audit,
         schedules::create_schedule, schedules::list_schedules, schedules::get_schedule, schedules::update_schedule,

@@ -1,7 +1,5 @@
 //! `/staff`: the people whose discipline congvu keeps.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -14,10 +12,8 @@ use super::{BASE, PageParams, Paged, blocking, created, local_time};
 use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::db::staff::{self as q, StaffFields, StaffFilter, StaffRow};
-use crate::db::units::UnitRow;
 use crate::domain::access::Action;
 use crate::domain::codes::StaffCategory;
-use crate::domain::postings::{Earlier, spells};
 use crate::domain::text::nfc;
 use crate::error::{ApiError, FieldErrors};
 use crate::startup::AppState;
@@ -26,7 +22,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(create_staff)
         .service(list_staff)
         .service(get_staff)
-        .service(staff_units)
         .service(update_staff);
 }
 
@@ -45,6 +40,9 @@ pub struct StaffView {
     pub is_head: bool,
     pub joined_on: Option<NaiveDate>,
     pub left_on: Option<NaiveDate>,
+    /// The first day in `unit_id`, for someone transferred there (`GET …/units` has the
+    /// earlier units); null for someone never transferred.
+    pub unit_since: Option<NaiveDate>,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
 }
@@ -65,6 +63,7 @@ impl From<StaffRow> for StaffView {
             is_head: r.is_head,
             joined_on: r.joined_on,
             left_on: r.left_on,
+            unit_since: r.unit_since,
             created_at: local_time(r.created_at),
             updated_at: local_time(r.updated_at),
         }
@@ -286,69 +285,6 @@ pub async fn get_staff(
     Ok(web::Json(row.into()))
 }
 
-/// One spell of a person in a unit; days inclusive.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SpellView {
-    pub unit_id: i64,
-    pub unit_code: String,
-    pub unit_name: String,
-    /// None for the first spell (since the record began).
-    pub from: Option<NaiveDate>,
-    /// None for the spell still running.
-    pub to: Option<NaiveDate>,
-}
-
-#[utoipa::path(get, path = "/api/v1/staff/{id}/units", tag = "staff",
-    responses((status = 200, body = Vec<SpellView>), (status = 404, body = crate::error::Problem)),
-    security(("bearer" = [])))]
-#[get("/staff/{id}/units")]
-pub async fn staff_units(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<i64>,
-) -> Result<web::Json<Vec<SpellView>>, ApiError> {
-    let id = id.into_inner();
-    let read = auth.can(Action::ReadStaff);
-    let spells = blocking(&state, move |db: &Db| {
-        db.read(|c| {
-            let person = match q::find_with_path(c, id)? {
-                Some((s, path)) if read.staff(s.id, &path) => s,
-                _ => return Err(ApiError::NotFound),
-            };
-            let earlier: Vec<Earlier<i64>> = crate::db::moves::earlier_of(c, &[id])?
-                .remove(&id)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|e| Earlier {
-                    until: e.until,
-                    unit: e.unit.unit_id,
-                })
-                .collect();
-            let spells = spells(&earlier, &person.unit_id);
-            let ids: Vec<i64> = spells.iter().map(|s| s.unit).collect();
-            let units: HashMap<i64, UnitRow> = crate::db::units::find_many(c, &ids)?
-                .into_iter()
-                .map(|u| (u.id, u))
-                .collect();
-            Ok(spells
-                .into_iter()
-                .filter_map(|s| {
-                    let u = units.get(&s.unit)?;
-                    Some(SpellView {
-                        unit_id: u.id,
-                        unit_code: u.code.clone(),
-                        unit_name: u.name.clone(),
-                        from: s.from,
-                        to: s.to,
-                    })
-                })
-                .collect())
-        })
-    })
-    .await?;
-    Ok(web::Json(spells))
-}
-
 #[utoipa::path(patch, path = "/api/v1/staff/{id}", tag = "staff", request_body = UpdateStaff,
     responses((status = 200, body = StaffView), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
@@ -369,6 +305,7 @@ pub async fn update_staff(
     let actor = auth.id();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
+            crate::db::advisory_lock(c, crate::db::LockClass::Staff, id)?;
             let (current, path) = match q::find_with_path(c, id)? {
                 Some((s, path)) if read.staff(s.id, &path) => (s, path),
                 _ => return Err(ApiError::NotFound),
@@ -444,7 +381,7 @@ pub async fn update_staff(
                     "another staff member of this province has this code",
                 ));
             }
-            let row = q::update(c, Some(actor), &current, &next)?;
+            let mut row = q::update(c, Some(actor), &current, &next)?;
             if let Some(day) = moved_on {
                 let transfer = crate::db::moves::Transfer {
                     staff_id: row.id,
@@ -454,6 +391,7 @@ pub async fn update_staff(
                     moved_on: day,
                 };
                 crate::db::moves::record(c, Some(actor), &transfer, crate::db::now())?;
+                row.unit_since = Some(day);
             }
             // Joining and leaving dates bound the days that count, and the unit decides
             // the schedule: the register's recent past follows such changes, and a date
@@ -469,9 +407,8 @@ pub async fn update_staff(
                     now.date(),
                     crate::db::attendance::RETRO_DAYS,
                 );
-                let floor =
-                    now.date() - chrono::Duration::days(crate::domain::attendance::DATES_BACK_DAYS);
-                let from = moved_on.map_or(dates_from, |day| dates_from.min(day.max(floor)));
+                // A transfer is two years back at most (move_conflict), as the dates are.
+                let from = moved_on.map_or(dates_from, |day| dates_from.min(day));
                 let people = crate::db::attendance::people(c, &[row.id])?;
                 crate::db::attendance::rederive(c, &people, from, now.date(), now)?;
             }

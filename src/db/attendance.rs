@@ -133,7 +133,16 @@ fn derive_some(
         return Ok(Vec::new());
     }
     let staff_ids: Vec<i64> = people.iter().map(|p| p.staff.id).collect();
-    let earlier = moves::earlier_of(conn, &staff_ids)?;
+    // Only someone who came into their present unit after `from` has days in the range
+    // under an earlier one; for everybody else no move is read.
+    let earlier = if people
+        .iter()
+        .any(|p| p.staff.unit_since.is_some_and(|since| since > from))
+    {
+        moves::earlier_of(conn, &staff_ids)?
+    } else {
+        HashMap::new()
+    };
     let mut unit_ids: Vec<i64> = people
         .iter()
         .flat_map(|p| chain(&p.unit_path))
@@ -349,6 +358,7 @@ mod tests {
             left_on: None,
             created_at: now,
             updated_at: now,
+            unit_since: None,
         }
     }
 

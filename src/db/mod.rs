@@ -427,6 +427,11 @@ pub enum LockClass {
     /// request takes all its provinces' locks in id order before it reads or writes
     /// dossiers: before the repeat lock, never after it.
     Dossiers = 7,
+    /// One staff record's changes (key: staff). A change reads the record and the
+    /// person's last transfer and writes both: two at once would each write from what
+    /// they read (two transfers from the same unit, or a rename that puts back the unit
+    /// the other just changed). Taken first, before any other lock.
+    Staff = 8,
 }
 
 /// On PostgreSQL, waits for and takes the advisory lock `(class, key)` until the end of

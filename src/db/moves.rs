@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use super::AnyConnection;
 use super::audit::{self, Entry};
-use super::schema::{staff_moves, units};
-use crate::domain::postings::Earlier;
+use super::schema::{staff, staff_moves, units};
+use super::staff::StaffRow;
+use crate::domain::postings::{Earlier, unit_on};
 use crate::domain::units::subtree_range;
 
 /// An earlier unit, with its path (which gives the units whose schedules it inherits).
@@ -46,6 +47,28 @@ pub fn earlier_of(
     Ok(out)
 }
 
+/// The path of the unit a person was in on `day`: their present unit's (`path`) from the
+/// day they came into it, without a query; an earlier unit's, read from their moves,
+/// before it.
+pub fn path_on(
+    conn: &mut AnyConnection,
+    person: &StaffRow,
+    path: &str,
+    day: NaiveDate,
+) -> QueryResult<String> {
+    if person.unit_since.is_none_or(|since| day >= since) {
+        return Ok(path.to_owned());
+    }
+    let earlier = earlier_of(conn, &[person.id])?
+        .remove(&person.id)
+        .unwrap_or_default();
+    let now = Posted {
+        unit_id: person.unit_id,
+        path: path.to_owned(),
+    };
+    Ok(unit_on(&earlier, &now, day).path.clone())
+}
+
 /// The day of a person's last transfer, if they have one.
 pub fn last_move_on(conn: &mut AnyConnection, staff_id: i64) -> QueryResult<Option<NaiveDate>> {
     staff_moves::table
@@ -80,13 +103,67 @@ pub fn record(
             staff_moves::created_at.eq(now),
         ))
         .execute(conn)?;
+    diesel::update(staff::table.find(t.staff_id))
+        .set(staff::unit_since.eq(Some(t.moved_on)))
+        .execute(conn)?;
+    audit_transfer(conn, actor, "transfer", t)
+}
+
+/// The person's last transfer, if they have one: what `undo_last` would take back.
+pub fn last(conn: &mut AnyConnection, person: &StaffRow) -> QueryResult<Option<Transfer>> {
+    let row: Option<(i64, NaiveDate)> = staff_moves::table
+        .filter(staff_moves::staff_id.eq(person.id))
+        .order(staff_moves::moved_on.desc())
+        .select((staff_moves::from_unit_id, staff_moves::moved_on))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(from_unit_id, moved_on)| Transfer {
+        staff_id: person.id,
+        province_id: person.province_id,
+        from_unit_id,
+        to_unit_id: person.unit_id,
+        moved_on,
+    }))
+}
+
+/// Takes back a transfer recorded by mistake (`last`): the person is in its old unit again
+/// as if it had never happened, in the trail as `transfer_undone`.
+pub fn undo_last(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    t: &Transfer,
+) -> QueryResult<StaffRow> {
+    diesel::delete(
+        staff_moves::table
+            .filter(staff_moves::staff_id.eq(t.staff_id))
+            .filter(staff_moves::moved_on.eq(t.moved_on)),
+    )
+    .execute(conn)?;
+    let since = last_move_on(conn, t.staff_id)?;
+    let row = diesel::update(staff::table.find(t.staff_id))
+        .set((
+            staff::unit_id.eq(t.from_unit_id),
+            staff::unit_since.eq(since),
+            staff::updated_at.eq(super::now()),
+        ))
+        .get_result(conn)?;
+    audit_transfer(conn, actor, "transfer_undone", t)?;
+    Ok(row)
+}
+
+fn audit_transfer(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    action: &str,
+    t: &Transfer,
+) -> QueryResult<()> {
     audit::record(
         conn,
         Entry::<(), Transfer> {
             actor_user_id: actor,
             entity: "staff",
             entity_id: t.staff_id,
-            action: "transfer",
+            action,
             province_id: Some(t.province_id),
             unit_id: Some(t.to_unit_id),
             before: None,

@@ -31,6 +31,7 @@ diesel::table! {
         left_on -> Nullable<Date>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        unit_since -> Nullable<Date>,
     }
 }
 

@@ -26,6 +26,8 @@ pub struct StaffRow {
     pub left_on: Option<NaiveDate>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    /// The first day in the present unit, for someone transferred (`db::moves`).
+    pub unit_since: Option<NaiveDate>,
 }
 
 /// The writable fields of a staff record.

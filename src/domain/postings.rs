@@ -5,6 +5,8 @@
 
 use chrono::NaiveDate;
 
+use super::attendance::DATES_BACK_DAYS;
+
 /// A spell in an earlier unit: the person was in `unit` on the days before `until`, back to
 /// the previous spell's `until` (or to their first day).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,9 +55,11 @@ pub fn spells<U: Clone>(earlier: &[Earlier<U>], current: &U) -> Vec<Spell<U>> {
 
 /// Why a transfer taking effect on `moved_on` cannot be recorded, if it cannot. It is not
 /// in the future: the staff record says where the person is now, so a transfer is
-/// recorded on or after its day. It comes after the person's last move: every spell has a
-/// day at least, and a move is not slipped in before days already judged under the next
-/// unit (a wrong move is corrected by the administrator, not by a back-dated one).
+/// recorded on or after its day. It is at most two years back, as far as a change
+/// re-derives the register (`DATES_BACK_DAYS`): older days would keep their old unit
+/// there. It comes after the person's last move: every spell has a day at least, and a
+/// move is not slipped in before days already judged under the next unit (a wrong one is
+/// undone, then recorded again).
 pub fn move_conflict(
     moved_on: NaiveDate,
     today: NaiveDate,
@@ -63,6 +67,9 @@ pub fn move_conflict(
 ) -> Option<&'static str> {
     if moved_on > today {
         return Some("a transfer is recorded on or after the day it takes effect");
+    }
+    if moved_on < today - chrono::Duration::days(DATES_BACK_DAYS) {
+        return Some("a transfer is recorded at most two years back");
     }
     if last_move.is_some_and(|last| moved_on <= last) {
         return Some("must be after the person's last transfer");
@@ -151,5 +158,8 @@ mod tests {
             move_conflict(d(2026, 7, 16), today, Some(d(2026, 7, 15))),
             None
         );
+        let two_years = today - chrono::Duration::days(DATES_BACK_DAYS);
+        assert_eq!(move_conflict(two_years, today, None), None);
+        assert!(move_conflict(two_years.pred_opt().unwrap(), today, None).is_some());
     }
 }

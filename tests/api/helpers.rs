@@ -245,6 +245,17 @@ impl TestApp {
         self.send(reqwest::Method::PATCH, token, path, body).await
     }
 
+    pub async fn delete(&self, token: &str, path: &str) -> (u16, Value) {
+        let res = self
+            .client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        read(res).await
+    }
+
     pub async fn put(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
         self.send(reqwest::Method::PUT, token, path, body).await
     }

@@ -263,13 +263,62 @@ async fn a_transfer_day_is_checked_and_wrong_ones_change_nothing(b: Backend) {
     assert_eq!(transfers.len(), 1, "{trail}");
     assert_eq!(transfers[0]["after"]["moved_on"], past_day(10).to_string());
     assert_eq!(transfers[0]["after"]["from_unit_id"], w.a1.id);
-    // Back to A1 from today (the default day).
-    let (s, body) = app.patch(root, &path, json!({"unit_id": w.a1.id})).await;
+    refused(
+        json!({"unit_id": w.a1.id, "moved_on": (today() - Duration::days(800)).to_string()}),
+        "more than two years back",
+    )
+    .await;
+
+    // The transfer was a mistake: undone, the person is in A1 again as if it had never
+    // happened; there is nothing more to undo. B is beyond hr_a's reach.
+    let last = format!("{path}/units/last");
+    let (s, _) = app.delete(w.token("hr_a"), &last).await;
+    assert_eq!(s, 404, "the person is in B, beyond hr_a");
+    let (s, body) = app.delete(root, &last).await;
     assert_eq!(s, 200, "{body}");
+    assert_eq!(body["unit_id"], w.a1.id, "{body}");
+    assert_eq!(body["unit_since"], Value::Null, "{body}");
     let (s, body) = app.get(root, &format!("{path}/units")).await;
     assert_eq!(s, 200, "{body}");
-    assert_eq!(body[2]["unit_id"], w.a1.id, "{body}");
-    assert_eq!(body[2]["from"], today().to_string(), "{body}");
+    assert_eq!(body.as_array().unwrap().len(), 1, "{body}");
+    let (s, body) = app.delete(root, &last).await;
+    assert_eq!(s, 409, "{body}");
+    assert_eq!(app.count("staff_moves"), 0);
+
+    // Then the right transfer, from today (the default day).
+    let (s, body) = app.patch(root, &path, json!({"unit_id": w.a.id})).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["unit_since"], today().to_string(), "{body}");
+    let (s, body) = app.get(root, &format!("{path}/units")).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body[1]["unit_id"], w.a.id, "{body}");
+    assert_eq!(body[1]["from"], today().to_string(), "{body}");
+}
+
+/// An undone transfer takes its days back: they are judged under the old unit again.
+async fn an_undone_transfer_gives_the_days_back(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    every_day_schedule(&app, &w).await;
+    later_schedule_for_b(&app, &w).await;
+    let root = w.token("root");
+    let day = past_day(5);
+    let (s, body) = checkin(&app, root, w.member_a1.id, &at(day, "07:50:00"), json!({})).await;
+    assert_eq!(s, 201, "{body}");
+    let path = format!("/api/v1/staff/{}", w.member_a1.id);
+    let (s, body) = app
+        .patch(
+            root,
+            &path,
+            json!({"unit_id": w.b.id, "moved_on": past_day(10).to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert!(late_on(&app, &w, day).await.is_empty(), "on time in B");
+    let (s, body) = app.delete(root, &format!("{path}/units/last")).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(late_on(&app, &w, day).await, vec![(w.a1.id, 20)]);
 }
 
 /// A kiosk of the old unit, offline over a transfer, uploads its backlog afterwards: the
@@ -321,9 +370,110 @@ async fn the_old_units_kiosk_still_uploads_the_days_before(b: Backend) {
     assert_eq!(late_on(&app, &w, before).await, vec![(w.a1.id, 20)]);
     let (s, body) = app.post(&kiosk, "/api/v1/checkins", event(moved_on)).await;
     assert_eq!(s, 422, "a day in B is not the A1 kiosk's: {body}");
+
+    // A's head lists the person's events of the days in A1 (not those in B) and voids the
+    // kiosk's upload; B's days are not theirs.
+    let (s, body) = checkin(
+        &app,
+        root,
+        w.member_a1.id,
+        &at(moved_on, "07:40:00"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    let in_b = body["id"].clone();
+    let head = w.token("head_a");
+    let (s, list) = app
+        .get(
+            head,
+            &format!(
+                "/api/v1/checkins?staff_id={}&from={before}&to={moved_on}",
+                w.member_a1.id
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{list}");
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(items[0]["at"], at(before, "07:50:00"), "{list}");
+    let (s, body) = app
+        .post(
+            head,
+            &format!("/api/v1/checkins/{}/void", items[0]["id"]),
+            json!({"reason": "Thiết bị ghi nhầm"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert!(late_on(&app, &w, before).await.is_empty());
+    let (s, body) = app
+        .post(
+            head,
+            &format!("/api/v1/checkins/{in_b}/void"),
+            json!({"reason": "Không phải của đơn vị"}),
+        )
+        .await;
+    assert_eq!(s, 404, "{body}");
+}
+
+/// Two transfers of one person sent at once: the second sees the first, so the history
+/// never loses a unit (two moves out of A1, B gone) whichever lands first.
+async fn two_transfers_at_once_keep_one_history(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let path = format!("/api/v1/staff/{}", w.member_a1.id);
+    for round in 0..5 {
+        let (to_b, to_a) = (past_day(40 - 6 * round), past_day(37 - 6 * round));
+        let (first, second) = tokio::join!(
+            app.patch(
+                root,
+                &path,
+                json!({"unit_id": w.b.id, "moved_on": to_b.to_string()})
+            ),
+            app.patch(
+                root,
+                &path,
+                json!({"unit_id": w.a.id, "moved_on": to_a.to_string()})
+            ),
+        );
+        for (s, body) in [&first, &second] {
+            assert!(*s == 200 || *s == 422, "{s} {body}");
+        }
+        let (s, spells) = app.get(root, &format!("{path}/units")).await;
+        assert_eq!(s, 200, "{spells}");
+        let units: Vec<i64> = spells
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["unit_id"].as_i64().unwrap())
+            .collect();
+        assert!(
+            units.windows(2).all(|p| p[0] != p[1]),
+            "round {round}: a unit lost between two spells: {spells}"
+        );
+        let (_, person) = app.get(root, &path).await;
+        assert_eq!(
+            units.last(),
+            person["unit_id"].as_i64().as_ref(),
+            "{spells}"
+        );
+        // Back to A1 for the next round, from the day after the last move.
+        let (s, body) = app
+            .patch(
+                root,
+                &path,
+                json!({"unit_id": w.a1.id, "moved_on": past_day(35 - 6 * round).to_string()}),
+            )
+            .await;
+        assert_eq!(s, 200, "{body}");
+    }
 }
 
 both!(
+    two_transfers_at_once_keep_one_history,
+    an_undone_transfer_gives_the_days_back,
     the_old_units_kiosk_still_uploads_the_days_before,
     a_transfer_keeps_the_days_before_it_with_the_old_unit,
     a_transfer_day_is_checked_and_wrong_ones_change_nothing,

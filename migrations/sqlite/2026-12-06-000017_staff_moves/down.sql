@@ -1,1 +1,2 @@
+ALTER TABLE staff DROP COLUMN unit_since;
 DROP TABLE staff_moves;

@@ -12,3 +12,8 @@ CREATE TABLE staff_moves (
 CREATE UNIQUE INDEX staff_moves_staff_day ON staff_moves (staff_id, moved_on);
 -- The people who were in a unit in a period (its timesheet, a schedule change).
 CREATE INDEX staff_moves_from_unit ON staff_moves (from_unit_id, moved_on);
+-- The day the person came into their present unit by a transfer (their last move's
+-- moved_on); NULL for someone never transferred. Read with the staff record, it tells
+-- whether a day is in the present unit without reading staff_moves: a live check-in
+-- never needs them.
+ALTER TABLE staff ADD COLUMN unit_since DATE;

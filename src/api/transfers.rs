@@ -1,0 +1,139 @@
+//! A person's units over time: `GET /staff/{id}/units` lists them, and
+//! `DELETE /staff/{id}/units/last` undoes a transfer recorded by mistake. Transfers
+//! themselves are made with `PATCH /staff/{id}` (`unit_id`, `moved_on`).
+
+use std::collections::HashMap;
+
+use actix_web::{delete, get, web};
+use chrono::NaiveDate;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::staff::StaffView;
+use super::{blocking, local_now};
+use crate::auth::AuthUser;
+use crate::db::Db;
+use crate::db::staff as q;
+use crate::db::units::UnitRow;
+use crate::domain::access::Action;
+use crate::domain::postings::{Earlier, spells};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(staff_units).service(undo_transfer);
+}
+
+/// One spell of a person in a unit; days inclusive.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SpellView {
+    pub unit_id: i64,
+    pub unit_code: String,
+    pub unit_name: String,
+    /// None for the first spell (since the record began).
+    pub from: Option<NaiveDate>,
+    /// None for the spell still running.
+    pub to: Option<NaiveDate>,
+}
+
+#[utoipa::path(get, path = "/api/v1/staff/{id}/units", tag = "staff",
+    responses((status = 200, body = Vec<SpellView>), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/staff/{id}/units")]
+pub async fn staff_units(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<SpellView>>, ApiError> {
+    let id = id.into_inner();
+    let read = auth.can(Action::ReadStaff);
+    let spells = blocking(&state, move |db: &Db| {
+        db.read(|c| {
+            let person = match q::find_with_path(c, id)? {
+                Some((s, path)) if read.staff(s.id, &path) => s,
+                _ => return Err(ApiError::NotFound),
+            };
+            let earlier: Vec<Earlier<i64>> = crate::db::moves::earlier_of(c, &[id])?
+                .remove(&id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| Earlier {
+                    until: e.until,
+                    unit: e.unit.unit_id,
+                })
+                .collect();
+            let spells = spells(&earlier, &person.unit_id);
+            let ids: Vec<i64> = spells.iter().map(|s| s.unit).collect();
+            let units: HashMap<i64, UnitRow> = crate::db::units::find_many(c, &ids)?
+                .into_iter()
+                .map(|u| (u.id, u))
+                .collect();
+            Ok(spells
+                .into_iter()
+                .filter_map(|s| {
+                    let u = units.get(&s.unit)?;
+                    Some(SpellView {
+                        unit_id: u.id,
+                        unit_code: u.code.clone(),
+                        unit_name: u.name.clone(),
+                        from: s.from,
+                        to: s.to,
+                    })
+                })
+                .collect())
+        })
+    })
+    .await?;
+    Ok(web::Json(spells))
+}
+
+#[utoipa::path(delete, path = "/api/v1/staff/{id}/units/last", tag = "staff",
+    responses((status = 200, body = StaffView, description = "the person is back in the unit they were in before"),
+              (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[delete("/staff/{id}/units/last")]
+pub async fn undo_transfer(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<StaffView>, ApiError> {
+    let id = id.into_inner();
+    let read = auth.can(Action::ReadStaff);
+    let write = auth.can(Action::WriteStaff);
+    let actor = auth.id();
+    let row = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            crate::db::advisory_lock(c, crate::db::LockClass::Staff, id)?;
+            let (current, path) = match q::find_with_path(c, id)? {
+                Some((s, path)) if read.staff(s.id, &path) => (s, path),
+                _ => return Err(ApiError::NotFound),
+            };
+            let Some(last) = crate::db::moves::last(c, &current)? else {
+                return Err(ApiError::Conflict {
+                    detail: "the person has no transfer to undo".into(),
+                    errors: Default::default(),
+                });
+            };
+            // As for the transfer itself: the roles to move people out of the unit they
+            // are in and into the one they go back to.
+            let back = crate::db::units::find(c, last.from_unit_id)?.ok_or(ApiError::NotFound)?;
+            if !write.subtree(&path) || !write.subtree(&back.path) {
+                return Err(ApiError::Forbidden(
+                    "undoing a transfer needs the admin or hr role on both units",
+                ));
+            }
+            let row = crate::db::moves::undo_last(c, Some(actor), &last)?;
+            // The days from the transfer on were judged under the unit it named: they go
+            // back to the unit the person is in again.
+            let now = local_now();
+            let people = crate::db::attendance::people(c, &[row.id])?;
+            crate::db::attendance::rederive(c, &people, last.moved_on, now.date(), now)?;
+            Ok(row)
+        })
+    })
+    .await?;
+    // The cached accounts may hold the person's unit.
+    state.actors.clear();
+    Ok(web::Json(row.into()))
+}
