@@ -483,7 +483,8 @@ pub async fn void_checkin(
             // (the old unit, for a day before a transfer).
             let (staff, now_path) =
                 crate::db::staff::find_with_path(c, event.staff_id)?.ok_or(ApiError::NotFound)?;
-            let day_path = crate::db::moves::path_on(c, &staff, &now_path, event.local_date)?;
+            let day_path =
+                crate::db::moves::posted_on(c, &staff, &now_path, event.local_date)?.path;
             let paths = [now_path.as_str(), day_path.as_str()];
             if !paths.iter().any(|p| read.staff(staff.id, p)) {
                 return Err(ApiError::NotFound);

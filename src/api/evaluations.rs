@@ -249,10 +249,7 @@ pub async fn list(
                     if actor.staff_id != Some(person.id) && !reader.subtree(&path) {
                         return Err(ApiError::NotFound);
                     }
-                    q::list(c, &[person.unit_id], &period)?
-                        .into_iter()
-                        .filter(|e| e.staff_id == person.id)
-                        .collect()
+                    q::of_staff(c, person.id, &period)?
                 }
                 _ => {
                     return Err(ApiError::field(

@@ -112,7 +112,7 @@ pub(super) fn existing_finding(
 }
 
 /// Records a finding on an open inspection (the caller has checked it is on the team).
-/// The person must belong to the inspected unit's subtree.
+/// The person must have belonged to the inspected unit's subtree when observed.
 pub(super) fn insert_finding(
     c: &mut AnyConnection,
     actor: i64,
@@ -130,19 +130,30 @@ pub(super) fn insert_finding(
         ));
     }
     let unit = crate::db::units::find(c, i.unit_id)?.ok_or(ApiError::NotFound)?;
-    let (unit_id, staff_id) = match body.staff_id {
+    // The person is judged in the unit they were in when observed: someone transferred
+    // since is still found against the unit inspected, and the register keeps it there.
+    let observed_day = crate::domain::attendance::to_local(body.observed_at.naive_utc()).date();
+    let posted = match body.staff_id {
         Some(sid) => match crate::db::staff::find_with_path(c, sid)? {
-            Some((s, path)) if crate::domain::units::in_subtree(&path, &unit.path) => {
-                (s.unit_id, Some(s.id))
-            }
-            _ => {
-                return Err(ApiError::field(
-                    "staff_id",
-                    "no such staff member in the inspected unit",
-                ));
-            }
+            Some((s, path)) => Some((
+                s.id,
+                crate::db::moves::posted_on(c, &s, &path, observed_day)?,
+            )),
+            None => None,
         },
-        None => (unit.id, None),
+        None => None,
+    };
+    let (unit_id, staff_id) = match (body.staff_id, posted) {
+        (Some(_), Some((sid, at))) if crate::domain::units::in_subtree(&at.path, &unit.path) => {
+            (at.unit_id, Some(sid))
+        }
+        (Some(_), _) => {
+            return Err(ApiError::field(
+                "staff_id",
+                "no such staff member in the inspected unit",
+            ));
+        }
+        (None, _) => (unit.id, None),
     };
     let status = crate::domain::findings::initial(staff_id.is_some());
     Ok(q::insert_finding(

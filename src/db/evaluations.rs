@@ -211,6 +211,20 @@ pub fn list(
         .load(conn)
 }
 
+/// A person's evaluation of a period, whatever unit it was made in (they may have been
+/// transferred since).
+pub fn of_staff(
+    conn: &mut AnyConnection,
+    staff_id: i64,
+    period: &str,
+) -> QueryResult<Vec<EvaluationRow>> {
+    evaluations::table
+        .filter(evaluations::staff_id.eq(staff_id))
+        .filter(evaluations::period.eq(period))
+        .select(EvaluationRow::as_select())
+        .load(conn)
+}
+
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<EvaluationRow>> {
     evaluations::table
         .find(id)

@@ -47,26 +47,26 @@ pub fn earlier_of(
     Ok(out)
 }
 
-/// The path of the unit a person was in on `day`: their present unit's (`path`) from the
-/// day they came into it, without a query; an earlier unit's, read from their moves,
+/// The unit a person was in on `day`, with its path: their present unit (at `path`) from
+/// the day they came into it, without a query; an earlier one, read from their moves,
 /// before it.
-pub fn path_on(
+pub fn posted_on(
     conn: &mut AnyConnection,
     person: &StaffRow,
     path: &str,
     day: NaiveDate,
-) -> QueryResult<String> {
-    if person.unit_since.is_none_or(|since| day >= since) {
-        return Ok(path.to_owned());
-    }
-    let earlier = earlier_of(conn, &[person.id])?
-        .remove(&person.id)
-        .unwrap_or_default();
+) -> QueryResult<Posted> {
     let now = Posted {
         unit_id: person.unit_id,
         path: path.to_owned(),
     };
-    Ok(unit_on(&earlier, &now, day).path.clone())
+    if person.unit_since.is_none_or(|since| day >= since) {
+        return Ok(now);
+    }
+    let earlier = earlier_of(conn, &[person.id])?
+        .remove(&person.id)
+        .unwrap_or_default();
+    Ok(unit_on(&earlier, &now, day).clone())
 }
 
 /// The day of a person's last transfer, if they have one.

@@ -471,7 +471,85 @@ async fn two_transfers_at_once_keep_one_history(b: Backend) {
     }
 }
 
+/// A finding is about the unit the person was in when observed: a visit to A before the
+/// transfer may find against them after it, and the register keeps it with A1; a visit
+/// after it may not.
+async fn a_finding_follows_the_unit_of_the_visit(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let moved_on = past_day(3);
+    let (s, body) = app
+        .patch(
+            root,
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"unit_id": w.b.id, "moved_on": moved_on.to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let inspector = w.token("inspector_p");
+    let visit = |day: NaiveDate| at(day, "08:00:00");
+    let (s, insp) = app
+        .post(
+            inspector,
+            "/api/v1/inspections",
+            json!({"unit_id": w.a.id, "kind": "surprise", "started_at": visit(past_day(5))}),
+        )
+        .await;
+    assert_eq!(s, 201, "{insp}");
+    let findings = format!("/api/v1/inspections/{}/findings", insp["id"]);
+    let finding = |day: NaiveDate| {
+        json!({"violation_code": "no_badge", "observed_at": at(day, "08:10:00"),
+               "staff_id": w.member_a1.id, "description": "Không đeo thẻ"})
+    };
+    let (s, body) = app.post(inspector, &findings, finding(past_day(5))).await;
+    assert_eq!(s, 201, "{body}");
+    assert_eq!(body["unit_id"], w.a1.id, "{body}");
+    let (s, body) = app.post(inspector, &findings, finding(moved_on)).await;
+    assert_eq!(s, 422, "in B by then: {body}");
+    assert!(body["errors"]["staff_id"].is_array(), "{body}");
+}
+
+/// Last year's rating, made in the old unit, is still the person's after a transfer.
+async fn last_years_rating_follows_the_person(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let (s, result) = app
+        .post(
+            root,
+            "/api/v1/evaluations/runs",
+            json!({"period": "2025", "unit_id": w.p.id}),
+        )
+        .await;
+    assert_eq!(s, 201, "{result}");
+    let (s, body) = app
+        .patch(
+            root,
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"unit_id": w.b.id}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, list) = app
+        .get(
+            root,
+            &format!(
+                "/api/v1/evaluations?staff_id={}&period=2025",
+                w.member_a1.id
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(list["items"][0]["unit_id"], w.a1.id, "{list}");
+}
+
 both!(
+    last_years_rating_follows_the_person,
+    a_finding_follows_the_unit_of_the_visit,
     two_transfers_at_once_keep_one_history,
     an_undone_transfer_gives_the_days_back,
     the_old_units_kiosk_still_uploads_the_days_before,
