@@ -217,6 +217,20 @@ fn totals_row(t: &Totals) -> [String; 7] {
     ]
 }
 
+/// The totals as numbers, for the workbook: HR sums and sorts them in Excel, which a cell
+/// of text defeats. Hours to the tenth, as the CSV writes them.
+fn totals_numbers(t: &Totals) -> [f64; 7] {
+    [
+        t.days_worked.value(),
+        f64::from(t.late_count),
+        t.late_minutes as f64,
+        f64::from(t.early_leave_count),
+        t.absent_days.value(),
+        t.leave_days.value(),
+        (t.worked_minutes as f64 / 6.0).round() / 10.0,
+    ]
+}
+
 fn to_csv(sheet: &Timesheet) -> Result<Vec<u8>, csv::Error> {
     // The BOM makes Excel read the file as UTF-8 instead of the local code page.
     let mut out = vec![0xEF, 0xBB, 0xBF];
@@ -304,8 +318,8 @@ fn to_xlsx(sheet: &Timesheet) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
             )?;
         }
         let totals_col = first_day_col + u16::try_from(sheet.days.len()).unwrap_or(0);
-        for (k, value) in totals_row(&row.totals).iter().enumerate() {
-            ws.write_string_with_format(
+        for (k, value) in totals_numbers(&row.totals).into_iter().enumerate() {
+            ws.write_number_with_format(
                 r,
                 totals_col + u16::try_from(k).unwrap_or(0),
                 value,
@@ -325,7 +339,25 @@ fn to_xlsx(sheet: &Timesheet) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
 
 #[cfg(test)]
 mod tests {
-    use super::month_range;
+    use super::{Totals, month_range, totals_numbers, totals_row};
+    use crate::domain::timesheet::Days;
+
+    #[test]
+    fn the_workbook_totals_are_the_csv_totals_as_numbers() {
+        let t = Totals {
+            days_worked: Days::halves(41),
+            late_count: 3,
+            late_minutes: 47,
+            early_leave_count: 1,
+            early_leave_minutes: 10,
+            absent_days: Days::halves(1),
+            leave_days: Days::halves(2),
+            worked_minutes: 9_875,
+        };
+        assert_eq!(totals_numbers(&t), [20.5, 3.0, 47.0, 1.0, 0.5, 1.0, 164.6]);
+        let text: Vec<f64> = totals_row(&t).iter().map(|v| v.parse().unwrap()).collect();
+        assert_eq!(text, totals_numbers(&t));
+    }
 
     #[test]
     fn months() {

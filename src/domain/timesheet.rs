@@ -108,6 +108,11 @@ impl Days {
     fn add(&mut self, halves: u32) {
         self.halves += halves;
     }
+
+    /// As a number of days (20.5), for a spreadsheet cell that sums.
+    pub fn value(self) -> f64 {
+        f64::from(self.halves) / 2.0
+    }
 }
 
 impl std::fmt::Display for Days {
