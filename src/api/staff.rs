@@ -285,6 +285,20 @@ pub async fn get_staff(
     Ok(web::Json(row.into()))
 }
 
+/// A staff record the caller reads, with its unit's path, for a change: changes of one
+/// record take turns (`LockClass::Staff`), so each reads what the one before it wrote.
+pub(super) fn locked(
+    c: &mut crate::db::AnyConnection,
+    read: &crate::domain::access::Visibility,
+    id: i64,
+) -> Result<(StaffRow, String), ApiError> {
+    crate::db::advisory_lock(c, crate::db::LockClass::Staff, id)?;
+    match q::find_with_path(c, id)? {
+        Some((s, path)) if read.staff(s.id, &path) => Ok((s, path)),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
 #[utoipa::path(patch, path = "/api/v1/staff/{id}", tag = "staff", request_body = UpdateStaff,
     responses((status = 200, body = StaffView), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
@@ -305,11 +319,7 @@ pub async fn update_staff(
     let actor = auth.id();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
-            crate::db::advisory_lock(c, crate::db::LockClass::Staff, id)?;
-            let (current, path) = match q::find_with_path(c, id)? {
-                Some((s, path)) if read.staff(s.id, &path) => (s, path),
-                _ => return Err(ApiError::NotFound),
-            };
+            let (current, path) = locked(c, &read, id)?;
             if !write.subtree(&path) {
                 return Err(ApiError::Forbidden(
                     "changing staff records needs the admin or hr role on their unit",

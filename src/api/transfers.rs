@@ -104,11 +104,7 @@ pub async fn undo_transfer(
     let actor = auth.id();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
-            crate::db::advisory_lock(c, crate::db::LockClass::Staff, id)?;
-            let (current, path) = match q::find_with_path(c, id)? {
-                Some((s, path)) if read.staff(s.id, &path) => (s, path),
-                _ => return Err(ApiError::NotFound),
-            };
+            let (current, path) = super::staff::locked(c, &read, id)?;
             let Some(last) = crate::db::moves::last(c, &current)? else {
                 return Err(ApiError::Conflict {
                     detail: "the person has no transfer to undo".into(),

@@ -25,6 +25,19 @@ async fn later_schedule_for_b(app: &TestApp, w: &World) {
     assert_eq!(s, 201, "{body}");
 }
 
+/// Moves member_a1 to `unit` from `day` (root's request), expecting it taken.
+async fn transfer(app: &TestApp, w: &World, unit: i64, day: NaiveDate) {
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"unit_id": unit, "moved_on": day.to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["unit_id"], unit, "{body}");
+}
+
 /// The late arrivals in the register on `day`, as (unit id, minutes).
 async fn late_on(app: &TestApp, w: &World, day: NaiveDate) -> Vec<(i64, i64)> {
     let (s, body) = app
@@ -103,15 +116,7 @@ async fn a_transfer_keeps_the_days_before_it_with_the_old_unit(b: Backend) {
     assert_eq!(late_on(&app, &w, after).await, vec![(w.a1.id, 20)]);
 
     let path = format!("/api/v1/staff/{}", w.member_a1.id);
-    let (s, body) = app
-        .patch(
-            root,
-            &path,
-            json!({"unit_id": w.b.id, "moved_on": moved_on.to_string()}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
-    assert_eq!(body["unit_id"], w.b.id);
+    transfer(&app, &w, w.b.id, moved_on).await;
     // From the move on, the days are B's: 07:50 is on time there.
     assert!(late_on(&app, &w, after).await.is_empty());
     // A day before it, derived again (its departure arrives from a device's backlog), is
@@ -228,14 +233,7 @@ async fn a_transfer_day_is_checked_and_wrong_ones_change_nothing(b: Backend) {
         "without a new unit",
     )
     .await;
-    let (s, body) = app
-        .patch(
-            root,
-            &path,
-            json!({"unit_id": w.b.id, "moved_on": past_day(10).to_string()}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    transfer(&app, &w, w.b.id, past_day(10)).await;
     refused(
         json!({"unit_id": w.a1.id, "moved_on": past_day(30).to_string()}),
         "before the last transfer",
@@ -307,14 +305,7 @@ async fn an_undone_transfer_gives_the_days_back(b: Backend) {
     let (s, body) = checkin(&app, root, w.member_a1.id, &at(day, "07:50:00"), json!({})).await;
     assert_eq!(s, 201, "{body}");
     let path = format!("/api/v1/staff/{}", w.member_a1.id);
-    let (s, body) = app
-        .patch(
-            root,
-            &path,
-            json!({"unit_id": w.b.id, "moved_on": past_day(10).to_string()}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    transfer(&app, &w, w.b.id, past_day(10)).await;
     assert!(late_on(&app, &w, day).await.is_empty(), "on time in B");
     let (s, body) = app.delete(root, &format!("{path}/units/last")).await;
     assert_eq!(s, 200, "{body}");
@@ -340,14 +331,7 @@ async fn the_old_units_kiosk_still_uploads_the_days_before(b: Backend) {
     assert_eq!(s, 201, "{body}");
     let kiosk = app.token("kiosk.a1", "mat-khau-kiosk").await;
     let moved_on = past_day(3);
-    let (s, body) = app
-        .patch(
-            root,
-            &format!("/api/v1/staff/{}", w.member_a1.id),
-            json!({"unit_id": w.b.id, "moved_on": moved_on.to_string()}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    transfer(&app, &w, w.b.id, moved_on).await;
     let before = moved_on - Duration::days(1);
     let event = |day: NaiveDate| {
         json!({"staff_id": w.member_a1.id, "at": at(day, "07:50:00"), "source": "device",
@@ -478,16 +462,8 @@ async fn a_finding_follows_the_unit_of_the_visit(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let root = w.token("root");
     let moved_on = past_day(3);
-    let (s, body) = app
-        .patch(
-            root,
-            &format!("/api/v1/staff/{}", w.member_a1.id),
-            json!({"unit_id": w.b.id, "moved_on": moved_on.to_string()}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    transfer(&app, &w, w.b.id, moved_on).await;
     let inspector = w.token("inspector_p");
     let visit = |day: NaiveDate| at(day, "08:00:00");
     let (s, insp) = app
