@@ -483,9 +483,8 @@ pub async fn void_checkin(
             // (the old unit, for a day before a transfer).
             let (staff, now_path) =
                 crate::db::staff::find_with_path(c, event.staff_id)?.ok_or(ApiError::NotFound)?;
-            let day_path =
-                crate::db::moves::posted_on(c, &staff, &now_path, event.local_date)?.path;
-            let paths = [now_path.as_str(), day_path.as_str()];
+            let day_unit = crate::db::moves::posted_on(c, &staff, &now_path, event.local_date)?;
+            let paths = [now_path.as_str(), day_unit.path.as_str()];
             if !paths.iter().any(|p| read.staff(staff.id, p)) {
                 return Err(ApiError::NotFound);
             }
@@ -510,7 +509,8 @@ pub async fn void_checkin(
             if event.voided_at.is_some() {
                 return Err(already_void());
             }
-            let row = q::void(c, rights.actor, person.staff.unit_id, &event, &reason)?
+            // In the trail of the unit the day belongs to, whose admins read it.
+            let row = q::void(c, rights.actor, day_unit.unit_id, &event, &reason)?
                 .ok_or_else(already_void)?;
             let mut touched = BTreeMap::new();
             touch(&mut touched, &person, row.local_date);

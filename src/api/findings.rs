@@ -112,7 +112,8 @@ pub(super) fn existing_finding(
 }
 
 /// Records a finding on an open inspection (the caller has checked it is on the team).
-/// The person must have belonged to the inspected unit's subtree when observed.
+/// It was observed during the visit, and the person belonged to the inspected unit's
+/// subtree then.
 pub(super) fn insert_finding(
     c: &mut AnyConnection,
     actor: i64,
@@ -129,10 +130,24 @@ pub(super) fn insert_finding(
             "is not in the violation catalogue",
         ));
     }
+    // A finding is what the visit saw: from the inspection's first day (a team may note
+    // what it sees on arrival) to now, give or take a clock's skew. An earlier date would
+    // also reach people who were in the unit long ago.
+    let observed = body.observed_at.naive_utc();
+    let to_day = |t| crate::domain::attendance::to_local(t).date();
+    if to_day(observed) < to_day(i.started_at) {
+        return Err(ApiError::field(
+            "observed_at",
+            "is before the inspection began",
+        ));
+    }
+    if observed > crate::db::now() + Duration::minutes(5) {
+        return Err(ApiError::field("observed_at", "is in the future"));
+    }
     let unit = crate::db::units::find(c, i.unit_id)?.ok_or(ApiError::NotFound)?;
     // The person is judged in the unit they were in when observed: someone transferred
     // since is still found against the unit inspected, and the register keeps it there.
-    let observed_day = crate::domain::attendance::to_local(body.observed_at.naive_utc()).date();
+    let observed_day = to_day(observed);
     let posted = match body.staff_id {
         Some(sid) => match crate::db::staff::find_with_path(c, sid)? {
             Some((s, path)) => Some((
@@ -165,7 +180,7 @@ pub(super) fn insert_finding(
             unit_id,
             staff_id,
             violation_code: body.violation_code.clone(),
-            observed_at: body.observed_at.naive_utc(),
+            observed_at: observed,
             description: nfc(&body.description),
             severity: body.severity.map(|s| s.code().to_owned()),
             status: status.code().to_owned(),

@@ -213,7 +213,7 @@ fn totals_row(t: &Totals) -> [String; 7] {
         t.early_leave_count.to_string(),
         t.absent_days.to_string(),
         t.leave_days.to_string(),
-        format!("{:.1}", t.worked_minutes as f64 / 60.0),
+        format!("{:.1}", hours(t.worked_minutes)),
     ]
 }
 
@@ -227,8 +227,13 @@ fn totals_numbers(t: &Totals) -> [f64; 7] {
         f64::from(t.early_leave_count),
         t.absent_days.value(),
         t.leave_days.value(),
-        (t.worked_minutes as f64 / 6.0).round() / 10.0,
+        hours(t.worked_minutes),
     ]
+}
+
+/// Minutes as hours to the tenth, one rounding for the CSV and the workbook alike.
+fn hours(minutes: i64) -> f64 {
+    (minutes as f64 / 6.0).round() / 10.0
 }
 
 fn to_csv(sheet: &Timesheet) -> Result<Vec<u8>, csv::Error> {
@@ -357,6 +362,13 @@ mod tests {
         assert_eq!(totals_numbers(&t), [20.5, 3.0, 47.0, 1.0, 0.5, 1.0, 164.6]);
         let text: Vec<f64> = totals_row(&t).iter().map(|v| v.parse().unwrap()).collect();
         assert_eq!(text, totals_numbers(&t));
+        // 160.35 hours: one rounding, so the two files agree.
+        let t = Totals {
+            worked_minutes: 9_621,
+            ..t
+        };
+        assert_eq!(totals_row(&t)[6], "160.4");
+        assert_eq!(totals_numbers(&t)[6], 160.4);
     }
 
     #[test]

@@ -122,9 +122,14 @@ pub async fn undo_transfer(
             let row = crate::db::moves::undo_last(c, Some(actor), &last)?;
             // The days from the transfer on were judged under the unit it named: they go
             // back to the unit the person is in again.
+            // Two years back at most, as every change (an older transfer, recorded
+            // before the limit, keeps its older register days).
             let now = local_now();
+            let floor =
+                now.date() - chrono::Duration::days(crate::domain::attendance::DATES_BACK_DAYS);
             let people = crate::db::attendance::people(c, &[row.id])?;
-            crate::db::attendance::rederive(c, &people, last.moved_on, now.date(), now)?;
+            let from = last.moved_on.max(floor);
+            crate::db::attendance::rederive(c, &people, from, now.date(), now)?;
             Ok(row)
         })
     })

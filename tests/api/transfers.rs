@@ -456,8 +456,8 @@ async fn two_transfers_at_once_keep_one_history(b: Backend) {
 }
 
 /// A finding is about the unit the person was in when observed: a visit to A before the
-/// transfer may find against them after it, and the register keeps it with A1; a visit
-/// after it may not.
+/// transfer may find against them after it, and the register keeps it with A1; what is
+/// observed after it may not, and nothing is observed before the visit began.
 async fn a_finding_follows_the_unit_of_the_visit(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
@@ -485,6 +485,12 @@ async fn a_finding_follows_the_unit_of_the_visit(b: Backend) {
     let (s, body) = app.post(inspector, &findings, finding(moved_on)).await;
     assert_eq!(s, 422, "in B by then: {body}");
     assert!(body["errors"]["staff_id"].is_array(), "{body}");
+    // Nor does a date before the visit reach back to whoever was in A then, nor one to come.
+    for day in [past_day(6), today() + Duration::days(1)] {
+        let (s, body) = app.post(inspector, &findings, finding(day)).await;
+        assert_eq!(s, 422, "{day}: {body}");
+        assert!(body["errors"]["observed_at"].is_array(), "{body}");
+    }
 }
 
 /// Last year's rating, made in the old unit, is still the person's after a transfer.
