@@ -1,6 +1,7 @@
 //! `/checkins`: events from kiosks, phones and devices, one at a time or in batches, days
 //! late or twice; corrections by heads with a reason; voiding instead of deleting.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{HttpResponse, get, post, web};
@@ -174,18 +175,18 @@ impl Known {
     /// were in that day. So a kiosk of the old unit still uploads its backlog of the days
     /// before a transfer, and nothing of those days is lost. Moves are read only for a
     /// sender who does not reach the person now, for a day before their transfer.
-    fn path_on(
+    fn path_on<'p>(
         &mut self,
         c: &mut AnyConnection,
         rights: &Rights,
-        person: &Person,
+        person: &'p Person,
         day: NaiveDate,
-    ) -> diesel::QueryResult<String> {
+    ) -> diesel::QueryResult<Cow<'p, str>> {
         let id = person.staff.id;
         let reaches = |path: &str| rights.record.staff(id, path) || rights.correct.staff(id, path);
         let in_present_unit = person.staff.unit_since.is_none_or(|since| day >= since);
         if in_present_unit || reaches(&person.unit_path) {
-            return Ok(person.unit_path.clone());
+            return Ok(Cow::Borrowed(&person.unit_path));
         }
         let earlier = match self.earlier.entry(id) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
@@ -199,7 +200,7 @@ impl Known {
             unit_id: person.staff.unit_id,
             path: person.unit_path.clone(),
         };
-        Ok(unit_on(earlier, &now, day).path.clone())
+        Ok(Cow::Owned(unit_on(earlier, &now, day).path.clone()))
     }
 }
 
