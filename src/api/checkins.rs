@@ -184,8 +184,7 @@ impl Known {
     ) -> diesel::QueryResult<Cow<'p, str>> {
         let id = person.staff.id;
         let reaches = |path: &str| rights.record.staff(id, path) || rights.correct.staff(id, path);
-        let in_present_unit = person.staff.unit_since.is_none_or(|since| day >= since);
-        if in_present_unit || reaches(&person.unit_path) {
+        if person.staff.in_present_unit_on(day) || reaches(&person.unit_path) {
             return Ok(Cow::Borrowed(&person.unit_path));
         }
         let earlier = match self.earlier.entry(id) {

@@ -148,27 +148,25 @@ pub(super) fn insert_finding(
     // The person is judged in the unit they were in when observed: someone transferred
     // since is still found against the unit inspected, and the register keeps it there.
     let observed_day = to_day(observed);
-    let posted = match body.staff_id {
-        Some(sid) => match crate::db::staff::find_with_path(c, sid)? {
-            Some((s, path)) => Some((
-                s.id,
-                crate::db::moves::posted_on(c, &s, &path, observed_day)?,
-            )),
-            None => None,
-        },
-        None => None,
-    };
-    let (unit_id, staff_id) = match (body.staff_id, posted) {
-        (Some(_), Some((sid, at))) if crate::domain::units::in_subtree(&at.path, &unit.path) => {
-            (at.unit_id, Some(sid))
+    let (unit_id, staff_id) = match body.staff_id {
+        Some(sid) => {
+            let then = match crate::db::staff::find_with_path(c, sid)? {
+                Some((s, path)) => Some(crate::db::moves::posted_on(c, &s, &path, observed_day)?),
+                None => None,
+            };
+            match then {
+                Some(at) if crate::domain::units::in_subtree(&at.path, &unit.path) => {
+                    (at.unit_id, Some(sid))
+                }
+                _ => {
+                    return Err(ApiError::field(
+                        "staff_id",
+                        "no such staff member in the inspected unit",
+                    ));
+                }
+            }
         }
-        (Some(_), _) => {
-            return Err(ApiError::field(
-                "staff_id",
-                "no such staff member in the inspected unit",
-            ));
-        }
-        (None, _) => (unit.id, None),
+        None => (unit.id, None),
     };
     let status = crate::domain::findings::initial(staff_id.is_some());
     Ok(q::insert_finding(

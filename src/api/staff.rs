@@ -343,7 +343,8 @@ pub async fn update_staff(
                     ));
                 }
                 let day = body.moved_on.unwrap_or(today);
-                let last = crate::db::moves::last_move_on(c, current.id)?;
+                // unit_since is the day of the last transfer.
+                let last = current.unit_since;
                 if let Some(why) = crate::domain::postings::move_conflict(day, today, last) {
                     return Err(ApiError::field("moved_on", why));
                 }

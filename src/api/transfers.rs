@@ -13,7 +13,6 @@ use super::staff::StaffView;
 use super::{blocking, local_now};
 use crate::auth::AuthUser;
 use crate::db::Db;
-use crate::db::staff as q;
 use crate::db::units::UnitRow;
 use crate::domain::access::Action;
 use crate::domain::postings::{Earlier, spells};
@@ -49,10 +48,7 @@ pub async fn staff_units(
     let read = auth.can(Action::ReadStaff);
     let spells = blocking(&state, move |db: &Db| {
         db.read(|c| {
-            let person = match q::find_with_path(c, id)? {
-                Some((s, path)) if read.staff(s.id, &path) => s,
-                _ => return Err(ApiError::NotFound),
-            };
+            let person = super::attendance::visible_person(c, &read, id)?.staff;
             let earlier: Vec<Earlier<i64>> = crate::db::moves::earlier_of(c, &[id])?
                 .remove(&id)
                 .unwrap_or_default()

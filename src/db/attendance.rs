@@ -135,10 +135,7 @@ fn derive_some(
     let staff_ids: Vec<i64> = people.iter().map(|p| p.staff.id).collect();
     // Only someone who came into their present unit after `from` has days in the range
     // under an earlier one; for everybody else no move is read.
-    let earlier = if people
-        .iter()
-        .any(|p| p.staff.unit_since.is_some_and(|since| since > from))
-    {
+    let earlier = if people.iter().any(|p| !p.staff.in_present_unit_on(from)) {
         moves::earlier_of(conn, &staff_ids)?
     } else {
         HashMap::new()

@@ -60,7 +60,7 @@ pub fn posted_on(
         unit_id: person.unit_id,
         path: path.to_owned(),
     };
-    if person.unit_since.is_none_or(|since| day >= since) {
+    if person.in_present_unit_on(day) {
         return Ok(now);
     }
     let earlier = earlier_of(conn, &[person.id])?
@@ -69,8 +69,8 @@ pub fn posted_on(
     Ok(unit_on(&earlier, &now, day).clone())
 }
 
-/// The day of a person's last transfer, if they have one.
-pub fn last_move_on(conn: &mut AnyConnection, staff_id: i64) -> QueryResult<Option<NaiveDate>> {
+/// The day of a person's last transfer, if they have one (what `unit_since` says).
+fn last_move_on(conn: &mut AnyConnection, staff_id: i64) -> QueryResult<Option<NaiveDate>> {
     staff_moves::table
         .filter(staff_moves::staff_id.eq(staff_id))
         .select(diesel::dsl::max(staff_moves::moved_on))

@@ -47,6 +47,13 @@ pub struct StaffFields {
 }
 
 impl StaffRow {
+    /// Whether the person was already in their present unit on `day`: always for someone
+    /// never transferred, from `unit_since` on for someone who was. Before it, their unit
+    /// is read from their moves (`db::moves`).
+    pub fn in_present_unit_on(&self, day: NaiveDate) -> bool {
+        self.unit_since.is_none_or(|since| day >= since)
+    }
+
     pub fn fields(&self) -> StaffFields {
         StaffFields {
             province_id: self.province_id,

@@ -134,7 +134,7 @@ pub fn served_on(
     left: Option<NaiveDate>,
     day: Option<NaiveDate>,
 ) -> bool {
-    day.is_none_or(|d| joined.is_none_or(|j| j <= d) && left.is_none_or(|l| d <= l))
+    served_during(joined, left, day, day)
 }
 
 /// Whether a person was in service on some day of `first..=last` (a group of steps kept
