@@ -273,6 +273,50 @@ pub fn key_has_start(key: &str) -> bool {
     !key.ends_with("|open") && !key.contains("|done@")
 }
 
+/// What a step looks like to [`same_step`]: the handler, the action and the times as the
+/// log gave them (a start only where the log had one, never an inferred one).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepFace<'a> {
+    pub account: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub started: Option<NaiveDateTime>,
+    pub finished: Option<NaiveDateTime>,
+}
+
+/// Whether a re-sent entry whose key matched no stored step is still one of them. The
+/// key is exact, and vendors vary what they send of one entry from one send to the
+/// next (ONESTOP.md): `NgayBatDau` filled by one service and empty in the other, the
+/// account in some exports only, the action text edited. Each of those would make the
+/// step a second one, counted twice in the officer's handled and late steps.
+///
+/// The same step: the same handler (the account where both sides have one, else the
+/// name), the same action where both have one, and times that agree — the same start
+/// where the log gave both; else the same end; else one end and the other still open,
+/// the end not before the start. The caller takes the match only when exactly one
+/// stored step fits, so two rounds of one officer's step are never merged by a guess.
+pub fn same_step(entry: StepFace, stored: StepFace) -> bool {
+    let key = |s: Option<&str>| s.map(handle_key).filter(|k| !k.is_empty());
+    let who = match (key(entry.account), key(stored.account)) {
+        (Some(a), Some(b)) => a == b,
+        _ => matches!((key(entry.name), key(stored.name)), (Some(a), Some(b)) if a == b),
+    };
+    let what = match (key(entry.action), key(stored.action)) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    };
+    let when = match (entry.started, stored.started) {
+        (Some(a), Some(b)) => a == b,
+        _ => match (entry.finished, stored.finished) {
+            (Some(a), Some(b)) => a == b,
+            (Some(end), None) => stored.started.is_none_or(|s| s <= end),
+            (None, Some(end)) => entry.started.is_none_or(|s| s <= end),
+            (None, None) => true,
+        },
+    };
+    who && what && when
+}
+
 /// When a step began whose log gives no `NgayBatDau`: when the last other step before it
 /// ended (the log is a chain of hand-overs), or when the dossier was received. `reference`
 /// is when the step was done, or for an open step when it was logged; an open step
@@ -295,6 +339,103 @@ pub fn inferred_start(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_resent_with_other_vendor_fields_is_the_same_step() {
+        let t = |d: u32, h: u32| {
+            NaiveDate::from_ymd_opt(2026, 3, d)
+                .and_then(|d| d.and_hms_opt(h, 0, 0))
+                .unwrap()
+        };
+        let stored = StepFace {
+            account: Some("lan.nt"),
+            name: Some("Nguyễn Thị Lan"),
+            action: Some("Thẩm định hồ sơ"),
+            started: Some(t(2, 8)),
+            finished: Some(t(9, 10)),
+        };
+        let same = |entry: StepFace| same_step(entry, stored);
+        // NgayBatDau left out the second time: the same end.
+        assert!(same(StepFace {
+            started: None,
+            ..stored
+        }));
+        // The account missing, the name spaced and cased otherwise; the action missing.
+        assert!(same(StepFace {
+            account: None,
+            name: Some(" nguyễn  thị LAN "),
+            action: None,
+            ..stored
+        }));
+        // The open entry of the same round, sent again late: the same step (stale).
+        assert!(same(StepFace {
+            finished: None,
+            ..stored
+        }));
+        // Another officer, another action, another round: other steps.
+        assert!(!same(StepFace {
+            account: Some("hoa.lt"),
+            ..stored
+        }));
+        assert!(!same(StepFace {
+            account: None,
+            name: Some("Nguyễn Thị Lân"),
+            ..stored
+        }));
+        assert!(!same(StepFace {
+            action: Some("Phê duyệt"),
+            ..stored
+        }));
+        assert!(!same(StepFace {
+            started: Some(t(10, 8)),
+            finished: Some(t(11, 9)),
+            ..stored
+        }));
+        assert!(!same(StepFace {
+            started: None,
+            finished: Some(t(9, 11)),
+            ..stored
+        }));
+        // An open entry that began after the round was done is the next round.
+        let no_start = StepFace {
+            started: None,
+            ..stored
+        };
+        let next_round = StepFace {
+            started: Some(t(10, 8)),
+            finished: None,
+            ..stored
+        };
+        assert!(!same_step(next_round, no_start));
+        // Nobody named on either side is nobody to match.
+        let anonymous = StepFace {
+            account: None,
+            name: None,
+            ..stored
+        };
+        assert!(!same_step(anonymous, anonymous));
+
+        // The stored step still open with its start; the entry done, without the start.
+        let open = StepFace {
+            finished: None,
+            ..stored
+        };
+        let done = StepFace {
+            started: None,
+            ..stored
+        };
+        assert!(same_step(done, open));
+        assert!(
+            !same_step(
+                StepFace {
+                    finished: Some(t(1, 9)),
+                    ..done
+                },
+                open
+            ),
+            "done before the open one began"
+        );
+    }
 
     #[test]
     fn only_those_in_service_handled_a_step() {

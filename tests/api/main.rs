@@ -15,6 +15,7 @@ mod dossier_register;
 mod dossiers;
 mod evaluation;
 mod evidence;
+mod feed_resends;
 mod health;
 mod inspections;
 mod notice_fixes;

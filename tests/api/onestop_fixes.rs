@@ -9,13 +9,13 @@ use crate::both;
 use crate::helpers::{Backend, TestApp, World};
 
 /// A local date-time `days` ago at `hh`:00, in the portal's compact form.
-fn ago(days: i64, hh: u32) -> String {
+pub(crate) fn ago(days: i64, hh: u32) -> String {
     let day = crate::attendance::today() - chrono::Duration::days(days);
     format!("{}{hh:02}0000", day.format("%Y%m%d"))
 }
 
 /// The same instant as the API shows it.
-fn shown(days: i64, hh: u32) -> String {
+pub(crate) fn shown(days: i64, hh: u32) -> String {
     let day = crate::attendance::today() - chrono::Duration::days(days);
     format!("{}T{hh:02}:00:00+07:00", day.format("%Y-%m-%d"))
 }
@@ -26,7 +26,7 @@ fn period() -> String {
     format!("from={}&to={today}", today - chrono::Duration::days(60))
 }
 
-async fn send(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+pub(crate) async fn send(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     let (s, report) = app.post(token, path, body).await;
     assert_eq!(s, 200, "{report}");
     assert_eq!(report["rejected"], json!([]), "{report}");
@@ -34,7 +34,7 @@ async fn send(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
 }
 
 /// The steps of the dossier with this code, as `GET /dossiers` shows them.
-async fn steps_of(app: &TestApp, w: &World, code: &str) -> Vec<Value> {
+pub(crate) async fn steps_of(app: &TestApp, w: &World, code: &str) -> Vec<Value> {
     let (s, v) = app
         .get(
             w.token("root"),
@@ -49,13 +49,13 @@ async fn steps_of(app: &TestApp, w: &World, code: &str) -> Vec<Value> {
         .unwrap_or_else(|| panic!("no dossier {code} in {v}"))
 }
 
-async fn only_step(app: &TestApp, w: &World, code: &str) -> Value {
+pub(crate) async fn only_step(app: &TestApp, w: &World, code: &str) -> Value {
     let steps = steps_of(app, w, code).await;
     assert_eq!(steps.len(), 1, "{steps:?}");
     steps[0].clone()
 }
 
-async fn stats(app: &TestApp, w: &World, staff_id: i64) -> Value {
+pub(crate) async fn stats(app: &TestApp, w: &World, staff_id: i64) -> Value {
     let (s, v) = app
         .get(
             w.token("root"),
@@ -79,7 +79,7 @@ async fn map_account(app: &TestApp, w: &World, staff_id: i64, account: &str) {
 
 /// A finished dossier of A whose one step, by Lan under the account `account`, overran
 /// its own deadline (`step_due` days ago at 17:00) and was done three days ago.
-fn late_dossier(code: &str, account: &str, step_due: i64) -> Value {
+pub(crate) fn late_dossier(code: &str, account: &str, step_due: i64) -> Value {
     json!({"MaHoSo": code, "TenTTHC": "Cấp giấy phép xây dựng", "DonViXuLy": "A",
         "NgayTiepNhan": ago(10, 8), "NgayHenTra": ago(4, 17), "NgayKetThucXuLy": ago(3, 10),
         "TrangThaiHoSo": "10",

@@ -5,6 +5,8 @@
 
 pub mod handles;
 
+use std::collections::HashSet;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -12,7 +14,9 @@ use super::AnyConnection;
 use super::audit::{self, Entry};
 use super::dossiers::{DossierRow, StepRow};
 use super::schema::dossier_steps;
-use crate::domain::onestop::{MatchedBy, Resolution, inferred_start, key_has_start};
+use crate::domain::onestop::{
+    MatchedBy, Resolution, StepFace, inferred_start, key_has_start, same_step,
+};
 
 /// A processing-log entry ready to be written (UTC instants).
 #[derive(Debug, Clone)]
@@ -156,16 +160,27 @@ pub fn merge_log(
     let mut changed = false;
     let mut unattributed = 0;
     let stamp = super::now();
+    // Steps this log names by their exact key, and those a looser match has taken in this
+    // write: neither is free to be found by a looser match again.
+    let named: HashSet<&str> = steps.iter().map(|s| s.key.as_str()).collect();
+    let mut taken = HashSet::new();
     for step in steps {
-        let found = current
+        let exact = current
             .iter()
             .find(|(_, k)| k.as_deref() == Some(step.key.as_str()))
             .or_else(|| {
                 step.finished_at.and(current.iter().find(|(r, k)| {
                     k.as_deref() == Some(step.open_key.as_str()) && r.finished_at.is_none()
                 }))
-            })
-            .cloned();
+            });
+        let loose = match exact {
+            Some(_) => None,
+            None => resent(step, &current, &named, &taken),
+        };
+        if let Some((row, _)) = loose {
+            taken.insert(row.id);
+        }
+        let found = exact.or(loose).cloned();
         // An open entry re-sent after the same person's same step was done (a retry, or
         // out of order) is stale: not a new step left open for ever, nor a reason to
         // reopen the step it names. One that began after that round was done is the
@@ -187,7 +202,15 @@ pub fn merge_log(
         let is_disputed = found
             .as_ref()
             .is_some_and(|(r, _)| disputed.contains(&r.id));
-        let new = Values::wanted(step, old.as_ref(), is_disputed);
+        let mut new = Values::wanted(step, old.as_ref(), is_disputed);
+        // A start the log gave once stays the step's start when a re-send leaves it out:
+        // its key keeps saying so, or the start would be inferred over it.
+        if let Some(old_key) = old.as_ref().and_then(|o| o.source_key.as_deref())
+            && key_has_start(old_key)
+            && !key_has_start(&step.key)
+        {
+            new.source_key = Some(old_key.to_owned());
+        }
         if new.staff_id.is_none() {
             unattributed += 1;
         }
@@ -260,6 +283,41 @@ pub fn merge_log(
         changed,
         unattributed,
     })
+}
+
+/// The one stored feed step a re-sent entry is, when its key matched none because the
+/// vendor sent the entry's fields otherwise this time (`same_step`); none when no step
+/// or more than one fits, so that nothing is merged by a guess.
+fn resent<'a>(
+    step: &FeedStep,
+    current: &'a [(StepRow, Option<String>)],
+    named: &HashSet<&str>,
+    taken: &HashSet<i64>,
+) -> Option<&'a (StepRow, Option<String>)> {
+    let entry = StepFace {
+        account: step.handler_account.as_deref(),
+        name: step.handler_name.as_deref(),
+        action: step.action.as_deref(),
+        started: step.started_at,
+        finished: step.finished_at,
+    };
+    let mut fits = current.iter().filter(|(row, key)| {
+        let Some(key) = key.as_deref() else {
+            return false;
+        };
+        let stored = StepFace {
+            account: row.handler_account.as_deref(),
+            name: row.handler_name.as_deref(),
+            action: row.action.as_deref(),
+            started: row.received_at.filter(|_| key_has_start(key)),
+            finished: row.finished_at,
+        };
+        !named.contains(key) && !taken.contains(&row.id) && same_step(entry, stored)
+    });
+    match (fits.next(), fits.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
 }
 
 /// Gives each feed step without a start in the log the end of the hand-over before it

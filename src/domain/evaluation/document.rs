@@ -159,6 +159,26 @@ pub fn parse_new(text: &str) -> Result<Policy, PolicyError> {
             });
         }
     }
+    // The decrees say "20 %", and an author may well write the fraction 0.2, which read
+    // as a percent lets one person in 500 be excellent and caps everyone else without a
+    // word. No real quota lies strictly between 0 % and 1 %, so such a value is refused
+    // rather than guessed at.
+    if let Some(q) = &policy.quota
+        && q.ratio > 0.0
+        && q.ratio < 1.0
+    {
+        let percent = q.ratio * 100.0;
+        return Err(PolicyError {
+            line: text
+                .lines()
+                .position(|l| l.trim_start().starts_with("ratio"))
+                .map_or(1, |i| i + 1),
+            message: format!(
+                "quota ratio {} is a percent and would allow {} %; write {percent} for {percent} %",
+                q.ratio, q.ratio
+            ),
+        });
+    }
     Ok(policy)
 }
 

@@ -155,6 +155,26 @@ fn policy_errors_name_the_line() {
     }
 }
 
+#[test]
+fn a_quota_written_as_a_fraction_is_refused() {
+    let nd90 = PRESETS
+        .iter()
+        .find(|(code, _)| *code == "nd90-2020.toml")
+        .unwrap()
+        .1;
+    let with = |ratio: &str| nd90.replacen("ratio = 20.0", &format!("ratio = {ratio}"), 1);
+    let line = nd90.lines().position(|l| l.starts_with("ratio")).unwrap() + 1;
+    let e = parse_new(&with("0.2")).expect_err("0.2");
+    assert_eq!(e.line, line, "{e}");
+    assert!(e.message.contains("write 20 for 20 %"), "{e}");
+    // 0 % (nobody excellent) and 1 % are quotas a province may set.
+    for ratio in ["0.0", "1.0", "15.0"] {
+        assert!(parse_new(&with(ratio)).is_ok(), "{ratio}");
+    }
+    // A version stored before this check is still read as it was.
+    assert!(parse(&with("0.2")).is_ok());
+}
+
 fn late(num: i64, den: i64) -> (Metric, Value) {
     (Metric::LateDossierRatio, Value::percent(num, den).unwrap())
 }

@@ -1,0 +1,123 @@
+//! A processing-log entry the vendor sends again with its fields otherwise — the start
+//! left out, the account missing, the action text gone — is the step it was, not a
+//! second step counted again in the officer's handled and late steps.
+
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Backend, TestApp};
+use crate::onestop_fixes::{ago, late_dossier, only_step, send, shown, stats};
+
+/// The entry of `late_dossier` with these fields removed.
+fn without(dossier: &Value, fields: &[&str]) -> Value {
+    let mut d = dossier.clone();
+    if let Some(entry) = d["QuaTrinhXuLy"][0].as_object_mut() {
+        for f in fields {
+            entry.remove(*f);
+        }
+    }
+    d
+}
+
+async fn a_late_step_resent_otherwise_is_counted_once(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let hr = w.token("hr_a");
+    let dossier = late_dossier("HS-RESENT", "lan.nt", 7);
+    send(&app, hr, "/api/v1/onestop/dossiers", json!([dossier])).await;
+    let step = only_step(&app, &w, "HS-RESENT").await;
+    assert_eq!(step["staff_id"], w.member_a1.id, "{step}");
+    let register = app.count("violations");
+
+    // The other service leaves NgayBatDau out: the same step, its start kept.
+    let r = send(
+        &app,
+        hr,
+        "/api/v1/onestop/dossiers",
+        json!([without(&dossier, &["NgayBatDau"])]),
+    )
+    .await;
+    assert_eq!(r["unchanged"], 1, "{r}");
+    // An export without the account, and one without the action: the same step.
+    for fields in [&["TaiKhoanXuLy"][..], &["NoiDungXuLy", "NgayBatDau"]] {
+        send(
+            &app,
+            hr,
+            "/api/v1/onestop/dossiers",
+            json!([without(&dossier, fields)]),
+        )
+        .await;
+    }
+    let step = only_step(&app, &w, "HS-RESENT").await;
+    assert_eq!(
+        (&step["staff_id"], &step["received_at"]),
+        (&json!(w.member_a1.id), &json!(shown(10, 9))),
+        "{step}"
+    );
+    let lan = stats(&app, &w, w.member_a1.id).await;
+    assert_eq!(
+        (&lan["handled"], &lan["late"]),
+        (&json!(1), &json!(1)),
+        "{lan}"
+    );
+    assert_eq!(app.count("violations"), register, "one register entry");
+
+    // Another round by Lan, begun after the first was done, is still a step of its own.
+    let mut again = dossier.clone();
+    again["QuaTrinhXuLy"][0]["NgayBatDau"] = json!(ago(2, 9));
+    again["QuaTrinhXuLy"][0]["ThoiDiemXuLy"] = json!(ago(1, 10));
+    send(&app, hr, "/api/v1/onestop/dossiers", json!([again])).await;
+    let steps = crate::onestop_fixes::steps_of(&app, &w, "HS-RESENT").await;
+    assert_eq!(steps.len(), 2, "{steps:?}");
+}
+
+async fn an_open_step_done_without_its_start_is_closed(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let hr = w.token("hr_a");
+    let entry = json!({"MaHoSo": "HS-CLOSED", "NguoiXuLy": "Nguyễn Thị Lan",
+        "TaiKhoanXuLy": "lan.nt", "NoiDungXuLy": "Thẩm định hồ sơ", "TrangThai": "1",
+        "NgayBatDau": ago(6, 9), "NgayKetThucTheoQuyDinh": ago(4, 17)});
+    send(
+        &app,
+        hr,
+        "/api/v1/onestop/dossiers",
+        json!({"MaHoSo": "HS-CLOSED", "TenTTHC": "Cấp giấy phép xây dựng", "DonViXuLy": "A",
+            "NgayTiepNhan": ago(6, 8), "NgayHenTra": ago(1, 17), "TrangThaiHoSo": "4",
+            "QuaTrinhXuLy": [entry.clone()]}),
+    )
+    .await;
+    // The progress service reports it done, without NgayBatDau and without the account.
+    let mut done = entry.clone();
+    if let Some(o) = done.as_object_mut() {
+        o.remove("NgayBatDau");
+        o.remove("TaiKhoanXuLy");
+        o.insert("TrangThai".into(), json!("2"));
+        o.insert("ThoiDiemXuLy".into(), json!(ago(3, 10)));
+    }
+    let r = send(&app, hr, "/api/v1/onestop/progress", json!([done])).await;
+    assert_eq!(r["updated"], 1, "{r}");
+    // One step, done, with the start the log gave: no open copy left to fall overdue.
+    let step = only_step(&app, &w, "HS-CLOSED").await;
+    assert_eq!(
+        (&step["received_at"], &step["finished_at"]),
+        (&json!(shown(6, 9)), &json!(shown(3, 10))),
+        "{step}"
+    );
+    let lan = stats(&app, &w, w.member_a1.id).await;
+    assert_eq!(
+        (&lan["handled"], &lan["late"]),
+        (&json!(1), &json!(1)),
+        "{lan}"
+    );
+    // Sent again, it changes nothing.
+    let r = send(&app, hr, "/api/v1/onestop/progress", json!([done])).await;
+    assert_eq!(r["unchanged"], 1, "{r}");
+}
+
+both!(
+    a_late_step_resent_otherwise_is_counted_once,
+    an_open_step_done_without_its_start_is_closed,
+);
