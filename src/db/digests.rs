@@ -2,6 +2,7 @@
 //! the notices still waiting for someone to act on them.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::not;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
@@ -38,10 +39,15 @@ pub fn queue(
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let (low, high) = subtree_range(&unit.path);
+    // The unit's own heads are left out of its digest, as out of its notices: a head's
+    // violations go to the level above (whose digest's subtree holds them), and a head
+    // is neither told of their own nor of a co-head's.
+    let not_its_head = not(staff::is_head.and(staff::unit_id.eq(unit.id)));
     let rows: Vec<(i64, String, String, String, NaiveDate)> = violations::table
         .inner_join(staff::table.on(staff::id.nullable().eq(violations::staff_id)))
         .inner_join(units::table.on(units::id.eq(violations::unit_id)))
         .filter(units::path.ge(&low).and(units::path.lt(&high)))
+        .filter(not_its_head)
         .filter(violations::day.between(from, to))
         .select((
             staff::id,
@@ -66,7 +72,9 @@ pub fn queue(
     let label = |code: &str| labels.get(code).cloned().unwrap_or_else(|| code.to_owned());
     let open_notices: i64 = repeat_notices::table
         .inner_join(units::table.on(units::id.eq(repeat_notices::unit_id)))
+        .inner_join(staff::table.on(staff::id.eq(repeat_notices::staff_id)))
         .filter(units::path.ge(&low).and(units::path.lt(&high)))
+        .filter(not_its_head)
         .filter(repeat_notices::notified.eq(true))
         .filter(repeat_notices::acknowledged_at.is_null())
         .count()

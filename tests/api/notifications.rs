@@ -379,7 +379,18 @@ async fn heads_go_up_escalations_and_digests(b: Backend) {
         })
         .expect("the head's digest");
     let text = digest.text();
-    // Absences too: the test's people check in on few days.
+    // Absences too: the test's people check in on few days. The head's own violations
+    // and notice go to the level above, not into the head's own digest.
+    assert!(text.contains("Nguyễn Thị Lan (Phòng A1):"), "{text}");
+    assert!(!text.contains("Trần Văn Hùng (Sở A)"), "{text}");
+    assert!(text.contains("chưa được xác nhận xử lý: 1."), "{text}");
+    let digest = inbox
+        .iter()
+        .find(|m| {
+            m.to == ["bao.pq@khanhhoa.gov.vn"] && m.subject().contains("Tổng hợp vi phạm tuần")
+        })
+        .expect("the chairman's digest");
+    let text = digest.text();
     assert!(text.contains("Nguyễn Thị Lan (Phòng A1):"), "{text}");
     assert!(text.contains("Trần Văn Hùng (Sở A):"), "{text}");
     assert!(text.contains("Đi muộn 3"), "{text}");
