@@ -492,6 +492,7 @@ diesel::table! {
         notice_id -> BigInt,
         violation_id -> BigInt,
         rule_key -> Text,
+        source_key -> Nullable<Text>,
     }
 }
 

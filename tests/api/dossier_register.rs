@@ -295,6 +295,14 @@ async fn a_late_step_that_changes_hands_moves_in_the_register(b: Backend) {
             .expect("count")
     };
     assert_eq!((noticed(w.member_a1.id), noticed(w.member_b.id)), (1, 1));
+
+    // Handed back to A: the register's row is made again, and it is the violation A's
+    // notice already counted, not a second one to count and tell again.
+    import(&app, hr, &[&line("S-A1")]).await;
+    let back = register(&app, &w).await;
+    assert_eq!(back.len(), 1, "{back:?}");
+    assert_eq!(back[0].0, w.member_a1.id);
+    assert_eq!((noticed(w.member_a1.id), noticed(w.member_b.id)), (1, 1));
 }
 
 /// A disputed step keeps its officer when a later file names another: moved, the dispute

@@ -160,6 +160,39 @@ fn detect_with(
                 consumed.entry(key).or_default().insert(id);
             }
         }
+        // The same violation of the same person under a new id (the row deleted and made
+        // again) stays counted by the notices that counted it.
+        let by_source: HashMap<(i64, String), Vec<i64>> =
+            history.iter().fold(HashMap::new(), |mut map, v| {
+                if let Some(s) = v.staff_id {
+                    map.entry((s, source_key(v))).or_default().push(v.id);
+                }
+                map
+            });
+        let keys: Vec<&String> = {
+            let set: HashSet<&String> = by_source.keys().map(|(_, k)| k).collect();
+            set.into_iter().collect()
+        };
+        for part in keys.chunks(1000) {
+            let rows: Vec<(String, i64, Option<String>)> = repeat_notice_violations::table
+                .inner_join(
+                    repeat_notices::table
+                        .on(repeat_notices::id.eq(repeat_notice_violations::notice_id)),
+                )
+                .filter(repeat_notice_violations::source_key.eq_any(part))
+                .filter(repeat_notices::staff_id.eq_any(chunk))
+                .select((
+                    repeat_notice_violations::rule_key,
+                    repeat_notices::staff_id,
+                    repeat_notice_violations::source_key,
+                ))
+                .load(conn)?;
+            for (rule, person, key) in rows {
+                if let Some(ids) = key.and_then(|k| by_source.get(&(person, k))) {
+                    consumed.entry(rule).or_default().extend(ids);
+                }
+            }
+        }
         let mut by_person: HashMap<i64, Vec<&ViolationRow>> = HashMap::new();
         for v in &history {
             if let Some(s) = v.staff_id {
@@ -195,6 +228,12 @@ fn detect_with(
         }
     }
     Ok(out)
+}
+
+/// What a register row is, whatever its id: the same source, reference and code are the
+/// same violation (migration 000018 fills older rows the same way).
+fn source_key(v: &ViolationRow) -> String {
+    format!("{}|{}|{}", v.source, v.source_ref, v.code)
 }
 
 /// One crossing found, with what its notice is made of.
@@ -246,11 +285,13 @@ fn record(
         .returning(repeat_notices::id)
         .get_result(conn)?;
     for id in &m.crossing.occurrences {
+        let key = m.rows.iter().find(|v| v.id == *id).map(|v| source_key(v));
         diesel::insert_into(repeat_notice_violations::table)
             .values((
                 repeat_notice_violations::notice_id.eq(notice_id),
                 repeat_notice_violations::violation_id.eq(id),
                 repeat_notice_violations::rule_key.eq(&m.rule.key),
+                repeat_notice_violations::source_key.eq(key),
             ))
             .execute(conn)?;
     }
