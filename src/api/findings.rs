@@ -465,25 +465,17 @@ pub async fn overdue_findings(
         db.read(|c| {
             let reader = actor.visibility(Action::ReadInspections);
             let units = super::inspections::reader_units(c, &reader, unit_id)?;
-            let mut rows = Vec::new();
             // Each inspection's rows only where its whole is visible (as for one read).
-            let mut seen: std::collections::HashMap<i64, bool> = std::collections::HashMap::new();
-            for f in q::waiting_findings(c, units.as_deref(), actor.user_id)? {
-                let whole = match seen.get(&f.inspection_id) {
-                    Some(w) => *w,
-                    None => {
-                        let w = match q::find(c, f.inspection_id)? {
-                            Some(i) => super::inspections::sees_whole(c, &actor, &i)?,
-                            None => false,
-                        };
-                        seen.insert(f.inspection_id, w);
-                        w
-                    }
-                };
-                if whole {
-                    rows.push(f);
-                }
-            }
+            let waiting = q::waiting_findings(c, units.as_deref(), actor.user_id)?;
+            let mut ids: Vec<i64> = waiting.iter().map(|f| f.inspection_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let inspections = q::find_many(c, &ids)?;
+            let whole = super::inspections::seen_whole(c, &actor, &inspections)?;
+            let mut rows: Vec<_> = waiting
+                .into_iter()
+                .filter(|f| whole.contains_key(&f.inspection_id))
+                .collect();
             if let Some(own) = actor.staff_id {
                 let mine = crate::db::inspections::findings_of_staff(c, own)?;
                 rows.extend(mine);

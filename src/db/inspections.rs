@@ -1,5 +1,7 @@
 //! Inspections, their teams and findings; upheld findings in the violation register.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -179,6 +181,55 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<InspectionR
         .select(InspectionRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// The inspections with these ids, for a list that names many.
+pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<InspectionRow>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for part in ids.chunks(500) {
+        out.extend(
+            inspections::table
+                .filter(inspections::id.eq_any(part))
+                .select(InspectionRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// The teams of these inspections, each ordered as `team` orders it.
+pub fn teams_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i64, Vec<i64>>> {
+    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    for part in ids.chunks(500) {
+        let rows: Vec<(i64, i64)> = inspection_team::table
+            .filter(inspection_team::inspection_id.eq_any(part))
+            .order((inspection_team::inspection_id, inspection_team::user_id))
+            .select((inspection_team::inspection_id, inspection_team::user_id))
+            .load(conn)?;
+        for (inspection, user) in rows {
+            out.entry(inspection).or_default().push(user);
+        }
+    }
+    Ok(out)
+}
+
+/// The findings of these inspections, each's ordered as `findings_of` orders them.
+pub fn findings_of_many(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> QueryResult<HashMap<i64, Vec<FindingRow>>> {
+    let mut out: HashMap<i64, Vec<FindingRow>> = HashMap::new();
+    for part in ids.chunks(500) {
+        let rows: Vec<FindingRow> = findings::table
+            .filter(findings::inspection_id.eq_any(part))
+            .order((findings::inspection_id, findings::id))
+            .select(FindingRow::as_select())
+            .load(conn)?;
+        for f in rows {
+            out.entry(f.inspection_id).or_default().push(f);
+        }
+    }
+    Ok(out)
 }
 
 pub fn team(conn: &mut AnyConnection, inspection_id: i64) -> QueryResult<Vec<i64>> {

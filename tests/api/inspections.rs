@@ -434,7 +434,72 @@ async fn disciplinary_decisions_follow_the_regime_in_force(b: Backend) {
     assert_eq!(s, 404);
 }
 
+/// The list reads teams, units and findings for all its inspections at once: each still
+/// comes with its own team and findings, and only those the reader sees whole.
+async fn lists_keep_each_inspection_with_its_own_findings(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let inspector = w.token("inspector_p");
+    let mut made = Vec::new();
+    for (unit, findings) in [(w.a.id, 2), (w.b.id, 1), (w.a.id, 0), (w.a1.id, 1)] {
+        let (s, insp) = app
+            .post(
+                inspector,
+                "/api/v1/inspections",
+                json!({"unit_id": unit, "kind": "surprise", "started_at": "2026-03-04T07:45:00+07:00"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{insp}");
+        let id = insp["id"].as_i64().unwrap();
+        for _ in 0..findings {
+            let (s, f) = app
+                .post(
+                    inspector,
+                    &format!("/api/v1/inspections/{id}/findings"),
+                    json!({"violation_code": "no_badge", "observed_at": "2026-03-04T08:10:00+07:00",
+                           "description": "Không đeo thẻ công chức", "severity": "less_serious"}),
+                )
+                .await;
+            assert_eq!(s, 201, "{f}");
+        }
+        made.push((id, unit, findings));
+    }
+    let shape = |list: &serde_json::Value| {
+        let mut got: Vec<(i64, usize, serde_json::Value)> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let id = i["id"].as_i64().unwrap();
+                let findings = i["findings"].as_array().unwrap();
+                assert!(findings.iter().all(|f| f["inspection_id"] == id), "{i}");
+                (id, findings.len(), i["team"].clone())
+            })
+            .collect();
+        got.sort_by_key(|g| g.0);
+        got
+    };
+    let team = json!([w.user_ids["inspector_p"]]);
+    let (s, all) = app.get(inspector, "/api/v1/inspections").await;
+    assert_eq!(s, 200, "{all}");
+    let want: Vec<_> = made
+        .iter()
+        .map(|(id, _, n)| (*id, *n as usize, team.clone()))
+        .collect();
+    assert_eq!(shape(&all), want);
+    // The head of A sees A's three (A1 is below A), not B's.
+    let (_, theirs) = app.get(w.token("head_a"), "/api/v1/inspections").await;
+    let want: Vec<_> = made
+        .iter()
+        .filter(|(_, unit, _)| *unit != w.b.id)
+        .map(|(id, _, n)| (*id, *n as usize, team.clone()))
+        .collect();
+    assert_eq!(shape(&theirs), want);
+}
+
 both!(
+    lists_keep_each_inspection_with_its_own_findings,
     disciplinary_decisions_follow_the_regime_in_force,
     overdue_explanations_are_listed_for_those_concerned,
     an_inspection_from_first_visit_to_closing,
