@@ -180,7 +180,8 @@ pub async fn get_reform(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReformDecision {
-    /// The decided ranking; above the highest the rules allow it needs a reason.
+    /// The decided ranking; other than the one proposed from the score, or above the
+    /// highest the rules allow, it needs a reason.
     pub ranking: Option<ReformRanking>,
     /// The reform score the province assessed, in points (two decimals at most).
     #[validate(range(min = 0.0, max = 100.0))]
@@ -249,22 +250,35 @@ pub async fn put_reform(
                     .clone()
                     .or(before.as_ref().and_then(|b| b.reason.clone())),
             };
-            let current = reform_view(c, &unit, year, formula)?;
+            q::save(c, actor.user_id, unit.province_id, unit.id, year, &fields)?;
+            // Checked against the proposal of the score as saved (a request may set the
+            // score and the ranking together); a refusal rolls the save back. As for a
+            // person's rating, a decision other than the proposal says why: a unit
+            // ranked below its score flags its head, one above it spares them.
+            let view = reform_view(c, &unit, year, formula)?;
             if let Some(r) = body.ranking
-                && r > current.max_ranking
                 && reason.is_none()
             {
-                return Err(ApiError::field(
-                    "reason",
-                    format!(
-                        "is required: {} is above the highest ranking the rules allow ({})",
+                let why = if r > view.max_ranking {
+                    Some(format!(
+                        "{} is above the highest ranking the rules allow ({})",
                         r.code(),
-                        current.max_ranking.code()
-                    ),
-                ));
+                        view.max_ranking.code()
+                    ))
+                } else {
+                    view.proposed_ranking.filter(|p| *p != r).map(|p| {
+                        format!(
+                            "{} differs from the ranking proposed from the score ({})",
+                            r.code(),
+                            p.code()
+                        )
+                    })
+                };
+                if let Some(why) = why {
+                    return Err(ApiError::field("reason", format!("is required: {why}")));
+                }
             }
-            q::save(c, actor.user_id, unit.province_id, unit.id, year, &fields)?;
-            reform_view(c, &unit, year, formula)
+            Ok(view)
         })
     })
     .await?;

@@ -517,6 +517,32 @@ async fn reform_rankings_and_head_accountability(b: Backend) {
     )
     .await;
     assert_eq!(s, 422, "{p}");
+    // Below the proposal, as above it, a ranking says why: it would flag the head.
+    let (s, p) = put(
+        w.token("hr_a"),
+        format!("{a}/2025"),
+        json!({"ranking": "average"}),
+    )
+    .await;
+    assert_eq!(s, 422, "{p}");
+    let why = p["errors"]["reason"][0].as_str().unwrap_or_default();
+    assert!(why.contains("proposed from the score (fair)"), "{p}");
+    // Checked against the score sent with it; refused, the score is not kept either.
+    let (s, p) = put(
+        w.token("hr_a"),
+        format!("{a}/2025"),
+        json!({"score": 79.0, "ranking": "fair"}),
+    )
+    .await;
+    assert_eq!(s, 422, "79 proposes average: {p}");
+    let (s, view) = put(
+        w.token("hr_a"),
+        format!("{a}/2025"),
+        json!({"ranking": "fair"}),
+    )
+    .await;
+    assert_eq!(s, 200, "the proposal needs no reason: {view}");
+    assert_eq!(view["score"], 92.5, "the refused score was rolled back");
     let (s, view) = put(
         w.token("hr_a"),
         format!("{a}/2025"),
