@@ -160,6 +160,7 @@ pub async fn raise(
     let settings = state.onestop.clone();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
+            crate::db::dossiers::take_turn_for_step(c, step_id)?;
             let (dossier, unit_path) =
                 crate::db::dossiers::of_step(c, step_id)?.ok_or(ApiError::NotFound)?;
             let steps = crate::db::dossiers::with_steps(c, vec![dossier.clone()])?
@@ -351,6 +352,7 @@ pub async fn decide(
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
             let (d, path) = visible(c, &actor, &read, id)?;
+            crate::db::dossiers::take_turn_for_step(c, d.step_id)?;
             let officer = crate::db::staff::find(c, d.staff_id)?.ok_or(ApiError::NotFound)?;
             let is_head = officer.is_head && officer.unit_id == d.unit_id;
             let decider = actor.staff_id != Some(d.staff_id)

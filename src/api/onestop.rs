@@ -345,6 +345,9 @@ pub async fn add_handle(
                     "mapping one-stop handlers needs the admin role",
                 ));
             }
+            // Re-attributing writes steps and the register as a feed does: one at a time
+            // per province.
+            crate::db::advisory_lock(c, crate::db::LockClass::Dossiers, person.staff.province_id)?;
             let key = handle_key(&value);
             if kind == "account"
                 && let Some(holder) = handles::account_holder(c, person.staff.province_id, &key)?
@@ -444,6 +447,7 @@ pub async fn attribute_step(
     let actor = auth.id();
     blocking(&state, move |db: &Db| {
         db.write(|c| {
+            crate::db::dossiers::take_turn_for_step(c, step_id)?;
             let (dossier, unit_path) = crate::db::dossiers::of_step(c, step_id)?
                 .filter(|(_, path)| read.subtree(path))
                 .ok_or(ApiError::NotFound)?;

@@ -510,7 +510,82 @@ async fn feeds_over_two_provinces_in_either_order_both_land(b: Backend) {
     assert_eq!(app.count("dossiers"), 16);
 }
 
+/// A new one-stop account mapped while a feed re-sends the dossiers it names: both write
+/// the steps and the register, and take turns, so both land and each late step has one
+/// register entry, for the officer the account names.
+async fn a_mapping_and_a_feed_at_once_both_land(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let hr = w.token("hr_a");
+    for (round, (person, account)) in [(w.member_a1.id, "acc-lan"), (w.head_a.id, "acc-hung")]
+        .into_iter()
+        .enumerate()
+    {
+        // Late dossiers whose handler's name fits nobody: only the account can say who.
+        let feed: Vec<Value> = (0..40)
+            .map(|i| {
+                let mut d =
+                    crate::onestop_fixes::late_dossier(&format!("RC-{round}-{i}"), account, 7);
+                d["QuaTrinhXuLy"][0]["NguoiXuLy"] = json!("Người xử lý");
+                d
+            })
+            .collect();
+        let (s, report) = app
+            .post(hr, "/api/v1/onestop/dossiers", json!(feed.clone()))
+            .await;
+        assert_eq!(s, 200, "{report}");
+        assert_eq!(report["unattributed_steps"], 40, "{report}");
+        let resent: Vec<Value> = feed
+            .into_iter()
+            .map(|mut d| {
+                d["TenTTHC"] = json!("Cấp giấy phép xây dựng (sửa đổi)");
+                d
+            })
+            .collect();
+        let handles = format!("/api/v1/staff/{person}/onestop-handles");
+        let (mapped, fed) = tokio::join!(
+            app.post(
+                w.token("root"),
+                &handles,
+                json!({"kind": "account", "value": account}),
+            ),
+            app.post(hr, "/api/v1/onestop/dossiers", json!(resent)),
+        );
+        assert_eq!((mapped.0, fed.0), (201, 200), "{} {}", mapped.1, fed.1);
+    }
+    let (s, body) = app
+        .get(
+            w.token("root"),
+            "/api/v1/violations?code=overdue_task&per_page=500",
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let rows = body["items"].as_array().unwrap();
+    let mut steps: Vec<&str> = rows
+        .iter()
+        .map(|v| v["source_ref"].as_str().unwrap())
+        .collect();
+    steps.sort_unstable();
+    steps.dedup();
+    assert_eq!(
+        (rows.len(), steps.len()),
+        (80, 80),
+        "one entry per late step"
+    );
+    let mut people: Vec<i64> = rows
+        .iter()
+        .map(|v| v["staff_id"].as_i64().unwrap())
+        .collect();
+    people.sort_unstable();
+    people.dedup();
+    let mut want = vec![w.member_a1.id, w.head_a.id];
+    want.sort_unstable();
+    assert_eq!(people, want);
+}
+
 both!(
+    a_mapping_and_a_feed_at_once_both_land,
     feeds_over_two_provinces_in_either_order_both_land,
     the_same_new_dossier_sent_at_once_is_created_once,
     the_overdue_list_counts_whole_days,

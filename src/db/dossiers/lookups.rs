@@ -7,6 +7,23 @@ use crate::db::AnyConnection;
 use crate::db::schema::{dossier_steps, dossiers, units};
 use crate::db::units::UnitRow;
 
+/// Waits for the turn of the step's province among the writers of its dossiers
+/// (`LockClass::Dossiers`, as imports and feeds take it): taken before the step and its
+/// register entries are read to be changed, so that a hand attribution, a new mapping or
+/// a dispute and a feed re-sending the same dossier do not each write from what they read
+/// (a lost attribution, the same register row inserted twice, or a deadlock's 500).
+pub fn take_turn_for_step(conn: &mut AnyConnection, step_id: i64) -> QueryResult<()> {
+    let province: Option<i64> = dossier_steps::table
+        .find(step_id)
+        .select(dossier_steps::province_id)
+        .first(conn)
+        .optional()?;
+    if let Some(p) = province {
+        crate::db::advisory_lock(conn, crate::db::LockClass::Dossiers, p)?;
+    }
+    Ok(())
+}
+
 pub fn find_by_code(
     conn: &mut AnyConnection,
     province_id: i64,

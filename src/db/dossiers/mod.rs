@@ -21,6 +21,7 @@ mod stats;
 pub use bulk::{NewDossier, create_many, existing};
 pub use lookups::{
     by_code_anywhere, find_by_code, find_by_id, of_step, places_of_codes, step_staff,
+    take_turn_for_step,
 };
 pub use register::sync_late_steps;
 pub use stats::{DossierRanges, staff_tallies, staff_tally, unit_tally};
