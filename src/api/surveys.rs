@@ -14,7 +14,7 @@ use crate::auth::AuthUser;
 use crate::db::surveys::{self as q, NewSurvey, Recorded, SurveyRow};
 use crate::db::{AnyConnection, Db};
 use crate::domain::access::{Action, Visibility};
-use crate::domain::attendance::to_utc;
+use crate::domain::attendance::{to_local, to_utc};
 use crate::domain::dossiers::{parse_local, satisfaction_index, satisfied};
 use crate::domain::text::nfc;
 use crate::domain::units::in_subtree;
@@ -152,13 +152,22 @@ fn prepare(
             "give satisfied (yes/no) or a score",
         ));
     }
-    // The officer must be one the recorder reaches and work in the answer's unit or below
-    // it; anyone else reads as unknown.
+    // The officer must have worked in the answer's unit or below it on the day of the
+    // answer (which the recorder reaches, checked above); anyone else reads as unknown.
+    // The day's unit, not today's: a kiosk's backlog or a paper form keyed in after the
+    // officer's transfer is still about the unit the citizen met them in.
+    let day = to_local(submitted_at).date();
     let staff = match staff_id {
-        Some(id) => match visible_person(c, record, id) {
-            Ok(p) if in_subtree(&p.unit_path, &unit.path) => Some(p.staff.id),
-            Ok(_) | Err(ApiError::NotFound) => return Err(unknown_staff()),
-            Err(e) => return Err(e),
+        Some(id) => match crate::db::staff::find_with_path(c, id)? {
+            Some((person, path))
+                if in_subtree(
+                    &crate::db::moves::posted_on(c, &person, &path, day)?.path,
+                    &unit.path,
+                ) =>
+            {
+                Some(person.id)
+            }
+            _ => return Err(unknown_staff()),
         },
         None => None,
     };

@@ -493,6 +493,46 @@ async fn a_finding_follows_the_unit_of_the_visit(b: Backend) {
     }
 }
 
+/// A citizen's answer about the officer counts for the unit they were in that day: a
+/// backlog keyed in after the transfer is still A1's, and B gets none of it.
+async fn a_survey_answer_follows_the_unit_of_its_day(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let moved_on = past_day(3);
+    transfer(&app, &w, w.b.id, moved_on).await;
+    let answer = |unit: i64, day: NaiveDate| {
+        json!({"unit_id": unit, "staff_id": w.member_a1.id, "submitted_at": at(day, "10:00:00"),
+               "satisfied": true})
+    };
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/surveys",
+            answer(w.a1.id, past_day(5)),
+        )
+        .await;
+    assert_eq!(s, 201, "before the transfer, in A1: {body}");
+    assert_eq!(
+        (&body["unit_id"], &body["staff_id"]),
+        (&json!(w.a1.id), &json!(w.member_a1.id))
+    );
+    for (unit, day, why) in [
+        (w.a1.id, moved_on, "in B by then"),
+        (w.b.id, past_day(5), "still in A1 then"),
+    ] {
+        let (s, body) = app
+            .post(w.token("root"), "/api/v1/surveys", answer(unit, day))
+            .await;
+        assert_eq!(s, 422, "{why}: {body}");
+        assert!(body["errors"]["staff_id"].is_array(), "{body}");
+    }
+    let (s, body) = app
+        .post(w.token("root"), "/api/v1/surveys", answer(w.b.id, moved_on))
+        .await;
+    assert_eq!(s, 201, "in B from the transfer on: {body}");
+}
+
 /// Last year's rating, made in the old unit, is still the person's after a transfer.
 async fn last_years_rating_follows_the_person(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
@@ -530,6 +570,7 @@ async fn last_years_rating_follows_the_person(b: Backend) {
 }
 
 both!(
+    a_survey_answer_follows_the_unit_of_its_day,
     last_years_rating_follows_the_person,
     a_finding_follows_the_unit_of_the_visit,
     two_transfers_at_once_keep_one_history,
