@@ -265,6 +265,30 @@ pub async fn get_unit(
     Ok(web::Json(row.into()))
 }
 
+/// What follows a province by its root unit's code rather than its id: the policies whose
+/// `province` is the code (any version: past years are evaluated by the old ones) and the
+/// settings keyed by it. Renamed, the province would lose them without a word (its
+/// overlays, its late-ratio convention, its vendor's status codes), or take over
+/// another's.
+fn naming_province(
+    c: &mut AnyConnection,
+    keyed: &[(&'static str, Vec<String>)],
+    code: &str,
+) -> Result<Vec<String>, ApiError> {
+    let mut policies: Vec<String> = crate::db::policies::list(c)?
+        .iter()
+        .filter_map(|r| r.policy())
+        .filter(|p| p.province.as_deref() == Some(code))
+        .map(|p| format!("policy {}", p.code))
+        .collect();
+    policies.dedup();
+    let settings = keyed
+        .iter()
+        .filter(|(_, codes)| codes.iter().any(|c| c == code))
+        .map(|(name, _)| format!("setting {name}"));
+    Ok(policies.into_iter().chain(settings).collect())
+}
+
 #[utoipa::path(patch, path = "/api/v1/units/{id}", tag = "units", request_body = UpdateUnit,
     responses((status = 200, body = UnitView), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
@@ -282,6 +306,22 @@ pub async fn update_unit(
     let read = auth.can(Action::ReadUnits);
     let write = auth.can(Action::WriteUnits);
     let actor = auth.id();
+    // The settings keyed by a province's code, for the rename check below.
+    let keyed: Vec<(&'static str, Vec<String>)> = vec![
+        (
+            "dossiers.late_ratio_formula_by_province",
+            state
+                .dossiers
+                .late_ratio_formula_by_province
+                .keys()
+                .cloned()
+                .collect(),
+        ),
+        (
+            "onestop.by_province",
+            state.onestop.by_province.keys().cloned().collect(),
+        ),
+    ];
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
             let find_visible = |c: &mut AnyConnection| match q::find(c, id)? {
@@ -342,6 +382,24 @@ pub async fn update_unit(
                     "kind",
                     "a root unit, and only a root unit, is a province",
                 ));
+            }
+            if is_root && next.code != unit.code {
+                for (code, what) in [
+                    (&unit.code, "this province"),
+                    (&next.code, "another province"),
+                ] {
+                    let naming = naming_province(c, &keyed, code)?;
+                    if !naming.is_empty() {
+                        return Err(ApiError::conflict(
+                            "code",
+                            format!(
+                                "{} name {what} by the code {code}; a province's code cannot \
+                                 change while rules or settings follow it",
+                                naming.join(", ")
+                            ),
+                        ));
+                    }
+                }
             }
             if (next.code != unit.code || parent_id != unit.parent_id)
                 && q::sibling_code_taken(c, parent_id, &next.code, Some(unit.id))?

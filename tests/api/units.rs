@@ -335,7 +335,60 @@ async fn lists_are_paginated(b: Backend) {
     }
 }
 
+/// Policies and settings follow a province by its root's code: while any does, the code
+/// stays, rather than the province losing them (or taking over another's) without a word.
+async fn a_provinces_code_stays_while_rules_follow_it(b: Backend) {
+    let Some((app, w)) = TestApp::with_world_and(b, |s| {
+        s.dossiers.late_ratio_formula_by_province.insert(
+            "GLA".into(),
+            congvu::domain::dossiers::LateRatioFormula::WithOverdue,
+        );
+    })
+    .await
+    else {
+        return;
+    };
+    let root = w.token("root");
+    let province = format!("/api/v1/units/{}", w.p.id);
+    // Nothing names P yet: renamed and back.
+    for code in ["P2", "P"] {
+        let (s, body) = app.patch(root, &province, json!({"code": code})).await;
+        assert_eq!(s, 200, "{body}");
+    }
+    // Not to a code the settings give another province.
+    let (s, body) = app.patch(root, &province, json!({"code": "GLA"})).await;
+    assert_eq!(s, 409, "{body}");
+    let why = body["errors"]["code"][0].as_str().unwrap_or_default();
+    assert!(
+        why.contains("setting dossiers.late_ratio_formula_by_province"),
+        "{body}"
+    );
+    let overlay = "code = \"p-own\"\nname = \"Tỉnh P\"\nsource = \"Quy định của tỉnh\"\n\
+                   kind = \"overlay\"\nprovince = \"P\"\neffective_from = \"2024-01-01\"\n\
+                   categories = [\"cong_chuc\"]\n";
+    let (s, body) = app
+        .post(
+            w.token("admin_p"),
+            "/api/v1/policies",
+            json!({"document": overlay}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let (s, body) = app.patch(root, &province, json!({"code": "P2"})).await;
+    assert_eq!(s, 409, "{body}");
+    let why = body["errors"]["code"][0].as_str().unwrap_or_default();
+    assert!(why.contains("policy p-own"), "{body}");
+    let (_, unit) = app.get(root, &province).await;
+    assert_eq!(unit["code"], "P", "{unit}");
+    // Other units' codes and the province's name still change.
+    let (s, body) = app
+        .patch(root, &province, json!({"name": "Tỉnh P mới"}))
+        .await;
+    assert_eq!(s, 200, "{body}");
+}
+
 both!(
+    a_provinces_code_stays_while_rules_follow_it,
     admin_builds_a_tree,
     invalid_units_are_422_per_field_and_write_nothing,
     unit_reads_are_scoped_per_role,
