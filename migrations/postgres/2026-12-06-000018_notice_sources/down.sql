@@ -1,2 +1,1 @@
-DROP INDEX repeat_notice_violations_source;
 ALTER TABLE repeat_notice_violations DROP COLUMN source_key;

@@ -161,7 +161,9 @@ fn detect_with(
             }
         }
         // The same violation of the same person under a new id (the row deleted and made
-        // again) stays counted by the notices that counted it.
+        // again) stays counted by the notices that counted it. A notice's day is its last
+        // violation's, so the notices of the history's days are found by the person's
+        // (staff_id, day) index; a year's slack covers a row made again on a later day.
         let by_source: HashMap<(i64, String), Vec<i64>> =
             history.iter().fold(HashMap::new(), |mut map, v| {
                 if let Some(s) = v.staff_id {
@@ -169,18 +171,15 @@ fn detect_with(
                 }
                 map
             });
-        let keys: Vec<&String> = {
-            let set: HashSet<&String> = by_source.keys().map(|(_, k)| k).collect();
-            set.into_iter().collect()
-        };
-        for part in keys.chunks(1000) {
+        if let Some(first) = history.iter().map(|v| v.day).min() {
             let rows: Vec<(String, i64, Option<String>)> = repeat_notice_violations::table
                 .inner_join(
                     repeat_notices::table
                         .on(repeat_notices::id.eq(repeat_notice_violations::notice_id)),
                 )
-                .filter(repeat_notice_violations::source_key.eq_any(part))
                 .filter(repeat_notices::staff_id.eq_any(chunk))
+                .filter(repeat_notices::day.ge(first - Duration::days(366)))
+                .filter(repeat_notice_violations::source_key.is_not_null())
                 .select((
                     repeat_notice_violations::rule_key,
                     repeat_notices::staff_id,
