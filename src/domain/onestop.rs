@@ -301,7 +301,12 @@ pub fn same_step(entry: StepFace, stored: StepFace) -> bool {
         (Some(a), Some(b)) => a == b,
         _ => matches!((key(entry.name), key(stored.name)), (Some(a), Some(b)) if a == b),
     };
-    let what = match (key(entry.action), key(stored.action)) {
+    // An action left out fits any, except for an open entry against a step already done:
+    // that is either the same round sent late (stale) or the officer holding the file for
+    // another task, and only the action tells them apart.
+    let (entry_action, stored_action) = (key(entry.action), key(stored.action));
+    let what = match (&entry_action, &stored_action) {
+        _ if entry.finished.is_none() && stored.finished.is_some() => entry_action == stored_action,
         (Some(a), Some(b)) => a == b,
         _ => true,
     };
@@ -407,6 +412,19 @@ mod tests {
             ..stored
         };
         assert!(!same_step(next_round, no_start));
+        // Open, without its action, after a step of hers was done: she may hold the file
+        // for another task, so only the same action makes it that step sent late.
+        let holding = StepFace {
+            action: None,
+            started: None,
+            finished: None,
+            ..stored
+        };
+        assert!(!same(holding));
+        assert!(same(StepFace {
+            action: stored.action,
+            ..holding
+        }));
         // Nobody named on either side is nobody to match.
         let anonymous = StepFace {
             account: None,

@@ -117,7 +117,78 @@ async fn an_open_step_done_without_its_start_is_closed(b: Backend) {
     assert_eq!(r["unchanged"], 1, "{r}");
 }
 
+/// One log carrying the step in progress (with its start) and done (without it), the
+/// account sent by one service and not the other, and an officer's next holding sent
+/// without its action: one step each, and re-sends change nothing.
+async fn mixed_forms_in_one_log_and_across_sends(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let hr = w.token("hr_a");
+    let open = json!({"NguoiXuLy": "Người xử lý", "TaiKhoanXuLy": "acc-lan",
+        "NoiDungXuLy": "Thẩm định hồ sơ", "TrangThai": "1", "NgayBatDau": ago(6, 9)});
+    let mut done = open.clone();
+    if let Some(o) = done.as_object_mut() {
+        o.remove("NgayBatDau");
+        o.insert("TrangThai".into(), json!("2"));
+        o.insert("ThoiDiemXuLy".into(), json!(ago(5, 10)));
+    }
+    let dossier = |log: Value| {
+        json!({"MaHoSo": "HS-MIXED", "TenTTHC": "Cấp giấy phép xây dựng", "DonViXuLy": "A",
+            "NgayTiepNhan": ago(6, 8), "NgayHenTra": ago(1, 17), "TrangThaiHoSo": "4",
+            "QuaTrinhXuLy": log})
+    };
+    send(&app, hr, "/api/v1/onestop/dossiers", dossier(json!([open]))).await;
+    // The same log, now with the step done as well: still one step, done.
+    let both = dossier(json!([open, done]));
+    send(&app, hr, "/api/v1/onestop/dossiers", both.clone()).await;
+    let step = only_step(&app, &w, "HS-MIXED").await;
+    assert_eq!(
+        (&step["received_at"], &step["finished_at"]),
+        (&json!(shown(6, 9)), &json!(shown(5, 10))),
+        "{step}"
+    );
+    // Without the account: the account stays, so mapping it later still attributes.
+    let mut nameless = done.clone();
+    if let Some(o) = nameless.as_object_mut() {
+        o.remove("TaiKhoanXuLy");
+    }
+    for log in [json!([nameless]), json!([done]), json!([nameless])] {
+        let r = send(&app, hr, "/api/v1/onestop/dossiers", dossier(log)).await;
+        assert_eq!(r["unchanged"], 1, "{r}");
+    }
+    let r = send(&app, hr, "/api/v1/onestop/dossiers", both).await;
+    assert_eq!(r["unchanged"], 1, "{r}");
+    let (s, v) = app
+        .post(
+            w.token("root"),
+            &format!("/api/v1/staff/{}/onestop-handles", w.member_a1.id),
+            json!({"kind": "account", "value": "acc-lan"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["attributed"], 1, "{v}");
+    // Her next holding, open and without an action: a step of its own.
+    let mut holding = nameless.clone();
+    if let Some(o) = holding.as_object_mut() {
+        o.remove("NoiDungXuLy");
+        o.remove("ThoiDiemXuLy");
+        o.insert("TrangThai".into(), json!("1"));
+    }
+    let r = send(
+        &app,
+        hr,
+        "/api/v1/onestop/progress",
+        json!([{"MaHoSo": "HS-MIXED", "QuaTrinhXuLy": [holding]}]),
+    )
+    .await;
+    assert_eq!(r["updated"], 1, "{r}");
+    let steps = crate::onestop_fixes::steps_of(&app, &w, "HS-MIXED").await;
+    assert_eq!(steps.len(), 2, "{steps:?}");
+}
+
 both!(
+    mixed_forms_in_one_log_and_across_sends,
     a_late_step_resent_otherwise_is_counted_once,
     an_open_step_done_without_its_start_is_closed,
 );

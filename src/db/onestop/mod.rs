@@ -116,9 +116,20 @@ impl Values {
             unit_id,
             matched_by,
             handler_issue: issue,
-            handler_name: step.handler_name.clone(),
-            handler_account: step.handler_account.clone(),
-            action: step.action.clone(),
+            // What an earlier send said and this one leaves out stays: an account kept
+            // aside is what a mapping added later attributes by.
+            handler_name: step
+                .handler_name
+                .clone()
+                .or(existing.and_then(|e| e.handler_name.clone())),
+            handler_account: step
+                .handler_account
+                .clone()
+                .or(existing.and_then(|e| e.handler_account.clone())),
+            action: step
+                .action
+                .clone()
+                .or(existing.and_then(|e| e.action.clone())),
             // An inferred start is filled in by `infer_starts` afterwards; keep the one
             // stored so that a re-send compares equal.
             received_at: step.started_at.or(existing.and_then(|e| e.received_at)),
@@ -160,9 +171,15 @@ pub fn merge_log(
     let mut changed = false;
     let mut unattributed = 0;
     let stamp = super::now();
-    // Steps this log names by their exact key, and those a looser match has taken in this
-    // write: neither is free to be found by a looser match again.
-    let named: HashSet<&str> = steps.iter().map(|s| s.key.as_str()).collect();
+    // Steps a done entry of this log names by their exact key (that entry is the step, so
+    // another cannot be), and those a looser match has taken in this write: neither is
+    // free to be found by a looser match again. A step named by an open entry is: the
+    // same log may carry the step in progress and, without its start, done.
+    let named: HashSet<&str> = steps
+        .iter()
+        .filter(|s| s.finished_at.is_some())
+        .map(|s| s.key.as_str())
+        .collect();
     let mut taken = HashSet::new();
     for step in steps {
         let exact = current
@@ -203,11 +220,13 @@ pub fn merge_log(
             .as_ref()
             .is_some_and(|(r, _)| disputed.contains(&r.id));
         let mut new = Values::wanted(step, old.as_ref(), is_disputed);
-        // A start the log gave once stays the step's start when a re-send leaves it out:
-        // its key keeps saying so, or the start would be inferred over it.
-        if let Some(old_key) = old.as_ref().and_then(|o| o.source_key.as_deref())
-            && key_has_start(old_key)
-            && !key_has_start(&step.key)
+        // A step found by a looser match keeps its key, so that a vendor alternating two
+        // forms of the entry changes nothing on each send; only a start the log gives for
+        // the first time changes it (without one in the key, the start would be inferred
+        // over the log's).
+        if loose.is_some()
+            && let Some(old_key) = old.as_ref().and_then(|o| o.source_key.as_deref())
+            && (key_has_start(old_key) || !key_has_start(&step.key))
         {
             new.source_key = Some(old_key.to_owned());
         }
