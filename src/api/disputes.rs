@@ -160,6 +160,13 @@ pub async fn raise(
     let settings = state.onestop.clone();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
+            // Only one who sees the step (or handled it) waits for the feeds' turn; what
+            // is read after it is read afresh.
+            let (_, path) = crate::db::dossiers::of_step(c, step_id)?.ok_or(ApiError::NotFound)?;
+            let handler = crate::db::dossiers::step_staff(c, step_id)?;
+            if !read.subtree(&path) && (handler.is_none() || handler != actor.staff_id) {
+                return Err(ApiError::NotFound);
+            }
             crate::db::dossiers::take_turn_for_step(c, step_id)?;
             let (dossier, unit_path) =
                 crate::db::dossiers::of_step(c, step_id)?.ok_or(ApiError::NotFound)?;

@@ -15,8 +15,8 @@ use super::attendance::visible_person;
 use super::extract::{ValidJson, ValidQuery, parse_json_rows};
 use super::{blocking, local_now, local_time};
 use crate::auth::AuthUser;
-use crate::db::Db;
 use crate::db::onestop::handles::{self, HandleRow};
+use crate::db::{AnyConnection, Db};
 use crate::domain::access::Action;
 use crate::domain::onestop::{HandlerIssue, MatchedBy, handle_key};
 use crate::error::ApiError;
@@ -447,15 +447,21 @@ pub async fn attribute_step(
     let actor = auth.id();
     blocking(&state, move |db: &Db| {
         db.write(|c| {
-            crate::db::dossiers::take_turn_for_step(c, step_id)?;
-            let (dossier, unit_path) = crate::db::dossiers::of_step(c, step_id)?
-                .filter(|(_, path)| read.subtree(path))
-                .ok_or(ApiError::NotFound)?;
+            let find = |c: &mut AnyConnection| {
+                crate::db::dossiers::of_step(c, step_id)?
+                    .filter(|(_, path)| read.subtree(path))
+                    .ok_or(ApiError::NotFound)
+            };
+            let (_, unit_path) = find(c)?;
             if !map.subtree(&unit_path) {
                 return Err(ApiError::Forbidden(
                     "mapping one-stop handlers needs the admin role",
                 ));
             }
+            // Only one who may attribute waits for the feeds' turn, and reads the
+            // dossier again once it has it.
+            crate::db::dossiers::take_turn_for_step(c, step_id)?;
+            let (dossier, _) = find(c)?;
             // A dispute speaks for the officer who raised it: moving the step would leave
             // it deciding someone else's lateness.
             if crate::db::disputes::of_step(c, step_id)?.is_some() {

@@ -232,8 +232,6 @@ pub async fn put_reform(
                 .as_deref()
                 .map(nfc)
                 .filter(|r| !r.trim().is_empty());
-            // The cap depends on the score only through the band; check against the
-            // caps of the metrics.
             let before = q::find(c, unit.id, year)?;
             let fields = ReformFields {
                 score_centi: score_centi.or(before.as_ref().and_then(|b| b.score_centi)),
@@ -256,8 +254,19 @@ pub async fn put_reform(
             // person's rating, a decision other than the proposal says why: a unit
             // ranked below its score flags its head, one above it spares them.
             let view = reform_view(c, &unit, year, formula)?;
-            if let Some(r) = body.ranking
-                && reason.is_none()
+            // A new ranking needs its own reason; one kept while the score moves under it
+            // may lean on the reason already given, but not go without any.
+            let ranking_changed = body.ranking.is_some_and(|r| {
+                before.as_ref().and_then(|b| b.ranking.as_deref()) != Some(r.code())
+            });
+            let reason_given = if ranking_changed {
+                reason.is_some()
+            } else {
+                fields.reason.is_some()
+            };
+            if (body.ranking.is_some() || body.score.is_some())
+                && let Some(r) = view.ranking
+                && !reason_given
             {
                 let why = if r > view.max_ranking {
                     Some(format!(

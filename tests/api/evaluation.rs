@@ -564,6 +564,27 @@ async fn reform_rankings_and_head_accountability(b: Backend) {
         (&json!("average"), &json!(92.5), &json!("completed_well")),
         "what a request leaves out stays"
     );
+    // A ranking that matched its score stops matching when the score moves: the new
+    // score comes with a reason, and the same ranking sent again leans on it.
+    let y2026 = format!("{a}/2026");
+    let (s, view) = put(
+        w.token("hr_a"),
+        y2026.clone(),
+        json!({"score": 75.0, "ranking": "average"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{view}");
+    let (s, p) = put(w.token("hr_a"), y2026.clone(), json!({"score": 92.5})).await;
+    assert_eq!(s, 422, "average under a score proposing good: {p}");
+    let (s, view) = put(
+        w.token("hr_a"),
+        y2026.clone(),
+        json!({"score": 92.5, "reason": "Giữ xếp hạng theo kết luận kiểm tra"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{view}");
+    let (s, view) = put(w.token("hr_a"), y2026, json!({"ranking": "average"})).await;
+    assert_eq!(s, 200, "{view}");
 
     // Average two years in a row flags the head of A; weak one year flags A1.
     let (s, _) = put(
