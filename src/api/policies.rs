@@ -168,6 +168,16 @@ pub async fn create_policy(
                     let root = crate::db::units::find_by_code(c, code)?
                         .into_iter()
                         .find(|u| u.parent_id.is_none() && write.subtree(&u.path));
+                    // The province's code cannot change while this version is stored
+                    // under it (a rename checks the policies naming it, under the same
+                    // lock): read it again once the tree is ours.
+                    let root = match root {
+                        Some(u) => {
+                            crate::db::units::lock_tree(c, u.id)?;
+                            crate::db::units::find(c, u.id)?.filter(|u| &u.code == code)
+                        }
+                        None => None,
+                    };
                     match root {
                         Some(u) => Some(u.id),
                         None => {

@@ -384,6 +384,8 @@ pub async fn update_unit(
                 ));
             }
             if is_root && next.code != unit.code {
+                // Policies of the province are stored under the same lock.
+                q::lock_tree(c, unit.province_id)?;
                 for (code, what) in [
                     (&unit.code, "this province"),
                     (&next.code, "another province"),
