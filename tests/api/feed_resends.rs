@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::both;
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, World};
 use crate::onestop_fixes::{ago, late_dossier, only_step, send, shown, stats};
 
 /// The entry of `late_dossier` with these fields removed.
@@ -17,6 +17,16 @@ fn without(dossier: &Value, fields: &[&str]) -> Value {
         }
     }
     d
+}
+
+/// Lan's handled and late steps are one each: the step counted once.
+async fn lan_handled_one_late_step(app: &TestApp, w: &World) {
+    let lan = stats(app, w, w.member_a1.id).await;
+    assert_eq!(
+        (&lan["handled"], &lan["late"]),
+        (&json!(1), &json!(1)),
+        "{lan}"
+    );
 }
 
 async fn a_late_step_resent_otherwise_is_counted_once(b: Backend) {
@@ -55,12 +65,7 @@ async fn a_late_step_resent_otherwise_is_counted_once(b: Backend) {
         (&json!(w.member_a1.id), &json!(shown(10, 9))),
         "{step}"
     );
-    let lan = stats(&app, &w, w.member_a1.id).await;
-    assert_eq!(
-        (&lan["handled"], &lan["late"]),
-        (&json!(1), &json!(1)),
-        "{lan}"
-    );
+    lan_handled_one_late_step(&app, &w).await;
     assert_eq!(app.count("violations"), register, "one register entry");
 
     // Another round by Lan, begun after the first was done, is still a step of its own.
@@ -106,12 +111,7 @@ async fn an_open_step_done_without_its_start_is_closed(b: Backend) {
         (&json!(shown(6, 9)), &json!(shown(3, 10))),
         "{step}"
     );
-    let lan = stats(&app, &w, w.member_a1.id).await;
-    assert_eq!(
-        (&lan["handled"], &lan["late"]),
-        (&json!(1), &json!(1)),
-        "{lan}"
-    );
+    lan_handled_one_late_step(&app, &w).await;
     // Sent again, it changes nothing.
     let r = send(&app, hr, "/api/v1/onestop/progress", json!([done])).await;
     assert_eq!(r["unchanged"], 1, "{r}");
