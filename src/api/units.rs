@@ -395,9 +395,10 @@ pub async fn update_unit(
                         return Err(ApiError::conflict(
                             "code",
                             format!(
-                                "{} name {what} by the code {code}; a province's code cannot \
+                                "{} {} {what} by the code {code}; a province's code cannot \
                                  change while rules or settings follow it",
-                                naming.join(", ")
+                                naming.join(", "),
+                                if naming.len() == 1 { "names" } else { "name" }
                             ),
                         ));
                     }
