@@ -8,14 +8,24 @@ use crate::both;
 use crate::helpers::{Backend, TestApp, World};
 use crate::onestop_fixes::{ago, late_dossier, only_step, send, shown, stats};
 
-/// The entry of `late_dossier` with these fields removed.
-fn without(dossier: &Value, fields: &[&str]) -> Value {
-    let mut d = dossier.clone();
-    if let Some(entry) = d["QuaTrinhXuLy"][0].as_object_mut() {
-        for f in fields {
-            entry.remove(*f);
+/// A log entry as another send has it: these fields left out, those set.
+fn edited(entry: &Value, remove: &[&str], set: &[(&str, Value)]) -> Value {
+    let mut e = entry.clone();
+    if let Some(o) = e.as_object_mut() {
+        for f in remove {
+            o.remove(*f);
+        }
+        for (f, v) in set {
+            o.insert((*f).to_owned(), v.clone());
         }
     }
+    e
+}
+
+/// The dossier of `late_dossier` with these fields left out of its entry.
+fn without(dossier: &Value, fields: &[&str]) -> Value {
+    let mut d = dossier.clone();
+    d["QuaTrinhXuLy"][0] = edited(&d["QuaTrinhXuLy"][0], fields, &[]);
     d
 }
 
@@ -95,13 +105,14 @@ async fn an_open_step_done_without_its_start_is_closed(b: Backend) {
     )
     .await;
     // The progress service reports it done, without NgayBatDau and without the account.
-    let mut done = entry.clone();
-    if let Some(o) = done.as_object_mut() {
-        o.remove("NgayBatDau");
-        o.remove("TaiKhoanXuLy");
-        o.insert("TrangThai".into(), json!("2"));
-        o.insert("ThoiDiemXuLy".into(), json!(ago(3, 10)));
-    }
+    let done = edited(
+        &entry,
+        &["NgayBatDau", "TaiKhoanXuLy"],
+        &[
+            ("TrangThai", json!("2")),
+            ("ThoiDiemXuLy", json!(ago(3, 10))),
+        ],
+    );
     let r = send(&app, hr, "/api/v1/onestop/progress", json!([done])).await;
     assert_eq!(r["updated"], 1, "{r}");
     // One step, done, with the start the log gave: no open copy left to fall overdue.
@@ -127,12 +138,14 @@ async fn mixed_forms_in_one_log_and_across_sends(b: Backend) {
     let hr = w.token("hr_a");
     let open = json!({"NguoiXuLy": "Người xử lý", "TaiKhoanXuLy": "acc-lan",
         "NoiDungXuLy": "Thẩm định hồ sơ", "TrangThai": "1", "NgayBatDau": ago(6, 9)});
-    let mut done = open.clone();
-    if let Some(o) = done.as_object_mut() {
-        o.remove("NgayBatDau");
-        o.insert("TrangThai".into(), json!("2"));
-        o.insert("ThoiDiemXuLy".into(), json!(ago(5, 10)));
-    }
+    let done = edited(
+        &open,
+        &["NgayBatDau"],
+        &[
+            ("TrangThai", json!("2")),
+            ("ThoiDiemXuLy", json!(ago(5, 10))),
+        ],
+    );
     let dossier = |log: Value| {
         json!({"MaHoSo": "HS-MIXED", "TenTTHC": "Cấp giấy phép xây dựng", "DonViXuLy": "A",
             "NgayTiepNhan": ago(6, 8), "NgayHenTra": ago(1, 17), "TrangThaiHoSo": "4",
@@ -149,10 +162,7 @@ async fn mixed_forms_in_one_log_and_across_sends(b: Backend) {
         "{step}"
     );
     // Without the account: the account stays, so mapping it later still attributes.
-    let mut nameless = done.clone();
-    if let Some(o) = nameless.as_object_mut() {
-        o.remove("TaiKhoanXuLy");
-    }
+    let nameless = edited(&done, &["TaiKhoanXuLy"], &[]);
     for log in [json!([nameless]), json!([done]), json!([nameless])] {
         let r = send(&app, hr, "/api/v1/onestop/dossiers", dossier(log)).await;
         assert_eq!(r["unchanged"], 1, "{r}");
@@ -169,12 +179,11 @@ async fn mixed_forms_in_one_log_and_across_sends(b: Backend) {
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["attributed"], 1, "{v}");
     // Her next holding, open and without an action: a step of its own.
-    let mut holding = nameless.clone();
-    if let Some(o) = holding.as_object_mut() {
-        o.remove("NoiDungXuLy");
-        o.remove("ThoiDiemXuLy");
-        o.insert("TrangThai".into(), json!("1"));
-    }
+    let holding = edited(
+        &nameless,
+        &["NoiDungXuLy", "ThoiDiemXuLy"],
+        &[("TrangThai", json!("1"))],
+    );
     let r = send(
         &app,
         hr,
