@@ -128,6 +128,17 @@ pub enum AdminTask {
         #[arg(long)]
         unit: Option<String>,
     },
+    /// Find the one-stop feed steps an earlier version stored twice (an entry the vendor
+    /// sent otherwise, counted twice in its officer's steps) and, with --apply, merge each
+    /// into one step. Without --apply it only reports.
+    MergeTwinSteps {
+        /// Code of the province (root unit); without it every province.
+        #[arg(long)]
+        province: Option<String>,
+        /// Merge them; without it nothing is changed.
+        #[arg(long)]
+        apply: bool,
+    },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -193,6 +204,12 @@ pub fn run(cli: Cli) -> Result<(), String> {
             // Only the id goes to stdout, so scripts can capture it.
             println!("{id}");
             Ok(())
+        }
+        Command::Admin {
+            task: AdminTask::MergeTwinSteps { province, apply },
+        } => {
+            let db = connect_oneshot(&settings)?;
+            twins::merge_twin_steps(&db, province.as_deref(), apply)
         }
         Command::Import {
             what:
@@ -562,4 +579,5 @@ pub fn create_user(
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 mod imports;
+mod twins;
 use imports::{import_dossiers, import_scope};

@@ -16,6 +16,7 @@ pub mod onestop;
 pub mod outbox;
 pub mod postings;
 pub mod repeats;
+pub mod step_twins;
 pub mod text;
 pub mod timesheet;
 pub mod units;

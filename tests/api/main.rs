@@ -32,6 +32,7 @@ mod survey_fixes;
 mod survey_keys;
 mod timesheet_halves;
 mod transfers;
+mod twin_steps;
 mod units;
 mod users;
 mod violation_types;

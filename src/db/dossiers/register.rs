@@ -6,7 +6,8 @@
 //! neither database serves from that index (SQLite's LIKE ignores case; PostgreSQL needs
 //! the C collation): every dossier scanned all the register's dossier rows, 5.2 s of
 //! the 8.4 s PostgreSQL spent on an import of 10 000 dossiers (docs/PERFORMANCE.md).
-//! Steps are never deleted, so a dossier's steps name every row it can have.
+//! Steps are deleted only as twins merged into the step they are (`fold_late_step`), so a
+//! dossier's steps name every row it can have.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -191,6 +192,43 @@ pub fn sync_late_steps(
     let added = insert(conn, &new, stamp)?;
     if !added.is_empty() {
         crate::db::notices::detect_code(conn, &added, LATE_STEP_CODE, stamp)?;
+    }
+    Ok(())
+}
+
+/// A step merged into its twin `kept_no` (`congvu admin merge-twin-steps`): its register
+/// row goes to the kept step when that has none, as the same row, so that the notices
+/// that counted it keep it counted and nobody is told of it again; otherwise it is
+/// deleted, the one violation counted once. `sync_late_steps` afterwards makes the kept
+/// step's row right.
+pub fn fold_late_step(
+    conn: &mut AnyConnection,
+    dossier_id: i64,
+    dropped_no: i32,
+    kept_no: i32,
+) -> QueryResult<()> {
+    let (from, to) = (
+        source_ref(dossier_id, dropped_no),
+        source_ref(dossier_id, kept_no),
+    );
+    let rows: Vec<(i64, String)> = violations::table
+        .filter(violations::source.eq(SOURCE_DOSSIER))
+        .filter(violations::code.eq(LATE_STEP_CODE))
+        .filter(violations::source_ref.eq_any([&from, &to]))
+        .select((violations::id, violations::source_ref))
+        .load(conn)?;
+    let Some((id, _)) = rows.iter().find(|(_, r)| *r == from) else {
+        return Ok(());
+    };
+    if rows.iter().any(|(_, r)| *r == to) {
+        diesel::delete(violations::table.find(*id)).execute(conn)?;
+    } else {
+        diesel::update(violations::table.find(*id))
+            .set((
+                violations::source_ref.eq(&to),
+                violations::updated_at.eq(crate::db::now()),
+            ))
+            .execute(conn)?;
     }
     Ok(())
 }

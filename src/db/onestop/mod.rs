@@ -4,6 +4,7 @@
 //! the log has none, taken from the hand-over before it.
 
 pub mod handles;
+pub mod twins;
 
 use std::collections::HashSet;
 

@@ -1,0 +1,337 @@
+//! Steps a dossier holds twice. Before `same_step` (the tenth session), a processing-log
+//! entry the vendor sent otherwise — its start left out, its account missing, done
+//! without the start it was opened with — was stored as a second step, and it is still
+//! counted twice in its officer's handled and late steps. The feed no longer makes such
+//! twins; this finds those stored before, for `congvu admin merge-twin-steps`.
+//!
+//! Two stored steps are twins when the later one, taken as a re-sent entry, is the
+//! earlier one by `same_step`. Steps are merged only in groups where every two are
+//! twins: a chain (a like b, b like c, a unlike c) may be two rounds of one officer's
+//! step, and is reported and left alone, as is a group with more than one dispute.
+
+use chrono::NaiveDateTime;
+
+use super::onestop::{MatchedBy, StepFace, key_has_start, same_step};
+
+/// A stored feed step, as the search reads it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Stored {
+    pub id: i64,
+    pub step_no: i32,
+    pub key: String,
+    pub handler_name: Option<String>,
+    pub handler_account: Option<String>,
+    pub action: Option<String>,
+    /// The log's start when the key has one, else the inferred one.
+    pub received_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+    pub staff_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub matched_by: Option<String>,
+    pub handler_issue: Option<String>,
+    pub disputed: bool,
+}
+
+impl Stored {
+    fn face(&self) -> StepFace<'_> {
+        StepFace {
+            account: self.handler_account.as_deref(),
+            name: self.handler_name.as_deref(),
+            action: self.action.as_deref(),
+            started: self.received_at.filter(|_| key_has_start(&self.key)),
+            finished: self.finished_at,
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match (
+            self.staff_id,
+            self.matched_by.as_deref().and_then(MatchedBy::parse),
+        ) {
+            (Some(_), Some(m)) => m.rank(),
+            _ => 0,
+        }
+    }
+}
+
+/// What a dossier's twins come to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Twins {
+    /// One step: `merged` is the kept step (its id) as it is to be, the others go.
+    Merge {
+        merged: Box<Stored>,
+        dropped: Vec<i64>,
+    },
+    /// The same step disputed more than once: a person chooses which dispute stands.
+    Disputed(Vec<i64>),
+    /// Steps that fit each other only along a chain: perhaps two rounds, left alone.
+    Unsure(Vec<i64>),
+}
+
+/// The twins among one dossier's stored feed steps.
+pub fn twins(steps: &[Stored]) -> Vec<Twins> {
+    let mut steps: Vec<&Stored> = steps.iter().collect();
+    steps.sort_by_key(|s| s.step_no);
+    let n = steps.len();
+    // `twin[i][j]` for i < j: the later step, sent again, is the earlier one.
+    let twin = |i: usize, j: usize| {
+        let (a, b) = if i < j { (i, j) } else { (j, i) };
+        same_step(steps[b].face(), steps[a].face())
+    };
+    let mut group_of: Vec<Option<usize>> = vec![None; n];
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for start in 0..n {
+        if group_of[start].is_some() {
+            continue;
+        }
+        let mut members = vec![start];
+        group_of[start] = Some(groups.len());
+        let mut next = 0;
+        while next < members.len() {
+            let i = members[next];
+            let joining: Vec<usize> = (0..n)
+                .filter(|&j| group_of[j].is_none() && twin(i, j))
+                .collect();
+            for j in joining {
+                group_of[j] = Some(groups.len());
+                members.push(j);
+            }
+            next += 1;
+        }
+        members.sort_unstable();
+        groups.push(members);
+    }
+    groups
+        .into_iter()
+        .filter(|g| g.len() > 1)
+        .map(|g| {
+            let ids = g.iter().map(|&i| steps[i].id).collect();
+            let whole = g
+                .iter()
+                .enumerate()
+                .all(|(x, &i)| g[x + 1..].iter().all(|&j| twin(i, j)));
+            let members: Vec<&Stored> = g.iter().map(|&i| steps[i]).collect();
+            if !whole {
+                Twins::Unsure(ids)
+            } else if members.iter().filter(|s| s.disputed).count() > 1 {
+                Twins::Disputed(ids)
+            } else {
+                merged(&members)
+            }
+        })
+        .collect()
+}
+
+/// One step of the group, in step order: the disputed one, else the first stored, with
+/// what the latest send that says it said (as the feed updates a step) and the
+/// strongest attribution among them (as the feed keeps one); a dispute keeps its own.
+fn merged(members: &[&Stored]) -> Twins {
+    // A group has two members at least.
+    let kept = members
+        .iter()
+        .find(|s| s.disputed)
+        .copied()
+        .unwrap_or(members[0]);
+    let latest =
+        |f: fn(&Stored) -> Option<&String>| members.iter().rev().find_map(|s| f(s)).cloned();
+    let latest_at =
+        |f: fn(&Stored) -> Option<NaiveDateTime>| members.iter().rev().find_map(|s| f(s));
+    // The key the step is found by from now on: one with the log's start when any has it
+    // (without it the start would be inferred over the log's), else one of the step done.
+    let keyed = members
+        .iter()
+        .rev()
+        .find(|s| key_has_start(&s.key))
+        .or_else(|| members.iter().rev().find(|s| s.finished_at.is_some()))
+        .copied()
+        .unwrap_or(kept);
+    let held = if kept.disputed {
+        kept
+    } else {
+        // The last of the strongest: the latest send, as the feed's equal ranks go.
+        members
+            .iter()
+            .max_by_key(|s| s.rank())
+            .copied()
+            .unwrap_or(kept)
+    };
+    let merged = Stored {
+        id: kept.id,
+        step_no: kept.step_no,
+        key: keyed.key.clone(),
+        handler_name: latest(|s| s.handler_name.as_ref()),
+        handler_account: latest(|s| s.handler_account.as_ref()),
+        action: latest(|s| s.action.as_ref()),
+        received_at: keyed.received_at.or(kept.received_at),
+        due_at: latest_at(|s| s.due_at),
+        finished_at: latest_at(|s| s.finished_at),
+        staff_id: held.staff_id,
+        unit_id: held.unit_id,
+        matched_by: held.matched_by.clone(),
+        handler_issue: held.handler_issue.clone(),
+        disputed: kept.disputed,
+    };
+    let dropped = members
+        .iter()
+        .filter(|s| s.id != kept.id)
+        .map(|s| s.id)
+        .collect();
+    Twins::Merge {
+        merged: Box::new(merged),
+        dropped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    fn at(d: u32, h: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 3, d)
+            .and_then(|d| d.and_hms_opt(h, 0, 0))
+            .unwrap()
+    }
+
+    /// Lan's "Thẩm định" step as the feed stored it: with the log's start when `start`.
+    fn step(no: i32, start: Option<u32>, done: Option<u32>) -> Stored {
+        let when = match (start, done) {
+            (Some(s), _) => format!("202603{s:02}090000"),
+            (None, Some(d)) => format!("done@202603{d:02}100000"),
+            (None, None) => "open".to_owned(),
+        };
+        Stored {
+            id: i64::from(no) * 10,
+            step_no: no,
+            key: format!("a:lannt|tham dinh|{when}"),
+            handler_name: Some("Nguyễn Thị Lan".into()),
+            handler_account: Some("lannt".into()),
+            action: Some("Thẩm định".into()),
+            received_at: Some(start.map_or(at(1, 8), |s| at(s, 9))),
+            due_at: Some(at(4, 17)),
+            finished_at: done.map(|d| at(d, 10)),
+            staff_id: Some(7),
+            unit_id: Some(3),
+            matched_by: Some("account".into()),
+            handler_issue: None,
+            disputed: false,
+        }
+    }
+
+    fn merge_of(found: &[Twins]) -> (&Stored, &[i64]) {
+        match found {
+            [Twins::Merge { merged, dropped }] => (merged, dropped),
+            other => panic!("one merge expected: {other:?}"),
+        }
+    }
+
+    /// The entry stored with its start and again without: one step, found from now on
+    /// by the key with the start, whichever came first.
+    #[test]
+    fn a_step_stored_with_and_without_its_start_is_one() {
+        for (first, second) in [(Some(2), None), (None, Some(2))] {
+            let steps = [step(1, first, Some(6)), step(2, second, Some(6))];
+            let found = twins(&steps);
+            let (merged, dropped) = merge_of(&found);
+            assert_eq!((merged.id, dropped), (10, &[20][..]));
+            assert_eq!(merged.key, "a:lannt|tham dinh|20260302090000");
+            assert_eq!(merged.received_at, Some(at(2, 9)));
+            assert_eq!(merged.finished_at, Some(at(6, 10)));
+        }
+    }
+
+    /// Opened with its start, reported done without it: the open step is closed by the
+    /// later send's end, and keeps its start.
+    #[test]
+    fn an_open_step_and_its_end_are_one() {
+        let steps = [step(1, Some(2), None), step(2, None, Some(6))];
+        let found = twins(&steps);
+        let (merged, _) = merge_of(&found);
+        assert_eq!(merged.finished_at, Some(at(6, 10)));
+        assert_eq!(merged.received_at, Some(at(2, 9)));
+        assert_eq!(merged.key, steps[0].key);
+    }
+
+    /// Three forms of one entry (with the start, without it, without the account) make
+    /// one step with what each said; the account, left out by the latest, stays.
+    #[test]
+    fn three_forms_of_one_entry_are_one_step() {
+        let mut third = step(3, None, Some(6));
+        third.key = "n:nguyen thi lan|tham dinh|done@20260306100000".into();
+        third.handler_account = None;
+        third.matched_by = Some("name".into());
+        let steps = [step(1, Some(2), Some(6)), step(2, None, Some(6)), third];
+        let found = twins(&steps);
+        let (merged, dropped) = merge_of(&found);
+        assert_eq!(dropped, &[20, 30]);
+        assert_eq!(merged.handler_account.as_deref(), Some("lannt"));
+        assert_eq!(
+            merged.matched_by.as_deref(),
+            Some("account"),
+            "the strongest"
+        );
+    }
+
+    /// Two rounds of Lan's step (the second after a supplement) are two steps, and
+    /// another officer's step is no twin of hers.
+    #[test]
+    fn rounds_and_other_officers_are_not_twins() {
+        let mut other = step(3, Some(2), Some(6));
+        other.handler_account = Some("hoa".into());
+        other.key = "a:hoa|tham dinh|20260302090000".into();
+        let steps = [step(1, Some(2), Some(4)), step(2, Some(5), Some(6)), other];
+        assert_eq!(twins(&steps), vec![]);
+        // Nor is a round begun after the other was done, sent without its start.
+        let steps = [step(1, Some(2), Some(4)), step(2, None, Some(6))];
+        assert_eq!(twins(&steps), vec![]);
+    }
+
+    /// An open entry fits both of two rounds: it is not merged into either.
+    #[test]
+    fn a_chain_is_left_alone() {
+        let steps = [
+            step(1, Some(2), Some(4)),
+            step(2, None, None),
+            step(3, Some(5), Some(6)),
+        ];
+        assert_eq!(twins(&steps), vec![Twins::Unsure(vec![10, 20, 30])]);
+    }
+
+    /// The disputed twin is the one kept, with its officer; two disputes wait for a person.
+    #[test]
+    fn a_dispute_keeps_its_step() {
+        let mut second = step(2, None, Some(6));
+        second.disputed = true;
+        second.staff_id = Some(8);
+        second.matched_by = Some("name".into());
+        let steps = [step(1, Some(2), Some(6)), second.clone()];
+        let found = twins(&steps);
+        let (merged, dropped) = merge_of(&found);
+        assert_eq!((merged.id, dropped), (20, &[10][..]));
+        assert_eq!((merged.staff_id, merged.disputed), (Some(8), true));
+        assert_eq!(merged.received_at, Some(at(2, 9)), "the log's start still");
+        let mut first = step(1, Some(2), Some(6));
+        first.disputed = true;
+        assert_eq!(twins(&[first, second]), vec![Twins::Disputed(vec![10, 20])]);
+    }
+
+    /// A step no attribution reached takes its twin's officer.
+    #[test]
+    fn an_attribution_is_kept_from_either_twin() {
+        let mut first = step(1, Some(2), Some(6));
+        (first.staff_id, first.unit_id, first.matched_by) = (None, None, None);
+        first.handler_issue = Some("unknown".into());
+        let found = twins(&[first, step(2, None, Some(6))]);
+        let (merged, _) = merge_of(&found);
+        assert_eq!(
+            (
+                merged.staff_id,
+                merged.unit_id,
+                merged.handler_issue.as_deref()
+            ),
+            (Some(7), Some(3), None)
+        );
+    }
+}

@@ -1,0 +1,189 @@
+//! `congvu admin merge-twin-steps`: a step an earlier version stored twice (the entry
+//! sent once with its start and once without) is reported, changes nothing until
+//! `--apply`, and is then one step, counted once in its officer's steps and in the
+//! register, with a dispute kept on the twin it was raised on.
+
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Backend, TEST_SECRET, TestApp, World};
+use crate::onestop_fixes::{late_dossier, only_step, send, shown, stats, steps_of};
+
+type Failure = Box<dyn std::error::Error>;
+
+/// Fed Lan's late step, then given the twin the version before the tenth session stored
+/// when the same entry came again without `NgayBatDau`: a second step with the key of
+/// that form, and its own register row. The twin's id.
+async fn fed_with_a_twin(app: &TestApp, w: &World, code: &str) -> i64 {
+    send(
+        app,
+        w.token("hr_a"),
+        "/api/v1/onestop/dossiers",
+        json!([late_dossier(code, "lan.nt", 7)]),
+    )
+    .await;
+    let step = only_step(app, w, code).await;
+    let id = step["id"].as_i64().unwrap();
+    app.db
+        .write(|c| -> Result<(), Failure> {
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct Key {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                source_key: String,
+            }
+            let key: Key = diesel::sql_query(format!(
+                "SELECT source_key FROM dossier_steps WHERE id = {id}"
+            ))
+            .get_result(c)?;
+            let who_what = key.source_key.rsplit_once('|').map_or("", |(w, _)| w);
+            let twin = format!("{who_what}|done@20260101000000");
+            diesel::sql_query(format!(
+                "INSERT INTO dossier_steps (province_id, dossier_id, step_no, staff_id, unit_id, \
+                 received_at, due_at, finished_at, created_at, updated_at, handler_name, \
+                 handler_account, action, matched_by, handler_issue, source_key) \
+                 SELECT province_id, dossier_id, 2, staff_id, unit_id, received_at, due_at, \
+                 finished_at, created_at, updated_at, handler_name, handler_account, action, \
+                 matched_by, handler_issue, '{twin}' FROM dossier_steps WHERE id = {id}"
+            ))
+            .execute(c)?;
+            let row = congvu::db::dossiers::find_by_code(c, w.p.id, code)?.ok_or("no dossier")?;
+            congvu::db::dossiers::sync_late_steps(c, &row, congvu::api::local_now())?;
+            Ok(())
+        })
+        .unwrap();
+    let steps = steps_of(app, w, code).await;
+    assert_eq!(steps.len(), 2, "{steps:?}");
+    steps[1]["id"].as_i64().unwrap()
+}
+
+/// `congvu admin merge-twin-steps` on the app's database: its stdout.
+fn merge_twins(app: &TestApp, w: &World, apply: bool) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_congvu"));
+    cmd.current_dir(&app.settings.data_dir)
+        .env_remove("CONGVU_CONFIG")
+        .env("DATABASE_URL", app.settings.database_url())
+        .env("CONGVU_JWT_SECRET", TEST_SECRET)
+        .stdin(Stdio::null())
+        .args(["admin", "merge-twin-steps", "--province", &w.p.code]);
+    if apply {
+        cmd.arg("--apply");
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Lan's handled and late steps.
+async fn lan(app: &TestApp, w: &World) -> (Value, Value) {
+    let s = stats(app, w, w.member_a1.id).await;
+    (s["handled"].clone(), s["late"].clone())
+}
+
+async fn twins_are_reported_then_merged(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let register = app.count("violations");
+    let twin = fed_with_a_twin(&app, &w, "HS-TWIN").await;
+    assert_eq!(lan(&app, &w).await, (json!(2), json!(2)), "counted twice");
+    assert_eq!(app.count("violations"), register + 2);
+
+    // The report names the twins and changes nothing.
+    let report = merge_twins(&app, &w, false);
+    assert!(
+        report.contains("dossier HS-TWIN steps 1, 2 (lan.nt, Thẩm định hồ sơ): one step, to be merged into step 1"),
+        "{report}"
+    );
+    assert!(
+        report.contains("1 twin steps to merge in 1 dossiers"),
+        "{report}"
+    );
+    assert!(report.contains("run again with --apply"), "{report}");
+    assert_eq!(steps_of(&app, &w, "HS-TWIN").await.len(), 2);
+    assert_eq!(app.count("violations"), register + 2);
+
+    let applied = merge_twins(&app, &w, true);
+    assert!(applied.contains("merged into step 1"), "{applied}");
+    let step = only_step(&app, &w, "HS-TWIN").await;
+    assert_eq!(
+        (&step["staff_id"], &step["received_at"], &step["outcome"]),
+        (&json!(w.member_a1.id), &json!(shown(10, 9)), &json!("late")),
+        "the step as the log gave it: {step}"
+    );
+    assert_eq!(lan(&app, &w).await, (json!(1), json!(1)), "counted once");
+    assert_eq!(app.count("violations"), register + 1, "one register row");
+    let (s, trail) = app
+        .get(
+            w.token("root"),
+            &format!("/api/v1/audit?entity=dossier_step&entity_id={twin}"),
+        )
+        .await;
+    assert_eq!(s, 200, "{trail}");
+    assert!(trail.to_string().contains("\"delete\""), "{trail}");
+
+    // The vendor's two forms of the entry find the one step; nothing is left to merge.
+    let mut without_start = late_dossier("HS-TWIN", "lan.nt", 7);
+    if let Some(e) = without_start["QuaTrinhXuLy"][0].as_object_mut() {
+        e.remove("NgayBatDau");
+    }
+    for form in [late_dossier("HS-TWIN", "lan.nt", 7), without_start] {
+        let r = send(
+            &app,
+            w.token("hr_a"),
+            "/api/v1/onestop/dossiers",
+            json!([form]),
+        )
+        .await;
+        assert_eq!(r["unchanged"], 1, "{r}");
+    }
+    let again = merge_twins(&app, &w, true);
+    assert!(
+        again.contains("0 twin steps merged in 0 dossiers"),
+        "{again}"
+    );
+}
+
+async fn a_disputed_twin_is_the_step_kept(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let register = app.count("violations");
+    let twin = fed_with_a_twin(&app, &w, "HS-TWIN-DISPUTED").await;
+    let (s, dispute) = app
+        .post(
+            w.token("staff_a1"),
+            "/api/v1/disputes",
+            json!({"step_id": twin, "reason": "Hồ sơ giấy trình đúng hạn"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{dispute}");
+
+    let applied = merge_twins(&app, &w, true);
+    assert!(applied.contains("merged into step 2"), "{applied}");
+    let step = only_step(&app, &w, "HS-TWIN-DISPUTED").await;
+    assert_eq!(step["id"], twin, "{step}");
+    assert_eq!(step["received_at"], shown(10, 9), "the log's start: {step}");
+    assert_eq!(lan(&app, &w).await, (json!(1), json!(1)));
+    assert_eq!(app.count("violations"), register + 1);
+    let (s, found) = app
+        .get(w.token("head_a"), "/api/v1/disputes?status=pending")
+        .await;
+    assert_eq!(s, 200, "{found}");
+    assert!(
+        found.to_string().contains(&format!("\"step_id\":{twin}")),
+        "{found}"
+    );
+}
+
+both!(
+    twins_are_reported_then_merged,
+    a_disputed_twin_is_the_step_kept
+);
