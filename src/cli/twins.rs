@@ -2,7 +2,7 @@
 //! reported first and merged with `--apply`, a province and 500 dossiers a transaction.
 
 use super::BoxError;
-use crate::db::onestop::twins::{Found, Kind, candidates, scan};
+use crate::db::onestop::twins::{Found, Kind, next_dossiers, scan};
 use crate::db::{Db, LockClass, advisory_lock, units};
 
 /// Dossiers a transaction.
@@ -27,7 +27,7 @@ pub(super) fn merge_twin_steps(db: &Db, province: Option<&str>, apply: bool) -> 
         let mut after = 0;
         loop {
             let ids = db
-                .read(|c| -> Result<_, BoxError> { Ok(candidates(c, root.id, after, CHUNK)?) })
+                .read(|c| -> Result<_, BoxError> { Ok(next_dossiers(c, root.id, after, CHUNK)?) })
                 .map_err(|e| e.to_string())?;
             let Some(&last) = ids.last() else { break };
             after = last;

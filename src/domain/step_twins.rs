@@ -30,6 +30,8 @@ pub struct Stored {
     pub unit_id: Option<i64>,
     pub matched_by: Option<String>,
     pub handler_issue: Option<String>,
+    /// When a send last changed the step.
+    pub updated_at: NaiveDateTime,
     pub disputed: bool,
 }
 
@@ -126,6 +128,8 @@ pub fn twins(steps: &[Stored]) -> Vec<Twins> {
 /// One step of the group, in step order: the disputed one, else the first stored, with
 /// what the latest send that says it said (as the feed updates a step) and the
 /// strongest attribution among them (as the feed keeps one); a dispute keeps its own.
+/// The latest send is the step changed last: a re-send of the first form updates the
+/// first step after its twin was made.
 fn merged(members: &[&Stored]) -> Twins {
     // A group has two members at least.
     let kept = members
@@ -133,24 +137,26 @@ fn merged(members: &[&Stored]) -> Twins {
         .find(|s| s.disputed)
         .copied()
         .unwrap_or(members[0]);
+    let mut by_time = members.to_vec();
+    by_time.sort_by_key(|s| (s.updated_at, s.step_no));
     let latest =
-        |f: fn(&Stored) -> Option<&String>| members.iter().rev().find_map(|s| f(s)).cloned();
+        |f: fn(&Stored) -> Option<&String>| by_time.iter().rev().find_map(|s| f(s)).cloned();
     let latest_at =
-        |f: fn(&Stored) -> Option<NaiveDateTime>| members.iter().rev().find_map(|s| f(s));
+        |f: fn(&Stored) -> Option<NaiveDateTime>| by_time.iter().rev().find_map(|s| f(s));
     // The key the step is found by from now on: one with the log's start when any has it
     // (without it the start would be inferred over the log's), else one of the step done.
-    let keyed = members
+    let keyed = by_time
         .iter()
         .rev()
         .find(|s| key_has_start(&s.key))
-        .or_else(|| members.iter().rev().find(|s| s.finished_at.is_some()))
+        .or_else(|| by_time.iter().rev().find(|s| s.finished_at.is_some()))
         .copied()
         .unwrap_or(kept);
     let held = if kept.disputed {
         kept
     } else {
         // The last of the strongest: the latest send, as the feed's equal ranks go.
-        members
+        by_time
             .iter()
             .max_by_key(|s| s.rank())
             .copied()
@@ -170,6 +176,7 @@ fn merged(members: &[&Stored]) -> Twins {
         unit_id: held.unit_id,
         matched_by: held.matched_by.clone(),
         handler_issue: held.handler_issue.clone(),
+        updated_at: by_time.last().map_or(kept.updated_at, |s| s.updated_at),
         disputed: kept.disputed,
     };
     let dropped = members
@@ -216,6 +223,7 @@ mod tests {
             unit_id: Some(3),
             matched_by: Some("account".into()),
             handler_issue: None,
+            updated_at: at(7, 8) + chrono::Duration::minutes(i64::from(no)),
             disputed: false,
         }
     }
@@ -315,6 +323,20 @@ mod tests {
         let mut first = step(1, Some(2), Some(6));
         first.disputed = true;
         assert_eq!(twins(&[first, second]), vec![Twins::Disputed(vec![10, 20])]);
+    }
+
+    /// What the step says is what the send that changed it last said, whichever step
+    /// that send updated: here the first form, sent again with a new deadline after the
+    /// twin was made.
+    #[test]
+    fn the_latest_send_is_the_step_changed_last() {
+        let mut first = step(1, Some(2), Some(6));
+        first.due_at = Some(at(5, 17));
+        first.updated_at = at(9, 8);
+        let found = twins(&[first, step(2, None, Some(6))]);
+        let (merged, _) = merge_of(&found);
+        assert_eq!(merged.due_at, Some(at(5, 17)));
+        assert_eq!(merged.updated_at, at(9, 8));
     }
 
     /// A step no attribution reached takes its twin's officer.

@@ -237,7 +237,7 @@ async fn a_cancelled_dossier_leaves_the_register(b: Backend) {
 
 /// Every late step is a notice, to see whom repeat detection looked at (a window wide
 /// enough for the history read to reach March 2026).
-const EVERY_LATE_STEP: &str = r#"
+pub(crate) const EVERY_LATE_STEP: &str = r#"
 code = "p-late-steps"
 name = "Tỉnh Thử Nghiệm: mỗi bước trễ hạn"
 source = "Quyết định thử nghiệm"

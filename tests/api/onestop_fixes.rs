@@ -66,7 +66,7 @@ pub(crate) async fn stats(app: &TestApp, w: &World, staff_id: i64) -> Value {
     v
 }
 
-async fn map_account(app: &TestApp, w: &World, staff_id: i64, account: &str) {
+pub(crate) async fn map_account(app: &TestApp, w: &World, staff_id: i64, account: &str) {
     let (s, v) = app
         .post(
             w.token("root"),

@@ -13,15 +13,22 @@ use crate::onestop_fixes::{late_dossier, only_step, send, shown, stats, steps_of
 
 type Failure = Box<dyn std::error::Error>;
 
-/// Fed Lan's late step, then given the twin the version before the tenth session stored
-/// when the same entry came again without `NgayBatDau`: a second step with the key of
-/// that form, and its own register row. The twin's id.
-async fn fed_with_a_twin(app: &TestApp, w: &World, code: &str) -> i64 {
+/// Fed Lan's late step under `account`, then given the twin the version before the tenth
+/// session stored when the same entry came again without `NgayBatDau`: a second step
+/// with the key of that form, attributed to `holder` as `how`, and its own register row
+/// (and notice, under a rule that tells every late step). The twin's id.
+async fn fed_with_a_twin(
+    app: &TestApp,
+    w: &World,
+    code: &str,
+    account: &str,
+    (holder, how): (i64, &str),
+) -> i64 {
     send(
         app,
         w.token("hr_a"),
         "/api/v1/onestop/dossiers",
-        json!([late_dossier(code, "lan.nt", 7)]),
+        json!([late_dossier(code, account, 7)]),
     )
     .await;
     let step = only_step(app, w, code).await;
@@ -44,9 +51,9 @@ async fn fed_with_a_twin(app: &TestApp, w: &World, code: &str) -> i64 {
                 "INSERT INTO dossier_steps (province_id, dossier_id, step_no, staff_id, unit_id, \
                  received_at, due_at, finished_at, created_at, updated_at, handler_name, \
                  handler_account, action, matched_by, handler_issue, source_key) \
-                 SELECT province_id, dossier_id, 2, staff_id, unit_id, received_at, due_at, \
+                 SELECT province_id, dossier_id, 2, {holder}, unit_id, received_at, due_at, \
                  finished_at, created_at, updated_at, handler_name, handler_account, action, \
-                 matched_by, handler_issue, '{twin}' FROM dossier_steps WHERE id = {id}"
+                 '{how}', NULL, '{twin}' FROM dossier_steps WHERE id = {id}"
             ))
             .execute(c)?;
             let row = congvu::db::dossiers::find_by_code(c, w.p.id, code)?.ok_or("no dossier")?;
@@ -92,7 +99,8 @@ async fn twins_are_reported_then_merged(b: Backend) {
         return;
     };
     let register = app.count("violations");
-    let twin = fed_with_a_twin(&app, &w, "HS-TWIN").await;
+    let lan_account = (w.member_a1.id, "account");
+    let twin = fed_with_a_twin(&app, &w, "HS-TWIN", "lan.nt", lan_account).await;
     assert_eq!(lan(&app, &w).await, (json!(2), json!(2)), "counted twice");
     assert_eq!(app.count("violations"), register + 2);
 
@@ -156,7 +164,8 @@ async fn a_disputed_twin_is_the_step_kept(b: Backend) {
         return;
     };
     let register = app.count("violations");
-    let twin = fed_with_a_twin(&app, &w, "HS-TWIN-DISPUTED").await;
+    let lan_account = (w.member_a1.id, "account");
+    let twin = fed_with_a_twin(&app, &w, "HS-TWIN-DISPUTED", "lan.nt", lan_account).await;
     let (s, dispute) = app
         .post(
             w.token("staff_a1"),
@@ -183,7 +192,83 @@ async fn a_disputed_twin_is_the_step_kept(b: Backend) {
     );
 }
 
+/// Notices about `staff`.
+fn notices(app: &TestApp, staff: i64) -> i64 {
+    use congvu::db::schema::repeat_notices;
+    use diesel::prelude::*;
+    let mut c = app.db.conn().expect("connection");
+    repeat_notices::table
+        .filter(repeat_notices::staff_id.eq(staff))
+        .count()
+        .get_result::<i64>(&mut *c)
+        .expect("count")
+}
+
+/// Twins held by two officers: the first form matched Lan by name, the twin the account's
+/// holder. Merged, the step is the account holder's, one register row, and nobody is told
+/// of it again; a later step given the twin's number is a violation of its own.
+async fn twins_of_two_officers_are_told_once(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (s, body) = app
+        .post(
+            w.token("admin_p"),
+            "/api/v1/policies",
+            json!({"document": crate::dossier_register::EVERY_LATE_STEP}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let register = app.count("violations");
+    // The account is nobody's mapping: the name decides, Lan.
+    let holder = (w.head_a.id, "account");
+    fed_with_a_twin(&app, &w, "HS-TWIN-HANDS", "chi.portal", holder).await;
+    assert_eq!(app.count("violations"), register + 2);
+    assert_eq!(
+        (notices(&app, w.member_a1.id), notices(&app, w.head_a.id)),
+        (1, 1)
+    );
+
+    let applied = merge_twins(&app, &w, true);
+    assert!(applied.contains("merged into step 1"), "{applied}");
+    let step = only_step(&app, &w, "HS-TWIN-HANDS").await;
+    assert_eq!(
+        (&step["staff_id"], &step["matched_by"]),
+        (&json!(w.head_a.id), &json!("account")),
+        "the strongest attribution: {step}"
+    );
+    assert_eq!(app.count("violations"), register + 1);
+    assert_eq!(lan(&app, &w).await, (json!(0), json!(0)));
+    assert_eq!(
+        (notices(&app, w.member_a1.id), notices(&app, w.head_a.id)),
+        (1, 1),
+        "the account holder's step was told already"
+    );
+
+    // The account is mapped now, and the log carries a second late step of the holder's:
+    // it takes the number the twin had, and it is a new violation.
+    crate::onestop_fixes::map_account(&app, &w, w.head_a.id, "chi.portal").await;
+    let mut dossier = late_dossier("HS-TWIN-HANDS", "chi.portal", 7);
+    let mut signed = dossier["QuaTrinhXuLy"][0].clone();
+    signed["NoiDungXuLy"] = json!("Ký duyệt");
+    signed["NgayBatDau"] = json!(crate::onestop_fixes::ago(6, 9));
+    signed["NgayKetThucTheoQuyDinh"] = json!(crate::onestop_fixes::ago(6, 17));
+    dossier["QuaTrinhXuLy"] = json!([dossier["QuaTrinhXuLy"][0].clone(), signed]);
+    send(
+        &app,
+        w.token("hr_a"),
+        "/api/v1/onestop/dossiers",
+        json!([dossier]),
+    )
+    .await;
+    let steps = steps_of(&app, &w, "HS-TWIN-HANDS").await;
+    assert_eq!(steps.len(), 2, "{steps:?}");
+    assert_eq!(app.count("violations"), register + 2);
+    assert_eq!(notices(&app, w.head_a.id), 2, "the new late step is told");
+}
+
 both!(
     twins_are_reported_then_merged,
-    a_disputed_twin_is_the_step_kept
+    a_disputed_twin_is_the_step_kept,
+    twins_of_two_officers_are_told_once,
 );

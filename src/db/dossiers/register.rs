@@ -196,33 +196,44 @@ pub fn sync_late_steps(
     Ok(())
 }
 
-/// A step merged into its twin `kept_no` (`congvu admin merge-twin-steps`): its register
-/// row goes to the kept step when that has none, as the same row, so that the notices
-/// that counted it keep it counted and nobody is told of it again; otherwise it is
-/// deleted, the one violation counted once. `sync_late_steps` afterwards makes the kept
-/// step's row right.
+/// A step merged into its twin `kept_no` (`congvu admin merge-twin-steps`), the merged
+/// step now held by `holder`. Of the two steps' register rows one stays, under the kept
+/// step's reference: the one `holder` holds, else the kept step's; the same row, so the
+/// notices that counted it keep it counted, and the one violation is counted once. The
+/// notices' record follows the reference too (`rename_source`): what they counted of the
+/// twin they counted of the kept step, and a step later given the twin's number is a
+/// violation of its own. `sync_late_steps` afterwards makes the kept step's row right.
 pub fn fold_late_step(
     conn: &mut AnyConnection,
     dossier_id: i64,
     dropped_no: i32,
     kept_no: i32,
+    holder: Option<i64>,
 ) -> QueryResult<()> {
     let (from, to) = (
         source_ref(dossier_id, dropped_no),
         source_ref(dossier_id, kept_no),
     );
-    let rows: Vec<(i64, String)> = violations::table
+    let rows: Vec<(i64, String, Option<i64>)> = violations::table
         .filter(violations::source.eq(SOURCE_DOSSIER))
         .filter(violations::code.eq(LATE_STEP_CODE))
         .filter(violations::source_ref.eq_any([&from, &to]))
-        .select((violations::id, violations::source_ref))
+        .select((violations::id, violations::source_ref, violations::staff_id))
         .load(conn)?;
-    let Some((id, _)) = rows.iter().find(|(_, r)| *r == from) else {
-        return Ok(());
+    let dropped = rows.iter().find(|(_, r, _)| *r == from);
+    let kept = rows.iter().find(|(_, r, _)| *r == to);
+    let (stays, goes) = match (dropped, kept) {
+        (Some(d), Some(k)) if d.2 == holder && k.2 != holder => (Some(d), Some(k)),
+        (Some(d), Some(k)) => (Some(k), Some(d)),
+        (Some(d), None) => (Some(d), None),
+        _ => (None, None),
     };
-    if rows.iter().any(|(_, r)| *r == to) {
+    if let Some((id, _, _)) = goes {
         diesel::delete(violations::table.find(*id)).execute(conn)?;
-    } else {
+    }
+    if let Some((id, r, _)) = stays
+        && *r != to
+    {
         diesel::update(violations::table.find(*id))
             .set((
                 violations::source_ref.eq(&to),
@@ -230,6 +241,7 @@ pub fn fold_late_step(
             ))
             .execute(conn)?;
     }
+    crate::db::notices::rename_source(conn, SOURCE_DOSSIER, LATE_STEP_CODE, &from, &to)?;
     Ok(())
 }
 

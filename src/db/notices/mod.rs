@@ -232,7 +232,30 @@ fn detect_with(
 /// What a register row is, whatever its id: the same source, reference and code are the
 /// same violation (migration 000018 fills older rows the same way).
 fn source_key(v: &ViolationRow) -> String {
-    format!("{}|{}|{}", v.source, v.source_ref, v.code)
+    key_of(&v.source, &v.source_ref, &v.code)
+}
+
+fn key_of(source: &str, source_ref: &str, code: &str) -> String {
+    format!("{source}|{source_ref}|{code}")
+}
+
+/// A register row that is now another's reference (a step merged into its twin): what
+/// the notices counted under the old reference they have counted under the new one, so
+/// the row stays counted whoever holds it, and whatever later takes the old reference
+/// is not taken as counted.
+pub fn rename_source(
+    conn: &mut AnyConnection,
+    source: &str,
+    code: &str,
+    from_ref: &str,
+    to_ref: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        repeat_notice_violations::table
+            .filter(repeat_notice_violations::source_key.eq(key_of(source, from_ref, code))),
+    )
+    .set(repeat_notice_violations::source_key.eq(key_of(source, to_ref, code)))
+    .execute(conn)
 }
 
 /// One crossing found, with what its notice is made of.

@@ -141,6 +141,31 @@ impl Values {
     }
 }
 
+/// Gives a stored step the columns a feed step sets.
+fn set_step(
+    conn: &mut AnyConnection,
+    id: i64,
+    v: &Values,
+    stamp: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(dossier_steps::table.find(id))
+        .set((
+            dossier_steps::staff_id.eq(v.staff_id),
+            dossier_steps::unit_id.eq(v.unit_id),
+            dossier_steps::matched_by.eq(&v.matched_by),
+            dossier_steps::handler_issue.eq(&v.handler_issue),
+            dossier_steps::handler_name.eq(&v.handler_name),
+            dossier_steps::handler_account.eq(&v.handler_account),
+            dossier_steps::action.eq(&v.action),
+            dossier_steps::received_at.eq(v.received_at),
+            dossier_steps::due_at.eq(v.due_at),
+            dossier_steps::finished_at.eq(v.finished_at),
+            dossier_steps::source_key.eq(&v.source_key),
+            dossier_steps::updated_at.eq(stamp),
+        ))
+        .execute(conn)
+}
+
 fn load(conn: &mut AnyConnection, dossier_id: i64) -> QueryResult<Vec<(StepRow, Option<String>)>> {
     dossier_steps::table
         .filter(dossier_steps::dossier_id.eq(dossier_id))
@@ -237,22 +262,7 @@ pub fn merge_log(
         match found {
             Some(_) if old.as_ref() == Some(&new) => {}
             Some((row, _)) => {
-                diesel::update(dossier_steps::table.find(row.id))
-                    .set((
-                        dossier_steps::staff_id.eq(new.staff_id),
-                        dossier_steps::unit_id.eq(new.unit_id),
-                        dossier_steps::matched_by.eq(&new.matched_by),
-                        dossier_steps::handler_issue.eq(&new.handler_issue),
-                        dossier_steps::handler_name.eq(&new.handler_name),
-                        dossier_steps::handler_account.eq(&new.handler_account),
-                        dossier_steps::action.eq(&new.action),
-                        dossier_steps::received_at.eq(new.received_at),
-                        dossier_steps::due_at.eq(new.due_at),
-                        dossier_steps::finished_at.eq(new.finished_at),
-                        dossier_steps::source_key.eq(&new.source_key),
-                        dossier_steps::updated_at.eq(stamp),
-                    ))
-                    .execute(conn)?;
+                set_step(conn, row.id, &new, stamp)?;
                 audit::record(
                     conn,
                     Entry {

@@ -2,11 +2,12 @@
 //! (`domain::step_twins`), reported, and with `apply` merged — the twin deleted, the kept
 //! step given what both said, the register and the inferred starts made right again.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
-use diesel::dsl::count_star;
 use diesel::prelude::*;
 
-use super::{infer_starts, load};
+use super::{Values, infer_starts, load, set_step};
 use crate::db::AnyConnection;
 use crate::db::audit::{self, Entry};
 use crate::db::dossiers::{self, DossierRow, StepRow};
@@ -35,23 +36,19 @@ pub enum Kind {
     Unsure,
 }
 
-/// The next `limit` dossiers of the province after `after` (by id) holding two feed
-/// steps or more: those that can have twins.
-pub fn candidates(
+/// The next `limit` dossiers of the province after `after` (by id), to look at together.
+pub fn next_dossiers(
     conn: &mut AnyConnection,
     province_id: i64,
     after: i64,
     limit: i64,
 ) -> QueryResult<Vec<i64>> {
-    dossier_steps::table
-        .filter(dossier_steps::province_id.eq(province_id))
-        .filter(dossier_steps::source_key.is_not_null())
-        .filter(dossier_steps::dossier_id.gt(after))
-        .group_by(dossier_steps::dossier_id)
-        .having(count_star().gt(1))
-        .select(dossier_steps::dossier_id)
-        .order(dossier_steps::dossier_id)
+    crate::db::schema::dossiers::table
+        .filter(crate::db::schema::dossiers::province_id.eq(province_id))
+        .filter(crate::db::schema::dossiers::id.gt(after))
+        .order(crate::db::schema::dossiers::id)
         .limit(limit)
+        .select(crate::db::schema::dossiers::id)
         .load(conn)
 }
 
@@ -70,6 +67,7 @@ fn stored(row: &StepRow, key: String, disputed: bool) -> Stored {
         unit_id: row.unit_id,
         matched_by: row.matched_by.clone(),
         handler_issue: row.handler_issue.clone(),
+        updated_at: row.updated_at,
         disputed,
     }
 }
@@ -96,19 +94,27 @@ pub fn scan(
         .load(conn)?;
     let ids: Vec<i64> = steps.iter().map(|(s, _)| s.id).collect();
     let disputed = crate::db::disputes::disputed_steps(conn, &ids)?;
+    let mut of_dossier: HashMap<i64, Vec<Stored>> = HashMap::new();
+    for (s, k) in steps {
+        if let Some(k) = k {
+            let d = disputed.contains(&s.id);
+            of_dossier
+                .entry(s.dossier_id)
+                .or_default()
+                .push(stored(&s, k, d));
+        }
+    }
     let mut out = Vec::new();
     for dossier in &rows {
-        let mine: Vec<Stored> = steps
-            .iter()
-            .filter(|(s, _)| s.dossier_id == dossier.id)
-            .filter_map(|(s, k)| Some(stored(s, k.clone()?, disputed.contains(&s.id))))
-            .collect();
-        let found = twins(&mine);
+        let Some(mine) = of_dossier.get(&dossier.id).filter(|m| m.len() > 1) else {
+            continue;
+        };
+        let found = twins(mine);
         let mut merged_any = false;
         for group in &found {
-            out.push(report(dossier, &mine, group));
+            out.push(report(dossier, mine, group));
             if let (true, Twins::Merge { merged, dropped }) = (apply, group) {
-                merge(conn, dossier, &mine, merged, dropped)?;
+                merge(conn, dossier, mine, merged, dropped)?;
                 merged_any = true;
             }
         }
@@ -187,29 +193,38 @@ fn merge(
         )
     };
     for twin in steps.iter().filter(|s| dropped.contains(&s.id)) {
-        dossiers::fold_late_step(conn, dossier.id, twin.step_no, merged.step_no)?;
+        dossiers::fold_late_step(
+            conn,
+            dossier.id,
+            twin.step_no,
+            merged.step_no,
+            merged.staff_id,
+        )?;
         diesel::delete(dossier_steps::table.find(twin.id)).execute(conn)?;
         audit(conn, twin.id, "delete", Some(twin), None)?;
     }
     let before = steps.iter().find(|s| s.id == merged.id);
-    if before != Some(merged) {
-        diesel::update(dossier_steps::table.find(merged.id))
-            .set((
-                dossier_steps::staff_id.eq(merged.staff_id),
-                dossier_steps::unit_id.eq(merged.unit_id),
-                dossier_steps::matched_by.eq(&merged.matched_by),
-                dossier_steps::handler_issue.eq(&merged.handler_issue),
-                dossier_steps::handler_name.eq(&merged.handler_name),
-                dossier_steps::handler_account.eq(&merged.handler_account),
-                dossier_steps::action.eq(&merged.action),
-                dossier_steps::received_at.eq(merged.received_at),
-                dossier_steps::due_at.eq(merged.due_at),
-                dossier_steps::finished_at.eq(merged.finished_at),
-                dossier_steps::source_key.eq(&merged.key),
-                dossier_steps::updated_at.eq(crate::db::now()),
-            ))
-            .execute(conn)?;
+    let values = values_of(merged);
+    if before.map(values_of).as_ref() != Some(&values) {
+        set_step(conn, merged.id, &values, crate::db::now())?;
         audit(conn, merged.id, "update", before, Some(merged))?;
     }
     Ok(())
+}
+
+/// The columns a feed step sets, as the step is to be.
+fn values_of(s: &Stored) -> Values {
+    Values {
+        staff_id: s.staff_id,
+        unit_id: s.unit_id,
+        matched_by: s.matched_by.clone(),
+        handler_issue: s.handler_issue.clone(),
+        handler_name: s.handler_name.clone(),
+        handler_account: s.handler_account.clone(),
+        action: s.action.clone(),
+        received_at: s.received_at,
+        due_at: s.due_at,
+        finished_at: s.finished_at,
+        source_key: Some(s.key.clone()),
+    }
 }

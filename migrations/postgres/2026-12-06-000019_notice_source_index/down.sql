@@ -1,0 +1,1 @@
+DROP INDEX repeat_notice_violations_source;
