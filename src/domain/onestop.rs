@@ -310,7 +310,13 @@ pub fn same_step(entry: StepFace, stored: StepFace) -> bool {
         (Some(a), Some(b)) => a == b,
         _ => true,
     };
-    let when = match (entry.started, stored.started) {
+    who && what && times_agree(entry, stored)
+}
+
+/// Whether two forms of a step have times that agree: the same start where both give
+/// one; else the same end; else one end and the other still open, begun before it.
+pub fn times_agree(entry: StepFace, stored: StepFace) -> bool {
+    match (entry.started, stored.started) {
         (Some(a), Some(b)) => a == b,
         _ => match (entry.finished, stored.finished) {
             (Some(a), Some(b)) => a == b,
@@ -318,8 +324,7 @@ pub fn same_step(entry: StepFace, stored: StepFace) -> bool {
             (None, Some(end)) => entry.started.is_none_or(|s| s <= end),
             (None, None) => true,
         },
-    };
-    who && what && when
+    }
 }
 
 /// When a step began whose log gives no `NgayBatDau`: when the last other step before it

@@ -9,7 +9,7 @@ use crate::helpers::{Backend, TestApp, World};
 
 const HEADER: &str = "code,procedure,unit_code,received_at,due_at,finished_at,status,step_no,step_staff_code,step_received_at,step_due_at,step_finished_at";
 
-async fn import(app: &TestApp, token: &str, lines: &[&str]) -> Value {
+pub(crate) async fn import(app: &TestApp, token: &str, lines: &[&str]) -> Value {
     let body = std::iter::once(HEADER)
         .chain(lines.iter().copied())
         .collect::<Vec<_>>()

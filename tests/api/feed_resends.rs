@@ -69,10 +69,23 @@ async fn a_late_step_resent_otherwise_is_counted_once(b: Backend) {
         )
         .await;
     }
+    // Nor is the step's deadline gone when a service leaves it out.
+    let r = send(
+        &app,
+        hr,
+        "/api/v1/onestop/dossiers",
+        json!([without(&dossier, &["NgayKetThucTheoQuyDinh"])]),
+    )
+    .await;
+    assert_eq!(r["unchanged"], 1, "{r}");
     let step = only_step(&app, &w, "HS-RESENT").await;
     assert_eq!(
-        (&step["staff_id"], &step["received_at"]),
-        (&json!(w.member_a1.id), &json!(shown(10, 9))),
+        (&step["staff_id"], &step["received_at"], &step["due_at"]),
+        (
+            &json!(w.member_a1.id),
+            &json!(shown(10, 9)),
+            &json!(shown(7, 17))
+        ),
         "{step}"
     );
     lan_handled_one_late_step(&app, &w).await;
@@ -196,8 +209,64 @@ async fn mixed_forms_in_one_log_and_across_sends(b: Backend) {
     assert_eq!(steps.len(), 2, "{steps:?}");
 }
 
+/// A dossier first imported by file (the CSV of the API) and then sent by the feed, as
+/// when a province moves from exports to the portal's feed: the file's step is the log's
+/// entry, not a second step; with the start or without it in the log, and after.
+async fn a_step_imported_by_file_is_the_feeds_entry(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let hr = w.token("hr_a");
+    let t = |days, hh| crate::onestop_fixes::ago(days, hh);
+    for (code, form) in [("HS-FILE", &[][..]), ("HS-FILE-2", &["NgayBatDau"][..])] {
+        let line = format!(
+            "{code},Cấp giấy phép xây dựng,A,{},{},{},finished,1,S-A1,{},{},{}",
+            t(10, 8),
+            t(4, 17),
+            t(3, 10),
+            t(10, 9),
+            t(7, 17),
+            t(3, 10)
+        );
+        let r = crate::dossier_register::import(&app, hr, &[&line]).await;
+        assert_eq!(r["created"], 1, "{r}");
+        let register = app.count("violations");
+        let dossier = without(&late_dossier(code, "lan.nt", 7), form);
+        send(&app, hr, "/api/v1/onestop/dossiers", json!([dossier])).await;
+        let step = only_step(&app, &w, code).await;
+        assert_eq!(
+            (&step["staff_id"], &step["received_at"], &step["matched_by"]),
+            (&json!(w.member_a1.id), &json!(shown(10, 9)), &json!("name")),
+            "{code}: {step}"
+        );
+        assert_eq!(
+            app.count("violations"),
+            register,
+            "{code}: one register entry"
+        );
+        // Either form of the entry is that step from now on.
+        for again in [&[][..], &["NgayBatDau"][..]] {
+            let r = send(
+                &app,
+                hr,
+                "/api/v1/onestop/dossiers",
+                json!([without(&late_dossier(code, "lan.nt", 7), again)]),
+            )
+            .await;
+            assert_eq!(r["unchanged"], 1, "{code}: {r}");
+        }
+    }
+    let lan = stats(&app, &w, w.member_a1.id).await;
+    assert_eq!(
+        (&lan["handled"], &lan["late"]),
+        (&json!(2), &json!(2)),
+        "{lan}"
+    );
+}
+
 both!(
     mixed_forms_in_one_log_and_across_sends,
     a_late_step_resent_otherwise_is_counted_once,
     an_open_step_done_without_its_start_is_closed,
+    a_step_imported_by_file_is_the_feeds_entry,
 );

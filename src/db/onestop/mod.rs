@@ -15,8 +15,9 @@ use super::AnyConnection;
 use super::audit::{self, Entry};
 use super::dossiers::{DossierRow, StepRow};
 use super::schema::dossier_steps;
+use crate::domain::attendance::to_local;
 use crate::domain::onestop::{
-    MatchedBy, Resolution, StepFace, inferred_start, key_has_start, same_step,
+    MatchedBy, Resolution, StepFace, inferred_start, key_has_start, same_step, times_agree,
 };
 
 /// A processing-log entry ready to be written (UTC instants).
@@ -134,7 +135,9 @@ impl Values {
             // An inferred start is filled in by `infer_starts` afterwards; keep the one
             // stored so that a re-send compares equal.
             received_at: step.started_at.or(existing.and_then(|e| e.received_at)),
-            due_at: step.due_at,
+            // A vendor's other service may leave the step's deadline out as well: the
+            // step is not thereby without one.
+            due_at: step.due_at.or(existing.and_then(|e| e.due_at)),
             finished_at: step.finished_at,
             source_key: Some(step.key.clone()),
         }
@@ -218,7 +221,9 @@ pub fn merge_log(
             });
         let loose = match exact {
             Some(_) => None,
-            None => resent(step, &current, &named, &taken),
+            None => {
+                resent(step, &current, &named, &taken).or_else(|| imported(step, &current, &taken))
+            }
         };
         if let Some((row, _)) = loose {
             taken.insert(row.id);
@@ -255,6 +260,18 @@ pub fn merge_log(
             && (key_has_start(old_key) || !key_has_start(&step.key))
         {
             new.source_key = Some(old_key.to_owned());
+        }
+        // A step of a CSV import taken by an entry without a start keeps the start the
+        // file gave, as a start the log gave: inferred, it would be replaced.
+        if let Some((row, None)) = loose
+            && !key_has_start(&step.key)
+            && let Some(start) = row.received_at
+        {
+            new.source_key = Some(format!(
+                "{}{}",
+                step.who_what,
+                to_local(start).format("%Y%m%d%H%M%S")
+            ));
         }
         if new.staff_id.is_none() {
             unattributed += 1;
@@ -343,6 +360,43 @@ fn resent<'a>(
             finished: row.finished_at,
         };
         !named.contains(key) && !taken.contains(&row.id) && same_step(entry, stored)
+    });
+    match (fits.next(), fits.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
+/// The one step of a CSV import (no log key: the dossier came by file before the feed
+/// reached it) that an entry is: the officer the entry's handler is, and times that agree
+/// (`times_agree`, the file's start being a start). Taken, it gets the entry's key and is
+/// the feed's from then on. Without this, every dossier imported by file and then sent
+/// by the feed (a province moving from CSV exports to the portal's feed) had each step
+/// twice, counted twice in its officer's handled and late steps.
+fn imported<'a>(
+    step: &FeedStep,
+    current: &'a [(StepRow, Option<String>)],
+    taken: &HashSet<i64>,
+) -> Option<&'a (StepRow, Option<String>)> {
+    let person = match step.resolution {
+        Resolution::Staff(id, _) | Resolution::BeyondReach(id) => id,
+        Resolution::Unresolved(_) => return None,
+    };
+    let entry = StepFace {
+        started: step.started_at,
+        finished: step.finished_at,
+        ..StepFace::default()
+    };
+    let mut fits = current.iter().filter(|(row, key)| {
+        let stored = StepFace {
+            started: row.received_at,
+            finished: row.finished_at,
+            ..StepFace::default()
+        };
+        key.is_none()
+            && !taken.contains(&row.id)
+            && row.staff_id == Some(person)
+            && times_agree(entry, stored)
     });
     match (fits.next(), fits.next()) {
         (Some(one), None) => Some(one),
