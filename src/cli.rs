@@ -128,9 +128,10 @@ pub enum AdminTask {
         #[arg(long)]
         unit: Option<String>,
     },
-    /// Find the one-stop feed steps an earlier version stored twice (an entry the vendor
-    /// sent otherwise, counted twice in its officer's steps) and, with --apply, merge each
-    /// into one step. Without --apply it only reports.
+    /// Find the one-stop steps earlier versions stored twice (a feed entry the vendor sent
+    /// otherwise, or the feed's entry of a step imported by file), counted twice in their
+    /// officers' steps, and with --apply merge each into one step. Without --apply it
+    /// only reports.
     MergeTwinSteps {
         /// Code of the province (root unit); without it every province.
         #[arg(long)]

@@ -1,4 +1,4 @@
-//! `congvu admin merge-twin-steps`: the feed steps an earlier version stored twice,
+//! `congvu admin merge-twin-steps`: the one-stop steps earlier versions stored twice,
 //! reported first and merged with `--apply`, a province and 500 dossiers a transaction.
 
 use super::BoxError;

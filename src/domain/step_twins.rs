@@ -1,28 +1,34 @@
 //! Steps a dossier holds twice. Before `same_step` (the tenth session), a processing-log
 //! entry the vendor sent otherwise — its start left out, its account missing, done
-//! without the start it was opened with — was stored as a second step, and it is still
-//! counted twice in its officer's handled and late steps. The feed no longer makes such
-//! twins; this finds those stored before, for `congvu admin merge-twin-steps`.
+//! without the start it was opened with — was stored as a second step; and before the
+//! feed took a step imported by file as its entry (the eleventh), each step of a dossier
+//! imported by file and then sent by the feed was stored again. Each is still counted
+//! twice in its officer's handled and late steps. The feed no longer makes such twins;
+//! this finds those stored before, for `congvu admin merge-twin-steps`.
 //!
 //! Two stored steps are twins when the later one, taken as a re-sent entry, is the
-//! earlier one by `same_step`. Steps are merged only in groups where every two are
-//! twins: a chain (a like b, b like c, a unlike c) may be two rounds of one officer's
-//! step, and is reported and left alone, as is a group with more than one dispute.
+//! earlier one by `same_step`, or when one came by file and the other is the feed's entry
+//! of it (the same officer, times that agree). Steps are merged only in groups where
+//! every two are twins: a chain (a like b, b like c, a unlike c) may be two rounds of one
+//! officer's step, and is reported and left alone, as is a group with more than one
+//! dispute.
 
 use chrono::NaiveDateTime;
 
-use super::onestop::{MatchedBy, StepFace, key_has_start, same_step};
+use super::attendance::to_local;
+use super::onestop::{MatchedBy, StepFace, key_has_start, same_step, times_agree};
 
 /// A stored feed step, as the search reads it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Stored {
     pub id: i64,
     pub step_no: i32,
-    pub key: String,
+    /// The log key of a feed step; none for a step imported by file.
+    pub key: Option<String>,
     pub handler_name: Option<String>,
     pub handler_account: Option<String>,
     pub action: Option<String>,
-    /// The log's start when the key has one, else the inferred one.
+    /// The log's start when the key has one (or the file's), else the inferred one.
     pub received_at: Option<NaiveDateTime>,
     pub due_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,
@@ -41,7 +47,9 @@ impl Stored {
             account: self.handler_account.as_deref(),
             name: self.handler_name.as_deref(),
             action: self.action.as_deref(),
-            started: self.received_at.filter(|_| key_has_start(&self.key)),
+            started: self
+                .received_at
+                .filter(|_| self.key.as_deref().is_none_or(key_has_start)),
             finished: self.finished_at,
         }
     }
@@ -71,15 +79,14 @@ pub enum Twins {
     Unsure(Vec<i64>),
 }
 
-/// The twins among one dossier's stored feed steps.
+/// The twins among one dossier's stored steps.
 pub fn twins(steps: &[Stored]) -> Vec<Twins> {
     let mut steps: Vec<&Stored> = steps.iter().collect();
     steps.sort_by_key(|s| s.step_no);
     let n = steps.len();
-    // `twin[i][j]` for i < j: the later step, sent again, is the earlier one.
     let twin = |i: usize, j: usize| {
         let (a, b) = if i < j { (i, j) } else { (j, i) };
-        same_step(steps[b].face(), steps[a].face())
+        related(steps[a], steps[b])
     };
     let mut group_of: Vec<Option<usize>> = vec![None; n];
     let mut groups: Vec<Vec<usize>> = Vec::new();
@@ -125,6 +132,32 @@ pub fn twins(steps: &[Stored]) -> Vec<Twins> {
         .collect()
 }
 
+/// Whether the later of two stored steps is the earlier one: sent again, by the feed's
+/// rule (`same_step`); or, one of them imported by file, the file's step the feed's entry
+/// is (`from_file`). Two steps of a file are two steps: the file numbered them.
+fn related(earlier: &Stored, later: &Stored) -> bool {
+    match (&earlier.key, &later.key) {
+        (Some(_), Some(_)) => same_step(later.face(), earlier.face()),
+        (None, Some(_)) => from_file(later, earlier),
+        (Some(_), None) => from_file(earlier, later),
+        (None, None) => false,
+    }
+}
+
+/// A feed step that is a step imported by file, as the feed now takes one
+/// (`db::onestop::imported`): the same officer, and times that agree.
+fn from_file(feed: &Stored, file: &Stored) -> bool {
+    feed.staff_id.is_some()
+        && feed.staff_id == file.staff_id
+        && times_agree(feed.face(), file.face())
+}
+
+/// A key with this start (UTC) in it, for a step whose log gave none but whose file did.
+fn with_start(key: &str, start: NaiveDateTime) -> String {
+    let who_what = key.rsplit_once('|').map_or("", |(w, _)| w);
+    format!("{who_what}|{}", to_local(start).format("%Y%m%d%H%M%S"))
+}
+
 /// One step of the group, in step order: the disputed one, else the first stored, with
 /// what the latest send that says it said (as the feed updates a step) and the
 /// strongest attribution among them (as the feed keeps one); a dispute keeps its own.
@@ -144,14 +177,31 @@ fn merged(members: &[&Stored]) -> Twins {
     let latest_at =
         |f: fn(&Stored) -> Option<NaiveDateTime>| by_time.iter().rev().find_map(|s| f(s));
     // The key the step is found by from now on: one with the log's start when any has it
-    // (without it the start would be inferred over the log's), else one of the step done.
-    let keyed = by_time
+    // (without it the start would be inferred over the log's), else one of the step done;
+    // with the file's start in it when the log gave none and a file did.
+    let feed: Vec<&Stored> = by_time
+        .iter()
+        .filter(|s| s.key.is_some())
+        .copied()
+        .collect();
+    let keyed = feed
         .iter()
         .rev()
-        .find(|s| key_has_start(&s.key))
-        .or_else(|| by_time.iter().rev().find(|s| s.finished_at.is_some()))
+        .find(|s| s.key.as_deref().is_some_and(key_has_start))
+        .or_else(|| feed.iter().rev().find(|s| s.finished_at.is_some()))
+        .or(feed.last())
         .copied()
         .unwrap_or(kept);
+    let file_start = by_time
+        .iter()
+        .rev()
+        .find(|s| s.key.is_none())
+        .and_then(|s| s.received_at);
+    let (key, received_at) = match (keyed.key.as_deref(), file_start) {
+        (Some(k), _) if key_has_start(k) => (keyed.key.clone(), keyed.received_at),
+        (Some(k), Some(start)) => (Some(with_start(k, start)), Some(start)),
+        _ => (keyed.key.clone(), keyed.received_at.or(kept.received_at)),
+    };
     let held = if kept.disputed {
         kept
     } else {
@@ -165,11 +215,11 @@ fn merged(members: &[&Stored]) -> Twins {
     let merged = Stored {
         id: kept.id,
         step_no: kept.step_no,
-        key: keyed.key.clone(),
+        key,
         handler_name: latest(|s| s.handler_name.as_ref()),
         handler_account: latest(|s| s.handler_account.as_ref()),
         action: latest(|s| s.action.as_ref()),
-        received_at: keyed.received_at.or(kept.received_at),
+        received_at,
         due_at: latest_at(|s| s.due_at),
         finished_at: latest_at(|s| s.finished_at),
         staff_id: held.staff_id,
@@ -212,7 +262,7 @@ mod tests {
         Stored {
             id: i64::from(no) * 10,
             step_no: no,
-            key: format!("a:lannt|tham dinh|{when}"),
+            key: Some(format!("a:lannt|tham dinh|{when}")),
             handler_name: Some("Nguyễn Thị Lan".into()),
             handler_account: Some("lannt".into()),
             action: Some("Thẩm định".into()),
@@ -244,7 +294,10 @@ mod tests {
             let found = twins(&steps);
             let (merged, dropped) = merge_of(&found);
             assert_eq!((merged.id, dropped), (10, &[20][..]));
-            assert_eq!(merged.key, "a:lannt|tham dinh|20260302090000");
+            assert_eq!(
+                merged.key.as_deref(),
+                Some("a:lannt|tham dinh|20260302090000")
+            );
             assert_eq!(merged.received_at, Some(at(2, 9)));
             assert_eq!(merged.finished_at, Some(at(6, 10)));
         }
@@ -267,7 +320,7 @@ mod tests {
     #[test]
     fn three_forms_of_one_entry_are_one_step() {
         let mut third = step(3, None, Some(6));
-        third.key = "n:nguyen thi lan|tham dinh|done@20260306100000".into();
+        third.key = Some("n:nguyen thi lan|tham dinh|done@20260306100000".into());
         third.handler_account = None;
         third.matched_by = Some("name".into());
         let steps = [step(1, Some(2), Some(6)), step(2, None, Some(6)), third];
@@ -288,7 +341,7 @@ mod tests {
     fn rounds_and_other_officers_are_not_twins() {
         let mut other = step(3, Some(2), Some(6));
         other.handler_account = Some("hoa".into());
-        other.key = "a:hoa|tham dinh|20260302090000".into();
+        other.key = Some("a:hoa|tham dinh|20260302090000".into());
         let steps = [step(1, Some(2), Some(4)), step(2, Some(5), Some(6)), other];
         assert_eq!(twins(&steps), vec![]);
         // Nor is a round begun after the other was done, sent without its start.
@@ -337,6 +390,42 @@ mod tests {
         let (merged, _) = merge_of(&found);
         assert_eq!(merged.due_at, Some(at(5, 17)));
         assert_eq!(merged.updated_at, at(9, 8));
+    }
+
+    /// A step imported by file, with no log key, and the feed's step that is it: one step,
+    /// the file's, with the feed's key (the file's start in it when the log gave none) and
+    /// what the log said. Another officer's step, or another round, is no twin of it; two
+    /// steps of the file are never twins.
+    #[test]
+    fn a_step_imported_by_file_and_its_feed_twin_are_one() {
+        let file = |no: i32, start: u32, done: u32| Stored {
+            key: None,
+            handler_name: None,
+            handler_account: None,
+            action: None,
+            matched_by: None,
+            ..step(no, Some(start), Some(done))
+        };
+        let found = twins(&[file(1, 2, 6), step(2, None, Some(6))]);
+        let (merged, dropped) = merge_of(&found);
+        assert_eq!((merged.id, dropped), (10, &[20][..]));
+        // 2 March 09:00 UTC is 16:00 in Hà Nội.
+        assert_eq!(
+            merged.key.as_deref(),
+            Some("a:lannt|tham dinh|20260302160000")
+        );
+        assert_eq!(merged.received_at, Some(at(2, 9)));
+        assert_eq!(merged.action.as_deref(), Some("Thẩm định"));
+        assert_eq!(merged.matched_by.as_deref(), Some("account"));
+
+        let mut other = step(2, None, Some(6));
+        other.staff_id = Some(8);
+        assert_eq!(twins(&[file(1, 2, 6), other]), vec![]);
+        assert_eq!(twins(&[file(1, 2, 4), step(2, None, Some(6))]), vec![]);
+        assert_eq!(twins(&[file(1, 2, 6), file(2, 2, 6)]), vec![]);
+        // One feed step fitting two steps of the file: left alone.
+        let found = twins(&[file(1, 2, 6), file(2, 3, 6), step(3, None, Some(6))]);
+        assert_eq!(found, vec![Twins::Unsure(vec![10, 20, 30])]);
     }
 
     /// A step no attribution reached takes its twin's officer.

@@ -267,8 +267,86 @@ async fn twins_of_two_officers_are_told_once(b: Backend) {
     assert_eq!(notices(&app, w.head_a.id), 2, "the new late step is told");
 }
 
+/// A dossier imported by file and then sent by the feed, by a version that stored the
+/// feed's entry as a second step: merged, the file's step with the feed's key, counted
+/// once, and the feed's next send finds it.
+async fn a_file_step_and_its_feed_twin_are_merged(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let t = crate::onestop_fixes::ago;
+    let line = format!(
+        "HS-FILE-TWIN,Cấp giấy phép xây dựng,A,{},{},{},finished,1,S-A1,{},{},{}",
+        t(10, 8),
+        t(4, 17),
+        t(3, 10),
+        t(10, 9),
+        t(7, 17),
+        t(3, 10)
+    );
+    crate::dossier_register::import(&app, w.token("hr_a"), &[&line]).await;
+    let register = app.count("violations");
+    app.db
+        .write(|c| -> Result<(), Failure> {
+            use diesel::prelude::*;
+            diesel::sql_query(
+                "INSERT INTO dossier_steps (province_id, dossier_id, step_no, staff_id, unit_id, \
+                 received_at, due_at, finished_at, created_at, updated_at, handler_name, \
+                 handler_account, action, matched_by, handler_issue, source_key) \
+                 SELECT province_id, dossier_id, 2, staff_id, unit_id, received_at, due_at, \
+                 finished_at, created_at, updated_at, 'Nguyễn Thị Lan', 'lan.nt', \
+                 'Thẩm định hồ sơ', 'name', NULL, 'a:lan.nt|thẩm định hồ sơ|done@20260101000000' \
+                 FROM dossier_steps WHERE step_no = 1 AND dossier_id = \
+                 (SELECT id FROM dossiers WHERE code = 'HS-FILE-TWIN')",
+            )
+            .execute(c)?;
+            let row = congvu::db::dossiers::find_by_code(c, w.p.id, "HS-FILE-TWIN")?
+                .ok_or("no dossier")?;
+            congvu::db::dossiers::sync_late_steps(c, &row, congvu::api::local_now())?;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(lan(&app, &w).await, (json!(2), json!(2)), "counted twice");
+    assert_eq!(app.count("violations"), register + 1);
+
+    let applied = merge_twins(&app, &w, true);
+    assert!(
+        applied.contains(
+            "dossier HS-FILE-TWIN steps 1, 2 (lan.nt, Thẩm định hồ sơ): merged into step 1"
+        ),
+        "{applied}"
+    );
+    let step = only_step(&app, &w, "HS-FILE-TWIN").await;
+    assert_eq!(
+        (&step["step_no"], &step["received_at"], &step["action"]),
+        (&json!(1), &json!(shown(10, 9)), &json!("Thẩm định hồ sơ")),
+        "the file's step, with what the log said: {step}"
+    );
+    assert_eq!(lan(&app, &w).await, (json!(1), json!(1)), "counted once");
+    assert_eq!(app.count("violations"), register);
+    for form in [&[][..], &["NgayBatDau"][..]] {
+        let mut dossier = late_dossier("HS-FILE-TWIN", "lan.nt", 7);
+        if let Some(e) = dossier["QuaTrinhXuLy"][0].as_object_mut() {
+            for f in form {
+                e.remove(*f);
+            }
+        }
+        dossier["TenTTHC"] = json!("Cấp giấy phép xây dựng");
+        let r = send(
+            &app,
+            w.token("hr_a"),
+            "/api/v1/onestop/dossiers",
+            json!([dossier]),
+        )
+        .await;
+        assert_eq!(r["rejected"], json!([]), "{r}");
+        assert_eq!(steps_of(&app, &w, "HS-FILE-TWIN").await.len(), 1);
+    }
+}
+
 both!(
     twins_are_reported_then_merged,
     a_disputed_twin_is_the_step_kept,
     twins_of_two_officers_are_told_once,
+    a_file_step_and_its_feed_twin_are_merged,
 );

@@ -1,6 +1,7 @@
-//! `congvu admin merge-twin-steps`: the feed steps an earlier version stored twice
-//! (`domain::step_twins`), reported, and with `apply` merged — the twin deleted, the kept
-//! step given what both said, the register and the inferred starts made right again.
+//! `congvu admin merge-twin-steps`: the steps earlier versions stored twice — a feed entry
+//! sent otherwise, or sent after its dossier came by file (`domain::step_twins`) —
+//! reported, and with `apply` merged: the twin deleted, the kept step given what both
+//! said, the register and the inferred starts made right again.
 
 use std::collections::HashMap;
 
@@ -52,7 +53,7 @@ pub fn next_dossiers(
         .load(conn)
 }
 
-fn stored(row: &StepRow, key: String, disputed: bool) -> Stored {
+fn stored(row: &StepRow, key: Option<String>, disputed: bool) -> Stored {
     Stored {
         id: row.id,
         step_no: row.step_no,
@@ -88,7 +89,6 @@ pub fn scan(
         .load(conn)?;
     let steps: Vec<(StepRow, Option<String>)> = dossier_steps::table
         .filter(dossier_steps::dossier_id.eq_any(dossier_ids))
-        .filter(dossier_steps::source_key.is_not_null())
         .order((dossier_steps::dossier_id, dossier_steps::step_no))
         .select((StepRow::as_select(), dossier_steps::source_key))
         .load(conn)?;
@@ -96,13 +96,11 @@ pub fn scan(
     let disputed = crate::db::disputes::disputed_steps(conn, &ids)?;
     let mut of_dossier: HashMap<i64, Vec<Stored>> = HashMap::new();
     for (s, k) in steps {
-        if let Some(k) = k {
-            let d = disputed.contains(&s.id);
-            of_dossier
-                .entry(s.dossier_id)
-                .or_default()
-                .push(stored(&s, k, d));
-        }
+        let d = disputed.contains(&s.id);
+        of_dossier
+            .entry(s.dossier_id)
+            .or_default()
+            .push(stored(&s, k, d));
     }
     let mut out = Vec::new();
     for dossier in &rows {
@@ -225,6 +223,6 @@ fn values_of(s: &Stored) -> Values {
         received_at: s.received_at,
         due_at: s.due_at,
         finished_at: s.finished_at,
-        source_key: Some(s.key.clone()),
+        source_key: s.key.clone(),
     }
 }
