@@ -519,6 +519,8 @@ pub fn import_lines(
             recorded.insert((province, code), row);
         }
     }
+    let ids: Vec<i64> = recorded.values().map(|r| r.id).collect();
+    let fed = dossiers::fed(conn, &ids)?;
     let mut new = Vec::new();
     for (first_line, unit, group) in ordered {
         let Some((last, _)) = group.last() else {
@@ -550,6 +552,21 @@ pub fn import_lines(
             apology_new_due_at: utc(last.apology_new_due_at),
         };
         let steps: Vec<StepFields> = group.iter().filter_map(|(_, s)| s.clone()).collect();
+        // A file numbers its steps, the feed its log entries: a file's step 2 is not the
+        // feed's, and written over it would put one officer's step under another's key.
+        if before.is_some_and(|b| fed.contains(&b.id)) && !steps.is_empty() {
+            report.rejected.push(Rejected {
+                line: first_line,
+                errors: FieldErrors::from([(
+                    "step_no".to_owned(),
+                    vec![
+                        "the national portal's feed writes this dossier's steps: send it by the feed only"
+                            .to_owned(),
+                    ],
+                )]),
+            });
+            continue;
+        }
         if before.is_none() {
             new.push((fields, steps));
             continue;

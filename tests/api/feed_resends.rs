@@ -255,6 +255,14 @@ async fn a_step_imported_by_file_is_the_feeds_entry(b: Backend) {
             .await;
             assert_eq!(r["unchanged"], 1, "{code}: {r}");
         }
+        // The feed writes the dossier's steps now: a file may no longer number them.
+        let r = crate::dossier_register::import_report(&app, hr, &[&line]).await;
+        assert_eq!(
+            r["rejected"][0]["errors"]["step_no"][0],
+            "the national portal's feed writes this dossier's steps: send it by the feed only",
+            "{code}: {r}"
+        );
+        assert_eq!(only_step(&app, &w, code).await["received_at"], shown(10, 9));
     }
     let lan = stats(&app, &w, w.member_a1.id).await;
     assert_eq!(

@@ -5,7 +5,7 @@
 //! (docs/PERFORMANCE.md has the measurements). Dossiers already recorded still go through
 //! `upsert` one by one, which compares every field and step.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -74,6 +74,22 @@ pub fn existing(
             .select(DossierRow::as_select())
             .load(conn)?;
         found.extend(rows.into_iter().map(|r| (r.code.clone(), r)));
+    }
+    Ok(found)
+}
+
+/// Those of these dossiers that have steps of the national portal's feed (with a log
+/// key): their steps are the feed's to write.
+pub fn fed(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashSet<i64>> {
+    let mut found = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<i64> = dossier_steps::table
+            .filter(dossier_steps::dossier_id.eq_any(chunk))
+            .filter(dossier_steps::source_key.is_not_null())
+            .select(dossier_steps::dossier_id)
+            .distinct()
+            .load(conn)?;
+        found.extend(rows);
     }
     Ok(found)
 }

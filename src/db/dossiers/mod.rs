@@ -18,7 +18,7 @@ mod bulk;
 mod lookups;
 mod register;
 mod stats;
-pub use bulk::{NewDossier, create_many, existing};
+pub use bulk::{NewDossier, create_many, existing, fed};
 pub use lookups::{
     by_code_anywhere, find_by_code, find_by_id, of_step, places_of_codes, step_staff,
     take_turn_for_step,
