@@ -268,9 +268,35 @@ pub fn in_order(entries: &mut [LogEntry]) {
     });
 }
 
-/// Whether a step's key says the log gave its start (`NgayBatDau`).
+/// Whether a step's key carries its start, so that none is inferred for it: the log's
+/// (`NgayBatDau`), or the file's of a step first imported by file (`file_start_key`).
 pub fn key_has_start(key: &str) -> bool {
     !key.ends_with("|open") && !key.contains("|done@")
+}
+
+/// Whether a step's key says the log itself gave its start, which a re-send must then
+/// give alike; a file's start is not the log's, and may differ from it by a little.
+pub fn key_has_log_start(key: &str) -> bool {
+    key_has_start(key) && !key.contains("|file@")
+}
+
+/// The key of a step imported by file that the feed's entry without a start took: the
+/// file's start (local time) kept in it, marked as the file's.
+pub fn file_start_key(who_what: &str, start: NaiveDateTime) -> String {
+    format!("{who_what}file@{}", start.format("%Y%m%d%H%M%S"))
+}
+
+/// Whether a feed entry (or step) is a step imported by file, the same officer's: times
+/// that agree (the file's start a start), and an open entry taken for a file step already
+/// done only when it begins when that step began, or has no action either, as
+/// `same_step` has it (a file gives none): else it is the officer holding the file for
+/// another task.
+pub fn fits_file_step(entry: StepFace, file: StepFace) -> bool {
+    let other_task = entry.finished.is_none()
+        && file.finished.is_some()
+        && entry.action.is_some_and(|a| !handle_key(a).is_empty())
+        && (entry.started.is_none() || entry.started != file.started);
+    !other_task && times_agree(entry, file)
 }
 
 /// What a step looks like to [`same_step`]: the handler, the action and the times as the
@@ -630,6 +656,10 @@ mod tests {
             "open, time unknown"
         );
         assert!(key_has_start("a:x|y|20260302090000"));
+        assert!(key_has_log_start("a:x|y|20260302090000"));
+        let from_file = file_start_key("a:x|y|", t(3, 9));
+        assert_eq!(from_file, "a:x|y|file@20260303090000");
+        assert!(key_has_start(&from_file) && !key_has_log_start(&from_file));
         assert!(!key_has_start(&log[2].key()), "{}", log[2].key());
         assert!(!key_has_start(&log[0].key()));
     }

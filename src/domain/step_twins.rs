@@ -16,7 +16,10 @@
 use chrono::NaiveDateTime;
 
 use super::attendance::to_local;
-use super::onestop::{MatchedBy, StepFace, key_has_start, same_step, times_agree};
+use super::onestop::{
+    MatchedBy, StepFace, file_start_key, fits_file_step, key_has_log_start, key_has_start,
+    same_step,
+};
 
 /// A stored feed step, as the search reads it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -49,7 +52,7 @@ impl Stored {
             action: self.action.as_deref(),
             started: self
                 .received_at
-                .filter(|_| self.key.as_deref().is_none_or(key_has_start)),
+                .filter(|_| self.key.as_deref().is_none_or(key_has_log_start)),
             finished: self.finished_at,
         }
     }
@@ -126,7 +129,12 @@ pub fn twins(steps: &[Stored]) -> Vec<Twins> {
             } else if members.iter().filter(|s| s.disputed).count() > 1 {
                 Twins::Disputed(ids)
             } else {
-                merged(&members)
+                let others: Vec<&Stored> = steps
+                    .iter()
+                    .filter(|s| !g.iter().any(|&i| steps[i].id == s.id))
+                    .copied()
+                    .collect();
+                merged(&members, &others)
             }
         })
         .collect()
@@ -145,17 +153,11 @@ fn related(earlier: &Stored, later: &Stored) -> bool {
 }
 
 /// A feed step that is a step imported by file, as the feed now takes one
-/// (`db::onestop::imported`): the same officer, and times that agree.
+/// (`db::onestop::imported`): the same officer, and `fits_file_step`.
 fn from_file(feed: &Stored, file: &Stored) -> bool {
     feed.staff_id.is_some()
         && feed.staff_id == file.staff_id
-        && times_agree(feed.face(), file.face())
-}
-
-/// A key with this start (UTC) in it, for a step whose log gave none but whose file did.
-fn with_start(key: &str, start: NaiveDateTime) -> String {
-    let who_what = key.rsplit_once('|').map_or("", |(w, _)| w);
-    format!("{who_what}|{}", to_local(start).format("%Y%m%d%H%M%S"))
+        && fits_file_step(feed.face(), file.face())
 }
 
 /// One step of the group, in step order: the disputed one, else the first stored, with
@@ -163,7 +165,8 @@ fn with_start(key: &str, start: NaiveDateTime) -> String {
 /// strongest attribution among them (as the feed keeps one); a dispute keeps its own.
 /// The latest send is the step changed last: a re-send of the first form updates the
 /// first step after its twin was made.
-fn merged(members: &[&Stored]) -> Twins {
+/// `others` are the dossier's other steps, whose keys the kept one may not take.
+fn merged(members: &[&Stored], others: &[&Stored]) -> Twins {
     // A group has two members at least.
     let kept = members
         .iter()
@@ -187,7 +190,12 @@ fn merged(members: &[&Stored]) -> Twins {
     let keyed = feed
         .iter()
         .rev()
-        .find(|s| s.key.as_deref().is_some_and(key_has_start))
+        .find(|s| s.key.as_deref().is_some_and(key_has_log_start))
+        .or_else(|| {
+            feed.iter()
+                .rev()
+                .find(|s| s.key.as_deref().is_some_and(key_has_start))
+        })
         .or_else(|| feed.iter().rev().find(|s| s.finished_at.is_some()))
         .or(feed.last())
         .copied()
@@ -197,11 +205,25 @@ fn merged(members: &[&Stored]) -> Twins {
         .rev()
         .find(|s| s.key.is_none())
         .and_then(|s| s.received_at);
-    let (key, received_at) = match (keyed.key.as_deref(), file_start) {
-        (Some(k), _) if key_has_start(k) => (keyed.key.clone(), keyed.received_at),
-        (Some(k), Some(start)) => (Some(with_start(k, start)), Some(start)),
-        _ => (keyed.key.clone(), keyed.received_at.or(kept.received_at)),
+    let with_file_start = match (keyed.key.as_deref(), file_start) {
+        (Some(k), Some(start)) if !key_has_start(k) => {
+            let who_what = k.rsplit_once('|').map_or("", |(w, _)| w);
+            let key = file_start_key(&format!("{who_what}|"), to_local(start));
+            let free = others
+                .iter()
+                .all(|o| o.key.as_deref() != Some(key.as_str()));
+            free.then_some((Some(key), Some(start)))
+        }
+        _ => None,
     };
+    let (key, received_at) = with_file_start.unwrap_or_else(|| {
+        let start = if keyed.key.as_deref().is_some_and(key_has_start) {
+            keyed.received_at
+        } else {
+            keyed.received_at.or(kept.received_at)
+        };
+        (keyed.key.clone(), start)
+    });
     let held = if kept.disputed {
         kept
     } else {
@@ -412,7 +434,7 @@ mod tests {
         // 2 March 09:00 UTC is 16:00 in Hà Nội.
         assert_eq!(
             merged.key.as_deref(),
-            Some("a:lannt|tham dinh|20260302160000")
+            Some("a:lannt|tham dinh|file@20260302160000")
         );
         assert_eq!(merged.received_at, Some(at(2, 9)));
         assert_eq!(merged.action.as_deref(), Some("Thẩm định"));
@@ -423,6 +445,11 @@ mod tests {
         assert_eq!(twins(&[file(1, 2, 6), other]), vec![]);
         assert_eq!(twins(&[file(1, 2, 4), step(2, None, Some(6))]), vec![]);
         assert_eq!(twins(&[file(1, 2, 6), file(2, 2, 6)]), vec![]);
+        // An open feed step with an action of its own is the officer holding the file
+        // for another task, not the file's step done.
+        let mut holding = step(2, None, None);
+        holding.action = Some("Trả kết quả".into());
+        assert_eq!(twins(&[file(1, 2, 6), holding]), vec![]);
         // One feed step fitting two steps of the file: left alone.
         let found = twins(&[file(1, 2, 6), file(2, 3, 6), step(3, None, Some(6))]);
         assert_eq!(found, vec![Twins::Unsure(vec![10, 20, 30])]);

@@ -554,13 +554,15 @@ pub fn import_lines(
         let steps: Vec<StepFields> = group.iter().filter_map(|(_, s)| s.clone()).collect();
         // A file numbers its steps, the feed its log entries: a file's step 2 is not the
         // feed's, and written over it would put one officer's step under another's key.
-        if before.is_some_and(|b| fed.contains(&b.id)) && !steps.is_empty() {
+        // Nor are the dossier's own fields the file's to write: a line without the
+        // optional columns would clear the supplement that pauses its deadlines.
+        if before.is_some_and(|b| fed.contains(&b.id)) {
             report.rejected.push(Rejected {
                 line: first_line,
                 errors: FieldErrors::from([(
-                    "step_no".to_owned(),
+                    "code".to_owned(),
                     vec![
-                        "the national portal's feed writes this dossier's steps: send it by the feed only"
+                        "the national portal's feed writes this dossier: send it by the feed only"
                             .to_owned(),
                     ],
                 )]),

@@ -69,14 +69,10 @@ async fn a_late_step_resent_otherwise_is_counted_once(b: Backend) {
         )
         .await;
     }
-    // Nor is the step's deadline gone when a service leaves it out.
-    let r = send(
-        &app,
-        hr,
-        "/api/v1/onestop/dossiers",
-        json!([without(&dossier, &["NgayKetThucTheoQuyDinh"])]),
-    )
-    .await;
+    // Nor is the step's deadline gone when a sparser service leaves it out with the
+    // start; a form that gives the start and no deadline says the step has none.
+    let sparse = without(&dossier, &["NgayBatDau", "NgayKetThucTheoQuyDinh"]);
+    let r = send(&app, hr, "/api/v1/onestop/dossiers", json!([sparse])).await;
     assert_eq!(r["unchanged"], 1, "{r}");
     let step = only_step(&app, &w, "HS-RESENT").await;
     assert_eq!(
@@ -244,8 +240,10 @@ async fn a_step_imported_by_file_is_the_feeds_entry(b: Backend) {
             register,
             "{code}: one register entry"
         );
-        // Either form of the entry is that step from now on.
-        for again in [&[][..], &["NgayBatDau"][..]] {
+        // Either form of the entry is that step from now on. (The first start the log
+        // gives goes into the step's key: one update.)
+        let forms = [&[][..], &["NgayBatDau"][..]];
+        for (round, again) in forms.iter().chain(forms.iter()).enumerate() {
             let r = send(
                 &app,
                 hr,
@@ -253,13 +251,21 @@ async fn a_step_imported_by_file_is_the_feeds_entry(b: Backend) {
                 json!([without(&late_dossier(code, "lan.nt", 7), again)]),
             )
             .await;
-            assert_eq!(r["unchanged"], 1, "{code}: {r}");
+            assert_eq!(r["rejected"], json!([]), "{r}");
+            if round > 0 {
+                assert_eq!(r["unchanged"], 1, "{code}, send {round}: {r}");
+            }
         }
-        // The feed writes the dossier's steps now: a file may no longer number them.
+        assert_eq!(
+            app.count("violations"),
+            register,
+            "{code}: one register entry"
+        );
+        // The feed writes the dossier now: a file may no longer number its steps.
         let r = crate::dossier_register::import_report(&app, hr, &[&line]).await;
         assert_eq!(
-            r["rejected"][0]["errors"]["step_no"][0],
-            "the national portal's feed writes this dossier's steps: send it by the feed only",
+            r["rejected"][0]["errors"]["code"][0],
+            "the national portal's feed writes this dossier: send it by the feed only",
             "{code}: {r}"
         );
         assert_eq!(only_step(&app, &w, code).await["received_at"], shown(10, 9));
@@ -272,9 +278,104 @@ async fn a_step_imported_by_file_is_the_feeds_entry(b: Backend) {
     );
 }
 
+/// The log's forms of a step first imported by file: in progress with its start and done
+/// without it in one log (one step, the file's); an open entry for another task after the
+/// file's step was done (a step of its own); a start the log gives later, an hour off the
+/// file's (still that step, with the log's start).
+async fn the_logs_forms_of_a_file_step(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let hr = w.token("hr_a");
+    let file = |code: &str| {
+        format!(
+            "{code},Cấp giấy phép xây dựng,A,{},{},,in_progress,1,S-A1,{},{},{}",
+            ago(6, 8),
+            ago(1, 17),
+            ago(6, 9),
+            ago(4, 17),
+            ago(5, 10)
+        )
+    };
+    let open = json!({"NguoiXuLy": "Nguyễn Thị Lan", "TaiKhoanXuLy": "lan.nt",
+        "NoiDungXuLy": "Thẩm định hồ sơ", "TrangThai": "1", "NgayBatDau": ago(6, 9)});
+    let done = edited(
+        &open,
+        &["NgayBatDau"],
+        &[
+            ("TrangThai", json!("2")),
+            ("ThoiDiemXuLy", json!(ago(5, 10))),
+        ],
+    );
+    let dossier = |code: &str, log: Value| {
+        json!({"MaHoSo": code, "TenTTHC": "Cấp giấy phép xây dựng", "DonViXuLy": "A",
+            "NgayTiepNhan": ago(6, 8), "NgayHenTra": ago(1, 17), "TrangThaiHoSo": "4",
+            "QuaTrinhXuLy": log})
+    };
+    let lines: Vec<String> = ["HS-FILE-3", "HS-FILE-4", "HS-FILE-5"]
+        .into_iter()
+        .map(file)
+        .collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    crate::dossier_register::import(&app, hr, &lines).await;
+
+    let log = dossier("HS-FILE-3", json!([open, done]));
+    send(&app, hr, "/api/v1/onestop/dossiers", log.clone()).await;
+    let step = only_step(&app, &w, "HS-FILE-3").await;
+    assert_eq!(
+        (&step["received_at"], &step["finished_at"], &step["action"]),
+        (
+            &json!(shown(6, 9)),
+            &json!(shown(5, 10)),
+            &json!("Thẩm định hồ sơ")
+        ),
+        "{step}"
+    );
+    let r = send(&app, hr, "/api/v1/onestop/dossiers", log).await;
+    assert_eq!(r["unchanged"], 1, "{r}");
+
+    let holding = edited(
+        &open,
+        &["NgayBatDau"],
+        &[("NoiDungXuLy", json!("Trả kết quả"))],
+    );
+    send(
+        &app,
+        hr,
+        "/api/v1/onestop/dossiers",
+        dossier("HS-FILE-4", json!([holding])),
+    )
+    .await;
+    let steps = crate::onestop_fixes::steps_of(&app, &w, "HS-FILE-4").await;
+    assert_eq!(
+        steps.len(),
+        2,
+        "the holding is a step of its own: {steps:?}"
+    );
+
+    send(
+        &app,
+        hr,
+        "/api/v1/onestop/dossiers",
+        dossier("HS-FILE-5", json!([done])),
+    )
+    .await;
+    let later = edited(&done, &[], &[("NgayBatDau", json!(ago(6, 10)))]);
+    send(
+        &app,
+        hr,
+        "/api/v1/onestop/dossiers",
+        dossier("HS-FILE-5", json!([later])),
+    )
+    .await;
+    let step = only_step(&app, &w, "HS-FILE-5").await;
+    assert_eq!(step["received_at"], shown(6, 10), "the log's start: {step}");
+}
+
 both!(
     mixed_forms_in_one_log_and_across_sends,
     a_late_step_resent_otherwise_is_counted_once,
     an_open_step_done_without_its_start_is_closed,
     a_step_imported_by_file_is_the_feeds_entry,
+    the_logs_forms_of_a_file_step,
 );

@@ -17,7 +17,8 @@ use super::dossiers::{DossierRow, StepRow};
 use super::schema::dossier_steps;
 use crate::domain::attendance::to_local;
 use crate::domain::onestop::{
-    MatchedBy, Resolution, StepFace, inferred_start, key_has_start, same_step, times_agree,
+    MatchedBy, Resolution, StepFace, file_start_key, fits_file_step, inferred_start,
+    key_has_log_start, key_has_start, same_step,
 };
 
 /// A processing-log entry ready to be written (UTC instants).
@@ -135,9 +136,14 @@ impl Values {
             // An inferred start is filled in by `infer_starts` afterwards; keep the one
             // stored so that a re-send compares equal.
             received_at: step.started_at.or(existing.and_then(|e| e.received_at)),
-            // A vendor's other service may leave the step's deadline out as well: the
-            // step is not thereby without one.
-            due_at: step.due_at.or(existing.and_then(|e| e.due_at)),
+            // A vendor's sparser service leaves the step's deadline out with its start: the
+            // step is not thereby without one. An entry that gives the start and no
+            // deadline says the step has none.
+            due_at: step.due_at.or_else(|| {
+                existing
+                    .and_then(|e| e.due_at)
+                    .filter(|_| step.started_at.is_none())
+            }),
             finished_at: step.finished_at,
             source_key: Some(step.key.clone()),
         }
@@ -201,15 +207,17 @@ pub fn merge_log(
     let mut unattributed = 0;
     let stamp = super::now();
     // Steps a done entry of this log names by their exact key (that entry is the step, so
-    // another cannot be), and those a looser match has taken in this write: neither is
-    // free to be found by a looser match again. A step named by an open entry is: the
-    // same log may carry the step in progress and, without its start, done.
+    // another cannot be), and those a done entry took by a looser match in this write:
+    // neither is free to be found by a looser match again. A step named or taken by an
+    // open entry is: the same log may carry the step in progress and, without its start,
+    // done.
     let named: HashSet<&str> = steps
         .iter()
         .filter(|s| s.finished_at.is_some())
         .map(|s| s.key.as_str())
         .collect();
     let mut taken = HashSet::new();
+    let contested = contested(steps, &current);
     for step in steps {
         let exact = current
             .iter()
@@ -221,13 +229,9 @@ pub fn merge_log(
             });
         let loose = match exact {
             Some(_) => None,
-            None => {
-                resent(step, &current, &named, &taken).or_else(|| imported(step, &current, &taken))
-            }
+            None => resent(step, &current, &named, &taken)
+                .or_else(|| imported(step, &current, &taken, &contested)),
         };
-        if let Some((row, _)) = loose {
-            taken.insert(row.id);
-        }
         let found = exact.or(loose).cloned();
         // An open entry re-sent after the same person's same step was done (a retry, or
         // out of order) is stale: not a new step left open for ever, nor a reason to
@@ -246,6 +250,9 @@ pub fn merge_log(
         if stale {
             continue;
         }
+        if let (Some((row, _)), Some(_)) = (loose, step.finished_at) {
+            taken.insert(row.id);
+        }
         let old = found.as_ref().map(|(r, k)| Values::of(r, k.clone()));
         let is_disputed = found
             .as_ref()
@@ -254,24 +261,27 @@ pub fn merge_log(
         // A step found by a looser match keeps its key, so that a vendor alternating two
         // forms of the entry changes nothing on each send; only a start the log gives for
         // the first time changes it (without one in the key, the start would be inferred
-        // over the log's).
+        // over the log's, and a file's start gives way to the log's).
         if loose.is_some()
             && let Some(old_key) = old.as_ref().and_then(|o| o.source_key.as_deref())
-            && (key_has_start(old_key) || !key_has_start(&step.key))
+            && (key_has_log_start(old_key) || !key_has_log_start(&step.key))
         {
             new.source_key = Some(old_key.to_owned());
         }
-        // A step of a CSV import taken by an entry without a start keeps the start the
-        // file gave, as a start the log gave: inferred, it would be replaced.
+        // A step imported by file taken by an entry without a start keeps the start the
+        // file gave (inferred, it would be replaced), marked as the file's: a start the
+        // log gives later may differ from it a little and still be this step.
         if let Some((row, None)) = loose
             && !key_has_start(&step.key)
             && let Some(start) = row.received_at
         {
-            new.source_key = Some(format!(
-                "{}{}",
-                step.who_what,
-                to_local(start).format("%Y%m%d%H%M%S")
-            ));
+            let key = file_start_key(&step.who_what, to_local(start));
+            if !current
+                .iter()
+                .any(|(_, k)| k.as_deref() == Some(key.as_str()))
+            {
+                new.source_key = Some(key);
+            }
         }
         if new.staff_id.is_none() {
             unattributed += 1;
@@ -356,7 +366,7 @@ fn resent<'a>(
             account: row.handler_account.as_deref(),
             name: row.handler_name.as_deref(),
             action: row.action.as_deref(),
-            started: row.received_at.filter(|_| key_has_start(key)),
+            started: row.received_at.filter(|_| key_has_log_start(key)),
             finished: row.finished_at,
         };
         !named.contains(key) && !taken.contains(&row.id) && same_step(entry, stored)
@@ -367,36 +377,61 @@ fn resent<'a>(
     }
 }
 
-/// The one step of a CSV import (no log key: the dossier came by file before the feed
-/// reached it) that an entry is: the officer the entry's handler is, and times that agree
-/// (`times_agree`, the file's start being a start). Taken, it gets the entry's key and is
-/// the feed's from then on. Without this, every dossier imported by file and then sent
-/// by the feed (a province moving from CSV exports to the portal's feed) had each step
-/// twice, counted twice in its officer's handled and late steps.
-fn imported<'a>(
-    step: &FeedStep,
-    current: &'a [(StepRow, Option<String>)],
-    taken: &HashSet<i64>,
-) -> Option<&'a (StepRow, Option<String>)> {
+/// Whether `row`, a step imported by file (no log key), is the one the entry is: the
+/// officer the entry's handler is, and `fits_file_step`.
+fn file_step_fits(step: &FeedStep, row: &StepRow) -> bool {
     let person = match step.resolution {
         Resolution::Staff(id, _) | Resolution::BeyondReach(id) => id,
-        Resolution::Unresolved(_) => return None,
+        Resolution::Unresolved(_) => return false,
     };
     let entry = StepFace {
+        action: step.action.as_deref(),
         started: step.started_at,
         finished: step.finished_at,
         ..StepFace::default()
     };
+    let file = StepFace {
+        started: row.received_at,
+        finished: row.finished_at,
+        ..StepFace::default()
+    };
+    row.staff_id == Some(person) && fits_file_step(entry, file)
+}
+
+/// The steps imported by file that two done entries of this log fit: which of them is
+/// the step would be a guess, so neither takes it.
+fn contested(steps: &[FeedStep], current: &[(StepRow, Option<String>)]) -> HashSet<i64> {
+    current
+        .iter()
+        .filter(|(row, key)| {
+            key.is_none()
+                && steps
+                    .iter()
+                    .filter(|s| s.finished_at.is_some() && file_step_fits(s, row))
+                    .count()
+                    > 1
+        })
+        .map(|(row, _)| row.id)
+        .collect()
+}
+
+/// The one step imported by file (no log key: the dossier came by file before the feed
+/// reached it) that an entry is (`file_step_fits`), and that no other done entry of the
+/// log fits. Taken, it gets the entry's key and is the feed's from then on. Without
+/// this, every dossier imported by file and then sent by the feed (a province moving
+/// from CSV exports to the portal's feed) had each step twice, counted twice in its
+/// officer's handled and late steps.
+fn imported<'a>(
+    step: &FeedStep,
+    current: &'a [(StepRow, Option<String>)],
+    taken: &HashSet<i64>,
+    contested: &HashSet<i64>,
+) -> Option<&'a (StepRow, Option<String>)> {
     let mut fits = current.iter().filter(|(row, key)| {
-        let stored = StepFace {
-            started: row.received_at,
-            finished: row.finished_at,
-            ..StepFace::default()
-        };
         key.is_none()
             && !taken.contains(&row.id)
-            && row.staff_id == Some(person)
-            && times_agree(entry, stored)
+            && !contested.contains(&row.id)
+            && file_step_fits(step, row)
     });
     match (fits.next(), fits.next()) {
         (Some(one), None) => Some(one),
