@@ -287,16 +287,18 @@ pub fn file_start_key(who_what: &str, start: NaiveDateTime) -> String {
 }
 
 /// Whether a feed entry (or step) is a step imported by file, the same officer's: times
-/// that agree (the file's start a start), and an open entry taken for a file step already
-/// done only when it begins when that step began, or has no action either, as
-/// `same_step` has it (a file gives none): else it is the officer holding the file for
-/// another task.
+/// that agree (the file's start a start), or both done at the same instant (a file's
+/// start may be the reception's, a little off the log's); and an open entry taken for a
+/// file step already done only when it begins when that step began, or has no action
+/// either, as `same_step` has it (a file gives none): else it is the officer holding the
+/// file for another task.
 pub fn fits_file_step(entry: StepFace, file: StepFace) -> bool {
     let other_task = entry.finished.is_none()
         && file.finished.is_some()
         && entry.action.is_some_and(|a| !handle_key(a).is_empty())
         && (entry.started.is_none() || entry.started != file.started);
-    !other_task && times_agree(entry, file)
+    let same_end = matches!((entry.finished, file.finished), (Some(a), Some(b)) if a == b);
+    !other_task && (times_agree(entry, file) || same_end)
 }
 
 /// What a step looks like to [`same_step`]: the handler, the action and the times as the

@@ -13,6 +13,8 @@
 //! officer's step, and is reported and left alone, as is a group with more than one
 //! dispute.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDateTime;
 
 use super::attendance::to_local;
@@ -114,30 +116,37 @@ pub fn twins(steps: &[Stored]) -> Vec<Twins> {
         members.sort_unstable();
         groups.push(members);
     }
-    groups
-        .into_iter()
-        .filter(|g| g.len() > 1)
-        .map(|g| {
-            let ids = g.iter().map(|&i| steps[i].id).collect();
-            let whole = g
-                .iter()
-                .enumerate()
-                .all(|(x, &i)| g[x + 1..].iter().all(|&j| twin(i, j)));
-            let members: Vec<&Stored> = g.iter().map(|&i| steps[i]).collect();
-            if !whole {
-                Twins::Unsure(ids)
-            } else if members.iter().filter(|s| s.disputed).count() > 1 {
-                Twins::Disputed(ids)
-            } else {
-                let others: Vec<&Stored> = steps
-                    .iter()
-                    .filter(|s| !g.iter().any(|&i| steps[i].id == s.id))
-                    .copied()
-                    .collect();
-                merged(&members, &others)
+    // The keys the dossier's steps will hold: none may be given twice (a unique index).
+    // A merged step gives up its members' keys and takes one of its own.
+    let mut held: HashSet<String> = steps.iter().filter_map(|s| s.key.clone()).collect();
+    let mut out = Vec::new();
+    for g in groups.into_iter().filter(|g| g.len() > 1) {
+        let ids = g.iter().map(|&i| steps[i].id).collect();
+        let whole = g
+            .iter()
+            .enumerate()
+            .all(|(x, &i)| g[x + 1..].iter().all(|&j| twin(i, j)));
+        let members: Vec<&Stored> = g.iter().map(|&i| steps[i]).collect();
+        out.push(if !whole {
+            Twins::Unsure(ids)
+        } else if members.iter().filter(|s| s.disputed).count() > 1 {
+            Twins::Disputed(ids)
+        } else {
+            for m in &members {
+                if let Some(k) = &m.key {
+                    held.remove(k);
+                }
             }
-        })
-        .collect()
+            let found = merged(&members, &held);
+            if let Twins::Merge { merged, .. } = &found
+                && let Some(k) = &merged.key
+            {
+                held.insert(k.clone());
+            }
+            found
+        });
+    }
+    out
 }
 
 /// Whether the later of two stored steps is the earlier one: sent again, by the feed's
@@ -165,8 +174,8 @@ fn from_file(feed: &Stored, file: &Stored) -> bool {
 /// strongest attribution among them (as the feed keeps one); a dispute keeps its own.
 /// The latest send is the step changed last: a re-send of the first form updates the
 /// first step after its twin was made.
-/// `others` are the dossier's other steps, whose keys the kept one may not take.
-fn merged(members: &[&Stored], others: &[&Stored]) -> Twins {
+/// `held` are the keys the dossier's other steps hold, which the kept one may not take.
+fn merged(members: &[&Stored], held: &HashSet<String>) -> Twins {
     // A group has two members at least.
     let kept = members
         .iter()
@@ -209,10 +218,7 @@ fn merged(members: &[&Stored], others: &[&Stored]) -> Twins {
         (Some(k), Some(start)) if !key_has_start(k) => {
             let who_what = k.rsplit_once('|').map_or("", |(w, _)| w);
             let key = file_start_key(&format!("{who_what}|"), to_local(start));
-            let free = others
-                .iter()
-                .all(|o| o.key.as_deref() != Some(key.as_str()));
-            free.then_some((Some(key), Some(start)))
+            (!held.contains(&key)).then_some((Some(key), Some(start)))
         }
         _ => None,
     };
@@ -453,6 +459,41 @@ mod tests {
         // One feed step fitting two steps of the file: left alone.
         let found = twins(&[file(1, 2, 6), file(2, 3, 6), step(3, None, Some(6))]);
         assert_eq!(found, vec![Twins::Unsure(vec![10, 20, 30])]);
+    }
+
+    /// Two file steps of one officer begun at the same instant, each with its feed twin
+    /// done at another time: two steps, and only the first takes the key with the file's
+    /// start (the key is unique in the dossier).
+    #[test]
+    fn two_merges_never_take_one_key() {
+        let file = |no: i32, done: u32| Stored {
+            key: None,
+            handler_name: None,
+            handler_account: None,
+            action: None,
+            matched_by: None,
+            ..step(no, Some(2), Some(done))
+        };
+        let found = twins(&[
+            file(1, 5),
+            file(2, 6),
+            step(3, None, Some(5)),
+            step(4, None, Some(6)),
+        ]);
+        let keys: Vec<Option<String>> = found
+            .iter()
+            .map(|t| match t {
+                Twins::Merge { merged, .. } => merged.key.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                Some("a:lannt|tham dinh|file@20260302160000".to_owned()),
+                Some("a:lannt|tham dinh|done@20260306100000".to_owned())
+            ]
+        );
     }
 
     /// A step no attribution reached takes its twin's officer.

@@ -69,11 +69,20 @@ async fn a_late_step_resent_otherwise_is_counted_once(b: Backend) {
         )
         .await;
     }
-    // Nor is the step's deadline gone when a sparser service leaves it out with the
-    // start; a form that gives the start and no deadline says the step has none.
-    let sparse = without(&dossier, &["NgayBatDau", "NgayKetThucTheoQuyDinh"]);
-    let r = send(&app, hr, "/api/v1/onestop/dossiers", json!([sparse])).await;
-    assert_eq!(r["unchanged"], 1, "{r}");
+    // Nor is the step's deadline gone when a service leaves it out.
+    for fields in [
+        &["NgayKetThucTheoQuyDinh"][..],
+        &["NgayBatDau", "NgayKetThucTheoQuyDinh"],
+    ] {
+        let r = send(
+            &app,
+            hr,
+            "/api/v1/onestop/dossiers",
+            json!([without(&dossier, fields)]),
+        )
+        .await;
+        assert_eq!(r["unchanged"], 1, "{r}");
+    }
     let step = only_step(&app, &w, "HS-RESENT").await;
     assert_eq!(
         (&step["staff_id"], &step["received_at"], &step["due_at"]),
@@ -312,10 +321,16 @@ async fn the_logs_forms_of_a_file_step(b: Backend) {
             "NgayTiepNhan": ago(6, 8), "NgayHenTra": ago(1, 17), "TrangThaiHoSo": "4",
             "QuaTrinhXuLy": log})
     };
-    let lines: Vec<String> = ["HS-FILE-3", "HS-FILE-4", "HS-FILE-5"]
-        .into_iter()
-        .map(file)
-        .collect();
+    let lines: Vec<String> = [
+        "HS-FILE-3",
+        "HS-FILE-4",
+        "HS-FILE-5",
+        "HS-FILE-6",
+        "HS-FILE-7",
+    ]
+    .into_iter()
+    .map(file)
+    .collect();
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     crate::dossier_register::import(&app, hr, &lines).await;
 
@@ -369,6 +384,31 @@ async fn the_logs_forms_of_a_file_step(b: Backend) {
     )
     .await;
     let step = only_step(&app, &w, "HS-FILE-5").await;
+    assert_eq!(step["received_at"], shown(6, 10), "the log's start: {step}");
+
+    // The step in progress logged without its start, and done, in one log: one step.
+    let logged = edited(
+        &open,
+        &["NgayBatDau"],
+        &[("ThoiDiemXuLy", json!(ago(6, 9)))],
+    );
+    send(
+        &app,
+        hr,
+        "/api/v1/onestop/dossiers",
+        dossier("HS-FILE-6", json!([logged, done])),
+    )
+    .await;
+    only_step(&app, &w, "HS-FILE-6").await;
+    // First sent with a start an hour off the file's, done when the file says: that step.
+    send(
+        &app,
+        hr,
+        "/api/v1/onestop/dossiers",
+        dossier("HS-FILE-7", json!([later])),
+    )
+    .await;
+    let step = only_step(&app, &w, "HS-FILE-7").await;
     assert_eq!(step["received_at"], shown(6, 10), "the log's start: {step}");
 }
 

@@ -136,14 +136,11 @@ impl Values {
             // An inferred start is filled in by `infer_starts` afterwards; keep the one
             // stored so that a re-send compares equal.
             received_at: step.started_at.or(existing.and_then(|e| e.received_at)),
-            // A vendor's sparser service leaves the step's deadline out with its start: the
-            // step is not thereby without one. An entry that gives the start and no
-            // deadline says the step has none.
-            due_at: step.due_at.or_else(|| {
-                existing
-                    .and_then(|e| e.due_at)
-                    .filter(|_| step.started_at.is_none())
-            }),
+            // A vendor's other service may leave the step's deadline out, and a feed entry
+            // of a step imported by file often has none (the field is optional): the step
+            // is not thereby without one. A wrong deadline is corrected by a send giving
+            // the right one.
+            due_at: step.due_at.or(existing.and_then(|e| e.due_at)),
             finished_at: step.finished_at,
             source_key: Some(step.key.clone()),
         }
@@ -241,11 +238,19 @@ pub fn merge_log(
         let stale = step.finished_at.is_none()
             && match &found {
                 Some((r, _)) => r.finished_at.is_some(),
-                None => current.iter().any(|(r, k)| {
-                    r.finished_at
-                        .is_some_and(|f| step.started_at.is_none_or(|s| s <= f))
-                        && k.as_deref().is_some_and(|k| k.starts_with(&step.who_what))
-                }),
+                // The officer's same step done, stored or in this very log (whose done
+                // form may take a step imported by file, which has no key to compare).
+                None => {
+                    let done_by = |f: Option<NaiveDateTime>| {
+                        f.is_some_and(|f| step.started_at.is_none_or(|s| s <= f))
+                    };
+                    current.iter().any(|(r, k)| {
+                        done_by(r.finished_at)
+                            && k.as_deref().is_some_and(|k| k.starts_with(&step.who_what))
+                    }) || steps
+                        .iter()
+                        .any(|d| d.who_what == step.who_what && done_by(d.finished_at))
+                }
             };
         if stale {
             continue;
