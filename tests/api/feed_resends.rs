@@ -170,15 +170,21 @@ async fn mixed_forms_in_one_log_and_across_sends(b: Backend) {
             "QuaTrinhXuLy": log})
     };
     send(&app, hr, "/api/v1/onestop/dossiers", dossier(json!([open]))).await;
-    // The same log, now with the step done as well: still one step, done.
+    // The same log, now with the step done as well: still one step, done. And a dossier
+    // whose first log carries both forms: one step, with the start the open form gave.
     let both = dossier(json!([open, done]));
     send(&app, hr, "/api/v1/onestop/dossiers", both.clone()).await;
-    let step = only_step(&app, &w, "HS-MIXED").await;
-    assert_eq!(
-        (&step["received_at"], &step["finished_at"]),
-        (&json!(shown(6, 9)), &json!(shown(5, 10))),
-        "{step}"
-    );
+    let mut fresh = both.clone();
+    fresh["MaHoSo"] = json!("HS-MIXED-NEW");
+    send(&app, hr, "/api/v1/onestop/dossiers", fresh).await;
+    for code in ["HS-MIXED", "HS-MIXED-NEW"] {
+        let step = only_step(&app, &w, code).await;
+        assert_eq!(
+            (&step["received_at"], &step["finished_at"]),
+            (&json!(shown(6, 9)), &json!(shown(5, 10))),
+            "{code}: {step}"
+        );
+    }
     // Without the account: the account stays, so mapping it later still attributes.
     let nameless = edited(&done, &["TaiKhoanXuLy"], &[]);
     for log in [json!([nameless]), json!([done]), json!([nameless])] {
@@ -195,7 +201,7 @@ async fn mixed_forms_in_one_log_and_across_sends(b: Backend) {
         )
         .await;
     assert_eq!(s, 201, "{v}");
-    assert_eq!(v["attributed"], 1, "{v}");
+    assert_eq!(v["attributed"], 2, "one step in each dossier: {v}");
     // Her next holding, open and without an action: a step of its own.
     let holding = edited(
         &nameless,
@@ -222,17 +228,8 @@ async fn a_step_imported_by_file_is_the_feeds_entry(b: Backend) {
         return;
     };
     let hr = w.token("hr_a");
-    let t = |days, hh| crate::onestop_fixes::ago(days, hh);
     for (code, form) in [("HS-FILE", &[][..]), ("HS-FILE-2", &["NgayBatDau"][..])] {
-        let line = format!(
-            "{code},Cấp giấy phép xây dựng,A,{},{},{},finished,1,S-A1,{},{},{}",
-            t(10, 8),
-            t(4, 17),
-            t(3, 10),
-            t(10, 9),
-            t(7, 17),
-            t(3, 10)
-        );
+        let line = crate::onestop_fixes::late_file_line(code);
         let r = crate::dossier_register::import(&app, hr, &[&line]).await;
         assert_eq!(r["created"], 1, "{r}");
         let register = app.count("violations");

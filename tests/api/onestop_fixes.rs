@@ -77,6 +77,20 @@ pub(crate) async fn map_account(app: &TestApp, w: &World, staff_id: i64, account
     assert_eq!(s, 201, "{v}");
 }
 
+/// The dossier of `late_dossier` as a one-stop file (the CSV of the API) has it: Lan's
+/// step (S-A1) with the same times, late.
+pub(crate) fn late_file_line(code: &str) -> String {
+    format!(
+        "{code},Cấp giấy phép xây dựng,A,{},{},{},finished,1,S-A1,{},{},{}",
+        ago(10, 8),
+        ago(4, 17),
+        ago(3, 10),
+        ago(10, 9),
+        ago(7, 17),
+        ago(3, 10)
+    )
+}
+
 /// A finished dossier of A whose one step, by Lan under the account `account`, overran
 /// its own deadline (`step_due` days ago at 17:00) and was done three days ago.
 pub(crate) fn late_dossier(code: &str, account: &str, step_due: i64) -> Value {

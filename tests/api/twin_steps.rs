@@ -274,16 +274,7 @@ async fn a_file_step_and_its_feed_twin_are_merged(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let t = crate::onestop_fixes::ago;
-    let line = format!(
-        "HS-FILE-TWIN,Cấp giấy phép xây dựng,A,{},{},{},finished,1,S-A1,{},{},{}",
-        t(10, 8),
-        t(4, 17),
-        t(3, 10),
-        t(10, 9),
-        t(7, 17),
-        t(3, 10)
-    );
+    let line = crate::onestop_fixes::late_file_line("HS-FILE-TWIN");
     crate::dossier_register::import(&app, w.token("hr_a"), &[&line]).await;
     let register = app.count("violations");
     app.db

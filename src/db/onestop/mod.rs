@@ -238,8 +238,9 @@ pub fn merge_log(
         let stale = step.finished_at.is_none()
             && match &found {
                 Some((r, _)) => r.finished_at.is_some(),
-                // The officer's same step done, stored or in this very log (whose done
-                // form may take a step imported by file, which has no key to compare).
+                // The officer's same step done, stored; or, for an entry without its
+                // start (which it has none to give), in this very log, whose done form may
+                // take a step imported by file, which has no key to compare.
                 None => {
                     let done_by = |f: Option<NaiveDateTime>| {
                         f.is_some_and(|f| step.started_at.is_none_or(|s| s <= f))
@@ -247,9 +248,10 @@ pub fn merge_log(
                     current.iter().any(|(r, k)| {
                         done_by(r.finished_at)
                             && k.as_deref().is_some_and(|k| k.starts_with(&step.who_what))
-                    }) || steps
-                        .iter()
-                        .any(|d| d.who_what == step.who_what && done_by(d.finished_at))
+                    }) || (step.started_at.is_none()
+                        && steps
+                            .iter()
+                            .any(|d| d.who_what == step.who_what && d.finished_at.is_some()))
                 }
             };
         if stale {
