@@ -97,19 +97,20 @@ pub(super) fn import_scope(
             all: true,
             ..Visibility::default()
         },
-        Some(code) => {
-            let root = db
-                .read(|c| -> Result<_, BoxError> { Ok(units::find_by_code(c, code)?) })
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .find(|u| u.parent_id.is_none())
-                .ok_or_else(|| format!("no province has the code {code:?}"))?;
-            Visibility {
-                subtrees: vec![root.path],
-                ..Visibility::default()
-            }
-        }
+        Some(code) => Visibility {
+            subtrees: vec![province_root(db, code)?.path],
+            ..Visibility::default()
+        },
     })
+}
+
+/// The province (root unit) with this code.
+pub(super) fn province_root(db: &Db, code: &str) -> Result<units::UnitRow, String> {
+    db.read(|c| -> Result<_, BoxError> { Ok(units::find_by_code(c, code)?) })
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|u| u.parent_id.is_none())
+        .ok_or_else(|| format!("no province has the code {code:?}"))
 }
 
 /// `congvu import dossiers`: streams the file through the same checks as the API, one

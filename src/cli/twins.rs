@@ -9,18 +9,11 @@ use crate::db::{Db, LockClass, advisory_lock, units};
 const CHUNK: i64 = 500;
 
 pub(super) fn merge_twin_steps(db: &Db, province: Option<&str>, apply: bool) -> Result<(), String> {
-    let roots = db
-        .read(|c| -> Result<_, BoxError> { Ok(units::roots(c)?) })
-        .map_err(|e| e.to_string())?;
-    let roots: Vec<_> = match province {
-        None => roots,
-        Some(code) => {
-            let one: Vec<_> = roots.into_iter().filter(|r| r.code == code).collect();
-            if one.is_empty() {
-                return Err(format!("no province has the code {code:?}"));
-            }
-            one
-        }
+    let roots = match province {
+        None => db
+            .read(|c| -> Result<_, BoxError> { Ok(units::roots(c)?) })
+            .map_err(|e| e.to_string())?,
+        Some(code) => vec![super::imports::province_root(db, code)?],
     };
     let (mut merged, mut dossiers, mut left) = (0, 0, 0);
     for root in &roots {

@@ -45,6 +45,11 @@ impl MatchedBy {
         }
     }
 
+    /// The rank of a stored attribution's code; none (or an unknown code) ranks 0.
+    pub fn rank_of(code: Option<&str>) -> u8 {
+        code.and_then(MatchedBy::parse).map_or(0, MatchedBy::rank)
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "account" => MatchedBy::Account,
@@ -278,6 +283,11 @@ pub fn key_has_start(key: &str) -> bool {
 /// give alike; a file's start is not the log's, and may differ from it by a little.
 pub fn key_has_log_start(key: &str) -> bool {
     key_has_start(key) && !key.contains("|file@")
+}
+
+/// Who and what of a key (`LogEntry::who_what`): all of it up to its time.
+pub fn key_who_what(key: &str) -> &str {
+    key.rfind('|').map_or("", |i| &key[..=i])
 }
 
 /// The key of a step imported by file that the feed's entry without a start took: the

@@ -20,7 +20,7 @@ use chrono::NaiveDateTime;
 use super::attendance::to_local;
 use super::onestop::{
     MatchedBy, StepFace, file_start_key, fits_file_step, key_has_log_start, key_has_start,
-    same_step,
+    key_who_what, same_step,
 };
 
 /// A stored feed step, as the search reads it.
@@ -60,13 +60,8 @@ impl Stored {
     }
 
     fn rank(&self) -> u8 {
-        match (
-            self.staff_id,
-            self.matched_by.as_deref().and_then(MatchedBy::parse),
-        ) {
-            (Some(_), Some(m)) => m.rank(),
-            _ => 0,
-        }
+        self.staff_id
+            .map_or(0, |_| MatchedBy::rank_of(self.matched_by.as_deref()))
     }
 }
 
@@ -118,7 +113,7 @@ pub fn twins(steps: &[Stored]) -> Vec<Twins> {
     }
     // The keys the dossier's steps will hold: none may be given twice (a unique index).
     // A merged step gives up its members' keys and takes one of its own.
-    let mut held: HashSet<String> = steps.iter().filter_map(|s| s.key.clone()).collect();
+    let mut held_keys: HashSet<String> = steps.iter().filter_map(|s| s.key.clone()).collect();
     let mut out = Vec::new();
     for g in groups.into_iter().filter(|g| g.len() > 1) {
         let ids = g.iter().map(|&i| steps[i].id).collect();
@@ -134,14 +129,14 @@ pub fn twins(steps: &[Stored]) -> Vec<Twins> {
         } else {
             for m in &members {
                 if let Some(k) = &m.key {
-                    held.remove(k);
+                    held_keys.remove(k);
                 }
             }
-            let found = merged(&members, &held);
+            let found = merged(&members, &held_keys);
             if let Twins::Merge { merged, .. } = &found
                 && let Some(k) = &merged.key
             {
-                held.insert(k.clone());
+                held_keys.insert(k.clone());
             }
             found
         });
@@ -174,8 +169,8 @@ fn from_file(feed: &Stored, file: &Stored) -> bool {
 /// strongest attribution among them (as the feed keeps one); a dispute keeps its own.
 /// The latest send is the step changed last: a re-send of the first form updates the
 /// first step after its twin was made.
-/// `held` are the keys the dossier's other steps hold, which the kept one may not take.
-fn merged(members: &[&Stored], held: &HashSet<String>) -> Twins {
+/// `held_keys` are the keys the dossier's other steps hold, which the kept one may not take.
+fn merged(members: &[&Stored], held_keys: &HashSet<String>) -> Twins {
     // A group has two members at least.
     let kept = members
         .iter()
@@ -216,9 +211,8 @@ fn merged(members: &[&Stored], held: &HashSet<String>) -> Twins {
         .and_then(|s| s.received_at);
     let with_file_start = match (keyed.key.as_deref(), file_start) {
         (Some(k), Some(start)) if !key_has_start(k) => {
-            let who_what = k.rsplit_once('|').map_or("", |(w, _)| w);
-            let key = file_start_key(&format!("{who_what}|"), to_local(start));
-            (!held.contains(&key)).then_some((Some(key), Some(start)))
+            let key = file_start_key(key_who_what(k), to_local(start));
+            (!held_keys.contains(&key)).then_some((Some(key), Some(start)))
         }
         _ => None,
     };
@@ -230,7 +224,7 @@ fn merged(members: &[&Stored], held: &HashSet<String>) -> Twins {
         };
         (keyed.key.clone(), start)
     });
-    let held = if kept.disputed {
+    let holder = if kept.disputed {
         kept
     } else {
         // The last of the strongest: the latest send, as the feed's equal ranks go.
@@ -250,10 +244,10 @@ fn merged(members: &[&Stored], held: &HashSet<String>) -> Twins {
         received_at,
         due_at: latest_at(|s| s.due_at),
         finished_at: latest_at(|s| s.finished_at),
-        staff_id: held.staff_id,
-        unit_id: held.unit_id,
-        matched_by: held.matched_by.clone(),
-        handler_issue: held.handler_issue.clone(),
+        staff_id: holder.staff_id,
+        unit_id: holder.unit_id,
+        matched_by: holder.matched_by.clone(),
+        handler_issue: holder.handler_issue.clone(),
         updated_at: by_time.last().map_or(kept.updated_at, |s| s.updated_at),
         disputed: kept.disputed,
     };

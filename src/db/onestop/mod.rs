@@ -95,16 +95,12 @@ impl Values {
             Resolution::BeyondReach(_) => MatchedBy::Account.rank(),
             Resolution::Unresolved(_) => 0,
         };
-        let rank = |m: &Option<String>| {
-            m.as_deref()
-                .and_then(MatchedBy::parse)
-                .map_or(0, MatchedBy::rank)
-        };
         if let Some(old) = existing {
             let held =
                 matches!(step.resolution, Resolution::BeyondReach(h) if old.staff_id == Some(h));
             let keep = disputed
-                || (old.staff_id.is_some() && (held || says == 0 || rank(&old.matched_by) > says));
+                || (old.staff_id.is_some()
+                    && (held || says == 0 || MatchedBy::rank_of(old.matched_by.as_deref()) > says));
             if keep {
                 (staff_id, unit_id, matched_by, issue) = (
                     old.staff_id,

@@ -12,7 +12,7 @@ use super::{Values, infer_starts, load, set_step};
 use crate::db::AnyConnection;
 use crate::db::audit::{self, Entry};
 use crate::db::dossiers::{self, DossierRow, StepRow};
-use crate::db::schema::dossier_steps;
+use crate::db::schema::{dossier_steps, dossiers as dossier_rows};
 use crate::domain::step_twins::{Stored, Twins, twins};
 
 /// What was found of one group of twins.
@@ -44,12 +44,12 @@ pub fn next_dossiers(
     after: i64,
     limit: i64,
 ) -> QueryResult<Vec<i64>> {
-    crate::db::schema::dossiers::table
-        .filter(crate::db::schema::dossiers::province_id.eq(province_id))
-        .filter(crate::db::schema::dossiers::id.gt(after))
-        .order(crate::db::schema::dossiers::id)
+    dossier_rows::table
+        .filter(dossier_rows::province_id.eq(province_id))
+        .filter(dossier_rows::id.gt(after))
+        .order(dossier_rows::id)
         .limit(limit)
-        .select(crate::db::schema::dossiers::id)
+        .select(dossier_rows::id)
         .load(conn)
 }
 
@@ -82,9 +82,9 @@ pub fn scan(
     apply: bool,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<Found>> {
-    let rows: Vec<DossierRow> = crate::db::schema::dossiers::table
-        .filter(crate::db::schema::dossiers::id.eq_any(dossier_ids))
-        .order(crate::db::schema::dossiers::id)
+    let rows: Vec<DossierRow> = dossier_rows::table
+        .filter(dossier_rows::id.eq_any(dossier_ids))
+        .order(dossier_rows::id)
         .select(DossierRow::as_select())
         .load(conn)?;
     let steps: Vec<(StepRow, Option<String>)> = dossier_steps::table
