@@ -104,19 +104,21 @@ pub fn find_by_code(
         .optional()
 }
 
-/// The staff of a province with these codes (those that exist), a query per thousand.
+/// The staff of a province with these codes (those that exist), each with their unit's
+/// path, a query per thousand.
 pub fn by_codes(
     conn: &mut AnyConnection,
     province_id: i64,
     codes: &[&str],
-) -> QueryResult<Vec<StaffRow>> {
+) -> QueryResult<Vec<(StaffRow, String)>> {
     let mut out = Vec::new();
     for chunk in codes.chunks(1000) {
         out.extend(
             staff::table
+                .inner_join(units::table)
                 .filter(staff::province_id.eq(province_id))
                 .filter(staff::code.eq_any(chunk))
-                .select(StaffRow::as_select())
+                .select((StaffRow::as_select(), units::path))
                 .load(conn)?,
         );
     }

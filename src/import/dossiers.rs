@@ -391,6 +391,8 @@ pub fn import_lines(
 ) -> Result<ImportReport, diesel::result::Error> {
     let mut report = ImportReport::default();
     let mut unit_cache: HashMap<String, Result<UnitRow, &'static str>> = HashMap::new();
+    // Each handler's id and unit, or none when no one within the importer's reach has
+    // the code.
     let mut staff_cache: HashMap<(i64, String), Option<(i64, i64)>> = HashMap::new();
     // Dossiers in file order, each with its good lines.
     type Group = (u64, UnitRow, Vec<(Checked, Option<StepFields>)>);
@@ -413,11 +415,7 @@ pub fn import_lines(
     for (province, mut codes) in wanted {
         codes.sort_unstable();
         codes.dedup();
-        let found: HashMap<String, (i64, i64)> =
-            crate::db::staff::by_codes(conn, province, &codes)?
-                .into_iter()
-                .map(|s| (s.code, (s.id, s.unit_id)))
-                .collect();
+        let found = reachable_staff(conn, scope, province, &codes)?;
         for code in codes {
             staff_cache.insert((province, code.to_owned()), found.get(code).copied());
         }
@@ -453,9 +451,8 @@ pub fn import_lines(
                         let found = match staff_cache.get(&key) {
                             Some(f) => *f,
                             None => {
-                                let f =
-                                    crate::db::staff::find_by_code(conn, unit.province_id, code)?
-                                        .map(|s| (s.id, s.unit_id));
+                                let f = reachable_staff(conn, scope, unit.province_id, &[code])?
+                                    .remove(code);
                                 staff_cache.insert(key, f);
                                 f
                             }
@@ -463,13 +460,15 @@ pub fn import_lines(
                         match found {
                             Some(f) => Some(f),
                             None => {
-                                // Handlers are matched by code, never guessed from a name.
+                                // Handlers are matched by code, never guessed from a name;
+                                // one beyond the importer's reach is not theirs to blame
+                                // (as in the feed), and the answer does not say they exist.
                                 report.rejected.push(Rejected {
                                     line: *number,
                                     errors: FieldErrors::from([(
                                         "step_staff_code".to_owned(),
                                         vec![
-                                            "no staff member of the province has this code"
+                                            "no staff member within your reach has this code"
                                                 .to_owned(),
                                         ],
                                     )]),
@@ -583,6 +582,20 @@ pub fn import_lines(
     report.created += new.len() as u64;
     report.rejected.sort_by_key(|r| r.line);
     Ok(report)
+}
+
+/// Of the province's staff with these codes, those within `scope`: code → (id, unit).
+fn reachable_staff(
+    conn: &mut AnyConnection,
+    scope: &Visibility,
+    province: i64,
+    codes: &[&str],
+) -> Result<HashMap<String, (i64, i64)>, diesel::result::Error> {
+    Ok(crate::db::staff::by_codes(conn, province, codes)?
+        .into_iter()
+        .filter(|(s, path)| scope.staff(s.id, path))
+        .map(|(s, _)| (s.code, (s.id, s.unit_id)))
+        .collect())
 }
 
 /// The unit a line names, once per code.

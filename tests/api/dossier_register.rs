@@ -98,7 +98,7 @@ async fn a_step_named_twice_is_merged_once(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let hr = w.token("hr_a");
+    let hr = w.token("admin_p");
     let created = import(&app, hr, &HS3).await;
     assert_eq!(created["created"], 1, "{created}");
     let twice = [
@@ -274,7 +274,7 @@ async fn a_late_step_that_changes_hands_moves_in_the_register(b: Backend) {
         )
         .await;
     assert_eq!(s, 201, "{body}");
-    let hr = w.token("hr_a");
+    let hr = w.token("admin_p");
     let line = |staff: &str| {
         format!(
             "HS-5,Cấp giấy phép,A,20260302080000,20260306170000,20260309100000,finished,1,{staff},20260302080000,20260305170000,20260309100000"
@@ -319,7 +319,7 @@ async fn a_disputed_step_keeps_its_officer(b: Backend) {
     else {
         return;
     };
-    let hr = w.token("hr_a");
+    let hr = w.token("admin_p");
     let line = |staff: &str| {
         format!(
             "HS-6,Cấp giấy phép,A,20260302080000,20260306170000,20260309100000,finished,1,{staff},20260302080000,20260305170000,20260309100000"

@@ -59,7 +59,14 @@ async fn imported_with(
     tweak: impl FnOnce(&mut congvu::config::Settings),
 ) -> Option<(TestApp, World)> {
     let (app, w) = TestApp::with_world_and(b, tweak).await?;
-    let (s, report) = import_csv(&app, w.token("hr_a"), march_csv().into_bytes(), "text/csv").await;
+    // HS-3 passes through an officer of B: the province's administrator imports it.
+    let (s, report) = import_csv(
+        &app,
+        w.token("admin_p"),
+        march_csv().into_bytes(),
+        "text/csv",
+    )
+    .await;
     assert_eq!(s, 200, "{report}");
     assert_eq!(
         (
@@ -154,7 +161,7 @@ async fn reimport_is_idempotent_and_keeps_history(b: Backend) {
     let Some((app, w)) = imported(b).await else {
         return;
     };
-    let hr = w.token("hr_a");
+    let hr = w.token("admin_p");
     let audit_before = app.count("audit_log");
     let (_, again) = import_csv(&app, hr, march_csv().into_bytes(), "text/csv").await;
     assert_eq!(
@@ -633,7 +640,58 @@ async fn a_province_can_have_its_own_convention(b: Backend) {
     assert_eq!(chosen["formula"], "resolved", "the query wins");
 }
 
+/// A file cannot blame an officer beyond its importer's reach, as the feed cannot: an HR
+/// officer of A naming B's officer on a late step is refused, with the answer an unknown
+/// code gets, and nothing counts against B. The province's administrator may.
+async fn a_file_cannot_blame_an_officer_beyond_reach(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let late = |code: &str, staff: &str| {
+        format!(
+            "{code},Thủ tục,A,20260302080000,20260306170000,20260309100000,finished,1,{staff},20260302080000,20260305170000,20260309100000"
+        )
+    };
+    let csv = [HEADER, &late("HS-B", "S-B"), &late("HS-X", "NO-SUCH-CODE")].join("\n");
+    let (s, report) = import_csv(&app, w.token("hr_a"), csv.clone().into_bytes(), "text/csv").await;
+    assert_eq!(s, 200, "{report}");
+    assert_eq!(report["created"], 0, "{report}");
+    let errors: Vec<&Value> = report["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["errors"]["step_staff_code"])
+        .collect();
+    assert_eq!(errors.len(), 2, "{report}");
+    assert_eq!(
+        errors[0], errors[1],
+        "beyond reach reads as unknown: {report}"
+    );
+    assert_eq!(app.count("dossier_steps"), 0);
+    let (_, register) = app
+        .get(
+            w.token("root"),
+            &format!("/api/v1/violations?staff_id={}", w.member_b.id),
+        )
+        .await;
+    assert_eq!(register["total"], 0, "{register}");
+
+    let (_, report) = import_csv(&app, w.token("admin_p"), csv.into_bytes(), "text/csv").await;
+    assert_eq!(report["created"], 1, "{report}");
+    let (_, register) = app
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/violations?staff_id={}&code=overdue_task",
+                w.member_b.id
+            ),
+        )
+        .await;
+    assert_eq!(register["total"], 1, "{register}");
+}
+
 both!(
+    a_file_cannot_blame_an_officer_beyond_reach,
     a_province_can_have_its_own_convention,
     lateness_is_attributed_to_the_step_that_caused_it,
     reimport_is_idempotent_and_keeps_history,
