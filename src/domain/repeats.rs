@@ -63,29 +63,61 @@ pub struct Occurrence {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crossing {
     pub occurrences: Vec<i64>,
+    /// The acts counted: one per code and day (`acts`), so fewer than `occurrences` when
+    /// an act has two records.
+    pub acts: usize,
     /// The day of the violation that completed the count.
     pub day: NaiveDate,
 }
 
-/// The crossings not yet noticed. `history` is the person's violations (any order);
-/// `consumed` the ids earlier notices were made of. Pure and repeatable: run again with
-/// the crossings' ids added to `consumed`, it finds nothing new.
-pub fn crossings(rule: &RepeatRule, history: &[Occurrence], consumed: &[i64]) -> Vec<Crossing> {
-    let mut matching: Vec<&Occurrence> = history
-        .iter()
-        .filter(|o| rule.codes.contains(&o.code))
-        .filter(|o| !consumed.contains(&o.id))
+/// A person's violations grouped into acts: one per code and day, oldest first (by day,
+/// then by the first record's id), each with its records' ids in order. An absence the
+/// check-ins show and that an inspection also found and upheld is two rows of the
+/// register (each with its own source and evidence) but one act: counted twice, one
+/// unexcused absence would complete a "2 in a month" rule by itself (RULES.md §2.1: one
+/// violation, one count). The attendance derivation writes at most one row per code and
+/// day, so the day is the grain of an act.
+fn acts<'a>(
+    history: impl IntoIterator<Item = &'a Occurrence>,
+) -> Vec<(&'a str, NaiveDate, Vec<i64>)> {
+    let mut by_act: HashMap<(&str, NaiveDate), Vec<i64>> = HashMap::new();
+    for o in history {
+        by_act
+            .entry((o.code.as_str(), o.day))
+            .or_default()
+            .push(o.id);
+    }
+    let mut out: Vec<(&str, NaiveDate, Vec<i64>)> = by_act
+        .into_iter()
+        .map(|((code, day), mut ids)| {
+            ids.sort_unstable();
+            (code, day, ids)
+        })
         .collect();
-    matching.sort_by_key(|o| (o.day, o.id));
+    out.sort_by_key(|(_, day, ids)| (*day, ids[0]));
+    out
+}
+
+/// The crossings not yet noticed. `history` is the person's violations (any order);
+/// `consumed` the ids earlier notices were made of. Counts acts (`acts`), not rows: an
+/// act one of whose records a notice already counted is not counted again, and a
+/// crossing takes all of its acts' records. Pure and repeatable: run again with the
+/// crossings' ids added to `consumed`, it finds nothing new.
+pub fn crossings(rule: &RepeatRule, history: &[Occurrence], consumed: &[i64]) -> Vec<Crossing> {
+    let matching = acts(history.iter().filter(|o| rule.codes.contains(&o.code)));
     let mut out = Vec::new();
-    let mut pending: Vec<&Occurrence> = Vec::new();
-    for o in matching {
-        pending.retain(|p| rule.window.together(p.day, o.day));
-        pending.push(o);
+    let mut pending: Vec<(NaiveDate, Vec<i64>)> = Vec::new();
+    for (_, day, ids) in matching {
+        if ids.iter().any(|id| consumed.contains(id)) {
+            continue;
+        }
+        pending.retain(|(p, _)| rule.window.together(*p, day));
+        pending.push((day, ids));
         if pending.len() >= rule.count.max(1) {
             out.push(Crossing {
-                occurrences: pending.iter().map(|p| p.id).collect(),
-                day: o.day,
+                occurrences: pending.iter().flat_map(|(_, ids)| ids.clone()).collect(),
+                acts: pending.len(),
+                day,
             });
             pending.clear();
         }
@@ -288,6 +320,59 @@ mod tests {
             let want: Vec<Vec<i64>> = want.iter().map(|w| w.to_vec()).collect();
             assert_eq!(got, want, "case {i}");
         }
+    }
+
+    #[test]
+    fn an_act_recorded_twice_counts_once() {
+        let rule = RepeatRule {
+            codes: vec!["absent_no_reason".into()],
+            count: 2,
+            window: Window::CalendarMonth,
+        };
+        let absent = |id: i64, day: u32| Occurrence {
+            id,
+            code: "absent_no_reason".into(),
+            day: d(3, day),
+        };
+        // The check-ins' absence on 3 March, and the inspection's finding of it.
+        let mut history = vec![absent(2, 3), absent(1, 3)];
+        assert!(crossings(&rule, &history, &[]).is_empty());
+        history.push(absent(3, 10));
+        let first = crossings(&rule, &history, &[]);
+        assert_eq!(first.len(), 1, "{first:?}");
+        assert_eq!(first[0].occurrences, vec![1, 2, 3]);
+        assert_eq!(first[0].acts, 2);
+        // An act one of whose records a notice counted is not counted again by its other
+        // record (a finding upheld after the notice).
+        let consumed = [1, 3];
+        history.extend([absent(4, 3), absent(5, 20)]);
+        assert!(crossings(&rule, &history, &consumed).is_empty());
+        history.push(absent(6, 25));
+        let second = crossings(&rule, &history, &consumed);
+        assert_eq!(second.len(), 1, "{second:?}");
+        assert_eq!(
+            (second[0].occurrences.clone(), second[0].acts),
+            (vec![5, 6], 2)
+        );
+        // Two codes on one day are two acts.
+        let both = RepeatRule {
+            codes: vec!["late".into(), "early_leave".into()],
+            count: 2,
+            window: Window::Days(1),
+        };
+        let day = vec![
+            Occurrence {
+                id: 1,
+                code: "late".into(),
+                day: d(3, 3),
+            },
+            Occurrence {
+                id: 2,
+                code: "early_leave".into(),
+                day: d(3, 3),
+            },
+        ];
+        assert_eq!(crossings(&both, &day, &[]).len(), 1);
     }
 
     #[test]

@@ -999,23 +999,32 @@ source = "Quy định thử nghiệm"
               json!({"violation_code": "no_badge", "observed_at": format!("{}T08:10:00+07:00", days[0]),
                      "staff_id": w.member_a1.id, "description": "Không đeo thẻ", "severity": "less_serious"}))
         .await;
-    let f_path = format!("/api/v1/findings/{}", f["id"]);
-    let (s, _) = app
-        .post(
-            w.token("staff_a1"),
-            &format!("{f_path}/explanation"),
-            json!({"text": "Quên thẻ"}),
-        )
+    // And the late arrival of that day, which the check-ins already show: one act, two
+    // records, one late arrival in the metrics.
+    let (_, late) = app
+        .post(w.token("inspector_p"), &format!("/api/v1/inspections/{}/findings", insp["id"]),
+              json!({"violation_code": "late", "observed_at": format!("{}T07:50:00+07:00", days[0]),
+                     "staff_id": w.member_a1.id, "description": "Chưa có mặt", "severity": "less_serious"}))
         .await;
-    assert_eq!(s, 200);
-    let (s, _) = app
-        .post(
-            w.token("inspector_p"),
-            &format!("{f_path}/decision"),
-            json!({"outcome": "upheld"}),
-        )
-        .await;
-    assert_eq!(s, 200);
+    for finding in [&f, &late] {
+        let f_path = format!("/api/v1/findings/{}", finding["id"]);
+        let (s, _) = app
+            .post(
+                w.token("staff_a1"),
+                &format!("{f_path}/explanation"),
+                json!({"text": "Quên thẻ"}),
+            )
+            .await;
+        assert_eq!(s, 200);
+        let (s, _) = app
+            .post(
+                w.token("inspector_p"),
+                &format!("{f_path}/decision"),
+                json!({"outcome": "upheld"}),
+            )
+            .await;
+        assert_eq!(s, 200);
+    }
     // A perfect score: the rules, not the score, decide.
     let (s, _) = app
         .post(
@@ -1037,8 +1046,8 @@ source = "Quy định thử nghiệm"
     assert_eq!(s, 201, "{result}");
     let a1 = item(&result, w.member_a1.id);
     assert_eq!(a1["metrics"]["late_arrivals"], 3.0, "{a1}");
-    assert_eq!(a1["metrics"]["upheld_findings"], 1.0);
-    assert_eq!(a1["metrics"]["upheld_findings_less_serious"], 1.0);
+    assert_eq!(a1["metrics"]["upheld_findings"], 2.0);
+    assert_eq!(a1["metrics"]["upheld_findings_less_serious"], 2.0);
     assert_eq!(a1["max_rating"], "completed");
     assert_eq!(a1["proposed_rating"], "completed", "{a1}");
     let effects: Vec<&str> = a1["applied_rules"]
@@ -1056,7 +1065,7 @@ source = "Quy định thử nghiệm"
     assert!(
         effects
             .iter()
-            .any(|e| e.starts_with("at most completed_well: 1 ≥ 1")),
+            .any(|e| e.starts_with("at most completed_well: 2 ≥ 1")),
         "{effects:?}"
     );
     app.province_wide_agrees(w.p.id, year);

@@ -516,7 +516,70 @@ async fn an_ended_version_withdraws_its_repeat_rule(b: Backend) {
     assert_eq!(told["total"], 0, "{told}");
 }
 
+/// An absence the check-ins show and an inspection also found and upheld is two rows of
+/// the register and one absence: the national "2 unexcused absences in a month" is not
+/// crossed by it alone, and the notice of a second absence counts two.
+async fn an_absence_an_inspection_also_found_counts_once(b: Backend) {
+    use chrono::Datelike;
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    // Two working days of one month, on which nobody came.
+    let first = past_day(12);
+    let second = (1..8)
+        .map(|n| first - Duration::days(n))
+        .find(|d| {
+            d.month() == first.month()
+                && !congvu::domain::calendar::fixed_holidays(d.year())
+                    .iter()
+                    .any(|(h, _)| h == d)
+        })
+        .or_else(|| Some(first + Duration::days(3)))
+        .unwrap();
+    let schedule = |day: NaiveDate| {
+        json!({"unit_id": w.p.id, "valid_from": day.to_string(), "valid_to": day.to_string(),
+               "weekdays": [1, 2, 3, 4, 5, 6, 7],
+               "sessions": [{"start": "07:30", "end": "11:30"}, {"start": "13:30", "end": "17:00"}],
+               "grace_minutes": 5})
+    };
+    let (s, body) = app
+        .post(w.token("root"), "/api/v1/schedules", schedule(first))
+        .await;
+    assert_eq!(s, 201, "{body}");
+    upheld_finding(&app, &w, "absent_no_reason", first).await;
+    let absences = format!(
+        "/api/v1/violations?staff_id={}&code=absent_no_reason",
+        w.member_a1.id
+    );
+    assert_eq!(
+        app.get(w.token("root"), &absences).await.1["total"],
+        2,
+        "two records of the day"
+    );
+    let notices = |app: &TestApp| {
+        use congvu::db::schema::repeat_notices;
+        use diesel::prelude::*;
+        let mut c = app.db.conn().expect("connection");
+        repeat_notices::table
+            .filter(repeat_notices::staff_id.eq(w.member_a1.id))
+            .select(repeat_notices::violation_count)
+            .load::<i32>(&mut *c)
+            .expect("notices")
+    };
+    sweep(&app, congvu::db::now()).await;
+    assert_eq!(notices(&app), Vec::<i32>::new(), "one absence is no repeat");
+
+    let (s, body) = app
+        .post(w.token("root"), "/api/v1/schedules", schedule(second))
+        .await;
+    assert_eq!(s, 201, "{body}");
+    sweep(&app, congvu::db::now()).await;
+    assert_eq!(app.get(w.token("root"), &absences).await.1["total"], 3);
+    assert_eq!(notices(&app), vec![2], "two absences, three records");
+}
+
 both!(
+    an_absence_an_inspection_also_found_counts_once,
     an_ended_version_withdraws_its_repeat_rule,
     a_replacing_rule_does_not_tell_a_crossing_twice,
     a_finding_upheld_late_still_tells_the_head,

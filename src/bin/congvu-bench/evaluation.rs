@@ -40,7 +40,8 @@ pub fn compare(url: &str, year: i32) -> Result<(), BoxError> {
         .select((
             violations::staff_id,
             violations::code,
-            diesel::dsl::count_star(),
+            // Acts, as congvu counts them: a code on a day, however many records.
+            diesel::dsl::count(violations::day).aggregate_distinct(),
         ))
         .load(&mut c)?;
     // Steps finished in the year (local time) of dossiers not returned or cancelled.

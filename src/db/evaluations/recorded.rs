@@ -115,8 +115,10 @@ type Whose<'a> = Box<
         > + 'a,
 >;
 
-/// (staff, code, entries) of the register's counted codes in `first..=last`, of the
-/// violations `whose` selects.
+/// (staff, code, acts) of the register's counted codes in `first..=last`, of the
+/// violations `whose` selects. An act is a code on a day: an absence the check-ins show
+/// and an inspection upheld is two rows but one absence (`domain::repeats::crossings`
+/// counts the same way).
 fn register_counts(
     conn: &mut AnyConnection,
     whose: Whose<'_>,
@@ -131,7 +133,7 @@ fn register_counts(
         .select((
             violations::staff_id,
             violations::code,
-            diesel::dsl::count_star(),
+            diesel::dsl::count(violations::day).aggregate_distinct(),
         ))
         .load(conn)
 }

@@ -298,8 +298,7 @@ fn record(
             repeat_notices::policy_code.eq(&m.rule.policy_code),
             repeat_notices::rule_name.eq(&m.rule.name),
             repeat_notices::day.eq(m.crossing.day),
-            repeat_notices::violation_count
-                .eq(i32::try_from(m.crossing.occurrences.len()).unwrap_or(i32::MAX)),
+            repeat_notices::violation_count.eq(i32::try_from(m.crossing.acts).unwrap_or(i32::MAX)),
             repeat_notices::notified.eq(notified),
             repeat_notices::escalate_at.eq(escalate_at),
             repeat_notices::created_at.eq(now),
