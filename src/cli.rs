@@ -377,6 +377,9 @@ fn evaluate(
     for s in &report.skipped {
         println!("  skipped staff {}: {}", s.staff_id, s.reason);
     }
+    for s in &report.withdrawn {
+        println!("  no longer rated, staff {}: {}", s.staff_id, s.reason);
+    }
     if let Some(path) = out {
         let sheet = db
             .read(|c| -> Result<_, BoxError> {

@@ -133,6 +133,10 @@ pub struct RunView {
     /// Decided evaluations whose proposal this run changed (their decision stands).
     pub changed_under_decision: usize,
     pub skipped: Vec<Skipped>,
+    /// People this run no longer rates who had an evaluation of the period (their
+    /// service dates or category corrected since): removed, or, when decided, kept for
+    /// the decision with a proposal that rates nobody.
+    pub withdrawn: Vec<Skipped>,
     pub items: Vec<EvaluationView>,
 }
 
@@ -189,6 +193,7 @@ pub async fn run(
                 not_rated: items.iter().filter(|i| !i.rated).count(),
                 changed_under_decision: report.changed_under_decision,
                 skipped: report.skipped,
+                withdrawn: report.withdrawn,
                 items,
             })
         })

@@ -18,7 +18,7 @@ use super::staff::StaffRow;
 use super::units::UnitRow;
 use crate::domain::codes::{Rating, StaffCategory};
 use crate::domain::dossiers::LateRatioFormula;
-use crate::domain::evaluation::engine::{Proposal, evaluate};
+use crate::domain::evaluation::engine::{Applied, Proposal, evaluate};
 use crate::domain::evaluation::facts::{Recorded, facts};
 use crate::domain::evaluation::policy::{Metric, Policy};
 use crate::domain::evaluation::quota::{Candidate, excess};
@@ -51,6 +51,10 @@ pub struct RunReport {
     pub skipped: Vec<Skipped>,
     /// Decided evaluations whose proposal this run changed.
     pub changed_under_decision: usize,
+    /// People with an evaluation of the period whom this run no longer rates (their
+    /// service dates or category were corrected since): an undecided evaluation is
+    /// removed, a decided one kept for its decision on a proposal that says why.
+    pub withdrawn: Vec<Skipped>,
 }
 
 struct Evaluated {
@@ -158,14 +162,29 @@ pub fn run(
     };
     let mut skipped = Vec::new();
     let mut done: Vec<Evaluated> = Vec::new();
+    // Those not rated now who have an evaluation of the period: (id, province, unit, why).
+    let mut gone: Vec<(i64, i64, i64, String)> = Vec::new();
     let mut take = |part: &[Person], mut records: HashMap<_, _>, offset: usize| {
         for (n, person) in part.iter().enumerate() {
             progress(offset + n, people.len());
             let recorded = records.remove(&person.staff.id).unwrap_or_default();
+            let rated = existing.contains_key(&person.staff.id);
             match rate(person, recorded, year, &policies, &province, forced) {
                 Ok(Some(e)) => done.push(e),
-                Ok(None) => {}
-                Err(s) => skipped.push(s),
+                Ok(None) => {
+                    if rated {
+                        let s = &person.staff;
+                        let why = format!("not in service in {year}");
+                        gone.push((s.id, s.province_id, s.unit_id, why));
+                    }
+                }
+                Err(s) => {
+                    if rated {
+                        let p = &person.staff;
+                        gone.push((p.id, p.province_id, p.unit_id, s.reason.clone()));
+                    }
+                    skipped.push(s);
+                }
             }
         }
     };
@@ -315,6 +334,50 @@ pub fn run(
             },
         ));
     }
+    // An evaluation of someone the run no longer rates would keep rating them for a year
+    // they were not in service. Undecided, it goes; decided, HR's decision stays beside
+    // a proposal that rates nobody and says why, and counts as changed under it.
+    let mut withdrawn = Vec::with_capacity(gone.len());
+    let mut undecided = Vec::new();
+    for (staff_id, province_id, unit_id, reason) in gone {
+        let Some(old) = existing.get(&staff_id) else {
+            continue;
+        };
+        if old.final_rating.is_none() {
+            undecided.push(staff_id);
+        } else {
+            if old.proposed_rating.is_some() {
+                changed_under_decision += 1;
+            }
+            let applied = [Applied {
+                rule: "in the rating's scope".to_owned(),
+                metric: None,
+                value: None,
+                threshold: None,
+                effect: format!("not rated: {reason}"),
+                source: String::new(),
+                policy: String::new(),
+            }];
+            proposals.push((
+                Some(old),
+                NewProposal {
+                    province_id,
+                    unit_id,
+                    staff_id,
+                    period: period.clone(),
+                    policy_ids: "[]".to_owned(),
+                    rated: false,
+                    proposed_rating: None,
+                    max_rating: None,
+                    metrics: "{}".to_owned(),
+                    applied_rules: serde_json::to_string(&applied).unwrap_or_default(),
+                    quota_note: None,
+                },
+            ));
+        }
+        withdrawn.push(Skipped { staff_id, reason });
+    }
+    evaluations::withdraw(conn, actor, &undecided, &period)?;
     let rows = evaluations::upsert_many(conn, proposals)?;
     progress(people.len(), people.len());
     audit::record(
@@ -332,6 +395,7 @@ pub fn run(
                 "evaluated": rows.len(),
                 "skipped": skipped.len(),
                 "changed_under_decision": changed_under_decision,
+                "withdrawn": withdrawn.len(),
             })),
         },
     )?;
@@ -339,6 +403,7 @@ pub fn run(
         rows,
         skipped,
         changed_under_decision,
+        withdrawn,
     })
 }
 

@@ -233,6 +233,41 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<EvaluationR
         .optional()
 }
 
+/// Removes the undecided evaluations of `period` of these people (a run no longer rates
+/// them), each removal audited with the row.
+pub fn withdraw(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    staff_ids: &[i64],
+    period: &str,
+) -> QueryResult<()> {
+    for chunk in staff_ids.chunks(1000) {
+        let rows: Vec<EvaluationRow> = diesel::delete(
+            evaluations::table
+                .filter(evaluations::staff_id.eq_any(chunk))
+                .filter(evaluations::period.eq(period))
+                .filter(evaluations::final_rating.is_null()),
+        )
+        .get_results(conn)?;
+        for row in &rows {
+            audit::record(
+                conn,
+                Entry::<_, ()> {
+                    actor_user_id: actor,
+                    entity: "evaluation",
+                    entity_id: row.id,
+                    action: "withdraw",
+                    province_id: Some(row.province_id),
+                    unit_id: Some(row.unit_id),
+                    before: Some(row),
+                    after: None,
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// HR's decision, audited with the proposal it was made on.
 pub fn decide(
     conn: &mut AnyConnection,

@@ -410,9 +410,99 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
     );
 }
 
+/// A re-run after HR corrects who someone is leaves nobody rated for a year they were
+/// not in service, or in a category no policy rates: an undecided evaluation goes, a
+/// decided one keeps its decision beside a proposal that says why nobody is rated.
+async fn a_rerun_withdraws_whom_it_no_longer_rates(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let run = json!({"period": "2025", "unit_id": w.a.id});
+    let (s, first) = app
+        .post(w.token("hr_a"), "/api/v1/evaluations/runs", run.clone())
+        .await;
+    assert_eq!(s, 201, "{first}");
+    let head = item(&first, w.head_a.id);
+    let (s, decided) = app
+        .put(
+            w.token("hr_a"),
+            &format!("/api/v1/evaluations/{}/decision", head["id"]),
+            json!({"final_rating": head["proposed_rating"]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{decided}");
+    // Corrected: member_a1 is a contract worker; head_a joined only in 2026.
+    for (staff, body) in [
+        (w.member_a1.id, json!({"category": "contract"})),
+        (w.head_a.id, json!({"joined_on": "2026-01-05"})),
+    ] {
+        let (s, body) = app
+            .patch(w.token("root"), &format!("/api/v1/staff/{staff}"), body)
+            .await;
+        assert_eq!(s, 200, "{body}");
+    }
+    let (s, again) = app
+        .post(w.token("hr_a"), "/api/v1/evaluations/runs", run)
+        .await;
+    assert_eq!(s, 201, "{again}");
+    let mut withdrawn: Vec<i64> = again["withdrawn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["staff_id"].as_i64().unwrap())
+        .collect();
+    withdrawn.sort_unstable();
+    let mut want = vec![w.member_a1.id, w.head_a.id];
+    want.sort_unstable();
+    assert_eq!(withdrawn, want, "{again}");
+    assert_eq!(again["changed_under_decision"], 1, "{again}");
+    let head = item(&again, w.head_a.id);
+    assert_eq!(
+        (
+            &head["rated"],
+            &head["proposed_rating"],
+            &head["final_rating"],
+            &head["previous_proposed_rating"]
+        ),
+        (
+            &json!(false),
+            &Value::Null,
+            &decided["final_rating"],
+            &decided["proposed_rating"]
+        ),
+        "{head}"
+    );
+    assert_eq!(
+        head["applied_rules"][0]["effect"], "not rated: not in service in 2025",
+        "{head}"
+    );
+    let (_, a1) = app
+        .get(
+            w.token("hr_a"),
+            &format!(
+                "/api/v1/evaluations?period=2025&staff_id={}",
+                w.member_a1.id
+            ),
+        )
+        .await;
+    assert_eq!(a1["total"], 0, "no 2025 rating for a contract worker: {a1}");
+    let (_, trail) = app
+        .get(w.token("root"), "/api/v1/audit?entity=evaluation")
+        .await;
+    assert!(
+        trail["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "withdraw" && e["before"]["staff_id"] == w.member_a1.id),
+        "{trail}"
+    );
+}
+
 both!(
     policies_are_versioned_documents_checked_line_by_line,
     a_year_is_evaluated_from_what_was_recorded,
+    a_rerun_withdraws_whom_it_no_longer_rates,
 );
 
 /// The test province's own reform rules, like Khánh Hòa's KL 91.
