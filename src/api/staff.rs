@@ -412,9 +412,15 @@ pub async fn update_staff(
             if (row.joined_on, row.left_on, row.unit_id)
                 != (current.joined_on, current.left_on, current.unit_id)
             {
+                let first_registered = if current.joined_on.is_none() && row.joined_on.is_some() {
+                    crate::db::violations::first_from_attendance(c, row.id)?
+                } else {
+                    None
+                };
                 let dates_from = crate::domain::attendance::dates_rederive_from(
                     (current.joined_on, current.left_on),
                     (row.joined_on, row.left_on),
+                    first_registered,
                     now.date(),
                     crate::db::attendance::RETRO_DAYS,
                 );

@@ -55,6 +55,18 @@ fn attendance_ref(staff_id: i64, day: NaiveDate) -> String {
     format!("{staff_id}:{day}")
 }
 
+/// The first day the register holds of a person from attendance.
+pub fn first_from_attendance(
+    conn: &mut AnyConnection,
+    staff_id: i64,
+) -> QueryResult<Option<NaiveDate>> {
+    violations::table
+        .filter(violations::staff_id.eq(staff_id))
+        .filter(violations::source.eq(SOURCE_ATTENDANCE))
+        .select(diesel::dsl::min(violations::day))
+        .first(conn)
+}
+
 /// Makes the attendance violations of `staff_ids` on `from..=to` exactly `wanted`: rows
 /// that no longer hold are removed, new ones added, changed minutes updated. Rows that
 /// stay keep their ids (later notices refer to them).

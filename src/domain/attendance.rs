@@ -44,9 +44,17 @@ pub const DATES_BACK_DAYS: i64 = 731;
 /// or the earliest of the dates that moved when that is older, so that a departure
 /// recorded months late leaves no absences registered after it (nor a joining date moved
 /// later any before it); never more than `DATES_BACK_DAYS`.
+///
+/// A joining date set where there was none changes the days before it only (no date
+/// meant "in service all along"), and of those only the ones the register holds need
+/// undoing: from `first_registered` (the person's first day in the register from
+/// attendance) when that lies before the new date, else the recent window. Re-deriving
+/// from the joining date itself, often years back, would judge days before the service
+/// had anyone's check-ins (before go-live) and register every one as an absence.
 pub fn dates_rederive_from(
     old: (Option<NaiveDate>, Option<NaiveDate>),
     new: (Option<NaiveDate>, Option<NaiveDate>),
+    first_registered: Option<NaiveDate>,
     today: NaiveDate,
     retro_days: i64,
 ) -> NaiveDate {
@@ -57,9 +65,13 @@ pub fn dates_rederive_from(
             a.into_iter().chain(b).min()
         }
     };
+    let joined = match (old.0, new.0) {
+        (None, Some(j)) => first_registered.filter(|f| *f < j),
+        (a, b) => moved(a, b),
+    };
     let recent = today - Duration::days(retro_days);
     let floor = today - Duration::days(DATES_BACK_DAYS);
-    [moved(old.0, new.0), moved(old.1, new.1)]
+    [joined, moved(old.1, new.1)]
         .into_iter()
         .flatten()
         .fold(recent, NaiveDate::min)

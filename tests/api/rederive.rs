@@ -61,6 +61,64 @@ async fn a_late_recorded_departure_clears_the_days_after_it(b: Backend) {
     assert_eq!(late().await, 0, "a day after leaving holds no violation");
 }
 
+/// A joining date set on someone recorded without one takes the violations registered
+/// before it out of the register, however far back they lie.
+async fn a_joining_date_set_late_clears_the_days_before_it(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let (s, body) = app
+        .post(
+            root,
+            "/api/v1/schedules",
+            json!({"unit_id": w.p.id, "valid_from": (today() - Duration::days(150)).to_string(),
+                   "weekdays": [1, 2, 3, 4, 5, 6, 7],
+                   "sessions": [{"start": "07:30", "end": "11:30"}, {"start": "13:30", "end": "17:00"}],
+                   "grace_minutes": 5}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    // A device's backlog: late arrivals 85 and 75 days ago.
+    for n in [85, 75] {
+        let (s, body) = app
+            .post(
+                root,
+                "/api/v1/checkins",
+                json!({"staff_id": w.member_a1.id, "at": format!("{}T08:10:00+07:00", past_day(n)),
+                       "source": "device", "direction": "in", "device_id": "KIOSK-A"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{body}");
+    }
+    let late = || async {
+        let (s, body) = app
+            .get(
+                root,
+                &format!(
+                    "/api/v1/violations?staff_id={}&from={}&to={}&code=late",
+                    w.member_a1.id,
+                    past_day(150),
+                    today()
+                ),
+            )
+            .await;
+        assert_eq!(s, 200, "{body}");
+        body["total"].as_i64().unwrap()
+    };
+    assert_eq!(late().await, 2);
+    // HR fills in the joining date the record lacked: 70 days ago.
+    let (s, body) = app
+        .patch(
+            root,
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"joined_on": past_day(70).to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(late().await, 0, "no violation before joining");
+}
+
 /// Dates beyond what the service holds are a field error, not a failed request.
 async fn dates_out_of_range_are_refused(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
@@ -116,6 +174,7 @@ async fn overlapping_schedules_at_once_keep_one(b: Backend) {
 }
 
 both!(
+    a_joining_date_set_late_clears_the_days_before_it,
     overlapping_schedules_at_once_keep_one,
     a_late_recorded_departure_clears_the_days_after_it,
     dates_out_of_range_are_refused,

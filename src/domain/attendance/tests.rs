@@ -484,32 +484,52 @@ fn a_moved_date_widens_the_rederived_days() {
     let recent = today - chrono::Duration::days(62);
     // Nothing moved, or a unit change only: the recent window.
     assert_eq!(
-        dates_rederive_from((None, None), (None, None), today, 62),
+        dates_rederive_from((None, None), (None, None), None, today, 62),
         recent
     );
     // A departure recorded four months late.
     assert_eq!(
-        dates_rederive_from((None, None), (None, day(8, 1)), today, 62),
+        dates_rederive_from((None, None), (None, day(8, 1)), None, today, 62),
         day(8, 1).unwrap()
     );
     // A departure date corrected from August to November: from August.
     assert_eq!(
-        dates_rederive_from((None, day(8, 1)), (None, day(11, 20)), today, 62),
+        dates_rederive_from((None, day(8, 1)), (None, day(11, 20)), None, today, 62),
         day(8, 1).unwrap()
     );
     // A joining date moved later, from January to March.
     assert_eq!(
-        dates_rederive_from((day(1, 5), None), (day(3, 1), None), today, 62),
+        dates_rederive_from((day(1, 5), None), (day(3, 1), None), None, today, 62),
         day(1, 5).unwrap()
     );
     // A recent change stays within the window; an ancient one stops at two years.
     assert_eq!(
-        dates_rederive_from((None, None), (None, day(11, 30)), today, 62),
+        dates_rederive_from((None, None), (None, day(11, 30)), None, today, 62),
+        recent
+    );
+    // A joining date set where there was none: the violations registered before it go,
+    // from the first the register holds; days never registered stay unjudged, and the
+    // days after it, in service before and after, are not judged again.
+    assert_eq!(
+        dates_rederive_from((None, None), (day(3, 2), None), day(1, 5), today, 62),
+        day(1, 5).unwrap()
+    );
+    assert_eq!(
+        dates_rederive_from((None, None), (day(3, 2), None), None, today, 62),
+        recent
+    );
+    assert_eq!(
+        dates_rederive_from((None, None), (day(3, 2), None), day(4, 1), today, 62),
+        recent
+    );
+    let joined_2015 = NaiveDate::from_ymd_opt(2015, 3, 1);
+    assert_eq!(
+        dates_rederive_from((None, None), (joined_2015, None), day(10, 1), today, 62),
         recent
     );
     let long_ago = NaiveDate::from_ymd_opt(2015, 1, 1);
     assert_eq!(
-        dates_rederive_from((long_ago, None), (None, None), today, 62),
+        dates_rederive_from((long_ago, None), (None, None), None, today, 62),
         today - chrono::Duration::days(DATES_BACK_DAYS)
     );
 }
