@@ -110,14 +110,15 @@ pub fn points(
     now: NaiveDateTime,
 ) -> QueryResult<(i64, PeriodResult)> {
     let items: Vec<TaskItem> = serde_json::from_str(&row.items).unwrap_or_default();
-    let (late, handled) = match period_bounds(&row.period) {
+    let (late, handled, overdue) = match period_bounds(&row.period) {
         Some((_, first, last)) if first.and_time(NaiveTime::MIN) <= now => {
             let t = super::dossiers::staff_tally(conn, row.staff_id, first, last, now)?;
-            (t.late as i64, (t.early + t.on_time + t.late) as i64)
+            let finished = t.early + t.on_time + t.late;
+            (t.late as i64, finished as i64, t.overdue as i64)
         }
-        _ => (0, 0),
+        _ => (0, 0, 0),
     };
-    let task = task_centi(&items, late, handled).unwrap_or(0);
+    let task = task_centi(&items, late, handled, overdue).unwrap_or(0);
     Ok((
         task,
         PeriodResult {

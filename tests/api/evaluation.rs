@@ -900,7 +900,55 @@ async fn nd335_scores_rate_cong_chuc_from_2026(b: Backend) {
     assert_eq!(head["proposed_rating"], "completed_well");
 }
 
-both!(nd335_scores_rate_cong_chuc_from_2026);
+/// A dossier step fallen due in the period and still unfinished was assigned and not
+/// completed: it takes the period's task points down further than finishing it late.
+async fn an_overdue_step_is_a_task_not_completed(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let step = |finished: Option<&str>| {
+        let mut line = json!({"code": "HS-Q1", "procedure": "Cấp giấy phép", "unit_code": "A1",
+               "received_at": "2026-03-02T08:00:00", "due_at": "2026-03-20", "status": "in_progress",
+               "step_no": 1, "step_staff_code": "S-A1",
+               "step_received_at": "2026-03-02T08:00:00", "step_due_at": "2026-03-10T17:00:00"});
+        if let Some(t) = finished {
+            line["finished_at"] = json!(t);
+            line["step_finished_at"] = json!(t);
+            line["status"] = json!("finished");
+        }
+        json!({"dossiers": [line]})
+    };
+    let (s, report) = app
+        .post(w.token("hr_a"), "/api/v1/dossiers/import", step(None))
+        .await;
+    assert_eq!((s, &report["rejected"]), (200, &json!([])), "{report}");
+    let score = json!({"staff_id": w.member_a1.id, "period": "2026-Q1", "general": 30.0,
+                       "tasks": [{"name": "Báo cáo quý", "done": true}]});
+    let points = || async {
+        let (s, body) = app
+            .post(w.token("head_a"), "/api/v1/scores", score.clone())
+            .await;
+        assert_eq!(s, 200, "{body}");
+        body["task_points"].as_f64()
+    };
+    // The report done, the step overdue: 70 × 3 / 6.
+    assert_eq!(points().await, Some(35.0));
+    // Finished two days late: one delay, 70 × 5.75 / 6.
+    let (s, report) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/dossiers/import",
+            step(Some("2026-03-12T10:00:00")),
+        )
+        .await;
+    assert_eq!((s, &report["updated"]), (200, &json!(1)), "{report}");
+    assert_eq!(points().await, Some(67.08));
+}
+
+both!(
+    nd335_scores_rate_cong_chuc_from_2026,
+    an_overdue_step_is_a_task_not_completed,
+);
 
 async fn the_demo_makes_every_shipped_rule_fire(b: Backend) {
     let Some(app) = TestApp::spawn(b).await else {

@@ -40,9 +40,17 @@ fn one() -> f64 {
     1.0
 }
 
-/// Task points in hundredths (0–7000) from the items and the period's dossier steps
-/// (`late` of `handled`). Nothing assigned: None (the period has no task result).
-pub fn task_centi(items: &[TaskItem], late_steps: i64, handled_steps: i64) -> Option<i64> {
+/// Task points in hundredths (0–7000) from the items and the period's dossier steps:
+/// `late` of the `handled` ones finished in it, and `overdue` ones fallen due in it and
+/// still unfinished, which were assigned and not completed (nothing on any axis, like an
+/// item not done: leaving a step overdue must not score better than finishing it late).
+/// Nothing assigned: None (the period has no task result).
+pub fn task_centi(
+    items: &[TaskItem],
+    late_steps: i64,
+    handled_steps: i64,
+    overdue_steps: i64,
+) -> Option<i64> {
     let mut assigned = 0.0;
     let (mut quantity, mut quality, mut progress) = (0.0, 0.0, 0.0);
     let share = |n: u32, excused: bool| {
@@ -62,7 +70,7 @@ pub fn task_centi(items: &[TaskItem], late_steps: i64, handled_steps: i64) -> Op
     }
     let handled = handled_steps.max(0) as f64;
     let late = late_steps.clamp(0, handled_steps.max(0)) as f64;
-    assigned += handled;
+    assigned += handled + overdue_steps.max(0) as f64;
     quantity += handled;
     quality += handled;
     progress += (handled - late) + late * 0.75;

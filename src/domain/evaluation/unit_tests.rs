@@ -137,43 +137,53 @@ fn nd335_task_points_periods_and_the_manager_component() {
         quality_failures,
         excused,
     };
-    type Case<'a> = (&'a [TaskItem], (i64, i64), Option<i64>);
+    type Case<'a> = (&'a [TaskItem], (i64, i64, i64), Option<i64>);
     let cases: &[Case] = &[
         (
             &[item(true, 0, 0, false), item(true, 0, 0, false)],
-            (0, 0),
+            (0, 0, 0),
             Some(7000),
         ),
         // One of two late once: progress 1.75 / 2 → 70 × 5.75 / 6.
         (
             &[item(true, 1, 0, false), item(true, 0, 0, false)],
-            (0, 0),
+            (0, 0, 0),
             Some(6708),
         ),
         (
             &[item(true, 1, 0, true), item(true, 0, 0, false)],
-            (0, 0),
+            (0, 0, 0),
             Some(7000),
         ),
         // Failed quality twice: half the item's quality points.
         (
             &[item(true, 0, 2, false), item(true, 0, 0, false)],
-            (0, 0),
+            (0, 0, 0),
             Some(6417),
         ),
         // Not done: nothing on any axis for it.
         (
             &[item(false, 0, 0, false), item(true, 0, 0, false)],
-            (0, 0),
+            (0, 0, 0),
             Some(3500),
         ),
         // Dossier steps count, a late one with one delay.
-        (&[item(true, 0, 0, false)], (1, 3), Some(6854)), // 70 × 11.75 / 12
-        (&[], (0, 4), Some(7000)),
-        (&[], (0, 0), None),
+        (&[item(true, 0, 0, false)], (1, 3, 0), Some(6854)), // 70 × 11.75 / 12
+        (&[], (0, 4, 0), Some(7000)),
+        (&[], (0, 0, 0), None),
+        // A step fallen due unfinished was assigned and not completed: nine on time and
+        // one left overdue (70 × 27 / 30) score under nine and one finished late
+        // (70 × 29.75 / 30).
+        (&[], (0, 9, 1), Some(6300)),
+        (&[], (1, 10, 0), Some(6942)),
+        (&[], (0, 0, 2), Some(0)),
     ];
-    for (i, (items, (late, handled), want)) in cases.iter().enumerate() {
-        assert_eq!(task_centi(items, *late, *handled), *want, "case {i}");
+    for (i, (items, (late, handled, overdue), want)) in cases.iter().enumerate() {
+        assert_eq!(
+            task_centi(items, *late, *handled, *overdue),
+            *want,
+            "case {i}"
+        );
     }
     assert_eq!(
         period_bounds("2026-Q2"),
