@@ -119,7 +119,7 @@ fn cells(i: usize, row: &SheetRow) -> Vec<String> {
 
 /// A cell Excel would run as a formula (`=`, `+`, `-`, `@` first) is kept as text with a
 /// leading apostrophe: names and reasons come from users.
-fn inert(cell: String) -> String {
+pub fn inert(cell: String) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {

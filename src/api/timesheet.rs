@@ -243,11 +243,12 @@ fn to_csv(sheet: &Timesheet) -> Result<Vec<u8>, csv::Error> {
         let mut w = csv::Writer::from_writer(&mut out);
         w.write_record(header(sheet))?;
         for (i, row) in sheet.rows.iter().enumerate() {
+            // Codes, names and positions come from users: none may run as a formula.
             let mut record = vec![
                 (i + 1).to_string(),
-                row.code.clone(),
-                row.full_name.clone(),
-                row.position.clone().unwrap_or_default(),
+                crate::export::inert(row.code.clone()),
+                crate::export::inert(row.full_name.clone()),
+                crate::export::inert(row.position.clone().unwrap_or_default()),
             ];
             record.extend(row.cells.iter().cloned());
             record.extend(totals_row(&row.totals));

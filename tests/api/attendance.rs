@@ -713,6 +713,15 @@ async fn timesheets_overview_and_scoping(b: Backend) {
         .unwrap();
     assert_eq!(row["cells"][d.day0() as usize], "M");
     assert_eq!(row["totals"]["late_count"], 1);
+    // A position typed as a formula stays text in the CSV, as in the evaluation sheet.
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"position": "=HYPERLINK(\"http://x\",\"Chuyên viên\")"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
     let res = app
         .client
         .get(app.url(&format!("{path}&format=csv")))
@@ -734,6 +743,7 @@ async fn timesheets_overview_and_scoping(b: Backend) {
         text.contains("Nguyễn Thị Lan") && text.contains("Họ và tên"),
         "{text}"
     );
+    assert!(text.contains(",\"'=HYPERLINK("), "{text}");
     let res = app
         .client
         .get(app.url(&format!("{path}&format=xlsx")))
