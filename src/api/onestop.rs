@@ -445,6 +445,7 @@ pub async fn attribute_step(
     let read = auth.can(Action::ReadStaff);
     let map = auth.can(Action::MapHandlers);
     let actor = auth.id();
+    let own = auth.actor.staff_id;
     blocking(&state, move |db: &Db| {
         db.write(|c| {
             let find = |c: &mut AnyConnection| {
@@ -469,6 +470,23 @@ pub async fn attribute_step(
                     "staff_id",
                     "the step is disputed by its officer; it keeps its attribution",
                 ));
+            }
+            // Moving a step moves its lateness: not away from oneself, and not away from
+            // an officer beyond one's reach (an inter-agency dossier's step of another
+            // department is that department's administrators' to attribute).
+            if let Some(current) = crate::db::dossiers::step_staff(c, step_id)? {
+                if own == Some(current) {
+                    return Err(ApiError::Forbidden(
+                        "a step of your own is for another administrator to attribute",
+                    ));
+                }
+                let beyond = crate::db::staff::find_with_path(c, current)?
+                    .is_none_or(|(_, path)| !map.staff(current, &path));
+                if beyond {
+                    return Err(ApiError::Forbidden(
+                        "the step's officer works outside your reach",
+                    ));
+                }
             }
             let person = visible_person(c, &read, staff_id)
                 .map_err(|_| ApiError::field("staff_id", "no such staff member"))?;

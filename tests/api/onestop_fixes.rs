@@ -523,7 +523,42 @@ async fn the_unmatched_list_offers_no_departed_namesake(b: Backend) {
     assert_eq!(offered, lans, "{group}");
 }
 
+/// Attributing a step by hand moves its lateness: an administrator does not move a late
+/// step of their own, nor one of an officer beyond their reach; one over both may.
+async fn a_step_is_not_moved_by_its_officer_nor_from_beyond_reach(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    // A's head holds the admin role on A too.
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/users/{}", w.user_ids["head_a"]),
+            json!({"roles": [{"role": "unit_head", "unit_id": w.a.id},
+                             {"role": "admin", "unit_id": w.a.id}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let admin_head = app.token("head_a", crate::helpers::PASSWORD).await;
+    let own = late_file_line("HS-OWN").replace(",S-A1,", ",S-HEAD-A,");
+    let beyond = late_file_line("HS-BEYOND").replace(",S-A1,", ",S-B,");
+    crate::dossier_register::import(&app, w.token("admin_p"), &[&own, &beyond]).await;
+    let to_member = json!({"staff_id": w.member_a1.id});
+    for (code, officer) in [("HS-OWN", w.head_a.id), ("HS-BEYOND", w.member_b.id)] {
+        let step = only_step(&app, &w, code).await;
+        let path = format!("/api/v1/dossier-steps/{}/handler", step["id"]);
+        let (s, body) = app.put(&admin_head, &path, to_member.clone()).await;
+        assert_eq!(s, 403, "{code}: {body}");
+        assert_eq!(only_step(&app, &w, code).await["staff_id"], officer);
+        assert_eq!(stats(&app, &w, officer).await["late"], 1, "{code}");
+        let (s, body) = app.put(w.token("admin_p"), &path, to_member.clone()).await;
+        assert_eq!(s, 200, "{code}: {body}");
+    }
+    assert_eq!(stats(&app, &w, w.member_a1.id).await["late"], 2);
+}
+
 both!(
+    a_step_is_not_moved_by_its_officer_nor_from_beyond_reach,
     the_unmatched_list_offers_no_departed_namesake,
     a_namesake_who_had_left_is_no_candidate,
     a_re_sent_feed_never_moves_a_disputed_step,
