@@ -233,6 +233,11 @@ pub fn run(
 
     // A manager's unit-results points count half when someone they manage is rated not
     // completed (NĐ 335/2025): evaluate managers again knowing their staff's results.
+    // Managers are the heads and whoever is scored on their unit's results (a deputy's
+    // `manager_points`: RULES.md §1.4 names the deputy level). A head manages everyone
+    // below them; a deputy the same people but their unit's head and fellow managers.
+    // (Whoever's staff made a manager below not completed is below the managers above as
+    // well, so the halving never needs to climb.)
     let stands = |e: &Evaluated| {
         existing
             .get(&e.staff_id)
@@ -240,17 +245,22 @@ pub fn run(
             .and_then(Rating::parse)
             .or(e.proposal.proposed)
     };
-    let not_completed: Vec<(String, i64)> = done
+    let is_manager =
+        |e: &Evaluated| e.is_head || e.recorded.periods.iter().any(|p| p.manager_centi > 0);
+    // (unit path, staff, head or manager) of everyone not completed.
+    let not_completed: Vec<(String, i64, bool)> = done
         .iter()
         .filter(|e| stands(e) == Some(Rating::NotCompleted))
-        .map(|e| (e.unit_path.clone(), e.staff_id))
+        .map(|e| (e.unit_path.clone(), e.staff_id, is_manager(e)))
         .collect();
     for e in done
         .iter_mut()
-        .filter(|e| e.is_head && !e.recorded.periods.is_empty())
+        .filter(|e| is_manager(e) && !e.recorded.periods.is_empty())
     {
-        let manages_one = not_completed.iter().any(|(path, id)| {
-            *id != e.staff_id && crate::domain::units::in_subtree(path, &e.unit_path)
+        let manages_one = not_completed.iter().any(|(path, id, manager)| {
+            *id != e.staff_id
+                && crate::domain::units::in_subtree(path, &e.unit_path)
+                && (e.is_head || !(*manager && *path == e.unit_path))
         });
         if !manages_one {
             continue;

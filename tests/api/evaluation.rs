@@ -945,9 +945,102 @@ async fn an_overdue_step_is_a_task_not_completed(b: Backend) {
     assert_eq!(points().await, Some(67.08));
 }
 
+/// A deputy scored on their unit's results (`manager_points`) is a manager too: their
+/// part counts half when someone they manage is not completed, as the head's does. A
+/// deputy does not manage their unit's head.
+async fn a_deputy_counts_half_like_the_head(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (s, deputy) = app
+        .post(
+            w.token("root"),
+            "/api/v1/staff",
+            json!({"code": "S-A1-PHO", "full_name": "Phạm Văn Phó", "unit_id": w.a1.id,
+                   "category": "cong_chuc"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{deputy}");
+    let deputy = deputy["id"].as_i64().unwrap();
+    // A deputy of A manages the people of A and below, but not A's head.
+    let (s, deputy_a) = app
+        .post(
+            w.token("root"),
+            "/api/v1/staff",
+            json!({"code": "S-A-PHO", "full_name": "Trần Văn Phó", "unit_id": w.a.id,
+                   "category": "cong_chuc"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{deputy_a}");
+    let deputy_a = deputy_a["id"].as_i64().unwrap();
+    let score = |staff: i64, general: f64, manager: Option<f64>| {
+        let mut body = json!({"staff_id": staff, "period": "2026-Q1", "general": general,
+            "tasks": [{"name": "Tham mưu văn bản", "done": true}]});
+        if let Some(m) = manager {
+            body["manager_points"] = json!(m);
+        }
+        body
+    };
+    for body in [
+        score(w.member_a1.id, 28.0, None),
+        score(deputy, 27.0, Some(20.0)),
+        score(deputy_a, 27.0, Some(20.0)),
+    ] {
+        let (s, v) = app.post(w.token("hr_a"), "/api/v1/scores", body).await;
+        assert_eq!(s, 200, "{v}");
+    }
+    // A's head: 35 points, not completed whoever their staff are.
+    let (s, head) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/scores",
+            json!({"staff_id": w.head_a.id, "period": "2026-Q1", "general": 0.0,
+                   "tasks": [{"name": "Chỉ đạo", "done": false}, {"name": "Báo cáo", "done": true}],
+                   "manager_points": 30.0}),
+        )
+        .await;
+    assert_eq!(s, 200, "{head}");
+    let run = json!({"period": "2026", "unit_id": w.a.id});
+    let (s, result) = app
+        .post(w.token("hr_a"), "/api/v1/evaluations/runs", run.clone())
+        .await;
+    assert_eq!(s, 201, "{result}");
+    assert_eq!(
+        item(&result, w.head_a.id)["proposed_rating"],
+        "not_completed"
+    );
+    for id in [deputy, deputy_a] {
+        let d = item(&result, id);
+        assert_eq!(
+            (&d["metrics"]["score"], &d["proposed_rating"]),
+            (&json!(97.0), &json!("excellent")),
+            "A's head is no one's staff: {d}"
+        );
+    }
+    // member_a1 is reprimanded: not completed. Both deputies manage them: 97 − 20 / 2.
+    let (s, d) = app
+        .post(w.token("hr_a"), "/api/v1/discipline", json!({"staff_id": w.member_a1.id, "form": "khien_trach",
+              "decision_no": "4/QĐ-SNV", "decided_on": "2026-05-04", "effective_from": "2026-05-04", "reason": "Uống rượu"}))
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let (_, result) = app
+        .post(w.token("hr_a"), "/api/v1/evaluations/runs", run)
+        .await;
+    for id in [deputy, deputy_a] {
+        let d = item(&result, id);
+        assert_eq!(
+            (&d["metrics"]["score"], &d["metrics"]["manager_deduction"]),
+            (&json!(87.0), &json!(10.0)),
+            "{d}"
+        );
+        assert_eq!(d["proposed_rating"], "completed_well");
+    }
+}
+
 both!(
     nd335_scores_rate_cong_chuc_from_2026,
     an_overdue_step_is_a_task_not_completed,
+    a_deputy_counts_half_like_the_head,
 );
 
 async fn the_demo_makes_every_shipped_rule_fire(b: Backend) {
