@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{get, put, web};
-use chrono::{Duration, NaiveDate, NaiveTime};
+use chrono::{Datelike, Duration, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -309,6 +309,9 @@ pub struct Flag {
 pub struct HeadRef {
     pub staff_id: i64,
     pub full_name: String,
+    /// When the head left the service, if they have: a head who left in the year still
+    /// answers for it, but no longer holds the post.
+    pub left_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -377,12 +380,20 @@ pub async fn accountability(
                 if reasons.is_empty() {
                     continue;
                 }
+                // The unit's heads in service during the year: `is_head` stays set on
+                // a record after its holder leaves, and one who left before the year
+                // (or joined after it) does not answer for it.
                 let heads = crate::db::attendance::people_below(c, &unit.path)?
                     .into_iter()
                     .filter(|p| p.staff.unit_id == unit.id && p.staff.is_head)
+                    .filter(|p| {
+                        p.staff.left_on.is_none_or(|d| d.year() >= year)
+                            && p.staff.joined_on.is_none_or(|d| d.year() <= year)
+                    })
                     .map(|p| HeadRef {
                         staff_id: p.staff.id,
                         full_name: p.staff.full_name,
+                        left_on: p.staff.left_on,
                     })
                     .collect();
                 out.push(Flag {

@@ -709,6 +709,17 @@ async fn reform_rankings_and_head_accountability(b: Backend) {
     .await;
     assert_eq!(s, 404, "B is outside hr_a's reach");
 
+    // A's former director, whose record keeps is_head, retired before 2025: they do
+    // not answer for 2025.
+    let (s, former) = app
+        .post(
+            w.token("root"),
+            "/api/v1/staff",
+            json!({"code": "S-A-OLD", "full_name": "Lê Văn Cũ", "unit_id": w.a.id,
+                   "category": "cong_chuc", "is_head": true, "left_on": "2024-06-30"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{former}");
     let (s, flags) = app
         .get(w.token("hr_a"), "/api/v1/accountability?year=2025")
         .await;
@@ -716,7 +727,11 @@ async fn reform_rankings_and_head_accountability(b: Backend) {
     let flags = flags.as_array().unwrap();
     assert_eq!(flags.len(), 2, "{flags:?}");
     let fa = flags.iter().find(|f| f["unit_id"] == w.a.id).unwrap();
-    assert_eq!(fa["heads"][0]["staff_id"], w.head_a.id);
+    assert_eq!(
+        fa["heads"],
+        json!([{"staff_id": w.head_a.id, "full_name": w.head_a.full_name, "left_on": null}]),
+        "{fa}"
+    );
     assert!(
         fa["reasons"][0]
             .as_str()
