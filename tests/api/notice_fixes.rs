@@ -319,6 +319,33 @@ async fn escalation_follows_the_unit_of_the_violations(b: Backend) {
     assert_eq!(item["notice"]["unit_id"], w.a1.id, "{item}");
 }
 
+/// Violations of the old unit that come in after a transfer (its kiosk's offline
+/// backlog) are told to the old unit's head, where they happened, not to the new one.
+async fn a_backlog_after_a_transfer_goes_to_the_old_units_head(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    let chair = chairman(&app, &w).await;
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"unit_id": w.b.id, "moved_on": past_day(10).to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    for n in [20, 18, 15] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let body = list(&app, w.token("root"), "?kind=repeat").await;
+    assert_eq!(body["total"], 1, "{body}");
+    let item = &body["items"][0];
+    assert_eq!(item["recipient_staff_id"], w.head_a.id, "{item}");
+    assert_eq!(item["notice"]["unit_id"], w.a1.id, "{item}");
+    assert_ne!(item["recipient_staff_id"], chair);
+}
+
 async fn a_heads_own_notice_is_for_the_level_above(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
@@ -579,6 +606,7 @@ async fn an_absence_an_inspection_also_found_counts_once(b: Backend) {
 }
 
 both!(
+    a_backlog_after_a_transfer_goes_to_the_old_units_head,
     an_absence_an_inspection_also_found_counts_once,
     an_ended_version_withdraws_its_repeat_rule,
     a_replacing_rule_does_not_tell_a_crossing_twice,

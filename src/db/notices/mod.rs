@@ -284,6 +284,23 @@ fn record(
         .map(|v| to_local(v.created_at).date())
         .max();
     let notified = is_news(m.crossing.day, concluded, today);
+    // The unit where the violations happened, as a register row keeps the unit the person
+    // was in that day: the one of the crossing's last violation. After a transfer, an
+    // offline kiosk's backlog of the old unit is for the old unit's heads, and escalates
+    // above them (`escalate_due`), not above the unit the person has moved to since.
+    let last = m
+        .crossing
+        .occurrences
+        .iter()
+        .filter_map(|id| m.rows.iter().find(|v| v.id == *id))
+        .max_by_key(|v| (v.day, v.id));
+    let (unit_id, unit_path) = match last.map(|v| v.unit_id) {
+        Some(u) if u != m.person.unit_id => match super::units::find(conn, u)? {
+            Some(unit) => (unit.id, unit.path),
+            None => (m.person.unit_id, m.path.to_owned()),
+        },
+        _ => (m.person.unit_id, m.path.to_owned()),
+    };
     let escalate_at = m
         .rule
         .escalate_after_days
@@ -292,7 +309,7 @@ fn record(
     let notice_id: i64 = diesel::insert_into(repeat_notices::table)
         .values((
             repeat_notices::province_id.eq(m.person.province_id),
-            repeat_notices::unit_id.eq(m.person.unit_id),
+            repeat_notices::unit_id.eq(unit_id),
             repeat_notices::staff_id.eq(m.person.id),
             repeat_notices::rule_key.eq(&m.rule.key),
             repeat_notices::policy_code.eq(&m.rule.policy_code),
@@ -333,16 +350,14 @@ fn record(
             }));
         }
     }
-    let chain = lookups
-        .chain(conn, m.person.unit_id, m.path, today)?
-        .to_vec();
+    let chain = lookups.chain(conn, unit_id, &unit_path, today)?.to_vec();
     let payload = json!({
         "notice_id": notice_id,
         "person": {
             "id": m.person.id, "code": m.person.code, "full_name": m.person.full_name,
             "position": m.person.position, "is_head": m.person.is_head,
         },
-        "unit": lookups.unit_json(m.person.unit_id),
+        "unit": lookups.unit_json(unit_id),
         "rule": {
             "name": m.rule.name, "source": m.rule.source, "policy_code": m.rule.policy_code,
             "count": m.rule.rule.count, "window": m.rule.rule.window.label(),
@@ -357,7 +372,7 @@ fn record(
     made.messages += queue(
         conn,
         lookups,
-        (m.person.province_id, m.person.unit_id),
+        (m.person.province_id, unit_id),
         notice_id,
         NotificationKind::Repeat,
         &heads,
