@@ -245,6 +245,56 @@ async fn another_provinces_catalogue_is_not_shown(b: Backend) {
     );
 }
 
+/// Another province's calendar is answered as if it did not exist, for reading and for
+/// deleting its entries.
+async fn another_provinces_calendar_is_not_shown(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (s, q) = app
+        .post(
+            w.token("root"),
+            "/api/v1/units",
+            json!({"code": "Q", "name": "Tỉnh Thứ Hai", "kind": "province"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{q}");
+    let (s, entry) = app
+        .post(
+            w.token("root"),
+            "/api/v1/calendar",
+            json!({"date": "2026-02-17", "kind": "holiday", "name": "Tết Nguyên đán",
+                   "province_id": q["id"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{entry}");
+    assert!(entry["id"].is_i64(), "{entry}");
+    let list = format!("/api/v1/calendar?year=2026&province_id={}", q["id"]);
+    for who in ["staff_a1", "admin_p", "hr_a"] {
+        let (s, body) = app.get(w.token(who), &list).await;
+        assert_eq!(s, 404, "{who}: {body}");
+    }
+    let (s, body) = app.get(w.token("root"), &list).await;
+    assert_eq!(s, 200, "{body}");
+    assert!(body.to_string().contains("Tết Nguyên đán"), "{body}");
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/calendar/{}", entry["id"])))
+        .bearer_auth(w.token("admin_p"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let res = app
+        .client
+        .delete(app.url("/api/v1/calendar/987654"))
+        .bearer_auth(w.token("admin_p"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "the same answer as a missing entry");
+}
+
 /// A deputy holding the unit_head role on A scores A's staff and the heads below, but not
 /// A's head, whose scores come from the level above (or hr, or an admin).
 async fn a_deputy_does_not_score_their_head(b: Backend) {
@@ -277,6 +327,7 @@ async fn a_deputy_does_not_score_their_head(b: Backend) {
 }
 
 both!(
+    another_provinces_calendar_is_not_shown,
     a_deputy_does_not_score_their_head,
     another_provinces_catalogue_is_not_shown,
     nobody_concludes_a_finding_about_themself,
