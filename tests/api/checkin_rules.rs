@@ -136,7 +136,65 @@ async fn concurrent_voids_take_once(b: Backend) {
     assert_eq!(voids, 1, "{trail}");
 }
 
+/// A head's correction at the very instant of an event they voided is not answered with
+/// the voided event (200, nothing changed): it is refused, saying why.
+async fn a_correction_at_a_voided_instant_is_refused_not_dropped(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let d = past_day(2);
+    let (s, event) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/checkins",
+            json!({"staff_id": w.member_a1.id, "at": at(d, "07:31:00"), "source": "mobile",
+                   "direction": "out"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{event}");
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            &format!("/api/v1/checkins/{}/void", event["id"]),
+            json!({"reason": "Bấm nhầm ra thay vì vào"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let correction = |time: &str| {
+        json!({"staff_id": w.member_a1.id, "at": at(d, time), "source": "manual",
+               "direction": "in", "reason": "Vào làm lúc 07:31, đã xác nhận"})
+    };
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/checkins",
+            correction("07:31:00"),
+        )
+        .await;
+    assert_eq!(s, 409, "{body}");
+    assert!(body["errors"]["at"].is_array(), "{body}");
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/checkins",
+            correction("07:31:01"),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    // The voided event sent again by the phone is still its own retry.
+    let (s, again) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/checkins",
+            json!({"staff_id": w.member_a1.id, "at": at(d, "07:31:00"), "source": "mobile",
+                   "direction": "out"}),
+        )
+        .await;
+    assert_eq!((s, &again["id"]), (200, &event["id"]), "{again}");
+}
+
 both!(
+    a_correction_at_a_voided_instant_is_refused_not_dropped,
     heads_do_not_backdate_their_own_day,
     a_nul_character_is_one_events_error,
     a_leap_second_is_the_next_instant,
