@@ -317,12 +317,28 @@ pub async fn update_staff(
     let read = auth.can(Action::ReadStaff);
     let write = auth.can(Action::WriteStaff);
     let actor = auth.id();
+    let own = auth.actor.staff_id == Some(id);
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
             let (current, path) = locked(c, &read, id)?;
             if !write.subtree(&path) {
                 return Err(ApiError::Forbidden(
                     "changing staff records needs the admin or hr role on their unit",
+                ));
+            }
+            // What decides whether and how someone is rated and who rates them (the
+            // category, the service dates, heading a unit, the unit) is never changed by
+            // that person, as nobody decides their own rating; their contact details are.
+            if own
+                && (body.unit_id.is_some_and(|u| u != current.unit_id)
+                    || body.category.is_some_and(|c| c.code() != current.category)
+                    || body.is_head.is_some_and(|h| h != current.is_head)
+                    || body.joined_on.is_some_and(|j| j != current.joined_on)
+                    || body.left_on.is_some_and(|l| l != current.left_on))
+            {
+                return Err(ApiError::Forbidden(
+                    "your own unit, category, head role and service dates are for another \
+                     administrator or HR officer to change",
                 ));
             }
             let mut next = current.fields();

@@ -208,7 +208,59 @@ async fn staff_updates_clear_and_move(b: Backend) {
     assert_eq!(status, 409, "code of another staff member");
 }
 
+/// An HR officer does not change what decides their own rating (category, service
+/// dates, head role, unit); their contact details they may, and another HR officer the
+/// rest.
+async fn nobody_changes_what_rates_themself(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (s, me) = app
+        .post(
+            w.token("root"),
+            "/api/v1/staff",
+            json!({"code": "S-HR-A", "full_name": "Võ Thị Nhân", "unit_id": w.a.id,
+                   "category": "cong_chuc"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{me}");
+    let (s, body) = app
+        .post(
+            w.token("root"),
+            "/api/v1/users",
+            json!({"username": "nhan.vt", "password": crate::helpers::PASSWORD,
+                   "staff_id": me["id"], "roles": [{"role": "hr", "unit_id": w.a.id}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let token = app.token("nhan.vt", crate::helpers::PASSWORD).await;
+    let path = format!("/api/v1/staff/{}", me["id"]);
+    for change in [
+        json!({"category": "contract"}),
+        json!({"left_on": "2025-12-31"}),
+        json!({"joined_on": "2027-01-01"}),
+        json!({"is_head": true}),
+        json!({"unit_id": w.a1.id}),
+    ] {
+        let (s, body) = app.patch(&token, &path, change.clone()).await;
+        assert_eq!(s, 403, "{change}: {body}");
+    }
+    let (s, body) = app
+        .patch(
+            &token,
+            &path,
+            json!({"email": "nhan.vt@khanhhoa.gov.vn", "category": "cong_chuc"}),
+        )
+        .await;
+    assert_eq!(s, 200, "contact details, and a field left as it is: {body}");
+    let (s, body) = app
+        .patch(w.token("hr_a"), &path, json!({"category": "vien_chuc"}))
+        .await;
+    assert_eq!(s, 200, "{body}");
+}
+
 both!(
+    nobody_changes_what_rates_themself,
     hr_adds_staff_in_nfc,
     staff_validation_and_conflicts_write_nothing,
     staff_access_per_role,
