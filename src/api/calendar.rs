@@ -225,7 +225,14 @@ pub async fn list_days(
     auth: AuthUser,
     query: ValidQuery<ListCalendar>,
 ) -> Result<web::Json<super::Paged<CalendarDayView>>, ApiError> {
-    let read = auth.can(Action::ReadUnits);
+    // Another province's calendar is not for those without a role in it: as if it did
+    // not exist (the violation catalogue answers the same way).
+    if query
+        .province_id
+        .is_some_and(|p| !auth.actor.in_province(p))
+    {
+        return Err(ApiError::NotFound);
+    }
     let ListCalendar {
         year,
         province_id,
@@ -242,12 +249,6 @@ pub async fn list_days(
     };
     let rows = blocking(&state, move |db: &Db| {
         db.read(|c| {
-            // Another province's calendar is not for those without a role in it: as if
-            // it did not exist (the violation catalogue answers the same way).
-            if let Some(p) = province_id {
-                super::units::visible_unit(c, &read, p, "province_id")
-                    .map_err(|_| ApiError::NotFound)?;
-            }
             Ok::<_, ApiError>(q::entries_in(
                 c,
                 &province_id.into_iter().collect::<Vec<_>>(),
@@ -291,16 +292,14 @@ pub async fn delete_day(
     let id = id.into_inner();
     let read = auth.can(Action::ReadUnits);
     let write = auth.can(Action::WriteUnits);
+    let who = auth.actor.clone();
     let actor = auth.id();
     blocking(&state, move |db: &Db| {
         db.write(|c| {
-            let row = q::find(c, id)?.ok_or(ApiError::NotFound)?;
             // An entry of a province out of sight is as missing as one that is not.
-            if let Some(p) = row.province_id
-                && super::units::visible_unit(c, &read, p, "id").is_err()
-            {
-                return Err(ApiError::NotFound);
-            }
+            let row = q::find(c, id)?
+                .filter(|r| r.province_id.is_none_or(|p| who.in_province(p)))
+                .ok_or(ApiError::NotFound)?;
             check_scope(c, &read, &write, row.province_id, "id")?;
             q::delete(c, Some(actor), &row)?;
             rederive_days(c, &[(row.province_id, row.day)])

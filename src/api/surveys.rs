@@ -122,6 +122,7 @@ fn prepare(
     c: &mut AnyConnection,
     read: &Visibility,
     record: &Visibility,
+    recorder: Option<i64>,
     unit_id: i64,
     staff_id: Option<i64>,
     unknown_staff: fn() -> ApiError,
@@ -171,6 +172,13 @@ fn prepare(
         },
         None => None,
     };
+    // Citizens' answers about an officer raise their index and their unit's (and so the
+    // reform cap and the head's accountability): never keyed in about oneself.
+    if staff.is_some() && staff == recorder {
+        return Err(ApiError::Forbidden(
+            "an answer about yourself is for someone else to enter",
+        ));
+    }
     Ok((unit.province_id, staff, satisfied(flag, score, threshold)))
 }
 
@@ -188,6 +196,7 @@ pub async fn create_survey(
     let body = body.0;
     let read = auth.can(Action::ReadUnits);
     let record = auth.can(Action::RecordSurveys);
+    let recorder = auth.actor.staff_id;
     let threshold = state.dossiers.satisfied_min_score;
     let actor = auth.id();
     let row = blocking(&state, move |db: &Db| {
@@ -196,6 +205,7 @@ pub async fn create_survey(
                 c,
                 &read,
                 &record,
+                recorder,
                 body.unit_id,
                 body.staff_id,
                 no_such_staff,
@@ -266,6 +276,7 @@ pub async fn import_surveys(
     let (lines, rejected) = read_csv(&text, 1);
     let read = auth.can(Action::ReadUnits);
     let record = auth.can(Action::RecordSurveys);
+    let recorder = auth.actor.staff_id;
     let threshold = state.dossiers.satisfied_min_score;
     let actor = auth.id();
     let report = blocking(&state, move |db: &Db| {
@@ -275,7 +286,7 @@ pub async fn import_surveys(
                 ..ImportReport::default()
             };
             for (line, raw) in &lines {
-                match survey_line(c, &read, &record, raw, threshold, actor) {
+                match survey_line(c, &read, &record, recorder, raw, threshold, actor) {
                     Ok(new) => match q::record(c, &new)? {
                         Recorded::Created(_) => report.created += 1,
                         Recorded::Again(_) => report.unchanged += 1,
@@ -314,6 +325,7 @@ fn survey_line(
     c: &mut AnyConnection,
     read: &Visibility,
     record: &Visibility,
+    recorder: Option<i64>,
     raw: &crate::import::dossiers::RawLine,
     threshold: i32,
     actor: i64,
@@ -361,6 +373,7 @@ fn survey_line(
         c,
         read,
         record,
+        recorder,
         unit.id,
         staff_id,
         no_staff_code,

@@ -90,16 +90,8 @@ pub async fn list_types(
     let province = query.province_id;
     // A province's own catalogue is for those with a role in it (or everywhere): another
     // province's is answered as if it did not exist.
-    if let Some(p) = province {
-        let inside = format!("/{p}/");
-        let reaches = auth.actor.grants.iter().any(|g| {
-            g.unit_path
-                .as_deref()
-                .is_none_or(|path| path.starts_with(&inside))
-        });
-        if !reaches {
-            return Err(ApiError::NotFound);
-        }
+    if province.is_some_and(|p| !auth.actor.in_province(p)) {
+        return Err(ApiError::NotFound);
     }
     let rows = blocking(&state, move |db: &Db| {
         db.read(|c| {

@@ -60,6 +60,8 @@ pub struct RunReport {
 struct Evaluated {
     staff_id: i64,
     is_head: bool,
+    /// A head, or scored on their unit's results (`manager_points`): a deputy.
+    manager: bool,
     unit_path: String,
     recorded: Recorded,
     overlays: Vec<i64>,
@@ -179,7 +181,9 @@ pub fn run(
                     }
                 }
                 Err(s) => {
-                    if rated {
+                    // A run forced onto one base policy leaves out whom it does not
+                    // cover; their evaluations under the policy in force stand.
+                    if rated && forced.is_none() {
                         let p = &person.staff;
                         gone.push((p.id, p.province_id, p.unit_id, s.reason.clone()));
                     }
@@ -245,17 +249,15 @@ pub fn run(
             .and_then(Rating::parse)
             .or(e.proposal.proposed)
     };
-    let is_manager =
-        |e: &Evaluated| e.is_head || e.recorded.periods.iter().any(|p| p.manager_centi > 0);
     // (unit path, staff, head or manager) of everyone not completed.
     let not_completed: Vec<(String, i64, bool)> = done
         .iter()
         .filter(|e| stands(e) == Some(Rating::NotCompleted))
-        .map(|e| (e.unit_path.clone(), e.staff_id, is_manager(e)))
+        .map(|e| (e.unit_path.clone(), e.staff_id, e.manager))
         .collect();
     for e in done
         .iter_mut()
-        .filter(|e| is_manager(e) && !e.recorded.periods.is_empty())
+        .filter(|e| e.manager && !e.recorded.periods.is_empty())
     {
         let manages_one = not_completed.iter().any(|(path, id, manager)| {
             *id != e.staff_id
@@ -440,6 +442,8 @@ fn rate(
         });
     };
     let f = facts(year, &recorded, &base.1);
+    // Managers: the heads, and whoever is scored on their unit's results (a deputy).
+    let manager = s.is_head || recorded.periods.iter().any(|p| p.manager_centi > 0);
     let overlay_policies: Vec<&Policy> = overlays.iter().map(|(_, p)| p).collect();
     let proposal = evaluate(&base.1, &overlay_policies, &f);
     let value = |m: Metric| f.metrics.get(&m).copied();
@@ -457,6 +461,7 @@ fn rate(
     Ok(Some(Evaluated {
         staff_id: s.id,
         is_head: s.is_head,
+        manager,
         unit_path: person.unit_path.clone(),
         overlays: overlays.iter().map(|(id, _)| *id).collect(),
         recorded,
@@ -470,7 +475,7 @@ fn rate(
             "agency {} · {} · {}",
             agency_of(&person.unit_path),
             base.1.code,
-            if s.is_head { "managers" } else { "staff" }
+            if manager { "managers" } else { "staff" }
         ),
         base: (base.0, base.1.code.clone()),
         policy_ids: std::iter::once(base.0)

@@ -130,6 +130,17 @@ impl Actor {
         self.grants.iter().any(|g| g.role == role)
     }
 
+    /// Whether any of the actor's roles is held in the province with root `province_id`
+    /// (or everywhere): what a province's own catalogue and calendar need to be seen.
+    pub fn in_province(&self, province_id: i64) -> bool {
+        let inside = format!("/{province_id}/");
+        self.grants.iter().any(|g| {
+            g.unit_path
+                .as_deref()
+                .is_none_or(|path| path.starts_with(&inside))
+        })
+    }
+
     /// Whether the actor may enter the period scores of `staff_id`, whose unit is at
     /// `unit_path` and who heads it when `is_head`. Scores are entered by the person's
     /// manager, hr or an admin, never by the person. A unit head's grant reaches the people

@@ -1,9 +1,11 @@
 //! The weekly digest a head receives about their subtree: the week's violations counted
 //! by kind and by person, the people with most first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{Datelike, Duration, NaiveDate};
+
+use super::repeats::DAILY_CODES;
 
 /// One violation of the week, as the digest shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,10 +50,19 @@ pub fn week_key(from: NaiveDate) -> String {
     format!("{}-W{:02}", w.year(), w.week())
 }
 
+/// Counts acts, as the repeat rules and the evaluation do: a day's absence (or late
+/// arrival, or early departure) that an inspection also found is one.
 pub fn summarize(entries: &[Entry], top: usize) -> Summary {
     let mut by_code: BTreeMap<&str, usize> = BTreeMap::new();
     let mut people: BTreeMap<i64, PersonLine> = BTreeMap::new();
+    let mut days_seen: HashSet<(i64, &str, NaiveDate)> = HashSet::new();
+    let mut total = 0;
     for e in entries {
+        if DAILY_CODES.contains(&e.code.as_str()) && !days_seen.insert((e.staff_id, &e.code, e.day))
+        {
+            continue;
+        }
+        total += 1;
         *by_code.entry(&e.code).or_default() += 1;
         let line = people.entry(e.staff_id).or_insert_with(|| PersonLine {
             staff_id: e.staff_id,
@@ -84,7 +95,7 @@ pub fn summarize(entries: &[Entry], top: usize) -> Summary {
     let people_count = people.len();
     people.truncate(top);
     Summary {
-        total: entries.len(),
+        total,
         by_code,
         people,
         people_count,
@@ -116,7 +127,10 @@ mod tests {
             e(1, "Nguyễn Văn A", "late"),
             e(2, "Lê Văn B", "absent_no_reason"),
             e(3, "Trần Thị C", "late"),
-            e(2, "Lê Văn B", "late"),
+            Entry {
+                day: d(3, 4),
+                ..e(2, "Lê Văn B", "late")
+            },
         ];
         let s = summarize(&entries, 2);
         assert_eq!(s.total, 5);
@@ -133,6 +147,27 @@ mod tests {
         );
         assert_eq!(s.people[1].staff_name, "Nguyễn Văn A", "ties by name");
         assert_eq!(summarize(&[], 10), Summary::default());
+    }
+
+    #[test]
+    fn an_absence_also_found_by_an_inspection_is_one() {
+        // The day's absence from the check-ins and the upheld finding of it; and two
+        // findings of alcohol on one day, which are two acts.
+        let entries = vec![
+            e(2, "Lê Văn B", "absent_no_reason"),
+            e(2, "Lê Văn B", "absent_no_reason"),
+            e(2, "Lê Văn B", "alcohol"),
+            e(2, "Lê Văn B", "alcohol"),
+        ];
+        let s = summarize(&entries, 10);
+        assert_eq!(s.total, 3);
+        assert_eq!(
+            s.people[0].codes,
+            vec![
+                ("absent_no_reason".to_owned(), 1),
+                ("alcohol".to_owned(), 2)
+            ]
+        );
     }
 
     #[test]

@@ -63,51 +63,55 @@ pub struct Occurrence {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crossing {
     pub occurrences: Vec<i64>,
-    /// The acts counted: one per code and day (`acts`), so fewer than `occurrences` when
-    /// an act has two records.
+    /// The acts counted (`acts`): fewer than `occurrences` when an act has two records.
     pub acts: usize,
     /// The day of the violation that completed the count.
     pub day: NaiveDate,
 }
 
-/// A person's violations grouped into acts: one per code and day, oldest first (by day,
-/// then by the first record's id), each with its records' ids in order. An absence the
-/// check-ins show and that an inspection also found and upheld is two rows of the
-/// register (each with its own source and evidence) but one act: counted twice, one
+/// The codes the attendance derivation writes at most once a person and day. An
+/// inspection finding of one of them on a day the check-ins also show is the same act:
+/// an absence the check-ins show and a team also found and upheld is two rows of the
+/// register (each with its source and evidence) and one absence. Counted twice, one
 /// unexcused absence would complete a "2 in a month" rule by itself (RULES.md §2.1: one
-/// violation, one count). The attendance derivation writes at most one row per code and
-/// day, so the day is the grain of an act.
-fn acts<'a>(
-    history: impl IntoIterator<Item = &'a Occurrence>,
-) -> Vec<(&'a str, NaiveDate, Vec<i64>)> {
-    let mut by_act: HashMap<(&str, NaiveDate), Vec<i64>> = HashMap::new();
+/// violation, one count).
+pub const DAILY_CODES: [&str; 3] = ["late", "early_leave", "absent_no_reason"];
+
+/// A person's violations grouped into acts, oldest first (by day, then by the first
+/// record's id), each with its records' ids in order: one act per code and day of the
+/// `DAILY_CODES`, and every other record an act of its own (two late dossier steps, or
+/// two findings of alcohol, on one day are two acts).
+fn acts<'a>(history: impl IntoIterator<Item = &'a Occurrence>) -> Vec<(NaiveDate, Vec<i64>)> {
+    let mut by_act: HashMap<(&str, NaiveDate, Option<i64>), Vec<i64>> = HashMap::new();
     for o in history {
+        let own = (!DAILY_CODES.contains(&o.code.as_str())).then_some(o.id);
         by_act
-            .entry((o.code.as_str(), o.day))
+            .entry((o.code.as_str(), o.day, own))
             .or_default()
             .push(o.id);
     }
-    let mut out: Vec<(&str, NaiveDate, Vec<i64>)> = by_act
+    let mut out: Vec<(NaiveDate, Vec<i64>)> = by_act
         .into_iter()
-        .map(|((code, day), mut ids)| {
+        .map(|((_, day, _), mut ids)| {
             ids.sort_unstable();
-            (code, day, ids)
+            (day, ids)
         })
         .collect();
-    out.sort_by_key(|(_, day, ids)| (*day, ids[0]));
+    out.sort_by_key(|(day, ids)| (*day, ids[0]));
     out
 }
 
 /// The crossings not yet noticed. `history` is the person's violations (any order);
 /// `consumed` the ids earlier notices were made of. Counts acts (`acts`), not rows: an
-/// act one of whose records a notice already counted is not counted again, and a
-/// crossing takes all of its acts' records. Pure and repeatable: run again with the
+/// act one of whose records a notice already counted (the day's absence, before the
+/// finding of it was upheld) is not counted again, and a crossing takes all of its acts'
+/// records. Pure and repeatable: run again with the
 /// crossings' ids added to `consumed`, it finds nothing new.
 pub fn crossings(rule: &RepeatRule, history: &[Occurrence], consumed: &[i64]) -> Vec<Crossing> {
     let matching = acts(history.iter().filter(|o| rule.codes.contains(&o.code)));
     let mut out = Vec::new();
     let mut pending: Vec<(NaiveDate, Vec<i64>)> = Vec::new();
-    for (_, day, ids) in matching {
+    for (day, ids) in matching {
         if ids.iter().any(|id| consumed.contains(id)) {
             continue;
         }
@@ -373,6 +377,25 @@ mod tests {
             },
         ];
         assert_eq!(crossings(&both, &day, &[]).len(), 1);
+        // Other codes are acts one record each: two late dossier steps on one day.
+        let steps = RepeatRule {
+            codes: vec!["overdue_task".into()],
+            count: 2,
+            window: Window::Days(30),
+        };
+        let two = vec![
+            Occurrence {
+                id: 1,
+                code: "overdue_task".into(),
+                day: d(3, 3),
+            },
+            Occurrence {
+                id: 2,
+                code: "overdue_task".into(),
+                day: d(3, 3),
+            },
+        ];
+        assert_eq!(crossings(&steps, &two, &[])[0].acts, 2);
     }
 
     #[test]

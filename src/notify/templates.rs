@@ -192,6 +192,30 @@ mod tests {
             r.html
         );
         assert!(!r.html.contains("<b>x</b>"));
+        // A payload from before acts were counted says as many as it lists.
+        assert!(
+            r.text.contains("đã vi phạm 3 lần trong 30 ngày"),
+            "{}",
+            r.text
+        );
+    }
+
+    #[test]
+    fn a_notice_counts_acts_not_records() {
+        // An absence the check-ins show and an inspection found: two records, one act.
+        let mut p = repeat_payload();
+        p["acts"] = json!(2);
+        let r = render(NotificationKind::Repeat, &p, 55, "https://congvu.example/").unwrap();
+        assert!(
+            r.text.contains("đã vi phạm 2 lần trong 30 ngày"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.html.contains("đã vi phạm 2 lần trong 30 ngày"),
+            "{}",
+            r.html
+        );
     }
 
     #[test]

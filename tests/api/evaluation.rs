@@ -431,6 +431,37 @@ async fn a_rerun_withdraws_whom_it_no_longer_rates(b: Backend) {
         )
         .await;
     assert_eq!(s, 200, "{decided}");
+    // A run forced onto the viên chức policy leaves these công chức out: skipped, not
+    // withdrawn, their evaluations standing.
+    let (_, list) = app.get(w.token("hr_a"), "/api/v1/policies").await;
+    let vien_chuc = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "nd90-vien-chuc")
+        .map(|p| p["id"].clone())
+        .unwrap();
+    let (s, forced) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/evaluations/runs",
+            json!({"period": "2025", "unit_id": w.a.id, "policy_id": vien_chuc}),
+        )
+        .await;
+    assert_eq!(s, 201, "{forced}");
+    assert_eq!(
+        forced["skipped"].as_array().map(Vec::len),
+        Some(2),
+        "{forced}"
+    );
+    assert_eq!(forced["withdrawn"], json!([]), "{forced}");
+    let (_, standing) = app
+        .get(
+            w.token("hr_a"),
+            &format!("/api/v1/evaluations?period=2025&unit_id={}", w.a.id),
+        )
+        .await;
+    assert_eq!(standing["total"], 2, "{standing}");
     // Corrected: member_a1 is a contract worker; head_a joined only in 2026.
     for (staff, body) in [
         (w.member_a1.id, json!({"category": "contract"})),
@@ -1031,6 +1062,9 @@ async fn a_deputy_counts_half_like_the_head(b: Backend) {
             (&json!(97.0), &json!("excellent")),
             "A's head is no one's staff: {d}"
         );
+        // The quota counts a deputy among the managers.
+        let note = d["quota_note"].as_str().unwrap_or_default();
+        assert!(note.contains("managers:"), "{d}");
     }
     // member_a1 is reprimanded: not completed. Both deputies manage them: 97 − 20 / 2.
     let (s, d) = app

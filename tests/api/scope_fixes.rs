@@ -270,9 +270,12 @@ async fn another_provinces_calendar_is_not_shown(b: Backend) {
     assert_eq!(s, 201, "{entry}");
     assert!(entry["id"].is_i64(), "{entry}");
     let list = format!("/api/v1/calendar?year=2026&province_id={}", q["id"]);
-    for who in ["staff_a1", "admin_p", "hr_a"] {
+    let own = format!("/api/v1/calendar?year=2026&province_id={}", w.p.id);
+    for who in ["staff_a1", "admin_p", "hr_a", "head_a"] {
         let (s, body) = app.get(w.token(who), &list).await;
         assert_eq!(s, 404, "{who}: {body}");
+        let (s, body) = app.get(w.token(who), &own).await;
+        assert_eq!(s, 200, "{who}'s own province: {body}");
     }
     let (s, body) = app.get(w.token("root"), &list).await;
     assert_eq!(s, 200, "{body}");

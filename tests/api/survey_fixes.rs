@@ -201,7 +201,33 @@ async fn an_import_line_dated_ahead_of_the_clock_is_rejected(b: Backend) {
     assert_eq!(index["responses"], 2, "{index}");
 }
 
+/// A head does not key in answers about themself, one by one or in a file: their own
+/// index and their unit's would be theirs to raise. Hr may.
+async fn nobody_enters_answers_about_themself(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (when, stamp) = at(-60);
+    let about_head =
+        json!({"unit_id": w.a.id, "submitted_at": when, "score": 5, "staff_id": w.head_a.id});
+    let (s, problem) = answer(&app, w.token("head_a"), about_head.clone()).await;
+    assert_eq!(s, 403, "{problem}");
+    let csv = [
+        CSV_HEADER.to_owned(),
+        format!("A,{stamp},,5,S-HEAD-A,"),
+        format!("A1,{stamp},,5,S-A1,"),
+    ]
+    .join("\n");
+    let report = import(&app, w.token("head_a"), &csv).await;
+    assert_eq!(report["created"], 1, "{report}");
+    assert_eq!(rejected_lines(&report), vec![2], "{report}");
+    let (s, created) = answer(&app, w.token("hr_a"), about_head).await;
+    assert_eq!(s, 201, "{created}");
+    assert_eq!(app.count("surveys"), 2);
+}
+
 both!(
+    nobody_enters_answers_about_themself,
     an_answer_names_only_an_officer_within_reach_and_unit,
     an_import_line_naming_an_officer_beyond_reach_is_rejected,
     an_answer_dated_ahead_of_the_clock_is_refused,

@@ -29,7 +29,8 @@ type Earlier = (String, Option<String>, Option<String>);
 
 /// The attendance register's codes the rating counts: late arrivals, early leaves,
 /// unexcused absences, in the order of `Register`'s counts.
-const REGISTER_CODES: [&str; 3] = ["late", "early_leave", "absent_no_reason"];
+/// The register's codes the metrics count, by acts: one a day (`DAILY_CODES`).
+const REGISTER_CODES: [&str; 3] = crate::domain::repeats::DAILY_CODES;
 
 /// One person's entries of the year in the register, per `REGISTER_CODES`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -364,6 +364,9 @@ fn record(
             "escalate_after_days": m.rule.escalate_after_days,
         },
         "day": m.crossing.day,
+        // The acts counted: an absence the check-ins show and an inspection found is one,
+        // listed with its two records.
+        "acts": m.crossing.acts,
         "violations": listed,
     });
     let heads = recipients(&chain, m.person.id, 0)
