@@ -98,6 +98,7 @@ pub async fn undo_transfer(
     let read = auth.can(Action::ReadStaff);
     let write = auth.can(Action::WriteStaff);
     let actor = auth.id();
+    let own = auth.actor.staff_id == Some(id);
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
             let (current, path) = super::staff::locked(c, &read, id)?;
@@ -113,6 +114,13 @@ pub async fn undo_transfer(
             if !write.subtree(&path) || !write.subtree(&back.path) {
                 return Err(ApiError::Forbidden(
                     "undoing a transfer needs the admin or hr role on both units",
+                ));
+            }
+            // One's own unit is for another administrator or HR officer to change, as
+            // in PATCH /staff/{id}.
+            if own {
+                return Err(ApiError::Forbidden(
+                    "your own unit is for another administrator or HR officer to change",
                 ));
             }
             let row = crate::db::moves::undo_last(c, Some(actor), &last)?;

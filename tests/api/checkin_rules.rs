@@ -191,6 +191,20 @@ async fn a_correction_at_a_voided_instant_is_refused_not_dropped(b: Backend) {
         )
         .await;
     assert_eq!((s, &again["id"]), (200, &event["id"]), "{again}");
+    // A live event clashes the same way: the phone's 'in' at 12:00:00, then an 'out' at
+    // that very instant.
+    let phone = |direction: &str| {
+        json!({"staff_id": w.member_a1.id, "at": at(d, "12:00:00"), "source": "mobile",
+               "direction": direction})
+    };
+    let (s, body) = app
+        .post(w.token("head_a"), "/api/v1/checkins", phone("in"))
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let (s, body) = app
+        .post(w.token("head_a"), "/api/v1/checkins", phone("out"))
+        .await;
+    assert_eq!(s, 409, "{body}");
 }
 
 both!(

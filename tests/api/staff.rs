@@ -257,6 +257,21 @@ async fn nobody_changes_what_rates_themself(b: Backend) {
         .patch(w.token("hr_a"), &path, json!({"category": "vien_chuc"}))
         .await;
     assert_eq!(s, 200, "{body}");
+    // Transferred by another, the officer does not undo it themself.
+    let (s, body) = app
+        .patch(w.token("hr_a"), &path, json!({"unit_id": w.a1.id}))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let undo = |token: String| {
+        let url = app.url(&format!("{path}/units/last"));
+        let client = app.client.clone();
+        async move {
+            let res = client.delete(url).bearer_auth(token).send().await.unwrap();
+            res.status().as_u16()
+        }
+    };
+    assert_eq!(undo(token.clone()).await, 403);
+    assert_eq!(undo(w.token("hr_a").to_owned()).await, 200);
 }
 
 both!(

@@ -216,17 +216,21 @@ fn write_group(
                 let existing = q::existing(c, &new)?.ok_or_else(|| {
                     ApiError::Internal("a duplicate check-in's original is missing".into())
                 })?;
-                // A voided event at the same instant is no original of a different one: a
+                // An event of another source or direction at the same instant from the
+                // same device (or none) is no original of this one: answered with it, a
                 // head's correction of what a phone sent wrongly would be dropped in
-                // silence, the day left as it was. (A retry of the voided event itself,
-                // the same source and direction, still gets it back.)
-                if existing.voided_at.is_some()
-                    && (existing.source != new.source || existing.direction != new.direction)
-                {
+                // silence, the day left as it was. A retry, the same event again, still
+                // gets the recorded one back, voided or not.
+                if existing.source != new.source || existing.direction != new.direction {
                     out.push(Err(ApiError::conflict(
                         "at",
-                        "an event at this instant was voided; enter the correction at another \
-                         time (a second later will do)",
+                        if existing.voided_at.is_some() {
+                            "an event at this instant was voided; enter the correction at \
+                             another time (a second later will do)"
+                        } else {
+                            "another event of this person from this device is recorded at \
+                             this instant"
+                        },
                     )));
                     continue;
                 }
