@@ -89,8 +89,17 @@ pub async fn import_dossiers(
         }
     };
     let actor = auth.id();
+    let own = auth.actor.staff_id;
     let mut report = blocking(&state, move |db: &Db| {
-        db.write(|c| Ok::<_, ApiError>(import_lines(c, &scope, Some(actor), &lines, local_now())?))
+        db.write(|c| {
+            Ok::<_, ApiError>(import_lines(
+                c,
+                &scope,
+                (Some(actor), own),
+                &lines,
+                local_now(),
+            )?)
+        })
     })
     .await?;
     rejected.append(&mut report.rejected);

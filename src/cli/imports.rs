@@ -146,7 +146,9 @@ pub(super) fn import_dossiers(
         lines_read += (lines.len() + rejected.len()) as u64;
         let now = crate::domain::attendance::to_local(crate::db::now());
         let report = db
-            .write(|c| -> Result<_, BoxError> { Ok(import_lines(c, &scope, None, &lines, now)?) })
+            .write(|c| -> Result<_, BoxError> {
+                Ok(import_lines(c, &scope, (None, None), &lines, now)?)
+            })
             .map_err(|e| format!("import stopped after {lines_read} lines: {e}"))?;
         total.merge(report);
         total.rejected.extend(rejected);

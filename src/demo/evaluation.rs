@@ -167,7 +167,8 @@ impl Ctx<'_> {
             ..Default::default()
         };
         let now = crate::domain::attendance::to_local(crate::db::now());
-        let report = crate::import::dossiers::import_lines(c, &everywhere, None, &lines, now)?;
+        let report =
+            crate::import::dossiers::import_lines(c, &everywhere, (None, None), &lines, now)?;
         if let Some(r) = report.rejected.first() {
             return Err(DemoError::Data(format!(
                 "demo dossier {prefix}: {:?}",

@@ -385,7 +385,7 @@ fn load_dossiers(
         all: true,
         ..Visibility::default()
     };
-    let report = crate::import::dossiers::import_lines(c, &everywhere, None, &lines, now)?;
+    let report = crate::import::dossiers::import_lines(c, &everywhere, (None, None), &lines, now)?;
     if let Some(first) = report.rejected.first() {
         return Err(DemoError::Data(format!(
             "demo dossier line {} rejected: {:?}",

@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::AnyConnection;
-use crate::db::dossiers::{self, DossierFields, StepFields, Upserted};
+use crate::db::dossiers::{self, DossierFields, DossierRow, StepFields, Upserted};
 use crate::db::units::UnitRow;
 use crate::domain::access::Visibility;
 use crate::domain::attendance::to_utc;
@@ -385,7 +385,7 @@ fn check(raw: &RawLine) -> Result<Checked, FieldErrors> {
 pub fn import_lines(
     conn: &mut AnyConnection,
     scope: &Visibility,
-    actor: Option<i64>,
+    (actor, own_staff): (Option<i64>, Option<i64>),
     lines: &[(u64, RawLine)],
     now: NaiveDateTime,
 ) -> Result<ImportReport, diesel::result::Error> {
@@ -395,7 +395,7 @@ pub fn import_lines(
     // the code.
     let mut staff_cache: HashMap<(i64, String), Option<(i64, i64)>> = HashMap::new();
     // Dossiers in file order, each with its good lines.
-    type Group = (u64, UnitRow, Vec<(Checked, Option<StepFields>)>);
+    type Group = (u64, UnitRow, Vec<(u64, Checked, Option<StepFields>)>);
     let mut groups: BTreeMap<(i64, String), Group> = BTreeMap::new();
     // Handlers looked up at once: a query per thousand codes of a province, where one
     // per handler was most of a large feed's time (docs/PERFORMANCE.md).
@@ -495,7 +495,7 @@ pub fn import_lines(
             .or_insert_with(|| (*number, unit.clone(), Vec::new()));
         // The dossier's own fields come from its last line: later lines are newer.
         entry.1 = unit;
-        entry.2.push((checked, step));
+        entry.2.push((*number, checked, step));
     }
     let mut ordered: Vec<Group> = groups.into_values().collect();
     ordered.sort_by_key(|(first, _, _)| *first);
@@ -512,7 +512,7 @@ pub fn import_lines(
         let codes: Vec<&str> = ordered
             .iter()
             .filter(|(_, u, _)| u.province_id == province)
-            .filter_map(|(_, _, g)| g.last().map(|(c, _)| c.code.as_str()))
+            .filter_map(|(_, _, g)| g.last().map(|(_, c, _)| c.code.as_str()))
             .collect();
         for (code, row) in dossiers::existing(conn, province, &codes)? {
             recorded.insert((province, code), row);
@@ -521,8 +521,10 @@ pub fn import_lines(
     let ids: Vec<i64> = recorded.values().map(|r| r.id).collect();
     let fed = dossiers::fed(conn, &ids)?;
     let mut new = Vec::new();
+    // Officers of stored steps: their unit's path, once each.
+    let mut officers: HashMap<i64, Option<String>> = HashMap::new();
     for (first_line, unit, group) in ordered {
-        let Some((last, _)) = group.last() else {
+        let Some((_, last, _)) = group.last() else {
             continue;
         };
         let before = recorded.get(&(unit.province_id, last.code.clone()));
@@ -550,7 +552,7 @@ pub fn import_lines(
             supplement_received_at: utc(last.supplement_received_at),
             apology_new_due_at: utc(last.apology_new_due_at),
         };
-        let steps: Vec<StepFields> = group.iter().filter_map(|(_, s)| s.clone()).collect();
+        let mut steps: Vec<StepFields> = group.iter().filter_map(|(_, _, s)| s.clone()).collect();
         // A file numbers its steps, the feed its log entries: a file's step 2 is not the
         // feed's, and written over it would put one officer's step under another's key.
         // Nor are the dossier's own fields the file's to write: a line without the
@@ -568,9 +570,25 @@ pub fn import_lines(
             });
             continue;
         }
-        if before.is_none() {
+        let Some(before) = before else {
             new.push((fields, steps));
             continue;
+        };
+        // A line that hands a stored step to someone else moves its lateness: not away
+        // from the importer's own step, nor from an officer beyond their reach (as
+        // `PUT /dossier-steps/{id}/handler`). The line is refused, the step kept.
+        let refused = unmovable(conn, scope, own_staff, before, &group, &mut officers)?;
+        if !refused.is_empty() {
+            steps.retain(|s| !refused.iter().any(|(_, no, _)| *no == s.step_no));
+            for (line, _, why) in refused {
+                report.rejected.push(Rejected {
+                    line,
+                    errors: FieldErrors::from([(
+                        "step_staff_code".to_owned(),
+                        vec![why.to_owned()],
+                    )]),
+                });
+            }
         }
         match dossiers::upsert(conn, actor, &fields, &steps, now)? {
             Upserted::Created => report.created += 1,
@@ -596,6 +614,64 @@ fn reachable_staff(
         .filter(|(s, path)| scope.staff(s.id, path))
         .map(|(s, _)| (s.code, (s.id, s.unit_id)))
         .collect())
+}
+
+/// The lines of `group` that would hand a step `before` holds to another officer when
+/// that step is the importer's own (`own_staff`) or its officer is beyond `scope`: (line,
+/// step number, why).
+fn unmovable(
+    conn: &mut AnyConnection,
+    scope: &Visibility,
+    own_staff: Option<i64>,
+    before: &DossierRow,
+    group: &[(u64, Checked, Option<StepFields>)],
+    officers: &mut HashMap<i64, Option<String>>,
+) -> Result<Vec<(u64, i32, &'static str)>, diesel::result::Error> {
+    let named: Vec<&(u64, Checked, Option<StepFields>)> =
+        group.iter().filter(|(_, _, s)| s.is_some()).collect();
+    if named.is_empty() {
+        return Ok(Vec::new());
+    }
+    let stored = dossiers::with_steps(conn, vec![before.clone()])?
+        .pop()
+        .map(|(_, s)| s)
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for (line, _, step) in named {
+        let Some(step) = step else { continue };
+        let Some(old) = stored
+            .iter()
+            .find(|c| c.step_no == step.step_no)
+            .and_then(|c| c.staff_id)
+            .filter(|old| step.staff_id != Some(*old))
+        else {
+            continue;
+        };
+        if own_staff == Some(old) {
+            out.push((
+                *line,
+                step.step_no,
+                "a step of your own is for another to attribute",
+            ));
+            continue;
+        }
+        let path = match officers.get(&old) {
+            Some(p) => p.clone(),
+            None => {
+                let p = crate::db::staff::find_with_path(conn, old)?.map(|(_, path)| path);
+                officers.insert(old, p.clone());
+                p
+            }
+        };
+        if !path.is_some_and(|p| scope.staff(old, &p)) {
+            out.push((
+                *line,
+                step.step_no,
+                "the step's officer works outside your reach",
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// The unit a line names, once per code.
