@@ -2,6 +2,7 @@
 //! they produce, reading lines, checking each, and writing the good ones in batches.
 
 pub mod dossiers;
+mod handlers;
 pub mod onestop;
 
 use crate::db::units::{self, UnitRow};
