@@ -521,6 +521,12 @@ pub fn import_lines(
     }
     let ids: Vec<i64> = recorded.values().map(|r| r.id).collect();
     let fed = dossiers::fed(conn, &ids)?;
+    // Their steps, a query per thousand dossiers, for whom a file may hand them to.
+    let stored: HashMap<i64, Vec<dossiers::StepRow>> =
+        dossiers::with_steps(conn, recorded.values().cloned().collect())?
+            .into_iter()
+            .map(|(d, steps)| (d.id, steps))
+            .collect();
     let mut new = Vec::new();
     // Officers of stored steps: their unit's path, once each.
     let mut officers: HashMap<i64, Option<String>> = HashMap::new();
@@ -577,19 +583,24 @@ pub fn import_lines(
         };
         // A line that hands a stored step to someone else moves its lateness: not away
         // from the importer's own step, nor from an officer beyond their reach (as
-        // `PUT /dossier-steps/{id}/handler`). The line is refused, the step kept.
-        let refused = unmovable(conn, scope, own_staff, before, &group, &mut officers)?;
-        if !refused.is_empty() {
-            steps.retain(|s| !refused.iter().any(|(_, no, _)| *no == s.step_no));
-            for (line, _, why) in refused {
-                report.rejected.push(Rejected {
-                    line,
-                    errors: FieldErrors::from([(
-                        "step_staff_code".to_owned(),
-                        vec![why.to_owned()],
-                    )]),
-                });
+        // `PUT /dossier-steps/{id}/handler`). The step keeps its officer and the rest of
+        // the line is taken, as for a disputed step; the line is reported.
+        let steps_of = stored.get(&before.id).map_or(&[][..], Vec::as_slice);
+        for kept in unmovable(conn, scope, own_staff, steps_of, &group, &mut officers)? {
+            for s in steps.iter_mut().filter(|s| s.step_no == kept.step_no) {
+                s.staff_id = Some(kept.staff_id);
+                s.unit_id = kept.unit_id;
             }
+            report.rejected.push(Rejected {
+                line: kept.line,
+                errors: FieldErrors::from([(
+                    "step_staff_code".to_owned(),
+                    vec![format!(
+                        "{}: the step keeps its officer, the rest of the line is taken",
+                        kept.why
+                    )],
+                )]),
+            });
         }
         match dossiers::upsert(conn, actor, &fields, &steps, now)? {
             Upserted::Created => report.created += 1,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::dossiers::Checked;
 use crate::db::AnyConnection;
-use crate::db::dossiers::{self, DossierRow, StepFields};
+use crate::db::dossiers::{StepFields, StepRow};
 use crate::domain::access::Visibility;
 
 /// Of the province's staff with these codes, those within `scope`: code → (id, unit).
@@ -24,43 +24,44 @@ pub(super) fn reachable_staff(
         .collect())
 }
 
-/// The lines of `group` that would hand a step `before` holds to another officer when
-/// that step is the importer's own (`own_staff`) or its officer is beyond `scope`: (line,
-/// step number, why).
+/// The steps of `group` that would be handed away from their `stored` officer when that
+/// step is the importer's own (`own_staff`) or its officer is beyond `scope`: (the line
+/// that names the step last, as the merge takes it, the step number, the stored officer
+/// and their unit, why).
 pub(super) fn unmovable(
     conn: &mut AnyConnection,
     scope: &Visibility,
     own_staff: Option<i64>,
-    before: &DossierRow,
+    stored: &[StepRow],
     group: &[(u64, Checked, Option<StepFields>)],
     officers: &mut HashMap<i64, Option<String>>,
-) -> Result<Vec<(u64, i32, &'static str)>, diesel::result::Error> {
-    let named: Vec<&(u64, Checked, Option<StepFields>)> =
-        group.iter().filter(|(_, _, s)| s.is_some()).collect();
-    if named.is_empty() {
-        return Ok(Vec::new());
-    }
-    let stored = dossiers::with_steps(conn, vec![before.clone()])?
-        .pop()
-        .map(|(_, s)| s)
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    for (line, _, step) in named {
+) -> Result<Vec<Unmovable>, diesel::result::Error> {
+    // A step named twice (open, then finished) is merged as its last line says.
+    let mut last: Vec<(u64, &StepFields)> = Vec::new();
+    for (line, _, step) in group {
         let Some(step) = step else { continue };
-        let Some(old) = stored
+        last.retain(|(_, s)| s.step_no != step.step_no);
+        last.push((*line, step));
+    }
+    let mut out = Vec::new();
+    for (line, step) in last {
+        let Some((old, old_unit)) = stored
             .iter()
             .find(|c| c.step_no == step.step_no)
-            .and_then(|c| c.staff_id)
-            .filter(|old| step.staff_id != Some(*old))
+            .and_then(|c| c.staff_id.map(|id| (id, c.unit_id)))
+            .filter(|(old, _)| step.staff_id != Some(*old))
         else {
             continue;
         };
+        let refused = |why| Unmovable {
+            line,
+            step_no: step.step_no,
+            staff_id: old,
+            unit_id: old_unit,
+            why,
+        };
         if own_staff == Some(old) {
-            out.push((
-                *line,
-                step.step_no,
-                "a step of your own is for another to attribute",
-            ));
+            out.push(refused("a step of your own is for another to attribute"));
             continue;
         }
         let path = match officers.get(&old) {
@@ -72,12 +73,18 @@ pub(super) fn unmovable(
             }
         };
         if !path.is_some_and(|p| scope.staff(old, &p)) {
-            out.push((
-                *line,
-                step.step_no,
-                "the step's officer works outside your reach",
-            ));
+            out.push(refused("the step's officer works outside your reach"));
         }
     }
     Ok(out)
+}
+
+/// A step a file may not hand away: the line naming it, its number, and the officer (and
+/// unit) it keeps.
+pub(super) struct Unmovable {
+    pub line: u64,
+    pub step_no: i32,
+    pub staff_id: i64,
+    pub unit_id: Option<i64>,
+    pub why: &'static str,
 }

@@ -549,14 +549,18 @@ async fn a_step_is_not_moved_by_its_officer_nor_from_beyond_reach(b: Backend) {
         let path = format!("/api/v1/dossier-steps/{}/handler", step["id"]);
         let (s, body) = app.put(&admin_head, &path, to_member.clone()).await;
         assert_eq!(s, 403, "{code}: {body}");
-        // Nor by a file naming someone else for the step.
+        // Nor by a file naming someone else for the step: the step keeps its officer,
+        // and the rest of the line (here its end, a day later) is taken.
         let line = late_file_line(code);
+        let line = format!("{}{}", &line[..=line.rfind(',').unwrap()], ago(2, 10));
         let report = crate::dossier_register::import_report(&app, &admin_head, &[&line]).await;
         assert!(
             report["rejected"][0]["errors"]["step_staff_code"].is_array(),
             "{code}: {report}"
         );
-        assert_eq!(only_step(&app, &w, code).await["staff_id"], officer);
+        let kept = only_step(&app, &w, code).await;
+        assert_eq!(kept["staff_id"], officer);
+        assert_eq!(kept["finished_at"], shown(2, 10), "{kept}");
         assert_eq!(stats(&app, &w, officer).await["late"], 1, "{code}");
         let (s, body) = app.put(w.token("admin_p"), &path, to_member.clone()).await;
         assert_eq!(s, 200, "{code}: {body}");

@@ -220,8 +220,12 @@ fn write_group(
                 // same device (or none) is no original of this one: answered with it, a
                 // head's correction of what a phone sent wrongly would be dropped in
                 // silence, the day left as it was. A retry, the same event again, still
-                // gets the recorded one back, voided or not.
-                if existing.source != new.source || existing.direction != new.direction {
+                // gets the recorded one back, voided or not (a retry that leaves out the
+                // direction too); so does an event found by its idempotency key.
+                let same_instant = existing.at == new.at && existing.device_id == new.device_id;
+                let other_direction =
+                    new.direction.is_some() && existing.direction != new.direction;
+                if same_instant && (existing.source != new.source || other_direction) {
                     out.push(Err(ApiError::conflict(
                         "at",
                         if existing.voided_at.is_some() {
