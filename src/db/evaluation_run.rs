@@ -21,7 +21,7 @@ use crate::domain::dossiers::LateRatioFormula;
 use crate::domain::evaluation::engine::{Applied, Proposal, evaluate};
 use crate::domain::evaluation::facts::{Recorded, facts};
 use crate::domain::evaluation::policy::{Metric, Policy};
-use crate::domain::evaluation::quota::{Candidate, excess};
+use crate::domain::evaluation::quota::{Candidate, excess, tie_break_violations};
 use crate::domain::evaluation::select;
 
 /// People from whom an evaluation reads the province's dossiers and register in one pass
@@ -448,16 +448,12 @@ fn rate(
     let proposal = evaluate(&base.1, &overlay_policies, &f);
     let value = |m: Metric| f.metrics.get(&m).copied();
     let late_centi = value(Metric::LateDossierRatio).map_or(0, centi);
-    let violations = [
-        Metric::LateArrivals,
-        Metric::EarlyLeaves,
-        Metric::UnexcusedAbsences,
-        Metric::UpheldFindings,
-    ]
-    .iter()
-    .filter_map(|m| value(*m))
-    .map(|v| v.shown() as i64)
-    .sum();
+    let count = |m: Metric| value(m).map_or(0, |v| v.shown() as i64);
+    let violations = tie_break_violations(
+        count(Metric::LateArrivals) + count(Metric::EarlyLeaves) + count(Metric::UnexcusedAbsences),
+        count(Metric::UpheldFindings),
+        &recorded.upheld_codes,
+    );
     Ok(Some(Evaluated {
         staff_id: s.id,
         is_head: s.is_head,

@@ -3,11 +3,14 @@
 //! completed well (or completed well and above, as the policy says). When more are
 //! proposed, the excess is flagged in a fixed order and HR decides.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::policy::{Quota, QuotaBase};
 use crate::domain::codes::Rating;
+use crate::domain::repeats::DAILY_CODES;
 
 /// One person of a group, with what orders them when the quota is short.
 #[derive(Debug, Clone)]
@@ -33,6 +36,22 @@ pub struct Excess {
     pub allowed: usize,
     pub base: usize,
     pub explanation: String,
+}
+
+/// The violations that order a tie for the quota, as acts: the register's late
+/// arrivals, early departures and unexcused absences (one a day each) and the upheld
+/// findings, less those of an attendance code (`upheld_codes`), whose rows are among the
+/// register's acts already: an absence a team also found counts once.
+pub fn tie_break_violations(
+    register_acts: i64,
+    upheld_findings: i64,
+    upheld_codes: &BTreeMap<String, i64>,
+) -> i64 {
+    let daily: i64 = DAILY_CODES
+        .iter()
+        .filter_map(|c| upheld_codes.get(*c))
+        .sum();
+    register_acts + (upheld_findings - daily).max(0)
 }
 
 /// The people of one group beyond the quota.

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use super::engine::{DecisionFact, Facts, Value, counted_in_year, evaluate};
 use super::policy::{Metric, Policy, Quota, QuotaBase, parse, parse_new};
 use super::presets::PRESETS;
-use super::quota::{Candidate, excess};
+use super::quota::{Candidate, excess, tie_break_violations};
 use crate::domain::codes::{Rating, StaffCategory};
 
 fn preset(code: &str) -> Policy {
@@ -408,6 +408,23 @@ fn cand(id: i64, rating: Rating, score: Option<i64>, code: &str) -> Candidate {
         violations: 0,
         code: code.into(),
     }
+}
+
+#[test]
+fn an_absence_a_team_also_found_is_one_violation_for_the_quota() {
+    let codes = |list: &[(&str, i64)]| {
+        list.iter()
+            .map(|(c, n)| ((*c).to_owned(), *n))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    // The day's absence in the register, and the upheld finding of it: one.
+    assert_eq!(
+        tie_break_violations(1, 1, &codes(&[("absent_no_reason", 1)])),
+        1
+    );
+    // A finding of another code is a violation of its own.
+    assert_eq!(tie_break_violations(1, 1, &codes(&[("alcohol", 1)])), 2);
+    assert_eq!(tie_break_violations(3, 0, &codes(&[])), 3);
 }
 
 #[test]
