@@ -1,64 +1,82 @@
 //! What a change to a person re-derives: a departure recorded months late takes the
 //! violations registered after it out of the register.
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use serde_json::json;
 
 use crate::attendance::{past_day, today};
 use crate::both;
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, World};
 
-async fn a_late_recorded_departure_clears_the_days_after_it(b: Backend) {
-    let Some((app, w)) = TestApp::with_world(b).await else {
-        return;
-    };
-    let root = w.token("root");
+/// A timetable for the whole province, every day of the last `days`.
+async fn every_day(app: &TestApp, w: &World, days: i64) {
     let (s, body) = app
         .post(
-            root,
+            w.token("root"),
             "/api/v1/schedules",
-            json!({"unit_id": w.p.id, "valid_from": (today() - Duration::days(120)).to_string(),
+            json!({"unit_id": w.p.id, "valid_from": (today() - Duration::days(days)).to_string(),
                    "weekdays": [1, 2, 3, 4, 5, 6, 7],
                    "sessions": [{"start": "07:30", "end": "11:30"}, {"start": "13:30", "end": "17:00"}],
                    "grace_minutes": 5}),
         )
         .await;
     assert_eq!(s, 201, "{body}");
-    // A device's backlog: a late arrival 80 days ago.
-    let day = past_day(80);
+}
+
+/// A device's backlog: member_a1 in at 08:10 on `day`, late.
+async fn late_arrival(app: &TestApp, w: &World, day: NaiveDate) {
     let (s, body) = app
         .post(
-            root,
+            w.token("root"),
             "/api/v1/checkins",
             json!({"staff_id": w.member_a1.id, "at": format!("{day}T08:10:00+07:00"),
                    "source": "device", "direction": "in", "device_id": "KIOSK-A"}),
         )
         .await;
     assert_eq!(s, 201, "{body}");
-    let late = || async {
-        let (s, body) = app
-            .get(
-                root,
-                &format!(
-                    "/api/v1/violations?staff_id={}&from={day}&to={day}&code=late",
-                    w.member_a1.id
-                ),
-            )
-            .await;
-        assert_eq!(s, 200, "{body}");
-        body["total"].as_i64().unwrap()
-    };
-    assert_eq!(late().await, 1);
-    // HR learns that the person left 85 days ago.
+}
+
+/// member_a1's late arrivals in the register on `from..=to`.
+async fn lates(app: &TestApp, w: &World, from: NaiveDate, to: NaiveDate) -> i64 {
     let (s, body) = app
-        .patch(
-            root,
-            &format!("/api/v1/staff/{}", w.member_a1.id),
-            json!({"left_on": past_day(85).to_string()}),
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/violations?staff_id={}&from={from}&to={to}&code=late",
+                w.member_a1.id
+            ),
         )
         .await;
     assert_eq!(s, 200, "{body}");
-    assert_eq!(late().await, 0, "a day after leaving holds no violation");
+    body["total"].as_i64().unwrap()
+}
+
+async fn dates_of_member(app: &TestApp, w: &World, body: serde_json::Value) {
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            body,
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+}
+
+async fn a_late_recorded_departure_clears_the_days_after_it(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    every_day(&app, &w, 120).await;
+    let day = past_day(80);
+    late_arrival(&app, &w, day).await;
+    assert_eq!(lates(&app, &w, day, day).await, 1);
+    // HR learns that the person left 85 days ago.
+    dates_of_member(&app, &w, json!({"left_on": past_day(85).to_string()})).await;
+    assert_eq!(
+        lates(&app, &w, day, day).await,
+        0,
+        "a day after leaving holds no violation"
+    );
 }
 
 /// A joining date set on someone recorded without one takes the violations registered
@@ -67,56 +85,18 @@ async fn a_joining_date_set_late_clears_the_days_before_it(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let root = w.token("root");
-    let (s, body) = app
-        .post(
-            root,
-            "/api/v1/schedules",
-            json!({"unit_id": w.p.id, "valid_from": (today() - Duration::days(150)).to_string(),
-                   "weekdays": [1, 2, 3, 4, 5, 6, 7],
-                   "sessions": [{"start": "07:30", "end": "11:30"}, {"start": "13:30", "end": "17:00"}],
-                   "grace_minutes": 5}),
-        )
-        .await;
-    assert_eq!(s, 201, "{body}");
-    // A device's backlog: late arrivals 85 and 75 days ago.
+    every_day(&app, &w, 150).await;
     for n in [85, 75] {
-        let (s, body) = app
-            .post(
-                root,
-                "/api/v1/checkins",
-                json!({"staff_id": w.member_a1.id, "at": format!("{}T08:10:00+07:00", past_day(n)),
-                       "source": "device", "direction": "in", "device_id": "KIOSK-A"}),
-            )
-            .await;
-        assert_eq!(s, 201, "{body}");
+        late_arrival(&app, &w, past_day(n)).await;
     }
-    let late = || async {
-        let (s, body) = app
-            .get(
-                root,
-                &format!(
-                    "/api/v1/violations?staff_id={}&from={}&to={}&code=late",
-                    w.member_a1.id,
-                    past_day(150),
-                    today()
-                ),
-            )
-            .await;
-        assert_eq!(s, 200, "{body}");
-        body["total"].as_i64().unwrap()
-    };
-    assert_eq!(late().await, 2);
+    assert_eq!(lates(&app, &w, past_day(150), today()).await, 2);
     // HR fills in the joining date the record lacked: 70 days ago.
-    let (s, body) = app
-        .patch(
-            root,
-            &format!("/api/v1/staff/{}", w.member_a1.id),
-            json!({"joined_on": past_day(70).to_string()}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
-    assert_eq!(late().await, 0, "no violation before joining");
+    dates_of_member(&app, &w, json!({"joined_on": past_day(70).to_string()})).await;
+    assert_eq!(
+        lates(&app, &w, past_day(150), today()).await,
+        0,
+        "no violation before joining"
+    );
 }
 
 /// Dates beyond what the service holds are a field error, not a failed request.

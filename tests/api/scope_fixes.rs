@@ -214,11 +214,8 @@ async fn a_leave_decided_and_cancelled_at_once_takes_one(b: Backend) {
     assert!(a == 200 || c == 200, "{approved} {cancelled}");
 }
 
-/// Another province's own violation catalogue is answered as if it did not exist.
-async fn another_provinces_catalogue_is_not_shown(b: Backend) {
-    let Some((app, w)) = TestApp::with_world(b).await else {
-        return;
-    };
+/// A second province, Q, made by root.
+async fn second_province(app: &TestApp, w: &World) -> Value {
     let (s, q) = app
         .post(
             w.token("root"),
@@ -227,6 +224,15 @@ async fn another_provinces_catalogue_is_not_shown(b: Backend) {
         )
         .await;
     assert_eq!(s, 201, "{q}");
+    q
+}
+
+/// Another province's own violation catalogue is answered as if it did not exist.
+async fn another_provinces_catalogue_is_not_shown(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let q = second_province(&app, &w).await;
     let list = |p: i64| format!("/api/v1/violation-types?province_id={p}");
     for who in ["staff_a1", "admin_p", "hr_a"] {
         let (s, body) = app
@@ -251,14 +257,7 @@ async fn another_provinces_calendar_is_not_shown(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let (s, q) = app
-        .post(
-            w.token("root"),
-            "/api/v1/units",
-            json!({"code": "Q", "name": "Tỉnh Thứ Hai", "kind": "province"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{q}");
+    let q = second_province(&app, &w).await;
     let (s, entry) = app
         .post(
             w.token("root"),
