@@ -471,21 +471,12 @@ pub async fn attribute_step(
                     "the step is disputed by its officer; it keeps its attribution",
                 ));
             }
-            // Moving a step moves its lateness: not away from oneself, and not away from
-            // an officer beyond one's reach (an inter-agency dossier's step of another
+            // Moving a step moves its lateness (an inter-agency dossier's step of another
             // department is that department's administrators' to attribute).
             if let Some(current) = crate::db::dossiers::step_staff(c, step_id)? {
-                if own == Some(current) {
-                    return Err(ApiError::Forbidden(
-                        "a step of your own is for another administrator to attribute",
-                    ));
-                }
-                let beyond = crate::db::staff::find_with_path(c, current)?
-                    .is_none_or(|(_, path)| !map.staff(current, &path));
-                if beyond {
-                    return Err(ApiError::Forbidden(
-                        "the step's officer works outside your reach",
-                    ));
+                let path = crate::db::staff::find_with_path(c, current)?.map(|(_, p)| p);
+                if let Some(why) = map.keeps_step(own, current, path.as_deref()) {
+                    return Err(ApiError::Forbidden(why));
                 }
             }
             let person = visible_person(c, &read, staff_id)

@@ -119,6 +119,25 @@ impl Visibility {
         self.reaches_path(unit_path) || self.staff_ids.contains(&staff_id)
     }
 
+    /// Why a step stays with its present `officer` (of the unit at `officer_path`; None
+    /// when the record is gone) when one linked to the staff record `own` would hand it to
+    /// someone else, if it does. Moving a step moves its lateness: not away from one's own
+    /// record, nor from an officer beyond one's reach. By hand and by file alike.
+    pub fn keeps_step(
+        &self,
+        own: Option<i64>,
+        officer: i64,
+        officer_path: Option<&str>,
+    ) -> Option<&'static str> {
+        if own == Some(officer) {
+            Some("a step of your own is for another to attribute")
+        } else if !officer_path.is_some_and(|p| self.staff(officer, p)) {
+            Some("the step's officer works outside your reach")
+        } else {
+            None
+        }
+    }
+
     /// Whether the actor reaches a whole subtree rooted at `unit_path`.
     pub fn subtree(&self, unit_path: &str) -> bool {
         self.reaches_path(unit_path)

@@ -53,17 +53,6 @@ pub(super) fn unmovable(
         else {
             continue;
         };
-        let refused = |why| Unmovable {
-            line,
-            step_no: step.step_no,
-            staff_id: old,
-            unit_id: old_unit,
-            why,
-        };
-        if own_staff == Some(old) {
-            out.push(refused("a step of your own is for another to attribute"));
-            continue;
-        }
         let path = match officers.get(&old) {
             Some(p) => p.clone(),
             None => {
@@ -72,8 +61,14 @@ pub(super) fn unmovable(
                 p
             }
         };
-        if !path.is_some_and(|p| scope.staff(old, &p)) {
-            out.push(refused("the step's officer works outside your reach"));
+        if let Some(why) = scope.keeps_step(own_staff, old, path.as_deref()) {
+            out.push(Unmovable {
+                line,
+                step_no: step.step_no,
+                staff_id: old,
+                unit_id: old_unit,
+                why,
+            });
         }
     }
     Ok(out)
