@@ -1,7 +1,7 @@
 //! `/units`: the unit tree of each province.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -12,6 +12,7 @@ use crate::auth::AuthUser;
 use crate::db::units::{self as q, UnitFilter, UnitRow};
 use crate::db::{AnyConnection, Db};
 use crate::domain::access::{Action, Visibility};
+use crate::domain::attendance::start_moved_days;
 use crate::domain::codes::UnitKind;
 use crate::domain::text::{is_valid_code, nfc};
 use crate::domain::units::move_conflict;
@@ -36,6 +37,10 @@ pub struct UnitView {
     pub parent_id: Option<i64>,
     /// The root unit (province) of this unit's tree.
     pub province_id: i64,
+    /// A province's first day of judged attendance (its go-live): the days before it are
+    /// judged for nobody. Null on other units, and on provinces created before this field
+    /// existed (judged all along).
+    pub attendance_from: Option<NaiveDate>,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
 }
@@ -51,11 +56,14 @@ impl From<UnitRow> for UnitView {
             kind_label: kind.label(),
             parent_id: r.parent_id,
             province_id: r.province_id,
+            attendance_from: r.attendance_from,
             created_at: local_time(r.created_at),
             updated_at: local_time(r.updated_at),
         }
     }
 }
+
+const ONLY_PROVINCES: &str = "only a province (a root unit) has a first day of judged attendance";
 
 pub(crate) fn code_rule(code: &str) -> Result<(), validator::ValidationError> {
     if is_valid_code(code) {
@@ -87,6 +95,9 @@ pub struct CreateUnit {
     /// None creates a new province root (administrators of every unit only).
     pub parent_id: Option<i64>,
     pub kind: UnitKind,
+    /// A province's first day of judged attendance (its go-live); default the day it is
+    /// created. Only for a province.
+    pub attendance_from: Option<NaiveDate>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -99,6 +110,9 @@ pub struct UpdateUnit {
     pub kind: Option<UnitKind>,
     /// Moves the unit and its whole subtree under another unit of the same province.
     pub parent_id: Option<i64>,
+    /// A province's first day of judged attendance. Moving it re-derives the days between
+    /// the old and the new day (two years back at most). Only for a province.
+    pub attendance_from: Option<NaiveDate>,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -164,6 +178,9 @@ pub async fn create_unit(
                             "only a root unit can be a province",
                         ));
                     }
+                    if body.attendance_from.is_some() {
+                        return Err(ApiError::field("attendance_from", ONLY_PROVINCES));
+                    }
                     Some(parent)
                 }
                 None => {
@@ -187,6 +204,10 @@ pub async fn create_unit(
                     "another unit under the same parent has this code",
                 ));
             }
+            // A new province starts judging attendance the day it is created: its staff,
+            // schedules and devices come in over the following days, and a timetable
+            // entered with a start long past must not make absences of the days before.
+            let attendance_from = body.attendance_from.or(Some(super::local_now().date()));
             Ok(q::insert(
                 c,
                 Some(actor),
@@ -194,6 +215,7 @@ pub async fn create_unit(
                 &body.code,
                 &nfc(&body.name),
                 body.kind.code(),
+                attendance_from,
             )?)
         })
     })
@@ -383,6 +405,12 @@ pub async fn update_unit(
                     "a root unit, and only a root unit, is a province",
                 ));
             }
+            if let Some(day) = body.attendance_from {
+                if !is_root {
+                    return Err(ApiError::field("attendance_from", ONLY_PROVINCES));
+                }
+                next.attendance_from = Some(day);
+            }
             if is_root && next.code != unit.code {
                 // Policies of the province are stored under the same lock.
                 q::lock_tree(c, unit.province_id)?;
@@ -422,9 +450,25 @@ pub async fn update_unit(
                     crate::db::attendance::people_ever_below(c, &current.path, None, from)?;
                 crate::db::attendance::rederive(c, &people, from, now.date(), now)?;
             }
-            if next.code != unit.code || next.name != unit.name || next.kind != unit.kind {
+            if next.code != unit.code
+                || next.name != unit.name
+                || next.kind != unit.kind
+                || next.attendance_from != unit.attendance_from
+            {
                 next.parent_id = current.parent_id;
                 current = q::update_fields(c, Some(actor), &current, &next)?;
+            }
+            if let Some(day) = next
+                .attendance_from
+                .filter(|d| Some(*d) != unit.attendance_from)
+            {
+                // The days whose judging this turns on or off, for everyone in the province.
+                let now = super::local_now();
+                if let Some((first, last)) = start_moved_days(unit.attendance_from, day, now.date())
+                {
+                    let people = crate::db::attendance::people_below(c, &current.path)?;
+                    crate::db::attendance::rederive(c, &people, first, last, now)?;
+                }
             }
             Ok(current)
         })

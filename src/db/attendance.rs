@@ -12,7 +12,7 @@ use super::schema::{staff, units};
 use super::staff::StaffRow;
 use super::violations::{SyncStats, Wanted, sync_attendance};
 use super::{calendar, checkins, leaves, moves, schedules};
-use crate::domain::attendance::{DayRecord, Progress, Punch, derive_day, to_local};
+use crate::domain::attendance::{DayRecord, Progress, Punch, derive_day, first_judged, to_local};
 use crate::domain::calendar::{Entry, day_kind};
 use crate::domain::codes::{AttendanceStatus, Direction, HalfDay, LeaveKind};
 use crate::domain::leave::DayLeave;
@@ -104,8 +104,9 @@ pub struct Derived {
 const PEOPLE_AT_ONCE: usize = 1000;
 
 /// Derives every person's days in `from..=to` that have started by `now` (local time).
-/// Days outside a person's employment, or with no schedule in force for their unit or
-/// any unit above it, have no record.
+/// Days outside a person's employment, before their province's first day of judged
+/// attendance, or with no schedule in force for their unit or any unit above it, have no
+/// record.
 pub fn derive(
     conn: &mut AnyConnection,
     people: &[Person],
@@ -150,6 +151,7 @@ fn derive_some(
     let mut provinces: Vec<i64> = people.iter().map(|p| p.staff.province_id).collect();
     provinces.sort_unstable();
     provinces.dedup();
+    let go_live = super::units::attendance_starts(conn, &provinces)?;
 
     let mut schedules_by_unit: HashMap<i64, Vec<schedules::ScheduleRow>> = HashMap::new();
     for s in schedules::for_units_in(conn, &unit_ids, from, to)? {
@@ -197,7 +199,7 @@ fn derive_some(
                 unit: (e.unit.unit_id, chain(&e.unit.path)),
             })
             .collect();
-        let start = s.joined_on.map_or(from, |j| j.max(from));
+        let start = first_judged(from, s.joined_on, go_live.get(&s.province_id).copied());
         let end = s.left_on.map_or(to, |l| l.min(to));
         for day in start.iter_days().take_while(|d| *d <= end) {
             let (unit_id, units) = unit_on(&spells, &current, day);

@@ -13,6 +13,7 @@ diesel::table! {
         path -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        attendance_from -> Nullable<Date>,
     }
 }
 

@@ -1,5 +1,7 @@
 //! Queries on the unit tree.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -21,6 +23,9 @@ pub struct UnitRow {
     pub path: String,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    /// A province's first day of judged attendance (None on other units, and on provinces
+    /// created before it existed: judged all along).
+    pub attendance_from: Option<chrono::NaiveDate>,
 }
 
 #[derive(Insertable)]
@@ -34,6 +39,7 @@ struct NewUnitRow<'a> {
     path: &'a str,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
+    attendance_from: Option<chrono::NaiveDate>,
 }
 
 pub type UnitCondition =
@@ -74,6 +80,22 @@ pub fn roots(conn: &mut AnyConnection) -> QueryResult<Vec<UnitRow>> {
         .load(conn)
 }
 
+/// The first day of judged attendance of each of these provinces that has one.
+pub fn attendance_starts(
+    conn: &mut AnyConnection,
+    provinces: &[i64],
+) -> QueryResult<HashMap<i64, chrono::NaiveDate>> {
+    let rows: Vec<(i64, Option<chrono::NaiveDate>)> = units::table
+        .filter(units::id.eq_any(provinces))
+        .filter(units::attendance_from.is_not_null())
+        .select((units::id, units::attendance_from))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, d)| Some((id, d?)))
+        .collect())
+}
+
 pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<UnitRow>> {
     units::table
         .filter(units::id.eq_any(ids))
@@ -107,8 +129,9 @@ pub fn sibling_code_taken(
     q.count().get_result::<i64>(conn).map(|n| n > 0)
 }
 
-/// Inserts a unit under `parent` (None: a new province root) and fills its path and
-/// province, which depend on its own id.
+/// Inserts a unit under `parent` (None: a new province root, whose register judges
+/// attendance from `attendance_from`) and fills its path and province, which depend on
+/// its own id.
 pub fn insert(
     conn: &mut AnyConnection,
     actor: Option<i64>,
@@ -116,6 +139,7 @@ pub fn insert(
     code: &str,
     name: &str,
     kind: &str,
+    attendance_from: Option<chrono::NaiveDate>,
 ) -> QueryResult<UnitRow> {
     let now = super::now();
     let inserted: UnitRow = diesel::insert_into(units::table)
@@ -128,6 +152,7 @@ pub fn insert(
             path: "",
             created_at: now,
             updated_at: now,
+            attendance_from: attendance_from.filter(|_| parent.is_none()),
         })
         .get_result(conn)?;
     let path = child_path(parent.map(|p| p.path.as_str()), inserted.id);
@@ -221,6 +246,7 @@ pub fn update_fields(
             units::code.eq(&row.code),
             units::name.eq(&row.name),
             units::kind.eq(&row.kind),
+            units::attendance_from.eq(row.attendance_from),
             units::updated_at.eq(super::now()),
         ))
         .get_result(conn)?;

@@ -137,7 +137,8 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
                 })?),
                 None => None,
             };
-            let row = units::insert(c, None, parent, &u.code, &u.name, u.kind)?;
+            // Judged all along: the demo's history is its register.
+            let row = units::insert(c, None, parent, &u.code, &u.name, u.kind, None)?;
             by_code.insert(u.code.clone(), row);
         }
         let mut staff_by_unit: HashMap<String, Vec<StaffRow>> = HashMap::new();

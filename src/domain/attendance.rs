@@ -78,6 +78,37 @@ pub fn dates_rederive_from(
         .max(floor)
 }
 
+/// The first day of `from..` the register judges for a person: none before they joined,
+/// nor before their province's first day of judged attendance (`province_start`, its
+/// go-live: the days before it had no check-ins to judge).
+pub fn first_judged(
+    from: NaiveDate,
+    joined_on: Option<NaiveDate>,
+    province_start: Option<NaiveDate>,
+) -> NaiveDate {
+    [joined_on, province_start]
+        .into_iter()
+        .flatten()
+        .fold(from, NaiveDate::max)
+}
+
+/// The days `[first, last]` a province's first day of judged attendance moving from `old`
+/// (None: judged all along) to `new` turns judging on or off, none older than
+/// `DATES_BACK_DAYS` before `today` (re-deriving them brings the register in line); None
+/// when no such day is left.
+pub fn start_moved_days(
+    old: Option<NaiveDate>,
+    new: NaiveDate,
+    today: NaiveDate,
+) -> Option<(NaiveDate, NaiveDate)> {
+    let floor = today - Duration::days(DATES_BACK_DAYS);
+    let old = old.unwrap_or(floor).max(floor);
+    let new = new.max(floor);
+    let first = old.min(new);
+    let last = old.max(new) - Duration::days(1);
+    (first <= last).then_some((first, last))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Session {
     pub start: NaiveTime,

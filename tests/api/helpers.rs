@@ -523,10 +523,10 @@ impl TestApp {
         let db = self.db.clone();
         let (world, ids) = tokio::task::spawn_blocking(move || {
             db.write(|c| -> Result<_, Box<dyn std::error::Error + Send + Sync>> {
-                let p = units::insert(c, None, None, "P", "Tỉnh Thử Nghiệm", "province")?;
-                let a = units::insert(c, None, Some(&p), "A", "Sở A", "department")?;
-                let a1 = units::insert(c, None, Some(&a), "A1", "Phòng A1", "division")?;
-                let b = units::insert(c, None, Some(&p), "B", "Sở B", "department")?;
+                let p = units::insert(c, None, None, "P", "Tỉnh Thử Nghiệm", "province", None)?;
+                let a = units::insert(c, None, Some(&p), "A", "Sở A", "department", None)?;
+                let a1 = units::insert(c, None, Some(&a), "A1", "Phòng A1", "division", None)?;
+                let b = units::insert(c, None, Some(&p), "B", "Sở B", "department", None)?;
                 let head_a = staff::insert(
                     c,
                     None,

@@ -16,6 +16,7 @@ mod dossiers;
 mod evaluation;
 mod evidence;
 mod feed_resends;
+mod go_live;
 mod health;
 mod inspections;
 mod notice_fixes;

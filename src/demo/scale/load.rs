@@ -269,6 +269,7 @@ fn insert_units(c: &mut AnyConnection, plan: &[UnitSpec]) -> Result<Vec<UnitRow>
             &u.code,
             &u.name,
             u.kind,
+            None,
         )?);
     }
     Ok(rows)

@@ -533,3 +533,53 @@ fn a_moved_date_widens_the_rederived_days() {
         today - chrono::Duration::days(DATES_BACK_DAYS)
     );
 }
+
+/// A person's days are judged from the latest of the range's start, their joining day and
+/// their province's go-live.
+#[test]
+fn days_before_go_live_or_joining_are_not_judged() {
+    let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    assert_eq!(first_judged(day(1, 1), None, None), day(1, 1));
+    assert_eq!(first_judged(day(1, 1), Some(day(3, 2)), None), day(3, 2));
+    assert_eq!(first_judged(day(1, 1), None, Some(day(6, 1))), day(6, 1));
+    assert_eq!(
+        first_judged(day(1, 1), Some(day(3, 2)), Some(day(6, 1))),
+        day(6, 1)
+    );
+    assert_eq!(
+        first_judged(day(7, 1), Some(day(3, 2)), Some(day(6, 1))),
+        day(7, 1)
+    );
+}
+
+/// Moving a province's go-live re-derives the days between the two, within two years.
+#[test]
+fn a_moved_go_live_rederives_the_days_between() {
+    let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+    let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    let floor = today - chrono::Duration::days(DATES_BACK_DAYS);
+    // Later: the days it stops judging; earlier: the days it starts judging.
+    assert_eq!(
+        start_moved_days(Some(day(10, 1)), day(11, 15), today),
+        Some((day(10, 1), day(11, 14)))
+    );
+    assert_eq!(
+        start_moved_days(Some(day(11, 15)), day(10, 1), today),
+        Some((day(10, 1), day(11, 14)))
+    );
+    assert_eq!(start_moved_days(Some(day(10, 1)), day(10, 1), today), None);
+    // Judged all along until now: everything before the new day, as far as two years.
+    assert_eq!(
+        start_moved_days(None, day(11, 15), today),
+        Some((floor, day(11, 14)))
+    );
+    // Both older than two years: nothing left to re-derive.
+    let ancient = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    assert_eq!(start_moved_days(None, ancient, today), None);
+    assert_eq!(start_moved_days(Some(ancient), floor, today), None);
+    // A day exactly on the floor moved one day later: that day alone.
+    assert_eq!(
+        start_moved_days(Some(floor), floor + chrono::Duration::days(1), today),
+        Some((floor, floor))
+    );
+}

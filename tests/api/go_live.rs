@@ -1,0 +1,195 @@
+//! A province's first day of judged attendance (`attendance_from`, its go-live): a
+//! timetable entered with a start long past makes no absences of the days before it.
+
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use crate::attendance::{at, today};
+use crate::both;
+use crate::helpers::{Backend, TestApp, World};
+
+/// Absences and late arrivals the register holds of `staff`.
+async fn register(app: &TestApp, w: &World, staff: i64) -> Vec<Value> {
+    let (s, body) = app
+        .get(
+            w.token("root"),
+            &format!("/api/v1/violations?staff_id={staff}&per_page=500"),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    body["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// The statuses of `staff`'s derived days over the last `days` days.
+async fn days(app: &TestApp, w: &World, staff: i64, days: i64) -> Vec<(String, String)> {
+    let (s, body) = app
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/attendance?staff_id={staff}&from={}&to={}",
+                today() - Duration::days(days),
+                today() - Duration::days(1)
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["date"].as_str().unwrap().to_owned(),
+                d["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn a_new_province_judges_nothing_before_its_first_day(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    // Go-live: the province, a department, a person and a timetable "since a month ago".
+    let (s, province) = app
+        .post(
+            root,
+            "/api/v1/units",
+            json!({"code": "HP", "name": "Thành phố Hải Phòng", "kind": "province"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{province}");
+    assert_eq!(province["attendance_from"], today().to_string());
+    let (s, dept) = app
+        .post(
+            root,
+            "/api/v1/units",
+            json!({"code": "SNV", "name": "Sở Nội vụ", "kind": "department",
+                   "parent_id": province["id"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{dept}");
+    assert_eq!(dept["attendance_from"], Value::Null);
+    let (s, person) = app
+        .post(
+            root,
+            "/api/v1/staff",
+            json!({"code": "HP-1", "full_name": "Vũ Thị Lan", "unit_id": dept["id"],
+                   "category": "cong_chuc", "joined_on": "2015-03-01"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{person}");
+    let staff = person["id"].as_i64().unwrap();
+    let (s, body) = app
+        .post(
+            root,
+            "/api/v1/schedules",
+            json!({"unit_id": province["id"],
+                   "valid_from": (today() - Duration::days(30)).to_string(),
+                   "weekdays": [1, 2, 3, 4, 5, 6, 7],
+                   "sessions": [{"start": "07:30", "end": "17:00"}], "grace_minutes": 5}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    // Before: a month of absences, each a register row, for days nobody could check in.
+    assert_eq!(register(&app, &w, staff).await, Vec::<Value>::new());
+    assert_eq!(days(&app, &w, staff, 30).await, vec![]);
+    // A kiosk's backlog from before go-live is kept, and judges nothing either.
+    let before = today() - Duration::days(10);
+    let (s, body) = app
+        .post(
+            root,
+            "/api/v1/checkins",
+            json!({"staff_id": staff, "at": at(before, "08:10:00"), "source": "device",
+                   "direction": "in", "device_id": "KIOSK-HP"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    assert_eq!(register(&app, &w, staff).await, Vec::<Value>::new());
+
+    // Moved five days back: those days are judged now, absences where nobody came.
+    let path = format!("/api/v1/units/{}", province["id"]);
+    let go_live = today() - Duration::days(5);
+    let (s, body) = app
+        .patch(root, &path, json!({"attendance_from": go_live.to_string()}))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["attendance_from"], go_live.to_string());
+    let judged = days(&app, &w, staff, 30).await;
+    assert_eq!(judged.len(), 5, "{judged:?}");
+    assert_eq!(judged[0].0, go_live.to_string());
+    let absent = judged.iter().filter(|(_, s)| s == "absent").count();
+    let rows = register(&app, &w, staff).await;
+    assert_eq!(rows.len(), absent, "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r["code"] == "absent_no_reason"),
+        "{rows:?}"
+    );
+    assert!(absent >= 4, "{judged:?}"); // at most one of five days a holiday
+    // Moved to include the backlog's day: it is judged late.
+    let (s, body) = app
+        .patch(root, &path, json!({"attendance_from": before.to_string()}))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let rows = register(&app, &w, staff).await;
+    assert!(
+        rows.iter()
+            .any(|r| r["code"] == "late" && r["date"] == before.to_string()),
+        "{rows:?}"
+    );
+    // And back to today: the register is empty again.
+    let (s, body) = app
+        .patch(root, &path, json!({"attendance_from": today().to_string()}))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(register(&app, &w, staff).await, Vec::<Value>::new());
+
+    // Only a province has one: 422 on the field, nothing changed.
+    let dept_path = format!("/api/v1/units/{}", dept["id"]);
+    let (s, body) = app
+        .patch(
+            root,
+            &dept_path,
+            json!({"attendance_from": today().to_string()}),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body["errors"]["attendance_from"].is_array(), "{body}");
+    let (s, body) = app
+        .post(
+            root,
+            "/api/v1/units",
+            json!({"code": "STC", "name": "Sở Tài chính", "kind": "department",
+                   "parent_id": province["id"], "attendance_from": "2026-01-01"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body["errors"]["attendance_from"].is_array(), "{body}");
+    let (_, got) = app.get(root, &dept_path).await;
+    assert_eq!(got["attendance_from"], Value::Null, "{got}");
+    // A province from before this field judges all along, as it did.
+    let (_, p) = app.get(root, &format!("/api/v1/units/{}", w.p.id)).await;
+    assert_eq!(p["attendance_from"], Value::Null, "{p}");
+}
+
+/// Moving the go-live is a province administrator's change: a unit head cannot.
+async fn only_an_administrator_moves_the_go_live(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let path = format!("/api/v1/units/{}", w.p.id);
+    let body = json!({"attendance_from": today().to_string()});
+    for who in ["head_a", "hr_a", "admin_a"] {
+        let (s, got) = app.patch(w.token(who), &path, body.clone()).await;
+        assert!(s == 403 || s == 404, "{who}: {s} {got}");
+    }
+    let (s, got) = app.patch(w.token("admin_p"), &path, body).await;
+    assert_eq!(s, 200, "{got}");
+    assert_eq!(got["attendance_from"], today().to_string());
+}
+
+both!(
+    a_new_province_judges_nothing_before_its_first_day,
+    only_an_administrator_moves_the_go_live,
+);
