@@ -2,7 +2,7 @@
 //! late or twice; corrections by heads with a reason; voiding instead of deleting.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, SubsecRound, Timelike};
@@ -375,6 +375,28 @@ fn rights(auth: &AuthUser) -> Rights {
     }
 }
 
+/// Why `new`, not inserted because `existing` has its unique key, is not a repeat of it:
+/// an event of another source or direction at the same instant from the same device (or
+/// none). Answered with it, a head's correction of what a phone sent wrongly would be
+/// dropped in silence, the day left as it was. A retry, the same event again, still gets
+/// the recorded one back, voided or not (a retry that leaves out the direction too); so
+/// does an event found by its idempotency key.
+pub(crate) fn clash(existing: &CheckinRow, new: &NewCheckin) -> Option<ApiError> {
+    let same_instant = existing.at == new.at && existing.device_id == new.device_id;
+    let other_direction = new.direction.is_some() && existing.direction != new.direction;
+    (same_instant && (existing.source != new.source || other_direction)).then(|| {
+        ApiError::conflict(
+            "at",
+            if existing.voided_at.is_some() {
+                "an event at this instant was voided; enter the correction at another time \
+                 (a second later will do)"
+            } else {
+                "another event of this person from this device is recorded at this instant"
+            },
+        )
+    })
+}
+
 #[utoipa::path(post, path = "/api/v1/checkins", tag = "attendance", request_body = CheckinInput,
     responses((status = 201, body = CheckinView), (status = 200, body = CheckinView, description = "the event was already recorded"),
               (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
@@ -411,6 +433,7 @@ pub async fn create_batch(
             let mut known = Known::default();
             let mut persons: HashMap<i64, Person> = HashMap::new();
             let mut checked = Vec::with_capacity(events.len());
+            let mut indices = Vec::with_capacity(events.len());
             let mut out = BatchResult {
                 accepted: 0,
                 duplicates: 0,
@@ -440,13 +463,17 @@ pub async fn create_batch(
                     }
                 };
                 checked.push((person.staff.unit_id, new));
+                indices.push(index);
                 persons.entry(person.staff.id).or_insert(person);
             }
             // One multi-row insert (and audit) for the checked events rather than a
             // lookup and an insert each: a 5 000-event upload was 15 000 statements.
             let inserted = q::insert_batch(c, &checked)?;
+            let clashed = clashes(c, &checked, &indices, &inserted)?;
             out.accepted = inserted.len();
-            out.duplicates = checked.len() - inserted.len();
+            out.duplicates = checked.len() - inserted.len() - clashed.len();
+            out.rejected.extend(clashed);
+            out.rejected.sort_by_key(|r| r.index);
             let mut touched = BTreeMap::new();
             for row in &inserted {
                 if let Some(person) = persons.get(&row.staff_id) {
@@ -459,6 +486,61 @@ pub async fn create_batch(
     })
     .await?;
     Ok(web::Json(result))
+}
+
+/// The batch's events that were not inserted and are no repeat of the event recorded with
+/// their key (`clash`): each rejected at its `index`, as a single event is answered 409.
+/// The rest not inserted are duplicates. Only a batch with such events reads anything.
+fn clashes(
+    c: &mut AnyConnection,
+    checked: &[(i64, NewCheckin)],
+    indices: &[usize],
+    inserted: &[CheckinRow],
+) -> Result<Vec<Rejected>, ApiError> {
+    if inserted.len() == checked.len() {
+        return Ok(Vec::new());
+    }
+    // The first event of the batch with an identity is the one inserted; a later one with
+    // the same is not.
+    let mut fresh: HashSet<(i64, NaiveDateTime, &str, Option<&str>)> = inserted
+        .iter()
+        .map(|r| {
+            (
+                r.staff_id,
+                r.at,
+                r.device_id.as_str(),
+                r.idempotency_key.as_deref(),
+            )
+        })
+        .collect();
+    let left: Vec<(usize, &NewCheckin)> = checked
+        .iter()
+        .zip(indices)
+        .filter(|((_, n), _)| {
+            !fresh.remove(&(
+                n.staff_id,
+                n.at,
+                n.device_id.as_str(),
+                n.idempotency_key.as_deref(),
+            ))
+        })
+        .map(|((_, n), index)| (*index, n))
+        .collect();
+    let news: Vec<&NewCheckin> = left.iter().map(|(_, n)| *n).collect();
+    let recorded = q::existing_many(c, &news)?;
+    let mut out = Vec::new();
+    for (index, new) in left {
+        let existing = q::original(&recorded, new).ok_or_else(|| {
+            ApiError::Internal("a duplicate check-in's original is missing".into())
+        })?;
+        if let Some(clash) = clash(existing, new) {
+            out.push(Rejected {
+                index,
+                errors: clash.problem().errors,
+            });
+        }
+    }
+    Ok(out)
 }
 
 #[utoipa::path(post, path = "/api/v1/checkins/{id}/void", tag = "attendance", request_body = VoidRequest,

@@ -1,7 +1,7 @@
 //! Check-ins at their edges: a head's own past day, characters PostgreSQL cannot store, a
-//! leap second, and two heads voiding one event at once.
+//! leap second, two heads voiding one event at once, and clashes at one instant.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::attendance::past_day;
 use crate::both;
@@ -207,7 +207,83 @@ async fn a_correction_at_a_voided_instant_is_refused_not_dropped(b: Backend) {
     assert_eq!(s, 409, "{body}");
 }
 
+/// A batch tells a clash from a repeat as a single event does: an event of another
+/// direction at an instant the device already has is rejected at its index, not counted
+/// among the duplicates as if it were kept.
+async fn a_batch_rejects_a_clash_rather_than_counting_it_kept(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let d = past_day(2);
+    let event = |time: &str, direction: &str| {
+        json!({"staff_id": w.member_a1.id, "at": at(d, time), "source": "device",
+               "direction": direction, "device_id": "KIOSK-A"})
+    };
+    let batch = |events: Vec<Value>| json!({ "events": events });
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/checkins/batch",
+            batch(vec![event("07:31:00", "in"), event("07:31:00", "out")]),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(
+        (body["accepted"].as_u64(), body["duplicates"].as_u64()),
+        (Some(1), Some(0)),
+        "{body}"
+    );
+    assert_eq!(body["rejected"][0]["index"], 1, "{body}");
+    assert!(body["rejected"][0]["errors"]["at"].is_array(), "{body}");
+    // Sent again with a new event: the repeat is a duplicate, the clash still rejected
+    // (and in the order of the batch), the new event kept.
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/checkins/batch",
+            batch(vec![
+                event("07:31:00", "out"),
+                event("07:31:00", "in"),
+                event("17:05:00", "out"),
+                json!({"staff_id": 0}),
+            ]),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(
+        (body["accepted"].as_u64(), body["duplicates"].as_u64()),
+        (Some(1), Some(1)),
+        "{body}"
+    );
+    let rejected: Vec<u64> = body["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rejected, vec![0, 3], "{body}");
+    // The day has the arrival and the departure, nothing of the clashing events.
+    let (s, list) = app
+        .get(
+            w.token("head_a"),
+            &format!(
+                "/api/v1/checkins?staff_id={}&from={d}&to={d}",
+                w.member_a1.id
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{list}");
+    let directions: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["direction"].as_str().unwrap())
+        .collect();
+    assert_eq!(directions.len(), 2, "{list}");
+}
+
 both!(
+    a_batch_rejects_a_clash_rather_than_counting_it_kept,
     a_correction_at_a_voided_instant_is_refused_not_dropped,
     heads_do_not_backdate_their_own_day,
     a_nul_character_is_one_events_error,

@@ -216,26 +216,8 @@ fn write_group(
                 let existing = q::existing(c, &new)?.ok_or_else(|| {
                     ApiError::Internal("a duplicate check-in's original is missing".into())
                 })?;
-                // An event of another source or direction at the same instant from the
-                // same device (or none) is no original of this one: answered with it, a
-                // head's correction of what a phone sent wrongly would be dropped in
-                // silence, the day left as it was. A retry, the same event again, still
-                // gets the recorded one back, voided or not (a retry that leaves out the
-                // direction too); so does an event found by its idempotency key.
-                let same_instant = existing.at == new.at && existing.device_id == new.device_id;
-                let other_direction =
-                    new.direction.is_some() && existing.direction != new.direction;
-                if same_instant && (existing.source != new.source || other_direction) {
-                    out.push(Err(ApiError::conflict(
-                        "at",
-                        if existing.voided_at.is_some() {
-                            "an event at this instant was voided; enter the correction at \
-                             another time (a second later will do)"
-                        } else {
-                            "another event of this person from this device is recorded at \
-                             this instant"
-                        },
-                    )));
+                if let Some(clash) = super::clash(&existing, &new) {
+                    out.push(Err(clash));
                     continue;
                 }
                 out.push(Ok((existing, false)));

@@ -72,6 +72,55 @@ pub fn existing(conn: &mut AnyConnection, new: &NewCheckin) -> QueryResult<Optio
         .optional()
 }
 
+/// The recorded events any of `news` may repeat (same person and idempotency key, or
+/// same person, instant and device), read a thousand events a query rather than one
+/// each: a device that sends its whole backlog again sends thousands. `original` picks
+/// each one's among them.
+pub fn existing_many(
+    conn: &mut AnyConnection,
+    news: &[&NewCheckin],
+) -> QueryResult<Vec<CheckinRow>> {
+    let mut out: Vec<CheckinRow> = Vec::new();
+    for chunk in news.chunks(1000) {
+        let staff: Vec<i64> = chunk.iter().map(|n| n.staff_id).collect();
+        let ats: Vec<NaiveDateTime> = chunk.iter().map(|n| n.at).collect();
+        out.extend(
+            checkins::table
+                .filter(checkins::staff_id.eq_any(&staff))
+                .filter(checkins::at.eq_any(ats))
+                .select(CheckinRow::as_select())
+                .load(conn)?,
+        );
+        let keys: Vec<&str> = chunk
+            .iter()
+            .filter_map(|n| n.idempotency_key.as_deref())
+            .collect();
+        if !keys.is_empty() {
+            out.extend(
+                checkins::table
+                    .filter(checkins::staff_id.eq_any(&staff))
+                    .filter(checkins::idempotency_key.eq_any(keys))
+                    .select(CheckinRow::as_select())
+                    .load(conn)?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Among `rows`, the event `new` repeats, as `existing` finds it: by its idempotency
+/// key first, else by its instant and device.
+pub fn original<'a>(rows: &'a [CheckinRow], new: &NewCheckin) -> Option<&'a CheckinRow> {
+    let by_key = new.idempotency_key.as_ref().and_then(|key| {
+        rows.iter()
+            .find(|r| r.staff_id == new.staff_id && r.idempotency_key.as_ref() == Some(key))
+    });
+    by_key.or_else(|| {
+        rows.iter()
+            .find(|r| r.staff_id == new.staff_id && r.at == new.at && r.device_id == new.device_id)
+    })
+}
+
 /// Inserts the events that duplicate none recorded (nor one before them in `rows`) and
 /// audits each: the inserted rows, in no particular order. `rows` carry the unit each
 /// person belongs to, for the audit trail's scoping.
