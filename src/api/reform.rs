@@ -382,13 +382,15 @@ pub async fn accountability(
                 }
                 // The unit's heads in service during the year: `is_head` stays set on
                 // a record after its holder leaves, and one who left before the year
-                // (or joined after it) does not answer for it.
+                // (or joined after it) does not answer for it; nor does one transferred
+                // into the unit after it, who ran another unit then.
                 let heads = crate::db::attendance::people_below(c, &unit.path)?
                     .into_iter()
                     .filter(|p| p.staff.unit_id == unit.id && p.staff.is_head)
                     .filter(|p| {
                         p.staff.left_on.is_none_or(|d| d.year() >= year)
                             && p.staff.joined_on.is_none_or(|d| d.year() <= year)
+                            && p.staff.unit_since.is_none_or(|d| d.year() <= year)
                     })
                     .map(|p| HeadRef {
                         staff_id: p.staff.id,

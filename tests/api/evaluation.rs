@@ -751,6 +751,24 @@ async fn reform_rankings_and_head_accountability(b: Backend) {
         )
         .await;
     assert_eq!(s, 201, "{former}");
+    // B's deputy head, transferred to A this year, ran no part of A in 2025.
+    let (s, newcomer) = app
+        .post(
+            w.token("root"),
+            "/api/v1/staff",
+            json!({"code": "S-B-PHO", "full_name": "Đỗ Minh Tâm", "unit_id": w.b.id,
+                   "category": "cong_chuc", "is_head": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{newcomer}");
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", newcomer["id"]),
+            json!({"unit_id": w.a.id, "moved_on": crate::attendance::today().to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
     let (s, flags) = app
         .get(w.token("hr_a"), "/api/v1/accountability?year=2025")
         .await;
