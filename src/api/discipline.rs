@@ -110,9 +110,21 @@ pub async fn create_decision(
             "must not be before decided_on",
         ));
     }
+    // One number however it is typed: " 12/QĐ-UBND" and a decomposed "Đ" are the same
+    // decision as "12/QĐ-UBND", and would otherwise pass the check below as new.
+    let decision_no = nfc(body.decision_no.trim());
+    for (i, id) in body.finding_ids.iter().enumerate() {
+        if body.finding_ids[..i].contains(id) {
+            return Err(ApiError::field(
+                &format!("finding_ids[{i}]"),
+                "is listed twice",
+            ));
+        }
+    }
     let read = auth.can(Action::ReadStaff);
     let write = auth.can(Action::WriteStaff);
     let actor = auth.id();
+    let own = auth.actor.staff_id;
     let (row, findings) = blocking(&state, move |db: &Db| {
         db.write(|c| {
             let person = visible_person(c, &read, body.staff_id)
@@ -120,6 +132,11 @@ pub async fn create_decision(
             if !write.subtree(&person.unit_path) {
                 return Err(ApiError::Forbidden(
                     "disciplinary decisions are recorded by hr or an admin over the person",
+                ));
+            }
+            if own == Some(person.staff.id) {
+                return Err(ApiError::Forbidden(
+                    "nobody records a disciplinary decision about themself",
                 ));
             }
             let category =
@@ -138,7 +155,7 @@ pub async fn create_decision(
                     ));
                 }
             }
-            if q::number_taken(c, person.staff.province_id, &body.decision_no)? {
+            if q::number_taken(c, person.staff.province_id, &decision_no)? {
                 return Err(ApiError::conflict(
                     "decision_no",
                     "a decision with this number is already recorded",
@@ -152,7 +169,7 @@ pub async fn create_decision(
                     staff_id: person.staff.id,
                     unit_id: person.staff.unit_id,
                     form: form.code().to_owned(),
-                    decision_no: body.decision_no.trim().to_owned(),
+                    decision_no,
                     decided_on: body.decided_on,
                     effective_from: body.effective_from,
                     restricted_until,

@@ -2,7 +2,7 @@
 //! category, whether they hold a management post, and the regime in force on the
 //! decision date; and how long each form holds back promotion (§2.2).
 
-use chrono::{Months, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 
 use super::codes::StaffCategory;
 
@@ -69,14 +69,19 @@ impl Form {
     }
 
     /// The last day a decision taking effect on `effective_from` holds back promotion:
-    /// the effective day counts as the first, and a period ending in a month without the
-    /// corresponding day ends on that month's last day (Bộ luật Dân sự 2015, art. 148).
-    /// Counting from the day before gets both right: 29/2/2024 → 28/2/2025.
+    /// the effective day counts as the first, so the period ends the day before the
+    /// corresponding day (1/3/2023 → 29/2/2024); a period ending in a month without the
+    /// corresponding day ends on that month's last day (Bộ luật Dân sự 2015, art. 148:
+    /// 29/2/2024 → 28/2/2025).
     pub fn restricted_until(self, effective_from: NaiveDate) -> Option<NaiveDate> {
         let months = self.restriction_months()?;
-        effective_from
-            .pred_opt()?
-            .checked_add_months(Months::new(months))
+        let corresponding = effective_from.checked_add_months(Months::new(months))?;
+        if corresponding.day() == effective_from.day() {
+            corresponding.pred_opt()
+        } else {
+            // chrono clamped it to the month's last day: there is no corresponding day.
+            Some(corresponding)
+        }
     }
 }
 
@@ -267,6 +272,15 @@ mod tests {
         assert_eq!(
             Form::GiangChuc.restricted_until(d(2025, 7, 1)),
             Some(d(2027, 6, 30))
+        );
+        // Into a leap year: the day before 1/3 is 29/2.
+        assert_eq!(
+            Form::KhienTrach.restricted_until(d(2023, 3, 1)),
+            Some(d(2024, 2, 29))
+        );
+        assert_eq!(
+            Form::GiangChuc.restricted_until(d(2022, 3, 1)),
+            Some(d(2024, 2, 29))
         );
         assert_eq!(Form::BaiNhiem.restricted_until(d(2025, 7, 1)), None);
         assert_eq!(Form::parse("canh_cao"), Some(Form::CanhCao));

@@ -403,6 +403,44 @@ async fn disciplinary_decisions_follow_the_regime_in_force(b: Backend) {
         )
         .await;
     assert_eq!(s, 409, "decision numbers are unique in the province");
+    // However it is typed.
+    let (s, body) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/discipline",
+            decision(" 01/QĐ ", "canh_cao", "2026-03-26"),
+        )
+        .await;
+    assert_eq!(s, 409, "{body}");
+    assert!(body["errors"]["decision_no"].is_array(), "{body}");
+    let mut twice = decision("04/QĐ", "canh_cao", "2026-03-26");
+    twice["finding_ids"] = json!([finding["id"], finding["id"]]);
+    let (s, body) = app.post(w.token("hr_a"), "/api/v1/discipline", twice).await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body["errors"]["finding_ids[1]"].is_array(), "{body}");
+    // Nobody records a decision about themself: an hr account of the province linked to
+    // B's officer.
+    let (s, body) = app
+        .post(
+            w.token("root"),
+            "/api/v1/users",
+            json!({"username": "hr_self", "password": crate::helpers::PASSWORD,
+                   "staff_id": w.member_b.id, "roles": [{"role": "hr", "unit_id": w.p.id}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let hr_self = app.token("hr_self", crate::helpers::PASSWORD).await;
+    let mut about_self = decision("05/QĐ", "khien_trach", "2024-05-02");
+    about_self["staff_id"] = json!(w.member_b.id);
+    about_self["finding_ids"] = json!([]);
+    let (s, body) = app
+        .post(&hr_self, "/api/v1/discipline", about_self.clone())
+        .await;
+    assert_eq!(s, 403, "{body}");
+    let (s, body) = app
+        .post(w.token("admin_p"), "/api/v1/discipline", about_self)
+        .await;
+    assert_eq!(s, 201, "another officer may: {body}");
     let (s, old) = app
         .post(
             w.token("hr_a"),
