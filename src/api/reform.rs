@@ -26,6 +26,7 @@ use crate::domain::evaluation::engine::Value;
 use crate::domain::evaluation::reform::{
     UnitApplied, UnitFacts, head_flags, propose, unit_policies,
 };
+use crate::domain::postings::{Earlier, in_unit_during, spells};
 use crate::domain::text::nfc;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -329,7 +330,7 @@ pub async fn accountability(
     query: ValidQuery<AccountabilityQuery>,
 ) -> Result<web::Json<Vec<Flag>>, ApiError> {
     let year = query.year;
-    check_year(year)?;
+    let (first, last) = check_year(year)?;
     let actor = auth.actor.clone();
     let flags = blocking(&state, move |db: &Db| {
         db.read(|c| {
@@ -383,14 +384,31 @@ pub async fn accountability(
                 // The unit's heads in service during the year: `is_head` stays set on
                 // a record after its holder leaves, and one who left before the year
                 // (or joined after it) does not answer for it; nor does one transferred
-                // into the unit after it, who ran another unit then.
-                let heads = crate::db::attendance::people_below(c, &unit.path)?
+                // into the unit after it, who ran another unit then (one who was in it
+                // during the year, left and came back, does).
+                let candidates: Vec<_> = crate::db::attendance::people_below(c, &unit.path)?
                     .into_iter()
                     .filter(|p| p.staff.unit_id == unit.id && p.staff.is_head)
                     .filter(|p| {
                         p.staff.left_on.is_none_or(|d| d.year() >= year)
                             && p.staff.joined_on.is_none_or(|d| d.year() <= year)
-                            && p.staff.unit_since.is_none_or(|d| d.year() <= year)
+                    })
+                    .collect();
+                let ids: Vec<i64> = candidates.iter().map(|p| p.staff.id).collect();
+                let earlier = crate::db::moves::earlier_of(c, &ids)?;
+                let heads = candidates
+                    .into_iter()
+                    .filter(|p| {
+                        let moves: Vec<Earlier<i64>> = earlier
+                            .get(&p.staff.id)
+                            .into_iter()
+                            .flatten()
+                            .map(|e| Earlier {
+                                until: e.until,
+                                unit: e.unit.unit_id,
+                            })
+                            .collect();
+                        in_unit_during(&spells(&moves, &unit.id), &unit.id, first, last)
                     })
                     .map(|p| HeadRef {
                         staff_id: p.staff.id,

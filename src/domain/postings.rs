@@ -53,6 +53,18 @@ pub fn spells<U: Clone>(earlier: &[Earlier<U>], current: &U) -> Vec<Spell<U>> {
     out
 }
 
+/// Whether `spells` put the person in `unit` on some day of `first..=last`.
+pub fn in_unit_during<U: PartialEq>(
+    spells: &[Spell<U>],
+    unit: &U,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> bool {
+    spells.iter().any(|s| {
+        s.unit == *unit && s.from.is_none_or(|f| f <= last) && s.to.is_none_or(|t| t >= first)
+    })
+}
+
 /// Why a transfer taking effect on `moved_on` cannot be recorded, if it cannot. It is not
 /// in the future: the staff record says where the person is now, so a transfer is
 /// recorded on or after its day. It is at most two years back, as far as a change
@@ -144,6 +156,28 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn in_a_unit_during_a_year_by_any_spell() {
+        let all = spells(&earlier(), &3);
+        let year = |y| (d(y, 1, 1), d(y, 12, 31));
+        let (first, last) = year(2026);
+        assert!(
+            [1, 2, 3]
+                .iter()
+                .all(|u| in_unit_during(&all, u, first, last))
+        );
+        let (first, last) = year(2025);
+        assert!(in_unit_during(&all, &1, first, last));
+        assert!(!in_unit_during(&all, &2, first, last));
+        assert!(!in_unit_during(&all, &3, first, last));
+        // Back in unit 1 after a spell elsewhere: in it in 2025 by the first spell.
+        let back = spells(&earlier(), &1);
+        assert!(in_unit_during(&back, &1, first, last));
+        // The spell's last day is in the period; the day after it is not.
+        assert!(in_unit_during(&all, &2, d(2026, 7, 14), d(2026, 7, 14)));
+        assert!(!in_unit_during(&all, &2, d(2026, 7, 15), d(2026, 12, 31)));
     }
 
     #[test]

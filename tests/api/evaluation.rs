@@ -769,6 +769,31 @@ async fn reform_rankings_and_head_accountability(b: Backend) {
         )
         .await;
     assert_eq!(s, 200, "{body}");
+    // A's other director ran it in 2025, was seconded to B last month and is back: they
+    // answer for A's 2025.
+    let (s, returner) = app
+        .post(
+            w.token("root"),
+            "/api/v1/staff",
+            json!({"code": "S-A-VE", "full_name": "Ngô Thị Về", "unit_id": w.a.id,
+                   "category": "cong_chuc", "is_head": true, "joined_on": "2010-01-01"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{returner}");
+    let today = crate::attendance::today();
+    for (unit, moved_on) in [
+        (w.b.id, today - chrono::Duration::days(20)),
+        (w.a.id, today),
+    ] {
+        let (s, body) = app
+            .patch(
+                w.token("root"),
+                &format!("/api/v1/staff/{}", returner["id"]),
+                json!({"unit_id": unit, "moved_on": moved_on.to_string()}),
+            )
+            .await;
+        assert_eq!(s, 200, "{body}");
+    }
     let (s, flags) = app
         .get(w.token("hr_a"), "/api/v1/accountability?year=2025")
         .await;
@@ -778,7 +803,8 @@ async fn reform_rankings_and_head_accountability(b: Backend) {
     let fa = flags.iter().find(|f| f["unit_id"] == w.a.id).unwrap();
     assert_eq!(
         fa["heads"],
-        json!([{"staff_id": w.head_a.id, "full_name": w.head_a.full_name, "left_on": null}]),
+        json!([{"staff_id": returner["id"], "full_name": "Ngô Thị Về", "left_on": null},
+               {"staff_id": w.head_a.id, "full_name": w.head_a.full_name, "left_on": null}]),
         "{fa}"
     );
     assert!(
