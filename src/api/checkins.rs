@@ -527,10 +527,10 @@ fn clashes(
         .map(|((_, n), index)| (*index, n))
         .collect();
     let news: Vec<&NewCheckin> = left.iter().map(|(_, n)| *n).collect();
-    let recorded = q::existing_many(c, &news)?;
+    let recorded = q::originals(c, &news)?;
     let mut out = Vec::new();
     for (index, new) in left {
-        let existing = q::original(&recorded, new).ok_or_else(|| {
+        let existing = recorded.of(new).ok_or_else(|| {
             ApiError::Internal("a duplicate check-in's original is missing".into())
         })?;
         if let Some(clash) = clash(existing, new) {

@@ -273,13 +273,19 @@ async fn a_batch_rejects_a_clash_rather_than_counting_it_kept(b: Backend) {
         )
         .await;
     assert_eq!(s, 200, "{list}");
-    let directions: Vec<&str> = list["items"]
+    let mut kept: Vec<(&str, &str)> = list["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["direction"].as_str().unwrap())
+        .map(|e| (e["at"].as_str().unwrap(), e["direction"].as_str().unwrap()))
         .collect();
-    assert_eq!(directions.len(), 2, "{list}");
+    kept.sort_unstable();
+    let (morning, evening) = (at(d, "07:31:00"), at(d, "17:05:00"));
+    assert_eq!(
+        kept,
+        vec![(morning.as_str(), "in"), (evening.as_str(), "out")],
+        "{list}"
+    );
 }
 
 both!(

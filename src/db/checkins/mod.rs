@@ -3,6 +3,8 @@
 
 mod unnest;
 
+use std::collections::HashMap;
+
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -72,53 +74,86 @@ pub fn existing(conn: &mut AnyConnection, new: &NewCheckin) -> QueryResult<Optio
         .optional()
 }
 
-/// The recorded events any of `news` may repeat (same person and idempotency key, or
-/// same person, instant and device), read a thousand events a query rather than one
-/// each: a device that sends its whole backlog again sends thousands. `original` picks
-/// each one's among them.
-pub fn existing_many(
-    conn: &mut AnyConnection,
-    news: &[&NewCheckin],
-) -> QueryResult<Vec<CheckinRow>> {
-    let mut out: Vec<CheckinRow> = Vec::new();
+/// The recorded events `news` may repeat (same person and idempotency key, or same
+/// person, instant and device), read a thousand events a query rather than one each: a
+/// device that sends its whole backlog again sends thousands.
+pub fn originals(conn: &mut AnyConnection, news: &[&NewCheckin]) -> QueryResult<Originals> {
+    let mut out = Originals::default();
     for chunk in news.chunks(1000) {
         let staff: Vec<i64> = chunk.iter().map(|n| n.staff_id).collect();
         let ats: Vec<NaiveDateTime> = chunk.iter().map(|n| n.at).collect();
-        out.extend(
-            checkins::table
-                .filter(checkins::staff_id.eq_any(&staff))
-                .filter(checkins::at.eq_any(ats))
-                .select(CheckinRow::as_select())
-                .load(conn)?,
-        );
         let keys: Vec<&str> = chunk
             .iter()
             .filter_map(|n| n.idempotency_key.as_deref())
             .collect();
+        let mut rows: Vec<CheckinRow> = checkins::table
+            .filter(checkins::staff_id.eq_any(&staff))
+            .filter(checkins::at.eq_any(ats))
+            .select(CheckinRow::as_select())
+            .load(conn)?;
         if !keys.is_empty() {
-            out.extend(
+            rows.extend(
                 checkins::table
                     .filter(checkins::staff_id.eq_any(&staff))
                     .filter(checkins::idempotency_key.eq_any(keys))
                     .select(CheckinRow::as_select())
-                    .load(conn)?,
+                    .load::<CheckinRow>(conn)?,
             );
+        }
+        for row in rows {
+            if let Some(key) = &row.idempotency_key {
+                out.by_key.insert((row.staff_id, key.clone()), row.clone());
+            }
+            out.by_instant
+                .insert((row.staff_id, row.at, row.device_id.clone()), row);
         }
     }
     Ok(out)
 }
 
-/// Among `rows`, the event `new` repeats, as `existing` finds it: by its idempotency
-/// key first, else by its instant and device.
-pub fn original<'a>(rows: &'a [CheckinRow], new: &NewCheckin) -> Option<&'a CheckinRow> {
-    let by_key = new.idempotency_key.as_ref().and_then(|key| {
-        rows.iter()
-            .find(|r| r.staff_id == new.staff_id && r.idempotency_key.as_ref() == Some(key))
-    });
-    by_key.or_else(|| {
-        rows.iter()
-            .find(|r| r.staff_id == new.staff_id && r.at == new.at && r.device_id == new.device_id)
-    })
+/// Recorded events by their two unique keys.
+#[derive(Debug, Default)]
+pub struct Originals {
+    by_key: HashMap<(i64, String), CheckinRow>,
+    by_instant: HashMap<(i64, NaiveDateTime, String), CheckinRow>,
+}
+
+impl Originals {
+    /// The event `new` repeats, as `existing` finds it: by its idempotency key first,
+    /// else by its instant and device.
+    pub fn of(&self, new: &NewCheckin) -> Option<&CheckinRow> {
+        new.idempotency_key
+            .as_ref()
+            .and_then(|key| self.by_key.get(&(new.staff_id, key.clone())))
+            .or_else(|| {
+                self.by_instant
+                    .get(&(new.staff_id, new.at, new.device_id.clone()))
+            })
+    }
+}
+
+/// The first local day in `from..=to` on which any of these people has an event that is
+/// not voided: a day the service was in use. Read by person and instant (the
+/// `checkins_instant` key), a thousand people a query.
+pub fn first_day_in_use(
+    conn: &mut AnyConnection,
+    staff_ids: &[i64],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Option<NaiveDate>> {
+    let (start, end) = crate::domain::attendance::utc_range(from, to);
+    let mut first: Option<NaiveDate> = None;
+    for chunk in staff_ids.chunks(1000) {
+        let day: Option<NaiveDate> = checkins::table
+            .filter(checkins::staff_id.eq_any(chunk))
+            .filter(checkins::at.ge(start))
+            .filter(checkins::at.lt(end))
+            .filter(checkins::voided_at.is_null())
+            .select(diesel::dsl::min(checkins::local_date))
+            .first(conn)?;
+        first = [first, day].into_iter().flatten().min();
+    }
+    Ok(first)
 }
 
 /// Inserts the events that duplicate none recorded (nor one before them in `rows`) and
