@@ -65,6 +65,46 @@ impl From<UnitRow> for UnitView {
 
 const ONLY_PROVINCES: &str = "only a province (a root unit) has a first day of judged attendance";
 
+/// How far ahead a province's go-live may be set: a date ahead stops judging until then,
+/// and a mistyped year would stop it for decades.
+const GO_LIVE_AHEAD_DAYS: i64 = 366;
+
+/// Its people and the days to re-derive, if any, when a province's go-live moves to `day`.
+/// Moving it later un-judges days and clears what the register holds of them: never past
+/// a day the province was in use (an event not voided), so that one PATCH cannot wipe
+/// months of a running province's register. Moving it earlier judges days that were not
+/// judged: always allowed.
+fn go_live_change(
+    c: &mut AnyConnection,
+    province: &UnitRow,
+    day: NaiveDate,
+) -> Result<Option<(Vec<crate::db::attendance::Person>, NaiveDate, NaiveDate)>, ApiError> {
+    let today = super::local_now().date();
+    if day > today + chrono::Duration::days(GO_LIVE_AHEAD_DAYS) {
+        return Err(ApiError::field(
+            "attendance_from",
+            "may be at most a year ahead",
+        ));
+    }
+    let Some((first, last)) = start_moved_days(province.attendance_from, day, today) else {
+        return Ok(None);
+    };
+    let people = crate::db::attendance::people_below(c, &province.path)?;
+    if province.attendance_from.is_none_or(|old| day > old) {
+        let ids: Vec<i64> = people.iter().map(|p| p.staff.id).collect();
+        if let Some(used) = crate::db::checkins::first_day_in_use(c, &ids, first, last)? {
+            return Err(ApiError::conflict(
+                "attendance_from",
+                format!(
+                    "check-ins are recorded on {used}, so the province was in use then: \
+                     its go-live can be no later than {used}"
+                ),
+            ));
+        }
+    }
+    Ok(Some((people, first, last)))
+}
+
 pub(crate) fn code_rule(code: &str) -> Result<(), validator::ValidationError> {
     if is_valid_code(code) {
         Ok(())
@@ -351,8 +391,10 @@ pub async fn update_unit(
                 _ => Err(ApiError::NotFound),
             };
             let mut unit = find_visible(c)?;
-            if body.parent_id.is_some() {
-                // Moves rewrite paths: hold the province's tree lock and work on fresh rows.
+            if body.parent_id.is_some() || unit.parent_id.is_none() {
+                // Moves rewrite paths, and a province's own fields (its code, its go-live)
+                // are the whole province's: hold its tree lock and work on a fresh row, so
+                // that two administrators' changes take turns, each on the other's result.
                 q::lock_tree(c, unit.province_id)?;
                 unit = find_visible(c)?;
             }
@@ -405,10 +447,15 @@ pub async fn update_unit(
                     "a root unit, and only a root unit, is a province",
                 ));
             }
-            if let Some(day) = body.attendance_from {
+            let mut go_live_moved = None;
+            if let Some(day) = body
+                .attendance_from
+                .filter(|d| Some(*d) != unit.attendance_from)
+            {
                 if !is_root {
                     return Err(ApiError::field("attendance_from", ONLY_PROVINCES));
                 }
+                go_live_moved = go_live_change(c, &unit, day)?;
                 next.attendance_from = Some(day);
             }
             if is_root && next.code != unit.code {
@@ -458,17 +505,9 @@ pub async fn update_unit(
                 next.parent_id = current.parent_id;
                 current = q::update_fields(c, Some(actor), &current, &next)?;
             }
-            if let Some(day) = next
-                .attendance_from
-                .filter(|d| Some(*d) != unit.attendance_from)
-            {
+            if let Some((people, first, last)) = go_live_moved {
                 // The days whose judging this turns on or off, for everyone in the province.
-                let now = super::local_now();
-                if let Some((first, last)) = start_moved_days(unit.attendance_from, day, now.date())
-                {
-                    let people = crate::db::attendance::people_below(c, &current.path)?;
-                    crate::db::attendance::rederive(c, &people, first, last, now)?;
-                }
+                crate::db::attendance::rederive(c, &people, first, last, super::local_now())?;
             }
             Ok(current)
         })

@@ -97,7 +97,7 @@ async fn a_new_province_judges_nothing_before_its_first_day(b: Backend) {
     assert_eq!(days(&app, &w, staff, 30).await, vec![]);
     // A kiosk's backlog from before go-live is kept, and judges nothing either.
     let before = today() - Duration::days(10);
-    let (s, body) = app
+    let (s, backlog) = app
         .post(
             root,
             "/api/v1/checkins",
@@ -105,7 +105,7 @@ async fn a_new_province_judges_nothing_before_its_first_day(b: Backend) {
                    "direction": "in", "device_id": "KIOSK-HP"}),
         )
         .await;
-    assert_eq!(s, 201, "{body}");
+    assert_eq!(s, 201, "{backlog}");
     assert_eq!(register(&app, &w, staff).await, Vec::<Value>::new());
 
     // Moved five days back: those days are judged now, absences where nobody came.
@@ -138,12 +138,41 @@ async fn a_new_province_judges_nothing_before_its_first_day(b: Backend) {
             .any(|r| r["code"] == "late" && r["date"] == before.to_string()),
         "{rows:?}"
     );
-    // And back to today: the register is empty again.
+    // Not later again past that day's check-in: the province was in use then, and one
+    // PATCH would wipe what its register holds. Nothing changes.
+    let (s, body) = app
+        .patch(root, &path, json!({"attendance_from": today().to_string()}))
+        .await;
+    assert_eq!(s, 409, "{body}");
+    assert!(
+        body["errors"]["attendance_from"][0]
+            .as_str()
+            .unwrap()
+            .contains(&before.to_string()),
+        "{body}"
+    );
+    let (_, got) = app.get(root, &path).await;
+    assert_eq!(got["attendance_from"], before.to_string(), "{got}");
+    assert!(!register(&app, &w, staff).await.is_empty());
+    // The kiosk's test event voided, back to today: the register is empty again.
+    let (s, body) = app
+        .post(
+            root,
+            &format!("/api/v1/checkins/{}/void", backlog["id"]),
+            json!({"reason": "Sự kiện thử máy trước khi vận hành"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
     let (s, body) = app
         .patch(root, &path, json!({"attendance_from": today().to_string()}))
         .await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(register(&app, &w, staff).await, Vec::<Value>::new());
+    // A mistyped year is refused rather than stopping the judging for decades.
+    let (s, body) = app
+        .patch(root, &path, json!({"attendance_from": "2062-01-01"}))
+        .await;
+    assert_eq!(s, 422, "{body}");
 
     // Only a province has one: 422 on the field, nothing changed.
     let dept_path = format!("/api/v1/units/{}", dept["id"]);
@@ -173,7 +202,9 @@ async fn a_new_province_judges_nothing_before_its_first_day(b: Backend) {
     assert_eq!(p["attendance_from"], Value::Null, "{p}");
 }
 
-/// Moving the go-live is a province administrator's change: a unit head cannot.
+/// Moving the go-live is a province administrator's change: a unit head cannot. A
+/// province from before the field, in use for a while, cannot be given a go-live after
+/// its check-ins: that would wipe its register.
 async fn only_an_administrator_moves_the_go_live(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
@@ -184,9 +215,30 @@ async fn only_an_administrator_moves_the_go_live(b: Backend) {
         let (s, got) = app.patch(w.token(who), &path, body.clone()).await;
         assert!(s == 403 || s == 404, "{who}: {s} {got}");
     }
+    let used = today() - Duration::days(40);
+    let (s, got) = app
+        .post(
+            w.token("root"),
+            "/api/v1/checkins",
+            json!({"staff_id": w.member_a1.id, "at": at(used, "07:20:00"), "source": "device",
+                   "direction": "in", "device_id": "KIOSK-A"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{got}");
     let (s, got) = app.patch(w.token("admin_p"), &path, body).await;
+    assert_eq!(s, 409, "{got}");
+    let (_, p) = app.get(w.token("admin_p"), &path).await;
+    assert_eq!(p["attendance_from"], Value::Null, "{p}");
+    // On or before its first day in use is fine.
+    let (s, got) = app
+        .patch(
+            w.token("admin_p"),
+            &path,
+            json!({"attendance_from": used.to_string()}),
+        )
+        .await;
     assert_eq!(s, 200, "{got}");
-    assert_eq!(got["attendance_from"], today().to_string());
+    assert_eq!(got["attendance_from"], used.to_string());
 }
 
 both!(
