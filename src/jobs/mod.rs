@@ -29,15 +29,56 @@ pub enum JobError {
 const LEASE_MINUTES: i64 = 60;
 
 /// Parses a cron expression: 6 or 7 fields, seconds first (`0 5 0 * * *` is 00:05:00
-/// daily). A 5-field crontab line gets `0` seconds prepended.
+/// daily), whose numbered weekdays count from Sunday = 1 as the cron crate (Quartz) does.
+/// A 5-field crontab line gets `0` seconds prepended, and its weekdays are read as
+/// crontab's (0 or 7 Sunday, 1 Monday): `0 7 * * 1` runs on Mondays.
 pub fn parse_schedule(expr: &str) -> Result<Schedule, String> {
-    let fields = expr.split_whitespace().count();
-    let expr = if fields == 5 {
-        format!("0 {expr}")
-    } else {
-        expr.to_owned()
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    let expr = match fields.as_slice() {
+        [minute, hour, day, month, weekday] => format!(
+            "0 {minute} {hour} {day} {month} {}",
+            crontab_weekdays(weekday).map_err(|e| format!("{expr:?}: {e}"))?
+        ),
+        _ => expr.to_owned(),
     };
     Schedule::from_str(&expr).map_err(|e| format!("{expr:?} is not a cron expression: {e}"))
+}
+
+/// A crontab day-of-week field in names, which mean the same to crontab and to the cron
+/// crate; its numbers do not (crontab's 1 is Monday, the crate's Sunday). Numbers,
+/// ranges and steps are spelt out day by day; a field with names is kept as it is.
+fn crontab_weekdays(field: &str) -> Result<String, String> {
+    const NAMES: [&str; 8] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    if field == "*" || field == "?" || field.chars().any(|c| c.is_ascii_alphabetic()) {
+        return Ok(field.to_owned());
+    }
+    let day = |s: &str| match s.parse::<usize>() {
+        Ok(n) if n <= 7 => Ok(n),
+        _ => Err(format!("{s:?} is not a weekday (0-7, 0 and 7 are Sunday)")),
+    };
+    let mut days: Vec<&str> = Vec::new();
+    for item in field.split(',') {
+        let (range, step) = match item.split_once('/') {
+            Some((range, step)) => (range, step.parse::<usize>().ok().filter(|s| *s > 0)),
+            None => (item, Some(1)),
+        };
+        let step = step.ok_or_else(|| format!("{item:?} has no valid step"))?;
+        let (first, last) = match range.split_once('-') {
+            _ if range == "*" => (0, 6),
+            Some((a, b)) => (day(a)?, day(b)?),
+            None if step > 1 => (day(range)?, 6),
+            None => (day(range)?, day(range)?),
+        };
+        if first > last {
+            return Err(format!("{range:?} runs backwards"));
+        }
+        for n in (first..=last).step_by(step) {
+            if !days.contains(&NAMES[n]) {
+                days.push(NAMES[n]);
+            }
+        }
+    }
+    Ok(days.join(","))
 }
 
 /// The first tick of `schedule` after `after`, reading the schedule in Vietnam's time.
@@ -238,6 +279,35 @@ mod tests {
             "crontab style gets seconds"
         );
         assert!(parse_schedule("every night").is_err());
+        assert!(parse_schedule("0 7 * * 8").is_err());
+        assert!(parse_schedule("0 7 * * 5-1").is_err());
+    }
+
+    /// A crontab line's weekdays are crontab's: 1 is Monday, 0 and 7 Sunday. Read as the
+    /// cron crate reads numbers, a Monday digest would go out on Sundays.
+    #[test]
+    fn crontab_weekdays_are_crontabs() {
+        assert_eq!(crontab_weekdays("1").unwrap(), "Mon");
+        assert_eq!(crontab_weekdays("1-5").unwrap(), "Mon,Tue,Wed,Thu,Fri");
+        assert_eq!(crontab_weekdays("0,7").unwrap(), "Sun");
+        assert_eq!(crontab_weekdays("5-7").unwrap(), "Fri,Sat,Sun");
+        assert_eq!(crontab_weekdays("*/2").unwrap(), "Sun,Tue,Thu,Sat");
+        assert_eq!(crontab_weekdays("1-5/2").unwrap(), "Mon,Wed,Fri");
+        assert_eq!(crontab_weekdays("*").unwrap(), "*");
+        assert_eq!(crontab_weekdays("Mon-Fri").unwrap(), "Mon-Fri");
+        // Monday 07:00 in Vietnam (Sunday 2026-03-01 is followed by Monday 2026-03-02,
+        // whose 07:00 local is 00:00 UTC).
+        let monday = parse_schedule("0 7 * * 1").unwrap();
+        assert_eq!(
+            next_tick(&monday, utc(2026, 2, 28, 12, 0)),
+            Some(utc(2026, 3, 2, 0, 0))
+        );
+        // In a 6-field expression numbers stay the crate's: 2 is Monday.
+        let quartz = parse_schedule("0 0 7 * * 2").unwrap();
+        assert_eq!(
+            next_tick(&quartz, utc(2026, 2, 28, 12, 0)),
+            Some(utc(2026, 3, 2, 0, 0))
+        );
     }
 
     #[test]
