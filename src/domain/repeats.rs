@@ -269,9 +269,65 @@ pub fn recipients(chain: &[UnitHeads], violator: i64, level: usize) -> Option<&U
         .nth(level)
 }
 
+/// Who an escalation goes to: the heads of the next unit with heads above the one whose
+/// heads the notice was sent to (`addressed`), in the chain as it is today. When none of
+/// those is in it any more (they left, or were replaced), or the notice found nobody, the
+/// first unit with heads today: those now in charge where the notice stopped.
+pub fn escalation_recipients<'a>(
+    chain: &'a [UnitHeads],
+    violator: i64,
+    addressed: &[i64],
+) -> Option<&'a UnitHeads> {
+    let levels: Vec<&UnitHeads> = chain
+        .iter()
+        .filter(|u| !u.heads.is_empty() && !u.heads.contains(&violator))
+        .collect();
+    match levels
+        .iter()
+        .position(|u| u.heads.iter().any(|h| addressed.contains(h)))
+    {
+        Some(i) => levels.get(i + 1).copied(),
+        None => levels.first().copied(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_escalation_goes_above_those_told() {
+        let chain = |division: Vec<i64>| {
+            vec![
+                UnitHeads {
+                    unit_id: 3,
+                    heads: division,
+                },
+                UnitHeads {
+                    unit_id: 2,
+                    heads: vec![20],
+                },
+                UnitHeads {
+                    unit_id: 1,
+                    heads: vec![10],
+                },
+            ]
+        };
+        let to = |c: &[UnitHeads], addressed: &[i64]| {
+            escalation_recipients(c, 99, addressed).map(|u| u.unit_id)
+        };
+        // Told the division's head: the department's.
+        assert_eq!(to(&chain(vec![30]), &[30]), Some(2));
+        // The division had no head then and has one now: the notice went to the
+        // department's director, so the escalation goes to the province, not back down.
+        assert_eq!(to(&chain(vec![31]), &[20]), Some(1));
+        // The division's head told has left (no head now): the department's.
+        assert_eq!(to(&chain(vec![]), &[30]), Some(2));
+        // Told the top: nobody above.
+        assert_eq!(to(&chain(vec![30]), &[10]), None);
+        // The notice found nobody then: whoever heads the nearest unit now.
+        assert_eq!(to(&chain(vec![31]), &[]), Some(3));
+    }
 
     fn d(m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, m, day).unwrap()

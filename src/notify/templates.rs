@@ -237,6 +237,18 @@ mod tests {
             r.text
         );
         assert!(r.text.contains("Sau 7 ngày"));
+        // Nobody could be told (no address, or refused): the email does not say they were.
+        p["escalation"] = json!({"told": [], "notified_at": null, "after_days": 7});
+        let r = render(NotificationKind::Escalation, &p, 56, "http://x.example").unwrap();
+        for body in [&r.text, &r.html] {
+            assert!(
+                body.contains(
+                    "Hệ thống congvu chưa gửi được thông báo tới thủ trưởng đơn vị về việc đồng chí"
+                ),
+                "{body}"
+            );
+            assert!(!body.contains("đã báo cáo"), "{body}");
+        }
 
         let digest = json!({
             "from": "2026-03-02", "to": "2026-03-08",

@@ -23,10 +23,10 @@ use super::violations::ViolationRow;
 use super::{AnyConnection, LockClass, advisory_lock};
 use crate::db::inspections::SOURCE_INSPECTION;
 use crate::domain::attendance::to_local;
-use crate::domain::codes::NotificationKind;
+use crate::domain::codes::{NotificationKind, NotificationStatus};
 use crate::domain::repeats::{
-    Crossing, NEWS_DAYS, Occurrence, ScopedRule, crossings, history_from, is_news, recipients,
-    used_by,
+    Crossing, NEWS_DAYS, Occurrence, ScopedRule, crossings, escalation_recipients, history_from,
+    is_news, recipients, used_by,
 };
 use lookups::{Lookups, late_findings, rules_for, rules_in_force};
 
@@ -445,11 +445,13 @@ pub fn escalate_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult
     let mut lookups = Lookups::default();
     let mut queued = 0;
     for notice in due {
-        // Only one process marks a notice escalated; the other moves on.
+        // Only one process marks a notice escalated; the other moves on. One acknowledged
+        // since it was read is not escalated.
         let won = diesel::update(
             repeat_notices::table
                 .filter(repeat_notices::id.eq(notice.id))
-                .filter(repeat_notices::escalated_at.is_null()),
+                .filter(repeat_notices::escalated_at.is_null())
+                .filter(repeat_notices::acknowledged_at.is_null()),
         )
         .set(repeat_notices::escalated_at.eq(Some(now)))
         .execute(conn)?;
@@ -462,29 +464,49 @@ pub fn escalate_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult
         let Some(unit) = super::units::find(conn, notice.unit_id)? else {
             continue;
         };
-        let original: Option<String> = notifications::table
+        // Who the notice went to, and who it reached, as its messages recorded them:
+        // today's heads may not be those (a head named since, one who left), and a
+        // message given up on told nobody.
+        let sent: Vec<(Option<i64>, String, Option<NaiveDateTime>, String)> = notifications::table
             .filter(notifications::notice_id.eq(notice.id))
             .filter(notifications::kind.eq(NotificationKind::Repeat.code()))
             .order(notifications::id)
-            .select(notifications::payload)
-            .first(conn)
-            .optional()?;
-        let Some(mut payload) = original.and_then(|p| serde_json::from_str::<Value>(&p).ok())
+            .select((
+                notifications::recipient_staff_id,
+                notifications::status,
+                notifications::sent_at,
+                notifications::payload,
+            ))
+            .load(conn)?;
+        let Some(mut payload) = sent
+            .first()
+            .and_then(|(_, _, _, p)| serde_json::from_str::<Value>(p).ok())
         else {
             continue;
         };
+        let delivered: Vec<&(Option<i64>, String, Option<NaiveDateTime>, String)> = sent
+            .iter()
+            .filter(|(_, status, _, _)| status == NotificationStatus::Sent.code())
+            .collect();
+        let told: Vec<Value> = delivered
+            .iter()
+            .filter_map(|(_, _, _, p)| serde_json::from_str::<Value>(p).ok())
+            .map(|p| p["recipient"].clone())
+            .filter(|r| !r.is_null())
+            .collect();
+        let notified_at = delivered.iter().filter_map(|(_, _, at, _)| *at).min();
+        let addressed: Vec<i64> = sent.iter().filter_map(|(to, _, _, _)| *to).collect();
         let chain = lookups.chain(conn, unit.id, &unit.path, today)?.to_vec();
-        let told: Vec<Value> = recipients(&chain, notice.staff_id, 0)
-            .map(|u| u.heads.iter().map(|h| lookups.recipient_json(*h)).collect())
+        // Nobody above those told: one message without a recipient, kept as dead, so an
+        // administrator sees that the notice stopped there.
+        let above = escalation_recipients(&chain, notice.staff_id, &addressed)
+            .map(|u| u.heads.clone())
             .unwrap_or_default();
-        let Some(above) = recipients(&chain, notice.staff_id, 1).map(|u| u.heads.clone()) else {
-            // Nobody above the one who was told: the notice stays with them.
-            continue;
-        };
         payload["escalation"] = json!({
             "told": told,
             // Vietnam keeps one offset all year.
-            "notified_at": to_local(notice.created_at).format("%Y-%m-%dT%H:%M:%S+07:00").to_string(),
+            "notified_at": notified_at
+                .map(|at| to_local(at).format("%Y-%m-%dT%H:%M:%S+07:00").to_string()),
             "after_days": notice
                 .escalate_at
                 .map(|at| (at - notice.created_at).num_days()),
