@@ -1,9 +1,19 @@
 //! When an outbox entry is tried again. A failed delivery waits `base`, then twice that,
 //! and so on up to `max` between attempts; after `max_attempts` it is given up (dead)
-//! until the daily re-send or an operator's retry gives it a fresh round. A permanent
-//! refusal (the server's 5xx: no such mailbox) is given up at once.
+//! until the daily re-send or an operator's retry gives it a fresh round. A refusal of the
+//! recipient's mailbox is given up at once (`refuses_mailbox`).
 
 use chrono::{Duration, NaiveDateTime};
+
+/// Whether a mail server's permanent reply `code` refuses the recipient's mailbox (no
+/// such mailbox, not local, name not allowed: RFC 5321 550, 551, 553), which no retry
+/// mends. Other permanent replies are about the sender's set-up (530 and 535: the
+/// credentials; 554 and the rest: relay or policy) and hold for every message alike:
+/// given up at once, one changed password would kill the whole outbox, so they are
+/// retried like an outage and die only after the last attempt.
+pub fn refuses_mailbox(code: u16) -> bool {
+    matches!(code, 550 | 551 | 553)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -55,6 +65,14 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_refused_mailbox_is_final() {
+        assert!(refuses_mailbox(550) && refuses_mailbox(551) && refuses_mailbox(553));
+        for setup in [530, 535, 552, 554, 500, 421, 451] {
+            assert!(!refuses_mailbox(setup), "{setup}");
+        }
+    }
 
     fn policy() -> RetryPolicy {
         RetryPolicy {

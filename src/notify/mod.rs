@@ -14,6 +14,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 
 use crate::config::{SmtpSettings, SmtpTls};
+use crate::domain::outbox::refuses_mailbox;
 use templates::Rendered;
 
 /// Where messages go.
@@ -129,7 +130,12 @@ impl Mailer {
                         timeout.as_secs()
                     ))),
                     Ok(Ok(_)) => Ok(()),
-                    Ok(Err(e)) if e.is_permanent() => Err(SendError::permanent(e.to_string())),
+                    Ok(Err(e))
+                        if e.is_permanent()
+                            && e.status().map(u16::from).is_some_and(refuses_mailbox) =>
+                    {
+                        Err(SendError::permanent(e.to_string()))
+                    }
                     Ok(Err(e)) => Err(SendError::transient(e.to_string())),
                 }
             }

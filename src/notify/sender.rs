@@ -123,7 +123,9 @@ impl Sender {
                 match &failure {
                     None => outbox::mark_sent(c, id, &holder, done),
                     Some((after, error)) => {
-                        tracing::warn!(notification = id, attempts, error = %error, "notification not delivered");
+                        // The address stays in the outbox's last_error (for administrators)
+                        // and out of the log: a refusal quotes it, and an invalid one is it.
+                        tracing::warn!(notification = id, attempts, error = %redacted(error), "notification not delivered");
                         outbox::mark_failed(c, id, &holder, *after, error, done)
                     }
                 }
@@ -164,5 +166,26 @@ impl Sender {
                 },
             )
             .await
+    }
+}
+
+/// An error's text with every word that holds an email address replaced.
+fn redacted(error: &str) -> String {
+    error
+        .split(' ')
+        .map(|w| if w.contains('@') { "[address]" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn addresses_stay_out_of_the_log() {
+        assert_eq!(
+            super::redacted("permanent error (550): <hung.tv@khanhhoa.gov.vn>: no such user"),
+            "permanent error (550): [address] no such user"
+        );
+        assert_eq!(super::redacted("connection refused"), "connection refused");
     }
 }

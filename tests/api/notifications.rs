@@ -288,6 +288,43 @@ async fn an_outage_loses_nothing_and_sends_once(b: Backend) {
     );
 }
 
+/// A refused mailbox is given up at once; a refusal of everything (the relay no longer
+/// takes the sender, a changed password) is the server's set-up, retried like an outage,
+/// so that it does not kill the whole outbox.
+async fn only_a_refused_mailbox_is_given_up_at_once(b: Backend) {
+    let (server, port) = SmtpServer::start();
+    let Some((app, w)) = TestApp::with_world_and(b, smtp_on(port)).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    server.refuse_everything(true);
+    for n in [8, 5, 3] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let report = sender(&app, "a").send_due().await.unwrap();
+    assert_eq!((report.failed, report.dead), (1, 0), "{report:?}");
+    server.refuse_everything(false);
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let report = sender(&app, "a").send_due().await.unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    assert_eq!(server.received().len(), 1);
+
+    // The head's mailbox is gone: the next notice about them dies at once.
+    server.refuse_mailbox("hung.tv@khanhhoa.gov.vn");
+    for n in [12, 11, 10] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let report = sender(&app, "a").send_due().await.unwrap();
+    assert_eq!(
+        (report.sent, report.failed, report.dead),
+        (0, 0, 1),
+        "{report:?}"
+    );
+    let (_, body) = notifications(&app, w.token("admin_a"), "?status=dead").await;
+    assert_eq!(body["total"], 1, "{body}");
+    assert_eq!(body["items"][0]["attempts"], 1, "{body}");
+}
+
 async fn heads_go_up_escalations_and_digests(b: Backend) {
     let (server, port) = SmtpServer::start();
     let Some((app, w)) = TestApp::with_world_and(b, smtp_on(port)).await else {
@@ -501,6 +538,7 @@ async fn the_demo_notices_arrive_as_eml_files(b: Backend) {
 }
 
 both!(
+    only_a_refused_mailbox_is_given_up_at_once,
     a_third_late_arrival_emails_the_head,
     an_outage_loses_nothing_and_sends_once,
     heads_go_up_escalations_and_digests,

@@ -44,13 +44,39 @@ impl Received {
     }
 }
 
+/// What the server refuses: some recipients' mailboxes (550 at RCPT), or every message
+/// (554 at MAIL FROM, as a relay that no longer takes the sender).
+#[derive(Debug, Default)]
+struct Refusals {
+    mailboxes: Vec<String>,
+    everything: bool,
+}
+
 #[derive(Clone)]
 struct Sink {
     inbox: Arc<Mutex<Vec<Received>>>,
     current: Received,
+    refusals: Arc<Mutex<Refusals>>,
 }
 
 impl Handler for Sink {
+    fn mail(&mut self, _ip: std::net::IpAddr, _domain: &str, _from: &str) -> Response {
+        if self.refusals.lock().unwrap().everything {
+            response::TRANSACTION_FAILED
+        } else {
+            response::OK
+        }
+    }
+
+    fn rcpt(&mut self, to: &str) -> Response {
+        let refused = self.refusals.lock().unwrap();
+        if refused.mailboxes.iter().any(|m| to.contains(m.as_str())) {
+            response::NO_MAILBOX
+        } else {
+            response::OK
+        }
+    }
+
     fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
         self.current = Received {
             from: from.to_owned(),
@@ -95,6 +121,7 @@ impl Unanswered {
 /// An SMTP server listening until the test process ends.
 pub struct SmtpServer {
     inbox: Arc<Mutex<Vec<Received>>>,
+    refusals: Arc<Mutex<Refusals>>,
 }
 
 impl SmtpServer {
@@ -107,9 +134,11 @@ impl SmtpServer {
 
     fn on(listener: TcpListener) -> SmtpServer {
         let inbox = Arc::new(Mutex::new(Vec::new()));
+        let refusals = Arc::new(Mutex::new(Refusals::default()));
         let mut server = Server::new(Sink {
             inbox: inbox.clone(),
             current: Received::default(),
+            refusals: refusals.clone(),
         });
         server
             .with_name("mail.test.gov.vn")
@@ -119,10 +148,24 @@ impl SmtpServer {
         std::thread::spawn(move || {
             let _ = server.serve();
         });
-        SmtpServer { inbox }
+        SmtpServer { inbox, refusals }
     }
 
     pub fn received(&self) -> Vec<Received> {
         self.inbox.lock().unwrap().clone()
+    }
+
+    /// From now on, RCPT to this address is answered 550 (no such mailbox).
+    pub fn refuse_mailbox(&self, address: &str) {
+        self.refusals
+            .lock()
+            .unwrap()
+            .mailboxes
+            .push(address.to_owned());
+    }
+
+    /// From now on (or no longer), every message is answered 554 at MAIL FROM.
+    pub fn refuse_everything(&self, refuse: bool) {
+        self.refusals.lock().unwrap().everything = refuse;
     }
 }
