@@ -141,7 +141,8 @@ pub fn due(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryRes
 
 /// Takes an entry for one attempt until `until`: the conditional UPDATE succeeds for one
 /// process only. Returns the entry as claimed, with its recipient's current address
-/// (a head's email may have been corrected since the message was queued).
+/// (a head's email may have been corrected since the message was queued); None when
+/// another process has it, or when its recipient no longer heads a unit (it is given up).
 pub fn claim(
     conn: &mut AnyConnection,
     id: i64,
@@ -166,20 +167,35 @@ pub fn claim(
     }
     let mut row = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
     if let Some(staff_id) = row.recipient_staff_id {
-        let current: Option<Option<String>> = staff::table
+        let current: Option<(Option<String>, bool, Option<chrono::NaiveDate>)> = staff::table
             .find(staff_id)
-            .select(staff::email)
+            .select((staff::email, staff::is_head, staff::left_on))
             .first(conn)
             .optional()?;
-        let changed = current
-            .flatten()
-            .filter(|e| !e.trim().is_empty())
-            .filter(|e| row.recipient_email.as_deref() != Some(e.as_str()));
-        if let Some(email) = changed {
+        // A message may wait hours or days after a failure: by then its head may have
+        // left the service or the post, and what it tells is no longer theirs to read.
+        let today = crate::domain::attendance::to_local(now).date();
+        let Some((email, _, _)) =
+            current.filter(|(_, head, left)| *head && left.is_none_or(|l| l >= today))
+        else {
+            mark_failed(
+                conn,
+                id,
+                holder,
+                AfterFailure::Dead,
+                "not sent: the recipient no longer heads a unit (left the service or the post)",
+                now,
+            )?;
+            return Ok(None);
+        };
+        // The address as the staff record has it now: corrected, or cleared (then the
+        // message has nowhere to go, rather than going to the wrong address).
+        let email = email.filter(|e| !e.trim().is_empty());
+        if email != row.recipient_email {
             diesel::update(notifications::table.find(id))
                 .set(notifications::recipient_email.eq(&email))
                 .execute(conn)?;
-            row.recipient_email = Some(email);
+            row.recipient_email = email;
         }
     }
     Ok(Some(row))
@@ -278,8 +294,8 @@ pub fn retry(
     find(conn, id)
 }
 
-/// The daily re-send: dead entries queued since `since` that have someone to go to get a
-/// fresh round. Returns how many.
+/// The daily re-send: dead entries queued since `since` that have someone to go to, about
+/// a notice nobody has acknowledged (if any), get a fresh round. Returns how many.
 pub fn revive_dead(
     conn: &mut AnyConnection,
     since: NaiveDateTime,
@@ -293,6 +309,16 @@ pub fn revive_dead(
                 notifications::recipient_staff_id
                     .is_not_null()
                     .or(notifications::recipient_email.is_not_null()),
+            )
+            // A notice a head has acted on since needs no more telling.
+            .filter(
+                notifications::notice_id.is_null().or(diesel::dsl::not(
+                    notifications::notice_id.eq_any(
+                        repeat_notices::table
+                            .filter(repeat_notices::acknowledged_at.is_not_null())
+                            .select(repeat_notices::id.nullable()),
+                    ),
+                )),
             ),
     )
     .set((

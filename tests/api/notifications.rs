@@ -325,6 +325,68 @@ async fn only_a_refused_mailbox_is_given_up_at_once(b: Backend) {
     assert_eq!(body["items"][0]["attempts"], 1, "{body}");
 }
 
+/// A message that failed waits for its next attempt; by then the head told may have left
+/// the post, or HR may have cleared a wrong address. It then goes to nobody, rather than
+/// to the former head or the old address.
+async fn a_waiting_message_follows_its_heads_record(b: Backend) {
+    let (server, port) = SmtpServer::start();
+    let Some((app, w)) = TestApp::with_world_and(b, smtp_on(port)).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    server.refuse_everything(true);
+    for n in [8, 5, 3] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let report = sender(&app, "a").send_due().await.unwrap();
+    assert_eq!(report.failed, 1, "{report:?}");
+    server.refuse_everything(false);
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.head_a.id),
+            json!({"is_head": false}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let report = sender(&app, "a").send_due().await.unwrap();
+    assert_eq!(report.sent, 0, "{report:?}");
+    assert!(server.received().is_empty());
+    let (_, body) = notifications(&app, w.token("root"), "?status=dead").await;
+    assert_eq!(body["total"], 1, "{body}");
+    assert!(
+        body["items"][0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("no longer heads a unit"),
+        "{body}"
+    );
+    // Head again, but HR clears the address: nowhere to send, not the old address.
+    for change in [json!({"is_head": true}), json!({"email": null})] {
+        let (s, body) = app
+            .patch(
+                w.token("root"),
+                &format!("/api/v1/staff/{}", w.head_a.id),
+                change,
+            )
+            .await;
+        assert_eq!(s, 200, "{body}");
+    }
+    let id = body["items"][0]["id"].as_i64().unwrap();
+    let (s, body) = app
+        .post(
+            w.token("root"),
+            &format!("/api/v1/notifications/{id}/retry"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let report = sender(&app, "a").send_due().await.unwrap();
+    assert_eq!((report.sent, report.dead), (0, 1), "{report:?}");
+    assert!(server.received().is_empty());
+}
+
 async fn heads_go_up_escalations_and_digests(b: Backend) {
     let (server, port) = SmtpServer::start();
     let Some((app, w)) = TestApp::with_world_and(b, smtp_on(port)).await else {
@@ -539,6 +601,7 @@ async fn the_demo_notices_arrive_as_eml_files(b: Backend) {
 
 both!(
     only_a_refused_mailbox_is_given_up_at_once,
+    a_waiting_message_follows_its_heads_record,
     a_third_late_arrival_emails_the_head,
     an_outage_loses_nothing_and_sends_once,
     heads_go_up_escalations_and_digests,
