@@ -182,8 +182,9 @@ pub(super) fn insert_finding(
             description: nfc(&body.description),
             severity: body.severity.map(|s| s.code().to_owned()),
             status: status.code().to_owned(),
-            explanation_due_at: Some(
-                crate::db::now() + Duration::days(body.explanation_days.unwrap_or(5)),
+            explanation_due_at: crate::domain::findings::explanation_due(
+                crate::db::now(),
+                body.explanation_days.unwrap_or(5),
             ),
             explanation: None,
             explained_at: None,

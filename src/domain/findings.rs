@@ -3,7 +3,9 @@
 //! `open` and its head explains. The team then concludes (upheld or dismissed); an upheld
 //! finding may require corrective action with a deadline; only a concluded finding closes.
 
-use chrono::NaiveDateTime;
+use chrono::{Duration, NaiveDateTime};
+
+use super::attendance::{to_local, to_utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
@@ -155,9 +157,41 @@ pub fn inspection_may_close(statuses: &[Status], force: bool) -> Result<(), &'st
     }
 }
 
+/// When an explanation asked for at `now` (UTC) within `days` is due: the end of the local
+/// day `days` later. A deadline of N days is a day's, as the corrective action's is, not
+/// N x 24 hours from the minute the finding was written: one written at 16:00 on a Friday
+/// could otherwise be concluded at 16:01 five days later, the person's evening to explain
+/// taken away.
+pub fn explanation_due(now: NaiveDateTime, days: i64) -> Option<NaiveDateTime> {
+    let day = to_local(now).date() + Duration::days(days);
+    day.and_hms_opt(23, 59, 59).map(to_utc)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_explanation_is_due_at_the_end_of_a_local_day() {
+        let utc = |d: u32, h: u32, m: u32| {
+            chrono::NaiveDate::from_ymd_opt(2026, 3, d)
+                .unwrap()
+                .and_hms_opt(h, m, 0)
+                .unwrap()
+        };
+        // Written Friday 6/3 at 16:00 in Hà Nội (09:00 UTC): due Wednesday 11/3 at
+        // 23:59:59 local, 16:59:59 UTC.
+        assert_eq!(
+            explanation_due(utc(6, 9, 0), 5),
+            Some(utc(11, 16, 59) + Duration::seconds(59))
+        );
+        // Written at 01:00 local on Saturday 7/3 (18:00 UTC on Friday): the local day
+        // counts, not the UTC one.
+        assert_eq!(
+            explanation_due(utc(6, 18, 0), 1),
+            Some(utc(8, 16, 59) + Duration::seconds(59))
+        );
+    }
 
     #[test]
     fn the_happy_paths() {
