@@ -234,6 +234,13 @@ fn not_about_self(actor: &Actor, f: &FindingRow) -> Result<(), ApiError> {
             "a finding about yourself is concluded by the rest of the team",
         ));
     }
+    // A unit's finding is explained by a head over the unit, who may also be on the team
+    // (an administrator's account is a head's too): nobody judges their own explanation.
+    if f.explained_by == Some(actor.user_id) {
+        return Err(ApiError::Forbidden(
+            "a finding you explained is concluded by the rest of the team",
+        ));
+    }
     Ok(())
 }
 

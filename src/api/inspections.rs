@@ -233,14 +233,27 @@ pub(super) fn insert_inspection(
     team.push(actor.user_id);
     team.sort_unstable();
     team.dedup();
+    // Every member inspects this unit: an inspector's or admin's role over it. One held
+    // elsewhere only would give no access to the record, and answering it apart from "not
+    // an inspector" would tell who inspects in other provinces.
     for (i, user) in body.team.iter().enumerate() {
         let roles = crate::db::users::roles_of(c, *user)?;
-        if !roles.iter().any(|r| {
-            Role::parse(&r.role).is_some_and(|r| matches!(r, Role::Inspector | Role::Admin))
-        }) {
+        let inspecting: Vec<Option<i64>> = roles
+            .iter()
+            .filter(|r| {
+                Role::parse(&r.role).is_some_and(|r| matches!(r, Role::Inspector | Role::Admin))
+            })
+            .map(|r| r.unit_id)
+            .collect();
+        let on: Vec<i64> = inspecting.iter().flatten().copied().collect();
+        let reaches = inspecting.contains(&None)
+            || crate::db::units::find_many(c, &on)?
+                .iter()
+                .any(|u| crate::domain::units::in_subtree(&unit.path, &u.path));
+        if !reaches {
             return Err(ApiError::field(
                 &format!("team[{i}]"),
-                "is not an inspector's account",
+                "is not the account of an inspector over this unit",
             ));
         }
     }

@@ -536,7 +536,103 @@ async fn lists_keep_each_inspection_with_its_own_findings(b: Backend) {
     assert_eq!(shape(&theirs), want);
 }
 
+/// The team inspects this unit: an inspector of another province is refused like an
+/// account that inspects nothing. And a member who also heads the unit, and explained its
+/// finding, does not conclude it.
+async fn a_team_over_the_unit_and_nobody_judges_their_own_explanation(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let (s, q) = app
+        .post(
+            root,
+            "/api/v1/units",
+            json!({"code": "Q", "name": "Tỉnh Thứ Hai", "kind": "province"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{q}");
+    let account = |name: &str, roles: serde_json::Value| json!({"username": name, "password": "mat-khau-thanh-tra", "roles": roles});
+    let (s, elsewhere) = app
+        .post(
+            root,
+            "/api/v1/users",
+            account("tt.q", json!([{"role": "inspector", "unit_id": q["id"]}])),
+        )
+        .await;
+    assert_eq!(s, 201, "{elsewhere}");
+    let (s, both_hats) = app
+        .post(
+            root,
+            "/api/v1/users",
+            account(
+                "tt.a",
+                json!([{"role": "inspector", "unit_id": w.p.id}, {"role": "unit_head", "unit_id": w.a.id}]),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{both_hats}");
+    let visit = |team: serde_json::Value| {
+        json!({"unit_id": w.a.id, "kind": "surprise", "started_at": "2026-03-04T07:45:00+07:00",
+               "team": team})
+    };
+    let inspector = w.token("inspector_p");
+    let (s, body) = app
+        .post(
+            inspector,
+            "/api/v1/inspections",
+            visit(json!([elsewhere["id"]])),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body["errors"]["team[0]"].is_array(), "{body}");
+    let (s, insp) = app
+        .post(
+            inspector,
+            "/api/v1/inspections",
+            visit(json!([both_hats["id"]])),
+        )
+        .await;
+    assert_eq!(s, 201, "{insp}");
+    let (s, finding) = app
+        .post(
+            inspector,
+            &format!("/api/v1/inspections/{}/findings", insp["id"]),
+            json!({"violation_code": "no_badge", "observed_at": "2026-03-04T08:00:00+07:00",
+                   "description": "Không đeo thẻ"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{finding}");
+    let path = format!("/api/v1/findings/{}", finding["id"]);
+    let head = app.token("tt.a", "mat-khau-thanh-tra").await;
+    let (s, body) = app
+        .post(
+            &head,
+            &format!("{path}/explanation"),
+            json!({"text": "Đã nhắc nhở"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = app
+        .post(
+            &head,
+            &format!("{path}/decision"),
+            json!({"outcome": "dismissed"}),
+        )
+        .await;
+    assert_eq!(s, 403, "{body}");
+    let (s, body) = app
+        .post(
+            inspector,
+            &format!("{path}/decision"),
+            json!({"outcome": "upheld"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+}
+
 both!(
+    a_team_over_the_unit_and_nobody_judges_their_own_explanation,
     lists_keep_each_inspection_with_its_own_findings,
     disciplinary_decisions_follow_the_regime_in_force,
     overdue_explanations_are_listed_for_those_concerned,
