@@ -438,6 +438,10 @@ pub async fn upload(
     let (row, new) = blocking(&state, move |db: &Db| {
         let stored = super::evidence::store_file(&store, &bytes)?;
         db.write(|c| {
+            // The decision takes the step's turn too: once it is ours, a decision made
+            // meanwhile has committed and is read here, so no file lands after it.
+            let d = attachable(c, &actor)?;
+            crate::db::dossiers::take_turn_for_step(c, d.step_id)?;
             let d = attachable(c, &actor)?;
             Ok(q::attach(
                 c,
