@@ -68,6 +68,11 @@ const ONLY_PROVINCES: &str = "only a province (a root unit) has a first day of j
 /// How far ahead a province's go-live may be set: a date ahead stops judging until then,
 /// and a mistyped year would stop it for decades.
 const GO_LIVE_AHEAD_DAYS: i64 = 366;
+const TOO_FAR_AHEAD: &str = "may be at most a year ahead";
+
+fn too_far_ahead(day: NaiveDate) -> bool {
+    day > super::local_now().date() + chrono::Duration::days(GO_LIVE_AHEAD_DAYS)
+}
 
 /// Its people and the days to re-derive, if any, when a province's go-live moves to `day`.
 /// Moving it later un-judges days and clears what the register holds of them: never past
@@ -79,17 +84,17 @@ fn go_live_change(
     province: &UnitRow,
     day: NaiveDate,
 ) -> Result<Option<(Vec<crate::db::attendance::Person>, NaiveDate, NaiveDate)>, ApiError> {
-    let today = super::local_now().date();
-    if day > today + chrono::Duration::days(GO_LIVE_AHEAD_DAYS) {
-        return Err(ApiError::field(
-            "attendance_from",
-            "may be at most a year ahead",
-        ));
+    if too_far_ahead(day) {
+        return Err(ApiError::field("attendance_from", TOO_FAR_AHEAD));
     }
+    let today = super::local_now().date();
     let Some((first, last)) = start_moved_days(province.attendance_from, day, today) else {
         return Ok(None);
     };
     let people = crate::db::attendance::people_below(c, &province.path)?;
+    // Past days' events re-derive under this lock: one committed between the check
+    // below and the re-derivation would have its day un-judged.
+    crate::db::attendance::lock_attendance(c, &people)?;
     if province.attendance_from.is_none_or(|old| day > old) {
         let ids: Vec<i64> = people.iter().map(|p| p.staff.id).collect();
         if let Some(used) = crate::db::checkins::first_day_in_use(c, &ids, first, last)? {
@@ -247,7 +252,11 @@ pub async fn create_unit(
             // A new province starts judging attendance the day it is created: its staff,
             // schedules and devices come in over the following days, and a timetable
             // entered with a start long past must not make absences of the days before.
-            let attendance_from = body.attendance_from.or(Some(super::local_now().date()));
+            let today = super::local_now().date();
+            if body.attendance_from.is_some_and(too_far_ahead) {
+                return Err(ApiError::field("attendance_from", TOO_FAR_AHEAD));
+            }
+            let attendance_from = body.attendance_from.or(Some(today));
             Ok(q::insert(
                 c,
                 Some(actor),

@@ -74,7 +74,12 @@ pub fn enqueue(
     let (status, error) = if n.recipient_staff_id.is_none() && n.recipient_email.is_none() {
         (
             NotificationStatus::Dead,
-            Some("no head to tell: the unit and those above it have no head on record"),
+            Some(match n.kind {
+                NotificationKind::Escalation => {
+                    "nobody to escalate to: no unit above those told has a head on record"
+                }
+                _ => "no head to tell: the unit and those above it have no head on record",
+            }),
         )
     } else {
         (NotificationStatus::Pending, None)
@@ -142,7 +147,8 @@ pub fn due(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryRes
 /// Takes an entry for one attempt until `until`: the conditional UPDATE succeeds for one
 /// process only. Returns the entry as claimed, with its recipient's current address
 /// (a head's email may have been corrected since the message was queued); None when
-/// another process has it, or when its recipient no longer heads a unit (it is given up).
+/// another process has it, or when its recipient no longer heads the unit or one above it
+/// (it is given up).
 pub fn claim(
     conn: &mut AnyConnection,
     id: i64,
@@ -167,23 +173,37 @@ pub fn claim(
     }
     let mut row = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
     if let Some(staff_id) = row.recipient_staff_id {
-        let current: Option<(Option<String>, bool, Option<chrono::NaiveDate>)> = staff::table
-            .find(staff_id)
-            .select((staff::email, staff::is_head, staff::left_on))
+        let current: Option<(Option<String>, bool, Option<chrono::NaiveDate>, String)> =
+            staff::table
+                .inner_join(units::table)
+                .filter(staff::id.eq(staff_id))
+                .select((staff::email, staff::is_head, staff::left_on, units::path))
+                .first(conn)
+                .optional()?;
+        let about: Option<String> = units::table
+            .find(row.unit_id)
+            .select(units::path)
             .first(conn)
             .optional()?;
         // A message may wait hours or days after a failure: by then its head may have
-        // left the service or the post, and what it tells is no longer theirs to read.
+        // left the service or the post, or been moved to head another unit, and what it
+        // tells is no longer theirs to read. Every message goes to a head of the unit it
+        // is about or of one above it.
         let today = crate::domain::attendance::to_local(now).date();
-        let Some((email, _, _)) =
-            current.filter(|(_, head, left)| *head && left.is_none_or(|l| l >= today))
-        else {
+        let Some((email, _, _, _)) = current.filter(|(_, head, left, path)| {
+            *head
+                && left.is_none_or(|l| l >= today)
+                && about
+                    .as_deref()
+                    .is_some_and(|a| crate::domain::units::in_subtree(a, path))
+        }) else {
             mark_failed(
                 conn,
                 id,
                 holder,
                 AfterFailure::Dead,
-                "not sent: the recipient no longer heads a unit (left the service or the post)",
+                "not sent: the recipient no longer heads the unit or one above it (left the \
+                 service or the post, or moved)",
                 now,
             )?;
             return Ok(None);

@@ -5,14 +5,31 @@
 
 use chrono::{Duration, NaiveDateTime};
 
-/// Whether a mail server's permanent reply `code` refuses the recipient's mailbox (no
-/// such mailbox, not local, name not allowed: RFC 5321 550, 551, 553), which no retry
-/// mends. Other permanent replies are about the sender's set-up (530 and 535: the
-/// credentials; 554 and the rest: relay or policy) and hold for every message alike:
-/// given up at once, one changed password would kill the whole outbox, so they are
-/// retried like an outage and die only after the last attempt.
-pub fn refuses_mailbox(code: u16) -> bool {
-    matches!(code, 550 | 551 | 553)
+/// Whether a mail server's permanent reply (`code`, and its `text`) refuses the
+/// recipient's mailbox, which no retry mends. Other permanent replies are about the
+/// sender's set-up (530 and 535: the credentials; 554: relay or policy; a sender address
+/// refused) and hold for every message alike: given up at once, one changed password would
+/// kill the whole outbox, so they are retried like an outage and die only after the last
+/// attempt. The enhanced status code (RFC 3463), when the reply has one, decides: 5.1.1,
+/// 5.1.2, 5.1.3 and 5.1.6 (the destination address) and 5.2.x (the mailbox) refuse the
+/// recipient; 5.1.7 and 5.1.8 (the sender's address) and 5.7.x (policy) do not. Without
+/// one, 550, 551 and 553 (RFC 5321's mailbox replies) do.
+pub fn refuses_mailbox(code: u16, text: &str) -> bool {
+    let enhanced = text
+        .split(|c: char| c.is_whitespace() || c == ':')
+        .find_map(|w| {
+            let mut parts = w.split('.');
+            let class = parts.next()?;
+            let subject: u16 = parts.next()?.parse().ok()?;
+            let detail: u16 = parts.next()?.parse().ok()?;
+            (class == "5" && parts.next().is_none()).then_some((subject, detail))
+        });
+    match enhanced {
+        Some((1, detail)) => matches!(detail, 1 | 2 | 3 | 6),
+        Some((2, _)) => true,
+        Some(_) => false,
+        None => matches!(code, 550 | 551 | 553),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,10 +85,28 @@ mod tests {
 
     #[test]
     fn only_a_refused_mailbox_is_final() {
-        assert!(refuses_mailbox(550) && refuses_mailbox(551) && refuses_mailbox(553));
-        for setup in [530, 535, 552, 554, 500, 421, 451] {
-            assert!(!refuses_mailbox(setup), "{setup}");
+        for code in [550, 551, 553] {
+            assert!(refuses_mailbox(code, "Mailbox unavailable"), "{code}");
         }
+        for setup in [530, 535, 552, 554, 500, 421, 451] {
+            assert!(!refuses_mailbox(setup, "Invalid credentials"), "{setup}");
+        }
+        // The enhanced code decides: the recipient's address or mailbox, not the
+        // sender's (Postfix's sender-login mismatch, Office 365's SendAsDenied).
+        let refusal = "permanent error (550): 5.1.1 <x@y.vn>: Recipient address rejected";
+        assert!(refuses_mailbox(550, refusal));
+        assert!(refuses_mailbox(
+            552,
+            "permanent error (552): 5.2.2 Mailbox full"
+        ));
+        let sender = "permanent error (553): 5.7.1 <congvu@x.vn>: Sender address rejected";
+        assert!(!refuses_mailbox(553, sender));
+        let send_as = "permanent error (550): 5.7.60 Client does not have permissions";
+        assert!(!refuses_mailbox(550, send_as));
+        assert!(!refuses_mailbox(
+            553,
+            "permanent error (553): 5.1.8 Sender domain"
+        ));
     }
 
     fn policy() -> RetryPolicy {

@@ -45,11 +45,12 @@ pub fn parse_schedule(expr: &str) -> Result<Schedule, String> {
 }
 
 /// A crontab day-of-week field in names, which mean the same to crontab and to the cron
-/// crate; its numbers do not (crontab's 1 is Monday, the crate's Sunday). Numbers,
-/// ranges and steps are spelt out day by day; a field with names is kept as it is.
+/// crate; its numbers do not (crontab's 1 is Monday, the crate's Sunday). Numbers, ranges
+/// and steps are spelt out day by day; an item with names (`Fri`, `Mon-Fri`) is kept as
+/// it is, so `1,Fri` is Monday and Friday.
 fn crontab_weekdays(field: &str) -> Result<String, String> {
     const NAMES: [&str; 8] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    if field == "*" || field == "?" || field.chars().any(|c| c.is_ascii_alphabetic()) {
+    if field == "*" || field == "?" {
         return Ok(field.to_owned());
     }
     let day = |s: &str| match s.parse::<usize>() {
@@ -58,15 +59,20 @@ fn crontab_weekdays(field: &str) -> Result<String, String> {
     };
     let mut days: Vec<&str> = Vec::new();
     for item in field.split(',') {
+        if item.chars().any(|c| c.is_ascii_alphabetic()) {
+            days.push(item);
+            continue;
+        }
         let (range, step) = match item.split_once('/') {
             Some((range, step)) => (range, step.parse::<usize>().ok().filter(|s| *s > 0)),
             None => (item, Some(1)),
         };
         let step = step.ok_or_else(|| format!("{item:?} has no valid step"))?;
+        // `*/2` and `1/2` run through 7, as crontab's do (7 is Sunday again).
         let (first, last) = match range.split_once('-') {
-            _ if range == "*" => (0, 6),
+            _ if range == "*" => (0, 7),
             Some((a, b)) => (day(a)?, day(b)?),
-            None if step > 1 => (day(range)?, 6),
+            None if item.contains('/') => (day(range)?, 7),
             None => (day(range)?, day(range)?),
         };
         if first > last {
@@ -295,6 +301,8 @@ mod tests {
         assert_eq!(crontab_weekdays("1-5/2").unwrap(), "Mon,Wed,Fri");
         assert_eq!(crontab_weekdays("*").unwrap(), "*");
         assert_eq!(crontab_weekdays("Mon-Fri").unwrap(), "Mon-Fri");
+        assert_eq!(crontab_weekdays("1,Fri").unwrap(), "Mon,Fri");
+        assert_eq!(crontab_weekdays("1/2").unwrap(), "Mon,Wed,Fri,Sun");
         // Monday 07:00 in Vietnam (Sunday 2026-03-01 is followed by Monday 2026-03-02,
         // whose 07:00 local is 00:00 UTC).
         let monday = parse_schedule("0 7 * * 1").unwrap();

@@ -108,9 +108,11 @@ impl Mailer {
     pub async fn send(&self, from: &Mailbox, out: &Outgoing<'_>) -> Result<(), SendError> {
         let to = Mailbox::new(
             out.to_name.map(str::to_owned),
-            out.to_email
-                .parse()
-                .map_err(|e| SendError::permanent(format!("address {:?}: {e}", out.to_email)))?,
+            out.to_email.parse().map_err(|e| {
+                SendError::permanent(format!(
+                    "the address on the recipient's staff record is not valid: {e}"
+                ))
+            })?,
         );
         let message = Message::builder()
             .from(from.clone())
@@ -132,7 +134,9 @@ impl Mailer {
                     Ok(Ok(_)) => Ok(()),
                     Ok(Err(e))
                         if e.is_permanent()
-                            && e.status().map(u16::from).is_some_and(refuses_mailbox) =>
+                            && e.status().is_some_and(|code| {
+                                refuses_mailbox(code.into(), &e.to_string())
+                            }) =>
                     {
                         Err(SendError::permanent(e.to_string()))
                     }

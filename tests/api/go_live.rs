@@ -173,6 +173,16 @@ async fn a_new_province_judges_nothing_before_its_first_day(b: Backend) {
         .patch(root, &path, json!({"attendance_from": "2062-01-01"}))
         .await;
     assert_eq!(s, 422, "{body}");
+    let (s, body) = app
+        .post(
+            root,
+            "/api/v1/units",
+            json!({"code": "DN", "name": "Thành phố Đà Nẵng", "kind": "province",
+                   "attendance_from": "2062-01-01"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body["errors"]["attendance_from"].is_array(), "{body}");
 
     // Only a province has one: 422 on the field, nothing changed.
     let dept_path = format!("/api/v1/units/{}", dept["id"]);

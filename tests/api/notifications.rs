@@ -359,7 +359,7 @@ async fn a_waiting_message_follows_its_heads_record(b: Backend) {
         body["items"][0]["last_error"]
             .as_str()
             .unwrap()
-            .contains("no longer heads a unit"),
+            .contains("no longer heads the unit"),
         "{body}"
     );
     // Head again, but HR clears the address: nowhere to send, not the old address.
@@ -385,6 +385,37 @@ async fn a_waiting_message_follows_its_heads_record(b: Backend) {
     let report = sender(&app, "a").send_due().await.unwrap();
     assert_eq!((report.sent, report.dead), (0, 1), "{report:?}");
     assert!(server.received().is_empty());
+    // The address back, but the head moved to head B: A's business is not theirs.
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.head_a.id),
+            json!({"email": "hung.tv@khanhhoa.gov.vn", "unit_id": w.b.id,
+                   "moved_on": crate::attendance::today().to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = app
+        .post(
+            w.token("root"),
+            &format!("/api/v1/notifications/{id}/retry"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    sender(&app, "a").send_due().await.unwrap();
+    assert!(server.received().is_empty());
+    let (_, one) = app
+        .get(w.token("root"), &format!("/api/v1/notifications/{id}"))
+        .await;
+    assert_eq!(one["status"], "dead", "{one}");
+    assert!(
+        one["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("no longer heads the unit"),
+        "{one}"
+    );
 }
 
 async fn heads_go_up_escalations_and_digests(b: Backend) {
