@@ -288,14 +288,11 @@ async fn an_outage_loses_nothing_and_sends_once(b: Backend) {
     );
 }
 
-/// A refused mailbox is given up at once; a refusal of everything (the relay no longer
-/// takes the sender, a changed password) is the server's set-up, retried like an outage,
-/// so that it does not kill the whole outbox.
-async fn only_a_refused_mailbox_is_given_up_at_once(b: Backend) {
+/// A notice whose message the relay refused as a whole (554 at MAIL FROM): it waits to be
+/// tried again, not dead. The relay takes mail again afterwards.
+async fn refused_by_the_relay(b: Backend) -> Option<(SmtpServer, TestApp, World)> {
     let (server, port) = SmtpServer::start();
-    let Some((app, w)) = TestApp::with_world_and(b, smtp_on(port)).await else {
-        return;
-    };
+    let (app, w) = TestApp::with_world_and(b, smtp_on(port)).await?;
     setup(&app, &w).await;
     server.refuse_everything(true);
     for n in [8, 5, 3] {
@@ -304,6 +301,16 @@ async fn only_a_refused_mailbox_is_given_up_at_once(b: Backend) {
     let report = sender(&app, "a").send_due().await.unwrap();
     assert_eq!((report.failed, report.dead), (1, 0), "{report:?}");
     server.refuse_everything(false);
+    Some((server, app, w))
+}
+
+/// A refused mailbox is given up at once; a refusal of everything (the relay no longer
+/// takes the sender, a changed password) is the server's set-up, retried like an outage,
+/// so that it does not kill the whole outbox.
+async fn only_a_refused_mailbox_is_given_up_at_once(b: Backend) {
+    let Some((server, app, w)) = refused_by_the_relay(b).await else {
+        return;
+    };
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     let report = sender(&app, "a").send_due().await.unwrap();
     assert_eq!(report.sent, 1, "{report:?}");
@@ -329,18 +336,9 @@ async fn only_a_refused_mailbox_is_given_up_at_once(b: Backend) {
 /// the post, or HR may have cleared a wrong address. It then goes to nobody, rather than
 /// to the former head or the old address.
 async fn a_waiting_message_follows_its_heads_record(b: Backend) {
-    let (server, port) = SmtpServer::start();
-    let Some((app, w)) = TestApp::with_world_and(b, smtp_on(port)).await else {
+    let Some((server, app, w)) = refused_by_the_relay(b).await else {
         return;
     };
-    setup(&app, &w).await;
-    server.refuse_everything(true);
-    for n in [8, 5, 3] {
-        late(&app, &w, w.member_a1.id, past_day(n)).await;
-    }
-    let report = sender(&app, "a").send_due().await.unwrap();
-    assert_eq!(report.failed, 1, "{report:?}");
-    server.refuse_everything(false);
     let (s, body) = app
         .patch(
             w.token("root"),
