@@ -262,6 +262,44 @@ async fn a_batch_rejects_a_clash_rather_than_counting_it_kept(b: Backend) {
         .map(|r| r["index"].as_u64().unwrap())
         .collect();
     assert_eq!(rejected, vec![0, 3], "{body}");
+    // An event the device sent with a key, sent again with the key and another instant
+    // (its clock corrected): the same event, a duplicate.
+    let keyed = |time: &str| {
+        json!({"staff_id": w.member_a1.id, "at": at(d, time), "source": "device",
+               "direction": "out", "device_id": "KIOSK-A", "idempotency_key": "kiosk-a-771"})
+    };
+    let (_, body) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/checkins/batch",
+            batch(vec![keyed("17:05:00")]),
+        )
+        .await;
+    assert_eq!(body["duplicates"], 1, "the same instant: {body}");
+    let (_, body) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/checkins/batch",
+            batch(vec![keyed("17:20:00"), keyed("17:20:00")]),
+        )
+        .await;
+    assert_eq!(
+        (body["accepted"].as_u64(), body["duplicates"].as_u64()),
+        (Some(1), Some(1)),
+        "{body}"
+    );
+    let (_, body) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/checkins/batch",
+            batch(vec![keyed("17:21:00")]),
+        )
+        .await;
+    assert_eq!(
+        (body["accepted"].as_u64(), body["duplicates"].as_u64()),
+        (Some(0), Some(1)),
+        "found by its key: {body}"
+    );
     // The day has the arrival and the departure, nothing of the clashing events.
     let (s, list) = app
         .get(
@@ -280,10 +318,14 @@ async fn a_batch_rejects_a_clash_rather_than_counting_it_kept(b: Backend) {
         .map(|e| (e["at"].as_str().unwrap(), e["direction"].as_str().unwrap()))
         .collect();
     kept.sort_unstable();
-    let (morning, evening) = (at(d, "07:31:00"), at(d, "17:05:00"));
+    let (morning, evening, later) = (at(d, "07:31:00"), at(d, "17:05:00"), at(d, "17:20:00"));
     assert_eq!(
         kept,
-        vec![(morning.as_str(), "in"), (evening.as_str(), "out")],
+        vec![
+            (morning.as_str(), "in"),
+            (evening.as_str(), "out"),
+            (later.as_str(), "out")
+        ],
         "{list}"
     );
 }

@@ -55,6 +55,30 @@ impl Unnest {
     }
 }
 
+/// The recorded events `rows` may repeat, by either unique key: the keys unnested and
+/// joined, so each is one probe of its index.
+pub fn originals(c: &mut PgConnection, rows: &[&NewCheckin]) -> QueryResult<Vec<CheckinRow>> {
+    let staff: Vec<i64> = rows.iter().map(|r| r.staff_id).collect();
+    let at: Vec<chrono::NaiveDateTime> = rows.iter().map(|r| r.at).collect();
+    let device: Vec<String> = rows.iter().map(|r| r.device_id.clone()).collect();
+    let key: Vec<Option<String>> = rows.iter().map(|r| r.idempotency_key.clone()).collect();
+    diesel::sql_query(
+        "SELECT c.* FROM checkins c \
+         JOIN unnest($1, $2, $3) AS k (staff_id, at, device_id) \
+           ON c.staff_id = k.staff_id AND c.at = k.at AND c.device_id = k.device_id \
+         UNION \
+         SELECT c.* FROM checkins c \
+         JOIN unnest($1, $4) AS k (staff_id, idempotency_key) \
+           ON c.staff_id = k.staff_id AND c.idempotency_key = k.idempotency_key \
+         WHERE c.idempotency_key IS NOT NULL",
+    )
+    .bind::<Array<BigInt>, _>(staff)
+    .bind::<Array<Timestamp>, _>(at)
+    .bind::<Array<Text>, _>(device)
+    .bind::<Array<Nullable<Text>>, _>(key)
+    .load(c)
+}
+
 /// Rows from which a batch first tries `COPY`: a device's backlog, not the rush's groups
 /// (up to 500), which would pay the savepoint and the ids' query for little.
 pub const COPY_FROM: usize = 1000;
