@@ -103,11 +103,34 @@ async fn a_team_member_beyond_reach_lists_nothing(b: Backend) {
         json!({"roles": [{"role": "inspector", "unit_id": w.b.id}]}),
     )
     .await;
-    let insp = inspection_of_a(&app, &w, &[other]).await;
-    assert!(
-        insp["team"].as_array().unwrap().contains(&json!(other)),
-        "{insp}"
-    );
+    // The API refuses such a member now (422 on team[0]); one recorded by an earlier
+    // version still must not make the lists leak.
+    let (s, body) = app
+        .post(
+            w.token("inspector_p"),
+            "/api/v1/inspections",
+            json!({"unit_id": w.a.id, "kind": "surprise", "started_at": "2026-03-04T07:45:00+07:00",
+                   "team": [other]}),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    let insp = inspection_of_a(&app, &w, &[]).await;
+    let db = app.db.clone();
+    let inspection = insp["id"].as_i64().unwrap();
+    tokio::task::spawn_blocking(move || {
+        use congvu::db::schema::inspection_team;
+        use diesel::prelude::*;
+        let mut c = db.conn().unwrap();
+        diesel::insert_into(inspection_team::table)
+            .values((
+                inspection_team::inspection_id.eq(inspection),
+                inspection_team::user_id.eq(other),
+            ))
+            .execute(&mut *c)
+            .unwrap();
+    })
+    .await
+    .unwrap();
     let (s, _) = app
         .get(&token, &format!("/api/v1/inspections/{}", insp["id"]))
         .await;
