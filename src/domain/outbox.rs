@@ -11,7 +11,8 @@ use chrono::{Duration, NaiveDateTime};
 /// refused) and hold for every message alike: given up at once, one changed password would
 /// kill the whole outbox, so they are retried like an outage and die only after the last
 /// attempt. The enhanced status code (RFC 3463), when the reply has one, decides: 5.1.1,
-/// 5.1.2, 5.1.3 and 5.1.6 (the destination address) and 5.2.x (the mailbox) refuse the
+/// 5.1.2, 5.1.3, 5.1.6 and 5.1.10 (the destination address: Office 365 answers an unknown
+/// recipient 5.1.10) and 5.2.x but 5.2.2 (the mailbox; a full one may empty) refuse the
 /// recipient; 5.1.7 and 5.1.8 (the sender's address) and 5.7.x (policy) do not. Without
 /// one, 550, 551 and 553 (RFC 5321's mailbox replies) do.
 pub fn refuses_mailbox(code: u16, text: &str) -> bool {
@@ -25,8 +26,8 @@ pub fn refuses_mailbox(code: u16, text: &str) -> bool {
             (class == "5" && parts.next().is_none()).then_some((subject, detail))
         });
     match enhanced {
-        Some((1, detail)) => matches!(detail, 1 | 2 | 3 | 6),
-        Some((2, _)) => true,
+        Some((1, detail)) => matches!(detail, 1 | 2 | 3 | 6 | 10),
+        Some((2, detail)) => detail != 2,
         Some(_) => false,
         None => matches!(code, 550 | 551 | 553),
     }
@@ -95,10 +96,16 @@ mod tests {
         // sender's (Postfix's sender-login mismatch, Office 365's SendAsDenied).
         let refusal = "permanent error (550): 5.1.1 <x@y.vn>: Recipient address rejected";
         assert!(refuses_mailbox(550, refusal));
-        assert!(refuses_mailbox(
+        assert!(!refuses_mailbox(
             552,
             "permanent error (552): 5.2.2 Mailbox full"
         ));
+        assert!(refuses_mailbox(
+            550,
+            "permanent error (550): 5.2.1 Mailbox disabled"
+        ));
+        let office = "permanent error (550): 5.1.10 RESOLVER.ADR.RecipientNotFound";
+        assert!(refuses_mailbox(550, office));
         let sender = "permanent error (553): 5.7.1 <congvu@x.vn>: Sender address rejected";
         assert!(!refuses_mailbox(553, sender));
         let send_as = "permanent error (550): 5.7.60 Client does not have permissions";

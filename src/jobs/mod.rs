@@ -60,6 +60,10 @@ fn crontab_weekdays(field: &str) -> Result<String, String> {
     let mut days: Vec<&str> = Vec::new();
     for item in field.split(',') {
         if item.chars().any(|c| c.is_ascii_alphabetic()) {
+            if item.chars().any(|c| c.is_ascii_digit()) {
+                // `1-Fri`: the crate would read its 1 as Sunday.
+                return Err(format!("{item:?} mixes a weekday number with a name"));
+            }
             days.push(item);
             continue;
         }
@@ -302,6 +306,7 @@ mod tests {
         assert_eq!(crontab_weekdays("*").unwrap(), "*");
         assert_eq!(crontab_weekdays("Mon-Fri").unwrap(), "Mon-Fri");
         assert_eq!(crontab_weekdays("1,Fri").unwrap(), "Mon,Fri");
+        assert!(crontab_weekdays("1-Fri").is_err());
         assert_eq!(crontab_weekdays("1/2").unwrap(), "Mon,Wed,Fri,Sun");
         // Monday 07:00 in Vietnam (Sunday 2026-03-01 is followed by Monday 2026-03-02,
         // whose 07:00 local is 00:00 UTC).

@@ -56,7 +56,8 @@ impl Unnest {
 }
 
 /// The recorded events `rows` may repeat, by either unique key: the keys unnested and
-/// joined, so each is one probe of its index.
+/// joined, so each is one probe of its index. A row found both ways comes twice; the
+/// caller keys them.
 pub fn originals(c: &mut PgConnection, rows: &[&NewCheckin]) -> QueryResult<Vec<CheckinRow>> {
     let staff: Vec<i64> = rows.iter().map(|r| r.staff_id).collect();
     let at: Vec<chrono::NaiveDateTime> = rows.iter().map(|r| r.at).collect();
@@ -66,7 +67,7 @@ pub fn originals(c: &mut PgConnection, rows: &[&NewCheckin]) -> QueryResult<Vec<
         "SELECT c.* FROM checkins c \
          JOIN unnest($1, $2, $3) AS k (staff_id, at, device_id) \
            ON c.staff_id = k.staff_id AND c.at = k.at AND c.device_id = k.device_id \
-         UNION \
+         UNION ALL \
          SELECT c.* FROM checkins c \
          JOIN unnest($1, $4) AS k (staff_id, idempotency_key) \
            ON c.staff_id = k.staff_id AND c.idempotency_key = k.idempotency_key \
