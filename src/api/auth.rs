@@ -60,7 +60,11 @@ pub async fn login(
         let user =
             db.read(|c| Ok::<_, ApiError>(crate::db::users::find_by_username(c, &lookup)?))?;
         Ok(match user {
-            Some(u) => (password::verify(&password, &u.password_hash) && u.is_active).then_some(u),
+            // An account whose person has left the service opens no session either.
+            Some(u) if password::verify(&password, &u.password_hash) && u.is_active => db
+                .read(|c| Ok::<_, ApiError>(crate::db::users::load_actor(c, u.id)?))?
+                .map(|_| u),
+            Some(_) => None,
             None => {
                 password::burn_decoy(&password);
                 None

@@ -396,12 +396,13 @@ pub async fn update_user(
     } else {
         None
     };
-    let (user, roles) = blocking(&state, move |db: &Db| {
+    let (user, roles, changed) = blocking(&state, move |db: &Db| {
         let hash = match &body.password {
             Some(p) => Some(password::hash(p).map_err(|e| ApiError::Internal(e.to_string()))?),
             None => None,
         };
         db.write(|c| {
+            crate::db::advisory_lock(c, crate::db::LockClass::Account, id)?;
             let user = q::find(c, id)?.ok_or(ApiError::NotFound)?;
             authorize_update(c, &manage, own, admin_change, &user)?;
             // The password may have changed since it was verified above.
@@ -419,17 +420,29 @@ pub async fn update_user(
                 Some(r) => Some(resolve_grants(c, &read_units, &manage, r, user.staff_id)?),
                 None => None,
             };
+            // A request that changes nothing writes nothing: no audit row, no emptied
+            // cache (anyone may send one about their own account, as often as they like).
+            if hash.is_none()
+                && body.is_active.is_none_or(|a| a == user.is_active)
+                && grants.is_none()
+            {
+                let roles = q::roles_of(c, user.id)?;
+                return Ok((user, roles, false));
+            }
             let change = AccountChange {
                 password_hash: hash,
                 is_active: body.is_active,
                 grants,
             };
-            Ok(q::update(c, Some(actor), &user, &change)?)
+            let (user, roles) = q::update(c, Some(actor), &user, &change)?;
+            Ok((user, roles, true))
         })
     })
     .await?;
     // The cached account may hold what just changed (password, activity, roles).
-    state.actors.clear();
+    if changed {
+        state.actors.clear();
+    }
     Ok(web::Json(UserView::new(&user, &roles)))
 }
 

@@ -432,6 +432,10 @@ pub enum LockClass {
     /// they read (two transfers from the same unit, or a rename that puts back the unit
     /// the other just changed). Taken first, before any other lock.
     Staff = 8,
+    /// One account's changes (key: user). A change writes the whole row from what it read:
+    /// an administrator's role edit beside the owner's new password would put the old hash
+    /// back, and the sessions the new password had ended would live again. Taken first.
+    Account = 9,
 }
 
 /// On PostgreSQL, waits for and takes the advisory lock `(class, key)` until the end of

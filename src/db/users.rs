@@ -322,7 +322,7 @@ pub fn list(
 }
 
 /// The signed-in user as the access rules see them, or None when the account is unknown
-/// or deactivated.
+/// or deactivated, or its staff record has left the service.
 pub fn load_actor(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Option<(UserRow, Actor)>> {
     let Some(user) = find(conn, user_id)? else {
         return Ok(None);
@@ -339,14 +339,21 @@ pub fn load_actor(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Option<
             units::path.nullable(),
         ))
         .load(conn)?;
-    let staff_unit_id = match user.staff_id {
+    let staff: Option<(i64, Option<chrono::NaiveDate>)> = match user.staff_id {
         Some(sid) => staff::table
             .find(sid)
-            .select(staff::unit_id)
+            .select((staff::unit_id, staff::left_on))
             .first(conn)
             .optional()?,
         None => None,
     };
+    // Someone who has left the service holds none of their roles any more, whether or not
+    // an administrator has deactivated the account yet (the leaving day is their last).
+    let today = crate::domain::attendance::to_local(super::now()).date();
+    if staff.is_some_and(|(_, left)| left.is_some_and(|l| l < today)) {
+        return Ok(None);
+    }
+    let staff_unit_id = staff.map(|(unit, _)| unit);
     let actor = Actor {
         user_id,
         staff_id: user.staff_id,

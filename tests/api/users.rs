@@ -198,7 +198,57 @@ async fn admins_manage_only_accounts_inside_their_subtree(b: Backend) {
     assert_eq!(status, 403);
 }
 
+/// Someone who has left the service holds none of their roles, deactivated or not: their
+/// session ends and they cannot open one. And a change that changes nothing writes
+/// nothing: no audit row for anyone to pile up.
+async fn leavers_hold_no_roles_and_empty_changes_write_nothing(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let head = w.user_ids["head_a"];
+    let trail = format!("/api/v1/audit?entity=user&entity_id={head}");
+    let (_, before) = app.get(w.token("root"), &trail).await;
+    for _ in 0..3 {
+        let (s, body) = app
+            .patch(
+                w.token("head_a"),
+                &format!("/api/v1/users/{head}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200, "{body}");
+    }
+    let (_, after) = app.get(w.token("root"), &trail).await;
+    assert_eq!(
+        after["total"], before["total"],
+        "no audit rows for nothing: {after}"
+    );
+
+    let (s, _) = app.get(w.token("staff_a1"), "/api/v1/me").await;
+    assert_eq!(s, 200);
+    let yesterday = crate::attendance::today() - chrono::Duration::days(1);
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"left_on": yesterday.to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, _) = app.get(w.token("staff_a1"), "/api/v1/me").await;
+    assert_eq!(s, 401, "the session ends with the service");
+    let (s, _) = app
+        .post(
+            "",
+            "/api/v1/auth/login",
+            json!({"username": "staff_a1", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 401, "and none opens");
+}
+
 both!(
+    leavers_hold_no_roles_and_empty_changes_write_nothing,
     admin_creates_accounts_with_roles,
     account_rules_are_enforced,
     admins_manage_only_accounts_inside_their_subtree,
