@@ -112,6 +112,13 @@ impl DbUrl {
                     "unsupported scheme {scheme:?}: use postgres://… or sqlite://PATH"
                 )));
             }
+            // libpq's keyword form ("host=db user=u password=…") is no file name: taken
+            // as one, it would be created on disk and logged, password and all.
+            None if raw.contains('=') && !raw.starts_with("sqlite:") => {
+                return Err(DbError::Url(
+                    "looks like libpq keywords (key=value): give a postgres://… URL".into(),
+                ));
+            }
             None => raw.strip_prefix("sqlite:").unwrap_or(raw),
         };
         if path.is_empty() {
@@ -484,6 +491,9 @@ mod tests {
         assert!(DbUrl::parse("postgres-typo://h/db").is_err());
         assert!(DbUrl::parse("mysql://h/db").is_err());
         assert!(DbUrl::parse("").is_err());
+        // The error does not repeat what it was given (a password may be in it).
+        let keywords = DbUrl::parse("host=db user=congvu password=s3cret").err();
+        assert!(keywords.is_some_and(|e| !e.to_string().contains("s3cret")));
     }
 
     #[test]
