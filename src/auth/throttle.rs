@@ -1,7 +1,14 @@
-//! Throttling of failed logins, per username and per client address. After `max` failures
-//! within the lockout window the key is locked until the window has passed since its
-//! first failure. State is in memory: a restart forgets it, which is acceptable for a
-//! brute-force brake (the argon2 cost still applies to every attempt).
+//! Throttling of failed logins, per username from one address, per username from all
+//! addresses, and per client address. After `max` failures within the lockout window the
+//! key is locked until the window has passed since its first failure. State is in memory:
+//! a restart forgets it, which is acceptable for a brute-force brake (the argon2 cost
+//! still applies to every attempt).
+//!
+//! A username is locked from one address after `per_user` failures there, and from every
+//! address only after `USER_EVERYWHERE` times as many: one address's wrong passwords do
+//! not lock its owner out of their own office (a third party could otherwise keep anyone
+//! locked out with five guesses every window), while guesses spread over many addresses
+//! still meet a ceiling.
 //!
 //! An attempt is reserved (`begin`) before its password is verified and counts against
 //! both keys while it is in flight: otherwise many parallel guesses would all pass the
@@ -46,6 +53,9 @@ pub struct LoginThrottle {
 /// Bound on remembered keys; beyond it expired windows are dropped.
 const MAX_KEYS: usize = 100_000;
 
+/// How many times `per_user` failures from all addresses together lock a username.
+const USER_EVERYWHERE: u32 = 10;
+
 /// One reserved attempt. Settle it with `failed`, `succeeded` or `release`; dropped
 /// unsettled (the client hung up, so it was never told the outcome) it counts for
 /// nothing: a right password on a flaky office connection must not lock the office's
@@ -53,7 +63,7 @@ const MAX_KEYS: usize = 100_000;
 #[must_use = "an attempt must be settled"]
 pub struct Attempt<'a> {
     throttle: &'a LoginThrottle,
-    keys: [String; 2],
+    keys: [String; 3],
     settled: bool,
 }
 
@@ -67,8 +77,13 @@ impl LoginThrottle {
         }
     }
 
-    fn keys(username: &str, ip: &str) -> [String; 2] {
-        [format!("u:{username}"), format!("ip:{ip}")]
+    /// The username from this address, the username anywhere, the address.
+    fn keys(username: &str, ip: &str) -> [String; 3] {
+        [
+            format!("u:{username}@{ip}"),
+            format!("u:{username}"),
+            format!("ip:{ip}"),
+        ]
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Window>> {
@@ -83,7 +98,11 @@ impl LoginThrottle {
     pub fn begin(&self, username: &str, ip: &str, now: Instant) -> Result<Attempt<'_>, u64> {
         let mut state = self.lock();
         let keys = Self::keys(username, ip);
-        let limits = [self.per_user, self.per_ip];
+        let limits = [
+            self.per_user,
+            self.per_user.saturating_mul(USER_EVERYWHERE),
+            self.per_ip,
+        ];
         let mut wait = None::<u64>;
         for (key, max) in keys.iter().zip(limits) {
             let Some(w) = state.get_mut(key) else {
@@ -126,10 +145,10 @@ impl LoginThrottle {
         })
     }
 
-    /// Ends an attempt: `failure` counts it against both keys; a success clears the
+    /// Ends an attempt: `failure` counts it against every key; a success clears the
     /// username's failures, while the address keeps its count so one valid account cannot
     /// be used to reset a spray across many usernames.
-    fn settle(&self, keys: &[String; 2], outcome: Outcome, now: Instant) {
+    fn settle(&self, keys: &[String; 3], outcome: Outcome, now: Instant) {
         let mut state = self.lock();
         for (i, key) in keys.iter().enumerate() {
             let Some(w) = state.get_mut(key) else {
@@ -144,7 +163,7 @@ impl LoginThrottle {
                     }
                     w.failures += 1;
                 }
-                Outcome::Success if i == 0 => w.failures = 0,
+                Outcome::Success if i < 2 => w.failures = 0,
                 Outcome::Success | Outcome::Void => {}
             }
             if w.is_idle() {
@@ -215,15 +234,34 @@ mod tests {
         assert!(allowed(&t, "an", "1.1.1.1", start));
         fail(&t, "an", "1.1.1.1", start);
         assert_eq!(
-            t.begin("an", "2.2.2.2", start).err(),
+            t.begin("an", "1.1.1.1", start).err(),
             Some(60),
-            "locked from any address"
+            "locked from that address"
+        );
+        assert!(
+            allowed(&t, "an", "2.2.2.2", start),
+            "its owner still logs in from their office"
         );
         assert!(allowed(&t, "binh", "2.2.2.2", start));
         let later = start + Duration::from_secs(61);
         assert!(allowed(&t, "an", "1.1.1.1", later));
         fail(&t, "an", "1.1.1.1", later);
         assert!(allowed(&t, "an", "1.1.1.1", later), "a new window starts");
+    }
+
+    #[test]
+    fn guesses_spread_over_addresses_meet_a_ceiling() {
+        let t = LoginThrottle::new(3, 100, Duration::from_secs(60));
+        let now = Instant::now();
+        // Ten addresses, three failures each: thirty, the ceiling for the username.
+        for i in 0..10 {
+            let ip = format!("10.0.0.{i}");
+            for _ in 0..3 {
+                fail(&t, "an", &ip, now);
+            }
+        }
+        assert!(!allowed(&t, "an", "10.0.1.1", now), "locked everywhere now");
+        assert!(allowed(&t, "binh", "10.0.1.1", now));
     }
 
     #[test]
@@ -246,7 +284,7 @@ mod tests {
             .expect("one left")
             .succeeded(now);
         fail(&t, "an", "1.1.1.1", now);
-        assert!(allowed(&t, "an", "5.5.5.5", now));
+        assert!(allowed(&t, "an", "1.1.1.1", now), "the success cleared it");
         fail(&t, "binh", "1.1.1.1", now);
         assert!(
             !allowed(&t, "an", "1.1.1.1", now),
