@@ -134,13 +134,18 @@ where
 /// The client's address for login throttling, from the peer and, behind trusted proxies,
 /// X-Forwarded-For.
 pub(crate) fn client_of(req: &HttpRequest, state: &AppState) -> String {
-    let forwarded = req
+    // Every X-Forwarded-For line, in order, as one list: a proxy that adds its own line
+    // rather than appending to the client's leaves the client's forged line first, and
+    // reading the first line alone would believe it.
+    let lines: Vec<&str> = req
         .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let forwarded = (!lines.is_empty()).then(|| lines.join(","));
     client_address(
         req.peer_addr().map(|a| a.ip()),
-        forwarded,
+        forwarded.as_deref(),
         &state.trusted_proxies,
     )
 }
@@ -148,11 +153,14 @@ pub(crate) fn client_of(req: &HttpRequest, state: &AppState) -> String {
 /// The client's address for throttling. Behind trusted reverse proxies it is the last
 /// address in X-Forwarded-For that is not itself a trusted proxy; otherwise the peer.
 /// Untrusted peers cannot choose their key by sending the header.
+/// Addresses are compared in their canonical form: a server listening on `[::]` sees an
+/// IPv4 proxy as `::ffff:10.0.0.1`, which must match `10.0.0.1` in the settings.
 fn client_address(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> String {
-    let Some(peer) = peer else {
+    let Some(peer) = peer.map(|p| p.to_canonical()) else {
         return String::new();
     };
-    if !trusted.contains(&peer) {
+    let trusted = |ip: &IpAddr| trusted.iter().any(|t| t.to_canonical() == *ip);
+    if !trusted(&peer) {
         return peer.to_string();
     }
     forwarded_for
@@ -160,7 +168,8 @@ fn client_address(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[
         .flat_map(|h| h.split(','))
         .rev()
         .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-        .find(|ip| !trusted.contains(ip))
+        .map(|ip| ip.to_canonical())
+        .find(|ip| !trusted(ip))
         .unwrap_or(peer)
         .to_string()
 }
@@ -227,5 +236,13 @@ mod tests {
             "10.0.0.1"
         );
         assert_eq!(client_address(Some(client), None, &[]), "203.113.1.5");
+        // A server on [::] sees the IPv4 proxy mapped; it is still the trusted proxy.
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(client_address(Some(mapped), xff, &[proxy]), "203.113.1.5");
+        // Two header lines, the client's forged one first: the proxy's last word counts.
+        assert_eq!(
+            client_address(Some(proxy), Some("9.9.9.9,203.113.1.5"), &[proxy]),
+            "203.113.1.5"
+        );
     }
 }
