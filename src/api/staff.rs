@@ -445,6 +445,11 @@ pub async fn update_staff(
                 let people = crate::db::attendance::people(c, &[row.id])?;
                 crate::db::attendance::rederive(c, &people, from, now.date(), now)?;
             }
+            // A departure already past ends the person's sessions for good, as a
+            // deactivation does: clearing the date again does not revive old tokens.
+            if row.left_on != current.left_on && row.left_on.is_some_and(|l| l < now.date()) {
+                crate::db::users::end_sessions_of_staff(c, row.id)?;
+            }
             Ok(row)
         })
     })

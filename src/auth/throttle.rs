@@ -11,7 +11,7 @@
 //! still meet a ceiling.
 //!
 //! An attempt is reserved (`begin`) before its password is verified and counts against
-//! both keys while it is in flight: otherwise many parallel guesses would all pass the
+//! every key while it is in flight: otherwise many parallel guesses would all pass the
 //! lock check before the first failure was recorded, and far more than `max` passwords
 //! would be tried per window.
 
@@ -77,10 +77,13 @@ impl LoginThrottle {
         }
     }
 
-    /// The username from this address, the username anywhere, the address.
+    /// The username from this address, the username anywhere, the address. Each kind
+    /// has its own prefix: a username may hold '@', and "u:name@address" as the whole of
+    /// another username's key would let anyone lock a person out at their office.
+    /// (An address holds no '@', so "ua:" keys split at their last one.)
     fn keys(username: &str, ip: &str) -> [String; 3] {
         [
-            format!("u:{username}@{ip}"),
+            format!("ua:{username}@{ip}"),
             format!("u:{username}"),
             format!("ip:{ip}"),
         ]
@@ -91,7 +94,7 @@ impl LoginThrottle {
     }
 
     /// Reserves an attempt for this username from this address, or answers the seconds
-    /// until another is allowed when either is locked. Failures and attempts still in
+    /// until another is allowed when any of its keys is locked. Failures and attempts still in
     /// flight both count, so at most `max` passwords are ever verified per window and key,
     /// however many arrive at once. When only attempts in flight fill the allowance the
     /// wait is a second: they settle within an argon2 verification.
@@ -247,6 +250,16 @@ mod tests {
         assert!(allowed(&t, "an", "1.1.1.1", later));
         fail(&t, "an", "1.1.1.1", later);
         assert!(allowed(&t, "an", "1.1.1.1", later), "a new window starts");
+    }
+
+    #[test]
+    fn a_username_with_an_address_in_it_is_another_key() {
+        let t = LoginThrottle::new(3, 100, Duration::from_secs(60));
+        let now = Instant::now();
+        for _ in 0..3 {
+            fail(&t, "director.x@203.0.113.7", "198.51.100.1", now);
+        }
+        assert!(allowed(&t, "director.x", "203.0.113.7", now));
     }
 
     #[test]

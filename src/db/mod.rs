@@ -116,7 +116,9 @@ impl DbUrl {
             // as one, it would be created on disk and logged, password and all.
             None if raw.contains('=') && !raw.starts_with("sqlite:") => {
                 return Err(DbError::Url(
-                    "looks like libpq keywords (key=value): give a postgres://… URL".into(),
+                    "looks like libpq keywords (key=value): give a postgres://… URL (or \
+                     sqlite://PATH for a file whose name holds '=')"
+                        .into(),
                 ));
             }
             None => raw.strip_prefix("sqlite:").unwrap_or(raw),

@@ -378,6 +378,14 @@ pub fn load_actor(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Option<
     Ok(Some((user, actor)))
 }
 
+/// Ends every session of the account linked to this staff record, if any: tokens issued
+/// before now no longer pass (`credentials_changed_at`).
+pub fn end_sessions_of_staff(conn: &mut AnyConnection, staff_id: i64) -> QueryResult<usize> {
+    diesel::update(users::table.filter(users::staff_id.eq(staff_id)))
+        .set(users::credentials_changed_at.eq(super::now()))
+        .execute(conn)
+}
+
 pub fn roles_of(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<RoleRow>> {
     user_roles::table
         .filter(user_roles::user_id.eq(user_id))

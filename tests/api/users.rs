@@ -245,6 +245,26 @@ async fn leavers_hold_no_roles_and_empty_changes_write_nothing(b: Backend) {
         )
         .await;
     assert_eq!(s, 401, "and none opens");
+    // The date was a mistake: cleared, the person logs in again, but the session the
+    // departure ended stays ended.
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"left_on": null}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, _) = app.get(w.token("staff_a1"), "/api/v1/me").await;
+    assert_eq!(s, 401, "the old session is not revived");
+    let (s, _) = app
+        .post(
+            "",
+            "/api/v1/auth/login",
+            json!({"username": "staff_a1", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 200);
 }
 
 both!(
