@@ -2,7 +2,7 @@
 //! late or twice; corrections by heads with a reason; voiding instead of deleting.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, SubsecRound, Timelike};
@@ -469,17 +469,24 @@ pub async fn create_batch(
             // One multi-row insert (and audit) for the checked events rather than a
             // lookup and an insert each: a 5 000-event upload was 15 000 statements.
             let inserted = q::insert_batch(c, &checked)?;
-            let clashed = clashes(c, &checked, &indices, &inserted)?;
-            out.accepted = inserted.len();
-            out.duplicates = checked.len() - inserted.len() - clashed.len();
-            out.rejected.extend(clashed);
-            out.rejected.sort_by_key(|r| r.index);
+            let rows: Vec<&NewCheckin> = checked.iter().map(|(_, n)| n).collect();
             let mut touched = BTreeMap::new();
-            for row in &inserted {
-                if let Some(person) = persons.get(&row.staff_id) {
-                    touch(&mut touched, person, row.local_date);
+            for (outcome, index) in settle(c, &rows, inserted)?.into_iter().zip(indices) {
+                match outcome {
+                    Ok((row, true)) => {
+                        out.accepted += 1;
+                        if let Some(person) = persons.get(&row.staff_id) {
+                            touch(&mut touched, person, row.local_date);
+                        }
+                    }
+                    Ok((_, false)) => out.duplicates += 1,
+                    Err(clash) => out.rejected.push(Rejected {
+                        index,
+                        errors: clash.problem().errors,
+                    }),
                 }
             }
+            out.rejected.sort_by_key(|r| r.index);
             rederive_days(c, &touched)?;
             Ok::<_, ApiError>(out)
         })
@@ -488,59 +495,68 @@ pub async fn create_batch(
     Ok(web::Json(result))
 }
 
-/// The batch's events that were not inserted and are no repeat of the event recorded with
-/// their key (`clash`): each rejected at its `index`, as a single event is answered 409.
-/// The rest not inserted are duplicates. Only a batch with such events reads anything.
-fn clashes(
+/// What became of each of `rows`, in order, once `q::insert_batch` returned `inserted`:
+/// the row it made (`Ok((row, true))`), the recorded event it repeats (`Ok((row, false))`),
+/// or the clash that keeps it out (`Err`). The first of the rows with an identity (person,
+/// instant, device and key) is the one inserted, a later one its repeat. The events they
+/// repeat are read together, and only when some rows were not inserted. Used by the
+/// group commit of single events and by batches alike.
+pub(crate) fn settle(
     c: &mut AnyConnection,
-    checked: &[(i64, NewCheckin)],
-    indices: &[usize],
-    inserted: &[CheckinRow],
-) -> Result<Vec<Rejected>, ApiError> {
-    if inserted.len() == checked.len() {
-        return Ok(Vec::new());
-    }
-    // The first event of the batch with an identity is the one inserted; a later one with
-    // the same is not.
-    let mut fresh: HashSet<(i64, NaiveDateTime, &str, Option<&str>)> = inserted
-        .iter()
+    rows: &[&NewCheckin],
+    inserted: Vec<CheckinRow>,
+) -> Result<Vec<group::Outcome>, ApiError> {
+    // What tells a new row's event: person, instant, device, idempotency key.
+    let mut fresh: HashMap<(i64, NaiveDateTime, String, Option<String>), CheckinRow> = inserted
+        .into_iter()
         .map(|r| {
-            (
+            let id = (
                 r.staff_id,
                 r.at,
-                r.device_id.as_str(),
-                r.idempotency_key.as_deref(),
-            )
+                r.device_id.clone(),
+                r.idempotency_key.clone(),
+            );
+            (id, r)
         })
         .collect();
-    let left: Vec<(usize, &NewCheckin)> = checked
+    let made: Vec<Option<CheckinRow>> = rows
         .iter()
-        .zip(indices)
-        .filter(|((_, n), _)| {
-            !fresh.remove(&(
+        .map(|n| {
+            fresh.remove(&(
                 n.staff_id,
                 n.at,
-                n.device_id.as_str(),
-                n.idempotency_key.as_deref(),
+                n.device_id.clone(),
+                n.idempotency_key.clone(),
             ))
         })
-        .map(|((_, n), index)| (*index, n))
         .collect();
-    let news: Vec<&NewCheckin> = left.iter().map(|(_, n)| *n).collect();
-    let recorded = q::originals(c, &news)?;
-    let mut out = Vec::new();
-    for (index, new) in left {
-        let existing = recorded.of(new).ok_or_else(|| {
-            ApiError::Internal("a duplicate check-in's original is missing".into())
-        })?;
-        if let Some(clash) = clash(existing, new) {
-            out.push(Rejected {
-                index,
-                errors: clash.problem().errors,
-            });
-        }
-    }
-    Ok(out)
+    let left: Vec<&NewCheckin> = rows
+        .iter()
+        .zip(&made)
+        .filter(|(_, m)| m.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    let recorded = if left.is_empty() {
+        q::Originals::default()
+    } else {
+        q::originals(c, &left)?
+    };
+    rows.iter()
+        .zip(made)
+        .map(|(new, made)| match made {
+            Some(row) => Ok(Ok((row, true))),
+            None => {
+                // Not inserted, so a unique key matched an event already recorded.
+                let existing = recorded.of(new).ok_or_else(|| {
+                    ApiError::Internal("a duplicate check-in's original is missing".into())
+                })?;
+                Ok(match clash(existing, new) {
+                    Some(clash) => Err(clash),
+                    None => Ok((existing.clone(), false)),
+                })
+            }
+        })
+        .collect()
 }
 
 #[utoipa::path(post, path = "/api/v1/checkins/{id}/void", tag = "attendance", request_body = VoidRequest,

@@ -252,11 +252,10 @@ pub async fn create_unit(
             // A new province starts judging attendance the day it is created: its staff,
             // schedules and devices come in over the following days, and a timetable
             // entered with a start long past must not make absences of the days before.
-            let today = super::local_now().date();
             if body.attendance_from.is_some_and(too_far_ahead) {
                 return Err(ApiError::field("attendance_from", TOO_FAR_AHEAD));
             }
-            let attendance_from = body.attendance_from.or(Some(today));
+            let attendance_from = body.attendance_from.or(Some(super::local_now().date()));
             Ok(q::insert(
                 c,
                 Some(actor),
@@ -468,8 +467,8 @@ pub async fn update_unit(
                 next.attendance_from = Some(day);
             }
             if is_root && next.code != unit.code {
-                // Policies of the province are stored under the same lock.
-                q::lock_tree(c, unit.province_id)?;
+                // Policies of the province are stored under the tree lock, which a
+                // province's change took above.
                 for (code, what) in [
                     (&unit.code, "this province"),
                     (&next.code, "another province"),

@@ -7,10 +7,9 @@
 //! so an acknowledged event is as durable as before; each is checked on its own (its
 //! caller's rights, its rules) and its own answer says 201, 200 or why not.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::NaiveDateTime;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{CheckinInput, Known, Rights, prefetch, prepare, rederive_days, touch};
@@ -24,9 +23,6 @@ const QUEUE: usize = 4096;
 /// Events in one transaction at most: enough to amortise a commit, few enough that one
 /// transaction stays short.
 const MAX_GROUP: usize = 500;
-
-/// What tells a new row's event: person, instant, device, idempotency key.
-type Identity = (i64, NaiveDateTime, String, Option<String>);
 
 /// The event's answer: the row, and whether it is new (201) or was already recorded (200).
 pub type Outcome = Result<(CheckinRow, bool), ApiError>;
@@ -174,55 +170,26 @@ fn write_group(
         .filter_map(|p| p.as_ref().ok())
         .map(|(new, person)| (person.staff.unit_id, new.clone()))
         .collect();
-    // The new rows by their unique (person, instant, device) and their idempotency key:
-    // the first event of the group with them is the one inserted, a later one its
-    // duplicate. The key is part of it because an event skipped for its key may share
-    // the instant of another one that was inserted.
-    let mut fresh: HashMap<Identity, CheckinRow> = q::insert_batch(c, &rows)?
-        .into_iter()
-        .map(|r| {
-            let id = (
-                r.staff_id,
-                r.at,
-                r.device_id.clone(),
-                r.idempotency_key.clone(),
-            );
-            (id, r)
-        })
-        .collect();
+    let inserted = q::insert_batch(c, &rows)?;
+    let news: Vec<&q::NewCheckin> = rows.iter().map(|(_, n)| n).collect();
+    let mut settled = super::settle(c, &news, inserted)?.into_iter();
     let mut touched = BTreeMap::new();
     let mut out = Vec::with_capacity(prepared.len());
     for p in prepared {
-        let (new, person) = match p {
-            Ok(p) => p,
+        let person = match p {
+            Ok((_, person)) => person,
             Err(e) => {
                 out.push(Err(e));
                 continue;
             }
         };
-        let id = (
-            new.staff_id,
-            new.at,
-            new.device_id.clone(),
-            new.idempotency_key.clone(),
-        );
-        match fresh.remove(&id) {
-            Some(row) => {
-                touch(&mut touched, &person, row.local_date);
-                out.push(Ok((row, true)));
-            }
-            None => {
-                // Not inserted, so a unique key matched an event already recorded.
-                let existing = q::existing(c, &new)?.ok_or_else(|| {
-                    ApiError::Internal("a duplicate check-in's original is missing".into())
-                })?;
-                if let Some(clash) = super::clash(&existing, &new) {
-                    out.push(Err(clash));
-                    continue;
-                }
-                out.push(Ok((existing, false)));
-            }
+        let outcome = settled
+            .next()
+            .ok_or_else(|| ApiError::Internal("an event's outcome is missing".into()))?;
+        if let Ok((row, true)) = &outcome {
+            touch(&mut touched, &person, row.local_date);
         }
+        out.push(outcome);
     }
     rederive_days(c, &touched)?;
     Ok(out)
