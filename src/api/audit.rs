@@ -23,7 +23,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct AuditView {
     pub id: i64,
     pub at: DateTime<FixedOffset>,
-    /// The account that made the change; null for the command line.
+    /// The account that made the change; null for the command line, and for a failed
+    /// login (`login_failed`: whoever tried is not known).
     pub actor_user_id: Option<i64>,
     pub entity: String,
     pub entity_id: i64,

@@ -1,6 +1,7 @@
 //! `/auth/login` and `/me`.
 
 use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use actix_web::{HttpRequest, get, post, web};
@@ -56,22 +57,51 @@ pub async fn login(
     let issued_at = chrono::Utc::now();
     let lookup = username.clone();
     let log = ("login refused: too many failed attempts", "failed login");
+    let client = client_of(&req, &state);
+    // The account a failed attempt named, recorded after the answer (below).
+    let refused = Arc::new(OnceLock::new());
+    let refused_in = Arc::clone(&refused);
+    let login_client = client.clone();
     let verified = throttled(&state, &req, &username, log, move |db: &Db| {
         let user =
             db.read(|c| Ok::<_, ApiError>(crate::db::users::find_by_username(c, &lookup)?))?;
-        Ok(match user {
-            // An account whose person has left the service opens no session either.
-            Some(u) if password::verify(&password, &u.password_hash) && u.is_active => db
+        let Some(u) = user else {
+            password::burn_decoy(&password);
+            return Ok(None);
+        };
+        // An account whose person has left the service opens no session either.
+        let opened = password::verify(&password, &u.password_hash)
+            && u.is_active
+            && db
                 .read(|c| Ok::<_, ApiError>(crate::db::users::load_actor(c, u.id)?))?
-                .map(|_| u),
-            Some(_) => None,
-            None => {
-                password::burn_decoy(&password);
-                None
-            }
-        })
+                .is_some();
+        if !opened {
+            let _ = refused_in.set(u);
+            return Ok(None);
+        }
+        // Written before the token is issued: a session the trail cannot record is not
+        // opened.
+        db.write(|c| {
+            Ok::<_, ApiError>(crate::db::users::record_login(c, &u, true, &login_client)?)
+        })?;
+        Ok(Some(u))
     })
     .await?;
+    // A failure is recorded once it has been answered, so the answer takes as long for an
+    // existing account as for a username that does not exist (which names no account to
+    // record it under): the time of a write would tell the two apart.
+    if let Some(u) = Arc::into_inner(refused).and_then(OnceLock::into_inner) {
+        let state = state.clone();
+        actix_web::rt::spawn(async move {
+            let written = blocking(&state, move |db: &Db| {
+                db.write(|c| Ok(crate::db::users::record_login(c, &u, false, &client)?))
+            })
+            .await;
+            if let Err(e) = written {
+                tracing::error!(error = %e, "failed login not recorded in the audit trail");
+            }
+        });
+    }
     let Some(user) = verified else {
         return Err(ApiError::Unauthorized("invalid username or password"));
     };

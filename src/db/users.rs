@@ -160,6 +160,38 @@ fn account_anchor(
     Ok(common_ancestor(paths.iter().map(String::as_str)))
 }
 
+/// A login attempt on an existing account, in the audit trail beside the account's changes
+/// and shown to the same readers (those who manage the account): `login` by the account
+/// itself, or `login_failed` by nobody known (a wrong password, a deactivated account, a
+/// leaver), with the client's address. Attempts on usernames that do not exist name no
+/// account and are only logged.
+pub fn record_login(
+    conn: &mut AnyConnection,
+    user: &UserRow,
+    succeeded: bool,
+    client: &str,
+) -> QueryResult<()> {
+    #[derive(Serialize)]
+    struct Attempt<'a> {
+        client: &'a str,
+    }
+    let roles = roles_of(conn, user.id)?;
+    let anchor = account_anchor(conn, &roles, user.staff_id)?;
+    audit::record(
+        conn,
+        Entry::<(), _> {
+            actor_user_id: succeeded.then_some(user.id),
+            entity: "user",
+            entity_id: user.id,
+            action: if succeeded { "login" } else { "login_failed" },
+            province_id: user.province_id,
+            unit_id: anchor,
+            before: None,
+            after: Some(&Attempt { client }),
+        },
+    )
+}
+
 /// Creates an account with its roles, audited as done by `actor` (None: the command line).
 pub fn insert(
     conn: &mut AnyConnection,
