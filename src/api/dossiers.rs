@@ -2,7 +2,7 @@
 //! overdue dossiers, and `/stats/dossiers` (late ratios per person or unit).
 
 use actix_web::{HttpMessage, HttpRequest, get, web};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
@@ -301,41 +301,110 @@ pub async fn list_dossiers(
     };
     let read = auth.can(Action::ReadStaff);
     let now = local_now();
-    let rows = blocking(&state, move |db: &Db| {
+    let listed = blocking(&state, move |db: &Db| {
         db.read(|c| {
             let since = day_start_utc(query.from);
-            let rows = match (query.staff_id, query.unit_id) {
+            let (rows, person) = match (query.staff_id, query.unit_id) {
                 (Some(id), _) => {
                     let person = visible_person(c, &read, id)?;
-                    q::of_staff_since(c, person.staff.id, since)?
+                    (
+                        q::of_staff_since(c, person.staff.id, since)?,
+                        Some(person.staff.id),
+                    )
                 }
                 (None, Some(unit)) => {
                     let units = subtree_units(c, &read, unit)?;
-                    q::of_units_since(c, &units, since)?
+                    (q::of_units_since(c, &units, since)?, None)
                 }
                 (None, None) => return Err(ApiError::field("unit_id", "give unit_id or staff_id")),
             };
+            // The units of a person's dossiers the caller reads as a whole: elsewhere (an
+            // inter-agency dossier, the unit the person has left) only the person's own
+            // steps are shown, not the other officers'.
+            let read_whole: HashSet<i64> = match person {
+                Some(_) => {
+                    let ids: Vec<i64> = rows.iter().map(|d| d.unit_id).collect();
+                    crate::db::units::find_many(c, &ids)?
+                        .into_iter()
+                        .filter(|u| read.subtree(&u.path))
+                        .map(|u| u.id)
+                        .collect()
+                }
+                None => HashSet::new(),
+            };
             let rows = q::with_steps(c, rows)?;
             let disputes = step_disputes(c, &rows)?;
-            Ok((rows, disputes))
+            Ok((rows, disputes, person, read_whole))
         })
     })
     .await?;
-    let (rows, disputes) = rows;
+    let (rows, disputes, person, read_whole) = listed;
     let items: Vec<DossierView> = rows
         .iter()
         .filter(|(d, steps)| {
             let rules = d.rules(steps);
-            // Asked for late or on time, a returned or cancelled dossier is neither: it
-            // counts in no ratio, and the list agrees with the ratios.
-            in_period(rules.due(), rules.finished, query.from, query.to, now)
-                && query.late.is_none_or(|late| {
-                    rules.status.counts() && rules.outcome(now).is_late() == late
-                })
+            match person {
+                // A person's list is of their steps, as their tally counts them: a step
+                // finished in the period or fallen due in it unfinished, late or on time
+                // by its own outcome (an accepted dispute included), not by the dossier's.
+                Some(who) => person_steps_match(&rules, steps, &disputes, who, &query, now),
+                // Asked for late or on time, a returned or cancelled dossier is neither: it
+                // counts in no ratio, and the list agrees with the ratios.
+                None => {
+                    in_period(rules.due(), rules.finished, query.from, query.to, now)
+                        && query.late.is_none_or(|late| {
+                            rules.status.counts() && rules.outcome(now).is_late() == late
+                        })
+                }
+            }
         })
-        .map(|(d, steps)| view(d, steps, &disputes, now))
+        .map(|(d, steps)| {
+            let mut v = view(d, steps, &disputes, now);
+            if let Some(who) = person.filter(|_| !read_whole.contains(&d.unit_id)) {
+                v.steps.retain(|s| s.staff_id == Some(who));
+            }
+            v
+        })
         .collect();
     Ok(web::Json(super::paginate(items, &page, |v| v)))
+}
+
+/// Whether one of `who`'s steps of this dossier is in the period asked for, and late or
+/// not as asked, counted as `/stats/dossiers?staff_id=` counts it.
+fn person_steps_match(
+    rules: &crate::domain::dossiers::Dossier,
+    steps: &[StepRow],
+    disputes: &HashMap<i64, StepDispute>,
+    who: i64,
+    query: &DossierQuery,
+    now: chrono::NaiveDateTime,
+) -> bool {
+    let outcomes = rules.step_outcomes(now);
+    rules
+        .steps
+        .iter()
+        .filter(|s| s.staff_id == Some(who))
+        .any(|s| {
+            let outcome = outcomes
+                .iter()
+                .find(|(no, _)| *no == s.step_no)
+                .map_or(Outcome::Pending, |(_, o)| *o);
+            let dispute = steps
+                .iter()
+                .find(|row| row.step_no == s.step_no)
+                .and_then(|row| disputes.get(&row.id))
+                .map(|d| d.status);
+            in_period(
+                rules.step_due(s).or(rules.due()),
+                s.finished_at,
+                query.from,
+                query.to,
+                now,
+            ) && query.late.is_none_or(|late| {
+                rules.status.counts()
+                    && crate::domain::disputes::counted(outcome, dispute).is_late() == late
+            })
+        })
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

@@ -50,7 +50,7 @@ async fn stats(app: &TestApp, token: &str, who: &str) -> (u16, Value) {
     .await
 }
 
-async fn imported(b: Backend) -> Option<(TestApp, World)> {
+pub(crate) async fn imported(b: Backend) -> Option<(TestApp, World)> {
     imported_with(b, |_| {}).await
 }
 
