@@ -70,6 +70,11 @@ pub struct Timesheet {
 
 fn month_range(month: &str) -> Option<(NaiveDate, NaiveDate)> {
     let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
+    // Years the service can hold, as for every range of days (`check_range`): chrono's
+    // extremes overflow the time-zone arithmetic.
+    if !(1990..=2100).contains(&first.year()) {
+        return None;
+    }
     let next = if first.month() == 12 {
         NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)?
     } else {
@@ -91,16 +96,26 @@ pub async fn timesheet(
 ) -> Result<HttpResponse, ApiError> {
     let unit_id = id.into_inner();
     let query = query.0;
-    let (from, to) =
-        month_range(&query.month).ok_or_else(|| ApiError::field("month", "must be YYYY-MM"))?;
+    let (from, to) = month_range(&query.month)
+        .ok_or_else(|| ApiError::field("month", "must be YYYY-MM, 1990 to 2100"))?;
     let subtree = query.subtree.unwrap_or(false);
     let read = auth.can(Action::ReadStaff);
     let month = query.month.clone();
     let sheet = blocking(&state, move |db: &Db| {
         db.read(|c| {
+            let now = local_now();
             let UnitDays { unit, people, days } =
-                unit_days(c, &read, unit_id, subtree, (from, to), local_now())?;
-            Ok::<_, ApiError>(build(unit.id, unit.name, month, from, to, &people, &days))
+                unit_days(c, &read, unit_id, subtree, (from, to), now)?;
+            let sheet = build(
+                unit.id,
+                unit.name,
+                month,
+                (from, to),
+                now.date(),
+                &people,
+                &days,
+            );
+            Ok::<_, ApiError>(sheet)
         })
     })
     .await?;
@@ -128,8 +143,8 @@ fn build(
     unit_id: i64,
     unit_name: String,
     month: String,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
+    today: NaiveDate,
     people: &[engine::Person],
     days: &[engine::Derived],
 ) -> Timesheet {
@@ -148,13 +163,18 @@ fn build(
                 .map(|date| match mine.iter().find(|d| d.record.date == *date) {
                     Some(d) => {
                         let r = &d.record;
-                        totals.add(
-                            r.status,
-                            d.leave.and_then(DayLeave::half),
-                            r.late_minutes,
-                            r.early_leave_minutes,
-                            r.worked_minutes,
-                        );
+                        // Today is shown as it stands, and counted once it is over: at
+                        // 09:00 someone not in yet is not an absence to be paid for, nor
+                        // a lunch punch an early departure.
+                        if *date < today {
+                            totals.add(
+                                r.status,
+                                d.leave.and_then(DayLeave::half),
+                                r.late_minutes,
+                                r.early_leave_minutes,
+                                r.worked_minutes,
+                            );
+                        }
                         symbol(r.status, d.leave)
                     }
                     None => String::new(),
@@ -185,11 +205,12 @@ fn build(
     }
 }
 
-const TOTAL_HEADERS: [&str; 7] = [
+const TOTAL_HEADERS: [&str; 8] = [
     "Ngày công",
     "Số lần đi muộn",
     "Số phút đi muộn",
     "Số lần về sớm",
+    "Số phút về sớm",
     "Vắng không lý do",
     "Ngày nghỉ phép",
     "Giờ làm việc",
@@ -205,12 +226,13 @@ fn header(sheet: &Timesheet) -> Vec<String> {
     h
 }
 
-fn totals_row(t: &Totals) -> [String; 7] {
+fn totals_row(t: &Totals) -> [String; 8] {
     [
         t.days_worked.to_string(),
         t.late_count.to_string(),
         t.late_minutes.to_string(),
         t.early_leave_count.to_string(),
+        t.early_leave_minutes.to_string(),
         t.absent_days.to_string(),
         t.leave_days.to_string(),
         format!("{:.1}", hours(t.worked_minutes)),
@@ -219,12 +241,13 @@ fn totals_row(t: &Totals) -> [String; 7] {
 
 /// The totals as numbers, for the workbook: HR sums and sorts them in Excel, which a cell
 /// of text defeats. Hours to the tenth, as the CSV writes them.
-fn totals_numbers(t: &Totals) -> [f64; 7] {
+fn totals_numbers(t: &Totals) -> [f64; 8] {
     [
         t.days_worked.value(),
         f64::from(t.late_count),
         t.late_minutes as f64,
         f64::from(t.early_leave_count),
+        t.early_leave_minutes as f64,
         t.absent_days.value(),
         t.leave_days.value(),
         hours(t.worked_minutes),
@@ -360,7 +383,10 @@ mod tests {
             leave_days: Days::halves(2),
             worked_minutes: 9_875,
         };
-        assert_eq!(totals_numbers(&t), [20.5, 3.0, 47.0, 1.0, 0.5, 1.0, 164.6]);
+        assert_eq!(
+            totals_numbers(&t),
+            [20.5, 3.0, 47.0, 1.0, 10.0, 0.5, 1.0, 164.6]
+        );
         let text: Vec<f64> = totals_row(&t).iter().map(|v| v.parse().unwrap()).collect();
         assert_eq!(text, totals_numbers(&t));
         // 160.35 hours: one rounding, so the two files agree.
@@ -368,8 +394,8 @@ mod tests {
             worked_minutes: 9_621,
             ..t
         };
-        assert_eq!(totals_row(&t)[6], "160.4");
-        assert_eq!(totals_numbers(&t)[6], 160.4);
+        assert_eq!(totals_row(&t)[7], "160.4");
+        assert_eq!(totals_numbers(&t)[7], 160.4);
     }
 
     #[test]
@@ -383,5 +409,7 @@ mod tests {
         assert_eq!(t.to_string(), "2024-12-31");
         assert!(month_range("2026-13").is_none());
         assert!(month_range("March").is_none());
+        assert!(month_range("1989-12").is_none() && month_range("2101-01").is_none());
+        assert!(month_range("+262142-01").is_none());
     }
 }

@@ -5,7 +5,7 @@
 use chrono::Datelike;
 use serde_json::{Value, json};
 
-use crate::attendance::{at, checkin, every_day_schedule, past_day};
+use crate::attendance::{at, checkin, every_day_schedule, past_day, today};
 use crate::both;
 use crate::helpers::{Backend, TestApp};
 
@@ -99,4 +99,71 @@ async fn half_days_of_leave_count_half(b: Backend) {
     assert!(legend.contains("X/Y"), "{legend}");
 }
 
-both!(half_days_of_leave_count_half);
+/// Today is shown as it stands and counted once it is over: the totals are what HR pays
+/// from, and the day is not.
+async fn today_is_shown_but_not_yet_counted(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    every_day_schedule(&app, &w).await;
+    let today = today();
+    let head = w.token("head_a");
+    let (s, body) = app
+        .post(
+            head,
+            "/api/v1/leaves",
+            json!({"staff_id": w.member_a1.id, "from": today.to_string(),
+                   "to": today.to_string(), "kind": "annual"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let month = format!("{}-{:02}", today.year(), today.month());
+    let (s, sheet) = app
+        .get(
+            head,
+            &format!("/api/v1/units/{}/timesheet?month={month}", w.a1.id),
+        )
+        .await;
+    assert_eq!(s, 200, "{sheet}");
+    let row = &sheet["rows"][0];
+    assert_eq!(row["staff_id"], w.member_a1.id, "{sheet}");
+    let cell = &row["cells"][today.day0() as usize];
+    let holiday = [(1, 1), (4, 30), (5, 1), (9, 2)].contains(&(today.month(), today.day()));
+    if !holiday {
+        assert_eq!(cell, "P", "today's cell shows the leave: {row}");
+    }
+    assert_eq!(row["totals"]["leave_days"], 0, "not counted yet: {row}");
+    // The file has the early departures' minutes beside their count, as the JSON has.
+    let csv = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/units/{}/timesheet?month={month}&format=csv",
+            w.a1.id
+        )))
+        .bearer_auth(head)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header
+            .ends_with("Số lần về sớm,Số phút về sớm,Vắng không lý do,Ngày nghỉ phép,Giờ làm việc"),
+        "{header}"
+    );
+    let (s, body) = app
+        .get(
+            head,
+            &format!("/api/v1/units/{}/timesheet?month=+262142-01", w.a1.id),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert_eq!(body["errors"]["month"][0], "must be YYYY-MM, 1990 to 2100");
+}
+
+both!(
+    half_days_of_leave_count_half,
+    today_is_shown_but_not_yet_counted
+);
