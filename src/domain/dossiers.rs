@@ -184,10 +184,23 @@ impl Dossier {
     }
 
     pub fn paused(&self) -> bool {
-        self.status == DossierStatus::AwaitingSupplement
+        self.paused_before(self.due)
+    }
+
+    /// Whether the clock stands still now for something due at `due`: the citizen is
+    /// supplementing, asked to before `due`. A supplement asked for once the deadline had
+    /// passed stops no clock (it moves no deadline either, `effective_due`): the dossier
+    /// stays overdue, in the overdue list and the register.
+    fn paused_before(&self, due: Option<NaiveDateTime>) -> bool {
+        let waiting = self.status == DossierStatus::AwaitingSupplement
             || (self.supplement_requested.is_some()
                 && self.supplement_received.is_none()
-                && self.finished.is_none())
+                && self.finished.is_none());
+        waiting
+            && match (self.supplement_requested, due) {
+                (Some(asked), Some(due)) => asked < due,
+                _ => true,
+            }
     }
 
     pub fn outcome(&self, now: NaiveDateTime) -> Outcome {
@@ -196,10 +209,17 @@ impl Dossier {
 
     /// A step's deadline after pauses for supplements, and whether it is paused now.
     fn step_clock(&self, s: &Step) -> (Option<NaiveDateTime>, bool) {
+        // Only the part of the pause after the step began stood its clock still: a step
+        // begun after the supplement came in got its deadline from the portal then, and
+        // moving it by the whole pause would let it overrun unseen.
+        let stood_from = match (self.supplement_requested, s.received_at) {
+            (Some(asked), Some(began)) => Some(asked.max(began)),
+            (asked, _) => asked,
+        };
         let due = s
             .due_at
-            .map(|d| effective_due(d, self.supplement_requested, self.supplement_received));
-        (due, self.paused() && s.finished_at.is_none())
+            .map(|d| effective_due(d, stood_from, self.supplement_received));
+        (due, self.paused_before(s.due_at) && s.finished_at.is_none())
     }
 
     /// A step's own deadline as its lateness is judged: moved by the supplement pauses.
@@ -597,6 +617,69 @@ mod tests {
             Outcome::Paused,
             "not overdue while the citizen supplements"
         );
+    }
+
+    #[test]
+    fn a_pause_moves_a_step_by_what_it_took_of_the_steps_time() {
+        let now = t(30, 0, 0);
+        let d = Dossier {
+            status: DossierStatus::Finished,
+            due: Some(t(20, 17, 0)),
+            finished: Some(t(19, 9, 0)),
+            // The citizen supplemented from the 5th to the 12th (7 days).
+            supplement_requested: Some(t(5, 9, 0)),
+            supplement_received: Some(t(12, 9, 0)),
+            steps: vec![
+                // Under way through the whole pause: its deadline moves 7 days.
+                step(1, 10, t(2, 8, 0), Some(t(8, 17, 0)), Some(t(14, 9, 0))),
+                // Begun during the pause, on the 10th: 2 days of it.
+                step(2, 20, t(10, 9, 0), Some(t(14, 17, 0)), Some(t(16, 10, 0))),
+                // Begun after it, its deadline set then: it does not move.
+                step(3, 30, t(12, 9, 0), Some(t(14, 17, 0)), Some(t(19, 9, 0))),
+            ],
+        };
+        assert_eq!(d.step_due(&d.steps[0]), Some(t(15, 17, 0)));
+        assert_eq!(d.step_due(&d.steps[1]), Some(t(16, 17, 0)));
+        assert_eq!(d.step_due(&d.steps[2]), Some(t(14, 17, 0)));
+        assert_eq!(
+            d.step_outcomes(now),
+            vec![
+                (1, Outcome::Early),
+                (2, Outcome::OnTime),
+                (3, Outcome::Late)
+            ],
+            "before, step 3's deadline moved to the 21st and it was early"
+        );
+    }
+
+    #[test]
+    fn a_supplement_asked_for_after_the_deadline_stops_no_clock() {
+        let now = t(20, 0, 0);
+        let d = Dossier {
+            status: DossierStatus::AwaitingSupplement,
+            due: Some(t(10, 17, 0)),
+            finished: None,
+            supplement_requested: Some(t(12, 9, 0)),
+            supplement_received: None,
+            steps: vec![step(1, 10, t(1, 8, 0), Some(t(9, 17, 0)), None)],
+        };
+        assert!(!d.paused());
+        assert_eq!(d.outcome(now), Outcome::Overdue, "still overdue");
+        assert_eq!(d.step_outcomes(now), vec![(1, Outcome::Overdue)]);
+        // Asked for in time, it stops the dossier's clock, and that of a step still due.
+        let in_time = Dossier {
+            supplement_requested: Some(t(8, 9, 0)),
+            ..d.clone()
+        };
+        assert_eq!(in_time.outcome(now), Outcome::Paused);
+        assert_eq!(in_time.step_outcomes(now), vec![(1, Outcome::Paused)]);
+        // A step whose own deadline had passed when it was asked for stays overdue.
+        let step_past = Dossier {
+            supplement_requested: Some(t(9, 18, 0)),
+            ..d
+        };
+        assert_eq!(step_past.outcome(now), Outcome::Paused);
+        assert_eq!(step_past.step_outcomes(now), vec![(1, Outcome::Overdue)]);
     }
 
     #[test]
