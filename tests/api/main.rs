@@ -16,6 +16,7 @@ mod dossier_register;
 mod dossiers;
 mod evaluation;
 mod evidence;
+mod feed_handlers;
 mod feed_resends;
 mod go_live;
 mod health;

@@ -129,6 +129,11 @@ pub struct Matcher {
 
 type HandlerKey = (String, Option<String>, Option<String>);
 
+/// A name as staff records are compared with it: NFC, single spaces, case kept.
+fn spaced(name: &str) -> String {
+    nfc(name).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// A person a name or alias fits: id, joining and leaving dates.
 type Fit = (i64, Option<NaiveDate>, Option<NaiveDate>);
 
@@ -192,10 +197,13 @@ impl Matcher {
         name: Option<&str>,
         day: Option<NaiveDate>,
     ) -> QueryResult<(Resolution, Option<i64>)> {
+        // The name as its look-up compares it (spacing and NFC, case kept): lower-cased,
+        // "NGUYỄN THỊ LAN" of one vendor's service, found by no name, was the answer
+        // for "Nguyễn Thị Lan" later in the same request, whom the name finds.
         let key = (
             unit_path.to_owned(),
             account.map(handle_key),
-            name.map(handle_key),
+            name.map(spaced),
         );
         let looked = match self.seen.get(&key) {
             Some(found) => found.clone(),
@@ -260,12 +268,11 @@ impl Matcher {
                     .select((staff::id, units::path, staff::joined_on, staff::left_on))
                     .load(conn)?,
             );
-            let spaced = nfc(n).split_whitespace().collect::<Vec<_>>().join(" ");
             c.by_name = within(
                 staff::table
                     .inner_join(units::table)
                     .filter(staff::province_id.eq(self.province_id))
-                    .filter(staff::full_name.eq(spaced))
+                    .filter(staff::full_name.eq(spaced(n)))
                     .select((staff::id, units::path, staff::joined_on, staff::left_on))
                     .load(conn)?,
             );
