@@ -12,7 +12,7 @@ pub(crate) const HEADER: &str = "code,procedure,unit_code,received_at,due_at,fin
 /// - HS-1 late (due 6/3, done 9/3); step 2 (S-A1) overran its own deadline;
 /// - HS-2 on time;
 /// - HS-3 late, no step deadlines; S-B held it when its deadline passed.
-fn march_csv() -> String {
+pub(crate) fn march_csv() -> String {
     [
         HEADER,
         "HS-1,Cấp giấy phép xây dựng,A,20260302080000,20260306170000,20260309100000,finished,1,S-HEAD-A,20260302080000,20260303170000,20260303090000",

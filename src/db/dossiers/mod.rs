@@ -13,6 +13,7 @@ use super::audit::{self, Entry};
 use super::schema::{dossier_steps, dossiers};
 use crate::domain::attendance::to_local;
 use crate::domain::dossiers::{Dossier, DossierStatus, Step};
+use crate::domain::onestop::MatchedBy;
 
 mod bulk;
 mod lookups;
@@ -249,9 +250,14 @@ pub fn upsert(
     };
     for named in to_merge {
         let kept;
+        // So does a step an administrator attributed by hand (`PUT …/handler`): the next
+        // nightly export, unchanged, still names the officer that was corrected.
+        let keeps_officer = |c: &&StepRow| {
+            disputed.contains(&c.id) || c.matched_by.as_deref() == Some(MatchedBy::Manual.code())
+        };
         let s = match current
             .iter()
-            .find(|c| c.step_no == named.step_no && disputed.contains(&c.id))
+            .find(|c| c.step_no == named.step_no && keeps_officer(c))
         {
             Some(c) => {
                 kept = StepFields {
