@@ -282,6 +282,10 @@ fn evaluate(
     if !(2000..=2100).contains(&year) {
         return Err(format!("--period {year}: a year between 2000 and 2100"));
     }
+    let this_year = chrono::Datelike::year(&crate::domain::attendance::to_local(crate::db::now()));
+    if year > this_year {
+        return Err(format!("--period {year}: a year not yet begun"));
+    }
     let candidates = db
         .read(|c| -> Result<_, BoxError> {
             let mut found = Vec::new();

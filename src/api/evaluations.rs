@@ -152,11 +152,16 @@ pub async fn run(
 ) -> Result<actix_web::HttpResponse, ApiError> {
     let body = body.0;
     let year = year_of(&body.period)?;
+    let now = local_now();
+    // A year not yet begun has no record: everyone would be proposed "completed well" on
+    // a clean sheet, ready for HR to confirm.
+    if year > chrono::Datelike::year(&now) {
+        return Err(ApiError::field("period", "is a year not yet begun"));
+    }
     let read = auth.can(Action::ReadUnits);
     let evaluate = auth.can(Action::Evaluate);
     let actor = auth.id();
     let settings = state.dossiers.clone();
-    let now = local_now();
     let view = blocking(&state, move |db: &Db| {
         db.write(|c| {
             let unit = super::units::visible_unit(c, &read, body.unit_id, "unit_id")?;

@@ -218,6 +218,17 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
         )
         .await;
     assert_eq!(s, 422);
+    // A year not yet begun has nothing to rate.
+    let next = chrono::Datelike::year(&crate::attendance::today()) + 1;
+    let (s, body) = app
+        .post(
+            w.token("root"),
+            "/api/v1/evaluations/runs",
+            json!({"period": next.to_string(), "unit_id": w.p.id}),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert_eq!(body["errors"]["period"][0], "is a year not yet begun");
 
     let (s, result) = app
         .post(w.token("root"), "/api/v1/evaluations/runs", run.clone())
