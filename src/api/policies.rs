@@ -8,12 +8,15 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{BASE, blocking, created, local_time};
+use std::collections::HashSet;
+
+use super::{BASE, blocking, created, local_now, local_time};
 use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::db::policies::{self as q, PolicyRow};
 use crate::domain::access::Action;
 use crate::domain::evaluation::policy::{Policy, parse_new};
+use crate::domain::evaluation::{Stored, newest_per_code, started_by};
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -28,7 +31,8 @@ pub struct PolicySummary {
     pub id: i64,
     pub code: String,
     pub version: i32,
-    /// Whether this is the version evaluations use (the latest of its code).
+    /// Whether this is the version evaluations of the current year use: the newest of its
+    /// code begun by the end of the year, unless it ended before the year began.
     pub current: bool,
     pub kind: String,
     pub name: String,
@@ -75,15 +79,35 @@ pub async fn list_policies(
     _auth: AuthUser,
 ) -> Result<web::Json<Vec<PolicySummary>>, ApiError> {
     let rows = blocking(&state, |db: &Db| db.read(|c| Ok(q::list(c)?))).await?;
-    let mut out = Vec::new();
-    let mut last_code: Option<&str> = None;
-    for r in &rows {
-        // Newest version first within each code.
-        let current = last_code != Some(r.code.as_str());
-        last_code = Some(r.code.as_str());
-        out.push(summary(r, current));
-    }
-    Ok(web::Json(out))
+    let current = in_force(&rows);
+    Ok(web::Json(
+        rows.iter()
+            .map(|r| summary(r, current.contains(&r.id)))
+            .collect(),
+    ))
+}
+
+/// The versions evaluations of the current year use: per code, the newest version that
+/// has started by the end of the year, if it has not ended before the year began. The
+/// latest version of a code is not it when it starts next year, nor when it ended a code.
+fn in_force(rows: &[PolicyRow]) -> HashSet<i64> {
+    let year = chrono::Datelike::year(&local_now());
+    let stored: Vec<Stored> = rows
+        .iter()
+        .filter_map(|r| Some((r.id, r.policy()?)))
+        .collect();
+    let began = NaiveDate::from_ymd_opt(year, 1, 1);
+    newest_per_code(
+        &stored,
+        |p| started_by(p, year),
+        |p| {
+            p.effective_to
+                .is_none_or(|to| began.is_none_or(|b| to >= b))
+        },
+    )
+    .into_iter()
+    .map(|(id, _)| *id)
+    .collect()
 }
 
 #[utoipa::path(get, path = "/api/v1/policies/{id}", tag = "evaluation",
@@ -99,7 +123,7 @@ pub async fn get_policy(
     let (row, current) = blocking(&state, move |db: &Db| {
         db.read(|c| {
             let row = q::find(c, id)?.ok_or(ApiError::NotFound)?;
-            let current = q::latest(c)?.iter().any(|r| r.id == row.id);
+            let current = in_force(&q::list(c)?).contains(&row.id);
             Ok::<_, ApiError>((row, current))
         })
     })

@@ -111,13 +111,6 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<PolicyRow>>
         .optional()
 }
 
-/// The latest version of each code.
-pub fn latest(conn: &mut AnyConnection) -> QueryResult<Vec<PolicyRow>> {
-    let mut rows = list(conn)?;
-    rows.dedup_by(|b, a| a.code == b.code);
-    Ok(rows)
-}
-
 /// Loads the shipped presets: a shipped text never stored before becomes the next
 /// version of its code (so a release that changes a preset adds a version, and a
 /// province's own later version is not undone by a restart). Run at start, after the

@@ -119,6 +119,37 @@ async fn policies_are_versioned_documents_checked_line_by_line(b: Backend) {
         })
         .collect();
     assert_eq!(versions, vec![(2, true), (1, false)]);
+    // A version from next year is the latest, not yet the one this year's evaluation uses.
+    let next = chrono::Datelike::year(&crate::attendance::today()) + 1;
+    let (s, v3) = app
+        .post(
+            w.token("admin_p"),
+            "/api/v1/policies",
+            json!({"document": OVERLAY.replace("2024-01-01", &format!("{next}-01-01"))}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v3}");
+    let (_, list) = app.get(w.token("admin_p"), "/api/v1/policies").await;
+    let versions: Vec<(i64, bool)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"] == "p-late-dossiers")
+        .map(|p| {
+            (
+                p["version"].as_i64().unwrap(),
+                p["current"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(versions, vec![(3, false), (2, true), (1, false)]);
+    let (_, one) = app
+        .get(
+            w.token("admin_p"),
+            &format!("/api/v1/policies/{}", v3["id"]),
+        )
+        .await;
+    assert_eq!(one["current"], false, "{one}");
     let national = OVERLAY.replace("province = \"P\"\n", "");
     let (s, _) = post_toml(&app, w.token("admin_p"), &national).await;
     assert_eq!(s, 403);
