@@ -404,6 +404,16 @@ fn evaluate(
                         quota_note: e.quota_note.clone(),
                         final_rating: rating(&e.final_rating),
                         reason: e.reason.clone(),
+                        review: crate::export::Review {
+                            above_cap: matches!(
+                                (rating(&e.final_rating), rating(&e.max_rating)),
+                                (Some(f), Some(m)) if f > m
+                            ),
+                            changed_from: e
+                                .previous_proposed_rating
+                                .is_some()
+                                .then(|| rating(&e.previous_proposed_rating)),
+                        },
                     });
                 }
                 Ok(crate::export::Sheet {

@@ -20,6 +20,38 @@ pub struct SheetRow {
     pub quota_note: Option<String>,
     pub final_rating: Option<Rating>,
     pub reason: Option<String>,
+    pub review: Review,
+}
+
+/// Why HR should look at a decision again, as the API flags it: the filed sheet must not
+/// show a decision above a cap a re-run lowered, or made on another proposal, as settled.
+#[derive(Debug, Clone, Default)]
+pub struct Review {
+    /// The decision is above the highest rating the current proposal allows.
+    pub above_cap: bool,
+    /// The proposal changed after the decision: Some(the one decided on, None when there
+    /// was none).
+    pub changed_from: Option<Option<Rating>>,
+}
+
+impl Review {
+    fn text(&self) -> String {
+        let mut out = Vec::new();
+        if self.above_cap {
+            out.push("Kết quả cao hơn mức cao nhất được xếp".to_owned());
+        }
+        match self.changed_from {
+            Some(Some(seen)) => out.push(format!(
+                "Đề xuất đã thay đổi sau khi quyết định (trước: {})",
+                seen.label()
+            )),
+            Some(None) => {
+                out.push("Đề xuất đã thay đổi sau khi quyết định (trước: chưa có)".to_owned())
+            }
+            None => {}
+        }
+        out.join("; ")
+    }
 }
 
 /// A unit's sheet for a period.
@@ -49,6 +81,7 @@ const HEADINGS: &[&str] = &[
     "Vượt tỷ lệ xuất sắc",
     "Kết quả xếp loại",
     "Lý do",
+    "Cần xem lại",
 ];
 
 fn label(r: Option<Rating>) -> String {
@@ -114,6 +147,7 @@ fn cells(i: usize, row: &SheetRow) -> Vec<String> {
         row.quota_note.clone().unwrap_or_default(),
         label(row.final_rating),
         row.reason.clone().unwrap_or_default(),
+        row.review.text(),
     ]
 }
 
@@ -176,7 +210,7 @@ pub fn to_xlsx(sheet: &Sheet) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         ws.write_string_with_format(3, u16::try_from(c).unwrap_or(u16::MAX), *name, &head)?;
     }
     let widths = [
-        5, 11, 24, 22, 22, 22, 10, 8, 8, 8, 8, 8, 8, 8, 50, 40, 22, 30,
+        5, 11, 24, 22, 22, 22, 10, 8, 8, 8, 8, 8, 8, 8, 50, 40, 22, 30, 40,
     ];
     for (c, w) in widths.iter().enumerate() {
         ws.set_column_width(u16::try_from(c).unwrap_or(u16::MAX), *w)?;
@@ -226,6 +260,31 @@ mod tests {
             text.contains("Tỷ lệ hồ sơ trễ hạn từ 10% trở lên: 12,50 (ngưỡng 10) — KL 91-KL/TU"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_decision_to_look_at_again_says_so() {
+        let mut s = sheet();
+        s.rows[0].final_rating = Some(Rating::CompletedWell);
+        s.rows[0].review = Review {
+            above_cap: true,
+            changed_from: Some(Some(Rating::CompletedWell)),
+        };
+        let text = String::from_utf8(to_csv(&s).unwrap()).unwrap();
+        assert!(
+            text.lines().next().unwrap().ends_with(",Lý do,Cần xem lại"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Kết quả cao hơn mức cao nhất được xếp; Đề xuất đã thay đổi sau khi quyết định (trước: Hoàn thành tốt nhiệm vụ)"),
+            "{text}"
+        );
+        s.rows[0].review = Review {
+            above_cap: false,
+            changed_from: Some(None),
+        };
+        let text = String::from_utf8(to_csv(&s).unwrap()).unwrap();
+        assert!(text.contains("(trước: chưa có)"), "{text}");
     }
 
     #[test]

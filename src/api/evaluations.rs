@@ -52,6 +52,9 @@ pub struct EvaluationView {
     pub policy_ids: Vec<i64>,
     /// Set when a re-run changed the proposal after HR decided: the proposal HR saw.
     pub previous_proposed_rating: Option<Rating>,
+    /// The proposal is no longer the one HR decided on: `previous_proposed_rating` is that
+    /// one, or null when HR decided while there was no proposal.
+    pub changed_under_decision: bool,
     pub final_rating: Option<Rating>,
     /// The decision stands above the highest rating the current proposal allows (a re-run
     /// lowered the cap after HR decided): HR should look again.
@@ -74,6 +77,7 @@ fn view(e: EvaluationRow, people: &HashMap<i64, (String, String)>) -> Evaluation
         proposed_rating: rating(&e.proposed_rating),
         max_rating: rating(&e.max_rating),
         previous_proposed_rating: rating(&e.previous_proposed_rating),
+        changed_under_decision: e.previous_proposed_rating.is_some(),
         final_rating: rating(&e.final_rating),
         decision_above_cap: matches!(
             (rating(&e.final_rating), rating(&e.max_rating)),
@@ -310,6 +314,12 @@ pub async fn list(
                 quota_note: i.quota_note,
                 final_rating: i.final_rating,
                 reason: i.reason,
+                review: crate::export::Review {
+                    above_cap: i.decision_above_cap,
+                    changed_from: i
+                        .changed_under_decision
+                        .then_some(i.previous_proposed_rating),
+                },
             })
             .collect(),
     };

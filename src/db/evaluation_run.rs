@@ -323,9 +323,11 @@ pub fn run(
     for e in done {
         let proposed = e.proposal.proposed.map(|r| r.code().to_owned());
         let previous = existing.get(&e.staff_id);
+        // Changed from the proposal HR decided on, not from the last run's: a proposal back
+        // at it needs no second look.
         if let Some(old) = previous
             && old.final_rating.is_some()
-            && old.proposed_rating != proposed
+            && old.decided_on() != proposed.as_deref()
         {
             changed_under_decision += 1;
         }

@@ -77,17 +77,13 @@ pub fn upsert_many(
         .map(|(existing, p)| StoredProposal {
             // The proposal HR decided on, kept while it differs from the new one: a
             // proposal back at it has not changed under the decision any more.
+            // HR's decision on no proposal is kept as NO_PROPOSAL: without it, a proposal
+            // made later (the leave corrected, the scores in) read as the one HR overrode.
             previous_proposed_rating: existing
-                .and_then(|e| {
-                    if e.final_rating.is_some() && e.proposed_rating != p.proposed_rating {
-                        e.previous_proposed_rating
-                            .clone()
-                            .or(e.proposed_rating.clone())
-                    } else {
-                        e.previous_proposed_rating.clone()
-                    }
-                })
-                .filter(|seen| Some(seen) != p.proposed_rating.as_ref()),
+                .filter(|e| e.final_rating.is_some())
+                .map(Standing::decided_on)
+                .filter(|seen| *seen != p.proposed_rating.as_deref())
+                .map(|seen| seen.unwrap_or(NO_PROPOSAL).to_owned()),
             province_id: p.province_id,
             unit_id: p.unit_id,
             staff_id: p.staff_id,
@@ -175,6 +171,22 @@ pub struct Standing {
     pub proposed_rating: Option<String>,
     pub previous_proposed_rating: Option<String>,
     pub final_rating: Option<String>,
+}
+
+/// `previous_proposed_rating` of a decision made when there was no proposal (the person
+/// not rated, or not yet scored) that a later run gave one.
+pub const NO_PROPOSAL: &str = "none";
+
+impl Standing {
+    /// The proposal HR's decision was made on (None: there was none), whatever re-runs
+    /// have proposed since.
+    pub fn decided_on(&self) -> Option<&str> {
+        match self.previous_proposed_rating.as_deref() {
+            Some(NO_PROPOSAL) => None,
+            Some(seen) => Some(seen),
+            None => self.proposed_rating.as_deref(),
+        }
+    }
 }
 
 /// The standing evaluations of `period` of these people, wherever they were rated.

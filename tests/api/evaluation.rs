@@ -374,6 +374,11 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
     let a1 = item(&fourth, w.member_a1.id);
     assert_eq!(a1["proposed_rating"], "completed", "{a1}");
     assert_eq!(a1["previous_proposed_rating"], Value::Null, "{a1}");
+    assert_eq!(a1["changed_under_decision"], false, "{a1}");
+    assert_eq!(
+        fourth["changed_under_decision"], 0,
+        "the run agrees: {fourth}"
+    );
     assert_eq!(a1["final_rating"], "completed_well");
 
     // Who reads what.
@@ -450,6 +455,48 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
         text.contains("Hồ sơ trễ do hệ thống lỗi"),
         "the reason is on the sheet"
     );
+    assert!(
+        text.contains(
+            "Hồ sơ trễ do hệ thống lỗi, đã xác minh\",Kết quả cao hơn mức cao nhất được xếp\r\n"
+        ) || text.contains(
+            "Hồ sơ trễ do hệ thống lỗi, đã xác minh\",Kết quả cao hơn mức cao nhất được xếp\n"
+        ),
+        "the decision above the cap is flagged on the sheet: {text}"
+    );
+
+    // HR decides B's member, whom the rules leave unrated (five months of service); the
+    // joining date corrected, a re-run proposes a rating. The row says HR decided on none.
+    let b_id = item(&fourth, w.member_b.id)["id"].clone();
+    let (s, decided) = app
+        .put(
+            w.token("root"),
+            &format!("/api/v1/evaluations/{b_id}/decision"),
+            json!({"final_rating": "completed", "reason": "Đánh giá theo thời gian công tác thực tế"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{decided}");
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_b.id),
+            json!({"joined_on": "2024-01-01"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (_, fifth) = app
+        .post(
+            w.token("root"),
+            "/api/v1/evaluations/runs",
+            json!({"period": "2025", "unit_id": w.p.id}),
+        )
+        .await;
+    let b_item = item(&fifth, w.member_b.id);
+    assert_eq!(b_item["rated"], true, "{b_item}");
+    assert_ne!(b_item["proposed_rating"], Value::Null, "{b_item}");
+    assert_eq!(b_item["previous_proposed_rating"], Value::Null, "{b_item}");
+    assert_eq!(b_item["changed_under_decision"], true, "{b_item}");
+    let text = sheet("csv").await.text().await.unwrap();
+    assert!(text.contains("(trước: chưa có)"), "{text}");
 }
 
 /// A re-run after HR corrects who someone is leaves nobody rated for a year they were
