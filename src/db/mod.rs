@@ -439,7 +439,8 @@ pub enum LockClass {
     /// One staff record's changes (key: staff). A change reads the record and the
     /// person's last transfer and writes both: two at once would each write from what
     /// they read (two transfers from the same unit, or a rename that puts back the unit
-    /// the other just changed). Taken first, before any other lock.
+    /// the other just changed). A new leave of the person checks for overlaps under it.
+    /// Taken first, before any other lock.
     Staff = 8,
     /// One account's changes (key: user). A change writes the whole row from what it read:
     /// an administrator's role edit beside the owner's new password would put the old hash

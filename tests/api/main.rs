@@ -21,6 +21,7 @@ mod feed_resends;
 mod go_live;
 mod health;
 mod inspections;
+mod leaves;
 mod notice_fixes;
 mod notifications;
 mod nul_text;
