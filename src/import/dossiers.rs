@@ -65,10 +65,23 @@ impl ImportReport {
     }
 }
 
+/// The field separator of a file, from its header line: a tab for Excel's "Unicode text"
+/// (UTF-16, tab-separated), a semicolon for a CSV saved where the decimal mark is a
+/// comma (as in Vietnamese Excel), else a comma. The header's names hold none of them.
+fn delimiter_of(header: &[u8]) -> u8 {
+    let line = header.split(|b| *b == b'\n').next().unwrap_or_default();
+    let count = |d: u8| line.iter().filter(|b| **b == d).count();
+    [b'\t', b';']
+        .into_iter()
+        .find(|d| count(*d) > 0 && count(b',') == 0)
+        .unwrap_or(b',')
+}
+
 /// Reads CSV text with a header row into numbered lines; a line the CSV reader cannot
 /// split is reported as rejected.
 pub fn read_csv(text: &str, first_line: u64) -> (Vec<(u64, RawLine)>, Vec<Rejected>) {
     let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter_of(text.as_bytes()))
         .trim(csv::Trim::All)
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -142,17 +155,29 @@ fn refuse_nul(lines: Vec<(u64, RawLine)>, rejected: &mut Vec<Rejected>) -> Vec<(
 /// Reads CSV from a stream in batches, so files of hundreds of thousands of lines are
 /// never held in memory whole. Values are NFC-normalised (the stream is decoded as it is
 /// read, see [`super::decoding_reader`]).
+type HeaderThenRest<R> = std::io::Chain<std::io::Cursor<Vec<u8>>, std::io::BufReader<R>>;
+
 pub struct CsvStream<R: std::io::Read> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<HeaderThenRest<R>>,
     headers: Vec<String>,
 }
 
 impl<R: std::io::Read> CsvStream<R> {
     pub fn new(input: R) -> Result<Self, csv::Error> {
+        use std::io::{BufRead, Read};
+        // The header line is read first for its separator, then given back to the reader.
+        let mut input = std::io::BufReader::new(input);
+        let mut header = Vec::new();
+        // At most 64 KiB of it: a file without line breaks is not held whole.
+        (&mut input)
+            .take(64 * 1024)
+            .read_until(b'\n', &mut header)?;
+        let delimiter = delimiter_of(&header);
         let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
             .trim(csv::Trim::All)
             .flexible(true)
-            .from_reader(input);
+            .from_reader(std::io::Cursor::new(header).chain(input));
         let headers = reader
             .headers()?
             .iter()
@@ -683,5 +708,26 @@ mod tests {
             "numbers are the file's lines"
         );
         assert_eq!(lines[1].1["procedure"], "P, with comma");
+    }
+
+    #[test]
+    fn tabs_and_semicolons_separate_when_the_header_says_so() {
+        // Excel's "Unicode text" is tab-separated; a CSV saved with a comma for the
+        // decimal mark uses semicolons. Commas inside the values stay in them.
+        for sep in ["\t", ";", ","] {
+            let text = if sep == "," {
+                "code,procedure,unit_code\nA,\"Cấp phép, gia hạn\",U\n".to_owned()
+            } else {
+                format!("code{sep}procedure{sep}unit_code\nA{sep}Cấp phép, gia hạn{sep}U\n")
+            };
+            let (lines, rejected) = read_csv(&text, 1);
+            assert!(rejected.is_empty(), "{sep:?}: {rejected:?}");
+            assert_eq!(lines[0].1["procedure"], "Cấp phép, gia hạn", "{sep:?}");
+            assert_eq!(lines[0].1["unit_code"], "U", "{sep:?}");
+            let mut stream = CsvStream::new(text.as_bytes()).unwrap();
+            let (lines, rejected) = stream.next_batch(10);
+            assert!(rejected.is_empty(), "{sep:?}: {rejected:?}");
+            assert_eq!(lines[0].1["procedure"], "Cấp phép, gia hạn", "{sep:?}");
+        }
     }
 }

@@ -303,7 +303,10 @@ async fn files_in_windows_1258_and_utf16_keep_vietnamese(b: Backend) {
     )
     .await;
     assert_eq!((s, report["created"].as_i64()), (200, Some(1)), "{report}");
-    let utf16_text = format!("{HEADER}\nW-2,Hồ sơ Trần Thị Ánh,A,20260302080000,,,received,,,,,\n");
+    // Excel's "Unicode text": UTF-16 with a BOM, tab-separated, CRLF.
+    let utf16_text =
+        format!("{HEADER}\r\nW-2,Hồ sơ Trần Thị Ánh,A,20260302080000,,,received,,,,,\r\n")
+            .replace(',', "\t");
     let mut utf16 = vec![0xFF, 0xFE];
     for unit in utf16_text.encode_utf16() {
         utf16.extend(unit.to_le_bytes());
@@ -312,7 +315,7 @@ async fn files_in_windows_1258_and_utf16_keep_vietnamese(b: Backend) {
     assert_eq!(
         (s, report["created"].as_i64()),
         (200, Some(1)),
-        "UTF-16 with a BOM is recognised: {report}"
+        "UTF-16 with a BOM and tabs is recognised: {report}"
     );
     let (_, list) = app
         .get(
