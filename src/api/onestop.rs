@@ -486,12 +486,20 @@ pub async fn attribute_step(
             if !map.staff(person.staff.id, &person.unit_path) {
                 return Err(ApiError::field("staff_id", "works outside your reach"));
             }
+            // The unit the person was in on the step's day, as the feed attributes it.
+            let day = crate::db::dossiers::step_day(c, step_id)?;
+            let unit = crate::db::moves::unit_id_on(
+                c,
+                person.staff.id,
+                (person.staff.unit_id, person.staff.unit_since),
+                day,
+            )?;
             handles::set_handler(
                 c,
                 Some(actor),
                 step_id,
                 person.staff.id,
-                Some(person.staff.unit_id),
+                Some(unit),
                 MatchedBy::Manual,
             )?;
             crate::db::dossiers::sync_late_steps(c, &dossier, local_now())?;

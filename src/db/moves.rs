@@ -69,6 +69,37 @@ pub fn posted_on(
     Ok(unit_on(&earlier, &now, day).clone())
 }
 
+/// The id of the unit a person (in `unit_id` since `unit_since`) was in on `day`: their
+/// present unit without a query when they were in it then (or the day is unknown), else
+/// read from their moves. A one-stop step belongs to its officer's unit of its day, as a
+/// check-in does.
+pub fn unit_id_on(
+    conn: &mut AnyConnection,
+    staff_id: i64,
+    (unit_id, unit_since): (i64, Option<NaiveDate>),
+    day: Option<NaiveDate>,
+) -> QueryResult<i64> {
+    match (day, unit_since) {
+        (Some(day), Some(since)) if day < since => {
+            let earlier = earlier_of(conn, &[staff_id])?
+                .remove(&staff_id)
+                .unwrap_or_default();
+            Ok(*unit_on(
+                &earlier
+                    .iter()
+                    .map(|e| Earlier {
+                        until: e.until,
+                        unit: e.unit.unit_id,
+                    })
+                    .collect::<Vec<_>>(),
+                &unit_id,
+                day,
+            ))
+        }
+        _ => Ok(unit_id),
+    }
+}
+
 /// The day of a person's last transfer, if they have one (what `unit_since` says).
 fn last_move_on(conn: &mut AnyConnection, staff_id: i64) -> QueryResult<Option<NaiveDate>> {
     staff_moves::table

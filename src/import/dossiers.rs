@@ -419,7 +419,7 @@ pub fn import_lines(
     let mut unit_cache: HashMap<String, Result<UnitRow, &'static str>> = HashMap::new();
     // Each handler's id and unit, or none when no one within the importer's reach has
     // the code.
-    let mut staff_cache: HashMap<(i64, String), Option<(i64, i64)>> = HashMap::new();
+    let mut staff_cache: HashMap<(i64, String), Option<super::handlers::Officer>> = HashMap::new();
     // Dossiers in file order, each with its good lines.
     type Group = (u64, UnitRow, Vec<(u64, Checked, Option<StepFields>)>);
     let mut groups: BTreeMap<(i64, String), Group> = BTreeMap::new();
@@ -505,10 +505,17 @@ pub fn import_lines(
                     }
                 };
                 let utc = |t: Option<NaiveDateTime>| t.map(to_utc);
+                // The officer's unit on the step's day (finished, else begun): a step done
+                // before a transfer is the old unit's, as the register keeps it.
+                let day = s.finished_at.or(s.received_at).map(|t| t.date());
+                let unit_id = match staff {
+                    Some(o) => Some(crate::db::moves::unit_id_on(conn, o.id, o.unit, day)?),
+                    None => None,
+                };
                 Some(StepFields {
                     step_no: s.step_no,
-                    staff_id: staff.map(|(id, _)| id),
-                    unit_id: staff.map(|(_, unit)| unit),
+                    staff_id: staff.map(|o| o.id),
+                    unit_id,
                     received_at: utc(s.received_at),
                     due_at: utc(s.due_at),
                     finished_at: utc(s.finished_at),

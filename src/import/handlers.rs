@@ -10,17 +10,33 @@ use crate::db::AnyConnection;
 use crate::db::dossiers::{StepFields, StepRow};
 use crate::domain::access::Visibility;
 
-/// Of the province's staff with these codes, those within `scope`: code → (id, unit).
+/// A step's officer as a file names them: their id, and their present unit with the day
+/// they came into it (the step's own day decides its unit, `moves::unit_id_on`).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Officer {
+    pub id: i64,
+    pub unit: (i64, Option<chrono::NaiveDate>),
+}
+
+/// Of the province's staff with these codes, those within `scope`, by code.
 pub(super) fn reachable_staff(
     conn: &mut AnyConnection,
     scope: &Visibility,
     province: i64,
     codes: &[&str],
-) -> Result<HashMap<String, (i64, i64)>, diesel::result::Error> {
+) -> Result<HashMap<String, Officer>, diesel::result::Error> {
     Ok(crate::db::staff::by_codes(conn, province, codes)?
         .into_iter()
         .filter(|(s, path)| scope.staff(s.id, path))
-        .map(|(s, _)| (s.code, (s.id, s.unit_id)))
+        .map(|(s, _)| {
+            (
+                s.code,
+                Officer {
+                    id: s.id,
+                    unit: (s.unit_id, s.unit_since),
+                },
+            )
+        })
         .collect())
 }
 

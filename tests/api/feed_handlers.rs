@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::both;
 use crate::dossiers::{import_csv, imported, march_csv};
 use crate::helpers::{Backend, TestApp};
-use crate::onestop_fixes::{ago, only_step, send};
+use crate::onestop_fixes::{ago, late_dossier, map_account, only_step, send};
 
 fn dossier(code: &str, handler: &str) -> Value {
     json!({"MaHoSo": code, "TenTTHC": "Cấp giấy phép xây dựng", "DonViXuLy": "A",
@@ -98,7 +98,121 @@ async fn a_file_sent_again_keeps_a_step_attributed_by_hand(b: Backend) {
     );
 }
 
+/// Lan's late steps were done in A1; she has since moved to B. A file or a feed sent again
+/// after the move keeps them A1's (their register rows, their heads' notices); a step she
+/// did in B is B's.
+async fn a_step_stays_with_the_unit_of_its_day_after_a_transfer(b: Backend) {
+    let Some((app, w)) = imported(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    map_account(&app, &w, w.member_a1.id, "lan.nt").await;
+    send(
+        &app,
+        w.token("admin_p"),
+        "/api/v1/onestop/dossiers",
+        late_dossier("HS-FEED", "lan.nt", 7),
+    )
+    .await;
+    let moved_on = crate::attendance::today() - chrono::Duration::days(2);
+    let (s, body) = app
+        .patch(
+            root,
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"unit_id": w.b.id, "moved_on": moved_on.to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, report) = import_csv(&app, root, march_csv().into_bytes(), "text/csv").await;
+    assert_eq!(s, 200, "{report}");
+    send(
+        &app,
+        w.token("admin_p"),
+        "/api/v1/onestop/dossiers",
+        late_dossier("HS-FEED", "lan.nt", 7),
+    )
+    .await;
+    let (_, march) = app
+        .get(
+            root,
+            &format!(
+                "/api/v1/dossiers?staff_id={}&from=2026-03-01&to=2026-03-31",
+                w.member_a1.id
+            ),
+        )
+        .await;
+    let units: Vec<(Value, Value)> = march["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["steps"].as_array().unwrap().clone())
+        .filter(|s| s["staff_id"] == w.member_a1.id)
+        .map(|s| (s["step_no"].clone(), s["unit_id"].clone()))
+        .collect();
+    assert_eq!(
+        units,
+        vec![(json!(2), json!(w.a1.id)), (json!(1), json!(w.a1.id))]
+    );
+    let feed = only_step(&app, &w, "HS-FEED").await;
+    assert_eq!(feed["unit_id"], w.a1.id, "done before the move: {feed}");
+    // Attributed to her by hand, a step of March is A1's too.
+    let (s, body) = app
+        .put(
+            root,
+            &format!("/api/v1/dossier-steps/{}/handler", feed["id"]),
+            json!({"staff_id": w.member_a1.id}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let feed = only_step(&app, &w, "HS-FEED").await;
+    assert_eq!(
+        (&feed["unit_id"], &feed["matched_by"]),
+        (&json!(w.a1.id), &json!("manual")),
+        "{feed}"
+    );
+    let (_, register) = app
+        .get(
+            root,
+            &format!(
+                "/api/v1/violations?staff_id={}&code=overdue_task",
+                w.member_a1.id
+            ),
+        )
+        .await;
+    let register_units: Vec<&Value> = register["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| &v["unit_id"])
+        .collect();
+    assert!(
+        !register_units.is_empty() && register_units.iter().all(|u| **u == w.a1.id),
+        "{register}"
+    );
+    // A step she does in B after the move is B's.
+    let mut after = late_dossier("HS-IN-B", "lan.nt", 1);
+    after["DonViXuLy"] = json!("B");
+    after["NgayTiepNhan"] = json!(ago(1, 8));
+    after["NgayKetThucXuLy"] = json!(ago(1, 10));
+    after["QuaTrinhXuLy"][0]["NgayBatDau"] = json!(ago(1, 9));
+    after["QuaTrinhXuLy"][0]["ThoiDiemXuLy"] = json!(ago(1, 10));
+    send(&app, w.token("admin_p"), "/api/v1/onestop/dossiers", after).await;
+    let (_, list) = app
+        .get(
+            root,
+            &format!(
+                "/api/v1/dossiers?unit_id={}&from={}&to={}",
+                w.b.id,
+                crate::attendance::today() - chrono::Duration::days(30),
+                crate::attendance::today()
+            ),
+        )
+        .await;
+    assert_eq!(list["items"][0]["steps"][0]["unit_id"], w.b.id, "{list}");
+}
+
 both!(
+    a_step_stays_with_the_unit_of_its_day_after_a_transfer,
     a_name_in_capitals_does_not_hide_the_same_name_written_normally,
     a_file_sent_again_keeps_a_step_attributed_by_hand,
 );

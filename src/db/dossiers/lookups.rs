@@ -100,3 +100,18 @@ pub fn step_staff(conn: &mut AnyConnection, step_id: i64) -> QueryResult<Option<
         .optional()
         .map(Option::flatten)
 }
+
+/// The local day a step belongs to (finished, else begun), for the unit its officer was
+/// in then; None when the step is gone or has neither time.
+pub fn step_day(conn: &mut AnyConnection, step_id: i64) -> QueryResult<Option<chrono::NaiveDate>> {
+    let times: Option<(Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>)> =
+        dossier_steps::table
+            .find(step_id)
+            .select((dossier_steps::received_at, dossier_steps::finished_at))
+            .first(conn)
+            .optional()?;
+    let local = |t: Option<chrono::NaiveDateTime>| t.map(crate::domain::attendance::to_local);
+    Ok(times.and_then(|(received, finished)| {
+        crate::domain::onestop::step_day(local(received), local(finished))
+    }))
+}

@@ -21,7 +21,7 @@ mod register;
 mod stats;
 pub use bulk::{NewDossier, create_many, existing, fed};
 pub use lookups::{
-    by_code_anywhere, find_by_code, find_by_id, of_step, places_of_codes, step_staff,
+    by_code_anywhere, find_by_code, find_by_id, of_step, places_of_codes, step_day, step_staff,
     take_turn_for_step,
 };
 pub use register::{fold_late_step, sync_late_steps};

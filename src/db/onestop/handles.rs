@@ -123,8 +123,8 @@ pub struct Matcher {
     scope: Visibility,
     /// By (dossier unit path, account, name) in the compared form.
     seen: HashMap<HandlerKey, Looked>,
-    /// Each attributed person's unit.
-    units: HashMap<i64, Option<i64>>,
+    /// Each attributed person's present unit and the day they came into it.
+    units: HashMap<i64, Option<(i64, Option<NaiveDate>)>>,
 }
 
 type HandlerKey = (String, Option<String>, Option<String>);
@@ -214,15 +214,24 @@ impl Matcher {
             }
         };
         let resolution = resolve(&looked.on(day));
+        // The officer's unit on the step's day: a step done before a transfer stays the old
+        // unit's (its register row, its heads' notices) when the feed is sent again after it.
         let unit = match resolution {
-            Resolution::Staff(id, _) => match self.units.get(&id) {
-                Some(unit) => *unit,
-                None => {
-                    let unit = crate::db::staff::find(conn, id)?.map(|s| s.unit_id);
-                    self.units.insert(id, unit);
-                    unit
+            Resolution::Staff(id, _) => {
+                let present = match self.units.get(&id) {
+                    Some(unit) => *unit,
+                    None => {
+                        let unit =
+                            crate::db::staff::find(conn, id)?.map(|s| (s.unit_id, s.unit_since));
+                        self.units.insert(id, unit);
+                        unit
+                    }
+                };
+                match present {
+                    Some(present) => Some(crate::db::moves::unit_id_on(conn, id, present, day)?),
+                    None => None,
                 }
-            },
+            }
             Resolution::Unresolved(_) | Resolution::BeyondReach(_) => None,
         };
         Ok((resolution, unit))
