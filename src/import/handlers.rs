@@ -9,6 +9,7 @@ use super::dossiers::Checked;
 use crate::db::AnyConnection;
 use crate::db::dossiers::{StepFields, StepRow};
 use crate::domain::access::Visibility;
+use crate::domain::onestop::MatchedBy;
 
 /// A step's officer as a file names them: their id, and their present unit with the day
 /// they came into it (the step's own day decides its unit, `moves::unit_id_on`).
@@ -41,7 +42,8 @@ pub(super) fn reachable_staff(
 }
 
 /// The steps of `group` that would be handed away from their `stored` officer when that
-/// step is the importer's own (`own_staff`) or its officer is beyond `scope`: (the line
+/// step is the importer's own (`own_staff`), its officer is beyond `scope`, or it was
+/// attributed by hand: (the line
 /// that names the step last, as the merge takes it, the step number, the stored officer
 /// and their unit, why).
 pub(super) fn unmovable(
@@ -61,11 +63,14 @@ pub(super) fn unmovable(
     }
     let mut out = Vec::new();
     for (line, step) in last {
-        let Some((old, old_unit)) = stored
+        let Some((old, old_unit, manual)) = stored
             .iter()
             .find(|c| c.step_no == step.step_no)
-            .and_then(|c| c.staff_id.map(|id| (id, c.unit_id)))
-            .filter(|(old, _)| step.staff_id != Some(*old))
+            .and_then(|c| {
+                let manual = c.matched_by.as_deref() == Some(MatchedBy::Manual.code());
+                c.staff_id.map(|id| (id, c.unit_id, manual))
+            })
+            .filter(|(old, _, _)| step.staff_id != Some(*old))
         else {
             continue;
         };
@@ -77,7 +82,12 @@ pub(super) fn unmovable(
                 p
             }
         };
-        if let Some(why) = scope.keeps_step(own_staff, old, path.as_deref()) {
+        // An administrator's attribution by hand is a correction the next export, still
+        // naming the officer corrected, must not undo (a re-sent feed does not either).
+        let why = scope
+            .keeps_step(own_staff, old, path.as_deref())
+            .or(manual.then_some("the step was attributed by hand"));
+        if let Some(why) = why {
             out.push(Unmovable {
                 line,
                 step_no: step.step_no,

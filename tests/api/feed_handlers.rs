@@ -89,6 +89,17 @@ async fn a_file_sent_again_keeps_a_step_attributed_by_hand(b: Backend) {
     assert_eq!(s, 200, "{body}");
     let (s, report) = import_csv(&app, admin, march_csv().into_bytes(), "text/csv").await;
     assert_eq!(s, 200, "{report}");
+    // The line naming S-A1 for it is reported: the importer learns their file is stale.
+    assert_eq!(
+        report["rejected"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+    assert_eq!(
+        report["rejected"][0]["errors"]["step_staff_code"][0],
+        "the step was attributed by hand: the step keeps its officer, the rest of the line is taken",
+        "{report}"
+    );
     let (_, after) = app.get(admin, &list).await;
     let step = step_of(&after);
     assert_eq!(

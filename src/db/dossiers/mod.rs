@@ -13,7 +13,6 @@ use super::audit::{self, Entry};
 use super::schema::{dossier_steps, dossiers};
 use crate::domain::attendance::to_local;
 use crate::domain::dossiers::{Dossier, DossierStatus, Step};
-use crate::domain::onestop::MatchedBy;
 
 mod bulk;
 mod lookups;
@@ -250,14 +249,9 @@ pub fn upsert(
     };
     for named in to_merge {
         let kept;
-        // So does a step an administrator attributed by hand (`PUT …/handler`): the next
-        // nightly export, unchanged, still names the officer that was corrected.
-        let keeps_officer = |c: &&StepRow| {
-            disputed.contains(&c.id) || c.matched_by.as_deref() == Some(MatchedBy::Manual.code())
-        };
         let s = match current
             .iter()
-            .find(|c| c.step_no == named.step_no && keeps_officer(c))
+            .find(|c| c.step_no == named.step_no && disputed.contains(&c.id))
         {
             Some(c) => {
                 kept = StepFields {
