@@ -23,8 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub struct AuditView {
     pub id: i64,
     pub at: DateTime<FixedOffset>,
-    /// The account that made the change; null for the command line, and for a failed
-    /// login (`login_failed`: whoever tried is not known).
+    /// The account that made the change; null for the command line.
     pub actor_user_id: Option<i64>,
     pub entity: String,
     pub entity_id: i64,

@@ -1,7 +1,6 @@
 //! `/auth/login` and `/me`.
 
 use std::net::IpAddr;
-use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use actix_web::{HttpRequest, get, post, web};
@@ -58,10 +57,6 @@ pub async fn login(
     let lookup = username.clone();
     let log = ("login refused: too many failed attempts", "failed login");
     let client = client_of(&req, &state);
-    // The account a failed attempt named, recorded after the answer (below).
-    let refused = Arc::new(OnceLock::new());
-    let refused_in = Arc::clone(&refused);
-    let login_client = client.clone();
     let verified = throttled(&state, &req, &username, log, move |db: &Db| {
         let user =
             db.read(|c| Ok::<_, ApiError>(crate::db::users::find_by_username(c, &lookup)?))?;
@@ -76,32 +71,17 @@ pub async fn login(
                 .read(|c| Ok::<_, ApiError>(crate::db::users::load_actor(c, u.id)?))?
                 .is_some();
         if !opened {
-            let _ = refused_in.set(u);
+            // Failures are in the server log, not the trail: a write for an existing
+            // account alone would tell it from a name that does not exist (its time, and
+            // the writer it holds), and every guess would be a row.
             return Ok(None);
         }
         // Written before the token is issued: a session the trail cannot record is not
         // opened.
-        db.write(|c| {
-            Ok::<_, ApiError>(crate::db::users::record_login(c, &u, true, &login_client)?)
-        })?;
+        db.write(|c| Ok::<_, ApiError>(crate::db::users::record_login(c, &u, &client)?))?;
         Ok(Some(u))
     })
     .await?;
-    // A failure is recorded once it has been answered, so the answer takes as long for an
-    // existing account as for a username that does not exist (which names no account to
-    // record it under): the time of a write would tell the two apart.
-    if let Some(u) = Arc::into_inner(refused).and_then(OnceLock::into_inner) {
-        let state = state.clone();
-        actix_web::rt::spawn(async move {
-            let written = blocking(&state, move |db: &Db| {
-                db.write(|c| Ok(crate::db::users::record_login(c, &u, false, &client)?))
-            })
-            .await;
-            if let Err(e) = written {
-                tracing::error!(error = %e, "failed login not recorded in the audit trail");
-            }
-        });
-    }
     let Some(user) = verified else {
         return Err(ApiError::Unauthorized("invalid username or password"));
     };

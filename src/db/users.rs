@@ -160,19 +160,12 @@ fn account_anchor(
     Ok(common_ancestor(paths.iter().map(String::as_str)))
 }
 
-/// A login attempt on an existing account, in the audit trail beside the account's changes
-/// and shown to the same readers (those who manage the account): `login` by the account
-/// itself, or `login_failed` by nobody known (a wrong password, a deactivated account, a
-/// leaver), with the client's address. Attempts on usernames that do not exist name no
-/// account and are only logged.
-pub fn record_login(
-    conn: &mut AnyConnection,
-    user: &UserRow,
-    succeeded: bool,
-    client: &str,
-) -> QueryResult<()> {
+/// A session opened, in the audit trail beside the account's changes and shown to the same
+/// readers (those who manage the account): `login` by the account itself, with the
+/// client's address.
+pub fn record_login(conn: &mut AnyConnection, user: &UserRow, client: &str) -> QueryResult<()> {
     #[derive(Serialize)]
-    struct Attempt<'a> {
+    struct Session<'a> {
         client: &'a str,
     }
     let roles = roles_of(conn, user.id)?;
@@ -180,14 +173,14 @@ pub fn record_login(
     audit::record(
         conn,
         Entry::<(), _> {
-            actor_user_id: succeeded.then_some(user.id),
+            actor_user_id: Some(user.id),
             entity: "user",
             entity_id: user.id,
-            action: if succeeded { "login" } else { "login_failed" },
+            action: "login",
             province_id: user.province_id,
             unit_id: anchor,
             before: None,
-            after: Some(&Attempt { client }),
+            after: Some(&Session { client }),
         },
     )
 }
