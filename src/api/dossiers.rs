@@ -401,8 +401,12 @@ fn person_steps_match(
                 query.to,
                 now,
             ) && query.late.is_none_or(|late| {
+                // Paused or pending, a step is neither late nor on time: the tally leaves it
+                // out.
+                let counted = crate::domain::disputes::counted(outcome, dispute);
                 rules.status.counts()
-                    && crate::domain::disputes::counted(outcome, dispute).is_late() == late
+                    && !matches!(counted, Outcome::Pending | Outcome::Paused)
+                    && counted.is_late() == late
             })
         })
 }
@@ -418,8 +422,8 @@ pub struct OverdueQuery {
 }
 
 /// What a head checks every morning: the unit's unfinished dossiers that are overdue or
-/// fall due within `within_days`, soonest first. Dossiers waiting for a supplement are
-/// left out: their clock is stopped.
+/// fall due within `within_days`, soonest first. Dossiers waiting for a supplement asked
+/// for before their deadline are left out: their clock is stopped.
 #[utoipa::path(get, path = "/api/v1/dossiers/overdue", tag = "dossiers", params(OverdueQuery),
     responses((status = 200, body = Vec<DossierView>), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]

@@ -146,14 +146,16 @@ pub async fn create_leave(
     let actor = auth.id();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
+            // One person's leaves take turns: two sent at once (a double submit, or the
+            // person and their head entering the same days) would each find no overlap
+            // and both be stored, the day then showing whichever loads first. Taken before
+            // the person is read, as a transfer takes it: the unit that decides whether
+            // the leave is approved is the one it is stored under.
+            crate::db::advisory_lock(c, crate::db::LockClass::Staff, body.staff_id)?;
             let (person, path) = match crate::db::staff::find_with_path(c, body.staff_id)? {
                 Some((s, p)) if Some(s.id) == own_staff || decide.staff(s.id, &p) => (s, p),
                 _ => return Err(ApiError::field("staff_id", "no such staff member")),
             };
-            // One person's leaves take turns: two sent at once (a double submit, or the
-            // person and their head entering the same days) would each find no overlap
-            // and both be stored, the day then showing whichever loads first.
-            crate::db::advisory_lock(c, crate::db::LockClass::Staff, person.id)?;
             // One's own request waits for a head, even a head's own.
             let status = if Some(person.id) != own_staff && decide.staff(person.id, &path) {
                 LeaveStatus::Approved

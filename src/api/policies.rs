@@ -179,7 +179,7 @@ pub async fn create_policy(
     let policy = parse_new(&document).map_err(|e| ApiError::field("document", e.to_string()))?;
     let write = auth.can(Action::WritePolicies);
     let actor = auth.id();
-    let (row, policy) = blocking(&state, move |db: &Db| {
+    let (row, policy, current) = blocking(&state, move |db: &Db| {
         db.write(|c| {
             let province_id = match &policy.province {
                 None if !write.all => {
@@ -229,14 +229,15 @@ pub async fn create_policy(
                 ));
             }
             let row = q::insert(c, Some(actor), province_id, &policy, &document)?;
-            Ok((row, policy))
+            let current = in_force(&q::list(c)?).contains(&row.id);
+            Ok((row, policy, current))
         })
     })
     .await?;
     Ok(created(
         format!("{BASE}/policies/{}", row.id),
         &PolicyView {
-            summary: summary(&row, true),
+            summary: summary(&row, current),
             policy: Some(policy),
             document: row.document.clone(),
         },

@@ -360,7 +360,8 @@ pub fn run(
         if old.final_rating.is_none() {
             undecided.push(staff_id);
         } else {
-            if old.proposed_rating.is_some() {
+            // Its proposal is now none: changed if HR decided on one.
+            if old.decided_on().is_some() {
                 changed_under_decision += 1;
             }
             let applied = [Applied {

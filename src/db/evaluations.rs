@@ -32,12 +32,19 @@ pub struct EvaluationRow {
     pub metrics: String,
     pub applied_rules: String,
     pub quota_note: Option<String>,
+    /// The proposal HR decided on, when a re-run has changed it since (`NO_PROPOSAL`: HR
+    /// decided while there was none; the audit trail shows that as null, as the API does).
+    #[serde(serialize_with = "rating_or_null")]
     pub previous_proposed_rating: Option<String>,
     pub final_rating: Option<String>,
     pub reason: Option<String>,
     pub decided_by: Option<i64>,
     pub decided_at: Option<NaiveDateTime>,
     pub evaluated_at: NaiveDateTime,
+}
+
+fn rating_or_null<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&v.as_deref().filter(|r| *r != NO_PROPOSAL), s)
 }
 
 /// A proposal as the engine made it.

@@ -4,8 +4,9 @@
 use serde_json::{Value, json};
 
 use crate::both;
-use crate::dossiers::imported;
+use crate::dossiers::{HEADER, import_csv, imported};
 use crate::helpers::Backend;
+use crate::onestop_fixes::ago;
 
 fn codes_and_steps(list: &Value) -> Vec<(String, Vec<i64>)> {
     list["items"]
@@ -95,7 +96,44 @@ async fn a_persons_late_list_is_of_their_own_late_steps(b: Backend) {
     );
 }
 
+/// A step paused for the citizen's supplement is neither late nor on time: the person's
+/// tally leaves it out, and so do their late and on-time lists.
+async fn a_paused_step_is_in_neither_late_list(b: Backend) {
+    let Some((app, w)) = imported(b).await else {
+        return;
+    };
+    let file = format!(
+        "{HEADER},supplement_requested_at\nHS-P,Cấp giấy phép xây dựng,A,{},{},,awaiting_supplement,1,S-A1,{},{},,{}\n",
+        ago(10, 8),
+        ago(2, 17),
+        ago(10, 9),
+        ago(5, 17),
+        ago(6, 9)
+    );
+    let (s, report) = import_csv(&app, w.token("admin_p"), file.into_bytes(), "text/csv").await;
+    assert_eq!((s, report["created"].as_i64()), (200, Some(1)), "{report}");
+    let today = crate::attendance::today();
+    let list = |late: &str| {
+        format!(
+            "/api/v1/dossiers?staff_id={}&from={}&to={today}{late}",
+            w.member_a1.id,
+            today - chrono::Duration::days(30)
+        )
+    };
+    let root = w.token("root");
+    let codes =
+        |v: &Value| -> Vec<String> { codes_and_steps(v).into_iter().map(|(c, _)| c).collect() };
+    let (_, all) = app.get(root, &list("")).await;
+    assert_eq!(codes(&all), vec!["HS-P"], "{all}");
+    assert_eq!(all["items"][0]["steps"][0]["outcome"], "paused", "{all}");
+    for late in ["&late=true", "&late=false"] {
+        let (_, v) = app.get(root, &list(late)).await;
+        assert_eq!(codes(&v), Vec::<String>::new(), "{late}: {v}");
+    }
+}
+
 both!(
+    a_paused_step_is_in_neither_late_list,
     a_persons_list_shows_other_units_steps_to_none,
     a_persons_late_list_is_of_their_own_late_steps,
 );

@@ -129,6 +129,8 @@ async fn policies_are_versioned_documents_checked_line_by_line(b: Backend) {
         )
         .await;
     assert_eq!(s, 201, "{v3}");
+    assert_eq!(v3["current"], false, "{v3}");
+    assert_eq!(v2["current"], true, "{v2}");
     let (_, list) = app.get(w.token("admin_p"), "/api/v1/policies").await;
     let versions: Vec<(i64, bool)> = list
         .as_array()
@@ -497,6 +499,27 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
     assert_eq!(b_item["changed_under_decision"], true, "{b_item}");
     let text = sheet("csv").await.text().await.unwrap();
     assert!(text.contains("(trước: chưa có)"), "{text}");
+    // Decided again, the trail's 'before' says null there too, not an internal mark.
+    let (s, _) = app
+        .put(
+            w.token("root"),
+            &format!("/api/v1/evaluations/{b_id}/decision"),
+            json!({"final_rating": b_item["proposed_rating"]}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, trail) = app
+        .get(
+            w.token("root"),
+            &format!("/api/v1/audit?entity=evaluation&entity_id={b_id}"),
+        )
+        .await;
+    assert_eq!(trail["items"][0]["action"], "decide", "{trail}");
+    assert_eq!(
+        trail["items"][0]["before"]["previous_proposed_rating"],
+        Value::Null,
+        "{trail}"
+    );
 }
 
 /// A re-run after HR corrects who someone is leaves nobody rated for a year they were
@@ -606,6 +629,17 @@ async fn a_rerun_withdraws_whom_it_no_longer_rates(b: Backend) {
         )
         .await;
     assert_eq!(a1["total"], 0, "no 2025 rating for a contract worker: {a1}");
+    // Run again, the head's evaluation still differs from what HR decided on: counted
+    // again, as the item says.
+    let (_, third) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/evaluations/runs",
+            json!({"period": "2025", "unit_id": w.a.id}),
+        )
+        .await;
+    assert_eq!(third["changed_under_decision"], 1, "{third}");
+    assert_eq!(item(&third, w.head_a.id)["changed_under_decision"], true);
     let (_, trail) = app
         .get(w.token("root"), "/api/v1/audit?entity=evaluation")
         .await;

@@ -459,10 +459,12 @@ pub fn aside(conn: &mut AnyConnection, keep: impl Fn(&str) -> bool) -> QueryResu
         let Some(issue) = issue.as_deref().and_then(HandlerIssue::parse) else {
             continue;
         };
+        // Names grouped as they are matched (case kept): "NGUYỄN THỊ LAN", whom no name
+        // fits, is not "Nguyễn Thị Lan", whom two may.
         let key = (
             unit_id,
             account.as_deref().map(handle_key),
-            name.as_deref().map(handle_key),
+            name.as_deref().map(spaced),
         );
         let at = finished.or(received);
         let i = *index.entry(key).or_insert_with(|| {
