@@ -140,6 +140,13 @@ pub enum AdminTask {
         #[arg(long)]
         apply: bool,
     },
+    /// Enter every dossier's late steps in the violation register again, as this version
+    /// judges them (run once after an upgrade that changes how steps are judged).
+    ResyncDossierRegister {
+        /// Code of the province (root unit); without it every province.
+        #[arg(long)]
+        province: Option<String>,
+    },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -211,6 +218,12 @@ pub fn run(cli: Cli) -> Result<(), String> {
         } => {
             let db = connect_oneshot(&settings)?;
             twins::merge_twin_steps(&db, province.as_deref(), apply)
+        }
+        Command::Admin {
+            task: AdminTask::ResyncDossierRegister { province },
+        } => {
+            let db = connect_oneshot(&settings)?;
+            resync::resync_dossier_register(&db, province.as_deref())
         }
         Command::Import {
             what:
@@ -597,5 +610,6 @@ pub fn create_user(
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 mod imports;
+mod resync;
 mod twins;
 use imports::{import_dossiers, import_scope};

@@ -1,7 +1,8 @@
 //! `congvu admin merge-twin-steps`: a step an earlier version stored twice (the entry
 //! sent once with its start and once without) is reported, changes nothing until
 //! `--apply`, and is then one step, counted once in its officer's steps and in the
-//! register, with a dispute kept on the twin it was raised on.
+//! register, with a dispute kept on the twin it was raised on. And
+//! `congvu admin resync-dossier-register`, which enters the late steps again.
 
 use std::process::{Command, Stdio};
 
@@ -68,16 +69,22 @@ async fn fed_with_a_twin(
 
 /// `congvu admin merge-twin-steps` on the app's database: its stdout.
 fn merge_twins(app: &TestApp, w: &World, apply: bool) -> String {
+    let mut args = vec!["admin", "merge-twin-steps", "--province", &w.p.code];
+    if apply {
+        args.push("--apply");
+    }
+    admin(app, &args)
+}
+
+/// A `congvu` command on the app's database, expected to succeed: its stdout.
+fn admin(app: &TestApp, args: &[&str]) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_congvu"));
     cmd.current_dir(&app.settings.data_dir)
         .env_remove("CONGVU_CONFIG")
         .env("DATABASE_URL", app.settings.database_url())
         .env("CONGVU_JWT_SECRET", TEST_SECRET)
         .stdin(Stdio::null())
-        .args(["admin", "merge-twin-steps", "--province", &w.p.code]);
-    if apply {
-        cmd.arg("--apply");
-    }
+        .args(args);
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
@@ -335,7 +342,40 @@ async fn a_file_step_and_its_feed_twin_are_merged(b: Backend) {
     }
 }
 
+/// A register left behind by a version that judged steps otherwise (here emptied of its
+/// late steps) is entered again from the dossiers as they stand.
+async fn the_register_of_late_steps_is_entered_again(b: Backend) {
+    let Some((app, w)) = crate::dossiers::imported(b).await else {
+        return;
+    };
+    let late = || app.count("violations WHERE code = 'overdue_task'");
+    assert_eq!(late(), 2, "HS-1's step 2 and HS-3's step 2");
+    let mut conn = app.db.conn().unwrap();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("DELETE FROM violations WHERE code = 'overdue_task'"),
+        &mut *conn,
+    )
+    .unwrap();
+    drop(conn);
+    assert_eq!(late(), 0);
+    let out = admin(
+        &app,
+        &["admin", "resync-dossier-register", "--province", &w.p.code],
+    );
+    assert_eq!(
+        out.trim(),
+        "P: 3 dossiers, late steps in the register 0 before, 2 now"
+    );
+    assert_eq!(late(), 2);
+    let out = admin(&app, &["admin", "resync-dossier-register"]);
+    assert!(
+        out.contains("P: 3 dossiers, late steps in the register 2 before, 2 now"),
+        "{out}"
+    );
+}
+
 both!(
+    the_register_of_late_steps_is_entered_again,
     twins_are_reported_then_merged,
     a_disputed_twin_is_the_step_kept,
     twins_of_two_officers_are_told_once,
