@@ -488,7 +488,7 @@ pub async fn attribute_step(
             }
             // The unit the person was in on the step's day, as the feed attributes it.
             let day = crate::db::dossiers::step_day(c, step_id)?;
-            let unit = crate::db::moves::unit_id_on(
+            let unit = crate::db::moves::PostingCache::default().unit_id_on(
                 c,
                 person.staff.id,
                 (person.staff.unit_id, person.staff.unit_since),

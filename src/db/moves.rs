@@ -69,34 +69,45 @@ pub fn posted_on(
     Ok(unit_on(&earlier, &now, day).clone())
 }
 
-/// The id of the unit a person (in `unit_id` since `unit_since`) was in on `day`: their
-/// present unit without a query when they were in it then (or the day is unknown), else
-/// read from their moves. A one-stop step belongs to its officer's unit of its day, as a
-/// check-in does.
-pub fn unit_id_on(
-    conn: &mut AnyConnection,
-    staff_id: i64,
-    (unit_id, unit_since): (i64, Option<NaiveDate>),
-    day: Option<NaiveDate>,
-) -> QueryResult<i64> {
-    match (day, unit_since) {
-        (Some(day), Some(since)) if day < since => {
-            let earlier = earlier_of(conn, &[staff_id])?
-                .remove(&staff_id)
-                .unwrap_or_default();
-            Ok(*unit_on(
-                &earlier
-                    .iter()
+/// The units people were in on given days, for many one-stop steps of a few people: each
+/// person's moves are read once, and only for a day before their present posting. A step
+/// belongs to its officer's unit of its day, as a check-in does.
+#[derive(Debug, Default)]
+pub struct PostingCache {
+    earlier: HashMap<i64, Vec<Earlier<i64>>>,
+}
+
+impl PostingCache {
+    /// The id of the unit the person (in `unit_id` since `unit_since`) was in on `day`:
+    /// their present unit when they were in it then, or the day is unknown.
+    pub fn unit_id_on(
+        &mut self,
+        conn: &mut AnyConnection,
+        staff_id: i64,
+        (unit_id, unit_since): (i64, Option<NaiveDate>),
+        day: Option<NaiveDate>,
+    ) -> QueryResult<i64> {
+        let (Some(day), Some(since)) = (day, unit_since) else {
+            return Ok(unit_id);
+        };
+        if day >= since {
+            return Ok(unit_id);
+        }
+        let earlier = match self.earlier.entry(staff_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                earlier_of(conn, &[staff_id])?
+                    .remove(&staff_id)
+                    .unwrap_or_default()
+                    .into_iter()
                     .map(|e| Earlier {
                         until: e.until,
                         unit: e.unit.unit_id,
                     })
-                    .collect::<Vec<_>>(),
-                &unit_id,
-                day,
-            ))
-        }
-        _ => Ok(unit_id),
+                    .collect(),
+            ),
+        };
+        Ok(*unit_on(earlier, &unit_id, day))
     }
 }
 

@@ -420,6 +420,7 @@ pub fn import_lines(
     // Each handler's id and unit, or none when no one within the importer's reach has
     // the code.
     let mut staff_cache: HashMap<(i64, String), Option<super::handlers::Officer>> = HashMap::new();
+    let mut postings = crate::db::moves::PostingCache::default();
     // Dossiers in file order, each with its good lines.
     type Group = (u64, UnitRow, Vec<(u64, Checked, Option<StepFields>)>);
     let mut groups: BTreeMap<(i64, String), Group> = BTreeMap::new();
@@ -509,7 +510,7 @@ pub fn import_lines(
                 // before a transfer is the old unit's, as the register keeps it.
                 let day = s.finished_at.or(s.received_at).map(|t| t.date());
                 let unit_id = match staff {
-                    Some(o) => Some(crate::db::moves::unit_id_on(conn, o.id, o.unit, day)?),
+                    Some(o) => Some(postings.unit_id_on(conn, o.id, o.unit, day)?),
                     None => None,
                 };
                 Some(StepFields {

@@ -125,6 +125,8 @@ pub struct Matcher {
     seen: HashMap<HandlerKey, Looked>,
     /// Each attributed person's present unit and the day they came into it.
     units: HashMap<i64, Option<(i64, Option<NaiveDate>)>>,
+    /// Their earlier units, for steps done before they came into the present one.
+    postings: crate::db::moves::PostingCache,
 }
 
 type HandlerKey = (String, Option<String>, Option<String>);
@@ -184,6 +186,7 @@ impl Matcher {
             scope,
             seen: HashMap::new(),
             units: HashMap::new(),
+            postings: Default::default(),
         }
     }
 
@@ -228,7 +231,7 @@ impl Matcher {
                     }
                 };
                 match present {
-                    Some(present) => Some(crate::db::moves::unit_id_on(conn, id, present, day)?),
+                    Some(present) => Some(self.postings.unit_id_on(conn, id, present, day)?),
                     None => None,
                 }
             }
