@@ -222,7 +222,59 @@ async fn a_step_stays_with_the_unit_of_its_day_after_a_transfer(b: Backend) {
     assert_eq!(list["items"][0]["steps"][0]["unit_id"], w.b.id, "{list}");
 }
 
+/// Lan's step was matched by her name in A. She moves to B, and another Nguyễn Thị Lan
+/// joins A. The feed sent again names "Nguyễn Thị Lan", whom A now holds once: the new
+/// namesake. The step stays Lan's.
+async fn a_namesake_who_came_in_later_takes_no_step(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let feed = || dossier("HS-NAMED", "Nguyễn Thị Lan");
+    send(
+        &app,
+        w.token("admin_p"),
+        "/api/v1/onestop/dossiers",
+        json!([feed()]),
+    )
+    .await;
+    let step = only_step(&app, &w, "HS-NAMED").await;
+    assert_eq!(step["staff_id"], w.member_a1.id, "{step}");
+    let (s, body) = app
+        .patch(
+            root,
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"unit_id": w.b.id, "moved_on": crate::attendance::today().to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, newcomer) = app
+        .post(
+            root,
+            "/api/v1/staff",
+            json!({"code": "S-A-LAN2", "full_name": "Nguyễn Thị Lan", "unit_id": w.a.id,
+                   "category": "cong_chuc"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{newcomer}");
+    send(
+        &app,
+        w.token("admin_p"),
+        "/api/v1/onestop/dossiers",
+        json!([feed()]),
+    )
+    .await;
+    let step = only_step(&app, &w, "HS-NAMED").await;
+    assert_eq!(
+        (&step["staff_id"], &step["matched_by"]),
+        (&json!(w.member_a1.id), &json!("name")),
+        "not the newcomer {}: {step}",
+        newcomer["id"]
+    );
+}
+
 both!(
+    a_namesake_who_came_in_later_takes_no_step,
     a_step_stays_with_the_unit_of_its_day_after_a_transfer,
     a_name_in_capitals_does_not_hide_the_same_name_written_normally,
     a_file_sent_again_keeps_a_step_attributed_by_hand,

@@ -98,9 +98,13 @@ impl Values {
         if let Some(old) = existing {
             let held =
                 matches!(step.resolution, Resolution::BeyondReach(h) if old.staff_id == Some(h));
+            let old_rank = MatchedBy::rank_of(old.matched_by.as_deref());
+            // A name fits whom the dossier's unit holds now: one that fitted the officer and
+            // now fits someone else means people moved (the officer left the unit, a
+            // namesake came in), not that the step was someone else's.
+            let renamed = says == MatchedBy::Name.rank() && old_rank == says;
             let keep = disputed
-                || (old.staff_id.is_some()
-                    && (held || says == 0 || MatchedBy::rank_of(old.matched_by.as_deref()) > says));
+                || (old.staff_id.is_some() && (held || says == 0 || old_rank > says || renamed));
             if keep {
                 (staff_id, unit_id, matched_by, issue) = (
                     old.staff_id,
