@@ -104,6 +104,8 @@ pub async fn create_decision(
     let body = body.0;
     let form = Form::parse(&body.form)
         .ok_or_else(|| ApiError::field("form", "is not a disciplinary form"))?;
+    super::storable_day("decided_on", body.decided_on)?;
+    super::storable_day("effective_from", body.effective_from)?;
     if body.effective_from < body.decided_on {
         return Err(ApiError::field(
             "effective_from",

@@ -229,6 +229,13 @@ pub(super) fn insert_inspection(
             "inspections need the inspector or admin role over the unit",
         ));
     }
+    super::storable_day("started_at", body.started_at.naive_utc().date())?;
+    if let Some(ended) = body.ended_at {
+        super::storable_day("ended_at", ended.naive_utc().date())?;
+        if ended < body.started_at {
+            return Err(ApiError::field("ended_at", "must not be before started_at"));
+        }
+    }
     let mut team: Vec<i64> = body.team.clone();
     team.push(actor.user_id);
     team.sort_unstable();

@@ -126,6 +126,8 @@ pub async fn create_leave(
     body: ValidJson<CreateLeave>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
+    super::storable_day("from", body.from)?;
+    super::storable_day("to", body.to)?;
     if body.to < body.from {
         return Err(ApiError::field("to", "must not be before from"));
     }

@@ -168,6 +168,19 @@ pub fn local_now() -> chrono::NaiveDateTime {
     crate::domain::attendance::to_local(crate::db::now())
 }
 
+/// A date both databases hold alike, 1900 to 2200 (422 on `field` otherwise): chrono takes
+/// years before 4713 BC, which PostgreSQL refuses with an error (a 500) and SQLite stores.
+pub(crate) fn storable_day(field: &str, day: chrono::NaiveDate) -> Result<(), ApiError> {
+    if (1900..=2200).contains(&chrono::Datelike::year(&day)) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            field,
+            "must be a date between 1900 and 2200",
+        ))
+    }
+}
+
 /// Attendance times (local wall-clock) with Vietnam's offset.
 pub fn local_wall_time(local: NaiveDateTime) -> DateTime<FixedOffset> {
     local_time(crate::domain::attendance::to_utc(local))

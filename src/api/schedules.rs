@@ -129,6 +129,11 @@ fn checked(
     sessions: &[SessionDto],
 ) -> Result<(String, String), ApiError> {
     let mut errors = FieldErrors::new();
+    for (field, day) in [("valid_from", Some(valid_from)), ("valid_to", valid_to)] {
+        if let Some(Err(ApiError::Validation(e))) = day.map(|d| super::storable_day(field, d)) {
+            errors.extend(e);
+        }
+    }
     if valid_to.is_some_and(|to| to < valid_from) {
         errors.insert(
             "valid_to".into(),

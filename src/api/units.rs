@@ -70,8 +70,17 @@ const ONLY_PROVINCES: &str = "only a province (a root unit) has a first day of j
 const GO_LIVE_AHEAD_DAYS: i64 = 366;
 const TOO_FAR_AHEAD: &str = "may be at most a year ahead";
 
-fn too_far_ahead(day: NaiveDate) -> bool {
-    day > super::local_now().date() + chrono::Duration::days(GO_LIVE_AHEAD_DAYS)
+/// What is wrong with a go-live day, if anything: more than a year ahead, or before the
+/// service's dates (chrono takes years before 4713 BC, which PostgreSQL refuses with a 500
+/// and SQLite would store).
+fn go_live_error(day: NaiveDate) -> Option<&'static str> {
+    if chrono::Datelike::year(&day) < 1990 {
+        Some("must be a day from 1990 on")
+    } else if day > super::local_now().date() + chrono::Duration::days(GO_LIVE_AHEAD_DAYS) {
+        Some(TOO_FAR_AHEAD)
+    } else {
+        None
+    }
 }
 
 /// Its people and the days to re-derive, if any, when a province's go-live moves to `day`.
@@ -84,8 +93,8 @@ fn go_live_change(
     province: &UnitRow,
     day: NaiveDate,
 ) -> Result<Option<(Vec<crate::db::attendance::Person>, NaiveDate, NaiveDate)>, ApiError> {
-    if too_far_ahead(day) {
-        return Err(ApiError::field("attendance_from", TOO_FAR_AHEAD));
+    if let Some(why) = go_live_error(day) {
+        return Err(ApiError::field("attendance_from", why));
     }
     let today = super::local_now().date();
     let Some((first, last)) = start_moved_days(province.attendance_from, day, today) else {
@@ -252,8 +261,8 @@ pub async fn create_unit(
             // A new province starts judging attendance the day it is created: its staff,
             // schedules and devices come in over the following days, and a timetable
             // entered with a start long past must not make absences of the days before.
-            if body.attendance_from.is_some_and(too_far_ahead) {
-                return Err(ApiError::field("attendance_from", TOO_FAR_AHEAD));
+            if let Some(why) = body.attendance_from.and_then(go_live_error) {
+                return Err(ApiError::field("attendance_from", why));
             }
             let attendance_from = body.attendance_from.or(Some(super::local_now().date()));
             Ok(q::insert(

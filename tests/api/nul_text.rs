@@ -1,6 +1,7 @@
 //! U+0000 in text, which PostgreSQL cannot store and SQLite would: refused where it comes
 //! in, on both databases alike, as a 422 at the field, or as the one row's rejection in
-//! bodies of rows, with nothing written (check-ins: `checkin_rules`).
+//! bodies of rows, with nothing written (check-ins: `checkin_rules`). Likewise dates of
+//! years PostgreSQL does not hold (before 4713 BC), which chrono reads.
 
 use serde_json::{Value, json};
 
@@ -164,7 +165,69 @@ async fn a_row_with_nul_is_rejected_alone(b: Backend) {
     );
 }
 
+/// `-5000-01-01` is a date chrono reads and PostgreSQL refuses: a 500 there, stored on
+/// SQLite. Every date a body brings is held to 1900-2200 (go-live: from 1990), a 422 at
+/// its field on both databases, and nothing is written.
+async fn a_date_neither_database_holds_alike_is_refused_at_the_field(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let far = "-5000-01-01";
+    let cases: Vec<(&str, String, Value, &str)> = vec![
+        (
+            "PATCH",
+            format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"joined_on": far}),
+            "joined_on",
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"left_on": "2201-01-01"}),
+            "left_on",
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/units/{}", w.p.id),
+            json!({"attendance_from": far}),
+            "attendance_from",
+        ),
+        (
+            "POST",
+            "/api/v1/leaves".into(),
+            json!({"staff_id": w.member_a1.id, "from": far, "to": far, "kind": "annual"}),
+            "from",
+        ),
+        (
+            "POST",
+            "/api/v1/schedules".into(),
+            json!({"unit_id": w.a.id, "valid_from": far, "weekdays": [1],
+            "sessions": [{"start": "07:30", "end": "11:30"}], "grace_minutes": 5}),
+            "valid_from",
+        ),
+        (
+            "POST",
+            "/api/v1/discipline".into(),
+            json!({"staff_id": w.member_a1.id, "form": "khien_trach",
+            "decision_no": "9/QĐ", "decided_on": far, "effective_from": "2026-01-05", "reason": "Thử"}),
+            "decided_on",
+        ),
+    ];
+    let rows = app.count("audit_log");
+    for (method, path, body, field) in cases {
+        let (s, v) = match method {
+            "PATCH" => app.patch(root, &path, body).await,
+            _ => app.post(root, &path, body).await,
+        };
+        assert_eq!(s, 422, "{method} {path}: {v}");
+        assert!(v["errors"][field].is_array(), "{method} {path}: {v}");
+    }
+    assert_eq!(app.count("audit_log"), rows, "nothing written");
+}
+
 both!(
+    a_date_neither_database_holds_alike_is_refused_at_the_field,
     a_body_with_nul_is_refused_at_the_field,
     a_query_with_nul_is_refused_at_the_parameter,
     an_import_line_with_nul_is_rejected_alone,
