@@ -18,12 +18,13 @@ use crate::domain::units::subtree_range;
 /// People listed by name in a digest; the rest are counted.
 const TOP_PEOPLE: usize = 20;
 
-/// The heads in office on `today`, with their units.
+/// The heads in office on `today` (joined by then, not yet left), with their units.
 pub fn heads(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<Vec<(StaffRow, UnitRow)>> {
     staff::table
         .inner_join(units::table)
         .filter(staff::is_head.eq(true))
         .filter(staff::left_on.is_null().or(staff::left_on.ge(today)))
+        .filter(staff::joined_on.is_null().or(staff::joined_on.le(today)))
         .order(staff::id)
         .select((StaffRow::as_select(), UnitRow::as_select()))
         .load(conn)

@@ -319,6 +319,7 @@ pub fn tell_deciders(
             .filter(staff::is_head.eq(true))
             .filter(staff::id.ne(officer.id))
             .filter(staff::left_on.is_null().or(staff::left_on.ge(today)))
+            .filter(staff::joined_on.is_null().or(staff::joined_on.le(today)))
             .select(StaffRow::as_select())
             .load(conn)?;
         if !heads.is_empty() {

@@ -605,7 +605,38 @@ async fn an_absence_an_inspection_also_found_counts_once(b: Backend) {
     assert_eq!(notices(&app), vec![2], "two absences, three records");
 }
 
+/// An incoming head of A, entered with the head flag ahead of their first day, is not
+/// told of A's violations before it: the outgoing head is.
+async fn an_incoming_head_is_told_from_their_first_day(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    let starts = crate::attendance::today() + Duration::days(10);
+    let incoming = person(
+        &app,
+        &w,
+        json!({"code": "S-A-NEW-HEAD", "full_name": "Phạm Văn Tới", "unit_id": w.a.id,
+               "category": "cong_chuc", "is_head": true, "email": "toi@example.vn",
+               "joined_on": starts.to_string()}),
+    )
+    .await;
+    for n in [6, 5, 4] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let body = list(&app, w.token("root"), "?kind=repeat").await;
+    let told: Vec<&Value> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["recipient_staff_id"])
+        .collect();
+    assert!(told.contains(&&json!(w.head_a.id)), "{body}");
+    assert!(!told.contains(&&json!(incoming)), "{body}");
+}
+
 both!(
+    an_incoming_head_is_told_from_their_first_day,
     a_backlog_after_a_transfer_goes_to_the_old_units_head,
     an_absence_an_inspection_also_found_counts_once,
     an_ended_version_withdraws_its_repeat_rule,

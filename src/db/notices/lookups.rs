@@ -202,6 +202,8 @@ impl Lookups {
                 .filter(staff::unit_id.eq_any(&ids))
                 .filter(staff::is_head.eq(true))
                 .filter(staff::left_on.is_null().or(staff::left_on.ge(today)))
+                // An incoming head entered ahead of their first day is not told yet.
+                .filter(staff::joined_on.is_null().or(staff::joined_on.le(today)))
                 .order(staff::id)
                 .select(StaffRow::as_select())
                 .load(conn)?;
