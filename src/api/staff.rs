@@ -405,6 +405,20 @@ pub async fn update_staff(
             if next == current.fields() {
                 return Ok(current);
             }
+            // A leaving date ends the linked account's access (its roles lapse the day
+            // after). Someone whose account holds roles beyond the writer's reach (the
+            // province's administrator, filed in a department) is not locked out, or let
+            // back in, by that department's HR.
+            if next.left_on != current.left_on
+                && crate::db::users::roles_of_staff(c, current.id)?
+                    .iter()
+                    .any(|path| path.as_deref().is_none_or(|p| !write.subtree(p)))
+            {
+                return Err(ApiError::Forbidden(
+                    "this person's account holds roles beyond your reach: their leaving \
+                     date is for an administrator over those roles to change",
+                ));
+            }
             if next.code != current.code
                 && q::code_taken(c, next.province_id, &next.code, Some(current.id))?
             {

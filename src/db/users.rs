@@ -411,6 +411,17 @@ pub fn end_sessions_of_staff(conn: &mut AnyConnection, staff_id: i64) -> QueryRe
         .execute(conn)
 }
 
+/// The roles held by the account linked to this staff record (none when it has none),
+/// with the paths of their units (None: a role on no unit, reaching every unit).
+pub fn roles_of_staff(conn: &mut AnyConnection, staff_id: i64) -> QueryResult<Vec<Option<String>>> {
+    user_roles::table
+        .inner_join(users::table)
+        .left_join(units::table.on(units::id.nullable().eq(user_roles::unit_id)))
+        .filter(users::staff_id.eq(staff_id))
+        .select(units::path.nullable())
+        .load(conn)
+}
+
 pub fn roles_of(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<RoleRow>> {
     user_roles::table
         .filter(user_roles::user_id.eq(user_id))

@@ -274,7 +274,61 @@ async fn nobody_changes_what_rates_themself(b: Backend) {
     assert_eq!(undo(w.token("hr_a").to_owned()).await, 200);
 }
 
+/// The province's director has an administrator's account linked to a staff record filed
+/// in department A. A's HR cannot end it by giving the record a leaving date, which would
+/// lock the director out of the province; an administrator over the province can. A's HR
+/// still records the departures of A's own people.
+async fn a_leaving_date_does_not_lock_out_an_account_beyond_reach(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let (s, director) = app
+        .post(
+            root,
+            "/api/v1/staff",
+            json!({"code": "S-DIR", "full_name": "Võ Văn Giám", "unit_id": w.a.id,
+                   "category": "cong_chuc"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{director}");
+    let (s, body) = app
+        .post(
+            root,
+            "/api/v1/users",
+            json!({"username": "giam.doc", "password": "mat-khau-dai-du", "staff_id": director["id"],
+                   "roles": [{"role": "admin", "unit_id": w.p.id}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let yesterday = (crate::attendance::today() - chrono::Duration::days(1)).to_string();
+    let path = format!("/api/v1/staff/{}", director["id"]);
+    let (s, body) = app
+        .patch(w.token("hr_a"), &path, json!({"left_on": yesterday}))
+        .await;
+    assert_eq!(s, 403, "{body}");
+    assert_eq!(app.login("giam.doc", "mat-khau-dai-du").await.status(), 200);
+    let (s, _) = app
+        .patch(w.token("hr_a"), &path, json!({"position": "Giám đốc Sở"}))
+        .await;
+    assert_eq!(s, 200, "other fields are HR's as before");
+    let (s, body) = app
+        .patch(
+            w.token("hr_a"),
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"left_on": yesterday}),
+        )
+        .await;
+    assert_eq!(s, 200, "A's own people's departures are A's HR's: {body}");
+    let (s, body) = app
+        .patch(w.token("admin_p"), &path, json!({"left_on": yesterday}))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(app.login("giam.doc", "mat-khau-dai-du").await.status(), 401);
+}
+
 both!(
+    a_leaving_date_does_not_lock_out_an_account_beyond_reach,
     nobody_changes_what_rates_themself,
     hr_adds_staff_in_nfc,
     staff_validation_and_conflicts_write_nothing,
