@@ -100,10 +100,11 @@ fn go_live_change(
     let Some((first, last)) = start_moved_days(province.attendance_from, day, today) else {
         return Ok(None);
     };
-    let people = crate::db::attendance::people_below(c, &province.path)?;
     // Past days' events re-derive under this lock: one committed between the check
-    // below and the re-derivation would have its day un-judged.
-    crate::db::attendance::lock_attendance(c, &people)?;
+    // below and the re-derivation would have its day un-judged. The people are read under
+    // it too, so none transferred meanwhile is derived as they were.
+    crate::db::advisory_lock(c, crate::db::LockClass::Attendance, province.id)?;
+    let people = crate::db::attendance::people_below(c, &province.path)?;
     if province.attendance_from.is_none_or(|old| day > old) {
         let ids: Vec<i64> = people.iter().map(|p| p.staff.id).collect();
         if let Some(used) = crate::db::checkins::first_day_in_use(c, &ids, first, last)? {
@@ -407,14 +408,13 @@ pub async fn update_unit(
                 Some(u) if read.unit(u.id, &u.path) => Ok(u),
                 _ => Err(ApiError::NotFound),
             };
-            let mut unit = find_visible(c)?;
-            if body.parent_id.is_some() || unit.parent_id.is_none() {
-                // Moves rewrite paths, and a province's own fields (its code, its go-live)
-                // are the whole province's: hold its tree lock and work on a fresh row, so
-                // that two administrators' changes take turns, each on the other's result.
-                q::lock_tree(c, unit.province_id)?;
-                unit = find_visible(c)?;
-            }
+            // Every change of a unit writes the whole row from what it read, moves rewrite
+            // paths, and a province's own fields are the whole province's: hold its tree
+            // lock and work on a fresh row, so that two administrators' changes take turns,
+            // each on the other's result (and the reach is checked on the path as it is).
+            let unit = find_visible(c)?;
+            q::lock_tree(c, unit.province_id)?;
+            let unit = find_visible(c)?;
             if !write.subtree(&unit.path) {
                 return Err(ApiError::Forbidden(
                     "changing this unit needs the admin role on it",
@@ -510,6 +510,9 @@ pub async fn update_unit(
                 // The subtree now inherits schedules from its new parents.
                 let now = super::local_now();
                 let from = now.date() - chrono::Duration::days(crate::db::attendance::RETRO_DAYS);
+                // The people are read under the attendance lock the re-derivation holds: a
+                // transfer out committed while this waited would be derived back here.
+                crate::db::advisory_lock(c, crate::db::LockClass::Attendance, unit.province_id)?;
                 let people =
                     crate::db::attendance::people_ever_below(c, &current.path, None, from)?;
                 crate::db::attendance::rederive(c, &people, from, now.date(), now)?;

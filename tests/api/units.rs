@@ -387,7 +387,44 @@ async fn a_provinces_code_stays_while_rules_follow_it(b: Backend) {
     assert_eq!(s, 200, "{body}");
 }
 
+/// Two administrators change two fields of one unit at the same moment, again and again:
+/// each change is made on the other's result, so neither is lost.
+async fn two_changes_of_a_unit_at_once_both_stay(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let path = format!("/api/v1/units/{}", w.a1.id);
+    for round in 0..6 {
+        let name = format!("Phòng A1 ({round})");
+        let code = format!("A1-{round}");
+        let by_name = app
+            .client
+            .patch(app.url(&path))
+            .bearer_auth(w.token("root"))
+            .json(&json!({"name": name}))
+            .send();
+        let by_code = app
+            .client
+            .patch(app.url(&path))
+            .bearer_auth(w.token("admin_p"))
+            .json(&json!({"code": code}))
+            .send();
+        let (a, b) = tokio::join!(by_name, by_code);
+        assert_eq!(
+            (a.unwrap().status().as_u16(), b.unwrap().status().as_u16()),
+            (200, 200)
+        );
+        let (_, unit) = app.get(w.token("root"), &path).await;
+        assert_eq!(
+            (&unit["name"], &unit["code"]),
+            (&json!(name), &json!(code)),
+            "round {round}"
+        );
+    }
+}
+
 both!(
+    two_changes_of_a_unit_at_once_both_stay,
     a_provinces_code_stays_while_rules_follow_it,
     admin_builds_a_tree,
     invalid_units_are_422_per_field_and_write_nothing,
