@@ -374,14 +374,24 @@ pub async fn decide(
             let e = q::find(c, id)?.ok_or(ApiError::NotFound)?;
             crate::db::evaluation_run::lock(c, e.province_id)?;
             let e = q::find(c, id)?.ok_or(ApiError::NotFound)?;
-            let unit = crate::db::units::find(c, e.unit_id)?.ok_or(ApiError::NotFound)?;
-            if !actor
-                .visibility(Action::ReadEvaluations)
-                .subtree(&unit.path)
-            {
+            // The running year's rating is the person's present agency's to decide (README,
+            // Transfers): after a move, the old unit's HR no longer decides it, the new
+            // one's does before running it again. An earlier year stays with the unit that
+            // rated it.
+            let this_year = chrono::Datelike::year(&super::local_now()).to_string();
+            let path = if e.period == this_year {
+                crate::db::staff::find_with_path(c, e.staff_id)?
+                    .ok_or(ApiError::NotFound)?
+                    .1
+            } else {
+                crate::db::units::find(c, e.unit_id)?
+                    .ok_or(ApiError::NotFound)?
+                    .path
+            };
+            if !actor.visibility(Action::ReadEvaluations).subtree(&path) {
                 return Err(ApiError::NotFound);
             }
-            if !actor.visibility(Action::Evaluate).subtree(&unit.path) {
+            if !actor.visibility(Action::Evaluate).subtree(&path) {
                 return Err(ApiError::Forbidden("ratings are decided by hr or an admin"));
             }
             if actor.staff_id == Some(e.staff_id) {

@@ -653,7 +653,51 @@ async fn a_rerun_withdraws_whom_it_no_longer_rates(b: Backend) {
     );
 }
 
+/// The running year's rating of someone transferred is decided by their new agency's HR,
+/// even before it runs the evaluation again; the old agency's HR no longer reaches it.
+async fn the_running_years_rating_follows_a_transfer(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let year = chrono::Datelike::year(&crate::attendance::today()).to_string();
+    let (s, run) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/evaluations/runs",
+            json!({"period": year, "unit_id": w.a.id}),
+        )
+        .await;
+    assert_eq!(s, 201, "{run}");
+    let id = item(&run, w.member_a1.id)["id"].clone();
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"unit_id": w.b.id, "moved_on": crate::attendance::today().to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = app
+        .post(
+            w.token("root"),
+            "/api/v1/users",
+            json!({"username": "hr_b", "password": "mat-khau-dai-du",
+                   "roles": [{"role": "hr", "unit_id": w.b.id}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let hr_b = app.token("hr_b", "mat-khau-dai-du").await;
+    let decision = format!("/api/v1/evaluations/{id}/decision");
+    let body = json!({"final_rating": "completed", "reason": "Đơn vị mới xem xét"});
+    let (s, _) = app.put(w.token("hr_a"), &decision, body.clone()).await;
+    assert_eq!(s, 404, "A's HR no longer reaches her");
+    let (s, decided) = app.put(&hr_b, &decision, body).await;
+    assert_eq!(s, 200, "{decided}");
+    assert_eq!(decided["final_rating"], "completed");
+}
+
 both!(
+    the_running_years_rating_follows_a_transfer,
     policies_are_versioned_documents_checked_line_by_line,
     a_year_is_evaluated_from_what_was_recorded,
     a_rerun_withdraws_whom_it_no_longer_rates,
