@@ -207,6 +207,15 @@ pub async fn raise(
             }
             let (staff, officer_path) =
                 crate::db::staff::find_with_path(c, officer)?.ok_or(ApiError::NotFound)?;
+            // The step's unit, where its lateness is registered, decides: the heads the
+            // officer worked under then, not those of a unit they moved to since.
+            let (unit_id, unit_path) = match step.unit_id.filter(|u| *u != staff.unit_id) {
+                Some(u) => match crate::db::units::find(c, u)? {
+                    Some(unit) => (unit.id, unit.path),
+                    None => (staff.unit_id, officer_path),
+                },
+                None => (staff.unit_id, officer_path),
+            };
             let stamp = crate::db::now();
             let row = q::insert(
                 c,
@@ -215,7 +224,7 @@ pub async fn raise(
                     dossier_id: dossier.id,
                     step_id,
                     staff_id: officer,
-                    unit_id: staff.unit_id,
+                    unit_id,
                     reason: reason.clone(),
                     status: DisputeStatus::Pending.code().to_owned(),
                     raised_by: actor.user_id,
@@ -223,7 +232,7 @@ pub async fn raise(
                     decide_by: stamp + Duration::days(settings.dispute_decision_days),
                 },
             )?;
-            q::tell_deciders(c, &row, &staff, &officer_path, &dossier, step, stamp)?;
+            q::tell_deciders(c, &row, &staff, &unit_path, &dossier, step, stamp)?;
             Ok(row)
         })
     })

@@ -294,20 +294,21 @@ pub fn evidence_of(
         .load(conn)
 }
 
-/// Tells whoever decides a new dispute: the heads of the officer's unit, or of the
-/// nearest unit above with a head (from the unit above when the officer heads theirs).
+/// Tells whoever decides a new dispute: the heads of the step's unit (at `unit_path`, the
+/// officer's unit on the step's day), or of the nearest unit above with a head (from the
+/// unit above when the officer heads it).
 /// With nobody to tell, the message is kept as dead for an administrator to see.
 /// Returns the messages queued.
 pub fn tell_deciders(
     conn: &mut AnyConnection,
     dispute: &DisputeRow,
     officer: &StaffRow,
-    officer_path: &str,
+    unit_path: &str,
     dossier: &DossierRow,
     step: &StepRow,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let mut chain = crate::domain::units::chain(officer_path);
+    let mut chain = crate::domain::units::chain(unit_path);
     if officer.is_head && chain.first() == Some(&officer.unit_id) {
         chain.remove(0);
     }

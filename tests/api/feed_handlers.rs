@@ -273,7 +273,57 @@ async fn a_namesake_who_came_in_later_takes_no_step(b: Backend) {
     );
 }
 
+/// Lan disputes a late step she did in A1 after moving to B: A1's line (A's head, A1
+/// having none) is told and decides, not B's, where the step's lateness is not.
+async fn a_dispute_goes_to_the_heads_of_the_steps_unit(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    map_account(&app, &w, w.member_a1.id, "lan.nt").await;
+    send(
+        &app,
+        w.token("admin_p"),
+        "/api/v1/onestop/dossiers",
+        late_dossier("HS-DISPUTED", "lan.nt", 7),
+    )
+    .await;
+    let step = only_step(&app, &w, "HS-DISPUTED").await;
+    assert_eq!(step["unit_id"], w.a1.id, "{step}");
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"unit_id": w.b.id, "moved_on": crate::attendance::today().to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, dispute) = app
+        .post(
+            w.token("staff_a1"),
+            "/api/v1/disputes",
+            json!({"step_id": step["id"], "reason": "Hệ thống lỗi, hồ sơ đã xử lý đúng hạn"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{dispute}");
+    let (_, told) = app
+        .get(w.token("root"), "/api/v1/notifications?kind=dispute")
+        .await;
+    assert_eq!(
+        told["items"][0]["recipient_staff_id"], w.head_a.id,
+        "{told}"
+    );
+    let (s, decided) = app
+        .post(
+            w.token("head_a"),
+            &format!("/api/v1/disputes/{}/decision", dispute["id"]),
+            json!({"outcome": "accepted", "reason": "Đã xác minh"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{decided}");
+}
+
 both!(
+    a_dispute_goes_to_the_heads_of_the_steps_unit,
     a_namesake_who_came_in_later_takes_no_step,
     a_step_stays_with_the_unit_of_its_day_after_a_transfer,
     a_name_in_capitals_does_not_hide_the_same_name_written_normally,
