@@ -105,19 +105,7 @@ async fn policies_are_versioned_documents_checked_line_by_line(b: Backend) {
         .await;
     assert_eq!(s, 201, "{v2}");
     assert_eq!(v2["version"], 2);
-    let (_, list) = app.get(w.token("admin_p"), "/api/v1/policies").await;
-    let versions: Vec<(i64, bool)> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["code"] == "p-late-dossiers")
-        .map(|p| {
-            (
-                p["version"].as_i64().unwrap(),
-                p["current"].as_bool().unwrap(),
-            )
-        })
-        .collect();
+    let versions = versions_of(&app, w.token("admin_p"), "p-late-dossiers").await;
     assert_eq!(versions, vec![(2, true), (1, false)]);
     // A version from next year is the latest, not yet the one this year's evaluation uses.
     let next = chrono::Datelike::year(&crate::attendance::today()) + 1;
@@ -131,19 +119,7 @@ async fn policies_are_versioned_documents_checked_line_by_line(b: Backend) {
     assert_eq!(s, 201, "{v3}");
     assert_eq!(v3["current"], false, "{v3}");
     assert_eq!(v2["current"], true, "{v2}");
-    let (_, list) = app.get(w.token("admin_p"), "/api/v1/policies").await;
-    let versions: Vec<(i64, bool)> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["code"] == "p-late-dossiers")
-        .map(|p| {
-            (
-                p["version"].as_i64().unwrap(),
-                p["current"].as_bool().unwrap(),
-            )
-        })
-        .collect();
+    let versions = versions_of(&app, w.token("admin_p"), "p-late-dossiers").await;
     assert_eq!(versions, vec![(3, false), (2, true), (1, false)]);
     let (_, one) = app
         .get(
@@ -168,6 +144,22 @@ async fn policies_are_versioned_documents_checked_line_by_line(b: Backend) {
     let takeover = PRESETS_ND90.replace("kind = \"base\"", "kind = \"base\"\nprovince = \"P\"");
     let (s, p) = post_toml(&app, w.token("admin_p"), &takeover).await;
     assert_eq!(s, 409, "a province cannot replace the national rules: {p}");
+}
+
+/// The versions of a policy code as `GET /policies` lists them: (version, current).
+async fn versions_of(app: &TestApp, token: &str, code: &str) -> Vec<(i64, bool)> {
+    let (_, list) = app.get(token, "/api/v1/policies").await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"] == code)
+        .map(|p| {
+            (
+                p["version"].as_i64().unwrap(),
+                p["current"].as_bool().unwrap(),
+            )
+        })
+        .collect()
 }
 
 const PRESETS_ND90: &str = include_str!("../../config/policies/nd90-2020.toml");
@@ -669,14 +661,7 @@ async fn the_running_years_rating_follows_a_transfer(b: Backend) {
         .await;
     assert_eq!(s, 201, "{run}");
     let id = item(&run, w.member_a1.id)["id"].clone();
-    let (s, body) = app
-        .patch(
-            w.token("root"),
-            &format!("/api/v1/staff/{}", w.member_a1.id),
-            json!({"unit_id": w.b.id, "moved_on": crate::attendance::today().to_string()}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    crate::transfers::transfer(&app, &w, w.b.id, crate::attendance::today()).await;
     let (s, body) = app
         .post(
             w.token("root"),

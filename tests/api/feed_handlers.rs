@@ -16,6 +16,18 @@ fn dossier(code: &str, handler: &str) -> Value {
             "TrangThai": "2", "NgayBatDau": ago(7, 9), "ThoiDiemXuLy": ago(5, 10)}]})
 }
 
+/// Attributes a step (as `GET /dossiers` shows it) to `staff` by hand, expecting it taken.
+async fn attribute(app: &TestApp, token: &str, step: &Value, staff: i64) {
+    let (s, body) = app
+        .put(
+            token,
+            &format!("/api/v1/dossier-steps/{}/handler", step["id"]),
+            json!({"staff_id": staff}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+}
+
 /// One vendor's service writes names in capitals, which no staff record has; the same
 /// request's "Nguyễn Thị Lan" is still Lan, in either order.
 async fn a_name_in_capitals_does_not_hide_the_same_name_written_normally(b: Backend) {
@@ -79,14 +91,7 @@ async fn a_file_sent_again_keeps_a_step_attributed_by_hand(b: Backend) {
     let (_, before) = app.get(admin, &list).await;
     let step = step_of(&before);
     assert_eq!(step["staff_id"], w.member_a1.id, "{step}");
-    let (s, body) = app
-        .put(
-            admin,
-            &format!("/api/v1/dossier-steps/{}/handler", step["id"]),
-            json!({"staff_id": w.head_a.id}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    attribute(&app, admin, &step, w.head_a.id).await;
     let (s, report) = import_csv(&app, admin, march_csv().into_bytes(), "text/csv").await;
     assert_eq!(s, 200, "{report}");
     // The line naming S-A1 for it is reported: the importer learns their file is stale.
@@ -126,14 +131,7 @@ async fn a_step_stays_with_the_unit_of_its_day_after_a_transfer(b: Backend) {
     )
     .await;
     let moved_on = crate::attendance::today() - chrono::Duration::days(2);
-    let (s, body) = app
-        .patch(
-            root,
-            &format!("/api/v1/staff/{}", w.member_a1.id),
-            json!({"unit_id": w.b.id, "moved_on": moved_on.to_string()}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    crate::transfers::transfer(&app, &w, w.b.id, moved_on).await;
     let (s, report) = import_csv(&app, root, march_csv().into_bytes(), "text/csv").await;
     assert_eq!(s, 200, "{report}");
     send(
@@ -167,14 +165,7 @@ async fn a_step_stays_with_the_unit_of_its_day_after_a_transfer(b: Backend) {
     let feed = only_step(&app, &w, "HS-FEED").await;
     assert_eq!(feed["unit_id"], w.a1.id, "done before the move: {feed}");
     // Attributed to her by hand, a step of March is A1's too.
-    let (s, body) = app
-        .put(
-            root,
-            &format!("/api/v1/dossier-steps/{}/handler", feed["id"]),
-            json!({"staff_id": w.member_a1.id}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    attribute(&app, root, &feed, w.member_a1.id).await;
     let feed = only_step(&app, &w, "HS-FEED").await;
     assert_eq!(
         (&feed["unit_id"], &feed["matched_by"]),
@@ -240,14 +231,7 @@ async fn a_namesake_who_came_in_later_takes_no_step(b: Backend) {
     .await;
     let step = only_step(&app, &w, "HS-NAMED").await;
     assert_eq!(step["staff_id"], w.member_a1.id, "{step}");
-    let (s, body) = app
-        .patch(
-            root,
-            &format!("/api/v1/staff/{}", w.member_a1.id),
-            json!({"unit_id": w.b.id, "moved_on": crate::attendance::today().to_string()}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    crate::transfers::transfer(&app, &w, w.b.id, crate::attendance::today()).await;
     let (s, newcomer) = app
         .post(
             root,
@@ -289,14 +273,7 @@ async fn a_dispute_goes_to_the_heads_of_the_steps_unit(b: Backend) {
     .await;
     let step = only_step(&app, &w, "HS-DISPUTED").await;
     assert_eq!(step["unit_id"], w.a1.id, "{step}");
-    let (s, body) = app
-        .patch(
-            w.token("root"),
-            &format!("/api/v1/staff/{}", w.member_a1.id),
-            json!({"unit_id": w.b.id, "moved_on": crate::attendance::today().to_string()}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    crate::transfers::transfer(&app, &w, w.b.id, crate::attendance::today()).await;
     let (s, dispute) = app
         .post(
             w.token("staff_a1"),

@@ -26,7 +26,7 @@ async fn later_schedule_for_b(app: &TestApp, w: &World) {
 }
 
 /// Moves member_a1 to `unit` from `day` (root's request), expecting it taken.
-async fn transfer(app: &TestApp, w: &World, unit: i64, day: NaiveDate) {
+pub(crate) async fn transfer(app: &TestApp, w: &World, unit: i64, day: NaiveDate) {
     let (s, body) = app
         .patch(
             w.token("root"),
