@@ -147,7 +147,7 @@ struct Readable {
     /// The path of the unit it is about.
     path: String,
     notice: Option<RepeatNoticeRow>,
-    /// Whether its notice is about a head's own violations (`notices::about_a_head`).
+    /// Whether its notice is about a head's own violations (as marked when it was made).
     about_a_head: bool,
 }
 
@@ -189,10 +189,7 @@ fn readable(c: &mut AnyConnection, auth: &AuthUser, id: i64) -> Result<Readable,
     {
         return Err(ApiError::NotFound);
     }
-    let about_a_head = match &notice {
-        Some(n) => notices::about_a_head(c, n)?,
-        None => false,
-    };
+    let about_a_head = notice.as_ref().is_some_and(|n| n.about_head);
     let entry = Readable {
         row,
         path,

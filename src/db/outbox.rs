@@ -385,15 +385,12 @@ pub struct NotificationFilter {
     pub recipient: Option<i64>,
 }
 
-/// The notices about a head's own violations: their person heads the unit they are
-/// about (as `notices::about_a_head` tells for one notice).
+/// The notices about a head's own violations (marked so when made).
 #[diesel::dsl::auto_type]
 fn head_notices() -> _ {
     let yes: bool = true;
     repeat_notices::table
-        .inner_join(staff::table.on(staff::id.eq(repeat_notices::staff_id)))
-        .filter(staff::is_head.eq(yes))
-        .filter(staff::unit_id.eq(repeat_notices::unit_id))
+        .filter(repeat_notices::about_head.eq(yes))
         .select(repeat_notices::id)
 }
 

@@ -485,6 +485,7 @@ diesel::table! {
         acknowledged_by -> Nullable<BigInt>,
         acknowledgement -> Nullable<Text>,
         created_at -> Timestamp,
+        about_head -> Bool,
     }
 }
 

@@ -418,6 +418,23 @@ async fn a_heads_own_notice_is_for_the_level_above(b: Backend) {
         assert_eq!(body["total"], 1, "{body}");
     }
 
+    // The head stepping down (or having the flag cleared for a moment) does not open the
+    // notice about him to his deputy: it was about a head when it was made.
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.head_a.id),
+            json!({"is_head": false}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, _) = app
+        .get(&deputy_token, &format!("/api/v1/notifications/{heads}"))
+        .await;
+    assert_eq!(s, 404, "the deputy still does not read it");
+    let body = list(&app, &deputy_token, "").await;
+    assert_eq!(body["total"], 1, "{body}");
+
     // Neither the head nor his deputy acknowledges it; the chairman does.
     let ack = format!("/api/v1/notifications/{heads}/acknowledge");
     for token in [w.token("head_a"), &deputy_token, w.token("admin_a")] {

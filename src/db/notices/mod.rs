@@ -49,6 +49,9 @@ pub struct RepeatNoticeRow {
     pub acknowledged_by: Option<i64>,
     pub acknowledgement: Option<String>,
     pub created_at: NaiveDateTime,
+    /// About a head's own violations: its person headed the unit it is about when it was
+    /// made. It went to the level above, and only that level reads and acknowledges it.
+    pub about_head: bool,
 }
 
 /// What a detection run added.
@@ -319,6 +322,7 @@ fn record(
             repeat_notices::notified.eq(notified),
             repeat_notices::escalate_at.eq(escalate_at),
             repeat_notices::created_at.eq(now),
+            repeat_notices::about_head.eq(m.person.is_head && m.person.unit_id == unit_id),
         ))
         .returning(repeat_notices::id)
         .get_result(conn)?;
@@ -549,18 +553,6 @@ pub fn acknowledge(
         return Ok(None);
     }
     find(conn, notice_id)
-}
-
-/// Whether a notice is about a head's own violations: its person heads the unit it is
-/// about (as `outbox::list` tells them apart in SQL). Such a notice went to the level
-/// above, and only that level reads and acknowledges it, not the head's deputies.
-pub fn about_a_head(conn: &mut AnyConnection, notice: &RepeatNoticeRow) -> QueryResult<bool> {
-    let person: Option<(bool, i64)> = staff::table
-        .find(notice.staff_id)
-        .select((staff::is_head, staff::unit_id))
-        .first(conn)
-        .optional()?;
-    Ok(person.is_some_and(|(head, unit)| head && unit == notice.unit_id))
 }
 
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<RepeatNoticeRow>> {

@@ -1,0 +1,1 @@
+ALTER TABLE repeat_notices DROP COLUMN about_head;
