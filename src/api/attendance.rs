@@ -346,6 +346,11 @@ pub async fn list_violations(
     query: ValidQuery<ViolationQuery>,
 ) -> Result<web::Json<Paged<ViolationView>>, ApiError> {
     let query = query.0;
+    for (field, day) in [("from", query.from), ("to", query.to)] {
+        if let Some(day) = day {
+            super::storable_day(field, day)?;
+        }
+    }
     let page = PageParams {
         page: query.page,
         per_page: query.per_page,

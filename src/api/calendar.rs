@@ -55,6 +55,7 @@ impl From<CalendarRow> for CalendarDayView {
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarDayInput {
+    #[validate(custom(function = "super::storable_date"))]
     pub date: NaiveDate,
     pub kind: CalendarKind,
     #[validate(custom(function = "super::units::name_rule"))]
@@ -126,17 +127,23 @@ fn rederive_days(c: &mut AnyConnection, days: &[(Option<i64>, NaiveDate)]) -> Re
     scopes.sort_unstable();
     scopes.dedup();
     for scope in scopes {
-        let paths: Vec<String> = match scope {
+        let mut provinces: Vec<(i64, String)> = match scope {
             Some(p) => crate::db::units::find(c, p)?
-                .map(|u| u.path)
+                .map(|u| (u.id, u.path))
                 .into_iter()
                 .collect(),
             None => crate::db::units::roots(c)?
                 .into_iter()
-                .map(|u| u.path)
+                .map(|u| (u.id, u.path))
                 .collect(),
         };
-        for path in paths {
+        // The people are read under the attendance locks the re-derivation holds (taken in
+        // id order, as everywhere): a transfer committed meanwhile is not derived back.
+        provinces.sort_unstable();
+        for (id, _) in &provinces {
+            crate::db::advisory_lock(c, crate::db::LockClass::Attendance, *id)?;
+        }
+        for (_, path) in provinces {
             let people = attendance::people_below(c, &path)?;
             for (_, day) in past.iter().filter(|(p, _)| *p == scope) {
                 attendance::rederive(c, &people, *day, *day, now)?;

@@ -69,7 +69,7 @@ pub struct DisputeView {
     pub dossier_id: i64,
     pub step_id: i64,
     pub staff_id: i64,
-    /// The officer's unit when the dispute was raised.
+    /// The step's unit (the officer's on the step's day), whose line decides.
     pub unit_id: i64,
     pub reason: String,
     pub status: DisputeStatus,
@@ -108,8 +108,8 @@ impl DisputeView {
     }
 }
 
-/// The dispute with its officer's unit path, when the caller may see it: their own, or
-/// in a subtree they read disputes of.
+/// The dispute with its unit's path (the step's unit), when the caller may see it: their
+/// own, or in a subtree they read disputes of.
 fn visible(
     c: &mut AnyConnection,
     actor: &Actor,
@@ -247,7 +247,8 @@ pub async fn raise(
 #[serde(deny_unknown_fields)]
 pub struct DisputeQuery {
     pub status: Option<DisputeStatus>,
-    /// Officers of this unit and the units below it.
+    /// Disputes of steps of this unit and the units below it (the officer's unit on the
+    /// step's day).
     pub unit_id: Option<i64>,
     pub staff_id: Option<i64>,
     #[validate(range(min = 1, max = 1_000_000))]
@@ -375,7 +376,7 @@ pub async fn decide(
                 && actor.grants.iter().any(|g| may_decide(g, &path, is_head));
             if !decider {
                 return Err(ApiError::Forbidden(
-                    "a dispute is decided by the officer's unit head (the next level up for a head)",
+                    "a dispute is decided by a head of the step's unit (the next level up for its head)",
                 ));
             }
             if d.status() != DisputeStatus::Pending {

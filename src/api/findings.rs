@@ -349,6 +349,9 @@ pub async fn decide(
 ) -> Result<web::Json<FindingView>, ApiError> {
     let id = id.into_inner();
     let body = body.0;
+    if let Some(due) = body.action_due {
+        super::storable_day("action_due", due)?;
+    }
     let actor = auth.actor.clone();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {

@@ -495,7 +495,21 @@ pub async fn get_inspection(
     let actor = auth.actor.clone();
     let v = blocking(&state, move |db: &Db| {
         db.read(|c| {
-            let (i, _, findings) = visible(c, &actor, id)?;
+            let (i, a, findings) = visible(c, &actor, id)?;
+            if !a.whole() {
+                // Someone who sees only the findings about themself sees the visit's
+                // identity (unit, kind, times, record number and basis) with them, not
+                // the record's summary, headcounts, representative or team.
+                let reduced = InspectionRow {
+                    summary: None,
+                    unit_representative: None,
+                    present_count: None,
+                    total_count: None,
+                    refused_to_sign: false,
+                    ..i
+                };
+                return Ok(view(reduced, Vec::new(), findings));
+            }
             let team = q::team(c, i.id)?;
             Ok::<_, ApiError>(view(i, team, findings))
         })

@@ -97,6 +97,9 @@ pub struct ListLeaves {
 
 /// Re-derives the closed days of an approved leave (or one that no longer is).
 fn rederive_leave(c: &mut AnyConnection, leave: &LeaveRow) -> Result<(), ApiError> {
+    // The person is read under the attendance lock the re-derivation holds: a transfer
+    // committed while this waited would otherwise be derived back.
+    crate::db::advisory_lock(c, crate::db::LockClass::Attendance, leave.province_id)?;
     let people = attendance::people(c, &[leave.staff_id])?;
     attendance::rederive(c, &people, leave.from_date, leave.to_date, local_now())?;
     Ok(())

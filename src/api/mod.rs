@@ -181,6 +181,14 @@ pub(crate) fn storable_day(field: &str, day: chrono::NaiveDate) -> Result<(), Ap
     }
 }
 
+/// `storable_day` for a field validator checks.
+pub(crate) fn storable_date(day: &chrono::NaiveDate) -> Result<(), validator::ValidationError> {
+    storable_day("", *day).map_err(|_| {
+        validator::ValidationError::new("range")
+            .with_message("must be a date between 1900 and 2200".into())
+    })
+}
+
 /// Attendance times (local wall-clock) with Vietnam's offset.
 pub fn local_wall_time(local: NaiveDateTime) -> DateTime<FixedOffset> {
     local_time(crate::domain::attendance::to_utc(local))

@@ -412,7 +412,11 @@ pub async fn update_staff(
             if next.left_on != current.left_on
                 && crate::db::users::roles_of_staff(c, current.id)?
                     .iter()
-                    .any(|path| path.as_deref().is_none_or(|p| !write.subtree(p)))
+                    .any(|path| match path {
+                        Some(p) => !write.subtree(p),
+                        // A role on no unit: only a writer reaching every unit covers it.
+                        None => !write.all,
+                    })
             {
                 return Err(ApiError::Forbidden(
                     "this person's account holds roles beyond your reach: their leaving \

@@ -327,8 +327,11 @@ pub fn tell_deciders(
             break;
         }
     }
+    // The message is the step's unit's (the dispute's), as its deciders are: filed under
+    // the officer's present unit, a head of the old one would not be its recipient when
+    // sent, nor its HR see it.
     let unit_name: String = units::table
-        .find(officer.unit_id)
+        .find(dispute.unit_id)
         .select(units::name)
         .first(conn)?;
     let local = |t: Option<NaiveDateTime>| {
@@ -339,7 +342,7 @@ pub fn tell_deciders(
         "decide_by": crate::domain::attendance::to_local(dispute.decide_by).date().to_string(),
         "reason": dispute.reason,
         "officer": {"id": officer.id, "full_name": officer.full_name, "code": officer.code},
-        "unit": {"id": officer.unit_id, "name": unit_name},
+        "unit": {"id": dispute.unit_id, "name": unit_name},
         "dossier": {"code": dossier.code, "procedure": dossier.procedure_name},
         "step": {"step_no": step.step_no, "action": step.action,
                  "due_at": local(step.due_at), "finished_at": local(step.finished_at)},
@@ -357,7 +360,7 @@ pub fn tell_deciders(
         });
         let n = super::outbox::NewNotification {
             province_id: dispute.province_id,
-            unit_id: officer.unit_id,
+            unit_id: dispute.unit_id,
             kind: NotificationKind::Dispute,
             notice_id: None,
             recipient_staff_id: head.map(|h| h.id),

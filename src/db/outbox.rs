@@ -173,13 +173,18 @@ pub fn claim(
     }
     let mut row = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
     if let Some(staff_id) = row.recipient_staff_id {
-        let current: Option<(Option<String>, bool, Option<chrono::NaiveDate>, String)> =
-            staff::table
-                .inner_join(units::table)
-                .filter(staff::id.eq(staff_id))
-                .select((staff::email, staff::is_head, staff::left_on, units::path))
-                .first(conn)
-                .optional()?;
+        type Dates = (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>);
+        let current: Option<(Option<String>, bool, Dates, String)> = staff::table
+            .inner_join(units::table)
+            .filter(staff::id.eq(staff_id))
+            .select((
+                staff::email,
+                staff::is_head,
+                (staff::joined_on, staff::left_on),
+                units::path,
+            ))
+            .first(conn)
+            .optional()?;
         let about: Option<String> = units::table
             .find(row.unit_id)
             .select(units::path)
@@ -190,9 +195,10 @@ pub fn claim(
         // tells is no longer theirs to read. Every message goes to a head of the unit it
         // is about or of one above it.
         let today = crate::domain::attendance::to_local(now).date();
-        let Some((email, _, _, _)) = current.filter(|(_, head, left, path)| {
+        let Some((email, _, _, _)) = current.filter(|(_, head, (joined, left), path)| {
             *head
                 && left.is_none_or(|l| l >= today)
+                && joined.is_none_or(|j| j <= today)
                 && about
                     .as_deref()
                     .is_some_and(|a| crate::domain::units::in_subtree(a, path))

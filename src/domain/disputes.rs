@@ -132,9 +132,9 @@ pub fn window_start(rules: &Dossier, step_no: i32, now: NaiveDateTime) -> Option
         .or(own)
 }
 
-/// Whether this grant may decide the dispute of an officer in the unit at `officer_path`:
-/// a unit-head role over the officer's unit, and when the officer heads that unit, a role
-/// on a unit above it (a head does not decide on themself).
+/// Whether this grant may decide a dispute of the unit at `officer_path` (the step's unit,
+/// the officer's on the step's day): a unit-head role over that unit, and when the
+/// officer heads it, a role on a unit above it (a head does not decide on themself).
 pub fn may_decide(grant: &Grant, officer_path: &str, officer_is_head: bool) -> bool {
     if grant.role != Role::UnitHead {
         return false;

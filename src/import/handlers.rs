@@ -12,7 +12,7 @@ use crate::domain::access::Visibility;
 use crate::domain::onestop::MatchedBy;
 
 /// A step's officer as a file names them: their id, and their present unit with the day
-/// they came into it (the step's own day decides its unit, `moves::unit_id_on`).
+/// they came into it (the step's own day decides its unit, `moves::PostingCache`).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Officer {
     pub id: i64,

@@ -283,12 +283,32 @@ async fn a_dispute_goes_to_the_heads_of_the_steps_unit(b: Backend) {
         .await;
     assert_eq!(s, 201, "{dispute}");
     let (_, told) = app
-        .get(w.token("root"), "/api/v1/notifications?kind=dispute")
+        .get(w.token("head_a"), "/api/v1/notifications?kind=dispute")
         .await;
+    let message = &told["items"][0];
+    assert_eq!(message["recipient_staff_id"], w.head_a.id, "{told}");
     assert_eq!(
-        told["items"][0]["recipient_staff_id"], w.head_a.id,
-        "{told}"
+        message["unit_id"], w.a1.id,
+        "filed under the step's unit: {told}"
     );
+    // When the sender takes it, A's head is still a head over its unit: it goes out.
+    let db = app.db.clone();
+    let id = message["id"].as_i64().unwrap();
+    let claimed = tokio::task::spawn_blocking(move || {
+        let mut c = db.conn().unwrap();
+        let now = congvu::db::now();
+        congvu::db::outbox::claim(
+            &mut c,
+            id,
+            "sender-a",
+            now + chrono::Duration::minutes(5),
+            now,
+        )
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(claimed.is_some(), "not kept back as dead");
     let (s, decided) = app
         .post(
             w.token("head_a"),

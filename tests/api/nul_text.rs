@@ -214,6 +214,19 @@ async fn a_date_neither_database_holds_alike_is_refused_at_the_field(b: Backend)
             "decided_on",
         ),
     ];
+    let mut cases = cases;
+    cases.push((
+        "POST",
+        "/api/v1/calendar".into(),
+        json!({"date": far, "kind": "holiday", "name": "Xa"}),
+        "date",
+    ));
+    cases.push((
+        "POST",
+        "/api/v1/calendar".into(),
+        json!({"days": [{"date": far, "kind": "holiday", "name": "Xa"}]}),
+        "days[0].date",
+    ));
     let rows = app.count("audit_log");
     for (method, path, body, field) in cases {
         let (s, v) = match method {
@@ -224,6 +237,14 @@ async fn a_date_neither_database_holds_alike_is_refused_at_the_field(b: Backend)
         assert!(v["errors"][field].is_array(), "{method} {path}: {v}");
     }
     assert_eq!(app.count("audit_log"), rows, "nothing written");
+    let (s, v) = app
+        .get(
+            root,
+            &format!("/api/v1/violations?staff_id={}&from={far}", w.member_a1.id),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert!(v["errors"]["from"].is_array(), "{v}");
 }
 
 both!(

@@ -325,6 +325,32 @@ async fn a_leaving_date_does_not_lock_out_an_account_beyond_reach(b: Backend) {
         .await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(app.login("giam.doc", "mat-khau-dai-du").await.status(), 401);
+    // A role on no unit: only an administrator of every unit records that departure.
+    let (s, officer) = app
+        .post(
+            root,
+            "/api/v1/staff",
+            json!({"code": "S-HR-ALL", "full_name": "Đỗ Thị Nhân", "unit_id": w.a.id,
+                   "category": "cong_chuc"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{officer}");
+    let (s, body) = app
+        .post(
+            root,
+            "/api/v1/users",
+            json!({"username": "hr.tinh", "password": "mat-khau-dai-du",
+                   "staff_id": officer["id"], "roles": [{"role": "hr"}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let path = format!("/api/v1/staff/{}", officer["id"]);
+    let (s, _) = app
+        .patch(w.token("admin_p"), &path, json!({"left_on": yesterday}))
+        .await;
+    assert_eq!(s, 403, "admin_p reaches P, not every unit");
+    let (s, body) = app.patch(root, &path, json!({"left_on": yesterday})).await;
+    assert_eq!(s, 200, "{body}");
 }
 
 both!(

@@ -206,13 +206,20 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
             "code must be 1–60 lowercase letters, digits, '-' or '_'".into(),
         ));
     }
+    // Years 1900 to 2200, as every date the service stores: `%Y` reads -5000 as well.
     let date = |s: &Spanned<String>| {
-        NaiveDate::parse_from_str(s.get_ref(), "%Y-%m-%d").map_err(|_| {
-            at(
-                s.span(),
-                format!("{:?} is not a date (YYYY-MM-DD)", s.get_ref()),
-            )
-        })
+        NaiveDate::parse_from_str(s.get_ref(), "%Y-%m-%d")
+            .ok()
+            .filter(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
+            .ok_or_else(|| {
+                at(
+                    s.span(),
+                    format!(
+                        "{:?} is not a date (YYYY-MM-DD) between 1900 and 2200",
+                        s.get_ref()
+                    ),
+                )
+            })
     };
     let effective_from = date(&doc.effective_from)?;
     let effective_to = doc.effective_to.as_ref().map(date).transpose()?;

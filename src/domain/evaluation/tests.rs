@@ -86,6 +86,12 @@ fn policy_errors_name_the_line() {
             "not a date",
         ),
         (
+            "effective_from = \"2022-10-27\"",
+            "effective_from = \"-5000-10-27\"",
+            "-5000",
+            "between 1900 and 2200",
+        ),
+        (
             "op = \">=\"\nthreshold = 10.0",
             "op = \"=>\"\nthreshold = 10.0",
             "\"=>\"",
