@@ -319,7 +319,56 @@ async fn a_dispute_goes_to_the_heads_of_the_steps_unit(b: Backend) {
     assert_eq!(s, 200, "{decided}");
 }
 
+/// A correction still moves a step matched by name: Lan's joining date, corrected to after
+/// the step, leaves the other Nguyễn Thị Lan of A (in service then) the only one it fits.
+async fn a_corrected_joining_date_moves_a_step_to_the_namesake(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let feed = || dossier("HS-JOINED", "Nguyễn Thị Lan");
+    send(
+        &app,
+        w.token("admin_p"),
+        "/api/v1/onestop/dossiers",
+        json!([feed()]),
+    )
+    .await;
+    assert_eq!(
+        only_step(&app, &w, "HS-JOINED").await["staff_id"],
+        w.member_a1.id
+    );
+    let (s, other) = app
+        .post(
+            root,
+            "/api/v1/staff",
+            json!({"code": "S-A-LAN2", "full_name": "Nguyễn Thị Lan", "unit_id": w.a.id,
+                   "category": "cong_chuc", "joined_on": "2020-01-01"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{other}");
+    let yesterday = crate::attendance::today() - chrono::Duration::days(1);
+    let (s, body) = app
+        .patch(
+            root,
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"joined_on": yesterday.to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    send(
+        &app,
+        w.token("admin_p"),
+        "/api/v1/onestop/dossiers",
+        json!([feed()]),
+    )
+    .await;
+    let step = only_step(&app, &w, "HS-JOINED").await;
+    assert_eq!(step["staff_id"], other["id"], "{step}");
+}
+
 both!(
+    a_corrected_joining_date_moves_a_step_to_the_namesake,
     a_dispute_goes_to_the_heads_of_the_steps_unit,
     a_namesake_who_came_in_later_takes_no_step,
     a_step_stays_with_the_unit_of_its_day_after_a_transfer,

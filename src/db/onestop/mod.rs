@@ -82,7 +82,12 @@ impl Values {
     /// (pending or decided) keeps its attribution whatever the entry says, as the manual
     /// route does: the dispute speaks for its officer, and moved it could never be
     /// decided, or an accepted one would silently stop counting.
-    fn wanted(step: &FeedStep, existing: Option<&Values>, disputed: bool) -> Self {
+    fn wanted(
+        step: &FeedStep,
+        existing: Option<&Values>,
+        disputed: bool,
+        officer_left: bool,
+    ) -> Self {
         let (mut staff_id, mut unit_id, mut matched_by, mut issue) = match &step.resolution {
             Resolution::Staff(id, how) => {
                 (Some(*id), step.unit_id, Some(how.code().to_owned()), None)
@@ -99,12 +104,9 @@ impl Values {
             let held =
                 matches!(step.resolution, Resolution::BeyondReach(h) if old.staff_id == Some(h));
             let old_rank = MatchedBy::rank_of(old.matched_by.as_deref());
-            // A name fits whom the dossier's unit holds now: one that fitted the officer and
-            // now fits someone else means people moved (the officer left the unit, a
-            // namesake came in), not that the step was someone else's.
-            let renamed = says == MatchedBy::Name.rank() && old_rank == says;
             let keep = disputed
-                || (old.staff_id.is_some() && (held || says == 0 || old_rank > says || renamed));
+                || (old.staff_id.is_some()
+                    && (held || says == 0 || old_rank > says || officer_left));
             if keep {
                 (staff_id, unit_id, matched_by, issue) = (
                     old.staff_id,
@@ -145,6 +147,25 @@ impl Values {
             source_key: Some(step.key.clone()),
         }
     }
+}
+
+/// Whether `officer`, in service on the step's `day`, works outside the dossier's unit now.
+fn left_the_unit(
+    conn: &mut AnyConnection,
+    officer: i64,
+    dossier_unit: i64,
+    day: Option<chrono::NaiveDate>,
+) -> QueryResult<bool> {
+    let Some((person, path)) = crate::db::staff::find_with_path(conn, officer)? else {
+        return Ok(false);
+    };
+    let Some(unit) = crate::db::units::find(conn, dossier_unit)? else {
+        return Ok(false);
+    };
+    let served = day.is_none_or(|d| {
+        person.joined_on.is_none_or(|j| j <= d) && person.left_on.is_none_or(|l| d <= l)
+    });
+    Ok(served && !crate::domain::units::in_subtree(&path, &unit.path))
 }
 
 /// Gives a stored step the columns a feed step sets.
@@ -264,7 +285,29 @@ pub fn merge_log(
         let is_disputed = found
             .as_ref()
             .is_some_and(|(r, _)| disputed.contains(&r.id));
-        let mut new = Values::wanted(step, old.as_ref(), is_disputed);
+        // Names and aliases are looked for among the people the dossier's unit holds now:
+        // one that fitted the step's officer and now fits someone else, the officer having
+        // left the unit since (in service on the step's day), means people moved (a
+        // namesake came in), not that the step was someone else's. A correction (the
+        // officer's name, or a joining date after the step) still moves it.
+        let officer_left = match (&step.resolution, old.as_ref().and_then(|o| o.staff_id)) {
+            (Resolution::Staff(new_id, how), Some(old_id))
+                if *new_id != old_id
+                    && how.rank() <= MatchedBy::Alias.rank()
+                    && old.as_ref().is_some_and(|o| {
+                        (1..=MatchedBy::Alias.rank())
+                            .contains(&MatchedBy::rank_of(o.matched_by.as_deref()))
+                    }) =>
+            {
+                let day = crate::domain::onestop::step_day(
+                    step.started_at.map(to_local),
+                    step.finished_at.map(to_local),
+                );
+                left_the_unit(conn, old_id, dossier.unit_id, day)?
+            }
+            _ => false,
+        };
+        let mut new = Values::wanted(step, old.as_ref(), is_disputed, officer_left);
         // A step found by a looser match keeps its key, so that a vendor alternating two
         // forms of the entry changes nothing on each send; only a start the log gives for
         // the first time changes it (without one in the key, the start would be inferred
