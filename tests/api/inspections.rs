@@ -83,6 +83,16 @@ async fn an_inspection_from_first_visit_to_closing(b: Backend) {
         let (s, got) = app.get(w.token(who), &path).await;
         assert_eq!(s, 200, "{who}: {got}");
         assert_eq!(got["findings"].as_array().unwrap().len(), findings, "{who}");
+        // Someone who sees only their own finding sees the visit, not the record's
+        // headcounts, summary, representative or team.
+        let whole = findings == 2;
+        assert_eq!(got["present_count"] == 36, whole, "{who}: {got}");
+        assert_eq!(got["record_no"], "01/BB-KTCV", "{who}");
+        assert_eq!(
+            got["team"].as_array().unwrap().is_empty(),
+            !whole,
+            "{who}: {got}"
+        );
     }
     let (s, _) = app
         .post(w.token("root"), "/api/v1/users", json!({"username": "tt.khac", "password": "mat-khau-thanh-tra", "roles": [{"role": "inspector", "unit_id": w.p.id}]}))
