@@ -73,9 +73,11 @@ pub fn queue(
     let label = |code: &str| labels.get(code).cloned().unwrap_or_else(|| code.to_owned());
     let open_notices: i64 = repeat_notices::table
         .inner_join(units::table.on(units::id.eq(repeat_notices::unit_id)))
-        .inner_join(staff::table.on(staff::id.eq(repeat_notices::staff_id)))
         .filter(units::path.ge(&low).and(units::path.lt(&high)))
-        .filter(not_its_head)
+        // A notice about a head of this unit is the level above's, as marked when made.
+        .filter(not(
+            repeat_notices::about_head.and(repeat_notices::unit_id.eq(unit.id))
+        ))
         .filter(repeat_notices::notified.eq(true))
         .filter(repeat_notices::acknowledged_at.is_null())
         .count()

@@ -500,7 +500,12 @@ pub fn escalate_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult
             .collect();
         let notified_at = delivered.iter().filter_map(|(_, _, at, _)| *at).min();
         let addressed: Vec<i64> = sent.iter().filter_map(|(to, _, _, _)| *to).collect();
-        let chain = lookups.chain(conn, unit.id, &unit.path, today)?.to_vec();
+        let mut chain = lookups.chain(conn, unit.id, &unit.path, today)?.to_vec();
+        // A notice about a head's own violations escalates above their unit, whoever heads
+        // it today (a deputy promoted since is not its addressee).
+        if notice.about_head {
+            chain.retain(|u| u.unit_id != notice.unit_id);
+        }
         // Nobody above those told: one message without a recipient, kept as dead, so an
         // administrator sees that the notice stopped there.
         let above = escalation_recipients(&chain, notice.staff_id, &addressed)

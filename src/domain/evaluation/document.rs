@@ -137,6 +137,19 @@ const LEAVE_KINDS: &[&str] = &[
 /// read as it was.
 pub fn parse_new(text: &str) -> Result<Policy, PolicyError> {
     let policy = parse(text)?;
+    // Years 1900 to 2200, as every date the service takes in: `%Y` reads -5000 as well. A
+    // stored version with a far "no end" (9999-12-31) is still read, by `parse`.
+    for (name, day) in [
+        ("effective_from", Some(policy.effective_from)),
+        ("effective_to", policy.effective_to),
+    ] {
+        if day.is_some_and(|d| !(1900..=2200).contains(&chrono::Datelike::year(&d))) {
+            return Err(PolicyError {
+                line: line_containing(text, name),
+                message: format!("{name} must be a date between 1900 and 2200"),
+            });
+        }
+    }
     // Only the base policy's regime, starting rating, lawful absences and quota are read:
     // in an overlay they would be accepted and silently ignored (a province's own quota
     // of 15 % would leave the national 20 % in force).
@@ -206,20 +219,13 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
             "code must be 1–60 lowercase letters, digits, '-' or '_'".into(),
         ));
     }
-    // Years 1900 to 2200, as every date the service stores: `%Y` reads -5000 as well.
     let date = |s: &Spanned<String>| {
-        NaiveDate::parse_from_str(s.get_ref(), "%Y-%m-%d")
-            .ok()
-            .filter(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
-            .ok_or_else(|| {
-                at(
-                    s.span(),
-                    format!(
-                        "{:?} is not a date (YYYY-MM-DD) between 1900 and 2200",
-                        s.get_ref()
-                    ),
-                )
-            })
+        NaiveDate::parse_from_str(s.get_ref(), "%Y-%m-%d").map_err(|_| {
+            at(
+                s.span(),
+                format!("{:?} is not a date (YYYY-MM-DD)", s.get_ref()),
+            )
+        })
     };
     let effective_from = date(&doc.effective_from)?;
     let effective_to = doc.effective_to.as_ref().map(date).transpose()?;

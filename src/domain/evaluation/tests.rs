@@ -162,6 +162,24 @@ fn policy_errors_name_the_line() {
 }
 
 #[test]
+fn a_stored_version_with_a_far_end_is_still_read() {
+    // A new version may not end in 9999 (a year neither database takes alike), but one
+    // stored before that check is read as it was: its rules stay in force.
+    let base = PRESETS[3].1;
+    let text = base.replacen(
+        "effective_from = \"2022-10-27\"",
+        "effective_from = \"2022-10-27\"\neffective_to = \"9999-12-31\"",
+        1,
+    );
+    assert!(parse_new(&text).is_err());
+    let stored = parse(&text).expect("read as stored");
+    assert_eq!(
+        stored.effective_to.map(|d| d.to_string()).as_deref(),
+        Some("9999-12-31")
+    );
+}
+
+#[test]
 fn a_quota_written_as_a_fraction_is_refused() {
     let nd90 = PRESETS
         .iter()
