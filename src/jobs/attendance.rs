@@ -30,6 +30,10 @@ pub fn close_days(db: &Db, now: NaiveDateTime) -> Result<CloseReport, JobError> 
         // One province per transaction: a large or failing province does not hold up the
         // others; a failed one is tried again at the next run.
         let result = db.write(|c| -> Result<(), JobError> {
+            // Taken before anything is read: the people are those after a transfer that
+            // committed while this waited (not derived back into their old unit), and a
+            // second server closing the same province at once finds the days closed.
+            crate::db::advisory_lock(c, crate::db::LockClass::Attendance, root.id)?;
             let last = jobs::get(c, CLOSED_THROUGH, root.id)?
                 .and_then(|v| NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok());
             let from = last.map_or(yesterday, |d| d + Duration::days(1));
