@@ -57,7 +57,7 @@ pub async fn login(
     let lookup = username.clone();
     let log = ("login refused: too many failed attempts", "failed login");
     let client = client_of(&req, &state);
-    let verified = throttled(&state, &req, &username, log, move |db: &Db| {
+    let verified = throttled(&state, client.clone(), &username, log, move |db: &Db| {
         let user =
             db.read(|c| Ok::<_, ApiError>(crate::db::users::find_by_username(c, &lookup)?))?;
         let Some(u) = user else {
@@ -98,7 +98,8 @@ pub async fn login(
 }
 
 /// Runs `verify` (on the blocking pool) as one attempt in the login throttle, for the
-/// account `username` and the caller's address: refused with 429 once either is locked;
+/// account `username` and the caller's address `client` (`client_of`): refused with 429
+/// once either is locked;
 /// counted as a failure when it verifies nothing (`Ok(None)`), as a success when it does,
 /// and not at all when it could not check (an error: not a guess). The attempt is
 /// reserved before the slow verification, so parallel guesses cannot all pass the lock
@@ -107,7 +108,7 @@ pub async fn login(
 /// share it.
 pub(crate) async fn throttled<T, F>(
     state: &web::Data<AppState>,
-    req: &HttpRequest,
+    client: String,
     username: &str,
     (refused, failed): (&'static str, &'static str),
     verify: F,
@@ -116,7 +117,6 @@ where
     T: Send + 'static,
     F: FnOnce(&Db) -> Result<Option<T>, ApiError> + Send + 'static,
 {
-    let client = client_of(req, state);
     let attempt = match state.throttle.begin(username, &client, Instant::now()) {
         Ok(attempt) => attempt,
         Err(retry_after_secs) => {

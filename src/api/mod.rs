@@ -168,25 +168,24 @@ pub fn local_now() -> chrono::NaiveDateTime {
     crate::domain::attendance::to_local(crate::db::now())
 }
 
-/// A date both databases hold alike, 1900 to 2200 (422 on `field` otherwise): chrono takes
-/// years before 4713 BC, which PostgreSQL refuses with an error (a 500) and SQLite stores.
+/// A date both databases hold alike (`domain::calendar::storable`), or 422 on `field`.
 pub(crate) fn storable_day(field: &str, day: chrono::NaiveDate) -> Result<(), ApiError> {
-    if (1900..=2200).contains(&chrono::Datelike::year(&day)) {
+    use crate::domain::calendar::{NOT_STORABLE, storable};
+    if storable(day) {
         Ok(())
     } else {
-        Err(ApiError::field(
-            field,
-            "must be a date between 1900 and 2200",
-        ))
+        Err(ApiError::field(field, NOT_STORABLE))
     }
 }
 
 /// `storable_day` for a field validator checks.
 pub(crate) fn storable_date(day: &chrono::NaiveDate) -> Result<(), validator::ValidationError> {
-    storable_day("", *day).map_err(|_| {
-        validator::ValidationError::new("range")
-            .with_message("must be a date between 1900 and 2200".into())
-    })
+    use crate::domain::calendar::{NOT_STORABLE, storable};
+    if storable(*day) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("range").with_message(NOT_STORABLE.into()))
+    }
 }
 
 /// Attendance times (local wall-clock) with Vietnam's offset.

@@ -130,8 +130,11 @@ fn checked(
 ) -> Result<(String, String), ApiError> {
     let mut errors = FieldErrors::new();
     for (field, day) in [("valid_from", Some(valid_from)), ("valid_to", valid_to)] {
-        if let Some(Err(ApiError::Validation(e))) = day.map(|d| super::storable_day(field, d)) {
-            errors.extend(e);
+        if day.is_some_and(|d| !crate::domain::calendar::storable(d)) {
+            errors.insert(
+                field.into(),
+                vec![crate::domain::calendar::NOT_STORABLE.into()],
+            );
         }
     }
     if valid_to.is_some_and(|to| to < valid_from) {

@@ -148,8 +148,8 @@ fn check_fields(f: &StaffFields) -> Result<(), ApiError> {
         fail("left_on", "must not be before joined_on");
     }
     for (field, day) in [("joined_on", f.joined_on), ("left_on", f.left_on)] {
-        if day.is_some_and(|d| super::storable_day(field, d).is_err()) {
-            fail(field, "must be a date between 1900 and 2200");
+        if day.is_some_and(|d| !crate::domain::calendar::storable(d)) {
+            fail(field, crate::domain::calendar::NOT_STORABLE);
         }
     }
     if f.position.as_ref().is_some_and(|p| p.chars().count() > 200) {

@@ -486,20 +486,26 @@ async fn verify_current_password(
         "password change refused: too many failed attempts",
         "wrong current password",
     );
-    let verified = throttled(state, req, username, log, move |db: &Db| {
-        let user = db.read(|c| {
-            let user = q::find(c, id)?.ok_or(ApiError::NotFound)?;
-            authorize_update(c, &manage, true, admin_change, &user)?;
-            Ok::<_, ApiError>(user)
-        })?;
-        let current = current.ok_or_else(|| {
-            ApiError::field(
-                "current_password",
-                "is required to change your own password",
-            )
-        })?;
-        Ok(password::verify(&current, &user.password_hash).then_some(user.password_hash))
-    })
+    let verified = throttled(
+        state,
+        super::auth::client_of(req, state),
+        username,
+        log,
+        move |db: &Db| {
+            let user = db.read(|c| {
+                let user = q::find(c, id)?.ok_or(ApiError::NotFound)?;
+                authorize_update(c, &manage, true, admin_change, &user)?;
+                Ok::<_, ApiError>(user)
+            })?;
+            let current = current.ok_or_else(|| {
+                ApiError::field(
+                    "current_password",
+                    "is required to change your own password",
+                )
+            })?;
+            Ok(password::verify(&current, &user.password_hash).then_some(user.password_hash))
+        },
+    )
     .await?;
     verified.ok_or_else(|| ApiError::field("current_password", "is not your current password"))
 }

@@ -25,6 +25,15 @@ pub struct Entry {
     pub province_id: Option<i64>,
 }
 
+/// Whether a date lies in the years both databases hold alike, 1900 to 2200: chrono reads
+/// years before 4713 BC, which PostgreSQL refuses (an error) and SQLite stores.
+pub fn storable(day: NaiveDate) -> bool {
+    (1900..=2200).contains(&day.year())
+}
+
+/// What a date outside `storable` is told.
+pub const NOT_STORABLE: &str = "must be a date between 1900 and 2200";
+
 /// The Labour Code's holidays on fixed solar dates. Tết (lunar, with the days the Prime
 /// Minister sets each year), Hùng Kings' Day (10/3 lunar) and the day next to National
 /// Day change every year and are entered with the calendar.

@@ -143,10 +143,10 @@ pub fn parse_new(text: &str) -> Result<Policy, PolicyError> {
         ("effective_from", Some(policy.effective_from)),
         ("effective_to", policy.effective_to),
     ] {
-        if day.is_some_and(|d| !(1900..=2200).contains(&chrono::Datelike::year(&d))) {
+        if day.is_some_and(|d| !crate::domain::calendar::storable(d)) {
             return Err(PolicyError {
                 line: line_containing(text, name),
-                message: format!("{name} must be a date between 1900 and 2200"),
+                message: format!("{name} {}", crate::domain::calendar::NOT_STORABLE),
             });
         }
     }
