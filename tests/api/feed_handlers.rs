@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::both;
 use crate::dossiers::{import_csv, imported, march_csv};
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, World};
 use crate::onestop_fixes::{ago, late_dossier, map_account, only_step, send};
 
 fn dossier(code: &str, handler: &str) -> Value {
@@ -213,6 +213,19 @@ async fn a_step_stays_with_the_unit_of_its_day_after_a_transfer(b: Backend) {
     assert_eq!(list["items"][0]["steps"][0]["unit_id"], w.b.id, "{list}");
 }
 
+/// The feed's dossier `code`, its step handled by "Nguyễn Thị Lan" (no account), sent by
+/// the province's administrator.
+async fn named_by_the_feed(app: &TestApp, w: &World, code: &str) {
+    let lan = dossier(code, "Nguyễn Thị Lan");
+    send(
+        app,
+        w.token("admin_p"),
+        "/api/v1/onestop/dossiers",
+        json!([lan]),
+    )
+    .await;
+}
+
 /// Lan's step was matched by her name in A. She moves to B, and another Nguyễn Thị Lan
 /// joins A. The feed sent again names "Nguyễn Thị Lan", whom A now holds once: the new
 /// namesake. The step stays Lan's.
@@ -221,14 +234,7 @@ async fn a_namesake_who_came_in_later_takes_no_step(b: Backend) {
         return;
     };
     let root = w.token("root");
-    let feed = || dossier("HS-NAMED", "Nguyễn Thị Lan");
-    send(
-        &app,
-        w.token("admin_p"),
-        "/api/v1/onestop/dossiers",
-        json!([feed()]),
-    )
-    .await;
+    named_by_the_feed(&app, &w, "HS-NAMED").await;
     let step = only_step(&app, &w, "HS-NAMED").await;
     assert_eq!(step["staff_id"], w.member_a1.id, "{step}");
     crate::transfers::transfer(&app, &w, w.b.id, crate::attendance::today()).await;
@@ -241,13 +247,7 @@ async fn a_namesake_who_came_in_later_takes_no_step(b: Backend) {
         )
         .await;
     assert_eq!(s, 201, "{newcomer}");
-    send(
-        &app,
-        w.token("admin_p"),
-        "/api/v1/onestop/dossiers",
-        json!([feed()]),
-    )
-    .await;
+    named_by_the_feed(&app, &w, "HS-NAMED").await;
     let step = only_step(&app, &w, "HS-NAMED").await;
     assert_eq!(
         (&step["staff_id"], &step["matched_by"]),
@@ -326,14 +326,7 @@ async fn a_corrected_joining_date_moves_a_step_to_the_namesake(b: Backend) {
         return;
     };
     let root = w.token("root");
-    let feed = || dossier("HS-JOINED", "Nguyễn Thị Lan");
-    send(
-        &app,
-        w.token("admin_p"),
-        "/api/v1/onestop/dossiers",
-        json!([feed()]),
-    )
-    .await;
+    named_by_the_feed(&app, &w, "HS-JOINED").await;
     assert_eq!(
         only_step(&app, &w, "HS-JOINED").await["staff_id"],
         w.member_a1.id
@@ -356,13 +349,7 @@ async fn a_corrected_joining_date_moves_a_step_to_the_namesake(b: Backend) {
         )
         .await;
     assert_eq!(s, 200, "{body}");
-    send(
-        &app,
-        w.token("admin_p"),
-        "/api/v1/onestop/dossiers",
-        json!([feed()]),
-    )
-    .await;
+    named_by_the_feed(&app, &w, "HS-JOINED").await;
     let step = only_step(&app, &w, "HS-JOINED").await;
     assert_eq!(step["staff_id"], other["id"], "{step}");
 }
