@@ -333,8 +333,23 @@ pub fn derive_day(
         early_leave_minutes: early,
         worked_minutes: worked,
     };
+    // A day off worked counts the time between arrival and departure less the breaks the
+    // schedule keeps between its sessions (lunch), as a working day's hours do.
     let span = match (first_in, last_out) {
-        (Some(a), Some(d)) => minutes(d - a),
+        (Some(a), Some(d)) => {
+            let breaks: i64 = schedule
+                .sessions
+                .windows(2)
+                .map(|w| {
+                    let gap = Session {
+                        start: w[0].end,
+                        end: w[1].start,
+                    };
+                    overlap(date, &gap, a, d)
+                })
+                .sum();
+            minutes(d - a) - breaks
+        }
         _ => 0,
     };
     match kind {

@@ -343,6 +343,20 @@ fn weekends_and_holidays_are_not_judged() {
         (r.status, r.late_minutes, r.worked_minutes),
         (S::Holiday, 0, 120)
     );
+    // Over lunch, the break is not counted, as on a working day; the hours outside the
+    // schedule are.
+    let all_day = undirected(&[at(6, 30, 0), at(18, 0, 0)]);
+    let r = derive_day(
+        date(),
+        DayKind::Weekend,
+        &s,
+        None,
+        &all_day,
+        Progress::Closed,
+    )
+    .unwrap();
+    let lunch = (t(13, 30) - t(11, 30)).num_minutes();
+    assert_eq!(r.worked_minutes, 11 * 60 + 30 - lunch);
 }
 
 #[test]
