@@ -150,9 +150,12 @@ pub(super) fn insert_finding(
     let observed_day = to_day(observed);
     let (unit_id, staff_id) = match body.staff_id {
         Some(sid) => {
+            // Someone not yet or no longer in service that day was not there to be seen.
             let then = match crate::db::staff::find_with_path(c, sid)? {
-                Some((s, path)) => Some(crate::db::moves::posted_on(c, &s, &path, observed_day)?),
-                None => None,
+                Some((s, path)) if s.in_service_on(observed_day) => {
+                    Some(crate::db::moves::posted_on(c, &s, &path, observed_day)?)
+                }
+                _ => None,
             };
             match then {
                 Some(at) if crate::domain::units::in_subtree(&at.path, &unit.path) => {

@@ -161,10 +161,11 @@ fn prepare(
     let staff = match staff_id {
         Some(id) => match crate::db::staff::find_with_path(c, id)? {
             Some((person, path))
-                if in_subtree(
-                    &crate::db::moves::posted_on(c, &person, &path, day)?.path,
-                    &unit.path,
-                ) =>
+                if person.in_service_on(day)
+                    && in_subtree(
+                        &crate::db::moves::posted_on(c, &person, &path, day)?.path,
+                        &unit.path,
+                    ) =>
             {
                 Some(person.id)
             }

@@ -54,6 +54,12 @@ impl StaffRow {
         self.unit_since.is_none_or(|since| day >= since)
     }
 
+    /// Whether `day` lies within the person's service (no joining or leaving date: in
+    /// service all along).
+    pub fn in_service_on(&self, day: NaiveDate) -> bool {
+        self.joined_on.is_none_or(|j| j <= day) && self.left_on.is_none_or(|l| day <= l)
+    }
+
     pub fn fields(&self) -> StaffFields {
         StaffFields {
             province_id: self.province_id,

@@ -20,6 +20,7 @@ mod feed_handlers;
 mod feed_resends;
 mod go_live;
 mod health;
+mod inspection_bounds;
 mod inspections;
 mod leaves;
 mod notice_fixes;

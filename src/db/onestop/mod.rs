@@ -162,9 +162,7 @@ fn left_the_unit(
     let Some(unit) = crate::db::units::find(conn, dossier_unit)? else {
         return Ok(false);
     };
-    let served = day.is_none_or(|d| {
-        person.joined_on.is_none_or(|j| j <= d) && person.left_on.is_none_or(|l| d <= l)
-    });
+    let served = day.is_none_or(|d| person.in_service_on(d));
     Ok(served && !crate::domain::units::in_subtree(&path, &unit.path))
 }
 
