@@ -54,6 +54,12 @@ pub struct Problem {
 }
 
 impl ApiError {
+    /// Whether the error is the server's or the database's (a transaction is lost) rather
+    /// than the request's.
+    pub fn is_server_side(&self) -> bool {
+        matches!(self, ApiError::Internal(_) | ApiError::Unavailable(_))
+    }
+
     /// A 422 with one message on one field.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         let mut errors = FieldErrors::new();

@@ -376,25 +376,46 @@ fn rights(auth: &AuthUser) -> Rights {
 }
 
 /// Why `new`, not inserted because `existing` has its unique key, is not a repeat of it:
-/// an event of another source or direction at the same instant from the same device (or
-/// none). Answered with it, a head's correction of what a phone sent wrongly would be
-/// dropped in silence, the day left as it was. A retry, the same event again, still gets
-/// the recorded one back, voided or not (a retry that leaves out the direction too); so
-/// does an event found by its idempotency key.
+/// - an event of another source or direction at the same instant from the same device (or
+///   none). Answered with it, a head's correction of what a phone sent wrongly would be
+///   dropped in silence, the day left as it was;
+/// - a correction entered by hand at the instant of one that was voided: it is entered
+///   again on purpose, so the voided one is no answer;
+/// - an event whose idempotency key names one of another day, or one voided at another
+///   instant: not the same event, which would be lost, and the other day may be another
+///   unit's (after a transfer) that the sender does not reach.
+///
+/// A retry, the same event again, still gets the recorded one back, voided or not (a retry
+/// that leaves out the direction too); so does an event found by its key on the same day
+/// with a corrected clock.
 pub(crate) fn clash(existing: &CheckinRow, new: &NewCheckin) -> Option<ApiError> {
+    let by_key = new.idempotency_key.is_some() && existing.idempotency_key == new.idempotency_key;
+    if by_key
+        && (existing.local_date != new.local_date
+            || (existing.voided_at.is_some() && existing.at != new.at))
+    {
+        return Some(ApiError::conflict(
+            "idempotency_key",
+            "already names another event of this person; send this one under a new key",
+        ));
+    }
     let same_instant = existing.at == new.at && existing.device_id == new.device_id;
     let other_direction = new.direction.is_some() && existing.direction != new.direction;
-    (same_instant && (existing.source != new.source || other_direction)).then(|| {
-        ApiError::conflict(
-            "at",
-            if existing.voided_at.is_some() {
-                "an event at this instant was voided; enter the correction at another time \
-                 (a second later will do)"
-            } else {
-                "another event of this person from this device is recorded at this instant"
-            },
-        )
-    })
+    let voided = existing.voided_at.is_some();
+    let entered_again = voided && new.source == CheckinSource::Manual.code();
+    (same_instant && (existing.source != new.source || other_direction || entered_again)).then(
+        || {
+            ApiError::conflict(
+                "at",
+                if voided {
+                    "an event at this instant was voided; enter the correction at another \
+                     time (a second later will do)"
+                } else {
+                    "another event of this person from this device is recorded at this instant"
+                },
+            )
+        },
+    )
 }
 
 #[utoipa::path(post, path = "/api/v1/checkins", tag = "attendance", request_body = CheckinInput,
@@ -451,6 +472,10 @@ pub async fn create_batch(
                     .and_then(|e| prepare(c, &rights, &mut known, &e, now));
                 let (new, person) = match prepared {
                     Ok(p) => p,
+                    // The database failing is not the event's fault: the whole upload
+                    // fails, to be sent again, rather than this event being reported
+                    // rejected (and dropped by the device).
+                    Err(e) if e.is_server_side() => return Err(e),
                     Err(e) => {
                         let problem = e.problem();
                         let errors = if problem.errors.is_empty() {

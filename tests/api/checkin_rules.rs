@@ -181,6 +181,24 @@ async fn a_correction_at_a_voided_instant_is_refused_not_dropped(b: Backend) {
         )
         .await;
     assert_eq!(s, 201, "{body}");
+    // Voided in turn (a wrong reason), the same correction entered again is refused
+    // too, not answered with the voided one.
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            &format!("/api/v1/checkins/{}/void", body["id"]),
+            json!({"reason": "Sai lý do"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/checkins",
+            correction("07:31:01"),
+        )
+        .await;
+    assert_eq!(s, 409, "{body}");
     // The voided event sent again by the phone is still its own retry.
     let (s, again) = app
         .post(
@@ -330,7 +348,72 @@ async fn a_batch_rejects_a_clash_rather_than_counting_it_kept(b: Backend) {
     );
 }
 
+/// An idempotency key names one event. The old unit's backlog, sent after a transfer with
+/// a key the new unit's device used since, is not answered with the new unit's event
+/// (which the old unit's head does not reach) and dropped: it is refused, in a batch at its
+/// index.
+async fn a_key_used_on_another_day_is_refused(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let moved = past_day(5);
+    crate::transfers::transfer(&app, &w, w.b.id, moved).await;
+    let event = |day, key: &str| {
+        json!({"staff_id": w.member_a1.id, "at": at(day, "07:20:00"), "source": "device",
+               "device_id": "K-1", "idempotency_key": key})
+    };
+    let (s, in_b) = app
+        .post(
+            w.token("root"),
+            "/api/v1/checkins",
+            event(past_day(2), "K-17"),
+        )
+        .await;
+    assert_eq!(s, 201, "{in_b}");
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/checkins",
+            event(past_day(8), "K-17"),
+        )
+        .await;
+    assert_eq!(s, 409, "{body}");
+    assert!(body["errors"]["idempotency_key"].is_array(), "{body}");
+    assert!(
+        body.get("full_name").is_none() && body.get("at").is_none(),
+        "{body}"
+    );
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/checkins/batch",
+            json!({"events": [event(past_day(8), "K-17"), event(past_day(8), "K-18")]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(
+        (&body["accepted"], &body["duplicates"]),
+        (&json!(1), &json!(0)),
+        "{body}"
+    );
+    assert_eq!(body["rejected"][0]["index"], 0, "{body}");
+    assert!(
+        body["rejected"][0]["errors"]["idempotency_key"].is_array(),
+        "{body}"
+    );
+    // The same event again under its key is still a repeat.
+    let (s, again) = app
+        .post(
+            w.token("root"),
+            "/api/v1/checkins",
+            event(past_day(2), "K-17"),
+        )
+        .await;
+    assert_eq!((s, &again["id"]), (200, &in_b["id"]), "{again}");
+}
+
 both!(
+    a_key_used_on_another_day_is_refused,
     a_batch_rejects_a_clash_rather_than_counting_it_kept,
     a_correction_at_a_voided_instant_is_refused_not_dropped,
     heads_do_not_backdate_their_own_day,

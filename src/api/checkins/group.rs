@@ -141,11 +141,6 @@ fn commit(db: &Db, jobs: Vec<Job>) {
     }
 }
 
-/// Whether an error is the database's (the transaction is lost) rather than the event's.
-fn is_server_side(e: &ApiError) -> bool {
-    matches!(e, ApiError::Internal(_) | ApiError::Unavailable(_))
-}
-
 /// Checks and writes a group in the caller's transaction: one outcome per event, in
 /// order. An error of the database fails the whole group (`Err`).
 fn write_group(
@@ -159,7 +154,7 @@ fn write_group(
     for (rights, event) in events {
         let p = prepare(c, rights, &mut known, event, now);
         if let Err(e) = &p
-            && is_server_side(e)
+            && e.is_server_side()
         {
             return Err(e.clone());
         }
