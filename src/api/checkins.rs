@@ -170,22 +170,17 @@ impl Known {
         Ok(found)
     }
 
-    /// The unit path the sender's rights are judged on for an event of `person` on `day`:
-    /// the unit they are in now or, when the sender reaches none of that, the unit they
-    /// were in that day. So a kiosk of the old unit still uploads its backlog of the days
-    /// before a transfer, and nothing of those days is lost. Moves are read only for a
-    /// sender who does not reach the person now, for a day before their transfer.
-    fn path_on<'p>(
+    /// The unit `person` was in on `day`, id and path: the unit they are in now or, for a
+    /// day before their transfer, the one they were in then (their moves read once).
+    fn unit_on<'p>(
         &mut self,
         c: &mut AnyConnection,
-        rights: &Rights,
         person: &'p Person,
         day: NaiveDate,
-    ) -> diesel::QueryResult<Cow<'p, str>> {
+    ) -> diesel::QueryResult<(i64, Cow<'p, str>)> {
         let id = person.staff.id;
-        let reaches = |path: &str| rights.record.staff(id, path) || rights.correct.staff(id, path);
-        if person.staff.in_present_unit_on(day) || reaches(&person.unit_path) {
-            return Ok(Cow::Borrowed(&person.unit_path));
+        if person.staff.in_present_unit_on(day) {
+            return Ok((person.staff.unit_id, Cow::Borrowed(&person.unit_path)));
         }
         let earlier = match self.earlier.entry(id) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
@@ -199,24 +194,36 @@ impl Known {
             unit_id: person.staff.unit_id,
             path: person.unit_path.clone(),
         };
-        Ok(Cow::Owned(unit_on(earlier, &now, day).path.clone()))
+        let then = unit_on(earlier, &now, day);
+        Ok((then.unit_id, Cow::Owned(then.path.clone())))
     }
 }
 
-/// Checks one event against the rules and the caller's rights; returns the row to insert.
+/// Checks one event against the rules and the caller's rights; returns the row to insert,
+/// the person and the unit they were in on the event's day (for the audit trail).
 fn prepare(
     c: &mut AnyConnection,
     rights: &Rights,
     known: &mut Known,
     e: &CheckinInput,
     now: NaiveDateTime,
-) -> Result<(NewCheckin, Person), ApiError> {
+) -> Result<(NewCheckin, Person, i64), ApiError> {
     let no_such = || ApiError::field("staff_id", "no such staff member");
     let person = known.person(c, e.staff_id)?.ok_or_else(no_such)?;
     let at = without_leap_second(e.at.naive_utc()).trunc_subsecs(6);
-    let path = known.path_on(c, rights, &person, to_local(at).date())?;
-    if !(rights.record.staff(person.staff.id, &path)
-        || rights.correct.staff(person.staff.id, &path))
+    // The sender's rights are judged on the unit the person is in now or, when the sender
+    // reaches none of that, the unit they were in on the event's day: so a kiosk of the
+    // old unit still uploads its backlog of the days before a transfer. The event is
+    // audited under the day's unit, whose register it changes.
+    let (day_unit, day_path) = known.unit_on(c, &person, to_local(at).date())?;
+    let id = person.staff.id;
+    let reaches = |path: &str| rights.record.staff(id, path) || rights.correct.staff(id, path);
+    let path = if reaches(&person.unit_path) {
+        person.unit_path.as_str()
+    } else {
+        &day_path
+    };
+    if !(rights.record.staff(person.staff.id, path) || rights.correct.staff(person.staff.id, path))
     {
         return Err(no_such());
     }
@@ -235,7 +242,7 @@ fn prepare(
                 "is required for a manual correction",
             ));
         }
-        if !rights.correct.staff(person.staff.id, &path) {
+        if !rights.correct.staff(person.staff.id, path) {
             return Err(ApiError::Forbidden(
                 "manual corrections need the unit_head or admin role over the person",
             ));
@@ -249,14 +256,14 @@ fn prepare(
             return Err(ApiError::field("at", "is older than a year"));
         }
     } else {
-        if !rights.record.staff(person.staff.id, &path) {
+        if !rights.record.staff(person.staff.id, path) {
             return Err(ApiError::Forbidden(
                 "recording events for this person needs the device, unit_head or admin role",
             ));
         }
         // The person themself sends live events only, even when they head the unit or
         // administer it: nobody backdates their own day (a past event re-derives it).
-        if (own || !rights.record.subtree(&path))
+        if (own || !rights.record.subtree(path))
             && at < now - Duration::minutes(SELF_WINDOW_MINUTES)
         {
             return Err(ApiError::field(
@@ -291,7 +298,7 @@ fn prepare(
         created_by: Some(rights.actor),
         created_at: crate::db::now(),
     };
-    Ok((new, person))
+    Ok((new, person, day_unit))
 }
 
 /// A leap second (`…:59:60`, which chrono reads) as the instant after it: PostgreSQL
@@ -470,7 +477,7 @@ pub async fn create_batch(
             for (index, raw) in events.into_iter().enumerate() {
                 let prepared = super::extract::from_value::<CheckinInput>(raw)
                     .and_then(|e| prepare(c, &rights, &mut known, &e, now));
-                let (new, person) = match prepared {
+                let (new, person, unit) = match prepared {
                     Ok(p) => p,
                     // The database failing is not the event's fault: the whole upload
                     // fails, to be sent again, rather than this event being reported
@@ -487,7 +494,7 @@ pub async fn create_batch(
                         continue;
                     }
                 };
-                checked.push((person.staff.unit_id, new));
+                checked.push((unit, new));
                 indices.push(index);
                 persons.entry(person.staff.id).or_insert(person);
             }

@@ -412,7 +412,63 @@ async fn a_key_used_on_another_day_is_refused(b: Backend) {
     assert_eq!((s, &again["id"]), (200, &in_b["id"]), "{again}");
 }
 
+/// An event is audited under the unit whose day it is: the old unit's backlog after a
+/// transfer in the old unit's trail, the new unit's days in the new one's.
+async fn an_event_is_audited_under_the_unit_of_its_day(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    crate::transfers::transfer(&app, &w, w.b.id, past_day(5)).await;
+    let mut ids = Vec::new();
+    for day in [past_day(8), past_day(2)] {
+        let (s, event) = app
+            .post(
+                w.token("root"),
+                "/api/v1/checkins/batch",
+                json!({"events": [{"staff_id": w.member_a1.id, "at": at(day, "07:20:00"),
+                                    "source": "device", "device_id": "K-1"}]}),
+            )
+            .await;
+        assert_eq!((s, &event["accepted"]), (200, &json!(1)), "{event}");
+        let (_, list) = app
+            .get(
+                w.token("root"),
+                &format!(
+                    "/api/v1/checkins?staff_id={}&from={day}&to={day}",
+                    w.member_a1.id
+                ),
+            )
+            .await;
+        ids.push(list["items"][0]["id"].clone());
+    }
+    let seen = |who: &'static str, id: Value| {
+        let app = &app;
+        let token = w.token(who).to_owned();
+        async move {
+            let (s, trail) = app
+                .get(
+                    &token,
+                    &format!("/api/v1/audit?entity=checkin&entity_id={id}"),
+                )
+                .await;
+            assert_eq!(s, 200, "{trail}");
+            trail["items"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!(
+        seen("hr_a", ids[0].clone()).await,
+        1,
+        "A's day, in A's trail"
+    );
+    assert_eq!(
+        seen("hr_a", ids[1].clone()).await,
+        0,
+        "B's day, not in A's trail"
+    );
+}
+
 both!(
+    an_event_is_audited_under_the_unit_of_its_day,
     a_key_used_on_another_day_is_refused,
     a_batch_rejects_a_clash_rather_than_counting_it_kept,
     a_correction_at_a_voided_instant_is_refused_not_dropped,

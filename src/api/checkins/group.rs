@@ -163,7 +163,7 @@ fn write_group(
     let rows: Vec<(i64, q::NewCheckin)> = prepared
         .iter()
         .filter_map(|p| p.as_ref().ok())
-        .map(|(new, person)| (person.staff.unit_id, new.clone()))
+        .map(|(new, _, unit)| (*unit, new.clone()))
         .collect();
     let inserted = q::insert_batch(c, &rows)?;
     let news: Vec<&q::NewCheckin> = rows.iter().map(|(_, n)| n).collect();
@@ -172,7 +172,7 @@ fn write_group(
     let mut out = Vec::with_capacity(prepared.len());
     for p in prepared {
         let person = match p {
-            Ok((_, person)) => person,
+            Ok((_, person, _)) => person,
             Err(e) => {
                 out.push(Err(e));
                 continue;

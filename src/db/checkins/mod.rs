@@ -148,14 +148,17 @@ pub fn first_day_in_use(
 }
 
 /// Inserts the events that duplicate none recorded (nor one before them in `rows`) and
-/// audits each: the inserted rows, in no particular order. `rows` carry the unit each
-/// person belongs to, for the audit trail's scoping.
+/// audits each: the inserted rows, in no particular order. `rows` carry the unit the
+/// person was in on the event's day, for the audit trail's scoping: the unit whose
+/// register the event changes.
 pub fn insert_batch(
     conn: &mut AnyConnection,
     rows: &[(i64, NewCheckin)],
 ) -> QueryResult<Vec<CheckinRow>> {
-    let unit_of: std::collections::HashMap<i64, i64> =
-        rows.iter().map(|(u, r)| (r.staff_id, *u)).collect();
+    let unit_of: HashMap<(i64, NaiveDate), i64> = rows
+        .iter()
+        .map(|(u, r)| ((r.staff_id, r.local_date), *u))
+        .collect();
     // PostgreSQL takes any number of rows in one statement of arrays; SQLite allows
     // 32 766 bound values, 11 a row here.
     let chunk = match conn {
@@ -168,7 +171,10 @@ pub fn insert_batch(
         let inserted = insert_new(conn, &news)?;
         let audited: Vec<(i64, &CheckinRow)> = inserted
             .iter()
-            .map(|r| (unit_of.get(&r.staff_id).copied().unwrap_or_default(), r))
+            .map(|r| {
+                let unit = unit_of.get(&(r.staff_id, r.local_date));
+                (unit.copied().unwrap_or_default(), r)
+            })
             .collect();
         audit_created(conn, &audited)?;
         out.extend(inserted);
