@@ -3,6 +3,8 @@
 //! acknowledgement that they acted on a notice, which stops its escalation.
 
 use actix_web::{get, post, web};
+use std::collections::HashSet;
+
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -74,18 +76,48 @@ pub struct NotificationView {
     pub notice: Option<NoticeView>,
 }
 
+/// The recipients among `rows` whose record the reader may read: themself, and those
+/// within their reach as staff. A message is often sent above the unit it is about (an
+/// escalation, a unit with no head of its own), and its readers there need not see who
+/// was told above them, nor their address.
+fn recipients_seen(
+    c: &mut AnyConnection,
+    auth: &AuthUser,
+    rows: &[&NotificationRow],
+) -> Result<HashSet<i64>, ApiError> {
+    let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.recipient_staff_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let read = auth.can(Action::ReadStaff);
+    let mut seen: HashSet<i64> = auth.actor.staff_id.into_iter().collect();
+    for chunk in ids.chunks(1000) {
+        for p in crate::db::attendance::people(c, chunk)? {
+            if read.staff(p.staff.id, &p.unit_path) {
+                seen.insert(p.staff.id);
+            }
+        }
+    }
+    Ok(seen)
+}
+
 fn view(
     row: NotificationRow,
     notice: Option<RepeatNoticeRow>,
     link_base: &str,
     with_text: bool,
+    seen: &HashSet<i64>,
 ) -> NotificationView {
     let payload: serde_json::Value = serde_json::from_str(&row.payload).unwrap_or_default();
     let kind = NotificationKind::parse(&row.kind).unwrap_or(NotificationKind::Repeat);
     let status = NotificationStatus::parse(&row.status).unwrap_or(NotificationStatus::Pending);
+    // The recipient's name, address and letter (which greets them and, for an
+    // escalation, names everyone told) only for a reader who may read their record; the
+    // delivery error with its addresses blanked otherwise. An address with no person
+    // behind it is the unit's own and shown.
+    let recipient_shown = row.recipient_staff_id.is_none_or(|id| seen.contains(&id));
     // A list shows subjects; only a single entry renders its body.
     let subject = templates::subject(kind, &payload, row.id, link_base).ok();
-    let text = with_text
+    let text = (with_text && recipient_shown)
         .then(|| templates::text(kind, &payload, row.id, link_base).ok())
         .flatten();
     let staff_name = payload["person"]["full_name"].as_str().map(str::to_owned);
@@ -97,15 +129,22 @@ fn view(
         status_label: status.label(),
         attempts: row.attempts,
         next_attempt_at: local_time(row.next_attempt_at),
-        last_error: row.last_error,
+        last_error: match recipient_shown {
+            true => row.last_error,
+            false => row
+                .last_error
+                .as_deref()
+                .map(crate::notify::sender::redacted),
+        },
         sent_at: row.sent_at.map(local_time),
         created_at: local_time(row.created_at),
         unit_id: row.unit_id,
         recipient_staff_id: row.recipient_staff_id,
         recipient_name: payload["recipient"]["full_name"]
             .as_str()
+            .filter(|_| recipient_shown)
             .map(str::to_owned),
-        recipient_email: row.recipient_email,
+        recipient_email: row.recipient_email.filter(|_| recipient_shown),
         subject,
         text,
         notice: notice.map(|n| NoticeView {
@@ -236,7 +275,7 @@ pub async fn list_notifications(
         ));
     }
     let link_base = state.notify.link_base.clone();
-    let (rows, total) = blocking(&state, move |db: &Db| {
+    let (rows, total, seen) = blocking(&state, move |db: &Db| {
         db.read(|c| {
             let unit_path = match query.unit_id {
                 Some(id) => {
@@ -265,13 +304,14 @@ pub async fn list_notifications(
                     (r, n)
                 })
                 .collect::<Vec<_>>();
-            Ok((rows, total))
+            let seen = recipients_seen(c, &auth, &rows.iter().map(|(r, _)| r).collect::<Vec<_>>())?;
+            Ok((rows, total, seen))
         })
     })
     .await?;
     Ok(web::Json(Paged::new(
         rows.into_iter()
-            .map(|(r, n)| view(r, n, &link_base, false))
+            .map(|(r, n)| view(r, n, &link_base, false, &seen))
             .collect(),
         total,
         &page,
@@ -289,14 +329,15 @@ pub async fn get_notification(
 ) -> Result<web::Json<NotificationView>, ApiError> {
     let id = path.into_inner();
     let link_base = state.notify.link_base.clone();
-    let (row, notice) = blocking(&state, move |db: &Db| {
+    let (row, notice, seen) = blocking(&state, move |db: &Db| {
         db.read(|c| {
             let entry = readable(c, &auth, id)?;
-            Ok((entry.row, entry.notice))
+            let seen = recipients_seen(c, &auth, &[&entry.row])?;
+            Ok((entry.row, entry.notice, seen))
         })
     })
     .await?;
-    Ok(web::Json(view(row, notice, &link_base, true)))
+    Ok(web::Json(view(row, notice, &link_base, true, &seen)))
 }
 
 #[utoipa::path(post, path = "/api/v1/notifications/{id}/retry", tag = "notifications",
@@ -311,7 +352,7 @@ pub async fn retry_notification(
 ) -> Result<web::Json<NotificationView>, ApiError> {
     let id = path.into_inner();
     let link_base = state.notify.link_base.clone();
-    let (row, notice) = blocking(&state, move |db: &Db| {
+    let (row, notice, seen) = blocking(&state, move |db: &Db| {
         db.write(|c| {
             let entry = readable(c, &auth, id)?;
             if !entry.reached_by(&auth.can(Action::ManageNotifications)) {
@@ -349,11 +390,13 @@ pub async fn retry_notification(
                 )
             })?;
             audit_change(c, &auth, "retry", &before, &after)?;
-            with_notice(c, after)
+            let seen = recipients_seen(c, &auth, &[&after])?;
+            let (row, notice) = with_notice(c, after)?;
+            Ok((row, notice, seen))
         })
     })
     .await?;
-    Ok(web::Json(view(row, notice, &link_base, false)))
+    Ok(web::Json(view(row, notice, &link_base, false, &seen)))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -382,7 +425,7 @@ pub async fn acknowledge_notification(
         return Err(ApiError::field("note", "must say what was done"));
     }
     let link_base = state.notify.link_base.clone();
-    let (row, notice) = blocking(&state, move |db: &Db| {
+    let (row, notice, seen) = blocking(&state, move |db: &Db| {
         db.write(|c| {
             // The violator never gets this far: readable() hides their own notices.
             let entry = readable(c, &auth, id)?;
@@ -419,11 +462,12 @@ pub async fn acknowledge_notification(
                     after: Some(&after),
                 },
             )?;
-            Ok((row, Some(after)))
+            let seen = recipients_seen(c, &auth, &[&row])?;
+            Ok((row, Some(after), seen))
         })
     })
     .await?;
-    Ok(web::Json(view(row, notice, &link_base, false)))
+    Ok(web::Json(view(row, notice, &link_base, false, &seen)))
 }
 
 fn audit_change(

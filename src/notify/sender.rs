@@ -170,7 +170,7 @@ impl Sender {
 }
 
 /// An error's text with every word that holds an email address replaced.
-fn redacted(error: &str) -> String {
+pub fn redacted(error: &str) -> String {
     error
         .split(' ')
         .map(|w| if w.contains('@') { "[address]" } else { w })

@@ -479,6 +479,45 @@ async fn heads_go_up_escalations_and_digests(b: Backend) {
             .expect("an escalation")
     };
     assert_eq!(of(w.member_a1.id)["recipient_staff_id"], chair["id"]);
+    assert_eq!(of(w.member_a1.id)["recipient_name"], "Phạm Quốc Bảo");
+    // A's HR reads the escalation of its member's notice, not who the chairman is: his
+    // record is beyond their reach, and so are his name, address and the letter to him.
+    let (s, theirs) = notifications(&app, w.token("hr_a"), "?kind=escalation").await;
+    assert_eq!(s, 200, "{theirs}");
+    let seen = theirs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["notice"]["staff_id"] == w.member_a1.id)
+        .cloned()
+        .expect("A's escalation");
+    assert_eq!(seen["recipient_staff_id"], chair["id"], "{seen}");
+    assert_eq!(
+        (&seen["recipient_name"], &seen["recipient_email"]),
+        (&Value::Null, &Value::Null),
+        "{seen}"
+    );
+    let (s, one) = app
+        .get(
+            w.token("hr_a"),
+            &format!("/api/v1/notifications/{}", seen["id"]),
+        )
+        .await;
+    assert_eq!(s, 200, "{one}");
+    assert!(one.get("text").is_none(), "{one}");
+    assert!(!one.to_string().contains("bao.pq@"), "{one}");
+    let (_, whole) = app
+        .get(
+            w.token("root"),
+            &format!("/api/v1/notifications/{}", seen["id"]),
+        )
+        .await;
+    assert!(
+        whole["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Phạm Quốc Bảo")),
+        "{whole}"
+    );
     // The head's own notice went to the chairman, and nobody is above: one message
     // without a recipient, kept as dead, so that an administrator sees it stopped there.
     assert_eq!(of(w.head_a.id)["recipient_staff_id"], Value::Null, "{esc}");
