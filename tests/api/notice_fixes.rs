@@ -346,6 +346,43 @@ async fn a_backlog_after_a_transfer_goes_to_the_old_units_head(b: Backend) {
     assert_ne!(item["recipient_staff_id"], chair);
 }
 
+/// A member of A1 made head of A: a backlog of their days in A1 is a head's own
+/// violations, for the level above A, not for A1's head, their subordinate now.
+async fn a_backlog_of_a_head_promoted_goes_above_the_unit_they_head(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    let chair = chairman(&app, &w).await;
+    let head_a1 = person(
+        &app,
+        &w,
+        json!({"code": "S-HEAD-A1", "full_name": "Lê Văn Tổ", "unit_id": w.a1.id,
+               "category": "cong_chuc", "is_head": true, "position": "Trưởng phòng"}),
+    )
+    .await;
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"unit_id": w.a.id, "moved_on": past_day(10).to_string(), "is_head": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    for n in [20, 18, 15] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let body = list(&app, w.token("root"), "?kind=repeat").await;
+    assert_eq!(body["total"], 1, "{body}");
+    let item = &body["items"][0];
+    assert_eq!(item["recipient_staff_id"], chair, "{item}");
+    assert_ne!(item["recipient_staff_id"], head_a1, "{item}");
+    assert_eq!(item["notice"]["unit_id"], w.a.id, "{item}");
+    // A's own hr does not read its head's notice.
+    let theirs = list(&app, w.token("hr_a"), "?kind=repeat").await;
+    assert_eq!(theirs["total"], 0, "{theirs}");
+}
+
 async fn a_heads_own_notice_is_for_the_level_above(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
@@ -655,6 +692,7 @@ async fn an_incoming_head_is_told_from_their_first_day(b: Backend) {
 both!(
     an_incoming_head_is_told_from_their_first_day,
     a_backlog_after_a_transfer_goes_to_the_old_units_head,
+    a_backlog_of_a_head_promoted_goes_above_the_unit_they_head,
     an_absence_an_inspection_also_found_counts_once,
     an_ended_version_withdraws_its_repeat_rule,
     a_replacing_rule_does_not_tell_a_crossing_twice,

@@ -304,6 +304,15 @@ fn record(
         },
         _ => (m.person.unit_id, m.path.to_owned()),
     };
+    // A backlog of a unit below the one the violator heads now (a member of A1 made head
+    // of A since) is a head's own violations: filed under the unit they head, it goes
+    // above it, as a head's do, and not to the head of A1, their subordinate now.
+    let (unit_id, unit_path) =
+        if m.person.is_head && crate::domain::units::in_subtree(&unit_path, m.path) {
+            (m.person.unit_id, m.path.to_owned())
+        } else {
+            (unit_id, unit_path)
+        };
     let escalate_at = m
         .rule
         .escalate_after_days
