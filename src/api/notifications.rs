@@ -188,11 +188,32 @@ struct Readable {
     notice: Option<RepeatNoticeRow>,
     /// Whether its notice is about a head's own violations (as marked when it was made).
     about_a_head: bool,
+    /// The path of the unit the reader heads now (`heads_now`).
+    heads: Option<String>,
+}
+
+/// The path of the unit the reader heads today, in service: a message addressed to them
+/// is theirs to read and acknowledge only while they head its unit or one above it. A
+/// head moved, stepped down or gone since is not told by the sender (`outbox::claim`)
+/// and does not read or acknowledge what was addressed to them before.
+fn heads_now(c: &mut AnyConnection, auth: &AuthUser) -> Result<Option<String>, ApiError> {
+    let Some(me) = auth.actor.staff_id else {
+        return Ok(None);
+    };
+    let today = crate::domain::attendance::to_local(crate::db::now()).date();
+    Ok(crate::db::staff::find_with_path(c, me)?
+        .filter(|(s, path)| s.still_heads(path, path, today))
+        .map(|(_, path)| path))
 }
 
 impl Readable {
     fn addressed_to(&self, auth: &AuthUser) -> bool {
-        self.row.recipient_staff_id.is_some() && self.row.recipient_staff_id == auth.actor.staff_id
+        self.row.recipient_staff_id.is_some()
+            && self.row.recipient_staff_id == auth.actor.staff_id
+            && self
+                .heads
+                .as_deref()
+                .is_some_and(|own| crate::domain::units::in_subtree(&self.path, own))
     }
 
     /// Whether a role's reach covers the entry: the unit it is about; for a notice about
@@ -234,6 +255,7 @@ fn readable(c: &mut AnyConnection, auth: &AuthUser, id: i64) -> Result<Readable,
         path,
         notice,
         about_a_head,
+        heads: heads_now(c, auth)?,
     };
     if !entry.addressed_to(auth) && !entry.reached_by(&auth.can(Action::ReadNotifications)) {
         return Err(ApiError::NotFound);
@@ -293,6 +315,7 @@ pub async fn list_notifications(
                 staff_id: query.staff_id,
                 unit_path,
                 recipient,
+                heads: heads_now(c, &auth)?,
             };
             let (rows, total) = outbox::list(c, &vis, &filter, page.per_page(), page.offset())?;
             let ids: Vec<i64> = rows.iter().filter_map(|r| r.notice_id).collect();

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{notifications, repeat_notices, staff, units};
+use super::schema::{notifications, repeat_notices, units};
 use super::{AnyConnection, MultiBackend};
 use crate::domain::access::Visibility;
 use crate::domain::codes::{NotificationKind, NotificationStatus};
@@ -173,18 +173,7 @@ pub fn claim(
     }
     let mut row = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
     if let Some(staff_id) = row.recipient_staff_id {
-        type Dates = (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>);
-        let current: Option<(Option<String>, bool, Dates, String)> = staff::table
-            .inner_join(units::table)
-            .filter(staff::id.eq(staff_id))
-            .select((
-                staff::email,
-                staff::is_head,
-                (staff::joined_on, staff::left_on),
-                units::path,
-            ))
-            .first(conn)
-            .optional()?;
+        let current = super::staff::find_with_path(conn, staff_id)?;
         let about: Option<String> = units::table
             .find(row.unit_id)
             .select(units::path)
@@ -195,13 +184,10 @@ pub fn claim(
         // tells is no longer theirs to read. Every message goes to a head of the unit it
         // is about or of one above it.
         let today = crate::domain::attendance::to_local(now).date();
-        let Some((email, _, _, _)) = current.filter(|(_, head, (joined, left), path)| {
-            *head
-                && left.is_none_or(|l| l >= today)
-                && joined.is_none_or(|j| j <= today)
-                && about
-                    .as_deref()
-                    .is_some_and(|a| crate::domain::units::in_subtree(a, path))
+        let Some((head, _)) = current.filter(|(head, path)| {
+            about
+                .as_deref()
+                .is_some_and(|a| head.still_heads(path, a, today))
         }) else {
             mark_failed(
                 conn,
@@ -216,7 +202,7 @@ pub fn claim(
         };
         // The address as the staff record has it now: corrected, or cleared (then the
         // message has nowhere to go, rather than going to the wrong address).
-        let email = email.filter(|e| !e.trim().is_empty());
+        let email = head.email.filter(|e| !e.trim().is_empty());
         if email != row.recipient_email {
             diesel::update(notifications::table.find(id))
                 .set(notifications::recipient_email.eq(&email))
@@ -386,9 +372,12 @@ pub struct NotificationFilter {
     /// Entries about this unit's subtree (its path).
     pub unit_path: Option<String>,
     /// The reader's staff record. Besides what the visibility reaches, entries addressed to
-    /// them; and the notices about their own violations are hidden from them, whatever
-    /// their roles (the violator sees nothing of them).
+    /// them while they still head the unit at `heads` (the entry's unit or one above it);
+    /// and the notices about their own violations are hidden from them, whatever their
+    /// roles (the violator sees nothing of them).
     pub recipient: Option<i64>,
+    /// The path of the unit the reader heads today, in service; None for anyone else.
+    pub heads: Option<String>,
 }
 
 /// The notices about a head's own violations (marked so when made).
@@ -443,8 +432,14 @@ fn filtered(
                     .and(units::path.ne(root.clone()).or(not_about_a_head()))),
             );
         }
-        if let Some(me) = f.recipient {
-            cond = Box::new(cond.or(notifications::recipient_staff_id.assume_not_null().eq(me)));
+        if let (Some(me), Some(own)) = (f.recipient, &f.heads) {
+            let (low, high) = subtree_range(own);
+            cond = Box::new(
+                cond.or(notifications::recipient_staff_id
+                    .assume_not_null()
+                    .eq(me)
+                    .and(units::path.ge(low).and(units::path.lt(high)))),
+            );
         }
         q = q.filter(cond);
     }

@@ -60,6 +60,17 @@ impl StaffRow {
         self.joined_on.is_none_or(|j| j <= day) && self.left_on.is_none_or(|l| day <= l)
     }
 
+    /// Whether a message about the unit at `about` is still theirs to get and read:
+    /// they head, on `today` and in service, the unit at `own_path` (theirs), and it is
+    /// that unit or one above it. A message may be read or retried long after it was
+    /// addressed: a head who has left the post, the service, or moved to head another
+    /// unit since is no longer its reader.
+    pub fn still_heads(&self, own_path: &str, about: &str, today: NaiveDate) -> bool {
+        self.is_head
+            && self.in_service_on(today)
+            && crate::domain::units::in_subtree(about, own_path)
+    }
+
     pub fn fields(&self) -> StaffFields {
         StaffFields {
             province_id: self.province_id,

@@ -383,6 +383,56 @@ async fn a_backlog_of_a_head_promoted_goes_above_the_unit_they_head(b: Backend) 
     assert_eq!(theirs["total"], 0, "{theirs}");
 }
 
+/// A message is its recipient's to read and acknowledge while they head its unit (or
+/// one above it): stepped down, they no longer read it, nor stop its escalation.
+async fn a_head_who_stepped_down_no_longer_reads_what_was_sent_to_them(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    let head_a1 = person(
+        &app,
+        &w,
+        json!({"code": "S-HEAD-A1", "full_name": "Lê Văn Tổ", "unit_id": w.a1.id,
+               "category": "cong_chuc", "is_head": true, "position": "Trưởng phòng"}),
+    )
+    .await;
+    // Only the head's post, no role over anyone: they read what is sent to them.
+    let token = account(&app, &w, "head_a1", head_a1, "staff", w.a1.id).await;
+    for n in [7, 5, 4] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let theirs = list(&app, &token, "").await;
+    assert_eq!(theirs["total"], 1, "{theirs}");
+    let id = theirs["items"][0]["id"].as_i64().unwrap();
+    let (s, _) = app
+        .get(&token, &format!("/api/v1/notifications/{id}"))
+        .await;
+    assert_eq!(s, 200);
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{head_a1}"),
+            json!({"is_head": false}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let theirs = list(&app, &token, "").await;
+    assert_eq!(theirs["total"], 0, "{theirs}");
+    let (s, _) = app
+        .get(&token, &format!("/api/v1/notifications/{id}"))
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = app
+        .post(
+            &token,
+            &format!("/api/v1/notifications/{id}/acknowledge"),
+            json!({"note": "Đã nhắc nhở"}),
+        )
+        .await;
+    assert_eq!(s, 404);
+}
+
 async fn a_heads_own_notice_is_for_the_level_above(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
@@ -693,6 +743,7 @@ both!(
     an_incoming_head_is_told_from_their_first_day,
     a_backlog_after_a_transfer_goes_to_the_old_units_head,
     a_backlog_of_a_head_promoted_goes_above_the_unit_they_head,
+    a_head_who_stepped_down_no_longer_reads_what_was_sent_to_them,
     an_absence_an_inspection_also_found_counts_once,
     an_ended_version_withdraws_its_repeat_rule,
     a_replacing_rule_does_not_tell_a_crossing_twice,
