@@ -9,11 +9,11 @@ use validator::Validate;
 
 use super::extract::{ValidJson, ValidQuery};
 use super::inspections::{Access, FindingView, Severity, conflict, visible};
-use super::{BASE, blocking, created};
+use super::{BASE, PageParams, Paged, blocking, created};
 use crate::auth::AuthUser;
 use crate::db::inspections::{self as q, FindingFields, FindingRow, InspectionRow};
 use crate::db::{AnyConnection, Db};
-use crate::domain::access::{Action, Actor};
+use crate::domain::access::Actor;
 use crate::domain::codes::{Role, StaffCategory};
 use crate::domain::discipline::{Form, form_problem};
 use crate::domain::findings::{Status, Step, next};
@@ -459,28 +459,36 @@ pub async fn close_finding(
 pub struct OverdueFindings {
     /// Only the findings of this unit and the units below it.
     pub unit_id: Option<i64>,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
 }
 
 /// Findings whose explanation or corrective action is overdue: for the team, those of its
 /// inspections; for heads, hr and admins, those of their subtree; for a staff member,
 /// their own.
 #[utoipa::path(get, path = "/api/v1/findings/overdue", tag = "inspections", params(OverdueFindings),
-    responses((status = 200, body = Vec<FindingView>), (status = 404, body = crate::error::Problem)),
+    responses((status = 200, body = Paged<FindingView>), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 #[get("/findings/overdue")]
 pub async fn overdue_findings(
     state: web::Data<AppState>,
     auth: AuthUser,
     query: ValidQuery<OverdueFindings>,
-) -> Result<web::Json<Vec<FindingView>>, ApiError> {
+) -> Result<web::Json<Paged<FindingView>>, ApiError> {
     let unit_id = query.unit_id;
+    let page = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    };
     let actor = auth.actor.clone();
     let rows = blocking(&state, move |db: &Db| {
         db.read(|c| {
-            let reader = actor.visibility(Action::ReadInspections);
-            let units = super::inspections::reader_units(c, &reader, unit_id)?;
+            let listed = super::inspections::reader_units(c, &actor, unit_id)?;
+            let units = listed.units.clone();
             // Each inspection's rows only where its whole is visible (as for one read).
-            let waiting = q::waiting_findings(c, units.as_deref(), actor.user_id)?;
+            let waiting = q::waiting_findings(c, listed.units.as_deref(), listed.member)?;
             let mut ids: Vec<i64> = waiting.iter().map(|f| f.inspection_id).collect();
             ids.sort_unstable();
             ids.dedup();
@@ -492,7 +500,10 @@ pub async fn overdue_findings(
                 .collect();
             if let Some(own) = actor.staff_id {
                 let mine = crate::db::inspections::findings_of_staff(c, own)?;
-                rows.extend(mine);
+                // Within the unit asked for, when one is.
+                rows.extend(mine.into_iter().filter(|f| {
+                    unit_id.is_none() || units.as_ref().is_some_and(|u| u.contains(&f.unit_id))
+                }));
             }
             rows.sort_by_key(|f| f.id);
             rows.dedup_by_key(|f| f.id);
@@ -501,14 +512,17 @@ pub async fn overdue_findings(
     })
     .await?;
     let now = crate::db::now();
-    let overdue = rows
+    let overdue: Vec<FindingRow> = rows
         .into_iter()
         .filter(|f| {
             let status = Status::parse(&f.status).unwrap_or(Status::Open);
             crate::domain::findings::explanation_overdue(status, f.explanation_due_at, now)
                 || crate::domain::findings::action_overdue(status, f.action_due_at, now)
         })
-        .map(FindingView::from)
         .collect();
-    Ok(web::Json(overdue))
+    Ok(web::Json(super::paginate(
+        overdue,
+        &page,
+        FindingView::from,
+    )))
 }

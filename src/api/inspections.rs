@@ -13,7 +13,7 @@ use validator::Validate;
 
 use super::extract::{ValidJson, ValidQuery};
 use super::units::visible_unit;
-use super::{BASE, blocking, created, local_time};
+use super::{BASE, PageParams, Paged, blocking, created, local_time};
 use crate::auth::AuthUser;
 use crate::db::inspections::{self as q, FindingRow, InspectionRow, NewInspection};
 use crate::db::{AnyConnection, Db};
@@ -191,22 +191,53 @@ pub struct CreateInspection {
     pub summary: Option<String>,
 }
 
-/// The units a reader's list covers: the subtree of `unit_id` (404 when invisible), or
-/// everything the reader reaches (None: every unit).
+/// The inspections a reader's list covers.
+pub(super) struct Listed {
+    /// The units whose inspections are listed; None: every unit.
+    pub units: Option<Vec<i64>>,
+    /// The reader's user id, whose own inspections are listed besides (none when the list
+    /// is of one unit's subtree).
+    pub member: Option<i64>,
+}
+
+/// What a reader's list covers: the subtree of `unit_id`, for those who read or inspect
+/// it (404 otherwise), or everything they reach and the inspections they are on.
+/// Which of those they see is decided per inspection afterwards (`seen_whole`).
 pub(super) fn reader_units(
     c: &mut AnyConnection,
-    reader: &crate::domain::access::Visibility,
+    actor: &Actor,
     unit_id: Option<i64>,
-) -> Result<Option<Vec<i64>>, ApiError> {
+) -> Result<Listed, ApiError> {
+    let reader = actor.visibility(Action::ReadInspections);
     Ok(match unit_id {
-        Some(u) => Some(super::dossiers::subtree_units(c, reader, u)?),
-        None if reader.all => None,
+        Some(u) => {
+            let unit = match crate::db::units::find(c, u)? {
+                Some(unit)
+                    if reader.subtree(&unit.path)
+                        || actor.visibility(Action::Inspect).subtree(&unit.path) =>
+                {
+                    unit
+                }
+                _ => return Err(ApiError::NotFound),
+            };
+            Listed {
+                units: Some(super::dossiers::ids_within(c, &unit.path)?),
+                member: None,
+            }
+        }
+        None if reader.all => Listed {
+            units: None,
+            member: None,
+        },
         None => {
             let mut ids = Vec::new();
             for path in &reader.subtrees {
                 ids.extend(super::dossiers::ids_within(c, path)?);
             }
-            Some(ids)
+            Listed {
+                units: Some(ids),
+                member: Some(actor.user_id),
+            }
         }
     })
 }
@@ -446,40 +477,60 @@ pub(super) fn find_or_insert_inspection(
 pub struct ListInspections {
     /// Inspections of this unit and the units below it.
     pub unit_id: Option<i64>,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/inspections", tag = "inspections", params(ListInspections),
-    responses((status = 200, body = Vec<InspectionView>)), security(("bearer" = [])))]
+    responses((status = 200, body = Paged<InspectionView>), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
 #[get("/inspections")]
 pub async fn list_inspections(
     state: web::Data<AppState>,
     auth: AuthUser,
     query: ValidQuery<ListInspections>,
-) -> Result<web::Json<Vec<InspectionView>>, ApiError> {
+) -> Result<web::Json<Paged<InspectionView>>, ApiError> {
     let unit_id = query.unit_id;
+    let page = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    };
     let actor = auth.actor.clone();
-    let views = blocking(&state, move |db: &Db| {
+    let (views, total) = blocking(&state, move |db: &Db| {
         db.read(|c| {
-            let reader = actor.visibility(Action::ReadInspections);
-            let units = reader_units(c, &reader, unit_id)?;
-            let list = q::list(c, units.as_deref(), actor.user_id)?;
-            // The teams, read once for the check and the view.
+            let listed = reader_units(c, &actor, unit_id)?;
+            let list = q::list(c, listed.units.as_deref(), listed.member)?;
+            // The teams, read once for the check and the view; what the reader sees is
+            // decided per inspection, so the page is cut from those, newest first, and
+            // only its findings are read.
             let mut teams = seen_whole(c, &actor, &list)?;
-            let shown: Vec<i64> = teams.keys().copied().collect();
-            let mut findings = q::findings_of_many(c, &shown)?;
-            let out: Vec<InspectionView> = list
+            let shown: Vec<InspectionRow> = list
                 .into_iter()
-                .filter_map(|i| {
-                    let team = teams.remove(&i.id)?;
+                .filter(|i| teams.contains_key(&i.id))
+                .collect();
+            let total = i64::try_from(shown.len()).unwrap_or(i64::MAX);
+            let on_page: Vec<InspectionRow> = shown
+                .into_iter()
+                .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
+                .take(usize::try_from(page.per_page()).unwrap_or(0))
+                .collect();
+            let ids: Vec<i64> = on_page.iter().map(|i| i.id).collect();
+            let mut findings = q::findings_of_many(c, &ids)?;
+            let out: Vec<InspectionView> = on_page
+                .into_iter()
+                .map(|i| {
+                    let team = teams.remove(&i.id).unwrap_or_default();
                     let found = findings.remove(&i.id).unwrap_or_default();
-                    Some(view(i, team, found))
+                    view(i, team, found)
                 })
                 .collect();
-            Ok::<_, ApiError>(out)
+            Ok::<_, ApiError>((out, total))
         })
     })
     .await?;
-    Ok(web::Json(views))
+    Ok(web::Json(Paged::new(views, total, &page)))
 }
 
 #[utoipa::path(get, path = "/api/v1/inspections/{id}", tag = "inspections",

@@ -242,23 +242,28 @@ pub fn team(conn: &mut AnyConnection, inspection_id: i64) -> QueryResult<Vec<i64
 
 /// Inspections the user is on the team of, and those of the given units (None: every
 /// unit).
+/// The inspections of these units (None: all) and, with `member`, those they are on.
 pub fn list(
     conn: &mut AnyConnection,
     unit_ids: Option<&[i64]>,
-    member: i64,
+    member: Option<i64>,
 ) -> QueryResult<Vec<InspectionRow>> {
     let mut q = inspections::table.into_boxed();
-    if let Some(units) = unit_ids {
-        let mine = inspection_team::table
-            .filter(inspection_team::user_id.eq(member))
-            .select(inspection_team::inspection_id);
-        q = q.filter(
-            inspections::id
-                .eq_any(mine)
-                .or(inspections::unit_id.eq_any(units.to_vec())),
-        );
+    match (unit_ids, member) {
+        (Some(units), Some(member)) => {
+            let mine = inspection_team::table
+                .filter(inspection_team::user_id.eq(member))
+                .select(inspection_team::inspection_id);
+            q = q.filter(
+                inspections::id
+                    .eq_any(mine)
+                    .or(inspections::unit_id.eq_any(units.to_vec())),
+            );
+        }
+        (Some(units), None) => q = q.filter(inspections::unit_id.eq_any(units.to_vec())),
+        (None, _) => {}
     }
-    q.order(inspections::started_at.desc())
+    q.order((inspections::started_at.desc(), inspections::id.desc()))
         .select(InspectionRow::as_select())
         .load(conn)
 }
@@ -307,20 +312,24 @@ pub fn findings_of(conn: &mut AnyConnection, inspection_id: i64) -> QueryResult<
 pub fn waiting_findings(
     conn: &mut AnyConnection,
     unit_ids: Option<&[i64]>,
-    member: i64,
+    member: Option<i64>,
 ) -> QueryResult<Vec<FindingRow>> {
     let mut q = findings::table
         .filter(findings::status.eq_any(["open", "explanation_requested", "action_required"]))
         .into_boxed();
-    if let Some(units) = unit_ids {
-        let mine = inspection_team::table
-            .filter(inspection_team::user_id.eq(member))
-            .select(inspection_team::inspection_id);
-        q = q.filter(
-            findings::inspection_id
-                .eq_any(mine)
-                .or(findings::unit_id.eq_any(units.to_vec())),
-        );
+    match (unit_ids, member) {
+        (Some(units), Some(member)) => {
+            let mine = inspection_team::table
+                .filter(inspection_team::user_id.eq(member))
+                .select(inspection_team::inspection_id);
+            q = q.filter(
+                findings::inspection_id
+                    .eq_any(mine)
+                    .or(findings::unit_id.eq_any(units.to_vec())),
+            );
+        }
+        (Some(units), None) => q = q.filter(findings::unit_id.eq_any(units.to_vec())),
+        (None, _) => {}
     }
     q.order(findings::id)
         .select(FindingRow::as_select())

@@ -306,7 +306,7 @@ async fn serve_shuts_down_gracefully_and_logs_no_secrets(b: Backend) {
         }
     };
     let inspections = get(login("demo.inspector").await, "/inspections".into()).await;
-    let inspections = inspections.as_array().unwrap();
+    let inspections = inspections["items"].as_array().unwrap();
     assert_eq!(inspections.len(), 3);
     let closed = inspections
         .iter()
@@ -314,7 +314,7 @@ async fn serve_shuts_down_gracefully_and_logs_no_secrets(b: Backend) {
         .expect("a closed inspection");
     let overdue = get(login("demo.head").await, "/findings/overdue".into()).await;
     assert!(
-        overdue
+        overdue["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -328,7 +328,11 @@ async fn serve_shuts_down_gracefully_and_logs_no_secrets(b: Backend) {
     .await;
     assert_eq!(decisions.as_array().map(Vec::len), Some(1), "{decisions}");
     let own = get(login("demo.staff").await, "/findings/overdue".into()).await;
-    assert_eq!(own.as_array().map(Vec::len), Some(0), "not overdue yet");
+    assert_eq!(
+        own["items"].as_array().map(Vec::len),
+        Some(0),
+        "not overdue yet"
+    );
     // The demo's transfer, from the civil-servants division to the organisation one.
     let trail = get(token.clone(), "/audit?entity=staff&per_page=500".into()).await;
     let transfer = trail["items"]

@@ -102,7 +102,8 @@ async fn an_inspection_from_first_visit_to_closing(b: Backend) {
     let (s, _) = app.get(&other, &path).await;
     assert_eq!(s, 404, "another team does not see it");
     let (_, listed) = app.get(w.token("head_a"), "/api/v1/inspections").await;
-    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["total"], 1);
 
     // Guards.
     let personal_path = format!("/api/v1/findings/{}", personal["id"]);
@@ -309,7 +310,7 @@ async fn overdue_explanations_are_listed_for_those_concerned(b: Backend) {
     ] {
         let (s, list) = app.get(w.token(who), "/api/v1/findings/overdue").await;
         assert_eq!(s, 200, "{who}: {list}");
-        let ids: Vec<i64> = list
+        let ids: Vec<i64> = list["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -514,7 +515,7 @@ async fn lists_keep_each_inspection_with_its_own_findings(b: Backend) {
         made.push((id, unit, findings));
     }
     let shape = |list: &serde_json::Value| {
-        let mut got: Vec<(i64, usize, serde_json::Value)> = list
+        let mut got: Vec<(i64, usize, serde_json::Value)> = list["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -544,6 +545,36 @@ async fn lists_keep_each_inspection_with_its_own_findings(b: Backend) {
         .map(|(id, _, n)| (*id, *n as usize, team.clone()))
         .collect();
     assert_eq!(shape(&theirs), want);
+    // Pages, newest first (started the same minute: the later made first), as every list.
+    let (s, first) = app
+        .get(inspector, "/api/v1/inspections?page=1&per_page=3")
+        .await;
+    assert_eq!(s, 200, "{first}");
+    assert_eq!(
+        (&first["total"], &first["per_page"]),
+        (&json!(4), &json!(3))
+    );
+    let (_, second) = app
+        .get(inspector, "/api/v1/inspections?page=2&per_page=3")
+        .await;
+    let mut ids: Vec<i64> = [&first, &second]
+        .iter()
+        .flat_map(|p| p["items"].as_array().unwrap().iter())
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    let newest_first = ids.clone();
+    ids.sort_unstable();
+    assert_eq!(ids, made.iter().map(|m| m.0).collect::<Vec<_>>());
+    assert_eq!(newest_first, ids.iter().rev().copied().collect::<Vec<_>>());
+    // An inspector lists one unit's subtree they inspect: A's two and A1's one.
+    let (s, of_a) = app
+        .get(
+            inspector,
+            &format!("/api/v1/inspections?unit_id={}", w.a.id),
+        )
+        .await;
+    assert_eq!(s, 200, "{of_a}");
+    assert_eq!(of_a["total"], 3, "{of_a}");
 }
 
 /// The team inspects this unit: an inspector of another province is refused like an
