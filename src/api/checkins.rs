@@ -210,7 +210,17 @@ fn prepare(
 ) -> Result<(NewCheckin, Person, i64), ApiError> {
     let no_such = || ApiError::field("staff_id", "no such staff member");
     let person = known.person(c, e.staff_id)?.ok_or_else(no_such)?;
-    let at = without_leap_second(e.at.naive_utc()).trunc_subsecs(6);
+    let claimed = without_leap_second(e.at.naive_utc()).trunc_subsecs(6);
+    // A person's own event is recorded at the server's time of receipt: the time their
+    // phone sends is theirs to set, and within the live window it would let them arrive
+    // at 07:44 and be recorded at 07:35 (on time). The time sent is still checked below:
+    // a phone whose clock is far off, or an event held back, is refused as before.
+    let own = rights.actor_staff == Some(person.staff.id);
+    let at = if own && e.source != CheckinSource::Manual {
+        now.trunc_subsecs(6)
+    } else {
+        claimed
+    };
     // The sender's rights are judged on the unit the person is in now or, when the sender
     // reaches none of that, the unit they were in on the event's day: so a kiosk of the
     // old unit still uploads its backlog of the days before a transfer. The event is
@@ -227,14 +237,13 @@ fn prepare(
     {
         return Err(no_such());
     }
-    if at > now + Duration::minutes(MAX_SKEW_MINUTES) {
+    if claimed > now + Duration::minutes(MAX_SKEW_MINUTES) {
         return Err(ApiError::field(
             "at",
             "is in the future (beyond the allowed clock skew)",
         ));
     }
     let reason = e.reason.as_deref().map(nfc).filter(|r| !r.is_empty());
-    let own = rights.actor_staff == Some(person.staff.id);
     if e.source == CheckinSource::Manual {
         if reason.is_none() {
             return Err(ApiError::field(
@@ -264,7 +273,7 @@ fn prepare(
         // The person themself sends live events only, even when they head the unit or
         // administer it: nobody backdates their own day (a past event re-derives it).
         if (own || !rights.record.subtree(path))
-            && at < now - Duration::minutes(SELF_WINDOW_MINUTES)
+            && claimed < now - Duration::minutes(SELF_WINDOW_MINUTES)
         {
             return Err(ApiError::field(
                 "at",

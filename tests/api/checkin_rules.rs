@@ -467,7 +467,40 @@ async fn an_event_is_audited_under_the_unit_of_its_day(b: Backend) {
     );
 }
 
+/// A person's own check-in is recorded when the server receives it: the time their phone
+/// claims (eight minutes earlier, within the live window) would make a late arrival on
+/// time. A head's entry for their staff keeps the time it gives.
+async fn ones_own_check_in_is_recorded_at_its_receipt(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let claimed = chrono::Utc::now() - chrono::Duration::minutes(8);
+    let body = json!({"staff_id": w.member_a1.id, "at": claimed.to_rfc3339(), "source": "mobile",
+                      "idempotency_key": "own-1"});
+    let (s, own) = app
+        .post(w.token("staff_a1"), "/api/v1/checkins", body)
+        .await;
+    assert_eq!(s, 201, "{own}");
+    let stored = chrono::DateTime::parse_from_rfc3339(own["at"].as_str().unwrap()).unwrap();
+    let late_by = stored.signed_duration_since(claimed);
+    assert!(
+        late_by >= chrono::Duration::minutes(7) && late_by < chrono::Duration::minutes(9),
+        "recorded at receipt, not at the time claimed: {own}"
+    );
+    let (s, theirs) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/checkins",
+            json!({"staff_id": w.member_a1.id, "at": claimed.to_rfc3339(), "source": "kiosk"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{theirs}");
+    let kept = chrono::DateTime::parse_from_rfc3339(theirs["at"].as_str().unwrap()).unwrap();
+    assert_eq!(kept.timestamp(), claimed.timestamp(), "{theirs}");
+}
+
 both!(
+    ones_own_check_in_is_recorded_at_its_receipt,
     an_event_is_audited_under_the_unit_of_its_day,
     a_key_used_on_another_day_is_refused,
     a_batch_rejects_a_clash_rather_than_counting_it_kept,
