@@ -26,7 +26,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(add_finding)
         .service(explain)
         .service(decide)
-        .service(close_finding);
+        .service(close_finding)
+        .service(withdraw_finding);
 }
 
 #[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
@@ -470,6 +471,65 @@ pub async fn close_finding(
                 ..f.fields()
             };
             Ok(q::update_finding(c, actor.user_id, "close", &f, &fields)?)
+        })
+    })
+    .await?;
+    Ok(web::Json(row.into()))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    /// Why the conclusion no longer stands: the complaint's resolution, the wrong person
+    /// named …
+    #[validate(length(min = 1, max = 2000))]
+    pub reason: String,
+}
+
+/// Withdraws an upheld finding on review, closed or not: the inspection's team or an
+/// administrator over the inspected unit, never the person it names. It no longer counts
+/// anywhere: its register row goes (repeats, the digest, the evaluation's next run).
+#[utoipa::path(post, path = "/api/v1/findings/{id}/withdraw", tag = "inspections", request_body = Withdrawal,
+    responses((status = 200, body = FindingView), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/findings/{id}/withdraw")]
+pub async fn withdraw_finding(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+    body: ValidJson<Withdrawal>,
+) -> Result<web::Json<FindingView>, ApiError> {
+    let id = id.into_inner();
+    let reason = nfc(body.0.reason.trim());
+    if reason.is_empty() {
+        return Err(ApiError::field("reason", "must say why"));
+    }
+    let actor = auth.actor.clone();
+    let row = blocking(&state, move |db: &Db| {
+        db.write(|c| {
+            let (f, a) = finding_for_write(c, &actor, id)?;
+            let inspection = q::find(c, f.inspection_id)?.ok_or(ApiError::NotFound)?;
+            let unit = crate::db::units::find(c, inspection.unit_id)?.ok_or(ApiError::NotFound)?;
+            let admin = actor
+                .visibility(crate::domain::access::Action::WithdrawFindings)
+                .subtree(&unit.path);
+            if !a.member && !admin {
+                return Err(ApiError::Forbidden(
+                    "withdrawing a finding is for the inspection's team and administrators over the unit",
+                ));
+            }
+            if actor.staff_id.is_some() && actor.staff_id == f.staff_id {
+                return Err(ApiError::Forbidden(
+                    "a finding about yourself is withdrawn by someone else",
+                ));
+            }
+            if f.outcome.as_deref() != Some(Status::Upheld.code()) {
+                return Err(conflict("only an upheld finding is withdrawn"));
+            }
+            step(&f, Step::Withdraw)?;
+            Ok(q::withdraw_finding(c, actor.user_id, &f, &reason)?)
         })
     })
     .await?;

@@ -90,6 +90,9 @@ pub struct FindingView {
     pub action: Option<String>,
     pub action_due_at: Option<DateTime<FixedOffset>>,
     pub discipline_form: Option<String>,
+    /// An upheld finding withdrawn on review: when and why.
+    pub withdrawn_at: Option<DateTime<FixedOffset>>,
+    pub withdrawn_reason: Option<String>,
 }
 
 impl From<FindingRow> for FindingView {
@@ -112,6 +115,8 @@ impl From<FindingRow> for FindingView {
             action: f.action,
             action_due_at: f.action_due_at.map(local_time),
             discipline_form: f.discipline_form,
+            withdrawn_at: f.withdrawn_at.map(local_time),
+            withdrawn_reason: f.withdrawn_reason,
         }
     }
 }

@@ -42,6 +42,7 @@ use super::{
         inspections::create_inspection, inspections::list_inspections, inspections::get_inspection,
         inspections::close_inspection, submissions::submit,
         findings::add_finding, findings::explain, findings::decide, findings::close_finding,
+        findings::withdraw_finding,
         findings::overdue_findings,
         evidence::upload, evidence::list, evidence::download,
         discipline::create_decision, discipline::list_decisions,

@@ -83,6 +83,10 @@ pub struct FindingRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub client_ref: Option<String>,
+    /// An upheld finding withdrawn on review: when, by whom, why (`withdraw_finding`).
+    pub withdrawn_at: Option<NaiveDateTime>,
+    pub withdrawn_by: Option<i64>,
+    pub withdrawn_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Insertable, AsChangeset, Serialize)]
@@ -384,6 +388,32 @@ pub fn update_finding(
         .set((f, findings::updated_at.eq(super::now())))
         .get_result(conn)?;
     audit_finding(conn, actor, action, Some(before), &row)?;
+    sync_register(conn, &row)?;
+    Ok(row)
+}
+
+/// Withdraws an upheld finding on review: it is `withdrawn` (status and outcome), with
+/// when, by whom and why; its register row goes (so it no longer counts in repeats, the
+/// digest or the evaluation); audited as `withdraw`.
+pub fn withdraw_finding(
+    conn: &mut AnyConnection,
+    actor: i64,
+    before: &FindingRow,
+    reason: &str,
+) -> QueryResult<FindingRow> {
+    let now = super::now();
+    let withdrawn = crate::domain::findings::Status::Withdrawn.code();
+    let row: FindingRow = diesel::update(findings::table.find(before.id))
+        .set((
+            findings::status.eq(withdrawn),
+            findings::outcome.eq(Some(withdrawn)),
+            findings::withdrawn_at.eq(Some(now)),
+            findings::withdrawn_by.eq(Some(actor)),
+            findings::withdrawn_reason.eq(Some(reason)),
+            findings::updated_at.eq(now),
+        ))
+        .get_result(conn)?;
+    audit_finding(conn, actor, "withdraw", Some(before), &row)?;
     sync_register(conn, &row)?;
     Ok(row)
 }

@@ -355,6 +355,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         client_ref -> Nullable<Text>,
+        withdrawn_at -> Nullable<Timestamp>,
+        withdrawn_by -> Nullable<BigInt>,
+        withdrawn_reason -> Nullable<Text>,
     }
 }
 

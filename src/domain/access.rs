@@ -27,6 +27,8 @@ pub enum Action {
     Inspect,
     /// Read the inspections of a subtree without being on the team.
     ReadInspections,
+    /// Withdraw an upheld finding on review without being on the team.
+    WithdrawFindings,
     /// Run the annual evaluation and decide ratings.
     Evaluate,
     /// Read evaluations (proposals, metrics, decisions).
@@ -62,6 +64,7 @@ impl Action {
             Action::RecordSurveys => &[Admin, Hr, UnitHead, Device],
             Action::Inspect => &[Admin, Inspector],
             Action::ReadInspections => &[Admin, Hr, UnitHead],
+            Action::WithdrawFindings => &[Admin],
             Action::Evaluate => &[Admin, Hr],
             Action::ReadEvaluations => &[Admin, Hr, UnitHead],
             Action::WritePolicies => &[Admin],

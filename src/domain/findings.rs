@@ -2,6 +2,8 @@
 //! starts by asking them to explain within a deadline; one about the unit as a whole starts
 //! `open` and its head explains. The team then concludes (upheld or dismissed); an upheld
 //! finding may require corrective action with a deadline; only a concluded finding closes.
+//! An upheld finding may be withdrawn on review (a complaint resolved, the wrong person
+//! named), closed or not; a withdrawn one takes no further step.
 
 use chrono::{Duration, NaiveDateTime};
 
@@ -18,10 +20,12 @@ pub enum Status {
     Dismissed,
     ActionRequired,
     Closed,
+    /// Upheld, then withdrawn on review: it counts nowhere.
+    Withdrawn,
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Status::Open,
         Status::ExplanationRequested,
         Status::Explained,
@@ -29,6 +33,7 @@ impl Status {
         Status::Dismissed,
         Status::ActionRequired,
         Status::Closed,
+        Status::Withdrawn,
     ];
 
     pub fn code(self) -> &'static str {
@@ -40,6 +45,7 @@ impl Status {
             Status::Dismissed => "dismissed",
             Status::ActionRequired => "action_required",
             Status::Closed => "closed",
+            Status::Withdrawn => "withdrawn",
         }
     }
 
@@ -52,6 +58,7 @@ impl Status {
             Status::Dismissed => "Không vi phạm",
             Status::ActionRequired => "Yêu cầu khắc phục",
             Status::Closed => "Đã đóng",
+            Status::Withdrawn => "Đã hủy kết luận",
         }
     }
 
@@ -63,7 +70,11 @@ impl Status {
     pub fn is_concluded(self) -> bool {
         matches!(
             self,
-            Status::Upheld | Status::Dismissed | Status::ActionRequired | Status::Closed
+            Status::Upheld
+                | Status::Dismissed
+                | Status::ActionRequired
+                | Status::Closed
+                | Status::Withdrawn
         )
     }
 }
@@ -76,6 +87,8 @@ pub enum Step {
     Dismiss,
     RequireAction,
     Close,
+    /// Withdraw an upheld conclusion (`outcome` upheld; checked by the caller).
+    Withdraw,
 }
 
 /// The first status of a new finding.
@@ -102,6 +115,9 @@ pub fn next(from: Status, step: Step) -> Result<Status, &'static str> {
         (Open | ExplanationRequested | Explained, Step::Close) => {
             Err("a finding cannot be closed before it is concluded")
         }
+        (Upheld | ActionRequired | Closed, Step::Withdraw) => Ok(Withdrawn),
+        (Withdrawn, _) => Err("the finding is withdrawn"),
+        (_, Step::Withdraw) => Err("only an upheld finding is withdrawn"),
         (Closed, _) => Err("the finding is closed"),
         (Upheld | Dismissed | ActionRequired, Step::Explain) => {
             Err("the finding is already concluded")
@@ -222,6 +238,18 @@ mod tests {
             "a conclusion stands"
         );
         assert!(next(Status::Closed, Step::Explain).is_err());
+        for status in Status::ALL {
+            let upheld = matches!(
+                status,
+                Status::Upheld | Status::ActionRequired | Status::Closed
+            );
+            assert_eq!(
+                next(status, Step::Withdraw).is_ok(),
+                upheld,
+                "only an upheld conclusion is withdrawn: {status:?}"
+            );
+            assert!(next(Status::Withdrawn, Step::Close).is_err());
+        }
         for status in Status::ALL {
             assert_eq!(Status::parse(status.code()), Some(status));
         }

@@ -1,5 +1,6 @@
 //! What a visit may record: people in service on the day observed, not in a year whose
-//! rating is decided, and only from a visit that has begun.
+//! rating is decided, and only from a visit that has begun; and an upheld finding
+//! withdrawn on review.
 
 use chrono::{Duration, FixedOffset, Utc};
 use serde_json::{Value, json};
@@ -174,7 +175,142 @@ async fn a_backdated_finding_does_not_reach_a_decided_year(b: Backend) {
     assert_eq!(s, 201, "{f}");
 }
 
+/// member_a1's finding of `code`, explained and upheld by the team: its id.
+async fn upheld(app: &TestApp, w: &crate::helpers::World, inspection: i64, code: &str) -> i64 {
+    let inspector = w.token("inspector_p");
+    let (s, f) = finding(
+        app,
+        inspector,
+        inspection,
+        json!({"violation_code": code, "observed_at": vn(-30), "description": "Vi phạm",
+               "staff_id": w.member_a1.id}),
+    )
+    .await;
+    assert_eq!(s, 201, "{f}");
+    let path = format!("/api/v1/findings/{}", f["id"]);
+    let (s, body) = app
+        .post(
+            w.token("staff_a1"),
+            &format!("{path}/explanation"),
+            json!({"text": "Tôi xin giải trình"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = app
+        .post(
+            inspector,
+            &format!("{path}/decision"),
+            json!({"outcome": "upheld"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    f["id"].as_i64().unwrap()
+}
+
+async fn in_register(app: &TestApp, w: &crate::helpers::World, code: &str) -> usize {
+    let (s, body) = app
+        .get(
+            w.token("root"),
+            &format!("/api/v1/violations?staff_id={}&code={code}", w.member_a1.id),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    body["items"].as_array().unwrap().len()
+}
+
+/// An upheld finding is withdrawn on review by the team or an administrator over the unit,
+/// with a reason, never by the person it names nor by HR: it leaves the register, and
+/// says when and why. A dismissed or withdrawn one is not withdrawn.
+async fn an_upheld_finding_is_withdrawn_on_review(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let inspector = w.token("inspector_p");
+    let id = inspection(&app, inspector, w.a.id, &vn(-60)).await;
+    let first = upheld(&app, &w, id, "no_badge").await;
+    let second = upheld(&app, &w, id, "smoking").await;
+    assert_eq!(in_register(&app, &w, "no_badge").await, 1);
+    let withdraw = |f: i64| format!("/api/v1/findings/{f}/withdraw");
+    let reason = json!({"reason": "Khiếu nại được giải quyết: nhầm người"});
+    let (s, body) = app
+        .post(inspector, &withdraw(first), json!({"reason": " "}))
+        .await;
+    assert_eq!(s, 422, "{body}");
+    for who in ["hr_a", "head_a"] {
+        let (s, body) = app
+            .post(w.token(who), &withdraw(first), reason.clone())
+            .await;
+        assert_eq!(s, 403, "{who}: {body}");
+    }
+    let (s, body) = app
+        .post(w.token("staff_a1"), &withdraw(first), reason.clone())
+        .await;
+    assert!(s == 403 || s == 404, "{body}");
+    assert_eq!(
+        in_register(&app, &w, "no_badge").await,
+        1,
+        "nothing changed"
+    );
+    let (s, body) = app.post(inspector, &withdraw(first), reason.clone()).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(
+        (&body["status"], &body["outcome"]),
+        (&json!("withdrawn"), &json!("withdrawn"))
+    );
+    assert_eq!(body["withdrawn_reason"], reason["reason"], "{body}");
+    assert!(body["withdrawn_at"].is_string(), "{body}");
+    assert_eq!(in_register(&app, &w, "no_badge").await, 0);
+    let (s, body) = app.post(inspector, &withdraw(first), reason.clone()).await;
+    assert_eq!(s, 409, "once: {body}");
+    // An administrator over A, not on the team.
+    let (s, body) = app
+        .post(w.token("admin_a"), &withdraw(second), reason.clone())
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(in_register(&app, &w, "smoking").await, 0);
+    // A dismissed finding has nothing to withdraw.
+    let (s, f) = finding(
+        &app,
+        inspector,
+        id,
+        json!({"violation_code": "dress", "observed_at": vn(-30), "description": "Trang phục"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{f}");
+    let (s, body) = app
+        .post(
+            inspector,
+            &format!("/api/v1/findings/{}/decision", f["id"]),
+            json!({"outcome": "dismissed"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = app
+        .post(
+            inspector,
+            &withdraw(f["id"].as_i64().unwrap()),
+            reason.clone(),
+        )
+        .await;
+    assert_eq!(s, 409, "{body}");
+    let (_, trail) = app
+        .get(
+            w.token("root"),
+            &format!("/api/v1/audit?entity=finding&entity_id={first}"),
+        )
+        .await;
+    assert!(
+        trail["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "withdraw"),
+        "{trail}"
+    );
+}
+
 both!(
+    an_upheld_finding_is_withdrawn_on_review,
     a_person_out_of_service_is_not_found_nor_rated_by_citizens,
     a_backdated_finding_does_not_reach_a_decided_year,
 );
