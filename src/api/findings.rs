@@ -2,7 +2,7 @@
 //! (explanation → conclusion → corrective action → closed), and the overdue list.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -145,7 +145,9 @@ pub(super) fn insert_finding(
     if observed > crate::db::now() + Duration::minutes(5) {
         return Err(ApiError::field("observed_at", "is in the future"));
     }
-    if i.ended_at.is_some_and(|end| observed > end) {
+    if i.ended_at
+        .is_some_and(|end| observed > end + Duration::minutes(5))
+    {
         return Err(ApiError::field(
             "observed_at",
             "is after the inspection ended",
@@ -166,22 +168,6 @@ pub(super) fn insert_finding(
             };
             match then {
                 Some(at) if crate::domain::units::in_subtree(&at.path, &unit.path) => {
-                    // A rating decided for that year was decided without it: a finding
-                    // entered now would change what it rests on unseen (a backdated
-                    // visit reaching into a year already rated).
-                    let year = observed_day.year().to_string();
-                    if crate::db::evaluations::of_staff(c, sid, &year)?
-                        .iter()
-                        .any(|e| e.final_rating.is_some())
-                    {
-                        return Err(ApiError::conflict(
-                            "observed_at",
-                            format!(
-                                "the person's rating for {year} is decided; a finding of that \
-                                 year is no longer recorded"
-                            ),
-                        ));
-                    }
                     (at.unit_id, Some(sid))
                 }
                 _ => {

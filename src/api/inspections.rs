@@ -266,17 +266,8 @@ pub(super) fn insert_inspection(
         ));
     }
     super::storable_day("started_at", body.started_at.naive_utc().date())?;
-    // A visit is recorded as it happens or after it (an offline queue, a paper record
-    // keyed in): one that has not begun yet would open findings on days to come.
-    let skew = crate::db::now() + chrono::Duration::minutes(5);
-    if body.started_at.naive_utc() > skew {
-        return Err(ApiError::field("started_at", "is in the future"));
-    }
     if let Some(ended) = body.ended_at {
         super::storable_day("ended_at", ended.naive_utc().date())?;
-        if ended.naive_utc() > skew {
-            return Err(ApiError::field("ended_at", "is in the future"));
-        }
         if ended < body.started_at {
             return Err(ApiError::field("ended_at", "must not be before started_at"));
         }
