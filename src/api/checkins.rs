@@ -148,6 +148,9 @@ struct Rights {
     actor_staff: Option<i64>,
     record: Visibility,
     correct: Visibility,
+    /// When the request arrived: one's own events are recorded at it, not at the time
+    /// they are written (a single event waits for its group, a batch for the writer).
+    received: NaiveDateTime,
 }
 
 /// The people a batch (or a group of single events) names, each looked up once: their
@@ -217,7 +220,7 @@ fn prepare(
     // a phone whose clock is far off, or an event held back, is refused as before.
     let own = rights.actor_staff == Some(person.staff.id);
     let at = if own && e.source != CheckinSource::Manual {
-        now.trunc_subsecs(6)
+        rights.received
     } else {
         claimed
     };
@@ -273,7 +276,7 @@ fn prepare(
         // The person themself sends live events only, even when they head the unit or
         // administer it: nobody backdates their own day (a past event re-derives it).
         if (own || !rights.record.subtree(path))
-            && claimed < now - Duration::minutes(SELF_WINDOW_MINUTES)
+            && claimed < rights.received - Duration::minutes(SELF_WINDOW_MINUTES)
         {
             return Err(ApiError::field(
                 "at",
@@ -388,6 +391,7 @@ fn rights(auth: &AuthUser) -> Rights {
         actor_staff: auth.actor.staff_id,
         record: auth.can(Action::RecordCheckins),
         correct: auth.can(Action::CorrectCheckins),
+        received: crate::db::now(),
     }
 }
 
@@ -403,10 +407,18 @@ fn rights(auth: &AuthUser) -> Rights {
 ///
 /// A retry, the same event again, still gets the recorded one back, voided or not (a retry
 /// that leaves out the direction too); so does an event found by its key on the same day
-/// with a corrected clock.
+/// with a corrected clock, and a retry of one's own event (recorded at its receipt).
 pub(crate) fn clash(existing: &CheckinRow, new: &NewCheckin) -> Option<ApiError> {
     let by_key = new.idempotency_key.is_some() && existing.idempotency_key == new.idempotency_key;
+    // One's own event is recorded at its receipt, so its retry has another instant, maybe
+    // past midnight: the same sender's event of the same source within the live window
+    // is that retry.
+    let retried = existing.created_by == new.created_by
+        && existing.source == new.source
+        && (existing.at - new.at).abs()
+            <= Duration::minutes(SELF_WINDOW_MINUTES + MAX_SKEW_MINUTES);
     if by_key
+        && !retried
         && (existing.local_date != new.local_date
             || (existing.voided_at.is_some() && existing.at != new.at))
     {

@@ -478,9 +478,32 @@ async fn ones_own_check_in_is_recorded_at_its_receipt(b: Backend) {
     let body = json!({"staff_id": w.member_a1.id, "at": claimed.to_rfc3339(), "source": "mobile",
                       "idempotency_key": "own-1"});
     let (s, own) = app
-        .post(w.token("staff_a1"), "/api/v1/checkins", body)
+        .post(w.token("staff_a1"), "/api/v1/checkins", body.clone())
         .await;
     assert_eq!(s, 201, "{own}");
+    // Its retry is recorded at another instant, and is still the same event.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (s, again) = app
+        .post(w.token("staff_a1"), "/api/v1/checkins", body)
+        .await;
+    assert_eq!((s, &again["id"]), (200, &own["id"]), "{again}");
+    // Voided by the head meanwhile, a late retry gets the voided event back, as any
+    // retry does, not a 409 for an instant that differs.
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            &format!("/api/v1/checkins/{}/void", own["id"]),
+            json!({"reason": "Chấm hộ"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let retry = json!({"staff_id": w.member_a1.id, "at": claimed.to_rfc3339(), "source": "mobile",
+                       "idempotency_key": "own-1"});
+    let (s, again) = app
+        .post(w.token("staff_a1"), "/api/v1/checkins", retry)
+        .await;
+    assert_eq!((s, &again["id"]), (200, &own["id"]), "{again}");
+    assert!(again["voided_at"].is_string(), "{again}");
     let stored = chrono::DateTime::parse_from_rfc3339(own["at"].as_str().unwrap()).unwrap();
     let late_by = stored.signed_duration_since(claimed);
     assert!(
