@@ -13,7 +13,7 @@ use super::staff::StaffRow;
 use super::units::UnitRow;
 use crate::domain::codes::NotificationKind;
 use crate::domain::digest::{Entry, summarize, week_key};
-use crate::domain::units::subtree_range;
+use crate::domain::units::{chain, subtree_range};
 
 /// People listed by name in a digest; the rest are counted.
 const TOP_PEOPLE: usize = 20;
@@ -42,8 +42,10 @@ pub fn queue(
     let (low, high) = subtree_range(&unit.path);
     // The unit's own heads are left out of its digest, as out of its notices: a head's
     // violations go to the level above (whose digest's subtree holds them), and a head
-    // is neither told of their own nor of a co-head's.
-    let not_its_head = not(staff::is_head.and(staff::unit_id.eq(unit.id)));
+    // is neither told of their own nor of a co-head's. So are the heads of the units above
+    // it: a member of A1 made head of A has their days in A1 in A1's subtree, and A1's
+    // head, their subordinate now, is not told of them.
+    let not_its_head = not(staff::is_head.and(staff::unit_id.eq_any(chain(&unit.path))));
     let rows: Vec<(i64, String, String, String, NaiveDate)> = violations::table
         .inner_join(staff::table.on(staff::id.nullable().eq(violations::staff_id)))
         .inner_join(units::table.on(units::id.eq(violations::unit_id)))

@@ -381,6 +381,26 @@ async fn a_backlog_of_a_head_promoted_goes_above_the_unit_they_head(b: Backend) 
     // A's own hr does not read its head's notice.
     let theirs = list(&app, w.token("hr_a"), "?kind=repeat").await;
     assert_eq!(theirs["total"], 0, "{theirs}");
+    // Nor does A1's head find those days in the digest of A1's weeks.
+    let (db, a1) = (app.db.clone(), w.a1.id);
+    let payload = tokio::task::spawn_blocking(move || {
+        use congvu::db::schema::notifications;
+        use diesel::prelude::*;
+        let mut c = db.conn().unwrap();
+        let head = congvu::db::staff::find(&mut c, head_a1).unwrap().unwrap();
+        let unit = congvu::db::units::find(&mut c, a1).unwrap().unwrap();
+        let now = congvu::db::now();
+        congvu::db::digests::queue(&mut c, &head, &unit, past_day(21), past_day(14), now).unwrap();
+        notifications::table
+            .filter(notifications::kind.eq("digest"))
+            .select(notifications::payload)
+            .first::<String>(&mut *c)
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let digest: Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(digest["total"], 0, "{digest}");
 }
 
 /// A message is its recipient's to read and acknowledge while they head its unit (or
