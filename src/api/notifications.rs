@@ -500,10 +500,15 @@ fn audit_change(
     before: &NotificationRow,
     after: &NotificationRow,
 ) -> Result<(), ApiError> {
-    // The payload is the message's content, not its state: the trail keeps the state.
+    // The payload is the message's content, not its state: the trail keeps the state. It
+    // is read by the unit's HR and admins, who may not reach the recipient (a message
+    // sent above the unit): it names them by id, and their address is left out of it and
+    // of the delivery error.
     let state = |r: &NotificationRow| {
-        serde_json::json!({"status": r.status, "attempts": r.attempts, "last_error": r.last_error,
-                           "next_attempt_at": r.next_attempt_at, "recipient_email": r.recipient_email})
+        serde_json::json!({"status": r.status, "attempts": r.attempts,
+                           "last_error": r.last_error.as_deref().map(crate::notify::sender::redacted),
+                           "next_attempt_at": r.next_attempt_at,
+                           "recipient_staff_id": r.recipient_staff_id})
     };
     audit::record(
         c,

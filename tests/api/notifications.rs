@@ -330,6 +330,26 @@ async fn only_a_refused_mailbox_is_given_up_at_once(b: Backend) {
     let (_, body) = notifications(&app, w.token("admin_a"), "?status=dead").await;
     assert_eq!(body["total"], 1, "{body}");
     assert_eq!(body["items"][0]["attempts"], 1, "{body}");
+    // Retried by an administrator: the trail, which the unit's HR reads, keeps the state
+    // without the recipient's address.
+    let id = body["items"][0]["id"].clone();
+    let (s, retried) = app
+        .post(
+            w.token("admin_a"),
+            &format!("/api/v1/notifications/{id}/retry"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{retried}");
+    let (s, trail) = app
+        .get(
+            w.token("hr_a"),
+            &format!("/api/v1/audit?entity=notification&entity_id={id}"),
+        )
+        .await;
+    assert_eq!(s, 200, "{trail}");
+    assert_eq!(trail["items"].as_array().map(Vec::len), Some(1), "{trail}");
+    assert!(!trail.to_string().contains('@'), "{trail}");
 }
 
 /// A message that failed waits for its next attempt; by then the head told may have left
