@@ -1,7 +1,7 @@
 //! The weekly digest: for each head, the week's violations in their unit's subtree, with
 //! the notices still waiting for someone to act on them.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::dsl::not;
 use diesel::prelude::*;
 use serde_json::{Value, json};
@@ -11,6 +11,7 @@ use super::outbox::{self, NewNotification};
 use super::schema::{repeat_notices, staff, units, violations};
 use super::staff::StaffRow;
 use super::units::UnitRow;
+use crate::domain::attendance::to_utc;
 use crate::domain::codes::NotificationKind;
 use crate::domain::digest::{Entry, summarize, week_key};
 use crate::domain::units::{chain, subtree_range};
@@ -46,12 +47,22 @@ pub fn queue(
     // it: a member of A1 made head of A has their days in A1 in A1's subtree, and A1's
     // head, their subordinate now, is not told of them.
     let not_its_head = not(staff::is_head.and(staff::unit_id.eq_any(chain(&unit.path))));
+    // The week's violations, and the findings concluded during the week about an earlier
+    // visit (the explanation alone may take 60 days): dated before the week, they would
+    // otherwise be in no digest, as the repeat rules count them as news when concluded.
+    let start = to_utc(from.and_time(NaiveTime::MIN));
+    let end = to_utc((to + Duration::days(1)).and_time(NaiveTime::MIN));
+    let concluded_late = violations::source
+        .eq(super::inspections::SOURCE_INSPECTION)
+        .and(violations::created_at.ge(start))
+        .and(violations::created_at.lt(end))
+        .and(violations::day.lt(from));
     let rows: Vec<(i64, String, String, String, NaiveDate)> = violations::table
         .inner_join(staff::table.on(staff::id.nullable().eq(violations::staff_id)))
         .inner_join(units::table.on(units::id.eq(violations::unit_id)))
         .filter(units::path.ge(&low).and(units::path.lt(&high)))
         .filter(not_its_head)
-        .filter(violations::day.between(from, to))
+        .filter(violations::day.between(from, to).or(concluded_late))
         .select((
             staff::id,
             staff::full_name,

@@ -382,25 +382,60 @@ async fn a_backlog_of_a_head_promoted_goes_above_the_unit_they_head(b: Backend) 
     let theirs = list(&app, w.token("hr_a"), "?kind=repeat").await;
     assert_eq!(theirs["total"], 0, "{theirs}");
     // Nor does A1's head find those days in the digest of A1's weeks.
-    let (db, a1) = (app.db.clone(), w.a1.id);
+    let digest = digest(&app, head_a1, w.a1.id, (past_day(21), past_day(14))).await;
+    assert_eq!(digest["total"], 0, "{digest}");
+}
+
+/// The digest `head` gets for `unit` over `from..=to`, queued now: its payload.
+async fn digest(app: &TestApp, head: i64, unit: i64, (from, to): (NaiveDate, NaiveDate)) -> Value {
+    let db = app.db.clone();
     let payload = tokio::task::spawn_blocking(move || {
         use congvu::db::schema::notifications;
         use diesel::prelude::*;
         let mut c = db.conn().unwrap();
-        let head = congvu::db::staff::find(&mut c, head_a1).unwrap().unwrap();
-        let unit = congvu::db::units::find(&mut c, a1).unwrap().unwrap();
+        let head = congvu::db::staff::find(&mut c, head).unwrap().unwrap();
+        let unit = congvu::db::units::find(&mut c, unit).unwrap().unwrap();
         let now = congvu::db::now();
-        congvu::db::digests::queue(&mut c, &head, &unit, past_day(21), past_day(14), now).unwrap();
+        congvu::db::digests::queue(&mut c, &head, &unit, from, to, now).unwrap();
         notifications::table
             .filter(notifications::kind.eq("digest"))
+            .order(notifications::id.desc())
             .select(notifications::payload)
             .first::<String>(&mut *c)
             .unwrap()
     })
     .await
     .unwrap();
-    let digest: Value = serde_json::from_str(&payload).unwrap();
-    assert_eq!(digest["total"], 0, "{digest}");
+    serde_json::from_str(&payload).unwrap()
+}
+
+/// A finding concluded this week about a visit a month back is in this week's digest:
+/// dated before the week, it was in none.
+async fn a_finding_concluded_late_is_in_the_weeks_digest(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    upheld_finding(&app, &w, "no_badge", past_day(30)).await;
+    let today = crate::attendance::today();
+    let digest = digest(
+        &app,
+        w.head_a.id,
+        w.a.id,
+        (today - Duration::days(6), today),
+    )
+    .await;
+    let found = digest["by_code"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "no_badge")
+        .cloned();
+    assert_eq!(
+        found.map(|c| c["count"].clone()),
+        Some(json!(1)),
+        "{digest}"
+    );
 }
 
 /// A message is its recipient's to read and acknowledge while they head its unit (or
@@ -763,6 +798,7 @@ both!(
     an_incoming_head_is_told_from_their_first_day,
     a_backlog_after_a_transfer_goes_to_the_old_units_head,
     a_backlog_of_a_head_promoted_goes_above_the_unit_they_head,
+    a_finding_concluded_late_is_in_the_weeks_digest,
     a_head_who_stepped_down_no_longer_reads_what_was_sent_to_them,
     an_absence_an_inspection_also_found_counts_once,
     an_ended_version_withdraws_its_repeat_rule,
