@@ -14,10 +14,12 @@ use super::extract::ValidQuery;
 use super::{PageParams, Paged, blocking, local_now, local_time, local_wall_time};
 use crate::auth::AuthUser;
 use crate::db::attendance::{self as engine, Derived, Person};
+use crate::db::moves::Posted;
 use crate::db::violations::{self, ViolationFilter, ViolationRow};
 use crate::db::{AnyConnection, Db};
 use crate::domain::access::{Action, Visibility};
 use crate::domain::codes::AttendanceStatus;
+use crate::domain::postings::{Earlier, unit_on};
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -105,6 +107,61 @@ pub(crate) fn visible_person(
     }
 }
 
+/// A person whose record the caller reads (`Whole`), or, after a transfer, only the days
+/// they were in a unit the caller reads (`Days`): the old unit's head still reads and
+/// voids what happened in their unit. Anyone else is 404.
+pub(crate) enum Reach {
+    Whole(Person),
+    Days {
+        person: Person,
+        earlier: Vec<Earlier<Posted>>,
+    },
+}
+
+impl Reach {
+    pub(crate) fn person(&self) -> &Person {
+        match self {
+            Reach::Whole(p) | Reach::Days { person: p, .. } => p,
+        }
+    }
+
+    /// Whether the caller reads the person's `day`.
+    pub(crate) fn covers(&self, read: &Visibility, day: NaiveDate) -> bool {
+        match self {
+            Reach::Whole(_) => true,
+            Reach::Days { person, earlier } => {
+                let now = Posted {
+                    unit_id: person.staff.unit_id,
+                    path: person.unit_path.clone(),
+                };
+                read.staff(person.staff.id, &unit_on(earlier, &now, day).path)
+            }
+        }
+    }
+}
+
+pub(crate) fn reach(
+    c: &mut AnyConnection,
+    read: &Visibility,
+    staff_id: i64,
+) -> Result<Reach, ApiError> {
+    let (staff, unit_path) =
+        crate::db::staff::find_with_path(c, staff_id)?.ok_or(ApiError::NotFound)?;
+    if read.staff(staff.id, &unit_path) {
+        return Ok(Reach::Whole(Person { staff, unit_path }));
+    }
+    let earlier = crate::db::moves::earlier_of(c, &[staff.id])?
+        .remove(&staff.id)
+        .unwrap_or_default();
+    if !earlier.iter().any(|e| read.staff(staff.id, &e.unit.path)) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Reach::Days {
+        person: Person { staff, unit_path },
+        earlier,
+    })
+}
+
 /// The staff ids a list is about: one person, a unit's subtree (the people in it the caller
 /// may read), or the caller themself.
 pub(crate) fn visible_staff_ids(
@@ -149,8 +206,11 @@ pub async fn attendance(
     let read = auth.can(Action::ReadStaff);
     let days = blocking(&state, move |db: &Db| {
         db.read(|c| {
-            let person = visible_person(c, &read, staff_id)?;
-            Ok::<_, ApiError>(engine::derive(c, &[person], from, to, local_now())?)
+            // After a transfer, the old unit's line reads the days the person was theirs.
+            let reach = reach(c, &read, staff_id)?;
+            let mut days = engine::derive(c, &[reach.person().clone()], from, to, local_now())?;
+            days.retain(|d| reach.covers(&read, d.record.date));
+            Ok::<_, ApiError>(days)
         })
     })
     .await?;

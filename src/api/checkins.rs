@@ -694,25 +694,11 @@ pub async fn list_checkins(
     let read = auth.can(Action::ReadStaff);
     let rows = blocking(&state, move |db: &Db| {
         db.read(|c| {
-            let (staff, path) =
-                crate::db::staff::find_with_path(c, staff_id)?.ok_or(ApiError::NotFound)?;
-            if read.staff(staff.id, &path) {
-                return Ok(q::of_staff(c, staff.id, from, to)?);
-            }
             // Someone transferred away: the events of the days they were in a unit the
             // caller reads (the old unit's head voids what its kiosk sent).
-            let earlier = crate::db::moves::earlier_of(c, &[staff.id])?
-                .remove(&staff.id)
-                .unwrap_or_default();
-            if !earlier.iter().any(|e| read.staff(staff.id, &e.unit.path)) {
-                return Err(ApiError::NotFound);
-            }
-            let now = Posted {
-                unit_id: staff.unit_id,
-                path,
-            };
-            let mut rows = q::of_staff(c, staff.id, from, to)?;
-            rows.retain(|r| read.staff(staff.id, &unit_on(&earlier, &now, r.local_date).path));
+            let reach = super::attendance::reach(c, &read, staff_id)?;
+            let mut rows = q::of_staff(c, reach.person().staff.id, from, to)?;
+            rows.retain(|r| reach.covers(&read, r.local_date));
             Ok::<_, ApiError>(rows)
         })
     })

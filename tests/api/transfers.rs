@@ -390,6 +390,25 @@ async fn the_old_units_kiosk_still_uploads_the_days_before(b: Backend) {
         .await;
     assert_eq!(s, 200, "{body}");
     assert!(late_on(&app, &w, before).await.is_empty());
+    // Their derived days likewise: A1's days, not B's (before, 404 for all).
+    let (s, days) = app
+        .get(
+            head,
+            &format!(
+                "/api/v1/attendance?staff_id={}&from={before}&to={moved_on}",
+                w.member_a1.id
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{days}");
+    let dates: Vec<&str> = days["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["date"].as_str())
+        .collect();
+    assert!(dates.contains(&before.to_string().as_str()), "{days}");
+    assert!(!dates.contains(&moved_on.to_string().as_str()), "{days}");
     let (s, body) = app
         .post(
             head,
