@@ -99,6 +99,16 @@ pub fn next_tick(schedule: &Schedule, after: DateTime<Utc>) -> Option<DateTime<U
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// The last tick of `schedule` at or before `now`, within the week before it (the digest's
+/// period), in Vietnam's time.
+pub fn last_tick(schedule: &Schedule, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    schedule
+        .after(&(now - chrono::Duration::days(8)).with_timezone(&TZ))
+        .take_while(|t| t.with_timezone(&Utc) <= now)
+        .last()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 /// A name for this process on leases and claims: host, process id and a random part.
 pub fn instance_name() -> String {
     let mut bytes = [0u8; 4];
@@ -170,8 +180,11 @@ pub fn spawn_all(db: Db, settings: &Settings) {
     let wake = Arc::new(tokio::sync::Notify::new());
     let resend_days = settings.notify.resend_days;
     let jobs = &settings.jobs;
-    // Closing days and the sweep also run at start, to catch up after downtime; the
-    // digest and the re-send wait for their time.
+    let digest_schedule = parse_schedule(&jobs.weekly_digest).ok();
+    // Closing days and the sweep also run at start, to catch up after downtime; so does
+    // the digest, for its last tick (a restart in Monday's maintenance window would lose
+    // the week's digest; one already queued is not queued again). The re-send waits for
+    // its time.
     let table: [(&'static str, &str, bool, Work); 4] = [
         (
             "close_attendance",
@@ -211,10 +224,19 @@ pub fn spawn_all(db: Db, settings: &Settings) {
         (
             "weekly_digest",
             &jobs.weekly_digest,
-            false,
-            Arc::new(|db: &Db| {
-                let n = notify::weekly_digest(db, crate::db::now())?;
-                tracing::info!(digests = n, "weekly digests queued");
+            true,
+            Arc::new(move |db: &Db| {
+                let now = crate::db::now();
+                let Some(tick) = digest_schedule
+                    .as_ref()
+                    .and_then(|s| last_tick(s, now.and_utc()))
+                else {
+                    return Ok(());
+                };
+                let n = notify::weekly_digest_of(db, to_local(tick.naive_utc()).date(), now)?;
+                if n > 0 {
+                    tracing::info!(digests = n, "weekly digests queued");
+                }
                 Ok(())
             }),
         ),
@@ -346,6 +368,21 @@ mod tests {
         assert_eq!(
             next_tick(&digest, utc(2026, 3, 8, 16, 30)),
             Some(utc(2026, 3, 9, 0, 0))
+        );
+        // Started on Monday at 09:00 local after a night down, the digest's last tick is
+        // that Monday's 07:00 (00:00 UTC), made up at start; on the tick itself, the tick.
+        assert_eq!(
+            last_tick(&digest, utc(2026, 3, 9, 2, 0)),
+            Some(utc(2026, 3, 9, 0, 0))
+        );
+        assert_eq!(
+            last_tick(&digest, utc(2026, 3, 9, 0, 0)),
+            Some(utc(2026, 3, 9, 0, 0))
+        );
+        // On Sunday it is the Monday before.
+        assert_eq!(
+            last_tick(&digest, utc(2026, 3, 8, 16, 30)),
+            Some(utc(2026, 3, 2, 0, 0))
         );
         // Across the new year, and no daylight saving in any season.
         assert_eq!(

@@ -2,7 +2,7 @@
 //! escalation of notices nobody acted on), the weekly digest to each head, and the daily
 //! re-send of messages given up on.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 use super::JobError;
 use crate::db::{Db, attendance, digests, notices, outbox, units};
@@ -48,7 +48,12 @@ pub fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, JobError> {
 /// Queues each head's digest of the seven days before `now`'s local date. A digest
 /// already queued for the week is not queued again (a restart, a second process).
 pub fn weekly_digest(db: &Db, now: NaiveDateTime) -> Result<usize, JobError> {
-    let today = to_local(now).date();
+    weekly_digest_of(db, to_local(now).date(), now)
+}
+
+/// The digests a run on `today` makes (the week before it), queued at `now`: a run at
+/// start makes those of the last tick, missed when the process was down then.
+pub fn weekly_digest_of(db: &Db, today: NaiveDate, now: NaiveDateTime) -> Result<usize, JobError> {
     let (from, to) = crate::domain::digest::week_before(today);
     let heads = db.read(|c| digests::heads(c, today).map_err(JobError::from))?;
     let mut queued = 0;
