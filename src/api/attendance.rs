@@ -2,7 +2,7 @@
 //! register. Attendance is derived on read from the stored events, so it always reflects
 //! the latest data; the register keeps the violations of closed days.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use actix_web::{get, web};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
@@ -396,6 +396,56 @@ pub struct ViolationQuery {
     pub per_page: Option<i64>,
 }
 
+/// The register shows an inspection finding's description (`detail`) only to those who
+/// may read the inspection: the person found, heads, HR and admins over its unit, and its
+/// team. Another team's inspector, who reads the register as a whole, sees the violation
+/// without what the team wrote of it, as its inspections are hidden from them.
+fn without_other_teams_findings(
+    c: &mut AnyConnection,
+    auth: &AuthUser,
+    rows: &mut [ViolationRow],
+) -> Result<(), ApiError> {
+    let readers = auth.can(Action::ReadInspections);
+    let own = auth.actor.staff_id;
+    let from_findings = |v: &ViolationRow| {
+        v.source == crate::db::inspections::SOURCE_INSPECTION
+            && v.detail.is_some()
+            && (own.is_none() || v.staff_id != own)
+    };
+    if readers.all || !rows.iter().any(from_findings) {
+        return Ok(());
+    }
+    let mut unit_ids: Vec<i64> = rows
+        .iter()
+        .filter(|v| from_findings(v))
+        .map(|v| v.unit_id)
+        .collect();
+    unit_ids.sort_unstable();
+    unit_ids.dedup();
+    let paths: HashMap<i64, String> = crate::db::units::find_many(c, &unit_ids)?
+        .into_iter()
+        .map(|u| (u.id, u.path))
+        .collect();
+    let unread = |v: &ViolationRow| {
+        from_findings(v)
+            && !paths
+                .get(&v.unit_id)
+                .is_some_and(|p| readers.unit(v.unit_id, p))
+    };
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter(|v| unread(v))
+        .filter_map(|v| v.source_ref.parse().ok())
+        .collect();
+    let team = crate::db::inspections::on_team(c, &ids, auth.id())?;
+    for v in rows.iter_mut() {
+        if unread(v) && !v.source_ref.parse().is_ok_and(|id: i64| team.contains(&id)) {
+            v.detail = None;
+        }
+    }
+    Ok(())
+}
+
 #[utoipa::path(get, path = "/api/v1/violations", tag = "attendance", params(ViolationQuery),
     responses((status = 200, body = Paged<ViolationView>), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -447,12 +497,9 @@ pub async fn list_violations(
                     filter.unit_ids = Some(ids);
                 }
             }
-            Ok(violations::list(
-                c,
-                &filter,
-                page.per_page(),
-                page.offset(),
-            )?)
+            let (mut rows, total) = violations::list(c, &filter, page.per_page(), page.offset())?;
+            without_other_teams_findings(c, &auth, &mut rows)?;
+            Ok((rows, total))
         })
     })
     .await?;

@@ -349,6 +349,27 @@ pub fn findings_of_staff(conn: &mut AnyConnection, staff_id: i64) -> QueryResult
         .load(conn)
 }
 
+/// Of these findings, those of inspections `user` is on the team of.
+pub fn on_team(
+    conn: &mut AnyConnection,
+    finding_ids: &[i64],
+    user: i64,
+) -> QueryResult<std::collections::HashSet<i64>> {
+    let mut out = std::collections::HashSet::new();
+    for part in finding_ids.chunks(500) {
+        let teams = inspection_team::table
+            .filter(inspection_team::user_id.eq(user))
+            .select(inspection_team::inspection_id);
+        let ids: Vec<i64> = findings::table
+            .filter(findings::id.eq_any(part))
+            .filter(findings::inspection_id.eq_any(teams))
+            .select(findings::id)
+            .load(conn)?;
+        out.extend(ids);
+    }
+    Ok(out)
+}
+
 pub fn find_finding(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<FindingRow>> {
     findings::table
         .find(id)

@@ -247,7 +247,43 @@ async fn an_upheld_finding_is_withdrawn_on_review(b: Backend) {
     );
 }
 
+/// Another team's inspector reads the register, not what the team wrote of its finding;
+/// the team, the unit's line and the person do.
+async fn another_teams_inspector_reads_no_findings_description(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let id = inspection(&app, w.token("inspector_p"), w.a.id, &vn(-60)).await;
+    upheld(&app, &w, id, "no_badge").await;
+    let (s, _) = app
+        .post(
+            w.token("root"),
+            "/api/v1/users",
+            json!({"username": "tt.khac", "password": "mat-khau-thanh-tra",
+                   "roles": [{"role": "inspector", "unit_id": w.p.id}]}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let other = app.token("tt.khac", "mat-khau-thanh-tra").await;
+    let path = format!(
+        "/api/v1/violations?staff_id={}&code=no_badge",
+        w.member_a1.id
+    );
+    for (token, shown) in [
+        (other.as_str(), false),
+        (w.token("inspector_p"), true),
+        (w.token("head_a"), true),
+        (w.token("staff_a1"), true),
+    ] {
+        let (s, body) = app.get(token, &path).await;
+        assert_eq!(s, 200, "{body}");
+        assert_eq!(body["total"], 1, "{body}");
+        assert_eq!(body["items"][0]["detail"].is_string(), shown, "{body}");
+    }
+}
+
 both!(
+    another_teams_inspector_reads_no_findings_description,
     an_upheld_finding_is_withdrawn_on_review,
     a_person_out_of_service_is_not_found_nor_rated_by_citizens,
     a_finding_lies_within_its_visit,
