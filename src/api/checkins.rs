@@ -202,15 +202,24 @@ impl Known {
     }
 }
 
-/// Checks one event against the rules and the caller's rights; returns the row to insert,
-/// the person and the unit they were in on the event's day (for the audit trail).
+/// An event checked and ready to insert.
+struct Prepared {
+    new: NewCheckin,
+    person: Person,
+    /// The unit the person was in on the event's day (for the audit trail).
+    unit: i64,
+    /// One's own event, recorded at the request's arrival.
+    own: bool,
+}
+
+/// Checks one event against the rules and the caller's rights; returns the row to insert.
 fn prepare(
     c: &mut AnyConnection,
     rights: &Rights,
     known: &mut Known,
     e: &CheckinInput,
     now: NaiveDateTime,
-) -> Result<(NewCheckin, Person, i64), ApiError> {
+) -> Result<Prepared, ApiError> {
     let no_such = || ApiError::field("staff_id", "no such staff member");
     let person = known.person(c, e.staff_id)?.ok_or_else(no_such)?;
     let claimed = without_leap_second(e.at.naive_utc()).trunc_subsecs(6);
@@ -310,7 +319,12 @@ fn prepare(
         created_by: Some(rights.actor),
         created_at: crate::db::now(),
     };
-    Ok((new, person, day_unit))
+    Ok(Prepared {
+        new,
+        person,
+        unit: day_unit,
+        own: own && e.source != CheckinSource::Manual,
+    })
 }
 
 /// A leap second (`…:59:60`, which chrono reads) as the instant after it: PostgreSQL
@@ -408,12 +422,14 @@ fn rights(auth: &AuthUser) -> Rights {
 /// A retry, the same event again, still gets the recorded one back, voided or not (a retry
 /// that leaves out the direction too); so does an event found by its key on the same day
 /// with a corrected clock, and a retry of one's own event (recorded at its receipt).
-pub(crate) fn clash(existing: &CheckinRow, new: &NewCheckin) -> Option<ApiError> {
+pub(crate) fn clash(existing: &CheckinRow, new: &NewCheckin, own: bool) -> Option<ApiError> {
     let by_key = new.idempotency_key.is_some() && existing.idempotency_key == new.idempotency_key;
-    // One's own event is recorded at its receipt, so its retry has another instant, maybe
-    // past midnight: the same sender's event of the same source within the live window
-    // is that retry.
-    let retried = existing.created_by == new.created_by
+    // One's own event (`own`) is recorded at its receipt, so its retry has another
+    // instant, maybe past midnight: the same sender's event of the same source within the
+    // live window is that retry. Events sent for others keep the time they give, and a
+    // key that names another of their events is refused below.
+    let retried = own
+        && existing.created_by == new.created_by
         && existing.source == new.source
         && (existing.at - new.at).abs()
             <= Duration::minutes(SELF_WINDOW_MINUTES + MAX_SKEW_MINUTES);
@@ -483,6 +499,8 @@ pub async fn create_batch(
             let mut persons: HashMap<i64, Person> = HashMap::new();
             let mut checked = Vec::with_capacity(events.len());
             let mut indices = Vec::with_capacity(events.len());
+            let mut owns = Vec::with_capacity(events.len());
+            let mut own_so_far = 0;
             let mut out = BatchResult {
                 accepted: 0,
                 duplicates: 0,
@@ -498,7 +516,12 @@ pub async fn create_batch(
             for (index, raw) in events.into_iter().enumerate() {
                 let prepared = super::extract::from_value::<CheckinInput>(raw)
                     .and_then(|e| prepare(c, &rights, &mut known, &e, now));
-                let (new, person, unit) = match prepared {
+                let Prepared {
+                    mut new,
+                    person,
+                    unit,
+                    own,
+                } = match prepared {
                     Ok(p) => p,
                     // The database failing is not the event's fault: the whole upload
                     // fails, to be sent again, rather than this event being reported
@@ -515,14 +538,27 @@ pub async fn create_batch(
                         continue;
                     }
                 };
+                // One's own events are recorded at the request's arrival: several in one
+                // upload keep their order a microsecond apart, rather than clash at one
+                // instant.
+                if own {
+                    new.at += Duration::microseconds(own_so_far);
+                    new.local_date = to_local(new.at).date();
+                    own_so_far += 1;
+                }
                 checked.push((unit, new));
+                owns.push(own);
                 indices.push(index);
                 persons.entry(person.staff.id).or_insert(person);
             }
             // One multi-row insert (and audit) for the checked events rather than a
             // lookup and an insert each: a 5 000-event upload was 15 000 statements.
             let inserted = q::insert_batch(c, &checked)?;
-            let rows: Vec<&NewCheckin> = checked.iter().map(|(_, n)| n).collect();
+            let rows: Vec<(&NewCheckin, bool)> = checked
+                .iter()
+                .map(|(_, n)| n)
+                .zip(owns.iter().copied())
+                .collect();
             let mut touched = BTreeMap::new();
             for (outcome, index) in settle(c, &rows, inserted)?.into_iter().zip(indices) {
                 match outcome {
@@ -556,7 +592,7 @@ pub async fn create_batch(
 /// group commit of single events and by batches alike.
 pub(crate) fn settle(
     c: &mut AnyConnection,
-    rows: &[&NewCheckin],
+    rows: &[(&NewCheckin, bool)],
     inserted: Vec<CheckinRow>,
 ) -> Result<Vec<group::Outcome>, ApiError> {
     // What tells a new row's event: person, instant, device, idempotency key.
@@ -574,7 +610,7 @@ pub(crate) fn settle(
         .collect();
     let made: Vec<Option<CheckinRow>> = rows
         .iter()
-        .map(|n| {
+        .map(|(n, _)| {
             fresh.remove(&(
                 n.staff_id,
                 n.at,
@@ -587,7 +623,7 @@ pub(crate) fn settle(
         .iter()
         .zip(&made)
         .filter(|(_, m)| m.is_none())
-        .map(|(n, _)| *n)
+        .map(|((n, _), _)| *n)
         .collect();
     let recorded = if left.is_empty() {
         q::Originals::default()
@@ -596,14 +632,14 @@ pub(crate) fn settle(
     };
     rows.iter()
         .zip(made)
-        .map(|(new, made)| match made {
+        .map(|((new, own), made)| match made {
             Some(row) => Ok(Ok((row, true))),
             None => {
                 // Not inserted, so a unique key matched an event already recorded.
                 let existing = recorded.of(new).ok_or_else(|| {
                     ApiError::Internal("a duplicate check-in's original is missing".into())
                 })?;
-                Ok(match clash(existing, new) {
+                Ok(match clash(existing, new, *own) {
                     Some(clash) => Err(clash),
                     None => Ok((existing.clone(), false)),
                 })

@@ -504,6 +504,42 @@ async fn ones_own_check_in_is_recorded_at_its_receipt(b: Backend) {
         .await;
     assert_eq!((s, &again["id"]), (200, &own["id"]), "{again}");
     assert!(again["voided_at"].is_string(), "{again}");
+    // Two of one's own in one upload (an "out" and an "in" queued by the phone) are both
+    // recorded, in their order, a microsecond apart.
+    let pair = json!({"events": [
+        {"staff_id": w.member_a1.id, "at": (claimed + chrono::Duration::minutes(1)).to_rfc3339(),
+         "source": "mobile", "direction": "out"},
+        {"staff_id": w.member_a1.id, "at": (claimed + chrono::Duration::minutes(2)).to_rfc3339(),
+         "source": "mobile", "direction": "in"}]});
+    let (s, body) = app
+        .post(w.token("staff_a1"), "/api/v1/checkins/batch", pair)
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["accepted"], 2, "{body}");
+    // A head's correction voided, entered again at another time under the same key, is
+    // refused: it is not a retry of the head's own event.
+    let d = past_day(3);
+    let fix = |time: &str| {
+        json!({"staff_id": w.member_a1.id, "at": at(d, time), "source": "manual",
+               "direction": "in", "reason": "Xác nhận giờ vào", "idempotency_key": "fix-1"})
+    };
+    let (s, first) = app
+        .post(w.token("head_a"), "/api/v1/checkins", fix("07:30:00"))
+        .await;
+    assert_eq!(s, 201, "{first}");
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            &format!("/api/v1/checkins/{}/void", first["id"]),
+            json!({"reason": "Sai giờ"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = app
+        .post(w.token("head_a"), "/api/v1/checkins", fix("07:40:00"))
+        .await;
+    assert_eq!(s, 409, "{body}");
+    assert!(body["errors"]["idempotency_key"].is_array(), "{body}");
     let stored = chrono::DateTime::parse_from_rfc3339(own["at"].as_str().unwrap()).unwrap();
     let late_by = stored.signed_duration_since(claimed);
     assert!(

@@ -160,19 +160,20 @@ fn write_group(
         }
         prepared.push(p);
     }
-    let rows: Vec<(i64, q::NewCheckin)> = prepared
-        .iter()
-        .filter_map(|p| p.as_ref().ok())
-        .map(|(new, _, unit)| (*unit, new.clone()))
-        .collect();
+    let ready: Vec<&super::Prepared> = prepared.iter().filter_map(|p| p.as_ref().ok()).collect();
+    let rows: Vec<(i64, q::NewCheckin)> = ready.iter().map(|p| (p.unit, p.new.clone())).collect();
     let inserted = q::insert_batch(c, &rows)?;
-    let news: Vec<&q::NewCheckin> = rows.iter().map(|(_, n)| n).collect();
+    let news: Vec<(&q::NewCheckin, bool)> = rows
+        .iter()
+        .zip(&ready)
+        .map(|((_, n), p)| (n, p.own))
+        .collect();
     let mut settled = super::settle(c, &news, inserted)?.into_iter();
     let mut touched = BTreeMap::new();
     let mut out = Vec::with_capacity(prepared.len());
     for p in prepared {
         let person = match p {
-            Ok((_, person, _)) => person,
+            Ok(p) => p.person,
             Err(e) => {
                 out.push(Err(e));
                 continue;
