@@ -147,6 +147,11 @@ pub async fn create_decision(
                 return Err(ApiError::field("form", why));
             }
             for (i, id) in body.finding_ids.iter().enumerate() {
+                // Under the inspection's lock, as its findings' changes are: a finding
+                // withdrawn at this moment is not linked to a new decision.
+                if let Some(inspection) = crate::db::inspections::inspection_of(c, *id)? {
+                    crate::db::inspections::lock(c, inspection)?;
+                }
                 let ok = crate::db::inspections::find_finding(c, *id)?.is_some_and(|f| {
                     f.staff_id == Some(person.staff.id) && f.outcome.as_deref() == Some("upheld")
                 });

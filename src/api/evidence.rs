@@ -74,8 +74,12 @@ fn attachable(
             "evidence is added by the inspection's team or by whoever explains the finding",
         ));
     }
-    if Status::parse(&f.status) == Some(Status::Closed) {
-        return Err(super::inspections::conflict("the finding is closed"));
+    match Status::parse(&f.status) {
+        Some(Status::Closed) => return Err(super::inspections::conflict("the finding is closed")),
+        Some(Status::Withdrawn) => {
+            return Err(super::inspections::conflict("the finding is withdrawn"));
+        }
+        _ => {}
     }
     Ok(f)
 }

@@ -498,21 +498,34 @@ pub async fn withdraw_finding(
             let (f, a) = finding_for_write(c, &actor, id)?;
             let inspection = q::find(c, f.inspection_id)?.ok_or(ApiError::NotFound)?;
             let unit = crate::db::units::find(c, inspection.unit_id)?.ok_or(ApiError::NotFound)?;
-            let admin = actor
-                .visibility(crate::domain::access::Action::WithdrawFindings)
-                .subtree(&unit.path);
-            if !a.member && !admin {
+            // An administrator above the inspected unit, not one of the unit itself (who
+            // may head it, and would undo the inspectors' conclusions about their own).
+            let above = crate::domain::units::chain(&unit.path).get(1).copied();
+            let admin_above = match above {
+                Some(parent) => {
+                    let parent = crate::db::units::find(c, parent)?.ok_or(ApiError::NotFound)?;
+                    actor
+                        .visibility(crate::domain::access::Action::WithdrawFindings)
+                        .subtree(&parent.path)
+                }
+                None => actor
+                    .visibility(crate::domain::access::Action::WithdrawFindings)
+                    .all,
+            };
+            if !a.member && !admin_above {
                 return Err(ApiError::Forbidden(
-                    "withdrawing a finding is for the inspection's team and administrators over the unit",
+                    "withdrawing a finding is for the inspection's team and administrators above the unit",
                 ));
             }
-            if actor.staff_id.is_some() && actor.staff_id == f.staff_id {
-                return Err(ApiError::Forbidden(
-                    "a finding about yourself is withdrawn by someone else",
-                ));
-            }
+            // Never by the person found, nor by whoever explained a unit's finding.
+            not_about_self(&actor, &f)?;
             if f.outcome.as_deref() != Some(Status::Upheld.code()) {
                 return Err(conflict("only an upheld finding is withdrawn"));
+            }
+            if crate::db::discipline::rests_on(c, f.id)? {
+                return Err(conflict(
+                    "a disciplinary decision rests on this finding; annul the decision first",
+                ));
             }
             step(&f, Step::Withdraw)?;
             Ok(q::withdraw_finding(c, actor.user_id, &f, &reason)?)

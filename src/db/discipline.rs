@@ -87,6 +87,14 @@ pub fn insert(
     Ok(row)
 }
 
+/// Whether a disciplinary decision rests on this finding.
+pub fn rests_on(conn: &mut AnyConnection, finding_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        discipline_findings::table.filter(discipline_findings::finding_id.eq(finding_id)),
+    ))
+    .get_result(conn)
+}
+
 pub fn findings_of(conn: &mut AnyConnection, decision_ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
     discipline_findings::table
         .filter(discipline_findings::decision_id.eq_any(decision_ids))

@@ -200,18 +200,54 @@ async fn an_upheld_finding_is_withdrawn_on_review(b: Backend) {
     assert_eq!(in_register(&app, &w, "no_badge").await, 0);
     let (s, body) = app.post(inspector, &withdraw(first), reason.clone()).await;
     assert_eq!(s, 409, "once: {body}");
-    // An administrator over A, not on the team.
+    // An administrator of the inspected unit itself does not undo the inspectors'
+    // conclusions about it; one above it does, off the team. Not while a disciplinary
+    // decision rests on the finding.
     let (s, body) = app
         .post(w.token("admin_a"), &withdraw(second), reason.clone())
         .await;
+    assert_eq!(s, 403, "{body}");
+    let today = crate::attendance::today().to_string();
+    let (s, decision) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/discipline",
+            json!({"staff_id": w.member_a1.id, "form": "khien_trach", "decision_no": "09/QĐ",
+                   "decided_on": today, "effective_from": today, "reason": "Hút thuốc",
+                   "finding_ids": [second]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{decision}");
+    let (s, body) = app
+        .post(w.token("admin_p"), &withdraw(second), reason.clone())
+        .await;
+    assert_eq!(s, 409, "{body}");
+    assert_eq!(in_register(&app, &w, "smoking").await, 1);
+    let third = upheld(&app, &w, id, "dress").await;
+    let (s, body) = app
+        .post(w.token("admin_p"), &withdraw(third), reason.clone())
+        .await;
     assert_eq!(s, 200, "{body}");
-    assert_eq!(in_register(&app, &w, "smoking").await, 0);
+    assert_eq!(in_register(&app, &w, "dress").await, 0);
+    // Nothing is added to a withdrawn finding.
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/findings/{third}/evidence")))
+        .bearer_auth(inspector)
+        .multipart(reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(b"%PDF-1.4 x".to_vec()).file_name("a.pdf"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 409);
     // A dismissed finding has nothing to withdraw.
     let (s, f) = finding(
         &app,
         inspector,
         id,
-        json!({"violation_code": "dress", "observed_at": vn(-30), "description": "Trang phục"}),
+        json!({"violation_code": "no_badge", "observed_at": vn(-30), "description": "Không đeo thẻ"}),
     )
     .await;
     assert_eq!(s, 201, "{f}");
