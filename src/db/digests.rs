@@ -14,6 +14,7 @@ use super::units::UnitRow;
 use crate::domain::attendance::to_utc;
 use crate::domain::codes::NotificationKind;
 use crate::domain::digest::{Entry, summarize, week_key};
+use crate::domain::repeats::DAILY_CODES;
 use crate::domain::units::{chain, subtree_range};
 
 /// People listed by name in a digest; the rest are counted.
@@ -46,31 +47,53 @@ pub fn queue(
     // is neither told of their own nor of a co-head's. So are the heads of the units above
     // it: a member of A1 made head of A has their days in A1 in A1's subtree, and A1's
     // head, their subordinate now, is not told of them.
-    let not_its_head = not(staff::is_head.and(staff::unit_id.eq_any(chain(&unit.path))));
+    let heads_above = chain(&unit.path);
+    let base = || {
+        violations::table
+            .inner_join(staff::table.on(staff::id.nullable().eq(violations::staff_id)))
+            .inner_join(units::table.on(units::id.eq(violations::unit_id)))
+            .filter(
+                units::path
+                    .ge(low.clone())
+                    .and(units::path.lt(high.clone())),
+            )
+            .filter(not(
+                staff::is_head.and(staff::unit_id.eq_any(heads_above.clone()))
+            ))
+            .select((
+                staff::id,
+                staff::full_name,
+                units::name,
+                violations::code,
+                violations::day,
+            ))
+            .into_boxed()
+    };
     // The week's violations, and the findings concluded during the week about an earlier
     // visit (the explanation alone may take 60 days): dated before the week, they would
     // otherwise be in no digest, as the repeat rules count them as news when concluded.
+    // A finding concluded after the week is next week's, whatever its day: in one digest
+    // only. Daily codes (late, early, absent) are left to the days they happened: the
+    // check-ins' record of the act was in that week's digest. Two queries, each on its
+    // index (the week's days by unit and day; the late ones by source and creation).
     let start = to_utc(from.and_time(NaiveTime::MIN));
     let end = to_utc((to + Duration::days(1)).and_time(NaiveTime::MIN));
-    let concluded_late = violations::source
-        .eq(super::inspections::SOURCE_INSPECTION)
-        .and(violations::created_at.ge(start))
-        .and(violations::created_at.lt(end))
-        .and(violations::day.lt(from));
-    let rows: Vec<(i64, String, String, String, NaiveDate)> = violations::table
-        .inner_join(staff::table.on(staff::id.nullable().eq(violations::staff_id)))
-        .inner_join(units::table.on(units::id.eq(violations::unit_id)))
-        .filter(units::path.ge(&low).and(units::path.lt(&high)))
-        .filter(not_its_head)
-        .filter(violations::day.between(from, to).or(concluded_late))
-        .select((
-            staff::id,
-            staff::full_name,
-            units::name,
-            violations::code,
-            violations::day,
-        ))
+    let inspection = super::inspections::SOURCE_INSPECTION;
+    let mut rows: Vec<(i64, String, String, String, NaiveDate)> = base()
+        .filter(violations::day.between(from, to))
+        .filter(not(violations::source
+            .eq(inspection)
+            .and(violations::created_at.ge(end))))
         .load(conn)?;
+    rows.extend(
+        base()
+            .filter(violations::source.eq(inspection))
+            .filter(violations::created_at.ge(start))
+            .filter(violations::created_at.lt(end))
+            .filter(violations::day.lt(from))
+            .filter(violations::code.ne_all(DAILY_CODES))
+            .load::<(i64, String, String, String, NaiveDate)>(conn)?,
+    );
     let entries: Vec<Entry> = rows
         .into_iter()
         .map(|(staff_id, staff_name, unit_name, code, day)| Entry {

@@ -386,7 +386,8 @@ async fn a_backlog_of_a_head_promoted_goes_above_the_unit_they_head(b: Backend) 
     assert_eq!(digest["total"], 0, "{digest}");
 }
 
-/// The digest `head` gets for `unit` over `from..=to`, queued now: its payload.
+/// The digest `head` gets for `unit` over `from..=to`, queued now (in place of any
+/// queued before): its payload.
 async fn digest(app: &TestApp, head: i64, unit: i64, (from, to): (NaiveDate, NaiveDate)) -> Value {
     let db = app.db.clone();
     let payload = tokio::task::spawn_blocking(move || {
@@ -396,6 +397,10 @@ async fn digest(app: &TestApp, head: i64, unit: i64, (from, to): (NaiveDate, Nai
         let head = congvu::db::staff::find(&mut c, head).unwrap().unwrap();
         let unit = congvu::db::units::find(&mut c, unit).unwrap().unwrap();
         let now = congvu::db::now();
+        // Once per head and week: the one queued before goes, so that this one is made.
+        diesel::delete(notifications::table.filter(notifications::kind.eq("digest")))
+            .execute(&mut *c)
+            .unwrap();
         congvu::db::digests::queue(&mut c, &head, &unit, from, to, now).unwrap();
         notifications::table
             .filter(notifications::kind.eq("digest"))
@@ -417,25 +422,24 @@ async fn a_finding_concluded_late_is_in_the_weeks_digest(b: Backend) {
     };
     setup(&app, &w).await;
     upheld_finding(&app, &w, "no_badge", past_day(30)).await;
+    // Concluded today about a day of last week: not in last week's digest (one act is in
+    // one digest, and last week's was made before it was concluded), in this week's.
+    upheld_finding(&app, &w, "smoking", past_day(3)).await;
     let today = crate::attendance::today();
-    let digest = digest(
-        &app,
-        w.head_a.id,
-        w.a.id,
-        (today - Duration::days(6), today),
-    )
-    .await;
-    let found = digest["by_code"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["code"] == "no_badge")
-        .cloned();
-    assert_eq!(
-        found.map(|c| c["count"].clone()),
-        Some(json!(1)),
-        "{digest}"
-    );
+    let week = |from: i64, to: i64| (today - Duration::days(from), today - Duration::days(to));
+    let count = |digest: &Value, code: &str| {
+        digest["by_code"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == code)
+            .map(|c| c["count"].clone())
+    };
+    let last = digest(&app, w.head_a.id, w.a.id, week(7, 1)).await;
+    assert_eq!(count(&last, "smoking"), None, "{last}");
+    let this = digest(&app, w.head_a.id, w.a.id, week(6, 0)).await;
+    assert_eq!(count(&this, "no_badge"), Some(json!(1)), "{this}");
+    assert_eq!(count(&this, "smoking"), Some(json!(1)), "{this}");
 }
 
 /// A message is its recipient's to read and acknowledge while they head its unit (or

@@ -1,0 +1,1 @@
+DROP INDEX violations_source_created;
