@@ -167,6 +167,15 @@ fn resolve_grants(
                 "the staff role needs a linked staff_id",
             ));
         }
+        // A kiosk is nobody: linked to a person, its token would be that person's own
+        // (their leave requests, evaluations, findings), and the person could not have
+        // an account of their own.
+        if g.role == Role::Device && staff_id.is_some() {
+            return Err(ApiError::field(
+                &format!("roles[{i}].role"),
+                "a device account is linked to no staff member",
+            ));
+        }
         if out
             .iter()
             .any(|o| o.role == g.role && o.unit_id == g.unit_id)
@@ -396,6 +405,20 @@ pub async fn update_user(
     } else {
         None
     };
+    // Someone who may not make the change is answered before a password is hashed: a
+    // hash takes 19 MiB and tens of milliseconds, and anyone signed in could otherwise
+    // have the server hash at will for accounts they cannot even see. Checked again in
+    // the write below, under the account's lock.
+    if body.password.is_some() && !own {
+        let manage = manage.clone();
+        blocking(&state, move |db: &Db| {
+            db.read(|c| {
+                let user = q::find(c, id)?.ok_or(ApiError::NotFound)?;
+                authorize_update(c, &manage, own, admin_change, &user)
+            })
+        })
+        .await?;
+    }
     let (user, roles, changed) = blocking(&state, move |db: &Db| {
         let hash = match &body.password {
             Some(p) => Some(password::hash(p).map_err(|e| ApiError::Internal(e.to_string()))?),

@@ -65,6 +65,13 @@ async fn account_rules_are_enforced(b: Backend) {
             json!({"username": "x.p", "password": "long-enough-1", "roles": [{"role": "hr", "unit_id": w.p.id}]}),
             422,
         ),
+        // A kiosk linked to a person would act as that person.
+        (
+            "root",
+            json!({"username": "kiosk.b", "password": "long-enough-1", "staff_id": w.member_b.id,
+                   "roles": [{"role": "device", "unit_id": w.b.id}]}),
+            422,
+        ),
         (
             "admin_a",
             json!({"username": "x.g", "password": "long-enough-1", "roles": [{"role": "hr"}]}),
