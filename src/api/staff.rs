@@ -323,7 +323,7 @@ pub async fn update_staff(
     let write = auth.can(Action::WriteStaff);
     let actor = auth.id();
     let own = auth.actor.staff_id == Some(id);
-    let row = blocking(&state, move |db: &Db| {
+    let (row, changed) = blocking(&state, move |db: &Db| {
         db.write(|c| {
             let (current, path) = locked(c, &read, id)?;
             if !write.subtree(&path) {
@@ -403,7 +403,7 @@ pub async fn update_staff(
             }
             check_fields(&next)?;
             if next == current.fields() {
-                return Ok(current);
+                return Ok((current, false));
             }
             // A leaving date ends the linked account's access (its roles lapse the day
             // after). Someone whose account holds roles beyond the writer's reach (the
@@ -473,11 +473,15 @@ pub async fn update_staff(
             if row.left_on != current.left_on && row.left_on.is_some_and(|l| l < now.date()) {
                 crate::db::users::end_sessions_of_staff(c, row.id)?;
             }
-            Ok(row)
+            Ok((row, true))
         })
     })
     .await?;
-    // The cached accounts may hold what just changed (roles, paths, staff units).
-    state.actors.clear();
+    // The cached accounts may hold what just changed (roles, paths, staff units); a
+    // request that changed nothing leaves them (the cache spares the database at the
+    // rush, and anyone with HR's role could empty it at will).
+    if changed {
+        state.actors.clear();
+    }
     Ok(web::Json(row.into()))
 }
