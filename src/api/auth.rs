@@ -173,15 +173,24 @@ fn client_address(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[
     if !trusted(&peer) {
         return peer.to_string();
     }
-    forwarded_for
-        .into_iter()
-        .flat_map(|h| h.split(','))
-        .rev()
-        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-        .map(|ip| ip.to_canonical())
-        .find(|ip| !trusted(ip))
-        .unwrap_or(peer)
-        .to_string()
+    // From the right, past the trusted proxies, the first entry decides. One that is not
+    // an address (some proxies append `IP:port`, read as such) is not skipped: the
+    // entries left of it are the client's own writing. It counts as the proxy itself,
+    // so such clients share one allowance rather than choose theirs.
+    for entry in forwarded_for.into_iter().flat_map(|h| h.split(',')).rev() {
+        let entry = entry.trim();
+        let ip = entry
+            .parse::<IpAddr>()
+            .ok()
+            .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+            .map(|ip| ip.to_canonical());
+        match ip {
+            Some(ip) if trusted(&ip) => continue,
+            Some(ip) => return ip.to_string(),
+            None => return peer.to_string(),
+        }
+    }
+    peer.to_string()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -253,6 +262,21 @@ mod tests {
         assert_eq!(
             client_address(Some(proxy), Some("9.9.9.9,203.113.1.5"), &[proxy]),
             "203.113.1.5"
+        );
+        // A proxy that appends `IP:port`: that entry is the client, not the forged one
+        // left of it.
+        assert_eq!(
+            client_address(Some(proxy), Some("10.9.1.2, 203.113.1.5:51234"), &[proxy]),
+            "203.113.1.5"
+        );
+        assert_eq!(
+            client_address(Some(proxy), Some("10.9.1.2, [2001:db8::5]:443"), &[proxy]),
+            "2001:db8::5"
+        );
+        // An entry that is no address at all is not skipped either: the proxy counts.
+        assert_eq!(
+            client_address(Some(proxy), Some("10.9.1.2, unknown"), &[proxy]),
+            "10.0.0.1"
         );
     }
 }
