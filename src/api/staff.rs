@@ -409,6 +409,13 @@ pub async fn update_staff(
             // after). Someone whose account holds roles beyond the writer's reach (the
             // province's administrator, filed in a department) is not locked out, or let
             // back in, by that department's HR.
+            // The account's lock first, as a role edit takes it: a wider role granted at
+            // this moment is seen here, and the sessions a departure ends stay ended.
+            if next.left_on != current.left_on
+                && let Some(account) = crate::db::users::account_of_staff(c, current.id)?
+            {
+                crate::db::advisory_lock(c, crate::db::LockClass::Account, account)?;
+            }
             if next.left_on != current.left_on
                 && crate::db::users::roles_of_staff(c, current.id)?
                     .iter()

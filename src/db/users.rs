@@ -223,6 +223,16 @@ pub fn insert(
     Ok((user, roles))
 }
 
+/// The columns of an account a change writes (None: left as stored).
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+struct AccountSet<'a> {
+    credentials_changed_at: Option<chrono::NaiveDateTime>,
+    password_hash: Option<&'a str>,
+    is_active: Option<bool>,
+    updated_at: chrono::NaiveDateTime,
+}
+
 /// A change to an account; None leaves that part as it is.
 #[derive(Debug, Default)]
 pub struct AccountChange {
@@ -239,24 +249,18 @@ pub fn update(
 ) -> QueryResult<(UserRow, Vec<RoleRow>)> {
     let roles_before = roles_of(conn, before.id)?;
     let now = super::now();
+    // Only the columns the change sets are written: a role edit that wrote back the
+    // session stamp it had read would revive the sessions a departure ended meanwhile.
     // A new password or a deactivation ends every open session; reactivating an account
     // does not bring its old tokens back.
-    let credentials_changed_at =
-        if change.password_hash.is_some() || change.is_active == Some(false) {
-            now
-        } else {
-            before.credentials_changed_at
-        };
+    let ends_sessions = change.password_hash.is_some() || change.is_active == Some(false);
     let after: UserRow = diesel::update(users::table.find(before.id))
-        .set((
-            users::credentials_changed_at.eq(credentials_changed_at),
-            users::password_hash.eq(change
-                .password_hash
-                .as_deref()
-                .unwrap_or(&before.password_hash)),
-            users::is_active.eq(change.is_active.unwrap_or(before.is_active)),
-            users::updated_at.eq(now),
-        ))
+        .set(&AccountSet {
+            credentials_changed_at: ends_sessions.then_some(now),
+            password_hash: change.password_hash.as_deref(),
+            is_active: change.is_active,
+            updated_at: now,
+        })
         .get_result(conn)?;
     let roles = match &change.grants {
         Some(grants) => {
@@ -406,9 +410,22 @@ pub fn load_actor(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Option<
 /// Ends every session of the account linked to this staff record, if any: tokens issued
 /// before now no longer pass (`credentials_changed_at`).
 pub fn end_sessions_of_staff(conn: &mut AnyConnection, staff_id: i64) -> QueryResult<usize> {
+    // Under the account's lock, as every account change: one made at this moment sees it.
+    if let Some(id) = account_of_staff(conn, staff_id)? {
+        super::advisory_lock(conn, super::LockClass::Account, id)?;
+    }
     diesel::update(users::table.filter(users::staff_id.eq(staff_id)))
         .set(users::credentials_changed_at.eq(super::now()))
         .execute(conn)
+}
+
+/// The account linked to this staff record, if any.
+pub fn account_of_staff(conn: &mut AnyConnection, staff_id: i64) -> QueryResult<Option<i64>> {
+    users::table
+        .filter(users::staff_id.eq(staff_id))
+        .select(users::id)
+        .first(conn)
+        .optional()
 }
 
 /// The roles held by the account linked to this staff record (none when it has none),
