@@ -125,24 +125,9 @@ async fn upheld(app: &TestApp, w: &crate::helpers::World, inspection: i64, code:
     )
     .await;
     assert_eq!(s, 201, "{f}");
-    let path = format!("/api/v1/findings/{}", f["id"]);
-    let (s, body) = app
-        .post(
-            w.token("staff_a1"),
-            &format!("{path}/explanation"),
-            json!({"text": "Tôi xin giải trình"}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
-    let (s, body) = app
-        .post(
-            inspector,
-            &format!("{path}/decision"),
-            json!({"outcome": "upheld"}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
-    f["id"].as_i64().unwrap()
+    let id = f["id"].as_i64().unwrap();
+    crate::notice_fixes::explained_and_upheld(app, w, id).await;
+    id
 }
 
 async fn in_register(app: &TestApp, w: &crate::helpers::World, code: &str) -> usize {

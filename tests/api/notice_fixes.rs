@@ -76,7 +76,14 @@ async fn upheld_finding(app: &TestApp, w: &World, code: &str, day: NaiveDate) ->
         )
         .await;
     assert_eq!(s, 201, "{finding}");
-    let path = format!("/api/v1/findings/{}", finding["id"]);
+    let id = finding["id"].as_i64().unwrap();
+    explained_and_upheld(app, w, id).await;
+    id
+}
+
+/// member_a1 explains their finding, and inspector_p's team upholds it.
+pub(crate) async fn explained_and_upheld(app: &TestApp, w: &World, finding: i64) {
+    let path = format!("/api/v1/findings/{finding}");
     let (s, body) = app
         .post(
             w.token("staff_a1"),
@@ -87,13 +94,12 @@ async fn upheld_finding(app: &TestApp, w: &World, code: &str, day: NaiveDate) ->
     assert_eq!(s, 200, "{body}");
     let (s, body) = app
         .post(
-            inspector,
+            w.token("inspector_p"),
             &format!("{path}/decision"),
             json!({"outcome": "upheld"}),
         )
         .await;
     assert_eq!(s, 200, "{body}");
-    finding["id"].as_i64().unwrap()
 }
 
 /// Runs the daily sweep at `now` (detection for everyone, then escalation).
