@@ -2,7 +2,7 @@
 //! late or twice; corrections by heads with a reason; voiding instead of deleting.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, SubsecRound, Timelike};
@@ -210,6 +210,8 @@ struct Prepared {
     unit: i64,
     /// One's own event, recorded at the request's arrival.
     own: bool,
+    /// The time the sender gave (for one's own event, not the one recorded).
+    claimed: NaiveDateTime,
 }
 
 /// Checks one event against the rules and the caller's rights; returns the row to insert.
@@ -324,6 +326,7 @@ fn prepare(
         person,
         unit: day_unit,
         own: own && e.source != CheckinSource::Manual,
+        claimed,
     })
 }
 
@@ -501,6 +504,7 @@ pub async fn create_batch(
             let mut indices = Vec::with_capacity(events.len());
             let mut owns = Vec::with_capacity(events.len());
             let mut own_so_far = 0;
+            let mut own_taps = HashSet::new();
             let mut out = BatchResult {
                 accepted: 0,
                 duplicates: 0,
@@ -521,6 +525,7 @@ pub async fn create_batch(
                     person,
                     unit,
                     own,
+                    claimed,
                 } = match prepared {
                     Ok(p) => p,
                     // The database failing is not the event's fault: the whole upload
@@ -542,6 +547,18 @@ pub async fn create_batch(
                 // upload keep their order a microsecond apart, rather than clash at one
                 // instant.
                 if own {
+                    // The same tap queued twice (no key to tell it) is one event.
+                    let tap = (
+                        new.staff_id,
+                        claimed,
+                        new.direction.clone(),
+                        new.source.clone(),
+                        new.device_id.clone(),
+                    );
+                    if new.idempotency_key.is_none() && !own_taps.insert(tap) {
+                        out.duplicates += 1;
+                        continue;
+                    }
                     new.at += Duration::microseconds(own_so_far);
                     new.local_date = to_local(new.at).date();
                     own_so_far += 1;

@@ -146,12 +146,19 @@ pub async fn create_decision(
             if let Some(why) = form_problem(form, category, person.staff.is_head, body.decided_on) {
                 return Err(ApiError::field("form", why));
             }
+            // Under the inspections' locks, as their findings' changes are: a finding
+            // withdrawn at this moment is not linked to a new decision. Taken in one
+            // order, so that two decisions naming the same findings cannot deadlock.
+            let mut inspections = Vec::new();
+            for id in &body.finding_ids {
+                inspections.extend(crate::db::inspections::inspection_of(c, *id)?);
+            }
+            inspections.sort_unstable();
+            inspections.dedup();
+            for inspection in inspections {
+                crate::db::inspections::lock(c, inspection)?;
+            }
             for (i, id) in body.finding_ids.iter().enumerate() {
-                // Under the inspection's lock, as its findings' changes are: a finding
-                // withdrawn at this moment is not linked to a new decision.
-                if let Some(inspection) = crate::db::inspections::inspection_of(c, *id)? {
-                    crate::db::inspections::lock(c, inspection)?;
-                }
                 let ok = crate::db::inspections::find_finding(c, *id)?.is_some_and(|f| {
                     f.staff_id == Some(person.staff.id) && f.outcome.as_deref() == Some("upheld")
                 });

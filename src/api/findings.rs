@@ -473,7 +473,8 @@ pub struct Withdrawal {
 }
 
 /// Withdraws an upheld finding on review, closed or not: the inspection's team or an
-/// administrator over the inspected unit, never the person it names. It no longer counts
+/// administrator above the inspected unit (of every unit, for a province's own
+/// inspection), never the person it names. It no longer counts
 /// anywhere: its register row goes (repeats, the digest, the evaluation's next run).
 #[utoipa::path(post, path = "/api/v1/findings/{id}/withdraw", tag = "inspections", request_body = Withdrawal,
     responses((status = 200, body = FindingView), (status = 403, body = crate::error::Problem),
@@ -524,7 +525,8 @@ pub async fn withdraw_finding(
             }
             if crate::db::discipline::rests_on(c, f.id)? {
                 return Err(conflict(
-                    "a disciplinary decision rests on this finding; annul the decision first",
+                    "a disciplinary decision rests on this finding: it stands while the \
+                     decision does (annulling a decision is not recorded here)",
                 ));
             }
             step(&f, Step::Withdraw)?;

@@ -73,9 +73,9 @@ pub fn queue(
     // visit (the explanation alone may take 60 days): dated before the week, they would
     // otherwise be in no digest, as the repeat rules count them as news when concluded.
     // A finding concluded after the week is next week's, whatever its day: in one digest
-    // only. Daily codes (late, early, absent) are left to the days they happened: the
-    // check-ins' record of the act was in that week's digest. Two queries, each on its
-    // index (the week's days by unit and day; the late ones by source and creation).
+    // only. A late one of the daily codes (late, early, absent) is left out when the
+    // check-ins recorded the same act that day: it was in that week's digest. Two queries, each on its index (the week's days by unit and day; the late ones by
+    // source and creation).
     let start = to_utc(from.and_time(NaiveTime::MIN));
     let end = to_utc((to + Duration::days(1)).and_time(NaiveTime::MIN));
     let inspection = super::inspections::SOURCE_INSPECTION;
@@ -85,15 +85,29 @@ pub fn queue(
             .eq(inspection)
             .and(violations::created_at.ge(end))))
         .load(conn)?;
-    rows.extend(
-        base()
-            .filter(violations::source.eq(inspection))
-            .filter(violations::created_at.ge(start))
-            .filter(violations::created_at.lt(end))
-            .filter(violations::day.lt(from))
-            .filter(violations::code.ne_all(DAILY_CODES))
-            .load::<(i64, String, String, String, NaiveDate)>(conn)?,
-    );
+    let late: Vec<(i64, String, String, String, NaiveDate)> = base()
+        .filter(violations::source.eq(inspection))
+        .filter(violations::created_at.ge(start))
+        .filter(violations::created_at.lt(end))
+        .filter(violations::day.lt(from))
+        .load(conn)?;
+    for row in late {
+        let (staff_id, _, _, code, day) = &row;
+        // A late arrival, early departure or absence the check-ins recorded that day was in
+        // that week's digest: the finding is the same act (few rows, one query each).
+        let recorded: bool = DAILY_CODES.contains(&code.as_str())
+            && diesel::select(diesel::dsl::exists(
+                violations::table
+                    .filter(violations::staff_id.eq(staff_id))
+                    .filter(violations::code.eq(code))
+                    .filter(violations::day.eq(day))
+                    .filter(violations::source.ne(inspection)),
+            ))
+            .get_result(conn)?;
+        if !recorded {
+            rows.push(row);
+        }
+    }
     let entries: Vec<Entry> = rows
         .into_iter()
         .map(|(staff_id, staff_name, unit_name, code, day)| Entry {

@@ -442,9 +442,10 @@ pub enum LockClass {
     /// the other just changed). A new leave of the person checks for overlaps under it.
     /// Taken first, before any other lock.
     Staff = 8,
-    /// One account's changes (key: user). A change writes the whole row from what it read:
-    /// an administrator's role edit beside the owner's new password would put the old hash
-    /// back, and the sessions the new password had ended would live again. Taken first.
+    /// One account's changes (key: user): an administrator's role edit beside the owner's
+    /// new password, or beside a departure that ends the account's sessions, each sees the
+    /// other's result. Taken first by account changes; after `Staff` by a staff record's
+    /// change of its leaving date, before any other lock.
     Account = 9,
 }
 

@@ -119,11 +119,23 @@ pub fn instance_name() -> String {
     format!("{host}:{}:{random:08x}", std::process::id())
 }
 
+/// Which job's first run another waits for at start: the digest reads the register the
+/// close job's catch-up completes after downtime, and a digest made short is final (one
+/// per head and week).
+#[derive(Default)]
+struct StartOrder {
+    /// Run only once this is notified.
+    after: Option<Arc<tokio::sync::Notify>>,
+    /// Notified once the first run (or the start, without one) is over.
+    signals: Option<Arc<tokio::sync::Notify>>,
+}
+
 /// A job's work: blocking, on the database; it logs what it did.
 type Work = Arc<dyn Fn(&Db) -> Result<(), JobError> + Send + Sync>;
 
 /// Runs `work` on every tick of `schedule` (and once at start when `at_start`), under
 /// the job's lease, then wakes the sender for what the run queued.
+#[allow(clippy::too_many_arguments)]
 async fn on_schedule(
     db: Db,
     holder: Arc<String>,
@@ -132,9 +144,20 @@ async fn on_schedule(
     schedule: Schedule,
     at_start: bool,
     work: Work,
+    order: StartOrder,
 ) {
     let mut due_now = at_start;
+    if let Some(first) = &order.after {
+        first.notified().await;
+    }
+    let mut first_run = true;
     loop {
+        if !due_now && first_run {
+            first_run = false;
+            if let Some(done) = &order.signals {
+                done.notify_one();
+            }
+        }
         if due_now {
             let (job_db, job_holder, job) = (db.clone(), holder.clone(), work.clone());
             let ran = tokio::task::spawn_blocking(move || -> Result<bool, JobError> {
@@ -167,6 +190,12 @@ async fn on_schedule(
             }
         }
         due_now = true;
+        if first_run {
+            first_run = false;
+            if let Some(done) = &order.signals {
+                done.notify_one();
+            }
+        }
         let Some(next) = next_tick(&schedule, Utc::now()) else {
             return;
         };
@@ -253,7 +282,19 @@ pub fn spawn_all(db: Db, settings: &Settings) {
             }),
         ),
     ];
+    let closed = Arc::new(tokio::sync::Notify::new());
     for (name, expr, at_start, work) in table {
+        let order = match name {
+            "close_attendance" => StartOrder {
+                signals: Some(closed.clone()),
+                ..StartOrder::default()
+            },
+            "weekly_digest" => StartOrder {
+                after: Some(closed.clone()),
+                ..StartOrder::default()
+            },
+            _ => StartOrder::default(),
+        };
         match parse_schedule(expr) {
             Ok(schedule) => {
                 tokio::spawn(on_schedule(
@@ -264,9 +305,16 @@ pub fn spawn_all(db: Db, settings: &Settings) {
                     schedule,
                     at_start,
                     work,
+                    order,
                 ));
             }
-            Err(e) => tracing::error!(job = name, error = %e, "job not scheduled"),
+            Err(e) => {
+                tracing::error!(job = name, error = %e, "job not scheduled");
+                // Nobody waits for a job that never runs.
+                if let Some(done) = &order.signals {
+                    done.notify_one();
+                }
+            }
         }
     }
     match Sender::new(db, settings, &holder) {

@@ -516,6 +516,52 @@ async fn ones_own_check_in_is_recorded_at_its_receipt(b: Backend) {
         .await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["accepted"], 2, "{body}");
+    let (_, listed) = app
+        .get(
+            w.token("head_a"),
+            &format!(
+                "/api/v1/checkins?staff_id={}&from={}&to={}",
+                w.member_a1.id,
+                crate::attendance::today() - chrono::Duration::days(1),
+                crate::attendance::today()
+            ),
+        )
+        .await;
+    let mut live: Vec<(String, String)> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["voided_at"].is_null())
+        .map(|e| {
+            (
+                e["at"].as_str().unwrap().to_owned(),
+                e["direction"].to_string(),
+            )
+        })
+        .collect();
+    live.sort();
+    let directions: Vec<&str> = live.iter().map(|(_, d)| d.as_str()).collect();
+    assert_eq!(
+        directions,
+        vec!["\"out\"", "\"in\""],
+        "in their order: {listed}"
+    );
+    // The same tap queued twice, with no key, is one event.
+    let tap = json!({"staff_id": w.member_a1.id, "at": claimed.to_rfc3339(), "source": "mobile",
+                     "direction": "out", "device_id": "PHONE-1"});
+    let (s, body) = app
+        .post(
+            w.token("staff_a1"),
+            "/api/v1/checkins/batch",
+            json!({"events": [tap.clone(), tap]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(
+        (&body["accepted"], &body["duplicates"]),
+        (&json!(1), &json!(1)),
+        "{body}"
+    );
     // A head's correction voided, entered again at another time under the same key, is
     // refused: it is not a retry of the head's own event.
     let d = past_day(3);

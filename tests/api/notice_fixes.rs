@@ -431,6 +431,8 @@ async fn a_finding_concluded_late_is_in_the_weeks_digest(b: Backend) {
     // Concluded today about a day of last week: not in last week's digest (one act is in
     // one digest, and last week's was made before it was concluded), in this week's.
     upheld_finding(&app, &w, "smoking", past_day(3)).await;
+    // A late arrival the check-ins did not record, found a month back: news this week.
+    upheld_finding(&app, &w, "late", past_day(30)).await;
     let today = crate::attendance::today();
     let week = |from: i64, to: i64| (today - Duration::days(from), today - Duration::days(to));
     let count = |digest: &Value, code: &str| {
@@ -446,6 +448,7 @@ async fn a_finding_concluded_late_is_in_the_weeks_digest(b: Backend) {
     let this = digest(&app, w.head_a.id, w.a.id, week(6, 0)).await;
     assert_eq!(count(&this, "no_badge"), Some(json!(1)), "{this}");
     assert_eq!(count(&this, "smoking"), Some(json!(1)), "{this}");
+    assert_eq!(count(&this, "late"), Some(json!(1)), "{this}");
 }
 
 /// A message is its recipient's to read and acknowledge while they head its unit (or
