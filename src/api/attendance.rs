@@ -115,6 +115,7 @@ pub(crate) enum Reach {
     Days {
         person: Person,
         earlier: Vec<Earlier<Posted>>,
+        now: Posted,
     },
 }
 
@@ -129,13 +130,11 @@ impl Reach {
     pub(crate) fn covers(&self, read: &Visibility, day: NaiveDate) -> bool {
         match self {
             Reach::Whole(_) => true,
-            Reach::Days { person, earlier } => {
-                let now = Posted {
-                    unit_id: person.staff.unit_id,
-                    path: person.unit_path.clone(),
-                };
-                read.staff(person.staff.id, &unit_on(earlier, &now, day).path)
-            }
+            Reach::Days {
+                person,
+                earlier,
+                now,
+            } => read.staff(person.staff.id, &unit_on(earlier, now, day).path),
         }
     }
 }
@@ -156,9 +155,14 @@ pub(crate) fn reach(
     if !earlier.iter().any(|e| read.staff(staff.id, &e.unit.path)) {
         return Err(ApiError::NotFound);
     }
+    let now = Posted {
+        unit_id: staff.unit_id,
+        path: unit_path.clone(),
+    };
     Ok(Reach::Days {
         person: Person { staff, unit_path },
         earlier,
+        now,
     })
 }
 

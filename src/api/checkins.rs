@@ -230,11 +230,8 @@ fn prepare(
     // at 07:44 and be recorded at 07:35 (on time). The time sent is still checked below:
     // a phone whose clock is far off, or an event held back, is refused as before.
     let own = rights.actor_staff == Some(person.staff.id);
-    let at = if own && e.source != CheckinSource::Manual {
-        rights.received
-    } else {
-        claimed
-    };
+    let own_live = own && e.source != CheckinSource::Manual;
+    let at = if own_live { rights.received } else { claimed };
     // The sender's rights are judged on the unit the person is in now or, when the sender
     // reaches none of that, the unit they were in on the event's day: so a kiosk of the
     // old unit still uploads its backlog of the days before a transfer. The event is
@@ -247,8 +244,7 @@ fn prepare(
     } else {
         &day_path
     };
-    if !(rights.record.staff(person.staff.id, path) || rights.correct.staff(person.staff.id, path))
-    {
+    if !reaches(path) {
         return Err(no_such());
     }
     if claimed > now + Duration::minutes(MAX_SKEW_MINUTES) {
@@ -325,7 +321,7 @@ fn prepare(
         new,
         person,
         unit: day_unit,
-        own: own && e.source != CheckinSource::Manual,
+        own: own_live,
         claimed,
     })
 }

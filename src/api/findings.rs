@@ -501,17 +501,10 @@ pub async fn withdraw_finding(
             let unit = crate::db::units::find(c, inspection.unit_id)?.ok_or(ApiError::NotFound)?;
             // An administrator above the inspected unit, not one of the unit itself (who
             // may head it, and would undo the inspectors' conclusions about their own).
-            let above = crate::domain::units::chain(&unit.path).get(1).copied();
-            let admin_above = match above {
-                Some(parent) => {
-                    let parent = crate::db::units::find(c, parent)?.ok_or(ApiError::NotFound)?;
-                    actor
-                        .visibility(crate::domain::access::Action::WithdrawFindings)
-                        .subtree(&parent.path)
-                }
-                None => actor
-                    .visibility(crate::domain::access::Action::WithdrawFindings)
-                    .all,
+            let withdraw = actor.visibility(crate::domain::access::Action::WithdrawFindings);
+            let admin_above = match crate::domain::units::parent_path(&unit.path) {
+                Some(parent) => withdraw.subtree(parent),
+                None => withdraw.all,
             };
             if !a.member && !admin_above {
                 return Err(ApiError::Forbidden(

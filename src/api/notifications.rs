@@ -224,14 +224,8 @@ impl Readable {
         if !self.about_a_head {
             return vis.unit(self.row.unit_id, &self.path);
         }
-        vis.all || parent_path(&self.path).is_some_and(|p| vis.subtree(p))
+        vis.all || crate::domain::units::parent_path(&self.path).is_some_and(|p| vis.subtree(p))
     }
-}
-
-/// `/1/4/9/` -> `/1/4/`; None for a province.
-fn parent_path(path: &str) -> Option<&str> {
-    let cut = path.strip_suffix('/')?.rfind('/')?;
-    (cut > 0).then(|| &path[..=cut])
 }
 
 /// An entry the caller may read: heads, hr and admins over the unit it is about (above

@@ -244,8 +244,6 @@ pub fn team(conn: &mut AnyConnection, inspection_id: i64) -> QueryResult<Vec<i64
         .load(conn)
 }
 
-/// Inspections the user is on the team of, and those of the given units (None: every
-/// unit).
 /// The inspections of these units (None: all) and, with `member`, those they are on.
 pub fn list(
     conn: &mut AnyConnection,
@@ -312,7 +310,7 @@ pub fn findings_of(conn: &mut AnyConnection, inspection_id: i64) -> QueryResult<
 }
 
 /// Findings still waiting for an explanation or a corrective action, of the given units
-/// (None: every unit) and of the inspections the user is on the team of.
+/// (None: every unit) and, with `member`, of the inspections they are on the team of.
 pub fn waiting_findings(
     conn: &mut AnyConnection,
     unit_ids: Option<&[i64]>,

@@ -8,6 +8,12 @@ pub fn child_path(parent_path: Option<&str>, id: i64) -> String {
     format!("{}{id}/", parent_path.unwrap_or("/"))
 }
 
+/// The path of a unit's parent: `/1/4/9/` -> `/1/4/`; None for a province (a root).
+pub fn parent_path(path: &str) -> Option<&str> {
+    let cut = path.strip_suffix('/')?.rfind('/')?;
+    (cut > 0).then(|| &path[..=cut])
+}
+
 /// Unit ids of a path, nearest first: '/1/4/9/' gives [9, 4, 1].
 pub fn chain(path: &str) -> Vec<i64> {
     path.split('/')

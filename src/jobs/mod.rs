@@ -144,20 +144,13 @@ async fn on_schedule(
     schedule: Schedule,
     at_start: bool,
     work: Work,
-    order: StartOrder,
+    mut order: StartOrder,
 ) {
     let mut due_now = at_start;
     if let Some(first) = &order.after {
         first.notified().await;
     }
-    let mut first_run = true;
     loop {
-        if !due_now && first_run {
-            first_run = false;
-            if let Some(done) = &order.signals {
-                done.notify_one();
-            }
-        }
         if due_now {
             let (job_db, job_holder, job) = (db.clone(), holder.clone(), work.clone());
             let ran = tokio::task::spawn_blocking(move || -> Result<bool, JobError> {
@@ -189,13 +182,11 @@ async fn on_schedule(
                 Err(e) => tracing::error!(job = name, error = %e, "job panicked"),
             }
         }
-        due_now = true;
-        if first_run {
-            first_run = false;
-            if let Some(done) = &order.signals {
-                done.notify_one();
-            }
+        // The first run (or the start, without one) is over, once.
+        if let Some(done) = order.signals.take() {
+            done.notify_one();
         }
+        due_now = true;
         let Some(next) = next_tick(&schedule, Utc::now()) else {
             return;
         };
