@@ -13,7 +13,7 @@ use validator::Validate;
 
 use super::attendance::{visible_person, visible_staff_ids};
 use super::extract::{ValidJson, ValidQuery};
-use super::{BASE, blocking, created};
+use super::{BASE, PageParams, Paged, blocking, created, paginate};
 use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::db::discipline::{self as q, DecisionRow, NewDecision};
@@ -89,6 +89,10 @@ pub struct ListDecisions {
     pub unit_id: Option<i64>,
     #[validate(range(min = 1900, max = 2200))]
     pub year: Option<i32>,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
 }
 
 #[utoipa::path(post, path = "/api/v1/discipline", tag = "inspections", request_body = CreateDecision,
@@ -204,19 +208,22 @@ pub async fn create_decision(
 }
 
 #[utoipa::path(get, path = "/api/v1/discipline", tag = "inspections", params(ListDecisions),
-    responses((status = 200, body = Vec<DecisionView>), (status = 404, body = crate::error::Problem)),
+    responses((status = 200, body = Paged<DecisionView>), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 #[get("/discipline")]
 pub async fn list_decisions(
     state: web::Data<AppState>,
     auth: AuthUser,
     query: ValidQuery<ListDecisions>,
-) -> Result<web::Json<Vec<DecisionView>>, ApiError> {
+) -> Result<web::Json<Paged<DecisionView>>, ApiError> {
     let ListDecisions {
         staff_id,
         unit_id,
         year,
+        page,
+        per_page,
     } = query.0;
+    let page = PageParams { page, per_page };
     let read = auth.can(Action::ReadStaff);
     let read_units = auth.can(Action::ReadUnits);
     let (rows, links) = blocking(&state, move |db: &Db| {
@@ -241,12 +248,8 @@ pub async fn list_decisions(
     for (d, f) in links {
         by_decision.entry(d).or_default().push(f);
     }
-    Ok(web::Json(
-        rows.into_iter()
-            .map(|r| {
-                let findings = by_decision.remove(&r.id).unwrap_or_default();
-                view(r, findings)
-            })
-            .collect(),
-    ))
+    Ok(web::Json(paginate(rows, &page, |r| {
+        let findings = by_decision.remove(&r.id).unwrap_or_default();
+        view(r, findings)
+    })))
 }

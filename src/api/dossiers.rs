@@ -11,7 +11,7 @@ use validator::Validate;
 
 use super::attendance::{check_range, visible_person};
 use super::extract::{ValidQuery, parse_json_rows};
-use super::{PageParams, Paged, blocking, local_now, local_time};
+use super::{PageParams, Paged, blocking, local_now, local_time, paginate};
 use crate::auth::AuthUser;
 use crate::db::dossiers::{self as q, DossierRow, StepRow};
 use crate::db::{AnyConnection, Db};
@@ -419,24 +419,31 @@ pub struct OverdueQuery {
     /// today, 1: by the end of tomorrow); without it, those overdue now.
     #[validate(range(min = 0, max = 60))]
     pub within_days: Option<i64>,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
 }
 
 /// What a head checks every morning: the unit's unfinished dossiers that are overdue or
 /// fall due within `within_days`, soonest first. Dossiers waiting for a supplement asked
 /// for before their deadline are left out: their clock is stopped.
 #[utoipa::path(get, path = "/api/v1/dossiers/overdue", tag = "dossiers", params(OverdueQuery),
-    responses((status = 200, body = Vec<DossierView>), (status = 404, body = crate::error::Problem)),
+    responses((status = 200, body = Paged<DossierView>), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 #[get("/dossiers/overdue")]
 pub async fn overdue(
     state: web::Data<AppState>,
     auth: AuthUser,
     query: ValidQuery<OverdueQuery>,
-) -> Result<web::Json<Vec<DossierView>>, ApiError> {
+) -> Result<web::Json<Paged<DossierView>>, ApiError> {
     let OverdueQuery {
         unit_id,
         within_days,
+        page,
+        per_page,
     } = query.0;
+    let page = PageParams { page, per_page };
     let read = auth.can(Action::ReadStaff);
     let now = local_now();
     let horizon = crate::domain::dossiers::due_horizon(now, within_days);
@@ -451,17 +458,19 @@ pub async fn overdue(
     })
     .await?;
     let (rows, disputes) = rows;
-    let mut items: Vec<(chrono::NaiveDateTime, DossierView)> = rows
+    let mut items: Vec<(chrono::NaiveDateTime, &(DossierRow, Vec<StepRow>))> = rows
         .iter()
-        .filter_map(|(d, steps)| {
-            let rules = d.rules(steps);
+        .filter_map(|row| {
+            let rules = row.0.rules(&row.1);
             let due = rules.due()?;
             let open = rules.finished.is_none() && rules.status.counts() && !rules.paused();
-            (open && due <= horizon).then(|| (due, view(d, steps, &disputes, now)))
+            (open && due <= horizon).then_some((due, row))
         })
         .collect();
-    items.sort_by_key(|(due, _)| *due);
-    Ok(web::Json(items.into_iter().map(|(_, v)| v).collect()))
+    items.sort_by_key(|(due, (d, _))| (*due, d.id));
+    Ok(web::Json(paginate(items, &page, |(_, (d, steps))| {
+        view(d, steps, &disputes, now)
+    })))
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

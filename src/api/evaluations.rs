@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{ValidJson, ValidQuery};
-use super::{blocking, local_now, local_time};
+use super::{PageParams, Paged, blocking, local_now, local_time, paginate};
 use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::db::evaluation_run::{self, Skipped};
@@ -211,14 +211,6 @@ pub async fn run(
     Ok(actix_web::HttpResponse::Created().json(view))
 }
 
-/// API.md's shape: `{items: [...]}`; a unit's year is a few hundred people at most, so
-/// it comes whole (the sheet is the same list).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EvaluationList {
-    pub items: Vec<EvaluationView>,
-    pub total: usize,
-}
-
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListEvaluations {
@@ -229,10 +221,15 @@ pub struct ListEvaluations {
     pub staff_id: Option<i64>,
     /// `json` (default), or the sheet as `csv` or `xlsx`.
     pub format: Option<super::timesheet::SheetFormat>,
+    /// Pages of the JSON list; a sheet is the whole list.
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/evaluations", tag = "evaluation", params(ListEvaluations),
-    responses((status = 200, body = EvaluationList,
+    responses((status = 200, body = Paged<EvaluationView>,
                  description = "JSON, or the sheet as CSV (UTF-8 with BOM) or XLSX"),
               (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -292,10 +289,11 @@ pub async fn list(
     })
     .await?;
     if format == SheetFormat::Json {
-        return Ok(actix_web::HttpResponse::Ok().json(EvaluationList {
-            total: items.len(),
-            items,
-        }));
+        let page = PageParams {
+            page: query.page,
+            per_page: query.per_page,
+        };
+        return Ok(actix_web::HttpResponse::Ok().json(paginate(items, &page, |v| v)));
     }
     let sheet = crate::export::Sheet {
         unit_name: unit_names.get(&0).cloned().unwrap_or_default(),

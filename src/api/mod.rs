@@ -89,8 +89,10 @@ where
     web::block(move || f(&db)).await?
 }
 
-/// Page selection shared by list endpoints (`?page=&per_page=`).
+/// Page selection shared by list endpoints (`?page=&per_page=`); the whole query of a
+/// list that takes nothing else.
 #[derive(Debug, Clone, Copy, Default, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// 1-based page number (default 1).
     #[validate(range(min = 1, max = 1_000_000))]
@@ -109,6 +111,17 @@ impl PageParams {
     }
     pub fn offset(&self) -> i64 {
         (self.page() - 1) * self.per_page()
+    }
+    /// This page's part of an in-memory list, and the list's length: for a list whose
+    /// items cost a query each to show, only the page's are shown.
+    pub fn window<R>(&self, rows: Vec<R>) -> (Vec<R>, i64) {
+        let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        let rows = rows
+            .into_iter()
+            .skip(usize::try_from(self.offset()).unwrap_or(usize::MAX))
+            .take(usize::try_from(self.per_page()).unwrap_or(0))
+            .collect();
+        (rows, total)
     }
 }
 
@@ -134,15 +147,13 @@ impl<T: ToSchema> Paged<T> {
 
 /// One page of an in-memory list (for lists that are small by nature: one person's
 /// events in a range, a unit's schedules, a year's calendar).
-pub fn paginate<R, T: ToSchema>(rows: Vec<R>, p: &PageParams, view: impl Fn(R) -> T) -> Paged<T> {
-    let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-    let items = rows
-        .into_iter()
-        .skip(usize::try_from(p.offset()).unwrap_or(usize::MAX))
-        .take(usize::try_from(p.per_page()).unwrap_or(0))
-        .map(view)
-        .collect();
-    Paged::new(items, total, p)
+pub fn paginate<R, T: ToSchema>(
+    rows: Vec<R>,
+    p: &PageParams,
+    view: impl FnMut(R) -> T,
+) -> Paged<T> {
+    let (rows, total) = p.window(rows);
+    Paged::new(rows.into_iter().map(view).collect(), total, p)
 }
 
 /// Stored UTC instants are shown in Vietnam's time with its offset (+07:00).

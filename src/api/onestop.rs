@@ -13,7 +13,7 @@ use validator::Validate;
 
 use super::attendance::visible_person;
 use super::extract::{ValidJson, ValidQuery, parse_json_rows};
-use super::{blocking, local_now, local_time};
+use super::{PageParams, Paged, blocking, local_now, local_time};
 use crate::auth::AuthUser;
 use crate::db::onestop::handles::{self, HandleRow};
 use crate::db::{AnyConnection, Db};
@@ -171,26 +171,35 @@ pub struct UnmatchedView {
 pub struct UnmatchedQuery {
     /// Only dossiers of this unit and the units below it.
     pub unit_id: Option<i64>,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
 }
 
 /// The handlers kept aside, most steps first: map each with an account or alias on a
 /// staff member (`POST /staff/{id}/onestop-handles`), or attribute steps one by one.
 #[utoipa::path(get, path = "/api/v1/onestop/handlers/unmatched", tag = "onestop", params(UnmatchedQuery),
-    responses((status = 200, body = Vec<UnmatchedView>), (status = 403, body = crate::error::Problem)),
+    responses((status = 200, body = Paged<UnmatchedView>), (status = 403, body = crate::error::Problem)),
     security(("bearer" = [])))]
 #[get("/onestop/handlers/unmatched")]
 pub async fn unmatched(
     state: web::Data<AppState>,
     auth: AuthUser,
     query: ValidQuery<UnmatchedQuery>,
-) -> Result<web::Json<Vec<UnmatchedView>>, ApiError> {
+) -> Result<web::Json<Paged<UnmatchedView>>, ApiError> {
     let read = auth.can(Action::ImportDossiers);
     if read.is_empty() {
         return Err(ApiError::Forbidden(
             "the handlers kept aside are for admin and hr",
         ));
     }
-    let within = query.0.unit_id;
+    let UnmatchedQuery {
+        unit_id: within,
+        page,
+        per_page,
+    } = query.0;
+    let page = PageParams { page, per_page };
     let views = blocking(&state, move |db: &Db| {
         db.read(|c| {
             let root = match within {
@@ -200,14 +209,17 @@ pub async fn unmatched(
                 },
                 None => None,
             };
-            let groups = handles::aside(c, |path| {
+            let mut groups = handles::aside(c, |path| {
                 read.subtree(path)
                     && root
                         .as_deref()
                         .is_none_or(|r| crate::domain::units::in_subtree(path, r))
             })?;
-            let mut out = Vec::with_capacity(groups.len());
-            for g in groups {
+            // Most steps first; the namesakes are looked up for the page's groups only.
+            groups.sort_by_key(|g| std::cmp::Reverse(g.step_ids.len()));
+            let (shown, total) = page.window(groups);
+            let mut out = Vec::with_capacity(shown.len());
+            for g in shown {
                 let candidates = match (&g.issue, &g.name) {
                     (HandlerIssue::Ambiguous, Some(name)) => {
                         let steps = (g.first_at, g.last_at);
@@ -234,8 +246,7 @@ pub async fn unmatched(
                     candidates,
                 });
             }
-            out.sort_by_key(|g| std::cmp::Reverse(g.steps));
-            Ok(out)
+            Ok(Paged::new(out, total, &page))
         })
     })
     .await?;

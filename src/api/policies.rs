@@ -10,7 +10,8 @@ use utoipa::ToSchema;
 
 use std::collections::HashSet;
 
-use super::{BASE, blocking, created, local_now, local_time};
+use super::extract::ValidQuery;
+use super::{BASE, PageParams, Paged, blocking, created, local_now, local_time, paginate};
 use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::db::policies::{self as q, PolicyRow};
@@ -71,20 +72,20 @@ fn summary(r: &PolicyRow, current: bool) -> PolicySummary {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/policies", tag = "evaluation",
-    responses((status = 200, body = Vec<PolicySummary>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/policies", tag = "evaluation", params(PageParams),
+    responses((status = 200, body = Paged<PolicySummary>)), security(("bearer" = [])))]
 #[get("/policies")]
 pub async fn list_policies(
     state: web::Data<AppState>,
     _auth: AuthUser,
-) -> Result<web::Json<Vec<PolicySummary>>, ApiError> {
+    page: ValidQuery<PageParams>,
+) -> Result<web::Json<Paged<PolicySummary>>, ApiError> {
     let rows = blocking(&state, |db: &Db| db.read(|c| Ok(q::list(c)?))).await?;
+    // Which versions are in force is decided over every version, not the page's.
     let current = in_force(&rows);
-    Ok(web::Json(
-        rows.iter()
-            .map(|r| summary(r, current.contains(&r.id)))
-            .collect(),
-    ))
+    Ok(web::Json(paginate(rows, &page.0, |r| {
+        summary(&r, current.contains(&r.id))
+    })))
 }
 
 /// The versions evaluations of the current year use: per code, the newest version that

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{ValidJson, ValidQuery};
-use super::{blocking, local_now, local_time};
+use super::{PageParams, Paged, blocking, local_now, local_time, paginate};
 use crate::auth::AuthUser;
 use crate::db::reform::{self as q, ReformFields, ReformRow};
 use crate::db::units::UnitRow;
@@ -319,17 +319,25 @@ pub struct HeadRef {
 #[serde(deny_unknown_fields)]
 pub struct AccountabilityQuery {
     pub year: i32,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/accountability", tag = "evaluation", params(AccountabilityQuery),
-    responses((status = 200, body = Vec<Flag>)), security(("bearer" = [])))]
+    responses((status = 200, body = Paged<Flag>)), security(("bearer" = [])))]
 #[get("/accountability")]
 pub async fn accountability(
     state: web::Data<AppState>,
     auth: AuthUser,
     query: ValidQuery<AccountabilityQuery>,
-) -> Result<web::Json<Vec<Flag>>, ApiError> {
+) -> Result<web::Json<Paged<Flag>>, ApiError> {
     let year = query.year;
+    let page = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    };
     let (first, last) = check_year(year)?;
     let actor = auth.actor.clone();
     let flags = blocking(&state, move |db: &Db| {
@@ -428,5 +436,5 @@ pub async fn accountability(
         })
     })
     .await?;
-    Ok(web::Json(flags))
+    Ok(web::Json(paginate(flags, &page, |f| f)))
 }

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{ValidJson, ValidQuery};
-use super::{blocking, local_now, local_time};
+use super::{PageParams, Paged, blocking, local_now, local_time};
 use crate::auth::AuthUser;
 use crate::db::scores::{self as q, NewScore, ScoreRow};
 use crate::db::{AnyConnection, Db};
@@ -227,18 +227,28 @@ pub struct ScoreQuery {
     pub staff_id: i64,
     #[validate(range(min = 2000, max = 2100))]
     pub year: i32,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/scores", tag = "evaluation", params(ScoreQuery),
-    responses((status = 200, body = Vec<ScoreView>), (status = 404, body = crate::error::Problem)),
+    responses((status = 200, body = Paged<ScoreView>), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
 #[get("/scores")]
 pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
     query: ValidQuery<ScoreQuery>,
-) -> Result<web::Json<Vec<ScoreView>>, ApiError> {
-    let ScoreQuery { staff_id, year } = query.0;
+) -> Result<web::Json<Paged<ScoreView>>, ApiError> {
+    let ScoreQuery {
+        staff_id,
+        year,
+        page,
+        per_page,
+    } = query.0;
+    let page = PageParams { page, per_page };
     let actor = auth.actor.clone();
     let items = blocking(&state, move |db: &Db| {
         db.read(|c| {
@@ -249,11 +259,12 @@ pub async fn list(
             {
                 return Err(ApiError::NotFound);
             }
-            let mut out = Vec::new();
-            for row in q::of_staff(c, person.id, year)? {
+            let (rows, total) = page.window(q::of_staff(c, person.id, year)?);
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
                 out.push(view(c, row)?);
             }
-            Ok(out)
+            Ok(Paged::new(out, total, &page))
         })
     })
     .await?;

@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{ValidJson, ValidQuery};
-use super::{blocking, created};
+use super::{PageParams, Paged, blocking, created, paginate};
 use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::db::violation_types::{self as q, NewType, ViolationTypeRow};
@@ -77,17 +77,25 @@ pub struct CreateViolationType {
 pub struct ListTypes {
     /// National types and this province's.
     pub province_id: Option<i64>,
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: Option<i64>,
+    #[validate(range(min = 1, max = 500))]
+    pub per_page: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/violation-types", tag = "inspections", params(ListTypes),
-    responses((status = 200, body = Vec<ViolationTypeView>)), security(("bearer" = [])))]
+    responses((status = 200, body = Paged<ViolationTypeView>)), security(("bearer" = [])))]
 #[get("/violation-types")]
 pub async fn list_types(
     state: web::Data<AppState>,
     auth: AuthUser,
     query: ValidQuery<ListTypes>,
-) -> Result<web::Json<Vec<ViolationTypeView>>, ApiError> {
+) -> Result<web::Json<Paged<ViolationTypeView>>, ApiError> {
     let province = query.province_id;
+    let page = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    };
     // A province's own catalogue is for those with a role in it (or everywhere): another
     // province's is answered as if it did not exist.
     if province.is_some_and(|p| !auth.actor.in_province(p)) {
@@ -100,9 +108,7 @@ pub async fn list_types(
         })
     })
     .await?;
-    Ok(web::Json(
-        rows.into_iter().map(ViolationTypeView::from).collect(),
-    ))
+    Ok(web::Json(paginate(rows, &page, ViolationTypeView::from)))
 }
 
 #[utoipa::path(post, path = "/api/v1/violation-types", tag = "inspections", request_body = CreateViolationType,

@@ -326,7 +326,11 @@ async fn serve_shuts_down_gracefully_and_logs_no_secrets(b: Backend) {
         format!("/discipline?unit_id={}", closed["unit_id"]),
     )
     .await;
-    assert_eq!(decisions.as_array().map(Vec::len), Some(1), "{decisions}");
+    assert_eq!(
+        decisions["items"].as_array().map(Vec::len),
+        Some(1),
+        "{decisions}"
+    );
     let own = get(login("demo.staff").await, "/findings/overdue".into()).await;
     assert_eq!(
         own["items"].as_array().map(Vec::len),

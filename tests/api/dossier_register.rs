@@ -418,7 +418,8 @@ async fn the_overdue_list_counts_whole_days(b: Backend) {
     let line = format!("WD-1,Thủ tục,A1,{received},{tomorrow}233000,,in_progress,,,,,");
     import(&app, w.token("hr_a"), &[&line]).await;
     let codes = |list: Value| -> Vec<String> {
-        list.as_array()
+        list["items"]
+            .as_array()
             .unwrap()
             .iter()
             .map(|d| d["code"].as_str().unwrap().to_owned())

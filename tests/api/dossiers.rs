@@ -323,7 +323,7 @@ async fn files_in_windows_1258_and_utf16_keep_vietnamese(b: Backend) {
             &format!("/api/v1/dossiers/overdue?unit_id={}&within_days=0", w.a.id),
         )
         .await;
-    assert!(list.as_array().unwrap().is_empty());
+    assert!(list["items"].as_array().unwrap().is_empty());
     let (_, all) = app
         .get(
             w.token("root"),
@@ -396,7 +396,7 @@ async fn overdue_lists_pause_for_supplements_and_formulas_differ(b: Backend) {
         )
         .await;
     assert_eq!(s, 200, "{list}");
-    let codes: Vec<&str> = list
+    let codes: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -409,7 +409,7 @@ async fn overdue_lists_pause_for_supplements_and_formulas_differ(b: Backend) {
             &format!("/api/v1/dossiers/overdue?unit_id={}&within_days=3", w.a.id),
         )
         .await;
-    assert_eq!(soon.as_array().unwrap().len(), 2);
+    assert_eq!(soon["items"].as_array().unwrap().len(), 2);
     let (s, _) = app
         .get(
             w.token("head_a"),

@@ -46,7 +46,7 @@ async fn policies_are_versioned_documents_checked_line_by_line(b: Backend) {
     };
     let (s, list) = app.get(w.token("staff_a1"), "/api/v1/policies").await;
     assert_eq!(s, 200, "everyone may read the rules");
-    let codes: Vec<&str> = list
+    let codes: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -55,7 +55,7 @@ async fn policies_are_versioned_documents_checked_line_by_line(b: Backend) {
     for code in ["nd90-2020", "nd90-vien-chuc", "nd335-2025", "kha-kl91"] {
         assert!(codes.contains(&code), "{code} shipped: {codes:?}");
     }
-    let kl91 = list
+    let kl91 = list["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -149,7 +149,8 @@ async fn policies_are_versioned_documents_checked_line_by_line(b: Backend) {
 /// The versions of a policy code as `GET /policies` lists them: (version, current).
 async fn versions_of(app: &TestApp, token: &str, code: &str) -> Vec<(i64, bool)> {
     let (_, list) = app.get(token, "/api/v1/policies").await;
-    list.as_array()
+    list["items"]
+        .as_array()
         .unwrap()
         .iter()
         .filter(|p| p["code"] == code)
@@ -538,7 +539,7 @@ async fn a_rerun_withdraws_whom_it_no_longer_rates(b: Backend) {
     // A run forced onto the viên chức policy leaves these công chức out: skipped, not
     // withdrawn, their evaluations standing.
     let (_, list) = app.get(w.token("hr_a"), "/api/v1/policies").await;
-    let vien_chuc = list
+    let vien_chuc = list["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -950,7 +951,7 @@ async fn reform_rankings_and_head_accountability(b: Backend) {
         .get(w.token("hr_a"), "/api/v1/accountability?year=2025")
         .await;
     assert_eq!(s, 200, "{flags}");
-    let flags = flags.as_array().unwrap();
+    let flags = flags["items"].as_array().unwrap();
     assert_eq!(flags.len(), 2, "{flags:?}");
     let fa = flags.iter().find(|f| f["unit_id"] == w.a.id).unwrap();
     assert_eq!(
@@ -972,7 +973,7 @@ async fn reform_rankings_and_head_accountability(b: Backend) {
     let (_, all) = app
         .get(w.token("root"), "/api/v1/accountability?year=2025")
         .await;
-    let fb = all
+    let fb = all["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -986,7 +987,7 @@ async fn reform_rankings_and_head_accountability(b: Backend) {
         .get(w.token("root"), "/api/v1/accountability?year=2024")
         .await;
     assert_eq!(
-        earlier.as_array().unwrap().len(),
+        earlier["items"].as_array().unwrap().len(),
         0,
         "one average year flags no one"
     );
@@ -1105,7 +1106,7 @@ async fn nd335_scores_rate_cong_chuc_from_2026(b: Backend) {
         )
         .await;
     assert_eq!(
-        (s, mine.as_array().map(Vec::len)),
+        (s, mine["items"].as_array().map(Vec::len)),
         (200, Some(2)),
         "Q1 and Q2"
     );
@@ -1304,7 +1305,7 @@ async fn the_demo_makes_every_shipped_rule_fire(b: Backend) {
             .get(
                 &hr,
                 &format!(
-                    "/api/v1/evaluations?period={year}&unit_id={}",
+                    "/api/v1/evaluations?period={year}&unit_id={}&per_page=500",
                     summary.province_id
                 ),
             )
@@ -1374,7 +1375,7 @@ async fn the_demo_makes_every_shipped_rule_fire(b: Backend) {
         );
     }
     let (_, flags) = app.get(&hr, "/api/v1/accountability?year=2026").await;
-    let reasons: Vec<String> = flags
+    let reasons: Vec<String> = flags["items"]
         .as_array()
         .unwrap()
         .iter()

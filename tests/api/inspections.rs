@@ -466,14 +466,14 @@ async fn disciplinary_decisions_follow_the_regime_in_force(b: Backend) {
     assert_eq!(s, 422, "only upheld findings about the person");
     let (s, own) = app.get(w.token("staff_a1"), "/api/v1/discipline").await;
     assert_eq!(s, 200);
-    assert_eq!(own.as_array().unwrap().len(), 2, "{own}");
+    assert_eq!(own["items"].as_array().unwrap().len(), 2, "{own}");
     let (_, year) = app
         .get(
             w.token("head_a"),
             &format!("/api/v1/discipline?unit_id={}&year=2026", w.a.id),
         )
         .await;
-    assert_eq!(year.as_array().unwrap().len(), 1);
+    assert_eq!(year["items"].as_array().unwrap().len(), 1);
     let (s, _) = app
         .get(
             w.token("head_a"),

@@ -28,6 +28,7 @@ mod notifications;
 mod nul_text;
 mod onestop;
 mod onestop_fixes;
+mod pages;
 mod rederive;
 mod rush;
 mod scope_fixes;

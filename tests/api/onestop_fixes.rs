@@ -252,7 +252,7 @@ async fn an_account_held_beyond_reach_blames_no_namesake(b: Backend) {
     );
     let (s, aside) = app.get(hr, "/api/v1/onestop/handlers/unmatched").await;
     assert_eq!(s, 200);
-    let group = aside
+    let group = aside["items"]
         .as_array()
         .and_then(|g| g.iter().find(|g| g["account"] == "tuanlm"))
         .unwrap_or_else(|| panic!("{aside}"));
@@ -507,7 +507,7 @@ async fn the_unmatched_list_offers_no_departed_namesake(b: Backend) {
     .await;
     let (s, aside) = app.get(hr, "/api/v1/onestop/handlers/unmatched").await;
     assert_eq!(s, 200, "{aside}");
-    let group = aside
+    let group = aside["items"]
         .as_array()
         .and_then(|g| g.iter().find(|g| g["name"] == "Nguyễn Thị Lan"))
         .unwrap_or_else(|| panic!("{aside}"));

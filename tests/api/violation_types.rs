@@ -11,7 +11,7 @@ async fn the_catalogue_is_preloaded_and_provinces_extend_it(b: Backend) {
         .get(w.token("staff_a1"), "/api/v1/violation-types")
         .await;
     assert_eq!(s, 200, "{list}");
-    let codes: Vec<&str> = list
+    let codes: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -35,7 +35,7 @@ async fn the_catalogue_is_preloaded_and_provinces_extend_it(b: Backend) {
     ] {
         assert!(codes.contains(&code), "{code} missing: {codes:?}");
     }
-    let alcohol = list
+    let alcohol = list["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -98,9 +98,9 @@ async fn the_catalogue_is_preloaded_and_provinces_extend_it(b: Backend) {
             &format!("/api/v1/violation-types?province_id={}", w.p.id),
         )
         .await;
-    assert_eq!(with_province.as_array().unwrap().len(), 17);
+    assert_eq!(with_province["items"].as_array().unwrap().len(), 17);
     let (_, national) = app.get(w.token("head_a"), "/api/v1/violation-types").await;
-    assert_eq!(national.as_array().unwrap().len(), 16);
+    assert_eq!(national["items"].as_array().unwrap().len(), 16);
 }
 
 both!(the_catalogue_is_preloaded_and_provinces_extend_it);
