@@ -102,6 +102,49 @@ pub fn lock(conn: &mut AnyConnection, province_id: i64) -> QueryResult<()> {
     super::advisory_lock(conn, super::LockClass::Evaluations, province_id)
 }
 
+/// An earlier year's rating stays with the unit that rated it (README, "Ratings"): a
+/// re-run of that year over the unit someone has moved to since leaves them out, named in
+/// `skipped`, rather than moving their rating (and HR's decision on it) to the new unit,
+/// whose HR would then decide in the old unit's place. The running year's is the present
+/// unit's, as the run lists people in the unit they are in now.
+fn rated_elsewhere(
+    conn: &mut AnyConnection,
+    people: Vec<Person>,
+    existing: &HashMap<i64, evaluations::Standing>,
+    unit: &UnitRow,
+    year: i32,
+    now: NaiveDateTime,
+    skipped: &mut Vec<Skipped>,
+) -> QueryResult<Vec<Person>> {
+    if year >= now.year() {
+        return Ok(people);
+    }
+    let mut raters: Vec<i64> = existing.values().map(|e| e.unit_id).collect();
+    raters.sort_unstable();
+    raters.dedup();
+    let raters: HashMap<i64, UnitRow> = super::units::find_many(conn, &raters)?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    Ok(people
+        .into_iter()
+        .filter(|p| {
+            let Some(rater) = existing
+                .get(&p.staff.id)
+                .and_then(|e| raters.get(&e.unit_id))
+                .filter(|r| !crate::domain::units::in_subtree(&r.path, &unit.path))
+            else {
+                return true;
+            };
+            skipped.push(Skipped {
+                staff_id: p.staff.id,
+                reason: format!("{year} was rated by {} ({})", rater.name, rater.code),
+            });
+            false
+        })
+        .collect())
+}
+
 /// Runs the evaluation of `year` for the staff of `unit`'s subtree. `now` is local time;
 /// `formula` is the province's late-ratio convention; `forced` picks the base policy;
 /// `progress` hears (done, total) as people are evaluated. `actor` is None for the
@@ -137,6 +180,8 @@ pub fn run(
     .into_iter()
     .map(|e| (e.staff_id, e))
     .collect();
+    let mut skipped = Vec::new();
+    let people = rated_elsewhere(conn, people, &existing, unit, year, now, &mut skipped)?;
 
     // A second connection, when the pool has one to spare, reads beside this one: the
     // province-wide passes share it, and then it reads each next part of the people's
@@ -162,7 +207,6 @@ pub fn run(
     } else {
         None
     };
-    let mut skipped = Vec::new();
     let mut done: Vec<Evaluated> = Vec::new();
     // Those not rated now who have an evaluation of the period: (id, province, unit, why).
     let mut gone: Vec<(i64, i64, i64, String)> = Vec::new();
@@ -335,7 +379,11 @@ pub fn run(
             previous,
             NewProposal {
                 province_id: e.province_id,
-                unit_id: e.unit_id,
+                // An earlier year's stays with the unit that rated it, whoever re-runs it
+                // (`rated_elsewhere`).
+                unit_id: previous
+                    .filter(|_| year < now.year())
+                    .map_or(e.unit_id, |old| old.unit_id),
                 staff_id: e.staff_id,
                 period: period.clone(),
                 policy_ids: serde_json::to_string(&e.policy_ids).unwrap_or_default(),

@@ -175,6 +175,8 @@ struct StoredProposal {
 #[diesel(table_name = evaluations)]
 pub struct Standing {
     pub staff_id: i64,
+    /// The unit that rated it: an earlier year's stays with it.
+    pub unit_id: i64,
     pub proposed_rating: Option<String>,
     pub previous_proposed_rating: Option<String>,
     pub final_rating: Option<String>,

@@ -586,6 +586,53 @@ async fn last_years_rating_follows_the_person(b: Backend) {
     assert_eq!(s, 200, "{list}");
     assert_eq!(list["total"], 1, "{list}");
     assert_eq!(list["items"][0]["unit_id"], w.a1.id, "{list}");
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    // B, where the person is now, re-runs 2025: they are left out, their rating A1's.
+    let (s, rerun) = app
+        .post(
+            root,
+            "/api/v1/evaluations/runs",
+            json!({"period": "2025", "unit_id": w.b.id}),
+        )
+        .await;
+    assert_eq!(s, 201, "{rerun}");
+    let skipped = rerun["skipped"].as_array().unwrap();
+    assert!(
+        skipped.iter().any(|k| k["staff_id"] == w.member_a1.id
+            && k["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Phòng A1")),
+        "{rerun}"
+    );
+    // A re-run over both keeps the rating with A1 too.
+    let (s, rerun) = app
+        .post(
+            root,
+            "/api/v1/evaluations/runs",
+            json!({"period": "2025", "unit_id": w.p.id}),
+        )
+        .await;
+    assert_eq!(s, 201, "{rerun}");
+    let (_, list) = app
+        .get(
+            root,
+            &format!(
+                "/api/v1/evaluations?staff_id={}&period=2025",
+                w.member_a1.id
+            ),
+        )
+        .await;
+    assert_eq!(list["items"][0]["unit_id"], w.a1.id, "{list}");
+    // So A's HR still decides it, as before the re-runs.
+    let (s, body) = app
+        .put(
+            w.token("hr_a"),
+            &format!("/api/v1/evaluations/{id}/decision"),
+            json!({"final_rating": "completed_well", "reason": "Theo đề nghị của Phòng A1"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
 }
 
 both!(
