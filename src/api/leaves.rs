@@ -106,14 +106,15 @@ fn rederive_leave(c: &mut AnyConnection, leave: &LeaveRow) -> Result<(), ApiErro
 }
 
 /// A leave and its person's unit path, if the caller may see that person.
+/// A leave the reader sees, with its person and their unit's path.
 fn visible_leave(
     c: &mut AnyConnection,
     read: &Visibility,
     id: i64,
-) -> Result<(LeaveRow, i64, String), ApiError> {
+) -> Result<(LeaveRow, crate::db::staff::StaffRow, String), ApiError> {
     let leave = q::find(c, id)?.ok_or(ApiError::NotFound)?;
     match crate::db::staff::find_with_path(c, leave.staff_id)? {
-        Some((s, path)) if read.staff(s.id, &path) => Ok((leave, s.unit_id, path)),
+        Some((s, path)) if read.staff(s.id, &path) => Ok((leave, s, path)),
         _ => Err(ApiError::NotFound),
     }
 }
@@ -148,6 +149,7 @@ pub async fn create_leave(
     }
     let decide = auth.can(Action::DecideLeave);
     let own_staff = auth.actor.staff_id;
+    let manager = auth.actor.clone();
     let actor = auth.id();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
@@ -161,8 +163,9 @@ pub async fn create_leave(
                 Some((s, p)) if Some(s.id) == own_staff || decide.staff(s.id, &p) => (s, p),
                 _ => return Err(ApiError::field("staff_id", "no such staff member")),
             };
-            // One's own request waits for a head, even a head's own.
-            let status = if Some(person.id) != own_staff && decide.staff(person.id, &path) {
+            // One's own request waits for a head, even a head's own; and a head's entered
+            // by a deputy or a co-head waits for the level above (`Actor::manages`).
+            let status = if manager.manages(Action::DecideLeave, person.id, &path, person.is_head) {
                 LeaveStatus::Approved
             } else {
                 LeaveStatus::Pending
@@ -288,13 +291,15 @@ async fn transition(
     to: LeaveStatus,
 ) -> Result<web::Json<LeaveView>, ApiError> {
     let read = auth.can(Action::ReadStaff);
-    let decide = auth.can(Action::DecideLeave);
     let actor: Actor = auth.actor.clone();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
-            let (leave, unit_id, path) = visible_leave(c, &read, id)?;
+            let (leave, person, path) = visible_leave(c, &read, id)?;
+            let unit_id = person.unit_id;
             let own = actor.staff_id == Some(leave.staff_id);
-            let decider = decide.staff(leave.staff_id, &path) && !own;
+            // Heads, hr and admins over the person, never on their own leave; a head's is
+            // for the level above, not a deputy or co-head of their unit.
+            let decider = actor.manages(Action::DecideLeave, person.id, &path, person.is_head);
             let current = LeaveStatus::parse(&leave.status).unwrap_or(LeaveStatus::Pending);
             let allowed_from: &[LeaveStatus] = match to {
                 LeaveStatus::Approved | LeaveStatus::Rejected => {

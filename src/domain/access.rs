@@ -164,16 +164,23 @@ impl Actor {
     }
 
     /// Whether the actor may enter the period scores of `staff_id`, whose unit is at
-    /// `unit_path` and who heads it when `is_head`. Scores are entered by the person's
-    /// manager, hr or an admin, never by the person. A unit head's grant reaches the people
-    /// of its unit and of the units below, but not a head of its own unit: their manager
-    /// is the level above, so a deputy holding the role on the unit does not score their
-    /// head, nor one co-head another.
+    /// `unit_path` and who heads it when `is_head`: the person's manager, hr or an admin,
+    /// never the person (`manages`).
     pub fn may_score(&self, staff_id: i64, unit_path: &str, is_head: bool) -> bool {
+        self.manages(Action::ScorePeriods, staff_id, unit_path, is_head)
+    }
+
+    /// Whether the actor may do `action` as `staff_id`'s superior (score them, decide
+    /// their leave), whose unit is at `unit_path` and who heads it when `is_head`: never
+    /// on oneself. A unit head's grant reaches the people of its unit and of the units
+    /// below, but not a head of its own unit: their superior is the level above, so a
+    /// deputy holding the role on the unit does not decide for their head, nor one
+    /// co-head for another. hr and admin grants reach everyone below them.
+    pub fn manages(&self, action: Action, staff_id: i64, unit_path: &str, is_head: bool) -> bool {
         if self.staff_id == Some(staff_id) {
             return false;
         }
-        let roles = Action::ScorePeriods.subtree_roles();
+        let roles = action.subtree_roles();
         self.grants
             .iter()
             .filter(|g| roles.contains(&g.role))

@@ -356,9 +356,61 @@ async fn a_deputy_does_not_score_their_head(b: Backend) {
     assert_eq!(s, 200, "the level above: {body}");
 }
 
+/// A head's leave is decided by the level above (or hr, or an admin), as their scores
+/// are: a deputy holding the unit_head role on the head's unit enters it pending and
+/// neither approves it nor cancels an approved one; a member's leave they decide.
+async fn a_deputy_does_not_decide_their_heads_leave(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (_, deputy) = account(
+        &app,
+        &w,
+        "pho.truong.a",
+        json!({"roles": [{"role": "unit_head", "unit_id": w.a.id}]}),
+    )
+    .await;
+    let day = (crate::attendance::today() + chrono::Duration::days(10)).to_string();
+    let leave = |staff: i64| json!({"staff_id": staff, "from": day, "to": day, "kind": "annual"});
+    let (s, entered) = app
+        .post(&deputy, "/api/v1/leaves", leave(w.head_a.id))
+        .await;
+    assert_eq!(
+        (s, &entered["status"]),
+        (201, &json!("pending")),
+        "{entered}"
+    );
+    let id = entered["id"].as_i64().unwrap();
+    let (s, body) = app
+        .post(&deputy, &format!("/api/v1/leaves/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(s, 403, "{body}");
+    let (s, body) = app
+        .post(
+            w.token("admin_p"),
+            &format!("/api/v1/leaves/{id}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!((s, &body["status"]), (200, &json!("approved")), "{body}");
+    let (s, body) = app
+        .post(&deputy, &format!("/api/v1/leaves/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(s, 403, "{body}");
+    let (s, member) = app
+        .post(&deputy, "/api/v1/leaves", leave(w.member_a1.id))
+        .await;
+    assert_eq!(
+        (s, &member["status"]),
+        (201, &json!("approved")),
+        "{member}"
+    );
+}
+
 both!(
     another_provinces_calendar_is_not_shown,
     a_deputy_does_not_score_their_head,
+    a_deputy_does_not_decide_their_heads_leave,
     another_provinces_catalogue_is_not_shown,
     nobody_concludes_a_finding_about_themself,
     a_team_member_beyond_reach_lists_nothing,
