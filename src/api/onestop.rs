@@ -344,6 +344,7 @@ pub async fn add_handle(
     let read = auth.can(Action::ReadStaff);
     let map = auth.can(Action::MapHandlers);
     let actor = auth.id();
+    let own = auth.actor.staff_id;
     let NewHandle { kind, value } = body.0;
     if handle_key(&value).is_empty() {
         return Err(ApiError::field("value", "must not be blank"));
@@ -354,6 +355,12 @@ pub async fn add_handle(
             if !map.staff(person.staff.id, &person.unit_path) {
                 return Err(ApiError::Forbidden(
                     "mapping one-stop handlers needs the admin role",
+                ));
+            }
+            // An account or alias brings its steps, and their lateness, with it.
+            if own == Some(person.staff.id) {
+                return Err(ApiError::Forbidden(
+                    "your own one-stop accounts and aliases are mapped by another administrator",
                 ));
             }
             // Re-attributing writes steps and the register as a feed does: one at a time
@@ -492,6 +499,13 @@ pub async fn attribute_step(
             }
             let person = visible_person(c, &read, staff_id)
                 .map_err(|_| ApiError::field("staff_id", "no such staff member"))?;
+            // Taking steps moves their lateness onto oneself, as giving one's own away
+            // moves it off (`keeps_step`): both are another administrator's to do.
+            if own == Some(person.staff.id) {
+                return Err(ApiError::Forbidden(
+                    "a step is attributed to you by another administrator",
+                ));
+            }
             // Inter-agency dossiers pass through other units: the person need not work
             // in the dossier's unit, only within the administrator's reach.
             if !map.staff(person.staff.id, &person.unit_path) {

@@ -566,6 +566,36 @@ async fn a_step_is_not_moved_by_its_officer_nor_from_beyond_reach(b: Backend) {
         assert_eq!(s, 200, "{code}: {body}");
     }
     assert_eq!(stats(&app, &w, w.member_a1.id).await["late"], 2);
+    // Nor does one take a step onto themself, by hand or by an account or alias of
+    // their own: that moves lateness too, onto (or here, an on-time step's credit to)
+    // their own record.
+    let step = only_step(&app, &w, "HS-OWN").await;
+    let path = format!("/api/v1/dossier-steps/{}/handler", step["id"]);
+    let (s, body) = app
+        .put(&admin_head, &path, json!({"staff_id": w.head_a.id}))
+        .await;
+    assert_eq!(s, 403, "{body}");
+    let handles = format!("/api/v1/staff/{}/onestop-handles", w.head_a.id);
+    let (s, body) = app
+        .post(
+            &admin_head,
+            &handles,
+            json!({"kind": "alias", "value": "Hùng"}),
+        )
+        .await;
+    assert_eq!(s, 403, "{body}");
+    assert_eq!(
+        only_step(&app, &w, "HS-OWN").await["staff_id"],
+        w.member_a1.id
+    );
+    let (s, body) = app
+        .post(
+            w.token("admin_p"),
+            &handles,
+            json!({"kind": "alias", "value": "Hùng"}),
+        )
+        .await;
+    assert_eq!(s, 201, "another administrator maps it: {body}");
 }
 
 both!(
