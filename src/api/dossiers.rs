@@ -350,10 +350,22 @@ pub async fn list_dossiers(
                 Some(who) => person_steps_match(&rules, steps, &disputes, who, &query, now),
                 // Asked for late or on time, a returned or cancelled dossier is neither: it
                 // counts in no ratio, and the list agrees with the ratios.
+                // Late as the unit's ratio counts it: not a dossier late only through
+                // steps whose disputes were accepted (`unit_tally`).
                 None => {
                     in_period(rules.due(), rules.finished, query.from, query.to, now)
                         && query.late.is_none_or(|late| {
-                            rules.status.counts() && rules.outcome(now).is_late() == late
+                            let disputed: HashMap<i32, crate::domain::disputes::DisputeStatus> =
+                                steps
+                                    .iter()
+                                    .filter_map(|s| Some((s.step_no, disputes.get(&s.id)?.status)))
+                                    .collect();
+                            let counted = crate::domain::disputes::dossier_counted(
+                                rules.outcome(now),
+                                &rules.step_outcomes(now),
+                                &disputed,
+                            );
+                            rules.status.counts() && counted.is_late() == late
                         })
                 }
             }

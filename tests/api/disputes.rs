@@ -39,6 +39,22 @@ async fn step_id(app: &TestApp, w: &World, code: &str, from: &str, to: &str, act
         .unwrap_or_else(|| panic!("no step {action} of {code} in {v}"))
 }
 
+/// The codes of A's March dossiers listed as late (or not), as A's ratio counts them.
+async fn late_list(app: &TestApp, w: &World, late: bool) -> Vec<String> {
+    let path = format!(
+        "/api/v1/dossiers?unit_id={}&from=2026-03-01&to=2026-03-31&late={late}",
+        w.a.id
+    );
+    let (s, v) = app.get(w.token("root"), &path).await;
+    assert_eq!(s, 200, "{v}");
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["code"].as_str().map(str::to_owned))
+        .collect()
+}
+
 async fn a_dispute_accepted_takes_the_step_out_of_the_late_count(b: Backend) {
     // The March steps are months old: a window of a year lets them be disputed.
     let Some((app, w)) = TestApp::with_world_and(b, |s| s.onestop.dispute_window_days = 365).await
@@ -66,6 +82,8 @@ async fn a_dispute_accepted_takes_the_step_out_of_the_late_count(b: Backend) {
     )
     .await;
     let officer = w.token("staff_a1");
+    // The dossier is late through the step.
+    assert!(late_list(&app, &w, true).await.contains(&code.to_owned()));
 
     let (s, _) = app
         .post(
@@ -245,6 +263,21 @@ async fn a_dispute_accepted_takes_the_step_out_of_the_late_count(b: Backend) {
         (&json!("late"), &json!("on_time"), &json!("accepted")),
         "the record keeps what happened: {step}"
     );
+    // The unit's list agrees with its ratio: late only through the accepted step, the
+    // dossier is listed on time.
+    let listed_late = late_list(&app, &w, true).await;
+    assert!(!listed_late.contains(&code.to_owned()), "{listed_late:?}");
+    assert!(late_list(&app, &w, false).await.contains(&code.to_owned()));
+    let (_, unit) = app
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/stats/dossiers?unit_id={}&from=2026-03-01&to=2026-03-31",
+                w.a.id
+            ),
+        )
+        .await;
+    assert_eq!(unit["late"], json!(listed_late.len()), "{unit}");
     let (_, violations) = app
         .get(
             w.token("root"),
