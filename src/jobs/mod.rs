@@ -230,8 +230,9 @@ pub fn spawn_all(db: Db, settings: &Settings) {
             true,
             Arc::new(|db: &Db| {
                 let r = notify::sweep(db, crate::db::now())?;
-                if r.messages + r.escalations > 0 {
+                if r.overdue_steps + r.messages + r.escalations > 0 {
                     tracing::info!(
+                        overdue_steps = r.overdue_steps,
                         notices = r.notices,
                         messages = r.messages,
                         escalations = r.escalations,

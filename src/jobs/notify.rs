@@ -5,24 +5,74 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 use super::JobError;
-use crate::db::{Db, attendance, digests, notices, outbox, units};
+use crate::db::{
+    Db, LockClass, advisory_lock, attendance, digests, dossiers, notices, outbox, units,
+};
 use crate::domain::attendance::to_local;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SweepReport {
+    /// Overdue dossier steps entered in the register (`enter_fallen_due`).
+    pub overdue_steps: usize,
     pub notices: usize,
     pub messages: usize,
     pub escalations: usize,
     pub failed: usize,
 }
 
-/// Detects what the recording transactions may have missed (a rule added since, a
-/// province's new policy) and escalates unheeded notices; `now` is UTC. One province per
-/// transaction, so that one failing does not hold up the others.
+/// How far back the sweep looks for deadlines that passed unmet: as far as the close of
+/// attendance days catches up after downtime. Older ones were entered by earlier sweeps.
+const FALLEN_DUE_DAYS: i64 = 62;
+
+/// Dossiers a transaction in `enter_fallen_due`.
+const FALLEN_DUE_CHUNK: usize = 500;
+
+/// Enters in the register the dossier steps that have fallen overdue since the dossier
+/// was last sent (`now` UTC): the register was kept in step with a dossier only when it
+/// was sent or changed, and a dossier stuck with an officer is the one a feed of changes
+/// never sends again, so its overdue step reached no register, notice or digest. Per
+/// province, on the province's dossier lock (the feeds'), 500 dossiers a transaction.
+pub fn enter_fallen_due(
+    db: &Db,
+    root: &units::UnitRow,
+    now: NaiveDateTime,
+) -> Result<usize, JobError> {
+    let window = (now - Duration::days(FALLEN_DUE_DAYS), now);
+    let local = to_local(now);
+    // Found in one statement (a scan of the province's open steps), then entered a chunk
+    // a transaction; a dossier finished or sent again meanwhile is judged as it is then.
+    let ids = db.read(|c| dossiers::fallen_due(c, root.id, window).map_err(JobError::from))?;
+    let mut entered = 0;
+    for chunk in ids.chunks(FALLEN_DUE_CHUNK) {
+        entered += db.write(|c| -> Result<_, JobError> {
+            advisory_lock(c, LockClass::Dossiers, root.id)?;
+            let mut added = 0;
+            for id in chunk {
+                if let Some(row) = dossiers::find_by_id(c, *id)? {
+                    added += dossiers::sync_late_steps(c, &row, local)?;
+                }
+            }
+            Ok(added)
+        })?;
+    }
+    Ok(entered)
+}
+
+/// Enters the dossier steps fallen overdue (`enter_fallen_due`), detects what the
+/// recording transactions may have missed (a rule added since, a province's new policy)
+/// and escalates unheeded notices; `now` is UTC. One province per transaction, so that
+/// one failing does not hold up the others.
 pub fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, JobError> {
     let roots = db.read(|c| units::roots(c).map_err(JobError::from))?;
     let mut report = SweepReport::default();
     for root in roots {
+        match enter_fallen_due(db, &root, now) {
+            Ok(n) => report.overdue_steps += n,
+            Err(e) => {
+                tracing::error!(province = root.id, error = %e, "overdue dossier steps not entered for a province");
+                report.failed += 1;
+            }
+        }
         let result = db.write(|c| -> Result<notices::Detected, JobError> {
             let people: Vec<i64> = attendance::people_below(c, &root.path)?
                 .iter()

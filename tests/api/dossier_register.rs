@@ -591,7 +591,36 @@ async fn a_mapping_and_a_feed_at_once_both_land(b: Backend) {
     assert_eq!(people, want);
 }
 
+/// A step that falls overdue while nobody sends its dossier again (it is stuck with its
+/// officer, so a feed of changes has nothing to send) is entered in the register by the
+/// daily sweep, once.
+async fn a_step_fallen_due_unsent_reaches_the_register(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let now = congvu::api::local_now();
+    let received = (now - chrono::Duration::days(2)).format("%Y%m%d%H%M%S");
+    let due = (now.date() + chrono::Duration::days(1)).format("%Y%m%d170000");
+    let line = format!("FD-1,Thủ tục,A1,{received},{due},,in_progress,1,S-A1,{received},{due},");
+    import(&app, w.token("hr_a"), &[&line]).await;
+    let sweep = |days: i64| {
+        let db = app.db.clone();
+        let at = congvu::db::now() + chrono::Duration::days(days);
+        tokio::task::spawn_blocking(move || congvu::jobs::notify::sweep(&db, at))
+    };
+    let register = app.count("violations");
+    let report = sweep(0).await.unwrap().expect("sweep");
+    assert_eq!(report.overdue_steps, 0, "not due yet: {report:?}");
+    let report = sweep(3).await.unwrap().expect("sweep");
+    assert_eq!(report.overdue_steps, 1, "{report:?}");
+    assert_eq!(app.count("violations"), register + 1);
+    let report = sweep(4).await.unwrap().expect("sweep");
+    assert_eq!(report.overdue_steps, 0, "entered once: {report:?}");
+    assert_eq!(app.count("violations"), register + 1);
+}
+
 both!(
+    a_step_fallen_due_unsent_reaches_the_register,
     a_mapping_and_a_feed_at_once_both_land,
     feeds_over_two_provinces_in_either_order_both_land,
     the_same_new_dossier_sent_at_once_is_created_once,

@@ -23,7 +23,7 @@ pub use lookups::{
     by_code_anywhere, find_by_code, find_by_id, of_step, places_of_codes, step_day, step_staff,
     take_turn_for_step,
 };
-pub use register::{fold_late_step, sync_late_steps};
+pub use register::{fallen_due, fold_late_step, sync_late_steps};
 pub use stats::{DossierRanges, staff_tallies, staff_tally, unit_tally};
 
 pub const SOURCE_DOSSIER: &str = "dossier";
@@ -328,7 +328,9 @@ pub fn upsert(
         // fallen overdue since it was last sent.
         Upserted::Unchanged if row.finished_at.is_some() => {}
         Upserted::Created if !needs_register_look(&row, steps) => {}
-        _ => sync_late_steps(conn, &row, now)?,
+        _ => {
+            sync_late_steps(conn, &row, now)?;
+        }
     }
     Ok(outcome)
 }

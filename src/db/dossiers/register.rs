@@ -122,12 +122,13 @@ fn insert(
     Ok(entries.iter().map(|(_, e)| e.staff_id).collect())
 }
 
-/// Makes the dossier's rows in the violation register match its late steps.
+/// Makes the dossier's rows in the violation register match its late steps; returns the
+/// rows it added.
 pub fn sync_late_steps(
     conn: &mut AnyConnection,
     row: &DossierRow,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<usize> {
     let steps: Vec<StepRow> = dossier_steps::table
         .filter(dossier_steps::dossier_id.eq(row.id))
         .select(StepRow::as_select())
@@ -193,7 +194,41 @@ pub fn sync_late_steps(
     if !added.is_empty() {
         crate::db::notices::detect_code(conn, &added, LATE_STEP_CODE, stamp)?;
     }
-    Ok(())
+    Ok(new.len())
+}
+
+/// The dossiers of the province (in id order) with a
+/// deadline passed in `since..=now` (UTC) and not met: the dossier unfinished past its
+/// due, or a step unfinished past its own. Nobody sends such a dossier again (nothing
+/// happened to it), so the daily pass (`jobs::notify::enter_fallen_due`) enters its
+/// overdue steps in the register. A deadline moved by a supplement pause is judged by
+/// `sync_late_steps`; this only finds the candidates, by the deadlines as stored.
+pub fn fallen_due(
+    conn: &mut AnyConnection,
+    province_id: i64,
+    (since, now): (NaiveDateTime, NaiveDateTime),
+) -> QueryResult<Vec<i64>> {
+    use crate::db::schema::dossiers;
+    use crate::domain::dossiers::DossierStatus;
+
+    let steps_due = dossier_steps::table
+        .filter(dossier_steps::province_id.eq(province_id))
+        .filter(dossier_steps::finished_at.is_null())
+        .filter(dossier_steps::due_at.between(since, now))
+        .select(dossier_steps::dossier_id);
+    let uncounted = [DossierStatus::Returned, DossierStatus::Cancelled].map(DossierStatus::code);
+    dossiers::table
+        .filter(dossiers::province_id.eq(province_id))
+        .filter(dossiers::status.ne_all(uncounted))
+        .filter(
+            dossiers::finished_at
+                .is_null()
+                .and(dossiers::due_at.between(since, now))
+                .or(dossiers::id.eq_any(steps_due).nullable()),
+        )
+        .order(dossiers::id)
+        .select(dossiers::id)
+        .load(conn)
 }
 
 /// A step merged into its twin `kept_no` (`congvu admin merge-twin-steps`), the merged
