@@ -144,6 +144,38 @@ pub struct RunView {
     pub items: Vec<EvaluationView>,
 }
 
+/// Why a run cannot be forced onto `policy` for `year` in the province with root code
+/// `province`, if it cannot: it must be a base policy, national or the province's own,
+/// in force for some category during the year. Any other would leave everyone skipped
+/// under a 201, with a run recorded.
+fn forced_problem(
+    policy: Option<&crate::domain::evaluation::policy::Policy>,
+    province: Option<&str>,
+    year: i32,
+) -> Option<String> {
+    use crate::domain::codes::StaffCategory;
+    use crate::domain::evaluation::policy::PolicyKind;
+    let Some(p) = policy else {
+        return Some("no such policy".into());
+    };
+    if p.kind != PolicyKind::Base {
+        return Some(format!(
+            "{} is an overlay; a run is forced onto a base policy",
+            p.code
+        ));
+    }
+    if p.province
+        .as_deref()
+        .is_some_and(|code| Some(code) != province)
+    {
+        return Some(format!("{} is another province's policy", p.code));
+    }
+    if !StaffCategory::ALL.iter().any(|c| p.covers(year, *c)) {
+        return Some(format!("{} is not in force in {year}", p.code));
+    }
+    None
+}
+
 #[utoipa::path(post, path = "/api/v1/evaluations/runs", tag = "evaluation", request_body = RunRequest,
     responses((status = 201, body = RunView), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
@@ -174,12 +206,12 @@ pub async fn run(
                     "evaluations need the hr or admin role over the unit",
                 ));
             }
-            if let Some(id) = body.policy_id
-                && crate::db::policies::find(c, id)?.is_none()
-            {
-                return Err(ApiError::field("policy_id", "no such policy"));
-            }
             let province = crate::db::units::find(c, unit.province_id)?.map(|u| u.code);
+            if let Some(id) = body.policy_id {
+                let policy = crate::db::policies::find(c, id)?.and_then(|r| r.policy());
+                forced_problem(policy.as_ref(), province.as_deref(), year)
+                    .map_or(Ok(()), |why| Err(ApiError::field("policy_id", why)))?;
+            }
             let formula = settings.formula_for(province.as_deref());
             let report = evaluation_run::run(
                 c,

@@ -536,16 +536,21 @@ async fn a_rerun_withdraws_whom_it_no_longer_rates(b: Backend) {
         )
         .await;
     assert_eq!(s, 200, "{decided}");
-    // A run forced onto the viên chức policy leaves these công chức out: skipped, not
-    // withdrawn, their evaluations standing.
+    // A run forced onto a viên chức policy of 2025 leaves these công chức out: skipped,
+    // not withdrawn, their evaluations standing. (The shipped one begins in 2026.)
+    let (s, vien_chuc) = app
+        .post(
+            w.token("root"),
+            "/api/v1/policies",
+            json!({"document": "code = \"p-vien-chuc-2025\"\nname = \"Viên chức 2025\"\n\
+                   source = \"NĐ 90/2020\"\nkind = \"base\"\neffective_from = \"2025-01-01\"\n\
+                   categories = [\"vien_chuc\"]\nregime = \"nd90\"\n\
+                   default_rating = \"completed_well\"\n"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{vien_chuc}");
+    let vien_chuc = vien_chuc["id"].clone();
     let (_, list) = app.get(w.token("hr_a"), "/api/v1/policies").await;
-    let vien_chuc = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["code"] == "nd90-vien-chuc")
-        .map(|p| p["id"].clone())
-        .unwrap();
     let (s, forced) = app
         .post(
             w.token("hr_a"),
@@ -560,6 +565,34 @@ async fn a_rerun_withdraws_whom_it_no_longer_rates(b: Backend) {
         "{forced}"
     );
     assert_eq!(forced["withdrawn"], json!([]), "{forced}");
+    // A policy no run can be forced onto is the field's 422, with nothing recorded: an
+    // overlay (here another province's), or a base not in force in the year.
+    let id_of = |code: &str| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["code"] == code)
+            .map(|p| p["id"].clone())
+            .unwrap()
+    };
+    let runs = app.count("audit_log");
+    for (code, why) in [
+        ("kha-kl91", "overlay"),
+        ("nd335-2025", "not in force in 2025"),
+    ] {
+        let (s, body) = app
+            .post(
+                w.token("hr_a"),
+                "/api/v1/evaluations/runs",
+                json!({"period": "2025", "unit_id": w.a.id, "policy_id": id_of(code)}),
+            )
+            .await;
+        assert_eq!(s, 422, "{code}: {body}");
+        let said = body["errors"]["policy_id"][0].as_str().unwrap_or_default();
+        assert!(said.contains(why), "{code}: {body}");
+    }
+    assert_eq!(app.count("audit_log"), runs);
     let (_, standing) = app
         .get(
             w.token("hr_a"),
