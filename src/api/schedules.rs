@@ -234,16 +234,18 @@ pub async fn create_schedule(
     let actor = auth.id();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
+            let province = visible_unit(c, &read, body.unit_id, "unit_id")?.province_id;
+            // Two admins adding overlapping schedules at once on PostgreSQL would both
+            // find no overlap: the province's attendance lock, which the re-derivation
+            // below takes anyway, makes them take turns. The unit is read under it, as a
+            // unit move holds it: a path read before would re-derive nobody.
+            crate::db::advisory_lock(c, crate::db::LockClass::Attendance, province)?;
             let unit = visible_unit(c, &read, body.unit_id, "unit_id")?;
             if !write.subtree(&unit.path) {
                 return Err(ApiError::Forbidden(
                     "schedules need the admin role on the unit",
                 ));
             }
-            // Two admins adding overlapping schedules at once on PostgreSQL would both
-            // find no overlap: the province's attendance lock, which the re-derivation
-            // below takes anyway, makes them take turns.
-            crate::db::advisory_lock(c, crate::db::LockClass::Attendance, unit.province_id)?;
             if let Some(other) = q::overlapping(c, unit.id, body.valid_from, body.valid_to, None)? {
                 return Err(overlap_conflict(&other));
             }
@@ -351,6 +353,12 @@ pub async fn update_schedule(
     let actor = auth.id();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
+            // Read under the province's attendance lock, which schedule changes and unit
+            // moves take: a schedule read before it would be written back whole over a
+            // change made meanwhile (each field not in the request taken from the stale
+            // copy), with a wrong `before` in the audit.
+            let province = visible_schedule(c, &read, id)?.0.province_id;
+            crate::db::advisory_lock(c, crate::db::LockClass::Attendance, province)?;
             let (current, path) = visible_schedule(c, &read, id)?;
             if !write.subtree(&path) {
                 return Err(ApiError::Forbidden(
@@ -367,7 +375,6 @@ pub async fn update_schedule(
                 None => ScheduleView::from(current.clone()).sessions,
             };
             let (weekdays, sessions) = checked(valid_from, valid_to, &weekdays, &sessions)?;
-            crate::db::advisory_lock(c, crate::db::LockClass::Attendance, current.province_id)?;
             if let Some(other) =
                 q::overlapping(c, current.unit_id, valid_from, valid_to, Some(current.id))?
             {

@@ -472,6 +472,10 @@ pub async fn update_staff(
                 );
                 // A transfer is two years back at most (move_conflict), as the dates are.
                 let from = moved_on.map_or(dates_from, |day| dates_from.min(day));
+                // The person (their unit's path and parents) is read under the lock the
+                // re-derivation holds, as for leave: a unit move committed while this
+                // waited would otherwise judge the days under the old parents' schedule.
+                crate::db::advisory_lock(c, crate::db::LockClass::Attendance, row.province_id)?;
                 let people = crate::db::attendance::people(c, &[row.id])?;
                 crate::db::attendance::rederive(c, &people, from, now.date(), now)?;
             }

@@ -131,6 +131,8 @@ pub async fn undo_transfer(
             let now = local_now();
             let floor =
                 now.date() - chrono::Duration::days(crate::domain::attendance::DATES_BACK_DAYS);
+            // Read under the lock the re-derivation holds (as in PATCH /staff/{id}).
+            crate::db::advisory_lock(c, crate::db::LockClass::Attendance, row.province_id)?;
             let people = crate::db::attendance::people(c, &[row.id])?;
             let from = last.moved_on.max(floor);
             crate::db::attendance::rederive(c, &people, from, now.date(), now)?;
