@@ -167,7 +167,10 @@ pub fn active_overlapping(
         .load(conn)
 }
 
-/// Leave of the given people (or, with `status`, only in that state), newest first.
+/// Leave of the given people (or, with `status`, only in that state), newest first: the
+/// page `offset..offset + limit`, and how many there are. The people may be a province
+/// (tens of thousands): their ids go into IN lists a thousand at a time, within SQLite's
+/// bound on variables, and only the keys are read that way; the page's rows are read by id.
 pub fn list(
     conn: &mut AnyConnection,
     staff_ids: &[i64],
@@ -175,21 +178,32 @@ pub fn list(
     limit: i64,
     offset: i64,
 ) -> QueryResult<(Vec<LeaveRow>, i64)> {
-    let filtered = || {
+    let mut keys: Vec<(NaiveDate, i64)> = Vec::new();
+    for chunk in staff_ids.chunks(1000) {
         let mut q = leaves::table
-            .filter(leaves::staff_id.eq_any(staff_ids.to_vec()))
+            .filter(leaves::staff_id.eq_any(chunk))
             .into_boxed();
         if let Some(s) = status {
             q = q.filter(leaves::status.eq(s.code()));
         }
-        q
-    };
-    let total = filtered().count().get_result(conn)?;
-    let items = filtered()
-        .order((leaves::from_date.desc(), leaves::id.desc()))
-        .limit(limit)
-        .offset(offset)
+        keys.extend(
+            q.select((leaves::from_date, leaves::id))
+                .load::<(NaiveDate, i64)>(conn)?,
+        );
+    }
+    // Newest first, as one ORDER BY from_date DESC, id DESC would give.
+    keys.sort_unstable_by(|a, b| b.cmp(a));
+    let total = i64::try_from(keys.len()).unwrap_or(i64::MAX);
+    let page: Vec<i64> = keys
+        .iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .map(|(_, id)| *id)
+        .collect();
+    let mut rows: Vec<LeaveRow> = leaves::table
+        .filter(leaves::id.eq_any(&page))
         .select(LeaveRow::as_select())
         .load(conn)?;
-    Ok((items, total))
+    rows.sort_unstable_by_key(|r| std::cmp::Reverse((r.from_date, r.id)));
+    Ok((rows, total))
 }

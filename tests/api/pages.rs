@@ -52,4 +52,51 @@ async fn every_list_answers_a_page(b: Backend) {
     assert!(types["total"].as_i64().unwrap_or(0) >= 16, "{types}");
 }
 
-both!(every_list_answers_a_page);
+/// A province-wide list reads its people's ids in IN lists a thousand at a time: a
+/// province holds more people than SQLite binds in one statement (32 766).
+async fn a_province_wide_list_outgrows_no_bind_limit(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (p, unit) = (w.p.id, w.a1.id);
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        use diesel::RunQueryDsl;
+        let mut c = db.conn().expect("connection");
+        diesel::sql_query(format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 33000) \
+             INSERT INTO staff (province_id, unit_id, code, full_name, category, is_head, \
+             created_at, updated_at) SELECT {p}, {unit}, 'BULK-' || i, 'Người thử', \
+             'cong_chuc', false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM n"
+        ))
+        .execute(&mut *c)
+        .expect("33 000 people");
+    })
+    .await
+    .unwrap();
+    let day = crate::attendance::past_day(3).to_string();
+    let (s, body) = app
+        .post(
+            w.token("root"),
+            "/api/v1/leaves",
+            serde_json::json!({"staff_id": w.member_a1.id, "from": day, "to": day, "kind": "annual"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    for list in [
+        format!("/api/v1/leaves?unit_id={p}"),
+        format!("/api/v1/discipline?unit_id={p}"),
+    ] {
+        let (s, page) = app.get(w.token("root"), &list).await;
+        assert_eq!(s, 200, "{list}: {page}");
+    }
+    let (_, leaves) = app
+        .get(w.token("root"), &format!("/api/v1/leaves?unit_id={p}"))
+        .await;
+    assert_eq!(leaves["total"], 1, "{leaves}");
+}
+
+both!(
+    every_list_answers_a_page,
+    a_province_wide_list_outgrows_no_bind_limit
+);
