@@ -233,6 +233,11 @@ pub async fn put_reform(
                 .as_deref()
                 .map(nfc)
                 .filter(|r| !r.trim().is_empty());
+            // Read and merged under the province's evaluation lock: two requests at once
+            // (one setting the ranking, one the party rating) would each merge into the
+            // same stale row, the second undoing the first; or, both finding none, one
+            // would fail on the unique key.
+            crate::db::evaluation_run::lock(c, unit.province_id)?;
             let before = q::find(c, unit.id, year)?;
             let fields = ReformFields {
                 score_centi: score_centi.or(before.as_ref().and_then(|b| b.score_centi)),

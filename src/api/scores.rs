@@ -125,7 +125,9 @@ fn save_one(c: &mut AnyConnection, actor: &Actor, body: &ScoreInput) -> Result<S
         ));
     }
     // A year is scored by months or by quarters, not both: the average would count the
-    // same months twice.
+    // same months twice. A person's scores take turns (as their leaves do), so that a
+    // month and its quarter sent at once do not both pass this check.
+    crate::db::advisory_lock(c, crate::db::LockClass::Staff, person.staff.id)?;
     let quarterly = is_quarter(&body.period);
     if q::of_staff(c, person.staff.id, year)?
         .iter()
