@@ -38,8 +38,11 @@ pub struct EvaluationView {
     /// False: not rated this year (too little time worked); a review still happens.
     pub rated: bool,
     pub proposed_rating: Option<Rating>,
+    /// Its Vietnamese label (API.md: every code comes with one).
+    pub proposed_rating_label: Option<&'static str>,
     /// The highest rating the rules allow.
     pub max_rating: Option<Rating>,
+    pub max_rating_label: Option<&'static str>,
     /// Metric → value (percentages in percent, months with two decimals).
     #[schema(value_type = Object)]
     pub metrics: serde_json::Value,
@@ -56,6 +59,7 @@ pub struct EvaluationView {
     /// one, or null when HR decided while there was no proposal.
     pub changed_under_decision: bool,
     pub final_rating: Option<Rating>,
+    pub final_rating_label: Option<&'static str>,
     /// The decision stands above the highest rating the current proposal allows (a re-run
     /// lowered the cap after HR decided): HR should look again.
     pub decision_above_cap: bool,
@@ -75,10 +79,13 @@ fn view(e: EvaluationRow, people: &HashMap<i64, (String, String)>) -> Evaluation
         full_name: name,
         unit_id: e.unit_id,
         proposed_rating: rating(&e.proposed_rating),
+        proposed_rating_label: rating(&e.proposed_rating).map(Rating::label),
         max_rating: rating(&e.max_rating),
+        max_rating_label: rating(&e.max_rating).map(Rating::label),
         previous_proposed_rating: rating(&e.previous_proposed_rating),
         changed_under_decision: e.previous_proposed_rating.is_some(),
         final_rating: rating(&e.final_rating),
+        final_rating_label: rating(&e.final_rating).map(Rating::label),
         decision_above_cap: matches!(
             (rating(&e.final_rating), rating(&e.max_rating)),
             (Some(f), Some(m)) if f > m

@@ -50,11 +50,16 @@ pub struct ReformView {
     /// The reform score the province assessed (points).
     pub score: Option<f64>,
     pub proposed_ranking: Option<ReformRanking>,
+    /// Its Vietnamese label (API.md: every code comes with one).
+    pub proposed_ranking_label: Option<&'static str>,
     pub max_ranking: ReformRanking,
+    pub max_ranking_label: &'static str,
     pub applied_rules: Vec<UnitApplied>,
     /// The decided ranking.
     pub ranking: Option<ReformRanking>,
+    pub ranking_label: Option<&'static str>,
     pub party_rating: Option<Rating>,
+    pub party_rating_label: Option<&'static str>,
     pub reason: Option<String>,
     pub decided_by: Option<i64>,
     pub decided_at: Option<chrono::DateTime<chrono::FixedOffset>>,
@@ -114,6 +119,14 @@ fn reform_view(
         score_centi: saved.as_ref().and_then(|s| s.score_centi).map(i64::from),
     };
     let proposal = propose(&ups, &facts);
+    let ranking = saved
+        .as_ref()
+        .and_then(|s| s.ranking.as_deref())
+        .and_then(ReformRanking::parse);
+    let party_rating = saved
+        .as_ref()
+        .and_then(|s| s.party_rating.as_deref())
+        .and_then(Rating::parse);
     Ok(ReformView {
         unit_id: unit.id,
         year,
@@ -122,16 +135,14 @@ fn reform_view(
         satisfaction_index: satisfaction.map(Value::shown),
         score: facts.score_centi.map(|s| s as f64 / 100.0),
         proposed_ranking: proposal.proposed,
+        proposed_ranking_label: proposal.proposed.map(ReformRanking::label),
         max_ranking: proposal.max_ranking,
+        max_ranking_label: proposal.max_ranking.label(),
         applied_rules: proposal.applied,
-        ranking: saved
-            .as_ref()
-            .and_then(|s| s.ranking.as_deref())
-            .and_then(ReformRanking::parse),
-        party_rating: saved
-            .as_ref()
-            .and_then(|s| s.party_rating.as_deref())
-            .and_then(Rating::parse),
+        ranking,
+        ranking_label: ranking.map(ReformRanking::label),
+        party_rating,
+        party_rating_label: party_rating.map(Rating::label),
         reason: saved.as_ref().and_then(|s| s.reason.clone()),
         decided_by: saved.as_ref().and_then(|s| s.decided_by),
         decided_at: saved.as_ref().map(|s| local_time(s.decided_at)),

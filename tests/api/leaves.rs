@@ -104,6 +104,13 @@ async fn two_reform_decisions_at_once_both_stay(b: Backend) {
         (&json!("fair"), &json!("excellent")),
         "{reform}"
     );
+    // Each code with its label (API.md).
+    assert_eq!(
+        (&reform["ranking_label"], &reform["party_rating_label"]),
+        (&json!("Khá"), &json!("Hoàn thành xuất sắc nhiệm vụ")),
+        "{reform}"
+    );
+    assert!(reform["max_ranking_label"].is_string(), "{reform}");
 }
 
 both!(

@@ -586,6 +586,10 @@ async fn last_years_rating_follows_the_person(b: Backend) {
     assert_eq!(s, 200, "{list}");
     assert_eq!(list["total"], 1, "{list}");
     assert_eq!(list["items"][0]["unit_id"], w.a1.id, "{list}");
+    assert_eq!(
+        list["items"][0]["proposed_rating_label"], "Hoàn thành tốt nhiệm vụ",
+        "{list}"
+    );
     let id = list["items"][0]["id"].as_i64().unwrap();
     // B, where the person is now, re-runs 2025: they are left out, their rating A1's.
     let (s, rerun) = app
