@@ -125,11 +125,7 @@ pub fn window_start(rules: &Dossier, step_no: i32, now: NaiveDateTime) -> Option
     let Some(step) = rules.steps.iter().find(|s| s.step_no == step_no) else {
         return rules.due();
     };
-    let own = rules.step_due(step);
-    step.finished_at
-        .or(own.filter(|d| now > *d))
-        .or(rules.due())
-        .or(own)
+    step.finished_at.or(rules.judged_due(step, now))
 }
 
 /// Whether this grant may decide a dispute of the unit at `officer_path` (the step's unit,

@@ -227,6 +227,15 @@ impl Dossier {
         self.step_clock(s).0
     }
 
+    /// The deadline an unfinished step's lateness is judged by at `now`: its own (moved by
+    /// the pauses) once that has passed; before, the dossier's, which makes it late as the
+    /// step holding the dossier when that passed. The period an overdue step falls in,
+    /// its register day and its dispute window all count from it.
+    pub fn judged_due(&self, s: &Step, now: NaiveDateTime) -> Option<NaiveDateTime> {
+        let own = self.step_due(s);
+        own.filter(|d| now > *d).or(self.due()).or(own)
+    }
+
     /// The steps with their deadlines moved by the supplement pauses.
     fn clocked_steps(&self) -> Vec<Step> {
         self.steps
@@ -556,6 +565,37 @@ mod tests {
         ];
         assert_eq!(late_steps(&steps, now), vec![2]);
         assert_eq!(blame(&steps, t(8, 17, 0), now), Blame::Steps);
+    }
+
+    #[test]
+    fn an_overdue_holder_is_judged_by_the_dossiers_deadline_until_its_own_passes() {
+        // Due 12/3; the open step's own deadline is 16/3. On 14/3 it holds an overdue
+        // dossier: overdue since 12/3, in 12/3's period. From 17/3, by its own.
+        let d = Dossier {
+            status: DossierStatus::InProgress,
+            due: Some(t(12, 17, 0)),
+            finished: None,
+            supplement_requested: None,
+            supplement_received: None,
+            steps: vec![
+                step(1, 10, t(9, 8, 0), Some(t(10, 17, 0)), Some(t(10, 9, 0))),
+                step(2, 20, t(10, 9, 0), Some(t(16, 17, 0)), None),
+            ],
+        };
+        let on_14 = t(14, 9, 0);
+        assert_eq!(d.step_outcomes(on_14)[1], (2, Outcome::Overdue));
+        assert_eq!(d.judged_due(&d.steps[1], on_14), Some(t(12, 17, 0)));
+        assert!(in_period(
+            d.judged_due(&d.steps[1], on_14),
+            None,
+            t(12, 0, 0).date(),
+            t(12, 0, 0).date(),
+            on_14
+        ));
+        assert_eq!(d.judged_due(&d.steps[1], t(17, 9, 0)), Some(t(16, 17, 0)));
+        // Before either has passed, the dossier's: it passes first.
+        let early = t(9, 9, 0);
+        assert_eq!(d.judged_due(&d.steps[1], early), Some(t(12, 17, 0)));
     }
 
     #[test]

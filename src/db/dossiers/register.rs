@@ -55,10 +55,11 @@ fn late_entries(
         .filter_map(|(step_no, outcome)| {
             let step = rules.steps.iter().find(|s| s.step_no == step_no)?;
             let staff_id = step.staff_id?;
+            // The day it finished late, or the deadline it is overdue by (the dossier's,
+            // for the step that held it then; its own moved by the pauses otherwise).
             let day = step
                 .finished_at
-                .or(step.due_at)
-                .or(rules.due())
+                .or(rules.judged_due(step, now))
                 .map_or(now.date(), |t| t.date());
             let detail = format!(
                 "Hồ sơ {} ({}), bước {}: {}",

@@ -195,14 +195,9 @@ fn tally_dossier(
             continue;
         };
         // The period of an unfinished step is that of the deadline its lateness is judged
-        // by (moved by supplement pauses), as for the unit's count of the dossier.
-        if in_period(
-            rules.step_due(step).or(rules.due()),
-            step.finished_at,
-            from,
-            to,
-            now,
-        ) {
+        // by: its own (moved by supplement pauses) once passed, else the dossier's, which
+        // an overdue step holding the dossier is late by.
+        if in_period(rules.judged_due(step, now), step.finished_at, from, to, now) {
             out.entry(staff)
                 .or_default()
                 .add_disputed(outcome, disputed.and_then(|m| m.get(&no)).copied());
