@@ -148,6 +148,9 @@ struct Rights {
     actor_staff: Option<i64>,
     record: Visibility,
     correct: Visibility,
+    /// Who corrects whose events: heads and admins over the person, never their own, and
+    /// a unit's head only from the level above (`Actor::manages`), as for leave.
+    manager: crate::domain::access::Actor,
     /// When the request arrived: one's own events are recorded at it, not at the time
     /// they are written (a single event waits for its group, a batch for the writer).
     received: NaiveDateTime,
@@ -261,14 +264,20 @@ fn prepare(
                 "is required for a manual correction",
             ));
         }
-        if !rights.correct.staff(person.staff.id, path) {
-            return Err(ApiError::Forbidden(
-                "manual corrections need the unit_head or admin role over the person",
-            ));
-        }
         if own {
             return Err(ApiError::Forbidden(
                 "your own events are corrected by your head",
+            ));
+        }
+        if !rights.manager.manages(
+            Action::CorrectCheckins,
+            person.staff.id,
+            path,
+            person.staff.is_head,
+        ) {
+            return Err(ApiError::Forbidden(
+                "manual corrections need the unit_head or admin role over the person (a \
+                 unit's head: above the unit)",
             ));
         }
         if at < now - Duration::days(MAX_CORRECTION_AGE_DAYS) {
@@ -404,6 +413,7 @@ fn rights(auth: &AuthUser) -> Rights {
         actor_staff: auth.actor.staff_id,
         record: auth.can(Action::RecordCheckins),
         correct: auth.can(Action::CorrectCheckins),
+        manager: auth.actor.clone(),
         received: crate::db::now(),
     }
 }
@@ -688,14 +698,19 @@ pub async fn void_checkin(
             if !paths.iter().any(|p| read.staff(staff.id, p)) {
                 return Err(ApiError::NotFound);
             }
-            if !paths.iter().any(|p| rights.correct.staff(staff.id, p)) {
-                return Err(ApiError::Forbidden(
-                    "voiding events needs the unit_head or admin role over the person",
-                ));
-            }
             if rights.actor_staff == Some(staff.id) {
                 return Err(ApiError::Forbidden(
                     "your own events are voided by your head",
+                ));
+            }
+            if !paths.iter().any(|p| {
+                rights
+                    .manager
+                    .manages(Action::CorrectCheckins, staff.id, p, staff.is_head)
+            }) {
+                return Err(ApiError::Forbidden(
+                    "voiding events needs the unit_head or admin role over the person (a \
+                     unit's head: above the unit)",
                 ));
             }
             let person = Person {

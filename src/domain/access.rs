@@ -189,9 +189,11 @@ impl Actor {
                     .unit_path
                     .as_deref()
                     .is_none_or(|root| in_subtree(unit_path, root));
+                // A head role without a unit reaches every unit, above everyone (as
+                // `disputes::may_decide` reads it).
                 let own_head = g.role == Role::UnitHead
                     && is_head
-                    && g.unit_path.as_deref().is_none_or(|root| root == unit_path);
+                    && g.unit_path.as_deref() == Some(unit_path);
                 reaches && !own_head
             })
     }

@@ -407,7 +407,55 @@ async fn a_deputy_does_not_decide_their_heads_leave(b: Backend) {
     );
 }
 
+/// A head's events are corrected and voided from the level above, as their leave is
+/// decided: a deputy holding the unit_head role on the head's unit does neither (their
+/// head's lateness is not theirs to erase), and still corrects the unit's members.
+async fn a_deputy_does_not_correct_their_heads_day(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (_, deputy) = account(
+        &app,
+        &w,
+        "pho.truong.a",
+        json!({"roles": [{"role": "unit_head", "unit_id": w.a.id}]}),
+    )
+    .await;
+    let day = past_day(2);
+    let at = |time: &str| format!("{day}T{time}+07:00");
+    let (s, late) = app
+        .post(
+            w.token("root"),
+            "/api/v1/checkins",
+            json!({"staff_id": w.head_a.id, "at": at("08:10:00"), "source": "kiosk"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{late}");
+    let correction = |staff: i64| {
+        json!({"staff_id": staff, "at": at("07:25:00"), "source": "manual",
+               "direction": "in", "reason": "Quên chấm công"})
+    };
+    let (s, body) = app
+        .post(&deputy, "/api/v1/checkins", correction(w.head_a.id))
+        .await;
+    assert_eq!(s, 403, "{body}");
+    let void = format!("/api/v1/checkins/{}/void", late["id"]);
+    let (s, body) = app
+        .post(&deputy, &void, json!({"reason": "Nhập nhầm"}))
+        .await;
+    assert_eq!(s, 403, "{body}");
+    let (s, body) = app
+        .post(&deputy, "/api/v1/checkins", correction(w.member_a1.id))
+        .await;
+    assert_eq!(s, 201, "a member's: {body}");
+    let (s, body) = app
+        .post(w.token("admin_p"), &void, json!({"reason": "Nhập nhầm"}))
+        .await;
+    assert_eq!(s, 200, "the level above: {body}");
+}
+
 both!(
+    a_deputy_does_not_correct_their_heads_day,
     another_provinces_calendar_is_not_shown,
     a_deputy_does_not_score_their_head,
     a_deputy_does_not_decide_their_heads_leave,
