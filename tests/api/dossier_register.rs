@@ -602,7 +602,11 @@ async fn a_step_fallen_due_unsent_reaches_the_register(b: Backend) {
     let received = (now - chrono::Duration::days(2)).format("%Y%m%d%H%M%S");
     let due = (now.date() + chrono::Duration::days(1)).format("%Y%m%d170000");
     let line = format!("FD-1,Thủ tục,A1,{received},{due},,in_progress,1,S-A1,{received},{due},");
-    import(&app, w.token("hr_a"), &[&line]).await;
+    // A dossier handed back with a step its log left open is not overdue later on.
+    let done = (now - chrono::Duration::days(1)).format("%Y%m%d%H%M%S");
+    let finished =
+        format!("FD-2,Thủ tục,A1,{received},{due},{done},finished,1,S-A1,{received},{due},");
+    import(&app, w.token("hr_a"), &[&line, &finished]).await;
     let sweep = |days: i64| {
         let db = app.db.clone();
         let at = congvu::db::now() + chrono::Duration::days(days);

@@ -25,6 +25,18 @@ fn source_ref(dossier_id: i64, step_no: i32) -> String {
     format!("{dossier_id}:{step_no}")
 }
 
+/// What `sync_late_steps` reads of a dossier's rows in the register.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = violations)]
+struct Stored {
+    id: i64,
+    source_ref: String,
+    staff_id: Option<i64>,
+    unit_id: i64,
+    day: NaiveDate,
+    detail: Option<String>,
+}
+
 /// One late step as the register holds it.
 #[derive(Debug, Clone, PartialEq)]
 struct LateEntry {
@@ -145,21 +157,21 @@ pub fn sync_late_steps(
         .iter()
         .map(|s| source_ref(row.id, s.step_no))
         .collect();
-    let mut existing: Vec<(i64, String, Option<i64>)> = Vec::new();
+    let mut existing: Vec<Stored> = Vec::new();
     for chunk in keys.chunks(CHUNK) {
         existing.extend(
             violations::table
                 .filter(violations::source.eq(SOURCE_DOSSIER))
                 .filter(violations::source_ref.eq_any(chunk))
-                .select((violations::id, violations::source_ref, violations::staff_id))
-                .load::<(i64, String, Option<i64>)>(conn)?,
+                .select(Stored::as_select())
+                .load(conn)?,
         );
     }
     let stamp = crate::db::now();
     let mut new = Vec::new();
     let mut keep = Vec::new();
     for entry in late_entries(row, &row.rules(&steps), &excused, now) {
-        let Some((id, _, holder)) = existing.iter().find(|(_, r, _)| *r == entry.source_ref) else {
+        let Some(stored) = existing.iter().find(|v| v.source_ref == entry.source_ref) else {
             keep.push(entry.source_ref.clone());
             new.push((row.province_id, entry));
             continue;
@@ -168,13 +180,19 @@ pub fn sync_late_steps(
         // notice it went into keeps it as it was) and a new one is counted for the new
         // holder. Updated in place, the new holder's repeats were never looked at, and a
         // notice to the old holder had consumed it for every rule.
-        if *holder != Some(entry.staff_id) {
+        if stored.staff_id != Some(entry.staff_id) {
             new.push((row.province_id, entry));
             continue;
         }
         keep.push(entry.source_ref.clone());
-        // The step may have finished late since it was overdue.
-        diesel::update(violations::table.find(*id))
+        // Written only when it changed (the step finished late since it was overdue, a
+        // deadline moved): the daily sweep looks at every dossier still overdue again.
+        if (stored.unit_id, stored.day, stored.detail.as_deref())
+            == (entry.unit_id, entry.day, Some(entry.detail.as_str()))
+        {
+            continue;
+        }
+        diesel::update(violations::table.find(stored.id))
             .set((
                 violations::unit_id.eq(entry.unit_id),
                 violations::day.eq(entry.day),
@@ -185,8 +203,8 @@ pub fn sync_late_steps(
     }
     let gone: Vec<i64> = existing
         .into_iter()
-        .filter(|(_, r, _)| !keep.contains(r))
-        .map(|(id, _, _)| id)
+        .filter(|v| !keep.contains(&v.source_ref))
+        .map(|v| v.id)
         .collect();
     if !gone.is_empty() {
         diesel::delete(violations::table.filter(violations::id.eq_any(gone))).execute(conn)?;
@@ -198,12 +216,13 @@ pub fn sync_late_steps(
     Ok(new.len())
 }
 
-/// The dossiers of the province (in id order) with a
-/// deadline passed in `since..=now` (UTC) and not met: the dossier unfinished past its
-/// due, or a step unfinished past its own. Nobody sends such a dossier again (nothing
+/// The unfinished dossiers of the province (in id order) with a deadline passed in
+/// `since..=now` (UTC) and not met: the dossier's own, or a step's; and those paused for
+/// a supplement past their stored deadline, which the pause may have moved anywhere. Nobody sends such a dossier again (nothing
 /// happened to it), so the daily pass (`jobs::notify::enter_fallen_due`) enters its
 /// overdue steps in the register. A deadline moved by a supplement pause is judged by
-/// `sync_late_steps`; this only finds the candidates, by the deadlines as stored.
+/// `sync_late_steps`; this only finds the candidates, by the deadlines as stored, on the
+/// partial indexes of unfinished dossiers and steps (migration 000024).
 pub fn fallen_due(
     conn: &mut AnyConnection,
     province_id: i64,
@@ -220,11 +239,18 @@ pub fn fallen_due(
     let uncounted = [DossierStatus::Returned, DossierStatus::Cancelled].map(DossierStatus::code);
     dossiers::table
         .filter(dossiers::province_id.eq(province_id))
+        // A finished dossier's steps are judged as they were sent: an open step left in
+        // one handed back to the citizen is a gap in its log, not a step overdue now.
+        .filter(dossiers::finished_at.is_null())
         .filter(dossiers::status.ne_all(uncounted))
         .filter(
-            dossiers::finished_at
-                .is_null()
-                .and(dossiers::due_at.between(since, now))
+            dossiers::due_at
+                .between(since, now)
+                // A supplement pause moves the deadline by as long as it lasted, maybe
+                // past the window: such a dossier is looked at whatever its stored one.
+                .or(dossiers::supplement_requested_at
+                    .is_not_null()
+                    .and(dossiers::due_at.lt(now)))
                 .or(dossiers::id.eq_any(steps_due).nullable()),
         )
         .order(dossiers::id)
