@@ -84,9 +84,14 @@ pub(super) fn unmovable(
         };
         // An administrator's attribution by hand is a correction the next export, still
         // naming the officer corrected, must not undo (a re-sent feed does not either).
+        // Nor does the file hand an officer's step to whoever sends it: that moves its
+        // lateness (or an on-time step's credit) onto their own record, which another
+        // administrator does (as by hand, `PUT /dossier-steps/{id}/handler`).
+        let to_sender = own_staff.is_some() && step.staff_id == own_staff;
         let why = scope
             .keeps_step(own_staff, old, path.as_deref())
-            .or(manual.then_some("the step was attributed by hand"));
+            .or(manual.then_some("the step was attributed by hand"))
+            .or(to_sender.then_some("a step is attributed to you by another administrator"));
         if let Some(why) = why {
             out.push(Unmovable {
                 line,

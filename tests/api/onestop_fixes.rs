@@ -588,6 +588,18 @@ async fn a_step_is_not_moved_by_its_officer_nor_from_beyond_reach(b: Backend) {
         only_step(&app, &w, "HS-OWN").await["staff_id"],
         w.member_a1.id
     );
+    // Nor by a file naming themself for a colleague's step.
+    crate::dossier_register::import(&app, w.token("admin_p"), &[&late_file_line("HS-TAKE")]).await;
+    let line = late_file_line("HS-TAKE").replace(",S-A1,", ",S-HEAD-A,");
+    let report = crate::dossier_register::import_report(&app, &admin_head, &[&line]).await;
+    assert!(
+        report["rejected"][0]["errors"]["step_staff_code"].is_array(),
+        "{report}"
+    );
+    assert_eq!(
+        only_step(&app, &w, "HS-TAKE").await["staff_id"],
+        w.member_a1.id
+    );
     let (s, body) = app
         .post(
             w.token("admin_p"),
