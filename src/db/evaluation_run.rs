@@ -442,6 +442,7 @@ pub fn run(
     }
     evaluations::withdraw(conn, actor, &undecided, &period)?;
     let rows = evaluations::upsert_many(conn, proposals)?;
+    audit_changed_proposals(conn, actor, &existing, &rows)?;
     progress(people.len(), people.len());
     audit::record(
         conn,
@@ -468,6 +469,49 @@ pub fn run(
         changed_under_decision,
         withdrawn,
     })
+}
+
+/// One audit row (`repropose`) for each stored evaluation whose proposal this re-run
+/// changed, with the proposal before and after it and HR's decision: the run's own row
+/// says only how many. A first proposal, or one the re-run left as it was, writes none,
+/// so a province's yearly run adds a row for each person whose record moved the rating.
+fn audit_changed_proposals(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    existing: &HashMap<i64, evaluations::Standing>,
+    rows: &[EvaluationRow],
+) -> QueryResult<()> {
+    for row in rows {
+        let Some(old) = existing.get(&row.staff_id) else {
+            continue;
+        };
+        if old.proposed_rating == row.proposed_rating {
+            continue;
+        }
+        audit::record(
+            conn,
+            Entry {
+                actor_user_id: actor,
+                entity: "evaluation",
+                entity_id: row.id,
+                action: "repropose",
+                province_id: Some(row.province_id),
+                unit_id: Some(row.unit_id),
+                before: Some(&serde_json::json!({
+                    "proposed_rating": old.proposed_rating,
+                    "final_rating": old.final_rating,
+                })),
+                after: Some(&serde_json::json!({
+                    "proposed_rating": row.proposed_rating,
+                    "max_rating": row.max_rating,
+                    "final_rating": row.final_rating,
+                    "applied_rules": serde_json::from_str::<serde_json::Value>(&row.applied_rules)
+                        .unwrap_or_default(),
+                })),
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// Rates one person from what they `recorded`: None when they were not in service in

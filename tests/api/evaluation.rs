@@ -360,6 +360,28 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
     assert_eq!(third["changed_under_decision"], 1);
     assert_eq!(a1["decision_above_cap"], false, "the cap is gone");
     assert_eq!(a1["metrics"]["late_dossier_ratio"], 8.33);
+    // The trail has the proposal before and after, beside HR's decision.
+    let (_, trail) = app
+        .get(
+            w.token("root"),
+            &format!("/api/v1/audit?entity=evaluation&entity_id={}", a1["id"]),
+        )
+        .await;
+    let reproposed: Vec<&Value> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "repropose")
+        .collect();
+    assert_eq!(reproposed.len(), 1, "{trail}");
+    assert_eq!(
+        (
+            &reproposed[0]["before"]["proposed_rating"],
+            &reproposed[0]["after"]["proposed_rating"]
+        ),
+        (&json!("completed"), &json!("completed_well")),
+        "{trail}"
+    );
     // Two more late steps (3 / 14): capped again, back at the proposal HR decided on,
     // which no longer reads as changed under the decision.
     dossiers(&app, &w, "LATE", 2).await;
@@ -415,7 +437,14 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
             &format!("/api/v1/audit?entity=evaluation&entity_id={}", a1["id"]),
         )
         .await;
-    assert_eq!(audit["items"][0]["action"], "decide", "{audit}");
+    // Newest first: the two proposals the re-runs changed, then HR's decision.
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(actions, ["repropose", "repropose", "decide"], "{audit}");
 
     // The sheet, for filing and printing.
     let sheet = |format: &str| {
