@@ -201,7 +201,7 @@ pub async fn raise(
                 .unwrap_or(crate::domain::dossiers::Outcome::Pending);
             // The window runs from the deadline the rules judged the step by (moved by
             // the supplement pauses), not the raw one.
-            let end = window_start(&rules, step.step_no, now);
+            let end = window_start(&rules, step.step_no);
             if let Some(why) = raise_refusal(outcome, end, now, settings.dispute_window_days) {
                 return Err(ApiError::conflict("step_id", why));
             }

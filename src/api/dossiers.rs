@@ -407,7 +407,7 @@ fn person_steps_match(
                 .and_then(|row| disputes.get(&row.id))
                 .map(|d| d.status);
             in_period(
-                rules.judged_due(s, now),
+                rules.judged_due(s),
                 s.finished_at,
                 query.from,
                 query.to,

@@ -117,15 +117,15 @@ pub fn raise_refusal(
 }
 
 /// When the dispute window of a step opens (local times): when the step ended, or while
-/// it is still overdue, the deadline it is overdue by as the rules read it (its own,
-/// moved by the supplement pauses like the dossier's, once that has passed; else the
-/// dossier's, which made it late as the step holding the dossier). Counting from the raw
-/// deadline instead would shorten the window by the pause.
-pub fn window_start(rules: &Dossier, step_no: i32, now: NaiveDateTime) -> Option<NaiveDateTime> {
+/// it is still overdue, the deadline it is late by (`Dossier::judged_due`: its own, moved
+/// by the supplement pauses like the dossier's, or the dossier's for the step holding it
+/// then). Counting from the raw deadline would shorten the window by the pause; from one
+/// that moves as time passes, would open it again once closed.
+pub fn window_start(rules: &Dossier, step_no: i32) -> Option<NaiveDateTime> {
     let Some(step) = rules.steps.iter().find(|s| s.step_no == step_no) else {
         return rules.due();
     };
-    step.finished_at.or(rules.judged_due(step, now))
+    step.finished_at.or(rules.judged_due(step))
 }
 
 /// Whether this grant may decide a dispute of the unit at `officer_path` (the step's unit,
@@ -232,22 +232,18 @@ mod tests {
             supplement_received: Some(t(7)),
             steps: vec![step(Some(t(4)), None)],
         };
-        assert_eq!(
-            window_start(&d, 1, t(25)),
-            Some(t(9)),
-            "due 4/3, five days paused"
-        );
+        assert_eq!(window_start(&d, 1), Some(t(9)), "due 4/3, five days paused");
         d.steps = vec![step(Some(t(4)), Some(t(12)))];
-        assert_eq!(window_start(&d, 1, t(25)), Some(t(12)), "when it ended");
+        assert_eq!(window_start(&d, 1), Some(t(12)), "when it ended");
         d.steps = vec![step(None, None)];
         assert_eq!(
-            window_start(&d, 1, t(28)),
+            window_start(&d, 1),
             Some(t(25)),
             "no deadline of its own: the dossier's, moved too"
         );
         d.steps = vec![step(Some(t(30)), None)];
         assert_eq!(
-            window_start(&d, 1, t(28)),
+            window_start(&d, 1),
             Some(t(25)),
             "overdue as the holder: by the dossier's deadline"
         );

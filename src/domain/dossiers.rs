@@ -227,13 +227,23 @@ impl Dossier {
         self.step_clock(s).0
     }
 
-    /// The deadline an unfinished step's lateness is judged by at `now`: its own (moved by
-    /// the pauses) once that has passed; before, the dossier's, which makes it late as the
-    /// step holding the dossier when that passed. The period an overdue step falls in,
-    /// its register day and its dispute window all count from it.
-    pub fn judged_due(&self, s: &Step, now: NaiveDateTime) -> Option<NaiveDateTime> {
+    /// The deadline an unfinished step's lateness is dated by: for the step that held the
+    /// dossier when the dossier fell due (begun by then, not finished by then), the first
+    /// of its own deadline (moved by the pauses) and the dossier's, since it has been
+    /// late from then, as the holder, or by its own; for any other, its own. It depends on
+    /// the dossier alone, not on the day it is read, so the period an overdue step counts
+    /// in, its register day and its dispute window stay where they are as time passes.
+    pub fn judged_due(&self, s: &Step) -> Option<NaiveDateTime> {
         let own = self.step_due(s);
-        own.filter(|d| now > *d).or(self.due()).or(own)
+        match self.due() {
+            Some(due)
+                if s.received_at.is_some_and(|r| r <= due)
+                    && s.finished_at.is_none_or(|f| f > due) =>
+            {
+                Some(own.map_or(due, |o| o.min(due)))
+            }
+            due => own.or(due),
+        }
     }
 
     /// The steps with their deadlines moved by the supplement pauses.
@@ -251,6 +261,9 @@ impl Dossier {
     /// deadline (moved by supplement pauses like the dossier's) is late; when the dossier
     /// is late and no step is, the step that held it when its deadline passed is late too.
     pub fn step_outcomes(&self, now: NaiveDateTime) -> Vec<(i32, Outcome)> {
+        // A dossier handed back is judged as it stood then: a step its log left open is
+        // not overdue for a deadline that fell after the hand-back.
+        let now = self.finished.map_or(now, |f| now.min(f));
         let mut out: Vec<(i32, Outcome)> = self
             .steps
             .iter()
@@ -568,9 +581,10 @@ mod tests {
     }
 
     #[test]
-    fn an_overdue_holder_is_judged_by_the_dossiers_deadline_until_its_own_passes() {
+    fn an_overdue_holder_is_dated_by_the_dossiers_deadline_for_good() {
         // Due 12/3; the open step's own deadline is 16/3. On 14/3 it holds an overdue
-        // dossier: overdue since 12/3, in 12/3's period. From 17/3, by its own.
+        // dossier: overdue since 12/3, in 12/3's period, and still so once its own has
+        // passed. A step begun after 12/3 is dated by its own.
         let d = Dossier {
             status: DossierStatus::InProgress,
             due: Some(t(12, 17, 0)),
@@ -580,22 +594,53 @@ mod tests {
             steps: vec![
                 step(1, 10, t(9, 8, 0), Some(t(10, 17, 0)), Some(t(10, 9, 0))),
                 step(2, 20, t(10, 9, 0), Some(t(16, 17, 0)), None),
+                step(3, 30, t(13, 9, 0), Some(t(15, 17, 0)), None),
             ],
         };
         let on_14 = t(14, 9, 0);
         assert_eq!(d.step_outcomes(on_14)[1], (2, Outcome::Overdue));
-        assert_eq!(d.judged_due(&d.steps[1], on_14), Some(t(12, 17, 0)));
+        assert_eq!(d.judged_due(&d.steps[1]), Some(t(12, 17, 0)));
         assert!(in_period(
-            d.judged_due(&d.steps[1], on_14),
+            d.judged_due(&d.steps[1]),
             None,
             t(12, 0, 0).date(),
             t(12, 0, 0).date(),
             on_14
         ));
-        assert_eq!(d.judged_due(&d.steps[1], t(17, 9, 0)), Some(t(16, 17, 0)));
-        // Before either has passed, the dossier's: it passes first.
-        let early = t(9, 9, 0);
-        assert_eq!(d.judged_due(&d.steps[1], early), Some(t(12, 17, 0)));
+        assert_eq!(d.step_outcomes(t(17, 9, 0))[1], (2, Outcome::Overdue));
+        assert_eq!(d.judged_due(&d.steps[1]), Some(t(12, 17, 0)));
+        assert_eq!(d.judged_due(&d.steps[2]), Some(t(15, 17, 0)));
+        // A holder whose own deadline came first is late from it.
+        let mut first = d.clone();
+        first.steps[1].due_at = Some(t(11, 17, 0));
+        assert_eq!(first.judged_due(&first.steps[1]), Some(t(11, 17, 0)));
+    }
+
+    #[test]
+    fn a_dossier_handed_back_is_judged_as_it_stood_then() {
+        // Finished on time 11/3; its log left step 2 open, due 13/3; read on 20/3.
+        let d = Dossier {
+            status: DossierStatus::Finished,
+            due: Some(t(12, 17, 0)),
+            finished: Some(t(11, 9, 0)),
+            supplement_requested: None,
+            supplement_received: None,
+            steps: vec![
+                step(1, 10, t(9, 8, 0), Some(t(10, 17, 0)), Some(t(10, 9, 0))),
+                step(2, 20, t(10, 9, 0), Some(t(13, 17, 0)), None),
+                step(3, 30, t(9, 9, 0), Some(t(10, 12, 0)), None),
+            ],
+        };
+        let later = t(20, 9, 0);
+        assert_eq!(
+            d.step_outcomes(later),
+            vec![
+                (1, Outcome::OnTime),
+                (2, Outcome::Pending),
+                (3, Outcome::Overdue)
+            ],
+            "only a deadline passed by the hand-back is overdue"
+        );
     }
 
     #[test]

@@ -71,7 +71,7 @@ fn late_entries(
             // for the step that held it then; its own moved by the pauses otherwise).
             let day = step
                 .finished_at
-                .or(rules.judged_due(step, now))
+                .or(rules.judged_due(step))
                 .map_or(now.date(), |t| t.date());
             let detail = format!(
                 "Hồ sơ {} ({}), bước {}: {}",

@@ -197,7 +197,7 @@ fn tally_dossier(
         // The period of an unfinished step is that of the deadline its lateness is judged
         // by: its own (moved by supplement pauses) once passed, else the dossier's, which
         // an overdue step holding the dossier is late by.
-        if in_period(rules.judged_due(step, now), step.finished_at, from, to, now) {
+        if in_period(rules.judged_due(step), step.finished_at, from, to, now) {
             out.entry(staff)
                 .or_default()
                 .add_disputed(outcome, disputed.and_then(|m| m.get(&no)).copied());
