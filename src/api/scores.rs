@@ -196,6 +196,18 @@ pub async fn batch(
     let actor = auth.actor.clone();
     let result = blocking(&state, move |db: &Db| {
         db.write(|c| {
+            // Each entry takes its person's lock (`save_one`), held to the end of the
+            // batch: taken first here, all in one order, two batches naming the same
+            // people in other orders wait for each other instead of deadlocking.
+            let mut people: Vec<i64> = entries
+                .iter()
+                .filter_map(|v| v.get("staff_id").and_then(serde_json::Value::as_i64))
+                .collect();
+            people.sort_unstable();
+            people.dedup();
+            for id in people {
+                crate::db::advisory_lock(c, crate::db::LockClass::Staff, id)?;
+            }
             let mut saved = 0;
             let mut rejected = Vec::new();
             for (index, value) in entries.into_iter().enumerate() {
