@@ -481,37 +481,40 @@ fn audit_changed_proposals(
     existing: &HashMap<i64, evaluations::Standing>,
     rows: &[EvaluationRow],
 ) -> QueryResult<()> {
-    for row in rows {
-        let Some(old) = existing.get(&row.staff_id) else {
-            continue;
-        };
-        if old.proposed_rating == row.proposed_rating {
-            continue;
-        }
-        audit::record(
-            conn,
-            Entry {
-                actor_user_id: actor,
-                entity: "evaluation",
-                entity_id: row.id,
-                action: "repropose",
-                province_id: Some(row.province_id),
-                unit_id: Some(row.unit_id),
-                before: Some(&serde_json::json!({
+    let changed: Vec<(&EvaluationRow, serde_json::Value, serde_json::Value)> = rows
+        .iter()
+        .filter_map(|row| {
+            let old = existing.get(&row.staff_id)?;
+            (old.proposed_rating != row.proposed_rating).then(|| {
+                let before = serde_json::json!({
                     "proposed_rating": old.proposed_rating,
                     "final_rating": old.final_rating,
-                })),
-                after: Some(&serde_json::json!({
+                });
+                let after = serde_json::json!({
                     "proposed_rating": row.proposed_rating,
                     "max_rating": row.max_rating,
                     "final_rating": row.final_rating,
                     "applied_rules": serde_json::from_str::<serde_json::Value>(&row.applied_rules)
                         .unwrap_or_default(),
-                })),
-            },
-        )?;
-    }
-    Ok(())
+                });
+                (row, before, after)
+            })
+        })
+        .collect();
+    // In one statement (COPY on PostgreSQL), however many moved.
+    audit::record_many(
+        conn,
+        changed.iter().map(|(row, before, after)| Entry {
+            actor_user_id: actor,
+            entity: "evaluation",
+            entity_id: row.id,
+            action: "repropose",
+            province_id: Some(row.province_id),
+            unit_id: Some(row.unit_id),
+            before: Some(before),
+            after: Some(after),
+        }),
+    )
 }
 
 /// Rates one person from what they `recorded`: None when they were not in service in
