@@ -269,12 +269,12 @@ fn prepare(
                 "your own events are corrected by your head",
             ));
         }
-        if !rights.manager.manages(
-            Action::CorrectCheckins,
-            person.staff.id,
-            path,
-            person.staff.is_head,
-        ) {
+        // Headship is known of the present unit only (as for voids).
+        let head_here = person.staff.is_head && path == person.unit_path.as_str();
+        if !rights
+            .manager
+            .manages(Action::CorrectCheckins, person.staff.id, path, head_here)
+        {
             return Err(ApiError::Forbidden(
                 "manual corrections need the unit_head or admin role over the person (a \
                  unit's head: above the unit)",
@@ -703,10 +703,13 @@ pub async fn void_checkin(
                     "your own events are voided by your head",
                 ));
             }
+            // Headship is known of the present unit only: on a day of an earlier unit the
+            // person is judged as a member of it.
             if !paths.iter().any(|p| {
+                let head_here = staff.is_head && *p == now_path.as_str();
                 rights
                     .manager
-                    .manages(Action::CorrectCheckins, staff.id, p, staff.is_head)
+                    .manages(Action::CorrectCheckins, staff.id, p, head_here)
             }) {
                 return Err(ApiError::Forbidden(
                     "voiding events needs the unit_head or admin role over the person (a \

@@ -55,6 +55,7 @@ pub struct EvaluationView {
     pub policy_ids: Vec<i64>,
     /// Set when a re-run changed the proposal after HR decided: the proposal HR saw.
     pub previous_proposed_rating: Option<Rating>,
+    pub previous_proposed_rating_label: Option<&'static str>,
     /// The proposal is no longer the one HR decided on: `previous_proposed_rating` is that
     /// one, or null when HR decided while there was no proposal.
     pub changed_under_decision: bool,
@@ -83,6 +84,7 @@ fn view(e: EvaluationRow, people: &HashMap<i64, (String, String)>) -> Evaluation
         max_rating: rating(&e.max_rating),
         max_rating_label: rating(&e.max_rating).map(Rating::label),
         previous_proposed_rating: rating(&e.previous_proposed_rating),
+        previous_proposed_rating_label: rating(&e.previous_proposed_rating).map(Rating::label),
         changed_under_decision: e.previous_proposed_rating.is_some(),
         final_rating: rating(&e.final_rating),
         final_rating_label: rating(&e.final_rating).map(Rating::label),
