@@ -325,19 +325,25 @@ async fn another_provinces_calendar_is_not_shown(b: Backend) {
     assert_eq!(res.status(), 404, "the same answer as a missing entry");
 }
 
+/// A deputy of A: an account holding the unit_head role on A, beside A's head.
+async fn deputy_of_a(app: &TestApp, w: &World) -> String {
+    account(
+        app,
+        w,
+        "pho.truong.a",
+        json!({"roles": [{"role": "unit_head", "unit_id": w.a.id}]}),
+    )
+    .await
+    .1
+}
+
 /// A deputy holding the unit_head role on A scores A's staff and the heads below, but not
 /// A's head, whose scores come from the level above (or hr, or an admin).
 async fn a_deputy_does_not_score_their_head(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let (_, deputy) = account(
-        &app,
-        &w,
-        "pho.truong.a",
-        json!({"roles": [{"role": "unit_head", "unit_id": w.a.id}]}),
-    )
-    .await;
+    let deputy = deputy_of_a(&app, &w).await;
     let score = |staff: i64| {
         json!({"staff_id": staff, "period": "2026-Q1", "general": 28.0,
             "tasks": [{"name": "Tham mưu văn bản", "done": true}]})
@@ -363,13 +369,7 @@ async fn a_deputy_does_not_decide_their_heads_leave(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let (_, deputy) = account(
-        &app,
-        &w,
-        "pho.truong.a",
-        json!({"roles": [{"role": "unit_head", "unit_id": w.a.id}]}),
-    )
-    .await;
+    let deputy = deputy_of_a(&app, &w).await;
     let day = (crate::attendance::today() + chrono::Duration::days(10)).to_string();
     let leave = |staff: i64| json!({"staff_id": staff, "from": day, "to": day, "kind": "annual"});
     let (s, entered) = app
@@ -414,13 +414,7 @@ async fn a_deputy_does_not_correct_their_heads_day(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let (_, deputy) = account(
-        &app,
-        &w,
-        "pho.truong.a",
-        json!({"roles": [{"role": "unit_head", "unit_id": w.a.id}]}),
-    )
-    .await;
+    let deputy = deputy_of_a(&app, &w).await;
     let day = past_day(2);
     let at = |time: &str| format!("{day}T{time}+07:00");
     let (s, late) = app

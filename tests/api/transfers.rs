@@ -558,13 +558,19 @@ async fn last_years_rating_follows_the_person(b: Backend) {
         return;
     };
     let root = w.token("root");
-    let (s, result) = app
-        .post(
+    let run_2025 = |unit: i64| {
+        app.post(
             root,
             "/api/v1/evaluations/runs",
-            json!({"period": "2025", "unit_id": w.p.id}),
+            json!({"period": "2025", "unit_id": unit}),
         )
-        .await;
+    };
+    let rating_path = format!(
+        "/api/v1/evaluations?staff_id={}&period=2025",
+        w.member_a1.id
+    );
+    let rating = || app.get(root, &rating_path);
+    let (s, result) = run_2025(w.p.id).await;
     assert_eq!(s, 201, "{result}");
     let (s, body) = app
         .patch(
@@ -574,15 +580,7 @@ async fn last_years_rating_follows_the_person(b: Backend) {
         )
         .await;
     assert_eq!(s, 200, "{body}");
-    let (s, list) = app
-        .get(
-            root,
-            &format!(
-                "/api/v1/evaluations?staff_id={}&period=2025",
-                w.member_a1.id
-            ),
-        )
-        .await;
+    let (s, list) = rating().await;
     assert_eq!(s, 200, "{list}");
     assert_eq!(list["total"], 1, "{list}");
     assert_eq!(list["items"][0]["unit_id"], w.a1.id, "{list}");
@@ -592,13 +590,7 @@ async fn last_years_rating_follows_the_person(b: Backend) {
     );
     let id = list["items"][0]["id"].as_i64().unwrap();
     // B, where the person is now, re-runs 2025: they are left out, their rating A1's.
-    let (s, rerun) = app
-        .post(
-            root,
-            "/api/v1/evaluations/runs",
-            json!({"period": "2025", "unit_id": w.b.id}),
-        )
-        .await;
+    let (s, rerun) = run_2025(w.b.id).await;
     assert_eq!(s, 201, "{rerun}");
     let skipped = rerun["skipped"].as_array().unwrap();
     assert!(
@@ -610,23 +602,9 @@ async fn last_years_rating_follows_the_person(b: Backend) {
         "{rerun}"
     );
     // A re-run over both keeps the rating with A1 too.
-    let (s, rerun) = app
-        .post(
-            root,
-            "/api/v1/evaluations/runs",
-            json!({"period": "2025", "unit_id": w.p.id}),
-        )
-        .await;
+    let (s, rerun) = run_2025(w.p.id).await;
     assert_eq!(s, 201, "{rerun}");
-    let (_, list) = app
-        .get(
-            root,
-            &format!(
-                "/api/v1/evaluations?staff_id={}&period=2025",
-                w.member_a1.id
-            ),
-        )
-        .await;
+    let (_, list) = rating().await;
     assert_eq!(list["items"][0]["unit_id"], w.a1.id, "{list}");
     // So A's HR still decides it, as before the re-runs.
     let (s, body) = app
