@@ -218,11 +218,12 @@ pub fn sync_late_steps(
 
 /// The unfinished dossiers of the province (in id order) with a deadline passed in
 /// `since..=now` (UTC) and not met: the dossier's own, or a step's; and those paused for
-/// a supplement past their stored deadline, which the pause may have moved anywhere. Nobody sends such a dossier again (nothing
-/// happened to it), so the daily pass (`jobs::notify::enter_fallen_due`) enters its
-/// overdue steps in the register. A deadline moved by a supplement pause is judged by
-/// `sync_late_steps`; this only finds the candidates, by the deadlines as stored, on the
-/// partial indexes of unfinished dossiers and steps (migration 000024).
+/// a supplement past their stored deadline, which the pause may have moved anywhere.
+/// Nobody sends such a dossier again (nothing happened to it), so the daily pass
+/// (`jobs::notify::enter_fallen_due`) enters its overdue steps in the register. A
+/// deadline moved by a supplement pause is judged by `sync_late_steps`; this only finds
+/// the candidates, by the deadlines as stored, on the partial indexes of unfinished
+/// dossiers and steps (migration 000024).
 pub fn fallen_due(
     conn: &mut AnyConnection,
     province_id: i64,
