@@ -7,10 +7,10 @@
 use diesel::prelude::*;
 
 use super::BoxError;
-use crate::db::dossiers::{LATE_STEP_CODE, find_by_id, sync_late_steps};
+use crate::db::dossiers::{LATE_STEP_CODE, sync_many};
 use crate::db::onestop::twins::next_dossiers;
 use crate::db::schema::violations;
-use crate::db::{AnyConnection, Db, LockClass, advisory_lock, units};
+use crate::db::{AnyConnection, Db, units};
 
 /// Dossiers a transaction.
 const CHUNK: i64 = 500;
@@ -31,13 +31,8 @@ pub(super) fn resync_dossier_register(db: &Db, province: Option<&str>) -> Result
             let now = crate::api::local_now();
             let done = db
                 .write(|c| -> Result<_, BoxError> {
-                    advisory_lock(c, LockClass::Dossiers, root.id)?;
                     let ids = next_dossiers(c, root.id, after, CHUNK)?;
-                    for id in &ids {
-                        if let Some(row) = find_by_id(c, *id)? {
-                            sync_late_steps(c, &row, now)?;
-                        }
-                    }
+                    sync_many(c, root.id, &ids, now)?;
                     Ok(ids)
                 })
                 .map_err(|e| e.to_string())?;

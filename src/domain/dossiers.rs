@@ -128,6 +128,13 @@ pub struct Step {
     pub finished_at: Option<NaiveDateTime>,
 }
 
+impl Step {
+    /// Whether the step held the dossier at `due`: begun by then, not finished by then.
+    pub fn held_at(&self, due: NaiveDateTime) -> bool {
+        self.received_at.is_some_and(|r| r <= due) && self.finished_at.is_none_or(|f| f > due)
+    }
+}
+
 /// Who carries a late dossier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Blame {
@@ -156,9 +163,7 @@ pub fn blame(steps: &[Step], due: NaiveDateTime, now: NaiveDateTime) -> Blame {
     if !late_steps(steps, now).is_empty() {
         return Blame::Steps;
     }
-    let holder = steps
-        .iter()
-        .find(|s| s.received_at.is_some_and(|r| r <= due) && s.finished_at.is_none_or(|f| f > due));
+    let holder = steps.iter().find(|s| s.held_at(due));
     match holder {
         Some(s) => Blame::Holder(s.step_no),
         None => Blame::ReceivingUnit,
@@ -236,12 +241,7 @@ impl Dossier {
     pub fn judged_due(&self, s: &Step) -> Option<NaiveDateTime> {
         let own = self.step_due(s);
         match self.due() {
-            Some(due)
-                if s.received_at.is_some_and(|r| r <= due)
-                    && s.finished_at.is_none_or(|f| f > due) =>
-            {
-                Some(own.map_or(due, |o| o.min(due)))
-            }
+            Some(due) if s.held_at(due) => Some(own.map_or(due, |o| o.min(due))),
             due => own.or(due),
         }
     }

@@ -5,9 +5,7 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 use super::JobError;
-use crate::db::{
-    Db, LockClass, advisory_lock, attendance, digests, dossiers, notices, outbox, units,
-};
+use crate::db::{Db, attendance, digests, dossiers, notices, outbox, units};
 use crate::domain::attendance::to_local;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -44,16 +42,8 @@ pub fn enter_fallen_due(
     let ids = db.read(|c| dossiers::fallen_due(c, root.id, window).map_err(JobError::from))?;
     let mut entered = 0;
     for chunk in ids.chunks(FALLEN_DUE_CHUNK) {
-        entered += db.write(|c| -> Result<_, JobError> {
-            advisory_lock(c, LockClass::Dossiers, root.id)?;
-            let mut added = 0;
-            for id in chunk {
-                if let Some(row) = dossiers::find_by_id(c, *id)? {
-                    added += dossiers::sync_late_steps(c, &row, local)?;
-                }
-            }
-            Ok(added)
-        })?;
+        entered +=
+            db.write(|c| dossiers::sync_many(c, root.id, chunk, local).map_err(JobError::from))?;
     }
     Ok(entered)
 }

@@ -23,7 +23,7 @@ pub use lookups::{
     by_code_anywhere, find_by_code, find_by_id, of_step, places_of_codes, step_day, step_staff,
     take_turn_for_step,
 };
-pub use register::{fallen_due, fold_late_step, sync_late_steps};
+pub use register::{fallen_due, fold_late_step, sync_late_steps, sync_many};
 pub use stats::{DossierRanges, staff_tallies, staff_tally, unit_tally};
 
 pub const SOURCE_DOSSIER: &str = "dossier";

@@ -216,6 +216,25 @@ pub fn sync_late_steps(
     Ok(new.len())
 }
 
+/// Re-checks these dossiers of the province against the register (`sync_late_steps`),
+/// on the province's dossier lock, as a feed would; returns the rows added. For the
+/// passes over many dossiers, a chunk a transaction: the resync command, the sweep.
+pub fn sync_many(
+    conn: &mut AnyConnection,
+    province_id: i64,
+    ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    crate::db::advisory_lock(conn, crate::db::LockClass::Dossiers, province_id)?;
+    let mut added = 0;
+    for id in ids {
+        if let Some(row) = super::find_by_id(conn, *id)? {
+            added += sync_late_steps(conn, &row, now)?;
+        }
+    }
+    Ok(added)
+}
+
 /// The unfinished dossiers of the province (in id order) with a deadline passed in
 /// `since..=now` (UTC) and not met: the dossier's own, or a step's; and those paused for
 /// a supplement past their stored deadline, which the pause may have moved anywhere.
