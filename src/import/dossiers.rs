@@ -10,15 +10,30 @@ use utoipa::ToSchema;
 
 use super::handlers::{reachable_staff, unmovable};
 use crate::db::AnyConnection;
-use crate::db::dossiers::{self, DossierFields, StepFields, Upserted};
+use crate::db::dossiers::{self, DossierFields, DossierRow, StepFields, Upserted};
 use crate::db::units::UnitRow;
 use crate::domain::access::Visibility;
 use crate::domain::attendance::to_utc;
 use crate::domain::dossiers::{DossierStatus, parse_local};
 use crate::error::FieldErrors;
 
-/// A line as read: column name to non-empty value.
+/// A line as read: column name to non-empty value (an empty one only for the
+/// [`CLEARABLE`] columns, where it says "clear it").
 pub type RawLine = HashMap<String, String>;
+
+/// The optional columns a line may leave out: without the column (or the JSON key) the
+/// stored value stays, so a file that never carried them does not erase a supplement
+/// recorded by an earlier file; with the column empty (or `null`) the value is cleared.
+const CLEARABLE: &[&str] = &[
+    "supplement_requested_at",
+    "supplement_received_at",
+    "apology_new_due_at",
+];
+
+/// Whether a line keeps this value: a non-empty one, or any of a [`CLEARABLE`] column.
+fn kept(column: &str, value: &str) -> bool {
+    !value.is_empty() || CLEARABLE.contains(&column)
+}
 
 /// The columns of API.md, plus congvu's optional ones for supplements and apologies.
 pub const COLUMNS: &[&str] = &[
@@ -111,7 +126,7 @@ pub fn read_csv(text: &str, first_line: u64) -> (Vec<(u64, RawLine)>, Vec<Reject
                 headers
                     .iter()
                     .zip(r.iter())
-                    .filter(|(_, v)| !v.is_empty())
+                    .filter(|(k, v)| kept(k, v))
                     .map(|(k, v)| (k.clone(), v.to_owned()))
                     .collect(),
             )),
@@ -217,7 +232,7 @@ impl<R: std::io::Read> CsvStream<R> {
                         self.headers
                             .iter()
                             .zip(record.iter())
-                            .filter(|(_, v)| !v.is_empty())
+                            .filter(|(k, v)| kept(k, v))
                             .map(|(k, v)| (k.clone(), v.nfc().collect()))
                             .collect(),
                     ));
@@ -251,11 +266,12 @@ pub fn read_json(rows: Vec<serde_json::Value>) -> (Vec<(u64, RawLine)>, Vec<Reje
                 map.into_iter()
                     .filter_map(|(k, v)| {
                         let text = match v {
-                            serde_json::Value::Null => return None,
+                            serde_json::Value::Null => String::new(),
                             serde_json::Value::String(s) => s.trim().to_owned(),
                             other => other.to_string(),
                         };
-                        (!text.is_empty()).then_some((k.to_lowercase(), text))
+                        let k = k.to_lowercase();
+                        kept(&k, &text).then_some((k, text))
                     })
                     .collect(),
             )),
@@ -278,9 +294,11 @@ pub(super) struct Checked {
     due_at: Option<NaiveDateTime>,
     finished_at: Option<NaiveDateTime>,
     status: DossierStatus,
-    supplement_requested_at: Option<NaiveDateTime>,
-    supplement_received_at: Option<NaiveDateTime>,
-    apology_new_due_at: Option<NaiveDateTime>,
+    /// The [`CLEARABLE`] columns: `None` when the line leaves the column out (the stored
+    /// value stays), `Some(None)` when it is empty (cleared).
+    supplement_requested_at: Option<Option<NaiveDateTime>>,
+    supplement_received_at: Option<Option<NaiveDateTime>>,
+    apology_new_due_at: Option<Option<NaiveDateTime>>,
     step: Option<CheckedStep>,
 }
 
@@ -321,7 +339,7 @@ fn check(raw: &RawLine) -> Result<Checked, FieldErrors> {
     let received_text = required("received_at");
     // Dates (deadlines given as a bare day mean the end of that day).
     let mut time = |field: &str, end_of_day: bool| -> Option<NaiveDateTime> {
-        let value = raw.get(field)?;
+        let value = raw.get(field).filter(|v| !v.is_empty())?;
         let parsed = parse_local(value, end_of_day);
         if parsed.is_none() {
             fail(
@@ -334,12 +352,14 @@ fn check(raw: &RawLine) -> Result<Checked, FieldErrors> {
     let received_at = time("received_at", false);
     let due_at = time("due_at", true);
     let finished_at = time("finished_at", false);
-    let supplement_requested_at = time("supplement_requested_at", false);
-    let supplement_received_at = time("supplement_received_at", false);
-    let apology_new_due_at = time("apology_new_due_at", true);
     let step_received = time("step_received_at", false);
     let step_due = time("step_due_at", true);
     let step_finished = time("step_finished_at", false);
+    let mut given =
+        |field: &str, end_of_day: bool| raw.contains_key(field).then(|| time(field, end_of_day));
+    let supplement_requested_at = given("supplement_requested_at", false);
+    let supplement_received_at = given("supplement_received_at", false);
+    let apology_new_due_at = given("apology_new_due_at", true);
     let status = DossierStatus::parse(&status_text);
     if status.is_none() && !status_text.is_empty() {
         fail(
@@ -579,6 +599,15 @@ pub fn import_lines(
             continue;
         }
         let utc = |t: Option<NaiveDateTime>| t.map(to_utc);
+        // An optional column from the dossier's last line that has it, else as stored.
+        let optional = |pick: fn(&Checked) -> Option<Option<NaiveDateTime>>,
+                        stored: fn(&DossierRow) -> Option<NaiveDateTime>| {
+            group
+                .iter()
+                .rev()
+                .find_map(|(_, c, _)| pick(c))
+                .map_or_else(|| before.and_then(stored), utc)
+        };
         let fields = DossierFields {
             province_id: unit.province_id,
             unit_id: unit.id,
@@ -588,15 +617,21 @@ pub fn import_lines(
             due_at: utc(last.due_at),
             finished_at: utc(last.finished_at),
             status: last.status.code().to_owned(),
-            supplement_requested_at: utc(last.supplement_requested_at),
-            supplement_received_at: utc(last.supplement_received_at),
-            apology_new_due_at: utc(last.apology_new_due_at),
+            supplement_requested_at: optional(
+                |c| c.supplement_requested_at,
+                |d| d.supplement_requested_at,
+            ),
+            supplement_received_at: optional(
+                |c| c.supplement_received_at,
+                |d| d.supplement_received_at,
+            ),
+            apology_new_due_at: optional(|c| c.apology_new_due_at, |d| d.apology_new_due_at),
         };
         let mut steps: Vec<StepFields> = group.iter().filter_map(|(_, _, s)| s.clone()).collect();
         // A file numbers its steps, the feed its log entries: a file's step 2 is not the
         // feed's, and written over it would put one officer's step under another's key.
-        // Nor are the dossier's own fields the file's to write: a line without the
-        // optional columns would clear the supplement that pauses its deadlines.
+        // Nor are the dossier's own fields the file's to write: the feed's supplement
+        // rounds are not the file's columns.
         if before.is_some_and(|b| fed.contains(&b.id)) {
             report.rejected.push(Rejected {
                 line: first_line,

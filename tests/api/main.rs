@@ -11,6 +11,7 @@ mod auth_races;
 mod checkin_rules;
 mod cli;
 mod disputes;
+mod dossier_fixes;
 mod dossier_lists;
 mod dossier_register;
 mod dossiers;

@@ -1,0 +1,127 @@
+//! Dossier imports that must not lose what an earlier import recorded.
+
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::dossiers::{HEADER, import_csv};
+use crate::helpers::{Backend, TestApp, World};
+
+/// The codes of unit A's overdue dossiers, as its head reads them.
+async fn overdue(app: &TestApp, w: &World) -> Vec<String> {
+    let (s, list) = app
+        .get(
+            w.token("head_a"),
+            &format!("/api/v1/dossiers/overdue?unit_id={}", w.a.id),
+        )
+        .await;
+    assert_eq!(s, 200, "{list}");
+    list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["code"].as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn send(app: &TestApp, w: &World, csv: String) -> Value {
+    let (s, report) = import_csv(app, w.token("hr_a"), csv.into_bytes(), "text/csv").await;
+    assert_eq!((s, &report["rejected"]), (200, &json!([])), "{report}");
+    report
+}
+
+/// A file without the optional supplement columns leaves a stored supplement as it is
+/// (before, it cleared it: the four days the citizen took no longer moved the deadline,
+/// and the dossier turned overdue); an empty column (or a JSON `null`) still clears it.
+async fn a_file_without_the_optional_columns_keeps_the_supplement(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let now = congvu::api::local_now();
+    let day = |d: i64| {
+        (now + chrono::Duration::days(d))
+            .format("%Y%m%d%H%M%S")
+            .to_string()
+    };
+    let line = format!(
+        "SUP-1,Thủ tục,A1,{},{},,in_progress,,,,,",
+        day(-10),
+        day(-2)
+    );
+    let report = send(
+        &app,
+        &w,
+        format!(
+            "{HEADER},supplement_requested_at,supplement_received_at\n{line},{},{}",
+            day(-5),
+            day(-1)
+        ),
+    )
+    .await;
+    assert_eq!(report["created"], 1, "{report}");
+    assert!(
+        overdue(&app, &w).await.is_empty(),
+        "the pause moved the deadline"
+    );
+
+    let report = send(&app, &w, format!("{HEADER}\n{line}")).await;
+    assert_eq!(
+        (&report["unchanged"], &report["updated"]),
+        (&json!(1), &json!(0)),
+        "the file says nothing of the supplement: {report}"
+    );
+    assert!(overdue(&app, &w).await.is_empty(), "still moved");
+
+    let (s, report) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/dossiers/import",
+            json!({"dossiers": [{
+                "code": "SUP-1", "procedure": "Thủ tục", "unit_code": "A1",
+                "received_at": day(-10), "due_at": day(-2), "status": "in_progress",
+            }]}),
+        )
+        .await;
+    assert_eq!((s, &report["unchanged"]), (200, &json!(1)), "{report}");
+
+    let report = send(
+        &app,
+        &w,
+        format!("{HEADER},supplement_requested_at,supplement_received_at\n{line},,"),
+    )
+    .await;
+    assert_eq!(report["updated"], 1, "an empty column clears: {report}");
+    assert_eq!(overdue(&app, &w).await, vec!["SUP-1".to_owned()]);
+
+    let (s, report) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/dossiers/import",
+            json!({"dossiers": [{
+                "code": "SUP-1", "procedure": "Thủ tục", "unit_code": "A1",
+                "received_at": day(-10), "due_at": day(-2), "status": "in_progress",
+                "supplement_requested_at": day(-5), "supplement_received_at": day(-1),
+            }]}),
+        )
+        .await;
+    assert_eq!((s, &report["updated"]), (200, &json!(1)), "{report}");
+    assert!(overdue(&app, &w).await.is_empty());
+    let (s, report) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/dossiers/import",
+            json!({"dossiers": [{
+                "code": "SUP-1", "procedure": "Thủ tục", "unit_code": "A1",
+                "received_at": day(-10), "due_at": day(-2), "status": "in_progress",
+                "supplement_requested_at": null, "supplement_received_at": null,
+            }]}),
+        )
+        .await;
+    assert_eq!(
+        (s, &report["updated"]),
+        (200, &json!(1)),
+        "null clears: {report}"
+    );
+    assert_eq!(overdue(&app, &w).await, vec!["SUP-1".to_owned()]);
+}
+
+both!(a_file_without_the_optional_columns_keeps_the_supplement);
