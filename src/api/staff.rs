@@ -350,6 +350,7 @@ pub async fn update_staff(
             let now = super::local_now();
             let today = now.date();
             let mut moved_on = None;
+            let mut moved_to = None;
             if let Some(unit_id) = body.unit_id.filter(|u| *u != current.unit_id) {
                 let unit = visible_unit(c, &read_units, unit_id, "unit_id")?;
                 if !write.subtree(&unit.path) {
@@ -371,6 +372,7 @@ pub async fn update_staff(
                 }
                 next.unit_id = unit.id;
                 moved_on = Some(day);
+                moved_to = Some(unit);
             } else if body.moved_on.is_some() {
                 return Err(ApiError::field(
                     "moved_on",
@@ -394,6 +396,11 @@ pub async fn update_staff(
             }
             if let Some(h) = body.is_head {
                 next.is_head = h;
+            } else if moved_on.is_some() {
+                // Heading a unit is a post in it: someone transferred out of it no longer
+                // heads it, and is not the new unit's head unless the transfer says so
+                // (`is_head: true`). Kept, the flag made them the new unit's head.
+                next.is_head = false;
             }
             if let Some(j) = body.joined_on {
                 next.joined_on = j;
@@ -439,13 +446,20 @@ pub async fn update_staff(
                 ));
             }
             let mut row = q::update(c, Some(actor), &current, &next)?;
-            if let Some(day) = moved_on {
+            if let (Some(day), Some(unit)) = (moved_on, &moved_to) {
+                // The roles of the unit left end with the posts there (the writer reaches
+                // that unit, as moving people out of it needs); undoing gives them back.
+                let roles = crate::db::moves::end_posts(c, Some(actor), row.id, &path, unit)?;
                 let transfer = crate::db::moves::Transfer {
                     staff_id: row.id,
                     province_id: row.province_id,
                     from_unit_id: current.unit_id,
                     to_unit_id: row.unit_id,
                     moved_on: day,
+                    posts: crate::db::moves::Posts {
+                        was_head: Some(current.is_head),
+                        roles,
+                    },
                 };
                 crate::db::moves::record(c, Some(actor), &transfer, crate::db::now())?;
                 row.unit_since = Some(day);

@@ -85,6 +85,9 @@ diesel::table! {
         from_unit_id -> BigInt,
         moved_on -> Date,
         created_at -> Timestamp,
+        was_head -> Nullable<Bool>,
+        roles_before -> Nullable<Text>,
+        roles_after -> Nullable<Text>,
     }
 }
 diesel::joinable!(staff_moves -> units (from_unit_id));

@@ -5,7 +5,10 @@
 
 use chrono::NaiveDate;
 
+use super::access::Grant;
 use super::attendance::DATES_BACK_DAYS;
+use super::codes::Role;
+use super::units::in_subtree;
 
 /// A spell in an earlier unit: the person was in `unit` on the days before `until`, back to
 /// the previous spell's `until` (or to their first day).
@@ -87,6 +90,36 @@ pub fn move_conflict(
         return Some("must be after the person's last transfer");
     }
     None
+}
+
+/// The roles a person's account holds after a transfer out of the unit at `from_path`
+/// into the unit `to` (id and path), given those it holds before. A role held on the unit
+/// left, or on a unit below it, was a post there: unless it also reaches the new unit
+/// (held on a unit above both), the `staff` role follows the person to the new unit and
+/// every other role (head, hr, admin, inspector of the old unit) ends. Roles held above
+/// the old unit, elsewhere, or on no unit are the province's to give and stay.
+pub fn grants_after_transfer(grants: &[Grant], from_path: &str, to: (i64, &str)) -> Vec<Grant> {
+    let (to_id, to_path) = to;
+    let mut after: Vec<Grant> = Vec::with_capacity(grants.len());
+    for g in grants {
+        let post = g
+            .unit_path
+            .as_deref()
+            .is_some_and(|held| in_subtree(held, from_path) && !in_subtree(to_path, held));
+        let kept = match (post, g.role) {
+            (false, _) => g.clone(),
+            (true, Role::Staff) => Grant {
+                role: Role::Staff,
+                unit_id: Some(to_id),
+                unit_path: Some(to_path.to_owned()),
+            },
+            (true, _) => continue,
+        };
+        if !after.contains(&kept) {
+            after.push(kept);
+        }
+    }
+    after
 }
 
 #[cfg(test)]
@@ -195,5 +228,60 @@ mod tests {
         let two_years = today - chrono::Duration::days(DATES_BACK_DAYS);
         assert_eq!(move_conflict(two_years, today, None), None);
         assert!(move_conflict(two_years.pred_opt().unwrap(), today, None).is_some());
+    }
+
+    fn held(role: Role, unit: Option<(i64, &str)>) -> Grant {
+        Grant {
+            role,
+            unit_id: unit.map(|u| u.0),
+            unit_path: unit.map(|u| u.1.to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_transfer_ends_the_posts_of_the_unit_left_and_moves_the_staff_role() {
+        // Province 1, department 4 with divisions 7 and 8; department 5.
+        let grants = vec![
+            held(Role::Staff, Some((7, "/1/4/7/"))),
+            held(Role::UnitHead, Some((7, "/1/4/7/"))),
+            held(Role::Hr, Some((9, "/1/4/7/9/"))),
+            held(Role::Inspector, Some((4, "/1/4/"))),
+            held(Role::Admin, None),
+            held(Role::UnitHead, Some((5, "/1/5/"))),
+        ];
+        let after = grants_after_transfer(&grants, "/1/4/7/", (8, "/1/4/8/"));
+        assert_eq!(
+            after,
+            vec![
+                held(Role::Staff, Some((8, "/1/4/8/"))),
+                held(Role::Inspector, Some((4, "/1/4/"))),
+                held(Role::Admin, None),
+                held(Role::UnitHead, Some((5, "/1/5/"))),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_role_that_still_reaches_the_new_unit_stays() {
+        // From department 4 down into its division 7: the department's roles reach it.
+        let grants = vec![
+            held(Role::Hr, Some((4, "/1/4/"))),
+            held(Role::Staff, Some((4, "/1/4/"))),
+        ];
+        assert_eq!(
+            grants_after_transfer(&grants, "/1/4/", (7, "/1/4/7/")),
+            grants
+        );
+        // Up from division 7 to its department 4: the division's roles end there.
+        let grants = vec![
+            held(Role::UnitHead, Some((7, "/1/4/7/"))),
+            held(Role::Staff, Some((4, "/1/4/"))),
+            held(Role::Staff, Some((7, "/1/4/7/"))),
+        ];
+        assert_eq!(
+            grants_after_transfer(&grants, "/1/4/7/", (4, "/1/4/")),
+            vec![held(Role::Staff, Some((4, "/1/4/")))],
+            "the staff role moved onto one already held is held once"
+        );
     }
 }

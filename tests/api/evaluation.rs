@@ -996,15 +996,16 @@ async fn reform_rankings_and_head_accountability(b: Backend) {
         .await;
     assert_eq!(s, 201, "{returner}");
     let today = crate::attendance::today();
-    for (unit, moved_on) in [
-        (w.b.id, today - chrono::Duration::days(20)),
-        (w.a.id, today),
+    // A transfer ends headship: coming back, they head A again as the transfer says.
+    for (unit, moved_on, head) in [
+        (w.b.id, today - chrono::Duration::days(20), false),
+        (w.a.id, today, true),
     ] {
         let (s, body) = app
             .patch(
                 w.token("root"),
                 &format!("/api/v1/staff/{}", returner["id"]),
-                json!({"unit_id": unit, "moved_on": moved_on.to_string()}),
+                json!({"unit_id": unit, "moved_on": moved_on.to_string(), "is_head": head}),
             )
             .await;
         assert_eq!(s, 200, "{body}");

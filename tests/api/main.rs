@@ -38,6 +38,7 @@ mod staff;
 mod survey_fixes;
 mod survey_keys;
 mod timesheet_halves;
+mod transfer_posts;
 mod transfers;
 mod twin_steps;
 mod units;

@@ -1,0 +1,131 @@
+//! A transfer ends the person's posts in the unit they leave: heading it, and the roles
+//! their account held there; undoing the transfer gives them back.
+
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Backend, TestApp, World};
+
+async fn roles(app: &TestApp, token: &str) -> Vec<(String, Option<i64>)> {
+    let (s, me) = app.get(token, "/api/v1/me").await;
+    assert_eq!(s, 200, "{me}");
+    let mut roles: Vec<(String, Option<i64>)> = me["user"]["roles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            (
+                r["role"].as_str().unwrap_or("").to_owned(),
+                r["unit_id"].as_i64(),
+            )
+        })
+        .collect();
+    roles.sort();
+    roles
+}
+
+async fn transfer(app: &TestApp, w: &World, staff: i64, body: Value) -> Value {
+    let (s, row) = app
+        .patch(w.token("root"), &format!("/api/v1/staff/{staff}"), body)
+        .await;
+    assert_eq!(s, 200, "{row}");
+    row
+}
+
+/// A's head moved to B no longer heads A nor reads it (before, the unit_head role on A
+/// stayed, and `is_head` made them B's head); undoing the transfer makes them A's head
+/// again with their role.
+async fn a_transferred_head_leaves_the_post_behind(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let head = w.token("head_a");
+    let staff_of_a = format!("/api/v1/staff?unit_id={}", w.a.id);
+    let (s, _) = app.get(head, &staff_of_a).await;
+    assert_eq!(s, 200);
+
+    let row = transfer(&app, &w, w.head_a.id, json!({"unit_id": w.b.id})).await;
+    assert_eq!(row["is_head"], false, "{row}");
+    assert_eq!(
+        roles(&app, head).await,
+        vec![],
+        "the head's role on A ended"
+    );
+    let (s, body) = app.get(head, &staff_of_a).await;
+    assert!(s == 403 || s == 404, "{s} {body}");
+    let (s, trail) = app
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/audit?entity=user&entity_id={}",
+                w.user_ids["head_a"]
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{trail}");
+    assert!(
+        trail["items"]
+            .as_array()
+            .is_some_and(|rows| rows.iter().any(|r| r["action"] == "update")),
+        "the role's end is the account's change: {trail}"
+    );
+
+    let (s, row) = app
+        .delete(
+            w.token("root"),
+            &format!("/api/v1/staff/{}/units/last", w.head_a.id),
+        )
+        .await;
+    assert_eq!(s, 200, "{row}");
+    assert_eq!(row["is_head"], true, "{row}");
+    assert_eq!(
+        roles(&app, head).await,
+        vec![("unit_head".to_owned(), Some(w.a.id))]
+    );
+    let (s, _) = app.get(head, &staff_of_a).await;
+    assert_eq!(s, 200);
+
+    // Moved to head B, the transfer says so; the role on B is for an administrator.
+    let row = transfer(
+        &app,
+        &w,
+        w.head_a.id,
+        json!({"unit_id": w.b.id, "is_head": true}),
+    )
+    .await;
+    assert_eq!(row["is_head"], true, "{row}");
+}
+
+/// The staff role goes with the person: a member of A1 moved to B holds it on B (before,
+/// it stayed on A1, whose units they still read).
+async fn the_staff_role_follows_the_person(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let member = w.token("staff_a1");
+    assert_eq!(
+        roles(&app, member).await,
+        vec![("staff".to_owned(), Some(w.a1.id))]
+    );
+    transfer(&app, &w, w.member_a1.id, json!({"unit_id": w.b.id})).await;
+    assert_eq!(
+        roles(&app, member).await,
+        vec![("staff".to_owned(), Some(w.b.id))]
+    );
+    let (s, row) = app
+        .delete(
+            w.token("root"),
+            &format!("/api/v1/staff/{}/units/last", w.member_a1.id),
+        )
+        .await;
+    assert_eq!(s, 200, "{row}");
+    assert_eq!(
+        roles(&app, member).await,
+        vec![("staff".to_owned(), Some(w.a1.id))]
+    );
+}
+
+both!(
+    a_transferred_head_leaves_the_post_behind,
+    the_staff_role_follows_the_person,
+);
