@@ -127,14 +127,14 @@ async fn feed(
     }
     let list = feed_items(&req, body).await?;
     let settings = state.onestop.clone();
-    let actor = auth.id();
+    let actor = (Some(auth.id()), auth.actor.staff_id);
     let report = blocking(&state, move |db: &Db| {
         db.write(|c| {
             let now = local_now();
             Ok::<_, ApiError>(if progress {
-                import_progress(c, &scope, &settings, Some(actor), &list, now)?
+                import_progress(c, &scope, &settings, actor, &list, now)?
             } else {
-                import_dossiers(c, &scope, &settings, Some(actor), &list, now)?
+                import_dossiers(c, &scope, &settings, actor, &list, now)?
             })
         })
     })

@@ -34,9 +34,9 @@ pub(super) fn import_onestop(
         let mut report = db
             .write(|c| -> Result<_, BoxError> {
                 Ok(if progress {
-                    import_progress(c, scope, settings, None, chunk, now)?
+                    import_progress(c, scope, settings, (None, None), chunk, now)?
                 } else {
-                    onestop::import_dossiers(c, scope, settings, None, chunk, now)?
+                    onestop::import_dossiers(c, scope, settings, (None, None), chunk, now)?
                 })
             })
             .map_err(|e| format!("import stopped after {} items: {e}", n * batch))?;

@@ -136,8 +136,14 @@ pub fn load(
     };
     let settings = crate::config::onestop::OneStopSettings::default();
     let items = feed(now.date(), cast);
-    let report =
-        crate::import::onestop::import_dossiers(c, &everywhere, &settings, None, &items, now)?;
+    let report = crate::import::onestop::import_dossiers(
+        c,
+        &everywhere,
+        &settings,
+        (None, None),
+        &items,
+        now,
+    )?;
     if let Some(r) = report.rejected.first() {
         return Err(DemoError::Data(format!(
             "demo feed item {} rejected: {:?}",

@@ -1,4 +1,5 @@
-//! Dossier imports that must not lose what an earlier import recorded.
+//! Dossier imports, by file and by the national portal's feed: what an earlier import
+//! recorded is not lost, and no sender moves a stored step onto or off themself.
 
 use serde_json::{Value, json};
 
@@ -124,4 +125,64 @@ async fn a_file_without_the_optional_columns_keeps_the_supplement(b: Backend) {
     assert_eq!(overdue(&app, &w).await, vec!["SUP-1".to_owned()]);
 }
 
-both!(a_file_without_the_optional_columns_keeps_the_supplement);
+/// A sender does not, by their own feed, move a stored step onto their record or off it
+/// (as by hand and by file). Entries first sent under accounts nobody was mapped to went
+/// by the names in the log; another administrator then maps the accounts. Before, the
+/// head re-sending the log moved a late step of theirs onto Lan, or Lan's onto
+/// themself, as the account now said; another administrator's send still does.
+async fn a_feed_does_not_move_a_step_onto_or_off_its_sender(b: Backend) {
+    use crate::onestop_fixes::{late_dossier, map_account, only_step, send};
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    // A's head holds the admin role on A too.
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/users/{}", w.user_ids["head_a"]),
+            json!({"roles": [{"role": "unit_head", "unit_id": w.a.id},
+                             {"role": "admin", "unit_id": w.a.id}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let admin_head = app.token("head_a", crate::helpers::PASSWORD).await;
+    let lans = late_dossier("HS-LAN", "acc.x", 7);
+    let mut heads = late_dossier("HS-HUNG", "acc.y", 7);
+    heads["QuaTrinhXuLy"][0]["NguoiXuLy"] = json!(w.head_a.full_name);
+    let feed = "/api/v1/onestop/dossiers";
+    let admin_p = w.token("admin_p");
+    send(&app, admin_p, feed, json!([lans, heads])).await;
+    assert_eq!(
+        only_step(&app, &w, "HS-LAN").await["staff_id"],
+        w.member_a1.id
+    );
+    assert_eq!(
+        only_step(&app, &w, "HS-HUNG").await["staff_id"],
+        w.head_a.id
+    );
+    map_account(&app, &w, w.head_a.id, "acc.x").await;
+    map_account(&app, &w, w.member_a1.id, "acc.y").await;
+
+    send(&app, &admin_head, feed, json!([lans, heads])).await;
+    assert_eq!(
+        only_step(&app, &w, "HS-LAN").await["staff_id"],
+        w.member_a1.id,
+        "not onto the sender"
+    );
+    assert_eq!(
+        only_step(&app, &w, "HS-HUNG").await["staff_id"],
+        w.head_a.id,
+        "not off the sender"
+    );
+    send(&app, admin_p, feed, json!([lans, heads])).await;
+    assert_eq!(only_step(&app, &w, "HS-LAN").await["staff_id"], w.head_a.id);
+    assert_eq!(
+        only_step(&app, &w, "HS-HUNG").await["staff_id"],
+        w.member_a1.id
+    );
+}
+
+both!(
+    a_file_without_the_optional_columns_keeps_the_supplement,
+    a_feed_does_not_move_a_step_onto_or_off_its_sender,
+);

@@ -81,12 +81,16 @@ impl Values {
     /// namesake matched by name or alias, and keeps it with its holder. A disputed step
     /// (pending or decided) keeps its attribution whatever the entry says, as the manual
     /// route does: the dispute speaks for its officer, and moved it could never be
-    /// decided, or an accepted one would silently stop counting.
+    /// decided, or an accepted one would silently stop counting. A stored step neither
+    /// becomes the sender's (`own`) nor stops being theirs by what they send, as by hand
+    /// and by file (`Visibility::keeps_step`): moving a step moves its lateness, and the
+    /// sender's own is for another to move.
     fn wanted(
         step: &FeedStep,
         existing: Option<&Values>,
         disputed: bool,
         officer_left: bool,
+        own: Option<i64>,
     ) -> Self {
         let (mut staff_id, mut unit_id, mut matched_by, mut issue) = match &step.resolution {
             Resolution::Staff(id, how) => {
@@ -104,7 +108,9 @@ impl Values {
             let held =
                 matches!(step.resolution, Resolution::BeyondReach(h) if old.staff_id == Some(h));
             let old_rank = MatchedBy::rank_of(old.matched_by.as_deref());
+            let own_step = own.is_some() && (old.staff_id == own || staff_id == own);
             let keep = disputed
+                || (own_step && old.staff_id != staff_id)
                 || (old.staff_id.is_some()
                     && (held || says == 0 || old_rank > says || officer_left));
             if keep {
@@ -211,7 +217,7 @@ pub struct Merged {
 /// open step now done) updates its step, a new one becomes the next step.
 pub fn merge_log(
     conn: &mut AnyConnection,
-    actor: Option<i64>,
+    (actor, own_staff): (Option<i64>, Option<i64>),
     dossier: &DossierRow,
     steps: &[FeedStep],
 ) -> QueryResult<Merged> {
@@ -305,7 +311,7 @@ pub fn merge_log(
             }
             _ => false,
         };
-        let mut new = Values::wanted(step, old.as_ref(), is_disputed, officer_left);
+        let mut new = Values::wanted(step, old.as_ref(), is_disputed, officer_left, own_staff);
         // A step found by a looser match keeps its key, so that a vendor alternating two
         // forms of the entry changes nothing on each send; only a start the log gives for
         // the first time changes it (without one in the key, the start would be inferred

@@ -85,11 +85,15 @@ struct Batch<'a> {
     codes: HashMap<i64, Codes>,
     matchers: HashMap<i64, Matcher>,
     report: FeedReport,
+    /// The staff record of whoever sends the feed: a stored step does not become theirs,
+    /// nor stop being theirs, by what they send (`merge_log`).
+    own_staff: Option<i64>,
 }
 
 impl<'a> Batch<'a> {
-    fn new(scope: &'a Visibility, settings: &'a OneStopSettings) -> Self {
+    fn new(scope: &'a Visibility, settings: &'a OneStopSettings, own_staff: Option<i64>) -> Self {
         Batch {
+            own_staff,
             scope,
             settings,
             units: HashMap::new(),
@@ -201,7 +205,7 @@ impl<'a> Batch<'a> {
         steps: &[FeedStep],
         now: NaiveDateTime,
     ) -> diesel::QueryResult<()> {
-        let merged = merge_log(conn, actor, row, steps)?;
+        let merged = merge_log(conn, (actor, self.own_staff), row, steps)?;
         self.report.unattributed_steps += merged.unattributed;
         let outcome = match outcome {
             Upserted::Unchanged if merged.changed => Upserted::Updated,
@@ -227,11 +231,11 @@ pub fn import_dossiers(
     conn: &mut AnyConnection,
     scope: &Visibility,
     settings: &OneStopSettings,
-    actor: Option<i64>,
+    (actor, own_staff): (Option<i64>, Option<i64>),
     items: &[Value],
     now: NaiveDateTime,
 ) -> diesel::QueryResult<FeedReport> {
-    let mut batch = Batch::new(scope, settings);
+    let mut batch = Batch::new(scope, settings, own_staff);
     let mut provinces = std::collections::BTreeSet::new();
     for o in items.iter().filter_map(Value::as_object) {
         if let Some(unit_code) = text(o, "DonViXuLy")
@@ -321,11 +325,11 @@ pub fn import_progress(
     conn: &mut AnyConnection,
     scope: &Visibility,
     settings: &OneStopSettings,
-    actor: Option<i64>,
+    (actor, own_staff): (Option<i64>, Option<i64>),
     items: &[Value],
     now: NaiveDateTime,
 ) -> diesel::QueryResult<FeedReport> {
-    let mut batch = Batch::new(scope, settings);
+    let mut batch = Batch::new(scope, settings, own_staff);
     // A dossier code with its entries (`{"MaHoSo", "QuaTrinhXuLy": [...]}`) is those
     // entries, each with the code.
     let mut flat: Vec<Value> = Vec::with_capacity(items.len());
