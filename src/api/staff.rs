@@ -216,7 +216,14 @@ pub async fn create_staff(
                     "another staff member of this province has this code",
                 ));
             }
-            Ok(q::insert(c, Some(actor), &fields)?)
+            let row = q::insert(c, Some(actor), &fields)?;
+            // Without a joining date the person counts as in service all along; the days
+            // before the record existed, which they could not check in on, are no
+            // absences when a change re-derives them (`known_on`).
+            if row.joined_on.is_none() {
+                return Ok(q::set_known_from(c, row.id, super::local_now().date())?);
+            }
+            Ok(row)
         })
     })
     .await?;

@@ -12,7 +12,9 @@ use super::schema::{staff, units};
 use super::staff::StaffRow;
 use super::violations::{SyncStats, Wanted, sync_attendance};
 use super::{calendar, checkins, leaves, moves, schedules};
-use crate::domain::attendance::{DayRecord, Progress, Punch, derive_day, first_judged, to_local};
+use crate::domain::attendance::{
+    DayRecord, Progress, Punch, derive_day, first_judged, known_on, to_local,
+};
 use crate::domain::calendar::{Entry, day_kind};
 use crate::domain::codes::{AttendanceStatus, Direction, HalfDay, LeaveKind};
 use crate::domain::leave::DayLeave;
@@ -202,6 +204,9 @@ fn derive_some(
         let start = first_judged(from, s.joined_on, go_live.get(&s.province_id).copied());
         let end = s.left_on.map_or(to, |l| l.min(to));
         for day in start.iter_days().take_while(|d| *d <= end) {
+            if !known_on(day, s.known_from, punches.contains_key(&(s.id, day))) {
+                continue;
+            }
             let (unit_id, units) = unit_on(&spells, &current, day);
             let schedule = units.iter().find_map(|u| {
                 schedules_by_unit
@@ -358,6 +363,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             unit_since: None,
+            known_from: None,
         }
     }
 

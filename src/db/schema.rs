@@ -33,6 +33,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         unit_since -> Nullable<Date>,
+        known_from -> Nullable<Date>,
     }
 }
 

@@ -28,6 +28,8 @@ pub struct StaffRow {
     pub updated_at: chrono::NaiveDateTime,
     /// The first day in the present unit, for someone transferred (`db::moves`).
     pub unit_since: Option<NaiveDate>,
+    /// The day a record entered without a joining date was created (`known_before`).
+    pub known_from: Option<NaiveDate>,
 }
 
 /// The writable fields of a staff record.
@@ -169,6 +171,13 @@ pub fn insert(
         .get_result(conn)?;
     audit_change(conn, actor, "create", None, &row)?;
     Ok(row)
+}
+
+/// Marks a record just created without a joining date as known from `day` (`known_on`).
+pub fn set_known_from(conn: &mut AnyConnection, id: i64, day: NaiveDate) -> QueryResult<StaffRow> {
+    diesel::update(staff::table.find(id))
+        .set(staff::known_from.eq(Some(day)))
+        .get_result(conn)
 }
 
 pub fn update(

@@ -92,6 +92,14 @@ pub fn first_judged(
         .fold(from, NaiveDate::max)
 }
 
+/// Whether the register judges `day` for a person whose record, entered without a
+/// joining date, was created on `known_from`: every day from then on, and a day before it
+/// only when it holds a check-in (history loaded later). A day before it without one is
+/// no absence: nobody could check in as someone the service did not know yet.
+pub fn known_on(day: NaiveDate, known_from: Option<NaiveDate>, punched: bool) -> bool {
+    punched || known_from.is_none_or(|first| day >= first)
+}
+
 /// The days `[first, last]` a province's first day of judged attendance moving from `old`
 /// (None: judged all along) to `new` turns judging on or off, none older than
 /// `DATES_BACK_DAYS` before `today` (re-deriving them brings the register in line); None

@@ -212,6 +212,61 @@ async fn a_new_province_judges_nothing_before_its_first_day(b: Backend) {
     assert_eq!(p["attendance_from"], Value::Null, "{p}");
 }
 
+/// Someone entered long after go-live without a joining date counts as in service all
+/// along, but could not check in before their record existed: a timetable entered since
+/// judges those days only where a check-in was loaded for them (before, each was an
+/// absence in the register); the days from the record's creation are judged as usual.
+async fn a_record_entered_late_gets_no_absences_before_it_existed(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let (s, person) = app
+        .post(
+            root,
+            "/api/v1/staff",
+            json!({"code": "S-A1-MOI", "full_name": "Phan Thị Mới", "unit_id": w.a1.id,
+                   "category": "cong_chuc"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{person}");
+    let staff = person["id"].as_i64().unwrap();
+    let loaded = today() - Duration::days(10);
+    let (s, backlog) = app
+        .post(
+            root,
+            "/api/v1/checkins",
+            json!({"staff_id": staff, "at": at(loaded, "08:10:00"), "source": "device",
+                   "direction": "in", "device_id": "KIOSK-A1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{backlog}");
+    let (s, body) = app
+        .post(
+            root,
+            "/api/v1/schedules",
+            json!({"unit_id": w.a1.id,
+                   "valid_from": (today() - Duration::days(30)).to_string(),
+                   "weekdays": [1, 2, 3, 4, 5, 6, 7],
+                   "sessions": [{"start": "07:30", "end": "17:00"}], "grace_minutes": 5}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let judged = days(&app, &w, staff, 30).await;
+    assert_eq!(
+        judged.iter().map(|(d, _)| d.as_str()).collect::<Vec<_>>(),
+        vec![loaded.to_string()],
+        "only the day with a check-in: {judged:?}"
+    );
+    assert!(
+        register(&app, &w, staff)
+            .await
+            .iter()
+            .all(|r| r["code"] != "absent_no_reason"),
+        "no absence before the record existed"
+    );
+}
+
 /// Moving the go-live is a province administrator's change: a unit head cannot. A
 /// province from before the field, in use for a while, cannot be given a go-live after
 /// its check-ins: that would wipe its register.
@@ -252,6 +307,7 @@ async fn only_an_administrator_moves_the_go_live(b: Backend) {
 }
 
 both!(
+    a_record_entered_late_gets_no_absences_before_it_existed,
     a_new_province_judges_nothing_before_its_first_day,
     only_an_administrator_moves_the_go_live,
 );

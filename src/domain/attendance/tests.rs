@@ -566,6 +566,23 @@ fn days_before_go_live_or_joining_are_not_judged() {
     );
 }
 
+/// A record entered after go-live without a joining date is judged from its creation, and
+/// before it only on the days with a check-in.
+#[test]
+fn days_before_a_record_was_known_are_judged_only_with_a_check_in() {
+    let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    assert!(
+        known_on(day(3, 1), None, false),
+        "no such date: judged as before"
+    );
+    assert!(!known_on(day(3, 1), Some(day(3, 2)), false));
+    assert!(known_on(day(3, 1), Some(day(3, 2)), true));
+    assert!(
+        known_on(day(3, 2), Some(day(3, 2)), false),
+        "the day itself"
+    );
+}
+
 /// Moving a province's go-live re-derives the days between the two, within two years.
 #[test]
 fn a_moved_go_live_rederives_the_days_between() {
