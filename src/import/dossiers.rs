@@ -123,9 +123,12 @@ pub fn read_csv(text: &str, first_line: u64) -> (Vec<(u64, RawLine)>, Vec<Reject
         match record {
             Ok(r) => lines.push((
                 number,
+                // A short line (trailing empty cells dropped) has the header's other
+                // columns empty, not absent.
                 headers
                     .iter()
-                    .zip(r.iter())
+                    .enumerate()
+                    .map(|(i, k)| (k, r.get(i).unwrap_or_default()))
                     .filter(|(k, v)| kept(k, v))
                     .map(|(k, v)| (k.clone(), v.to_owned()))
                     .collect(),
@@ -231,7 +234,8 @@ impl<R: std::io::Read> CsvStream<R> {
                         number,
                         self.headers
                             .iter()
-                            .zip(record.iter())
+                            .enumerate()
+                            .map(|(i, k)| (k, record.get(i).unwrap_or_default()))
                             .filter(|(k, v)| kept(k, v))
                             .map(|(k, v)| (k.clone(), v.nfc().collect()))
                             .collect(),
@@ -751,6 +755,28 @@ mod tests {
             "numbers are the file's lines"
         );
         assert_eq!(lines[1].1["procedure"], "P, with comma");
+    }
+
+    /// An empty optional column says "clear" and an absent one "keep": a line that drops
+    /// its trailing empty cells still has the header's columns, empty.
+    #[test]
+    fn optional_columns_are_empty_on_short_lines_and_absent_without_a_header() {
+        let text =
+            "code,status,supplement_requested_at,apology_new_due_at\nA,received,,\nB,received\n";
+        let (lines, _) = read_csv(text, 1);
+        for (_, line) in &lines {
+            assert_eq!(
+                line.get("supplement_requested_at").map(String::as_str),
+                Some("")
+            );
+            assert_eq!(line.get("apology_new_due_at").map(String::as_str), Some(""));
+        }
+        let (lines, _) = read_csv("code,status,due_at\nA,received,\n", 1);
+        assert!(!lines[0].1.contains_key("supplement_requested_at"));
+        assert!(
+            !lines[0].1.contains_key("due_at"),
+            "other columns keep only values"
+        );
     }
 
     #[test]
