@@ -16,7 +16,7 @@ use crate::auth::AuthUser;
 use crate::db::scores::{self as q, NewScore, ScoreRow};
 use crate::db::{AnyConnection, Db};
 use crate::domain::access::{Action, Actor};
-use crate::domain::evaluation::scoring::{TaskItem, is_quarter, period_bounds};
+use crate::domain::evaluation::scoring::{TaskItem, is_quarter, period_bounds, unscorable};
 use crate::domain::text::nfc;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -111,7 +111,7 @@ pub async fn save(
 
 /// Checks and stores one period's score for `actor`.
 fn save_one(c: &mut AnyConnection, actor: &Actor, body: &ScoreInput) -> Result<ScoreRow, ApiError> {
-    let (year, _, _) = period_bounds(&body.period)
+    let (year, first, last) = period_bounds(&body.period)
         .ok_or_else(|| ApiError::field("period", "must be YYYY-MM or YYYY-Qn"))?;
     let general = centi("general", body.general)?;
     let manager = centi("manager_points", body.manager_points.unwrap_or(0.0))?;
@@ -123,6 +123,10 @@ fn save_one(c: &mut AnyConnection, actor: &Actor, body: &ScoreInput) -> Result<S
             "period scores are entered by the person's manager (for a unit's head, the \
              level above), hr or an admin",
         ));
+    }
+    let service = (person.staff.joined_on, person.staff.left_on);
+    if let Some(why) = unscorable((first, last), service, super::local_now().date()) {
+        return Err(ApiError::field("period", why));
     }
     // A year is scored by months or by quarters, not both: the average would count the
     // same months twice. A person's scores take turns (as their leaves do), so that a

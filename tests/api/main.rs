@@ -33,6 +33,7 @@ mod pages;
 mod rederive;
 mod rush;
 mod scope_fixes;
+mod score_periods;
 mod smtp;
 mod staff;
 mod survey_fixes;

@@ -108,6 +108,24 @@ pub fn period_bounds(period: &str) -> Option<(i32, NaiveDate, NaiveDate)> {
     Some((year, first, last))
 }
 
+/// Why nobody scores a person for the period `first..=last`, if nobody does: it has not
+/// begun by `today` (nothing was done in it yet), or the person was in service on none of
+/// its days (`joined_on` and `left_on` inclusive). Such a score would count in the year's
+/// average for months the person was not there.
+pub fn unscorable(
+    (first, last): (NaiveDate, NaiveDate),
+    (joined_on, left_on): (Option<NaiveDate>, Option<NaiveDate>),
+    today: NaiveDate,
+) -> Option<&'static str> {
+    if first > today {
+        Some("has not begun yet")
+    } else if joined_on.is_some_and(|j| j > last) || left_on.is_some_and(|l| l < first) {
+        Some("the person was not in service in this period")
+    } else {
+        None
+    }
+}
+
 /// Whether a period is a quarter (`YYYY-Qn`) rather than a month.
 pub fn is_quarter(period: &str) -> bool {
     period.contains('Q')

@@ -126,6 +126,27 @@ fn heads_answer_for_weak_or_repeatedly_average_rankings() {
     }
 }
 
+/// A period not begun, or one the person served no day of, is nobody's to score; one
+/// they served a single day of (joining on its last day, leaving on its first) is.
+#[test]
+fn a_period_is_scored_only_once_begun_and_within_service() {
+    use super::scoring::unscorable;
+    let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+    let q2 = (d(2026, 4, 1), d(2026, 6, 30));
+    let today = d(2026, 12, 7);
+    assert_eq!(unscorable(q2, (None, None), today), None);
+    assert_eq!(unscorable(q2, (Some(d(2026, 6, 30)), None), today), None);
+    assert_eq!(unscorable(q2, (None, Some(d(2026, 4, 1))), today), None);
+    assert!(unscorable(q2, (Some(d(2026, 7, 1)), None), today).is_some());
+    assert!(unscorable(q2, (None, Some(d(2026, 3, 31))), today).is_some());
+    assert_eq!(
+        unscorable((d(2026, 12, 1), d(2026, 12, 31)), (None, None), today),
+        None,
+        "the running month"
+    );
+    assert!(unscorable((d(2027, 1, 1), d(2027, 1, 31)), (None, None), today).is_some());
+}
+
 #[test]
 fn nd335_task_points_periods_and_the_manager_component() {
     use super::scoring::{PeriodResult, TaskItem, period_bounds, task_centi, year_score};
