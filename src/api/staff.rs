@@ -456,14 +456,15 @@ pub async fn update_staff(
             if let (Some(day), Some(unit)) = (moved_on, &moved_to) {
                 // The roles of the unit left end with the posts there (the writer reaches
                 // that unit, as moving people out of it needs); undoing gives them back.
-                let roles = crate::db::moves::end_posts(c, Some(actor), row.id, &path, unit)?;
+                let from = (current.unit_id, path.as_str());
+                let roles = crate::db::posts::end(c, Some(actor), row.id, from, unit)?;
                 let transfer = crate::db::moves::Transfer {
                     staff_id: row.id,
                     province_id: row.province_id,
                     from_unit_id: current.unit_id,
                     to_unit_id: row.unit_id,
                     moved_on: day,
-                    posts: crate::db::moves::Posts {
+                    posts: crate::db::posts::Posts {
                         was_head: Some(current.is_head),
                         roles,
                     },

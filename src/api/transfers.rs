@@ -97,6 +97,7 @@ pub async fn undo_transfer(
     let id = id.into_inner();
     let read = auth.can(Action::ReadStaff);
     let write = auth.can(Action::WriteStaff);
+    let grant = auth.can(Action::ManageUsers);
     let actor = auth.id();
     let own = auth.actor.staff_id == Some(id);
     let row = blocking(&state, move |db: &Db| {
@@ -123,7 +124,7 @@ pub async fn undo_transfer(
                     "your own unit is for another administrator or HR officer to change",
                 ));
             }
-            let row = crate::db::moves::undo_last(c, Some(actor), &last)?;
+            let row = crate::db::moves::undo_last(c, Some(actor), &last, &grant)?;
             // The days from the transfer on were judged under the unit it named: they go
             // back to the unit the person is in again.
             // Two years back at most, as every change (an older transfer, recorded

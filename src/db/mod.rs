@@ -22,6 +22,7 @@ pub mod notices;
 pub mod onestop;
 pub mod outbox;
 pub mod policies;
+pub mod posts;
 pub mod reform;
 pub mod schedules;
 pub mod schema;
@@ -445,7 +446,8 @@ pub enum LockClass {
     /// One account's changes (key: user): an administrator's role edit beside the owner's
     /// new password, or beside a departure that ends the account's sessions, each sees the
     /// other's result. Taken first by account changes; after `Staff` by a staff record's
-    /// change of its leaving date, before any other lock.
+    /// change of its leaving date and by a transfer or its undoing (which end or give back
+    /// the roles of the unit left), before any other lock.
     Account = 9,
 }
 

@@ -4,17 +4,15 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::AnyConnection;
 use super::audit::{self, Entry};
+use super::posts::{self, Posts};
 use super::schema::{staff, staff_moves, units};
 use super::staff::StaffRow;
-use super::units::UnitRow;
-use super::users::{self, AccountChange, NewGrant, RoleRow};
-use crate::domain::access::Grant;
-use crate::domain::codes::Role;
-use crate::domain::postings::{Earlier, grants_after_transfer, unit_on};
+use crate::domain::access::Visibility;
+use crate::domain::postings::{Earlier, unit_on};
 use crate::domain::units::subtree_range;
 
 /// An earlier unit, with its path (which gives the units whose schedules it inherits).
@@ -133,148 +131,7 @@ pub struct Transfer {
     pub moved_on: NaiveDate,
     /// What it ended of the person's posts in the unit left (the account's own audit rows
     /// show the roles).
-    #[serde(skip)]
     pub posts: Posts,
-}
-
-/// A role of an account as a transfer keeps it, to give it back when it is undone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HeldRole {
-    pub role: String,
-    pub unit_id: Option<i64>,
-    pub province_id: Option<i64>,
-}
-
-impl From<&RoleRow> for HeldRole {
-    fn from(r: &RoleRow) -> Self {
-        HeldRole {
-            role: r.role.clone(),
-            unit_id: r.unit_id,
-            province_id: r.province_id,
-        }
-    }
-}
-
-/// The person's posts before and after a transfer: whether they headed the unit left,
-/// and their account's roles (None: no account, or no role changed). None throughout for
-/// transfers recorded before they were kept.
-#[derive(Debug, Clone, Default)]
-pub struct Posts {
-    pub was_head: Option<bool>,
-    pub roles: Option<(Vec<HeldRole>, Vec<HeldRole>)>,
-}
-
-/// Ends the posts in the unit at `from_path` of the account linked to `staff_id`, who
-/// goes to `to` (`grants_after_transfer`: the roles held there end, the staff role goes
-/// along), as a change of the account in the audit trail. Returns the roles before and
-/// after, when they changed. Takes the account's lock, after the staff record's.
-pub fn end_posts(
-    conn: &mut AnyConnection,
-    actor: Option<i64>,
-    staff_id: i64,
-    from_path: &str,
-    to: &UnitRow,
-) -> QueryResult<Option<(Vec<HeldRole>, Vec<HeldRole>)>> {
-    let Some(account) = users::account_of_staff(conn, staff_id)? else {
-        return Ok(None);
-    };
-    super::advisory_lock(conn, super::LockClass::Account, account)?;
-    let roles = users::roles_of(conn, account)?;
-    let ids: Vec<i64> = roles.iter().filter_map(|r| r.unit_id).collect();
-    let paths: HashMap<i64, String> = super::units::find_many(conn, &ids)?
-        .into_iter()
-        .map(|u| (u.id, u.path))
-        .collect();
-    // A role whose code this version does not know is left as it is.
-    let (known, unknown): (Vec<&RoleRow>, Vec<&RoleRow>) =
-        roles.iter().partition(|r| Role::parse(&r.role).is_some());
-    let grants: Vec<Grant> = known
-        .iter()
-        .filter_map(|r| {
-            Some(Grant {
-                role: Role::parse(&r.role)?,
-                unit_id: r.unit_id,
-                unit_path: r.unit_id.and_then(|u| paths.get(&u).cloned()),
-            })
-        })
-        .collect();
-    let after = grants_after_transfer(&grants, from_path, (to.id, &to.path));
-    if after == grants {
-        return Ok(None);
-    }
-    let before: Vec<HeldRole> = roles.iter().map(HeldRole::from).collect();
-    let mut kept: Vec<HeldRole> = unknown.into_iter().map(HeldRole::from).collect();
-    kept.extend(after.iter().map(|g| {
-        HeldRole {
-            role: g.role.code().to_owned(),
-            unit_id: g.unit_id,
-            // The province of the role it was, or of the unit a staff role moved to.
-            province_id: roles
-                .iter()
-                .find(|r| r.role == g.role.code() && r.unit_id == g.unit_id)
-                .map_or(Some(to.province_id), |r| r.province_id),
-        }
-    }));
-    set_roles(conn, actor, account, &kept)?;
-    Ok(Some((before, kept)))
-}
-
-/// Gives back what a transfer ended (`end_posts`): the roles it took away come back and
-/// the ones it gave go, leaving any other change made to the account since.
-fn restore_posts(
-    conn: &mut AnyConnection,
-    actor: Option<i64>,
-    staff_id: i64,
-    (before, after): &(Vec<HeldRole>, Vec<HeldRole>),
-) -> QueryResult<()> {
-    let Some(account) = users::account_of_staff(conn, staff_id)? else {
-        return Ok(());
-    };
-    super::advisory_lock(conn, super::LockClass::Account, account)?;
-    let now: Vec<HeldRole> = users::roles_of(conn, account)?
-        .iter()
-        .map(HeldRole::from)
-        .collect();
-    let mut restored: Vec<HeldRole> = now
-        .iter()
-        .filter(|r| before.contains(r) || !after.contains(r))
-        .cloned()
-        .collect();
-    for r in before.iter().filter(|r| !after.contains(r)) {
-        if !restored.contains(r) {
-            restored.push(r.clone());
-        }
-    }
-    if restored != now {
-        set_roles(conn, actor, account, &restored)?;
-    }
-    Ok(())
-}
-
-fn set_roles(
-    conn: &mut AnyConnection,
-    actor: Option<i64>,
-    account: i64,
-    roles: &[HeldRole],
-) -> QueryResult<()> {
-    let Some(user) = users::find(conn, account)? else {
-        return Ok(());
-    };
-    let grants = roles
-        .iter()
-        .filter_map(|r| {
-            Some(NewGrant {
-                role: Role::parse(&r.role)?,
-                unit_id: r.unit_id,
-                province_id: r.province_id,
-            })
-        })
-        .collect();
-    let change = AccountChange {
-        grants: Some(grants),
-        ..AccountChange::default()
-    };
-    users::update(conn, actor, &user, &change).map(|_| ())
 }
 
 /// Records that the person was in `from_unit_id` until `moved_on`, in the audit trail too
@@ -286,7 +143,7 @@ pub fn record(
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let (roles_before, roles_after) = match &t.posts.roles {
-        Some((before, after)) => (Some(json(before)?), Some(json(after)?)),
+        Some((before, after)) => (Some(posts::json(before)?), Some(posts::json(after)?)),
         None => (None, None),
     };
     diesel::insert_into(staff_moves::table)
@@ -304,10 +161,6 @@ pub fn record(
         .set(staff::unit_since.eq(Some(t.moved_on)))
         .execute(conn)?;
     audit_transfer(conn, actor, "transfer", t)
-}
-
-fn json(roles: &[HeldRole]) -> QueryResult<String> {
-    serde_json::to_string(roles).map_err(|e| diesel::result::Error::SerializationError(e.into()))
 }
 
 /// The person's last transfer, if they have one: what `undo_last` would take back.
@@ -328,12 +181,8 @@ pub fn last(conn: &mut AnyConnection, person: &StaffRow) -> QueryResult<Option<T
     let Some((from_unit_id, moved_on, was_head, before, after)) = row else {
         return Ok(None);
     };
-    let parse = |text: &str| {
-        serde_json::from_str::<Vec<HeldRole>>(text)
-            .map_err(|e| diesel::result::Error::DeserializationError(e.into()))
-    };
     let roles = match (before, after) {
-        (Some(b), Some(a)) => Some((parse(&b)?, parse(&a)?)),
+        (Some(b), Some(a)) => Some((posts::parse(&b)?, posts::parse(&a)?)),
         _ => None,
     };
     Ok(Some(Transfer {
@@ -347,11 +196,14 @@ pub fn last(conn: &mut AnyConnection, person: &StaffRow) -> QueryResult<Option<T
 }
 
 /// Takes back a transfer recorded by mistake (`last`): the person is in its old unit again
-/// as if it had never happened, in the trail as `transfer_undone`.
+/// as if it had never happened, in the trail as `transfer_undone`: heading it again if the
+/// transfer ended that, with the roles it ended that `grant` (the undoer's reach over
+/// accounts) may give (`posts::restore`).
 pub fn undo_last(
     conn: &mut AnyConnection,
     actor: Option<i64>,
     t: &Transfer,
+    grant: &Visibility,
 ) -> QueryResult<StaffRow> {
     diesel::delete(
         staff_moves::table
@@ -375,7 +227,7 @@ pub fn undo_last(
         _ => row,
     };
     if let Some(roles) = &t.posts.roles {
-        restore_posts(conn, actor, t.staff_id, roles)?;
+        posts::restore(conn, actor, t.staff_id, roles, grant)?;
     }
     audit_transfer(conn, actor, "transfer_undone", t)?;
     Ok(row)

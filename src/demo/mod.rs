@@ -292,7 +292,7 @@ fn transfer_one(
             from_unit_id: person.unit_id,
             to_unit_id: unit.id,
             moved_on: today - chrono::Duration::days(TRANSFER_DAYS_AGO),
-            posts: crate::db::moves::Posts::default(),
+            posts: crate::db::posts::Posts::default(),
         },
         crate::db::now(),
     )?;

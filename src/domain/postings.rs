@@ -92,28 +92,30 @@ pub fn move_conflict(
     None
 }
 
-/// The roles a person's account holds after a transfer out of the unit at `from_path`
-/// into the unit `to` (id and path), given those it holds before. A role held on the unit
-/// left, or on a unit below it, was a post there: unless it also reaches the new unit
-/// (held on a unit above both), the `staff` role follows the person to the new unit and
-/// every other role (head, hr, admin, inspector of the old unit) ends. Roles held above
-/// the old unit, elsewhere, or on no unit are the province's to give and stay.
-pub fn grants_after_transfer(grants: &[Grant], from_path: &str, to: (i64, &str)) -> Vec<Grant> {
-    let (to_id, to_path) = to;
+/// The roles a person's account holds after a transfer out of the unit `from` into the
+/// unit `to` (ids and paths), given those it holds before. The roles held on the unit left
+/// were posts there: its `unit_head` role ends (moving even into a unit below it, one no
+/// longer runs it), the `staff` role follows the person to the new unit, and any other
+/// role held there (hr, admin, inspector) ends unless it reaches the new unit too (a
+/// department's hr moving into one of its divisions). Roles held on other units (above,
+/// below, elsewhere: concurrent duties) or on no unit are the province's to give and stay.
+pub fn grants_after_transfer(grants: &[Grant], from: (i64, &str), to: (i64, &str)) -> Vec<Grant> {
+    let ((from_id, from_path), (to_id, to_path)) = (from, to);
     let mut after: Vec<Grant> = Vec::with_capacity(grants.len());
     for g in grants {
-        let post = g
-            .unit_path
-            .as_deref()
-            .is_some_and(|held| in_subtree(held, from_path) && !in_subtree(to_path, held));
-        let kept = match (post, g.role) {
-            (false, _) => g.clone(),
-            (true, Role::Staff) => Grant {
-                role: Role::Staff,
-                unit_id: Some(to_id),
-                unit_path: Some(to_path.to_owned()),
-            },
-            (true, _) => continue,
+        let kept = if g.unit_id != Some(from_id) {
+            g.clone()
+        } else {
+            match g.role {
+                Role::Staff => Grant {
+                    role: Role::Staff,
+                    unit_id: Some(to_id),
+                    unit_path: Some(to_path.to_owned()),
+                },
+                Role::UnitHead => continue,
+                _ if in_subtree(to_path, from_path) => g.clone(),
+                _ => continue,
+            }
         };
         if !after.contains(&kept) {
             after.push(kept);
@@ -244,42 +246,49 @@ mod tests {
         let grants = vec![
             held(Role::Staff, Some((7, "/1/4/7/"))),
             held(Role::UnitHead, Some((7, "/1/4/7/"))),
-            held(Role::Hr, Some((9, "/1/4/7/9/"))),
+            held(Role::Hr, Some((7, "/1/4/7/"))),
+            held(Role::Admin, Some((9, "/1/4/7/9/"))),
             held(Role::Inspector, Some((4, "/1/4/"))),
             held(Role::Admin, None),
             held(Role::UnitHead, Some((5, "/1/5/"))),
         ];
-        let after = grants_after_transfer(&grants, "/1/4/7/", (8, "/1/4/8/"));
+        let after = grants_after_transfer(&grants, (7, "/1/4/7/"), (8, "/1/4/8/"));
         assert_eq!(
             after,
             vec![
                 held(Role::Staff, Some((8, "/1/4/8/"))),
+                held(Role::Admin, Some((9, "/1/4/7/9/"))),
                 held(Role::Inspector, Some((4, "/1/4/"))),
                 held(Role::Admin, None),
                 held(Role::UnitHead, Some((5, "/1/5/"))),
-            ]
+            ],
+            "the posts of 7 end; roles on other units, below it too, stay"
         );
     }
 
     #[test]
-    fn a_role_that_still_reaches_the_new_unit_stays() {
-        // From department 4 down into its division 7: the department's roles reach it.
+    fn moving_down_keeps_a_role_that_reaches_the_new_unit_but_not_the_headship() {
+        // From department 4 down into its division 7.
         let grants = vec![
             held(Role::Hr, Some((4, "/1/4/"))),
+            held(Role::UnitHead, Some((4, "/1/4/"))),
             held(Role::Staff, Some((4, "/1/4/"))),
         ];
         assert_eq!(
-            grants_after_transfer(&grants, "/1/4/", (7, "/1/4/7/")),
-            grants
+            grants_after_transfer(&grants, (4, "/1/4/"), (7, "/1/4/7/")),
+            vec![
+                held(Role::Hr, Some((4, "/1/4/"))),
+                held(Role::Staff, Some((7, "/1/4/7/"))),
+            ]
         );
-        // Up from division 7 to its department 4: the division's roles end there.
+        // Up from division 7 to its department 4, already holding the staff role there.
         let grants = vec![
             held(Role::UnitHead, Some((7, "/1/4/7/"))),
             held(Role::Staff, Some((4, "/1/4/"))),
             held(Role::Staff, Some((7, "/1/4/7/"))),
         ];
         assert_eq!(
-            grants_after_transfer(&grants, "/1/4/7/", (4, "/1/4/")),
+            grants_after_transfer(&grants, (7, "/1/4/7/"), (4, "/1/4/")),
             vec![held(Role::Staff, Some((4, "/1/4/")))],
             "the staff role moved onto one already held is held once"
         );

@@ -125,7 +125,77 @@ async fn the_staff_role_follows_the_person(b: Backend) {
     );
 }
 
+/// Moving down into a unit below the one they ran ends the headship and its role too,
+/// though the role would still reach the new unit; a role given since the transfer stays
+/// when it is undone.
+async fn a_head_moved_down_no_longer_runs_the_unit(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let head = w.token("head_a");
+    transfer(&app, &w, w.head_a.id, json!({"unit_id": w.a1.id})).await;
+    assert_eq!(roles(&app, head).await, vec![]);
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/users/{}", w.user_ids["head_a"]),
+            json!({"roles": [{"role": "inspector", "unit_id": w.p.id}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, row) = app
+        .delete(
+            w.token("root"),
+            &format!("/api/v1/staff/{}/units/last", w.head_a.id),
+        )
+        .await;
+    assert_eq!(s, 200, "{row}");
+    assert_eq!(
+        roles(&app, head).await,
+        vec![
+            ("inspector".to_owned(), Some(w.p.id)),
+            ("unit_head".to_owned(), Some(w.a.id)),
+        ]
+    );
+}
+
+/// hr ends the roles of the unit left by recording a transfer, but undoing it gives back
+/// only what they could grant: the staff role, not an admin role (for an administrator
+/// over it to give back, through `/users`).
+async fn an_hr_undo_gives_back_no_admin_role(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/users/{}", w.user_ids["staff_a1"]),
+            json!({"roles": [{"role": "staff", "unit_id": w.a1.id},
+                             {"role": "admin", "unit_id": w.a1.id}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let member = w.token("staff_a1");
+    let hr = w.token("hr_a");
+    let path = format!("/api/v1/staff/{}", w.member_a1.id);
+    let (s, row) = app.patch(hr, &path, json!({"unit_id": w.a.id})).await;
+    assert_eq!(s, 200, "{row}");
+    assert_eq!(
+        roles(&app, member).await,
+        vec![("staff".to_owned(), Some(w.a.id))]
+    );
+    let (s, row) = app.delete(hr, &format!("{path}/units/last")).await;
+    assert_eq!(s, 200, "{row}");
+    assert_eq!(
+        roles(&app, member).await,
+        vec![("staff".to_owned(), Some(w.a1.id))],
+        "hr gives back no admin role"
+    );
+}
+
 both!(
     a_transferred_head_leaves_the_post_behind,
     the_staff_role_follows_the_person,
+    a_head_moved_down_no_longer_runs_the_unit,
+    an_hr_undo_gives_back_no_admin_role,
 );

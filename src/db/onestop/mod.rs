@@ -81,10 +81,10 @@ impl Values {
     /// namesake matched by name or alias, and keeps it with its holder. A disputed step
     /// (pending or decided) keeps its attribution whatever the entry says, as the manual
     /// route does: the dispute speaks for its officer, and moved it could never be
-    /// decided, or an accepted one would silently stop counting. A stored step neither
-    /// becomes the sender's (`own`) nor stops being theirs by what they send, as by hand
-    /// and by file (`Visibility::keeps_step`): moving a step moves its lateness, and the
-    /// sender's own is for another to move.
+    /// decided, or an accepted one would silently stop counting. A step stored with an
+    /// officer neither becomes the sender's (`own`) nor stops being theirs by what they
+    /// send, as by hand and by file (`Visibility::keeps_step`): moving a step moves its
+    /// lateness, and the sender's own is for another to move.
     fn wanted(
         step: &FeedStep,
         existing: Option<&Values>,
@@ -108,7 +108,10 @@ impl Values {
             let held =
                 matches!(step.resolution, Resolution::BeyondReach(h) if old.staff_id == Some(h));
             let old_rank = MatchedBy::rank_of(old.matched_by.as_deref());
-            let own_step = own.is_some() && (old.staff_id == own || staff_id == own);
+            // A step kept aside (nobody's yet) is taken as the entry says: what now
+            // resolves it (a mapping, a name) is another administrator's doing.
+            let own_step =
+                own.is_some() && old.staff_id.is_some() && (old.staff_id == own || staff_id == own);
             let keep = disputed
                 || (own_step && old.staff_id != staff_id)
                 || (old.staff_id.is_some()
