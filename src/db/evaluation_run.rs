@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Datelike, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::QueryResult;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -14,6 +14,7 @@ use super::audit::{self, Entry};
 
 use super::attendance::Person;
 use super::evaluations::{self, EvaluationRow, NewProposal};
+use super::moves::Posted;
 use super::staff::StaffRow;
 use super::units::UnitRow;
 use crate::domain::codes::{Rating, StaffCategory};
@@ -23,6 +24,8 @@ use crate::domain::evaluation::facts::{Recorded, facts};
 use crate::domain::evaluation::policy::{Metric, Policy};
 use crate::domain::evaluation::quota::{Candidate, excess, tie_break_violations};
 use crate::domain::evaluation::select;
+use crate::domain::postings::unit_on;
+use crate::domain::units::in_subtree;
 
 /// People from whom an evaluation reads the province's dossiers and register in one pass
 /// rather than each thousand people's. On the generated province-year a thousand
@@ -102,47 +105,65 @@ pub fn lock(conn: &mut AnyConnection, province_id: i64) -> QueryResult<()> {
     super::advisory_lock(conn, super::LockClass::Evaluations, province_id)
 }
 
-/// An earlier year's rating stays with the unit that rated it (README, "Ratings"): a
-/// re-run of that year over the unit someone has moved to since leaves them out, named in
-/// `skipped`, rather than moving their rating (and HR's decision on it) to the new unit,
-/// whose HR would then decide in the old unit's place. The running year's is the present
-/// unit's, as the run lists people in the unit they are in now.
-fn rated_elsewhere(
+/// Whom a run of `year` over `unit`'s subtree rates, as posted when: for the running
+/// year, the people in it now (a transferred person's new agency rates them); for an
+/// earlier year, those in it on 31 December (README, "Ratings"), also those who have moved
+/// out since, each with that unit (its agency's quota, its HR's decision). Whoever came in
+/// since is the old unit's to rate, named in `skipped`: re-run by the new unit, the
+/// rating (and HR's decision on it) would move from the unit that made it.
+fn rated_here(
     conn: &mut AnyConnection,
-    people: Vec<Person>,
-    existing: &HashMap<i64, evaluations::Standing>,
     unit: &UnitRow,
     year: i32,
     now: NaiveDateTime,
     skipped: &mut Vec<Skipped>,
 ) -> QueryResult<Vec<Person>> {
-    if year >= now.year() {
-        return Ok(people);
+    let last_day = NaiveDate::from_ymd_opt(year, 12, 31);
+    let Some(last_day) = last_day.filter(|_| year < now.year()) else {
+        return super::attendance::people_below(conn, &unit.path);
+    };
+    let everyone = super::attendance::people_ever_below(conn, &unit.path, None, last_day)?;
+    let mut here = Vec::with_capacity(everyone.len());
+    let mut elsewhere: Vec<(i64, i64)> = Vec::new();
+    for part in everyone.chunks(PART) {
+        let ids: Vec<i64> = part.iter().map(|p| p.staff.id).collect();
+        let earlier = super::moves::earlier_of(conn, &ids)?;
+        for person in part {
+            let now = Posted {
+                unit_id: person.staff.unit_id,
+                path: person.unit_path.clone(),
+            };
+            let spells = earlier.get(&person.staff.id).map_or(&[][..], Vec::as_slice);
+            let then = unit_on(spells, &now, last_day);
+            if in_subtree(&then.path, &unit.path) {
+                here.push(Person {
+                    staff: StaffRow {
+                        unit_id: then.unit_id,
+                        ..person.staff.clone()
+                    },
+                    unit_path: then.path.clone(),
+                });
+            } else {
+                elsewhere.push((person.staff.id, then.unit_id));
+            }
+        }
     }
-    let mut raters: Vec<i64> = existing.values().map(|e| e.unit_id).collect();
-    raters.sort_unstable();
-    raters.dedup();
-    let raters: HashMap<i64, UnitRow> = super::units::find_many(conn, &raters)?
+    here.sort_by(|a, b| (&a.unit_path, &a.staff.code).cmp(&(&b.unit_path, &b.staff.code)));
+    let ids: Vec<i64> = elsewhere.iter().map(|(_, u)| *u).collect();
+    let units: HashMap<i64, UnitRow> = super::units::find_many(conn, &ids)?
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
-    Ok(people
-        .into_iter()
-        .filter(|p| {
-            let Some(rater) = existing
-                .get(&p.staff.id)
-                .and_then(|e| raters.get(&e.unit_id))
-                .filter(|r| !crate::domain::units::in_subtree(&r.path, &unit.path))
-            else {
-                return true;
-            };
-            skipped.push(Skipped {
-                staff_id: p.staff.id,
-                reason: format!("{year} was rated by {} ({})", rater.name, rater.code),
-            });
-            false
-        })
-        .collect())
+    for (staff_id, unit_id) in elsewhere {
+        let name = units
+            .get(&unit_id)
+            .map_or_else(String::new, |u| format!("{} ({})", u.name, u.code));
+        skipped.push(Skipped {
+            staff_id,
+            reason: format!("{year} is rated by {name}, their unit on 31 December {year}"),
+        });
+    }
+    Ok(here)
 }
 
 /// Runs the evaluation of `year` for the staff of `unit`'s subtree. `now` is local time;
@@ -171,7 +192,8 @@ pub fn run(
     let province = super::units::find(conn, unit.province_id)?
         .map(|u| u.code)
         .unwrap_or_default();
-    let people = super::attendance::people_below(conn, &unit.path)?;
+    let mut skipped = Vec::new();
+    let people = rated_here(conn, unit, year, now, &mut skipped)?;
     let existing: HashMap<i64, evaluations::Standing> = evaluations::standings_of(
         conn,
         &people.iter().map(|p| p.staff.id).collect::<Vec<_>>(),
@@ -180,8 +202,6 @@ pub fn run(
     .into_iter()
     .map(|e| (e.staff_id, e))
     .collect();
-    let mut skipped = Vec::new();
-    let people = rated_elsewhere(conn, people, &existing, unit, year, now, &mut skipped)?;
 
     // A second connection, when the pool has one to spare, reads beside this one: the
     // province-wide passes share it, and then it reads each next part of the people's
@@ -379,11 +399,9 @@ pub fn run(
             previous,
             NewProposal {
                 province_id: e.province_id,
-                // An earlier year's stays with the unit that rated it, whoever re-runs it
-                // (`rated_elsewhere`).
-                unit_id: previous
-                    .filter(|_| year < now.year())
-                    .map_or(e.unit_id, |old| old.unit_id),
+                // An earlier year's is the unit's the person was in on 31 December
+                // (`rated_here`), whichever unit's run rated it before.
+                unit_id: e.unit_id,
                 staff_id: e.staff_id,
                 period: period.clone(),
                 policy_ids: serde_json::to_string(&e.policy_ids).unwrap_or_default(),

@@ -30,6 +30,7 @@ mod nul_text;
 mod onestop;
 mod onestop_fixes;
 mod pages;
+mod rating_owner;
 mod rederive;
 mod rush;
 mod scope_fixes;
