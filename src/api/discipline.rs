@@ -44,6 +44,9 @@ pub struct DecisionView {
     pub regime: String,
     pub reason: String,
     pub finding_ids: Vec<i64>,
+    /// Whether the person held a management post, as the decision states (null: recorded
+    /// before congvu kept it).
+    pub management_post: Option<bool>,
 }
 
 fn view(d: DecisionRow, findings: Vec<i64>) -> DecisionView {
@@ -61,6 +64,7 @@ fn view(d: DecisionRow, findings: Vec<i64>) -> DecisionView {
         regime: d.regime,
         reason: d.reason,
         finding_ids: findings,
+        management_post: d.management_post,
     }
 }
 
@@ -80,6 +84,11 @@ pub struct CreateDecision {
     /// Upheld findings about this person that the decision rests on.
     #[serde(default)]
     pub finding_ids: Vec<i64>,
+    /// Whether the person holds a management post, which decides the forms allowed
+    /// (`giang_chuc`, `cach_chuc` are for managers). Default: whether they head their
+    /// unit; a deputy head, whom congvu does not know to hold one, is `true`. A head
+    /// always holds one (422 on `false`).
+    pub management_post: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -147,7 +156,16 @@ pub async fn create_decision(
             }
             let category =
                 StaffCategory::parse(&person.staff.category).unwrap_or(StaffCategory::Contract);
-            if let Some(why) = form_problem(form, category, person.staff.is_head, body.decided_on) {
+            let manages = match body.management_post {
+                Some(false) if person.staff.is_head => {
+                    return Err(ApiError::field(
+                        "management_post",
+                        "the person heads their unit, a management post",
+                    ));
+                }
+                given => given.unwrap_or(person.staff.is_head),
+            };
+            if let Some(why) = form_problem(form, category, manages, body.decided_on) {
                 return Err(ApiError::field("form", why));
             }
             // Under the inspections' locks, as their findings' changes are: a finding
@@ -194,6 +212,7 @@ pub async fn create_decision(
                     regime: regime(category, body.decided_on).name().to_owned(),
                     reason: nfc(&body.reason),
                     created_by: Some(actor),
+                    management_post: Some(manages),
                 },
                 &body.finding_ids,
             )?;

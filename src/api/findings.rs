@@ -406,7 +406,16 @@ pub async fn decide(
                 let category =
                     StaffCategory::parse(&person.category).unwrap_or(StaffCategory::Contract);
                 let today = crate::domain::attendance::to_local(crate::db::now()).date();
-                if let Some(why) = form_problem(form, category, person.is_head, today) {
+                // congvu knows heads, not deputies: a recommendation for someone who heads
+                // no unit may name a manager's form too; the decision states the post
+                // (`POST /discipline`, `management_post`).
+                let problem = |manages| form_problem(form, category, manages, today);
+                let why = if person.is_head {
+                    problem(true)
+                } else {
+                    problem(true).and(problem(false))
+                };
+                if let Some(why) = why {
                     return Err(ApiError::field("discipline_form", why));
                 }
             }

@@ -24,6 +24,9 @@ pub struct DecisionRow {
     pub reason: String,
     pub created_by: Option<i64>,
     pub created_at: chrono::NaiveDateTime,
+    /// Whether the person held a management post, as the decision states (None: recorded
+    /// before it was kept).
+    pub management_post: Option<bool>,
 }
 
 #[derive(Debug, Clone, Insertable, Serialize)]
@@ -40,6 +43,7 @@ pub struct NewDecision {
     pub regime: String,
     pub reason: String,
     pub created_by: Option<i64>,
+    pub management_post: Option<bool>,
 }
 
 pub fn number_taken(

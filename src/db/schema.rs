@@ -394,6 +394,7 @@ diesel::table! {
         reason -> Text,
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
+        management_post -> Nullable<Bool>,
     }
 }
 

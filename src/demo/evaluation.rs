@@ -118,6 +118,7 @@ impl Ctx<'_> {
                 regime: regime(category, on).name().into(),
                 reason: reason.into(),
                 created_by: Some(self.hr),
+                management_post: Some(p.is_head),
             },
             &[],
         )?;

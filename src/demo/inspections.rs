@@ -297,6 +297,7 @@ pub fn load(
             regime: regime(category, decided_on).name().into(),
             reason: "Uống rượu bia trong giờ làm việc (biên bản 03/BB-ĐKTCV).".into(),
             created_by: Some(actors.hr),
+            management_post: Some(clerk.is_head),
         },
         &[drink.id],
     )?;

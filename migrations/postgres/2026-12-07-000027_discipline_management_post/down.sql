@@ -1,0 +1,1 @@
+ALTER TABLE discipline_decisions DROP COLUMN management_post;
