@@ -180,6 +180,32 @@ async fn a_feed_does_not_move_a_step_onto_or_off_its_sender(b: Backend) {
         only_step(&app, &w, "HS-HUNG").await["staff_id"],
         w.member_a1.id
     );
+
+    // A step kept aside is not the sender's to take: the entry first came without an
+    // account, under a name that fits nobody; re-sent with the sender's own account
+    // added, it is the same step (same name, action and times), and the account would
+    // resolve it to the sender.
+    let mut aside = late_dossier("HS-ASIDE", "", 7);
+    let entry = &mut aside["QuaTrinhXuLy"][0];
+    entry["NguoiXuLy"] = json!("Người Không Rõ");
+    entry.as_object_mut().map(|e| e.remove("TaiKhoanXuLy"));
+    send(&app, admin_p, feed, aside.clone()).await;
+    assert_eq!(
+        only_step(&app, &w, "HS-ASIDE").await["staff_id"],
+        Value::Null
+    );
+    aside["QuaTrinhXuLy"][0]["TaiKhoanXuLy"] = json!("acc.x");
+    send(&app, &admin_head, feed, aside.clone()).await;
+    assert_eq!(
+        only_step(&app, &w, "HS-ASIDE").await["staff_id"],
+        Value::Null,
+        "not taken by the sender"
+    );
+    send(&app, admin_p, feed, aside).await;
+    assert_eq!(
+        only_step(&app, &w, "HS-ASIDE").await["staff_id"],
+        w.head_a.id
+    );
 }
 
 both!(

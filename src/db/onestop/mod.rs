@@ -108,10 +108,15 @@ impl Values {
             let held =
                 matches!(step.resolution, Resolution::BeyondReach(h) if old.staff_id == Some(h));
             let old_rank = MatchedBy::rank_of(old.matched_by.as_deref());
-            // A step kept aside (nobody's yet) is taken as the entry says: what now
-            // resolves it (a mapping, a name) is another administrator's doing.
-            let own_step =
-                own.is_some() && old.staff_id.is_some() && (old.staff_id == own || staff_id == own);
+            // A step kept aside (nobody's yet) becomes the sender's only as the entry
+            // named it before (what now resolves it, a mapping or a name, is another
+            // administrator's doing): an entry re-sent naming another handler does not
+            // give the sender a step kept aside for a colleague's ambiguous name.
+            let renamed = step.handler_account != old.handler_account
+                || step.handler_name != old.handler_name;
+            let own_step = own.is_some()
+                && (old.staff_id == own
+                    || (staff_id == own && (old.staff_id.is_some() || renamed)));
             let keep = disputed
                 || (own_step && old.staff_id != staff_id)
                 || (old.staff_id.is_some()
