@@ -416,16 +416,18 @@ pub async fn decide(
             // The running year's rating is the person's present agency's to decide (README,
             // Transfers): after a move, the old unit's HR no longer decides it, the new
             // one's does before running it again. An earlier year's is the unit's they were
-            // in on its last day, as its runs rate it (`evaluation_run::rated_here`): one
-            // moved in late December is the new unit's, whichever unit's run stored it.
-            let (staff, path) =
-                crate::db::staff::find_with_path(c, e.staff_id)?.ok_or(ApiError::NotFound)?;
-            let year = year_of(&e.period)?;
-            let path = match chrono::NaiveDate::from_ymd_opt(year, 12, 31) {
-                Some(last) if year < chrono::Datelike::year(&super::local_now()) => {
-                    crate::db::moves::posted_on(c, &staff, &path, last)?.path
-                }
-                _ => path,
+            // in on its last day, as its runs rate it (`evaluation_run::rated_here`) and as
+            // a transfer files it (`moves::record`): the unit the rating is stored under,
+            // by which it is listed too.
+            let this_year = chrono::Datelike::year(&super::local_now()).to_string();
+            let path = if e.period == this_year {
+                crate::db::staff::find_with_path(c, e.staff_id)?
+                    .ok_or(ApiError::NotFound)?
+                    .1
+            } else {
+                crate::db::units::find(c, e.unit_id)?
+                    .ok_or(ApiError::NotFound)?
+                    .path
             };
             if !actor.visibility(Action::ReadEvaluations).subtree(&path) {
                 return Err(ApiError::NotFound);

@@ -126,8 +126,17 @@ fn rated_here(
     let mut here = Vec::with_capacity(everyone.len());
     let mut elsewhere: Vec<(i64, i64)> = Vec::new();
     for part in everyone.chunks(PART) {
-        let ids: Vec<i64> = part.iter().map(|p| p.staff.id).collect();
-        let earlier = super::moves::earlier_of(conn, &ids)?;
+        // Only those who came into their unit after the year's end have moved since.
+        let ids: Vec<i64> = part
+            .iter()
+            .filter(|p| !p.staff.in_present_unit_on(last_day))
+            .map(|p| p.staff.id)
+            .collect();
+        let earlier = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            super::moves::earlier_of(conn, &ids)?
+        };
         for person in part {
             let now = Posted {
                 unit_id: person.staff.unit_id,
@@ -166,6 +175,42 @@ fn rated_here(
     Ok(here)
 }
 
+/// Those of `people` whose rating of `year` is not stored under a unit outside `unit`'s
+/// subtree; the others are named in `skipped` and left alone.
+fn stored_elsewhere(
+    conn: &mut AnyConnection,
+    people: Vec<Person>,
+    existing: &HashMap<i64, evaluations::Standing>,
+    unit: &UnitRow,
+    year: i32,
+    skipped: &mut Vec<Skipped>,
+) -> QueryResult<Vec<Person>> {
+    let mut raters: Vec<i64> = existing.values().map(|e| e.unit_id).collect();
+    raters.sort_unstable();
+    raters.dedup();
+    let raters: HashMap<i64, UnitRow> = super::units::find_many(conn, &raters)?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    Ok(people
+        .into_iter()
+        .filter(|p| {
+            let Some(rater) = existing
+                .get(&p.staff.id)
+                .and_then(|e| raters.get(&e.unit_id))
+                .filter(|r| !in_subtree(&r.path, &unit.path))
+            else {
+                return true;
+            };
+            skipped.push(Skipped {
+                staff_id: p.staff.id,
+                reason: format!("{year} was rated by {} ({})", rater.name, rater.code),
+            });
+            false
+        })
+        .collect())
+}
+
 /// Runs the evaluation of `year` for the staff of `unit`'s subtree. `now` is local time;
 /// `formula` is the province's late-ratio convention; `forced` picks the base policy;
 /// `progress` hears (done, total) as people are evaluated. `actor` is None for the
@@ -202,6 +247,11 @@ pub fn run(
     .into_iter()
     .map(|e| (e.staff_id, e))
     .collect();
+    // A rating stored under a unit outside the run stays there: transfers move a
+    // person's ratings of the years they change (`moves::record`), so this is one of
+    // someone transferred before transfers had days, whom their history places in their
+    // present unit all along.
+    let people = stored_elsewhere(conn, people, &existing, unit, year, &mut skipped)?;
 
     // A second connection, when the pool has one to spare, reads beside this one: the
     // province-wide passes share it, and then it reads each next part of the people's

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::AnyConnection;
 use super::audit::{self, Entry};
 use super::posts::{self, Posts};
-use super::schema::{staff, staff_moves, units};
+use super::schema::{evaluations, staff, staff_moves, units};
 use super::staff::StaffRow;
 use crate::domain::access::Visibility;
 use crate::domain::postings::{Earlier, unit_on};
@@ -160,7 +160,30 @@ pub fn record(
     diesel::update(staff::table.find(t.staff_id))
         .set(staff::unit_since.eq(Some(t.moved_on)))
         .execute(conn)?;
+    refile_ratings(conn, t.staff_id, t.moved_on, t.to_unit_id)?;
     audit_transfer(conn, actor, "transfer", t)
+}
+
+/// Files the person's ratings of the years a transfer on `moved_on` (or its undoing)
+/// changes under `unit_id`: every year from the transfer's on, as an earlier year belongs
+/// to the unit of its 31 December and the running year to the present unit
+/// (`evaluation_run::rated_here`). So a rating is listed by, and decided in, the unit that
+/// rates it, before any run of the year again.
+fn refile_ratings(
+    conn: &mut AnyConnection,
+    staff_id: i64,
+    moved_on: NaiveDate,
+    unit_id: i64,
+) -> QueryResult<usize> {
+    use chrono::Datelike;
+    // Periods are years ("2025"): four digits compare as their numbers.
+    diesel::update(
+        evaluations::table
+            .filter(evaluations::staff_id.eq(staff_id))
+            .filter(evaluations::period.ge(moved_on.year().to_string())),
+    )
+    .set(evaluations::unit_id.eq(unit_id))
+    .execute(conn)
 }
 
 /// The person's last transfer, if they have one: what `undo_last` would take back.
@@ -229,6 +252,7 @@ pub fn undo_last(
     if let Some(roles) = &t.posts.roles {
         posts::restore(conn, actor, t.staff_id, roles, grant)?;
     }
+    refile_ratings(conn, t.staff_id, t.moved_on, t.from_unit_id)?;
     audit_transfer(conn, actor, "transfer_undone", t)?;
     Ok(row)
 }

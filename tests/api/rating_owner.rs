@@ -73,9 +73,9 @@ async fn the_old_unit_re_runs_a_moved_persons_past_year(b: Backend) {
 }
 
 /// Moved to B on 20 December 2025, after A1's run of the year: 2025 is B's, who were
-/// their unit on its last day. B's run takes the rating over and B's side decides it;
-/// A's HR no longer does (before, the row stayed A1's, and A's HR could overwrite the
-/// decision made for B).
+/// their unit on its last day. The transfer files the rating under B, whose side lists
+/// and decides it and whose run re-rates it; A's HR no longer does (before, the row
+/// stayed A1's, and A's HR could overwrite the decision made for B).
 async fn a_move_in_late_december_hands_the_year_to_the_new_unit(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
@@ -90,7 +90,26 @@ async fn a_move_in_late_december_hands_the_year_to_the_new_unit(b: Backend) {
         )
         .await;
     assert_eq!(s, 200, "{body}");
-    let id = rating(&app, &w).await["id"].as_i64().unwrap();
+    // Filed under B at once, so listed (and decided) there before any run again.
+    let stored = rating(&app, &w).await;
+    assert_eq!(stored["unit_id"], w.b.id, "{stored}");
+    for (unit, listed) in [(w.a.id, 0), (w.b.id, 1)] {
+        let (s, list) = app
+            .get(
+                w.token("root"),
+                &format!("/api/v1/evaluations?unit_id={unit}&period=2025"),
+            )
+            .await;
+        assert_eq!(s, 200, "{list}");
+        let mine = list["items"].as_array().map_or(0, |items| {
+            items
+                .iter()
+                .filter(|i| i["staff_id"] == w.member_a1.id)
+                .count()
+        });
+        assert_eq!(mine, listed, "unit {unit}: {list}");
+    }
+    let id = stored["id"].as_i64().unwrap();
     let decide = format!("/api/v1/evaluations/{id}/decision");
     let decision = json!({"final_rating": "completed_well", "reason": "Theo đề nghị"});
     let (s, body) = app.put(w.token("hr_a"), &decide, decision.clone()).await;
@@ -102,6 +121,15 @@ async fn a_move_in_late_december_hands_the_year_to_the_new_unit(b: Backend) {
     assert_eq!(rating(&app, &w).await["unit_id"], w.b.id);
     let (s, body) = app.put(w.token("admin_p"), &decide, decision).await;
     assert_eq!(s, 200, "{body}");
+    // Undone, the transfer files it back under A1.
+    let (s, body) = app
+        .delete(
+            w.token("root"),
+            &format!("/api/v1/staff/{}/units/last", w.member_a1.id),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(rating(&app, &w).await["unit_id"], w.a1.id);
 }
 
 both!(
