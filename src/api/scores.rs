@@ -115,6 +115,11 @@ fn save_one(c: &mut AnyConnection, actor: &Actor, body: &ScoreInput) -> Result<S
         .ok_or_else(|| ApiError::field("period", "must be YYYY-MM or YYYY-Qn"))?;
     let general = centi("general", body.general)?;
     let manager = centi("manager_points", body.manager_points.unwrap_or(0.0))?;
+    // A person's scores take turns with each other and with changes of their record
+    // (`LockClass::Staff`): the person is read under it, so a leaving date recorded at
+    // this moment is seen by the service check below. So do a month and its quarter sent
+    // at once, each seeing the other for the check further down.
+    crate::db::advisory_lock(c, crate::db::LockClass::Staff, body.staff_id)?;
     let read = actor.visibility(Action::ReadStaff);
     let person = super::attendance::visible_person(c, &read, body.staff_id)
         .map_err(|_| ApiError::field("staff_id", "no such staff member"))?;
@@ -129,9 +134,7 @@ fn save_one(c: &mut AnyConnection, actor: &Actor, body: &ScoreInput) -> Result<S
         return Err(ApiError::field("period", why));
     }
     // A year is scored by months or by quarters, not both: the average would count the
-    // same months twice. A person's scores take turns (as their leaves do), so that a
-    // month and its quarter sent at once do not both pass this check.
-    crate::db::advisory_lock(c, crate::db::LockClass::Staff, person.staff.id)?;
+    // same months twice.
     let quarterly = is_quarter(&body.period);
     if q::of_staff(c, person.staff.id, year)?
         .iter()

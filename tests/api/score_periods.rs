@@ -25,7 +25,11 @@ async fn a_score_outside_service_or_ahead_is_refused(b: Backend) {
         json!({"staff_id": person["id"], "period": period, "general": 27.0,
                "tasks": [{"name": "Tham mưu văn bản", "done": true}]})
     };
-    for period in ["2026-Q2", "2027-Q1"] {
+    let next_year = format!(
+        "{}-Q1",
+        chrono::Datelike::year(&crate::attendance::today()) + 1
+    );
+    for period in ["2026-Q2", next_year.as_str()] {
         let (s, body) = app
             .post(w.token("head_a"), "/api/v1/scores", score(period))
             .await;
@@ -46,4 +50,63 @@ async fn a_score_outside_service_or_ahead_is_refused(b: Backend) {
     assert_eq!(list["total"], 1, "{list}");
 }
 
-both!(a_score_outside_service_or_ahead_is_refused);
+/// A leaving date recorded after the scores were entered takes the quarters after it out
+/// of the year's score (before, the third quarter still counted in the average).
+async fn scores_after_a_late_recorded_departure_do_not_count(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let (s, person) = app
+        .post(
+            root,
+            "/api/v1/staff",
+            json!({"code": "S-A1-DI", "full_name": "Mai Văn Đi", "unit_id": w.a1.id,
+                   "category": "cong_chuc", "joined_on": "2026-01-01"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{person}");
+    for (period, general) in [("2026-Q1", 30.0), ("2026-Q3", 10.0)] {
+        let (s, body) = app
+            .post(
+                w.token("head_a"),
+                "/api/v1/scores",
+                json!({"staff_id": person["id"], "period": period, "general": general,
+                       "tasks": [{"name": "Tham mưu văn bản", "done": true}]}),
+            )
+            .await;
+        assert_eq!(s, 200, "{body}");
+    }
+    let (s, body) = app
+        .patch(
+            root,
+            &format!("/api/v1/staff/{}", person["id"]),
+            json!({"left_on": "2026-06-30"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, run) = app
+        .post(
+            root,
+            "/api/v1/evaluations/runs",
+            json!({"period": "2026", "unit_id": w.a1.id}),
+        )
+        .await;
+    assert_eq!(s, 201, "{run}");
+    let item = run["items"]
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|i| i["staff_id"] == person["id"])
+                .cloned()
+        })
+        .unwrap_or_else(|| panic!("not rated: {run}"));
+    assert_eq!(item["metrics"]["score_periods"], 1.0, "{item}");
+    assert_eq!(item["metrics"]["score"], 100.0, "Q1 alone: {item}");
+}
+
+both!(
+    a_score_outside_service_or_ahead_is_refused,
+    scores_after_a_late_recorded_departure_do_not_count,
+);

@@ -19,6 +19,7 @@ use crate::domain::attendance::to_utc;
 use crate::domain::dossiers::{LateRatioFormula, Tally};
 use crate::domain::evaluation::engine::DecisionFact;
 use crate::domain::evaluation::facts::{LeaveSpan, Recorded};
+use crate::domain::evaluation::scoring::{period_bounds, unscorable};
 
 /// People loaded together: bounded IN lists (SQLite takes at most 32 766 values).
 const AT_ONCE: usize = 1000;
@@ -351,9 +352,17 @@ pub fn recorded_many(
             .collect();
         // Period scores are few (entered by hand); their points read the dossiers of
         // their period, person by person.
+        // A period the person served no day of (their service dates corrected since the
+        // score was entered) counts in no average; nor does one not begun.
         let mut periods = Vec::new();
         for row in scores_of.remove(&id).unwrap_or_default() {
-            periods.push(crate::db::scores::points(conn, &row, now)?.1);
+            let scorable = period_bounds(&row.period).is_some_and(|(_, first, last)| {
+                let service = (staff.joined_on, staff.left_on);
+                unscorable((first, last), service, now.date()).is_none()
+            });
+            if scorable {
+                periods.push(crate::db::scores::points(conn, &row, now)?.1);
+            }
         }
         out.insert(
             id,
