@@ -217,11 +217,15 @@ pub async fn create_staff(
                 ));
             }
             let row = q::insert(c, Some(actor), &fields)?;
-            // Without a joining date the person counts as in service all along; the days
-            // before the record existed, which they could not check in on, are no
-            // absences when a change re-derives them (`known_on`).
-            if row.joined_on.is_none() {
-                return Ok(q::set_known_from(c, row.id, super::local_now().date())?);
+            // Entered once the province judges attendance (after its go-live), the
+            // person could not check in on the days before the record existed, whatever
+            // their joining date: those days are no absences when a change re-derives
+            // them (`known_on`). Entered by the go-live, the go-live bounds them.
+            let today = super::local_now().date();
+            let go_live = crate::db::units::attendance_starts(c, &[row.province_id])?
+                .remove(&row.province_id);
+            if go_live.is_none_or(|first| first < today) {
+                return Ok(q::set_known_from(c, row.id, today)?);
             }
             Ok(row)
         })
@@ -467,6 +471,7 @@ pub async fn update_staff(
                     posts: crate::db::posts::Posts {
                         was_head: Some(current.is_head),
                         roles,
+                        not_restored: Vec::new(),
                     },
                 };
                 crate::db::moves::record(c, Some(actor), &transfer, crate::db::now())?;

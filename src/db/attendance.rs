@@ -204,7 +204,16 @@ fn derive_some(
         let start = first_judged(from, s.joined_on, go_live.get(&s.province_id).copied());
         let end = s.left_on.map_or(to, |l| l.min(to));
         for day in start.iter_days().take_while(|d| *d <= end) {
-            if !known_on(day, s.known_from, punches.contains_key(&(s.id, day))) {
+            let on_leave = || {
+                leave_by_staff
+                    .get(&s.id)
+                    .is_some_and(|ls| ls.iter().any(|l| l.from_date <= day && day <= l.to_date))
+            };
+            if !known_on(
+                day,
+                s.known_from,
+                punches.contains_key(&(s.id, day)) || on_leave(),
+            ) {
                 continue;
             }
             let (unit_id, units) = unit_on(&spells, &current, day);

@@ -214,7 +214,11 @@ pub fn last(conn: &mut AnyConnection, person: &StaffRow) -> QueryResult<Option<T
         from_unit_id,
         to_unit_id: person.unit_id,
         moved_on,
-        posts: Posts { was_head, roles },
+        posts: Posts {
+            was_head,
+            roles,
+            not_restored: Vec::new(),
+        },
     }))
 }
 
@@ -249,11 +253,19 @@ pub fn undo_last(
             .get_result(conn)?,
         _ => row,
     };
-    if let Some(roles) = &t.posts.roles {
-        posts::restore(conn, actor, t.staff_id, roles, grant)?;
-    }
+    let not_restored = match &t.posts.roles {
+        Some(roles) => posts::restore(conn, actor, t.staff_id, roles, grant)?,
+        None => Vec::new(),
+    };
     refile_ratings(conn, t.staff_id, t.moved_on, t.from_unit_id)?;
-    audit_transfer(conn, actor, "transfer_undone", t)?;
+    let undone = Transfer {
+        posts: Posts {
+            not_restored,
+            ..t.posts.clone()
+        },
+        ..*t
+    };
+    audit_transfer(conn, actor, "transfer_undone", &undone)?;
     Ok(row)
 }
 

@@ -42,6 +42,10 @@ pub struct Posts {
     pub was_head: Option<bool>,
     #[serde(skip)]
     pub roles: Option<(Vec<HeldRole>, Vec<HeldRole>)>,
+    /// Roles the transfer ended that its undoing did not give back (the undoer could not
+    /// grant them), for an administrator to see in the trail.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_restored: Vec<HeldRole>,
 }
 
 /// Ends the posts in the unit `from` (id and path) of the account linked to `staff_id`,
@@ -105,15 +109,17 @@ pub fn end(
 /// come back, leaving any other change made to the account since. A role other than
 /// `staff` comes back only where `grant` (the undoer's reach over accounts) could give it
 /// through `/users`: an HR officer undoing a transfer does not hand out admin roles.
+/// Returns those it did not give back, for the trail of the undoing (an administrator over
+/// them gives them back through `/users`).
 pub fn restore(
     conn: &mut AnyConnection,
     actor: Option<i64>,
     staff_id: i64,
     (before, after): &(Vec<HeldRole>, Vec<HeldRole>),
     grant: &Visibility,
-) -> QueryResult<()> {
+) -> QueryResult<Vec<HeldRole>> {
     let Some(account) = users::account_of_staff(conn, staff_id)? else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     super::advisory_lock(conn, super::LockClass::Account, account)?;
     let now: Vec<HeldRole> = users::roles_of(conn, account)?
@@ -137,15 +143,18 @@ pub fn restore(
                 None => grant.all,
             }
     };
+    let mut withheld = Vec::new();
     for r in before.iter().filter(|r| !after.contains(r)) {
-        if may_give(r) && !restored.contains(r) {
+        if !may_give(r) {
+            withheld.push(r.clone());
+        } else if !restored.contains(r) {
             restored.push(r.clone());
         }
     }
     if restored != now {
         set_roles(conn, actor, account, &restored)?;
     }
-    Ok(())
+    Ok(withheld)
 }
 
 fn set_roles(

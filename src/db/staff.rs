@@ -28,7 +28,8 @@ pub struct StaffRow {
     pub updated_at: chrono::NaiveDateTime,
     /// The first day in the present unit, for someone transferred (`db::moves`).
     pub unit_since: Option<NaiveDate>,
-    /// The day a record entered without a joining date was created (`known_before`).
+    /// The day the record was created, when the province already judged attendance then
+    /// (`domain::attendance::known_on`).
     pub known_from: Option<NaiveDate>,
 }
 
@@ -173,7 +174,7 @@ pub fn insert(
     Ok(row)
 }
 
-/// Marks a record just created without a joining date as known from `day` (`known_on`).
+/// Marks a record just created as known from `day` (`known_on`).
 pub fn set_known_from(conn: &mut AnyConnection, id: i64, day: NaiveDate) -> QueryResult<StaffRow> {
     diesel::update(staff::table.find(id))
         .set(staff::known_from.eq(Some(day)))

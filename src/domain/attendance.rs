@@ -92,12 +92,13 @@ pub fn first_judged(
         .fold(from, NaiveDate::max)
 }
 
-/// Whether the register judges `day` for a person whose record, entered without a
-/// joining date, was created on `known_from`: every day from then on, and a day before it
-/// only when it holds a check-in (history loaded later). A day before it without one is
-/// no absence: nobody could check in as someone the service did not know yet.
-pub fn known_on(day: NaiveDate, known_from: Option<NaiveDate>, punched: bool) -> bool {
-    punched || known_from.is_none_or(|first| day >= first)
+/// Whether the register judges `day` for a person whose record was created on
+/// `known_from`, after their province's go-live: every day from then on, and a day before
+/// it only when something was recorded for it (`recorded`: a check-in loaded later, an
+/// approved leave). A day before it without either is no absence: nobody could check in
+/// as someone the service did not know yet.
+pub fn known_on(day: NaiveDate, known_from: Option<NaiveDate>, recorded: bool) -> bool {
+    recorded || known_from.is_none_or(|first| day >= first)
 }
 
 /// The days `[first, last]` a province's first day of judged attendance moving from `old`

@@ -212,10 +212,10 @@ async fn a_new_province_judges_nothing_before_its_first_day(b: Backend) {
     assert_eq!(p["attendance_from"], Value::Null, "{p}");
 }
 
-/// Someone entered long after go-live without a joining date counts as in service all
-/// along, but could not check in before their record existed: a timetable entered since
-/// judges those days only where a check-in was loaded for them (before, each was an
-/// absence in the register); the days from the record's creation are judged as usual.
+/// Someone entered long after go-live, with or without a joining date, could not check
+/// in before their record existed: a timetable entered since judges those days only
+/// where a check-in or a leave was recorded for them (before, each was an absence in the
+/// register); the days from the record's creation are judged as usual.
 async fn a_record_entered_late_gets_no_absences_before_it_existed(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
@@ -231,6 +231,27 @@ async fn a_record_entered_late_gets_no_absences_before_it_existed(b: Backend) {
         .await;
     assert_eq!(s, 201, "{person}");
     let staff = person["id"].as_i64().unwrap();
+    // Entered properly, with a joining date long past: the same.
+    let (s, colleague) = app
+        .post(
+            root,
+            "/api/v1/staff",
+            json!({"code": "S-A1-CU", "full_name": "Đặng Văn Cũ", "unit_id": w.a1.id,
+                   "category": "cong_chuc", "joined_on": "2015-03-01"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{colleague}");
+    let colleague = colleague["id"].as_i64().unwrap();
+    // A leave approved for a day before the record existed is recorded, so judged.
+    let away = (today() - Duration::days(12)).to_string();
+    let (s, leave) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/leaves",
+            json!({"staff_id": staff, "from": away, "to": away, "kind": "annual"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{leave}");
     let loaded = today() - Duration::days(10);
     let (s, backlog) = app
         .post(
@@ -255,9 +276,11 @@ async fn a_record_entered_late_gets_no_absences_before_it_existed(b: Backend) {
     let judged = days(&app, &w, staff, 30).await;
     assert_eq!(
         judged.iter().map(|(d, _)| d.as_str()).collect::<Vec<_>>(),
-        vec![loaded.to_string()],
-        "only the day with a check-in: {judged:?}"
+        vec![away.clone(), loaded.to_string()],
+        "only the days with a leave or a check-in: {judged:?}"
     );
+    assert_eq!(judged[0].1, "on_leave", "{judged:?}");
+    assert_eq!(days(&app, &w, colleague, 30).await, vec![]);
     assert!(
         register(&app, &w, staff)
             .await

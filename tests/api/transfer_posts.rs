@@ -191,6 +191,24 @@ async fn an_hr_undo_gives_back_no_admin_role(b: Backend) {
         vec![("staff".to_owned(), Some(w.a1.id))],
         "hr gives back no admin role"
     );
+    // The trail of the undoing names it, for an administrator to give back.
+    let (s, trail) = app
+        .get(
+            w.token("root"),
+            &format!("/api/v1/audit?entity=staff&entity_id={}", w.member_a1.id),
+        )
+        .await;
+    assert_eq!(s, 200, "{trail}");
+    let undone = trail["items"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["action"] == "transfer_undone"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no transfer_undone row: {trail}"));
+    assert_eq!(
+        undone["after"]["posts"]["not_restored"],
+        json!([{"role": "admin", "unit_id": w.a1.id, "province_id": w.p.id}]),
+        "{undone}"
+    );
 }
 
 both!(
