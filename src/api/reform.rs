@@ -319,6 +319,8 @@ pub struct Flag {
     pub heads: Vec<HeadRef>,
     /// Decided rankings by year.
     pub rankings: BTreeMap<i32, ReformRanking>,
+    /// The Vietnamese label of each year's ranking (`"2025": "Trung bình"`).
+    pub ranking_labels: BTreeMap<i32, &'static str>,
     pub reasons: Vec<String>,
 }
 
@@ -440,11 +442,13 @@ pub async fn accountability(
                         left_on: p.staff.left_on,
                     })
                     .collect();
+                let ranking_labels = rankings.iter().map(|(y, r)| (*y, r.label())).collect();
                 out.push(Flag {
                     unit_id,
                     unit_name: unit.name,
                     heads,
                     rankings,
+                    ranking_labels,
                     reasons,
                 });
             }

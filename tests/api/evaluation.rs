@@ -1031,6 +1031,7 @@ async fn reform_rankings_and_head_accountability(b: Backend) {
         "{fa}"
     );
     assert_eq!(fa["rankings"]["2024"], "average");
+    assert_eq!(fa["ranking_labels"]["2024"], "Trung bình", "{fa}");
     let fa1 = flags.iter().find(|f| f["unit_id"] == w.a1.id).unwrap();
     assert!(fa1["reasons"][0].as_str().unwrap().contains("weak in 2025"));
     let (_, all) = app
