@@ -72,15 +72,17 @@ async fn a_file_without_the_optional_columns_keeps_the_supplement(b: Backend) {
     );
     assert!(overdue(&app, &w).await.is_empty(), "still moved");
 
+    // The same as JSON rows, with the supplement's keys left out, given, and null.
+    let row = |supplement: Value| {
+        let mut row = json!({"code": "SUP-1", "procedure": "Thủ tục", "unit_code": "A1",
+            "received_at": day(-10), "due_at": day(-2), "status": "in_progress"});
+        if let (Some(row), Some(extra)) = (row.as_object_mut(), supplement.as_object()) {
+            row.extend(extra.clone());
+        }
+        json!({"dossiers": [row]})
+    };
     let (s, report) = app
-        .post(
-            w.token("hr_a"),
-            "/api/v1/dossiers/import",
-            json!({"dossiers": [{
-                "code": "SUP-1", "procedure": "Thủ tục", "unit_code": "A1",
-                "received_at": day(-10), "due_at": day(-2), "status": "in_progress",
-            }]}),
-        )
+        .post(w.token("hr_a"), "/api/v1/dossiers/import", row(json!({})))
         .await;
     assert_eq!((s, &report["unchanged"]), (200, &json!(1)), "{report}");
 
@@ -93,29 +95,15 @@ async fn a_file_without_the_optional_columns_keeps_the_supplement(b: Backend) {
     assert_eq!(report["updated"], 1, "an empty column clears: {report}");
     assert_eq!(overdue(&app, &w).await, vec!["SUP-1".to_owned()]);
 
+    let given = json!({"supplement_requested_at": day(-5), "supplement_received_at": day(-1)});
     let (s, report) = app
-        .post(
-            w.token("hr_a"),
-            "/api/v1/dossiers/import",
-            json!({"dossiers": [{
-                "code": "SUP-1", "procedure": "Thủ tục", "unit_code": "A1",
-                "received_at": day(-10), "due_at": day(-2), "status": "in_progress",
-                "supplement_requested_at": day(-5), "supplement_received_at": day(-1),
-            }]}),
-        )
+        .post(w.token("hr_a"), "/api/v1/dossiers/import", row(given))
         .await;
     assert_eq!((s, &report["updated"]), (200, &json!(1)), "{report}");
     assert!(overdue(&app, &w).await.is_empty());
+    let null = json!({"supplement_requested_at": null, "supplement_received_at": null});
     let (s, report) = app
-        .post(
-            w.token("hr_a"),
-            "/api/v1/dossiers/import",
-            json!({"dossiers": [{
-                "code": "SUP-1", "procedure": "Thủ tục", "unit_code": "A1",
-                "received_at": day(-10), "due_at": day(-2), "status": "in_progress",
-                "supplement_requested_at": null, "supplement_received_at": null,
-            }]}),
-        )
+        .post(w.token("hr_a"), "/api/v1/dossiers/import", row(null))
         .await;
     assert_eq!(
         (s, &report["updated"]),
@@ -131,21 +119,12 @@ async fn a_file_without_the_optional_columns_keeps_the_supplement(b: Backend) {
 /// head re-sending the log moved a late step of theirs onto Lan, or Lan's onto
 /// themself, as the account now said; another administrator's send still does.
 async fn a_feed_does_not_move_a_step_onto_or_off_its_sender(b: Backend) {
-    use crate::onestop_fixes::{late_dossier, map_account, only_step, send};
+    use crate::onestop_fixes::{head_as_admin, late_dossier, map_account, only_step, send};
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
     // A's head holds the admin role on A too.
-    let (s, body) = app
-        .patch(
-            w.token("root"),
-            &format!("/api/v1/users/{}", w.user_ids["head_a"]),
-            json!({"roles": [{"role": "unit_head", "unit_id": w.a.id},
-                             {"role": "admin", "unit_id": w.a.id}]}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
-    let admin_head = app.token("head_a", crate::helpers::PASSWORD).await;
+    let admin_head = head_as_admin(&app, &w).await;
     let lans = late_dossier("HS-LAN", "acc.x", 7);
     let mut heads = late_dossier("HS-HUNG", "acc.y", 7);
     heads["QuaTrinhXuLy"][0]["NguoiXuLy"] = json!(w.head_a.full_name);

@@ -523,13 +523,8 @@ async fn the_unmatched_list_offers_no_departed_namesake(b: Backend) {
     assert_eq!(offered, lans, "{group}");
 }
 
-/// Attributing a step by hand moves its lateness: an administrator does not move a late
-/// step of their own, nor one of an officer beyond their reach; one over both may.
-async fn a_step_is_not_moved_by_its_officer_nor_from_beyond_reach(b: Backend) {
-    let Some((app, w)) = TestApp::with_world(b).await else {
-        return;
-    };
-    // A's head holds the admin role on A too.
+/// A's head given the admin role on A too, logged in again.
+pub(crate) async fn head_as_admin(app: &TestApp, w: &World) -> String {
     let (s, body) = app
         .patch(
             w.token("root"),
@@ -539,7 +534,16 @@ async fn a_step_is_not_moved_by_its_officer_nor_from_beyond_reach(b: Backend) {
         )
         .await;
     assert_eq!(s, 200, "{body}");
-    let admin_head = app.token("head_a", crate::helpers::PASSWORD).await;
+    app.token("head_a", crate::helpers::PASSWORD).await
+}
+
+/// Attributing a step by hand moves its lateness: an administrator does not move a late
+/// step of their own, nor one of an officer beyond their reach; one over both may.
+async fn a_step_is_not_moved_by_its_officer_nor_from_beyond_reach(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let admin_head = head_as_admin(&app, &w).await;
     let own = late_file_line("HS-OWN").replace(",S-A1,", ",S-HEAD-A,");
     let beyond = late_file_line("HS-BEYOND").replace(",S-A1,", ",S-B,");
     crate::dossier_register::import(&app, w.token("admin_p"), &[&own, &beyond]).await;

@@ -24,6 +24,18 @@ async fn roles(app: &TestApp, token: &str) -> Vec<(String, Option<i64>)> {
     roles
 }
 
+/// Root undoes the person's last transfer.
+async fn undo(app: &TestApp, w: &World, staff: i64) -> Value {
+    let (s, row) = app
+        .delete(
+            w.token("root"),
+            &format!("/api/v1/staff/{staff}/units/last"),
+        )
+        .await;
+    assert_eq!(s, 200, "{row}");
+    row
+}
+
 async fn transfer(app: &TestApp, w: &World, staff: i64, body: Value) -> Value {
     let (s, row) = app
         .patch(w.token("root"), &format!("/api/v1/staff/{staff}"), body)
@@ -70,13 +82,7 @@ async fn a_transferred_head_leaves_the_post_behind(b: Backend) {
         "the role's end is the account's change: {trail}"
     );
 
-    let (s, row) = app
-        .delete(
-            w.token("root"),
-            &format!("/api/v1/staff/{}/units/last", w.head_a.id),
-        )
-        .await;
-    assert_eq!(s, 200, "{row}");
+    let row = undo(&app, &w, w.head_a.id).await;
     assert_eq!(row["is_head"], true, "{row}");
     assert_eq!(
         roles(&app, head).await,
@@ -112,13 +118,7 @@ async fn the_staff_role_follows_the_person(b: Backend) {
         roles(&app, member).await,
         vec![("staff".to_owned(), Some(w.b.id))]
     );
-    let (s, row) = app
-        .delete(
-            w.token("root"),
-            &format!("/api/v1/staff/{}/units/last", w.member_a1.id),
-        )
-        .await;
-    assert_eq!(s, 200, "{row}");
+    undo(&app, &w, w.member_a1.id).await;
     assert_eq!(
         roles(&app, member).await,
         vec![("staff".to_owned(), Some(w.a1.id))]
@@ -143,13 +143,7 @@ async fn a_head_moved_down_no_longer_runs_the_unit(b: Backend) {
         )
         .await;
     assert_eq!(s, 200, "{body}");
-    let (s, row) = app
-        .delete(
-            w.token("root"),
-            &format!("/api/v1/staff/{}/units/last", w.head_a.id),
-        )
-        .await;
-    assert_eq!(s, 200, "{row}");
+    undo(&app, &w, w.head_a.id).await;
     assert_eq!(
         roles(&app, head).await,
         vec![
