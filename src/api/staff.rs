@@ -344,17 +344,23 @@ pub async fn update_staff(
             }
             // What decides whether and how someone is rated and who rates them (the
             // category, the service dates, heading a unit, the unit) is never changed by
-            // that person, as nobody decides their own rating; their contact details are.
+            // that person, as nobody decides their own rating; nor their name, by which
+            // the one-stop feed attributes steps (renamed as a handler whose steps are
+            // kept aside, they could take them); their contact details are.
             if own
                 && (body.unit_id.is_some_and(|u| u != current.unit_id)
+                    || body
+                        .full_name
+                        .as_deref()
+                        .is_some_and(|n| nfc(n) != current.full_name)
                     || body.category.is_some_and(|c| c.code() != current.category)
                     || body.is_head.is_some_and(|h| h != current.is_head)
                     || body.joined_on.is_some_and(|j| j != current.joined_on)
                     || body.left_on.is_some_and(|l| l != current.left_on))
             {
                 return Err(ApiError::Forbidden(
-                    "your own unit, category, head role and service dates are for another \
-                     administrator or HR officer to change",
+                    "your own name, unit, category, head role and service dates are for \
+                     another administrator or HR officer to change",
                 ));
             }
             let mut next = current.fields();

@@ -174,12 +174,24 @@ async fn a_feed_does_not_move_a_step_onto_or_off_its_sender(b: Backend) {
         Value::Null
     );
     aside["QuaTrinhXuLy"][0]["TaiKhoanXuLy"] = json!("acc.x");
-    send(&app, &admin_head, feed, aside.clone()).await;
-    assert_eq!(
-        only_step(&app, &w, "HS-ASIDE").await["staff_id"],
-        Value::Null,
-        "not taken by the sender"
-    );
+    // Twice: the first send does not leave the step named as the sender names it.
+    for _ in 0..2 {
+        send(&app, &admin_head, feed, aside.clone()).await;
+        assert_eq!(
+            only_step(&app, &w, "HS-ASIDE").await["staff_id"],
+            Value::Null,
+            "not taken by the sender"
+        );
+    }
+    // Nor by renaming themself as the handler the step was kept aside under.
+    let (s, body) = app
+        .patch(
+            &admin_head,
+            &format!("/api/v1/staff/{}", w.head_a.id),
+            json!({"full_name": "Người Không Rõ"}),
+        )
+        .await;
+    assert_eq!(s, 403, "{body}");
     send(&app, admin_p, feed, aside).await;
     assert_eq!(
         only_step(&app, &w, "HS-ASIDE").await["staff_id"],

@@ -17,7 +17,7 @@ use super::dossiers::{DossierRow, StepRow};
 use super::schema::dossier_steps;
 use crate::domain::attendance::to_local;
 use crate::domain::onestop::{
-    MatchedBy, Resolution, StepFace, file_start_key, fits_file_step, inferred_start,
+    MatchedBy, Resolution, StepFace, file_start_key, fits_file_step, handle_key, inferred_start,
     key_has_log_start, key_has_start, same_step,
 };
 
@@ -104,6 +104,9 @@ impl Values {
             Resolution::BeyondReach(_) => MatchedBy::Account.rank(),
             Resolution::Unresolved(_) => 0,
         };
+        // Kept from the sender's reach: the step keeps the handler it was stored under
+        // too, or the sender's next identical send would find it named as now.
+        let mut sender_kept = false;
         if let Some(old) = existing {
             let held =
                 matches!(step.resolution, Resolution::BeyondReach(h) if old.staff_id == Some(h));
@@ -112,13 +115,15 @@ impl Values {
             // named it before (what now resolves it, a mapping or a name, is another
             // administrator's doing): an entry re-sent naming another handler does not
             // give the sender a step kept aside for a colleague's ambiguous name.
-            let renamed = step.handler_account != old.handler_account
-                || step.handler_name != old.handler_name;
+            let key = |s: &Option<String>| s.as_deref().map(handle_key);
+            let renamed = key(&step.handler_account) != key(&old.handler_account)
+                || key(&step.handler_name) != key(&old.handler_name);
             let own_step = own.is_some()
                 && (old.staff_id == own
                     || (staff_id == own && (old.staff_id.is_some() || renamed)));
+            sender_kept = own_step && old.staff_id != staff_id;
             let keep = disputed
-                || (own_step && old.staff_id != staff_id)
+                || sender_kept
                 || (old.staff_id.is_some()
                     && (held || says == 0 || old_rank > says || officer_left));
             if keep {
@@ -137,14 +142,20 @@ impl Values {
             handler_issue: issue,
             // What an earlier send said and this one leaves out stays: an account kept
             // aside is what a mapping added later attributes by.
-            handler_name: step
-                .handler_name
-                .clone()
-                .or(existing.and_then(|e| e.handler_name.clone())),
-            handler_account: step
-                .handler_account
-                .clone()
-                .or(existing.and_then(|e| e.handler_account.clone())),
+            handler_name: match existing {
+                Some(old) if sender_kept => old.handler_name.clone(),
+                _ => step
+                    .handler_name
+                    .clone()
+                    .or(existing.and_then(|e| e.handler_name.clone())),
+            },
+            handler_account: match existing {
+                Some(old) if sender_kept => old.handler_account.clone(),
+                _ => step
+                    .handler_account
+                    .clone()
+                    .or(existing.and_then(|e| e.handler_account.clone())),
+            },
             action: step
                 .action
                 .clone()
