@@ -204,10 +204,12 @@ fn derive_some(
         let start = first_judged(from, s.joined_on, go_live.get(&s.province_id).copied());
         let end = s.left_on.map_or(to, |l| l.min(to));
         for day in start.iter_days().take_while(|d| *d <= end) {
+            // A whole day's leave: half a day's would judge the other half absent.
             let on_leave = || {
-                leave_by_staff
-                    .get(&s.id)
-                    .is_some_and(|ls| ls.iter().any(|l| l.from_date <= day && day <= l.to_date))
+                leave_by_staff.get(&s.id).is_some_and(|ls| {
+                    ls.iter()
+                        .any(|l| l.from_date <= day && day <= l.to_date && l.half_day.is_none())
+                })
             };
             if !known_on(
                 day,

@@ -175,16 +175,23 @@ fn rated_here(
     Ok(here)
 }
 
-/// Those of `people` whose rating of `year` is not stored under a unit outside `unit`'s
-/// subtree; the others are named in `skipped` and left alone.
+/// Those of `people` whose rating of an earlier `year` is not stored under a unit outside
+/// `unit`'s subtree while they have no dated transfer (transferred before transfers had
+/// days, their history places them in their present unit all along); the others are
+/// named in `skipped` and left alone. Everyone else's is filed by their transfers and
+/// their unit of 31 December.
 fn stored_elsewhere(
     conn: &mut AnyConnection,
     people: Vec<Person>,
     existing: &HashMap<i64, evaluations::Standing>,
     unit: &UnitRow,
-    year: i32,
+    (year, now): (i32, NaiveDateTime),
     skipped: &mut Vec<Skipped>,
 ) -> QueryResult<Vec<Person>> {
+    // The running year's is the present unit's, however it is stored.
+    if year >= now.year() {
+        return Ok(people);
+    }
     let mut raters: Vec<i64> = existing.values().map(|e| e.unit_id).collect();
     raters.sort_unstable();
     raters.dedup();
@@ -195,6 +202,11 @@ fn stored_elsewhere(
     Ok(people
         .into_iter()
         .filter(|p| {
+            // Only someone without a dated transfer: the others' ratings are filed by
+            // their transfers, and their unit of 31 December decides.
+            if p.staff.unit_since.is_some() {
+                return true;
+            }
             let Some(rater) = existing
                 .get(&p.staff.id)
                 .and_then(|e| raters.get(&e.unit_id))
@@ -247,11 +259,9 @@ pub fn run(
     .into_iter()
     .map(|e| (e.staff_id, e))
     .collect();
-    // A rating stored under a unit outside the run stays there: transfers move a
-    // person's ratings of the years they change (`moves::record`), so this is one of
-    // someone transferred before transfers had days, whom their history places in their
-    // present unit all along.
-    let people = stored_elsewhere(conn, people, &existing, unit, year, &mut skipped)?;
+    // A past rating of someone transferred before transfers had days stays with the
+    // unit that stored it.
+    let people = stored_elsewhere(conn, people, &existing, unit, (year, now), &mut skipped)?;
 
     // A second connection, when the pool has one to spare, reads beside this one: the
     // province-wide passes share it, and then it reads each next part of the people's

@@ -426,7 +426,9 @@ pub enum LockClass {
     Submissions = 3,
     /// Loading the shipped policies at start (key: 0).
     PolicySeed = 4,
-    /// A province's evaluation runs and decisions (key: province).
+    /// A province's evaluation runs and decisions (key: province). A transfer, which files
+    /// the person's ratings under the new unit, takes it after `Staff` and `Account` and
+    /// before `Attendance`; runs and decisions take no other lock after it.
     Evaluations = 5,
     /// A province's repeat detection: which violations earlier notices consumed (key:
     /// province). Always taken after the attendance lock, never before it.

@@ -160,7 +160,7 @@ pub fn record(
     diesel::update(staff::table.find(t.staff_id))
         .set(staff::unit_since.eq(Some(t.moved_on)))
         .execute(conn)?;
-    refile_ratings(conn, t.staff_id, t.moved_on, t.to_unit_id)?;
+    refile_ratings(conn, t.province_id, t.staff_id, t.moved_on, t.to_unit_id)?;
     audit_transfer(conn, actor, "transfer", t)
 }
 
@@ -171,11 +171,15 @@ pub fn record(
 /// rates it, before any run of the year again.
 fn refile_ratings(
     conn: &mut AnyConnection,
+    province_id: i64,
     staff_id: i64,
     moved_on: NaiveDate,
     unit_id: i64,
 ) -> QueryResult<usize> {
     use chrono::Datelike;
+    // Under the province's evaluation lock, as runs and decisions write ratings: a run
+    // that read the person before would otherwise write the old unit back.
+    super::evaluation_run::lock(conn, province_id)?;
     // Periods are years ("2025"): four digits compare as their numbers.
     diesel::update(
         evaluations::table
@@ -257,7 +261,7 @@ pub fn undo_last(
         Some(roles) => posts::restore(conn, actor, t.staff_id, roles, grant)?,
         None => Vec::new(),
     };
-    refile_ratings(conn, t.staff_id, t.moved_on, t.from_unit_id)?;
+    refile_ratings(conn, t.province_id, t.staff_id, t.moved_on, t.from_unit_id)?;
     let undone = Transfer {
         posts: Posts {
             not_restored,

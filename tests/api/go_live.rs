@@ -252,6 +252,17 @@ async fn a_record_entered_late_gets_no_absences_before_it_existed(b: Backend) {
         )
         .await;
     assert_eq!(s, 201, "{leave}");
+    // Half a day's leave is not: its other half would be judged absent.
+    let half = (today() - Duration::days(14)).to_string();
+    let (s, leave) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/leaves",
+            json!({"staff_id": staff, "from": half, "to": half, "kind": "annual",
+                   "half_day": "morning"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{leave}");
     let loaded = today() - Duration::days(10);
     let (s, backlog) = app
         .post(
