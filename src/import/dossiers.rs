@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::handlers::{officers, unmovable, within_reach};
+use super::handlers::{reachable_staff, unmovable};
 use crate::db::AnyConnection;
 use crate::db::dossiers::{self, DossierFields, DossierRow, StepFields, Upserted};
 use crate::db::units::UnitRow;
@@ -466,7 +466,7 @@ pub fn import_lines(
     for (province, mut codes) in wanted {
         codes.sort_unstable();
         codes.dedup();
-        let found = officers(conn, scope, province, &codes)?;
+        let found = reachable_staff(conn, scope, province, &codes)?;
         for code in codes {
             staff_cache.insert((province, code.to_owned()), found.get(code).copied());
         }
@@ -502,25 +502,13 @@ pub fn import_lines(
                         let found = match staff_cache.get(&key) {
                             Some(f) => *f,
                             None => {
-                                let f =
-                                    officers(conn, scope, unit.province_id, &[code])?.remove(code);
+                                let f = reachable_staff(conn, scope, unit.province_id, &[code])?
+                                    .remove(code);
                                 staff_cache.insert(key, f);
                                 f
                             }
                         };
-                        // The officer's unit on the step's day (finished, else begun): a
-                        // step done before a transfer is the old unit's, as the register
-                        // keeps it, and within reach if that unit was.
-                        let day = s.finished_at.or(s.received_at).map(|t| t.date());
-                        let then = match found {
-                            Some(o) => Some((o, postings.unit_id_on(conn, o.id, o.unit, day)?)),
-                            None => None,
-                        };
-                        let reached = match then {
-                            Some((o, unit_id)) => within_reach(conn, scope, &o, unit_id)?,
-                            None => false,
-                        };
-                        match then.filter(|_| reached) {
+                        match found {
                             Some(f) => Some(f),
                             None => {
                                 // Handlers are matched by code, never guessed from a name;
@@ -542,10 +530,17 @@ pub fn import_lines(
                     }
                 };
                 let utc = |t: Option<NaiveDateTime>| t.map(to_utc);
+                // The officer's unit on the step's day (finished, else begun): a step done
+                // before a transfer is the old unit's, as the register keeps it.
+                let day = s.finished_at.or(s.received_at).map(|t| t.date());
+                let unit_id = match staff {
+                    Some(o) => Some(postings.unit_id_on(conn, o.id, o.unit, day)?),
+                    None => None,
+                };
                 Some(StepFields {
                     step_no: s.step_no,
-                    staff_id: staff.map(|(o, _)| o.id),
-                    unit_id: staff.map(|(_, unit)| unit),
+                    staff_id: staff.map(|o| o.id),
+                    unit_id,
                     received_at: utc(s.received_at),
                     due_at: utc(s.due_at),
                     finished_at: utc(s.finished_at),

@@ -11,18 +11,16 @@ use crate::db::dossiers::{StepFields, StepRow};
 use crate::domain::access::Visibility;
 use crate::domain::onestop::MatchedBy;
 
-/// A step's officer as a file names them: their id, their present unit with the day they
-/// came into it (the step's own day decides its unit, `moves::PostingCache`), and whether
-/// the importer reaches them there.
+/// A step's officer as a file names them: their id, and their present unit with the day
+/// they came into it (the step's own day decides its unit, `moves::PostingCache`).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Officer {
     pub id: i64,
     pub unit: (i64, Option<chrono::NaiveDate>),
-    pub reached: bool,
 }
 
-/// The province's staff with these codes, by code.
-pub(super) fn officers(
+/// Of the province's staff with these codes, those within `scope`, by code.
+pub(super) fn reachable_staff(
     conn: &mut AnyConnection,
     scope: &Visibility,
     province: i64,
@@ -30,33 +28,17 @@ pub(super) fn officers(
 ) -> Result<HashMap<String, Officer>, diesel::result::Error> {
     Ok(crate::db::staff::by_codes(conn, province, codes)?
         .into_iter()
-        .map(|(s, path)| {
-            let reached = scope.staff(s.id, &path);
+        .filter(|(s, path)| scope.staff(s.id, path))
+        .map(|(s, _)| {
             (
                 s.code,
                 Officer {
                     id: s.id,
                     unit: (s.unit_id, s.unit_since),
-                    reached,
                 },
             )
         })
         .collect())
-}
-
-/// Whether the importer names `officer` within their reach for a step of `unit_id` (the
-/// unit the officer was in on the step's day): reached now, or in that unit then (the old
-/// department's file of the weeks before a transfer still names its officer).
-pub(super) fn within_reach(
-    conn: &mut AnyConnection,
-    scope: &Visibility,
-    officer: &Officer,
-    unit_id: i64,
-) -> Result<bool, diesel::result::Error> {
-    if officer.reached {
-        return Ok(true);
-    }
-    Ok(crate::db::units::find(conn, unit_id)?.is_some_and(|u| scope.staff(officer.id, &u.path)))
 }
 
 /// The steps of `group` that would be handed away from their `stored` officer when that

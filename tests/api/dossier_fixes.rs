@@ -199,67 +199,7 @@ async fn a_feed_does_not_move_a_step_onto_or_off_its_sender(b: Backend) {
     );
 }
 
-/// Lan moved from A1 to B today. A's HR sends A's feed of the week before: her steps
-/// there are hers, in A1's register, though she is beyond A's HR now (before, the step
-/// was kept aside as `unknown` and its lateness counted for nobody); A's file of those
-/// days names her by code likewise (before, the line was rejected).
-async fn a_feed_attributes_a_step_to_an_officer_who_has_moved_out_since(b: Backend) {
-    use crate::onestop_fixes::{late_dossier, map_account, only_step, send};
-    let Some((app, w)) = TestApp::with_world(b).await else {
-        return;
-    };
-    map_account(&app, &w, w.member_a1.id, "lan.a1").await;
-    let (s, body) = app
-        .patch(
-            w.token("root"),
-            &format!("/api/v1/staff/{}", w.member_a1.id),
-            json!({"unit_id": w.b.id}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
-    let feed = "/api/v1/onestop/dossiers";
-    send(
-        &app,
-        w.token("hr_a"),
-        feed,
-        late_dossier("HS-MOVED", "lan.a1", 7),
-    )
-    .await;
-    let step = only_step(&app, &w, "HS-MOVED").await;
-    assert_eq!(step["staff_id"], w.member_a1.id, "{step}");
-    assert_eq!(step["unit_id"], w.a1.id, "{step}");
-    // A step of her days in B is not A's HR's to attribute.
-    let mut later = late_dossier("HS-LATER", "lan.a1", 7);
-    let today = crate::attendance::today().format("%Y%m%d").to_string();
-    later["QuaTrinhXuLy"][0]["NgayBatDau"] = json!(format!("{today}080000"));
-    later["QuaTrinhXuLy"][0]["ThoiDiemXuLy"] = json!(format!("{today}090000"));
-    later["NgayKetThucXuLy"] = json!(format!("{today}090000"));
-    send(&app, w.token("hr_a"), feed, later).await;
-    assert_eq!(
-        only_step(&app, &w, "HS-LATER").await["staff_id"],
-        Value::Null
-    );
-
-    // So does A's file of those days, by her code; not for a step of her days in B.
-    let line = crate::onestop_fixes::late_file_line("HS-FILE");
-    crate::dossier_register::import(&app, w.token("hr_a"), &[&line]).await;
-    let step = only_step(&app, &w, "HS-FILE").await;
-    assert_eq!(
-        (&step["staff_id"], &step["unit_id"]),
-        (&json!(w.member_a1.id), &json!(w.a1.id)),
-        "{step}"
-    );
-    let now = format!("{today}090000");
-    let after = format!("HS-FILE-2,Cấp phép,A,{now},{now},{now},finished,1,S-A1,{now},{now},{now}");
-    let report = crate::dossier_register::import_report(&app, w.token("hr_a"), &[&after]).await;
-    assert!(
-        report["rejected"][0]["errors"]["step_staff_code"].is_array(),
-        "{report}"
-    );
-}
-
 both!(
-    a_feed_attributes_a_step_to_an_officer_who_has_moved_out_since,
     a_file_without_the_optional_columns_keeps_the_supplement,
     a_feed_does_not_move_a_step_onto_or_off_its_sender,
 );

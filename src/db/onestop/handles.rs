@@ -216,55 +216,28 @@ impl Matcher {
                 found
             }
         };
-        let mut resolution = resolve(&looked.on(day));
+        let resolution = resolve(&looked.on(day));
         // The officer's unit on the step's day: a step done before a transfer stays the old
         // unit's (its register row, its heads' notices) when the feed is sent again after it.
         let unit = match resolution {
-            Resolution::Staff(id, _) => self.unit_on(conn, id, day)?,
-            // An account whose holder works beyond the writer's reach now, but worked
-            // within it on the step's day (transferred out since), is theirs to attribute
-            // there: the old unit's feed of the weeks before the move still names them.
-            Resolution::BeyondReach(holder) => match self.unit_on(conn, holder, day)? {
-                Some(then) if self.reached(conn, holder, then)? => {
-                    resolution = Resolution::Staff(holder, MatchedBy::Account);
-                    Some(then)
+            Resolution::Staff(id, _) => {
+                let present = match self.units.get(&id) {
+                    Some(unit) => *unit,
+                    None => {
+                        let unit =
+                            crate::db::staff::find(conn, id)?.map(|s| (s.unit_id, s.unit_since));
+                        self.units.insert(id, unit);
+                        unit
+                    }
+                };
+                match present {
+                    Some(present) => Some(self.postings.unit_id_on(conn, id, present, day)?),
+                    None => None,
                 }
-                _ => None,
-            },
-            Resolution::Unresolved(_) => None,
+            }
+            Resolution::Unresolved(_) | Resolution::BeyondReach(_) => None,
         };
         Ok((resolution, unit))
-    }
-
-    /// The unit `staff_id` was in on `day` (their present one without a day); None for a
-    /// record that is gone.
-    fn unit_on(
-        &mut self,
-        conn: &mut AnyConnection,
-        staff_id: i64,
-        day: Option<NaiveDate>,
-    ) -> QueryResult<Option<i64>> {
-        let present = match self.units.get(&staff_id) {
-            Some(unit) => *unit,
-            None => {
-                let unit =
-                    crate::db::staff::find(conn, staff_id)?.map(|s| (s.unit_id, s.unit_since));
-                self.units.insert(staff_id, unit);
-                unit
-            }
-        };
-        match present {
-            Some(present) => Ok(Some(
-                self.postings.unit_id_on(conn, staff_id, present, day)?,
-            )),
-            None => Ok(None),
-        }
-    }
-
-    /// Whether the writer reaches `staff_id` as a member of `unit_id`.
-    fn reached(&self, conn: &mut AnyConnection, staff_id: i64, unit_id: i64) -> QueryResult<bool> {
-        Ok(crate::db::units::find(conn, unit_id)?
-            .is_some_and(|u| self.scope.staff(staff_id, &u.path)))
     }
 
     fn look(
