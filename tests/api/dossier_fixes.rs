@@ -183,6 +183,24 @@ async fn a_feed_does_not_move_a_step_onto_or_off_its_sender(b: Backend) {
             "not taken by the sender"
         );
     }
+    // Nor when the name it was kept aside under, in capitals, is re-sent in the case of
+    // the sender's record (the same step, now found by name).
+    let mut shouted = late_dossier("HS-CAPS", "", 7);
+    let entry = &mut shouted["QuaTrinhXuLy"][0];
+    entry["NguoiXuLy"] = json!(w.head_a.full_name.to_uppercase());
+    entry.as_object_mut().map(|e| e.remove("TaiKhoanXuLy"));
+    send(&app, admin_p, feed, shouted.clone()).await;
+    assert_eq!(
+        only_step(&app, &w, "HS-CAPS").await["staff_id"],
+        Value::Null
+    );
+    shouted["QuaTrinhXuLy"][0]["NguoiXuLy"] = json!(w.head_a.full_name);
+    send(&app, &admin_head, feed, shouted).await;
+    assert_eq!(
+        only_step(&app, &w, "HS-CAPS").await["staff_id"],
+        Value::Null,
+        "not taken by the sender's name in another case"
+    );
     // Nor by renaming themself as the handler the step was kept aside under.
     let (s, body) = app
         .patch(

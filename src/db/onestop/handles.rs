@@ -132,7 +132,7 @@ pub struct Matcher {
 type HandlerKey = (String, Option<String>, Option<String>);
 
 /// A name as staff records are compared with it: NFC, single spaces, case kept.
-fn spaced(name: &str) -> String {
+pub(super) fn spaced(name: &str) -> String {
     nfc(name).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

@@ -115,9 +115,13 @@ impl Values {
             // named it before (what now resolves it, a mapping or a name, is another
             // administrator's doing): an entry re-sent naming another handler does not
             // give the sender a step kept aside for a colleague's ambiguous name.
-            let key = |s: &Option<String>| s.as_deref().map(handle_key);
-            let renamed = key(&step.handler_account) != key(&old.handler_account)
-                || key(&step.handler_name) != key(&old.handler_name);
+            // Compared as each is matched: accounts by their key, names as staff records
+            // are (case kept), so a name re-sent in another case that now finds the
+            // sender counts as renamed too.
+            let account = |s: &Option<String>| s.as_deref().map(handle_key);
+            let name = |s: &Option<String>| s.as_deref().map(handles::spaced);
+            let renamed = account(&step.handler_account) != account(&old.handler_account)
+                || name(&step.handler_name) != name(&old.handler_name);
             let own_step = own.is_some()
                 && (old.staff_id == own
                     || (staff_id == own && (old.staff_id.is_some() || renamed)));
