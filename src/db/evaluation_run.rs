@@ -2,7 +2,7 @@
 //! policies that cover them, the engine, and the quota of each group; the proposals are
 //! stored beside HR's decisions in one transaction.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::QueryResult;
@@ -105,7 +105,9 @@ pub fn lock(conn: &mut AnyConnection, province_id: i64) -> QueryResult<()> {
     super::advisory_lock(conn, super::LockClass::Evaluations, province_id)
 }
 
-/// Whom a run of `year` over `unit`'s subtree rates, as posted when: for the running
+/// Whom a run of `year` over `unit`'s subtree rates, as posted when (and those of them
+/// whose year ended before their first dated transfer, whose history may not know where
+/// they were: `stored_elsewhere`): for the running
 /// year, the people in it now (a transferred person's new agency rates them); for an
 /// earlier year, those in it on 31 December (README, "Ratings"), also those who have moved
 /// out since, each with that unit (its agency's quota, its HR's decision). Whoever came in
@@ -117,11 +119,15 @@ fn rated_here(
     year: i32,
     now: NaiveDateTime,
     skipped: &mut Vec<Skipped>,
-) -> QueryResult<Vec<Person>> {
+) -> QueryResult<(Vec<Person>, HashSet<i64>)> {
     let last_day = NaiveDate::from_ymd_opt(year, 12, 31);
     let Some(last_day) = last_day.filter(|_| year < now.year()) else {
-        return super::attendance::people_below(conn, &unit.path);
+        return Ok((
+            super::attendance::people_below(conn, &unit.path)?,
+            HashSet::new(),
+        ));
     };
+    let mut undated = HashSet::new();
     let everyone = super::attendance::people_ever_below(conn, &unit.path, None, last_day)?;
     let mut here = Vec::with_capacity(everyone.len());
     let mut elsewhere: Vec<(i64, i64)> = Vec::new();
@@ -143,6 +149,16 @@ fn rated_here(
                 path: person.unit_path.clone(),
             };
             let spells = earlier.get(&person.staff.id).map_or(&[][..], Vec::as_slice);
+            // Before their first dated transfer, a move made before transfers had days
+            // may hide where they were.
+            if spells
+                .first()
+                .map_or(person.staff.unit_since.is_none(), |first| {
+                    last_day < first.until
+                })
+            {
+                undated.insert(person.staff.id);
+            }
             let then = unit_on(spells, &now, last_day);
             if in_subtree(&then.path, &unit.path) {
                 here.push(Person {
@@ -172,24 +188,24 @@ fn rated_here(
             reason: format!("{year} is rated by {name}, their unit on 31 December {year}"),
         });
     }
-    Ok(here)
+    Ok((here, undated))
 }
 
 /// Those of `people` whose rating of an earlier `year` is not stored under a unit outside
-/// `unit`'s subtree while they have no dated transfer (transferred before transfers had
-/// days, their history places them in their present unit all along); the others are
-/// named in `skipped` and left alone. Everyone else's is filed by their transfers and
-/// their unit of 31 December.
+/// `unit`'s subtree while the year ended before their first dated transfer (`undated`: a
+/// move made before transfers had days may hide where they were, their history placing
+/// them in their first recorded unit); the others are named in `skipped` and left alone.
+/// Everyone else's is filed by their transfers and their unit of 31 December.
 fn stored_elsewhere(
     conn: &mut AnyConnection,
     people: Vec<Person>,
     existing: &HashMap<i64, evaluations::Standing>,
-    unit: &UnitRow,
-    (year, now): (i32, NaiveDateTime),
+    undated: &HashSet<i64>,
+    (unit, year): (&UnitRow, i32),
     skipped: &mut Vec<Skipped>,
 ) -> QueryResult<Vec<Person>> {
-    // The running year's is the present unit's, however it is stored.
-    if year >= now.year() {
+    // The running year's is the present unit's, however it is stored (`undated` is empty).
+    if undated.is_empty() {
         return Ok(people);
     }
     let mut raters: Vec<i64> = existing.values().map(|e| e.unit_id).collect();
@@ -202,9 +218,9 @@ fn stored_elsewhere(
     Ok(people
         .into_iter()
         .filter(|p| {
-            // Only someone without a dated transfer: the others' ratings are filed by
-            // their transfers, and their unit of 31 December decides.
-            if p.staff.unit_since.is_some() {
+            // Only for a year before someone's first dated transfer: the others' ratings
+            // are filed by their transfers, and their unit of 31 December decides.
+            if !undated.contains(&p.staff.id) {
                 return true;
             }
             let Some(rater) = existing
@@ -250,7 +266,7 @@ pub fn run(
         .map(|u| u.code)
         .unwrap_or_default();
     let mut skipped = Vec::new();
-    let people = rated_here(conn, unit, year, now, &mut skipped)?;
+    let (people, undated) = rated_here(conn, unit, year, now, &mut skipped)?;
     let existing: HashMap<i64, evaluations::Standing> = evaluations::standings_of(
         conn,
         &people.iter().map(|p| p.staff.id).collect::<Vec<_>>(),
@@ -261,7 +277,14 @@ pub fn run(
     .collect();
     // A past rating of someone transferred before transfers had days stays with the
     // unit that stored it.
-    let people = stored_elsewhere(conn, people, &existing, unit, (year, now), &mut skipped)?;
+    let people = stored_elsewhere(
+        conn,
+        people,
+        &existing,
+        &undated,
+        (unit, year),
+        &mut skipped,
+    )?;
 
     // A second connection, when the pool has one to spare, reads beside this one: the
     // province-wide passes share it, and then it reads each next part of the people's

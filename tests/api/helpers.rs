@@ -294,6 +294,14 @@ impl TestApp {
         body["access_token"].as_str().expect("token").to_owned()
     }
 
+    /// Runs one statement directly, to set up data as earlier versions left it.
+    pub fn exec(&self, sql: &str) {
+        let mut conn = self.db.conn().expect("connection");
+        diesel::sql_query(sql)
+            .execute(&mut *conn)
+            .expect("statement");
+    }
+
     /// Counts rows of a table, to prove a failed request wrote nothing.
     pub fn count(&self, table: &str) -> i64 {
         #[derive(QueryableByName)]

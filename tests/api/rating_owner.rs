@@ -132,7 +132,37 @@ async fn a_move_in_late_december_hands_the_year_to_the_new_unit(b: Backend) {
     assert_eq!(rating(&app, &w).await["unit_id"], w.a1.id);
 }
 
+/// Moved from A1 to B before transfers had days (the record's unit changed, no history),
+/// then from B to A with a day: their history places 2025 in B, where they were not.
+/// The rating A1 stored stays A1's: B's run of 2025 leaves them out (before c7b68b0's
+/// review, it took the rating over).
+async fn a_rating_before_the_first_dated_transfer_stays_where_it_was_stored(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    run_2025(&app, &w, w.p.id).await;
+    app.exec(&format!(
+        "UPDATE staff SET unit_id = {} WHERE id = {}",
+        w.b.id, w.member_a1.id
+    ));
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"unit_id": w.a.id}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let run = run_2025(&app, &w, w.b.id).await;
+    assert!(
+        skipped(&run, w.member_a1.id).is_some_and(|r| r.contains("Phòng A1")),
+        "{run}"
+    );
+    assert_eq!(rating(&app, &w).await["unit_id"], w.a1.id);
+}
+
 both!(
+    a_rating_before_the_first_dated_transfer_stays_where_it_was_stored,
     the_old_unit_re_runs_a_moved_persons_past_year,
     a_move_in_late_december_hands_the_year_to_the_new_unit,
 );
