@@ -105,12 +105,12 @@ pub fn lock(conn: &mut AnyConnection, province_id: i64) -> QueryResult<()> {
     super::advisory_lock(conn, super::LockClass::Evaluations, province_id)
 }
 
-/// Whom a run of `year` over `unit`'s subtree rates, as posted when (and those of them
-/// whose year ended before their first dated transfer, whose history may not know where
-/// they were: `stored_elsewhere`): for the running
-/// year, the people in it now (a transferred person's new agency rates them); for an
-/// earlier year, those in it on 31 December (README, "Ratings"), also those who have moved
-/// out since, each with that unit (its agency's quota, its HR's decision). Whoever came in
+/// Whom a run of `year` over `unit`'s subtree rates, as posted when: for the running year,
+/// the people in it now (a transferred person's new agency rates them); for an earlier
+/// year, those in it on 31 December (README, "Ratings"), also those who have moved out
+/// since, each with that unit (its agency's quota, its HR's decision). Also returned:
+/// those whose year ended before their first dated transfer, whose history may not know
+/// where they were (`stored_elsewhere`). Whoever came in
 /// since is the old unit's to rate, named in `skipped`: re-run by the new unit, the
 /// rating (and HR's decision on it) would move from the unit that made it.
 fn rated_here(
@@ -144,7 +144,7 @@ fn rated_here(
             super::moves::earlier_of(conn, &ids)?
         };
         for person in part {
-            let now = Posted {
+            let present = Posted {
                 unit_id: person.staff.unit_id,
                 path: person.unit_path.clone(),
             };
@@ -159,7 +159,7 @@ fn rated_here(
             {
                 undated.insert(person.staff.id);
             }
-            let then = unit_on(spells, &now, last_day);
+            let then = unit_on(spells, &present, last_day);
             if in_subtree(&then.path, &unit.path) {
                 here.push(Person {
                     staff: StaffRow {

@@ -243,20 +243,15 @@ pub fn undo_last(
     )
     .execute(conn)?;
     let since = last_move_on(conn, t.staff_id)?;
+    // The posts the transfer ended come back with the unit: heading it, where kept.
     let row: StaffRow = diesel::update(staff::table.find(t.staff_id))
         .set((
             staff::unit_id.eq(t.from_unit_id),
             staff::unit_since.eq(since),
             staff::updated_at.eq(super::now()),
+            t.posts.was_head.map(|head| staff::is_head.eq(head)),
         ))
         .get_result(conn)?;
-    // The posts the transfer ended come back with the unit.
-    let row = match t.posts.was_head {
-        Some(head) if head != row.is_head => diesel::update(staff::table.find(t.staff_id))
-            .set(staff::is_head.eq(head))
-            .get_result(conn)?,
-        _ => row,
-    };
     let not_restored = match &t.posts.roles {
         Some(roles) => posts::restore(conn, actor, t.staff_id, roles, grant)?,
         None => Vec::new(),

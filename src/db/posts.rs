@@ -71,10 +71,7 @@ pub fn end(
         .into_iter()
         .map(|u| (u.id, u.path))
         .collect();
-    // A role whose code this version does not know is left as it is.
-    let (known, unknown): (Vec<&RoleRow>, Vec<&RoleRow>) =
-        roles.iter().partition(|r| Role::parse(&r.role).is_some());
-    let grants: Vec<Grant> = known
+    let grants: Vec<Grant> = roles
         .iter()
         .filter_map(|r| {
             Some(Grant {
@@ -89,9 +86,9 @@ pub fn end(
         return Ok(None);
     }
     let before: Vec<HeldRole> = roles.iter().map(HeldRole::from).collect();
-    let mut kept: Vec<HeldRole> = unknown.into_iter().map(HeldRole::from).collect();
-    kept.extend(after.iter().map(|g| {
-        HeldRole {
+    let kept: Vec<HeldRole> = after
+        .iter()
+        .map(|g| HeldRole {
             role: g.role.code().to_owned(),
             unit_id: g.unit_id,
             // The province of the role it was, or of the unit a staff role moved to.
@@ -99,8 +96,8 @@ pub fn end(
                 .iter()
                 .find(|r| r.role == g.role.code() && r.unit_id == g.unit_id)
                 .map_or(Some(to.province_id), |r| r.province_id),
-        }
-    }));
+        })
+        .collect();
     set_roles(conn, actor, account, &kept)?;
     Ok(Some((before, kept)))
 }

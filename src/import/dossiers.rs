@@ -35,6 +35,22 @@ fn kept(column: &str, value: &str) -> bool {
     !value.is_empty() || CLEARABLE.contains(&column)
 }
 
+/// A CSV record as a line, each value through `value`. A short record (trailing empty
+/// cells dropped) has the header's other columns empty, not absent.
+fn raw_line(
+    headers: &[String],
+    record: &csv::StringRecord,
+    value: impl Fn(&str) -> String,
+) -> RawLine {
+    headers
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k, record.get(i).unwrap_or_default()))
+        .filter(|(k, v)| kept(k, v))
+        .map(|(k, v)| (k.clone(), value(v)))
+        .collect()
+}
+
 /// The columns of API.md, plus congvu's optional ones for supplements and apologies.
 pub const COLUMNS: &[&str] = &[
     "code",
@@ -121,18 +137,7 @@ pub fn read_csv(text: &str, first_line: u64) -> (Vec<(u64, RawLine)>, Vec<Reject
             .and_then(|r| r.position())
             .map_or(first_line + i as u64 + 1, |p| p.line());
         match record {
-            Ok(r) => lines.push((
-                number,
-                // A short line (trailing empty cells dropped) has the header's other
-                // columns empty, not absent.
-                headers
-                    .iter()
-                    .enumerate()
-                    .map(|(i, k)| (k, r.get(i).unwrap_or_default()))
-                    .filter(|(k, v)| kept(k, v))
-                    .map(|(k, v)| (k.clone(), v.to_owned()))
-                    .collect(),
-            )),
+            Ok(r) => lines.push((number, raw_line(&headers, &r, str::to_owned))),
             Err(e) => rejected.push(Rejected {
                 line: number,
                 errors: FieldErrors::from([("line".to_owned(), vec![e.to_string()])]),
@@ -232,13 +237,7 @@ impl<R: std::io::Read> CsvStream<R> {
                     }
                     lines.push((
                         number,
-                        self.headers
-                            .iter()
-                            .enumerate()
-                            .map(|(i, k)| (k, record.get(i).unwrap_or_default()))
-                            .filter(|(k, v)| kept(k, v))
-                            .map(|(k, v)| (k.clone(), v.nfc().collect()))
-                            .collect(),
+                        raw_line(&self.headers, &record, |v| v.nfc().collect()),
                     ));
                 }
                 Err(e) => {
