@@ -50,6 +50,10 @@ pub struct NoticeView {
     pub acknowledged_at: Option<DateTime<FixedOffset>>,
     pub acknowledged_by: Option<i64>,
     pub acknowledgement: Option<String>,
+    /// Its violations no longer add up to its count: withdrawn, voided or handed to
+    /// someone else since it was made. While so, its messages not yet sent are not sent
+    /// (`cancelled`) and it does not escalate.
+    pub withdrawn: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -100,9 +104,22 @@ fn recipients_seen(
     Ok(seen)
 }
 
+/// A notice with whether it no longer stands (`notices::withdrawn`).
+type Standing = Option<(RepeatNoticeRow, bool)>;
+
+fn standing(c: &mut AnyConnection, notice: Option<RepeatNoticeRow>) -> Result<Standing, ApiError> {
+    Ok(match notice {
+        Some(n) => {
+            let void = notices::withdrawn(c, &[n.id])?.contains(&n.id);
+            Some((n, void))
+        }
+        None => None,
+    })
+}
+
 fn view(
     row: NotificationRow,
-    notice: Option<RepeatNoticeRow>,
+    notice: Standing,
     link_base: &str,
     with_text: bool,
     seen: &HashSet<i64>,
@@ -147,7 +164,7 @@ fn view(
         recipient_email: row.recipient_email.filter(|_| recipient_shown),
         subject,
         text,
-        notice: notice.map(|n| NoticeView {
+        notice: notice.map(|(n, withdrawn)| NoticeView {
             id: n.id,
             staff_id: n.staff_id,
             staff_name,
@@ -161,6 +178,7 @@ fn view(
             acknowledged_at: n.acknowledged_at.map(local_time),
             acknowledged_by: n.acknowledged_by,
             acknowledgement: n.acknowledgement,
+            withdrawn,
         }),
     }
 }
@@ -260,12 +278,12 @@ fn readable(c: &mut AnyConnection, auth: &AuthUser, id: i64) -> Result<Readable,
 fn with_notice(
     c: &mut AnyConnection,
     row: NotificationRow,
-) -> Result<(NotificationRow, Option<RepeatNoticeRow>), ApiError> {
+) -> Result<(NotificationRow, Standing), ApiError> {
     let notice = match row.notice_id {
         Some(id) => notices::find(c, id)?,
         None => None,
     };
-    Ok((row, notice))
+    Ok((row, standing(c, notice)?))
 }
 
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(ListNotifications),
@@ -314,11 +332,13 @@ pub async fn list_notifications(
             let (rows, total) = outbox::list(c, &vis, &filter, page.per_page(), page.offset())?;
             let ids: Vec<i64> = rows.iter().filter_map(|r| r.notice_id).collect();
             let found = notices::find_many(c, &ids)?;
+            let void = notices::withdrawn(c, &ids)?;
             let rows = rows
                 .into_iter()
                 .map(|r| {
                     let n = found.iter().find(|n| Some(n.id) == r.notice_id).cloned();
-                    (r, n)
+                    let w = n.as_ref().is_some_and(|n| void.contains(&n.id));
+                    (r, n.map(|n| (n, w)))
                 })
                 .collect::<Vec<_>>();
             let seen = recipients_seen(c, &auth, &rows.iter().map(|(r, _)| r).collect::<Vec<_>>())?;
@@ -350,7 +370,8 @@ pub async fn get_notification(
         db.read(|c| {
             let entry = readable(c, &auth, id)?;
             let seen = recipients_seen(c, &auth, &[&entry.row])?;
-            Ok((entry.row, entry.notice, seen))
+            let notice = standing(c, entry.notice)?;
+            Ok((entry.row, notice, seen))
         })
     })
     .await?;
@@ -382,6 +403,14 @@ pub async fn retry_notification(
                 }
                 Some(NotificationStatus::Pending) => {
                     return Err(ApiError::conflict("status", "the message is waiting to be sent already"));
+                }
+                Some(NotificationStatus::Cancelled)
+                    if standing(c, entry.notice.clone())?.is_some_and(|(_, void)| void) =>
+                {
+                    return Err(ApiError::conflict(
+                        "status",
+                        "the notice no longer stands: its violations were withdrawn since it was made",
+                    ));
                 }
                 _ => {}
             }
@@ -480,7 +509,7 @@ pub async fn acknowledge_notification(
                 },
             )?;
             let seen = recipients_seen(c, &auth, &[&row])?;
-            Ok((row, Some(after), seen))
+            Ok((row, standing(c, Some(after))?, seen))
         })
     })
     .await?;

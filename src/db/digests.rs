@@ -121,7 +121,7 @@ pub fn queue(
     let summary = summarize(&entries, TOP_PEOPLE);
     let labels = super::violation_types::labels(conn, unit.province_id)?;
     let label = |code: &str| labels.get(code).cloned().unwrap_or_else(|| code.to_owned());
-    let open_notices: i64 = repeat_notices::table
+    let open: Vec<i64> = repeat_notices::table
         .inner_join(units::table.on(units::id.eq(repeat_notices::unit_id)))
         .filter(units::path.ge(&low).and(units::path.lt(&high)))
         // A notice about a head of this unit is the level above's, as marked when made.
@@ -130,8 +130,11 @@ pub fn queue(
         ))
         .filter(repeat_notices::notified.eq(true))
         .filter(repeat_notices::acknowledged_at.is_null())
-        .count()
-        .get_result(conn)?;
+        .select(repeat_notices::id)
+        .load(conn)?;
+    // Those whose violations were withdrawn since wait for nobody's action.
+    let void = super::notices::withdrawn(conn, &open)?;
+    let open_notices = open.iter().filter(|id| !void.contains(id)).count();
     let payload = json!({
         "from": from,
         "to": to,

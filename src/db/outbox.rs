@@ -172,6 +172,14 @@ pub fn claim(
         return Ok(None);
     }
     let mut row = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+    // A notice whose violations were withdrawn since it was made told of a repeat that
+    // did not happen: not sent, until it stands again (`revive_standing`).
+    if let Some(notice) = row.notice_id
+        && super::notices::withdrawn(conn, &[notice])?.contains(&notice)
+    {
+        cancel(conn, id, holder, now)?;
+        return Ok(None);
+    }
     if let Some(staff_id) = row.recipient_staff_id {
         let current = super::staff::find_with_path(conn, staff_id)?;
         let about: Option<String> = units::table
@@ -267,8 +275,35 @@ pub fn mark_failed(
     Ok(n == 1)
 }
 
-/// Gives a failed or dead entry a fresh round of attempts, due now. None, changing
-/// nothing, when it is no longer failed or dead, or a sender holds a live claim on it: a
+/// Records under `holder`'s claim that an entry is not sent: its notice no longer stands.
+fn cancel(
+    conn: &mut AnyConnection,
+    id: i64,
+    holder: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        notifications::table
+            .filter(notifications::id.eq(id))
+            .filter(notifications::claimed_by.eq(holder)),
+    )
+    .set((
+        notifications::status.eq(NotificationStatus::Cancelled.code()),
+        notifications::last_error.eq(Some(
+            "not sent: the notice no longer stands (its violations were withdrawn, voided or \
+             handed to someone else since it was made)",
+        )),
+        notifications::claimed_by.eq(None::<String>),
+        notifications::claimed_until.eq(None::<NaiveDateTime>),
+        notifications::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Gives a failed, dead or cancelled entry a fresh round of attempts, due now (a cancelled
+/// one is cancelled again at its claim while its notice does not stand). None, changing
+/// nothing, when it is no longer any of those, or a sender holds a live claim on it: a
 /// failed entry may be in the middle of its next attempt, and clearing the claim under
 /// that sender would make its `mark_sent` match nothing and the message go out again.
 /// One conditional UPDATE, so a claim taken after the caller looked is seen too.
@@ -277,9 +312,10 @@ pub fn retry(
     id: i64,
     now: NaiveDateTime,
 ) -> QueryResult<Option<NotificationRow>> {
-    let retriable: [&'static str; 2] = [
+    let retriable: [&'static str; 3] = [
         NotificationStatus::Failed.code(),
         NotificationStatus::Dead.code(),
+        NotificationStatus::Cancelled.code(),
     ];
     let n = diesel::update(
         notifications::table
@@ -340,6 +376,50 @@ pub fn revive_dead(
         notifications::updated_at.eq(now),
     ))
     .execute(conn)
+}
+
+/// The daily re-send's second part: entries cancelled since `since` (`cancel`) whose
+/// notice stands again, and nobody has acknowledged, are due now. A violation withdrawn
+/// may come back (the leave that voided a late arrival cancelled), and the head is then
+/// told after all. Returns how many.
+pub fn revive_standing(
+    conn: &mut AnyConnection,
+    since: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let cancelled: Vec<(i64, i64)> = notifications::table
+        .inner_join(
+            repeat_notices::table.on(repeat_notices::id.nullable().eq(notifications::notice_id)),
+        )
+        .filter(notifications::status.eq(NotificationStatus::Cancelled.code()))
+        .filter(notifications::created_at.ge(since))
+        .filter(repeat_notices::acknowledged_at.is_null())
+        .select((notifications::id, repeat_notices::id))
+        .load(conn)?;
+    let notices: Vec<i64> = cancelled.iter().map(|(_, n)| *n).collect();
+    let void = super::notices::withdrawn(conn, &notices)?;
+    let due: Vec<i64> = cancelled
+        .into_iter()
+        .filter(|(_, n)| !void.contains(n))
+        .map(|(id, _)| id)
+        .collect();
+    let mut revived = 0;
+    for chunk in due.chunks(500) {
+        revived += diesel::update(
+            notifications::table
+                .filter(notifications::id.eq_any(chunk))
+                .filter(notifications::status.eq(NotificationStatus::Cancelled.code())),
+        )
+        .set((
+            notifications::status.eq(NotificationStatus::Pending.code()),
+            notifications::attempts.eq(0),
+            notifications::next_attempt_at.eq(now),
+            notifications::last_error.eq(None::<String>),
+            notifications::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    }
+    Ok(revived)
 }
 
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<NotificationRow>> {

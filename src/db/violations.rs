@@ -55,6 +55,12 @@ fn attendance_ref(staff_id: i64, day: NaiveDate) -> String {
     format!("{staff_id}:{day}")
 }
 
+/// The day of an attendance row's reference (`attendance_ref`).
+pub fn attendance_day(source_ref: &str) -> Option<NaiveDate> {
+    let (_, day) = source_ref.split_once(':')?;
+    day.parse().ok()
+}
+
 /// The first day the register holds of a person from attendance.
 pub fn first_from_attendance(
     conn: &mut AnyConnection,

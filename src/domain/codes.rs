@@ -170,12 +170,14 @@ code_enum! {
 
 code_enum! {
     /// Where an outbox entry stands: waiting for its first try, delivered, waiting to be
-    /// tried again after a failure, or given up after the last attempt.
+    /// tried again after a failure, given up after the last attempt, or not sent because
+    /// the notice it is about no longer stands (its violations withdrawn since).
     NotificationStatus {
         Pending = "pending" => "Chờ gửi",
         Sent = "sent" => "Đã gửi",
         Failed = "failed" => "Gửi lỗi, sẽ gửi lại",
         Dead = "dead" => "Đã ngừng gửi",
+        Cancelled = "cancelled" => "Không gửi: vi phạm đã được rút",
     }
 }
 

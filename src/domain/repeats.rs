@@ -129,6 +129,19 @@ pub fn crossings(rule: &RepeatRule, history: &[Occurrence], consumed: &[i64]) ->
     out
 }
 
+/// Whether a notice still stands. `told` is the acts it counted; `intact`, whether every
+/// record it was made of is still in the register as its person's; `present`, those of
+/// its person's records that still show its acts (its own, and another record of one of
+/// its daily acts, such as the upheld finding of a day's absence). A record withdrawn
+/// since (a finding withdrawn on review, a late arrival voided by leave granted later, a
+/// late step handed to another officer) may leave fewer acts than the rule's count: the
+/// head was told of a repeat that did not happen, and it is not escalated. An intact
+/// notice stands whatever its count says (notices made before acts were counted counted
+/// records).
+pub fn stands(told: usize, intact: bool, present: &[Occurrence]) -> bool {
+    intact || acts(present).len() >= told
+}
+
 /// How far back a crossing is still news. A crossing whose last violation lies further
 /// back (history loaded at go-live, a device's upload from months ago) is recorded, so
 /// its violations stay consumed, but nobody is emailed about it. 45 days cover the
@@ -350,6 +363,27 @@ mod tests {
             count: 3,
             window: Window::Days(30),
         }
+    }
+
+    #[test]
+    fn a_notice_stands_while_its_acts_do() {
+        let all = late(&[(3, 2), (3, 9), (3, 20)]);
+        assert!(stands(3, true, &all));
+        // One late arrival voided since: two acts are left of three.
+        assert!(!stands(3, false, &all[..2]));
+        // A day's absence told with its upheld finding: the check-ins' row voided, the
+        // finding still shows the act.
+        let absent = |id: i64, day: u32| Occurrence {
+            id,
+            code: "absent_no_reason".into(),
+            day: d(3, day),
+        };
+        assert!(stands(2, false, &[absent(1, 2), absent(3, 9)]));
+        assert!(!stands(2, false, &[absent(1, 2)]));
+        // Nothing of it is left.
+        assert!(!stands(1, false, &[]));
+        // Made before acts were counted: two records of one act counted as two.
+        assert!(stands(3, true, &[absent(1, 2), absent(2, 2), absent(3, 9)]));
     }
 
     #[test]

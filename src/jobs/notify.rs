@@ -107,7 +107,11 @@ pub fn weekly_digest_of(db: &Db, today: NaiveDate, now: NaiveDateTime) -> Result
     Ok(queued)
 }
 
-/// Gives the messages given up on in the last `days` days another round of attempts.
+/// Gives the messages given up on in the last `days` days another round of attempts, and
+/// those not sent because their notice no longer stood, when it stands again.
 pub fn resend_failed(db: &Db, now: NaiveDateTime, days: i64) -> Result<usize, JobError> {
-    db.write(|c| outbox::revive_dead(c, now - Duration::days(days), now).map_err(JobError::from))
+    let since = now - Duration::days(days);
+    db.write(|c| -> Result<usize, JobError> {
+        Ok(outbox::revive_dead(c, since, now)? + outbox::revive_standing(c, since, now)?)
+    })
 }

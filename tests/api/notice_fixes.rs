@@ -14,11 +14,11 @@ use crate::helpers::{Backend, PASSWORD, TestApp, World};
 use crate::notifications::late;
 
 /// The province rule, and a schedule every day of the last 200 days.
-async fn setup(app: &TestApp, w: &World) {
+pub(crate) async fn setup(app: &TestApp, w: &World) {
     crate::notifications::rules_and_schedule(app, w, 200).await;
 }
 
-async fn list(app: &TestApp, token: &str, query: &str) -> Value {
+pub(crate) async fn list(app: &TestApp, token: &str, query: &str) -> Value {
     let (s, body) = app
         .get(token, &format!("/api/v1/notifications{query}"))
         .await;
@@ -56,7 +56,7 @@ async fn account(
 
 /// An inspection of A on `day` with a finding of `code` about the member of A1, who
 /// explains it; then the team upholds it today. Returns the finding's id.
-async fn upheld_finding(app: &TestApp, w: &World, code: &str, day: NaiveDate) -> i64 {
+pub(crate) async fn upheld_finding(app: &TestApp, w: &World, code: &str, day: NaiveDate) -> i64 {
     let inspector = w.token("inspector_p");
     let (s, insp) = app
         .post(
@@ -103,7 +103,7 @@ pub(crate) async fn explained_and_upheld(app: &TestApp, w: &World, finding: i64)
 }
 
 /// Runs the daily sweep at `now` (detection for everyone, then escalation).
-async fn sweep(app: &TestApp, now: NaiveDateTime) -> congvu::jobs::notify::SweepReport {
+pub(crate) async fn sweep(app: &TestApp, now: NaiveDateTime) -> congvu::jobs::notify::SweepReport {
     let db = app.db.clone();
     tokio::task::spawn_blocking(move || congvu::jobs::notify::sweep(&db, now))
         .await
@@ -394,7 +394,12 @@ async fn a_backlog_of_a_head_promoted_goes_above_the_unit_they_head(b: Backend) 
 
 /// The digest `head` gets for `unit` over `from..=to`, queued now (in place of any
 /// queued before): its payload.
-async fn digest(app: &TestApp, head: i64, unit: i64, (from, to): (NaiveDate, NaiveDate)) -> Value {
+pub(crate) async fn digest(
+    app: &TestApp,
+    head: i64,
+    unit: i64,
+    (from, to): (NaiveDate, NaiveDate),
+) -> Value {
     let db = app.db.clone();
     let payload = tokio::task::spawn_blocking(move || {
         use congvu::db::schema::notifications;

@@ -6,6 +6,7 @@
 //! transactions from consuming the same violations, so a crossing is noticed once.
 
 mod lookups;
+mod standing;
 
 use std::collections::{HashMap, HashSet};
 
@@ -29,6 +30,7 @@ use crate::domain::repeats::{
     is_news, recipients, used_by,
 };
 use lookups::{Lookups, late_findings, rules_for, rules_in_force};
+pub use standing::withdrawn;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = repeat_notices)]
@@ -455,9 +457,12 @@ pub fn escalate_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult
         .order(repeat_notices::id)
         .select(RepeatNoticeRow::as_select())
         .load(conn)?;
+    // One whose violations no longer add up waits, unescalated, while it does not stand.
+    let ids: Vec<i64> = due.iter().map(|n| n.id).collect();
+    let void = withdrawn(conn, &ids)?;
     let mut lookups = Lookups::default();
     let mut queued = 0;
-    for notice in due {
+    for notice in due.into_iter().filter(|n| !void.contains(&n.id)) {
         // Only one process marks a notice escalated; the other moves on. One acknowledged
         // since it was read is not escalated.
         let won = diesel::update(

@@ -1,0 +1,123 @@
+//! Whether notices still stand. A notice is made of register rows, and a row may go later:
+//! a finding withdrawn on review, a late arrival voided by leave granted since, a late
+//! step handed to another officer. A notice whose acts no longer reach its count told of
+//! a repeat that did not happen: its messages not yet sent are not sent
+//! (`outbox::claim`), it does not escalate, and the weekly digest does not count it.
+//! Worked out when asked, from the register as it is: a row that comes back (the leave
+//! cancelled) makes the notice stand again, and none of the many changes that remove
+//! rows has to remember the notices.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::key_of;
+use crate::db::AnyConnection;
+use crate::db::schema::{repeat_notice_violations, repeat_notices, violations};
+use crate::db::violations::{SOURCE_ATTENDANCE, ViolationRow, attendance_day};
+use crate::domain::repeats::{DAILY_CODES, Occurrence, stands};
+
+/// Notices looked at a round (their records' references go in one IN list).
+const CHUNK: usize = 200;
+
+/// A record a notice was made of: the notice, the row's id then, its key (`key_of`;
+/// none for links older than migration 000018, known by the id alone).
+type Link = (i64, i64, Option<String>);
+
+/// What a consumed record's key names: source, reference, code.
+fn parts(key: &str) -> Option<(&str, &str, &str)> {
+    let (source, rest) = key.split_once('|')?;
+    let (reference, code) = rest.rsplit_once('|')?;
+    Some((source, reference, code))
+}
+
+fn is_link(row: &ViolationRow, link: &Link) -> bool {
+    match &link.2 {
+        Some(key) => *key == key_of(&row.source, &row.source_ref, &row.code),
+        None => row.id == link.1,
+    }
+}
+
+/// Of the notices with these ids, those that no longer stand (`repeats::stands`).
+pub fn withdrawn(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashSet<i64>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let notices: Vec<(i64, i64, i32)> = repeat_notices::table
+            .filter(repeat_notices::id.eq_any(chunk))
+            .select((
+                repeat_notices::id,
+                repeat_notices::staff_id,
+                repeat_notices::violation_count,
+            ))
+            .load(conn)?;
+        let links: Vec<Link> = repeat_notice_violations::table
+            .filter(repeat_notice_violations::notice_id.eq_any(chunk))
+            .select((
+                repeat_notice_violations::notice_id,
+                repeat_notice_violations::violation_id,
+                repeat_notice_violations::source_key,
+            ))
+            .load(conn)?;
+        let keyed: Vec<(&str, &str, &str)> = links
+            .iter()
+            .filter_map(|l| l.2.as_deref().and_then(parts))
+            .collect();
+        let refs: Vec<&str> = keyed.iter().map(|(_, r, _)| *r).collect();
+        // A day's act told from the check-ins also shows in another record of that day
+        // (the upheld finding of the absence).
+        let days: Vec<NaiveDate> = keyed
+            .iter()
+            .filter(|(s, _, _)| *s == SOURCE_ATTENDANCE)
+            .filter_map(|(_, r, _)| attendance_day(r))
+            .collect();
+        let legacy: Vec<i64> = links
+            .iter()
+            .filter(|l| l.2.is_none())
+            .map(|l| l.1)
+            .collect();
+        let people: Vec<Option<i64>> = notices.iter().map(|n| Some(n.1)).collect();
+        let rows: Vec<ViolationRow> = violations::table
+            .filter(violations::staff_id.eq_any(people))
+            .filter(
+                violations::source_ref
+                    .eq_any(refs)
+                    .or(violations::code
+                        .eq_any(DAILY_CODES)
+                        .and(violations::day.eq_any(days)))
+                    .or(violations::id.eq_any(legacy)),
+            )
+            .select(ViolationRow::as_select())
+            .load(conn)?;
+        for (id, person, told) in notices {
+            let mine: Vec<&Link> = links.iter().filter(|l| l.0 == id).collect();
+            let theirs: Vec<&ViolationRow> =
+                rows.iter().filter(|r| r.staff_id == Some(person)).collect();
+            let intact = mine.iter().all(|l| theirs.iter().any(|r| is_link(r, l)));
+            let daily: HashSet<(&str, NaiveDate)> = mine
+                .iter()
+                .filter_map(|l| l.2.as_deref().and_then(parts))
+                .filter(|(s, _, c)| *s == SOURCE_ATTENDANCE && DAILY_CODES.contains(c))
+                .filter_map(|(_, r, c)| attendance_day(r).map(|d| (c, d)))
+                .collect();
+            let present: Vec<Occurrence> = theirs
+                .iter()
+                .filter(|r| {
+                    mine.iter().any(|l| is_link(r, l)) || daily.contains(&(r.code.as_str(), r.day))
+                })
+                .map(|r| Occurrence {
+                    id: r.id,
+                    code: r.code.clone(),
+                    day: r.day,
+                })
+                .collect();
+            if !stands(usize::try_from(told).unwrap_or(0), intact, &present) {
+                out.insert(id);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,198 @@
+//! A notice whose violations are withdrawn since it was made (a late arrival voided by
+//! leave granted later, a finding withdrawn on review): its messages not yet sent are not
+//! sent, it does not escalate, the digest does not count it, and the list says so; when
+//! the violation comes back, it stands again and the head is told after all.
+
+use chrono::Duration;
+use congvu::notify::sender::Sender;
+use serde_json::{Value, json};
+
+use crate::attendance::{past_day, today};
+use crate::both;
+use crate::helpers::{Backend, TestApp, World};
+use crate::notice_fixes::{digest, list, setup, sweep, upheld_finding};
+use crate::notifications::late;
+
+async fn send_due(app: &TestApp) -> congvu::notify::sender::SendReport {
+    Sender::new(app.db.clone(), &app.settings, "t")
+        .expect("sender")
+        .send_due()
+        .await
+        .expect("send")
+}
+
+/// The rules and schedule of `notice_fixes`, and an address for head_a (the messages
+/// go to `.eml` files).
+async fn start(app: &TestApp, w: &World) {
+    setup(app, w).await;
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.head_a.id),
+            json!({"email": "hung.tv@khanhhoa.gov.vn"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+}
+
+/// The one repeat message head_a has, as listed.
+async fn the_message(app: &TestApp, w: &World) -> Value {
+    let body = list(app, w.token("head_a"), "?kind=repeat").await;
+    assert_eq!(body["total"], 1, "{body}");
+    body["items"][0].clone()
+}
+
+/// Every notice's escalation due an hour ago.
+async fn escalation_due(app: &TestApp) {
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        use congvu::db::schema::repeat_notices;
+        use diesel::prelude::*;
+        let mut c = db.conn().unwrap();
+        diesel::update(repeat_notices::table)
+            .set(repeat_notices::escalate_at.eq(Some(congvu::db::now() - Duration::hours(1))))
+            .execute(&mut *c)
+            .unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+async fn a_late_arrival_excused_later_withdraws_its_notice(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    start(&app, &w).await;
+    for n in [7, 5, 4] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let item = the_message(&app, &w).await;
+    assert_eq!(item["status"], "pending");
+    assert_eq!(item["notice"]["withdrawn"], false, "{item}");
+    let id = item["id"].as_i64().unwrap();
+
+    // The second late arrival was a day of leave, entered by the head afterwards: two
+    // late arrivals are left, not a repeat.
+    let day = past_day(5);
+    let (s, leave) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/leaves",
+            json!({"staff_id": w.member_a1.id, "from": day.to_string(), "to": day.to_string(),
+                   "kind": "annual"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{leave}");
+    assert_eq!(leave["status"], "approved");
+    let item = the_message(&app, &w).await;
+    assert_eq!(item["notice"]["withdrawn"], true, "{item}");
+
+    // Not sent: cancelled, with why.
+    let report = send_due(&app).await;
+    assert_eq!(report.sent, 0, "{report:?}");
+    let (s, one) = app
+        .get(w.token("head_a"), &format!("/api/v1/notifications/{id}"))
+        .await;
+    assert_eq!(s, 200, "{one}");
+    assert_eq!(one["status"], "cancelled", "{one}");
+    assert!(
+        one["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("no longer stands"),
+        "{one}"
+    );
+    let (s, body) = app
+        .post(
+            w.token("root"),
+            &format!("/api/v1/notifications/{id}/retry"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 409, "{body}");
+    // Nobody above is told of it, nor does the head's digest count it as waiting.
+    escalation_due(&app).await;
+    let report = sweep(&app, congvu::db::now()).await;
+    assert_eq!(report.escalations, 0, "{report:?}");
+    let week = (today() - Duration::days(7), today());
+    assert_eq!(
+        digest(&app, w.head_a.id, w.a.id, week).await["open_notices"],
+        0
+    );
+
+    // The leave cancelled: the late arrival is back, the notice stands, and the daily
+    // re-send gives its message to the sender again.
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            &format!("/api/v1/leaves/{}/cancel", leave["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(the_message(&app, &w).await["notice"]["withdrawn"], false);
+    assert_eq!(
+        digest(&app, w.head_a.id, w.a.id, week).await["open_notices"],
+        1
+    );
+    let db = app.db.clone();
+    let revived = tokio::task::spawn_blocking(move || {
+        congvu::jobs::notify::resend_failed(&db, congvu::db::now(), 7)
+    })
+    .await
+    .unwrap()
+    .expect("resend");
+    assert_eq!(revived, 1);
+    // With the digest queued above.
+    assert_eq!(send_due(&app).await.sent, 2);
+    assert_eq!(the_message(&app, &w).await["status"], "sent");
+    let report = sweep(&app, congvu::db::now()).await;
+    assert!(report.escalations > 0, "{report:?}");
+}
+
+async fn a_finding_withdrawn_on_review_withdraws_its_notice(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    start(&app, &w).await;
+    // Alcohol tells the head at once; sent.
+    let finding = upheld_finding(&app, &w, "alcohol", past_day(2)).await;
+    assert_eq!(send_due(&app).await.sent, 1);
+    let item = the_message(&app, &w).await;
+    assert_eq!(
+        (&item["status"], &item["notice"]["withdrawn"]),
+        (&json!("sent"), &json!(false))
+    );
+    let (s, body) = app
+        .post(
+            w.token("inspector_p"),
+            &format!("/api/v1/findings/{finding}/withdraw"),
+            json!({"reason": "Khiếu nại được giải quyết: nhầm người"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    // What was sent stays sent; the notice is marked withdrawn and does not escalate.
+    let item = the_message(&app, &w).await;
+    assert_eq!(
+        (&item["status"], &item["notice"]["withdrawn"]),
+        (&json!("sent"), &json!(true))
+    );
+    escalation_due(&app).await;
+    let report = sweep(&app, congvu::db::now()).await;
+    assert_eq!(report.escalations, 0, "{report:?}");
+    // It may still be acknowledged, saying what was done.
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            &format!("/api/v1/notifications/{}/acknowledge", item["id"]),
+            json!({"note": "Đã rà soát: kết luận đã được thu hồi."}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["notice"]["withdrawn"], true, "{body}");
+}
+
+both!(
+    a_late_arrival_excused_later_withdraws_its_notice,
+    a_finding_withdrawn_on_review_withdraws_its_notice,
+);
