@@ -18,7 +18,6 @@ use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::db::attendance as engine;
 use crate::domain::access::Action;
-use crate::domain::leave::DayLeave;
 use crate::domain::timesheet::{LEGEND, Totals, symbol};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -169,7 +168,7 @@ fn build(
                         if *date < today {
                             totals.add(
                                 r.status,
-                                d.leave.and_then(DayLeave::half),
+                                d.leave,
                                 r.late_minutes,
                                 r.early_leave_minutes,
                                 r.worked_minutes,
@@ -205,7 +204,7 @@ fn build(
     }
 }
 
-const TOTAL_HEADERS: [&str; 8] = [
+const TOTAL_HEADERS: [&str; 9] = [
     "Ngày công",
     "Số lần đi muộn",
     "Số phút đi muộn",
@@ -213,6 +212,7 @@ const TOTAL_HEADERS: [&str; 8] = [
     "Số phút về sớm",
     "Vắng không lý do",
     "Ngày nghỉ phép",
+    "Ngày đi công tác",
     "Giờ làm việc",
 ];
 
@@ -226,7 +226,7 @@ fn header(sheet: &Timesheet) -> Vec<String> {
     h
 }
 
-fn totals_row(t: &Totals) -> [String; 8] {
+fn totals_row(t: &Totals) -> [String; 9] {
     [
         t.days_worked.to_string(),
         t.late_count.to_string(),
@@ -235,13 +235,14 @@ fn totals_row(t: &Totals) -> [String; 8] {
         t.early_leave_minutes.to_string(),
         t.absent_days.to_string(),
         t.leave_days.to_string(),
+        t.business_trip_days.to_string(),
         format!("{:.1}", hours(t.worked_minutes)),
     ]
 }
 
 /// The totals as numbers, for the workbook: HR sums and sorts them in Excel, which a cell
 /// of text defeats. Hours to the tenth, as the CSV writes them.
-fn totals_numbers(t: &Totals) -> [f64; 8] {
+fn totals_numbers(t: &Totals) -> [f64; 9] {
     [
         t.days_worked.value(),
         f64::from(t.late_count),
@@ -250,6 +251,7 @@ fn totals_numbers(t: &Totals) -> [f64; 8] {
         t.early_leave_minutes as f64,
         t.absent_days.value(),
         t.leave_days.value(),
+        t.business_trip_days.value(),
         hours(t.worked_minutes),
     ]
 }
@@ -381,11 +383,12 @@ mod tests {
             early_leave_minutes: 10,
             absent_days: Days::halves(1),
             leave_days: Days::halves(2),
+            business_trip_days: Days::halves(3),
             worked_minutes: 9_875,
         };
         assert_eq!(
             totals_numbers(&t),
-            [20.5, 3.0, 47.0, 1.0, 10.0, 0.5, 1.0, 164.6]
+            [20.5, 3.0, 47.0, 1.0, 10.0, 0.5, 1.0, 1.5, 164.6]
         );
         let text: Vec<f64> = totals_row(&t).iter().map(|v| v.parse().unwrap()).collect();
         assert_eq!(text, totals_numbers(&t));
@@ -394,8 +397,8 @@ mod tests {
             worked_minutes: 9_621,
             ..t
         };
-        assert_eq!(totals_row(&t)[7], "160.4");
-        assert_eq!(totals_numbers(&t)[7], 160.4);
+        assert_eq!(totals_row(&t)[8], "160.4");
+        assert_eq!(totals_numbers(&t)[8], 160.4);
     }
 
     #[test]

@@ -147,24 +147,28 @@ pub struct Totals {
     /// Working days absent without reason; half when half a day of leave covers the other.
     #[schema(value_type = f64)]
     pub absent_days: Days,
-    /// Days of leave; a half day counts half.
+    /// Days of leave, business trips aside; a half day counts half.
     #[schema(value_type = f64)]
     pub leave_days: Days,
+    /// Days away on business (`CT`): work done elsewhere, which HR pays as work, not
+    /// leave; a half day counts half.
+    #[schema(value_type = f64)]
+    pub business_trip_days: Days,
     pub worked_minutes: i64,
 }
 
 impl Totals {
-    /// Adds a day; `half` is the half covered by half a day of leave, if any.
+    /// Adds a day, with the leave that covers it, if any.
     pub fn add(
         &mut self,
         status: AttendanceStatus,
-        half: Option<HalfDay>,
+        leave: Option<DayLeave>,
         late: i64,
         early: i64,
         worked: i64,
     ) {
         use AttendanceStatus::*;
-        let own = halves_of(status, half);
+        let own = halves_of(status, leave.and_then(DayLeave::half));
         if matches!(
             status,
             Present | Late | EarlyLeave | LateAndEarlyLeave | Incomplete
@@ -179,14 +183,21 @@ impl Totals {
             self.early_leave_count += 1;
             self.early_leave_minutes += early;
         }
-        match status {
-            Absent => self.absent_days.add(own),
-            OnLeave => self.leave_days.add(2),
-            _ => {}
+        if status == Absent {
+            self.absent_days.add(own);
         }
-        // The half of the day the leave covers.
-        if own == 1 {
-            self.leave_days.add(1);
+        // The halves leave covers, each by its kind, as the day's symbol shows them.
+        let (morning, afternoon) = leave.map_or((None, None), |l| (l.morning, l.afternoon));
+        let covered = match status {
+            OnLeave => vec![morning.or(afternoon), afternoon.or(morning)],
+            _ if own == 1 => vec![morning.or(afternoon)],
+            _ => Vec::new(),
+        };
+        for kind in covered {
+            match kind {
+                Some(LeaveKind::BusinessTrip) => self.business_trip_days.add(1),
+                _ => self.leave_days.add(1),
+            }
         }
         self.worked_minutes += worked;
     }
@@ -208,7 +219,13 @@ mod tests {
         t.add(AttendanceStatus::Present, None, 0, 0, 450);
         t.add(AttendanceStatus::LateAndEarlyLeave, None, 12, 30, 400);
         t.add(AttendanceStatus::Absent, None, 0, 0, 0);
-        t.add(AttendanceStatus::OnLeave, None, 0, 0, 0);
+        t.add(
+            AttendanceStatus::OnLeave,
+            leave(&[(LeaveKind::Annual, None)]),
+            0,
+            0,
+            0,
+        );
         t.add(AttendanceStatus::Weekend, None, 0, 0, 0);
         assert_eq!(
             (
@@ -263,11 +280,12 @@ mod tests {
             (LeaveKind::Annual, Some(HalfDay::Afternoon)),
         ]);
         assert_eq!(symbol(OnLeave, same), "P");
+        let afternoon = leave(&[(LeaveKind::Sick, Some(HalfDay::Afternoon))]);
         let mut t = Totals::default();
-        t.add(Present, Some(HalfDay::Morning), 0, 0, 240);
-        t.add(Absent, Some(HalfDay::Afternoon), 0, 0, 0);
-        t.add(Holiday, Some(HalfDay::Morning), 0, 0, 0);
-        t.add(OnLeave, Some(HalfDay::Morning), 0, 0, 0);
+        t.add(Present, morning, 0, 0, 240);
+        t.add(Absent, afternoon, 0, 0, 0);
+        t.add(Holiday, morning, 0, 0, 0);
+        t.add(OnLeave, same, 0, 0, 0);
         assert_eq!(t.days_worked, Days::halves(1));
         assert_eq!(t.absent_days, Days::halves(1));
         assert_eq!(t.leave_days, Days::halves(4), "½ + ½ + 1");
@@ -276,5 +294,35 @@ mod tests {
         let json = serde_json::to_value(&t).unwrap();
         assert_eq!(json["days_worked"], serde_json::json!(0.5));
         assert_eq!(json["leave_days"], serde_json::json!(2));
+    }
+
+    #[test]
+    fn a_business_trip_is_not_leave() {
+        use AttendanceStatus::*;
+        let mut t = Totals::default();
+        t.add(OnLeave, leave(&[(LeaveKind::BusinessTrip, None)]), 0, 0, 0);
+        // The morning on leave, the afternoon away on business.
+        t.add(
+            OnLeave,
+            leave(&[
+                (LeaveKind::Annual, Some(HalfDay::Morning)),
+                (LeaveKind::BusinessTrip, Some(HalfDay::Afternoon)),
+            ]),
+            0,
+            0,
+            0,
+        );
+        // Late in the morning, away in the afternoon.
+        t.add(
+            Late,
+            leave(&[(LeaveKind::BusinessTrip, Some(HalfDay::Afternoon))]),
+            12,
+            0,
+            200,
+        );
+        assert_eq!(t.business_trip_days, Days::halves(4));
+        assert_eq!(t.leave_days, Days::halves(1));
+        assert_eq!(t.days_worked, Days::halves(1));
+        assert_eq!(t.late_count, 1);
     }
 }
