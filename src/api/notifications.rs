@@ -404,15 +404,13 @@ pub async fn retry_notification(
                 Some(NotificationStatus::Pending) => {
                     return Err(ApiError::conflict("status", "the message is waiting to be sent already"));
                 }
-                Some(NotificationStatus::Cancelled)
-                    if standing(c, entry.notice.clone())?.is_some_and(|(_, void)| void) =>
-                {
-                    return Err(ApiError::conflict(
-                        "status",
-                        "the notice no longer stands: its violations were withdrawn since it was made",
-                    ));
-                }
                 _ => {}
+            }
+            if standing(c, entry.notice.clone())?.is_some_and(|(_, void)| void) {
+                return Err(ApiError::conflict(
+                    "status",
+                    "the notice no longer stands: its violations were withdrawn since it was made",
+                ));
             }
             if before.recipient_staff_id.is_none() && before.recipient_email.is_none() {
                 return Err(ApiError::conflict(

@@ -378,36 +378,35 @@ pub fn revive_dead(
     .execute(conn)
 }
 
-/// The daily re-send's second part: entries cancelled since `since` (`cancel`) whose
-/// notice stands again, and nobody has acknowledged, are due now. A violation withdrawn
-/// may come back (the leave that voided a late arrival cancelled), and the head is then
-/// told after all. Returns how many.
-pub fn revive_standing(
-    conn: &mut AnyConnection,
-    since: NaiveDateTime,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    let cancelled: Vec<(i64, i64)> = notifications::table
+/// The daily re-send's second part: entries cancelled (`cancel`) whose notice stands
+/// again, and nobody has acknowledged, are due now. A violation withdrawn may come back
+/// (the leave that voided a late arrival cancelled), and the head is then told after all:
+/// however long ago the message was cancelled, of a notice recent enough to be news
+/// (`repeats::NEWS_DAYS`). A notice none of whose messages reached its heads gives them
+/// the whole of its escalation delay from now, rather than escalating at once. Returns
+/// how many.
+pub fn revive_standing(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    let recent = now - chrono::Duration::days(crate::domain::repeats::NEWS_DAYS);
+    let cancelled: Vec<(i64, String, i64)> = notifications::table
         .inner_join(
             repeat_notices::table.on(repeat_notices::id.nullable().eq(notifications::notice_id)),
         )
         .filter(notifications::status.eq(NotificationStatus::Cancelled.code()))
-        .filter(notifications::created_at.ge(since))
+        .filter(repeat_notices::created_at.ge(recent))
         .filter(repeat_notices::acknowledged_at.is_null())
-        .select((notifications::id, repeat_notices::id))
+        .select((notifications::id, notifications::kind, repeat_notices::id))
         .load(conn)?;
-    let notices: Vec<i64> = cancelled.iter().map(|(_, n)| *n).collect();
+    let notices: Vec<i64> = cancelled.iter().map(|(_, _, n)| *n).collect();
     let void = super::notices::withdrawn(conn, &notices)?;
-    let due: Vec<i64> = cancelled
-        .into_iter()
-        .filter(|(_, n)| !void.contains(n))
-        .map(|(id, _)| id)
+    let due: Vec<&(i64, String, i64)> = cancelled
+        .iter()
+        .filter(|(_, _, n)| !void.contains(n))
         .collect();
     let mut revived = 0;
-    for chunk in due.chunks(500) {
-        revived += diesel::update(
+    for (id, kind, notice) in due {
+        let n = diesel::update(
             notifications::table
-                .filter(notifications::id.eq_any(chunk))
+                .filter(notifications::id.eq(id))
                 .filter(notifications::status.eq(NotificationStatus::Cancelled.code())),
         )
         .set((
@@ -418,8 +417,40 @@ pub fn revive_standing(
             notifications::updated_at.eq(now),
         ))
         .execute(conn)?;
+        revived += n;
+        if n == 1 && kind == NotificationKind::Repeat.code() {
+            delay_escalation(conn, *notice, now)?;
+        }
     }
     Ok(revived)
+}
+
+/// A notice whose heads are told only now (`revive_standing`) escalates its full delay
+/// from now, unless a message of it was delivered before.
+fn delay_escalation(conn: &mut AnyConnection, notice: i64, now: NaiveDateTime) -> QueryResult<()> {
+    let delivered: i64 = notifications::table
+        .filter(notifications::notice_id.eq(notice))
+        .filter(notifications::kind.eq(NotificationKind::Repeat.code()))
+        .filter(notifications::status.eq(NotificationStatus::Sent.code()))
+        .count()
+        .get_result(conn)?;
+    if delivered > 0 {
+        return Ok(());
+    }
+    let (created, escalate_at): (NaiveDateTime, Option<NaiveDateTime>) = repeat_notices::table
+        .find(notice)
+        .select((repeat_notices::created_at, repeat_notices::escalate_at))
+        .first(conn)?;
+    if let Some(at) = escalate_at {
+        diesel::update(
+            repeat_notices::table
+                .find(notice)
+                .filter(repeat_notices::escalated_at.is_null()),
+        )
+        .set(repeat_notices::escalate_at.eq(Some(now + (at - created))))
+        .execute(conn)?;
+    }
+    Ok(())
 }
 
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<NotificationRow>> {

@@ -112,6 +112,6 @@ pub fn weekly_digest_of(db: &Db, today: NaiveDate, now: NaiveDateTime) -> Result
 pub fn resend_failed(db: &Db, now: NaiveDateTime, days: i64) -> Result<usize, JobError> {
     let since = now - Duration::days(days);
     db.write(|c| -> Result<usize, JobError> {
-        Ok(outbox::revive_dead(c, since, now)? + outbox::revive_standing(c, since, now)?)
+        Ok(outbox::revive_dead(c, since, now)? + outbox::revive_standing(c, now)?)
     })
 }

@@ -42,6 +42,37 @@ async fn the_message(app: &TestApp, w: &World) -> Value {
     body["items"][0].clone()
 }
 
+/// A month passes for every notice: made, and due to escalate, 30 days earlier.
+async fn a_month_passes(app: &TestApp) {
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        use chrono::NaiveDateTime;
+        use congvu::db::schema::repeat_notices;
+        use diesel::prelude::*;
+        let mut c = db.conn().unwrap();
+        let all: Vec<(i64, NaiveDateTime, Option<NaiveDateTime>)> = repeat_notices::table
+            .select((
+                repeat_notices::id,
+                repeat_notices::created_at,
+                repeat_notices::escalate_at,
+            ))
+            .load(&mut *c)
+            .unwrap();
+        let month = Duration::days(30);
+        for (id, made, due) in all {
+            diesel::update(repeat_notices::table.find(id))
+                .set((
+                    repeat_notices::created_at.eq(made - month),
+                    repeat_notices::escalate_at.eq(due.map(|d| d - month)),
+                ))
+                .execute(&mut *c)
+                .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+}
+
 /// Every notice's escalation due an hour ago.
 async fn escalation_due(app: &TestApp) {
     let db = app.db.clone();
@@ -111,7 +142,7 @@ async fn a_late_arrival_excused_later_withdraws_its_notice(b: Backend) {
         .await;
     assert_eq!(s, 409, "{body}");
     // Nobody above is told of it, nor does the head's digest count it as waiting.
-    escalation_due(&app).await;
+    a_month_passes(&app).await;
     let report = sweep(&app, congvu::db::now()).await;
     assert_eq!(report.escalations, 0, "{report:?}");
     let week = (today() - Duration::days(7), today());
@@ -146,8 +177,85 @@ async fn a_late_arrival_excused_later_withdraws_its_notice(b: Backend) {
     // With the digest queued above.
     assert_eq!(send_due(&app).await.sent, 2);
     assert_eq!(the_message(&app, &w).await["status"], "sent");
+    // Told only now, the head has the escalation delay from now: the level above is not
+    // told the same day.
+    let report = sweep(&app, congvu::db::now()).await;
+    assert_eq!(report.escalations, 0, "{report:?}");
+    escalation_due(&app).await;
     let report = sweep(&app, congvu::db::now()).await;
     assert!(report.escalations > 0, "{report:?}");
+}
+
+/// head_a's notices, oldest first: (id, withdrawn).
+async fn notices(app: &TestApp, w: &World) -> Vec<(i64, bool)> {
+    let body = list(app, w.token("head_a"), "?kind=repeat").await;
+    let mut out: Vec<(i64, bool)> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["notice"]["id"].as_i64().unwrap(),
+                i["notice"]["withdrawn"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+async fn what_is_left_of_a_withdrawn_notice_counts_with_a_newcomer(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    start(&app, &w).await;
+    for n in [9, 7, 5] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    assert_eq!(send_due(&app).await.sent, 1);
+    // The 7th was a day of leave: the notice no longer stands.
+    let day = past_day(7);
+    let (s, leave) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/leaves",
+            json!({"staff_id": w.member_a1.id, "from": day.to_string(), "to": day.to_string(),
+                   "kind": "annual"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{leave}");
+    let first = notices(&app, &w).await;
+    assert_eq!(first.len(), 1);
+    assert!(first[0].1, "{first:?}");
+    // A third late arrival in 30 days after all: the 9th, the 5th and the 3rd are told.
+    late(&app, &w, w.member_a1.id, past_day(3)).await;
+    let both = notices(&app, &w).await;
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert!(!both[1].1, "{both:?}");
+    let body = list(&app, w.token("head_a"), "?kind=repeat").await;
+    let newest = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["notice"]["id"] == both[1].0)
+        .unwrap()
+        .clone();
+    assert_eq!(newest["notice"]["violation_count"], 3, "{newest}");
+    assert_eq!(newest["notice"]["day"], past_day(3).to_string(), "{newest}");
+    // The leave cancelled: the 7th is back, but the first notice stays superseded, so no
+    // late arrival is told twice, and the 7th alone is no repeat.
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            &format!("/api/v1/leaves/{}/cancel", leave["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let after = notices(&app, &w).await;
+    assert_eq!(after, vec![(both[0].0, true), (both[1].0, false)]);
+    let report = sweep(&app, congvu::db::now()).await;
+    assert_eq!(report.notices, 0, "{report:?}");
 }
 
 async fn a_finding_withdrawn_on_review_withdraws_its_notice(b: Backend) {
@@ -193,6 +301,7 @@ async fn a_finding_withdrawn_on_review_withdraws_its_notice(b: Backend) {
 }
 
 both!(
+    what_is_left_of_a_withdrawn_notice_counts_with_a_newcomer,
     a_late_arrival_excused_later_withdraws_its_notice,
     a_finding_withdrawn_on_review_withdraws_its_notice,
 );

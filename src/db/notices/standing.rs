@@ -2,24 +2,28 @@
 //! a finding withdrawn on review, a late arrival voided by leave granted since, a late
 //! step handed to another officer. A notice whose acts no longer reach its count told of
 //! a repeat that did not happen: its messages not yet sent are not sent
-//! (`outbox::claim`), it does not escalate, and the weekly digest does not count it.
-//! Worked out when asked, from the register as it is: a row that comes back (the leave
-//! cancelled) makes the notice stand again, and none of the many changes that remove
-//! rows has to remember the notices.
+//! (`outbox::claim`), it does not escalate, the weekly digest does not count it, and its
+//! violations count again towards a new notice (`detect`), which supersedes it. Worked
+//! out when asked, from the register as it is: a row that comes back (the leave
+//! cancelled) makes the notice stand again, unless it was superseded, and none of the
+//! many changes that remove rows has to remember the notices.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::key_of;
 use crate::db::AnyConnection;
-use crate::db::schema::{repeat_notice_violations, repeat_notices, violations};
+use crate::db::inspections::SOURCE_INSPECTION;
+use crate::db::schema::{findings, repeat_notice_violations, repeat_notices, violations};
 use crate::db::violations::{SOURCE_ATTENDANCE, ViolationRow, attendance_day};
+use crate::domain::attendance::to_local;
 use crate::domain::repeats::{DAILY_CODES, Occurrence, stands};
 
-/// Notices looked at a round (their records' references go in one IN list).
-const CHUNK: usize = 200;
+/// Notices looked at a round: their records' references go in one IN list, a few per
+/// notice (a rule's count), well within SQLite's limit on bound values.
+const CHUNK: usize = 100;
 
 /// A record a notice was made of: the notice, the row's id then, its key (`key_of`;
 /// none for links older than migration 000018, known by the id alone).
@@ -39,19 +43,21 @@ fn is_link(row: &ViolationRow, link: &Link) -> bool {
     }
 }
 
-/// Of the notices with these ids, those that no longer stand (`repeats::stands`).
+/// Of the notices with these ids, those that no longer stand (`repeats::stands`), or were
+/// superseded.
 pub fn withdrawn(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashSet<i64>> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
     let mut out = HashSet::new();
     for chunk in ids.chunks(CHUNK) {
-        let notices: Vec<(i64, i64, i32)> = repeat_notices::table
+        let notices: Vec<(i64, i64, i32, Option<i64>)> = repeat_notices::table
             .filter(repeat_notices::id.eq_any(chunk))
             .select((
                 repeat_notices::id,
                 repeat_notices::staff_id,
                 repeat_notices::violation_count,
+                repeat_notices::superseded_by,
             ))
             .load(conn)?;
         let links: Vec<Link> = repeat_notice_violations::table
@@ -62,18 +68,17 @@ pub fn withdrawn(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashSet<i
                 repeat_notice_violations::source_key,
             ))
             .load(conn)?;
-        let keyed: Vec<(&str, &str, &str)> = links
+        let acts = daily_acts(conn, &links)?;
+        let mut refs: Vec<&str> = links
             .iter()
             .filter_map(|l| l.2.as_deref().and_then(parts))
+            .map(|(_, r, _)| r)
             .collect();
-        let refs: Vec<&str> = keyed.iter().map(|(_, r, _)| *r).collect();
-        // A day's act told from the check-ins also shows in another record of that day
-        // (the upheld finding of the absence).
-        let days: Vec<NaiveDate> = keyed
-            .iter()
-            .filter(|(s, _, _)| *s == SOURCE_ATTENDANCE)
-            .filter_map(|(_, r, _)| attendance_day(r))
-            .collect();
+        refs.sort_unstable();
+        refs.dedup();
+        let mut days: Vec<NaiveDate> = acts.values().map(|(_, day)| *day).collect();
+        days.sort_unstable();
+        days.dedup();
         let legacy: Vec<i64> = links
             .iter()
             .filter(|l| l.2.is_none())
@@ -92,16 +97,21 @@ pub fn withdrawn(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashSet<i
             )
             .select(ViolationRow::as_select())
             .load(conn)?;
-        for (id, person, told) in notices {
+        for (id, person, told, superseded) in notices {
+            if superseded.is_some() {
+                out.insert(id);
+                continue;
+            }
             let mine: Vec<&Link> = links.iter().filter(|l| l.0 == id).collect();
             let theirs: Vec<&ViolationRow> =
                 rows.iter().filter(|r| r.staff_id == Some(person)).collect();
             let intact = mine.iter().all(|l| theirs.iter().any(|r| is_link(r, l)));
+            // A day's act also shows in another record of that day: the check-ins' row
+            // of an absence an inspection found too, whichever of the two went.
             let daily: HashSet<(&str, NaiveDate)> = mine
                 .iter()
-                .filter_map(|l| l.2.as_deref().and_then(parts))
-                .filter(|(s, _, c)| *s == SOURCE_ATTENDANCE && DAILY_CODES.contains(c))
-                .filter_map(|(_, r, c)| attendance_day(r).map(|d| (c, d)))
+                .filter_map(|l| l.2.as_deref().and_then(|k| acts.get(k)))
+                .map(|(code, day)| (code.as_str(), *day))
                 .collect();
             let present: Vec<Occurrence> = theirs
                 .iter()
@@ -116,6 +126,49 @@ pub fn withdrawn(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashSet<i
                 .collect();
             if !stands(usize::try_from(told).unwrap_or(0), intact, &present) {
                 out.insert(id);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The code and day of each linked record of a daily act (`DAILY_CODES`), by its key,
+/// whether or not the record is still there: a check-in row's day is in its reference,
+/// a finding's is the day it was observed (the finding stays when it is withdrawn).
+fn daily_acts(
+    conn: &mut AnyConnection,
+    links: &[Link],
+) -> QueryResult<HashMap<String, (String, NaiveDate)>> {
+    let mut out = HashMap::new();
+    let mut found: Vec<(&str, i64, &str)> = Vec::new();
+    for key in links.iter().filter_map(|l| l.2.as_deref()) {
+        let Some((source, reference, code)) = parts(key) else {
+            continue;
+        };
+        if !DAILY_CODES.contains(&code) {
+            continue;
+        }
+        if source == SOURCE_ATTENDANCE {
+            if let Some(day) = attendance_day(reference) {
+                out.insert(key.to_owned(), (code.to_owned(), day));
+            }
+        } else if source == SOURCE_INSPECTION
+            && let Ok(id) = reference.parse::<i64>()
+        {
+            found.push((key, id, code));
+        }
+    }
+    if !found.is_empty() {
+        let ids: Vec<i64> = found.iter().map(|(_, id, _)| *id).collect();
+        let observed: HashMap<i64, chrono::NaiveDateTime> = findings::table
+            .filter(findings::id.eq_any(ids))
+            .select((findings::id, findings::observed_at))
+            .load::<(i64, chrono::NaiveDateTime)>(conn)?
+            .into_iter()
+            .collect();
+        for (key, id, code) in found {
+            if let Some(at) = observed.get(&id) {
+                out.insert(key.to_owned(), (code.to_owned(), to_local(*at).date()));
             }
         }
     }
