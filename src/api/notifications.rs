@@ -433,6 +433,13 @@ pub async fn retry_notification(
                     "the message is being sent now, or was meanwhile; look at it again",
                 )
             })?;
+            // Its heads hear of a notice only now: the level above waits its delay again.
+            if before.status == NotificationStatus::Cancelled.code()
+                && before.kind == NotificationKind::Repeat.code()
+                && let Some(notice) = before.notice_id
+            {
+                outbox::delay_escalation(c, notice, now)?;
+            }
             audit_change(c, &auth, "retry", &before, &after)?;
             let seen = recipients_seen(c, &auth, &[&after])?;
             let (row, notice) = with_notice(c, after)?;

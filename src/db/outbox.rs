@@ -382,9 +382,7 @@ pub fn revive_dead(
 /// again, and nobody has acknowledged, are due now. A violation withdrawn may come back
 /// (the leave that voided a late arrival cancelled), and the head is then told after all:
 /// however long ago the message was cancelled, of a notice recent enough to be news
-/// (`repeats::NEWS_DAYS`). A notice none of whose messages reached its heads gives them
-/// the whole of its escalation delay from now, rather than escalating at once. Returns
-/// how many.
+/// (`repeats::NEWS_DAYS`; `escalate_due` waits for these only). Returns how many.
 pub fn revive_standing(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<usize> {
     let recent = now - chrono::Duration::days(crate::domain::repeats::NEWS_DAYS);
     let cancelled: Vec<(i64, String, i64)> = notifications::table
@@ -398,58 +396,90 @@ pub fn revive_standing(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryRes
         .load(conn)?;
     let notices: Vec<i64> = cancelled.iter().map(|(_, _, n)| *n).collect();
     let void = super::notices::withdrawn(conn, &notices)?;
-    let due: Vec<&(i64, String, i64)> = cancelled
-        .iter()
-        .filter(|(_, _, n)| !void.contains(n))
-        .collect();
     let mut revived = 0;
-    for (id, kind, notice) in due {
+    let mut told_now: Vec<i64> = Vec::new();
+    for (id, kind, notice) in cancelled.iter().filter(|(_, _, n)| !void.contains(n)) {
         let n = diesel::update(
             notifications::table
                 .filter(notifications::id.eq(id))
-                .filter(notifications::status.eq(NotificationStatus::Cancelled.code())),
+                .filter(notifications::status.eq(NotificationStatus::Cancelled.code()))
+                // Acknowledged since it was read: nothing more to tell.
+                .filter(diesel::dsl::not(
+                    notifications::notice_id.eq_any(
+                        repeat_notices::table
+                            .filter(repeat_notices::acknowledged_at.is_not_null())
+                            .select(repeat_notices::id.nullable()),
+                    ),
+                )),
         )
-        .set((
-            notifications::status.eq(NotificationStatus::Pending.code()),
-            notifications::attempts.eq(0),
-            notifications::next_attempt_at.eq(now),
-            notifications::last_error.eq(None::<String>),
-            notifications::updated_at.eq(now),
-        ))
+        .set(revival(now))
         .execute(conn)?;
         revived += n;
         if n == 1 && kind == NotificationKind::Repeat.code() {
-            delay_escalation(conn, *notice, now)?;
+            told_now.push(*notice);
         }
+    }
+    told_now.sort_unstable();
+    told_now.dedup();
+    for notice in told_now {
+        delay_escalation(conn, notice, now)?;
     }
     Ok(revived)
 }
 
-/// A notice whose heads are told only now (`revive_standing`) escalates its full delay
-/// from now, unless a message of it was delivered before.
-fn delay_escalation(conn: &mut AnyConnection, notice: i64, now: NaiveDateTime) -> QueryResult<()> {
-    let delivered: i64 = notifications::table
+/// What a cancelled entry taken up again is set to: due now, a fresh round.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn revival(now: NaiveDateTime) -> _ {
+    let pending: &'static str = NotificationStatus::Pending.code();
+    let attempts: i32 = 0;
+    let error: Option<String> = None;
+    (
+        notifications::status.eq(pending),
+        notifications::attempts.eq(attempts),
+        notifications::next_attempt_at.eq(now),
+        notifications::last_error.eq(error),
+        notifications::updated_at.eq(now),
+    )
+}
+
+/// A notice whose heads are told only now, its messages cancelled before (by the re-send
+/// or an administrator's retry): unless one of them was delivered earlier, it escalates no
+/// sooner than its rule's delay (as the notice recorded it) from now, so the level above
+/// is not told the day its heads first hear of it.
+pub fn delay_escalation(
+    conn: &mut AnyConnection,
+    notice: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let messages: Vec<(String, String)> = notifications::table
         .filter(notifications::notice_id.eq(notice))
         .filter(notifications::kind.eq(NotificationKind::Repeat.code()))
-        .filter(notifications::status.eq(NotificationStatus::Sent.code()))
-        .count()
-        .get_result(conn)?;
-    if delivered > 0 {
+        .select((notifications::status, notifications::payload))
+        .load(conn)?;
+    if messages
+        .iter()
+        .any(|(status, _)| status == NotificationStatus::Sent.code())
+    {
         return Ok(());
     }
-    let (created, escalate_at): (NaiveDateTime, Option<NaiveDateTime>) = repeat_notices::table
-        .find(notice)
-        .select((repeat_notices::created_at, repeat_notices::escalate_at))
-        .first(conn)?;
-    if let Some(at) = escalate_at {
-        diesel::update(
-            repeat_notices::table
-                .find(notice)
-                .filter(repeat_notices::escalated_at.is_null()),
-        )
-        .set(repeat_notices::escalate_at.eq(Some(now + (at - created))))
-        .execute(conn)?;
-    }
+    let days = messages.iter().find_map(|(_, payload)| {
+        serde_json::from_str::<serde_json::Value>(payload)
+            .ok()?
+            .pointer("/rule/escalate_after_days")?
+            .as_i64()
+    });
+    let Some(days) = days else {
+        return Ok(());
+    };
+    let at = now + chrono::Duration::days(days);
+    diesel::update(
+        repeat_notices::table
+            .find(notice)
+            .filter(repeat_notices::escalated_at.is_null())
+            .filter(repeat_notices::escalate_at.lt(at)),
+    )
+    .set(repeat_notices::escalate_at.eq(Some(at)))
+    .execute(conn)?;
     Ok(())
 }
 

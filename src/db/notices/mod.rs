@@ -54,9 +54,6 @@ pub struct RepeatNoticeRow {
     /// About a head's own violations: its person headed the unit it is about when it was
     /// made. It went to the level above, and only that level reads and acknowledges it.
     pub about_head: bool,
-    /// The later notice its remaining violations went into, with a newcomer, after it no
-    /// longer stood (`standing`): withdrawn for good.
-    pub superseded_by: Option<i64>,
 }
 
 /// What a detection run added.
@@ -154,20 +151,19 @@ fn detect_with(
         if history.is_empty() {
             continue;
         }
-        // (rule, violation, notice) of every notice that counted a violation of the history.
-        let mut held: Vec<(String, i64, i64)> = Vec::new();
+        let mut consumed: HashMap<String, HashSet<i64>> = HashMap::new();
         let violation_ids: Vec<i64> = history.iter().map(|v| v.id).collect();
         for part in violation_ids.chunks(1000) {
-            held.extend(
-                repeat_notice_violations::table
-                    .filter(repeat_notice_violations::violation_id.eq_any(part))
-                    .select((
-                        repeat_notice_violations::rule_key,
-                        repeat_notice_violations::violation_id,
-                        repeat_notice_violations::notice_id,
-                    ))
-                    .load::<(String, i64, i64)>(conn)?,
-            );
+            let rows: Vec<(String, i64)> = repeat_notice_violations::table
+                .filter(repeat_notice_violations::violation_id.eq_any(part))
+                .select((
+                    repeat_notice_violations::rule_key,
+                    repeat_notice_violations::violation_id,
+                ))
+                .load(conn)?;
+            for (key, id) in rows {
+                consumed.entry(key).or_default().insert(id);
+            }
         }
         // The same violation of the same person under a new id (the row deleted and made
         // again) stays counted by the notices that counted it. A notice's day is its last
@@ -181,7 +177,7 @@ fn detect_with(
                 map
             });
         if let Some(first) = history.iter().map(|v| v.day).min() {
-            let rows: Vec<(String, i64, Option<String>, i64)> = repeat_notice_violations::table
+            let rows: Vec<(String, i64, Option<String>)> = repeat_notice_violations::table
                 .inner_join(
                     repeat_notices::table
                         .on(repeat_notices::id.eq(repeat_notice_violations::notice_id)),
@@ -193,32 +189,14 @@ fn detect_with(
                     repeat_notice_violations::rule_key,
                     repeat_notices::staff_id,
                     repeat_notice_violations::source_key,
-                    repeat_notice_violations::notice_id,
                 ))
                 .load(conn)?;
-            for (rule, person, key, notice) in rows {
+            for (rule, person, key) in rows {
                 if let Some(ids) = key.and_then(|k| by_source.get(&(person, k))) {
-                    held.extend(ids.iter().map(|id| (rule.clone(), *id, notice)));
+                    consumed.entry(rule).or_default().extend(ids);
                 }
             }
         }
-        // What a notice that no longer stands counted counts again: with a newcomer it
-        // makes a notice of its own, which supersedes the old one (`supersede`).
-        let holders: Vec<i64> = held.iter().map(|(_, _, n)| *n).collect();
-        let void = withdrawn(conn, &holders)?;
-        let mut consumed: HashMap<String, HashSet<i64>> = HashMap::new();
-        for (rule, id, notice) in &held {
-            if !void.contains(notice) {
-                consumed.entry(rule.clone()).or_default().insert(*id);
-            }
-        }
-        let voided: HashMap<i64, Vec<i64>> = held.iter().filter(|(_, _, n)| void.contains(n)).fold(
-            HashMap::new(),
-            |mut map, (_, id, n)| {
-                map.entry(*id).or_default().push(*n);
-                map
-            },
-        );
         let mut by_person: HashMap<i64, Vec<&ViolationRow>> = HashMap::new();
         for v in &history {
             if let Some(s) = v.staff_id {
@@ -247,7 +225,6 @@ fn detect_with(
                         rule,
                         crossing: &crossing,
                         rows: mine,
-                        voided: &voided,
                     };
                     out += record(conn, &mut lookups, &made, now, today)?;
                 }
@@ -293,8 +270,6 @@ struct Made<'a> {
     rule: &'a ScopedRule,
     crossing: &'a Crossing,
     rows: &'a [&'a ViolationRow],
-    /// Violation → the notices that counted it and no longer stand.
-    voided: &'a HashMap<i64, Vec<i64>>,
 }
 
 fn record(
@@ -362,7 +337,6 @@ fn record(
         ))
         .returning(repeat_notices::id)
         .get_result(conn)?;
-    supersede(conn, m, notice_id)?;
     for id in &m.crossing.occurrences {
         let key = m.rows.iter().find(|v| v.id == *id).map(|v| source_key(v));
         diesel::insert_into(repeat_notice_violations::table)
@@ -426,48 +400,6 @@ fn record(
     Ok(made)
 }
 
-/// The notices that no longer stood and counted some of this new notice's violations are
-/// superseded by it: withdrawn for good (a violation of theirs that comes back does not
-/// make them stand again beside it), and their record of what this notice now counts
-/// under the same rule goes, as a violation is counted once per rule.
-fn supersede(conn: &mut AnyConnection, m: &Made, notice_id: i64) -> QueryResult<()> {
-    let mut old: Vec<i64> = m
-        .crossing
-        .occurrences
-        .iter()
-        .filter_map(|id| m.voided.get(id))
-        .flatten()
-        .copied()
-        .collect();
-    if old.is_empty() {
-        return Ok(());
-    }
-    old.sort_unstable();
-    old.dedup();
-    let keys: Vec<String> = m
-        .crossing
-        .occurrences
-        .iter()
-        .filter_map(|id| m.rows.iter().find(|v| v.id == *id))
-        .map(|v| source_key(v))
-        .collect();
-    diesel::delete(
-        repeat_notice_violations::table
-            .filter(repeat_notice_violations::notice_id.eq_any(&old))
-            .filter(repeat_notice_violations::rule_key.eq(&m.rule.key))
-            .filter(
-                repeat_notice_violations::violation_id
-                    .eq_any(&m.crossing.occurrences)
-                    .or(repeat_notice_violations::source_key.eq_any(keys.iter().map(Some))),
-            ),
-    )
-    .execute(conn)?;
-    diesel::update(repeat_notices::table.filter(repeat_notices::id.eq_any(&old)))
-        .set(repeat_notices::superseded_by.eq(Some(notice_id)))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// Queues one message per head (one without a recipient when there is no head to tell),
 /// about the notice's `(province_id, unit_id)`.
 #[allow(clippy::too_many_arguments)]
@@ -525,21 +457,27 @@ pub fn escalate_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult
         .order(repeat_notices::id)
         .select(RepeatNoticeRow::as_select())
         .load(conn)?;
-    // One whose violations no longer add up waits, unescalated, while it does not stand;
-    // one standing again waits for the daily re-send to tell its heads first
-    // (`outbox::revive_standing`, which gives them the escalation delay from then).
+    // One whose violations no longer add up waits, unescalated, while it does not stand.
+    // One standing again waits for the daily re-send to tell its heads first
+    // (`outbox::revive_standing`, which gives them the escalation delay from then), if it
+    // is recent enough for the re-send to take it up; an older one escalates, saying its
+    // heads were not reached.
     let ids: Vec<i64> = due.iter().map(|n| n.id).collect();
     let mut void = withdrawn(conn, &ids)?;
+    let recent = now - Duration::days(NEWS_DAYS);
     for part in ids.chunks(1000) {
         void.extend(
             notifications::table
-                .filter(notifications::notice_id.eq_any(part.iter().copied().map(Some)))
+                .inner_join(
+                    repeat_notices::table
+                        .on(repeat_notices::id.nullable().eq(notifications::notice_id)),
+                )
+                .filter(repeat_notices::id.eq_any(part))
+                .filter(repeat_notices::created_at.ge(recent))
                 .filter(notifications::kind.eq(NotificationKind::Repeat.code()))
                 .filter(notifications::status.eq(NotificationStatus::Cancelled.code()))
-                .select(notifications::notice_id)
-                .load::<Option<i64>>(conn)?
-                .into_iter()
-                .flatten(),
+                .select(repeat_notices::id)
+                .load::<i64>(conn)?,
         );
     }
     let mut lookups = Lookups::default();
@@ -550,6 +488,8 @@ pub fn escalate_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult
         let won = diesel::update(
             repeat_notices::table
                 .filter(repeat_notices::id.eq(notice.id))
+                // Not pushed back meanwhile (`outbox::delay_escalation`).
+                .filter(repeat_notices::escalate_at.le(now))
                 .filter(repeat_notices::escalated_at.is_null())
                 .filter(repeat_notices::acknowledged_at.is_null()),
         )
@@ -607,14 +547,17 @@ pub fn escalate_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult
         let above = escalation_recipients(&chain, notice.staff_id, &addressed)
             .map(|u| u.heads.clone())
             .unwrap_or_default();
+        // The rule's delay as the notice recorded it: its escalation may have been pushed
+        // back (`outbox::delay_escalation`).
+        let after_days = payload["rule"]["escalate_after_days"].as_i64().or(notice
+            .escalate_at
+            .map(|at| (at - notice.created_at).num_days()));
         payload["escalation"] = json!({
             "told": told,
             // Vietnam keeps one offset all year.
             "notified_at": notified_at
                 .map(|at| to_local(at).format("%Y-%m-%dT%H:%M:%S+07:00").to_string()),
-            "after_days": notice
-                .escalate_at
-                .map(|at| (at - notice.created_at).num_days()),
+            "after_days": after_days,
         });
         queued += queue(
             conn,

@@ -2,11 +2,12 @@
 //! a finding withdrawn on review, a late arrival voided by leave granted since, a late
 //! step handed to another officer. A notice whose acts no longer reach its count told of
 //! a repeat that did not happen: its messages not yet sent are not sent
-//! (`outbox::claim`), it does not escalate, the weekly digest does not count it, and its
-//! violations count again towards a new notice (`detect`), which supersedes it. Worked
-//! out when asked, from the register as it is: a row that comes back (the leave
-//! cancelled) makes the notice stand again, unless it was superseded, and none of the
-//! many changes that remove rows has to remember the notices.
+//! (`outbox::claim`), it does not escalate, and the weekly digest does not count it. Its
+//! violations stay consumed (`detect`): those left do not make a second notice with a
+//! newcomer, so that no act is counted by two notices of a rule, whatever comes back.
+//! Worked out when asked, from the register as it is: a row that comes back (the leave
+//! cancelled) makes the notice stand again, and none of the many changes that remove
+//! rows has to remember the notices.
 
 use std::collections::{HashMap, HashSet};
 
@@ -43,22 +44,16 @@ fn is_link(row: &ViolationRow, link: &Link) -> bool {
     }
 }
 
-/// Of the notices with these ids, those that no longer stand (`repeats::stands`), or were
-/// superseded.
+/// Of the notices with these ids, those that no longer stand (`repeats::stands`).
 pub fn withdrawn(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashSet<i64>> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
     let mut out = HashSet::new();
     for chunk in ids.chunks(CHUNK) {
-        let notices: Vec<(i64, i64, i32, Option<i64>)> = repeat_notices::table
+        let notices: Vec<(i64, i64)> = repeat_notices::table
             .filter(repeat_notices::id.eq_any(chunk))
-            .select((
-                repeat_notices::id,
-                repeat_notices::staff_id,
-                repeat_notices::violation_count,
-                repeat_notices::superseded_by,
-            ))
+            .select((repeat_notices::id, repeat_notices::staff_id))
             .load(conn)?;
         let links: Vec<Link> = repeat_notice_violations::table
             .filter(repeat_notice_violations::notice_id.eq_any(chunk))
@@ -97,22 +92,27 @@ pub fn withdrawn(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashSet<i
             )
             .select(ViolationRow::as_select())
             .load(conn)?;
-        for (id, person, told, superseded) in notices {
-            if superseded.is_some() {
-                out.insert(id);
-                continue;
-            }
+        for (id, person) in notices {
             let mine: Vec<&Link> = links.iter().filter(|l| l.0 == id).collect();
+            // The acts it counted, as its records name them: one a day's act, every other
+            // record one. (Its `violation_count` is records, for notices made before acts
+            // were counted.)
+            let named: HashSet<(&str, NaiveDate)> = mine
+                .iter()
+                .filter_map(|l| l.2.as_deref().and_then(|k| acts.get(k)))
+                .map(|(code, day)| (code.as_str(), *day))
+                .collect();
+            let told = named.len()
+                + mine
+                    .iter()
+                    .filter(|l| l.2.as_deref().is_none_or(|k| !acts.contains_key(k)))
+                    .count();
             let theirs: Vec<&ViolationRow> =
                 rows.iter().filter(|r| r.staff_id == Some(person)).collect();
             let intact = mine.iter().all(|l| theirs.iter().any(|r| is_link(r, l)));
             // A day's act also shows in another record of that day: the check-ins' row
             // of an absence an inspection found too, whichever of the two went.
-            let daily: HashSet<(&str, NaiveDate)> = mine
-                .iter()
-                .filter_map(|l| l.2.as_deref().and_then(|k| acts.get(k)))
-                .map(|(code, day)| (code.as_str(), *day))
-                .collect();
+            let daily = named;
             let present: Vec<Occurrence> = theirs
                 .iter()
                 .filter(|r| {
@@ -124,7 +124,7 @@ pub fn withdrawn(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashSet<i
                     day: r.day,
                 })
                 .collect();
-            if !stands(usize::try_from(told).unwrap_or(0), intact, &present) {
+            if !stands(told, intact, &present) {
                 out.insert(id);
             }
         }

@@ -1,1 +1,0 @@
-ALTER TABLE repeat_notices DROP COLUMN superseded_by;
