@@ -314,6 +314,27 @@ fn judge(
     out
 }
 
+/// The sessions half a day of leave leaves due. The morning is the sessions that start
+/// before noon, the afternoon those from noon on, however many each has (a timetable of
+/// 07:00-09:00, 09:30-11:30 and 13:30-17:00 has a morning of two; one with an evening
+/// session an afternoon of two). A timetable wholly on one side of noon is halved by
+/// count, its first half the morning. Before, the morning was the first session alone
+/// and the afternoon the last, so an afternoon's leave still expected 13:30 of a day
+/// with an evening session.
+fn left_by_half(sessions: &[Session], half: HalfDay) -> &[Session] {
+    let noon = NaiveTime::from_hms_opt(12, 0, 0).unwrap_or(NaiveTime::MIN);
+    let before = sessions.iter().take_while(|s| s.start < noon).count();
+    let split = match before {
+        0 => sessions.len().div_ceil(2),
+        n if n == sessions.len() => sessions.len().div_ceil(2),
+        n => n,
+    };
+    match half {
+        HalfDay::Morning => &sessions[split..],
+        HalfDay::Afternoon => &sessions[..split],
+    }
+}
+
 /// The attendance record of one person on one local date; None when there is nothing to
 /// record yet (a working day still before its first session's late threshold, with no
 /// event).
@@ -388,8 +409,7 @@ pub fn derive_day(
     let expected: &[Session] = match leave {
         None => sessions,
         Some(LeaveCover::Full) => &[],
-        Some(LeaveCover::Half(HalfDay::Morning)) => sessions.get(1..).unwrap_or(&[]),
-        Some(LeaveCover::Half(HalfDay::Afternoon)) => &sessions[..sessions.len().saturating_sub(1)],
+        Some(LeaveCover::Half(half)) => left_by_half(sessions, half),
     };
     let (Some(first), Some(_)) = (expected.first(), expected.last()) else {
         return Some(record(AttendanceStatus::OnLeave, 0, 0, 0));

@@ -285,6 +285,72 @@ fn leave_excuses_whole_or_half_days() {
 }
 
 #[test]
+fn half_a_day_of_leave_on_three_sessions_takes_its_side_of_noon() {
+    let sessions = |times: &[(u32, u32)]| Schedule {
+        sessions: times
+            .iter()
+            .map(|(a, b)| Session {
+                start: t(*a, 0),
+                end: t(*b, 0),
+            })
+            .collect(),
+        ..schedule(PunchMode::Daily)
+    };
+    let judge = |s: &Schedule, half: HalfDay, punches: &[NaiveDateTime]| {
+        derive_day(
+            date(),
+            DayKind::Workday,
+            s,
+            Some(LeaveCover::Half(half)),
+            &undirected(punches),
+            Progress::Closed,
+        )
+        .unwrap()
+        .status
+    };
+    // An evening session: the afternoon's leave excuses 13:00 and 18:00, the morning
+    // is due.
+    let evening = sessions(&[(7, 11), (13, 17), (18, 20)]);
+    assert_eq!(
+        judge(&evening, HalfDay::Afternoon, &[at(6, 55, 0), at(11, 0, 0)]),
+        S::Present
+    );
+    // The morning's leave leaves 13:00 to 20:00 due.
+    assert_eq!(
+        judge(&evening, HalfDay::Morning, &[at(12, 55, 0), at(20, 0, 0)]),
+        S::Present
+    );
+    assert_eq!(
+        judge(&evening, HalfDay::Morning, &[at(12, 55, 0), at(17, 0, 0)]),
+        S::EarlyLeave
+    );
+    // Two morning sessions: the morning's leave excuses both.
+    let two_mornings = sessions(&[(7, 9), (10, 11), (13, 17)]);
+    assert_eq!(
+        judge(
+            &two_mornings,
+            HalfDay::Morning,
+            &[at(13, 0, 0), at(17, 0, 0)]
+        ),
+        S::Present
+    );
+    assert_eq!(
+        judge(
+            &two_mornings,
+            HalfDay::Afternoon,
+            &[at(7, 0, 0), at(11, 0, 0)]
+        ),
+        S::Present
+    );
+    // Wholly before noon: halved by count.
+    let early = sessions(&[(6, 8), (9, 11)]);
+    assert_eq!(
+        judge(&early, HalfDay::Morning, &[at(9, 0, 0), at(11, 0, 0)]),
+        S::Present
+    );
+}
+
+#[test]
 fn per_session_punching_judges_each_session() {
     let s = schedule(PunchMode::PerSession);
     let punches = undirected(&[at(7, 40, 0), at(11, 30, 0), at(13, 45, 0), at(16, 30, 0)]);
