@@ -82,6 +82,7 @@ impl LoginThrottle {
     /// another username's key would let anyone lock a person out at their office.
     /// (An address holds no '@', so "ua:" keys split at their last one.)
     fn keys(username: &str, ip: &str) -> [String; 3] {
+        let ip = network(ip);
         [
             format!("ua:{username}@{ip}"),
             format!("u:{username}"),
@@ -215,6 +216,23 @@ impl Drop for Attempt<'_> {
     }
 }
 
+/// The network an address stands for. An IPv6 client is given a whole /64 (a home or
+/// office line gets one, often larger, and picks addresses in it at will, and privacy
+/// extensions change them by themselves): keyed by the address, one line could rotate
+/// through endless fresh allowances. So an IPv6 address counts as its /64; an IPv4
+/// address as itself.
+fn network(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>().map(|a| a.to_canonical()) {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            let prefix = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{prefix}/64")
+        }
+        Ok(v4) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +243,23 @@ mod tests {
 
     fn allowed(t: &LoginThrottle, user: &str, ip: &str, now: Instant) -> bool {
         t.begin(user, ip, now).map(|a| a.release(now)).is_ok()
+    }
+
+    #[test]
+    fn an_ipv6_line_is_one_client() {
+        let t = LoginThrottle::new(100, 3, Duration::from_secs(60));
+        let start = Instant::now();
+        // Three addresses of one /64, three usernames: the line is locked.
+        fail(&t, "an", "2001:db8:a:1::10", start);
+        fail(&t, "binh", "2001:db8:a:1:8a2e:370:7334:1", start);
+        fail(&t, "chi", "2001:db8:a:1::ffff", start);
+        assert!(!allowed(&t, "dung", "2001:db8:a:1::2", start));
+        assert!(
+            allowed(&t, "dung", "2001:db8:a:2::2", start),
+            "the next /64"
+        );
+        assert_eq!(network("::ffff:10.0.0.1"), "10.0.0.1");
+        assert_eq!(network("2001:db8:a:1::10"), "2001:db8:a:1::/64");
     }
 
     #[test]
