@@ -220,11 +220,16 @@ impl Drop for Attempt<'_> {
 /// office line gets one, often larger, and picks addresses in it at will, and privacy
 /// extensions change them by themselves): keyed by the address, one line could rotate
 /// through endless fresh allowances. So an IPv6 address counts as its /64; an IPv4
-/// address as itself.
+/// address as itself, also when a NAT64 gateway shows it in its well-known prefix
+/// (64:ff9b::/96), where many IPv4 clients share one /64.
 fn network(ip: &str) -> String {
     match ip.parse::<std::net::IpAddr>().map(|a| a.to_canonical()) {
         Ok(std::net::IpAddr::V6(v6)) => {
             let s = v6.segments();
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                let [.., a, b, c, d] = v6.octets();
+                return std::net::Ipv4Addr::new(a, b, c, d).to_string();
+            }
             let prefix = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
             format!("{prefix}/64")
         }
@@ -260,6 +265,7 @@ mod tests {
         );
         assert_eq!(network("::ffff:10.0.0.1"), "10.0.0.1");
         assert_eq!(network("2001:db8:a:1::10"), "2001:db8:a:1::/64");
+        assert_eq!(network("64:ff9b::cb71:105"), "203.113.1.5");
     }
 
     #[test]

@@ -257,6 +257,36 @@ pub fn mark_failed(
         AfterFailure::Retry(at) => (NotificationStatus::Failed, at),
         AfterFailure::Dead => (NotificationStatus::Dead, now),
     };
+    settle(conn, (id, holder), status, next, error, now)
+}
+
+/// Records under `holder`'s claim that an entry is not sent: its notice no longer stands.
+fn cancel(
+    conn: &mut AnyConnection,
+    id: i64,
+    holder: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    settle(
+        conn,
+        (id, holder),
+        NotificationStatus::Cancelled,
+        now,
+        "not sent: the notice no longer stands (its violations were withdrawn, voided or \
+         handed to someone else since it was made)",
+        now,
+    )
+}
+
+/// Ends `holder`'s claim on an entry that was not delivered, with where it stands now.
+fn settle(
+    conn: &mut AnyConnection,
+    (id, holder): (i64, &str),
+    status: NotificationStatus,
+    next: NaiveDateTime,
+    error: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let error: String = error.chars().take(1000).collect();
     let n = diesel::update(
         notifications::table
@@ -267,32 +297,6 @@ pub fn mark_failed(
         notifications::status.eq(status.code()),
         notifications::next_attempt_at.eq(next),
         notifications::last_error.eq(Some(error)),
-        notifications::claimed_by.eq(None::<String>),
-        notifications::claimed_until.eq(None::<NaiveDateTime>),
-        notifications::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
-}
-
-/// Records under `holder`'s claim that an entry is not sent: its notice no longer stands.
-fn cancel(
-    conn: &mut AnyConnection,
-    id: i64,
-    holder: &str,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let n = diesel::update(
-        notifications::table
-            .filter(notifications::id.eq(id))
-            .filter(notifications::claimed_by.eq(holder)),
-    )
-    .set((
-        notifications::status.eq(NotificationStatus::Cancelled.code()),
-        notifications::last_error.eq(Some(
-            "not sent: the notice no longer stands (its violations were withdrawn, voided or \
-             handed to someone else since it was made)",
-        )),
         notifications::claimed_by.eq(None::<String>),
         notifications::claimed_until.eq(None::<NaiveDateTime>),
         notifications::updated_at.eq(now),
@@ -331,6 +335,8 @@ pub fn retry(
         notifications::status.eq(NotificationStatus::Pending.code()),
         notifications::attempts.eq(0),
         notifications::next_attempt_at.eq(now),
+        // What went wrong before is in the audit row of the retry.
+        notifications::last_error.eq(None::<String>),
         notifications::claimed_by.eq(None::<String>),
         notifications::claimed_until.eq(None::<NaiveDateTime>),
         notifications::updated_at.eq(now),

@@ -129,7 +129,8 @@ code_enum! {
 }
 
 code_enum! {
-    /// Which half of a day a half-day leave covers: the first or the last session.
+    /// Which half of a day a half-day leave covers: the sessions that start before noon, or
+    /// those from noon on (`attendance::left_by_half`).
     HalfDay {
         Morning = "morning" => "Buổi sáng",
         Afternoon = "afternoon" => "Buổi chiều",

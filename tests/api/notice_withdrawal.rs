@@ -35,6 +35,21 @@ async fn start(app: &TestApp, w: &World) {
     assert_eq!(s, 200, "{body}");
 }
 
+/// A day of annual leave for member_a1, entered (and so approved) by head_a afterwards.
+async fn leave_on(app: &TestApp, w: &World, day: chrono::NaiveDate) -> Value {
+    let (s, leave) = app
+        .post(
+            w.token("head_a"),
+            "/api/v1/leaves",
+            json!({"staff_id": w.member_a1.id, "from": day.to_string(), "to": day.to_string(),
+                   "kind": "annual"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{leave}");
+    assert_eq!(leave["status"], "approved");
+    leave
+}
+
 /// The one repeat message head_a has, as listed.
 async fn the_message(app: &TestApp, w: &World) -> Value {
     let body = list(app, w.token("head_a"), "?kind=repeat").await;
@@ -104,17 +119,7 @@ async fn a_late_arrival_excused_later_withdraws_its_notice(b: Backend) {
 
     // The second late arrival was a day of leave, entered by the head afterwards: two
     // late arrivals are left, not a repeat.
-    let day = past_day(5);
-    let (s, leave) = app
-        .post(
-            w.token("head_a"),
-            "/api/v1/leaves",
-            json!({"staff_id": w.member_a1.id, "from": day.to_string(), "to": day.to_string(),
-                   "kind": "annual"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{leave}");
-    assert_eq!(leave["status"], "approved");
+    let leave = leave_on(&app, &w, past_day(5)).await;
     let item = the_message(&app, &w).await;
     assert_eq!(item["notice"]["withdrawn"], true, "{item}");
 
@@ -214,16 +219,7 @@ async fn a_withdrawn_notices_violations_stay_consumed(b: Backend) {
     }
     assert_eq!(send_due(&app).await.sent, 1);
     // The 7th was a day of leave: the notice no longer stands.
-    let day = past_day(7);
-    let (s, leave) = app
-        .post(
-            w.token("head_a"),
-            "/api/v1/leaves",
-            json!({"staff_id": w.member_a1.id, "from": day.to_string(), "to": day.to_string(),
-                   "kind": "annual"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{leave}");
+    let leave = leave_on(&app, &w, past_day(7)).await;
     assert_eq!(notices(&app, &w).await.len(), 1);
     // The 9th and the 5th were told: with the 3rd they make no second notice, which the
     // 7th coming back would make a second telling of the same acts.

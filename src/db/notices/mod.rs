@@ -464,7 +464,8 @@ pub fn escalate_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult
     // heads were not reached.
     let ids: Vec<i64> = due.iter().map(|n| n.id).collect();
     let mut void = withdrawn(conn, &ids)?;
-    let recent = now - Duration::days(NEWS_DAYS);
+    // A day short of the re-send's reach, which runs a day later at most.
+    let recent = now - Duration::days(NEWS_DAYS - 1);
     for part in ids.chunks(1000) {
         void.extend(
             notifications::table
