@@ -44,7 +44,8 @@ pub struct NoticeView {
     /// The day of the violation that completed the count.
     pub day: NaiveDate,
     pub violation_count: i32,
-    /// Unless acknowledged by then, the next level up is told.
+    /// Unless acknowledged by then, the next level up is told (not while `withdrawn`, nor
+    /// while a message of it waits for the daily re-send after it stands again).
     pub escalate_at: Option<DateTime<FixedOffset>>,
     pub escalated_at: Option<DateTime<FixedOffset>>,
     pub acknowledged_at: Option<DateTime<FixedOffset>>,

@@ -1,6 +1,8 @@
 //! The weekly digest: for each head, the week's violations in their unit's subtree, with
 //! the notices still waiting for someone to act on them.
 
+use std::collections::HashSet;
+
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::dsl::not;
 use diesel::prelude::*;
@@ -8,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::AnyConnection;
 use super::outbox::{self, NewNotification};
-use super::schema::{repeat_notices, staff, units, violations};
+use super::schema::{notifications, repeat_notices, staff, units, violations};
 use super::staff::StaffRow;
 use super::units::UnitRow;
 use crate::domain::attendance::to_utc;
@@ -33,12 +35,40 @@ pub fn heads(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<Vec<(Sta
 }
 
 /// Queues the digest of `from..=to` for one head; false when it was queued before.
+/// The key of `head`'s digest of the week from `from`: one a head and week.
+fn dedupe_key(head: i64, from: NaiveDate) -> String {
+    format!("digest:{head}:{}", week_key(from))
+}
+
+/// Whether `head`'s digest of the week from `from` is queued already (a restart, a
+/// second process): nothing to work out again.
+pub fn queued(conn: &mut AnyConnection, head: i64, from: NaiveDate) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        notifications::table.filter(notifications::dedupe_key.eq(dedupe_key(head, from))),
+    ))
+    .get_result(conn)
+}
+
+/// The notices a digest would count as waiting (told, not acknowledged) that no longer
+/// stand (`notices::withdrawn`): worked out once for a run's digests, as each notice is
+/// in the subtree of every head above it.
+pub fn withdrawn_open(conn: &mut AnyConnection) -> QueryResult<HashSet<i64>> {
+    let open: Vec<i64> = repeat_notices::table
+        .filter(repeat_notices::notified.eq(true))
+        .filter(repeat_notices::acknowledged_at.is_null())
+        .select(repeat_notices::id)
+        .load(conn)?;
+    super::notices::withdrawn(conn, &open)
+}
+
+/// Queues `head`'s digest of `from..=to` for `unit`. `void`: the waiting notices that no
+/// longer stand (`withdrawn_open`), left out of its count.
 pub fn queue(
     conn: &mut AnyConnection,
     head: &StaffRow,
     unit: &UnitRow,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
+    void: &HashSet<i64>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let (low, high) = subtree_range(&unit.path);
@@ -133,7 +163,6 @@ pub fn queue(
         .select(repeat_notices::id)
         .load(conn)?;
     // Those whose violations were withdrawn since wait for nobody's action.
-    let void = super::notices::withdrawn(conn, &open)?;
     let open_notices = open.iter().filter(|id| !void.contains(id)).count();
     let payload = json!({
         "from": from,
@@ -163,7 +192,7 @@ pub fn queue(
             notice_id: None,
             recipient_staff_id: Some(head.id),
             recipient_email: head.email.clone(),
-            dedupe_key: format!("digest:{}:{}", head.id, week_key(from)),
+            dedupe_key: dedupe_key(head.id, from),
             payload,
         },
         now,

@@ -147,8 +147,8 @@ pub fn due(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryRes
 /// Takes an entry for one attempt until `until`: the conditional UPDATE succeeds for one
 /// process only. Returns the entry as claimed, with its recipient's current address
 /// (a head's email may have been corrected since the message was queued); None when
-/// another process has it, or when its recipient no longer heads the unit or one above it
-/// (it is given up).
+/// another process has it, when its recipient no longer heads the unit or one above it
+/// (it is given up), or when its notice no longer stands (it is cancelled).
 pub fn claim(
     conn: &mut AnyConnection,
     id: i64,
@@ -410,13 +410,14 @@ pub fn revive_standing(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryRes
                 .filter(notifications::id.eq(id))
                 .filter(notifications::status.eq(NotificationStatus::Cancelled.code()))
                 // Acknowledged since it was read: nothing more to tell.
-                .filter(diesel::dsl::not(
+                .filter(
                     notifications::notice_id.eq_any(
                         repeat_notices::table
-                            .filter(repeat_notices::acknowledged_at.is_not_null())
+                            .filter(repeat_notices::id.eq(notice))
+                            .filter(repeat_notices::acknowledged_at.is_null())
                             .select(repeat_notices::id.nullable()),
                     ),
-                )),
+                ),
         )
         .set(revival(now))
         .execute(conn)?;

@@ -97,8 +97,22 @@ pub fn weekly_digest_of(db: &Db, today: NaiveDate, now: NaiveDateTime) -> Result
     let (from, to) = crate::domain::digest::week_before(today);
     let heads = db.read(|c| digests::heads(c, today).map_err(JobError::from))?;
     let mut queued = 0;
+    // Worked out once, outside the writer, when a digest is to be made at all: a run at
+    // start finds the week's digests queued already.
+    let mut void = None;
     for (head, unit) in heads {
-        match db.write(|c| digests::queue(c, &head, &unit, from, to, now).map_err(JobError::from)) {
+        if db.read(|c| digests::queued(c, head.id, from).map_err(JobError::from))? {
+            continue;
+        }
+        if void.is_none() {
+            void = Some(db.read(|c| digests::withdrawn_open(c).map_err(JobError::from))?);
+        }
+        let Some(void) = void.as_ref() else {
+            continue;
+        };
+        match db.write(|c| {
+            digests::queue(c, &head, &unit, (from, to), void, now).map_err(JobError::from)
+        }) {
             Ok(true) => queued += 1,
             Ok(false) => {}
             Err(e) => tracing::error!(head = head.id, error = %e, "digest not queued"),

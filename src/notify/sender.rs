@@ -102,7 +102,7 @@ impl Sender {
             })
         })
         .await??;
-        // Another sender has it.
+        // Another sender has it, or it is not to be sent (given up, or cancelled).
         let Some(row) = claimed else {
             return Ok(());
         };

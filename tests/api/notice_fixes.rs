@@ -412,7 +412,8 @@ pub(crate) async fn digest(
         diesel::delete(notifications::table.filter(notifications::kind.eq("digest")))
             .execute(&mut *c)
             .unwrap();
-        congvu::db::digests::queue(&mut c, &head, &unit, from, to, now).unwrap();
+        let void = congvu::db::digests::withdrawn_open(&mut c).unwrap();
+        congvu::db::digests::queue(&mut c, &head, &unit, (from, to), &void, now).unwrap();
         notifications::table
             .filter(notifications::kind.eq("digest"))
             .order(notifications::id.desc())

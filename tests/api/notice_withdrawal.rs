@@ -146,6 +146,9 @@ async fn a_late_arrival_excused_later_withdraws_its_notice(b: Backend) {
         )
         .await;
     assert_eq!(s, 409, "{body}");
+    assert!(body.to_string().contains("no longer stands"), "{body}");
+    let cancelled = list(&app, w.token("head_a"), "?status=cancelled").await;
+    assert_eq!(cancelled["total"], 1, "{cancelled}");
     // Nobody above is told of it, nor does the head's digest count it as waiting.
     a_month_passes(&app).await;
     let report = sweep(&app, congvu::db::now()).await;
