@@ -71,16 +71,13 @@ async fn a_new_province_judges_nothing_before_its_first_day(b: Backend) {
         .await;
     assert_eq!(s, 201, "{dept}");
     assert_eq!(dept["attendance_from"], Value::Null);
-    let (s, person) = app
-        .post(
+    let staff = app
+        .new_staff(
             root,
-            "/api/v1/staff",
             json!({"code": "HP-1", "full_name": "Vũ Thị Lan", "unit_id": dept["id"],
                    "category": "cong_chuc", "joined_on": "2015-03-01"}),
         )
         .await;
-    assert_eq!(s, 201, "{person}");
-    let staff = person["id"].as_i64().unwrap();
     let (s, body) = app
         .post(
             root,
@@ -221,16 +218,13 @@ async fn a_record_entered_late_gets_no_absences_before_it_existed(b: Backend) {
         return;
     };
     let root = w.token("root");
-    let (s, person) = app
-        .post(
+    let staff = app
+        .new_staff(
             root,
-            "/api/v1/staff",
             json!({"code": "S-A1-MOI", "full_name": "Phan Thị Mới", "unit_id": w.a1.id,
                    "category": "cong_chuc"}),
         )
         .await;
-    assert_eq!(s, 201, "{person}");
-    let staff = person["id"].as_i64().unwrap();
     // Entered properly, with a joining date long past: the same.
     let (s, colleague) = app
         .post(

@@ -241,6 +241,13 @@ impl TestApp {
         self.send(reqwest::Method::POST, token, path, body).await
     }
 
+    /// A staff record created through the API by `token`'s holder; its id.
+    pub async fn new_staff(&self, token: &str, body: Value) -> i64 {
+        let (s, made) = self.post(token, "/api/v1/staff", body).await;
+        assert_eq!(s, 201, "{made}");
+        made["id"].as_i64().expect("id")
+    }
+
     pub async fn patch(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
         self.send(reqwest::Method::PATCH, token, path, body).await
     }

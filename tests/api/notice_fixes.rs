@@ -28,9 +28,7 @@ pub(crate) async fn list(app: &TestApp, token: &str, query: &str) -> Value {
 
 /// A staff record made by the root administrator; its id.
 async fn person(app: &TestApp, w: &World, body: Value) -> i64 {
-    let (s, made) = app.post(w.token("root"), "/api/v1/staff", body).await;
-    assert_eq!(s, 201, "{made}");
-    made["id"].as_i64().unwrap()
+    app.new_staff(w.token("root"), body).await
 }
 
 /// An account for `staff` with one role on `unit`; its token.

@@ -50,6 +50,18 @@ async fn leave_on(app: &TestApp, w: &World, day: chrono::NaiveDate) -> Value {
     leave
 }
 
+/// head_a cancels the leave.
+async fn cancel_leave(app: &TestApp, w: &World, leave: &Value) {
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            &format!("/api/v1/leaves/{}/cancel", leave["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+}
+
 /// The one repeat message head_a has, as listed.
 async fn the_message(app: &TestApp, w: &World) -> Value {
     let body = list(app, w.token("head_a"), "?kind=repeat").await;
@@ -161,14 +173,7 @@ async fn a_late_arrival_excused_later_withdraws_its_notice(b: Backend) {
 
     // The leave cancelled: the late arrival is back, the notice stands, and the daily
     // re-send gives its message to the sender again.
-    let (s, body) = app
-        .post(
-            w.token("head_a"),
-            &format!("/api/v1/leaves/{}/cancel", leave["id"]),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    cancel_leave(&app, &w, &leave).await;
     assert_eq!(the_message(&app, &w).await["notice"]["withdrawn"], false);
     assert_eq!(
         digest(&app, w.head_a.id, w.a.id, week).await["open_notices"],
@@ -227,14 +232,7 @@ async fn a_withdrawn_notices_violations_stay_consumed(b: Backend) {
     // The 9th and the 5th were told: with the 3rd they make no second notice, which the
     // 7th coming back would make a second telling of the same acts.
     late(&app, &w, w.member_a1.id, past_day(3)).await;
-    let (s, body) = app
-        .post(
-            w.token("head_a"),
-            &format!("/api/v1/leaves/{}/cancel", leave["id"]),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    cancel_leave(&app, &w, &leave).await;
     let first = notices(&app, &w).await;
     assert_eq!(first.len(), 1, "{first:?}");
     assert!(!first[0].1, "standing again: {first:?}");

@@ -12,17 +12,15 @@ async fn a_score_outside_service_or_ahead_is_refused(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let (s, person) = app
-        .post(
+    let person = app
+        .new_staff(
             w.token("root"),
-            "/api/v1/staff",
             json!({"code": "S-A1-Q3", "full_name": "Lý Thị Thu", "unit_id": w.a1.id,
                    "category": "cong_chuc", "joined_on": "2026-07-01"}),
         )
         .await;
-    assert_eq!(s, 201, "{person}");
     let score = |period: &str| {
-        json!({"staff_id": person["id"], "period": period, "general": 27.0,
+        json!({"staff_id": person, "period": period, "general": 27.0,
                "tasks": [{"name": "Tham mưu văn bản", "done": true}]})
     };
     let next_year = format!(
@@ -43,7 +41,7 @@ async fn a_score_outside_service_or_ahead_is_refused(b: Backend) {
     let (s, list) = app
         .get(
             w.token("head_a"),
-            &format!("/api/v1/scores?staff_id={}&year=2026", person["id"]),
+            &format!("/api/v1/scores?staff_id={}&year=2026", person),
         )
         .await;
     assert_eq!(s, 200, "{list}");
@@ -57,21 +55,19 @@ async fn scores_after_a_late_recorded_departure_do_not_count(b: Backend) {
         return;
     };
     let root = w.token("root");
-    let (s, person) = app
-        .post(
+    let person = app
+        .new_staff(
             root,
-            "/api/v1/staff",
             json!({"code": "S-A1-DI", "full_name": "Mai Văn Đi", "unit_id": w.a1.id,
                    "category": "cong_chuc", "joined_on": "2026-01-01"}),
         )
         .await;
-    assert_eq!(s, 201, "{person}");
     for (period, general) in [("2026-Q1", 30.0), ("2026-Q3", 10.0)] {
         let (s, body) = app
             .post(
                 w.token("head_a"),
                 "/api/v1/scores",
-                json!({"staff_id": person["id"], "period": period, "general": general,
+                json!({"staff_id": person, "period": period, "general": general,
                        "tasks": [{"name": "Tham mưu văn bản", "done": true}]}),
             )
             .await;
@@ -80,7 +76,7 @@ async fn scores_after_a_late_recorded_departure_do_not_count(b: Backend) {
     let (s, body) = app
         .patch(
             root,
-            &format!("/api/v1/staff/{}", person["id"]),
+            &format!("/api/v1/staff/{}", person),
             json!({"left_on": "2026-06-30"}),
         )
         .await;
@@ -95,12 +91,7 @@ async fn scores_after_a_late_recorded_departure_do_not_count(b: Backend) {
     assert_eq!(s, 201, "{run}");
     let item = run["items"]
         .as_array()
-        .and_then(|items| {
-            items
-                .iter()
-                .find(|i| i["staff_id"] == person["id"])
-                .cloned()
-        })
+        .and_then(|items| items.iter().find(|i| i["staff_id"] == person).cloned())
         .unwrap_or_else(|| panic!("not rated: {run}"));
     assert_eq!(item["metrics"]["score_periods"], 1.0, "{item}");
     assert_eq!(item["metrics"]["score"], 100.0, "Q1 alone: {item}");
