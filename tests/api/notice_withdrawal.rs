@@ -282,7 +282,49 @@ async fn a_finding_withdrawn_on_review_withdraws_its_notice(b: Backend) {
     assert_eq!(body["notice"]["withdrawn"], true, "{body}");
 }
 
+/// A late arrival counted by a notice, which an inspection also found: when an earlier
+/// check-in of that day turns up (a kiosk's backlog), the notice stands through the
+/// finding, and the finding does not count the day again in a second notice.
+async fn a_days_act_counted_once_stays_counted_through_its_finding(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    start(&app, &w).await;
+    for n in [9, 7, 5] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    upheld_finding(&app, &w, "late", past_day(5)).await;
+    let (s, body) = app
+        .post(
+            w.token("root"),
+            "/api/v1/checkins",
+            json!({"staff_id": w.member_a1.id, "at": format!("{}T07:20:00+07:00", past_day(5)),
+                   "source": "device", "direction": "in", "device_id": "KIOSK-A"}),
+        )
+        .await;
+    assert!(s == 201 || s == 200, "{s} {body}");
+    let lates = format!(
+        "/api/v1/violations?staff_id={}&code=late&from={}",
+        w.member_a1.id,
+        past_day(5)
+    );
+    let (s, body) = app.get(w.token("root"), &lates).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["total"], 1, "the finding alone: {body}");
+    assert_eq!(body["items"][0]["source"], "inspection", "{body}");
+    let first = notices(&app, &w).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(!first[0].1, "standing through the finding: {first:?}");
+    for n in [3, 2] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let report = sweep(&app, congvu::db::now()).await;
+    assert_eq!(report.notices, 0, "{report:?}");
+    assert_eq!(notices(&app, &w).await.len(), 1, "the 5th is told once");
+}
+
 both!(
+    a_days_act_counted_once_stays_counted_through_its_finding,
     a_withdrawn_notices_violations_stay_consumed,
     a_late_arrival_excused_later_withdraws_its_notice,
     a_finding_withdrawn_on_review_withdraws_its_notice,

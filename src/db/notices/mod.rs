@@ -191,9 +191,27 @@ fn detect_with(
                     repeat_notice_violations::source_key,
                 ))
                 .load(conn)?;
+            let mut gone: Vec<(String, i64, String)> = Vec::new();
             for (rule, person, key) in rows {
-                if let Some(ids) = key.and_then(|k| by_source.get(&(person, k))) {
-                    consumed.entry(rule).or_default().extend(ids);
+                let Some(key) = key else { continue };
+                match by_source.get(&(person, key.clone())) {
+                    Some(ids) => consumed.entry(rule).or_default().extend(ids),
+                    None => gone.push((rule, person, key)),
+                }
+            }
+            // A day's act counted through a record gone since (the check-in row of a
+            // late arrival an earlier check-in voids) stays counted through its other
+            // record, the finding of it: counted again, the act would make a second
+            // notice of the rule.
+            let acts = standing::gone_acts(conn, &gone)?;
+            for v in &history {
+                if let Some(rules) = v
+                    .staff_id
+                    .and_then(|s| acts.get(&(s, v.code.clone(), v.day)))
+                {
+                    for rule in rules {
+                        consumed.entry(rule.clone()).or_default().insert(v.id);
+                    }
                 }
             }
         }

@@ -63,7 +63,7 @@ pub fn withdrawn(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashSet<i
                 repeat_notice_violations::source_key,
             ))
             .load(conn)?;
-        let acts = daily_acts(conn, &links)?;
+        let acts = daily_acts(conn, links.iter().filter_map(|l| l.2.as_deref()))?;
         let mut refs: Vec<&str> = links
             .iter()
             .filter_map(|l| l.2.as_deref().and_then(parts))
@@ -132,16 +132,35 @@ pub fn withdrawn(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashSet<i
     Ok(out)
 }
 
-/// The code and day of each linked record of a daily act (`DAILY_CODES`), by its key,
+/// The daily acts (`DAILY_CODES`) that notices counted through records gone from the
+/// register since: (person, code, day) → the keys of the rules that counted them.
+/// `gone`: (rule key, person, record key).
+pub(super) fn gone_acts(
+    conn: &mut AnyConnection,
+    gone: &[(String, i64, String)],
+) -> QueryResult<HashMap<(i64, String, NaiveDate), Vec<String>>> {
+    let acts = daily_acts(conn, gone.iter().map(|g| g.2.as_str()))?;
+    let mut out: HashMap<(i64, String, NaiveDate), Vec<String>> = HashMap::new();
+    for (rule, person, key) in gone {
+        if let Some((code, day)) = acts.get(key) {
+            out.entry((*person, code.clone(), *day))
+                .or_default()
+                .push(rule.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// The code and day of each record of a daily act (`DAILY_CODES`) of these keys,
 /// whether or not the record is still there: a check-in row's day is in its reference,
 /// a finding's is the day it was observed (the finding stays when it is withdrawn).
-fn daily_acts(
+fn daily_acts<'a>(
     conn: &mut AnyConnection,
-    links: &[Link],
+    keys: impl Iterator<Item = &'a str>,
 ) -> QueryResult<HashMap<String, (String, NaiveDate)>> {
     let mut out = HashMap::new();
     let mut found: Vec<(&str, i64, &str)> = Vec::new();
-    for key in links.iter().filter_map(|l| l.2.as_deref()) {
+    for key in keys {
         let Some((source, reference, code)) = parts(key) else {
             continue;
         };
