@@ -282,6 +282,50 @@ async fn a_finding_withdrawn_on_review_withdraws_its_notice(b: Backend) {
     assert_eq!(body["notice"]["withdrawn"], true, "{body}");
 }
 
+/// Every notice made, and due to escalate, `days` ago.
+async fn made_days_ago(app: &TestApp, days: i64) {
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        use congvu::db::schema::repeat_notices;
+        use diesel::prelude::*;
+        let at = congvu::db::now() - Duration::days(days);
+        let mut c = db.conn().unwrap();
+        diesel::update(repeat_notices::table)
+            .set((
+                repeat_notices::created_at.eq(at),
+                repeat_notices::escalate_at.eq(Some(at)),
+            ))
+            .execute(&mut *c)
+            .unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+/// A notice withdrawn and standing again long after it fell due escalates (saying its
+/// heads were not reached) while it is less than a year overdue; past that, it does not.
+async fn a_notice_standing_again_escalates_within_a_year_of_its_due_day(b: Backend) {
+    for (overdue, escalations) in [(300, 1), (370, 0)] {
+        let Some((app, w)) = TestApp::with_world(b).await else {
+            return;
+        };
+        start(&app, &w).await;
+        for n in [9, 7, 5] {
+            late(&app, &w, w.member_a1.id, past_day(n)).await;
+        }
+        let leave = leave_on(&app, &w, past_day(7)).await;
+        made_days_ago(&app, overdue).await;
+        let report = sweep(&app, congvu::db::now()).await;
+        assert_eq!(report.escalations, 0, "withdrawn: {report:?}");
+        cancel_leave(&app, &w, &leave).await;
+        let report = sweep(&app, congvu::db::now()).await;
+        assert_eq!(
+            report.escalations, escalations,
+            "{overdue} days: {report:?}"
+        );
+    }
+}
+
 /// A late arrival counted by a notice, which an inspection also found: when an earlier
 /// check-in of that day turns up (a kiosk's backlog), the notice stands through the
 /// finding, and the finding does not count the day again in a second notice.
@@ -324,6 +368,7 @@ async fn a_days_act_counted_once_stays_counted_through_its_finding(b: Backend) {
 }
 
 both!(
+    a_notice_standing_again_escalates_within_a_year_of_its_due_day,
     a_days_act_counted_once_stays_counted_through_its_finding,
     a_withdrawn_notices_violations_stay_consumed,
     a_late_arrival_excused_later_withdraws_its_notice,

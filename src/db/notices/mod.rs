@@ -463,6 +463,13 @@ fn queue(
     Ok(queued)
 }
 
+/// How long past its due time a notice still escalates. The sweep escalates a standing
+/// notice the day it falls due; only one that did not stand (`withdrawn`) is left for
+/// later, in case its violation comes back. Past a year, its year's ratings are made and
+/// telling the level above asks nothing of them, and the nightly check over such notices
+/// would otherwise grow with every one ever withdrawn.
+const ESCALATION_REACH_DAYS: i64 = 366;
+
 /// Tells the next level up about the notices whose heads have not acknowledged them in
 /// time; each notice escalates once. Returns the messages queued.
 pub fn escalate_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<usize> {
@@ -470,6 +477,7 @@ pub fn escalate_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult
     let due: Vec<RepeatNoticeRow> = repeat_notices::table
         .filter(repeat_notices::notified.eq(true))
         .filter(repeat_notices::escalate_at.le(now))
+        .filter(repeat_notices::escalate_at.ge(now - Duration::days(ESCALATION_REACH_DAYS)))
         .filter(repeat_notices::acknowledged_at.is_null())
         .filter(repeat_notices::escalated_at.is_null())
         .order(repeat_notices::id)
