@@ -45,7 +45,8 @@ pub struct NoticeView {
     pub day: NaiveDate,
     pub violation_count: i32,
     /// Unless acknowledged by then, the next level up is told (not while `withdrawn`, nor
-    /// while a message of it waits for the daily re-send after it stands again).
+    /// while a message of it waits for the daily re-send after it stands again, nor more
+    /// than 366 days after this time).
     pub escalate_at: Option<DateTime<FixedOffset>>,
     pub escalated_at: Option<DateTime<FixedOffset>>,
     pub acknowledged_at: Option<DateTime<FixedOffset>>,

@@ -483,7 +483,13 @@ pub fn delay_escalation(
         repeat_notices::table
             .find(notice)
             .filter(repeat_notices::escalated_at.is_null())
-            .filter(repeat_notices::escalate_at.lt(at)),
+            .filter(repeat_notices::escalate_at.lt(at))
+            // One past the escalation's reach stays past it: its heads are told, and
+            // nobody above.
+            .filter(
+                repeat_notices::escalate_at
+                    .ge(now - chrono::Duration::days(super::notices::ESCALATION_REACH_DAYS)),
+            ),
     )
     .set(repeat_notices::escalate_at.eq(Some(at)))
     .execute(conn)?;

@@ -282,18 +282,18 @@ async fn a_finding_withdrawn_on_review_withdraws_its_notice(b: Backend) {
     assert_eq!(body["notice"]["withdrawn"], true, "{body}");
 }
 
-/// Every notice made, and due to escalate, `days` ago.
-async fn made_days_ago(app: &TestApp, days: i64) {
+/// Every notice made 400 days ago, and due to escalate `days` ago.
+async fn due_days_ago(app: &TestApp, days: i64) {
     let db = app.db.clone();
     tokio::task::spawn_blocking(move || {
         use congvu::db::schema::repeat_notices;
         use diesel::prelude::*;
-        let at = congvu::db::now() - Duration::days(days);
+        let ago = |days| congvu::db::now() - Duration::days(days);
         let mut c = db.conn().unwrap();
         diesel::update(repeat_notices::table)
             .set((
-                repeat_notices::created_at.eq(at),
-                repeat_notices::escalate_at.eq(Some(at)),
+                repeat_notices::created_at.eq(ago(400)),
+                repeat_notices::escalate_at.eq(Some(ago(days))),
             ))
             .execute(&mut *c)
             .unwrap();
@@ -303,9 +303,10 @@ async fn made_days_ago(app: &TestApp, days: i64) {
 }
 
 /// A notice withdrawn and standing again long after it fell due escalates (saying its
-/// heads were not reached) while it is less than a year overdue; past that, it does not.
+/// heads were not reached) while it is less than a year overdue; past that, it does not,
+/// nor after an administrator's retry sends its cancelled message at last.
 async fn a_notice_standing_again_escalates_within_a_year_of_its_due_day(b: Backend) {
-    for (overdue, escalations) in [(300, 1), (370, 0)] {
+    for (overdue, retry, escalations) in [(300, false, 1), (370, false, 0), (370, true, 0)] {
         let Some((app, w)) = TestApp::with_world(b).await else {
             return;
         };
@@ -314,16 +315,64 @@ async fn a_notice_standing_again_escalates_within_a_year_of_its_due_day(b: Backe
             late(&app, &w, w.member_a1.id, past_day(n)).await;
         }
         let leave = leave_on(&app, &w, past_day(7)).await;
-        made_days_ago(&app, overdue).await;
+        due_days_ago(&app, overdue).await;
+        assert_eq!(send_due(&app).await.sent, 0, "withdrawn: cancelled");
         let report = sweep(&app, congvu::db::now()).await;
         assert_eq!(report.escalations, 0, "withdrawn: {report:?}");
         cancel_leave(&app, &w, &leave).await;
-        let report = sweep(&app, congvu::db::now()).await;
+        let mut now = congvu::db::now();
+        if retry {
+            let id = the_message(&app, &w).await["id"].clone();
+            let (s, body) = app
+                .post(
+                    w.token("root"),
+                    &format!("/api/v1/notifications/{id}/retry"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(s, 200, "{body}");
+            // Past any rule's delay from the retry.
+            now += Duration::days(60);
+        }
+        let report = sweep(&app, now).await;
         assert_eq!(
             report.escalations, escalations,
-            "{overdue} days: {report:?}"
+            "{overdue} days, retry {retry}: {report:?}"
         );
     }
+}
+
+/// A late arrival a notice counted through its finding alone: the finding withdrawn on
+/// review, and the day's check-in row turning up later (a kiosk's backlog), the notice
+/// stands again through that row, which counts in no second notice.
+async fn a_days_act_counted_through_a_withdrawn_finding_stays_counted(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    start(&app, &w).await;
+    for n in [9, 7] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let finding = upheld_finding(&app, &w, "late", past_day(5)).await;
+    assert_eq!(notices(&app, &w).await.len(), 1);
+    let (s, body) = app
+        .post(
+            w.token("inspector_p"),
+            &format!("/api/v1/findings/{finding}/withdraw"),
+            json!({"reason": "Khiếu nại được giải quyết: nhầm người"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let first = notices(&app, &w).await;
+    assert!(first[0].1, "withdrawn with its finding: {first:?}");
+    for n in [5, 3, 2] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let report = sweep(&app, congvu::db::now()).await;
+    assert_eq!(report.notices, 0, "{report:?}");
+    let after = notices(&app, &w).await;
+    assert_eq!(after.len(), 1, "the 5th is told once: {after:?}");
+    assert!(!after[0].1, "standing through the day's row: {after:?}");
 }
 
 /// A late arrival counted by a notice, which an inspection also found: when an earlier
@@ -370,6 +419,7 @@ async fn a_days_act_counted_once_stays_counted_through_its_finding(b: Backend) {
 both!(
     a_notice_standing_again_escalates_within_a_year_of_its_due_day,
     a_days_act_counted_once_stays_counted_through_its_finding,
+    a_days_act_counted_through_a_withdrawn_finding_stays_counted,
     a_withdrawn_notices_violations_stay_consumed,
     a_late_arrival_excused_later_withdraws_its_notice,
     a_finding_withdrawn_on_review_withdraws_its_notice,

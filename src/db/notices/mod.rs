@@ -5,6 +5,7 @@
 //! consumption is stored, and on PostgreSQL a per-province advisory lock keeps two
 //! transactions from consuming the same violations, so a crossing is noticed once.
 
+mod consumed;
 mod lookups;
 mod standing;
 
@@ -29,6 +30,8 @@ use crate::domain::repeats::{
     Crossing, NEWS_DAYS, Occurrence, ScopedRule, crossings, escalation_recipients, history_from,
     is_news, recipients, used_by,
 };
+pub use consumed::rename_source;
+use consumed::source_key;
 use lookups::{Lookups, late_findings, rules_for, rules_in_force};
 pub use standing::withdrawn;
 
@@ -151,70 +154,7 @@ fn detect_with(
         if history.is_empty() {
             continue;
         }
-        let mut consumed: HashMap<String, HashSet<i64>> = HashMap::new();
-        let violation_ids: Vec<i64> = history.iter().map(|v| v.id).collect();
-        for part in violation_ids.chunks(1000) {
-            let rows: Vec<(String, i64)> = repeat_notice_violations::table
-                .filter(repeat_notice_violations::violation_id.eq_any(part))
-                .select((
-                    repeat_notice_violations::rule_key,
-                    repeat_notice_violations::violation_id,
-                ))
-                .load(conn)?;
-            for (key, id) in rows {
-                consumed.entry(key).or_default().insert(id);
-            }
-        }
-        // The same violation of the same person under a new id (the row deleted and made
-        // again) stays counted by the notices that counted it. A notice's day is its last
-        // violation's, so the notices of the history's days are found by the person's
-        // (staff_id, day) index; a year's slack covers a row made again on a later day.
-        let by_source: HashMap<(i64, String), Vec<i64>> =
-            history.iter().fold(HashMap::new(), |mut map, v| {
-                if let Some(s) = v.staff_id {
-                    map.entry((s, source_key(v))).or_default().push(v.id);
-                }
-                map
-            });
-        if let Some(first) = history.iter().map(|v| v.day).min() {
-            let rows: Vec<(String, i64, Option<String>)> = repeat_notice_violations::table
-                .inner_join(
-                    repeat_notices::table
-                        .on(repeat_notices::id.eq(repeat_notice_violations::notice_id)),
-                )
-                .filter(repeat_notices::staff_id.eq_any(chunk))
-                .filter(repeat_notices::day.ge(first - Duration::days(366)))
-                .filter(repeat_notice_violations::source_key.is_not_null())
-                .select((
-                    repeat_notice_violations::rule_key,
-                    repeat_notices::staff_id,
-                    repeat_notice_violations::source_key,
-                ))
-                .load(conn)?;
-            let mut gone: Vec<(String, i64, String)> = Vec::new();
-            for (rule, person, key) in rows {
-                let Some(key) = key else { continue };
-                match by_source.get(&(person, key.clone())) {
-                    Some(ids) => consumed.entry(rule).or_default().extend(ids),
-                    None => gone.push((rule, person, key)),
-                }
-            }
-            // A day's act counted through a record gone since (the check-in row of a
-            // late arrival an earlier check-in voids) stays counted through its other
-            // record, the finding of it: counted again, the act would make a second
-            // notice of the rule.
-            let acts = standing::gone_acts(conn, &gone)?;
-            for v in &history {
-                if let Some(rules) = v
-                    .staff_id
-                    .and_then(|s| acts.get(&(s, v.code.clone(), v.day)))
-                {
-                    for rule in rules {
-                        consumed.entry(rule.clone()).or_default().insert(v.id);
-                    }
-                }
-            }
-        }
+        let consumed = consumed::by_rule(conn, chunk, &history)?;
         let mut by_person: HashMap<i64, Vec<&ViolationRow>> = HashMap::new();
         for v in &history {
             if let Some(s) = v.staff_id {
@@ -250,35 +190,6 @@ fn detect_with(
         }
     }
     Ok(out)
-}
-
-/// What a register row is, whatever its id: the same source, reference and code are the
-/// same violation (migration 000018 fills older rows the same way).
-fn source_key(v: &ViolationRow) -> String {
-    key_of(&v.source, &v.source_ref, &v.code)
-}
-
-fn key_of(source: &str, source_ref: &str, code: &str) -> String {
-    format!("{source}|{source_ref}|{code}")
-}
-
-/// A register row that is now another's reference (a step merged into its twin): what
-/// the notices counted under the old reference they have counted under the new one, so
-/// the row stays counted whoever holds it, and whatever later takes the old reference
-/// is not taken as counted.
-pub fn rename_source(
-    conn: &mut AnyConnection,
-    source: &str,
-    code: &str,
-    from_ref: &str,
-    to_ref: &str,
-) -> QueryResult<usize> {
-    diesel::update(
-        repeat_notice_violations::table
-            .filter(repeat_notice_violations::source_key.eq(key_of(source, from_ref, code))),
-    )
-    .set(repeat_notice_violations::source_key.eq(key_of(source, to_ref, code)))
-    .execute(conn)
 }
 
 /// One crossing found, with what its notice is made of.
@@ -464,11 +375,11 @@ fn queue(
 }
 
 /// How long past its due time a notice still escalates. The sweep escalates a standing
-/// notice the day it falls due; only one that did not stand (`withdrawn`) is left for
-/// later, in case its violation comes back. Past a year, its year's ratings are made and
-/// telling the level above asks nothing of them, and the nightly check over such notices
-/// would otherwise grow with every one ever withdrawn.
-const ESCALATION_REACH_DAYS: i64 = 366;
+/// notice the night it falls due; only one that does not stand (`withdrawn`) is left for
+/// later, in case its violation comes back. Without a bound, the nightly check would go
+/// over every notice ever withdrawn; a year is as long as the level above can still act
+/// on a repeat (the ratings of its year are made by then at the latest).
+pub const ESCALATION_REACH_DAYS: i64 = 366;
 
 /// Tells the next level up about the notices whose heads have not acknowledged them in
 /// time; each notice escalates once. Returns the messages queued.

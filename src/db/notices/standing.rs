@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use super::key_of;
+use super::consumed::key_of;
 use crate::db::AnyConnection;
 use crate::db::inspections::SOURCE_INSPECTION;
 use crate::db::schema::{findings, repeat_notice_violations, repeat_notices, violations};
@@ -178,13 +178,18 @@ fn daily_acts<'a>(
         }
     }
     if !found.is_empty() {
-        let ids: Vec<i64> = found.iter().map(|(_, id, _)| *id).collect();
-        let observed: HashMap<i64, chrono::NaiveDateTime> = findings::table
-            .filter(findings::id.eq_any(ids))
-            .select((findings::id, findings::observed_at))
-            .load::<(i64, chrono::NaiveDateTime)>(conn)?
-            .into_iter()
-            .collect();
+        let mut ids: Vec<i64> = found.iter().map(|(_, id, _)| *id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut observed: HashMap<i64, chrono::NaiveDateTime> = HashMap::new();
+        for part in ids.chunks(1000) {
+            observed.extend(
+                findings::table
+                    .filter(findings::id.eq_any(part))
+                    .select((findings::id, findings::observed_at))
+                    .load::<(i64, chrono::NaiveDateTime)>(conn)?,
+            );
+        }
         for (key, id, code) in found {
             if let Some(at) = observed.get(&id) {
                 out.insert(key.to_owned(), (code.to_owned(), to_local(*at).date()));
