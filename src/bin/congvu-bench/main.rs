@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod baseline;
 mod dossiers;
 mod evaluation;
+mod notices;
 
 #[derive(Debug, Parser)]
 #[command(name = "congvu-bench", about = "Baselines for congvu's benchmarks")]
@@ -51,6 +52,15 @@ enum Command {
     Evaluation {
         #[arg(long)]
         year: i32,
+    },
+    /// Times the check of whether notices still stand: over every told notice nobody
+    /// acknowledged (the weekly digest's pass), and one notice at a time (a sender's
+    /// claim), beside the one COUNT of those notices the digest read before.
+    Notices {
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long, default_value_t = 200)]
+        singles: usize,
     },
     /// Writes request bodies for POST /dossiers/import (`dossiers-N.json`, new dossiers
     /// of three steps each) into a folder.
@@ -105,6 +115,7 @@ fn run(cli: Cli) -> Result<(), baseline::BoxError> {
             report("copy", events, started);
         }
         Command::Evaluation { year } => evaluation::compare(&url, year)?,
+        Command::Notices { runs, singles } => notices::measure(&url, runs, singles)?,
         Command::DossierFiles { dir, files, size } => {
             dossiers::write_files(&url, &dir, files, size)?;
         }
