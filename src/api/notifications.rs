@@ -56,6 +56,9 @@ pub struct NoticeView {
     /// someone else since it was made. While so, its messages not yet sent are not sent
     /// (`cancelled`) and it does not escalate.
     pub withdrawn: bool,
+    /// The later notice that took what was left of its violations with a newcomer, which
+    /// the nightly sweep makes of a notice that no longer stands: it is withdrawn for good.
+    pub superseded_by: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -181,6 +184,7 @@ fn view(
             acknowledged_by: n.acknowledged_by,
             acknowledgement: n.acknowledgement,
             withdrawn,
+            superseded_by: n.superseded_by,
         }),
     }
 }

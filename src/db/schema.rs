@@ -494,6 +494,7 @@ diesel::table! {
         acknowledgement -> Nullable<Text>,
         created_at -> Timestamp,
         about_head -> Bool,
+        superseded_by -> Nullable<BigInt>,
     }
 }
 

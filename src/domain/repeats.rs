@@ -263,6 +263,32 @@ pub fn used_by(
         .collect()
 }
 
+/// The notices a crossing of `rule` supersedes. `released`: violation → the notices no
+/// longer standing that counted it, with their rule keys. Those of the rule itself, or of
+/// a rule that no longer applies (whose violations `rule` would otherwise count as used,
+/// `used_by`), whose violations the crossing takes: told with a newcomer now, they are
+/// not told again under the old notice when its withdrawn violation comes back. One of a
+/// rule applying side by side counts apart and is left alone.
+pub fn superseded(
+    rule: &ScopedRule,
+    applying: &[ScopedRule],
+    released: &HashMap<i64, Vec<(i64, String)>>,
+    crossing: &Crossing,
+) -> Vec<i64> {
+    let live: HashSet<&str> = applying.iter().map(|r| r.key.as_str()).collect();
+    let mut out: Vec<i64> = crossing
+        .occurrences
+        .iter()
+        .filter_map(|id| released.get(id))
+        .flatten()
+        .filter(|(_, key)| *key == rule.key || !live.contains(key.as_str()))
+        .map(|(notice, _)| *notice)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// A unit on the way up from the violator's unit, with the staff who head it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitHeads {
@@ -621,6 +647,39 @@ mod tests {
         let mut used = used_by(&national, &national_only, &consumed, &occurrences);
         used.sort_unstable();
         assert_eq!(used, [1, 2, 3, 4, 9]);
+    }
+
+    /// Late on the 1st, 3rd and 5th made notice 10; the 3rd was excused, and with the 8th
+    /// the 1st and 5th make a crossing: it supersedes notice 10 of its own rule, or of a
+    /// rule retired since, and not notice 11 of a rule counting side by side.
+    #[test]
+    fn a_crossing_supersedes_the_withdrawn_notices_whose_violations_it_takes() {
+        let rule = scoped("kha", "late", &["late"], true);
+        let quarterly = scoped("kha", "late quarter", &["late"], true);
+        let national = scoped("vn-repeats", "late", &["late"], false);
+        let history = late(&[(3, 1), (3, 5), (3, 8)]);
+        let crossing = crossings(&rule.rule, &history, &[]).remove(0);
+        let applying = vec![rule.clone(), quarterly.clone()];
+        let released = |key: &str, notice: i64| {
+            HashMap::from([
+                (1, vec![(notice, key.to_owned())]),
+                (2, vec![(notice, key.to_owned())]),
+            ])
+        };
+        assert_eq!(
+            superseded(&rule, &applying, &released(&rule.key, 10), &crossing),
+            [10]
+        );
+        assert_eq!(
+            superseded(&rule, &applying, &released(&national.key, 10), &crossing),
+            [10],
+            "a retired rule's"
+        );
+        assert!(
+            superseded(&rule, &applying, &released(&quarterly.key, 11), &crossing).is_empty(),
+            "side by side"
+        );
+        assert!(superseded(&rule, &applying, &HashMap::new(), &crossing).is_empty());
     }
 
     #[test]

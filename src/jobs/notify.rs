@@ -68,7 +68,7 @@ pub fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, JobError> {
                 .iter()
                 .map(|p| p.staff.id)
                 .collect();
-            Ok(notices::detect(c, &people, now)?)
+            Ok(notices::detect_releasing(c, &people, now)?)
         });
         match result {
             Ok(found) => {

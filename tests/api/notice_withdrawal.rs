@@ -217,7 +217,12 @@ async fn notices(app: &TestApp, w: &World) -> Vec<(i64, bool)> {
     out
 }
 
-async fn a_withdrawn_notices_violations_stay_consumed(b: Backend) {
+/// Late on the 9th, 7th and 5th, told; the 7th excused since, and late again on the 3rd:
+/// the 9th, 5th and 3rd are a repeat. The day's detection leaves it (the withdrawn
+/// notice's violations stay consumed until the night); the nightly sweep makes its
+/// notice, which supersedes the old one for good: the 7th coming back makes no two
+/// notices of the same acts.
+async fn what_is_left_of_a_withdrawn_notice_counts_with_a_newcomer(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
@@ -226,11 +231,48 @@ async fn a_withdrawn_notices_violations_stay_consumed(b: Backend) {
         late(&app, &w, w.member_a1.id, past_day(n)).await;
     }
     assert_eq!(send_due(&app).await.sent, 1);
-    // The 7th was a day of leave: the notice no longer stands.
     let leave = leave_on(&app, &w, past_day(7)).await;
-    assert_eq!(notices(&app, &w).await.len(), 1);
-    // The 9th and the 5th were told: with the 3rd they make no second notice, which the
-    // 7th coming back would make a second telling of the same acts.
+    late(&app, &w, w.member_a1.id, past_day(3)).await;
+    assert_eq!(notices(&app, &w).await.len(), 1, "not before the night");
+    let report = sweep(&app, congvu::db::now()).await;
+    assert_eq!(report.notices, 1, "{report:?}");
+    let both = notices(&app, &w).await;
+    assert_eq!(both.len(), 2, "{both:?}");
+    let (old, new) = (both[0], both[1]);
+    assert_eq!((old.1, new.1), (true, false), "{both:?}");
+    let listed = list(&app, w.token("head_a"), "?kind=repeat").await;
+    let of = |id: i64| {
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["notice"]["id"] == id)
+            .unwrap()["notice"]
+            .clone()
+    };
+    assert_eq!(of(old.0)["superseded_by"], new.0, "{listed}");
+    assert_eq!(of(new.0)["violation_count"], 3, "{listed}");
+    assert_eq!(send_due(&app).await.sent, 1, "the new notice is told");
+    // The 7th back: the old notice stays withdrawn, and nothing is told twice.
+    cancel_leave(&app, &w, &leave).await;
+    let after = notices(&app, &w).await;
+    assert_eq!(after, vec![(old.0, true), (new.0, false)]);
+    let report = sweep(&app, congvu::db::now()).await;
+    assert_eq!(report.notices, 0, "{report:?}");
+}
+
+/// The same, the 7th back before the night: the old notice stands again and keeps its
+/// violations; the 3rd alone makes nothing.
+async fn a_notice_standing_again_by_the_night_keeps_its_violations(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    start(&app, &w).await;
+    for n in [9, 7, 5] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    assert_eq!(send_due(&app).await.sent, 1);
+    let leave = leave_on(&app, &w, past_day(7)).await;
     late(&app, &w, w.member_a1.id, past_day(3)).await;
     cancel_leave(&app, &w, &leave).await;
     let first = notices(&app, &w).await;
@@ -420,7 +462,8 @@ both!(
     a_notice_standing_again_escalates_within_a_year_of_its_due_day,
     a_days_act_counted_once_stays_counted_through_its_finding,
     a_days_act_counted_through_a_withdrawn_finding_stays_counted,
-    a_withdrawn_notices_violations_stay_consumed,
+    what_is_left_of_a_withdrawn_notice_counts_with_a_newcomer,
+    a_notice_standing_again_by_the_night_keeps_its_violations,
     a_late_arrival_excused_later_withdraws_its_notice,
     a_finding_withdrawn_on_review_withdraws_its_notice,
 );

@@ -62,6 +62,15 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         singles: usize,
     },
+    /// Times the nightly sweep's detection over everyone (which releases what notices
+    /// no longer standing counted) beside a change's detection, after voiding one
+    /// violation of every EVERY-th notice; both rolled back.
+    Detection {
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long, default_value_t = 20)]
+        every: usize,
+    },
     /// Writes request bodies for POST /dossiers/import (`dossiers-N.json`, new dossiers
     /// of three steps each) into a folder.
     DossierFiles {
@@ -116,6 +125,7 @@ fn run(cli: Cli) -> Result<(), baseline::BoxError> {
         }
         Command::Evaluation { year } => evaluation::compare(&url, year)?,
         Command::Notices { runs, singles } => notices::measure(&url, runs, singles)?,
+        Command::Detection { runs, every } => notices::detection(&url, runs, every)?,
         Command::DossierFiles { dir, files, size } => {
             dossiers::write_files(&url, &dir, files, size)?;
         }

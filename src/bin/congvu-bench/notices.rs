@@ -53,3 +53,74 @@ pub fn measure(url: &str, runs: usize, singles: usize) -> Result<(), BoxError> {
     }
     Ok(())
 }
+
+/// Times the nightly sweep's detection over everyone (`notices::detect_releasing`) beside
+/// a change's detection over the same people (`notices::detect`), each in a transaction
+/// rolled back. Beforehand, in the same transaction, one violation of every `every`-th
+/// notice leaves the register (as a leave granted later voids a late arrival), so that
+/// some notices no longer stand and the sweep has something to release.
+pub fn detection(url: &str, runs: usize, every: usize) -> Result<(), BoxError> {
+    use congvu::db::schema::{repeat_notice_violations, violations};
+    let mut c = Db::raw_connection(url)?;
+    let roots = congvu::db::units::roots(&mut c)?;
+    let mut people: Vec<i64> = Vec::new();
+    for root in &roots {
+        people.extend(
+            congvu::db::attendance::people_below(&mut c, &root.path)?
+                .iter()
+                .map(|p| p.staff.id),
+        );
+    }
+    let links: Vec<(i64, i64)> = repeat_notice_violations::table
+        .order((
+            repeat_notice_violations::notice_id,
+            repeat_notice_violations::violation_id,
+        ))
+        .select((
+            repeat_notice_violations::notice_id,
+            repeat_notice_violations::violation_id,
+        ))
+        .load(&mut c)?;
+    // One violation of every `every`-th notice: its first (the links are in notice order).
+    let mut firsts: Vec<i64> = Vec::new();
+    let mut last_notice = None;
+    let mut seen = 0usize;
+    for (notice, violation) in &links {
+        if last_notice != Some(*notice) {
+            last_notice = Some(*notice);
+            if seen.is_multiple_of(every.max(1)) {
+                firsts.push(*violation);
+            }
+            seen += 1;
+        }
+    }
+    let now = congvu::db::now();
+    for run in 1..=runs {
+        for release in [false, true] {
+            let mut timed = (0.0, congvu::db::notices::Detected::default());
+            let _ = c.transaction::<(), diesel::result::Error, _>(|c| {
+                for part in firsts.chunks(1000) {
+                    diesel::delete(violations::table.filter(violations::id.eq_any(part)))
+                        .execute(c)?;
+                }
+                let started = Instant::now();
+                let found = if release {
+                    notices::detect_releasing(c, &people, now)?
+                } else {
+                    notices::detect(c, &people, now)?
+                };
+                timed = (started.elapsed().as_secs_f64(), found);
+                Err(diesel::result::Error::RollbackTransaction)
+            });
+            println!(
+                "detection run={run} release={release} people={} voided={} seconds={:.3} \
+                 notices_made={}",
+                people.len(),
+                firsts.len(),
+                timed.0,
+                timed.1.notices,
+            );
+        }
+    }
+    Ok(())
+}

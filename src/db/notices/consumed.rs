@@ -1,6 +1,17 @@
 //! What earlier notices consumed of a history: the violations each rule has counted,
 //! by id, by what the register row is (its key: the same violation made again under a
-//! new id), and by the day's act of a record gone since.
+//! new id), and by the day's act of a record gone since. A notice superseded
+//! (`superseded_by`) counts nothing any more: its violations went into the notice that
+//! superseded it.
+//!
+//! The nightly sweep also releases what notices that no longer stand counted
+//! (`notices::withdrawn`): late on the 1st, 3rd and 5th, the 3rd excused, and late again
+//! on the 8th, the 1st, 5th and 8th are a repeat of their own, and the notice made of them
+//! supersedes the old one for good, so the 3rd coming back does not make the same acts
+//! told under two notices. Only the sweep does it: it runs on what is committed, once a
+//! night, while a change's own detection may see a state its transaction is about to
+//! undo (a unit moved and its go-live moved back in one request), and checking standing
+//! there would cost every closed day.
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,26 +23,48 @@ use crate::db::AnyConnection;
 use crate::db::schema::{repeat_notice_violations, repeat_notices};
 use crate::db::violations::ViolationRow;
 
-/// Rule key → the ids of `history` (these people's violations) its notices counted.
-pub(super) fn by_rule(
+/// What earlier notices counted of a history.
+#[derive(Debug, Default)]
+pub(super) struct Consumed {
+    /// Rule key → the ids of the history its notices counted.
+    pub by_rule: HashMap<String, HashSet<i64>>,
+    /// Violation id → the notices that counted it and no longer stand, with their rule
+    /// keys: released, and superseded by a notice that takes it (`release` only).
+    pub released: HashMap<i64, Vec<(i64, String)>>,
+}
+
+/// One record a notice counted, as the history holds it: (notice, rule key, violation).
+type Counted = (i64, String, i64);
+
+/// What the notices of `chunk` (these people) counted of `history`, their violations.
+/// With `release`, that of notices that no longer stand is `released` rather than
+/// consumed.
+pub(super) fn of(
     conn: &mut AnyConnection,
     chunk: &[i64],
     history: &[ViolationRow],
-) -> QueryResult<HashMap<String, HashSet<i64>>> {
-    let mut consumed: HashMap<String, HashSet<i64>> = HashMap::new();
+    release: bool,
+) -> QueryResult<Consumed> {
+    let mut counted: Vec<Counted> = Vec::new();
     let violation_ids: Vec<i64> = history.iter().map(|v| v.id).collect();
     for part in violation_ids.chunks(1000) {
-        let rows: Vec<(String, i64)> = repeat_notice_violations::table
+        let rows: Vec<Counted> = repeat_notice_violations::table
+            .inner_join(
+                repeat_notices::table
+                    .on(repeat_notices::id.eq(repeat_notice_violations::notice_id)),
+            )
             .filter(repeat_notice_violations::violation_id.eq_any(part))
+            .filter(repeat_notices::superseded_by.is_null())
             .select((
+                repeat_notice_violations::notice_id,
                 repeat_notice_violations::rule_key,
                 repeat_notice_violations::violation_id,
             ))
             .load(conn)?;
-        for (key, id) in rows {
-            consumed.entry(key).or_default().insert(id);
-        }
+        counted.extend(rows);
     }
+    // Notices that may no longer stand: one of their records is not in the history.
+    let mut unsure: HashSet<i64> = HashSet::new();
     // The same violation of the same person under a new id (the row deleted and made
     // again) stays counted by the notices that counted it. A notice's day is its last
     // violation's, so the notices of the history's days are found by the person's
@@ -44,29 +77,35 @@ pub(super) fn by_rule(
             map
         });
     if let Some(first) = history.iter().map(|v| v.day).min() {
-        let rows: Vec<(String, i64, NaiveDate, Option<String>)> = repeat_notice_violations::table
+        type Link = (i64, String, i64, NaiveDate, Option<String>);
+        let rows: Vec<Link> = repeat_notice_violations::table
             .inner_join(
                 repeat_notices::table
                     .on(repeat_notices::id.eq(repeat_notice_violations::notice_id)),
             )
             .filter(repeat_notices::staff_id.eq_any(chunk))
             .filter(repeat_notices::day.ge(first - Duration::days(366)))
+            .filter(repeat_notices::superseded_by.is_null())
             .filter(repeat_notice_violations::source_key.is_not_null())
             .select((
+                repeat_notice_violations::notice_id,
                 repeat_notice_violations::rule_key,
                 repeat_notices::staff_id,
                 repeat_notices::day,
                 repeat_notice_violations::source_key,
             ))
             .load(conn)?;
-        let mut gone: Vec<(String, i64, String)> = Vec::new();
-        for (rule, person, day, key) in rows {
+        let mut gone: Vec<(i64, String, i64, String)> = Vec::new();
+        for (notice, rule, person, day, key) in rows {
             let Some(key) = key else { continue };
             match by_source.get(&(person, key.clone())) {
-                Some(ids) => consumed.entry(rule).or_default().extend(ids),
+                Some(ids) => counted.extend(ids.iter().map(|id| (notice, rule.clone(), *id))),
                 // Not loaded: gone, or older than the history (a notice's records lie
                 // on or before its day, so one before `first` shares no day with it).
-                None if day >= first => gone.push((rule, person, key)),
+                None if day >= first => {
+                    unsure.insert(notice);
+                    gone.push((notice, rule, person, key));
+                }
                 None => {}
             }
         }
@@ -78,15 +117,27 @@ pub(super) fn by_rule(
         if !acts.is_empty() {
             for v in history {
                 let Some(s) = v.staff_id else { continue };
-                if let Some(rules) = acts.get(&(s, v.code.clone(), v.day)) {
-                    for rule in rules {
-                        consumed.entry(rule.clone()).or_default().insert(v.id);
-                    }
+                if let Some(notices) = acts.get(&(s, v.code.clone(), v.day)) {
+                    counted.extend(notices.iter().map(|(n, rule)| (*n, rule.clone(), v.id)));
                 }
             }
         }
     }
-    Ok(consumed)
+    let void = if release && !unsure.is_empty() {
+        let ids: Vec<i64> = unsure.into_iter().collect();
+        standing::withdrawn(conn, &ids)?
+    } else {
+        HashSet::new()
+    };
+    let mut out = Consumed::default();
+    for (notice, rule, id) in counted {
+        if void.contains(&notice) {
+            out.released.entry(id).or_default().push((notice, rule));
+        } else {
+            out.by_rule.entry(rule).or_default().insert(id);
+        }
+    }
+    Ok(out)
 }
 
 /// What a register row is, whatever its id: the same source, reference and code are the

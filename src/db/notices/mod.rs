@@ -28,7 +28,7 @@ use crate::domain::attendance::to_local;
 use crate::domain::codes::{NotificationKind, NotificationStatus};
 use crate::domain::repeats::{
     Crossing, NEWS_DAYS, Occurrence, ScopedRule, crossings, escalation_recipients, history_from,
-    is_news, recipients, used_by,
+    is_news, recipients, superseded, used_by,
 };
 pub use consumed::rename_source;
 use consumed::source_key;
@@ -57,6 +57,9 @@ pub struct RepeatNoticeRow {
     /// About a head's own violations: its person headed the unit it is about when it was
     /// made. It went to the level above, and only that level reads and acknowledges it.
     pub about_head: bool,
+    /// Void for good: its violations, one of them withdrawn, went with a newcomer into
+    /// this later notice of its rule (`consumed`).
+    pub superseded_by: Option<i64>,
 }
 
 /// What a detection run added.
@@ -80,7 +83,17 @@ pub fn detect(
     staff_ids: &[i64],
     now: NaiveDateTime,
 ) -> QueryResult<Detected> {
-    detect_with(conn, staff_ids, None, now)
+    detect_with(conn, staff_ids, None, false, now)
+}
+
+/// As `detect`, for the nightly sweep: what notices that no longer stand counted is
+/// released, and a crossing that takes it supersedes them (`consumed`).
+pub fn detect_releasing(
+    conn: &mut AnyConnection,
+    staff_ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<Detected> {
+    detect_with(conn, staff_ids, None, true, now)
 }
 
 /// As `detect`, after a violation of `code` was added: nothing to do unless a rule in
@@ -92,13 +105,14 @@ pub fn detect_code(
     code: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Detected> {
-    detect_with(conn, staff_ids, Some(code), now)
+    detect_with(conn, staff_ids, Some(code), false, now)
 }
 
 fn detect_with(
     conn: &mut AnyConnection,
     staff_ids: &[i64],
     code: Option<&str>,
+    release: bool,
     now: NaiveDateTime,
 ) -> QueryResult<Detected> {
     let mut out = Detected::default();
@@ -154,7 +168,7 @@ fn detect_with(
         if history.is_empty() {
             continue;
         }
-        let consumed = consumed::by_rule(conn, chunk, &history)?;
+        let consumed = consumed::of(conn, chunk, &history, release)?;
         let mut by_person: HashMap<i64, Vec<&ViolationRow>> = HashMap::new();
         for v in &history {
             if let Some(s) = v.staff_id {
@@ -175,7 +189,7 @@ fn detect_with(
                 .collect();
             let applying = rules_for(&rules, person);
             for rule in &applying {
-                let used = used_by(rule, &applying, &consumed, &occurrences);
+                let used = used_by(rule, &applying, &consumed.by_rule, &occurrences);
                 for crossing in crossings(&rule.rule, &occurrences, &used) {
                     let made = Made {
                         person,
@@ -183,6 +197,7 @@ fn detect_with(
                         rule,
                         crossing: &crossing,
                         rows: mine,
+                        supersedes: superseded(rule, &applying, &consumed.released, &crossing),
                     };
                     out += record(conn, &mut lookups, &made, now, today)?;
                 }
@@ -199,6 +214,8 @@ struct Made<'a> {
     rule: &'a ScopedRule,
     crossing: &'a Crossing,
     rows: &'a [&'a ViolationRow],
+    /// The notices no longer standing whose violations it takes (`repeats::superseded`).
+    supersedes: Vec<i64>,
 }
 
 fn record(
@@ -266,6 +283,23 @@ fn record(
         ))
         .returning(repeat_notices::id)
         .get_result(conn)?;
+    if !m.supersedes.is_empty() {
+        // The notices it supersedes count nothing any more: what they counted of the
+        // crossing is this notice's now (a violation is counted once by a rule), and the
+        // rest, the violation withdrawn among it, is free should it come back.
+        diesel::update(
+            repeat_notices::table
+                .filter(repeat_notices::id.eq_any(&m.supersedes))
+                .filter(repeat_notices::superseded_by.is_null()),
+        )
+        .set(repeat_notices::superseded_by.eq(Some(notice_id)))
+        .execute(conn)?;
+        diesel::delete(
+            repeat_notice_violations::table
+                .filter(repeat_notice_violations::notice_id.eq_any(&m.supersedes)),
+        )
+        .execute(conn)?;
+    }
     for id in &m.crossing.occurrences {
         let key = m.rows.iter().find(|v| v.id == *id).map(|v| source_key(v));
         diesel::insert_into(repeat_notice_violations::table)

@@ -3,9 +3,8 @@
 //! step handed to another officer. A notice whose acts no longer reach its count told of
 //! a repeat that did not happen: its messages not yet sent are not sent
 //! (`outbox::claim`), it does not escalate, and the weekly digest does not count it. Its
-//! violations stay consumed (`detect`): those left do not make a second notice with a
-//! newcomer, so that no act is counted by two notices of a rule, whatever comes back.
-//! Worked out when asked, from the register as it is: a row that comes back (the leave
+//! violations stay consumed until the nightly sweep counts those left with a newcomer in
+//! a notice that supersedes it for good (`consumed`). Worked out when asked, from the register as it is: a row that comes back (the leave
 //! cancelled) makes the notice stand again, and none of the many changes that remove
 //! rows has to remember the notices.
 
@@ -51,10 +50,18 @@ pub fn withdrawn(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashSet<i
     ids.dedup();
     let mut out = HashSet::new();
     for chunk in ids.chunks(CHUNK) {
-        let notices: Vec<(i64, i64)> = repeat_notices::table
+        let all: Vec<(i64, i64, Option<i64>)> = repeat_notices::table
             .filter(repeat_notices::id.eq_any(chunk))
-            .select((repeat_notices::id, repeat_notices::staff_id))
+            .select((
+                repeat_notices::id,
+                repeat_notices::staff_id,
+                repeat_notices::superseded_by,
+            ))
             .load(conn)?;
+        // One superseded is void for good, whatever its records say now.
+        let (superseded, notices): (Vec<_>, Vec<_>) = all.into_iter().partition(|n| n.2.is_some());
+        out.extend(superseded.iter().map(|n| n.0));
+        let notices: Vec<(i64, i64)> = notices.into_iter().map(|n| (n.0, n.1)).collect();
         let links: Vec<Link> = repeat_notice_violations::table
             .filter(repeat_notice_violations::notice_id.eq_any(chunk))
             .select((
@@ -132,20 +139,23 @@ pub fn withdrawn(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashSet<i
     Ok(out)
 }
 
+/// (person, code, day) → the notices, with their rule keys, that counted that act.
+pub(super) type GoneActs = HashMap<(i64, String, NaiveDate), Vec<(i64, String)>>;
+
 /// The daily acts (`DAILY_CODES`) that notices counted through records gone from the
-/// register since: (person, code, day) → the keys of the rules that counted them.
-/// `gone`: (rule key, person, record key).
+/// register since: (person, code, day) → the notices that counted them, with their rule
+/// keys. `gone`: (notice, rule key, person, record key).
 pub(super) fn gone_acts(
     conn: &mut AnyConnection,
-    gone: &[(String, i64, String)],
-) -> QueryResult<HashMap<(i64, String, NaiveDate), Vec<String>>> {
-    let acts = daily_acts(conn, gone.iter().map(|g| g.2.as_str()))?;
-    let mut out: HashMap<(i64, String, NaiveDate), Vec<String>> = HashMap::new();
-    for (rule, person, key) in gone {
+    gone: &[(i64, String, i64, String)],
+) -> QueryResult<GoneActs> {
+    let acts = daily_acts(conn, gone.iter().map(|g| g.3.as_str()))?;
+    let mut out = GoneActs::new();
+    for (notice, rule, person, key) in gone {
         if let Some((code, day)) = acts.get(key) {
             out.entry((*person, code.clone(), *day))
                 .or_default()
-                .push(rule.clone());
+                .push((*notice, rule.clone()));
         }
     }
     Ok(out)

@@ -1,0 +1,1 @@
+ALTER TABLE repeat_notices DROP COLUMN superseded_by;
