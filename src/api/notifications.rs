@@ -415,7 +415,8 @@ pub async fn retry_notification(
             if standing(c, entry.notice.clone())?.is_some_and(|(_, void)| void) {
                 return Err(ApiError::conflict(
                     "status",
-                    "the notice no longer stands: its violations were withdrawn since it was made",
+                    "the notice no longer stands: its violations were withdrawn since it was made, \
+                     or a later notice replaces it (superseded_by)",
                 ));
             }
             if before.recipient_staff_id.is_none() && before.recipient_email.is_none() {

@@ -273,7 +273,8 @@ fn cancel(
         NotificationStatus::Cancelled,
         now,
         "not sent: the notice no longer stands (its violations were withdrawn, voided or \
-         handed to someone else since it was made)",
+         handed to someone else since it was made, or went with a newcomer into a later \
+         notice that replaces it)",
         now,
     )
 }

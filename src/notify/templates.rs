@@ -219,6 +219,21 @@ mod tests {
     }
 
     #[test]
+    fn a_notice_names_the_notices_it_supersedes() {
+        let mut p = repeat_payload();
+        let plain = render(NotificationKind::Repeat, &p, 55, "http://x.example").unwrap();
+        assert!(!plain.text.contains("thay cho"), "{}", plain.text);
+        p["supersedes"] = json!([]);
+        let none = render(NotificationKind::Repeat, &p, 55, "http://x.example").unwrap();
+        assert_eq!(none.text, plain.text);
+        p["supersedes"] = json!([41]);
+        let r = render(NotificationKind::Repeat, &p, 55, "http://x.example").unwrap();
+        for body in [&r.text, &r.html] {
+            assert!(body.contains("thay cho thông báo số 41"), "{body}");
+        }
+    }
+
+    #[test]
     fn escalations_and_digests_render() {
         let mut p = repeat_payload();
         p["escalation"] = json!({"told": [{"full_name": "Trần Thị Bình", "position": "Trưởng phòng"}],

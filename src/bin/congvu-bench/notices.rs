@@ -1,8 +1,10 @@
-//! What working out whether notices still stand costs (`db::notices::withdrawn`) over the
-//! generated province's notices: the weekly digest's pass over every told notice nobody
-//! acknowledged (`digests::withdrawn_open`), and a sender's claim, which asks it of one
-//! notice at a time. The baseline is the one `COUNT` of those notices that a digest read
-//! before notices could be withdrawn.
+//! What notices that may no longer stand cost, over the generated province's notices:
+//! - `measure`: working out whether they stand (`db::notices::withdrawn`) in the weekly
+//!   digest's pass over every told notice nobody acknowledged
+//!   (`digests::withdrawn_open`), and in a sender's claim, which asks it of one notice at
+//!   a time, beside the one `COUNT` of those notices a digest read before;
+//! - `detection`: the nightly sweep's detection, which releases what withdrawn notices
+//!   counted, beside a change's detection of the same people.
 
 use std::time::Instant;
 
@@ -71,17 +73,27 @@ pub fn detection(url: &str, runs: usize, every: usize) -> Result<(), BoxError> {
                 .map(|p| p.staff.id),
         );
     }
+    // In an order both databases agree on (ids are given in another order by each), so
+    // that the same acts are voided on both and the notices made can be compared.
     let links: Vec<(i64, i64)> = repeat_notice_violations::table
+        .inner_join(
+            repeat_notices::table.on(repeat_notices::id.eq(repeat_notice_violations::notice_id)),
+        )
+        .inner_join(violations::table.on(violations::id.eq(repeat_notice_violations::violation_id)))
         .order((
-            repeat_notice_violations::notice_id,
-            repeat_notice_violations::violation_id,
+            repeat_notices::staff_id,
+            repeat_notices::rule_key,
+            repeat_notices::day,
+            violations::day,
+            violations::code,
+            violations::source,
         ))
         .select((
             repeat_notice_violations::notice_id,
             repeat_notice_violations::violation_id,
         ))
         .load(&mut c)?;
-    // One violation of every `every`-th notice: its first (the links are in notice order).
+    // One violation of every `every`-th notice: its first (a notice's links are together).
     let mut firsts: Vec<i64> = Vec::new();
     let mut last_notice = None;
     let mut seen = 0usize;
@@ -98,7 +110,7 @@ pub fn detection(url: &str, runs: usize, every: usize) -> Result<(), BoxError> {
     for run in 1..=runs {
         for release in [false, true] {
             let mut timed = (0.0, congvu::db::notices::Detected::default());
-            let _ = c.transaction::<(), diesel::result::Error, _>(|c| {
+            let result = c.transaction::<(), diesel::result::Error, _>(|c| {
                 for part in firsts.chunks(1000) {
                     diesel::delete(violations::table.filter(violations::id.eq_any(part)))
                         .execute(c)?;
@@ -112,6 +124,10 @@ pub fn detection(url: &str, runs: usize, every: usize) -> Result<(), BoxError> {
                 timed = (started.elapsed().as_secs_f64(), found);
                 Err(diesel::result::Error::RollbackTransaction)
             });
+            match result {
+                Err(diesel::result::Error::RollbackTransaction) | Ok(()) => {}
+                Err(e) => return Err(e.into()),
+            }
             println!(
                 "detection run={run} release={release} people={} voided={} seconds={:.3} \
                  notices_made={}",

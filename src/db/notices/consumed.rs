@@ -1,8 +1,8 @@
 //! What earlier notices consumed of a history: the violations each rule has counted,
 //! by id, by what the register row is (its key: the same violation made again under a
 //! new id), and by the day's act of a record gone since. A notice superseded
-//! (`superseded_by`) counts nothing any more: its violations went into the notice that
-//! superseded it.
+//! (`superseded_by`) counts nothing any more: its links are deleted when it is
+//! superseded, what the new notice took is counted under that one, and the rest is free.
 //!
 //! The nightly sweep also releases what notices that no longer stand counted
 //! (`notices::withdrawn`): late on the 1st, 3rd and 5th, the 3rd excused, and late again
@@ -48,13 +48,9 @@ pub(super) fn of(
     let mut counted: Vec<Counted> = Vec::new();
     let violation_ids: Vec<i64> = history.iter().map(|v| v.id).collect();
     for part in violation_ids.chunks(1000) {
+        // A superseded notice has no links left (`record`): no join to leave it out.
         let rows: Vec<Counted> = repeat_notice_violations::table
-            .inner_join(
-                repeat_notices::table
-                    .on(repeat_notices::id.eq(repeat_notice_violations::notice_id)),
-            )
             .filter(repeat_notice_violations::violation_id.eq_any(part))
-            .filter(repeat_notices::superseded_by.is_null())
             .select((
                 repeat_notice_violations::notice_id,
                 repeat_notice_violations::rule_key,
@@ -63,7 +59,9 @@ pub(super) fn of(
             .load(conn)?;
         counted.extend(rows);
     }
-    // Notices that may no longer stand: one of their records is not in the history.
+    // Notices that may no longer stand: one of their records is not in the history. A
+    // link from before records had keys (migration 000018) never makes a notice so: such
+    // a notice keeps its violations, which errs on telling less.
     let mut unsure: HashSet<i64> = HashSet::new();
     // The same violation of the same person under a new id (the row deleted and made
     // again) stays counted by the notices that counted it. A notice's day is its last
@@ -85,7 +83,6 @@ pub(super) fn of(
             )
             .filter(repeat_notices::staff_id.eq_any(chunk))
             .filter(repeat_notices::day.ge(first - Duration::days(366)))
-            .filter(repeat_notices::superseded_by.is_null())
             .filter(repeat_notice_violations::source_key.is_not_null())
             .select((
                 repeat_notice_violations::notice_id,

@@ -346,6 +346,8 @@ fn record(
         // listed with its two records.
         "acts": m.crossing.acts,
         "violations": listed,
+        // The notices of the rule it replaces, one of their violations withdrawn since.
+        "supersedes": m.supersedes,
     });
     let heads = recipients(&chain, m.person.id, 0)
         .map(|u| u.heads.clone())

@@ -4,8 +4,9 @@
 //! a repeat that did not happen: its messages not yet sent are not sent
 //! (`outbox::claim`), it does not escalate, and the weekly digest does not count it. Its
 //! violations stay consumed until the nightly sweep counts those left with a newcomer in
-//! a notice that supersedes it for good (`consumed`). Worked out when asked, from the register as it is: a row that comes back (the leave
-//! cancelled) makes the notice stand again, and none of the many changes that remove
+//! a notice that supersedes it for good (`consumed`). Worked out when asked, from the
+//! register as it is: a row that comes back (the leave cancelled) makes the notice stand
+//! again, unless it was superseded meanwhile, and none of the many changes that remove
 //! rows has to remember the notices.
 
 use std::collections::{HashMap, HashSet};
@@ -58,10 +59,15 @@ pub fn withdrawn(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashSet<i
                 repeat_notices::superseded_by,
             ))
             .load(conn)?;
-        // One superseded is void for good, whatever its records say now.
-        let (superseded, notices): (Vec<_>, Vec<_>) = all.into_iter().partition(|n| n.2.is_some());
-        out.extend(superseded.iter().map(|n| n.0));
-        let notices: Vec<(i64, i64)> = notices.into_iter().map(|n| (n.0, n.1)).collect();
+        // One superseded is void for good (and has no links left to judge it by).
+        let mut notices: Vec<(i64, i64)> = Vec::new();
+        for (id, person, superseded_by) in all {
+            if superseded_by.is_some() {
+                out.insert(id);
+            } else {
+                notices.push((id, person));
+            }
+        }
         let links: Vec<Link> = repeat_notice_violations::table
             .filter(repeat_notice_violations::notice_id.eq_any(chunk))
             .select((
