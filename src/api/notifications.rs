@@ -53,8 +53,8 @@ pub struct NoticeView {
     pub acknowledged_by: Option<i64>,
     pub acknowledgement: Option<String>,
     /// Its violations no longer add up to its count: withdrawn, voided or handed to
-    /// someone else since it was made. While so, its messages not yet sent are not sent
-    /// (`cancelled`) and it does not escalate.
+    /// someone else since it was made; or it is superseded (`superseded_by`). While so,
+    /// its messages not yet sent are not sent (`cancelled`) and it does not escalate.
     pub withdrawn: bool,
     /// The later notice that took what was left of its violations with a newcomer, which
     /// the nightly sweep makes of a notice that no longer stands: it is withdrawn for good.

@@ -196,6 +196,15 @@ pub fn history_from(rules: &[ScopedRule], today: NaiveDate) -> NaiveDate {
     history_before(rules, today - Duration::days(NEWS_DAYS))
 }
 
+/// The first day of a notice whose records all lie in the history loaded from `from`
+/// (`history_from`): a notice's records lie within its window before its day. Only such
+/// a notice can be found withdrawn from that history alone. An older one's violations
+/// could make a crossing with a newcomer only within its window, and so only one too old
+/// to be news: its standing is not worked out for that.
+pub fn whole_from(rules: &[ScopedRule], from: NaiveDate) -> NaiveDate {
+    from + Duration::days(widest(rules))
+}
+
 /// A repeat rule with where it comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopedRule {
@@ -691,6 +700,15 @@ mod tests {
         let rules = vec![scoped("vn", "late", &["late"], false)];
         assert_eq!(history_from(&rules, today), today - Duration::days(45 + 60));
         assert_eq!(history_before(&rules, today), today - Duration::days(60));
+        // A notice of the history's first 30 days may have records before it; a crossing
+        // within 30 days of those lies 45 days back or more.
+        let from = history_from(&rules, today);
+        assert_eq!(whole_from(&rules, from), from + Duration::days(30));
+        assert!(!is_news(
+            whole_from(&rules, from) + Duration::days(30) - Duration::days(1),
+            None,
+            today
+        ));
     }
 
     #[test]

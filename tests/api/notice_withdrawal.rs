@@ -217,6 +217,19 @@ async fn notices(app: &TestApp, w: &World) -> Vec<(i64, bool)> {
     out
 }
 
+/// Late on the 9th, 7th and 5th, told (sent); the 7th excused by a leave, returned; and
+/// late again on the 3rd.
+async fn told_then_excused(app: &TestApp, w: &World) -> Value {
+    start(app, w).await;
+    for n in [9, 7, 5] {
+        late(app, w, w.member_a1.id, past_day(n)).await;
+    }
+    assert_eq!(send_due(app).await.sent, 1);
+    let leave = leave_on(app, w, past_day(7)).await;
+    late(app, w, w.member_a1.id, past_day(3)).await;
+    leave
+}
+
 /// Late on the 9th, 7th and 5th, told; the 7th excused since, and late again on the 3rd:
 /// the 9th, 5th and 3rd are a repeat. The day's detection leaves it (the withdrawn
 /// notice's violations stay consumed until the night); the nightly sweep makes its
@@ -226,13 +239,7 @@ async fn what_is_left_of_a_withdrawn_notice_counts_with_a_newcomer(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    start(&app, &w).await;
-    for n in [9, 7, 5] {
-        late(&app, &w, w.member_a1.id, past_day(n)).await;
-    }
-    assert_eq!(send_due(&app).await.sent, 1);
-    let leave = leave_on(&app, &w, past_day(7)).await;
-    late(&app, &w, w.member_a1.id, past_day(3)).await;
+    let leave = told_then_excused(&app, &w).await;
     assert_eq!(notices(&app, &w).await.len(), 1, "not before the night");
     let report = sweep(&app, congvu::db::now()).await;
     assert_eq!((report.notices, report.failed), (1, 0), "{report:?}");
@@ -355,13 +362,34 @@ async fn a_rule_counting_side_by_side_keeps_its_notice(b: Backend) {
     let report = sweep(&app, congvu::db::now()).await;
     assert_eq!((report.notices, report.failed), (1, 0), "{report:?}");
     let all = by_rule(&app, &w).await;
-    let id_of_last = list(&app, w.token("head_a"), "?kind=repeat").await["items"]
+    let listed = list(&app, w.token("head_a"), "?kind=repeat").await;
+    // (notice, message) by notice, oldest first.
+    let mut ids: Vec<(i64, i64)> = listed["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| i["notice"]["id"].as_i64().unwrap())
-        .max()
-        .unwrap();
+        .map(|i| {
+            (
+                i["notice"]["id"].as_i64().unwrap(),
+                i["id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    ids.sort_unstable();
+    let id_of_last = ids[3].0;
+    // The new notice's message names the rule of three's old notice, not the other.
+    let (s, one) = app
+        .get(
+            w.token("head_a"),
+            &format!("/api/v1/notifications/{}", ids[3].1),
+        )
+        .await;
+    assert_eq!(s, 200, "{one}");
+    let text = one["text"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("thay cho thông báo số {}:", ids[1].0)),
+        "{text}"
+    );
     assert_eq!(
         all,
         vec![
@@ -385,13 +413,7 @@ async fn a_notice_standing_again_by_the_night_keeps_its_violations(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    start(&app, &w).await;
-    for n in [9, 7, 5] {
-        late(&app, &w, w.member_a1.id, past_day(n)).await;
-    }
-    assert_eq!(send_due(&app).await.sent, 1);
-    let leave = leave_on(&app, &w, past_day(7)).await;
-    late(&app, &w, w.member_a1.id, past_day(3)).await;
+    let leave = told_then_excused(&app, &w).await;
     cancel_leave(&app, &w, &leave).await;
     let first = notices(&app, &w).await;
     assert_eq!(first.len(), 1, "{first:?}");

@@ -57,7 +57,7 @@ pub fn measure(url: &str, runs: usize, singles: usize) -> Result<(), BoxError> {
 }
 
 /// Times the nightly sweep's detection over everyone (`notices::detect_releasing`) beside
-/// a change's detection over the same people (`notices::detect`), each in a transaction
+/// `notices::detect` over the same people (a change's detection, of a few), each in a transaction
 /// rolled back. Beforehand, in the same transaction, one violation of every `every`-th
 /// notice leaves the register (as a leave granted later voids a late arrival), so that
 /// some notices no longer stand and the sweep has something to release.
@@ -87,6 +87,7 @@ pub fn detection(url: &str, runs: usize, every: usize) -> Result<(), BoxError> {
             violations::day,
             violations::code,
             violations::source,
+            violations::source_ref,
         ))
         .select((
             repeat_notice_violations::notice_id,
@@ -107,9 +108,13 @@ pub fn detection(url: &str, runs: usize, every: usize) -> Result<(), BoxError> {
         }
     }
     let now = congvu::db::now();
+    let all: Vec<i64> = repeat_notices::table
+        .select(repeat_notices::id)
+        .load(&mut c)?;
     for run in 1..=runs {
         for release in [false, true] {
-            let mut timed = (0.0, congvu::db::notices::Detected::default());
+            // Seconds, what was made, notices withdrawn by the voiding, notices superseded.
+            let mut timed = (0.0, congvu::db::notices::Detected::default(), 0, 0);
             let result = c.transaction::<(), diesel::result::Error, _>(|c| {
                 for part in firsts.chunks(1000) {
                     diesel::delete(violations::table.filter(violations::id.eq_any(part)))
@@ -121,7 +126,14 @@ pub fn detection(url: &str, runs: usize, every: usize) -> Result<(), BoxError> {
                 } else {
                     notices::detect(c, &people, now)?
                 };
-                timed = (started.elapsed().as_secs_f64(), found);
+                let seconds = started.elapsed().as_secs_f64();
+                let superseded: i64 = repeat_notices::table
+                    .filter(repeat_notices::superseded_by.is_not_null())
+                    .count()
+                    .get_result(c)?;
+                // After detection, as a notice superseded counts as withdrawn too.
+                let withdrawn = notices::withdrawn(c, &all)?.len();
+                timed = (seconds, found, withdrawn, superseded);
                 Err(diesel::result::Error::RollbackTransaction)
             });
             match result {
@@ -129,12 +141,14 @@ pub fn detection(url: &str, runs: usize, every: usize) -> Result<(), BoxError> {
                 Err(e) => return Err(e.into()),
             }
             println!(
-                "detection run={run} release={release} people={} voided={} seconds={:.3} \
-                 notices_made={}",
+                "detection run={run} release={release} people={} voided={} withdrawn={} \
+                 seconds={:.3} notices_made={} superseded={}",
                 people.len(),
                 firsts.len(),
+                timed.2,
                 timed.0,
                 timed.1.notices,
+                timed.3,
             );
         }
     }

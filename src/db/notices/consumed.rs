@@ -37,13 +37,13 @@ pub(super) struct Consumed {
 type Counted = (i64, String, i64);
 
 /// What the notices of `chunk` (these people) counted of `history`, their violations.
-/// With `release`, that of notices that no longer stand is `released` rather than
-/// consumed.
+/// With `release: Some(whole_from)` (`repeats::whole_from`), that of notices of that
+/// day on that no longer stand is `released` rather than consumed.
 pub(super) fn of(
     conn: &mut AnyConnection,
     chunk: &[i64],
     history: &[ViolationRow],
-    release: bool,
+    release: Option<NaiveDate>,
 ) -> QueryResult<Consumed> {
     let mut counted: Vec<Counted> = Vec::new();
     let violation_ids: Vec<i64> = history.iter().map(|v| v.id).collect();
@@ -100,7 +100,9 @@ pub(super) fn of(
                 // Not loaded: gone, or older than the history (a notice's records lie
                 // on or before its day, so one before `first` shares no day with it).
                 None if day >= first => {
-                    unsure.insert(notice);
+                    if release.is_some_and(|whole| day >= whole) {
+                        unsure.insert(notice);
+                    }
                     gone.push((notice, rule, person, key));
                 }
                 None => {}
@@ -120,7 +122,7 @@ pub(super) fn of(
             }
         }
     }
-    let void = if release && !unsure.is_empty() {
+    let void = if !unsure.is_empty() {
         let ids: Vec<i64> = unsure.into_iter().collect();
         standing::withdrawn(conn, &ids)?
     } else {

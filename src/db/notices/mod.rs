@@ -28,7 +28,7 @@ use crate::domain::attendance::to_local;
 use crate::domain::codes::{NotificationKind, NotificationStatus};
 use crate::domain::repeats::{
     Crossing, NEWS_DAYS, Occurrence, ScopedRule, crossings, escalation_recipients, history_from,
-    is_news, recipients, superseded, used_by,
+    is_news, recipients, superseded, used_by, whole_from,
 };
 pub use consumed::rename_source;
 use consumed::source_key;
@@ -58,7 +58,8 @@ pub struct RepeatNoticeRow {
     /// made. It went to the level above, and only that level reads and acknowledges it.
     pub about_head: bool,
     /// Void for good: its violations, one of them withdrawn, went with a newcomer into
-    /// this later notice of its rule (`consumed`).
+    /// this later notice of its rule, or of a rule counting its codes since its own no
+    /// longer applies (`consumed`).
     pub superseded_by: Option<i64>,
 }
 
@@ -168,7 +169,12 @@ fn detect_with(
         if history.is_empty() {
             continue;
         }
-        let consumed = consumed::of(conn, chunk, &history, release)?;
+        let consumed = consumed::of(
+            conn,
+            chunk,
+            &history,
+            release.then(|| whole_from(&scoped, from)),
+        )?;
         let mut by_person: HashMap<i64, Vec<&ViolationRow>> = HashMap::new();
         for v in &history {
             if let Some(s) = v.staff_id {
@@ -283,17 +289,21 @@ fn record(
         ))
         .returning(repeat_notices::id)
         .get_result(conn)?;
+    // Those it supersedes now: one superseded already in this run (a retired rule's notice
+    // whose violations two rules counting side by side both take) is the other's.
+    let mut supersedes: Vec<i64> = Vec::new();
     if !m.supersedes.is_empty() {
         // The notices it supersedes count nothing any more: what they counted of the
         // crossing is this notice's now (a violation is counted once by a rule), and the
         // rest, the violation withdrawn among it, is free should it come back.
-        diesel::update(
+        supersedes = diesel::update(
             repeat_notices::table
                 .filter(repeat_notices::id.eq_any(&m.supersedes))
                 .filter(repeat_notices::superseded_by.is_null()),
         )
         .set(repeat_notices::superseded_by.eq(Some(notice_id)))
-        .execute(conn)?;
+        .returning(repeat_notices::id)
+        .get_results(conn)?;
         diesel::delete(
             repeat_notice_violations::table
                 .filter(repeat_notice_violations::notice_id.eq_any(&m.supersedes)),
@@ -346,8 +356,8 @@ fn record(
         // listed with its two records.
         "acts": m.crossing.acts,
         "violations": listed,
-        // The notices of the rule it replaces, one of their violations withdrawn since.
-        "supersedes": m.supersedes,
+        // The notices it replaces, one of their violations withdrawn since.
+        "supersedes": supersedes,
     });
     let heads = recipients(&chain, m.person.id, 0)
         .map(|u| u.heads.clone())
@@ -427,6 +437,7 @@ pub fn escalate_due(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult
         .filter(repeat_notices::escalate_at.ge(now - Duration::days(ESCALATION_REACH_DAYS)))
         .filter(repeat_notices::acknowledged_at.is_null())
         .filter(repeat_notices::escalated_at.is_null())
+        .filter(repeat_notices::superseded_by.is_null())
         .order(repeat_notices::id)
         .select(RepeatNoticeRow::as_select())
         .load(conn)?;
