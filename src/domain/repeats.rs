@@ -196,13 +196,23 @@ pub fn history_from(rules: &[ScopedRule], today: NaiveDate) -> NaiveDate {
     history_before(rules, today - Duration::days(NEWS_DAYS))
 }
 
-/// The first day of a notice whose records all lie in the history loaded from `from`
-/// (`history_from`): a notice's records lie within its window before its day. Only such
-/// a notice can be found withdrawn from that history alone. An older one's violations
-/// could make a crossing with a newcomer only within its window, and so only one too old
-/// to be news: its standing is not worked out for that.
-pub fn whole_from(rules: &[ScopedRule], from: NaiveDate) -> NaiveDate {
-    from + Duration::days(widest(rules))
+/// The first day of a notice whose standing the nightly sweep works out, to release its
+/// violations if it no longer stands. A crossing a newcomer makes with an older notice's
+/// violations lies within the newcomer's rule's window (at most the widest) after that
+/// notice's day, and so, from the history loaded from `from` (`history_from`) on, more
+/// than 45 days back: not news. Unless it holds a finding concluded lately (`is_news`):
+/// `lately` are the days of the history's findings so concluded, and a crossing may take
+/// violations of the window before each.
+pub fn whole_from(
+    rules: &[ScopedRule],
+    from: NaiveDate,
+    lately: impl IntoIterator<Item = NaiveDate>,
+) -> NaiveDate {
+    let span = Duration::days(widest(rules));
+    lately
+        .into_iter()
+        .map(|day| day - span)
+        .fold(from + span, NaiveDate::min)
 }
 
 /// A repeat rule with where it comes from.
@@ -703,12 +713,17 @@ mod tests {
         // A notice of the history's first 30 days may have records before it; a crossing
         // within 30 days of those lies 45 days back or more.
         let from = history_from(&rules, today);
-        assert_eq!(whole_from(&rules, from), from + Duration::days(30));
-        assert!(!is_news(
-            whole_from(&rules, from) + Duration::days(30) - Duration::days(1),
-            None,
-            today
-        ));
+        let whole = whole_from(&rules, from, []);
+        assert_eq!(whole, from + Duration::days(30));
+        assert!(!is_news(whole + Duration::days(29), None, today));
+        // A finding of 90 days back concluded today is news: the notices of the 30 days
+        // before it are looked at too.
+        let finding = today - Duration::days(90);
+        assert!(is_news(finding, Some(today), today));
+        assert_eq!(
+            whole_from(&rules, from, [finding]),
+            finding - Duration::days(30)
+        );
     }
 
     #[test]

@@ -51,8 +51,8 @@ pub fn enter_fallen_due(
 /// Enters the dossier steps fallen overdue (`enter_fallen_due`), detects what the
 /// recording transactions may have missed (a rule added since, a province's new policy)
 /// or left to the night (what notices that no longer stand counted, released:
-/// `notices::detect_releasing`) and escalates unheeded notices; `now` is UTC. One province per transaction, so that
-/// one failing does not hold up the others.
+/// `notices::detect_releasing`) and escalates unheeded notices; `now` is UTC. One
+/// province per transaction, so that one failing does not hold up the others.
 pub fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, JobError> {
     let roots = db.read(|c| units::roots(c).map_err(JobError::from))?;
     let mut report = SweepReport::default();

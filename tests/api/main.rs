@@ -26,6 +26,7 @@ mod inspection_bounds;
 mod inspections;
 mod leaves;
 mod notice_fixes;
+mod notice_supersession;
 mod notice_withdrawal;
 mod notifications;
 mod nul_text;

@@ -56,11 +56,11 @@ pub fn measure(url: &str, runs: usize, singles: usize) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// Times the nightly sweep's detection over everyone (`notices::detect_releasing`) beside
-/// `notices::detect` over the same people (a change's detection, of a few), each in a transaction
-/// rolled back. Beforehand, in the same transaction, one violation of every `every`-th
-/// notice leaves the register (as a leave granted later voids a late arrival), so that
-/// some notices no longer stand and the sweep has something to release.
+/// Times the nightly sweep's detection over everyone (`notices::detect_releasing`)
+/// beside `notices::detect` over the same people (a change's detection, of a few), each
+/// in a transaction rolled back. Beforehand, in the same transaction, one violation of
+/// every `every`-th notice leaves the register (as a leave granted later voids a late
+/// arrival), so that some notices no longer stand and the sweep has something to release.
 pub fn detection(url: &str, runs: usize, every: usize) -> Result<(), BoxError> {
     use congvu::db::schema::{repeat_notice_violations, violations};
     let mut c = Db::raw_connection(url)?;

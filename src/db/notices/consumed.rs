@@ -33,17 +33,32 @@ pub(super) struct Consumed {
     pub released: HashMap<i64, Vec<(i64, String)>>,
 }
 
+/// From which day on a person's notices have their standing worked out, to release
+/// their violations (`repeats::whole_from`): `base`, lowered for a person with a finding
+/// concluded lately (`by_person`).
+#[derive(Debug)]
+pub(super) struct Reach {
+    pub base: NaiveDate,
+    pub by_person: HashMap<i64, NaiveDate>,
+}
+
+impl Reach {
+    fn first_day(&self, person: i64) -> NaiveDate {
+        self.by_person.get(&person).copied().unwrap_or(self.base)
+    }
+}
+
 /// One record a notice counted, as the history holds it: (notice, rule key, violation).
 type Counted = (i64, String, i64);
 
 /// What the notices of `chunk` (these people) counted of `history`, their violations.
-/// With `release: Some(whole_from)` (`repeats::whole_from`), that of notices of that
-/// day on that no longer stand is `released` rather than consumed.
+/// With `release`, that of notices within its reach that no longer stand is `released`
+/// rather than consumed.
 pub(super) fn of(
     conn: &mut AnyConnection,
     chunk: &[i64],
     history: &[ViolationRow],
-    release: Option<NaiveDate>,
+    release: Option<&Reach>,
 ) -> QueryResult<Consumed> {
     let mut counted: Vec<Counted> = Vec::new();
     let violation_ids: Vec<i64> = history.iter().map(|v| v.id).collect();
@@ -100,7 +115,7 @@ pub(super) fn of(
                 // Not loaded: gone, or older than the history (a notice's records lie
                 // on or before its day, so one before `first` shares no day with it).
                 None if day >= first => {
-                    if release.is_some_and(|whole| day >= whole) {
+                    if release.is_some_and(|r| day >= r.first_day(person)) {
                         unsure.insert(notice);
                     }
                     gone.push((notice, rule, person, key));

@@ -169,12 +169,27 @@ fn detect_with(
         if history.is_empty() {
             continue;
         }
-        let consumed = consumed::of(
-            conn,
-            chunk,
-            &history,
-            release.then(|| whole_from(&scoped, from)),
-        )?;
+        let reach = release.then(|| {
+            let mut by_person: HashMap<i64, NaiveDate> = HashMap::new();
+            let lately = history
+                .iter()
+                .filter(|v| v.source == SOURCE_INSPECTION)
+                .filter(|v| is_news(v.day, Some(to_local(v.created_at).date()), today));
+            for v in lately {
+                if let Some(s) = v.staff_id {
+                    let day = whole_from(&scoped, from, [v.day]);
+                    by_person
+                        .entry(s)
+                        .and_modify(|d| *d = (*d).min(day))
+                        .or_insert(day);
+                }
+            }
+            consumed::Reach {
+                base: whole_from(&scoped, from, []),
+                by_person,
+            }
+        });
+        let consumed = consumed::of(conn, chunk, &history, reach.as_ref())?;
         let mut by_person: HashMap<i64, Vec<&ViolationRow>> = HashMap::new();
         for v in &history {
             if let Some(s) = v.staff_id {
@@ -304,6 +319,7 @@ fn record(
         .set(repeat_notices::superseded_by.eq(Some(notice_id)))
         .returning(repeat_notices::id)
         .get_results(conn)?;
+        supersedes.sort_unstable();
         diesel::delete(
             repeat_notice_violations::table
                 .filter(repeat_notice_violations::notice_id.eq_any(&m.supersedes)),
