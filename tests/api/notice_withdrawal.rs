@@ -62,6 +62,18 @@ pub(crate) async fn cancel_leave(app: &TestApp, w: &World, leave: &Value) {
     assert_eq!(s, 200, "{body}");
 }
 
+/// inspector_p's team withdraws `finding` on review.
+pub(crate) async fn withdraw_finding(app: &TestApp, w: &World, finding: i64) {
+    let (s, body) = app
+        .post(
+            w.token("inspector_p"),
+            &format!("/api/v1/findings/{finding}/withdraw"),
+            json!({"reason": "Khiếu nại được giải quyết: nhầm người"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+}
+
 /// The one repeat message head_a has, as listed.
 async fn the_message(app: &TestApp, w: &World) -> Value {
     let body = list(app, w.token("head_a"), "?kind=repeat").await;
@@ -230,14 +242,7 @@ async fn a_finding_withdrawn_on_review_withdraws_its_notice(b: Backend) {
         (&item["status"], &item["notice"]["withdrawn"]),
         (&json!("sent"), &json!(false))
     );
-    let (s, body) = app
-        .post(
-            w.token("inspector_p"),
-            &format!("/api/v1/findings/{finding}/withdraw"),
-            json!({"reason": "Khiếu nại được giải quyết: nhầm người"}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    withdraw_finding(&app, &w, finding).await;
     // What was sent stays sent; the notice is marked withdrawn and does not escalate.
     let item = the_message(&app, &w).await;
     assert_eq!(
@@ -332,14 +337,7 @@ async fn a_days_act_counted_through_a_withdrawn_finding_stays_counted(b: Backend
     }
     let finding = upheld_finding(&app, &w, "late", past_day(5)).await;
     assert_eq!(notices(&app, &w).await.len(), 1);
-    let (s, body) = app
-        .post(
-            w.token("inspector_p"),
-            &format!("/api/v1/findings/{finding}/withdraw"),
-            json!({"reason": "Khiếu nại được giải quyết: nhầm người"}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    withdraw_finding(&app, &w, finding).await;
     let first = notices(&app, &w).await;
     assert!(first[0].1, "withdrawn with its finding: {first:?}");
     for n in [5, 3, 2] {

@@ -125,9 +125,10 @@ pub(super) fn rules_for(all: &[StoredRule], person: &StaffRow) -> Vec<ScopedRule
 }
 
 /// The violations of `people` before `from` that detection needs because of findings
-/// upheld since `since` about days before `from` (a team that concluded long after the
-/// visit): each such person's history from the windows before their oldest such day,
-/// so that the finding is grouped as it would have been had it been upheld on time.
+/// upheld since `since` about days whose windows reach before `from` (a team that
+/// concluded long after the visit): each such person's history from the windows before
+/// their oldest such day, so that the finding is grouped as it would have been had it
+/// been upheld on time.
 /// Findings are few (they enter the register one decision at a time), so this is
 /// usually one query that finds nothing.
 pub(super) fn late_findings(
@@ -138,10 +139,13 @@ pub(super) fn late_findings(
     from: NaiveDate,
     since: NaiveDateTime,
 ) -> QueryResult<Vec<ViolationRow>> {
+    // A finding's history starts the windows before its day (`history_before`): before
+    // `from` for every day until as far after it.
+    let reach = from + (from - history_before(rules, from));
     let late: Vec<(Option<i64>, NaiveDate)> = violations::table
         .filter(violations::source.eq(SOURCE_INSPECTION))
         .filter(violations::created_at.ge(since))
-        .filter(violations::day.lt(from))
+        .filter(violations::day.lt(reach))
         .filter(violations::staff_id.eq_any(people.iter().copied().map(Some).collect::<Vec<_>>()))
         .filter(violations::code.eq_any(codes))
         .select((violations::staff_id, violations::day))
