@@ -170,23 +170,23 @@ fn detect_with(
             continue;
         }
         let reach = release.then(|| {
-            let mut by_person: HashMap<i64, NaiveDate> = HashMap::new();
-            let lately = history
+            // Each person's findings concluded lately, by their days.
+            let mut lately: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
+            for v in history
                 .iter()
                 .filter(|v| v.source == SOURCE_INSPECTION)
-                .filter(|v| is_news(v.day, Some(to_local(v.created_at).date()), today));
-            for v in lately {
+                .filter(|v| is_news(v.day, Some(to_local(v.created_at).date()), today))
+            {
                 if let Some(s) = v.staff_id {
-                    let day = whole_from(&scoped, from, [v.day]);
-                    by_person
-                        .entry(s)
-                        .and_modify(|d| *d = (*d).min(day))
-                        .or_insert(day);
+                    lately.entry(s).or_default().push(v.day);
                 }
             }
             consumed::Reach {
                 base: whole_from(&scoped, from, []),
-                by_person,
+                by_person: lately
+                    .into_iter()
+                    .map(|(s, days)| (s, whole_from(&scoped, from, days)))
+                    .collect(),
             }
         });
         let consumed = consumed::of(conn, chunk, &history, reach.as_ref())?;
@@ -305,7 +305,8 @@ fn record(
         .returning(repeat_notices::id)
         .get_result(conn)?;
     // Those it supersedes now: one superseded already in this run (a retired rule's notice
-    // whose violations two rules counting side by side both take) is the other's.
+    // whose violations two rules counting side by side both take) is the other's, and its
+    // links are gone already.
     let mut supersedes: Vec<i64> = Vec::new();
     if !m.supersedes.is_empty() {
         // The notices it supersedes count nothing any more: what they counted of the
@@ -322,7 +323,7 @@ fn record(
         supersedes.sort_unstable();
         diesel::delete(
             repeat_notice_violations::table
-                .filter(repeat_notice_violations::notice_id.eq_any(&m.supersedes)),
+                .filter(repeat_notice_violations::notice_id.eq_any(&supersedes)),
         )
         .execute(conn)?;
     }
