@@ -192,8 +192,12 @@ pub fn write_visits(
                 .returning(findings::id)
                 .get_result(c)?;
             written.findings += 1;
-            // What `update_finding` keeps in the register for an upheld finding.
-            if outcome == Some("upheld") {
+            // What `update_finding` keeps in the register for an upheld finding, entered
+            // when the team decided: the register's time of entry is what makes a finding
+            // news to the repeat detection, and a load stamping it with its own time made
+            // every older finding news on the night after (all of its person's notices
+            // read again by the sweep).
+            if let (Some("upheld"), Some(decided)) = (outcome, fields.decided_at) {
                 diesel::insert_into(violations::table)
                     .values((
                         violations::province_id.eq(unit.province_id),
@@ -205,8 +209,8 @@ pub fn write_visits(
                         violations::source.eq(SOURCE_INSPECTION),
                         violations::source_ref.eq(id.to_string()),
                         violations::detail.eq(Some(f.description)),
-                        violations::created_at.eq(created),
-                        violations::updated_at.eq(created),
+                        violations::created_at.eq(decided),
+                        violations::updated_at.eq(decided),
                     ))
                     .execute(c)?;
             }

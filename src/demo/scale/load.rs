@@ -59,6 +59,11 @@ const SQLITE_ROWS: usize = 2_000;
 pub fn load(db: &Db, scale: Scale, progress: &dyn Fn(u64, &Loaded)) -> Result<Loaded, DemoError> {
     let today = to_local(crate::db::now()).date();
     let from = today - Duration::days(scale.days);
+    // What is finished, concluded or explained is judged as of today's first minute, not
+    // the moment each day is written: two loads on the same day, on either database, make
+    // the same province (a dossier finishing at 14:00 yesterday was finished or not by
+    // when the load reached that day before).
+    let as_of = today.and_time(chrono::NaiveTime::MIN);
     let plan = units(scale.staff);
     let setup = db.write(|c| -> Result<Option<Setup>, DemoError> {
         if !crate::db::units::find_by_code(c, super::ROOT_CODE)?.is_empty() {
@@ -170,12 +175,12 @@ pub fn load(db: &Db, scale: Scale, progress: &dyn Fn(u64, &Loaded)) -> Result<Lo
             copy_checkins(c, &events)?;
             let mut written = (0, 0, 0);
             for ((_, desk), staff_ids) in desks.iter().zip(&handlers) {
-                let (d, s, a) = write_dossiers(c, desk, staff_ids, day, per_desk, created)?;
+                let (d, s, a) = write_dossiers(c, desk, staff_ids, day, per_desk, created, as_of)?;
                 written.0 += d;
                 written.1 += s;
                 written.2 += a;
             }
-            let v = inspections::write_visits(c, &targets, day, visits_per_day, to_local(created))?;
+            let v = inspections::write_visits(c, &targets, day, visits_per_day, as_of)?;
             Ok((written.0, written.1, written.2, v))
         })?;
         done.checkins += events.len() as u64;
@@ -343,9 +348,9 @@ fn copy_checkins(c: &mut AnyConnection, events: &[NewCheckin]) -> Result<(), Dem
     Ok(())
 }
 
-/// The dossiers a desk received on `day`, finished (or not yet, when recent) by its
-/// handlers one step after another, and the survey answers of the finished ones:
-/// (dossiers, steps, answers).
+/// The dossiers a desk received on `day`, finished (or not yet, when after `now`, local)
+/// by its handlers one step after another, and the survey answers of the finished ones:
+/// (dossiers, steps, answers). `created` stamps the rows.
 fn write_dossiers(
     c: &mut AnyConnection,
     desk: &UnitRow,
@@ -353,12 +358,12 @@ fn write_dossiers(
     day: NaiveDate,
     per_desk: u64,
     created: NaiveDateTime,
+    now: NaiveDateTime,
 ) -> Result<(u64, u64, u64), DemoError> {
     if handlers.is_empty() {
         return Ok((0, 0, 0));
     }
     let specs = desk_dossiers(desk.id as usize, day, per_desk);
-    let now = to_local(created);
     let rows: Vec<NewDossier> = specs
         .iter()
         .map(|d| {
