@@ -413,12 +413,20 @@ pub async fn remove_handle(
     let read = auth.can(Action::ReadStaff);
     let map = auth.can(Action::MapHandlers);
     let actor = auth.id();
+    let own = auth.actor.staff_id;
     blocking(&state, move |db: &Db| {
         db.write(|c| {
             let person = visible_person(c, &read, id)?;
             if !map.staff(person.staff.id, &person.unit_path) {
                 return Err(ApiError::Forbidden(
                     "mapping one-stop handlers needs the admin role",
+                ));
+            }
+            // Removed, one's own account leaves the feed's next steps to a name, or to
+            // nobody (kept aside): their lateness with them, as adding one would bring.
+            if own == Some(person.staff.id) {
+                return Err(ApiError::Forbidden(
+                    "your own one-stop accounts and aliases are mapped by another administrator",
                 ));
             }
             let row = handles::of_staff(c, person.staff.id)?

@@ -346,9 +346,12 @@ pub async fn update_staff(
             // category, the service dates, heading a unit, the unit) is never changed by
             // that person, as nobody decides their own rating; nor their name, by which
             // the one-stop feed attributes steps (renamed as a handler whose steps are
-            // kept aside, they could take them); their contact details are.
+            // kept aside, they could take them), nor their code, by which a dossier file
+            // does (given a colleague's old code, the file's lines for it would be
+            // theirs); their contact details are.
             if own
                 && (body.unit_id.is_some_and(|u| u != current.unit_id)
+                    || body.code.as_deref().is_some_and(|c| c != current.code)
                     || body
                         .full_name
                         .as_deref()
@@ -359,8 +362,8 @@ pub async fn update_staff(
                     || body.left_on.is_some_and(|l| l != current.left_on))
             {
                 return Err(ApiError::Forbidden(
-                    "your own name, unit, category, head role and service dates are for \
-                     another administrator or HR officer to change",
+                    "your own code, name, unit, category, head role and service dates are \
+                     for another administrator or HR officer to change",
                 ));
             }
             let mut next = current.fields();

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{audit_log, units};
+use super::schema::{audit_log, notifications, repeat_notices, units};
 use super::units::visible_condition;
 use super::{AnyConnection, MultiBackend};
 use crate::domain::access::Visibility;
@@ -115,15 +115,92 @@ pub struct AuditFilter {
     /// account's rows are filed under the unit that holds all it reaches). None: the
     /// reader manages none, and sees no account rows.
     pub accounts: Option<Visibility>,
+    /// The reader's own staff record: the trail of notices about them is not theirs to
+    /// read, whatever their roles (`hidden_notices`).
+    pub reader: Option<i64>,
+}
+
+/// The trail's repeat notices and messages the reader may not see, by entity id: (notices,
+/// messages). As `GET /notifications` hides them: those about the reader's own violations,
+/// and those about the head of a unit the reader reaches only from within it (its
+/// deputy's, its own hr's or admin's role): such a notice went to the level above, and
+/// its trail (an acknowledgement with its note, a message retried) is filed under the
+/// head's unit like the notice.
+fn hidden_notices(
+    conn: &mut AnyConnection,
+    vis: &Visibility,
+    reader: Option<i64>,
+) -> QueryResult<(Vec<i64>, Vec<i64>)> {
+    let mut notices: Vec<i64> = match reader {
+        Some(me) => repeat_notices::table
+            .filter(repeat_notices::staff_id.eq(me))
+            .select(repeat_notices::id)
+            .load(conn)?,
+        None => Vec::new(),
+    };
+    if !vis.all {
+        // The units reached whose parent is not: where a head's notice is out of reach.
+        let reached: Vec<(i64, String)> = units::table
+            .filter(
+                units::path
+                    .eq_any(vis.subtrees.clone())
+                    .or(units::id.eq_any(vis.units.clone())),
+            )
+            .select((units::id, units::path))
+            .load(conn)?;
+        let tops: Vec<i64> = reached
+            .into_iter()
+            .filter(|(_, path)| {
+                !crate::domain::units::parent_path(path).is_some_and(|p| vis.subtree(p))
+            })
+            .map(|(id, _)| id)
+            .collect();
+        if !tops.is_empty() {
+            let yes = true;
+            notices.extend(
+                repeat_notices::table
+                    .filter(repeat_notices::about_head.eq(yes))
+                    .filter(repeat_notices::unit_id.eq_any(tops))
+                    .select(repeat_notices::id)
+                    .load::<i64>(conn)?,
+            );
+        }
+    }
+    let mut messages = Vec::new();
+    for chunk in notices.chunks(1000) {
+        messages.extend(
+            notifications::table
+                .filter(notifications::notice_id.assume_not_null().eq_any(chunk))
+                .select(notifications::id)
+                .load::<i64>(conn)?,
+        );
+    }
+    Ok((notices, messages))
 }
 
 fn filtered(
     vis: &Visibility,
     visible_units: &[i64],
     account_units: Option<&[i64]>,
+    hidden: &(Vec<i64>, Vec<i64>),
     f: &AuditFilter,
 ) -> audit_log::BoxedQuery<'static, MultiBackend> {
     let mut q = audit_log::table.into_boxed();
+    let (notices, messages) = hidden;
+    if !notices.is_empty() {
+        q = q.filter(diesel::dsl::not(
+            audit_log::entity
+                .eq("repeat_notice")
+                .and(audit_log::entity_id.eq_any(notices.clone())),
+        ));
+    }
+    if !messages.is_empty() {
+        q = q.filter(diesel::dsl::not(
+            audit_log::entity
+                .eq("notification")
+                .and(audit_log::entity_id.eq_any(messages.clone())),
+        ));
+    }
     if !vis.all {
         q = q.filter(
             audit_log::unit_id.eq_any(visible_units.iter().copied().map(Some).collect::<Vec<_>>()),
@@ -177,10 +254,11 @@ pub fn list(
         Some(manage) if !manage.all => Some(within(conn, manage)?),
         _ => None,
     };
-    let total = filtered(vis, &visible_units, account_units.as_deref(), f)
+    let hidden = hidden_notices(conn, vis, f.reader)?;
+    let total = filtered(vis, &visible_units, account_units.as_deref(), &hidden, f)
         .count()
         .get_result(conn)?;
-    let items = filtered(vis, &visible_units, account_units.as_deref(), f)
+    let items = filtered(vis, &visible_units, account_units.as_deref(), &hidden, f)
         .order(audit_log::id.desc())
         .limit(limit)
         .offset(offset)

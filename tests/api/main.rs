@@ -38,6 +38,7 @@ mod rederive;
 mod rush;
 mod scope_fixes;
 mod score_periods;
+mod self_scope;
 mod smtp;
 mod staff;
 mod survey_fixes;

@@ -1,0 +1,149 @@
+//! What is about oneself is not one's own to read or to change, whatever one's roles:
+//! the audit trail of a repeat notice about one's violations, one's staff code, and one's
+//! one-stop accounts and aliases.
+
+use serde_json::{Value, json};
+
+use crate::attendance::past_day;
+use crate::both;
+use crate::helpers::{Backend, PASSWORD, TestApp};
+use crate::notice_fixes::{list, setup};
+use crate::notifications::late;
+use crate::onestop_fixes::head_as_admin;
+
+/// The notices' ids in the audit trail's `repeat_notice` rows the reader gets.
+async fn notices_in_trail(app: &TestApp, token: &str) -> Vec<i64> {
+    let (s, body) = app.get(token, "/api/v1/audit?entity=repeat_notice").await;
+    assert_eq!(s, 200, "{body}");
+    let mut ids: Vec<i64> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["entity_id"].as_i64())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(body["total"], ids.len(), "{body}");
+    ids
+}
+
+/// A notice about the head of A went to the level above, and one about a member of A1
+/// to the head: acknowledged, each with a note, both rows are filed under the unit of
+/// the violations. The trail shows them as `/notifications` shows the notices: the
+/// member, though hr of A1, reads nothing of theirs, and A's own hr and admin nothing of
+/// their head's. Before, both read them, with what the superior wrote.
+async fn the_trail_of_a_notice_is_hidden_as_the_notice_is(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    for n in [7, 5, 4] {
+        late(&app, &w, w.head_a.id, past_day(n)).await;
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let all = list(&app, w.token("root"), "?kind=repeat").await;
+    let of = |staff: i64| -> (i64, i64) {
+        let item = all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["notice"]["staff_id"] == staff)
+            .unwrap();
+        (
+            item["id"].as_i64().unwrap(),
+            item["notice"]["id"].as_i64().unwrap(),
+        )
+    };
+    let ((head_msg, head_notice), (member_msg, member_notice)) =
+        (of(w.head_a.id), of(w.member_a1.id));
+    for (token, msg) in [("admin_p", head_msg), ("head_a", member_msg)] {
+        let (s, body) = app
+            .post(
+                w.token(token),
+                &format!("/api/v1/notifications/{msg}/acknowledge"),
+                json!({"note": "Đã yêu cầu kiểm điểm, đề nghị xem xét kỷ luật."}),
+            )
+            .await;
+        assert_eq!(s, 200, "{body}");
+    }
+    // The member is also hr of A1, where their notice is filed.
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/users/{}", w.user_ids["staff_a1"]),
+            json!({"roles": [{"role": "staff", "unit_id": w.a1.id},
+                             {"role": "hr", "unit_id": w.a1.id}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let member_hr = app.token("staff_a1", PASSWORD).await;
+
+    let mut both = vec![head_notice, member_notice];
+    both.sort_unstable();
+    assert_eq!(notices_in_trail(&app, w.token("admin_p")).await, both);
+    assert_eq!(notices_in_trail(&app, w.token("root")).await, both);
+    for token in ["admin_a", "hr_a"] {
+        assert_eq!(
+            notices_in_trail(&app, w.token(token)).await,
+            vec![member_notice],
+            "{token}"
+        );
+    }
+    assert_eq!(notices_in_trail(&app, &member_hr).await, Vec::<i64>::new());
+    // The rest of their unit's trail they still read.
+    let (s, body) = app.get(&member_hr, "/api/v1/audit").await;
+    assert_eq!(s, 200, "{body}");
+    assert!(body["total"].as_i64().unwrap() > 0, "{body}");
+}
+
+/// The head of A, also its administrator: their own code and their own one-stop alias
+/// are another administrator's to change. Given a colleague's old code, a dossier file's
+/// lines for it would be theirs; their alias removed, the feed's next steps under it go
+/// to nobody. Before, both were 2xx.
+async fn ones_own_code_and_handles_are_for_another_administrator(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let admin_head = head_as_admin(&app, &w).await;
+    let own = format!("/api/v1/staff/{}", w.head_a.id);
+    let (s, body) = app
+        .patch(&admin_head, &own, json!({"code": "S-A1-OLD"}))
+        .await;
+    assert_eq!(s, 403, "{body}");
+    // The same code, and contact details, are theirs to send.
+    let (_, me) = app.get(&admin_head, &own).await;
+    let (s, body) = app
+        .patch(
+            &admin_head,
+            &own,
+            json!({"code": me["code"], "email": "truong.a@example.vn"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = app
+        .patch(w.token("admin_p"), &own, json!({"code": "S-HEAD-A2"}))
+        .await;
+    assert_eq!(s, 200, "{body}");
+
+    let handles = format!("/api/v1/staff/{}/onestop-handles", w.head_a.id);
+    let (s, added) = app
+        .post(
+            w.token("admin_p"),
+            &handles,
+            json!({"kind": "account", "value": "truong.a"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{added}");
+    let one = format!("{handles}/{}", added["handle"]["id"]);
+    let (s, body) = app.delete(&admin_head, &one).await;
+    assert_eq!(s, 403, "{body}");
+    let listed = |body: &Value| body.as_array().map_or(0, Vec::len);
+    let (_, kept) = app.get(w.token("admin_p"), &handles).await;
+    assert_eq!(listed(&kept), 1, "{kept}");
+    let (s, body) = app.delete(w.token("admin_p"), &one).await;
+    assert_eq!(s, 204, "{body}");
+}
+
+both!(
+    the_trail_of_a_notice_is_hidden_as_the_notice_is,
+    ones_own_code_and_handles_are_for_another_administrator,
+);
