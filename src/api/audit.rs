@@ -95,6 +95,7 @@ pub async fn list_audit(
         // they manage them, as /users is; hr reads the rest of the trail.
         accounts: Some(auth.can(Action::ManageUsers)).filter(|m| !m.is_empty()),
         reader: auth.actor.staff_id,
+        reader_user_id: auth.id(),
     };
     let (rows, total) = blocking(&state, move |db: &Db| {
         db.read(|c| Ok(q::list(c, &vis, &filter, page.per_page(), page.offset())?))

@@ -118,6 +118,9 @@ pub struct AuditFilter {
     /// The reader's own staff record: the trail of notices about them is not theirs to
     /// read, whatever their roles (`hidden_notices`).
     pub reader: Option<i64>,
+    /// The reader's account: what it did itself is never hidden from it (a head told of
+    /// the notice about a head below, acknowledging it).
+    pub reader_user_id: i64,
 }
 
 /// The trail's repeat notices and messages the reader may not see, by entity id: (notices,
@@ -187,18 +190,26 @@ fn filtered(
 ) -> audit_log::BoxedQuery<'static, MultiBackend> {
     let mut q = audit_log::table.into_boxed();
     let (notices, messages) = hidden;
+    let me = f.reader_user_id;
+    let others = move || {
+        audit_log::actor_user_id
+            .is_null()
+            .or(audit_log::actor_user_id.ne(me))
+    };
     if !notices.is_empty() {
         q = q.filter(diesel::dsl::not(
             audit_log::entity
                 .eq("repeat_notice")
-                .and(audit_log::entity_id.eq_any(notices.clone())),
+                .and(audit_log::entity_id.eq_any(notices.clone()))
+                .and(others()),
         ));
     }
     if !messages.is_empty() {
         q = q.filter(diesel::dsl::not(
             audit_log::entity
                 .eq("notification")
-                .and(audit_log::entity_id.eq_any(messages.clone())),
+                .and(audit_log::entity_id.eq_any(messages.clone()))
+                .and(others()),
         ));
     }
     if !vis.all {
@@ -254,7 +265,11 @@ pub fn list(
         Some(manage) if !manage.all => Some(within(conn, manage)?),
         _ => None,
     };
-    let hidden = hidden_notices(conn, vis, f.reader)?;
+    // Looked up only where the rows asked for may be of notices.
+    let hidden = match f.entity.as_deref() {
+        None | Some("repeat_notice" | "notification") => hidden_notices(conn, vis, f.reader)?,
+        Some(_) => Default::default(),
+    };
     let total = filtered(vis, &visible_units, account_units.as_deref(), &hidden, f)
         .count()
         .get_result(conn)?;

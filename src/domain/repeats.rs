@@ -167,8 +167,7 @@ fn recent(day: NaiveDate, today: NaiveDate) -> bool {
 /// history is loaded (a month of a device's check-ins, the one-stop system's past
 /// dossiers), so the day they were recorded says nothing about news; only their own day
 /// does, and old history stays quiet. Findings loaded in bulk (the generated province)
-/// carry the time they were loaded, so they are news for 45 days after it, as a team's
-/// late conclusions would be.
+/// carry the time their team decided, as upholding them one by one would have.
 pub fn is_news(day: NaiveDate, concluded: Option<NaiveDate>, today: NaiveDate) -> bool {
     recent(day, today) || concluded.is_some_and(|c| recent(c, today))
 }

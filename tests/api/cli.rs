@@ -642,8 +642,40 @@ fn generated(storage: &Storage) -> String {
         .unwrap_or(stderr)
 }
 
+/// Some of what a generated province holds, beyond the counts it reports: finished
+/// dossiers and steps, the citizens' scores, upheld findings and notices told.
+#[derive(diesel::QueryableByName, Debug, PartialEq)]
+struct Made {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    finished: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    steps_done: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    scores: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    upheld: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    told: i64,
+}
+
+fn made(storage: &Storage) -> Made {
+    use diesel::RunQueryDsl;
+    let db = congvu::db::Db::connect(&storage.database_url(), 1).expect("database");
+    let mut c = db.conn().expect("connection");
+    diesel::sql_query(
+        "SELECT (SELECT COUNT(*) FROM dossiers WHERE finished_at IS NOT NULL) AS finished, \
+         (SELECT COUNT(*) FROM dossier_steps WHERE finished_at IS NOT NULL) AS steps_done, \
+         (SELECT CAST(COALESCE(SUM(score), 0) AS BIGINT) FROM surveys) AS scores, \
+         (SELECT COUNT(*) FROM findings WHERE outcome = 'upheld') AS upheld, \
+         (SELECT COUNT(*) FROM repeat_notices WHERE notified) AS told",
+    )
+    .get_result(&mut *c)
+    .expect("what was made")
+}
+
 /// The province generated the same day is the same on either database: what is finished,
 /// concluded or answered is judged as of the day, not the moment a database got there.
+/// (Without PostgreSQL, as every PostgreSQL variant, it is skipped and says so.)
 #[test]
 fn demo_scale_makes_the_same_province_on_both_databases() {
     let (Some(sqlite), Some(postgres)) = (
@@ -652,7 +684,20 @@ fn demo_scale_makes_the_same_province_on_both_databases() {
     ) else {
         return;
     };
-    assert_eq!(generated(&sqlite), generated(&postgres));
+    let day = || congvu::domain::attendance::to_local(congvu::db::now()).date();
+    let started = day();
+    let (one, other) = (generated(&sqlite), generated(&postgres));
+    if day() != started {
+        eprintln!("skipped: midnight passed between the two loads, a day apart");
+        return;
+    }
+    assert_eq!(one, other);
+    let made = made(&sqlite);
+    assert!(
+        made.finished > 0 && made.scores > 0 && made.upheld > 0,
+        "{made:?}"
+    );
+    assert_eq!(made, self::made(&postgres));
 }
 
 both!(

@@ -95,6 +95,69 @@ async fn the_trail_of_a_notice_is_hidden_as_the_notice_is(b: Backend) {
     assert!(body["total"].as_i64().unwrap() > 0, "{body}");
 }
 
+/// The head of A1's own notice went to the head of A, who acknowledges it. Made also
+/// administrator of A1 alone, the head of A reads their own acknowledgement in the trail,
+/// which A1's own roles do not.
+async fn ones_own_acknowledgement_stays_in_ones_trail(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    let head_a1 = app
+        .new_staff(
+            w.token("root"),
+            json!({"code": "S-HEAD-A1", "full_name": "Lê Văn Tổ", "unit_id": w.a1.id,
+                   "category": "cong_chuc", "is_head": true, "position": "Trưởng phòng"}),
+        )
+        .await;
+    for n in [7, 5, 4] {
+        late(&app, &w, head_a1, past_day(n)).await;
+    }
+    let told = list(&app, w.token("head_a"), "?kind=repeat").await;
+    assert_eq!(told["total"], 1, "{told}");
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            &format!(
+                "/api/v1/notifications/{}/acknowledge",
+                told["items"][0]["id"]
+            ),
+            json!({"note": "Đã nhắc nhở."}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let notice = body["notice"]["id"].as_i64().unwrap();
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/users/{}", w.user_ids["head_a"]),
+            json!({"roles": [{"role": "unit_head", "unit_id": w.a.id},
+                             {"role": "admin", "unit_id": w.a1.id}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let head_admin = app.token("head_a", PASSWORD).await;
+    assert_eq!(notices_in_trail(&app, &head_admin).await, vec![notice]);
+    assert_eq!(
+        notices_in_trail(&app, w.token("admin_a")).await,
+        vec![notice]
+    );
+    // The member of A1 made its administrator reads nothing of it.
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/users/{}", w.user_ids["staff_a1"]),
+            json!({"roles": [{"role": "admin", "unit_id": w.a1.id}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let member_admin = app.token("staff_a1", PASSWORD).await;
+    assert_eq!(
+        notices_in_trail(&app, &member_admin).await,
+        Vec::<i64>::new()
+    );
+}
+
 /// The head of A, also its administrator: their own code and their own one-stop alias
 /// are another administrator's to change. Given a colleague's old code, a dossier file's
 /// lines for it would be theirs; their alias removed, the feed's next steps under it go
@@ -145,5 +208,6 @@ async fn ones_own_code_and_handles_are_for_another_administrator(b: Backend) {
 
 both!(
     the_trail_of_a_notice_is_hidden_as_the_notice_is,
+    ones_own_acknowledgement_stays_in_ones_trail,
     ones_own_code_and_handles_are_for_another_administrator,
 );

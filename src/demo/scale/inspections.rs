@@ -179,7 +179,7 @@ pub fn write_visits(
                 action: None,
                 action_due_at: None,
                 discipline_form: None,
-                decided_at: outcome.map(|_| observed + Duration::days(10)),
+                decided_at: outcome.map(|_| observed + Duration::days(CONCLUDED_AFTER)),
                 decided_by: None,
                 client_ref: None,
             };
