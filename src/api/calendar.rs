@@ -12,7 +12,7 @@ use super::{blocking, local_now};
 use crate::auth::AuthUser;
 use crate::db::calendar::{self as q, CalendarRow};
 use crate::db::{AnyConnection, Db, attendance};
-use crate::domain::access::{Action, Visibility};
+use crate::domain::access::{Action, Actor, Visibility};
 use crate::domain::calendar::fixed_holidays;
 use crate::domain::codes::CalendarKind;
 use crate::domain::text::nfc;
@@ -89,6 +89,7 @@ pub struct ListCalendar {
 /// admin of the province's root for the province's.
 fn check_scope(
     c: &mut AnyConnection,
+    who: &Actor,
     read: &Visibility,
     write: &Visibility,
     province_id: Option<i64>,
@@ -100,7 +101,12 @@ fn check_scope(
             "national calendar entries need an administrator of every unit",
         )),
         Some(p) => {
-            let unit = super::units::visible_unit(c, read, p, field)?;
+            // Everyone in the province reads its calendar: a department's administrator
+            // sending its id is out of scope (403), not naming an unknown unit.
+            let unit = match crate::db::units::find(c, p)? {
+                Some(u) if who.in_province(u.id) && u.parent_id.is_none() => u,
+                _ => super::units::visible_unit(c, read, p, field)?,
+            };
             if unit.parent_id.is_some() {
                 return Err(ApiError::field(field, "must be a province (a root unit)"));
             }
@@ -175,6 +181,7 @@ pub async fn add_days(
     };
     let read = auth.can(Action::ReadUnits);
     let write = auth.can(Action::WriteUnits);
+    let who = auth.actor.clone();
     let actor = auth.id();
     let rows = blocking(&state, move |db: &Db| {
         db.write(|c| {
@@ -186,7 +193,7 @@ pub async fn add_days(
                 } else {
                     "province_id".to_owned()
                 };
-                check_scope(c, &read, &write, d.province_id, &field)?;
+                check_scope(c, &who, &read, &write, d.province_id, &field)?;
                 // One day at a time adds; a whole list replaces what it names, so sending
                 // a year's list again changes nothing.
                 if single && q::find_on(c, d.province_id, d.date)?.is_some() {
@@ -307,7 +314,7 @@ pub async fn delete_day(
             let row = q::find(c, id)?
                 .filter(|r| r.province_id.is_none_or(|p| who.in_province(p)))
                 .ok_or(ApiError::NotFound)?;
-            check_scope(c, &read, &write, row.province_id, "id")?;
+            check_scope(c, &who, &read, &write, row.province_id, "id")?;
             q::delete(c, Some(actor), &row)?;
             rederive_days(c, &[(row.province_id, row.day)])
         })

@@ -120,8 +120,8 @@ fn visible_leave(
 }
 
 #[utoipa::path(post, path = "/api/v1/leaves", tag = "attendance", request_body = CreateLeave,
-    responses((status = 201, body = LeaveView), (status = 409, body = crate::error::Problem),
-              (status = 422, body = crate::error::Problem)),
+    responses((status = 201, body = LeaveView), (status = 403, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
     security(("bearer" = [])))]
 #[post("/leaves")]
 pub async fn create_leave(
@@ -148,6 +148,7 @@ pub async fn create_leave(
         ));
     }
     let decide = auth.can(Action::DecideLeave);
+    let read = auth.can(Action::ReadStaff);
     let own_staff = auth.actor.staff_id;
     let manager = auth.actor.clone();
     let actor = auth.id();
@@ -161,6 +162,12 @@ pub async fn create_leave(
             crate::db::advisory_lock(c, crate::db::LockClass::Staff, body.staff_id)?;
             let (person, path) = match crate::db::staff::find_with_path(c, body.staff_id)? {
                 Some((s, p)) if Some(s.id) == own_staff || decide.staff(s.id, &p) => (s, p),
+                // Someone the caller reads (an inspector's) is out of scope, not unknown.
+                Some((s, p)) if read.staff(s.id, &p) => {
+                    return Err(ApiError::Forbidden(
+                        "entering someone's leave needs the unit_head, hr or admin role over them",
+                    ));
+                }
                 _ => return Err(ApiError::field("staff_id", "no such staff member")),
             };
             // One's own request waits for a head, even a head's own; and a head's entered

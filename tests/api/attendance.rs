@@ -467,6 +467,15 @@ async fn leave_excuses_absence_once_approved(b: Backend) {
         )
         .await;
     assert_eq!(s, 422, "B's staff are beyond A's head");
+    // The province's inspector reads everyone, and enters nobody's leave: out of scope.
+    let (s, body) = app
+        .post(
+            w.token("inspector_p"),
+            "/api/v1/leaves",
+            json!({"staff_id": w.member_b.id, "from": d2.to_string(), "to": d2.to_string(), "kind": "annual"}),
+        )
+        .await;
+    assert_eq!(s, 403, "{body}");
     // Cancelling an approved leave brings the absence back.
     let (s, _) = app
         .post(
@@ -578,10 +587,19 @@ async fn calendar_days_change_past_attendance(b: Backend) {
         .post(w.token("admin_p"), "/api/v1/calendar", provincial.clone())
         .await;
     assert_eq!(s, 409, "the day already has an entry");
-    let (s, _) = app
+    // A's admin reads the province's calendar, but does not keep it: out of scope
+    // (403), adding or removing. Before, 422 "no such unit", on a DELETE's id too.
+    let (s, body) = app
         .post(w.token("admin_a"), "/api/v1/calendar", provincial)
         .await;
-    assert_eq!(s, 422, "A's admin cannot see the province root");
+    assert_eq!(s, 403, "{body}");
+    let (s, body) = app
+        .delete(
+            w.token("admin_a"),
+            &format!("/api/v1/calendar/{}", created["id"]),
+        )
+        .await;
+    assert_eq!(s, 403, "{body}");
     let (s, body) = app
         .post(
             w.token("root"),
