@@ -191,7 +191,7 @@ pub fn load(db: &Db, scale: Scale, progress: &dyn Fn(u64, &Loaded)) -> Result<Lo
         done.findings += v.findings;
         progress(n as u64 + 1, &done);
     }
-    done.violations = derive_register(db, rows[0].id, &people, from, today)?;
+    done.violations = derive_register(db, rows[0].id, &people, from, as_of)?;
     db.write(|c| -> Result<(), DemoError> {
         Ok(crate::db::audit::record(
             c,
@@ -235,10 +235,10 @@ fn derive_register(
     province_id: i64,
     people: &[(i64, i64)],
     from: NaiveDate,
-    today: NaiveDate,
+    now: NaiveDateTime,
 ) -> Result<u64, DemoError> {
-    let now = to_local(crate::db::now());
-    let yesterday = today - Duration::days(1);
+    // As of the day the load began, like the days it wrote, should it run past midnight.
+    let yesterday = now.date() - Duration::days(1);
     let ids: Vec<i64> = people.iter().map(|(id, _)| *id).collect();
     let mut added = 0;
     let mut start = from;
@@ -433,7 +433,9 @@ fn write_dossiers(
                     d.received.and_utc().timestamp() as u64,
                 );
                 inspections::survey_of(seed, finished).map(|a| (a, step.staff_id))
-            });
+            })
+            // An answer given after the day began is not given yet.
+            .filter(|((_, at), _)| to_local(*at) < now);
         if let Some(((score, at), staff_id)) = answer {
             answers.push(NewSurvey {
                 province_id: desk.province_id,
