@@ -2,11 +2,13 @@
 //! every shipped policy fires at least once in 2025 or 2026, then both years evaluated.
 //!
 //! 2025 (NĐ 90/2020 for everyone): a reprimand (Home Affairs), a late joiner (Finance),
-//! four months of sick leave (Construction), a one-stop officer with late steps (Cam Ranh).
+//! four months of sick leave (Construction), a one-stop officer with late steps (Cam Ranh),
+//! the authority's conclusions of degradation and of corruption in a head's unit (Health).
 //! 2026: công chức under NĐ 335 with quarterly scores in the reform division (one beyond
 //! the excellent quota, one not completed, so their head's unit points count half), a
 //! late joiner (Finance); viên chức of the provincial one-stop centre under NĐ 90 (a
-//! warning, a late joiner, four months of sick leave, late steps). Units: the planning
+//! warning, a late joiner, four months of sick leave, late steps, and the two conclusions
+//! in its administration division). Units: the planning
 //! division of Construction with late dossiers, Khánh Vĩnh with unhappy citizens and two
 //! average years, Vạn Ninh weak, Cam Ranh whose party body is rated excellent on a fair
 //! ranking.
@@ -225,13 +227,12 @@ impl Ctx<'_> {
         &self,
         c: &mut AnyConnection,
         p: &StaffRow,
+        on: NaiveDate,
         code: &str,
         text: &str,
     ) -> Result<(), DemoError> {
         use crate::db::inspections as q;
-        let at = crate::domain::attendance::to_utc(
-            day(2026, 9, 15)?.and_hms_opt(9, 0, 0).unwrap_or_default(),
-        );
+        let at = crate::domain::attendance::to_utc(on.and_hms_opt(9, 0, 0).unwrap_or_default());
         let inspection = q::insert(
             c,
             self.hr,
@@ -318,6 +319,16 @@ impl Ctx<'_> {
     }
 }
 
+/// The authority's conclusions the demo records: (catalogue code, what it concluded).
+const DEGRADATION: (&str, &str) = (
+    "degradation",
+    "Kết luận của cấp có thẩm quyền: có biểu hiện suy thoái về lối sống",
+);
+const UNIT_CORRUPTION: (&str, &str) = (
+    "unit_corruption",
+    "Cơ quan để xảy ra lãng phí trong mua sắm tài sản, đã bị xử lý",
+);
+
 /// Loads the evaluation demo and evaluates 2025 and 2026; returns the evaluations made.
 pub fn load(
     c: &mut AnyConnection,
@@ -372,19 +383,19 @@ pub fn load(
         day(2026, 6, 30)?,
     )?;
 
-    // The authority's conclusions (NĐ 335 triggers b and d), as upheld findings.
-    x.conclusion(
-        c,
-        x.person("STC-VP", Some(0))?,
-        "degradation",
-        "Kết luận của cấp có thẩm quyền: có biểu hiện suy thoái về lối sống",
-    )?;
-    x.conclusion(
-        c,
-        x.person("SXD", None)?,
-        "unit_corruption",
-        "Cơ quan để xảy ra lãng phí trong mua sắm tài sản, đã bị xử lý",
-    )?;
+    // The authority's conclusions (NĐ 335 triggers b and d; NĐ 90 Điều 15 for viên chức
+    // and, in 2025, for everyone), as upheld findings.
+    let conclusions = [
+        ("STC-VP", Some(0), day(2026, 9, 15)?, DEGRADATION),
+        ("SXD", None, day(2026, 9, 15)?, UNIT_CORRUPTION),
+        ("TTPVHCC-HCTH", Some(0), day(2026, 10, 6)?, DEGRADATION),
+        ("TTPVHCC-HCTH", None, day(2026, 10, 6)?, UNIT_CORRUPTION),
+        ("SYT-NVY", Some(0), day(2025, 10, 20)?, DEGRADATION),
+        ("SYT-NVD", None, day(2025, 10, 20)?, UNIT_CORRUPTION),
+    ];
+    for (unit, n, on, (code, text)) in conclusions {
+        x.conclusion(c, x.person(unit, n)?, on, code, text)?;
+    }
 
     // Units.
     x.dossiers(

@@ -250,6 +250,34 @@ fn late_dossier_boundary_is_exact() {
     assert_eq!(Value::percent(0, 0), None);
 }
 
+/// NĐ 90 Điều 15: the authority's conclusions make a viên chức (and, up to 2025, anyone)
+/// not completed, as NĐ 335's triggers b and d do a công chức.
+#[test]
+fn nd90_conclusions_make_anyone_not_completed() {
+    let year = [(Metric::MonthsWorked, Value::count(12))];
+    for code in ["nd90-2020", "nd90-vien-chuc"] {
+        let policy = preset(code);
+        assert_eq!(
+            evaluate(&policy, &[], &facts(&year)).proposed,
+            Some(Rating::CompletedWell),
+            "{code}"
+        );
+        for finding in ["degradation", "unit_corruption"] {
+            let f = Facts {
+                upheld_codes: [(finding.to_owned(), 1)].into_iter().collect(),
+                ..facts(&year)
+            };
+            let p = evaluate(&policy, &[], &f);
+            assert_eq!(p.proposed, Some(Rating::NotCompleted), "{code} {finding}");
+            assert!(
+                p.applied.iter().any(|a| a.effect.contains(finding)),
+                "{code} {finding}: {:?}",
+                p.applied
+            );
+        }
+    }
+}
+
 #[test]
 fn short_service_lawful_absence_and_maternity() {
     let nd90 = preset("nd90-2020");
