@@ -81,11 +81,36 @@ struct Evaluated {
     score_centi: Option<i64>,
 }
 
-/// The agency a unit belongs to: the unit directly under the province in its path
-/// (`/1/4/9/` → 4), or the province itself.
-fn agency_of(path: &str) -> i64 {
-    let ids: Vec<i64> = path.split('/').filter_map(|p| p.parse().ok()).collect();
-    ids.get(1).or(ids.first()).copied().unwrap_or(0)
+/// Unit kinds that are an agency of their own for the excellent quota ("trong phạm vi
+/// cùng một cơ quan, tổ chức, đơn vị", RULES.md §1.3 and §1.4): a department, a district, a
+/// commune, a public service unit. Divisions (and `other`) belong to the one above them.
+const AGENCY_KINDS: [&str; 4] = ["department", "district", "commune", "public_service_unit"];
+
+/// The agency a unit belongs to: the nearest unit of its path, itself first, that is one
+/// (`agencies`), else the province. Before, it was the unit directly under the province,
+/// so a commune under a district, or a hospital under the Department of Health, shared
+/// the district's or the department's quota.
+fn agency_of(path: &str, agencies: &HashSet<i64>) -> i64 {
+    let chain = crate::domain::units::chain(path);
+    chain
+        .iter()
+        .find(|id| agencies.contains(id))
+        .or(chain.last())
+        .copied()
+        .unwrap_or(0)
+}
+
+/// The province's units that are agencies of their own (`AGENCY_KINDS`).
+fn agencies(conn: &mut AnyConnection, province_id: i64) -> QueryResult<HashSet<i64>> {
+    use super::schema::units;
+    use diesel::prelude::*;
+    Ok(units::table
+        .filter(units::province_id.eq(province_id))
+        .filter(units::kind.eq_any(AGENCY_KINDS))
+        .select(units::id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect())
 }
 
 /// A value in hundredths, exactly rounded (ordering keys must not depend on display).
@@ -265,6 +290,7 @@ pub fn run(
     let province = super::units::find(conn, unit.province_id)?
         .map(|u| u.code)
         .unwrap_or_default();
+    let agencies = agencies(conn, unit.province_id)?;
     let mut skipped = Vec::new();
     let (people, undated) = rated_here(conn, unit, year, now, &mut skipped)?;
     let existing: HashMap<i64, evaluations::Standing> = evaluations::standings_of(
@@ -318,7 +344,14 @@ pub fn run(
             progress(offset + n, people.len());
             let recorded = records.remove(&person.staff.id).unwrap_or_default();
             let rated = existing.contains_key(&person.staff.id);
-            match rate(person, recorded, year, &policies, &province, forced) {
+            match rate(
+                person,
+                recorded,
+                year,
+                &policies,
+                (&province, &agencies),
+                forced,
+            ) {
                 Ok(Some(e)) => done.push(e),
                 Ok(None) => {
                     if rated {
@@ -625,7 +658,7 @@ fn rate(
     recorded: Recorded,
     year: i32,
     policies: &[(i64, Policy)],
-    province: &str,
+    (province, agencies): (&str, &HashSet<i64>),
     forced: Option<i64>,
 ) -> Result<Option<Evaluated>, Skipped> {
     let s = &person.staff;
@@ -663,12 +696,13 @@ fn rate(
         unit_id: s.unit_id,
         province_id: s.province_id,
         code: s.code.clone(),
-        // The quota counts per agency (the unit directly under the province: a
-        // department, or a commune) and per group with similar duties, here
-        // managers and staff under the same rules.
+        // The quota counts per agency (`agency_of`) and per group with similar duties,
+        // here those of one category, under the same rules, managers and staff apart
+        // (under NĐ 90 until 2025 cán bộ, công chức and viên chức shared one group).
         group: format!(
-            "agency {} · {} · {}",
-            agency_of(&person.unit_path),
+            "agency {} · {} · {} · {}",
+            agency_of(&person.unit_path, agencies),
+            category.code(),
             base.1.code,
             if manager { "managers" } else { "staff" }
         ),
@@ -682,4 +716,35 @@ fn rate(
         score_centi: value(Metric::Score).map(centi),
         proposal,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_agency_is_the_nearest_unit_that_is_one() {
+        // Province 1; department 4 with division 9; district 5 with commune 6 and its
+        // division 7; public service unit 8 (a hospital) under department 4.
+        let agencies: HashSet<i64> = [4, 5, 6, 8].into_iter().collect();
+        assert_eq!(agency_of("/1/4/9/", &agencies), 4);
+        assert_eq!(agency_of("/1/4/", &agencies), 4);
+        assert_eq!(
+            agency_of("/1/5/6/7/", &agencies),
+            6,
+            "a commune of a district"
+        );
+        assert_eq!(agency_of("/1/5/", &agencies), 5);
+        assert_eq!(
+            agency_of("/1/4/8/", &agencies),
+            8,
+            "a hospital of a department"
+        );
+        assert_eq!(agency_of("/1/", &agencies), 1, "the province's own staff");
+        assert_eq!(
+            agency_of("/1/3/", &agencies),
+            1,
+            "an `other` unit: the province"
+        );
+    }
 }
