@@ -87,15 +87,20 @@ struct Evaluated {
 const AGENCY_KINDS: [&str; 4] = ["department", "district", "commune", "public_service_unit"];
 
 /// The agency a unit belongs to: the nearest unit of its path, itself first, that is one
-/// (`agencies`), else the province. Before, it was the unit directly under the province,
-/// so a commune under a district, or a hospital under the Department of Health, shared
-/// the district's or the department's quota.
+/// (`agencies`); else, as before kinds counted, the unit directly under the province
+/// (a board entered as `other` counts apart from the province's own staff), or the
+/// province. Before, it was always the unit directly under the province, so a commune
+/// under a district, or a hospital under the Department of Health, shared the
+/// district's or the department's quota.
 fn agency_of(path: &str, agencies: &HashSet<i64>) -> i64 {
     let chain = crate::domain::units::chain(path);
+    let mut from_root = chain.iter().rev();
+    let root = from_root.next();
     chain
         .iter()
         .find(|id| agencies.contains(id))
-        .or(chain.last())
+        .or(from_root.next())
+        .or(root)
         .copied()
         .unwrap_or(0)
 }
@@ -741,10 +746,7 @@ mod tests {
             "a hospital of a department"
         );
         assert_eq!(agency_of("/1/", &agencies), 1, "the province's own staff");
-        assert_eq!(
-            agency_of("/1/3/", &agencies),
-            1,
-            "an `other` unit: the province"
-        );
+        assert_eq!(agency_of("/1/3/", &agencies), 3, "an `other` unit: its own");
+        assert_eq!(agency_of("/1/3/2/", &agencies), 3, "below an `other` unit");
     }
 }

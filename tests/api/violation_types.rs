@@ -43,6 +43,20 @@ async fn the_catalogue_is_preloaded_and_provinces_extend_it(b: Backend) {
         .unwrap();
     assert!(alcohol["label_vi"].as_str().unwrap().contains("rượu, bia"));
     assert!(alcohol["basis"].as_str().unwrap().contains("26/CT-TTg"));
+    // The conclusions that make someone not completed name both decrees (migration 29).
+    for code in ["degradation", "unit_corruption"] {
+        let basis = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["code"] == code)
+            .and_then(|t| t["basis"].as_str())
+            .unwrap_or_default();
+        assert!(
+            basis.contains("335/2025") && basis.contains("90/2020"),
+            "{code}: {basis}"
+        );
+    }
 
     let cafe = json!({"code": "cafe_hours", "label_vi": "Ngồi quán cà phê trong giờ làm việc", "province_id": w.p.id, "basis": "Chỉ thị của UBND tỉnh"});
     let (s, created) = app
