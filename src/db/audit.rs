@@ -190,26 +190,19 @@ fn filtered(
 ) -> audit_log::BoxedQuery<'static, MultiBackend> {
     let mut q = audit_log::table.into_boxed();
     let (notices, messages) = hidden;
-    let me = f.reader_user_id;
-    let others = move || {
-        audit_log::actor_user_id
-            .is_null()
-            .or(audit_log::actor_user_id.ne(me))
-    };
-    if !notices.is_empty() {
+    for (entity, ids) in [("repeat_notice", notices), ("notification", messages)] {
+        if ids.is_empty() {
+            continue;
+        }
         q = q.filter(diesel::dsl::not(
             audit_log::entity
-                .eq("repeat_notice")
-                .and(audit_log::entity_id.eq_any(notices.clone()))
-                .and(others()),
-        ));
-    }
-    if !messages.is_empty() {
-        q = q.filter(diesel::dsl::not(
-            audit_log::entity
-                .eq("notification")
-                .and(audit_log::entity_id.eq_any(messages.clone()))
-                .and(others()),
+                .eq(entity)
+                .and(audit_log::entity_id.eq_any(ids.clone()))
+                .and(
+                    audit_log::actor_user_id
+                        .is_null()
+                        .or(audit_log::actor_user_id.ne(f.reader_user_id)),
+                ),
         ));
     }
     if !vis.all {

@@ -6,10 +6,23 @@ use serde_json::{Value, json};
 
 use crate::attendance::past_day;
 use crate::both;
-use crate::helpers::{Backend, PASSWORD, TestApp};
+use crate::helpers::{Backend, PASSWORD, TestApp, World};
 use crate::notice_fixes::{list, setup};
 use crate::notifications::late;
 use crate::onestop_fixes::head_as_admin;
+
+/// Replaces the roles of `account` (as the root administrator) and signs it in again.
+async fn with_roles(app: &TestApp, w: &World, account: &str, roles: Value) -> String {
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/users/{}", w.user_ids[account]),
+            json!({ "roles": roles }),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    app.token(account, PASSWORD).await
+}
 
 /// The notices' ids in the audit trail's `repeat_notice` rows the reader gets.
 async fn notices_in_trail(app: &TestApp, token: &str) -> Vec<i64> {
@@ -66,16 +79,13 @@ async fn the_trail_of_a_notice_is_hidden_as_the_notice_is(b: Backend) {
         assert_eq!(s, 200, "{body}");
     }
     // The member is also hr of A1, where their notice is filed.
-    let (s, body) = app
-        .patch(
-            w.token("root"),
-            &format!("/api/v1/users/{}", w.user_ids["staff_a1"]),
-            json!({"roles": [{"role": "staff", "unit_id": w.a1.id},
-                             {"role": "hr", "unit_id": w.a1.id}]}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
-    let member_hr = app.token("staff_a1", PASSWORD).await;
+    let member_hr = with_roles(
+        &app,
+        &w,
+        "staff_a1",
+        json!([{"role": "staff", "unit_id": w.a1.id}, {"role": "hr", "unit_id": w.a1.id}]),
+    )
+    .await;
 
     let mut both = vec![head_notice, member_notice];
     both.sort_unstable();
@@ -127,31 +137,26 @@ async fn ones_own_acknowledgement_stays_in_ones_trail(b: Backend) {
         .await;
     assert_eq!(s, 200, "{body}");
     let notice = body["notice"]["id"].as_i64().unwrap();
-    let (s, body) = app
-        .patch(
-            w.token("root"),
-            &format!("/api/v1/users/{}", w.user_ids["head_a"]),
-            json!({"roles": [{"role": "unit_head", "unit_id": w.a.id},
-                             {"role": "admin", "unit_id": w.a1.id}]}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
-    let head_admin = app.token("head_a", PASSWORD).await;
+    let head_admin = with_roles(
+        &app,
+        &w,
+        "head_a",
+        json!([{"role": "unit_head", "unit_id": w.a.id}, {"role": "admin", "unit_id": w.a1.id}]),
+    )
+    .await;
     assert_eq!(notices_in_trail(&app, &head_admin).await, vec![notice]);
     assert_eq!(
         notices_in_trail(&app, w.token("admin_a")).await,
         vec![notice]
     );
     // The member of A1 made its administrator reads nothing of it.
-    let (s, body) = app
-        .patch(
-            w.token("root"),
-            &format!("/api/v1/users/{}", w.user_ids["staff_a1"]),
-            json!({"roles": [{"role": "admin", "unit_id": w.a1.id}]}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
-    let member_admin = app.token("staff_a1", PASSWORD).await;
+    let member_admin = with_roles(
+        &app,
+        &w,
+        "staff_a1",
+        json!([{"role": "admin", "unit_id": w.a1.id}]),
+    )
+    .await;
     assert_eq!(
         notices_in_trail(&app, &member_admin).await,
         Vec::<i64>::new()
