@@ -307,7 +307,7 @@ impl Settings {
             .and_then(|b| b.set_default("notify.retry_base_secs", 60))
             .and_then(|b| b.set_default("notify.retry_max_secs", 3600))
             .and_then(|b| b.set_default("notify.resend_days", 7))
-            .and_then(|b| b.set_default("dossiers.late_ratio_formula", "with_overdue"))
+            .and_then(|b| b.set_default("dossiers.late_ratio_formula", "resolved"))
             .and_then(|b| b.set_default("dossiers.satisfied_min_score", 4))
             .and_then(|b| b.set_default("evidence.max_bytes", 20 * 1024 * 1024))
             .and_then(|b| b.set_default("evidence.allowed_types", EVIDENCE_TYPES.to_vec()))

@@ -445,7 +445,7 @@ pub fn load(
             year,
             None,
             now,
-            crate::domain::dossiers::LateRatioFormula::WithOverdue,
+            crate::domain::dossiers::LateRatioFormula::Resolved,
             &mut |_, _| {},
         )?;
         evaluated += report.rows.len();
