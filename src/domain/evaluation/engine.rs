@@ -358,13 +358,16 @@ pub fn evaluate(base: &Policy, overlays: &[&Policy], facts: &Facts) -> Proposal 
         }
     }
     // Under NĐ 335 the score is the basis: without one there is nothing to propose, and
-    // HR decides (the caps still show).
+    // HR decides (the caps still show). Unless a rule allows nothing above not completed
+    // (discipline in the year, the authority's conclusions): no score could lift that,
+    // and the proposal is "not completed whatever the score" (README). Before, such a
+    // person without a score had no proposal.
     let needs_score = base.regime == Some(Regime::Nd335)
         && base
             .rules
             .iter()
             .any(|r| matches!(r, Rule::ScoreBands { .. }));
-    if rated && needs_score && !scored {
+    if rated && needs_score && !scored && cap > Rating::NotCompleted {
         applied.push(Applied {
             rule: "no period score".into(),
             metric: Some(Metric::Score),

@@ -441,6 +441,18 @@ fn nd335_bands_and_triggers() {
         ..facts(&[score(9_500)])
     };
     assert_eq!(evaluate(&nd335, &[], &f).proposed, Some(Rating::Excellent));
+    // No score, and a conclusion that allows nothing above not completed: proposed so.
+    let f = Facts {
+        upheld_codes: [("degradation".to_owned(), 1)].into_iter().collect(),
+        ..facts(&[])
+    };
+    let p = evaluate(&nd335, &[], &f);
+    assert_eq!(
+        (p.proposed, p.max_rating),
+        (Some(Rating::NotCompleted), Some(Rating::NotCompleted)),
+        "{:?}",
+        p.applied
+    );
     // No score yet: nothing to propose; HR decides.
     let p = evaluate(&nd335, &[], &facts(&[]));
     assert_eq!((p.rated, p.proposed), (true, None));
