@@ -248,7 +248,7 @@ impl Readable {
         if !self.about_a_head {
             return vis.unit(self.row.unit_id, &self.path);
         }
-        vis.all || crate::domain::units::parent_path(&self.path).is_some_and(|p| vis.subtree(p))
+        vis.above(&self.path)
     }
 }
 

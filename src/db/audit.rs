@@ -153,9 +153,7 @@ fn hidden_notices(
             .load(conn)?;
         let tops: Vec<i64> = reached
             .into_iter()
-            .filter(|(_, path)| {
-                !crate::domain::units::parent_path(path).is_some_and(|p| vis.subtree(p))
-            })
+            .filter(|(_, path)| !vis.above(path))
             .map(|(id, _)| id)
             .collect();
         if !tops.is_empty() {

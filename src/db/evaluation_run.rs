@@ -93,14 +93,13 @@ const AGENCY_KINDS: [&str; 4] = ["department", "district", "commune", "public_se
 /// under a district, or a hospital under the Department of Health, shared the
 /// district's or the department's quota.
 fn agency_of(path: &str, agencies: &HashSet<i64>) -> i64 {
+    // Nearest first: [unit, …, the unit under the province, the province].
     let chain = crate::domain::units::chain(path);
-    let mut from_root = chain.iter().rev();
-    let root = from_root.next();
     chain
         .iter()
         .find(|id| agencies.contains(id))
-        .or(from_root.next())
-        .or(root)
+        .or(chain.iter().rev().nth(1))
+        .or(chain.last())
         .copied()
         .unwrap_or(0)
 }

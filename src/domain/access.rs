@@ -145,6 +145,13 @@ impl Visibility {
     pub fn subtree(&self, unit_path: &str) -> bool {
         self.reaches_path(unit_path)
     }
+
+    /// Whether the actor reaches the unit at `unit_path` from above it: where a notice
+    /// about that unit's head goes (a role held on the very unit is their deputy's or
+    /// their own staff's).
+    pub fn above(&self, unit_path: &str) -> bool {
+        self.all || super::units::parent_path(unit_path).is_some_and(|p| self.subtree(p))
+    }
 }
 
 impl Actor {
