@@ -182,7 +182,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Demo { scale: None, .. } => {
             let db = connect_oneshot(&settings)?;
-            load_demo(&db)
+            load_demo(&db, &settings)
         }
         Command::Demo {
             scale: Some(ScaleArg::Province),
@@ -458,8 +458,11 @@ fn connect_oneshot(settings: &Settings) -> Result<Db, String> {
     Db::connect_oneshot(&settings.database_url()).map_err(|e| e.to_string())
 }
 
-fn load_demo(db: &Db) -> Result<(), String> {
-    let summary = crate::demo::load(db).map_err(|e| format!("demo: {e}"))?;
+fn load_demo(db: &Db, settings: &Settings) -> Result<(), String> {
+    let formula = settings
+        .dossiers
+        .formula_for(Some(crate::demo::data::PROVINCE_CODE));
+    let summary = crate::demo::load(db, formula).map_err(|e| format!("demo: {e}"))?;
     if summary.already_loaded {
         eprintln!(
             "The demo province is already loaded (unit id {}).",
@@ -491,7 +494,7 @@ fn serve(settings: &Settings, demo: bool) -> Result<(), String> {
         let app = if demo {
             let db = connect(settings)?;
             if crate::demo::database_is_empty(&db).map_err(|e| e.to_string())? {
-                load_demo(&db)?;
+                load_demo(&db, settings)?;
             } else if crate::demo::is_loaded(&db).map_err(|e| e.to_string())? {
                 eprintln!("The demo province is already loaded.");
                 eprint!("{}", crate::demo::describe_accounts());

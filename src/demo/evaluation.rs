@@ -329,13 +329,15 @@ const UNIT_CORRUPTION: (&str, &str) = (
     "Cơ quan để xảy ra lãng phí trong mua sắm tài sản, đã bị xử lý",
 );
 
-/// Loads the evaluation demo and evaluates 2025 and 2026; returns the evaluations made.
+/// Loads the evaluation demo and evaluates 2025 and 2026 with late ratios under
+/// `formula`; returns the evaluations made.
 pub fn load(
     c: &mut AnyConnection,
     root: &UnitRow,
     units: &HashMap<String, UnitRow>,
     staff: &HashMap<String, Vec<StaffRow>>,
     hr: i64,
+    formula: crate::domain::dossiers::LateRatioFormula,
 ) -> Result<usize, DemoError> {
     let x = Ctx { units, staff, hr };
 
@@ -445,7 +447,7 @@ pub fn load(
             year,
             None,
             now,
-            crate::domain::dossiers::LateRatioFormula::Resolved,
+            formula,
             &mut |_, _| {},
         )?;
         evaluated += report.rows.len();

@@ -17,6 +17,7 @@ use crate::db::units::{self, UnitRow};
 use crate::db::users::{self, NewGrant, NewUser};
 use crate::db::{AnyConnection, Db};
 use crate::domain::codes::Role;
+use crate::domain::dossiers::LateRatioFormula;
 
 /// The password of every demo account. Demo data is for trying congvu, never production.
 pub const DEMO_PASSWORD: &str = "congvu-demo";
@@ -110,8 +111,10 @@ fn find_root(c: &mut AnyConnection) -> Result<Option<UnitRow>, DemoError> {
         .find(|u| u.parent_id.is_none()))
 }
 
-/// Loads the demo province unless it is already there. Runs in one transaction.
-pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
+/// Loads the demo province unless it is already there. Runs in one transaction. Its
+/// evaluations count late steps under `formula`, the province's own convention
+/// (`DossierSettings::formula_for` the demo's code), as a run through the API would.
+pub fn load(db: &Db, formula: LateRatioFormula) -> Result<DemoSummary, DemoError> {
     let province = data::province();
     // Hash outside the write transaction: argon2 is deliberately slow.
     let hash = password::hash(DEMO_PASSWORD).map_err(|e| DemoError::Data(e.to_string()))?;
@@ -220,7 +223,7 @@ pub fn load(db: &Db) -> Result<DemoSummary, DemoError> {
         let (inspection_count, finding_count, _) =
             inspections::load(c, &actors, &by_code, &staff_by_unit, today)?;
         // Staff records as they stand after the inspections (nothing there changes them).
-        let evaluations = evaluation::load(c, &root, &by_code, &staff_by_unit, actors.hr)?;
+        let evaluations = evaluation::load(c, &root, &by_code, &staff_by_unit, actors.hr, formula)?;
         crate::db::audit::record(
             c,
             crate::db::audit::Entry::<(), _> {

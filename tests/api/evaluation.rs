@@ -1358,10 +1358,12 @@ async fn the_demo_makes_every_shipped_rule_fire(b: Backend) {
         return;
     };
     let db = app.db.clone();
-    let summary = tokio::task::spawn_blocking(move || congvu::demo::load(&db))
-        .await
-        .unwrap()
-        .expect("demo");
+    let summary = tokio::task::spawn_blocking(move || {
+        congvu::demo::load(&db, congvu::domain::dossiers::LateRatioFormula::Resolved)
+    })
+    .await
+    .unwrap()
+    .expect("demo");
     let hr = app.token("demo.hr", congvu::demo::DEMO_PASSWORD).await;
     let mut fired = std::collections::BTreeSet::new();
     for year in [2025, 2026] {

@@ -671,10 +671,12 @@ async fn the_demo_notices_arrive_as_eml_files(b: Backend) {
         return;
     };
     let db = app.db.clone();
-    tokio::task::spawn_blocking(move || congvu::demo::load(&db))
-        .await
-        .unwrap()
-        .expect("demo");
+    tokio::task::spawn_blocking(move || {
+        congvu::demo::load(&db, congvu::domain::dossiers::LateRatioFormula::Resolved)
+    })
+    .await
+    .unwrap()
+    .expect("demo");
     let head = app.token("demo.head", congvu::demo::DEMO_PASSWORD).await;
     let (s, body) = notifications(&app, &head, "?kind=repeat").await;
     assert_eq!(s, 200);
