@@ -586,19 +586,26 @@ pub fn import_lines(
     let mut new = Vec::new();
     // Officers of stored steps: their unit's path, once each.
     let mut officers: HashMap<i64, Option<String>> = HashMap::new();
-    for (first_line, unit, group) in ordered {
+    for (_, unit, group) in ordered {
         let Some((_, last, _)) = group.last() else {
             continue;
         };
         let before = recorded.get(&(unit.province_id, last.code.clone()));
+        // A dossier refused as a whole is reported on each of its lines: the report
+        // accounts for every line of the file (created, updated, unchanged or rejected).
+        let refuse = |report: &mut ImportReport, message: &str| {
+            for (line, _, _) in &group {
+                report.rejected.push(Rejected {
+                    line: *line,
+                    errors: FieldErrors::from([("code".to_owned(), vec![message.to_owned()])]),
+                });
+            }
+        };
         if super::beyond_reach(conn, scope, &unit, before)? {
-            report.rejected.push(Rejected {
-                line: first_line,
-                errors: FieldErrors::from([(
-                    "code".to_owned(),
-                    vec!["this dossier belongs to a unit outside your reach".to_owned()],
-                )]),
-            });
+            refuse(
+                &mut report,
+                "this dossier belongs to a unit outside your reach",
+            );
             continue;
         }
         let utc = |t: Option<NaiveDateTime>| t.map(to_utc);
@@ -636,16 +643,10 @@ pub fn import_lines(
         // Nor are the dossier's own fields the file's to write: the feed's supplement
         // rounds are not the file's columns.
         if before.is_some_and(|b| fed.contains(&b.id)) {
-            report.rejected.push(Rejected {
-                line: first_line,
-                errors: FieldErrors::from([(
-                    "code".to_owned(),
-                    vec![
-                        "the national portal's feed writes this dossier: send it by the feed only"
-                            .to_owned(),
-                    ],
-                )]),
-            });
+            refuse(
+                &mut report,
+                "the national portal's feed writes this dossier: send it by the feed only",
+            );
             continue;
         }
         let Some(before) = before else {

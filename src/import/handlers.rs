@@ -41,9 +41,9 @@ pub(super) fn reachable_staff(
         .collect())
 }
 
-/// The steps of `group` that would be handed away from their `stored` officer when that
-/// step is the importer's own (`own_staff`), its officer is beyond `scope`, or it was
-/// attributed by hand: (the line
+/// The steps of `group` that would be handed away from their `stored` officer when the
+/// line names no officer, that step is the importer's own (`own_staff`), its officer is
+/// beyond `scope`, or it was attributed by hand: (the line
 /// that names the step last, as the merge takes it, the step number, the stored officer
 /// and their unit, why).
 pub(super) fn unmovable(
@@ -88,8 +88,14 @@ pub(super) fn unmovable(
         // lateness (or an on-time step's credit) onto their own record, which another
         // administrator does (as by hand, `PUT /dossier-steps/{id}/handler`).
         let to_sender = own_staff.is_some() && step.staff_id == own_staff;
-        let why = scope
-            .keeps_step(own_staff, old, path.as_deref())
+        // A line without the officer's code (an export that leaves the column empty) says
+        // nothing of who did the step: taken as "nobody", it wiped the officer and their
+        // register row without a word.
+        let why = step
+            .staff_id
+            .is_none()
+            .then_some("the line names no officer")
+            .or(scope.keeps_step(own_staff, old, path.as_deref()))
             .or(manual.then_some("the step was attributed by hand"))
             .or(to_sender.then_some("a step is attributed to you by another administrator"));
         if let Some(why) = why {

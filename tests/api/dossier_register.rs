@@ -311,6 +311,71 @@ async fn a_late_step_that_changes_hands_moves_in_the_register(b: Backend) {
     assert_eq!((noticed(w.member_a1.id), noticed(w.member_b.id)), (1, 1));
 }
 
+/// A re-sent line that leaves the officer's code empty keeps the step's officer, and its
+/// register row; a dossier refused as a whole is reported on every line. Before, the
+/// empty code wiped the officer and the row with the report saying `updated: 1`, and
+/// only a refused dossier's first line was reported.
+async fn a_line_without_its_officer_keeps_the_step(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let (s, body) = app
+        .post(
+            w.token("admin_p"),
+            "/api/v1/policies",
+            json!({"document": EVERY_LATE_STEP}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let admin = w.token("admin_p");
+    let line = |code: &str, unit: &str, step: u32, staff: &str| {
+        format!(
+            "{code},Cấp giấy phép,{unit},20260302080000,20260306170000,20260309100000,finished,{step},{staff},20260302080000,20260305170000,20260309100000"
+        )
+    };
+    import(&app, admin, &[&line("HS-5", "A", 1, "S-A1")]).await;
+    let before = register(&app, &w).await;
+    assert_eq!(before.len(), 1);
+    let r = import_report(&app, admin, &[&line("HS-5", "A", 1, "")]).await;
+    assert_eq!(
+        r["rejected"],
+        json!([{"line": 2, "errors": {"step_staff_code": [
+            "the line names no officer: the step keeps its officer, the rest of the line is taken"
+        ]}}]),
+        "{r}"
+    );
+    assert_eq!(
+        steps_of(&app, &w, w.a.id).await,
+        vec![("HS-5".to_owned(), vec![(1, w.member_a1.id)])]
+    );
+    assert_eq!(register(&app, &w).await, before);
+
+    // B's dossier, refused to A's HR whatever unit the lines name: both lines reported.
+    import(
+        &app,
+        admin,
+        &[&line("HS-B", "B", 1, "S-B"), &line("HS-B", "B", 2, "S-B")],
+    )
+    .await;
+    let r = import_report(
+        &app,
+        w.token("hr_a"),
+        &[&line("HS-B", "A", 1, "S-A1"), &line("HS-B", "A", 2, "S-A1")],
+    )
+    .await;
+    let lines: Vec<&Value> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| &x["line"])
+        .collect();
+    assert_eq!(lines, [&json!(2), &json!(3)], "{r}");
+    assert_eq!(
+        r["rejected"][1]["errors"]["code"][0],
+        "this dossier belongs to a unit outside your reach"
+    );
+}
+
 /// A disputed step keeps its officer when a later file names another: moved, the dispute
 /// could no longer be decided.
 async fn a_disputed_step_keeps_its_officer(b: Backend) {
@@ -631,6 +696,7 @@ both!(
     the_overdue_list_counts_whole_days,
     an_overdue_steps_period_follows_the_pause,
     a_disputed_step_keeps_its_officer,
+    a_line_without_its_officer_keeps_the_step,
     a_step_named_twice_is_merged_once,
     one_code_in_two_provinces_keeps_its_own_steps,
     a_cancelled_dossier_leaves_the_register,
