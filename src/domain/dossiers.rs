@@ -135,41 +135,6 @@ impl Step {
     }
 }
 
-/// Who carries a late dossier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Blame {
-    /// These steps overran their own deadlines.
-    Steps,
-    /// No step overran its own deadline; this step held the dossier when the dossier's
-    /// deadline passed.
-    Holder(i32),
-    /// Nobody in particular: the unit that received the dossier.
-    ReceivingUnit,
-}
-
-/// The steps that are late by their own deadlines.
-pub fn late_steps(steps: &[Step], now: NaiveDateTime) -> Vec<i32> {
-    steps
-        .iter()
-        .filter(|s| classify(s.due_at, s.finished_at, false, now).is_late())
-        .map(|s| s.step_no)
-        .collect()
-}
-
-/// Attribution of a late dossier (due at `due`): to the steps that overran their own
-/// deadlines; failing that, to the step that held the dossier when its deadline passed;
-/// failing that, to the receiving unit.
-pub fn blame(steps: &[Step], due: NaiveDateTime, now: NaiveDateTime) -> Blame {
-    if !late_steps(steps, now).is_empty() {
-        return Blame::Steps;
-    }
-    let holder = steps.iter().find(|s| s.held_at(due));
-    match holder {
-        Some(s) => Blame::Holder(s.step_no),
-        None => Blame::ReceivingUnit,
-    }
-}
-
 /// A dossier as the rules see it (local times).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dossier {
@@ -246,20 +211,12 @@ impl Dossier {
         }
     }
 
-    /// The steps with their deadlines moved by the supplement pauses.
-    fn clocked_steps(&self) -> Vec<Step> {
-        self.steps
-            .iter()
-            .map(|s| Step {
-                due_at: self.step_clock(s).0,
-                ..s.clone()
-            })
-            .collect()
-    }
-
     /// Each step's outcome with the dossier's lateness attributed: a step late by its own
-    /// deadline (moved by supplement pauses like the dossier's) is late; when the dossier
-    /// is late and no step is, the step that held it when its deadline passed is late too.
+    /// deadline (moved by supplement pauses like the dossier's) is late. When the dossier
+    /// is late, the step that held it when its deadline passed (begun by then, not
+    /// finished by then) is late too if it had no deadline of its own, since the
+    /// dossier's then judges it (ONESTOP.md), or if no step is late by its own. Without
+    /// such a step, the dossier is late for its unit alone.
     pub fn step_outcomes(&self, now: NaiveDateTime) -> Vec<(i32, Outcome)> {
         // A dossier handed back is judged as it stood then: a step its log left open is
         // not overdue for a deadline that fell after the hand-back.
@@ -272,16 +229,20 @@ impl Dossier {
                 (s.step_no, classify(due, s.finished_at, paused, now))
             })
             .collect();
-        if let (true, Some(due)) = (self.outcome(now).is_late(), self.due())
-            && let Blame::Holder(no) = blame(&self.clocked_steps(), due, now)
-        {
+        let Some(due) = self.due().filter(|_| self.outcome(now).is_late()) else {
+            return out;
+        };
+        let Some(holder) = self.steps.iter().find(|s| s.held_at(due)) else {
+            return out;
+        };
+        // Late by its own: the outcomes above, a paused step's included (a step paused
+        // past its own deadline is not late, so it does not take the dossier's lateness
+        // off the holder).
+        let any_late = out.iter().any(|(_, o)| o.is_late());
+        if holder.due_at.is_none() || !any_late {
             for (step_no, outcome) in &mut out {
-                if *step_no == no {
-                    let finished = self
-                        .steps
-                        .iter()
-                        .any(|s| s.step_no == no && s.finished_at.is_some());
-                    *outcome = if finished {
+                if *step_no == holder.step_no && !outcome.is_late() {
+                    *outcome = if holder.finished_at.is_some() {
                         Outcome::Late
                     } else {
                         Outcome::Overdue
@@ -568,16 +529,94 @@ mod tests {
         }
     }
 
+    fn finished(due: NaiveDateTime, done: NaiveDateTime, steps: Vec<Step>) -> Dossier {
+        Dossier {
+            status: DossierStatus::Finished,
+            due: Some(due),
+            finished: Some(done),
+            supplement_requested: None,
+            supplement_received: None,
+            steps,
+        }
+    }
+
     #[test]
     fn lateness_goes_to_the_step_that_overran() {
+        // Due 8/3 17:00, finished 9/3: step 2 overran its own deadline; step 3, which
+        // held the dossier then, kept its own.
+        let d = finished(
+            t(8, 17, 0),
+            t(9, 9, 0),
+            vec![
+                step(1, 10, t(1, 8, 0), Some(t(1, 17, 0)), Some(t(1, 15, 0))),
+                step(2, 20, t(1, 15, 0), Some(t(3, 17, 0)), Some(t(6, 9, 0))),
+                step(3, 30, t(6, 9, 0), Some(t(9, 17, 0)), Some(t(9, 9, 0))),
+            ],
+        );
+        assert_eq!(
+            d.step_outcomes(t(30, 0, 0)),
+            vec![
+                (1, Outcome::OnTime),
+                (2, Outcome::Late),
+                (3, Outcome::OnTime)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_holder_without_a_deadline_of_its_own_is_judged_by_the_dossiers() {
+        // Due 12/3 17:00, finished 16/3. The desk overran its half hour on 10/3; officer
+        // B, with no deadline of their own, held the dossier from 10/3 to 16/3: late by
+        // the dossier's deadline, whatever the desk did (ONESTOP.md). Before, the desk's
+        // lateness took it off B, and with the desk's dispute accepted the dossier, four
+        // days late, was late for nobody.
+        let d = finished(
+            t(12, 17, 0),
+            t(16, 10, 0),
+            vec![
+                step(1, 10, t(10, 8, 0), Some(t(10, 9, 0)), Some(t(10, 9, 30))),
+                step(2, 20, t(10, 9, 30), None, Some(t(16, 10, 0))),
+            ],
+        );
         let now = t(30, 0, 0);
-        let steps = [
-            step(1, 10, t(1, 8, 0), Some(t(1, 17, 0)), Some(t(1, 15, 0))),
-            step(2, 20, t(1, 15, 0), Some(t(3, 17, 0)), Some(t(6, 9, 0))),
-            step(3, 30, t(6, 9, 0), Some(t(8, 17, 0)), Some(t(7, 9, 0))),
-        ];
-        assert_eq!(late_steps(&steps, now), vec![2]);
-        assert_eq!(blame(&steps, t(8, 17, 0), now), Blame::Steps);
+        assert_eq!(
+            d.step_outcomes(now),
+            vec![(1, Outcome::Late), (2, Outcome::Late)]
+        );
+        // Open on 14/3: overdue since 12/3.
+        let open = Dossier {
+            status: DossierStatus::InProgress,
+            finished: None,
+            steps: vec![
+                d.steps[0].clone(),
+                Step {
+                    finished_at: None,
+                    ..d.steps[1].clone()
+                },
+            ],
+            ..d.clone()
+        };
+        assert_eq!(
+            open.step_outcomes(t(14, 9, 0)),
+            vec![(1, Outcome::Late), (2, Outcome::Overdue)]
+        );
+        assert_eq!(open.judged_due(&open.steps[1]), Some(t(12, 17, 0)));
+        // A holder with a deadline of its own that it kept is not blamed while another
+        // step overran its own.
+        let kept = Dossier {
+            steps: vec![
+                d.steps[0].clone(),
+                Step {
+                    due_at: Some(t(17, 17, 0)),
+                    ..d.steps[1].clone()
+                },
+            ],
+            ..d
+        };
+        assert_eq!(
+            kept.step_outcomes(now),
+            vec![(1, Outcome::Late), (2, Outcome::Early)]
+        );
     }
 
     #[test]
@@ -644,15 +683,26 @@ mod tests {
     }
 
     #[test]
-    fn without_step_deadlines_the_holder_at_the_deadline_carries_it() {
-        let now = t(30, 0, 0);
-        let steps = [
-            step(1, 10, t(1, 8, 0), None, Some(t(2, 9, 0))),
-            step(2, 20, t(2, 9, 0), None, Some(t(9, 9, 0))),
-            step(3, 30, t(9, 9, 0), None, Some(t(9, 15, 0))),
-        ];
-        assert_eq!(blame(&steps, t(5, 17, 0), now), Blame::Holder(2));
-        assert_eq!(blame(&[], t(5, 17, 0), now), Blame::ReceivingUnit);
+    fn without_a_holder_the_dossier_is_late_for_its_unit_alone() {
+        // Due 5/3; step 1 was done 2/3 and step 2 began 6/3: nobody held it then.
+        let d = finished(
+            t(5, 17, 0),
+            t(9, 15, 0),
+            vec![
+                step(1, 10, t(1, 8, 0), None, Some(t(2, 9, 0))),
+                step(2, 20, t(6, 9, 0), None, Some(t(9, 15, 0))),
+            ],
+        );
+        assert_eq!(d.outcome(t(30, 0, 0)), Outcome::Late);
+        assert_eq!(
+            d.step_outcomes(t(30, 0, 0)),
+            vec![(1, Outcome::OnTime), (2, Outcome::OnTime)]
+        );
+        assert!(
+            finished(t(5, 17, 0), t(9, 15, 0), vec![])
+                .step_outcomes(t(30, 0, 0))
+                .is_empty()
+        );
     }
 
     #[test]

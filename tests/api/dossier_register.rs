@@ -376,6 +376,50 @@ async fn a_line_without_its_officer_keeps_the_step(b: Backend) {
     );
 }
 
+/// A step without a deadline of its own that held a late dossier is late by the
+/// dossier's deadline, though another step overran its own: before, the desk's half
+/// hour took the lateness off the officer who kept the dossier four days past it.
+async fn a_holder_without_a_deadline_is_late_beside_an_overrun(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let admin = w.token("admin_p");
+    import(
+        &app,
+        admin,
+        &[
+            "HS-H,Cấp giấy phép,A,20260310080000,20260312170000,20260316100000,finished,1,S-HEAD-A,20260310080000,20260310090000,20260310093000",
+            "HS-H,Cấp giấy phép,A,20260310080000,20260312170000,20260316100000,finished,2,S-A1,20260310093000,,20260316100000",
+        ],
+    )
+    .await;
+    let late_of = |query: String| {
+        let app = &app;
+        async move {
+            let (s, v) = app
+                .get(
+                    admin,
+                    &format!("/api/v1/stats/dossiers?{query}&from=2026-03-01&to=2026-03-31"),
+                )
+                .await;
+            assert_eq!(s, 200, "{v}");
+            (v["handled"].clone(), v["late"].clone())
+        }
+    };
+    for (who, id) in [("desk", w.head_a.id), ("holder", w.member_a1.id)] {
+        assert_eq!(
+            late_of(format!("staff_id={id}")).await,
+            (json!(1), json!(1)),
+            "{who}"
+        );
+    }
+    assert_eq!(
+        late_of(format!("unit_id={}", w.a.id)).await,
+        (json!(1), json!(1))
+    );
+    app.province_wide_agrees(w.p.id, 2026);
+}
+
 /// A disputed step keeps its officer when a later file names another: moved, the dispute
 /// could no longer be decided.
 async fn a_disputed_step_keeps_its_officer(b: Backend) {
@@ -697,6 +741,7 @@ both!(
     an_overdue_steps_period_follows_the_pause,
     a_disputed_step_keeps_its_officer,
     a_line_without_its_officer_keeps_the_step,
+    a_holder_without_a_deadline_is_late_beside_an_overrun,
     a_step_named_twice_is_merged_once,
     one_code_in_two_provinces_keeps_its_own_steps,
     a_cancelled_dossier_leaves_the_register,
