@@ -231,15 +231,23 @@ fn ceil_minute(t: NaiveDateTime) -> NaiveDateTime {
     }
 }
 
-/// Arrival and departure among punches sorted by time. The arrival is the earliest event
-/// that is not an "out" (a device that sends no direction: its first event); the
-/// departure the latest that is not an "in" and comes after the arrival. A check-in after
-/// that departure means the person came back and has not left: no departure.
-fn arrival_departure(punches: &[Punch]) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
-    let arrival = punches
-        .iter()
-        .find(|p| p.direction != Some(Direction::Out))
-        .map(|p| p.at);
+/// Events without a direction this close after the arrival are the same tap twice (a
+/// fingerprint reader's double read), not a departure.
+const DOUBLE_TAP: Duration = Duration::minutes(2);
+
+/// Arrival and departure among punches sorted by time, for the expected stretch
+/// `start..end`. The arrival is the earliest event that is not an "out" (a device that
+/// sends no direction: its first event); the departure the latest that is not an "in"
+/// and comes after the arrival (an undirected one more than `DOUBLE_TAP` after it). A
+/// check-in after that departure means the person came back and has not left: no
+/// departure. A lone event without a direction in the second half of the stretch is the
+/// departure, the arrival unpunched: read as an arrival, a forgotten morning punch made
+/// the 17:00 punch 9½ hours late.
+fn arrival_departure(
+    punches: &[Punch],
+    (start, end): (NaiveDateTime, NaiveDateTime),
+) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
+    let arrival = punches.iter().find(|p| p.direction != Some(Direction::Out));
     let last_in = punches
         .iter()
         .rev()
@@ -249,10 +257,23 @@ fn arrival_departure(punches: &[Punch]) -> (Option<NaiveDateTime>, Option<NaiveD
         .iter()
         .rev()
         .find(|p| p.direction != Some(Direction::In))
+        .filter(|d| {
+            arrival.is_none_or(|a| match d.direction {
+                None => d.at > a.at + DOUBLE_TAP,
+                Some(_) => d.at > a.at,
+            })
+        })
         .map(|p| p.at)
-        .filter(|d| arrival.is_none_or(|a| *d > a))
         .filter(|d| last_in.is_none_or(|i| i < *d));
-    (arrival, departure)
+    let lone = arrival.filter(|a| {
+        punches
+            .iter()
+            .all(|p| p.direction.is_none() && p.at <= a.at + DOUBLE_TAP)
+    });
+    match lone {
+        Some(a) if a.at >= start + (end - start) / 2 => (None, Some(a.at)),
+        _ => (arrival.map(|p| p.at), departure),
+    }
 }
 
 fn minutes(d: Duration) -> i64 {
@@ -288,7 +309,7 @@ fn judge(
     let start = date.and_time(first.start);
     let end = date.and_time(last.end);
     let grace = Duration::minutes(grace);
-    let (arrival, departure) = arrival_departure(punches);
+    let (arrival, departure) = arrival_departure(punches, (start, end));
     let mut out = Stretch::default();
     if let Some(a) = arrival.map(floor_minute)
         && a > start + grace
@@ -312,6 +333,31 @@ fn judge(
     out.missing =
         (arrival.is_none() && (over || !punches.is_empty())) || (departure.is_none() && over);
     out
+}
+
+/// A session of a per-session day with no event at all, on a day with events in
+/// another: once it is over, its whole length is late arrival while no earlier session
+/// was attended (the person came in later), else early departure (they left and did not
+/// come back), as daily punching counts a day's missed start and end. Before, it made
+/// the day `incomplete` (one punch without its pair) and cost nothing: someone who
+/// punched the morning and went home had no violation and a full day on the timesheet.
+fn missed(date: NaiveDate, s: &Session, attended: bool, progress: Progress) -> Stretch {
+    let (start, end) = (date.and_time(s.start), date.and_time(s.end));
+    if matches!(progress, Progress::Open { now } if now < end) {
+        return Stretch::default();
+    }
+    let length = minutes(end - start);
+    if attended {
+        Stretch {
+            early: length,
+            ..Stretch::default()
+        }
+    } else {
+        Stretch {
+            late: length,
+            ..Stretch::default()
+        }
+    }
 }
 
 /// The sessions half a day of leave leaves due. The morning is the sessions that start
@@ -353,7 +399,42 @@ pub fn derive_day(
         .collect();
     punches.sort();
     punches.dedup();
-    let (first_in, last_out) = arrival_departure(&punches);
+    // With a single session, half a day of leave takes half of it.
+    let split: Vec<Session>;
+    let sessions: &[Session] = match (leave, schedule.sessions.as_slice()) {
+        (Some(LeaveCover::Half(_)), [only]) => {
+            let middle = only.start + (only.end - only.start) / 2;
+            split = vec![
+                Session {
+                    start: only.start,
+                    end: middle,
+                },
+                Session {
+                    start: middle,
+                    end: only.end,
+                },
+            ];
+            &split
+        }
+        _ => &schedule.sessions,
+    };
+    let expected: &[Session] = match leave {
+        None => sessions,
+        Some(LeaveCover::Full) => &[],
+        Some(LeaveCover::Half(half)) => left_by_half(sessions, half),
+    };
+    // The day's arrival and departure as the stretch due reads them (the whole
+    // timetable's on a day with nothing due).
+    let due = if expected.is_empty() {
+        &schedule.sessions
+    } else {
+        expected
+    };
+    let stretch = match (due.first(), due.last()) {
+        (Some(f), Some(l)) => (date.and_time(f.start), date.and_time(l.end)),
+        _ => (date.and_time(NaiveTime::MIN), date.and_time(NaiveTime::MIN)),
+    };
+    let (first_in, last_out) = arrival_departure(&punches, stretch);
     let record = |status, late, early, worked| DayRecord {
         date,
         status,
@@ -387,30 +468,6 @@ pub fn derive_day(
         DayKind::Holiday => return Some(record(AttendanceStatus::Holiday, 0, 0, span)),
         DayKind::Workday => {}
     }
-    // With a single session, half a day of leave takes half of it.
-    let split: Vec<Session>;
-    let sessions: &[Session] = match (leave, schedule.sessions.as_slice()) {
-        (Some(LeaveCover::Half(_)), [only]) => {
-            let middle = only.start + (only.end - only.start) / 2;
-            split = vec![
-                Session {
-                    start: only.start,
-                    end: middle,
-                },
-                Session {
-                    start: middle,
-                    end: only.end,
-                },
-            ];
-            &split
-        }
-        _ => &schedule.sessions,
-    };
-    let expected: &[Session] = match leave {
-        None => sessions,
-        Some(LeaveCover::Full) => &[],
-        Some(LeaveCover::Half(half)) => left_by_half(sessions, half),
-    };
     let (Some(first), Some(_)) = (expected.first(), expected.last()) else {
         return Some(record(AttendanceStatus::OnLeave, 0, 0, 0));
     };
@@ -440,28 +497,30 @@ pub fn derive_day(
                     date.and_time(w[0].end) + gap / 2
                 })
                 .collect();
-            expected
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    let lower = i.checked_sub(1).map(|j| bounds[j]);
-                    let upper = bounds.get(i).copied();
-                    let mine: Vec<Punch> = punches
-                        .iter()
-                        .filter(|p| {
-                            lower.is_none_or(|l| p.at >= l) && upper.is_none_or(|u| p.at < u)
-                        })
-                        .copied()
-                        .collect();
-                    judge(
-                        date,
-                        std::slice::from_ref(s),
-                        &mine,
-                        schedule.grace_minutes,
-                        progress,
-                    )
-                })
-                .collect()
+            let mut attended = false;
+            let mut stretches = Vec::with_capacity(expected.len());
+            for (i, s) in expected.iter().enumerate() {
+                let lower = i.checked_sub(1).map(|j| bounds[j]);
+                let upper = bounds.get(i).copied();
+                let mine: Vec<Punch> = punches
+                    .iter()
+                    .filter(|p| lower.is_none_or(|l| p.at >= l) && upper.is_none_or(|u| p.at < u))
+                    .copied()
+                    .collect();
+                if mine.is_empty() {
+                    stretches.push(missed(date, s, attended, progress));
+                    continue;
+                }
+                attended = true;
+                stretches.push(judge(
+                    date,
+                    std::slice::from_ref(s),
+                    &mine,
+                    schedule.grace_minutes,
+                    progress,
+                ));
+            }
+            stretches
         }
     };
     let late: i64 = stretches.iter().map(|s| s.late).sum();

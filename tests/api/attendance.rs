@@ -938,7 +938,58 @@ async fn leaving_date_ends_the_absences(b: Backend) {
     assert_eq!(days["items"].as_array().unwrap().len(), 0);
 }
 
+/// A per-session day whose afternoon has no event is an early departure, and a lone
+/// punch at the day's end is a departure: before, the first was `incomplete` with nothing
+/// in the register, and the second a late arrival of 575 minutes.
+async fn a_missed_session_and_a_lone_evening_punch(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let root = w.token("root");
+    let (status, body) = app
+        .post(
+            root,
+            "/api/v1/schedules",
+            json!({"unit_id": w.a.id, "valid_from": (today() - Duration::days(40)).to_string(),
+                   "weekdays": [1, 2, 3, 4, 5, 6, 7],
+                   "sessions": [{"start": "07:30", "end": "11:30"}, {"start": "13:30", "end": "17:00"}],
+                   "grace_minutes": 5, "punch_mode": "per_session"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    every_day_schedule(&app, &w).await;
+    let d = past_day(3);
+    for (staff, times) in [
+        (w.member_a1.id, &["07:28:00", "11:31:00"][..]),
+        (w.member_b.id, &["17:05:00"][..]),
+    ] {
+        for t in times {
+            let (s, body) =
+                checkin(&app, root, staff, &at(d, t), json!({"source": "device"})).await;
+            assert_eq!(s, 201, "{body}");
+        }
+    }
+    let a1 = day_of(&app, root, w.member_a1.id, d).await;
+    assert_eq!(
+        (&a1["status"], &a1["early_leave_minutes"]),
+        (&json!("early_leave"), &json!(210)),
+        "{a1}"
+    );
+    assert_eq!(
+        violations_of(&app, &w, w.member_a1.id, d).await,
+        ["early_leave"]
+    );
+    let b = day_of(&app, root, w.member_b.id, d).await;
+    assert_eq!(
+        (&b["status"], &b["late_minutes"], &b["first_in"]),
+        (&json!("incomplete"), &json!(0), &json!(null)),
+        "{b}"
+    );
+    assert!(violations_of(&app, &w, w.member_b.id, d).await.is_empty());
+}
+
 both!(
+    a_missed_session_and_a_lone_evening_punch,
     leaving_date_ends_the_absences,
     grace_boundary_and_statuses,
     midnight_belongs_to_the_local_day,

@@ -114,6 +114,56 @@ fn missing_events_make_absent_or_incomplete() {
 }
 
 #[test]
+fn a_lone_undirected_punch_late_in_the_day_is_the_departure() {
+    // The morning punch forgotten: 17:05 alone leaves, it does not arrive 575 minutes
+    // late. The stretch's middle (12:15 for 07:30-17:00) decides.
+    let r = day(&undirected(&[at(17, 5, 0)]));
+    assert_eq!(
+        (r.status, r.first_in, r.last_out, r.late_minutes),
+        (S::Incomplete, None, Some(at(17, 5, 0)), 0)
+    );
+    let r = day(&undirected(&[at(16, 0, 0)]));
+    assert_eq!(
+        (r.last_out, r.early_leave_minutes),
+        (Some(at(16, 0, 0)), 60)
+    );
+    let r = day(&undirected(&[at(12, 14, 0)]));
+    assert_eq!((r.first_in, r.late_minutes), (Some(at(12, 14, 0)), 284));
+    let r = day(&undirected(&[at(12, 15, 0)]));
+    assert_eq!((r.first_in, r.last_out), (None, Some(at(12, 15, 0))));
+    // A directed "in" says what it is, whenever it comes.
+    let r = day(&[punch(at(17, 5, 0), Some(Direction::In))]);
+    assert_eq!((r.first_in, r.late_minutes), (Some(at(17, 5, 0)), 575));
+}
+
+#[test]
+fn a_double_tap_is_one_punch() {
+    // A fingerprint reader read twice, 20 seconds apart: no departure at 07:30:20 and
+    // no 569 minutes of early leave; two minutes apart is still the tap, more is not.
+    let r = day(&undirected(&[at(7, 30, 0), at(7, 30, 20)]));
+    assert_eq!(
+        (r.status, r.last_out, r.early_leave_minutes),
+        (S::Incomplete, None, 0)
+    );
+    let r = day(&undirected(&[at(7, 30, 0), at(7, 32, 0)]));
+    assert_eq!((r.status, r.last_out), (S::Incomplete, None));
+    let r = day(&undirected(&[at(7, 30, 0), at(7, 32, 1)]));
+    assert_eq!(
+        (r.last_out, r.early_leave_minutes),
+        (Some(at(7, 32, 1)), 567)
+    );
+    // Late in the day the tap is a departure, as one punch would be.
+    let r = day(&undirected(&[at(17, 0, 0), at(17, 0, 15)]));
+    assert_eq!((r.first_in, r.last_out), (None, Some(at(17, 0, 0))));
+    // A directed "out" right after is a departure as sent.
+    let r = day(&[
+        punch(at(7, 30, 0), None),
+        punch(at(7, 30, 20), Some(Direction::Out)),
+    ]);
+    assert_eq!(r.last_out, Some(at(7, 30, 20)));
+}
+
+#[test]
 fn directions_pick_arrival_and_departure() {
     let r = day(&[
         punch(at(7, 0, 0), Some(Direction::Out)),
@@ -377,7 +427,41 @@ fn per_session_punching_judges_each_session() {
         Progress::Closed,
     )
     .unwrap();
-    assert_eq!(r.status, S::Incomplete, "the afternoon was not punched");
+    assert_eq!(
+        (r.status, r.early_leave_minutes, r.late_minutes),
+        (S::EarlyLeave, 210, 0),
+        "the afternoon was not punched: left at lunch"
+    );
+    let afternoon_only = undirected(&[at(13, 30, 0), at(17, 0, 0)]);
+    let r = derive_day(
+        date(),
+        DayKind::Workday,
+        &s,
+        None,
+        &afternoon_only,
+        Progress::Closed,
+    )
+    .unwrap();
+    assert_eq!(
+        (r.status, r.late_minutes, r.early_leave_minutes),
+        (S::Late, 240, 0),
+        "the morning was not punched: came in after lunch"
+    );
+    // 07:30 and 17:00 only, at the lunch break nothing: each session lacks one punch,
+    // and the 17:00 punch is the afternoon's departure, not an arrival 210 minutes late.
+    let r = derive_day(
+        date(),
+        DayKind::Workday,
+        &s,
+        None,
+        &undirected(&[at(7, 30, 0), at(17, 0, 0)]),
+        Progress::Closed,
+    )
+    .unwrap();
+    assert_eq!(
+        (r.status, r.late_minutes, r.early_leave_minutes),
+        (S::Incomplete, 0, 0)
+    );
     let r = derive_day(
         date(),
         DayKind::Workday,
