@@ -306,13 +306,10 @@ fn prepare(
             ));
         }
     }
-    if person
-        .staff
-        .left_on
-        .is_some_and(|left| to_local(at).date() > left)
-    {
-        return Err(ApiError::field("at", "is after the person left"));
-    }
+    // An event after the person's leaving date is kept (the day is not judged while the
+    // date stands): a leaving date entered ahead of a retirement that was then put off
+    // made the kiosk's events 422, the device dropped them, and clearing the date turned
+    // those days into unexcused absences. The person's own account no longer signs in.
     let new = NewCheckin {
         province_id: person.staff.province_id,
         staff_id: person.staff.id,

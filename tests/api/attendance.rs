@@ -936,6 +936,33 @@ async fn leaving_date_ends_the_absences(b: Backend) {
         )
         .await;
     assert_eq!(days["items"].as_array().unwrap().len(), 0);
+    // The leaving date was wrong (a retirement put off): the kiosk's events of the day
+    // after it are kept, and judged once the date is cleared. Before, they were 422 and
+    // the cleared date left an unexcused absence.
+    for t in ["07:25:00", "17:05:00"] {
+        let (s, body) = checkin(
+            &app,
+            w.token("root"),
+            w.member_b.id,
+            &at(d, t),
+            json!({"source": "device"}),
+        )
+        .await;
+        assert_eq!(s, 201, "{body}");
+    }
+    let (s, _) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_b.id),
+            json!({"left_on": null}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(violations_of(&app, &w, w.member_b.id, d).await.is_empty());
+    assert_eq!(
+        day_of(&app, w.token("root"), w.member_b.id, d).await["status"],
+        "present"
+    );
 }
 
 /// A per-session day whose afternoon has no event is an early departure, and a lone
