@@ -117,6 +117,29 @@ pub fn effective_due(
     }
 }
 
+/// The supplement pause's two times for a stored dossier, in `was` status, re-sent in
+/// `status` with `requested` and `received` as they now stand (sent, else stored): seen
+/// going into `awaiting_supplement` with no request time, it was asked at `now`, when
+/// the change was seen; seen leaving it with a request time and no receipt time, the
+/// supplement came in at `now`. A bare status (the CSV of API.md has no supplement
+/// columns; a feed may send `TrangThaiHoSo` alone) otherwise paused the dossier from no
+/// known time, read as before any deadline: an overdue dossier left the overdue list and
+/// its officer's register row went, and the pause was forgotten, the deadline unmoved,
+/// once the status changed back. A new dossier is taken as sent.
+pub fn observed_pause(
+    was: DossierStatus,
+    status: DossierStatus,
+    (requested, received): (Option<NaiveDateTime>, Option<NaiveDateTime>),
+    now: NaiveDateTime,
+) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
+    let waiting = |s| s == DossierStatus::AwaitingSupplement;
+    match (waiting(was), waiting(status), requested, received) {
+        (false, true, None, _) => (Some(now), received),
+        (true, false, Some(asked), None) => (Some(asked), Some(now.max(asked))),
+        _ => (requested, received),
+    }
+}
+
 /// One handling step as attribution sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
@@ -679,6 +702,60 @@ mod tests {
                 (3, Outcome::Overdue)
             ],
             "only a deadline passed by the hand-back is overdue"
+        );
+    }
+
+    #[test]
+    fn a_pause_seen_by_its_status_alone_is_timed_when_seen() {
+        use DossierStatus::{AwaitingSupplement as Waiting, Finished, InProgress};
+        let now = t(14, 9, 0);
+        // Into the wait with no time: asked now. An overdue dossier (due 12/3) stays
+        // overdue: asked after its deadline.
+        assert_eq!(
+            observed_pause(InProgress, Waiting, (None, None), now),
+            (Some(now), None)
+        );
+        let d = Dossier {
+            status: Waiting,
+            due: Some(t(12, 17, 0)),
+            finished: None,
+            supplement_requested: Some(now),
+            supplement_received: None,
+            steps: vec![],
+        };
+        assert_eq!(d.outcome(t(15, 9, 0)), Outcome::Overdue);
+        // A time sent (or stored) is kept.
+        assert_eq!(
+            observed_pause(InProgress, Waiting, (Some(t(10, 9, 0)), None), now),
+            (Some(t(10, 9, 0)), None)
+        );
+        // Out of the wait with no receipt: received now, the deadline moved by the pause.
+        assert_eq!(
+            observed_pause(Waiting, InProgress, (Some(t(10, 9, 0)), None), now),
+            (Some(t(10, 9, 0)), Some(now))
+        );
+        assert_eq!(
+            observed_pause(
+                Waiting,
+                Finished,
+                (Some(t(10, 9, 0)), Some(t(11, 9, 0))),
+                now
+            ),
+            (Some(t(10, 9, 0)), Some(t(11, 9, 0)))
+        );
+        // Still waiting, or never: nothing changes; nor for a wait with no time at all
+        // when leaving it (nothing to time it from).
+        assert_eq!(
+            observed_pause(Waiting, Waiting, (None, None), now),
+            (None, None)
+        );
+        assert_eq!(
+            observed_pause(InProgress, Finished, (None, None), now),
+            (None, None)
+        );
+        assert_eq!(
+            observed_pause(Waiting, InProgress, (None, None), now),
+            (None, None)
         );
     }
 

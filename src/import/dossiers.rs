@@ -14,7 +14,7 @@ use crate::db::dossiers::{self, DossierFields, DossierRow, StepFields, Upserted}
 use crate::db::units::UnitRow;
 use crate::domain::access::Visibility;
 use crate::domain::attendance::to_utc;
-use crate::domain::dossiers::{DossierStatus, parse_local};
+use crate::domain::dossiers::{DossierStatus, observed_pause, parse_local};
 use crate::error::FieldErrors;
 
 /// A line as read: column name to non-empty value (an empty one only for the
@@ -618,7 +618,7 @@ pub fn import_lines(
                 .find_map(|(_, c, _)| pick(c))
                 .map_or_else(|| before.and_then(stored), utc)
         };
-        let fields = DossierFields {
+        let mut fields = DossierFields {
             province_id: unit.province_id,
             unit_id: unit.id,
             code: last.code.clone(),
@@ -653,6 +653,20 @@ pub fn import_lines(
             new.push((fields, steps));
             continue;
         };
+        if let Some(was) = DossierStatus::parse(&before.status) {
+            (
+                fields.supplement_requested_at,
+                fields.supplement_received_at,
+            ) = observed_pause(
+                was,
+                last.status,
+                (
+                    fields.supplement_requested_at,
+                    fields.supplement_received_at,
+                ),
+                to_utc(now),
+            );
+        }
         // A line that hands a stored step to someone else moves its lateness: not away
         // from the importer's own step, nor from an officer beyond their reach (as
         // `PUT /dossier-steps/{id}/handler`). The step keeps its officer and the rest of

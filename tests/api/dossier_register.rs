@@ -420,6 +420,48 @@ async fn a_holder_without_a_deadline_is_late_beside_an_overrun(b: Backend) {
     app.province_wide_agrees(w.p.id, 2026);
 }
 
+/// An overdue dossier re-sent as `awaiting_supplement` with no supplement times was
+/// asked when congvu saw it, after its deadline: it stays overdue, in the list and the
+/// register. Before, the bare status paused it from no known time, read as before the
+/// deadline, and the officer's overdue step left the register.
+async fn a_bare_awaiting_status_keeps_an_overdue_dossier_overdue(b: Backend) {
+    use crate::onestop_fixes::ago;
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let admin = w.token("admin_p");
+    let line = |status: &str| {
+        format!(
+            "HS-9,Cấp giấy phép,A,{},{},,{status},1,S-A1,{},{},",
+            ago(10, 8),
+            ago(5, 17),
+            ago(10, 9),
+            ago(6, 17)
+        )
+    };
+    import(&app, admin, &[&line("in_progress")]).await;
+    let overdue = || {
+        let app = &app;
+        async move {
+            let (s, v) = app
+                .get(
+                    admin,
+                    &format!("/api/v1/dossiers/overdue?unit_id={}", w.a.id),
+                )
+                .await;
+            assert_eq!(s, 200, "{v}");
+            v["total"].clone()
+        }
+    };
+    assert_eq!(overdue().await, json!(1));
+    let register = app.count("violations");
+    assert!(register > 0);
+    let r = import(&app, admin, &[&line("awaiting_supplement")]).await;
+    assert_eq!(r["updated"], 1, "{r}");
+    assert_eq!(overdue().await, json!(1), "still overdue");
+    assert_eq!(app.count("violations"), register);
+}
+
 /// A disputed step keeps its officer when a later file names another: moved, the dispute
 /// could no longer be decided.
 async fn a_disputed_step_keeps_its_officer(b: Backend) {
@@ -742,6 +784,7 @@ both!(
     a_disputed_step_keeps_its_officer,
     a_line_without_its_officer_keeps_the_step,
     a_holder_without_a_deadline_is_late_beside_an_overrun,
+    a_bare_awaiting_status_keeps_an_overdue_dossier_overdue,
     a_step_named_twice_is_merged_once,
     one_code_in_two_provinces_keeps_its_own_steps,
     a_cancelled_dossier_leaves_the_register,

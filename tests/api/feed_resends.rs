@@ -409,7 +409,87 @@ async fn the_logs_forms_of_a_file_step(b: Backend) {
     assert_eq!(step["received_at"], shown(6, 10), "the log's start: {step}");
 }
 
+/// The dossier with this code as `GET /dossiers` shows it.
+async fn dossier_of(app: &TestApp, w: &World, code: &str) -> Value {
+    let today = crate::attendance::today();
+    let (s, v) = app
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/dossiers?unit_id={}&from={}&to={today}",
+                w.a.id,
+                today - chrono::Duration::days(60)
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    v["items"]
+        .as_array()
+        .and_then(|list| list.iter().find(|d| d["code"] == code))
+        .cloned()
+        .unwrap_or_else(|| panic!("no dossier {code} in {v}"))
+}
+
+/// A send that leaves the reschedule or the supplement out keeps what is stored: before,
+/// `NgayHenTra` alone (the apology's new date) made a late dossier early, and a send
+/// without `NgayBoSung` un-moved the deadline its pause had moved. A key sent empty
+/// (`null`) still clears.
+async fn a_resend_without_the_reschedule_or_the_supplement_keeps_them(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let hr = w.token("hr_a");
+    let mut apology = late_dossier("HS-APOLOGY", "lan.nt", 7);
+    apology["NgayHenTra"] = json!(ago(2, 17));
+    apology["NgayHenTraTruoc"] = json!(ago(6, 17));
+    apology["NgayHenTraMoi"] = json!(ago(2, 17));
+    let mut paused = late_dossier("HS-PAUSE", "lan.nt", 7);
+    paused["NgayBoSung"] = json!(ago(8, 8));
+    paused["NgayTiepNhanBoSung"] = json!(ago(5, 8));
+    send(
+        &app,
+        hr,
+        "/api/v1/onestop/dossiers",
+        json!([apology, paused]),
+    )
+    .await;
+    let seen = |d: Value| (d["outcome"].clone(), d["due_at"].clone());
+    let first = (
+        seen(dossier_of(&app, &w, "HS-APOLOGY").await),
+        seen(dossier_of(&app, &w, "HS-PAUSE").await),
+    );
+    assert_eq!(
+        first,
+        (
+            (json!("late"), json!(shown(6, 17))),
+            (json!("early"), json!(shown(4, 17)))
+        )
+    );
+    let mut plain = [apology.clone(), paused.clone()];
+    for (d, keys) in plain.iter_mut().zip([
+        &["NgayHenTraTruoc", "NgayHenTraMoi"][..],
+        &["NgayBoSung", "NgayTiepNhanBoSung"],
+    ]) {
+        for k in keys {
+            d.as_object_mut().unwrap().remove(*k);
+        }
+    }
+    let r = send(&app, hr, "/api/v1/onestop/dossiers", json!(plain)).await;
+    assert_eq!(r["unchanged"], 2, "{r}");
+    let again = (
+        seen(dossier_of(&app, &w, "HS-APOLOGY").await),
+        seen(dossier_of(&app, &w, "HS-PAUSE").await),
+    );
+    assert_eq!(again, first);
+    // Sent empty, the supplement is cleared: the deadline is the promised one again.
+    paused["NgayBoSung"] = json!(null);
+    paused["NgayTiepNhanBoSung"] = json!(null);
+    send(&app, hr, "/api/v1/onestop/dossiers", json!([paused])).await;
+    assert_eq!(dossier_of(&app, &w, "HS-PAUSE").await["outcome"], "late");
+}
+
 both!(
+    a_resend_without_the_reschedule_or_the_supplement_keeps_them,
     mixed_forms_in_one_log_and_across_sends,
     a_late_step_resent_otherwise_is_counted_once,
     an_open_step_done_without_its_start_is_closed,

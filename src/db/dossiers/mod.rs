@@ -218,7 +218,7 @@ pub fn upsert(
     now: NaiveDateTime,
 ) -> QueryResult<Upserted> {
     let stamp = super::now();
-    let (row, mut outcome) = upsert_row(conn, actor, fields)?;
+    let (row, mut outcome) = upsert_row(conn, actor, fields, |_, _| {})?;
     if outcome == Upserted::Created {
         insert_new_steps(conn, &row, steps, stamp)?;
     }
@@ -335,11 +335,14 @@ pub fn upsert(
     Ok(outcome)
 }
 
-/// Inserts the dossier or brings its own fields up to date (audited), steps aside.
+/// Inserts the dossier or brings its own fields up to date (audited), steps aside. A
+/// stored dossier's fields are first passed with it to `keep`, which takes from it what
+/// the sender left out.
 pub fn upsert_row(
     conn: &mut AnyConnection,
     actor: Option<i64>,
     fields: &DossierFields,
+    keep: impl FnOnce(&DossierRow, &mut DossierFields),
 ) -> QueryResult<(DossierRow, Upserted)> {
     let existing: Option<DossierRow> = dossiers::table
         .filter(dossiers::province_id.eq(fields.province_id))
@@ -348,6 +351,11 @@ pub fn upsert_row(
         .first(conn)
         .optional()?;
     let stamp = super::now();
+    let mut merged = fields.clone();
+    if let Some(old) = &existing {
+        keep(old, &mut merged);
+    }
+    let fields = &merged;
     let (row, outcome) = match existing {
         None => {
             let row: DossierRow = diesel::insert_into(dossiers::table)

@@ -110,7 +110,18 @@ pub(super) struct Checked {
     pub(super) supplement_requested: Option<NaiveDateTime>,
     pub(super) supplement_received: Option<NaiveDateTime>,
     pub(super) apology_new_due: Option<NaiveDateTime>,
+    /// Which of the optional groups the send carried at all (a key, even empty or
+    /// null): the supplement's request and receipt times, and the reschedule
+    /// (`NgayHenTraTruoc`, `NgayHenTraMoi`). One left out keeps what is stored.
+    pub(super) sent: Sent,
     pub(super) log: Vec<LogEntry>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sent {
+    pub(super) supplement_requested: bool,
+    pub(super) supplement_received: bool,
+    pub(super) reschedule: bool,
 }
 
 pub(super) fn check_dossier(o: &Map<String, Value>, codes: &Codes) -> Result<Checked, FieldErrors> {
@@ -184,6 +195,11 @@ pub(super) fn check_dossier(o: &Map<String, Value>, codes: &Codes) -> Result<Che
     let supplement = first_supplement.unwrap_or(o);
     let supplement_requested = time(supplement, "NgayBoSung", false, "", &mut errors);
     let supplement_received = time(supplement, "NgayTiepNhanBoSung", false, "", &mut errors);
+    let sent = Sent {
+        supplement_requested: supplement.contains_key("NgayBoSung"),
+        supplement_received: supplement.contains_key("NgayTiepNhanBoSung"),
+        reschedule: o.contains_key("NgayHenTraTruoc") || o.contains_key("NgayHenTraMoi"),
+    };
     let mut log = Vec::new();
     match o.get("QuaTrinhXuLy") {
         None | Some(Value::Null) => {}
@@ -231,6 +247,7 @@ pub(super) fn check_dossier(o: &Map<String, Value>, codes: &Codes) -> Result<Che
                 supplement_requested,
                 supplement_received,
                 apology_new_due,
+                sent,
                 log,
             })
         }

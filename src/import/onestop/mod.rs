@@ -21,6 +21,7 @@ use crate::db::units::UnitRow;
 use crate::db::{AnyConnection, units};
 use crate::domain::access::Visibility;
 use crate::domain::attendance::to_utc;
+use crate::domain::dossiers::{DossierStatus, observed_pause};
 use crate::domain::onestop::{LogEntry, in_order, step_day};
 use crate::error::FieldErrors;
 use check::{check_dossier, check_entry, text};
@@ -313,11 +314,50 @@ pub fn import_dossiers(
             supplement_received_at: utc(checked.supplement_received),
             apology_new_due_at: utc(checked.apology_new_due),
         };
+        let sent = checked.sent;
+        let status = checked.status;
         let steps = batch.feed_steps(conn, &unit, checked.log)?;
-        let (row, outcome) = dossiers::upsert_row(conn, actor, &fields)?;
+        let keep = |old: &DossierRow, f: &mut DossierFields| {
+            kept_by_a_resend(old, f, sent, status, to_utc(now));
+        };
+        let (row, outcome) = dossiers::upsert_row(conn, actor, &fields, keep)?;
         batch.write_log(conn, actor, &row, outcome, &steps, now)?;
     }
     Ok(batch.report)
+}
+
+/// What a re-sent dossier keeps of the stored one (`upsert_row`'s `keep`): the supplement
+/// times a send leaves out, and, when it leaves out the reschedule, the first deadline
+/// of a dossier whose `NgayHenTra` is now the apology's new date (it stays late,
+/// README). Before, another vendor service sending only `NgayHenTra` made a late
+/// dossier early and took its register rows, and one without `NgayBoSung` un-moved a
+/// deadline the pause had moved. A pause seen by its status alone is timed when seen
+/// (`observed_pause`); `now` is UTC, as the fields are.
+fn kept_by_a_resend(
+    old: &DossierRow,
+    f: &mut DossierFields,
+    sent: check::Sent,
+    status: DossierStatus,
+    now: NaiveDateTime,
+) {
+    if !sent.supplement_requested {
+        f.supplement_requested_at = old.supplement_requested_at;
+    }
+    if !sent.supplement_received {
+        f.supplement_received_at = old.supplement_received_at;
+    }
+    if !sent.reschedule && old.apology_new_due_at.is_some() && f.due_at == old.apology_new_due_at {
+        f.due_at = old.due_at;
+        f.apology_new_due_at = old.apology_new_due_at;
+    }
+    if let Some(was) = DossierStatus::parse(&old.status) {
+        (f.supplement_requested_at, f.supplement_received_at) = observed_pause(
+            was,
+            status,
+            (f.supplement_requested_at, f.supplement_received_at),
+            now,
+        );
+    }
 }
 
 /// `CapNhatTienDoHoSoMC`: log entries of dossiers already sent, each naming its `MaHoSo`.
