@@ -19,7 +19,7 @@ use crate::domain::access::{Action, Visibility};
 use crate::domain::attendance::to_utc;
 use crate::domain::dossiers::{DossierStatus, LateRatioFormula, Outcome, Tally, in_period};
 use crate::error::ApiError;
-use crate::import::dossiers::{ImportReport, import_lines, read_csv, read_json};
+use crate::import::dossiers::{CsvStream, ImportReport, import_lines, read_json};
 use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -78,9 +78,14 @@ pub async fn import_dossiers(
                 .as_ref()
                 .and_then(|m| m.get_param("charset"))
                 .map(|c| c.as_str().to_owned());
-            let text = crate::import::decode(&body, charset.as_deref())
+            // Read as `congvu import dossiers` reads a file: a line with bytes that are
+            // not valid in the encoding is rejected on its own, the others kept. Before,
+            // one bad byte in a large export refused it whole, naming no line.
+            let input = crate::import::decoding_reader(&body[..], charset.as_deref())
                 .map_err(|e| ApiError::field("body", e))?;
-            read_csv(&text, 1)
+            let mut stream =
+                CsvStream::new(input).map_err(|e| ApiError::field("body", e.to_string()))?;
+            stream.next_batch(usize::MAX)
         }
         _ => {
             return Err(ApiError::UnsupportedMediaType(

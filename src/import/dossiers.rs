@@ -228,7 +228,10 @@ impl<R: std::io::Read> CsvStream<R> {
                             errors: FieldErrors::from([(
                                 "line".to_owned(),
                                 vec![
-                                    "has bytes that are not valid in the file's encoding"
+                                    "has bytes that are not valid in the file's encoding \
+                                     (UTF-8 unless another is declared: charset=windows-1258 \
+                                     in the request's Content-Type, --encoding on the \
+                                     command line)"
                                         .to_owned(),
                                 ],
                             )]),

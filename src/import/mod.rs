@@ -87,7 +87,8 @@ pub fn decode(bytes: &[u8], charset: Option<&str>) -> Result<String, String> {
 }
 
 /// Wraps a byte stream so it reads as UTF-8: a declared charset, else the byte-order mark
-/// (UTF-8 or UTF-16), else UTF-8. For streaming files too big to decode at once.
+/// (UTF-8 or UTF-16), else UTF-8; bytes not valid in it read as U+FFFD. For streaming
+/// files too big to decode at once.
 pub fn decoding_reader<R: std::io::Read>(
     input: R,
     charset: Option<&str>,
@@ -99,8 +100,13 @@ pub fn decoding_reader<R: std::io::Read>(
         ),
         None => None,
     };
+    // Undeclared and without a BOM, the bytes are decoded as UTF-8 too, not passed
+    // through: passed through, one invalid byte was a CSV error that ended the stream,
+    // the rest of the file neither imported nor reported. Decoded, it is U+FFFD, and its
+    // line alone is rejected (`CsvStream::next_batch`).
     Ok(encoding_rs_io::DecodeReaderBytesBuilder::new()
-        .encoding(encoding)
+        .encoding(Some(encoding.unwrap_or(encoding_rs::UTF_8)))
+        .bom_override(encoding.is_none())
         .bom_sniffing(true)
         .strip_bom(true)
         .build(input))

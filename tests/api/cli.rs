@@ -474,6 +474,23 @@ async fn import_dossiers_streams_a_file(b: Backend) {
             .contains("0 dossiers created, 0 updated, 30 unchanged"),
         "idempotent"
     );
+    // The same export sent undeclared: its lines are not UTF-8, each is rejected on its
+    // own and the line after them still read. Before, the first bad byte was a CSV error
+    // that ended the file: nothing after it imported or reported.
+    let mut undeclared = file.clone();
+    undeclared.extend_from_slice(b"CLI-UTF8,Ho so,KHA-PNT-MC,20260302080000,,,received,,\n");
+    std::fs::write(&path, &undeclared).unwrap();
+    let out = congvu(&storage)
+        .args(["import", "dossiers"])
+        .arg(&path)
+        .args(["--province", "KHA"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("32 lines: 1 dossiers created, 0 updated, 0 unchanged, 31 lines rejected"),
+        "{stdout}"
+    );
     let missing = congvu(&storage)
         .args(["import", "dossiers", "/nonexistent.csv"])
         .output()

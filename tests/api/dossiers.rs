@@ -351,6 +351,21 @@ async fn files_in_windows_1258_and_utf16_keep_vietnamese(b: Backend) {
         vec!["Ho so Nguyễn".to_owned(), "Hồ sơ Trần Thị Ánh".to_owned()],
         "decoded to NFC"
     );
+    // A byte that is not UTF-8 (the Windows-1258 line above, sent undeclared) rejects its
+    // line alone, named; before, the whole file was 422 on `body`.
+    let mut mixed =
+        format!("{HEADER}\nW-3,Ho so,A,20260302080000,,,received,,,,,\nW-4,Ho so ").into_bytes();
+    mixed.extend_from_slice(b"Nguy\xEA\xDEn,A,20260302080000,,,received,,,,,\n");
+    let (s, report) = import_csv(&app, w.token("hr_a"), mixed, "text/csv").await;
+    assert_eq!((s, report["created"].as_i64()), (200, Some(1)), "{report}");
+    assert_eq!(report["rejected"][0]["line"], 3, "{report}");
+    assert!(
+        report["rejected"][0]["errors"]["line"][0]
+            .as_str()
+            .unwrap()
+            .contains("charset=windows-1258"),
+        "{report}"
+    );
 }
 
 async fn overdue_lists_pause_for_supplements_and_formulas_differ(b: Backend) {
