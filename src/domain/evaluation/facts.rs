@@ -89,6 +89,33 @@ fn days(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
     from.iter_days().take_while(move |d| *d <= to)
 }
 
+/// Fills the Saturdays and Sundays between two whole days of `days` (half-days by date)
+/// with nothing else between them.
+fn bridge_weekends(days: &mut BTreeMap<NaiveDate, i64>) {
+    use chrono::{Datelike, Weekday};
+    let whole: Vec<NaiveDate> = days
+        .iter()
+        .filter(|(_, halves)| **halves == 2)
+        .map(|(d, _)| *d)
+        .collect();
+    for pair in whole.windows(2) {
+        let gap: Vec<NaiveDate> = pair[0]
+            .iter_days()
+            .skip(1)
+            .take_while(|d| *d < pair[1])
+            .collect();
+        if !gap.is_empty()
+            && gap
+                .iter()
+                .all(|d| matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+        {
+            for d in gap {
+                days.insert(d, 2);
+            }
+        }
+    }
+}
+
 /// The metrics of `year` under `policy` (whose leave kinds count as lawful absence).
 pub fn facts(year: i32, recorded: &Recorded, policy: &Policy) -> Facts {
     let (Some(first), Some(last)) = (
@@ -116,6 +143,11 @@ pub fn facts(year: i32, recorded: &Recorded, policy: &Policy) -> Facts {
             *slot = (*slot + weight).min(2);
         }
     }
+    // A weekend between two whole days of it is inside the absence: leave entered week
+    // by week, Monday to Friday (as sick leave often is), is one absence, and counted
+    // without its weekends three months of it were 2.45.
+    bridge_weekends(&mut absence);
+    bridge_weekends(&mut maternity);
     // A day on maternity leave is not also lawful absence.
     for day in maternity.keys() {
         absence.remove(day);

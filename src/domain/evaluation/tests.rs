@@ -596,6 +596,45 @@ fn months_come_from_service_dates_and_leave() {
     // 1 January of the study leave (0.032).
     assert_eq!(shown(&f, Metric::LawfulAbsenceMonths), 1.35);
     assert_eq!(shown(&f, Metric::MonthsWorked), 10.65);
+    // Sick leave entered week by week, Monday to Friday, from 3 February to 9 May
+    // 2025: the weekends between are inside it, so it is the one absence of 3.22
+    // months it would be as a single row (before: 2.3, and not capped). A weekend
+    // after the last Friday, or next to a half day, is not.
+    let weekly: Vec<LeaveSpan> = (0..14)
+        .map(|w| {
+            let monday = d(2025, 2, 3) + chrono::Duration::weeks(w);
+            leave(monday, monday + chrono::Duration::days(4), "sick", false)
+        })
+        .collect();
+    let as_one = vec![leave(d(2025, 2, 3), d(2025, 5, 9), "sick", false)];
+    let months_of = |leaves: Vec<LeaveSpan>| {
+        let r = Recorded {
+            leaves,
+            ..Recorded::default()
+        };
+        shown(&facts(2025, &r, &nd90), Metric::LawfulAbsenceMonths)
+    };
+    assert_eq!(months_of(weekly.clone()), months_of(as_one));
+    let r = Recorded {
+        leaves: weekly,
+        ..Recorded::default()
+    };
+    assert_eq!(
+        evaluate(&nd90, &[], &facts(2025, &r, &nd90)).proposed,
+        Some(Rating::Completed)
+    );
+    assert_eq!(
+        months_of(vec![
+            leave(d(2025, 2, 3), d(2025, 2, 7), "sick", false),
+            leave(d(2025, 2, 10), d(2025, 2, 10), "sick", true),
+        ]),
+        months_of(vec![
+            leave(d(2025, 2, 3), d(2025, 2, 7), "sick", false),
+            leave(d(2025, 2, 10), d(2025, 2, 10), "sick", true),
+            leave(d(2025, 2, 8), d(2025, 2, 9), "annual", false),
+        ]),
+        "a weekend next to a half day is not bridged"
+    );
     // Maternity leave is its own metric, and a day on it is not also lawful absence.
     let r = Recorded {
         leaves: vec![
