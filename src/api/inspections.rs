@@ -467,7 +467,10 @@ pub(super) fn find_or_insert_inspection(
         ));
     }
     q::lock(c, existing.id)?;
-    let (_, a, _) = visible(c, actor, existing.id)?;
+    // The row as it stands under the lock: the one read before it may predate a
+    // colleague's closing, and a finding checked against it would slip into the closed
+    // inspection (and a `close` in the same record overwrite their end time).
+    let (existing, a, _) = visible(c, actor, existing.id)?;
     if !a.member {
         return Err(ApiError::Forbidden(
             "you are no longer on this inspection's team",
@@ -511,24 +514,50 @@ pub async fn list_inspections(
             // decided per inspection, so the page is cut from those, newest first, and
             // only its findings are read.
             let mut teams = seen_whole(c, &actor, &list)?;
-            let shown: Vec<InspectionRow> = list
+            let mut shown: Vec<(InspectionRow, Option<Vec<FindingRow>>)> = list
                 .into_iter()
                 .filter(|i| teams.contains_key(&i.id))
+                .map(|i| (i, None))
                 .collect();
+            // Beside them, without a unit asked for, the inspections with findings about
+            // the reader, shown as `get_inspection` shows them to the person found:
+            // before, staff found nothing here, nor in the overdue list until their time
+            // to explain had passed, and could be upheld without having seen the finding.
+            if let (None, Some(own)) = (unit_id, actor.staff_id) {
+                let mut about_me: HashMap<i64, Vec<FindingRow>> = HashMap::new();
+                for f in q::findings_of_staff(c, own)? {
+                    if !teams.contains_key(&f.inspection_id) {
+                        about_me.entry(f.inspection_id).or_default().push(f);
+                    }
+                }
+                let ids: Vec<i64> = about_me.keys().copied().collect();
+                for i in q::find_many(c, &ids)? {
+                    let found = about_me.remove(&i.id);
+                    shown.push((reduced(i), found));
+                }
+                shown.sort_by_key(|(i, _)| std::cmp::Reverse((i.started_at, i.id)));
+            }
             let total = i64::try_from(shown.len()).unwrap_or(i64::MAX);
-            let on_page: Vec<InspectionRow> = shown
+            let on_page: Vec<(InspectionRow, Option<Vec<FindingRow>>)> = shown
                 .into_iter()
                 .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
                 .take(usize::try_from(page.per_page()).unwrap_or(0))
                 .collect();
-            let ids: Vec<i64> = on_page.iter().map(|i| i.id).collect();
+            let ids: Vec<i64> = on_page
+                .iter()
+                .filter(|(_, own)| own.is_none())
+                .map(|(i, _)| i.id)
+                .collect();
             let mut findings = q::findings_of_many(c, &ids)?;
             let out: Vec<InspectionView> = on_page
                 .into_iter()
-                .map(|i| {
-                    let team = teams.remove(&i.id).unwrap_or_default();
-                    let found = findings.remove(&i.id).unwrap_or_default();
-                    view(i, team, found)
+                .map(|(i, own)| match own {
+                    Some(own) => view(i, Vec::new(), own),
+                    None => {
+                        let team = teams.remove(&i.id).unwrap_or_default();
+                        let found = findings.remove(&i.id).unwrap_or_default();
+                        view(i, team, found)
+                    }
                 })
                 .collect();
             Ok::<_, ApiError>((out, total))
@@ -536,6 +565,20 @@ pub async fn list_inspections(
     })
     .await?;
     Ok(web::Json(Paged::new(views, total, &page)))
+}
+
+/// An inspection as someone who sees only the findings about themself sees it: the
+/// visit's identity (unit, kind, times, record number and basis), not the record's
+/// summary, headcounts, representative or team (left out by the caller).
+fn reduced(i: InspectionRow) -> InspectionRow {
+    InspectionRow {
+        summary: None,
+        unit_representative: None,
+        present_count: None,
+        total_count: None,
+        refused_to_sign: false,
+        ..i
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/inspections/{id}", tag = "inspections",
@@ -553,18 +596,7 @@ pub async fn get_inspection(
         db.read(|c| {
             let (i, a, findings) = visible(c, &actor, id)?;
             if !a.whole() {
-                // Someone who sees only the findings about themself sees the visit's
-                // identity (unit, kind, times, record number and basis) with them, not
-                // the record's summary, headcounts, representative or team.
-                let reduced = InspectionRow {
-                    summary: None,
-                    unit_representative: None,
-                    present_count: None,
-                    total_count: None,
-                    refused_to_sign: false,
-                    ..i
-                };
-                return Ok(view(reduced, Vec::new(), findings));
+                return Ok(view(reduced(i), Vec::new(), findings));
             }
             let team = q::team(c, i.id)?;
             Ok::<_, ApiError>(view(i, team, findings))

@@ -104,6 +104,16 @@ async fn an_inspection_from_first_visit_to_closing(b: Backend) {
     let (_, listed) = app.get(w.token("head_a"), "/api/v1/inspections").await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     assert_eq!(listed["total"], 1);
+    // The person found lists the visit with their own finding, as they read it, before
+    // their time to explain has passed (before: nothing until it was overdue).
+    let (s, mine) = app.get(w.token("staff_a1"), "/api/v1/inspections").await;
+    assert_eq!(s, 200, "{mine}");
+    assert_eq!(mine["total"], 1, "{mine}");
+    let (_, read) = app.get(w.token("staff_a1"), &path).await;
+    assert_eq!(mine["items"][0], read, "listed as read");
+    assert_eq!(read["findings"][0]["id"], personal["id"]);
+    let (_, none) = app.get(&other, "/api/v1/inspections").await;
+    assert_eq!(none["total"], 0, "{none}");
 
     // Guards.
     let personal_path = format!("/api/v1/findings/{}", personal["id"]);
