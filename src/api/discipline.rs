@@ -243,7 +243,12 @@ pub async fn list_decisions(
         per_page,
     } = query.0;
     let page = PageParams { page, per_page };
-    let read = auth.can(Action::ReadStaff);
+    // Decisions are read by those who read the ratings they weigh on (hr, admins, heads
+    // over the person) and by the person: not by an inspector, who reads staff records
+    // but not another team's findings, nor the ratings (before, any inspector listed
+    // every decision in reach, with its reason and the findings it rests on).
+    let mut read = auth.can(Action::ReadEvaluations);
+    read.staff_ids.extend(auth.actor.staff_id);
     let read_units = auth.can(Action::ReadUnits);
     let (rows, links) = blocking(&state, move |db: &Db| {
         db.read(|c| {

@@ -491,6 +491,22 @@ async fn disciplinary_decisions_follow_the_regime_in_force(b: Backend) {
         )
         .await;
     assert_eq!(s, 404);
+    // An inspector reads staff records, not the decisions about them (their reasons and
+    // findings): before, the province's inspector listed every one.
+    let (s, seen) = app
+        .get(
+            w.token("inspector_p"),
+            &format!("/api/v1/discipline?unit_id={}", w.p.id),
+        )
+        .await;
+    assert_eq!((s, &seen["total"]), (200, &json!(0)), "{seen}");
+    let (s, _) = app
+        .get(
+            w.token("inspector_p"),
+            &format!("/api/v1/discipline?staff_id={}", w.member_a1.id),
+        )
+        .await;
+    assert_eq!(s, 404);
 }
 
 /// The list reads teams, units and findings for all its inspections at once: each still
