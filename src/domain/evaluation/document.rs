@@ -172,6 +172,24 @@ pub fn parse_new(text: &str) -> Result<Policy, PolicyError> {
             });
         }
     }
+    // A repeat rule is known by its policy and name (what it counted, its notices): two of
+    // one name took the same violations under one key, and the second notice's insert
+    // broke a unique index, failing the province's nightly close every night after.
+    for (i, r) in policy.repeats.iter().enumerate() {
+        if policy.repeats[..i].iter().any(|p| p.name == r.name) {
+            let named = format!("{:?}", r.name);
+            let line = text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| l.trim_start().starts_with("name") && l.contains(&named))
+                .nth(1)
+                .map_or(1, |(n, _)| n + 1);
+            return Err(PolicyError {
+                line,
+                message: format!("another repeat rule is named {named}: each needs its own name"),
+            });
+        }
+    }
     // The decrees say "20 %", and an author may well write the fraction 0.2, which read
     // as a percent lets one person in 500 be excellent and caps everyone else without a
     // word. No real quota lies strictly between 0 % and 1 %, so such a value is refused

@@ -724,6 +724,16 @@ fn repeat_rules_are_data_too() {
         assert_eq!(e.line, line, "{to}: {e}");
         assert!(e.message.contains(words), "{to}: {e}");
     }
+    // Two rules of one name would take the same violations under one key: the second is
+    // refused at its name's line.
+    let twice = base.replacen(
+        "name = \"Vắng mặt không lý do 2 lần trong tháng\"",
+        "name = \"Đi muộn 3 lần trong 30 ngày\"",
+        1,
+    );
+    let e = parse_new(&twice).expect_err("two of one name");
+    assert_eq!(e.line, 19, "{e}");
+    assert!(e.message.contains("another repeat rule is named"), "{e}");
 }
 
 /// Version `id` of province P's overlay "p-late" (one late-dossier rule): `dates` gives its
