@@ -180,6 +180,24 @@ pub fn claim(
         cancel(conn, id, holder, now)?;
         return Ok(None);
     }
+    // An escalation tells the level above that nobody acted on a notice: one acknowledged
+    // since it was queued (while it waited after a failure) has nothing to tell. Before,
+    // the mail server coming back at 08:00 still told the director of a notice the
+    // division head had acknowledged at 07:30.
+    if row.kind == NotificationKind::Escalation.code()
+        && let Some(notice) = row.notice_id
+        && super::notices::find(conn, notice)?.is_some_and(|n| n.acknowledged_at.is_some())
+    {
+        settle(
+            conn,
+            (id, holder),
+            NotificationStatus::Cancelled,
+            now,
+            "not sent: the notice was acknowledged after this escalation was queued",
+            now,
+        )?;
+        return Ok(None);
+    }
     if let Some(staff_id) = row.recipient_staff_id {
         let current = super::staff::find_with_path(conn, staff_id)?;
         let about: Option<String> = units::table

@@ -323,6 +323,64 @@ async fn escalation_follows_the_unit_of_the_violations(b: Backend) {
     assert_eq!(item["notice"]["unit_id"], w.a1.id, "{item}");
 }
 
+/// An escalation queued while the mail server was down is not sent once the head has
+/// acknowledged the notice: before, the director was told of a notice the division head
+/// had acted on.
+async fn an_escalation_waiting_is_dropped_once_acknowledged(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    chairman(&app, &w).await;
+    for n in [7, 5, 4] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let told = list(&app, w.token("root"), "?kind=repeat").await;
+    let repeat = told["items"][0]["id"].as_i64().unwrap();
+    let db = app.db.clone();
+    let now = congvu::db::now();
+    tokio::task::spawn_blocking(move || {
+        use congvu::db::schema::repeat_notices;
+        use diesel::prelude::*;
+        let mut c = db.conn().unwrap();
+        diesel::update(repeat_notices::table)
+            .set(repeat_notices::escalate_at.eq(Some(now - Duration::hours(1))))
+            .execute(&mut *c)
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    assert_eq!(sweep(&app, now).await.escalations, 1);
+    let esc = list(&app, w.token("root"), "?kind=escalation").await;
+    let id = esc["items"][0]["id"].as_i64().unwrap();
+    // Its first attempt failed; then the head acts on the notice.
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || fail(&db, id))
+        .await
+        .unwrap();
+    let (s, body) = app
+        .post(
+            w.token("head_a"),
+            &format!("/api/v1/notifications/{repeat}/acknowledge"),
+            json!({"note": "Đã nhắc nhở, cam kết không tái phạm"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let db = app.db.clone();
+    let claimed = tokio::task::spawn_blocking(move || {
+        let now = congvu::db::now();
+        let mut c = db.conn().unwrap();
+        congvu::db::outbox::claim(&mut c, id, "sender-a", now + Duration::minutes(15), now).unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(claimed.is_none(), "not sent");
+    let (_, one) = app
+        .get(w.token("root"), &format!("/api/v1/notifications/{id}"))
+        .await;
+    assert_eq!(one["status"], "cancelled", "{one}");
+}
+
 /// Violations of the old unit that come in after a transfer (its kiosk's offline
 /// backlog) are told to the old unit's head, where they happened, not to the new one.
 async fn a_backlog_after_a_transfer_goes_to_the_old_units_head(b: Backend) {
@@ -823,5 +881,6 @@ both!(
     a_finding_upheld_late_still_tells_the_head,
     a_retry_leaves_a_message_being_sent_alone,
     escalation_follows_the_unit_of_the_violations,
+    an_escalation_waiting_is_dropped_once_acknowledged,
     a_heads_own_notice_is_for_the_level_above,
 );
