@@ -79,6 +79,18 @@ pub fn try_lease(
     Ok(inserted == 1)
 }
 
+/// Who holds the lease on job `name`, and until when (none before its first run).
+pub fn lease(
+    conn: &mut AnyConnection,
+    name: &str,
+) -> QueryResult<Option<(String, chrono::NaiveDateTime)>> {
+    job_leases::table
+        .find(name)
+        .select((job_leases::holder, job_leases::until))
+        .first(conn)
+        .optional()
+}
+
 /// Ends `holder`'s lease on job `name`.
 pub fn release(
     conn: &mut AnyConnection,

@@ -151,9 +151,11 @@ async fn on_schedule(
         first.notified().await;
     }
     loop {
+        // The lease another process held when this tick was skipped.
+        let mut held: Option<Lease> = None;
         if due_now {
             let (job_db, job_holder, job) = (db.clone(), holder.clone(), work.clone());
-            let ran = tokio::task::spawn_blocking(move || -> Result<bool, JobError> {
+            let ran = tokio::task::spawn_blocking(move || -> Result<Ran, JobError> {
                 let now = crate::db::now();
                 let until = now + chrono::Duration::minutes(LEASE_MINUTES);
                 // Through `Db::write`, like every other write: on SQLite a write beside
@@ -163,20 +165,23 @@ async fn on_schedule(
                         .map_err(JobError::from)
                 })?;
                 if !leased {
-                    return Ok(false);
+                    let lease =
+                        job_db.read(|c| crate::db::jobs::lease(c, name).map_err(JobError::from))?;
+                    return Ok(Ran::Skipped(lease));
                 }
                 let result = job(&job_db);
                 job_db.write(|c| {
                     crate::db::jobs::release(c, name, &job_holder, crate::db::now())
                         .map_err(JobError::from)
                 })?;
-                result.map(|()| true)
+                result.map(|()| Ran::Done)
             })
             .await;
             match ran {
-                Ok(Ok(true)) => wake.notify_one(),
-                Ok(Ok(false)) => {
-                    tracing::info!(job = name, "another process runs this job now: skipped")
+                Ok(Ok(Ran::Done)) => wake.notify_one(),
+                Ok(Ok(Ran::Skipped(lease))) => {
+                    tracing::info!(job = name, "another process runs this job now: skipped");
+                    held = lease;
                 }
                 Ok(Err(e)) => tracing::error!(job = name, error = %e, "job failed"),
                 Err(e) => tracing::error!(job = name, error = %e, "job panicked"),
@@ -190,8 +195,54 @@ async fn on_schedule(
         let Some(next) = next_tick(&schedule, Utc::now()) else {
             return;
         };
+        // A process that died mid-run leaves its lease to run out with the work undone: a
+        // restart over Monday 07:00 skipped the digest for the dead process's lease and
+        // then waited a week, the week's remaining digests lost. So the lease is looked
+        // at again when it runs out, before the next tick.
+        if let Some(at) = held.as_ref().and_then(|l| look_again_at(l, next)) {
+            tokio::time::sleep((at - Utc::now()).to_std().unwrap_or_default()).await;
+            let seen = held.clone();
+            let job_db = db.clone();
+            let now = tokio::task::spawn_blocking(move || {
+                job_db.read(|c| crate::db::jobs::lease(c, name).map_err(JobError::from))
+            })
+            .await;
+            if let Ok(Ok(now)) = now
+                && abandoned(seen.as_ref(), now.as_ref())
+            {
+                tracing::warn!(
+                    job = name,
+                    "the process that held this job's lease stopped mid-run: running it now"
+                );
+                continue;
+            }
+        }
         tokio::time::sleep((next - Utc::now()).to_std().unwrap_or_default()).await;
     }
+}
+
+/// A job lease: its holder and when it runs out (UTC).
+type Lease = (String, chrono::NaiveDateTime);
+
+/// What a scheduled run came to.
+enum Ran {
+    Done,
+    /// Another process held the lease (as read then).
+    Skipped(Option<Lease>),
+}
+
+/// When to look again at a lease another process held at a skipped tick: just after it
+/// runs out, if that is before the next tick.
+fn look_again_at(lease: &Lease, next_tick: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let at = lease.1.and_utc() + chrono::Duration::seconds(5);
+    (at < next_tick).then_some(at)
+}
+
+/// Whether a lease seen at a skipped tick was abandoned: still as it was once it has run
+/// out (its holder never released it). Released (its end moved to the release) or taken
+/// by another since, that run did the work.
+fn abandoned(seen: Option<&Lease>, now: Option<&Lease>) -> bool {
+    seen.is_some() && seen == now
 }
 
 /// Starts every job and the outbox sender for the life of the process.
@@ -442,6 +493,35 @@ mod tests {
         for (name, expr) in s.jobs.all() {
             assert!(parse_schedule(expr).is_ok(), "{name}: {expr}");
         }
+    }
+
+    #[test]
+    fn an_abandoned_lease_is_looked_at_again_when_it_runs_out() {
+        // Monday 07:00 (00:00 UTC): the digest was skipped for a dead process's lease,
+        // running to 08:00 local. It is looked at again at 01:00:05 UTC, not next Monday.
+        let until = utc(2026, 12, 7, 1, 0).naive_utc();
+        let lease = ("host:1:dead".to_owned(), until);
+        let next_week = utc(2026, 12, 14, 0, 0);
+        assert_eq!(
+            look_again_at(&lease, next_week),
+            Some(utc(2026, 12, 7, 1, 0) + chrono::Duration::seconds(5))
+        );
+        // A lease that outlasts the next tick: that tick looks.
+        assert_eq!(look_again_at(&lease, utc(2026, 12, 7, 0, 30)), None);
+        // Unchanged once run out: abandoned. Released (its end moved) or taken again:
+        // that run did the work.
+        assert!(abandoned(Some(&lease), Some(&lease)));
+        let released = (
+            "host:1:dead".to_owned(),
+            until - chrono::Duration::minutes(50),
+        );
+        assert!(!abandoned(Some(&lease), Some(&released)));
+        let other = (
+            "host:2:live".to_owned(),
+            until + chrono::Duration::minutes(60),
+        );
+        assert!(!abandoned(Some(&lease), Some(&other)));
+        assert!(!abandoned(None, None));
     }
 
     #[test]
