@@ -181,13 +181,25 @@ pub async fn create_decision(
                 crate::db::inspections::lock(c, inspection)?;
             }
             for (i, id) in body.finding_ids.iter().enumerate() {
-                let ok = crate::db::inspections::find_finding(c, *id)?.is_some_and(|f| {
+                let found = crate::db::inspections::find_finding(c, *id)?.filter(|f| {
                     f.staff_id == Some(person.staff.id) && f.outcome.as_deref() == Some("upheld")
                 });
-                if !ok {
+                let Some(found) = found else {
                     return Err(ApiError::field(
                         &format!("finding_ids[{i}]"),
                         "is not an upheld finding about this person",
+                    ));
+                };
+                // A decision punishes acts already done: dated before one (a January
+                // slip of the year, 2025 for 2026), it counted in the rating year before
+                // the act, and its promotion bar had run out before it was made.
+                let act = crate::domain::attendance::to_local(found.observed_at).date();
+                if body.decided_on < act {
+                    return Err(ApiError::field(
+                        "decided_on",
+                        format!(
+                            "is before the act it punishes (finding_ids[{i}] was observed on {act})"
+                        ),
                     ));
                 }
             }

@@ -462,12 +462,26 @@ async fn disciplinary_decisions_follow_the_regime_in_force(b: Backend) {
         .post(w.token("admin_p"), "/api/v1/discipline", about_self)
         .await;
     assert_eq!(s, 201, "another officer may: {body}");
-    let (s, old) = app
+    // A decision is not dated before the act it punishes (observed 5/3/2026).
+    let (s, body) = app
         .post(
             w.token("hr_a"),
             "/api/v1/discipline",
             decision("02/QĐ", "ha_bac_luong", "2025-06-30"),
         )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert!(
+        body["errors"]["decided_on"][0]
+            .as_str()
+            .unwrap()
+            .contains("2026-03-05"),
+        "{body}"
+    );
+    let mut earlier = decision("02/QĐ", "ha_bac_luong", "2025-06-30");
+    earlier["finding_ids"] = json!([]);
+    let (s, old) = app
+        .post(w.token("hr_a"), "/api/v1/discipline", earlier)
         .await;
     assert_eq!(s, 201, "allowed under NĐ 112/2020 on 30/6/2025: {old}");
     let (s, _) = app
