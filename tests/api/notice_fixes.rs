@@ -381,6 +381,44 @@ async fn an_escalation_waiting_is_dropped_once_acknowledged(b: Backend) {
     assert_eq!(one["status"], "cancelled", "{one}");
 }
 
+/// A notice about the unit a person moved to lists an inspection's finding made in
+/// their old unit without the team's description: it is for those who read that
+/// inspection, and the register blanks it for the new unit's heads. Before, the email
+/// carried it.
+async fn a_notice_after_a_transfer_keeps_the_old_teams_description(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    chairman(&app, &w).await;
+    upheld_finding(&app, &w, "late", past_day(8)).await;
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"unit_id": w.b.id, "moved_on": past_day(6).to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    for n in [4, 3] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    let told = list(&app, w.token("root"), "?kind=repeat").await;
+    assert_eq!(told["total"], 1, "{told}");
+    assert_eq!(told["items"][0]["unit_id"], w.b.id, "{told}");
+    let id = told["items"][0]["id"].as_i64().unwrap();
+    let (s, one) = app
+        .get(w.token("root"), &format!("/api/v1/notifications/{id}"))
+        .await;
+    assert_eq!(s, 200, "{one}");
+    let text = one["text"].as_str().unwrap();
+    assert!(
+        text.contains(&past_day(8).format("%d/%m/%Y").to_string()),
+        "{text}"
+    );
+    assert!(!text.contains("Uống bia trong giờ làm việc"), "{text}");
+}
+
 /// Violations of the old unit that come in after a transfer (its kiosk's offline
 /// backlog) are told to the old unit's head, where they happened, not to the new one.
 async fn a_backlog_after_a_transfer_goes_to_the_old_units_head(b: Backend) {
@@ -882,5 +920,6 @@ both!(
     a_retry_leaves_a_message_being_sent_alone,
     escalation_follows_the_unit_of_the_violations,
     an_escalation_waiting_is_dropped_once_acknowledged,
+    a_notice_after_a_transfer_keeps_the_old_teams_description,
     a_heads_own_notice_is_for_the_level_above,
 );

@@ -345,15 +345,39 @@ fn record(
     if !notified {
         return Ok(made);
     }
+    // A finding's description is for those who read its inspection (README, Findings'
+    // descriptions): one found in the unit the person has left, listed in a notice about
+    // the new one, is not its heads' to read (the register blanks it for them), so the
+    // notice lists that violation without it. Before, the old team's text went by email
+    // to the new unit's head.
+    let counted: Vec<&crate::db::violations::ViolationRow> = m
+        .crossing
+        .occurrences
+        .iter()
+        .filter_map(|id| m.rows.iter().find(|v| v.id == *id).copied())
+        .collect();
+    let mut elsewhere: Vec<i64> = counted
+        .iter()
+        .filter(|v| v.source == crate::db::inspections::SOURCE_INSPECTION && v.unit_id != unit_id)
+        .map(|v| v.unit_id)
+        .collect();
+    elsewhere.sort_unstable();
+    elsewhere.dedup();
+    let outside: Vec<i64> = crate::db::units::find_many(conn, &elsewhere)?
+        .into_iter()
+        .filter(|u| !crate::domain::units::in_subtree(&u.path, &unit_path))
+        .map(|u| u.id)
+        .collect();
     let mut listed = Vec::new();
-    for id in &m.crossing.occurrences {
-        if let Some(v) = m.rows.iter().find(|v| v.id == *id) {
-            listed.push(json!({
-                "id": v.id, "code": v.code,
-                "label": lookups.label(conn, m.person.province_id, &v.code)?,
-                "day": v.day, "minutes": v.minutes, "detail": v.detail, "source": v.source,
-            }));
-        }
+    for v in counted {
+        let detail = v.detail.as_ref().filter(|_| {
+            !(v.source == crate::db::inspections::SOURCE_INSPECTION && outside.contains(&v.unit_id))
+        });
+        listed.push(json!({
+            "id": v.id, "code": v.code,
+            "label": lookups.label(conn, m.person.province_id, &v.code)?,
+            "day": v.day, "minutes": v.minutes, "detail": detail, "source": v.source,
+        }));
     }
     let chain = lookups.chain(conn, unit_id, &unit_path, today)?.to_vec();
     let payload = json!({
