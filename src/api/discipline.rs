@@ -96,6 +96,7 @@ pub struct CreateDecision {
 pub struct ListDecisions {
     pub staff_id: Option<i64>,
     pub unit_id: Option<i64>,
+    /// Decisions taking effect in this year: those its rating counts.
     #[validate(range(min = 1900, max = 2200))]
     pub year: Option<i32>,
     #[validate(range(min = 1, max = 1_000_000))]

@@ -109,7 +109,11 @@ pub fn findings_of(conn: &mut AnyConnection, decision_ids: &[i64]) -> QueryResul
         .load(conn)
 }
 
-/// Decisions about these people, decided in `from..=to`.
+/// Decisions about these people taking effect in `from..=to`: the rating year a decision
+/// weighs on is the one it takes effect in (`counted_in_year`), so a year's list shows
+/// what that year's evaluation counts. Before, it was the decision date: one decided
+/// 26/12/2025 and effective 2/1/2026, which makes someone not completed in 2026, was
+/// listed under 2025.
 pub fn of_staff(
     conn: &mut AnyConnection,
     staff_ids: &[i64],
@@ -122,7 +126,7 @@ pub fn of_staff(
         rows.extend(
             discipline_decisions::table
                 .filter(discipline_decisions::staff_id.eq_any(chunk))
-                .filter(discipline_decisions::decided_on.between(from, to))
+                .filter(discipline_decisions::effective_from.between(from, to))
                 .select(DecisionRow::as_select())
                 .load::<DecisionRow>(conn)?,
         );

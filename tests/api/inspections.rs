@@ -505,6 +505,30 @@ async fn disciplinary_decisions_follow_the_regime_in_force(b: Backend) {
         )
         .await;
     assert_eq!(s, 404);
+    // A year lists the decisions taking effect in it, as its rating counts them: one of
+    // 26/12/2025 effective 2/1/2026 is 2026's (before: 2025's).
+    let mut new_year = decision("06/QĐ", "khien_trach", "2025-12-26");
+    new_year["effective_from"] = json!("2026-01-02");
+    new_year["finding_ids"] = json!([]);
+    let (s, body) = app
+        .post(w.token("hr_a"), "/api/v1/discipline", new_year)
+        .await;
+    assert_eq!(s, 201, "{body}");
+    for (year, numbers) in [(2026, vec!["06/QĐ", "01/QĐ"]), (2025, vec!["02/QĐ"])] {
+        let (_, listed) = app
+            .get(
+                w.token("head_a"),
+                &format!("/api/v1/discipline?unit_id={}&year={year}", w.a.id),
+            )
+            .await;
+        let got: Vec<&str> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["decision_no"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, numbers, "{year}: {listed}");
+    }
     // An inspector reads staff records, not the decisions about them (their reasons and
     // findings): before, the province's inspector listed every one.
     let (s, seen) = app
