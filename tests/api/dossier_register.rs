@@ -260,12 +260,8 @@ window_days = 200
 source = "Quyết định thử nghiệm"
 "#;
 
-/// A late step handed to another officer (a correction in the one-stop system) is the new
-/// holder's violation, not the old one's, and the new holder's repeats are looked at.
-async fn a_late_step_that_changes_hands_moves_in_the_register(b: Backend) {
-    let Some((app, w)) = TestApp::with_world(b).await else {
-        return;
-    };
+/// The province's rule that tells of every late step at once.
+async fn every_late_step(app: &TestApp, w: &World) {
     let (s, body) = app
         .post(
             w.token("admin_p"),
@@ -274,6 +270,15 @@ async fn a_late_step_that_changes_hands_moves_in_the_register(b: Backend) {
         )
         .await;
     assert_eq!(s, 201, "{body}");
+}
+
+/// A late step handed to another officer (a correction in the one-stop system) is the new
+/// holder's violation, not the old one's, and the new holder's repeats are looked at.
+async fn a_late_step_that_changes_hands_moves_in_the_register(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    every_late_step(&app, &w).await;
     let hr = w.token("admin_p");
     let line = |staff: &str| {
         format!(
@@ -319,14 +324,7 @@ async fn a_line_without_its_officer_keeps_the_step(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let (s, body) = app
-        .post(
-            w.token("admin_p"),
-            "/api/v1/policies",
-            json!({"document": EVERY_LATE_STEP}),
-        )
-        .await;
-    assert_eq!(s, 201, "{body}");
+    every_late_step(&app, &w).await;
     let admin = w.token("admin_p");
     let line = |code: &str, unit: &str, step: u32, staff: &str| {
         format!(

@@ -109,6 +109,26 @@ pub(crate) async fn sweep(app: &TestApp, now: NaiveDateTime) -> congvu::jobs::no
         .expect("sweep")
 }
 
+/// Makes every notice due to escalate an hour ago, then runs the daily sweep now.
+pub(crate) async fn sweep_with_every_notice_due(
+    app: &TestApp,
+) -> congvu::jobs::notify::SweepReport {
+    let db = app.db.clone();
+    let now = congvu::db::now();
+    tokio::task::spawn_blocking(move || {
+        use congvu::db::schema::repeat_notices;
+        use diesel::prelude::*;
+        let mut c = db.conn().unwrap();
+        diesel::update(repeat_notices::table)
+            .set(repeat_notices::escalate_at.eq(Some(now - Duration::hours(1))))
+            .execute(&mut *c)
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    sweep(app, now).await
+}
+
 async fn a_finding_upheld_late_still_tells_the_head(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
@@ -298,20 +318,7 @@ async fn escalation_follows_the_unit_of_the_violations(b: Backend) {
         .await;
     assert_eq!(s, 200, "{body}");
 
-    let db = app.db.clone();
-    let now = congvu::db::now();
-    tokio::task::spawn_blocking(move || {
-        use congvu::db::schema::repeat_notices;
-        use diesel::prelude::*;
-        let mut c = db.conn().unwrap();
-        diesel::update(repeat_notices::table)
-            .set(repeat_notices::escalate_at.eq(Some(now - Duration::hours(1))))
-            .execute(&mut *c)
-            .unwrap();
-    })
-    .await
-    .unwrap();
-    let report = sweep(&app, now).await;
+    let report = sweep_with_every_notice_due(&app).await;
     assert_eq!(report.escalations, 1, "{report:?}");
     // The level above the head of A who was told, about A1: not the head of A again,
     // as the level above A2.
@@ -337,20 +344,7 @@ async fn an_escalation_waiting_is_dropped_once_acknowledged(b: Backend) {
     }
     let told = list(&app, w.token("root"), "?kind=repeat").await;
     let repeat = told["items"][0]["id"].as_i64().unwrap();
-    let db = app.db.clone();
-    let now = congvu::db::now();
-    tokio::task::spawn_blocking(move || {
-        use congvu::db::schema::repeat_notices;
-        use diesel::prelude::*;
-        let mut c = db.conn().unwrap();
-        diesel::update(repeat_notices::table)
-            .set(repeat_notices::escalate_at.eq(Some(now - Duration::hours(1))))
-            .execute(&mut *c)
-            .unwrap();
-    })
-    .await
-    .unwrap();
-    assert_eq!(sweep(&app, now).await.escalations, 1);
+    assert_eq!(sweep_with_every_notice_due(&app).await.escalations, 1);
     let esc = list(&app, w.token("root"), "?kind=escalation").await;
     let id = esc["items"][0]["id"].as_i64().unwrap();
     // Its first attempt failed; then the head acts on the notice.

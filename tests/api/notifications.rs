@@ -471,21 +471,8 @@ async fn heads_go_up_escalations_and_digests(b: Backend) {
     let report = sender(&app, "a").send_due().await.unwrap();
     assert_eq!(report.sent, 2, "{report:?}");
     // The head does not act on the member's notice in time: the chairman is told.
-    let db = app.db.clone();
     let now = congvu::db::now();
-    let report = tokio::task::spawn_blocking(move || {
-        use congvu::db::schema::repeat_notices;
-        use diesel::prelude::*;
-        let mut c = db.conn().unwrap();
-        diesel::update(repeat_notices::table)
-            .set(repeat_notices::escalate_at.eq(Some(now - Duration::hours(1))))
-            .execute(&mut *c)
-            .unwrap();
-        congvu::jobs::notify::sweep(&db, now)
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let report = crate::notice_fixes::sweep_with_every_notice_due(&app).await;
     assert_eq!(report.escalations, 2, "{report:?}");
     let (_, esc) = notifications(&app, w.token("root"), "?kind=escalation").await;
     assert_eq!(esc["total"], 2, "{esc}");
