@@ -134,17 +134,27 @@ pub struct ListUsers {
     pub per_page: Option<i64>,
 }
 
+/// The unit path of the caller's own staff record, if they have one.
+fn own_unit_path(c: &mut AnyConnection, own: Option<i64>) -> Result<Option<String>, ApiError> {
+    Ok(match own {
+        Some(id) => crate::db::staff::find_with_path(c, id)?.map(|(_, path)| path),
+        None => None,
+    })
+}
+
 /// Checks that the caller may grant each role, and resolves the provinces of their units.
+/// `caller_path` is the unit of the caller's own staff record: an account linked to
+/// nobody (`staff_id` None) gets no role that reaches it, save a device's.
 fn resolve_grants(
     c: &mut AnyConnection,
-    read: &Visibility,
-    manage: &Visibility,
+    (read, manage): (&Visibility, &Visibility),
     grants: &[RoleGrant],
     staff_id: Option<i64>,
+    caller_path: Option<&str>,
 ) -> Result<Vec<NewGrant>, ApiError> {
     let mut out: Vec<NewGrant> = Vec::with_capacity(grants.len());
     for (i, g) in grants.iter().enumerate() {
-        let province_id = match g.unit_id {
+        let (province_id, path) = match g.unit_id {
             Some(unit_id) => {
                 let unit = visible_unit(c, read, unit_id, &format!("roles[{i}].unit_id"))?;
                 if !manage.subtree(&unit.path) {
@@ -152,15 +162,30 @@ fn resolve_grants(
                         "granting roles on this unit needs the admin role on it",
                     ));
                 }
-                Some(unit.province_id)
+                (Some(unit.province_id), Some(unit.path))
             }
-            None if manage.all => None,
+            None if manage.all => (None, None),
             None => {
                 return Err(ApiError::Forbidden(
                     "only an administrator of every unit can grant a role on every unit",
                 ));
             }
         };
+        // Every rule against deciding about oneself (one's rating, disputes, leave, record)
+        // knows a person by the staff record their account is linked to: a second account
+        // linked to nobody, with hr or unit_head over one's own unit, decided all of them
+        // for its maker, and outlived their leaving.
+        let reaches_caller = caller_path.is_some_and(|own| {
+            path.as_deref()
+                .is_none_or(|p| crate::domain::units::in_subtree(own, p))
+        });
+        if staff_id.is_none() && g.role != Role::Device && reaches_caller {
+            return Err(ApiError::Forbidden(
+                "an account linked to no staff record may not hold a role over your own \
+                 record: link it to the person who holds it, or have another administrator \
+                 create it",
+            ));
+        }
         if g.role == Role::Staff && staff_id.is_none() {
             return Err(ApiError::field(
                 &format!("roles[{i}].role"),
@@ -243,6 +268,7 @@ pub async fn create_user(
     let read_units = auth.can(Action::ReadUnits);
     let read_staff = auth.can(Action::ReadStaff);
     let actor = auth.id();
+    let own_staff = auth.actor.staff_id;
     let (user, roles) = blocking(&state, move |db: &Db| {
         let hash = password::hash(&body.password).map_err(|e| ApiError::Internal(e.to_string()))?;
         db.write(|c| {
@@ -265,7 +291,14 @@ pub async fn create_user(
                 }
                 province_id = Some(staff.province_id);
             }
-            let grants = resolve_grants(c, &read_units, &manage, &body.roles, body.staff_id)?;
+            let caller_path = own_unit_path(c, own_staff)?;
+            let grants = resolve_grants(
+                c,
+                (&read_units, &manage),
+                &body.roles,
+                body.staff_id,
+                caller_path.as_deref(),
+            )?;
             province_id = province_id.or_else(|| grants.iter().find_map(|g| g.province_id));
             if q::username_taken(c, &username)? {
                 return Err(ApiError::conflict("username", "this username is taken"));
@@ -376,6 +409,7 @@ pub async fn update_user(
     let manage = auth.can(Action::ManageUsers);
     let read_units = auth.can(Action::ReadUnits);
     let actor = auth.id();
+    let own_staff = auth.actor.staff_id;
     let own = actor == id;
     if own && (body.is_active == Some(false) || body.roles.is_some()) {
         return Err(ApiError::field(
@@ -440,7 +474,16 @@ pub async fn update_user(
                 return Err(ApiError::field("password", "must not be the username"));
             }
             let grants = match &body.roles {
-                Some(r) => Some(resolve_grants(c, &read_units, &manage, r, user.staff_id)?),
+                Some(r) => {
+                    let caller_path = own_unit_path(c, own_staff)?;
+                    Some(resolve_grants(
+                        c,
+                        (&read_units, &manage),
+                        r,
+                        user.staff_id,
+                        caller_path.as_deref(),
+                    )?)
+                }
                 None => None,
             };
             // A request that changes nothing writes nothing: no audit row, no emptied

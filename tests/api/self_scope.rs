@@ -211,7 +211,67 @@ async fn ones_own_code_and_handles_are_for_another_administrator(b: Backend) {
     assert_eq!(s, 204, "{body}");
 }
 
+/// An administrator does not make themself a second account linked to nobody with a
+/// role over their own record: the rules against deciding about oneself know a person by
+/// their account's staff record, so such an account decided the maker's rating,
+/// disputes and record, and outlived their leaving. A kiosk, or a role on a unit below
+/// their own, is still theirs to make.
+async fn a_second_account_over_ones_own_record_is_for_another(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let head = with_roles(
+        &app,
+        &w,
+        "head_a",
+        json!([{"role": "unit_head", "unit_id": w.a.id}, {"role": "admin", "unit_id": w.a.id}]),
+    )
+    .await;
+    let account = |name: &str, role: &str, unit: i64| json!({"username": name, "password": "mat-khau-du-dai", "roles": [{"role": role, "unit_id": unit}]});
+    let before = app.count("users");
+    for role in ["hr", "unit_head", "admin"] {
+        let (s, body) = app
+            .post(&head, "/api/v1/users", account("hung.2", role, w.a.id))
+            .await;
+        assert_eq!(s, 403, "{role}: {body}");
+    }
+    assert_eq!(app.count("users"), before);
+    for (name, role, unit) in [("kiosk.a", "device", w.a.id), ("hr.a1", "hr", w.a1.id)] {
+        let (s, body) = app
+            .post(&head, "/api/v1/users", account(name, role, unit))
+            .await;
+        assert_eq!(s, 201, "{name}: {body}");
+    }
+    // Nor is such an account given the role afterwards.
+    let (_, list) = app.get(&head, "/api/v1/users").await;
+    let id = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "hr.a1")
+        .unwrap()["id"]
+        .clone();
+    let (s, body) = app
+        .patch(
+            &head,
+            &format!("/api/v1/users/{id}"),
+            json!({"roles": [{"role": "hr", "unit_id": w.a.id}]}),
+        )
+        .await;
+    assert_eq!(s, 403, "{body}");
+    // Another administrator makes it.
+    let (s, body) = app
+        .post(
+            w.token("admin_p"),
+            "/api/v1/users",
+            account("hr.a", "hr", w.a.id),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+}
+
 both!(
+    a_second_account_over_ones_own_record_is_for_another,
     the_trail_of_a_notice_is_hidden_as_the_notice_is,
     ones_own_acknowledgement_stays_in_ones_trail,
     ones_own_code_and_handles_are_for_another_administrator,
