@@ -117,28 +117,38 @@ where
     T: Send + 'static,
     F: FnOnce(&Db) -> Result<Option<T>, ApiError> + Send + 'static,
 {
-    let attempt = match state.throttle.begin(username, &client, Instant::now()) {
-        Ok(attempt) => attempt,
-        Err(retry_after_secs) => {
-            tracing::warn!(%username, %client, "{refused}");
-            return Err(ApiError::TooManyRequests { retry_after_secs });
+    // The attempt is reserved and settled on the blocking pool, with the verification:
+    // a client that hangs up drops this future, not the verification under way, and an
+    // attempt dropped unsettled counts for nothing. Settled here, a loop of guesses each
+    // cut off after a few milliseconds never locked anything while every one of them
+    // still hashed, and filled the blocking pool the whole API shares.
+    let shared = state.clone();
+    let username = username.to_owned();
+    let verified = blocking(state, move |db: &Db| {
+        let attempt = match shared.throttle.begin(&username, &client, Instant::now()) {
+            Ok(attempt) => attempt,
+            Err(retry_after_secs) => {
+                tracing::warn!(%username, %client, "{refused}");
+                return Err(ApiError::TooManyRequests { retry_after_secs });
+            }
+        };
+        match verify(db) {
+            Ok(Some(found)) => {
+                attempt.succeeded(Instant::now());
+                Ok(Some(found))
+            }
+            Ok(None) => {
+                attempt.failed(Instant::now());
+                tracing::warn!(%username, %client, "{failed}");
+                Ok(None)
+            }
+            Err(e) => {
+                attempt.release(Instant::now());
+                Err(e)
+            }
         }
-    };
-    match blocking(state, verify).await {
-        Ok(Some(found)) => {
-            attempt.succeeded(Instant::now());
-            Ok(Some(found))
-        }
-        Ok(None) => {
-            attempt.failed(Instant::now());
-            tracing::warn!(%username, %client, "{failed}");
-            Ok(None)
-        }
-        Err(e) => {
-            attempt.release(Instant::now());
-            Err(e)
-        }
-    }
+    });
+    verified.await
 }
 
 /// The client's address for login throttling, from the peer and, behind trusted proxies,

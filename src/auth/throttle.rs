@@ -57,9 +57,10 @@ const MAX_KEYS: usize = 100_000;
 const USER_EVERYWHERE: u32 = 10;
 
 /// One reserved attempt. Settle it with `failed`, `succeeded` or `release`; dropped
-/// unsettled (the client hung up, so it was never told the outcome) it counts for
-/// nothing: a right password on a flaky office connection must not lock the office's
-/// address out, and a guess whose answer never arrives teaches the guesser nothing.
+/// unsettled (a panic) it counts for nothing. It is settled where the password is
+/// verified, whether or not the client still waits for the answer
+/// (`api::auth::throttled`): a guess cut off by the client was verified all the same,
+/// and a right password on a flaky office connection counts as the success it is.
 #[must_use = "an attempt must be settled"]
 pub struct Attempt<'a> {
     throttle: &'a LoginThrottle,

@@ -54,6 +54,46 @@ async fn concurrent_guesses_for_one_username_are_capped(b: Backend) {
     assert_eq!(app.login("hr_a", PASSWORD).await.status(), 200);
 }
 
+/// A guess whose client hangs up before the answer still counts once it was verified:
+/// before, the dropped request left its attempt unsettled, counted as nothing, while the
+/// hash ran on, so a loop of guesses cut off early never locked anything.
+async fn guesses_cut_off_early_still_count(b: Backend) {
+    let Some(app) = TestApp::spawn_with(b, |s| s.auth.max_failed_logins = 3).await else {
+        return;
+    };
+    app.world().await;
+    // Each guess sent raw and the connection reset a few milliseconds later, before the
+    // answer (SO_LINGER 0: the server's next read fails, and it drops the request).
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let body = r#"{"username": "head_a", "password": "wrong password"}"#;
+    let request = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    for _ in 0..3 {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        stream.set_zero_linger().unwrap();
+        drop(stream);
+    }
+    // The hashes finish after the hang-ups.
+    let mut status = 0;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        status = app
+            .login("head_a", crate::helpers::PASSWORD)
+            .await
+            .status()
+            .as_u16();
+        if status == 429 {
+            break;
+        }
+    }
+    assert_eq!(status, 429, "locked by the three guesses");
+}
+
 async fn concurrent_guesses_from_one_address_are_capped(b: Backend) {
     let Some(app) = TestApp::spawn_with(b, |s| s.auth.max_failed_logins_per_ip = 4).await else {
         return;
@@ -200,6 +240,7 @@ async fn tokens_from_credentials_read_before_a_change_are_refused(b: Backend) {
 }
 
 both!(
+    guesses_cut_off_early_still_count,
     concurrent_guesses_for_one_username_are_capped,
     concurrent_guesses_from_one_address_are_capped,
     wrong_current_passwords_count_as_failed_logins,
