@@ -253,10 +253,10 @@ pub async fn create_unit(
                     None
                 }
             };
-            if q::sibling_code_taken(c, body.parent_id, &body.code, None)? {
+            if q::code_taken(c, parent.as_ref().map(|p| p.province_id), &body.code, None)? {
                 return Err(ApiError::conflict(
                     "code",
-                    "another unit under the same parent has this code",
+                    "another unit of the province has this code",
                 ));
             }
             // A new province starts judging attendance the day it is created: its staff,
@@ -386,6 +386,7 @@ pub async fn update_unit(
     let read = auth.can(Action::ReadUnits);
     let write = auth.can(Action::WriteUnits);
     let actor = auth.id();
+    let own_staff = auth.actor.staff_id;
     // The settings keyed by a province's code, for the rename check below.
     let keyed: Vec<(&'static str, Vec<String>)> = vec![
         (
@@ -420,13 +421,23 @@ pub async fn update_unit(
                     "changing this unit needs the admin role on it",
                 ));
             }
-            let mut parent_id = unit.parent_id;
             let mut moved_under = None;
             if let Some(new_pid) = body.parent_id.filter(|p| Some(*p) != unit.parent_id) {
                 if unit.parent_id.is_none() {
                     return Err(ApiError::field(
                         "parent_id",
                         "a province cannot be moved under another unit",
+                    ));
+                }
+                // Moving the unit that holds one's own record chooses who heads, rates and
+                // is told about oneself, as a transfer of oneself would (403 there too).
+                let own_path = match own_staff {
+                    Some(sid) => crate::db::staff::find_with_path(c, sid)?.map(|(_, p)| p),
+                    None => None,
+                };
+                if own_path.is_some_and(|own| crate::domain::units::in_subtree(&own, &unit.path)) {
+                    return Err(ApiError::Forbidden(
+                        "the unit holding your own staff record is moved by another administrator",
                     ));
                 }
                 let parent = visible_unit(c, &read, new_pid, "parent_id")?;
@@ -444,7 +455,6 @@ pub async fn update_unit(
                 if let Some(why) = move_conflict(&unit.path, &parent.path) {
                     return Err(ApiError::field("parent_id", why));
                 }
-                parent_id = Some(parent.id);
                 moved_under = Some(parent);
             }
             let mut next = unit.clone();
@@ -496,12 +506,11 @@ pub async fn update_unit(
                     }
                 }
             }
-            if (next.code != unit.code || parent_id != unit.parent_id)
-                && q::sibling_code_taken(c, parent_id, &next.code, Some(unit.id))?
-            {
+            let province = unit.parent_id.map(|_| unit.province_id);
+            if next.code != unit.code && q::code_taken(c, province, &next.code, Some(unit.id))? {
                 return Err(ApiError::conflict(
                     "code",
-                    "another unit under the same parent has this code",
+                    "another unit of the province has this code",
                 ));
             }
             let mut current = unit.clone();

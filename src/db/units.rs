@@ -111,16 +111,20 @@ pub fn find_by_code(conn: &mut AnyConnection, code: &str) -> QueryResult<Vec<Uni
         .load(conn)
 }
 
-/// Whether a sibling (same parent; roots are siblings) other than `except` uses `code`.
-pub fn sibling_code_taken(
+/// Whether a unit other than `except` uses `code` in the province `province_id` (None: a
+/// new or renamed province root, whose code no other root may use). Imports and the
+/// one-stop feed name units by code: two of one code in a province made every line for
+/// either a rejection ("several units have this code") for anyone reaching both, so a
+/// commune's admin could stop a district's dossiers being recorded by reusing its code.
+pub fn code_taken(
     conn: &mut AnyConnection,
-    parent_id: Option<i64>,
+    province_id: Option<i64>,
     code: &str,
     except: Option<i64>,
 ) -> QueryResult<bool> {
     let mut q = units::table.filter(units::code.eq(code)).into_boxed();
-    q = match parent_id {
-        Some(p) => q.filter(units::parent_id.eq(p)),
+    q = match province_id {
+        Some(p) => q.filter(units::province_id.eq(p)),
         None => q.filter(units::parent_id.is_null()),
     };
     if let Some(id) = except {

@@ -270,7 +270,48 @@ async fn a_second_account_over_ones_own_record_is_for_another(b: Backend) {
     assert_eq!(s, 201, "{body}");
 }
 
+/// Moving the unit that holds one's own record chooses who heads, rates and is told
+/// about oneself: another administrator does it (before: 200). A unit below one's own
+/// is still theirs to move.
+async fn ones_own_unit_is_moved_by_another(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let head = with_roles(
+        &app,
+        &w,
+        "head_a",
+        json!([{"role": "admin", "unit_id": w.p.id}]),
+    )
+    .await;
+    let (s, body) = app
+        .patch(
+            &head,
+            &format!("/api/v1/units/{}", w.a.id),
+            json!({"parent_id": w.b.id}),
+        )
+        .await;
+    assert_eq!(s, 403, "{body}");
+    let (s, body) = app
+        .patch(
+            &head,
+            &format!("/api/v1/units/{}", w.a1.id),
+            json!({"parent_id": w.b.id}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = app
+        .patch(
+            w.token("admin_p"),
+            &format!("/api/v1/units/{}", w.a.id),
+            json!({"parent_id": w.b.id}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+}
+
 both!(
+    ones_own_unit_is_moved_by_another,
     a_second_account_over_ones_own_record_is_for_another,
     the_trail_of_a_notice_is_hidden_as_the_notice_is,
     ones_own_acknowledgement_stays_in_ones_trail,

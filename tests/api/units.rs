@@ -203,19 +203,20 @@ async fn unit_writes_need_admin_on_the_unit(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
-    let new_under =
-        |parent: i64| json!({"code": "N", "name": "Mới", "kind": "division", "parent_id": parent});
-    for (who, parent, status) in [
-        ("admin_a", w.a.id, 201),
-        ("admin_a", w.b.id, 422),
-        ("hr_a", w.a.id, 403),
-        ("head_a", w.a.id, 403),
-        ("inspector_p", w.a.id, 403),
-        ("staff_a1", w.a1.id, 403),
-        ("admin_p", w.b.id, 201),
+    let new_under = |parent: i64, code: &str| json!({"code": code, "name": "Mới", "kind": "division", "parent_id": parent});
+    for (who, parent, code, status) in [
+        ("admin_a", w.a.id, "N", 201),
+        ("admin_a", w.b.id, "N2", 422),
+        ("hr_a", w.a.id, "N2", 403),
+        ("head_a", w.a.id, "N2", 403),
+        ("inspector_p", w.a.id, "N2", 403),
+        ("staff_a1", w.a1.id, "N2", 403),
+        // A code is the province's: imports and feeds name units by it.
+        ("admin_p", w.b.id, "N", 409),
+        ("admin_p", w.b.id, "N2", 201),
     ] {
         let (got, body) = app
-            .post(w.token(who), "/api/v1/units", new_under(parent))
+            .post(w.token(who), "/api/v1/units", new_under(parent, code))
             .await;
         assert_eq!(got, status, "{who} under {parent}: {body}");
     }
@@ -303,7 +304,10 @@ async fn moving_a_unit_moves_its_subtree_and_access(b: Backend) {
             json!({"code": "B"}),
         )
         .await;
-    assert_eq!(status, 200, "codes are unique among siblings only: {body}");
+    assert_eq!(
+        status, 409,
+        "codes are unique in the province (imports name units by them): {body}"
+    );
 }
 
 async fn lists_are_paginated(b: Backend) {
