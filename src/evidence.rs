@@ -71,14 +71,14 @@ impl EvidenceStore {
         let intact = fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64);
         if !intact {
             let folder = path.parent().unwrap_or(&self.dir);
-            create_private_dir(folder)?;
+            crate::private_fs::create_dir(folder)?;
             // Written beside its final name and renamed, so a crash never leaves a
             // truncated file under a hash it does not match.
             let mut nonce = [0u8; 8];
             getrandom::fill(&mut nonce).map_err(|e| std::io::Error::other(e.to_string()))?;
             let temp = folder.join(format!(".{sha256}.{}.part", u64::from_le_bytes(nonce)));
             let written = (|| {
-                let mut file = private_file(&temp)?;
+                let mut file = crate::private_fs::create_file(&temp, false)?;
                 file.write_all(bytes)?;
                 file.sync_all()?;
                 fs::rename(&temp, &path)?;
@@ -108,39 +108,6 @@ impl EvidenceStore {
         let prefix = clean.get(..2).unwrap_or("00");
         Path::new(&self.dir).join(prefix).join(clean)
     }
-}
-
-/// Evidence is personal data about discipline: readable by the service's user only.
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(dir)
-}
-
-#[cfg(unix)]
-fn private_file(path: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn private_file(path: &Path) -> std::io::Result<File> {
-    fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
 }
 
 #[cfg(test)]

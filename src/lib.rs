@@ -17,5 +17,6 @@ pub mod import;
 pub mod jobs;
 pub mod metrics;
 pub mod notify;
+pub mod private_fs;
 pub mod startup;
 pub mod telemetry;

@@ -161,22 +161,10 @@ pub fn resolve_secret(
     Ok(secret.into_bytes())
 }
 
-#[cfg(unix)]
+/// The secret, readable by the service's user only.
 fn write_private(file: &Path, content: &str) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(file)?;
-    f.write_all(content.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(file: &Path, content: &str) -> std::io::Result<()> {
-    std::fs::write(file, content)
+    crate::private_fs::create_file(file, true)?.write_all(content.as_bytes())
 }
 
 #[cfg(test)]

@@ -156,12 +156,28 @@ impl DbUrl {
                     .parent()
                     .filter(|d| !d.as_os_str().is_empty())
                 {
-                    std::fs::create_dir_all(dir).map_err(|e| {
+                    crate::private_fs::create_dir(dir).map_err(|e| {
                         ConnectionError::BadConnection(format!(
                             "cannot create {}: {e}",
                             dir.display()
                         ))
                     })?;
+                }
+                // A new database file is created readable by the service's user only
+                // (its journal files take its mode): it holds the password hashes and
+                // everyone's record. SQLite itself would create it world-readable.
+                let file = Path::new(&self.url);
+                if !file.as_os_str().is_empty() && !self.url.starts_with(':') {
+                    match crate::private_fs::create_file(file, false) {
+                        Ok(_) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                        Err(e) => {
+                            return Err(ConnectionError::BadConnection(format!(
+                                "cannot create {}: {e}",
+                                file.display()
+                            )));
+                        }
+                    }
                 }
                 diesel::SqliteConnection::establish(&self.url).map(AnyConnection::Sqlite)
             }
@@ -477,6 +493,20 @@ pub fn now() -> chrono::NaiveDateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The database holds the password hashes and everyone's record: its folder and file
+    /// are created readable by the service's user only (before: 0755 and 0644).
+    #[cfg(unix)]
+    #[test]
+    fn a_new_sqlite_database_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("data").join("congvu.db");
+        let _db = Db::connect(&format!("sqlite://{}", file.display()), 1).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(file.parent().unwrap()), 0o700);
+    }
 
     #[test]
     fn url_scheme_decides_backend() {

@@ -159,9 +159,10 @@ impl Mailer {
 /// Written under a temporary name and renamed, so that a reader never sees half a file.
 fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    std::fs::create_dir_all(dir)?;
+    // Messages name people and their violations: the service's user's only.
+    crate::private_fs::create_dir(dir)?;
     let tmp = dir.join(format!(".{name}.tmp"));
-    let mut file = std::fs::File::create(&tmp)?;
+    let mut file = crate::private_fs::create_file(&tmp, true)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&tmp, dir.join(name))
