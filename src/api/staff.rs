@@ -480,7 +480,6 @@ pub async fn update_staff(
                     posts: crate::db::posts::Posts {
                         was_head: Some(current.is_head),
                         roles,
-                        not_restored: Vec::new(),
                     },
                 };
                 crate::db::moves::record(c, Some(actor), &transfer, crate::db::now())?;

@@ -218,11 +218,7 @@ pub fn last(conn: &mut AnyConnection, person: &StaffRow) -> QueryResult<Option<T
         from_unit_id,
         to_unit_id: person.unit_id,
         moved_on,
-        posts: Posts {
-            was_head,
-            roles,
-            not_restored: Vec::new(),
-        },
+        posts: Posts { was_head, roles },
     }))
 }
 
@@ -252,19 +248,11 @@ pub fn undo_last(
             t.posts.was_head.map(|head| staff::is_head.eq(head)),
         ))
         .get_result(conn)?;
-    let not_restored = match &t.posts.roles {
-        Some(roles) => posts::restore(conn, actor, t.staff_id, roles, grant)?,
-        None => Vec::new(),
-    };
+    if let Some(roles) = &t.posts.roles {
+        posts::restore(conn, actor, t.staff_id, roles, grant)?;
+    }
     refile_ratings(conn, t.province_id, t.staff_id, t.moved_on, t.from_unit_id)?;
-    let undone = Transfer {
-        posts: Posts {
-            not_restored,
-            ..t.posts.clone()
-        },
-        ..*t
-    };
-    audit_transfer(conn, actor, "transfer_undone", &undone)?;
+    audit_transfer(conn, actor, "transfer_undone", t)?;
     Ok(row)
 }
 

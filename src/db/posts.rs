@@ -42,10 +42,6 @@ pub struct Posts {
     pub was_head: Option<bool>,
     #[serde(skip)]
     pub roles: Option<(Vec<HeldRole>, Vec<HeldRole>)>,
-    /// Roles the transfer ended that its undoing did not give back (the undoer could not
-    /// grant them), for an administrator to see in the trail.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub not_restored: Vec<HeldRole>,
 }
 
 /// Ends the posts in the unit `from` (id and path) of the account linked to `staff_id`,
@@ -106,17 +102,17 @@ pub fn end(
 /// come back, leaving any other change made to the account since. A role other than
 /// `staff` comes back only where `grant` (the undoer's reach over accounts) could give it
 /// through `/users`: an HR officer undoing a transfer does not hand out admin roles.
-/// Returns those it did not give back, for the trail of the undoing (an administrator over
-/// them gives them back through `/users`).
+/// Those it does not give back go into the account's trail (an administrator over them
+/// gives them back through `/users`).
 pub fn restore(
     conn: &mut AnyConnection,
     actor: Option<i64>,
     staff_id: i64,
     (before, after): &(Vec<HeldRole>, Vec<HeldRole>),
     grant: &Visibility,
-) -> QueryResult<Vec<HeldRole>> {
+) -> QueryResult<()> {
     let Some(account) = users::account_of_staff(conn, staff_id)? else {
-        return Ok(Vec::new());
+        return Ok(());
     };
     super::advisory_lock(conn, super::LockClass::Account, account)?;
     let now: Vec<HeldRole> = users::roles_of(conn, account)?
@@ -151,7 +147,13 @@ pub fn restore(
     if restored != now {
         set_roles(conn, actor, account, &restored)?;
     }
-    Ok(withheld)
+    // The roles the undoer could not give back, for an administrator to see: in the
+    // account's trail, which only those who manage accounts read. Before, they were in the
+    // transfer's row of the staff record, which the undoing HR officer reads too.
+    if !withheld.is_empty() {
+        users::record_roles_not_restored(conn, actor, account, &withheld)?;
+    }
+    Ok(())
 }
 
 fn set_roles(

@@ -140,10 +140,21 @@ fn account_anchor(
     roles: &[RoleRow],
     staff_id: Option<i64>,
 ) -> QueryResult<Option<i64>> {
-    if roles.iter().any(|r| r.unit_id.is_none()) {
+    let units: Vec<Option<i64>> = roles.iter().map(|r| r.unit_id).collect();
+    anchor_of(conn, &units, staff_id)
+}
+
+/// The nearest unit holding all of `role_units` (None among them: every unit) and the
+/// staff record's unit.
+fn anchor_of(
+    conn: &mut AnyConnection,
+    role_units: &[Option<i64>],
+    staff_id: Option<i64>,
+) -> QueryResult<Option<i64>> {
+    if role_units.iter().any(Option::is_none) {
         return Ok(None);
     }
-    let mut unit_ids: Vec<i64> = roles.iter().filter_map(|r| r.unit_id).collect();
+    let mut unit_ids: Vec<i64> = role_units.iter().flatten().copied().collect();
     if let Some(sid) = staff_id {
         unit_ids.extend(
             staff::table
@@ -158,6 +169,36 @@ fn account_anchor(
         .select(units::path)
         .load(conn)?;
     Ok(common_ancestor(paths.iter().map(String::as_str)))
+}
+
+/// The roles a transfer's undoing did not give back to `account` (the undoer could not
+/// grant them), in the account's trail for an administrator over them to give back: read
+/// only by those who manage the account, as its roles are.
+pub fn record_roles_not_restored(
+    conn: &mut AnyConnection,
+    actor: Option<i64>,
+    account: i64,
+    withheld: &[crate::db::posts::HeldRole],
+) -> QueryResult<()> {
+    let Some(user) = find(conn, account)? else {
+        return Ok(());
+    };
+    let mut units: Vec<Option<i64>> = roles_of(conn, account)?.iter().map(|r| r.unit_id).collect();
+    units.extend(withheld.iter().map(|r| r.unit_id));
+    let anchor = anchor_of(conn, &units, user.staff_id)?;
+    audit::record(
+        conn,
+        Entry::<(), _> {
+            actor_user_id: actor,
+            entity: "user",
+            entity_id: account,
+            action: "roles_not_restored",
+            province_id: user.province_id,
+            unit_id: anchor,
+            before: None,
+            after: Some(&serde_json::json!({ "not_restored": withheld })),
+        },
+    )
 }
 
 /// A session opened, in the audit trail beside the account's changes and shown to the same

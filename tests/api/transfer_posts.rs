@@ -185,23 +185,37 @@ async fn an_hr_undo_gives_back_no_admin_role(b: Backend) {
         vec![("staff".to_owned(), Some(w.a1.id))],
         "hr gives back no admin role"
     );
-    // The trail of the undoing names it, for an administrator to give back.
+    // The account's trail names it, for an administrator to give back; the staff
+    // record's trail, which the undoing HR officer reads, shows no account's roles
+    // (before: the transfer_undone row listed them).
+    let account = w.user_ids["staff_a1"];
     let (s, trail) = app
         .get(
             w.token("root"),
-            &format!("/api/v1/audit?entity=staff&entity_id={}", w.member_a1.id),
+            &format!("/api/v1/audit?entity=user&entity_id={account}"),
         )
         .await;
     assert_eq!(s, 200, "{trail}");
-    let undone = trail["items"]
+    let withheld = trail["items"]
         .as_array()
-        .and_then(|rows| rows.iter().find(|r| r["action"] == "transfer_undone"))
+        .and_then(|rows| rows.iter().find(|r| r["action"] == "roles_not_restored"))
         .cloned()
-        .unwrap_or_else(|| panic!("no transfer_undone row: {trail}"));
+        .unwrap_or_else(|| panic!("no roles_not_restored row: {trail}"));
     assert_eq!(
-        undone["after"]["posts"]["not_restored"],
+        withheld["after"]["not_restored"],
         json!([{"role": "admin", "unit_id": w.a1.id, "province_id": w.p.id}]),
-        "{undone}"
+        "{withheld}"
+    );
+    let (s, staff_trail) = app
+        .get(
+            hr,
+            &format!("/api/v1/audit?entity=staff&entity_id={}", w.member_a1.id),
+        )
+        .await;
+    assert_eq!(s, 200, "{staff_trail}");
+    assert!(
+        !staff_trail.to_string().contains("\"admin\""),
+        "{staff_trail}"
     );
 }
 
