@@ -125,14 +125,23 @@ pub fn effective_due(
 /// columns; a feed may send `TrangThaiHoSo` alone) otherwise paused the dossier from no
 /// known time, read as before any deadline: an overdue dossier left the overdue list and
 /// its officer's register row went, and the pause was forgotten, the deadline unmoved,
-/// once the status changed back. A new dossier is taken as sent.
+/// once the status changed back. A new dossier is taken as sent. While it waits, and as
+/// the wait ends, the request time stored (`stored_requested`) stays when a send gives
+/// none: the same file sent again, its column empty, cleared the time congvu had
+/// observed, and the dossier, paused from no known time again, left the overdue list.
 pub fn observed_pause(
     was: DossierStatus,
     status: DossierStatus,
     (requested, received): (Option<NaiveDateTime>, Option<NaiveDateTime>),
+    stored_requested: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
     let waiting = |s| s == DossierStatus::AwaitingSupplement;
+    let requested = if waiting(was) {
+        requested.or(stored_requested)
+    } else {
+        requested
+    };
     match (waiting(was), waiting(status), requested, received) {
         (false, true, None, _) => (Some(now), received),
         (true, false, Some(asked), None) => (Some(asked), Some(now.max(asked))),
@@ -712,7 +721,7 @@ mod tests {
         // Into the wait with no time: asked now. An overdue dossier (due 12/3) stays
         // overdue: asked after its deadline.
         assert_eq!(
-            observed_pause(InProgress, Waiting, (None, None), now),
+            observed_pause(InProgress, Waiting, (None, None), None, now),
             (Some(now), None)
         );
         let d = Dossier {
@@ -726,12 +735,12 @@ mod tests {
         assert_eq!(d.outcome(t(15, 9, 0)), Outcome::Overdue);
         // A time sent (or stored) is kept.
         assert_eq!(
-            observed_pause(InProgress, Waiting, (Some(t(10, 9, 0)), None), now),
+            observed_pause(InProgress, Waiting, (Some(t(10, 9, 0)), None), None, now),
             (Some(t(10, 9, 0)), None)
         );
         // Out of the wait with no receipt: received now, the deadline moved by the pause.
         assert_eq!(
-            observed_pause(Waiting, InProgress, (Some(t(10, 9, 0)), None), now),
+            observed_pause(Waiting, InProgress, (Some(t(10, 9, 0)), None), None, now),
             (Some(t(10, 9, 0)), Some(now))
         );
         assert_eq!(
@@ -739,6 +748,7 @@ mod tests {
                 Waiting,
                 Finished,
                 (Some(t(10, 9, 0)), Some(t(11, 9, 0))),
+                None,
                 now
             ),
             (Some(t(10, 9, 0)), Some(t(11, 9, 0)))
@@ -746,16 +756,27 @@ mod tests {
         // Still waiting, or never: nothing changes; nor for a wait with no time at all
         // when leaving it (nothing to time it from).
         assert_eq!(
-            observed_pause(Waiting, Waiting, (None, None), now),
+            observed_pause(Waiting, Waiting, (None, None), None, now),
             (None, None)
         );
         assert_eq!(
-            observed_pause(InProgress, Finished, (None, None), now),
+            observed_pause(InProgress, Finished, (None, None), None, now),
             (None, None)
         );
         assert_eq!(
-            observed_pause(Waiting, InProgress, (None, None), now),
+            observed_pause(Waiting, InProgress, (None, None), None, now),
             (None, None)
+        );
+        // A send that clears the time congvu observed (the same file again, its column
+        // empty) keeps it, waiting and as the wait ends.
+        let asked = Some(t(13, 9, 0));
+        assert_eq!(
+            observed_pause(Waiting, Waiting, (None, None), asked, now),
+            (asked, None)
+        );
+        assert_eq!(
+            observed_pause(Waiting, InProgress, (None, None), asked, now),
+            (asked, Some(now))
         );
     }
 

@@ -656,6 +656,16 @@ pub fn import_lines(
             new.push((fields, steps));
             continue;
         };
+        // A file without the apology column whose deadline is the apology's new date (an
+        // export whose `due_at` is the portal's present `NgayHenTra`) keeps the first
+        // deadline: the dossier stays late, as the feed's re-sends do.
+        let apology_sent = group.iter().any(|(_, c, _)| c.apology_new_due_at.is_some());
+        if !apology_sent
+            && before.apology_new_due_at.is_some()
+            && fields.due_at == before.apology_new_due_at
+        {
+            fields.due_at = before.due_at;
+        }
         if let Some(was) = DossierStatus::parse(&before.status) {
             (
                 fields.supplement_requested_at,
@@ -667,6 +677,7 @@ pub fn import_lines(
                     fields.supplement_requested_at,
                     fields.supplement_received_at,
                 ),
+                before.supplement_requested_at,
                 to_utc(now),
             );
         }

@@ -458,6 +458,46 @@ async fn a_bare_awaiting_status_keeps_an_overdue_dossier_overdue(b: Backend) {
     assert_eq!(r["updated"], 1, "{r}");
     assert_eq!(overdue().await, json!(1), "still overdue");
     assert_eq!(app.count("violations"), register);
+    // The same file again, with the supplement column there and empty: nothing changes
+    // (before the fix of this, it cleared the time congvu had seen, and the dossier left
+    // the list again).
+    let header = "code,procedure,unit_code,received_at,due_at,finished_at,status,step_no,step_staff_code,step_received_at,step_due_at,step_finished_at,supplement_requested_at";
+    let body = format!("{header}\n{},\n", line("awaiting_supplement"));
+    let (s, r) = crate::dossiers::import_csv(&app, admin, body.into_bytes(), "text/csv").await;
+    assert_eq!((s, &r["unchanged"]), (200, &json!(1)), "{r}");
+    assert_eq!(overdue().await, json!(1), "still overdue");
+    assert_eq!(app.count("violations"), register);
+}
+
+/// A dossier rescheduled by an apology letter stays late when a later file, without the
+/// apology column, gives the new date as its deadline (as the feed's re-sends do): before,
+/// the first deadline was replaced and the late dossier became early.
+async fn a_file_without_the_apology_keeps_the_first_deadline(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let admin = w.token("admin_p");
+    let header = "code,procedure,unit_code,received_at,due_at,finished_at,status,step_no,step_staff_code,step_received_at,step_due_at,step_finished_at";
+    let first = format!(
+        "{header},apology_new_due_at\nHS-XL,Cấp giấy phép,A,20260302080000,20260306170000,20260309100000,finished,1,S-A1,20260302080000,,20260309100000,20260310170000\n"
+    );
+    let (s, r) = crate::dossiers::import_csv(&app, admin, first.into_bytes(), "text/csv").await;
+    assert_eq!((s, &r["created"]), (200, &json!(1)), "{r}");
+    let later = format!(
+        "{header}\nHS-XL,Cấp giấy phép,A,20260302080000,20260310170000,20260309100000,finished,1,S-A1,20260302080000,,20260309100000\n"
+    );
+    let (s, r) = crate::dossiers::import_csv(&app, admin, later.into_bytes(), "text/csv").await;
+    assert_eq!((s, &r["unchanged"]), (200, &json!(1)), "{r}");
+    let (_, list) = app
+        .get(
+            admin,
+            &format!(
+                "/api/v1/dossiers?unit_id={}&from=2026-03-01&to=2026-03-31",
+                w.a.id
+            ),
+        )
+        .await;
+    assert_eq!(list["items"][0]["outcome"], "late", "{list}");
 }
 
 /// A disputed step keeps its officer when a later file names another: moved, the dispute
@@ -783,6 +823,7 @@ both!(
     a_line_without_its_officer_keeps_the_step,
     a_holder_without_a_deadline_is_late_beside_an_overrun,
     a_bare_awaiting_status_keeps_an_overdue_dossier_overdue,
+    a_file_without_the_apology_keeps_the_first_deadline,
     a_step_named_twice_is_merged_once,
     one_code_in_two_provinces_keeps_its_own_steps,
     a_cancelled_dossier_leaves_the_register,

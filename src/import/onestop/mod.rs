@@ -355,6 +355,7 @@ fn kept_by_a_resend(
             was,
             status,
             (f.supplement_requested_at, f.supplement_received_at),
+            old.supplement_requested_at,
             now,
         );
     }
