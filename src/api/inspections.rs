@@ -525,7 +525,7 @@ pub async fn list_inspections(
             // to explain had passed, and could be upheld without having seen the finding.
             if let (None, Some(own)) = (unit_id, actor.staff_id) {
                 let mut about_me: HashMap<i64, Vec<FindingRow>> = HashMap::new();
-                for f in q::findings_of_staff(c, own)? {
+                for f in q::findings_about(c, own)? {
                     if !teams.contains_key(&f.inspection_id) {
                         about_me.entry(f.inspection_id).or_default().push(f);
                     }

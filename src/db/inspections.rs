@@ -347,6 +347,16 @@ pub fn findings_of_staff(conn: &mut AnyConnection, staff_id: i64) -> QueryResult
         .load(conn)
 }
 
+/// Every finding about one person, whatever its status, as a single read shows them to
+/// the person found.
+pub fn findings_about(conn: &mut AnyConnection, staff_id: i64) -> QueryResult<Vec<FindingRow>> {
+    findings::table
+        .filter(findings::staff_id.eq(staff_id))
+        .order(findings::id)
+        .select(FindingRow::as_select())
+        .load(conn)
+}
+
 /// Of these findings, those of inspections `user` is on the team of.
 pub fn on_team(
     conn: &mut AnyConnection,

@@ -144,6 +144,15 @@ async fn an_inspection_from_first_visit_to_closing(b: Backend) {
         .await;
     assert_eq!(s, 200, "{explained}");
     assert_eq!(explained["status"], "explained");
+    // Explained, it is still listed with the visit, as read (before: the list held the
+    // person's waiting findings only, and the visit went from it).
+    let (_, mine) = app.get(w.token("staff_a1"), "/api/v1/inspections").await;
+    let (_, read) = app.get(w.token("staff_a1"), &path).await;
+    assert_eq!(
+        (&mine["total"], &mine["items"][0]),
+        (&json!(1), &read),
+        "{mine}"
+    );
     let (s, _) = app
         .post(
             w.token("staff_a1"),
