@@ -336,28 +336,66 @@ fn judge(
 }
 
 /// A session of a per-session day with no event at all, on a day with events in
-/// another: once it is over, its whole length is late arrival while no earlier session
-/// was attended (the person came in later), else early departure (they left and did not
-/// come back), as daily punching counts a day's missed start and end. Before, it made
+/// another: once it is over, its whole length is late arrival (`Charge::Late`: the person
+/// came in later) or early departure (`Charge::Early`: they left and did not come back),
+/// as daily punching counts a day's missed start and end. Before, it made
 /// the day `incomplete` (one punch without its pair) and cost nothing: someone who
 /// punched the morning and went home had no violation and a full day on the timesheet.
-fn missed(date: NaiveDate, s: &Session, attended: bool, progress: Progress) -> Stretch {
+fn missed(date: NaiveDate, s: &Session, charge: Option<Charge>, progress: Progress) -> Stretch {
     let (start, end) = (date.and_time(s.start), date.and_time(s.end));
     if matches!(progress, Progress::Open { now } if now < end) {
         return Stretch::default();
     }
     let length = minutes(end - start);
-    if attended {
-        Stretch {
+    match charge {
+        Some(Charge::Early) => Stretch {
             early: length,
             ..Stretch::default()
-        }
-    } else {
-        Stretch {
+        },
+        Some(Charge::Late) => Stretch {
             late: length,
             ..Stretch::default()
-        }
+        },
+        // Unknown: the day is incomplete by the punch the other session lacks.
+        None => Stretch::default(),
     }
+}
+
+/// What a missed session counts as.
+#[derive(Debug, Clone, Copy)]
+enum Charge {
+    Late,
+    Early,
+}
+
+/// Each session of `expected` with the events it owns: those up to halfway through the
+/// breaks around it.
+fn session_events(
+    date: NaiveDate,
+    expected: &[Session],
+    punches: &[Punch],
+) -> Vec<(Session, Vec<Punch>)> {
+    let bounds: Vec<NaiveDateTime> = expected
+        .windows(2)
+        .map(|w| {
+            let gap = date.and_time(w[1].start) - date.and_time(w[0].end);
+            date.and_time(w[0].end) + gap / 2
+        })
+        .collect();
+    expected
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let lower = i.checked_sub(1).map(|j| bounds[j]);
+            let upper = bounds.get(i).copied();
+            let mine = punches
+                .iter()
+                .filter(|p| lower.is_none_or(|l| p.at >= l) && upper.is_none_or(|u| p.at < u))
+                .copied()
+                .collect();
+            (*s, mine)
+        })
+        .collect()
 }
 
 /// The sessions half a day of leave leaves due. The morning is the sessions that start
@@ -434,7 +472,27 @@ pub fn derive_day(
         (Some(f), Some(l)) => (date.and_time(f.start), date.and_time(l.end)),
         _ => (date.and_time(NaiveTime::MIN), date.and_time(NaiveTime::MIN)),
     };
-    let (first_in, last_out) = arrival_departure(&punches, stretch);
+    // With per-session punching, each session's own events, read as that session reads
+    // them (events up to halfway through the breaks around it).
+    let own_events: Vec<(Session, Vec<Punch>)> = if schedule.punch_mode == PunchMode::PerSession {
+        session_events(date, expected, &punches)
+    } else {
+        Vec::new()
+    };
+    let read: Vec<(Option<NaiveDateTime>, Option<NaiveDateTime>)> = own_events
+        .iter()
+        .map(|(s, mine)| arrival_departure(mine, (date.and_time(s.start), date.and_time(s.end))))
+        .collect();
+    // The day's arrival and departure as its judgement reads them: per session, the first
+    // session's arrival and the last one's departure.
+    let (first_in, last_out) = if read.is_empty() {
+        arrival_departure(&punches, stretch)
+    } else {
+        (
+            read.iter().find_map(|(a, _)| *a),
+            read.iter().rev().find_map(|(_, d)| *d),
+        )
+    };
     let record = |status, late, early, worked| DayRecord {
         date,
         status,
@@ -488,40 +546,33 @@ pub fn derive_day(
             schedule.grace_minutes,
             progress,
         )],
-        PunchMode::PerSession => {
-            // Each session owns the events up to halfway through the breaks around it.
-            let bounds: Vec<NaiveDateTime> = expected
-                .windows(2)
-                .map(|w| {
-                    let gap = date.and_time(w[1].start) - date.and_time(w[0].end);
-                    date.and_time(w[0].end) + gap / 2
-                })
-                .collect();
-            let mut attended = false;
-            let mut stretches = Vec::with_capacity(expected.len());
-            for (i, s) in expected.iter().enumerate() {
-                let lower = i.checked_sub(1).map(|j| bounds[j]);
-                let upper = bounds.get(i).copied();
-                let mine: Vec<Punch> = punches
-                    .iter()
-                    .filter(|p| lower.is_none_or(|l| p.at >= l) && upper.is_none_or(|u| p.at < u))
-                    .copied()
-                    .collect();
-                if mine.is_empty() {
-                    stretches.push(missed(date, s, attended, progress));
-                    continue;
+        PunchMode::PerSession => own_events
+            .iter()
+            .enumerate()
+            .map(|(i, (s, mine))| {
+                if !mine.is_empty() {
+                    return judge(
+                        date,
+                        std::slice::from_ref(s),
+                        mine,
+                        schedule.grace_minutes,
+                        progress,
+                    );
                 }
-                attended = true;
-                stretches.push(judge(
-                    date,
-                    std::slice::from_ref(s),
-                    &mine,
-                    schedule.grace_minutes,
-                    progress,
-                ));
-            }
-            stretches
-        }
+                // A missed session is charged only where the punched ones say which: early
+                // after a session left with a departure, late before one begun with an
+                // arrival. Next to a session missing that punch (a lone 17:05, the
+                // morning's punches forgotten), nobody knows when they came or went.
+                let punched = |j: &usize| !own_events[*j].1.is_empty();
+                let charge = match (0..i).rev().find(punched) {
+                    Some(before) => read[before].1.map(|_| Charge::Early),
+                    None => (i + 1..own_events.len())
+                        .find(punched)
+                        .and_then(|after| read[after].0.map(|_| Charge::Late)),
+                };
+                missed(date, s, charge, progress)
+            })
+            .collect(),
     };
     let late: i64 = stretches.iter().map(|s| s.late).sum();
     let early: i64 = stretches.iter().map(|s| s.early).sum();

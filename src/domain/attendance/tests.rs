@@ -462,6 +462,36 @@ fn per_session_punching_judges_each_session() {
         (r.status, r.late_minutes, r.early_leave_minutes),
         (S::Incomplete, 0, 0)
     );
+    // A lone 17:05 (the other punches forgotten): the afternoon's departure, and the
+    // morning is not charged, nobody knowing when they came. A lone 13:25 is the
+    // afternoon's arrival, the morning missed: late by it, shown as arriving then.
+    let one = |t: NaiveDateTime| {
+        derive_day(
+            date(),
+            DayKind::Workday,
+            &s,
+            None,
+            &undirected(&[t]),
+            Progress::Closed,
+        )
+        .unwrap()
+    };
+    let r = one(at(17, 5, 0));
+    assert_eq!(
+        (r.status, r.late_minutes, r.first_in, r.last_out),
+        (S::Incomplete, 0, None, Some(at(17, 5, 0)))
+    );
+    let r = one(at(13, 25, 0));
+    assert_eq!(
+        (r.status, r.late_minutes, r.first_in, r.last_out),
+        (S::Incomplete, 240, Some(at(13, 25, 0)), None)
+    );
+    // A lone morning arrival: the afternoon is not charged either.
+    let r = one(at(7, 28, 0));
+    assert_eq!(
+        (r.status, r.early_leave_minutes, r.first_in),
+        (S::Incomplete, 0, Some(at(7, 28, 0)))
+    );
     let r = derive_day(
         date(),
         DayKind::Workday,
