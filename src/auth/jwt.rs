@@ -153,7 +153,7 @@ pub fn resolve_secret(
     getrandom::fill(&mut raw)
         .map_err(|e| SecretError(format!("no randomness for the token secret: {e}")))?;
     let secret = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, raw);
-    std::fs::create_dir_all(data_dir)
+    crate::private_fs::create_dir(data_dir)
         .map_err(|e| SecretError(format!("cannot create {}: {e}", data_dir.display())))?;
     write_private(&file, &secret)
         .map_err(|e| SecretError(format!("cannot write {}: {e}", file.display())))?;
