@@ -330,6 +330,56 @@ async fn escalation_follows_the_unit_of_the_violations(b: Backend) {
     assert_eq!(item["notice"]["unit_id"], w.a1.id, "{item}");
 }
 
+/// A policy stored before two repeat rules of one name were refused: the second is left
+/// out, and the day's check-ins and detection go on. Before, both rules crossed on the
+/// third late arrival under one key, the second notice broke a unique index, and the
+/// check-in (as the nightly close) failed.
+async fn a_stored_policy_with_two_rules_of_one_name_keeps_working(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    setup(&app, &w).await;
+    let text = r#"
+code = "p-twice"
+name = "Tỉnh P: hai quy tắc cùng tên"
+source = "Quyết định thử nghiệm"
+kind = "overlay"
+province = "P"
+effective_from = "2020-01-01"
+categories = ["can_bo", "cong_chuc", "vien_chuc", "contract"]
+
+[[repeat]]
+name = "Vi phạm giờ làm việc"
+codes = ["late"]
+count = 3
+window_days = 30
+source = "Quyết định thử nghiệm"
+
+[[repeat]]
+name = "Vi phạm giờ làm việc"
+codes = ["late", "early_leave"]
+count = 3
+window = "month"
+source = "Quyết định thử nghiệm"
+"#;
+    let db = app.db.clone();
+    let province = w.p.id;
+    tokio::task::spawn_blocking(move || {
+        let policy = congvu::domain::evaluation::policy::parse(text).unwrap();
+        let mut c = db.conn().unwrap();
+        congvu::db::policies::insert(&mut c, None, Some(province), &policy, text).unwrap();
+    })
+    .await
+    .unwrap();
+    let day = past_day(2);
+    for n in [4, 3] {
+        late(&app, &w, w.member_a1.id, past_day(n)).await;
+    }
+    late(&app, &w, w.member_a1.id, day).await;
+    let told = list(&app, w.token("root"), "?kind=repeat").await;
+    assert!(told["total"].as_i64().unwrap() >= 1, "{told}");
+}
+
 /// An escalation queued while the mail server was down is not sent once the head has
 /// acknowledged the notice: before, the director was told of a notice the division head
 /// had acted on.
@@ -914,6 +964,7 @@ both!(
     a_retry_leaves_a_message_being_sent_alone,
     escalation_follows_the_unit_of_the_violations,
     an_escalation_waiting_is_dropped_once_acknowledged,
+    a_stored_policy_with_two_rules_of_one_name_keeps_working,
     a_notice_after_a_transfer_keeps_the_old_teams_description,
     a_heads_own_notice_is_for_the_level_above,
 );

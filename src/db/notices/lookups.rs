@@ -94,7 +94,21 @@ pub(super) fn rules_in_force(
         let Some(policy) = cache.get(id).and_then(|p| p.as_ref().as_ref()) else {
             continue;
         };
+        let mut seen: Vec<&str> = Vec::new();
         for r in &policy.repeats {
+            // A version stored before two rules of one name were refused: its second
+            // would share the first's key, and its notice break the unique index of
+            // what each rule counted, failing the province's nightly close. The first
+            // is kept.
+            if seen.contains(&r.name.as_str()) {
+                tracing::warn!(
+                    policy = %policy.code,
+                    rule = %r.name,
+                    "a second repeat rule of this name in the policy is left out: rename it"
+                );
+                continue;
+            }
+            seen.push(&r.name);
             out.push(StoredRule {
                 province_id: *province_id,
                 categories: policy.categories.clone(),
