@@ -144,12 +144,13 @@ fn own_unit_path(c: &mut AnyConnection, own: Option<i64>) -> Result<Option<Strin
 
 /// Checks that the caller may grant each role, and resolves the provinces of their units.
 /// `caller_path` is the unit of the caller's own staff record: an account linked to
-/// nobody (`staff_id` None) gets no role that reaches it, save a device's.
+/// nobody (`staff_id` None) gets no role that reaches it, save a device's, unless it
+/// holds that role already (`held`: a roles change keeps or narrows what it had).
 fn resolve_grants(
     c: &mut AnyConnection,
     (read, manage): (&Visibility, &Visibility),
     grants: &[RoleGrant],
-    staff_id: Option<i64>,
+    (staff_id, held): (Option<i64>, &[RoleRow]),
     caller_path: Option<&str>,
 ) -> Result<Vec<NewGrant>, ApiError> {
     let mut out: Vec<NewGrant> = Vec::with_capacity(grants.len());
@@ -179,7 +180,10 @@ fn resolve_grants(
             path.as_deref()
                 .is_none_or(|p| crate::domain::units::in_subtree(own, p))
         });
-        if staff_id.is_none() && g.role != Role::Device && reaches_caller {
+        let had = held
+            .iter()
+            .any(|h| h.role == g.role.code() && h.unit_id == g.unit_id);
+        if staff_id.is_none() && g.role != Role::Device && reaches_caller && !had {
             return Err(ApiError::Forbidden(
                 "an account linked to no staff record may not hold a role over your own \
                  record: link it to the person who holds it, or have another administrator \
@@ -296,7 +300,7 @@ pub async fn create_user(
                 c,
                 (&read_units, &manage),
                 &body.roles,
-                body.staff_id,
+                (body.staff_id, &[]),
                 caller_path.as_deref(),
             )?;
             province_id = province_id.or_else(|| grants.iter().find_map(|g| g.province_id));
@@ -476,11 +480,12 @@ pub async fn update_user(
             let grants = match &body.roles {
                 Some(r) => {
                     let caller_path = own_unit_path(c, own_staff)?;
+                    let held = q::roles_of(c, user.id)?;
                     Some(resolve_grants(
                         c,
                         (&read_units, &manage),
                         r,
-                        user.staff_id,
+                        (user.staff_id, &held),
                         caller_path.as_deref(),
                     )?)
                 }

@@ -260,14 +260,28 @@ async fn a_second_account_over_ones_own_record_is_for_another(b: Backend) {
         .await;
     assert_eq!(s, 403, "{body}");
     // Another administrator makes it.
-    let (s, body) = app
+    let (s, made) = app
         .post(
             w.token("admin_p"),
             "/api/v1/users",
             account("hr.a", "hr", w.a.id),
         )
         .await;
-    assert_eq!(s, 201, "{body}");
+    assert_eq!(s, 201, "{made}");
+    // Its roles kept or narrowed are still this administrator's to set; only one it did
+    // not hold is refused.
+    let path = format!("/api/v1/users/{}", made["id"]);
+    for (roles, status) in [
+        (json!([{"role": "hr", "unit_id": w.a.id}]), 200),
+        (
+            json!([{"role": "hr", "unit_id": w.a.id}, {"role": "unit_head", "unit_id": w.a.id}]),
+            403,
+        ),
+        (json!([{"role": "hr", "unit_id": w.a1.id}]), 200),
+    ] {
+        let (s, body) = app.patch(&head, &path, json!({ "roles": roles })).await;
+        assert_eq!(s, status, "{roles}: {body}");
+    }
 }
 
 /// Moving the unit that holds one's own record chooses who heads, rates and is told
