@@ -28,6 +28,9 @@ pub enum JobError {
 /// How long a job's lease holds when its process dies mid-run.
 const LEASE_MINUTES: i64 = 60;
 
+/// How often a running job renews its lease.
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Parses a cron expression: 6 or 7 fields, seconds first (`0 5 0 * * *` is 00:05:00
 /// daily), whose numbered weekdays count from Sunday = 1 as the cron crate (Quartz) does.
 /// A 5-field crontab line gets `0` seconds prepended, and its weekdays are read as
@@ -169,7 +172,31 @@ async fn on_schedule(
                         job_db.read(|c| crate::db::jobs::lease(c, name).map_err(JobError::from))?;
                     return Ok(Ran::Skipped(lease));
                 }
-                let result = job(&job_db);
+                let result = std::thread::scope(|scope| {
+                    // The lease renewed every ten minutes while the job runs: a live run
+                    // that outlasts it is not taken for abandoned (`abandoned`) and run a
+                    // second time beside it.
+                    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+                    let (renew_db, renew_holder) = (&job_db, &job_holder);
+                    scope.spawn(move || {
+                        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                            stopped.recv_timeout(RENEW_EVERY)
+                        {
+                            let now = crate::db::now();
+                            let until = now + chrono::Duration::minutes(LEASE_MINUTES);
+                            let renewed = renew_db.write(|c| {
+                                crate::db::jobs::try_lease(c, name, renew_holder, until, now)
+                                    .map_err(JobError::from)
+                            });
+                            if let Err(e) = renewed {
+                                tracing::warn!(job = name, error = %e, "the job's lease was not renewed");
+                            }
+                        }
+                    });
+                    let result = job(&job_db);
+                    drop(stop);
+                    result
+                });
                 job_db.write(|c| {
                     crate::db::jobs::release(c, name, &job_holder, crate::db::now())
                         .map_err(JobError::from)
