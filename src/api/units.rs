@@ -431,10 +431,7 @@ pub async fn update_unit(
                 }
                 // Moving the unit that holds one's own record chooses who heads, rates and
                 // is told about oneself, as a transfer of oneself would (403 there too).
-                let own_path = match own_staff {
-                    Some(sid) => crate::db::staff::find_with_path(c, sid)?.map(|(_, p)| p),
-                    None => None,
-                };
+                let own_path = crate::db::staff::unit_path_of(c, own_staff)?;
                 if own_path.is_some_and(|own| crate::domain::units::in_subtree(&own, &unit.path)) {
                     return Err(ApiError::Forbidden(
                         "the unit holding your own staff record is moved by another administrator",

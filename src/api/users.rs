@@ -134,14 +134,6 @@ pub struct ListUsers {
     pub per_page: Option<i64>,
 }
 
-/// The unit path of the caller's own staff record, if they have one.
-fn own_unit_path(c: &mut AnyConnection, own: Option<i64>) -> Result<Option<String>, ApiError> {
-    Ok(match own {
-        Some(id) => crate::db::staff::find_with_path(c, id)?.map(|(_, path)| path),
-        None => None,
-    })
-}
-
 /// Checks that the caller may grant each role, and resolves the provinces of their units.
 /// `caller_path` is the unit of the caller's own staff record: an account linked to
 /// nobody (`staff_id` None) gets no role that reaches it, save a device's, unless it
@@ -295,7 +287,7 @@ pub async fn create_user(
                 }
                 province_id = Some(staff.province_id);
             }
-            let caller_path = own_unit_path(c, own_staff)?;
+            let caller_path = crate::db::staff::unit_path_of(c, own_staff)?;
             let grants = resolve_grants(
                 c,
                 (&read_units, &manage),
@@ -479,7 +471,7 @@ pub async fn update_user(
             }
             let grants = match &body.roles {
                 Some(r) => {
-                    let caller_path = own_unit_path(c, own_staff)?;
+                    let caller_path = crate::db::staff::unit_path_of(c, own_staff)?;
                     let held = q::roles_of(c, user.id)?;
                     Some(resolve_grants(
                         c,

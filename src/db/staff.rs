@@ -111,6 +111,15 @@ pub fn find_with_path(
         .optional()
 }
 
+/// The path of the unit of the staff record `id`, if there is one (an account's own
+/// record, for the checks that keep one's own things for another administrator).
+pub fn unit_path_of(conn: &mut AnyConnection, id: Option<i64>) -> QueryResult<Option<String>> {
+    Ok(match id {
+        Some(id) => find_with_path(conn, id)?.map(|(_, path)| path),
+        None => None,
+    })
+}
+
 pub fn find_by_code(
     conn: &mut AnyConnection,
     province_id: i64,

@@ -14,7 +14,7 @@ use crate::db::dossiers::{self, DossierFields, DossierRow, StepFields, Upserted}
 use crate::db::units::UnitRow;
 use crate::domain::access::Visibility;
 use crate::domain::attendance::to_utc;
-use crate::domain::dossiers::{DossierStatus, observed_pause, parse_local};
+use crate::domain::dossiers::{DossierStatus, parse_local};
 use crate::error::FieldErrors;
 
 /// A line as read: column name to non-empty value (an empty one only for the
@@ -656,31 +656,9 @@ pub fn import_lines(
             new.push((fields, steps));
             continue;
         };
-        // A file without the apology column whose deadline is the apology's new date (an
-        // export whose `due_at` is the portal's present `NgayHenTra`) keeps the first
-        // deadline: the dossier stays late, as the feed's re-sends do.
-        let apology_sent = group.iter().any(|(_, c, _)| c.apology_new_due_at.is_some());
-        if !apology_sent
-            && before.apology_new_due_at.is_some()
-            && fields.due_at == before.apology_new_due_at
-        {
-            fields.due_at = before.due_at;
-        }
-        if let Some(was) = DossierStatus::parse(&before.status) {
-            (
-                fields.supplement_requested_at,
-                fields.supplement_received_at,
-            ) = observed_pause(
-                was,
-                last.status,
-                (
-                    fields.supplement_requested_at,
-                    fields.supplement_received_at,
-                ),
-                before.supplement_requested_at,
-                to_utc(now),
-            );
-        }
+        // A file's apology column is its reschedule (`DossierFields::keep_from`).
+        let rescheduled = group.iter().any(|(_, c, _)| c.apology_new_due_at.is_some());
+        fields.keep_from(before, rescheduled, to_utc(now));
         // A line that hands a stored step to someone else moves its lateness: not away
         // from the importer's own step, nor from an officer beyond their reach (as
         // `PUT /dossier-steps/{id}/handler`). The step keeps its officer and the rest of

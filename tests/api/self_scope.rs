@@ -298,30 +298,20 @@ async fn ones_own_unit_is_moved_by_another(b: Backend) {
         json!([{"role": "admin", "unit_id": w.p.id}]),
     )
     .await;
-    let (s, body) = app
-        .patch(
-            &head,
-            &format!("/api/v1/units/{}", w.a.id),
-            json!({"parent_id": w.b.id}),
-        )
-        .await;
-    assert_eq!(s, 403, "{body}");
-    let (s, body) = app
-        .patch(
-            &head,
-            &format!("/api/v1/units/{}", w.a1.id),
-            json!({"parent_id": w.b.id}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
-    let (s, body) = app
-        .patch(
-            w.token("admin_p"),
-            &format!("/api/v1/units/{}", w.a.id),
-            json!({"parent_id": w.b.id}),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    for (who, unit, status) in [
+        (head.as_str(), w.a.id, 403),
+        (head.as_str(), w.a1.id, 200),
+        (w.token("admin_p"), w.a.id, 200),
+    ] {
+        let (s, body) = app
+            .patch(
+                who,
+                &format!("/api/v1/units/{unit}"),
+                json!({"parent_id": w.b.id}),
+            )
+            .await;
+        assert_eq!(s, status, "{unit}: {body}");
+    }
 }
 
 both!(

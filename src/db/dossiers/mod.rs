@@ -89,6 +89,36 @@ pub struct DossierFields {
     pub apology_new_due_at: Option<NaiveDateTime>,
 }
 
+impl DossierFields {
+    /// What a re-send (a file or the feed) keeps of the stored dossier `old`, its own
+    /// fields otherwise as sent; `now` is UTC, as the fields are.
+    /// - Without the reschedule (`rescheduled`: the apology column, or the portal's
+    ///   `NgayHenTraTruoc`/`NgayHenTraMoi`), a deadline that is the stored apology's new
+    ///   date keeps the first deadline: the dossier stays late (README). Before, an export
+    ///   or service sending the present `NgayHenTra` alone made a late dossier early.
+    /// - A pause seen by its status alone is timed when seen (`observed_pause`).
+    pub fn keep_from(&mut self, old: &DossierRow, rescheduled: bool, now: NaiveDateTime) {
+        if !rescheduled && old.apology_new_due_at.is_some() && self.due_at == old.apology_new_due_at
+        {
+            self.due_at = old.due_at;
+            self.apology_new_due_at = old.apology_new_due_at;
+        }
+        if let (Some(was), Some(status)) = (
+            DossierStatus::parse(&old.status),
+            DossierStatus::parse(&self.status),
+        ) {
+            (self.supplement_requested_at, self.supplement_received_at) =
+                crate::domain::dossiers::observed_pause(
+                    was,
+                    status,
+                    (self.supplement_requested_at, self.supplement_received_at),
+                    old.supplement_requested_at,
+                    now,
+                );
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StepFields {
     pub step_no: i32,

@@ -363,11 +363,16 @@ fn record(
         .collect();
     elsewhere.sort_unstable();
     elsewhere.dedup();
-    let outside: Vec<i64> = crate::db::units::find_many(conn, &elsewhere)?
-        .into_iter()
-        .filter(|u| !crate::domain::units::in_subtree(&u.path, &unit_path))
-        .map(|u| u.id)
-        .collect();
+    // Read only when there is one: most notices count check-ins alone.
+    let outside: Vec<i64> = if elsewhere.is_empty() {
+        Vec::new()
+    } else {
+        crate::db::units::find_many(conn, &elsewhere)?
+            .into_iter()
+            .filter(|u| !crate::domain::units::in_subtree(&u.path, &unit_path))
+            .map(|u| u.id)
+            .collect()
+    };
     let mut listed = Vec::new();
     for v in counted {
         let detail = v.detail.as_ref().filter(|_| {

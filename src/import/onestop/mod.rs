@@ -21,7 +21,6 @@ use crate::db::units::UnitRow;
 use crate::db::{AnyConnection, units};
 use crate::domain::access::Visibility;
 use crate::domain::attendance::to_utc;
-use crate::domain::dossiers::{DossierStatus, observed_pause};
 use crate::domain::onestop::{LogEntry, in_order, step_day};
 use crate::error::FieldErrors;
 use check::{check_dossier, check_entry, text};
@@ -315,10 +314,9 @@ pub fn import_dossiers(
             apology_new_due_at: utc(checked.apology_new_due),
         };
         let sent = checked.sent;
-        let status = checked.status;
         let steps = batch.feed_steps(conn, &unit, checked.log)?;
         let keep = |old: &DossierRow, f: &mut DossierFields| {
-            kept_by_a_resend(old, f, sent, status, to_utc(now));
+            kept_by_a_resend(old, f, sent, to_utc(now));
         };
         let (row, outcome) = dossiers::upsert_row(conn, actor, &fields, keep)?;
         batch.write_log(conn, actor, &row, outcome, &steps, now)?;
@@ -327,17 +325,13 @@ pub fn import_dossiers(
 }
 
 /// What a re-sent dossier keeps of the stored one (`upsert_row`'s `keep`): the supplement
-/// times a send leaves out, and, when it leaves out the reschedule, the first deadline
-/// of a dossier whose `NgayHenTra` is now the apology's new date (it stays late,
-/// README). Before, another vendor service sending only `NgayHenTra` made a late
-/// dossier early and took its register rows, and one without `NgayBoSung` un-moved a
-/// deadline the pause had moved. A pause seen by its status alone is timed when seen
-/// (`observed_pause`); `now` is UTC, as the fields are.
+/// times a send leaves out (before, one without `NgayBoSung` un-moved a deadline the
+/// pause had moved), and what every re-send keeps (`DossierFields::keep_from`). `now` is
+/// UTC, as the fields are.
 fn kept_by_a_resend(
     old: &DossierRow,
     f: &mut DossierFields,
     sent: check::Sent,
-    status: DossierStatus,
     now: NaiveDateTime,
 ) {
     if !sent.supplement_requested {
@@ -346,19 +340,7 @@ fn kept_by_a_resend(
     if !sent.supplement_received {
         f.supplement_received_at = old.supplement_received_at;
     }
-    if !sent.reschedule && old.apology_new_due_at.is_some() && f.due_at == old.apology_new_due_at {
-        f.due_at = old.due_at;
-        f.apology_new_due_at = old.apology_new_due_at;
-    }
-    if let Some(was) = DossierStatus::parse(&old.status) {
-        (f.supplement_requested_at, f.supplement_received_at) = observed_pause(
-            was,
-            status,
-            (f.supplement_requested_at, f.supplement_received_at),
-            old.supplement_requested_at,
-            now,
-        );
-    }
+    f.keep_from(old, sent.reschedule, now);
 }
 
 /// `CapNhatTienDoHoSoMC`: log entries of dossiers already sent, each naming its `MaHoSo`.
