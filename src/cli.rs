@@ -1,5 +1,6 @@
 //! The `congvu` command line: serve, migrate, demo and admin tasks.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 
 use clap::{Parser, Subcommand};
@@ -400,35 +401,28 @@ fn evaluate(
     if let Some(path) = out {
         let sheet = db
             .read(|c| -> Result<_, BoxError> {
-                let mut rows = Vec::new();
-                for e in &report.rows {
-                    let person = crate::db::staff::find(c, e.staff_id)?;
-                    let unit_name = units::find(c, e.unit_id)?.map(|u| u.name);
-                    let rating = |s: &Option<String>| s.as_deref().and_then(Rating::parse);
-                    rows.push(crate::export::SheetRow {
-                        code: person.as_ref().map(|p| p.code.clone()).unwrap_or_default(),
-                        full_name: person.map(|p| p.full_name).unwrap_or_default(),
-                        unit: unit_name.unwrap_or_default(),
-                        rated: e.rated,
-                        proposed: rating(&e.proposed_rating),
-                        max: rating(&e.max_rating),
-                        metrics: serde_json::from_str(&e.metrics).unwrap_or_default(),
-                        applied: serde_json::from_str(&e.applied_rules).unwrap_or_default(),
-                        quota_note: e.quota_note.clone(),
-                        final_rating: rating(&e.final_rating),
-                        reason: e.reason.clone(),
-                        review: crate::export::Review {
-                            above_cap: matches!(
-                                (rating(&e.final_rating), rating(&e.max_rating)),
-                                (Some(f), Some(m)) if f > m
-                            ),
-                            changed_from: e
-                                .previous_proposed_rating
-                                .is_some()
-                                .then(|| rating(&e.previous_proposed_rating)),
-                        },
-                    });
-                }
+                // A thousand people a query, not two queries a person.
+                let ids: Vec<i64> = report.rows.iter().map(|e| e.staff_id).collect();
+                let people: HashMap<i64, (String, String)> = crate::db::staff::find_many(c, &ids)?
+                    .into_iter()
+                    .map(|p| (p.id, (p.code, p.full_name)))
+                    .collect();
+                let mut unit_ids: Vec<i64> = report.rows.iter().map(|e| e.unit_id).collect();
+                unit_ids.sort_unstable();
+                unit_ids.dedup();
+                let unit_names: HashMap<i64, String> = units::find_many(c, &unit_ids)?
+                    .into_iter()
+                    .map(|u| (u.id, u.name))
+                    .collect();
+                let rows = report
+                    .rows
+                    .iter()
+                    .map(|e| {
+                        let (code, name) = people.get(&e.staff_id).cloned().unwrap_or_default();
+                        let unit = unit_names.get(&e.unit_id).cloned().unwrap_or_default();
+                        crate::export::line_of(e, code, name, unit)
+                    })
+                    .collect();
                 Ok(crate::export::Sheet {
                     unit_name: unit.name.clone(),
                     period: year.to_string(),

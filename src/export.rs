@@ -4,6 +4,7 @@
 
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
 
+use crate::db::evaluations::EvaluationRow;
 use crate::domain::codes::Rating;
 
 /// One person's line.
@@ -32,9 +33,33 @@ pub struct Review {
     /// The proposal changed after the decision: Some(the one decided on, None when there
     /// was none).
     pub changed_from: Option<Option<Rating>>,
+    /// The decision is excellent for someone beyond the excellent quota of their group.
+    pub over_quota: bool,
+}
+
+fn rating(code: &Option<String>) -> Option<Rating> {
+    code.as_deref().and_then(Rating::parse)
 }
 
 impl Review {
+    /// What a stored evaluation gives HR to look at again.
+    pub fn of(e: &EvaluationRow) -> Review {
+        let final_rating = rating(&e.final_rating);
+        Review {
+            above_cap: matches!(
+                (final_rating, rating(&e.max_rating)),
+                (Some(f), Some(m)) if f > m
+            ),
+            // `previous_proposed_rating` is set while the proposal differs from the one
+            // decided on ("none" when there was none, which reads as no rating).
+            changed_from: e
+                .previous_proposed_rating
+                .is_some()
+                .then(|| rating(&e.previous_proposed_rating)),
+            over_quota: final_rating == Some(Rating::Excellent) && e.quota_note.is_some(),
+        }
+    }
+
     fn text(&self) -> String {
         let mut out = Vec::new();
         if self.above_cap {
@@ -50,7 +75,29 @@ impl Review {
             }
             None => {}
         }
+        if self.over_quota {
+            out.push("Xuất sắc vượt tỷ lệ cho phép (xem ghi chú tỷ lệ)".to_owned());
+        }
         out.join("; ")
+    }
+}
+
+/// A stored evaluation's line, with the person's code and name and their unit's name: the
+/// same for the API's sheet and `congvu evaluate --out`.
+pub fn line_of(e: &EvaluationRow, code: String, full_name: String, unit: String) -> SheetRow {
+    SheetRow {
+        code,
+        full_name,
+        unit,
+        rated: e.rated,
+        proposed: rating(&e.proposed_rating),
+        max: rating(&e.max_rating),
+        metrics: serde_json::from_str(&e.metrics).unwrap_or_default(),
+        applied: serde_json::from_str(&e.applied_rules).unwrap_or_default(),
+        quota_note: e.quota_note.clone(),
+        final_rating: rating(&e.final_rating),
+        reason: e.reason.clone(),
+        review: Review::of(e),
     }
 }
 
@@ -83,6 +130,12 @@ const HEADINGS: &[&str] = &[
     "Lý do",
     "Cần xem lại",
 ];
+
+/// Whether column `c` of `HEADINGS` holds numbers: the row number and the metrics (not
+/// a staff code, which may be all digits with leading zeros).
+fn number_column(c: usize) -> bool {
+    c == 0 || (6..=13).contains(&c)
+}
 
 fn label(r: Option<Rating>) -> String {
     r.map(|r| r.label().to_owned()).unwrap_or_default()
@@ -218,14 +271,20 @@ pub fn to_xlsx(sheet: &Sheet) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     for (i, row) in sheet.rows.iter().enumerate() {
         let r = 4 + u32::try_from(i).unwrap_or(u32::MAX - 4);
         for (c, value) in cells(i, row).iter().enumerate() {
-            ws.write_string_with_format(r, u16::try_from(c).unwrap_or(u16::MAX), value, &text)?;
+            let col = u16::try_from(c).unwrap_or(u16::MAX);
+            // The row number and the metrics are numbers in the workbook, so that HR can
+            // sum, sort and filter them; the CSV has them as Excel reads numbers anyway.
+            match value.parse::<f64>() {
+                Ok(n) if number_column(c) => ws.write_number_with_format(r, col, n, &text)?,
+                _ => ws.write_string_with_format(r, col, value, &text)?,
+            };
         }
     }
     book.save_to_buffer()
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn sheet() -> Sheet {
@@ -269,6 +328,7 @@ mod tests {
         s.rows[0].review = Review {
             above_cap: true,
             changed_from: Some(Some(Rating::CompletedWell)),
+            over_quota: false,
         };
         let text = String::from_utf8(to_csv(&s).unwrap()).unwrap();
         assert!(
@@ -282,9 +342,13 @@ mod tests {
         s.rows[0].review = Review {
             above_cap: false,
             changed_from: Some(None),
+            over_quota: true,
         };
         let text = String::from_utf8(to_csv(&s).unwrap()).unwrap();
-        assert!(text.contains("(trước: chưa có)"), "{text}");
+        assert!(
+            text.contains("(trước: chưa có); Xuất sắc vượt tỷ lệ cho phép"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -299,5 +363,34 @@ mod tests {
     fn xlsx_is_a_zip() {
         let bytes = to_xlsx(&sheet()).unwrap();
         assert_eq!(&bytes[..2], b"PK");
+    }
+
+    /// The worksheet's XML of a workbook written by `to_xlsx`.
+    pub(crate) fn sheet_xml(bytes: &[u8]) -> String {
+        use std::io::Read;
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut xml = String::new();
+        zip.by_name("xl/worksheets/sheet1.xml")
+            .unwrap()
+            .read_to_string(&mut xml)
+            .unwrap();
+        xml
+    }
+
+    #[test]
+    fn metrics_are_numbers_in_the_workbook_and_codes_text() {
+        let mut s = sheet();
+        s.rows[0].code = "00123".into();
+        let xml = sheet_xml(&to_xlsx(&s).unwrap());
+        // Row 5 (the first person): STT in A, the late ratio in G, late arrivals in H.
+        for (cell, value) in [("A5", "1"), ("G5", "12.5"), ("H5", "3")] {
+            let at = xml.find(&format!("<c r=\"{cell}\"")).expect(cell);
+            let c = &xml[at..at + xml[at..].find("</c>").unwrap()];
+            assert!(!c.contains("t=\"s\""), "{cell} is a number: {c}");
+            assert!(c.contains(&format!("<v>{value}</v>")), "{c}");
+        }
+        let at = xml.find("<c r=\"B5\"").unwrap();
+        let b5 = &xml[at..at + xml[at..].find("</c>").unwrap()];
+        assert!(b5.contains("t=\"s\""), "a staff code stays text: {b5}");
     }
 }

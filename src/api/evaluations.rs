@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{ValidJson, ValidQuery};
-use super::{PageParams, Paged, blocking, local_now, local_time, paginate};
+use super::{PageParams, Paged, blocking, local_now, local_time};
 use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::db::evaluation_run::{self, Skipped};
@@ -64,6 +64,9 @@ pub struct EvaluationView {
     /// The decision stands above the highest rating the current proposal allows (a re-run
     /// lowered the cap after HR decided): HR should look again.
     pub decision_above_cap: bool,
+    /// The decision is excellent for someone beyond the excellent quota of their group
+    /// (`quota_note`): the quota is a legal cap (RULES.md §1.3), so HR should look again.
+    pub decision_over_quota: bool,
     pub reason: Option<String>,
     pub decided_by: Option<i64>,
     pub decided_at: Option<DateTime<FixedOffset>>,
@@ -73,6 +76,7 @@ pub struct EvaluationView {
 fn view(e: EvaluationRow, people: &HashMap<i64, (String, String)>) -> EvaluationView {
     let rating = |s: &Option<String>| s.as_deref().and_then(Rating::parse);
     let (code, name) = people.get(&e.staff_id).cloned().unwrap_or_default();
+    let review = crate::export::Review::of(&e);
     EvaluationView {
         id: e.id,
         staff_id: e.staff_id,
@@ -88,10 +92,8 @@ fn view(e: EvaluationRow, people: &HashMap<i64, (String, String)>) -> Evaluation
         changed_under_decision: e.previous_proposed_rating.is_some(),
         final_rating: rating(&e.final_rating),
         final_rating_label: rating(&e.final_rating).map(Rating::label),
-        decision_above_cap: matches!(
-            (rating(&e.final_rating), rating(&e.max_rating)),
-            (Some(f), Some(m)) if f > m
-        ),
+        decision_above_cap: review.above_cap,
+        decision_over_quota: review.over_quota,
         metrics: serde_json::from_str(&e.metrics).unwrap_or_default(),
         applied_rules: serde_json::from_str(&e.applied_rules).unwrap_or_default(),
         policy_ids: serde_json::from_str(&e.policy_ids).unwrap_or_default(),
@@ -109,13 +111,11 @@ fn people_of(
     c: &mut crate::db::AnyConnection,
     rows: &[EvaluationRow],
 ) -> Result<HashMap<i64, (String, String)>, ApiError> {
-    let mut out = HashMap::new();
-    for r in rows {
-        if let Some(s) = crate::db::staff::find(c, r.staff_id)? {
-            out.insert(s.id, (s.code, s.full_name));
-        }
-    }
-    Ok(out)
+    let ids: Vec<i64> = rows.iter().map(|r| r.staff_id).collect();
+    Ok(crate::db::staff::find_many(c, &ids)?
+        .into_iter()
+        .map(|s| (s.id, (s.code, s.full_name)))
+        .collect())
 }
 
 fn year_of(period: &str) -> Result<i32, ApiError> {
@@ -285,8 +285,11 @@ pub async fn list(
     let period = year_of(&query.period)?.to_string();
     let format = query.format.unwrap_or_default();
     let actor = auth.actor.clone();
+    // Everything, the sheet's file included, is made on the blocking pool: a province's
+    // sheet is tens of thousands of rows, which would hold a web worker (and the
+    // check-ins it serves) while compressed.
     let wanted = period.clone();
-    let (items, unit_names) = blocking(&state, move |db: &Db| {
+    let out = blocking(&state, move |db: &Db| {
         let period = wanted;
         db.read(|c| {
             let reader = actor.visibility(Action::ReadEvaluations);
@@ -310,78 +313,74 @@ pub async fn list(
                     ));
                 }
             };
+            if format == SheetFormat::Json {
+                // Only the page's rows are shown: their people looked up and their
+                // metrics parsed, not the whole subtree's for every page.
+                let page = PageParams {
+                    page: query.page,
+                    per_page: query.per_page,
+                };
+                let (rows, total) = page.window(rows);
+                let people = people_of(c, &rows)?;
+                let items = rows.into_iter().map(|r| view(r, &people)).collect();
+                return Ok(Listed::Page(Paged::new(items, total, &page)));
+            }
             let people = people_of(c, &rows)?;
-            let mut unit_names: HashMap<i64, String> = HashMap::new();
-            for r in &rows {
-                if !unit_names.contains_key(&r.unit_id)
-                    && let Some(u) = crate::db::units::find(c, r.unit_id)?
-                {
-                    unit_names.insert(u.id, u.name);
-                }
-            }
-            if let Some(unit) = query.unit_id
-                && let Some(u) = crate::db::units::find(c, unit)?
-            {
-                unit_names.insert(0, u.name);
-            }
-            let items: Vec<EvaluationView> = rows.into_iter().map(|r| view(r, &people)).collect();
-            Ok((items, unit_names))
+            let mut wanted: Vec<i64> = rows.iter().map(|r| r.unit_id).collect();
+            wanted.extend(query.unit_id);
+            wanted.sort_unstable();
+            wanted.dedup();
+            let unit_names: HashMap<i64, String> = crate::db::units::find_many(c, &wanted)?
+                .into_iter()
+                .map(|u| (u.id, u.name))
+                .collect();
+            let sheet = crate::export::Sheet {
+                unit_name: query
+                    .unit_id
+                    .and_then(|u| unit_names.get(&u).cloned())
+                    .unwrap_or_default(),
+                period: period.clone(),
+                rows: rows
+                    .iter()
+                    .map(|r| {
+                        let (code, name) = people.get(&r.staff_id).cloned().unwrap_or_default();
+                        let unit = unit_names.get(&r.unit_id).cloned().unwrap_or_default();
+                        crate::export::line_of(r, code, name, unit)
+                    })
+                    .collect(),
+            };
+            let internal = |e: &dyn std::fmt::Display| ApiError::Internal(e.to_string());
+            Ok(match format {
+                SheetFormat::Csv => Listed::File(
+                    crate::export::to_csv(&sheet).map_err(|e| internal(&e))?,
+                    "text/csv; charset=utf-8",
+                    "csv",
+                ),
+                _ => Listed::File(
+                    crate::export::to_xlsx(&sheet).map_err(|e| internal(&e))?,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    "xlsx",
+                ),
+            })
         })
     })
     .await?;
-    if format == SheetFormat::Json {
-        let page = PageParams {
-            page: query.page,
-            per_page: query.per_page,
-        };
-        return Ok(actix_web::HttpResponse::Ok().json(paginate(items, &page, |v| v)));
+    match out {
+        Listed::Page(page) => Ok(actix_web::HttpResponse::Ok().json(page)),
+        Listed::File(bytes, content_type, ext) => Ok(actix_web::HttpResponse::Ok()
+            .content_type(content_type)
+            .insert_header((
+                "content-disposition",
+                format!("attachment; filename=\"xep-loai-{period}.{ext}\""),
+            ))
+            .body(bytes)),
     }
-    let sheet = crate::export::Sheet {
-        unit_name: unit_names.get(&0).cloned().unwrap_or_default(),
-        period: period.clone(),
-        rows: items
-            .into_iter()
-            .map(|i| crate::export::SheetRow {
-                unit: unit_names.get(&i.unit_id).cloned().unwrap_or_default(),
-                code: i.staff_code,
-                full_name: i.full_name,
-                rated: i.rated,
-                proposed: i.proposed_rating,
-                max: i.max_rating,
-                metrics: i.metrics,
-                applied: i.applied_rules,
-                quota_note: i.quota_note,
-                final_rating: i.final_rating,
-                reason: i.reason,
-                review: crate::export::Review {
-                    above_cap: i.decision_above_cap,
-                    changed_from: i
-                        .changed_under_decision
-                        .then_some(i.previous_proposed_rating),
-                },
-            })
-            .collect(),
-    };
-    let file = format!("xep-loai-{period}");
-    let (bytes, content_type, ext) = match format {
-        SheetFormat::Csv => (
-            crate::export::to_csv(&sheet).map_err(|e| ApiError::Internal(e.to_string()))?,
-            "text/csv; charset=utf-8",
-            "csv",
-        ),
-        _ => (
-            crate::export::to_xlsx(&sheet).map_err(|e| ApiError::Internal(e.to_string()))?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-    };
-    Ok(actix_web::HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            "content-disposition",
-            format!("attachment; filename=\"{file}.{ext}\""),
-        ))
-        .body(bytes))
+}
+
+/// What a listing gives: a page of JSON, or the whole sheet as a file.
+enum Listed {
+    Page(Paged<EvaluationView>),
+    File(Vec<u8>, &'static str, &'static str),
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -420,23 +419,30 @@ pub async fn decide(
             // a transfer files it (`moves::record`): the unit the rating is stored under,
             // by which it is listed too.
             let this_year = chrono::Datelike::year(&super::local_now()).to_string();
+            let present = crate::db::staff::find_with_path(c, e.staff_id)?
+                .ok_or(ApiError::NotFound)?
+                .1;
+            let stored = crate::db::units::find(c, e.unit_id)?
+                .ok_or(ApiError::NotFound)?
+                .path;
             let path = if e.period == this_year {
-                crate::db::staff::find_with_path(c, e.staff_id)?
-                    .ok_or(ApiError::NotFound)?
-                    .1
+                &present
             } else {
-                crate::db::units::find(c, e.unit_id)?
-                    .ok_or(ApiError::NotFound)?
-                    .path
+                &stored
             };
-            if !actor.visibility(Action::ReadEvaluations).subtree(&path) {
+            // Whoever can read the rating (the person, or a reader of the unit it is
+            // listed under or of the person's present one) is told why they may not
+            // decide it, as the README's access rules promise; anyone else gets 404.
+            let reader = actor.visibility(Action::ReadEvaluations);
+            let own = actor.staff_id == Some(e.staff_id);
+            if !own && !reader.subtree(&present) && !reader.subtree(&stored) {
                 return Err(ApiError::NotFound);
             }
-            if !actor.visibility(Action::Evaluate).subtree(&path) {
-                return Err(ApiError::Forbidden("ratings are decided by hr or an admin"));
-            }
-            if actor.staff_id == Some(e.staff_id) {
+            if own {
                 return Err(ApiError::Forbidden("nobody decides their own rating"));
+            }
+            if !actor.visibility(Action::Evaluate).subtree(path) {
+                return Err(ApiError::Forbidden("ratings are decided by hr or an admin"));
             }
             let proposed = e.proposed_rating.as_deref().and_then(Rating::parse);
             let max = e.max_rating.as_deref().and_then(Rating::parse);
@@ -449,6 +455,11 @@ pub async fn decide(
                 Some("the rules leave this person unrated this year")
             } else if max.is_some_and(|m| body.final_rating > m) {
                 Some("the rating is above the highest the rules allow")
+            } else if body.final_rating == Rating::Excellent && e.quota_note.is_some() {
+                // Proposed excellent, but beyond the quota of their group: confirming it
+                // would pass a legal cap unremarked (run the evaluation again once other
+                // decisions have made room).
+                Some("the person is beyond the excellent quota of their group (quota_note)")
             } else if proposed != Some(body.final_rating) {
                 Some("the rating differs from the proposal")
             } else {

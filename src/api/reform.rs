@@ -218,6 +218,21 @@ pub async fn put_reform(
     let (id, year) = path.into_inner();
     let body = body.0;
     check_year(year)?;
+    // As for a person's rating, a year not yet begun has no record to rank: a mistyped
+    // year's "weak" would flag the unit's head once it came.
+    if year > local_now().year() {
+        return Err(ApiError::field("year", "is a year not yet begun"));
+    }
+    if body.ranking.is_none()
+        && body.score.is_none()
+        && body.party_rating.is_none()
+        && body.reason.is_none()
+    {
+        return Err(ApiError::field(
+            "ranking",
+            "give at least one of ranking, score, party_rating and reason",
+        ));
+    }
     let score_centi = match body.score {
         Some(s) => {
             let scaled = s * 100.0;
@@ -238,6 +253,16 @@ pub async fn put_reform(
                     "reform rankings are decided by hr or an admin",
                 ));
             }
+            // A ranking above the proposal spares the unit's head on the accountability
+            // list: as nobody decides their own rating, no head decides their unit's.
+            if let Some(own) = actor.staff_id
+                && crate::db::staff::find(c, own)?
+                    .is_some_and(|me| me.unit_id == unit.id && me.is_head)
+            {
+                return Err(ApiError::Forbidden(
+                    "nobody decides the ranking of the unit they head",
+                ));
+            }
             let formula = formula_of(&st, c, &unit)?;
             let reason = body
                 .reason
@@ -250,6 +275,9 @@ pub async fn put_reform(
             // would fail on the unique key.
             crate::db::evaluation_run::lock(c, unit.province_id)?;
             let before = q::find(c, unit.id, year)?;
+            let ranking_changed = body.ranking.is_some_and(|r| {
+                before.as_ref().and_then(|b| b.ranking.as_deref()) != Some(r.code())
+            });
             let fields = ReformFields {
                 score_centi: score_centi.or(before.as_ref().and_then(|b| b.score_centi)),
                 // What the request leaves out stays as it was.
@@ -261,9 +289,13 @@ pub async fn put_reform(
                     .party_rating
                     .map(|r| r.code().to_owned())
                     .or(before.as_ref().and_then(|b| b.party_rating.clone())),
-                reason: reason
-                    .clone()
-                    .or(before.as_ref().and_then(|b| b.reason.clone())),
+                // The reason given for another ranking does not explain a new one: a
+                // new ranking keeps only a reason sent with it.
+                reason: reason.clone().or(if ranking_changed {
+                    None
+                } else {
+                    before.as_ref().and_then(|b| b.reason.clone())
+                }),
             };
             q::save(c, actor.user_id, unit.province_id, unit.id, year, &fields)?;
             // Checked against the proposal of the score as saved (a request may set the
@@ -273,9 +305,6 @@ pub async fn put_reform(
             let view = reform_view(c, &unit, year, formula)?;
             // A new ranking needs its own reason; one kept while the score moves under it
             // may lean on the reason already given, but not go without any.
-            let ranking_changed = body.ranking.is_some_and(|r| {
-                before.as_ref().and_then(|b| b.ranking.as_deref()) != Some(r.code())
-            });
             let reason_given = if ranking_changed {
                 reason.is_some()
             } else {

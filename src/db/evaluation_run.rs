@@ -610,9 +610,11 @@ pub fn run(
 }
 
 /// One audit row (`repropose`) for each stored evaluation whose proposal this re-run
-/// changed, with the proposal before and after it and HR's decision: the run's own row
-/// says only how many. A first proposal, or one the re-run left as it was, writes none,
-/// so a province's yearly run adds a row for each person whose record moved the rating.
+/// changed, or, under a decision, whose cap or rated flag it changed (a new upheld
+/// finding lowering the cap under an excellent decision leaves the proposal as it was),
+/// with the proposal before and after it and HR's decision: the run's own row says only
+/// how many. A first proposal, or one the re-run left as it was, writes none, so a
+/// province's yearly run adds a row for each person whose record moved the rating.
 fn audit_changed_proposals(
     conn: &mut AnyConnection,
     actor: Option<i64>,
@@ -623,14 +625,20 @@ fn audit_changed_proposals(
         .iter()
         .filter_map(|row| {
             let old = existing.get(&row.staff_id)?;
-            (old.proposed_rating != row.proposed_rating).then(|| {
+            let moved = old.proposed_rating != row.proposed_rating
+                || (old.final_rating.is_some()
+                    && (old.max_rating != row.max_rating || old.rated != row.rated));
+            moved.then(|| {
                 let before = serde_json::json!({
                     "proposed_rating": old.proposed_rating,
+                    "max_rating": old.max_rating,
+                    "rated": old.rated,
                     "final_rating": old.final_rating,
                 });
                 let after = serde_json::json!({
                     "proposed_rating": row.proposed_rating,
                     "max_rating": row.max_rating,
+                    "rated": row.rated,
                     "final_rating": row.final_rating,
                     "applied_rules": serde_json::from_str::<serde_json::Value>(&row.applied_rules)
                         .unwrap_or_default(),

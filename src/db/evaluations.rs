@@ -180,6 +180,10 @@ pub struct Standing {
     pub proposed_rating: Option<String>,
     pub previous_proposed_rating: Option<String>,
     pub final_rating: Option<String>,
+    /// The cap and whether the person was rated: a re-run that moves either under a
+    /// decision is audited, as the decision may now stand above the cap.
+    pub max_rating: Option<String>,
+    pub rated: bool,
 }
 
 /// `previous_proposed_rating` of a decision made when there was no proposal (the person

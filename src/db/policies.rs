@@ -113,7 +113,10 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<PolicyRow>>
 
 /// Loads the shipped presets: a shipped text never stored before becomes the next
 /// version of its code (so a release that changes a preset adds a version, and a
-/// province's own later version is not undone by a restart). Run at start, after the
+/// province's own later version is not undone by a restart). Nor by an upgrade: when the
+/// code's newest version was posted by someone, a changed shipped text is not added over
+/// it (it would become the newest and decide alone, silently replacing the province's
+/// thresholds); a warning says so, and whoever posted it may post the new text. Run at start, after the
 /// migrations, in one transaction; on PostgreSQL two processes starting at once take
 /// turns (advisory lock class 4).
 pub fn seed_presets(conn: &mut AnyConnection) -> QueryResult<usize> {
@@ -132,6 +135,22 @@ pub fn seed_presets(conn: &mut AnyConnection) -> QueryResult<usize> {
                 .iter()
                 .any(|r| r.code == policy.code && r.document == *text)
             {
+                continue;
+            }
+            // `stored` is newest first within each code.
+            if let Some(own) = stored
+                .iter()
+                .find(|r| r.code == policy.code)
+                .filter(|r| r.created_by.is_some())
+            {
+                tracing::warn!(
+                    file,
+                    code = %own.code,
+                    version = own.version,
+                    "this release changes a shipped policy whose newest version was posted \
+                     through the API; that version is kept, and the shipped text is not added \
+                     (post it as a new version to adopt it)"
+                );
                 continue;
             }
             let province_id = match &policy.province {

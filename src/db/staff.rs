@@ -98,6 +98,20 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<StaffRow>> 
         .optional()
 }
 
+/// The staff records with these ids (those that exist), a query per thousand ids.
+pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<StaffRow>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        out.extend(
+            staff::table
+                .filter(staff::id.eq_any(chunk))
+                .select(StaffRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 /// A staff record with the path of its unit, for visibility checks.
 pub fn find_with_path(
     conn: &mut AnyConnection,

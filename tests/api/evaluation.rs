@@ -8,7 +8,7 @@ use crate::both;
 use crate::helpers::{Backend, TestApp, World};
 
 /// A province overlay for the test province "P", like Khánh Hòa's KL 91.
-const OVERLAY: &str = r#"
+pub(crate) const OVERLAY: &str = r#"
 code = "p-late-dossiers"
 name = "Tỉnh P: hồ sơ trễ hạn"
 source = "Quy định thử nghiệm"
@@ -27,7 +27,7 @@ max_rating = "completed"
 source = "Quy định thử nghiệm"
 "#;
 
-async fn post_toml(app: &TestApp, token: &str, text: &str) -> (u16, Value) {
+pub(crate) async fn post_toml(app: &TestApp, token: &str, text: &str) -> (u16, Value) {
     let res = app
         .client
         .post(app.url("/api/v1/policies"))
@@ -165,7 +165,7 @@ async fn versions_of(app: &TestApp, token: &str, code: &str) -> Vec<(i64, bool)>
 
 const PRESETS_ND90: &str = include_str!("../../config/policies/nd90-2020.toml");
 
-fn item(run: &Value, staff_id: i64) -> &Value {
+pub(crate) fn item(run: &Value, staff_id: i64) -> &Value {
     run["items"]
         .as_array()
         .unwrap()
@@ -175,7 +175,7 @@ fn item(run: &Value, staff_id: i64) -> &Value {
 }
 
 /// Two of member_a1's dossier steps in 2025, `late` of them late.
-async fn dossiers(app: &TestApp, w: &World, prefix: &str, late: usize) {
+pub(crate) async fn dossiers(app: &TestApp, w: &World, prefix: &str, late: usize) {
     let lines: Vec<Value> = (0..2)
         .map(|i| {
             let finished = if i < late { "2025-03-12T10:00:00" } else { "2025-03-09T10:00:00" };

@@ -10,6 +10,7 @@ mod auth;
 mod auth_races;
 mod checkin_rules;
 mod cli;
+mod decision_guards;
 mod discipline_post;
 mod disputes;
 mod dossier_fixes;
