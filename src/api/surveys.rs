@@ -2,7 +2,9 @@
 //! kiosks, the web or paper forms, and the satisfaction index per unit and period.
 
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound};
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -147,6 +149,11 @@ fn prepare(
             "is in the future (beyond the allowed clock skew)",
         ));
     }
+    // As an imported line's date: no answer predates the years an administration's
+    // records span (and PostgreSQL refuses a timestamp before 4713 BC with a 500).
+    if to_local(submitted_at).year() < 1990 {
+        return Err(ApiError::field("submitted_at", "is before 1990"));
+    }
     if flag.is_none() && score.is_none() {
         return Err(ApiError::field(
             "satisfied",
@@ -230,7 +237,14 @@ pub async fn create_survey(
                     submitted_at: body.submitted_at.naive_utc().trunc_subsecs(6),
                     satisfied: is_satisfied,
                     score: body.score,
-                    comment: body.comment.as_deref().map(nfc).filter(|c| !c.is_empty()),
+                    // Trimmed, as an imported line's cells are: the same answer imported
+                    // later from the kiosk's export must compare equal.
+                    comment: body
+                        .comment
+                        .as_deref()
+                        .map(str::trim)
+                        .map(nfc)
+                        .filter(|c| !c.is_empty()),
                     created_by: Some(actor),
                     created_at: crate::db::now(),
                     idempotency_key: answer_key(body.idempotency_key.as_deref()),
@@ -387,11 +401,27 @@ fn survey_line(
         province_id,
         unit_id: unit.id,
         staff_id,
-        dossier_code: raw.get("dossier_code").cloned(),
+        dossier_code: match raw.get("dossier_code") {
+            Some(code) if code.chars().count() > 100 => {
+                return Err(ApiError::field(
+                    "dossier_code",
+                    "must be at most 100 characters",
+                ));
+            }
+            code => code.cloned(),
+        },
         submitted_at,
         satisfied: is_satisfied,
         score,
-        comment: raw.get("comment").map(|c| nfc(c)),
+        comment: match raw.get("comment") {
+            Some(c) if c.chars().count() > 2000 => {
+                return Err(ApiError::field(
+                    "comment",
+                    "must be at most 2000 characters",
+                ));
+            }
+            c => c.map(|c| nfc(c)),
+        },
         created_by: Some(actor),
         created_at: crate::db::now(),
         idempotency_key: match answer_key(raw.get("idempotency_key").map(String::as_str)) {
@@ -445,7 +475,13 @@ pub async fn satisfaction(
     let end = to_utc((to + Duration::days(1)).and_time(NaiveTime::MIN));
     let (responses, satisfied) = blocking(&state, move |db: &Db| {
         db.read(|c| match (unit_id, staff_id) {
-            (_, Some(id)) => {
+            // One or the other: a unit's filter silently dropped would give the officer's
+            // answers in every unit as the unit's.
+            (Some(_), Some(_)) => Err(ApiError::field(
+                "staff_id",
+                "give either unit_id or staff_id, not both",
+            )),
+            (None, Some(id)) => {
                 let person = visible_person(c, &read, id)?;
                 Ok(q::counts(c, None, Some(person.staff.id), start, end)?)
             }

@@ -51,34 +51,39 @@ pub enum Recorded {
 }
 
 impl NewSurvey {
-    /// Whether `row` records the same answer.
+    /// Whether `row` records the same answer: to the second, and comments trimmed, as a
+    /// kiosk's export of an answer it sent as JSON (with milliseconds) has it.
     fn same_as(&self, row: &SurveyRow) -> bool {
+        use chrono::SubsecRound;
+        let comment = |c: &Option<String>| c.as_deref().map(str::trim).map(str::to_owned);
         (
             self.unit_id,
             self.staff_id,
             &self.dossier_code,
-            self.submitted_at,
+            self.submitted_at.trunc_subsecs(0),
             self.satisfied,
             self.score,
-            &self.comment,
+            comment(&self.comment),
         ) == (
             row.unit_id,
             row.staff_id,
             &row.dossier_code,
-            row.submitted_at,
+            row.submitted_at.trunc_subsecs(0),
             row.satisfied,
             row.score,
-            &row.comment,
+            comment(&row.comment),
         )
     }
 }
 
 /// Records an answer once per key and province: an answer sent again under its key
 /// (a kiosk's retry, an export imported twice) is found, not counted again. Without a key
-/// every answer is a new one.
+/// every answer is a new one. An answer entered by someone is audited: answers raise a
+/// unit's satisfaction index, and so its reform cap and its head's accountability, so
+/// who keyed in which answers must be traceable (a kiosk's are audited as its account's).
 pub fn record(conn: &mut AnyConnection, new: &NewSurvey) -> QueryResult<Recorded> {
     let Some(key) = &new.idempotency_key else {
-        return insert(conn, new).map(Recorded::Created);
+        return insert_audited(conn, new).map(Recorded::Created);
     };
     let existing = |conn: &mut AnyConnection| {
         surveys::table
@@ -92,7 +97,7 @@ pub fn record(conn: &mut AnyConnection, new: &NewSurvey) -> QueryResult<Recorded
         Some(row) => row,
         // A savepoint: on PostgreSQL a unique violation (the same key sent at the same
         // moment by another request) would otherwise abort the whole transaction.
-        None => match conn.transaction(|c| insert(c, new)) {
+        None => match conn.transaction(|c| insert_audited(c, new)) {
             Ok(row) => return Ok(Recorded::Created(row)),
             Err(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UniqueViolation,
@@ -108,8 +113,26 @@ pub fn record(conn: &mut AnyConnection, new: &NewSurvey) -> QueryResult<Recorded
     })
 }
 
-/// Survey answers are data points, not changes to anything: they are not audited one by
-/// one (a kiosk sends thousands).
+fn insert_audited(conn: &mut AnyConnection, new: &NewSurvey) -> QueryResult<SurveyRow> {
+    let row = insert(conn, new)?;
+    super::audit::record(
+        conn,
+        super::audit::Entry {
+            actor_user_id: row.created_by,
+            entity: "survey",
+            entity_id: row.id,
+            action: "create",
+            province_id: Some(row.province_id),
+            unit_id: Some(row.unit_id),
+            before: None::<&()>,
+            after: Some(&row),
+        },
+    )?;
+    Ok(row)
+}
+
+/// An answer stored as it is, unaudited: the demo's generated answers, which nobody
+/// entered.
 pub fn insert(conn: &mut AnyConnection, new: &NewSurvey) -> QueryResult<SurveyRow> {
     diesel::insert_into(surveys::table)
         .values(new)
@@ -124,23 +147,22 @@ pub fn counts(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> QueryResult<(i64, i64)> {
-    let filtered = || {
-        let mut q = surveys::table
-            .filter(surveys::submitted_at.ge(from))
-            .filter(surveys::submitted_at.lt(to))
-            .into_boxed();
-        if let Some(units) = unit_ids {
-            q = q.filter(surveys::unit_id.eq_any(units.to_vec()));
-        }
-        if let Some(s) = staff_id {
-            q = q.filter(surveys::staff_id.eq(s));
-        }
-        q
-    };
-    let total: i64 = filtered().count().get_result(conn)?;
-    let satisfied: i64 = filtered()
-        .filter(surveys::satisfied.eq(true))
-        .count()
-        .get_result(conn)?;
+    // One statement, so that both counts see the same answers: two would let an answer
+    // committed between them count as satisfied and not as a response.
+    let mut q = surveys::table
+        .group_by(surveys::satisfied)
+        .select((surveys::satisfied, diesel::dsl::count_star()))
+        .filter(surveys::submitted_at.ge(from))
+        .filter(surveys::submitted_at.lt(to))
+        .into_boxed();
+    if let Some(units) = unit_ids {
+        q = q.filter(surveys::unit_id.eq_any(units.to_vec()));
+    }
+    if let Some(s) = staff_id {
+        q = q.filter(surveys::staff_id.eq(s));
+    }
+    let groups: Vec<(bool, i64)> = q.load(conn)?;
+    let total = groups.iter().map(|(_, n)| n).sum();
+    let satisfied = groups.iter().filter(|(s, _)| *s).map(|(_, n)| n).sum();
     Ok((total, satisfied))
 }
