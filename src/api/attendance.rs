@@ -275,11 +275,14 @@ pub async fn overview(
         db.read(|c| unit_days(c, &read, unit_id, subtree, (date, date), now))
     })
     .await?;
+    // By id: a province's overview is 50 000 people, and a search of the list for each
+    // of their days would be quadratic.
+    let people: HashMap<i64, &Person> = people.iter().map(|p| (p.staff.id, p)).collect();
     let mut counts = BTreeMap::new();
     let mut list: Vec<PersonDay> = days
         .iter()
         .filter_map(|d| {
-            let p = people.iter().find(|p| p.staff.id == d.staff_id)?;
+            let p = people.get(&d.staff_id)?;
             *counts.entry(d.record.status.code().to_owned()).or_insert(0) += 1;
             Some(PersonDay {
                 staff_id: p.staff.id,
@@ -311,8 +314,10 @@ pub async fn overview(
 /// The people of a unit (and its subtree) on the days `from..=to`, with their days spent
 /// there, for a caller who reads the whole unit. Someone transferred in or out during the
 /// range counts for the days they were in it: a past month's timesheet keeps who worked
-/// there then. People in it now who have no days at all (no schedule, not employed then)
-/// are listed with none, as the unit's own.
+/// there then. People in it now who have no days at all but were employed during the
+/// range (no schedule in force, say) are listed with none, as the unit's own; one who left
+/// before it or joined after it is not (a 2026 timesheet does not list whoever left in
+/// 2023).
 pub(crate) fn unit_days(
     c: &mut AnyConnection,
     read: &Visibility,
@@ -340,7 +345,10 @@ pub(crate) fn unit_days(
     let kept: HashSet<i64> = days.iter().map(|d| d.staff_id).collect();
     people.retain(|p| {
         kept.contains(&p.staff.id)
-            || (units.contains(&p.staff.unit_id) && !with_days.contains(&p.staff.id))
+            || (units.contains(&p.staff.unit_id)
+                && !with_days.contains(&p.staff.id)
+                && p.staff.joined_on.is_none_or(|j| j <= to)
+                && p.staff.left_on.is_none_or(|l| l >= from))
     });
     Ok(UnitDays { unit, people, days })
 }

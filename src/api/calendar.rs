@@ -192,6 +192,7 @@ pub async fn add_days(
         db.write(|c| {
             let many = days.len() > 1;
             let mut rows = Vec::with_capacity(days.len());
+            let mut touched: Vec<(Option<i64>, NaiveDate)> = Vec::new();
             for (i, d) in days.iter().enumerate() {
                 let field = if many {
                     format!("days[{i}].province_id")
@@ -207,17 +208,16 @@ pub async fn add_days(
                         "this day already has an entry; delete it first or send a list",
                     ));
                 }
-                rows.push(q::upsert(
-                    c,
-                    Some(actor),
-                    d.province_id,
-                    d.date,
-                    d.kind,
-                    &nfc(&d.name),
-                )?);
+                let (row, changed) =
+                    q::upsert(c, Some(actor), d.province_id, d.date, d.kind, &nfc(&d.name))?;
+                // Only the days whose entry changed are judged again: a list sent again
+                // would otherwise re-derive each of its past days for every person (of
+                // every province, for the national list) under their attendance locks.
+                if changed {
+                    touched.push((row.province_id, row.day));
+                }
+                rows.push(row);
             }
-            let touched: Vec<(Option<i64>, NaiveDate)> =
-                rows.iter().map(|r| (r.province_id, r.day)).collect();
             rederive_days(c, &touched)?;
             Ok(rows)
         })
@@ -259,6 +259,10 @@ pub async fn list_days(
         per_page,
     } = query.0;
     let page = super::PageParams { page, per_page };
+    // Without a province named, the caller's own when their roles are all in one: the
+    // days their attendance is judged by, a province's extra Tết day included. (Before,
+    // only the national entries were listed.)
+    let province_id = province_id.or_else(|| auth.actor.only_province());
     let (from, to) = match (
         NaiveDate::from_ymd_opt(year, 1, 1),
         NaiveDate::from_ymd_opt(year, 12, 31),

@@ -37,6 +37,8 @@ pub struct LeaveView {
     pub kind: LeaveKind,
     pub kind_label: &'static str,
     pub half_day: Option<HalfDay>,
+    /// Its Vietnamese label (API.md: every code comes with one).
+    pub half_day_label: Option<&'static str>,
     pub reason: Option<String>,
     pub status: LeaveStatus,
     pub status_label: &'static str,
@@ -50,6 +52,7 @@ impl From<LeaveRow> for LeaveView {
     fn from(r: LeaveRow) -> Self {
         let kind = LeaveKind::parse(&r.kind).unwrap_or(LeaveKind::Other);
         let status = LeaveStatus::parse(&r.status).unwrap_or(LeaveStatus::Pending);
+        let half_day = r.half_day.as_deref().and_then(HalfDay::parse);
         LeaveView {
             id: r.id,
             staff_id: r.staff_id,
@@ -57,7 +60,8 @@ impl From<LeaveRow> for LeaveView {
             to: r.to_date,
             kind,
             kind_label: kind.label(),
-            half_day: r.half_day.as_deref().and_then(HalfDay::parse),
+            half_day,
+            half_day_label: half_day.map(HalfDay::label),
             reason: r.reason,
             status,
             status_label: status.label(),
@@ -290,7 +294,9 @@ pub async fn get_leave(
 }
 
 /// Moves a leave to `to`, checking who may: heads, hr and admins over the person decide
-/// (never on their own leave); the requester may cancel their own.
+/// (never on their own leave); the person may cancel a leave they asked for themselves,
+/// not one a head, hr or an admin entered for them (a sick leave or business trip HR
+/// recorded is theirs to undo).
 async fn transition(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -301,9 +307,16 @@ async fn transition(
     let actor: Actor = auth.actor.clone();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
+            // The person's turn first, as entering a leave and a transfer take it: a
+            // decision that read the person in their old unit while a transfer moved them
+            // would let the old unit's head decide for the new one.
+            if let Some(leave) = q::find(c, id)? {
+                crate::db::advisory_lock(c, crate::db::LockClass::Staff, leave.staff_id)?;
+            }
             let (leave, person, path) = visible_leave(c, &read, id)?;
             let unit_id = person.unit_id;
             let own = actor.staff_id == Some(leave.staff_id);
+            let asked_myself = own && leave.requested_by == Some(actor.user_id);
             // Heads, hr and admins over the person, never on their own leave; a head's is
             // for the level above, not a deputy or co-head of their unit.
             let decider = actor.manages(Action::DecideLeave, person.id, &path, person.is_head);
@@ -320,10 +333,12 @@ async fn transition(
                     &[LeaveStatus::Pending]
                 }
                 _ => {
-                    if !decider && !own {
-                        return Err(ApiError::Forbidden(
-                            "only the person or their head can cancel a leave",
-                        ));
+                    if !decider && !asked_myself {
+                        return Err(ApiError::Forbidden(if own {
+                            "a leave entered for you by a head, hr or an admin is cancelled by them"
+                        } else {
+                            "only the person or their head can cancel a leave"
+                        }));
                     }
                     &[LeaveStatus::Pending, LeaveStatus::Approved]
                 }

@@ -115,6 +115,9 @@ pub struct UpdateSchedule {
 #[serde(deny_unknown_fields)]
 pub struct ListSchedules {
     pub unit_id: i64,
+    /// Also the schedules of the units above it, nearest first, which the unit follows
+    /// where it has none of its own (default false: the unit's own).
+    pub inherited: Option<bool>,
     #[validate(range(min = 1, max = 1_000_000))]
     pub page: Option<i64>,
     #[validate(range(min = 1, max = 500))]
@@ -292,15 +295,35 @@ pub async fn list_schedules(
         page: query.page,
         per_page: query.per_page,
     };
+    let inherited = query.inherited.unwrap_or(false);
     let read = auth.can(Action::ReadUnits);
     let rows = blocking(&state, move |db: &Db| {
         db.read(|c| match crate::db::units::find(c, unit_id)? {
-            Some(u) if read.unit(u.id, &u.path) => Ok(q::for_unit(c, u.id)?),
+            Some(u) if read.unit(u.id, &u.path) => {
+                if !inherited {
+                    return Ok(q::for_unit(c, u.id)?);
+                }
+                // Whoever reads a unit reads the hours it is judged by, held above it
+                // (the province's timetable, typically) as much as its own.
+                let mut rows = Vec::new();
+                for id in ancestry(&u.path) {
+                    rows.extend(q::for_unit(c, id)?);
+                }
+                Ok(rows)
+            }
             _ => Err(ApiError::NotFound),
         })
     })
     .await?;
     Ok(web::Json(super::paginate(rows, &page, ScheduleView::from)))
+}
+
+/// The ids of the units on `path`, the unit itself first and the province last.
+fn ancestry(path: &str) -> Vec<i64> {
+    path.split('/')
+        .filter_map(|id| id.parse::<i64>().ok())
+        .rev()
+        .collect()
 }
 
 /// A schedule and its unit's path, if the caller sees the unit.

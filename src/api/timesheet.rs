@@ -18,6 +18,7 @@ use crate::auth::AuthUser;
 use crate::db::Db;
 use crate::db::attendance as engine;
 use crate::domain::access::Action;
+use crate::domain::codes::AttendanceStatus;
 use crate::domain::timesheet::{LEGEND, Totals, symbol};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -52,8 +53,16 @@ pub struct TimesheetRow {
     pub full_name: String,
     pub position: Option<String>,
     pub unit_id: i64,
+    /// The name of `unit_id`: with `subtree`, which division the person is in.
+    pub unit_name: String,
     /// One symbol per day of the month (empty for weekends and days without a record).
     pub cells: Vec<String>,
+    /// Per day, whether it was a day off for the person (weekend or holiday, as their
+    /// schedule and the calendar made it): the workbook shades those. Not in the JSON,
+    /// whose cells say it.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub days_off: Vec<bool>,
     pub totals: Totals,
 }
 
@@ -99,13 +108,17 @@ pub async fn timesheet(
         .ok_or_else(|| ApiError::field("month", "must be YYYY-MM, 1990 to 2100"))?;
     let subtree = query.subtree.unwrap_or(false);
     let read = auth.can(Action::ReadStaff);
-    let month = query.month.clone();
-    let sheet = blocking(&state, move |db: &Db| {
+    // As the sheet names it (its title, its file): `2026-3` is March, shown `2026-03`.
+    let month = from.format("%Y-%m").to_string();
+    let format = query.format.unwrap_or_default();
+    // The file is made on the blocking pool too: a department's month is thousands of
+    // rows, whose compression would hold a web worker and the check-ins it serves.
+    let out = blocking(&state, move |db: &Db| {
         db.read(|c| {
             let now = local_now();
             let UnitDays { unit, people, days } =
                 unit_days(c, &read, unit_id, subtree, (from, to), now)?;
-            let sheet = build(
+            let mut sheet = build(
                 unit.id,
                 unit.name,
                 month,
@@ -114,28 +127,50 @@ pub async fn timesheet(
                 &people,
                 &days,
             );
-            Ok::<_, ApiError>(sheet)
+            let mut ids: Vec<i64> = sheet.rows.iter().map(|r| r.unit_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let names: HashMap<i64, String> = crate::db::units::find_many(c, &ids)?
+                .into_iter()
+                .map(|u| (u.id, u.name))
+                .collect();
+            for row in &mut sheet.rows {
+                row.unit_name = names.get(&row.unit_id).cloned().unwrap_or_default();
+            }
+            let file = format!("bang-cham-cong-{}-{}", sheet.unit_id, sheet.month);
+            let internal = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(e.to_string());
+            Ok::<_, ApiError>(match format {
+                SheetFormat::Json => Made::Json(Box::new(sheet)),
+                SheetFormat::Csv => Made::File(
+                    to_csv(&sheet).map_err(|e| ApiError::Internal(e.to_string()))?,
+                    "text/csv; charset=utf-8",
+                    format!("{file}.csv"),
+                ),
+                SheetFormat::Xlsx => Made::File(
+                    to_xlsx(&sheet).map_err(internal)?,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    format!("{file}.xlsx"),
+                ),
+            })
         })
     })
     .await?;
-    let file = format!("bang-cham-cong-{}-{}", sheet.unit_id, sheet.month);
-    match query.format.unwrap_or_default() {
-        SheetFormat::Json => Ok(HttpResponse::Ok().json(sheet)),
-        SheetFormat::Csv => Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
+    Ok(match out {
+        Made::Json(sheet) => HttpResponse::Ok().json(sheet),
+        Made::File(bytes, content_type, name) => HttpResponse::Ok()
+            .content_type(content_type)
             .insert_header((
                 "content-disposition",
-                format!("attachment; filename=\"{file}.csv\""),
+                format!("attachment; filename=\"{name}\""),
             ))
-            .body(to_csv(&sheet).map_err(|e| ApiError::Internal(e.to_string()))?)),
-        SheetFormat::Xlsx => Ok(HttpResponse::Ok()
-            .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-            .insert_header((
-                "content-disposition",
-                format!("attachment; filename=\"{file}.xlsx\""),
-            ))
-            .body(to_xlsx(&sheet).map_err(|e| ApiError::Internal(e.to_string()))?)),
-    }
+            .body(bytes),
+    })
+}
+
+/// A timesheet as asked for: JSON, or a file with its type and name.
+enum Made {
+    Json(Box<Timesheet>),
+    File(Vec<u8>, &'static str, String),
 }
 
 fn build(
@@ -157,9 +192,22 @@ fn build(
         .map(|p| {
             let mine = by_person.get(&p.staff.id).map(Vec::as_slice).unwrap_or(&[]);
             let mut totals = Totals::default();
+            let day_of = |date: &NaiveDate| mine.iter().find(|d| d.record.date == *date);
+            // A compensatory working Saturday is a working day, a weekday of Tết off; a
+            // day without a record falls back on the weekend.
+            let days_off = dates
+                .iter()
+                .map(|date| match day_of(date) {
+                    Some(d) => matches!(
+                        d.record.status,
+                        AttendanceStatus::Weekend | AttendanceStatus::Holiday
+                    ),
+                    None => date.weekday().number_from_monday() >= 6,
+                })
+                .collect();
             let cells = dates
                 .iter()
-                .map(|date| match mine.iter().find(|d| d.record.date == *date) {
+                .map(|date| match day_of(date) {
                     Some(d) => {
                         let r = &d.record;
                         // Today is shown as it stands, and counted once it is over: at
@@ -186,7 +234,9 @@ fn build(
                 position: p.staff.position.clone(),
                 // The unit of the person's last day here, where the sheet has one.
                 unit_id: mine.last().map_or(p.staff.unit_id, |d| d.unit_id),
+                unit_name: String::new(),
                 cells,
+                days_off,
                 totals,
             }
         })
@@ -217,7 +267,7 @@ const TOTAL_HEADERS: [&str; 9] = [
 ];
 
 fn header(sheet: &Timesheet) -> Vec<String> {
-    let mut h: Vec<String> = ["STT", "Mã cán bộ", "Họ và tên", "Chức vụ"]
+    let mut h: Vec<String> = ["STT", "Mã cán bộ", "Họ và tên", "Chức vụ", "Đơn vị"]
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
@@ -274,6 +324,7 @@ fn to_csv(sheet: &Timesheet) -> Result<Vec<u8>, csv::Error> {
                 crate::export::inert(row.code.clone()),
                 crate::export::inert(row.full_name.clone()),
                 crate::export::inert(row.position.clone().unwrap_or_default()),
+                crate::export::inert(row.unit_name.clone()),
             ];
             record.extend(row.cells.iter().cloned());
             record.extend(totals_row(&row.totals));
@@ -328,7 +379,8 @@ fn to_xlsx(sheet: &Timesheet) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     ws.set_column_width(1, 11)?;
     ws.set_column_width(2, 26)?;
     ws.set_column_width(3, 22)?;
-    let first_day_col: u16 = 4;
+    ws.set_column_width(4, 22)?;
+    let first_day_col: u16 = 5;
     for (i, _) in sheet.days.iter().enumerate() {
         ws.set_column_width(first_day_col + u16::try_from(i).unwrap_or(0), 4)?;
     }
@@ -338,9 +390,10 @@ fn to_xlsx(sheet: &Timesheet) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         ws.write_string_with_format(r, 1, &row.code, &text)?;
         ws.write_string_with_format(r, 2, &row.full_name, &text)?;
         ws.write_string_with_format(r, 3, row.position.as_deref().unwrap_or(""), &text)?;
+        ws.write_string_with_format(r, 4, &row.unit_name, &text)?;
         for (d, symbol) in row.cells.iter().enumerate() {
-            let is_weekend = sheet.days[d].weekday().number_from_monday() >= 6;
-            let fmt = if is_weekend { &weekend } else { &cell };
+            let off = row.days_off.get(d).copied().unwrap_or(false);
+            let fmt = if off { &weekend } else { &cell };
             ws.write_string_with_format(
                 r,
                 first_day_col + u16::try_from(d).unwrap_or(0),
@@ -399,6 +452,56 @@ mod tests {
         };
         assert_eq!(totals_row(&t)[8], "160.4");
         assert_eq!(totals_numbers(&t)[8], 160.4);
+    }
+
+    /// The style of a cell in the worksheet's XML.
+    fn style(xml: &str, cell: &str) -> String {
+        let at = xml.find(&format!("<c r=\"{cell}\"")).expect(cell);
+        let c = &xml[at..at + xml[at..].find('>').unwrap()];
+        c.split("s=\"")
+            .nth(1)
+            .unwrap_or_default()
+            .split('"')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The workbook shades the person's days off as the calendar made them: a
+    /// compensatory working Saturday is not shaded, a Friday of Tết is.
+    #[test]
+    fn the_workbook_shades_days_off_not_saturdays() {
+        use chrono::NaiveDate;
+        let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        let sheet = super::Timesheet {
+            unit_id: 1,
+            unit_name: "Phòng A".into(),
+            month: "2026-03".into(),
+            days: vec![day(5), day(6), day(7), day(8)],
+            legend: Vec::new(),
+            rows: vec![super::TimesheetRow {
+                staff_id: 1,
+                code: "CB1".into(),
+                full_name: "Nguyễn Văn A".into(),
+                position: None,
+                unit_id: 1,
+                unit_name: "Phòng A".into(),
+                cells: vec!["+".into(), "L".into(), "+".into(), String::new()],
+                days_off: vec![false, true, false, true],
+                totals: Totals::default(),
+            }],
+        };
+        let xml = crate::export::tests::sheet_xml(&super::to_xlsx(&sheet).unwrap());
+        // Thursday F5, Friday G5 (off), Saturday H5 (worked), Sunday I5 (off).
+        let (thu, fri, sat, sun) = (
+            style(&xml, "F5"),
+            style(&xml, "G5"),
+            style(&xml, "H5"),
+            style(&xml, "I5"),
+        );
+        assert_eq!(thu, sat, "a working Saturday is a working day");
+        assert_eq!(fri, sun, "a holiday is a day off");
+        assert_ne!(thu, fri);
     }
 
     #[test]

@@ -97,7 +97,9 @@ fn audit_change(
     )
 }
 
-/// Adds the entry, or replaces the kind and name of the one on the same day and scope.
+/// Adds the entry, or replaces the kind and name of the one on the same day and scope,
+/// and says whether anything changed: an entry sent again as it stands is left alone,
+/// unaudited (a year's list sent again changes nothing, and re-judges no day).
 pub fn upsert(
     conn: &mut AnyConnection,
     actor: Option<i64>,
@@ -105,8 +107,11 @@ pub fn upsert(
     day: NaiveDate,
     kind: CalendarKind,
     name: &str,
-) -> QueryResult<CalendarRow> {
+) -> QueryResult<(CalendarRow, bool)> {
     match find_on(conn, province_id, day)? {
+        Some(existing) if existing.kind == kind.code() && existing.name == name => {
+            Ok((existing, false))
+        }
         Some(existing) => {
             let row: CalendarRow = diesel::update(calendar_days::table.find(existing.id))
                 .set((
@@ -115,7 +120,7 @@ pub fn upsert(
                 ))
                 .get_result(conn)?;
             audit_change(conn, actor, "update", Some(&existing), &row)?;
-            Ok(row)
+            Ok((row, true))
         }
         None => {
             let row: CalendarRow = diesel::insert_into(calendar_days::table)
@@ -128,7 +133,7 @@ pub fn upsert(
                 ))
                 .get_result(conn)?;
             audit_change(conn, actor, "create", None, &row)?;
-            Ok(row)
+            Ok((row, true))
         }
     }
 }

@@ -170,6 +170,20 @@ impl Actor {
         })
     }
 
+    /// The one province all the actor's roles are held in, if there is one (not for an
+    /// actor with a role everywhere, or in two provinces): the province a list of
+    /// province-scoped things shows when the request names none.
+    pub fn only_province(&self) -> Option<i64> {
+        let mut roots = self.grants.iter().map(|g| {
+            g.unit_path
+                .as_deref()
+                .and_then(|p| p.trim_start_matches('/').split('/').next())
+                .and_then(|id| id.parse::<i64>().ok())
+        });
+        let first = roots.next()??;
+        roots.all(|r| r == Some(first)).then_some(first)
+    }
+
     /// Whether the actor may enter the period scores of `staff_id`, whose unit is at
     /// `unit_path` and who heads it when `is_head`: the person's manager, hr or an admin,
     /// never the person (`manages`).
@@ -291,6 +305,26 @@ mod tests {
         assert!(!staff.may_score(12, "/1/5/", false));
         let root = actor(vec![grant(Role::Admin, None, None)]);
         assert!(root.may_score(11, "/1/5/", true));
+    }
+
+    #[test]
+    fn the_one_province_of_an_actor() {
+        let two_roles = actor(vec![
+            grant(Role::UnitHead, Some(5), Some("/1/5/")),
+            grant(Role::Hr, Some(1), Some("/1/")),
+        ]);
+        assert_eq!(two_roles.only_province(), Some(1));
+        let two_provinces = actor(vec![
+            grant(Role::Hr, Some(5), Some("/1/5/")),
+            grant(Role::Hr, Some(2), Some("/2/")),
+        ]);
+        assert_eq!(two_provinces.only_province(), None);
+        let everywhere = actor(vec![
+            grant(Role::Hr, Some(5), Some("/1/5/")),
+            grant(Role::Admin, None, None),
+        ]);
+        assert_eq!(everywhere.only_province(), None);
+        assert_eq!(actor(Vec::new()).only_province(), None);
     }
 
     #[test]

@@ -445,15 +445,16 @@ async fn leave_excuses_absence_once_approved(b: Backend) {
         .await;
     assert_eq!(s, 409, "{body}");
     let d2 = past_day(8);
-    let (s, body) = app
+    let (s, trip) = app
         .post(
             w.token("head_a"),
             "/api/v1/leaves",
             json!({"staff_id": w.member_a1.id, "from": d2.to_string(), "to": d2.to_string(), "kind": "business_trip", "half_day": "morning"}),
         )
         .await;
-    assert_eq!(s, 201, "{body}");
-    assert_eq!(body["status"], "approved");
+    assert_eq!(s, 201, "{trip}");
+    assert_eq!(trip["status"], "approved");
+    assert_eq!(trip["half_day_label"], "Buổi sáng", "{trip}");
     assert_eq!(
         day_of(&app, w.token("root"), w.member_a1.id, d2).await["status"],
         "absent",
@@ -491,6 +492,23 @@ async fn leave_excuses_absence_once_approved(b: Backend) {
     );
     let (_, mine) = app.get(w.token("staff_a1"), "/api/v1/leaves").await;
     assert_eq!(mine["total"], 2);
+    // The business trip their head entered is not the person's to undo: they cancel only
+    // what they asked for themselves.
+    let (s, problem) = app
+        .post(
+            w.token("staff_a1"),
+            &format!("/api/v1/leaves/{}/cancel", trip["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 403, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("entered for you"),
+        "{problem}"
+    );
 }
 
 async fn calendar_days_change_past_attendance(b: Backend) {
@@ -531,6 +549,27 @@ async fn calendar_days_change_past_attendance(b: Backend) {
         .await;
     assert_eq!(s, 201, "{body}");
     assert_eq!(body.as_array().unwrap().len(), 2);
+    // The same list sent again changes nothing: no entry rewritten, no audit row.
+    let audited = || async {
+        let (_, audit) = app
+            .get(w.token("root"), "/api/v1/audit?entity=calendar_day")
+            .await;
+        audit["total"].as_i64().unwrap()
+    };
+    let before = audited().await;
+    let (s, again) = app
+        .post(
+            w.token("root"),
+            "/api/v1/calendar",
+            json!({"days": [
+                {"date": friday.to_string(), "kind": "day_off", "name": "Nghỉ bù"},
+                {"date": saturday.to_string(), "kind": "workday", "name": "Làm bù"},
+            ]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{again}");
+    assert_eq!(again, body);
+    assert_eq!(audited().await, before);
     assert_eq!(
         day_of(&app, w.token("root"), w.member_b.id, friday).await["status"],
         "holiday"
@@ -587,6 +626,31 @@ async fn calendar_days_change_past_attendance(b: Backend) {
         .post(w.token("admin_p"), "/api/v1/calendar", provincial.clone())
         .await;
     assert_eq!(s, 409, "the day already has an entry");
+    // Someone whose roles are in the province sees its entries without naming it; the
+    // administrator of every province names the one they want.
+    let wanted = created["id"].clone();
+    let listed = |token: &'static str, query: String| {
+        let app = &app;
+        let w = &w;
+        let wanted = &wanted;
+        async move {
+            let (s, list) = app
+                .get(
+                    w.token(token),
+                    &format!("/api/v1/calendar?year={}{query}", saturday.year() + 1),
+                )
+                .await;
+            assert_eq!(s, 200, "{list}");
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["id"] == *wanted)
+        }
+    };
+    assert!(listed("staff_a1", String::new()).await);
+    assert!(!listed("root", String::new()).await);
+    assert!(listed("root", format!("&province_id={}", w.p.id)).await);
     // A's admin reads the province's calendar, but does not keep it: out of scope
     // (403), adding or removing. Before, 422 "no such unit", on a DELETE's id too.
     let (s, body) = app
@@ -641,6 +705,29 @@ async fn timesheets_overview_and_scoping(b: Backend) {
         return;
     };
     every_day_schedule(&app, &w).await;
+    // A's head does not read the province, whose timetable A follows: asked with
+    // `inherited`, A's schedules include it.
+    let schedules = |query: String| {
+        let app = &app;
+        let w = &w;
+        async move {
+            let (s, list) = app
+                .get(
+                    w.token("head_a"),
+                    &format!("/api/v1/schedules?unit_id={}{query}", w.a.id),
+                )
+                .await;
+            assert_eq!(s, 200, "{list}");
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["unit_id"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(schedules(String::new()).await, Vec::<i64>::new());
+    assert_eq!(schedules("&inherited=true".into()).await, vec![w.p.id]);
     let d = past_day(1);
     checkin(
         &app,
@@ -731,6 +818,37 @@ async fn timesheets_overview_and_scoping(b: Backend) {
         .unwrap();
     assert_eq!(row["cells"][d.day0() as usize], "M");
     assert_eq!(row["totals"]["late_count"], 1);
+    assert_eq!(row["unit_name"], w.a1.name, "the division, on A's sheet");
+    // Someone who left A1 years ago and someone who joins it next year have no line in
+    // this month's sheet.
+    for (code, dates) in [
+        (
+            "S-A1-CU",
+            json!({"joined_on": "2010-01-01", "left_on": "2023-05-31"}),
+        ),
+        (
+            "S-A1-MOI",
+            json!({"joined_on": format!("{}-01-01", d.year() + 1)}),
+        ),
+    ] {
+        let mut body = json!({"code": code, "full_name": "Người khác", "unit_id": w.a1.id,
+                              "category": "cong_chuc"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(dates.as_object().unwrap().clone());
+        app.new_staff(w.token("root"), body).await;
+    }
+    let (s, sheet) = app.get(w.token("head_a"), &path).await;
+    assert_eq!(s, 200, "{sheet}");
+    assert_eq!(sheet["rows"].as_array().unwrap().len(), 2, "{sheet}");
+    // A month written without its zero is named as the sheet names it.
+    let (s, march) = app
+        .get(
+            w.token("head_a"),
+            &format!("/api/v1/units/{}/timesheet?month=2026-3", w.a.id),
+        )
+        .await;
+    assert_eq!((s, &march["month"]), (200, &json!("2026-03")), "{march}");
     // A position typed as a formula stays text in the CSV, as in the evaluation sheet.
     let (s, body) = app
         .patch(
@@ -758,9 +876,10 @@ async fn timesheets_overview_and_scoping(b: Backend) {
     assert_eq!(&csv[..3], &[0xEF, 0xBB, 0xBF], "UTF-8 BOM for Excel");
     let text = String::from_utf8(csv[3..].to_vec()).unwrap();
     assert!(
-        text.contains("Nguyễn Thị Lan") && text.contains("Họ và tên"),
+        text.contains("Nguyễn Thị Lan") && text.contains("Họ và tên,Chức vụ,Đơn vị,1,"),
         "{text}"
     );
+    assert!(text.contains(&format!(",{},", w.a1.name)), "{text}");
     assert!(text.contains(",\"'=HYPERLINK("), "{text}");
     let res = app
         .client
