@@ -537,15 +537,12 @@ async fn calendar_days_change_past_attendance(b: Backend) {
     let friday_was_holiday = congvu::domain::calendar::fixed_holidays(friday.year())
         .iter()
         .any(|(h, _)| *h == friday);
+    let swap = json!({"days": [
+        {"date": friday.to_string(), "kind": "day_off", "name": "Nghỉ bù"},
+        {"date": saturday.to_string(), "kind": "workday", "name": "Làm bù"},
+    ]});
     let (s, body) = app
-        .post(
-            w.token("root"),
-            "/api/v1/calendar",
-            json!({"days": [
-                {"date": friday.to_string(), "kind": "day_off", "name": "Nghỉ bù"},
-                {"date": saturday.to_string(), "kind": "workday", "name": "Làm bù"},
-            ]}),
-        )
+        .post(w.token("root"), "/api/v1/calendar", swap.clone())
         .await;
     assert_eq!(s, 201, "{body}");
     assert_eq!(body.as_array().unwrap().len(), 2);
@@ -557,16 +554,7 @@ async fn calendar_days_change_past_attendance(b: Backend) {
         audit["total"].as_i64().unwrap()
     };
     let before = audited().await;
-    let (s, again) = app
-        .post(
-            w.token("root"),
-            "/api/v1/calendar",
-            json!({"days": [
-                {"date": friday.to_string(), "kind": "day_off", "name": "Nghỉ bù"},
-                {"date": saturday.to_string(), "kind": "workday", "name": "Làm bù"},
-            ]}),
-        )
-        .await;
+    let (s, again) = app.post(w.token("root"), "/api/v1/calendar", swap).await;
     assert_eq!(s, 201, "{again}");
     assert_eq!(again, body);
     assert_eq!(audited().await, before);

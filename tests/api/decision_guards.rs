@@ -268,7 +268,7 @@ async fn an_excellent_beyond_the_quota_says_why(b: Backend) {
 /// A re-run that lowers only the cap under HR's excellent (the proposal staying
 /// completed well) is on the trail, as a changed proposal is.
 async fn a_cap_lowered_under_a_decision_is_audited(b: Backend) {
-    use crate::evaluation::{OVERLAY, dossiers, item, post_toml};
+    use crate::evaluation::{OVERLAY, dossiers, item, post_toml, reproposals};
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
     };
@@ -317,26 +317,15 @@ async fn a_cap_lowered_under_a_decision_is_audited(b: Backend) {
         ),
         "{a1}"
     );
-    let (_, trail) = app
-        .get(
-            w.token("root"),
-            &format!("/api/v1/audit?entity=evaluation&entity_id={}", a1["id"]),
-        )
-        .await;
-    let moved: Vec<&Value> = trail["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == "repropose")
-        .collect();
-    assert_eq!(moved.len(), 1, "{trail}");
+    let moved = reproposals(&app, w.token("root"), &a1["id"]).await;
+    assert_eq!(moved.len(), 1, "{moved:?}");
     assert_eq!(
         (
             &moved[0]["before"]["max_rating"],
             &moved[0]["after"]["max_rating"]
         ),
         (&json!("excellent"), &json!("completed_well")),
-        "{trail}"
+        "{moved:?}"
     );
 }
 

@@ -174,6 +174,23 @@ pub(crate) fn item(run: &Value, staff_id: i64) -> &Value {
         .unwrap_or_else(|| panic!("no evaluation of {staff_id} in {run}"))
 }
 
+/// The `repropose` entries of an evaluation's audit trail.
+pub(crate) async fn reproposals(app: &TestApp, token: &str, id: &Value) -> Vec<Value> {
+    let (_, trail) = app
+        .get(
+            token,
+            &format!("/api/v1/audit?entity=evaluation&entity_id={id}"),
+        )
+        .await;
+    trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "repropose")
+        .cloned()
+        .collect()
+}
+
 /// Two of member_a1's dossier steps in 2025, `late` of them late.
 pub(crate) async fn dossiers(app: &TestApp, w: &World, prefix: &str, late: usize) {
     let lines: Vec<Value> = (0..2)
@@ -361,26 +378,15 @@ async fn a_year_is_evaluated_from_what_was_recorded(b: Backend) {
     assert_eq!(a1["decision_above_cap"], false, "the cap is gone");
     assert_eq!(a1["metrics"]["late_dossier_ratio"], 8.33);
     // The trail has the proposal before and after, beside HR's decision.
-    let (_, trail) = app
-        .get(
-            w.token("root"),
-            &format!("/api/v1/audit?entity=evaluation&entity_id={}", a1["id"]),
-        )
-        .await;
-    let reproposed: Vec<&Value> = trail["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == "repropose")
-        .collect();
-    assert_eq!(reproposed.len(), 1, "{trail}");
+    let reproposed = reproposals(&app, w.token("root"), &a1["id"]).await;
+    assert_eq!(reproposed.len(), 1, "{reproposed:?}");
     assert_eq!(
         (
             &reproposed[0]["before"]["proposed_rating"],
             &reproposed[0]["after"]["proposed_rating"]
         ),
         (&json!("completed"), &json!("completed_well")),
-        "{trail}"
+        "{reproposed:?}"
     );
     // Two more late steps (3 / 14): capped again, back at the proposal HR decided on,
     // which no longer reads as changed under the decision.
