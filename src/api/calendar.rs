@@ -208,12 +208,13 @@ pub async fn add_days(
                         "this day already has an entry; delete it first or send a list",
                     ));
                 }
-                let (row, changed) =
+                let (row, judged) =
                     q::upsert(c, Some(actor), d.province_id, d.date, d.kind, &nfc(&d.name))?;
-                // Only the days whose entry changed are judged again: a list sent again
-                // would otherwise re-derive each of its past days for every person (of
-                // every province, for the national list) under their attendance locks.
-                if changed {
+                // Only the days whose entry is new or changed kind are judged again: a
+                // list sent again would otherwise re-derive each of its past days for
+                // every person (of every province, for the national list) under their
+                // attendance locks.
+                if judged {
                     touched.push((row.province_id, row.day));
                 }
                 rows.push(row);

@@ -442,7 +442,11 @@ pub async fn decide(
                 return Err(ApiError::Forbidden("nobody decides their own rating"));
             }
             if !actor.visibility(Action::Evaluate).subtree(path) {
-                return Err(ApiError::Forbidden("ratings are decided by hr or an admin"));
+                return Err(ApiError::Forbidden(
+                    "ratings are decided by hr or an admin over the unit that rates the \
+                     person: the running year's by their present unit, an earlier year's by \
+                     the unit it is filed under",
+                ));
             }
             let proposed = e.proposed_rating.as_deref().and_then(Rating::parse);
             let max = e.max_rating.as_deref().and_then(Rating::parse);

@@ -226,7 +226,7 @@ pub async fn put_reform(
     if body.ranking.is_none()
         && body.score.is_none()
         && body.party_rating.is_none()
-        && body.reason.is_none()
+        && body.reason.as_deref().is_none_or(|r| r.trim().is_empty())
     {
         return Err(ApiError::field(
             "ranking",

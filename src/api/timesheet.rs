@@ -417,7 +417,7 @@ fn to_xlsx(sheet: &Timesheet) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         let r = legend_row + 1 + u32::try_from(k).unwrap_or(0);
         ws.write_string(r, 2, format!("{symbol}: {label}"))?;
     }
-    ws.set_freeze_panes(4, 4)?;
+    ws.set_freeze_panes(4, first_day_col)?;
     book.save_to_buffer()
 }
 
@@ -500,6 +500,10 @@ mod tests {
             style(&xml, "I5"),
         );
         assert_eq!(thu, sat, "a working Saturday is a working day");
+        assert!(
+            xml.contains("topLeftCell=\"F5\""),
+            "the names and units stay in view beside the days: {xml}"
+        );
         assert_eq!(fri, sun, "a holiday is a day off");
         assert_ne!(thu, fri);
     }

@@ -98,8 +98,10 @@ fn audit_change(
 }
 
 /// Adds the entry, or replaces the kind and name of the one on the same day and scope,
-/// and says whether anything changed: an entry sent again as it stands is left alone,
-/// unaudited (a year's list sent again changes nothing, and re-judges no day).
+/// and says whether the day is now judged otherwise (a new entry, or another kind): an
+/// entry sent again as it stands is left alone, unaudited (a year's list sent again
+/// changes nothing, and re-judges no day), and a new name alone is written and audited
+/// but judges no day again.
 pub fn upsert(
     conn: &mut AnyConnection,
     actor: Option<i64>,
@@ -120,7 +122,8 @@ pub fn upsert(
                 ))
                 .get_result(conn)?;
             audit_change(conn, actor, "update", Some(&existing), &row)?;
-            Ok((row, true))
+            let judged = existing.kind != row.kind;
+            Ok((row, judged))
         }
         None => {
             let row: CalendarRow = diesel::insert_into(calendar_days::table)

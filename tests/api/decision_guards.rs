@@ -62,8 +62,10 @@ async fn a_reform_decision_is_what_was_sent_with_it(b: Backend) {
     };
     let hr = w.token("hr_a");
     let path = format!("/api/v1/units/{}/reform/2025", w.a1.id);
-    let (s, problem) = app.put(hr, &path, json!({})).await;
-    assert_eq!(s, 422, "an empty decision writes nothing: {problem}");
+    for empty in [json!({}), json!({"reason": "  "})] {
+        let (s, problem) = app.put(hr, &path, empty).await;
+        assert_eq!(s, 422, "an empty decision writes nothing: {problem}");
+    }
     assert_eq!(app.count("unit_reform"), 0);
     let next = chrono::Datelike::year(&crate::attendance::today()) + 1;
     let (s, problem) = app
