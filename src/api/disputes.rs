@@ -5,9 +5,8 @@
 //! count and out of the violation register, never out of the record. Officers see their
 //! own disputes; heads, HR and admins those of their subtree. Every step is audited.
 
-use actix_multipart::Multipart;
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -419,8 +418,10 @@ pub async fn upload(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<i64>,
-    mut payload: Multipart,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let mut payload = super::evidence::bounded(&req, payload, state.evidence.max_bytes);
     let id = id.into_inner();
     let actor = auth.actor.clone();
     let read = auth.can(Action::ReadDisputes);

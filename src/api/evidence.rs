@@ -5,10 +5,11 @@
 //! the finding is closed) and whoever explains it may add to it.
 
 use actix_multipart::{Multipart, MultipartError};
+use actix_web::error::PayloadError;
 use actix_web::http::header::{
     self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
 };
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, FixedOffset};
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -86,6 +87,7 @@ fn attachable(
 
 fn multipart_error(e: MultipartError) -> ApiError {
     match e {
+        MultipartError::Payload(PayloadError::Overflow) => ApiError::PayloadTooLarge,
         MultipartError::ContentTypeMissing
         | MultipartError::ContentTypeParse
         | MultipartError::ContentTypeIncompatible => ApiError::UnsupportedMediaType(
@@ -112,6 +114,30 @@ fn clean_filename(name: &str) -> Option<String> {
         .collect();
     let clean = clean.trim().to_owned();
     (!clean.is_empty()).then_some(clean)
+}
+
+/// What a multipart body may hold beside its file's bytes: the boundaries and each part's
+/// headers.
+const ENVELOPE_BYTES: usize = 64 * 1024;
+
+/// A `multipart/form-data` body read no further than `max` bytes of file and its
+/// envelope. The parser buffers a part's headers and the line before each boundary
+/// without a limit of its own, and the server's payload limit does not apply to a
+/// streamed body: a body of gigabytes with no line break would have grown in memory until
+/// the process ran out of it.
+pub(crate) fn bounded(req: &HttpRequest, payload: web::Payload, max: usize) -> Multipart {
+    let cap = max.saturating_add(ENVELOPE_BYTES);
+    let mut seen = 0usize;
+    let stream = payload.map(move |chunk| {
+        let chunk = chunk?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > cap {
+            Err(PayloadError::Overflow)
+        } else {
+            Ok(chunk)
+        }
+    });
+    Multipart::new(req.headers(), stream)
 }
 
 /// The one file of a `multipart/form-data` body, in a part named `file`, with the name it
@@ -176,10 +202,12 @@ pub async fn upload(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<i64>,
-    mut payload: Multipart,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let actor = auth.actor.clone();
+    let mut payload = bounded(&req, payload, state.evidence.max_bytes);
     // Refuse before reading the body: a file for an invisible or closed finding is not
     // worth receiving.
     let check = actor.clone();

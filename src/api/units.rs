@@ -464,6 +464,19 @@ pub async fn update_unit(
             if let Some(kind) = body.kind {
                 next.kind = kind.code().to_owned();
             }
+            // A unit's kind says which agency its people's excellent quota counts in (a
+            // division belongs to the department above, a public service unit counts
+            // alone): like a move, it is for another administrator to change over one's
+            // own record.
+            if next.kind != unit.kind
+                && crate::db::staff::unit_path_of(c, own_staff)?
+                    .is_some_and(|own| crate::domain::units::in_subtree(&own, &unit.path))
+            {
+                return Err(ApiError::Forbidden(
+                    "the kind of the unit holding your own staff record (or of one above it) \
+                     is changed by another administrator",
+                ));
+            }
             let is_root = unit.parent_id.is_none();
             if is_root != (next.kind == UnitKind::Province.code()) {
                 return Err(ApiError::field(
@@ -504,7 +517,12 @@ pub async fn update_unit(
                 }
             }
             let province = unit.parent_id.map(|_| unit.province_id);
-            if next.code != unit.code && q::code_taken(c, province, &next.code, Some(unit.id))? {
+            // A province's own code is one of its units' codes too: a root renamed to a
+            // department's code would make every line naming either ambiguous.
+            if next.code != unit.code
+                && (q::code_taken(c, province, &next.code, Some(unit.id))?
+                    || (is_root && q::code_taken(c, Some(unit.id), &next.code, Some(unit.id))?))
+            {
                 return Err(ApiError::conflict(
                     "code",
                     "another unit of the province has this code",

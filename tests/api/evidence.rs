@@ -128,6 +128,18 @@ async fn evidence_is_stored_once_and_shown_only_to_those_who_see_the_finding(b: 
         )
         .await;
     assert_eq!(s, 415, "JSON is not multipart");
+    // A body of one endless line, with no boundary in sight: refused once past the file's
+    // limit and its envelope (64 KiB), rather than buffered to its end.
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/findings/{}/evidence", personal["id"])))
+        .bearer_auth(inspector)
+        .header("content-type", "multipart/form-data; boundary=X")
+        .body(vec![b'a'; 4096 + 64 * 1024 + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
     assert_eq!(
         app.count("evidence"),
         4 - 1,

@@ -312,6 +312,37 @@ async fn ones_own_unit_is_moved_by_another(b: Backend) {
             .await;
         assert_eq!(s, status, "{unit}: {body}");
     }
+    // Nor do they change its kind, which decides the agency their excellent quota
+    // counts in, or the kind of B, above it since admin_p moved A there; A1, moved
+    // beside A, stays theirs.
+    for (who, unit, status) in [
+        (head.as_str(), w.a.id, 403),
+        (head.as_str(), w.b.id, 403),
+        (head.as_str(), w.a1.id, 200),
+        (w.token("admin_p"), w.a.id, 200),
+    ] {
+        let (s, body) = app
+            .patch(
+                who,
+                &format!("/api/v1/units/{unit}"),
+                json!({"kind": "public_service_unit"}),
+            )
+            .await;
+        assert_eq!(s, status, "{unit}: {body}");
+    }
+    // A province is not renamed to one of its own units' codes.
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/units/{}", w.p.id),
+            json!({"code": w.a1.code}),
+        )
+        .await;
+    assert_eq!(s, 409, "{body}");
+    assert_eq!(
+        body["errors"]["code"][0], "another unit of the province has this code",
+        "{body}"
+    );
 }
 
 both!(
