@@ -283,6 +283,33 @@ pub fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// Whether `--out` names a CSV (true) or an XLSX file (false), in a folder that exists;
+/// any other extension is refused (it got XLSX bytes under a `.txt` name).
+fn sheet_kind(path: &std::path::Path) -> Result<bool, String> {
+    let csv = match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("csv") => true,
+        Some(e) if e.eq_ignore_ascii_case("xlsx") => false,
+        _ => {
+            return Err(format!(
+                "--out {}: name a .xlsx or .csv file",
+                path.display()
+            ));
+        }
+    };
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if !folder.is_dir() {
+        return Err(format!(
+            "--out {}: no folder {}",
+            path.display(),
+            folder.display()
+        ));
+    }
+    Ok(csv)
+}
+
 /// `congvu evaluate`: the run with a progress bar, a summary by rating, and the sheet.
 fn evaluate(
     db: &Db,
@@ -300,6 +327,12 @@ fn evaluate(
     if year > this_year {
         return Err(format!("--period {year}: a year not yet begun"));
     }
+    // The sheet's path is checked before the run, which stores its results: failing
+    // after it would read as a failed run.
+    let csv = match out {
+        Some(path) => Some(sheet_kind(path)?),
+        None => None,
+    };
     let candidates = db
         .read(|c| -> Result<_, BoxError> {
             let mut found = Vec::new();
@@ -430,10 +463,7 @@ fn evaluate(
                 })
             })
             .map_err(|e| e.to_string())?;
-        let csv = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-        let bytes = if csv {
+        let bytes = if csv == Some(true) {
             crate::export::to_csv(&sheet).map_err(|e| e.to_string())?
         } else {
             crate::export::to_xlsx(&sheet).map_err(|e| e.to_string())?
@@ -484,8 +514,11 @@ fn serve(settings: &Settings, demo: bool) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let app = if demo {
+            let url =
+                crate::db::DbUrl::parse(&settings.database_url()).map_err(|e| e.to_string())?;
+            crate::startup::check_secret(settings, &url).map_err(|e| e.to_string())?;
             let db = connect(settings)?;
             if crate::demo::database_is_empty(&db).map_err(|e| e.to_string())? {
                 load_demo(&db, settings)?;
@@ -511,7 +544,15 @@ fn serve(settings: &Settings, demo: bool) -> Result<(), String> {
         app.run_until_signal(settings)
             .await
             .map_err(|e| format!("server: {e}"))
-    })
+    });
+    // A runtime dropped waits for everything on its blocking pool, a nightly job or the
+    // attendance catch-up of a start included, however long it runs, and ignores a second
+    // Ctrl-C (the runtime holds the signal): a stop would hang past systemd's patience.
+    // Requests have finished by now; a job cut short rolls back and runs again.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(
+        settings.http.shutdown_timeout_secs,
+    ));
+    served
 }
 
 fn read_password() -> Result<String, String> {

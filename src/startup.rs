@@ -64,6 +64,7 @@ impl Application {
     pub fn build(settings: &Settings) -> Result<Self, StartupError> {
         let url = settings.database_url();
         let parsed = DbUrl::parse(&url)?;
+        check_secret(settings, &parsed)?;
         tracing::info!(database = %parsed.redacted(), "connecting");
         let db = Db::connect(&url, settings.database.pool_size)?;
         Self::build_with_db(settings, db)
@@ -176,6 +177,17 @@ impl Application {
         });
         self.server.await
     }
+}
+
+/// Refuses a PostgreSQL service without its token secret before it connects: connecting
+/// migrates the database (and `--demo` loads the demo), which a start that cannot serve
+/// must not do.
+pub fn check_secret(settings: &Settings, url: &DbUrl) -> Result<(), StartupError> {
+    if url.backend == Backend::Postgres && settings.jwt_secret.is_none() {
+        // The same refusal `resolve_secret` makes once connected.
+        jwt::resolve_secret(None, true, &settings.data_dir)?;
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() -> &'static str {

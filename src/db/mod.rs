@@ -141,6 +141,63 @@ impl DbUrl {
         }
     }
 
+    /// The passwords the URL holds, as written and percent-decoded, longest first: the
+    /// user-info password and the `password`/`sslpassword` query parameters.
+    fn secrets(&self) -> Vec<String> {
+        if self.backend != Backend::Postgres {
+            return Vec::new();
+        }
+        let mut found: Vec<String> = Vec::new();
+        match url::Url::parse(&self.url) {
+            Ok(parsed) => {
+                found.extend(parsed.password().map(str::to_owned));
+                found.extend(
+                    parsed
+                        .query_pairs()
+                        .filter(|(k, _)| {
+                            k.eq_ignore_ascii_case("password")
+                                || k.eq_ignore_ascii_case("sslpassword")
+                        })
+                        .map(|(_, v)| v.into_owned()),
+                );
+            }
+            // Not a URL to the parser: whatever stands between the user's ':' and the
+            // last '@', as libpq would read it.
+            Err(_) => {
+                if let Some((_, rest)) = self.url.split_once("://")
+                    && let Some((userinfo, _)) = rest.rsplit_once('@')
+                    && let Some((_, password)) = userinfo.split_once(':')
+                {
+                    found.push(password.to_owned());
+                }
+            }
+        }
+        let decoded: Vec<String> = found
+            .iter()
+            .map(|s| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .collect();
+        found.extend(decoded);
+        found.retain(|s| !s.is_empty());
+        found.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        found.dedup();
+        found
+    }
+
+    /// `text` (a driver's error) with the URL redacted and its passwords masked: libpq
+    /// quotes what it cannot parse, a malformed password included, and these messages go
+    /// to the terminal and the journal.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.replace(&self.url, &self.redacted());
+        for secret in self.secrets() {
+            out = out.replace(&secret, "***");
+        }
+        out
+    }
+
     /// The database file, on SQLite.
     fn sqlite_file(&self) -> Option<&Path> {
         (self.backend == Backend::Sqlite).then(|| Path::new(&self.url))
@@ -305,7 +362,9 @@ impl Db {
             backend: backend.name(),
             cause,
         };
-        let mut conn = url.establish().map_err(|e| connect_err(e.to_string()))?;
+        let mut conn = url
+            .establish()
+            .map_err(|e| connect_err(url.scrub(&e.to_string())))?;
         apply_sqlite_pragmas(&mut conn).map_err(|e| connect_err(e.to_string()))?;
         run_migrations(&mut conn)?;
         drop(conn);
@@ -325,9 +384,10 @@ impl Db {
             let checkpointer = checkpoint::spawn(url.clone(), Arc::downgrade(writer));
             builder = builder.connection_customizer(Box::new(SqlitePragmas { checkpointer }));
         }
+        let scrub = url.clone();
         let pool = builder
             .build(Manager { url })
-            .map_err(|e| DbError::Pool(e.to_string()))?;
+            .map_err(|e| DbError::Pool(scrub.scrub(&e.to_string())))?;
         Ok(Db {
             pool,
             backend,
@@ -347,7 +407,9 @@ impl Db {
             backend: url.backend.name(),
             cause,
         };
-        let mut conn = url.establish().map_err(|e| connect_err(e.to_string()))?;
+        let mut conn = url
+            .establish()
+            .map_err(|e| connect_err(url.scrub(&e.to_string())))?;
         apply_sqlite_pragmas(&mut conn).map_err(|e| connect_err(e.to_string()))?;
         Ok(conn)
     }
@@ -424,7 +486,7 @@ pub fn migrate(raw_url: &str) -> Result<Vec<String>, DbError> {
     let url = DbUrl::parse(raw_url)?;
     let mut conn = url.establish().map_err(|e| DbError::Connect {
         backend: url.backend.name(),
-        cause: e.to_string(),
+        cause: url.scrub(&e.to_string()),
     })?;
     apply_sqlite_pragmas(&mut conn).map_err(|e| DbError::Migration(e.to_string()))?;
     run_migrations(&mut conn)
@@ -558,5 +620,24 @@ mod tests {
                 assert!(!url.redacted().contains(secret), "{given}");
             }
         }
+    }
+
+    #[test]
+    fn driver_errors_lose_the_password() {
+        // libpq quotes a malformed percent escape, password and all.
+        let url = DbUrl::parse("postgres://congvu:Ab%9z@db/congvu").unwrap();
+        let said = url.scrub("invalid percent-encoded token: \"Ab%9z\"");
+        assert_eq!(said, "invalid percent-encoded token: \"***\"");
+        // Decoded, or in the query, or the whole URL repeated.
+        let url = DbUrl::parse("postgres://u:p%40ss@db/c?sslpassword=k3y").unwrap();
+        let said = url.scrub("password p@ss, key k3y, in postgres://u:p%40ss@db/c?sslpassword=k3y");
+        for secret in ["p@ss", "p%40ss", "k3y"] {
+            assert!(!said.contains(secret), "{said}");
+        }
+        // Nothing to hide on SQLite, and a message without the password stays as it was.
+        let url = DbUrl::parse("sqlite://data/x.db").unwrap();
+        assert_eq!(url.scrub("no such file"), "no such file");
+        let url = DbUrl::parse("postgres://postgres@127.0.0.1/test").unwrap();
+        assert_eq!(url.scrub("connection refused"), "connection refused");
     }
 }

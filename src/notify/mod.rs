@@ -65,24 +65,37 @@ pub struct Outgoing<'a> {
     pub file_name: String,
 }
 
+/// The TLS settings of a connection to `host`, with the CA file's certificate when one is
+/// configured: checked at start too (`Settings::check`), so that a missing or unreadable
+/// file stops the start instead of leaving every notice in the outbox.
+pub fn tls_parameters(smtp: &SmtpSettings, host: &str) -> Result<TlsParameters, String> {
+    let mut builder = TlsParameters::builder(host.to_owned());
+    if let Some(path) = &smtp.ca_file {
+        let pem =
+            std::fs::read(path).map_err(|e| format!("smtp.ca_file {}: {e}", path.display()))?;
+        // A file without any certificate parses as an empty list, trusting nothing more.
+        const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+        if !pem.windows(BEGIN.len()).any(|w| w == BEGIN) {
+            return Err(format!(
+                "smtp.ca_file {}: holds no PEM certificate",
+                path.display()
+            ));
+        }
+        let cert = Certificate::from_pem(&pem)
+            .map_err(|e| format!("smtp.ca_file {}: {e}", path.display()))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder
+        .build_rustls()
+        .map_err(|e| format!("smtp TLS settings: {e}"))
+}
+
 impl Mailer {
     pub fn from_settings(smtp: &SmtpSettings, data_dir: &Path) -> Result<Mailer, String> {
         let Some(host) = smtp.host.as_deref() else {
             return Ok(Mailer::Files(data_dir.join("mail")));
         };
-        let tls_parameters = || -> Result<TlsParameters, String> {
-            let mut builder = TlsParameters::builder(host.to_owned());
-            if let Some(path) = &smtp.ca_file {
-                let pem = std::fs::read(path)
-                    .map_err(|e| format!("smtp.ca_file {}: {e}", path.display()))?;
-                let cert = Certificate::from_pem(&pem)
-                    .map_err(|e| format!("smtp.ca_file {}: {e}", path.display()))?;
-                builder = builder.add_root_certificate(cert);
-            }
-            builder
-                .build_rustls()
-                .map_err(|e| format!("smtp TLS settings: {e}"))
-        };
+        let tls_parameters = || tls_parameters(smtp, host);
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
             .port(smtp.port)
             .timeout(Some(Duration::from_secs(smtp.timeout_secs)));

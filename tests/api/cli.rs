@@ -128,6 +128,38 @@ async fn demo_loads_once_and_migrate_is_idempotent(b: Backend) {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no unit has the code"));
+    // A sheet it could not write is refused before the run, which stores its results.
+    let audit_rows = || -> i64 {
+        use diesel::prelude::*;
+        let db = congvu::db::Db::connect(&storage.database_url(), 1).expect("database");
+        let mut c = db.conn().expect("connection");
+        congvu::db::schema::audit_log::table
+            .count()
+            .get_result(&mut *c)
+            .expect("audit rows")
+    };
+    let before = audit_rows();
+    for (path, said) in [
+        (
+            storage.dir.path().join("xep-loai.txt"),
+            "name a .xlsx or .csv file",
+        ),
+        (
+            storage.dir.path().join("no-such/xep-loai.xlsx"),
+            "no folder",
+        ),
+    ] {
+        let out = congvu(&storage)
+            .args(["evaluate", "--period", "2026", "--unit", "KHA-SNV", "--out"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(text.contains(said), "{text}");
+        assert!(!path.exists());
+    }
+    assert_eq!(audit_rows(), before, "no run was recorded");
 
     let out = create_user(
         &storage,
@@ -186,6 +218,27 @@ async fn bad_settings_stop_start_up_naming_them(b: Backend) {
             .unwrap();
         assert!(!out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("CONGVU_JWT_SECRET"));
+        // Refused before it connects: an empty database is neither migrated nor given
+        // the demo by a start that cannot serve.
+        let empty = crate::helpers::PgDatabase::create();
+        let out = congvu(&storage)
+            .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", &empty.url)
+            .env_remove("CONGVU_JWT_SECRET")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("CONGVU_JWT_SECRET"));
+        let tables: i64 = {
+            use diesel::prelude::*;
+            let mut conn = diesel::PgConnection::establish(&empty.url).expect("database");
+            diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "(SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public')",
+            ))
+            .get_result(&mut conn)
+            .expect("count")
+        };
+        assert_eq!(tables, 0, "nothing migrated");
     }
     let out = congvu(&storage)
         .arg("migrate")
