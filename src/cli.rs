@@ -296,6 +296,9 @@ fn sheet_kind(path: &std::path::Path) -> Result<bool, String> {
             ));
         }
     };
+    if path.is_dir() {
+        return Err(format!("--out {}: is a folder", path.display()));
+    }
     let folder = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -307,6 +310,11 @@ fn sheet_kind(path: &std::path::Path) -> Result<bool, String> {
             folder.display()
         ));
     }
+    // Whether the folder takes a file, with one made and removed at once.
+    let probe = folder.join(format!(".congvu-out-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| format!("--out {}: {e}", path.display()))?;
     Ok(csv)
 }
 
@@ -545,13 +553,11 @@ fn serve(settings: &Settings, demo: bool) -> Result<(), String> {
             .await
             .map_err(|e| format!("server: {e}"))
     });
-    // A runtime dropped waits for everything on its blocking pool, a nightly job or the
-    // attendance catch-up of a start included, however long it runs, and ignores a second
-    // Ctrl-C (the runtime holds the signal): a stop would hang past systemd's patience.
-    // Requests have finished by now; a job cut short rolls back and runs again.
-    runtime.shutdown_timeout(std::time::Duration::from_secs(
-        settings.http.shutdown_timeout_secs,
-    ));
+    // Dropping the runtime waits for a job still running on its blocking pool, which
+    // then releases its lease: cut short, its lease would stay held for up to an hour,
+    // the next start would skip the job, and the digest waiting on it would read a
+    // register without its days.
+    drop(runtime);
     served
 }
 

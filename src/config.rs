@@ -481,13 +481,6 @@ impl Settings {
                 smtp.from
             )));
         }
-        // The CA file is read when the sender starts, after the server listens: a bad one
-        // there left the service up and every notice in the outbox.
-        if let Some(host) = smtp.host.as_deref()
-            && smtp.tls != SmtpTls::None
-        {
-            crate::notify::tls_parameters(smtp, host).map_err(ConfigError)?;
-        }
         Ok(())
     }
 
@@ -648,19 +641,6 @@ mod tests {
         assert_eq!(ok.smtp.tls, SmtpTls::Tls);
         assert!(ok.mail_summary().contains("mail.khanhhoa.gov.vn:465"));
         assert!(load(&[]).unwrap().mail_summary().contains("no SMTP host"));
-        // A CA file that cannot be read, or is not a certificate, stops the start.
-        let not_pem = dir.path().join("ca.pem");
-        std::fs::write(&not_pem, "not a certificate").unwrap();
-        for ca in ["/nonexistent/ca.pem", not_pem.to_str().unwrap()] {
-            let err = load(&[
-                ("CONGVU_SMTP__HOST", "mail.khanhhoa.gov.vn"),
-                ("CONGVU_SMTP__TLS", "starttls"),
-                ("CONGVU_SMTP__FROM", "congvu@khanhhoa.gov.vn"),
-                ("CONGVU_SMTP__CA_FILE", ca),
-            ])
-            .unwrap_err();
-            assert!(err.to_string().contains("smtp.ca_file"), "{err}");
-        }
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub enum StartupError {
     },
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    #[error("{0}")]
+    Mail(String),
 }
 
 pub struct Application {
@@ -76,6 +78,14 @@ impl Application {
             db.backend() == Backend::Postgres,
             &settings.data_dir,
         )?;
+        // The CA file is read by the sender, which starts after the server listens: a bad
+        // one there left the service up and every notice in the outbox. Checked by the
+        // server alone, not by every command, which may run as another user.
+        if let Some(host) = settings.smtp.host.as_deref()
+            && settings.smtp.tls != crate::config::SmtpTls::None
+        {
+            crate::notify::tls_parameters(&settings.smtp, host).map_err(StartupError::Mail)?;
+        }
         let addr = settings.bind_addr()?;
         let listener = TcpListener::bind(addr).map_err(|source| StartupError::Bind {
             addr: addr.to_string(),

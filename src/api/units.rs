@@ -466,16 +466,23 @@ pub async fn update_unit(
             }
             // A unit's kind says which agency its people's excellent quota counts in (a
             // division belongs to the department above, a public service unit counts
-            // alone): like a move, it is for another administrator to change over one's
-            // own record.
+            // alone): like a move, it is for another administrator to change when it
+            // moves one's own group, the unit holding one's record, one above it, or one
+            // within one's agency (a division made a public service unit leaves its
+            // colleagues' count).
             if next.kind != unit.kind
-                && crate::db::staff::unit_path_of(c, own_staff)?
-                    .is_some_and(|own| crate::domain::units::in_subtree(&own, &unit.path))
+                && let Some(own) = crate::db::staff::unit_path_of(c, own_staff)?
+                && own.starts_with(&format!("/{}/", unit.province_id))
             {
-                return Err(ApiError::Forbidden(
-                    "the kind of the unit holding your own staff record (or of one above it) \
-                     is changed by another administrator",
-                ));
+                let agency = crate::db::evaluation_run::agency_path(c, unit.province_id, &own)?;
+                if crate::domain::units::in_subtree(&own, &unit.path)
+                    || crate::domain::units::in_subtree(&unit.path, &agency)
+                {
+                    return Err(ApiError::Forbidden(
+                        "the kind of a unit of your own agency, or above it, is changed by \
+                         another administrator",
+                    ));
+                }
             }
             let is_root = unit.parent_id.is_none();
             if is_root != (next.kind == UnitKind::Province.code()) {

@@ -104,6 +104,16 @@ fn agency_of(path: &str, agencies: &HashSet<i64>) -> i64 {
         .unwrap_or(0)
 }
 
+/// The path of the agency whose excellent quota counts the people of the unit at `path`,
+/// in the province `province_id`.
+pub fn agency_path(conn: &mut AnyConnection, province_id: i64, path: &str) -> QueryResult<String> {
+    let id = agency_of(path, &agencies(conn, province_id)?);
+    let marker = format!("/{id}/");
+    Ok(path
+        .find(&marker)
+        .map_or_else(|| path.to_owned(), |i| path[..i + marker.len()].to_owned()))
+}
+
 /// The province's units that are agencies of their own (`AGENCY_KINDS`).
 fn agencies(conn: &mut AnyConnection, province_id: i64) -> QueryResult<HashSet<i64>> {
     use super::schema::units;

@@ -147,30 +147,38 @@ impl DbUrl {
         if self.backend != Backend::Postgres {
             return Vec::new();
         }
+        let secret =
+            |k: &str| k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("sslpassword");
         let mut found: Vec<String> = Vec::new();
-        match url::Url::parse(&self.url) {
-            Ok(parsed) => {
-                found.extend(parsed.password().map(str::to_owned));
-                found.extend(
-                    parsed
-                        .query_pairs()
-                        .filter(|(k, _)| {
-                            k.eq_ignore_ascii_case("password")
-                                || k.eq_ignore_ascii_case("sslpassword")
-                        })
-                        .map(|(_, v)| v.into_owned()),
-                );
+        // As the URL parser reads them.
+        if let Ok(parsed) = url::Url::parse(&self.url) {
+            found.extend(parsed.password().map(str::to_owned));
+            found.extend(
+                parsed
+                    .query_pairs()
+                    .filter(|(k, _)| secret(k))
+                    .map(|(_, v)| v.into_owned()),
+            );
+        }
+        // As written (which is what libpq quotes): the user-info password between the
+        // first ':' and the last '@' before the path, and the query's values, undecoded.
+        // (A password with an unescaped '@' is read by libpq only up to that '@', and a
+        // message naming the host it then sees may show the rest.)
+        if let Some((_, rest)) = self.url.split_once("://") {
+            let (authority, query) = rest.split_once('?').unwrap_or((rest, ""));
+            let authority = authority.split('/').next().unwrap_or(authority);
+            if let Some((userinfo, _)) = authority.rsplit_once('@')
+                && let Some((_, password)) = userinfo.split_once(':')
+            {
+                found.push(password.to_owned());
             }
-            // Not a URL to the parser: whatever stands between the user's ':' and the
-            // last '@', as libpq would read it.
-            Err(_) => {
-                if let Some((_, rest)) = self.url.split_once("://")
-                    && let Some((userinfo, _)) = rest.rsplit_once('@')
-                    && let Some((_, password)) = userinfo.split_once(':')
-                {
-                    found.push(password.to_owned());
-                }
-            }
+            found.extend(
+                query
+                    .split('&')
+                    .filter_map(|pair| pair.split_once('='))
+                    .filter(|(k, _)| secret(k))
+                    .map(|(_, v)| v.to_owned()),
+            );
         }
         let decoded: Vec<String> = found
             .iter()
@@ -633,6 +641,17 @@ mod tests {
         let said = url.scrub("password p@ss, key k3y, in postgres://u:p%40ss@db/c?sslpassword=k3y");
         for secret in ["p@ss", "p%40ss", "k3y"] {
             assert!(!said.contains(secret), "{said}");
+        }
+        // As libpq reads what the URL parser reads otherwise: a '+' in the query, a mix of
+        // escapes, an unescaped '@'.
+        for (given, raw) in [
+            ("postgres://db/c?password=a+b%zz", "a+b%zz"),
+            ("postgres://u:p|%41%zz@db/c", "p|%41%zz"),
+            ("postgres://u:p@ss@db/c", "p@ss"),
+        ] {
+            let url = DbUrl::parse(given).unwrap();
+            let said = url.scrub(&format!("invalid token: \"{raw}\""));
+            assert!(!said.contains(raw), "{given}: {said}");
         }
         // Nothing to hide on SQLite, and a message without the password stays as it was.
         let url = DbUrl::parse("sqlite://data/x.db").unwrap();

@@ -148,7 +148,11 @@ async fn demo_loads_once_and_migrate_is_idempotent(b: Backend) {
             storage.dir.path().join("no-such/xep-loai.xlsx"),
             "no folder",
         ),
+        (storage.dir.path().join("a-folder.xlsx"), "is a folder"),
     ] {
+        if path.ends_with("a-folder.xlsx") {
+            std::fs::create_dir(&path).unwrap();
+        }
         let out = congvu(&storage)
             .args(["evaluate", "--period", "2026", "--unit", "KHA-SNV", "--out"])
             .arg(&path)
@@ -157,7 +161,7 @@ async fn demo_loads_once_and_migrate_is_idempotent(b: Backend) {
         assert!(!out.status.success());
         let text = String::from_utf8_lossy(&out.stderr);
         assert!(text.contains(said), "{text}");
-        assert!(!path.exists());
+        assert!(!path.is_file());
     }
     assert_eq!(audit_rows(), before, "no run was recorded");
 
@@ -210,6 +214,29 @@ async fn bad_settings_stop_start_up_naming_them(b: Backend) {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bind"));
+    // A mail CA file that is missing, or holds no certificate, stops the server's start,
+    // and no other command (which may run as another user).
+    let not_pem = storage.dir.path().join("ca.pem");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    for ca in [storage.dir.path().join("missing.pem"), not_pem] {
+        let mail = |cmd: &mut Command| {
+            cmd.env("CONGVU_SMTP__HOST", "mail.example.vn")
+                .env("CONGVU_SMTP__TLS", "starttls")
+                .env("CONGVU_SMTP__FROM", "congvu@example.vn")
+                .env("CONGVU_SMTP__CA_FILE", &ca);
+        };
+        let mut serve = congvu(&storage);
+        serve.args(["serve", "--bind", "127.0.0.1:0"]);
+        mail(&mut serve);
+        let out = serve.output().unwrap();
+        assert!(!out.status.success());
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(text.contains("smtp.ca_file"), "{text}");
+        let mut migrate = congvu(&storage);
+        migrate.arg("migrate");
+        mail(&mut migrate);
+        assert!(migrate.output().unwrap().status.success());
+    }
     if b == Backend::Postgres {
         let out = congvu(&storage)
             .args(["serve", "--bind", "127.0.0.1:0"])

@@ -330,6 +330,24 @@ async fn ones_own_unit_is_moved_by_another(b: Backend) {
             .await;
         assert_eq!(s, status, "{unit}: {body}");
     }
+    // Nor a division of their own agency A, whose kind would take it out of A's count.
+    let a2 = app
+        .post(
+            w.token("root"),
+            "/api/v1/units",
+            json!({"code": "A2", "name": "Phòng A2", "kind": "division", "parent_id": w.a.id}),
+        )
+        .await
+        .1["id"]
+        .clone();
+    let (s, body) = app
+        .patch(
+            head.as_str(),
+            &format!("/api/v1/units/{a2}"),
+            json!({"kind": "public_service_unit"}),
+        )
+        .await;
+    assert_eq!(s, 403, "{body}");
     // A province is not renamed to one of its own units' codes.
     let (s, body) = app
         .patch(
