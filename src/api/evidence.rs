@@ -42,7 +42,9 @@ pub struct EvidenceView {
     pub content_type: String,
     /// The name the file had on the uploader's device.
     pub filename: Option<String>,
-    pub uploaded_by: i64,
+    /// The account that attached it; null for someone who sees only the findings about
+    /// themselves, when another attached it (the team is not theirs to know).
+    pub uploaded_by: Option<i64>,
     pub uploaded_at: DateTime<FixedOffset>,
     pub download: String,
 }
@@ -57,7 +59,7 @@ impl From<EvidenceRow> for EvidenceView {
             size_bytes: e.size_bytes,
             content_type: e.content_type,
             filename: e.filename,
-            uploaded_by: e.uploaded_by,
+            uploaded_by: Some(e.uploaded_by),
             uploaded_at: local_time(e.uploaded_at),
         }
     }
@@ -287,15 +289,25 @@ pub async fn list(
 ) -> Result<web::Json<Vec<EvidenceView>>, ApiError> {
     let id = id.into_inner();
     let actor = auth.actor.clone();
-    let rows = blocking(&state, move |db: &Db| {
+    let me = actor.user_id;
+    let (rows, whole) = blocking(&state, move |db: &Db| {
         db.read(|c| {
-            let (f, _) = finding_access(c, &actor, id)?;
-            Ok::<_, ApiError>(q::of_finding(c, f.id)?)
+            let (f, access) = finding_access(c, &actor, id)?;
+            Ok::<_, ApiError>((q::of_finding(c, f.id)?, access.whole()))
         })
     })
     .await?;
     Ok(web::Json(
-        rows.into_iter().map(EvidenceView::from).collect(),
+        rows.into_iter()
+            .map(EvidenceView::from)
+            .map(|mut v| {
+                // As a finding's view leaves out who decided and who explained it.
+                if !whole && v.uploaded_by != Some(me) {
+                    v.uploaded_by = None;
+                }
+                v
+            })
+            .collect(),
     ))
 }
 

@@ -339,7 +339,7 @@ impl Access {
     /// inspecting reach, or a reader of its unit. The lists apply the same rule as a
     /// single read: a team member added from elsewhere, or whose role has since moved,
     /// sees nothing of it.
-    fn whole(&self) -> bool {
+    pub(super) fn whole(&self) -> bool {
         self.member || self.reader
     }
 }

@@ -152,6 +152,20 @@ async fn evidence_is_stored_once_and_shown_only_to_those_who_see_the_finding(b: 
         let (s, list) = app.get(w.token(who), &list_path).await;
         assert_eq!(s, 200, "{who}");
         assert_eq!(list.as_array().unwrap().len(), 2, "{who}");
+        // The person named sees what they attached themselves, not who of the team
+        // attached the rest; those who see the whole inspection see both.
+        let by: Vec<&Value> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["uploaded_by"])
+            .collect();
+        if who == "staff_a1" {
+            assert!(by.contains(&&Value::Null), "{list}");
+            assert!(by.contains(&&json!(w.user_ids["staff_a1"])), "{list}");
+        } else {
+            assert!(by.iter().all(|b| b.is_i64()), "{who}: {list}");
+        }
         let res = app
             .client
             .get(app.url(photo["download"].as_str().unwrap()))
