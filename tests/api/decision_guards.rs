@@ -192,16 +192,9 @@ async fn a_reader_of_a_rating_is_told_why_they_may_not_decide_it(b: Backend) {
 /// The demo's 2026 has one person beyond the excellent quota: confirming their
 /// excellent passes a legal cap, so it says why and is flagged for a second look.
 async fn an_excellent_beyond_the_quota_says_why(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, summary)) = TestApp::with_demo(b).await else {
         return;
     };
-    let db = app.db.clone();
-    let summary = tokio::task::spawn_blocking(move || {
-        congvu::demo::load(&db, congvu::domain::dossiers::LateRatioFormula::Resolved)
-    })
-    .await
-    .unwrap()
-    .expect("demo");
     let hr = app.token("demo.hr", congvu::demo::DEMO_PASSWORD).await;
     let (s, list) = app
         .get(

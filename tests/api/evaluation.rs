@@ -1360,16 +1360,9 @@ both!(
 );
 
 async fn the_demo_makes_every_shipped_rule_fire(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, summary)) = TestApp::with_demo(b).await else {
         return;
     };
-    let db = app.db.clone();
-    let summary = tokio::task::spawn_blocking(move || {
-        congvu::demo::load(&db, congvu::domain::dossiers::LateRatioFormula::Resolved)
-    })
-    .await
-    .unwrap()
-    .expect("demo");
     let hr = app.token("demo.hr", congvu::demo::DEMO_PASSWORD).await;
     let mut fired = std::collections::BTreeSet::new();
     for year in [2025, 2026] {

@@ -182,6 +182,20 @@ impl TestApp {
         Self::spawn_with(backend, |_| {}).await
     }
 
+    /// An app with the demo province loaded (under the resolved late-ratio formula), and
+    /// the load's summary.
+    pub async fn with_demo(backend: Backend) -> Option<(TestApp, congvu::demo::DemoSummary)> {
+        let app = Self::spawn(backend).await?;
+        let db = app.db.clone();
+        let summary = tokio::task::spawn_blocking(move || {
+            congvu::demo::load(&db, congvu::domain::dossiers::LateRatioFormula::Resolved)
+        })
+        .await
+        .expect("demo thread")
+        .expect("demo");
+        Some((app, summary))
+    }
+
     /// An app with the access-test `World` already in it.
     pub async fn with_world(backend: Backend) -> Option<(TestApp, World)> {
         Self::with_world_and(backend, |_| {}).await

@@ -654,16 +654,9 @@ async fn alcohol_once_is_enough_and_files_stand_in_for_smtp(b: Backend) {
 }
 
 async fn the_demo_notices_arrive_as_eml_files(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
+    let Some((app, _)) = TestApp::with_demo(b).await else {
         return;
     };
-    let db = app.db.clone();
-    tokio::task::spawn_blocking(move || {
-        congvu::demo::load(&db, congvu::domain::dossiers::LateRatioFormula::Resolved)
-    })
-    .await
-    .unwrap()
-    .expect("demo");
     let head = app.token("demo.head", congvu::demo::DEMO_PASSWORD).await;
     let (s, body) = notifications(&app, &head, "?kind=repeat").await;
     assert_eq!(s, 200);
