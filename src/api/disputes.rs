@@ -369,10 +369,15 @@ pub async fn decide(
         db.write(|c| {
             let (d, path) = visible(c, &actor, &read, id)?;
             crate::db::dossiers::take_turn_for_step(c, d.step_id)?;
-            let officer = crate::db::staff::find(c, d.staff_id)?.ok_or(ApiError::NotFound)?;
-            let is_head = officer.is_head && officer.unit_id == d.unit_id;
+            let (officer, own_path) =
+                crate::db::staff::find_with_path(c, d.staff_id)?.ok_or(ApiError::NotFound)?;
+            // The unit the officer heads now, when it is the step's or one above it (a
+            // promotion since): its heads and those below are theirs to run, not to judge
+            // them.
+            let heads = (officer.is_head && crate::domain::units::in_subtree(&path, &own_path))
+                .then_some(own_path.as_str());
             let decider = actor.staff_id != Some(d.staff_id)
-                && actor.grants.iter().any(|g| may_decide(g, &path, is_head));
+                && actor.grants.iter().any(|g| may_decide(g, &path, heads));
             if !decider {
                 return Err(ApiError::Forbidden(
                     "a dispute is decided by a head of the step's unit (the next level up for its head)",

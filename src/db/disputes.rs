@@ -309,8 +309,12 @@ pub fn tell_deciders(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let mut chain = crate::domain::units::chain(unit_path);
-    if officer.is_head && chain.first() == Some(&officer.unit_id) {
-        chain.remove(0);
+    // From the unit above the one the officer heads, when it is the step's unit or one
+    // above it (promoted since): its heads and those below are the officer's to run.
+    if officer.is_head
+        && let Some(at) = chain.iter().position(|u| *u == officer.unit_id)
+    {
+        chain.drain(..=at);
     }
     let today = crate::domain::attendance::to_local(now).date();
     let mut heads: Vec<StaffRow> = Vec::new();

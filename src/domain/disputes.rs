@@ -130,8 +130,10 @@ pub fn window_start(rules: &Dossier, step_no: i32) -> Option<NaiveDateTime> {
 
 /// Whether this grant may decide a dispute of the unit at `officer_path` (the step's unit,
 /// the officer's on the step's day): a unit-head role over that unit, and when the
-/// officer heads it, a role on a unit above it (a head does not decide on themself).
-pub fn may_decide(grant: &Grant, officer_path: &str, officer_is_head: bool) -> bool {
+/// officer heads a unit at or above it (`officer_heads`, that unit's path: the step's own,
+/// or one they were promoted to since), a role on a unit above the one they head: a head
+/// does not decide on themself, nor is decided on by their own subordinate.
+pub fn may_decide(grant: &Grant, officer_path: &str, officer_heads: Option<&str>) -> bool {
     if grant.role != Role::UnitHead {
         return false;
     }
@@ -142,7 +144,7 @@ pub fn may_decide(grant: &Grant, officer_path: &str, officer_is_head: bool) -> b
     if !in_subtree(officer_path, path) {
         return false;
     }
-    !officer_is_head || path != officer_path
+    officer_heads.is_none_or(|headed| path != headed && in_subtree(headed, path))
 }
 
 #[cfg(test)]
@@ -252,19 +254,26 @@ mod tests {
     #[test]
     fn the_head_decides_and_a_head_is_decided_a_level_up() {
         let officer = "/1/4/9/";
-        assert!(may_decide(&head(Some("/1/4/9/")), officer, false));
-        assert!(may_decide(&head(Some("/1/4/")), officer, false));
+        let heads_own = Some(officer);
+        assert!(may_decide(&head(Some("/1/4/9/")), officer, None));
+        assert!(may_decide(&head(Some("/1/4/")), officer, None));
         assert!(
-            !may_decide(&head(Some("/1/4/9/")), officer, true),
+            !may_decide(&head(Some("/1/4/9/")), officer, heads_own),
             "not on their own unit's head"
         );
-        assert!(may_decide(&head(Some("/1/4/")), officer, true));
-        assert!(!may_decide(&head(Some("/1/5/")), officer, false));
-        assert!(may_decide(&head(None), officer, true));
+        assert!(may_decide(&head(Some("/1/4/")), officer, heads_own));
+        assert!(!may_decide(&head(Some("/1/5/")), officer, None));
+        assert!(may_decide(&head(None), officer, heads_own));
         let hr = Grant {
             role: Role::Hr,
             ..head(None)
         };
-        assert!(!may_decide(&hr, officer, false), "HR sees, heads decide");
+        assert!(!may_decide(&hr, officer, None), "HR sees, heads decide");
+        // Promoted since to head the unit above the step's: neither the step's unit's
+        // head, now their subordinate, nor a co-head of theirs decides; the level above does.
+        let promoted = Some("/1/4/");
+        assert!(!may_decide(&head(Some("/1/4/9/")), officer, promoted));
+        assert!(!may_decide(&head(Some("/1/4/")), officer, promoted));
+        assert!(may_decide(&head(Some("/1/")), officer, promoted));
     }
 }

@@ -420,7 +420,76 @@ async fn a_head_is_decided_a_level_up_and_the_window_closes(b: Backend) {
     );
 }
 
+/// An officer of A1 disputes a late step, then is promoted to head A, the unit above:
+/// A1's head, their subordinate now, and A's other head no longer decide it; the level
+/// above A does.
+async fn a_promoted_officer_is_decided_above_the_unit_they_head(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let body = json!([
+        {"MaHoSo": "HS-A1", "TenTTHC": "Cấp phép", "DonViXuLy": "A1", "NgayTiepNhan": ago(6, 8),
+         "NgayHenTra": ago(1, 17), "NgayKetThucXuLy": ago(3, 10), "TrangThaiHoSo": "10",
+         "QuaTrinhXuLy": [{"NguoiXuLy": "Nguyễn Thị Lan", "NoiDungXuLy": "Thẩm định", "NgayBatDau": ago(6, 8),
+                           "NgayKetThucTheoQuyDinh": ago(5, 17), "ThoiDiemXuLy": ago(3, 10)}]}
+    ]);
+    send(&app, w.token("hr_a"), "/api/v1/onestop/dossiers", body).await;
+    let from = (crate::attendance::today() - chrono::Duration::days(60)).to_string();
+    let to = crate::attendance::today().to_string();
+    let step = step_id(&app, &w, "HS-A1", &from, &to, "Thẩm định").await;
+    let (s, d) = app
+        .post(
+            w.token("staff_a1"),
+            "/api/v1/disputes",
+            json!({"step_id": step, "reason": "Hồ sơ giấy chuyển muộn"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let decide = format!("/api/v1/disputes/{}/decision", d["id"]);
+    // Heads of A1 and of the province.
+    for (name, unit) in [("head_a1", w.a1.id), ("head_p", w.p.id)] {
+        let (s, user) = app
+            .post(
+                w.token("root"),
+                "/api/v1/users",
+                json!({"username": name, "password": PASSWORD,
+                       "roles": [{"role": "unit_head", "unit_id": unit}]}),
+            )
+            .await;
+        assert_eq!(s, 201, "{user}");
+    }
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"unit_id": w.a.id, "moved_on": to, "is_head": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let head_a1 = app.token("head_a1", PASSWORD).await;
+    let head_p = app.token("head_p", PASSWORD).await;
+    for token in [head_a1.as_str(), w.token("head_a")] {
+        let (s, body) = app
+            .post(
+                token,
+                &decide,
+                json!({"outcome": "accepted", "reason": "Đồng ý"}),
+            )
+            .await;
+        assert_eq!(s, 403, "{body}");
+    }
+    let (s, decided) = app
+        .post(
+            &head_p,
+            &decide,
+            json!({"outcome": "accepted", "reason": "Đã xác minh phiếu chuyển"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{decided}");
+}
+
 both!(
     a_dispute_accepted_takes_the_step_out_of_the_late_count,
     a_head_is_decided_a_level_up_and_the_window_closes,
+    a_promoted_officer_is_decided_above_the_unit_they_head,
 );
