@@ -421,6 +421,9 @@ pub async fn update_unit(
                     "changing this unit needs the admin role on it",
                 ));
             }
+            // The path of the caller's own record: the unit holding it, and those above, are
+            // moved or given another kind by another administrator.
+            let own_path = crate::db::staff::unit_path_of(c, own_staff)?;
             let mut moved_under = None;
             if let Some(new_pid) = body.parent_id.filter(|p| Some(*p) != unit.parent_id) {
                 if unit.parent_id.is_none() {
@@ -431,8 +434,10 @@ pub async fn update_unit(
                 }
                 // Moving the unit that holds one's own record chooses who heads, rates and
                 // is told about oneself, as a transfer of oneself would (403 there too).
-                let own_path = crate::db::staff::unit_path_of(c, own_staff)?;
-                if own_path.is_some_and(|own| crate::domain::units::in_subtree(&own, &unit.path)) {
+                if own_path
+                    .as_deref()
+                    .is_some_and(|own| crate::domain::units::in_subtree(own, &unit.path))
+                {
                     return Err(ApiError::Forbidden(
                         "the unit holding your own staff record is moved by another administrator",
                     ));
@@ -471,11 +476,11 @@ pub async fn update_unit(
             // within one's agency (a division made a public service unit leaves its
             // colleagues' count).
             if next.kind != unit.kind
-                && let Some(own) = crate::db::staff::unit_path_of(c, own_staff)?
+                && let Some(own) = own_path.as_deref()
                 && own.starts_with(&format!("/{}/", unit.province_id))
             {
-                let agency = crate::db::evaluation_run::agency_path(c, unit.province_id, &own)?;
-                if crate::domain::units::in_subtree(&own, &unit.path)
+                let agency = crate::db::evaluation_run::agency_path(c, unit.province_id, own)?;
+                if crate::domain::units::in_subtree(own, &unit.path)
                     || crate::domain::units::in_subtree(&unit.path, &agency)
                 {
                     return Err(ApiError::Forbidden(

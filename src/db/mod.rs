@@ -147,8 +147,7 @@ impl DbUrl {
         if self.backend != Backend::Postgres {
             return Vec::new();
         }
-        let secret =
-            |k: &str| k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("sslpassword");
+        let secret = password_key;
         let mut found: Vec<String> = Vec::new();
         // As the URL parser reads them.
         if let Ok(parsed) = url::Url::parse(&self.url) {
@@ -250,6 +249,11 @@ impl DbUrl {
     }
 }
 
+/// Whether a URL query parameter holds a password libpq reads.
+fn password_key(k: &str) -> bool {
+    k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("sslpassword")
+}
+
 /// The URL with its passwords hidden, for the log: the user-info password and the
 /// `password`/`sslpassword` query parameters libpq also reads. Parsed as a URL, so a
 /// password with an unescaped `@` or `?` in it is hidden whole; a URL that does not
@@ -262,8 +266,7 @@ fn redact_password(url: &str) -> String {
         // Setting a password fails only for URLs that cannot have one (no host).
         let _ = parsed.set_password(Some("***"));
     }
-    let secret =
-        |k: &str| k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("sslpassword");
+    let secret = password_key;
     if parsed.query_pairs().any(|(k, _)| secret(&k)) {
         let pairs: Vec<(String, String)> = parsed
             .query_pairs()
