@@ -157,11 +157,79 @@ fn parse_role(s: &str) -> Result<Role, String> {
     })
 }
 
+/// How a command that did not fail ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Done {
+    /// Everything it was given was taken.
+    All,
+    /// An import kept the good lines (or items) and refused this many, each reported on
+    /// stderr. The binary exits with 2 rather than 0, so that a script importing every
+    /// night sees that some need correcting; 1 stays for a command that failed.
+    Rejected(usize),
+}
+
+impl Done {
+    fn of_rejected(count: usize) -> Done {
+        if count == 0 {
+            Done::All
+        } else {
+            Done::Rejected(count)
+        }
+    }
+}
+
 /// Runs a command; the error is what the binary prints before exiting non-zero.
-pub fn run(cli: Cli) -> Result<(), String> {
-    let mut settings = Settings::load().map_err(|e| e.to_string())?;
+pub fn run(cli: Cli) -> Result<Done, String> {
+    let settings = Settings::load().map_err(|e| e.to_string())?;
     crate::telemetry::init(&settings.log);
     match cli.command {
+        Command::Import {
+            what:
+                ImportWhat::Onestop {
+                    file,
+                    province,
+                    progress,
+                    batch,
+                },
+        } => {
+            let db = connect_oneshot(&settings)?;
+            let scope = import_scope(&db, province.as_deref())?;
+            imports::import_onestop(
+                &db,
+                &settings.onestop,
+                &scope,
+                &file,
+                progress,
+                batch.max(1),
+            )
+            .map(Done::of_rejected)
+        }
+        Command::Import {
+            what:
+                ImportWhat::Dossiers {
+                    file,
+                    province,
+                    encoding,
+                    batch,
+                },
+        } => {
+            let db = connect_oneshot(&settings)?;
+            import_dossiers(
+                &db,
+                &file,
+                province.as_deref(),
+                encoding.as_deref(),
+                batch.max(1),
+            )
+            .map(Done::of_rejected)
+        }
+        other => run_other(other, settings).map(|()| Done::All),
+    }
+}
+
+/// The commands that take all they are given or fail.
+fn run_other(command: Command, mut settings: Settings) -> Result<(), String> {
+    match command {
         Command::Serve { bind, demo } => {
             if let Some(bind) = bind {
                 settings.bind = bind;
@@ -226,44 +294,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let db = connect_oneshot(&settings)?;
             resync::resync_dossier_register(&db, province.as_deref())
         }
-        Command::Import {
-            what:
-                ImportWhat::Onestop {
-                    file,
-                    province,
-                    progress,
-                    batch,
-                },
-        } => {
-            let db = connect_oneshot(&settings)?;
-            let scope = import_scope(&db, province.as_deref())?;
-            imports::import_onestop(
-                &db,
-                &settings.onestop,
-                &scope,
-                &file,
-                progress,
-                batch.max(1),
-            )
-        }
-        Command::Import {
-            what:
-                ImportWhat::Dossiers {
-                    file,
-                    province,
-                    encoding,
-                    batch,
-                },
-        } => {
-            let db = connect_oneshot(&settings)?;
-            import_dossiers(
-                &db,
-                &file,
-                province.as_deref(),
-                encoding.as_deref(),
-                batch.max(1),
-            )
-        }
+        Command::Import { .. } => unreachable!("`run` imports"),
         Command::Evaluate {
             period,
             unit,

@@ -130,7 +130,7 @@ impl ApiError {
             }
             // Causes of server-side failures are logged, never sent: they may name tables,
             // hosts or configuration.
-            ApiError::Unavailable(_) => "the database is not reachable; retry later".to_owned(),
+            ApiError::Unavailable(_) => "the database is not available now; retry later".to_owned(),
             ApiError::Internal(_) => "an internal error occurred".to_owned(),
         };
         let errors = match self {
@@ -200,6 +200,11 @@ impl From<DieselError> for ApiError {
                 }
             }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                ApiError::Unavailable(info.message().to_owned())
+            }
+            // SQLite's writer was held longer than the busy timeout, by another process
+            // (a command run beside the server): nothing was written and a retry will do.
+            DieselError::DatabaseError(_, info) if info.message() == "database is locked" => {
                 ApiError::Unavailable(info.message().to_owned())
             }
             // Text with U+0000 is refused where it comes in (`domain::text::NUL_MESSAGE`);
@@ -329,5 +334,11 @@ mod tests {
             ));
             assert_eq!(nul.status_code(), 422, "{message}");
         }
+        // SQLite's writer held beyond the busy timeout by another process: retry later.
+        let busy = ApiError::from(DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("database is locked".to_owned()),
+        ));
+        assert_eq!(busy.status_code(), 503);
     }
 }

@@ -1,11 +1,18 @@
-use clap::Parser;
+use std::process::ExitCode;
 
-fn main() {
+use clap::Parser;
+use congvu::cli::Done;
+
+fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = congvu::cli::Cli::parse();
-    if let Err(message) = congvu::cli::run(cli) {
-        eprintln!("congvu: {message}");
-        std::process::exit(1);
+    match congvu::cli::run(cli) {
+        Ok(Done::All) => ExitCode::SUCCESS,
+        Ok(Done::Rejected(_)) => ExitCode::from(2),
+        Err(message) => {
+            eprintln!("congvu: {message}");
+            ExitCode::FAILURE
+        }
     }
 }
 

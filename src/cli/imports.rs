@@ -9,7 +9,8 @@ use crate::db::units;
 use crate::domain::access::Visibility;
 use crate::import::onestop::{self, FeedReport, import_progress, items};
 
-/// `congvu import onestop`: as `POST /onestop/dossiers` (or `/onestop/progress`).
+/// `congvu import onestop`: as `POST /onestop/dossiers` (or `/onestop/progress`). Returns
+/// how many items were rejected.
 pub(super) fn import_onestop(
     db: &Db,
     settings: &OneStopSettings,
@@ -17,7 +18,7 @@ pub(super) fn import_onestop(
     file: &std::path::Path,
     progress: bool,
     batch: usize,
-) -> Result<(), String> {
+) -> Result<usize, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let text =
         crate::import::decode(&bytes, None).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -83,7 +84,7 @@ pub(super) fn import_onestop(
         total.rejected.len(),
         total.unattributed_steps
     );
-    Ok(())
+    Ok(total.rejected.len())
 }
 
 /// Where an import may write: one province, or every unit.
@@ -114,14 +115,15 @@ pub(super) fn province_root(db: &Db, code: &str) -> Result<units::UnitRow, Strin
 }
 
 /// `congvu import dossiers`: streams the file through the same checks as the API, one
-/// transaction per batch, with a progress bar on the terminal.
+/// transaction per batch, with a progress bar on the terminal. Returns how many lines were
+/// rejected.
 pub(super) fn import_dossiers(
     db: &Db,
     file: &std::path::Path,
     province: Option<&str>,
     encoding: Option<&str>,
     batch: usize,
-) -> Result<(), String> {
+) -> Result<usize, String> {
     use crate::import::dossiers::{CsvStream, ImportReport, import_lines};
 
     let scope = import_scope(db, province)?;
@@ -179,7 +181,7 @@ pub(super) fn import_dossiers(
         total.unchanged,
         total.rejected.len()
     );
-    Ok(())
+    Ok(total.rejected.len())
 }
 
 /// `congvu demo --scale province`: the generated province-year, with a progress bar.

@@ -449,7 +449,10 @@ impl Db {
         if let Some((writer, _)) = &turn {
             writer.finish_checkpoint(conn);
         }
-        conn.transaction(f)
+        match conn {
+            AnyConnection::Sqlite(_) => immediate(conn, f),
+            AnyConnection::Postgresql(_) => conn.transaction(f),
+        }
     }
 
     /// Runs read-only work on a pooled connection.
@@ -474,6 +477,37 @@ impl Db {
             .get_timeout(Duration::from_secs(2))
             .map(|mut c| c.ping().is_ok())
             .unwrap_or(false)
+    }
+}
+
+/// A SQLite write transaction that takes the write lock as it begins (`BEGIN IMMEDIATE`),
+/// waiting up to the busy timeout for another process's writer to finish. A deferred one
+/// reads first, and when another process (the command line beside the server, or the
+/// server beside a command) commits in between, its first write fails at once with
+/// "database is locked": its snapshot is stale and no waiting can help. This process's
+/// own writers already take turns (`Db::sqlite_writer`), so beginning with the lock
+/// costs them nothing. Otherwise as diesel's `transaction`: nested ones are savepoints.
+fn immediate<T, E>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <AnyConnection as Connection>::TransactionManager;
+    if let AnyConnection::Sqlite(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    }
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback.into()),
+        },
     }
 }
 

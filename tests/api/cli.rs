@@ -537,7 +537,8 @@ async fn import_dossiers_streams_a_file(b: Backend) {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    // The good lines are kept; exit code 2 says some were rejected (it was 0).
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
         stdout.contains("31 lines: 30 dossiers created, 0 updated, 0 unchanged, 1 lines rejected"),
         "{stdout}"
@@ -553,6 +554,11 @@ async fn import_dossiers_streams_a_file(b: Backend) {
         String::from_utf8_lossy(&again.stdout)
             .contains("0 dossiers created, 0 updated, 30 unchanged"),
         "idempotent"
+    );
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "the bad line is rejected again"
     );
     // The same export sent undeclared: its lines are not UTF-8, each is rejected on its
     // own and the line after them still read. Before, the first bad byte was a CSV error
@@ -575,7 +581,21 @@ async fn import_dossiers_streams_a_file(b: Backend) {
         .args(["import", "dossiers", "/nonexistent.csv"])
         .output()
         .unwrap();
-    assert!(!missing.status.success());
+    assert_eq!(missing.status.code(), Some(1));
+    // The export without its bad line: all taken, exit code 0.
+    let bad_line = b"CLI-BAD,Ho so,KHA-PNT-MC,not a date,,,received,,\n";
+    std::fs::write(&path, &file[..file.len() - bad_line.len()]).unwrap();
+    let clean = congvu(&storage)
+        .args(["import", "dossiers"])
+        .arg(&path)
+        .args(["--province", "KHA", "--encoding", "windows-1258"])
+        .output()
+        .unwrap();
+    assert!(
+        clean.status.success(),
+        "nothing rejected: {}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
 }
 
 async fn import_onestop_reads_a_portal_export(b: Backend) {
@@ -610,7 +630,7 @@ async fn import_onestop_reads_a_portal_export(b: Backend) {
     let out = run();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "an item rejected: {stderr}");
     assert!(
         stdout.contains(
             "3 items: 2 dossiers created, 0 updated, 0 unchanged, 1 rejected; 1 steps kept aside"
@@ -644,6 +664,7 @@ async fn import_onestop_reads_a_portal_export(b: Backend) {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    assert!(out.status.success(), "nothing rejected");
 }
 
 async fn demo_scale_generates_a_province_year(b: Backend) {

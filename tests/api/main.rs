@@ -51,3 +51,4 @@ mod twin_steps;
 mod units;
 mod users;
 mod violation_types;
+mod writers;
