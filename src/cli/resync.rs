@@ -7,7 +7,7 @@
 use diesel::prelude::*;
 
 use super::BoxError;
-use crate::db::dossiers::{LATE_STEP_CODE, sync_many};
+use crate::db::dossiers::{LATE_STEP_CODE, SOURCE_DOSSIER, sync_many};
 use crate::db::onestop::twins::next_dossiers;
 use crate::db::schema::violations;
 use crate::db::{AnyConnection, Db, units};
@@ -55,6 +55,8 @@ fn late_steps(c: &mut AnyConnection, province_id: i64) -> QueryResult<i64> {
     violations::table
         .filter(violations::province_id.eq(province_id))
         .filter(violations::code.eq(LATE_STEP_CODE))
+        // Inspection findings are filed under the same code; only the dossiers' count.
+        .filter(violations::source.eq(SOURCE_DOSSIER))
         .count()
         .get_result(c)
 }

@@ -129,11 +129,15 @@ pub fn effective_due(
 /// the wait ends, the request time stored (`stored_requested`) stays when a send gives
 /// none: the same file sent again, its column empty, cleared the time congvu had
 /// observed, and the dossier, paused from no known time again, left the overdue list.
+/// A dossier that left the wait `finished` got its supplement no later than then: an
+/// export read weeks after the dossier was finished took the receipt as the day it was
+/// read, moved the deadline by all those weeks and made a late dossier early.
 pub fn observed_pause(
     was: DossierStatus,
     status: DossierStatus,
     (requested, received): (Option<NaiveDateTime>, Option<NaiveDateTime>),
     stored_requested: Option<NaiveDateTime>,
+    finished: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
     let waiting = |s| s == DossierStatus::AwaitingSupplement;
@@ -144,7 +148,10 @@ pub fn observed_pause(
     };
     match (waiting(was), waiting(status), requested, received) {
         (false, true, None, _) => (Some(now), received),
-        (true, false, Some(asked), None) => (Some(asked), Some(now.max(asked))),
+        (true, false, Some(asked), None) => {
+            let came = finished.map_or(now, |f| f.min(now));
+            (Some(asked), Some(came.max(asked)))
+        }
         _ => (requested, received),
     }
 }
@@ -426,7 +433,9 @@ pub fn satisfaction_index(responses: u64, satisfied: u64) -> Option<f64> {
 
 /// Parses the date-times one-stop systems send: `yyyyMMddHHmmss` (the national portal's
 /// format), `yyyy-MM-ddTHH:mm:ss[.fff]`, `yyyy-MM-dd HH:mm[:ss]` or a bare date (midnight,
-/// or with `end_of_day` 23:59:59, for deadlines given as a day). Local time, no offset.
+/// or with `end_of_day` 23:59:59, for deadlines given as a day), all local time; or
+/// RFC 3339 with an offset, as the API's times are (`2026-03-04T07:05:00Z` is 14:05 in
+/// Asia/Ho_Chi_Minh). Before, a time with an offset was refused as no date-time.
 pub fn parse_local(s: &str, end_of_day: bool) -> Option<NaiveDateTime> {
     use chrono::{Datelike, Timelike};
     // Whole seconds: the databases keep fractions differently (a 7-digit .NET fraction
@@ -441,6 +450,9 @@ fn parse_any(s: &str, end_of_day: bool) -> Option<NaiveDateTime> {
     let s = s.trim();
     if s.is_empty() {
         return None;
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&super::attendance::TZ).naive_local());
     }
     for fmt in [
         "%Y%m%d%H%M%S",
@@ -721,7 +733,7 @@ mod tests {
         // Into the wait with no time: asked now. An overdue dossier (due 12/3) stays
         // overdue: asked after its deadline.
         assert_eq!(
-            observed_pause(InProgress, Waiting, (None, None), None, now),
+            observed_pause(InProgress, Waiting, (None, None), None, None, now),
             (Some(now), None)
         );
         let d = Dossier {
@@ -735,12 +747,26 @@ mod tests {
         assert_eq!(d.outcome(t(15, 9, 0)), Outcome::Overdue);
         // A time sent (or stored) is kept.
         assert_eq!(
-            observed_pause(InProgress, Waiting, (Some(t(10, 9, 0)), None), None, now),
+            observed_pause(
+                InProgress,
+                Waiting,
+                (Some(t(10, 9, 0)), None),
+                None,
+                None,
+                now
+            ),
             (Some(t(10, 9, 0)), None)
         );
         // Out of the wait with no receipt: received now, the deadline moved by the pause.
         assert_eq!(
-            observed_pause(Waiting, InProgress, (Some(t(10, 9, 0)), None), None, now),
+            observed_pause(
+                Waiting,
+                InProgress,
+                (Some(t(10, 9, 0)), None),
+                None,
+                None,
+                now
+            ),
             (Some(t(10, 9, 0)), Some(now))
         );
         assert_eq!(
@@ -749,6 +775,7 @@ mod tests {
                 Finished,
                 (Some(t(10, 9, 0)), Some(t(11, 9, 0))),
                 None,
+                None,
                 now
             ),
             (Some(t(10, 9, 0)), Some(t(11, 9, 0)))
@@ -756,27 +783,52 @@ mod tests {
         // Still waiting, or never: nothing changes; nor for a wait with no time at all
         // when leaving it (nothing to time it from).
         assert_eq!(
-            observed_pause(Waiting, Waiting, (None, None), None, now),
+            observed_pause(Waiting, Waiting, (None, None), None, None, now),
             (None, None)
         );
         assert_eq!(
-            observed_pause(InProgress, Finished, (None, None), None, now),
+            observed_pause(InProgress, Finished, (None, None), None, None, now),
             (None, None)
         );
         assert_eq!(
-            observed_pause(Waiting, InProgress, (None, None), None, now),
+            observed_pause(Waiting, InProgress, (None, None), None, None, now),
             (None, None)
         );
         // A send that clears the time congvu observed (the same file again, its column
         // empty) keeps it, waiting and as the wait ends.
         let asked = Some(t(13, 9, 0));
         assert_eq!(
-            observed_pause(Waiting, Waiting, (None, None), asked, now),
+            observed_pause(Waiting, Waiting, (None, None), asked, None, now),
             (asked, None)
         );
         assert_eq!(
-            observed_pause(Waiting, InProgress, (None, None), asked, now),
+            observed_pause(Waiting, InProgress, (None, None), asked, None, now),
             (asked, Some(now))
+        );
+        // Finished while waiting, read later with no receipt time: received by the time
+        // it was finished (before, at `now`, moving its deadline by the days since).
+        assert_eq!(
+            observed_pause(
+                Waiting,
+                Finished,
+                (None, None),
+                asked,
+                Some(t(13, 15, 0)),
+                now
+            ),
+            (asked, Some(t(13, 15, 0)))
+        );
+        assert_eq!(
+            observed_pause(
+                Waiting,
+                Finished,
+                (None, None),
+                asked,
+                Some(t(20, 8, 0)),
+                now
+            ),
+            (asked, Some(now)),
+            "a finish after now (a clock ahead) waits for now"
         );
     }
 
@@ -1009,6 +1061,18 @@ mod tests {
             Some(want.date())
         );
         assert_eq!(parse_local("2026-03-04 14:05", false), Some(want));
+        // With an offset, as the API's times are: the local wall-clock time.
+        assert_eq!(parse_local("2026-03-04T14:05:00+07:00", false), Some(want));
+        assert_eq!(parse_local("2026-03-04T07:05:00Z", false), Some(want));
+        assert_eq!(
+            parse_local("2026-03-04T09:05:00.4+02:00", false),
+            Some(want)
+        );
+        assert_eq!(
+            parse_local("2026-03-03T17:05:00Z", false),
+            Some(t(4, 0, 5)),
+            "past midnight in Hà Nội"
+        );
         assert_eq!(
             parse_local("2026-03-04", true),
             Some(

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
 use utoipa::ToSchema;
 
 use super::handlers::{reachable_staff, unmovable};
@@ -211,7 +212,6 @@ impl<R: std::io::Read> CsvStream<R> {
 
     /// Up to `n` more lines (fewer at the end; none when the file is done).
     pub fn next_batch(&mut self, n: usize) -> (Vec<(u64, RawLine)>, Vec<Rejected>) {
-        use unicode_normalization::UnicodeNormalization;
         let mut lines = Vec::new();
         let mut rejected = Vec::new();
         let mut record = csv::StringRecord::new();
@@ -273,7 +273,9 @@ pub fn read_json(rows: Vec<serde_json::Value>) -> (Vec<(u64, RawLine)>, Vec<Reje
                     .filter_map(|(k, v)| {
                         let text = match v {
                             serde_json::Value::Null => String::new(),
-                            serde_json::Value::String(s) => s.trim().to_owned(),
+                            // NFC as a file's lines (README): an NFD name sent as JSON
+                            // was stored apart, and each file after it an update.
+                            serde_json::Value::String(s) => s.trim().nfc().collect(),
                             other => other.to_string(),
                         };
                         let k = k.to_lowercase();
@@ -350,7 +352,7 @@ fn check(raw: &RawLine) -> Result<Checked, FieldErrors> {
         if parsed.is_none() {
             fail(
                 field,
-                "is not a date-time (yyyyMMddHHmmss or yyyy-MM-ddTHH:mm:ss)",
+                "is not a date-time (yyyyMMddHHmmss, yyyy-MM-ddTHH:mm:ss, or RFC 3339 with an offset)",
             );
         }
         parsed

@@ -220,4 +220,47 @@ async fn a_feed_does_not_move_a_step_onto_or_off_its_sender(b: Backend) {
 both!(
     a_file_without_the_optional_columns_keeps_the_supplement,
     a_feed_does_not_move_a_step_onto_or_off_its_sender,
+    a_dossier_finished_while_waiting_got_its_supplement_by_then,
 );
+
+/// A dossier waiting for a supplement, next read finished with no receipt time (the CSV of
+/// API.md has no receipt column): the supplement came in by the time it was finished, so
+/// the deadline moves by the request-to-finish gap at most. Before, the receipt was the
+/// import's time, months later here, and the deadline moved by all of it.
+async fn a_dossier_finished_while_waiting_got_its_supplement_by_then(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    send(
+        &app,
+        &w,
+        format!(
+            "{HEADER},supplement_requested_at\nHS-BS,Cấp phép,A,20260302080000,20260310170000,,awaiting_supplement,,,,,,20260305090000\n"
+        ),
+    )
+    .await;
+    let report = send(
+        &app,
+        &w,
+        format!(
+            "{HEADER}\nHS-BS,Cấp phép,A,20260302080000,20260310170000,20260325100000,finished,,,,,\n"
+        ),
+    )
+    .await;
+    assert_eq!(report["updated"], 1, "{report}");
+    let (s, list) = app
+        .get(
+            w.token("hr_a"),
+            &format!(
+                "/api/v1/dossiers?unit_id={}&from=2026-03-01&to=2026-03-31",
+                w.a.id
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{list}");
+    // Due 10/3 17:00, paused from 5/3 09:00 to the finish on 25/3 10:00.
+    assert_eq!(
+        list["items"][0]["effective_due_at"], "2026-03-30T18:00:00+07:00",
+        "{list}"
+    );
+}

@@ -254,12 +254,15 @@ async fn bad_lines_are_reported_and_good_ones_kept(b: Backend) {
                 {"code": "J-1", "procedure": "Thủ tục", "unit_code": "A1", "received_at": "2026-03-02T08:00:00",
                  "due_at": "2026-03-06", "status": "in_progress", "step_no": 1, "step_staff_code": "S-A1"},
                 {"code": "J-2", "procedure": "Thủ tục", "unit_code": "B", "received_at": "2026-03-02T08:00:00", "status": "received"},
-                "not an object"
+                "not an object",
+                // RFC 3339 with an offset, as the API's own times (refused before).
+                {"code": "J-3", "procedure": "Thủ tục", "unit_code": "A1", "received_at": "2026-03-02T01:00:00Z",
+                 "due_at": "2026-03-06T17:00:00+07:00", "status": "received"}
             ]}),
         )
         .await;
     assert_eq!(s, 200, "{report}");
-    assert_eq!(report["created"], 1);
+    assert_eq!(report["created"], 2, "{report}");
     let lines: Vec<i64> = report["rejected"]
         .as_array()
         .unwrap()

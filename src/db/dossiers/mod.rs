@@ -113,6 +113,7 @@ impl DossierFields {
                     status,
                     (self.supplement_requested_at, self.supplement_received_at),
                     old.supplement_requested_at,
+                    self.finished_at,
                     now,
                 );
         }
@@ -559,11 +560,14 @@ pub fn of_units_since(
                         .is_null()
                         .or(dossiers::finished_at.ge(from_utc)),
                 )
-                .order(dossiers::received_at)
                 .select(DossierRow::as_select())
                 .load(conn)?,
         );
     }
+    // One order over every part, ties by id: the list is paged from it, and dossiers
+    // received at the same minute (a bare date is midnight) came back in any order, so
+    // a page could repeat one and skip another.
+    out.sort_by_key(|d| (d.received_at, d.id));
     Ok(out)
 }
 
@@ -601,7 +605,7 @@ pub fn of_staff_many_since(
         .select(dossier_steps::dossier_id);
     dossiers::table
         .filter(dossiers::id.eq_any(ids))
-        .order(dossiers::received_at)
+        .order((dossiers::received_at, dossiers::id))
         .select(DossierRow::as_select())
         .load(conn)
 }

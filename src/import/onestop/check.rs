@@ -20,7 +20,8 @@ pub(super) fn text(o: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
-const TIME_FORMS: &str = "expected yyyyMMddHHmmss or yyyy-MM-ddTHH:mm:ss[.fff] (local time)";
+const TIME_FORMS: &str =
+    "expected yyyyMMddHHmmss or yyyy-MM-ddTHH:mm:ss[.fff] (local time), or RFC 3339 with an offset";
 
 /// A local date-time in either of the portal's forms. A deadline given as a bare day
 /// ends at the day's end.
