@@ -180,11 +180,13 @@ pub fn claim(
         cancel(conn, id, holder, now)?;
         return Ok(None);
     }
-    // An escalation tells the level above that nobody acted on a notice: one acknowledged
-    // since it was queued (while it waited after a failure) has nothing to tell. Before,
-    // the mail server coming back at 08:00 still told the director of a notice the
-    // division head had acknowledged at 07:30.
-    if row.kind == NotificationKind::Escalation.code()
+    // An escalation tells the level above that nobody acted on a notice, a repeat asks a
+    // head to act on it: one acknowledged since it was queued (while it waited after a
+    // failure) has nothing to tell. Before, the mail server coming back at 08:00 still
+    // told the director of a notice the division head had acknowledged at 07:30, and a
+    // co-head to act on a notice the other head had handled.
+    if (row.kind == NotificationKind::Escalation.code()
+        || row.kind == NotificationKind::Repeat.code())
         && let Some(notice) = row.notice_id
         && super::notices::find(conn, notice)?.is_some_and(|n| n.acknowledged_at.is_some())
     {
@@ -193,7 +195,27 @@ pub fn claim(
             (id, holder),
             NotificationStatus::Cancelled,
             now,
-            "not sent: the notice was acknowledged after this escalation was queued",
+            "not sent: the notice was acknowledged after this message was queued",
+            now,
+        )?;
+        return Ok(None);
+    }
+    // A dispute's message asks its deciders to accept or refuse it by a date: decided
+    // since it was queued, there is nothing to ask. Before, a message held back by a
+    // mail outage went out after the decision, and again at each daily re-send.
+    if row.kind == NotificationKind::Dispute.code()
+        && let Some(dispute) = serde_json::from_str::<serde_json::Value>(&row.payload)
+            .ok()
+            .and_then(|p| p["dispute_id"].as_i64())
+        && super::disputes::find(conn, dispute)?
+            .is_none_or(|d| d.status() != crate::domain::disputes::DisputeStatus::Pending)
+    {
+        settle(
+            conn,
+            (id, holder),
+            NotificationStatus::Cancelled,
+            now,
+            "not sent: the dispute was decided after this message was queued",
             now,
         )?;
         return Ok(None);

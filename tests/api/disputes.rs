@@ -236,6 +236,28 @@ async fn a_dispute_accepted_takes_the_step_out_of_the_late_count(b: Backend) {
         )
         .await;
     assert_eq!(s, 409, "decided once");
+    // The message asking the head to decide, held back by a mail outage, is not sent once
+    // the dispute is decided: before, it went out after the decision, and again at each
+    // daily re-send.
+    let message = told["id"].as_i64().unwrap();
+    app.exec(&format!(
+        "UPDATE notifications SET status = 'failed', claimed_by = NULL, claimed_until = NULL, \
+         next_attempt_at = '2000-01-01 00:00:00' WHERE id = {message}"
+    ));
+    let db = app.db.clone();
+    let claimed = tokio::task::spawn_blocking(move || {
+        let now = congvu::db::now();
+        let mut c = db.conn().unwrap();
+        let until = now + chrono::Duration::minutes(15);
+        congvu::db::outbox::claim(&mut c, message, "sender-a", until, now).unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(claimed.is_none(), "not sent");
+    let (_, one) = app
+        .get(w.token("root"), &format!("/api/v1/notifications/{message}"))
+        .await;
+    assert_eq!(one["status"], "cancelled", "{one}");
 
     let after = stats(&app, w.token("hr_a"), w.member_a1.id).await;
     assert_eq!(

@@ -381,8 +381,8 @@ source = "Quyết định thử nghiệm"
 }
 
 /// An escalation queued while the mail server was down is not sent once the head has
-/// acknowledged the notice: before, the director was told of a notice the division head
-/// had acted on.
+/// acknowledged the notice, nor the repeat's own message waiting to be sent again:
+/// before, the director was told of a notice the division head had acted on.
 async fn an_escalation_waiting_is_dropped_once_acknowledged(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
@@ -397,11 +397,15 @@ async fn an_escalation_waiting_is_dropped_once_acknowledged(b: Backend) {
     assert_eq!(sweep_with_every_notice_due(&app).await.escalations, 1);
     let esc = list(&app, w.token("root"), "?kind=escalation").await;
     let id = esc["items"][0]["id"].as_i64().unwrap();
-    // Its first attempt failed; then the head acts on the notice.
+    // Its first attempt failed, and the repeat's own message's too; then the head acts on
+    // the notice.
     let db = app.db.clone();
-    tokio::task::spawn_blocking(move || fail(&db, id))
-        .await
-        .unwrap();
+    tokio::task::spawn_blocking(move || {
+        fail(&db, id);
+        fail(&db, repeat);
+    })
+    .await
+    .unwrap();
     let (s, body) = app
         .post(
             w.token("head_a"),
@@ -410,19 +414,24 @@ async fn an_escalation_waiting_is_dropped_once_acknowledged(b: Backend) {
         )
         .await;
     assert_eq!(s, 200, "{body}");
-    let db = app.db.clone();
-    let claimed = tokio::task::spawn_blocking(move || {
-        let now = congvu::db::now();
-        let mut c = db.conn().unwrap();
-        congvu::db::outbox::claim(&mut c, id, "sender-a", now + Duration::minutes(15), now).unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(claimed.is_none(), "not sent");
-    let (_, one) = app
-        .get(w.token("root"), &format!("/api/v1/notifications/{id}"))
-        .await;
-    assert_eq!(one["status"], "cancelled", "{one}");
+    // Neither is sent: the repeat asked a head to act on what has been acted on (before,
+    // it still went out).
+    for id in [id, repeat] {
+        let db = app.db.clone();
+        let claimed = tokio::task::spawn_blocking(move || {
+            let now = congvu::db::now();
+            let mut c = db.conn().unwrap();
+            congvu::db::outbox::claim(&mut c, id, "sender-a", now + Duration::minutes(15), now)
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(claimed.is_none(), "not sent");
+        let (_, one) = app
+            .get(w.token("root"), &format!("/api/v1/notifications/{id}"))
+            .await;
+        assert_eq!(one["status"], "cancelled", "{one}");
+    }
 }
 
 /// A notice about the unit a person moved to lists an inspection's finding made in
