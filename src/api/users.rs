@@ -167,7 +167,9 @@ fn resolve_grants(
         // Every rule against deciding about oneself (one's rating, disputes, leave, record)
         // knows a person by the staff record their account is linked to: a second account
         // linked to nobody, with hr or unit_head over one's own unit, decided all of them
-        // for its maker, and outlived their leaving.
+        // for its maker, and outlived their leaving. A device is such an account too: a
+        // kiosk over one's own unit sent one's own check-ins backdated (90 days, where
+        // one's own are live only) and survey answers about oneself.
         let reaches_caller = caller_path.is_some_and(|own| {
             path.as_deref()
                 .is_none_or(|p| crate::domain::units::in_subtree(own, p))
@@ -175,7 +177,7 @@ fn resolve_grants(
         let had = held
             .iter()
             .any(|h| h.role == g.role.code() && h.unit_id == g.unit_id);
-        if staff_id.is_none() && g.role != Role::Device && reaches_caller && !had {
+        if staff_id.is_none() && reaches_caller && !had {
             return Err(ApiError::Forbidden(
                 "an account linked to no staff record may not hold a role over your own \
                  record: link it to the person who holds it, or have another administrator \

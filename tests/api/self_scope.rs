@@ -214,8 +214,9 @@ async fn ones_own_code_and_handles_are_for_another_administrator(b: Backend) {
 /// An administrator does not make themself a second account linked to nobody with a
 /// role over their own record: the rules against deciding about oneself know a person by
 /// their account's staff record, so such an account decided the maker's rating,
-/// disputes and record, and outlived their leaving. A kiosk, or a role on a unit below
-/// their own, is still theirs to make.
+/// disputes and record, and outlived their leaving. A kiosk over their unit is such an
+/// account too (it sent their own check-ins backdated, and survey answers about them);
+/// a role on a unit below their own, a kiosk there included, is still theirs to make.
 async fn a_second_account_over_ones_own_record_is_for_another(b: Backend) {
     let Some((app, w)) = TestApp::with_world(b).await else {
         return;
@@ -229,14 +230,14 @@ async fn a_second_account_over_ones_own_record_is_for_another(b: Backend) {
     .await;
     let account = |name: &str, role: &str, unit: i64| json!({"username": name, "password": "mat-khau-du-dai", "roles": [{"role": role, "unit_id": unit}]});
     let before = app.count("users");
-    for role in ["hr", "unit_head", "admin"] {
+    for role in ["hr", "unit_head", "admin", "device"] {
         let (s, body) = app
             .post(&head, "/api/v1/users", account("hung.2", role, w.a.id))
             .await;
         assert_eq!(s, 403, "{role}: {body}");
     }
     assert_eq!(app.count("users"), before);
-    for (name, role, unit) in [("kiosk.a", "device", w.a.id), ("hr.a1", "hr", w.a1.id)] {
+    for (name, role, unit) in [("kiosk.a1", "device", w.a1.id), ("hr.a1", "hr", w.a1.id)] {
         let (s, body) = app
             .post(&head, "/api/v1/users", account(name, role, unit))
             .await;
