@@ -62,7 +62,7 @@ pub async fn login(
             db.read(|c| Ok::<_, ApiError>(crate::db::users::find_by_username(c, &lookup)?))?;
         let Some(u) = user else {
             password::burn_decoy(&password);
-            return Ok(None);
+            return Ok(Checked::NoSuchAccount);
         };
         // An account whose person has left the service opens no session either.
         let opened = password::verify(&password, &u.password_hash)
@@ -74,12 +74,12 @@ pub async fn login(
             // Failures are in the server log, not the trail: a write for an existing
             // account alone would tell it from a name that does not exist (its time, and
             // the writer it holds), and every guess would be a row.
-            return Ok(None);
+            return Ok(Checked::Failed);
         }
         // Written before the token is issued: a session the trail cannot record is not
         // opened.
         db.write(|c| Ok::<_, ApiError>(crate::db::users::record_login(c, &u, &client)?))?;
-        Ok(Some(u))
+        Ok(Checked::Passed(u))
     })
     .await?;
     let Some(user) = verified else {
@@ -97,10 +97,20 @@ pub async fn login(
     }))
 }
 
+/// What a throttled check of a password found.
+pub(crate) enum Checked<T> {
+    Passed(T),
+    /// A wrong password (or an account that may not log in).
+    Failed,
+    /// No account has the name given. The name is then left out of the log: a name that
+    /// is nobody's is often a password typed into the wrong field.
+    NoSuchAccount,
+}
+
 /// Runs `verify` (on the blocking pool) as one attempt in the login throttle, for the
 /// account `username` and the caller's address `client` (`client_of`): refused with 429
 /// once either is locked;
-/// counted as a failure when it verifies nothing (`Ok(None)`), as a success when it does,
+/// counted as a failure when it verifies nothing, as a success when it does,
 /// and not at all when it could not check (an error: not a guess). The attempt is
 /// reserved before the slow verification, so parallel guesses cannot all pass the lock
 /// check before the first of them is counted. `(refused, failed)` are the log's words for
@@ -115,7 +125,7 @@ pub(crate) async fn throttled<T, F>(
 ) -> Result<Option<T>, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&Db) -> Result<Option<T>, ApiError> + Send + 'static,
+    F: FnOnce(&Db) -> Result<Checked<T>, ApiError> + Send + 'static,
 {
     // The attempt is reserved and settled on the blocking pool, with the verification:
     // a client that hangs up drops this future, not the verification under way, and an
@@ -133,13 +143,18 @@ where
             }
         };
         match verify(db) {
-            Ok(Some(found)) => {
+            Ok(Checked::Passed(found)) => {
                 attempt.succeeded(Instant::now());
                 Ok(Some(found))
             }
-            Ok(None) => {
+            Ok(Checked::Failed) => {
                 attempt.failed(Instant::now());
                 tracing::warn!(%username, %client, "{failed}");
+                Ok(None)
+            }
+            Ok(Checked::NoSuchAccount) => {
+                attempt.failed(Instant::now());
+                tracing::warn!(%client, "{failed}: no account has the name given");
                 Ok(None)
             }
             Err(e) => {

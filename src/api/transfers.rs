@@ -27,8 +27,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SpellView {
     pub unit_id: i64,
-    pub unit_code: String,
-    pub unit_name: String,
+    /// Null for a unit the caller does not read (another department's, say), unless
+    /// the spells are the caller's own.
+    pub unit_code: Option<String>,
+    /// Null as `unit_code` is.
+    pub unit_name: Option<String>,
     /// None for the first spell (since the record began).
     pub from: Option<NaiveDate>,
     /// None for the spell still running.
@@ -46,6 +49,11 @@ pub async fn staff_units(
 ) -> Result<web::Json<Vec<SpellView>>, ApiError> {
     let id = id.into_inner();
     let read = auth.can(Action::ReadStaff);
+    // A newcomer's earlier units may lie outside what the reader sees: the spell's dates
+    // are theirs to read, the unit's code and name are not (nobody learns what exists
+    // outside their reach). One's own history is one's own.
+    let units_read = auth.can(Action::ReadUnits);
+    let own = auth.actor.staff_id == Some(id);
     let spells = blocking(&state, move |db: &Db| {
         db.read(|c| {
             let person = super::attendance::visible_person(c, &read, id)?.staff;
@@ -68,10 +76,11 @@ pub async fn staff_units(
                 .into_iter()
                 .filter_map(|s| {
                     let u = units.get(&s.unit)?;
+                    let shown = own || units_read.unit(u.id, &u.path);
                     Some(SpellView {
                         unit_id: u.id,
-                        unit_code: u.code.clone(),
-                        unit_name: u.name.clone(),
+                        unit_code: shown.then(|| u.code.clone()),
+                        unit_name: shown.then(|| u.name.clone()),
                         from: s.from,
                         to: s.to,
                     })

@@ -568,7 +568,11 @@ async fn verify_current_password(
                     "is required to change your own password",
                 )
             })?;
-            Ok(password::verify(&current, &user.password_hash).then_some(user.password_hash))
+            Ok(if password::verify(&current, &user.password_hash) {
+                super::auth::Checked::Passed(user.password_hash)
+            } else {
+                super::auth::Checked::Failed
+            })
         },
     )
     .await?;

@@ -206,6 +206,28 @@ async fn a_transfer_keeps_the_days_before_it_with_the_old_unit(b: Backend) {
     );
     let (s, _) = app.get(w.token("hr_a"), &format!("{path}/units")).await;
     assert_eq!(s, 404, "the person is now outside hr_a's reach");
+    // B's hr reads the newcomer's spell in A1 by its dates, not A1's code or name (before,
+    // they named a unit of another department); the person reads their own whole.
+    let (s, body) = app
+        .post(
+            root,
+            "/api/v1/users",
+            json!({"username": "hr.b", "password": "mat-khau-du-dai",
+                   "roles": [{"role": "hr", "unit_id": w.b.id}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let hr_b = app.token("hr.b", "mat-khau-du-dai").await;
+    let (s, body) = app.get(&hr_b, &format!("{path}/units")).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(
+        body[0],
+        json!({"unit_id": w.a1.id, "unit_code": null, "unit_name": null,
+               "from": null, "to": before.to_string()})
+    );
+    assert_eq!(body[1]["unit_code"], "B", "{body}");
+    let (s, body) = app.get(w.token("staff_a1"), &format!("{path}/units")).await;
+    assert_eq!((s, &body[0]["unit_code"]), (200, &json!("A1")), "{body}");
 }
 
 async fn a_transfer_day_is_checked_and_wrong_ones_change_nothing(b: Backend) {
