@@ -170,11 +170,15 @@ async fn on_schedule(
                 if !leased {
                     let lease =
                         job_db.read(|c| crate::db::jobs::lease(c, name).map_err(JobError::from))?;
-                    return Ok(Ran::Skipped(lease));
+                    // Released between the two reads (its end no longer ahead): that run
+                    // is over, nothing to watch. Watched, it stayed as it was and was
+                    // taken for abandoned: the job ran twice, with a false warning.
+                    let read_at = crate::db::now();
+                    return Ok(Ran::Skipped(lease.filter(|l| l.1 > read_at)));
                 }
                 let result = std::thread::scope(|scope| {
                     // The lease renewed every ten minutes while the job runs: a live run
-                    // that outlasts it is not taken for abandoned (`abandoned`) and run a
+                    // that outlasts it is not taken for abandoned (`looked`) and run a
                     // second time beside it.
                     let (stop, stopped) = std::sync::mpsc::channel::<()>();
                     let (renew_db, renew_holder) = (&job_db, &job_holder);
@@ -226,23 +230,32 @@ async fn on_schedule(
         // restart over Monday 07:00 skipped the digest for the dead process's lease and
         // then waited a week, the week's remaining digests lost. So the lease is looked
         // at again when it runs out, before the next tick.
-        if let Some(at) = held.as_ref().and_then(|l| look_again_at(l, next)) {
+        // A lease renewed since (the run was alive then) is looked at again when its new
+        // end comes: its holder may have died after renewing it.
+        let mut abandoned = false;
+        while let Some(seen) = held.take() {
+            let Some(at) = look_again_at(&seen, next) else {
+                break;
+            };
             tokio::time::sleep((at - Utc::now()).to_std().unwrap_or_default()).await;
-            let seen = held.clone();
             let job_db = db.clone();
-            let now = tokio::task::spawn_blocking(move || {
+            let read = tokio::task::spawn_blocking(move || {
                 job_db.read(|c| crate::db::jobs::lease(c, name).map_err(JobError::from))
             })
             .await;
-            if let Ok(Ok(now)) = now
-                && abandoned(seen.as_ref(), now.as_ref())
-            {
-                tracing::warn!(
-                    job = name,
-                    "the process that held this job's lease stopped mid-run: running it now"
-                );
-                continue;
+            let Ok(Ok(now)) = read else { break };
+            match looked(&seen, now.as_ref(), crate::db::now()) {
+                Looked::Abandoned => abandoned = true,
+                Looked::Renewed(lease) => held = Some(lease),
+                Looked::Done => {}
             }
+        }
+        if abandoned {
+            tracing::warn!(
+                job = name,
+                "the process that held this job's lease stopped mid-run: running it now"
+            );
+            continue;
         }
         tokio::time::sleep((next - Utc::now()).to_std().unwrap_or_default()).await;
     }
@@ -265,11 +278,29 @@ fn look_again_at(lease: &Lease, next_tick: DateTime<Utc>) -> Option<DateTime<Utc
     (at < next_tick).then_some(at)
 }
 
-/// Whether a lease seen at a skipped tick was abandoned: still as it was once it has run
-/// out (its holder never released it). Released (its end moved to the release) or taken
-/// by another since, that run did the work.
-fn abandoned(seen: Option<&Lease>, now: Option<&Lease>) -> bool {
-    seen.is_some() && seen == now
+/// What a lease seen at a skipped tick says when looked at again, once it ran out.
+#[derive(Debug, PartialEq, Eq)]
+enum Looked {
+    /// Still as it was: its holder never released it (stopped mid-run).
+    Abandoned,
+    /// Its holder renewed it (its end is still ahead), so it was alive then: look again
+    /// when this runs out. Before, a renewed lease was taken for released, and a holder
+    /// that died after renewing it left the work undone until the next tick.
+    Renewed(Lease),
+    /// Released (its end moved back to the release), or taken by another since: that run
+    /// did the work.
+    Done,
+}
+
+/// Judges the lease `now` (read at `at`) against the lease `seen` at a skipped tick. A
+/// renewal puts the end an hour past the renewal, a release at the release, so a lease
+/// of the same holder whose end moved is still running when its end is ahead of `at`.
+fn looked(seen: &Lease, now: Option<&Lease>, at: chrono::NaiveDateTime) -> Looked {
+    match now {
+        Some(lease) if lease == seen => Looked::Abandoned,
+        Some(lease) if lease.0 == seen.0 && lease.1 > at => Looked::Renewed(lease.clone()),
+        _ => Looked::Done,
+    }
 }
 
 /// Starts every job and the outbox sender for the life of the process.
@@ -535,20 +566,40 @@ mod tests {
         );
         // A lease that outlasts the next tick: that tick looks.
         assert_eq!(look_again_at(&lease, utc(2026, 12, 7, 0, 30)), None);
-        // Unchanged once run out: abandoned. Released (its end moved) or taken again:
-        // that run did the work.
-        assert!(abandoned(Some(&lease), Some(&lease)));
+        // Unchanged once run out: abandoned. Released (its end moved back) or taken
+        // again: that run did the work.
+        let at = until + chrono::Duration::seconds(5);
+        assert_eq!(looked(&lease, Some(&lease), at), Looked::Abandoned);
         let released = (
             "host:1:dead".to_owned(),
             until - chrono::Duration::minutes(50),
         );
-        assert!(!abandoned(Some(&lease), Some(&released)));
+        assert_eq!(looked(&lease, Some(&released), at), Looked::Done);
         let other = (
             "host:2:live".to_owned(),
             until + chrono::Duration::minutes(60),
         );
-        assert!(!abandoned(Some(&lease), Some(&other)));
-        assert!(!abandoned(None, None));
+        assert_eq!(looked(&lease, Some(&other), at), Looked::Done);
+        assert_eq!(looked(&lease, None, at), Looked::Done);
+        // Renewed by its holder (alive at 00:50 UTC, its end then 01:50): looked at again
+        // then; unchanged at 01:50:05, the holder died after renewing it. Before, the
+        // moved end read as a release and the week's digests were lost.
+        let renewed = (
+            "host:1:dead".to_owned(),
+            until + chrono::Duration::minutes(50),
+        );
+        assert_eq!(
+            looked(&lease, Some(&renewed), at),
+            Looked::Renewed(renewed.clone())
+        );
+        let later = renewed.1 + chrono::Duration::seconds(5);
+        assert_eq!(looked(&renewed, Some(&renewed), later), Looked::Abandoned);
+        // Renewed, then released after the first end: done when looked at again.
+        let released_late = (
+            "host:1:dead".to_owned(),
+            until + chrono::Duration::minutes(3),
+        );
+        assert_eq!(looked(&renewed, Some(&released_late), later), Looked::Done);
     }
 
     #[test]
