@@ -23,6 +23,22 @@ pub enum JobError {
     Db(#[from] diesel::result::Error),
     #[error("database: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
+    /// Part of the run failed (each part logged) and the rest was done.
+    #[error("{0}")]
+    Partly(String),
+}
+
+/// After a failed run, the job is tried again this long after, twice as long after each
+/// failure in a row, up to `RETRY_AT_MOST`, while that is before its next tick. Before,
+/// a failure (the database unreachable for a minute) waited for the next tick: a day
+/// for the sweep, a week for the digest.
+const RETRY_FIRST_MINUTES: i64 = 5;
+const RETRY_AT_MOST_MINUTES: i64 = 60;
+
+/// How long after the `failures`-th failure in a row the job is tried again.
+fn retry_after(failures: u32) -> chrono::Duration {
+    let minutes = RETRY_FIRST_MINUTES.saturating_mul(1 << failures.saturating_sub(1).min(8));
+    chrono::Duration::minutes(minutes.min(RETRY_AT_MOST_MINUTES))
 }
 
 /// How long a job's lease holds when its process dies mid-run.
@@ -150,6 +166,7 @@ async fn on_schedule(
     mut order: StartOrder,
 ) {
     let mut due_now = at_start;
+    let mut failures: u32 = 0;
     if let Some(first) = &order.after {
         first.notified().await;
     }
@@ -208,15 +225,27 @@ async fn on_schedule(
                 result.map(|()| Ran::Done)
             })
             .await;
-            match ran {
-                Ok(Ok(Ran::Done)) => wake.notify_one(),
+            failures = match ran {
+                Ok(Ok(Ran::Done)) => {
+                    wake.notify_one();
+                    0
+                }
                 Ok(Ok(Ran::Skipped(lease))) => {
                     tracing::info!(job = name, "another process runs this job now: skipped");
                     held = lease;
+                    0
                 }
-                Ok(Err(e)) => tracing::error!(job = name, error = %e, "job failed"),
-                Err(e) => tracing::error!(job = name, error = %e, "job panicked"),
-            }
+                Ok(Err(e)) => {
+                    // What a partial run queued goes out meanwhile.
+                    wake.notify_one();
+                    tracing::error!(job = name, error = %e, "job failed");
+                    failures + 1
+                }
+                Err(e) => {
+                    tracing::error!(job = name, error = %e, "job panicked");
+                    failures + 1
+                }
+            };
         }
         // The first run (or the start, without one) is over, once.
         if let Some(done) = order.signals.take() {
@@ -226,6 +255,14 @@ async fn on_schedule(
         let Some(next) = next_tick(&schedule, Utc::now()) else {
             return;
         };
+        if failures > 0 {
+            let again = Utc::now() + retry_after(failures);
+            if again < next {
+                tracing::info!(job = name, at = %again, "the job will be tried again");
+                tokio::time::sleep((again - Utc::now()).to_std().unwrap_or_default()).await;
+                continue;
+            }
+        }
         // A process that died mid-run leaves its lease to run out with the work undone: a
         // restart over Monday 07:00 skipped the digest for the dead process's lease and
         // then waited a week, the week's remaining digests lost. So the lease is looked
@@ -303,6 +340,15 @@ fn looked(seen: &Lease, now: Option<&Lease>, at: chrono::NaiveDateTime) -> Looke
     }
 }
 
+/// A run whose `failed` parts (each logged) are to be tried again.
+fn partly(failed: usize, what: &str) -> Result<(), JobError> {
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(JobError::Partly(format!("{failed} {what}")))
+    }
+}
+
 /// Starts every job and the outbox sender for the life of the process.
 pub fn spawn_all(db: Db, settings: &Settings) {
     let holder = Arc::new(instance_name());
@@ -330,7 +376,7 @@ pub fn spawn_all(db: Db, settings: &Settings) {
                         "attendance closed"
                     );
                 }
-                Ok(())
+                partly(r.failed, "provinces' days not closed")
             }),
         ),
         (
@@ -348,7 +394,7 @@ pub fn spawn_all(db: Db, settings: &Settings) {
                         "repeat sweep"
                     );
                 }
-                Ok(())
+                partly(r.failed, "provinces not swept")
             }),
         ),
         (
@@ -600,6 +646,18 @@ mod tests {
             until + chrono::Duration::minutes(3),
         );
         assert_eq!(looked(&renewed, Some(&released_late), later), Looked::Done);
+    }
+
+    #[test]
+    fn a_failed_run_is_tried_again_sooner_than_its_next_tick() {
+        let minutes: Vec<i64> = (1..=6).map(|n| retry_after(n).num_minutes()).collect();
+        assert_eq!(minutes, [5, 10, 20, 40, 60, 60]);
+        assert_eq!(retry_after(u32::MAX).num_minutes(), 60);
+        assert!(partly(0, "x").is_ok());
+        assert_eq!(
+            partly(2, "provinces not swept").unwrap_err().to_string(),
+            "2 provinces not swept"
+        );
     }
 
     #[test]

@@ -97,27 +97,41 @@ pub fn weekly_digest(db: &Db, now: NaiveDateTime) -> Result<usize, JobError> {
 pub fn weekly_digest_of(db: &Db, today: NaiveDate, now: NaiveDateTime) -> Result<usize, JobError> {
     let (from, to) = crate::domain::digest::week_before(today);
     let heads = db.read(|c| digests::heads(c, today).map_err(JobError::from))?;
-    let mut queued = 0;
+    let (mut queued, mut failed) = (0, 0);
     // Worked out once, outside the writer, when a digest is to be made at all: a run at
     // start finds the week's digests queued already.
     let mut void = None;
     for (head, unit) in heads {
-        if db.read(|c| digests::queued(c, head.id, from).map_err(JobError::from))? {
-            continue;
-        }
-        if void.is_none() {
-            void = Some(db.read(|c| digests::withdrawn_open(c).map_err(JobError::from))?);
-        }
-        let Some(void) = void.as_ref() else {
-            continue;
-        };
-        match db.write(|c| {
-            digests::queue(c, &head, &unit, (from, to), void, now).map_err(JobError::from)
-        }) {
+        // One head's failure is logged and the others' digests still made; the run then
+        // fails, to be tried again for those (`jobs::retry_after`). Before, a read error
+        // ended the run there, and the heads after it had no digest that week.
+        let made = (|| -> Result<bool, JobError> {
+            if db.read(|c| digests::queued(c, head.id, from).map_err(JobError::from))? {
+                return Ok(false);
+            }
+            if void.is_none() {
+                void = Some(db.read(|c| digests::withdrawn_open(c).map_err(JobError::from))?);
+            }
+            let Some(void) = void.as_ref() else {
+                return Ok(false);
+            };
+            db.write(|c| {
+                digests::queue(c, &head, &unit, (from, to), void, now).map_err(JobError::from)
+            })
+        })();
+        match made {
             Ok(true) => queued += 1,
             Ok(false) => {}
-            Err(e) => tracing::error!(head = head.id, error = %e, "digest not queued"),
+            Err(e) => {
+                tracing::error!(head = head.id, error = %e, "digest not queued");
+                failed += 1;
+            }
         }
+    }
+    if failed > 0 {
+        return Err(JobError::Partly(format!(
+            "{failed} digests not queued ({queued} queued)"
+        )));
     }
     Ok(queued)
 }
