@@ -138,13 +138,14 @@ pub fn instance_name() -> String {
     format!("{host}:{}:{random:08x}", std::process::id())
 }
 
-/// Which job's first run another waits for at start: the digest reads the register the
-/// close job's catch-up completes after downtime, and a digest made short is final (one
+/// Which jobs' first runs another waits for at start: the digest reads the register the
+/// close job's and the sweep's catch-ups complete after downtime (days closed, dossier
+/// steps fallen due while the service was down), and a digest made short is final (one
 /// per head and week).
 #[derive(Default)]
 struct StartOrder {
-    /// Run only once this is notified.
-    after: Option<Arc<tokio::sync::Notify>>,
+    /// Run only once each of these is notified.
+    after: Vec<Arc<tokio::sync::Notify>>,
     /// Notified once the first run (or the start, without one) is over.
     signals: Option<Arc<tokio::sync::Notify>>,
 }
@@ -167,7 +168,7 @@ async fn on_schedule(
 ) {
     let mut due_now = at_start;
     let mut failures: u32 = 0;
-    if let Some(first) = &order.after {
+    for first in &order.after {
         first.notified().await;
     }
     loop {
@@ -247,12 +248,11 @@ async fn on_schedule(
                 }
             };
         }
-        // The first run (or the start, without one) is over, once.
-        if let Some(done) = order.signals.take() {
-            done.notify_one();
-        }
         due_now = true;
         let Some(next) = next_tick(&schedule, Utc::now()) else {
+            if let Some(done) = order.signals.take() {
+                done.notify_one();
+            }
             return;
         };
         if failures > 0 {
@@ -293,6 +293,14 @@ async fn on_schedule(
                 "the process that held this job's lease stopped mid-run: running it now"
             );
             continue;
+        }
+        // The first run (or the start, without one) is over, once: run and done, or
+        // given up till the next tick, or, when another process held the lease, that
+        // process's run over (released, or abandoned and run here). Before, a skipped or
+        // failed first run signalled at once, and the digest was made (once a week, for
+        // good) before the days it reports were closed.
+        if let Some(done) = order.signals.take() {
+            done.notify_one();
         }
         tokio::time::sleep((next - Utc::now()).to_std().unwrap_or_default()).await;
     }
@@ -430,14 +438,19 @@ pub fn spawn_all(db: Db, settings: &Settings) {
         ),
     ];
     let closed = Arc::new(tokio::sync::Notify::new());
+    let swept = Arc::new(tokio::sync::Notify::new());
     for (name, expr, at_start, work) in table {
         let order = match name {
             "close_attendance" => StartOrder {
                 signals: Some(closed.clone()),
                 ..StartOrder::default()
             },
+            "repeat_sweep" => StartOrder {
+                signals: Some(swept.clone()),
+                ..StartOrder::default()
+            },
             "weekly_digest" => StartOrder {
-                after: Some(closed.clone()),
+                after: vec![closed.clone(), swept.clone()],
                 ..StartOrder::default()
             },
             _ => StartOrder::default(),
