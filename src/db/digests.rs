@@ -153,10 +153,17 @@ pub fn queue(
     let label = |code: &str| labels.get(code).cloned().unwrap_or_else(|| code.to_owned());
     let open: Vec<i64> = repeat_notices::table
         .inner_join(units::table.on(units::id.eq(repeat_notices::unit_id)))
+        .inner_join(staff::table.on(staff::id.eq(repeat_notices::staff_id)))
         .filter(units::path.ge(&low).and(units::path.lt(&high)))
         // A notice about a head of this unit is the level above's, as marked when made.
         .filter(not(
             repeat_notices::about_head.and(repeat_notices::unit_id.eq(unit.id))
+        ))
+        // So is one about whoever heads this unit or one above it now, as the violations
+        // listed leave them out: made head since the notice, a member's notice was counted
+        // in their own digest, and a new superior's in their subordinate's.
+        .filter(not(
+            staff::is_head.and(staff::unit_id.eq_any(heads_above.clone()))
         ))
         .filter(repeat_notices::notified.eq(true))
         .filter(repeat_notices::acknowledged_at.is_null())

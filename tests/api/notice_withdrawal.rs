@@ -209,6 +209,24 @@ async fn a_late_arrival_excused_later_withdraws_its_notice(b: Backend) {
     escalation_due(&app).await;
     let report = sweep(&app, congvu::db::now()).await;
     assert!(report.escalations > 0, "{report:?}");
+    // The person made head of A1 since: their own notice is not counted as waiting in
+    // their own digest (before, it was), and still is in A's, their superior's.
+    let (s, body) = app
+        .patch(
+            w.token("root"),
+            &format!("/api/v1/staff/{}", w.member_a1.id),
+            json!({"is_head": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(
+        digest(&app, w.member_a1.id, w.a1.id, week).await["open_notices"],
+        0
+    );
+    assert_eq!(
+        digest(&app, w.head_a.id, w.a.id, week).await["open_notices"],
+        1
+    );
 }
 
 /// head_a's notices, oldest first: (id, withdrawn).
