@@ -9,7 +9,7 @@ use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 use utoipa::ToSchema;
 
-use super::handlers::{reachable_staff, unmovable};
+use super::handlers::{province_staff, reaches_on_the_day, unmovable};
 use crate::db::AnyConnection;
 use crate::db::dossiers::{self, DossierFields, DossierRow, StepFields, Upserted};
 use crate::db::units::UnitRow;
@@ -445,10 +445,10 @@ pub fn import_lines(
 ) -> Result<ImportReport, diesel::result::Error> {
     let mut report = ImportReport::default();
     let mut unit_cache: HashMap<String, Result<UnitRow, &'static str>> = HashMap::new();
-    // Each handler's id and unit, or none when no one within the importer's reach has
-    // the code.
+    // Each handler's id and unit, or none when no one of the province has the code.
     let mut staff_cache: HashMap<(i64, String), Option<super::handlers::Officer>> = HashMap::new();
     let mut postings = crate::db::moves::PostingCache::default();
+    let mut unit_paths: HashMap<i64, Option<String>> = HashMap::new();
     // Dossiers in file order, each with its good lines.
     type Group = (u64, UnitRow, Vec<(u64, Checked, Option<StepFields>)>);
     let mut groups: BTreeMap<(i64, String), Group> = BTreeMap::new();
@@ -470,7 +470,7 @@ pub fn import_lines(
     for (province, mut codes) in wanted {
         codes.sort_unstable();
         codes.dedup();
-        let found = reachable_staff(conn, scope, province, &codes)?;
+        let found = province_staff(conn, scope, province, &codes)?;
         for code in codes {
             staff_cache.insert((province, code.to_owned()), found.get(code).copied());
         }
@@ -506,13 +506,27 @@ pub fn import_lines(
                         let found = match staff_cache.get(&key) {
                             Some(f) => *f,
                             None => {
-                                let f = reachable_staff(conn, scope, unit.province_id, &[code])?
+                                let f = province_staff(conn, scope, unit.province_id, &[code])?
                                     .remove(code);
                                 staff_cache.insert(key, f);
                                 f
                             }
                         };
-                        match found {
+                        // The officer's unit on the step's day (finished, else begun): a
+                        // step done before a transfer is the old unit's, as the register
+                        // keeps it, and the old unit's importer names them for it.
+                        let day = s.finished_at.or(s.received_at).map(|t| t.date());
+                        let on_day = match found {
+                            Some(o) => Some((o, postings.unit_id_on(conn, o.id, o.unit, day)?)),
+                            None => None,
+                        };
+                        let reached = match on_day {
+                            Some((o, unit_id)) => {
+                                reaches_on_the_day(conn, scope, &o, unit_id, &mut unit_paths)?
+                            }
+                            None => false,
+                        };
+                        match on_day.filter(|_| reached) {
                             Some(f) => Some(f),
                             None => {
                                 // Handlers are matched by code, never guessed from a name;
@@ -534,17 +548,10 @@ pub fn import_lines(
                     }
                 };
                 let utc = |t: Option<NaiveDateTime>| t.map(to_utc);
-                // The officer's unit on the step's day (finished, else begun): a step done
-                // before a transfer is the old unit's, as the register keeps it.
-                let day = s.finished_at.or(s.received_at).map(|t| t.date());
-                let unit_id = match staff {
-                    Some(o) => Some(postings.unit_id_on(conn, o.id, o.unit, day)?),
-                    None => None,
-                };
                 Some(StepFields {
                     step_no: s.step_no,
-                    staff_id: staff.map(|o| o.id),
-                    unit_id,
+                    staff_id: staff.map(|(o, _)| o.id),
+                    unit_id: staff.map(|(_, unit_id)| unit_id),
                     received_at: utc(s.received_at),
                     due_at: utc(s.due_at),
                     finished_at: utc(s.finished_at),

@@ -11,16 +11,20 @@ use crate::db::dossiers::{StepFields, StepRow};
 use crate::domain::access::Visibility;
 use crate::domain::onestop::MatchedBy;
 
-/// A step's officer as a file names them: their id, and their present unit with the day
-/// they came into it (the step's own day decides its unit, `moves::PostingCache`).
+/// A step's officer as a file names them: their id, their present unit with the day
+/// they came into it (the step's own day decides its unit, `moves::PostingCache`), and
+/// whether the importer reaches them there.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Officer {
     pub id: i64,
     pub unit: (i64, Option<chrono::NaiveDate>),
+    pub reached_now: bool,
 }
 
-/// Of the province's staff with these codes, those within `scope`, by code.
-pub(super) fn reachable_staff(
+/// The province's staff with these codes, by code, each with whether `scope` reaches
+/// them in their present unit. One it does not may still be named for a step done while
+/// they were in a unit it reaches (`reaches_on_the_day`).
+pub(super) fn province_staff(
     conn: &mut AnyConnection,
     scope: &Visibility,
     province: i64,
@@ -28,17 +32,47 @@ pub(super) fn reachable_staff(
 ) -> Result<HashMap<String, Officer>, diesel::result::Error> {
     Ok(crate::db::staff::by_codes(conn, province, codes)?
         .into_iter()
-        .filter(|(s, path)| scope.staff(s.id, path))
-        .map(|(s, _)| {
+        .map(|(s, path)| {
+            let reached_now = scope.staff(s.id, &path);
             (
                 s.code,
                 Officer {
                     id: s.id,
                     unit: (s.unit_id, s.unit_since),
+                    reached_now,
                 },
             )
         })
         .collect())
+}
+
+/// Whether the importer may name `officer` for a step whose officer was in `unit_on_day`
+/// that day: reached where they are now, or in the unit they were in that day (as
+/// check-ins of the days before a transfer are). Before, only the present unit counted:
+/// the old department's file of the month before a transfer had every line of the
+/// officer who moved rejected, and their late steps were never recorded.
+pub(super) fn reaches_on_the_day(
+    conn: &mut AnyConnection,
+    scope: &Visibility,
+    officer: &Officer,
+    unit_on_day: i64,
+    paths: &mut HashMap<i64, Option<String>>,
+) -> Result<bool, diesel::result::Error> {
+    if officer.reached_now {
+        return Ok(true);
+    }
+    if unit_on_day == officer.unit.0 {
+        return Ok(false);
+    }
+    let path = match paths.get(&unit_on_day) {
+        Some(p) => p.clone(),
+        None => {
+            let p = crate::db::units::find(conn, unit_on_day)?.map(|u| u.path);
+            paths.insert(unit_on_day, p.clone());
+            p
+        }
+    };
+    Ok(path.is_some_and(|p| scope.subtree(&p)))
 }
 
 /// The steps of `group` that would be handed away from their `stored` officer when the

@@ -221,6 +221,7 @@ both!(
     a_file_without_the_optional_columns_keeps_the_supplement,
     a_feed_does_not_move_a_step_onto_or_off_its_sender,
     a_dossier_finished_while_waiting_got_its_supplement_by_then,
+    the_old_units_file_names_an_officer_moved_out,
 );
 
 /// A dossier waiting for a supplement, next read finished with no receipt time (the CSV of
@@ -263,4 +264,53 @@ async fn a_dossier_finished_while_waiting_got_its_supplement_by_then(b: Backend)
         list["items"][0]["effective_due_at"], "2026-03-30T18:00:00+07:00",
         "{list}"
     );
+}
+
+/// An officer transferred out is still named by the old unit's file for the steps done
+/// while they were there: the step is the old unit's, late or not. Before, every such
+/// line was rejected as naming nobody within reach, and their late steps were lost. A
+/// step of theirs from the move on is still refused to the old unit.
+async fn the_old_units_file_names_an_officer_moved_out(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let moved_on = crate::attendance::past_day(10);
+    crate::transfers::transfer(&app, &w, w.b.id, moved_on).await;
+    let at = |day: chrono::NaiveDate, time: &str| format!("{}{time}", day.format("%Y%m%d"));
+    let before = crate::attendance::past_day(20);
+    let after = crate::attendance::past_day(3);
+    let file = format!(
+        "{HEADER}\nHS-TR-1,Cấp phép,A1,{},{},{},finished,1,S-A1,{},{},{}\nHS-TR-2,Cấp phép,A1,{},,,in_progress,1,S-A1,{},,{}\n",
+        at(before, "080000"),
+        at(before, "170000"),
+        at(before + chrono::Duration::days(2), "090000"),
+        at(before, "080000"),
+        at(before, "170000"),
+        at(before + chrono::Duration::days(2), "090000"),
+        at(after, "080000"),
+        at(after, "080000"),
+        at(after, "100000"),
+    );
+    let (s, report) = import_csv(&app, w.token("hr_a"), file.into_bytes(), "text/csv").await;
+    assert_eq!(s, 200, "{report}");
+    assert_eq!(report["created"], 1, "{report}");
+    let rejected: Vec<i64> = report["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["line"].as_i64().unwrap())
+        .collect();
+    assert_eq!(rejected, [3], "the step after the move is B's: {report}");
+    // The late step is the old unit's, in its register.
+    let (s, body) = app
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/violations?staff_id={}&code=overdue_task",
+                w.member_a1.id
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["items"][0]["unit_id"], w.a1.id, "{body}");
 }
