@@ -222,6 +222,7 @@ both!(
     a_feed_does_not_move_a_step_onto_or_off_its_sender,
     a_dossier_finished_while_waiting_got_its_supplement_by_then,
     the_old_units_file_names_an_officer_moved_out,
+    steps_without_a_start_began_when_the_one_before_ended,
 );
 
 /// A dossier waiting for a supplement, next read finished with no receipt time (the CSV of
@@ -313,4 +314,40 @@ async fn the_old_units_file_names_an_officer_moved_out(b: Backend) {
         .await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["items"][0]["unit_id"], w.a1.id, "{body}");
+}
+
+/// A file whose steps give no start: the step that held the dossier when its deadline
+/// passed is found as the feed finds it, a step beginning when the one before it ended.
+/// Due 12/3; the desk's step was done 10/3, the officer's 16/3: the officer's step is
+/// late. Before, with no start, no step held the dossier and it was late for nobody.
+async fn steps_without_a_start_began_when_the_one_before_ended(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    send(
+        &app,
+        &w,
+        format!(
+            "{HEADER}\nHS-NS,Cấp phép,A,20260309080000,20260312170000,20260316100000,finished,1,S-HEAD-A,,,20260310090000\n\
+             HS-NS,Cấp phép,A,20260309080000,20260312170000,20260316100000,finished,2,S-A1,,,20260316100000\n"
+        ),
+    )
+    .await;
+    let late = |id: i64| {
+        let app = &app;
+        let w = &w;
+        async move {
+            let (s, v) = app
+                .get(
+                    w.token("hr_a"),
+                    &format!("/api/v1/stats/dossiers?staff_id={id}&from=2026-03-01&to=2026-03-31"),
+                )
+                .await;
+            assert_eq!(s, 200, "{v}");
+            (v["handled"].clone(), v["late"].clone())
+        }
+    };
+    assert_eq!(late(w.member_a1.id).await, (json!(1), json!(1)));
+    assert_eq!(late(w.head_a.id).await, (json!(1), json!(0)));
+    app.province_wide_agrees(w.p.id, 2026);
 }

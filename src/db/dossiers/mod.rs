@@ -169,6 +169,7 @@ impl DossierRow {
         RuleDossier {
             id: self.id,
             status: self.status.clone(),
+            received_at: self.received_at,
             due_at: self.due_at,
             finished_at: self.finished_at,
             supplement_requested_at: self.supplement_requested_at,
@@ -186,6 +187,7 @@ impl DossierRow {
 pub struct RuleDossier {
     pub id: i64,
     pub status: String,
+    pub received_at: NaiveDateTime,
     pub due_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,
     pub supplement_requested_at: Option<NaiveDateTime>,
@@ -220,6 +222,20 @@ impl RuleDossier {
             })
             .collect();
         steps.sort_by_key(|s| s.step_no);
+        // A step with no start (a file without `step_received_at`) began when the last
+        // other step before it ended, or when the dossier came in, as the feed infers a
+        // start its log does not give (`inferred_start`). Without one it held the dossier
+        // at no time: a late dossier's lateness went to none of its officers, whereas the
+        // same steps sent by the feed made the officer who held it late.
+        let ends: Vec<NaiveDateTime> = steps.iter().filter_map(|s| s.finished_at).collect();
+        let received = to_local(self.received_at);
+        for step in steps.iter_mut().filter(|s| s.received_at.is_none()) {
+            step.received_at = Some(crate::domain::onestop::inferred_start(
+                step.finished_at,
+                &ends,
+                received,
+            ));
+        }
         Dossier {
             status: DossierStatus::parse(&self.status).unwrap_or(DossierStatus::InProgress),
             due: local(self.due_at),
