@@ -212,6 +212,31 @@ async fn the_feed_reads_both_date_forms_and_re_sends_change_nothing(b: Backend) 
             .unwrap()
             .contains("send it")
     );
+    // A rejection names the item as sent, and the entry within it: before, the entries
+    // of items before it were counted, and the second item here was the fourth.
+    let entry =
+        |who: &str| json!({"NguoiXuLy": who, "NoiDungXuLy": "Thẩm định hồ sơ", "TrangThai": "1"});
+    let (s, r) = app
+        .post(
+            hr,
+            "/api/v1/onestop/progress",
+            json!([
+                {"MaHoSo": "HS-OPEN", "QuaTrinhXuLy": [entry("Nguyễn Thị Lan"), entry("Nguyễn Thị Lan"), entry("Nguyễn Thị Lan")]},
+                {"MaHoSo": "000.00.12.H42-260302-0001", "QuaTrinhXuLy": [entry("Nguyễn Thị Lan"), {"NoiDungXuLy": "x"}]}
+            ]),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let bad = &r["rejected"][0];
+    assert_eq!(
+        (&bad["index"], &bad["code"]),
+        (&json!(2), &json!("000.00.12.H42-260302-0001")),
+        "{r}"
+    );
+    assert!(
+        bad["errors"]["[2].QuaTrinhXuLy[2].NguoiXuLy"].is_array(),
+        "{r}"
+    );
 }
 
 async fn bad_dossiers_are_reported_and_vendor_codes_come_from_configuration(b: Backend) {

@@ -354,26 +354,33 @@ pub fn import_progress(
 ) -> diesel::QueryResult<FeedReport> {
     let mut batch = Batch::new(scope, settings, own_staff);
     // A dossier code with its entries (`{"MaHoSo", "QuaTrinhXuLy": [...]}`) is those
-    // entries, each with the code.
-    let mut flat: Vec<Value> = Vec::with_capacity(items.len());
-    for item in items {
+    // entries, each with the code. Each keeps where it was sent: its item's position
+    // (what a rejection's `index` gives) and the field path of its errors. Before, they
+    // were counted after the flattening, so an item after one with three entries was
+    // reported as the fourth.
+    let mut flat: Vec<(usize, String, Value)> = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
         match item.get("QuaTrinhXuLy").and_then(Value::as_array) {
-            Some(entries) => flat.extend(entries.iter().map(|e| {
+            Some(entries) => flat.extend(entries.iter().enumerate().map(|(k, e)| {
                 let mut e = e.clone();
                 if let (Some(o), Some(code)) = (e.as_object_mut(), item.get("MaHoSo")) {
                     o.entry("MaHoSo").or_insert_with(|| code.clone());
                 }
-                e
+                (
+                    index,
+                    format!("[{}].QuaTrinhXuLy[{}].", index + 1, k + 1),
+                    e,
+                )
             })),
-            None => flat.push(item.clone()),
+            None => flat.push((index, format!("[{}].", index + 1), item.clone())),
         }
     }
-    let items = &flat;
     // Entries by dossier, in the order the dossiers first appear.
     let mut order: Vec<String> = Vec::new();
-    type Entries<'a> = Vec<(usize, &'a Map<String, Value>)>;
+    type Entries<'a> = Vec<(usize, &'a str, &'a Map<String, Value>)>;
     let mut by_code: HashMap<String, Entries> = HashMap::new();
-    for (index, item) in items.iter().enumerate() {
+    for (index, prefix, item) in &flat {
+        let index = *index;
         let Some(o) = item.as_object() else {
             batch.reject(
                 index,
@@ -396,7 +403,7 @@ pub fn import_progress(
         if !by_code.contains_key(&code) {
             order.push(code.clone());
         }
-        by_code.entry(code).or_default().push((index, o));
+        by_code.entry(code).or_default().push((index, prefix, o));
     }
     // The provinces of the dossiers named, locked before any is read for writing.
     let codes: Vec<&str> = order.iter().map(String::as_str).collect();
@@ -408,7 +415,7 @@ pub fn import_progress(
     take_turns(conn, provinces)?;
     for code in order {
         let entries = by_code.remove(&code).unwrap_or_default();
-        let first = entries.first().map_or(0, |(i, _)| *i);
+        let first = entries.first().map_or(0, |(i, _, _)| *i);
         let mut found: Vec<(DossierRow, UnitRow)> = dossiers::by_code_anywhere(conn, &code)?
             .into_iter()
             .filter(|(_, u)| scope.subtree(&u.path))
@@ -444,13 +451,8 @@ pub fn import_progress(
         let codes = batch.codes(conn, unit.province_id)?;
         let mut errors = FieldErrors::new();
         let mut log = Vec::new();
-        for (index, o) in &entries {
-            log.extend(check_entry(
-                o,
-                &codes,
-                &format!("[{}].", index + 1),
-                &mut errors,
-            ));
+        for (_, prefix, o) in &entries {
+            log.extend(check_entry(o, &codes, prefix, &mut errors));
         }
         if !errors.is_empty() {
             batch.reject(first, Some(code), errors);
