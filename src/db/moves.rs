@@ -256,24 +256,32 @@ pub fn undo_last(
     Ok(row)
 }
 
+/// The transfer (or its undoing) in the trail of both units, the one left and the one
+/// joined: each unit's admins and hr read their own trail, and before, the row was
+/// filed under the new unit alone, so the old unit's found no trace of a departure (nor
+/// of the undo that brought the person back).
 fn audit_transfer(
     conn: &mut AnyConnection,
     actor: Option<i64>,
     action: &str,
     t: &Transfer,
 ) -> QueryResult<()> {
-    audit::record(
+    let mut units = vec![t.to_unit_id];
+    if t.from_unit_id != t.to_unit_id {
+        units.push(t.from_unit_id);
+    }
+    audit::record_many(
         conn,
-        Entry::<(), Transfer> {
+        units.into_iter().map(|unit_id| Entry::<(), Transfer> {
             actor_user_id: actor,
             entity: "staff",
             entity_id: t.staff_id,
             action,
             province_id: Some(t.province_id),
-            unit_id: Some(t.to_unit_id),
+            unit_id: Some(unit_id),
             before: None,
             after: Some(t),
-        },
+        }),
     )
 }
 

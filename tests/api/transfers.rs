@@ -280,9 +280,39 @@ async fn a_transfer_day_is_checked_and_wrong_ones_change_nothing(b: Backend) {
         .iter()
         .filter(|e| e["action"] == "transfer")
         .collect();
-    assert_eq!(transfers.len(), 1, "{trail}");
+    // In the trail of both units: A1's (left) and B's (joined).
+    let mut filed: Vec<i64> = transfers
+        .iter()
+        .map(|e| e["unit_id"].as_i64().unwrap())
+        .collect();
+    filed.sort_unstable();
+    let mut both = vec![w.a1.id, w.b.id];
+    both.sort_unstable();
+    assert_eq!(filed, both, "{trail}");
     assert_eq!(transfers[0]["after"]["moved_on"], past_day(10).to_string());
     assert_eq!(transfers[0]["after"]["from_unit_id"], w.a1.id);
+    // So A's hr, who no longer reads the person, reads the departure (before, it was
+    // filed under B alone).
+    let trail_of_a = |action: &'static str| {
+        let app = &app;
+        let w = &w;
+        async move {
+            let (s, trail) = app
+                .get(
+                    w.token("hr_a"),
+                    &format!("/api/v1/audit?entity=staff&entity_id={}", w.member_a1.id),
+                )
+                .await;
+            assert_eq!(s, 200, "{trail}");
+            trail["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["action"] == action)
+                .count()
+        }
+    };
+    assert_eq!(trail_of_a("transfer").await, 1);
     refused(
         json!({"unit_id": w.a1.id, "moved_on": (today() - Duration::days(800)).to_string()}),
         "more than two years back",
@@ -298,6 +328,11 @@ async fn a_transfer_day_is_checked_and_wrong_ones_change_nothing(b: Backend) {
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["unit_id"], w.a1.id, "{body}");
     assert_eq!(body["unit_since"], Value::Null, "{body}");
+    assert_eq!(
+        trail_of_a("transfer_undone").await,
+        1,
+        "the person's return"
+    );
     let (s, body) = app.get(root, &format!("{path}/units")).await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body.as_array().unwrap().len(), 1, "{body}");
