@@ -55,13 +55,23 @@ pub struct NewNotification {
 }
 
 /// A `Message-ID` that stays the same across attempts, so that a mail client shows a
-/// message delivered twice (a sender that died after the server took it) once.
-fn message_id(dedupe_key: &str) -> String {
+/// message delivered twice (a sender that died after the server took it) once. It is
+/// this message's alone, not only its key's: keys name rows by id, ids start again after
+/// a restore from backup or a move to another database, and mail services (Gmail,
+/// Exchange) drop a message whose Message-ID they already hold, so a new notice under an
+/// old notice's id never arrived. Hence a random part, drawn once, when queued.
+fn message_id(dedupe_key: &str, now: NaiveDateTime) -> String {
     let local: String = dedupe_key
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '.' })
         .collect();
-    format!("{local}@congvu")
+    let mut bytes = [0u8; 8];
+    let unique = match getrandom::fill(&mut bytes) {
+        Ok(()) => u64::from_le_bytes(bytes),
+        // No entropy: the time queued still tells two databases' messages apart.
+        Err(_) => now.and_utc().timestamp_micros().unsigned_abs(),
+    };
+    format!("{local}.{unique:016x}@congvu")
 }
 
 /// Queues a message unless one with its key exists; returns whether it was queued. A
@@ -98,7 +108,7 @@ pub fn enqueue(
         notifications::attempts.eq(0),
         notifications::next_attempt_at.eq(now),
         notifications::last_error.eq(error),
-        notifications::message_id.eq(message_id(&n.dedupe_key)),
+        notifications::message_id.eq(message_id(&n.dedupe_key, now)),
         notifications::created_at.eq(now),
         notifications::updated_at.eq(now),
     );
@@ -694,4 +704,29 @@ pub fn list(
         .select(NotificationRow::as_select())
         .load(conn)?;
     Ok((items, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_id_is_the_messages_alone() {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 12, 7)
+            .and_then(|d| d.and_hms_opt(1, 0, 0))
+            .unwrap();
+        let (a, b) = (
+            message_id("repeat:12:5", now),
+            message_id("repeat:12:5", now),
+        );
+        assert_ne!(
+            a, b,
+            "the same key queued again (ids restarted) is another message"
+        );
+        assert!(
+            a.starts_with("repeat.12.5.") && a.ends_with("@congvu"),
+            "{a}"
+        );
+        assert_eq!(a.len(), "repeat.12.5.".len() + 16 + "@congvu".len(), "{a}");
+    }
 }
