@@ -162,9 +162,10 @@ fn parse_role(s: &str) -> Result<Role, String> {
 pub enum Done {
     /// Everything it was given was taken.
     All,
-    /// An import kept the good lines (or items) and refused this many, each reported on
-    /// stderr. The binary exits with 2 rather than 0, so that a script importing every
-    /// night sees that some need correcting; 1 stays for a command that failed.
+    /// An import kept the good lines (or items) and refused this many, reported on
+    /// stderr. The binary exits with 3 rather than 0, so that a script importing every
+    /// night sees that some need correcting; 1 stays for a command that failed, 2 for a
+    /// mistyped command line (clap's).
     Rejected(usize),
 }
 

@@ -8,7 +8,8 @@ fn main() -> ExitCode {
     let cli = congvu::cli::Cli::parse();
     match congvu::cli::run(cli) {
         Ok(Done::All) => ExitCode::SUCCESS,
-        Ok(Done::Rejected(_)) => ExitCode::from(2),
+        // Not 2: clap exits with 2 on a mistyped argument, and nothing was imported then.
+        Ok(Done::Rejected(_)) => ExitCode::from(3),
         Err(message) => {
             eprintln!("congvu: {message}");
             ExitCode::FAILURE

@@ -138,7 +138,16 @@ where
         let attempt = match shared.throttle.begin(&username, &client, Instant::now()) {
             Ok(attempt) => attempt,
             Err(retry_after_secs) => {
-                tracing::warn!(%username, %client, "{refused}");
+                // As for a failed attempt, a name that is nobody's is left out of the log
+                // (a password typed into the name field, again and again).
+                let known = db
+                    .read(|c| Ok::<_, ApiError>(crate::db::users::find_by_username(c, &username)?))
+                    .is_ok_and(|u| u.is_some());
+                if known {
+                    tracing::warn!(%username, %client, "{refused}");
+                } else {
+                    tracing::warn!(%client, "{refused}: no account has the name given");
+                }
                 return Err(ApiError::TooManyRequests { retry_after_secs });
             }
         };

@@ -136,7 +136,7 @@ pub struct ListUsers {
 
 /// Checks that the caller may grant each role, and resolves the provinces of their units.
 /// `caller_path` is the unit of the caller's own staff record: an account linked to
-/// nobody (`staff_id` None) gets no role that reaches it, save a device's, unless it
+/// nobody (`staff_id` None) gets no role that reaches it, a device's included, unless it
 /// holds that role already (`held`: a roles change keeps or narrows what it had).
 fn resolve_grants(
     c: &mut AnyConnection,

@@ -41,9 +41,13 @@ pub(super) fn import_onestop(
                 })
             })
             .map_err(|e| format!("import stopped after {} items: {e}", n * batch))?;
-        // Positions in the file, not in the batch.
+        // Positions in the file, not in the batch: the item's, and those its errors name.
         for r in &mut report.rejected {
             r.index += (n * batch) as u64;
+            r.errors = std::mem::take(&mut r.errors)
+                .into_iter()
+                .map(|(path, messages)| (in_file(&path, n * batch), messages))
+                .collect();
         }
         total.created += report.created;
         total.updated += report.updated;
@@ -85,6 +89,18 @@ pub(super) fn import_onestop(
         total.unattributed_steps
     );
     Ok(total.rejected.len())
+}
+
+/// A batch's field path (`[2].QuaTrinhXuLy[1].NguoiXuLy`, the batch's second item) as
+/// the file's, `offset` items further.
+fn in_file(path: &str, offset: usize) -> String {
+    if let Some(rest) = path.strip_prefix('[')
+        && let Some((n, tail)) = rest.split_once(']')
+        && let Ok(n) = n.parse::<usize>()
+    {
+        return format!("[{}]{tail}", n + offset);
+    }
+    path.to_owned()
 }
 
 /// Where an import may write: one province, or every unit.
@@ -221,4 +237,22 @@ pub(super) fn load_scale(db: &Db, scale: crate::demo::scale::Scale) -> Result<()
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_file;
+
+    #[test]
+    fn a_batch_field_path_is_the_files() {
+        assert_eq!(
+            in_file("[2].QuaTrinhXuLy[1].NguoiXuLy", 500),
+            "[502].QuaTrinhXuLy[1].NguoiXuLy"
+        );
+        assert_eq!(in_file("MaHoSo", 500), "MaHoSo");
+        assert_eq!(
+            in_file("QuaTrinhXuLy[1].NguoiXuLy", 500),
+            "QuaTrinhXuLy[1].NguoiXuLy"
+        );
+    }
 }

@@ -449,10 +449,7 @@ impl Db {
         if let Some((writer, _)) = &turn {
             writer.finish_checkpoint(conn);
         }
-        match conn {
-            AnyConnection::Sqlite(_) => immediate(conn, f),
-            AnyConnection::Postgresql(_) => conn.transaction(f),
-        }
+        write_transaction(conn, f)
     }
 
     /// Runs read-only work on a pooled connection.
@@ -477,6 +474,21 @@ impl Db {
             .get_timeout(Duration::from_secs(2))
             .map(|mut c| c.ping().is_ok())
             .unwrap_or(false)
+    }
+}
+
+/// A transaction that writes, on a connection of its own (`Db::write` serialises the
+/// pool's): on SQLite `immediate`, on PostgreSQL an ordinary one.
+pub(crate) fn write_transaction<T, E>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        AnyConnection::Sqlite(_) => immediate(conn, f),
+        AnyConnection::Postgresql(_) => conn.transaction(f),
     }
 }
 

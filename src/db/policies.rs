@@ -120,7 +120,9 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<PolicyRow>>
 /// migrations, in one transaction; on PostgreSQL two processes starting at once take
 /// turns (advisory lock class 4).
 pub fn seed_presets(conn: &mut AnyConnection) -> QueryResult<usize> {
-    conn.transaction(|c| {
+    // It reads, then may write: on SQLite beside a running server it begins with the
+    // write lock (`db::write_transaction`), as every write of the pool does.
+    super::write_transaction(conn, |c| {
         super::advisory_lock(c, super::LockClass::PolicySeed, 0)?;
         let stored = list(c)?;
         let mut added = 0;

@@ -256,6 +256,11 @@ async fn on_schedule(
             return;
         };
         if failures > 0 {
+            // A failed first run still lets those waiting for it go: waiting for its
+            // retries, one province's bad data would hold every digest back for a day.
+            if let Some(done) = order.signals.take() {
+                done.notify_one();
+            }
             let again = Utc::now() + retry_after(failures);
             if again < next {
                 tracing::info!(job = name, at = %again, "the job will be tried again");
@@ -294,11 +299,11 @@ async fn on_schedule(
             );
             continue;
         }
-        // The first run (or the start, without one) is over, once: run and done, or
-        // given up till the next tick, or, when another process held the lease, that
-        // process's run over (released, or abandoned and run here). Before, a skipped or
-        // failed first run signalled at once, and the digest was made (once a week, for
-        // good) before the days it reports were closed.
+        // The first run (or the start, without one) is over, once: run (done, or failed
+        // above), or, when another process held the lease, that process's run over
+        // (released, or abandoned and run here). Before, a skipped first run signalled
+        // at once, and the digest was made (once a week, for good) before the days it
+        // reports were closed.
         if let Some(done) = order.signals.take() {
             done.notify_one();
         }

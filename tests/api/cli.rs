@@ -539,8 +539,8 @@ async fn import_dossiers_streams_a_file(b: Backend) {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    // The good lines are kept; exit code 2 says some were rejected (it was 0).
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    // The good lines are kept; exit code 3 says some were rejected (it was 0).
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(
         stdout.contains("31 lines: 30 dossiers created, 0 updated, 0 unchanged, 1 lines rejected"),
         "{stdout}"
@@ -559,9 +559,16 @@ async fn import_dossiers_streams_a_file(b: Backend) {
     );
     assert_eq!(
         again.status.code(),
-        Some(2),
+        Some(3),
         "the bad line is rejected again"
     );
+    // A mistyped option is clap's 2: nothing imported.
+    let typo = congvu(&storage)
+        .args(["import", "dossiers", "--provnce", "KHA"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(typo.status.code(), Some(2));
     // The same export sent undeclared: its lines are not UTF-8, each is rejected on its
     // own and the line after them still read. Before, the first bad byte was a CSV error
     // that ended the file: nothing after it imported or reported.
@@ -632,7 +639,7 @@ async fn import_onestop_reads_a_portal_export(b: Backend) {
     let out = run();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "an item rejected: {stderr}");
+    assert_eq!(out.status.code(), Some(3), "an item rejected: {stderr}");
     assert!(
         stdout.contains(
             "3 items: 2 dossiers created, 0 updated, 0 unchanged, 1 rejected; 1 steps kept aside"
