@@ -291,12 +291,26 @@ fn prepare(
         }
         // The person themself sends live events only, even when they head the unit or
         // administer it: nobody backdates their own day (a past event re-derives it).
-        if (own || !rights.record.subtree(path))
-            && claimed < rights.received - Duration::minutes(SELF_WINDOW_MINUTES)
-        {
+        let past = claimed < rights.received - Duration::minutes(SELF_WINDOW_MINUTES);
+        if (own || !rights.record.subtree(path)) && past {
             return Err(ApiError::field(
                 "at",
                 "your own check-in must be live; ask your head for a correction",
+            ));
+        }
+        // A past event re-derives its day as a correction does, so a unit's head has it
+        // sent by a device or from the level above, as for `manual` ones: a deputy or
+        // co-head holding unit_head on the same unit sent the head's 07:25 as `kiosk`,
+        // and the head's late arrival left the register. (Headship is known of the
+        // present unit only.)
+        let head_here = person.staff.is_head && path == person.unit_path.as_str();
+        if past
+            && !rights
+                .manager
+                .manages(Action::RecordCheckins, person.staff.id, path, head_here)
+        {
+            return Err(ApiError::Forbidden(
+                "a past event of a unit's head is sent by a device or from the level above",
             ));
         }
         if at < now - Duration::days(MAX_AGE_DAYS) {

@@ -433,6 +433,17 @@ async fn a_deputy_does_not_correct_their_heads_day(b: Backend) {
         .post(&deputy, "/api/v1/checkins", correction(w.head_a.id))
         .await;
     assert_eq!(s, 403, "{body}");
+    // Nor as a device's event: it re-derived the day all the same (before, 201, and the
+    // late arrival left the register). A member's past event is still theirs to send.
+    let as_kiosk = |staff: i64| json!({"staff_id": staff, "at": at("07:20:00"), "source": "kiosk", "direction": "in"});
+    let (s, body) = app
+        .post(&deputy, "/api/v1/checkins", as_kiosk(w.head_a.id))
+        .await;
+    assert_eq!(s, 403, "{body}");
+    let (s, body) = app
+        .post(&deputy, "/api/v1/checkins", as_kiosk(w.member_a1.id))
+        .await;
+    assert_eq!(s, 201, "a member's: {body}");
     let void = format!("/api/v1/checkins/{}/void", late["id"]);
     let (s, body) = app
         .post(&deputy, &void, json!({"reason": "Nhập nhầm"}))
