@@ -210,6 +210,18 @@ pub async fn create_decision(
                     "a decision with this number is already recorded",
                 ));
             }
+            // An act is punished once, with one form (RULES.md §2.1): a second decision on
+            // the same finding punished it twice, and made the person not completed in two
+            // rating years. (Checked under the inspections' locks taken above.)
+            for (i, id) in body.finding_ids.iter().enumerate() {
+                if q::rests_on(c, *id)? {
+                    return Err(ApiError::conflict(
+                        &format!("finding_ids[{i}]"),
+                        "another disciplinary decision already rests on this finding: an act \
+                         is punished once",
+                    ));
+                }
+            }
             let restricted_until = form.restricted_until(body.effective_from);
             let row = q::insert(
                 c,

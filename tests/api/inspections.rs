@@ -443,6 +443,16 @@ async fn disciplinary_decisions_follow_the_regime_in_force(b: Backend) {
         .await;
     assert_eq!(s, 409, "{body}");
     assert!(body["errors"]["decision_no"].is_array(), "{body}");
+    // A second decision on the same act: it is punished once (before, 201).
+    let (s, body) = app
+        .post(
+            w.token("hr_a"),
+            "/api/v1/discipline",
+            decision("06/QĐ", "canh_cao", "2026-04-10"),
+        )
+        .await;
+    assert_eq!(s, 409, "{body}");
+    assert!(body["errors"]["finding_ids[0]"].is_array(), "{body}");
     let mut twice = decision("04/QĐ", "canh_cao", "2026-03-26");
     twice["finding_ids"] = json!([finding["id"], finding["id"]]);
     let (s, body) = app.post(w.token("hr_a"), "/api/v1/discipline", twice).await;
