@@ -302,6 +302,11 @@ pub async fn explain(
 ) -> Result<web::Json<FindingView>, ApiError> {
     let id = id.into_inner();
     let text = nfc(&body.text);
+    // An explanation of blanks explains nothing, and there is one per finding: it
+    // opened the way to upholding at once, and the person could not explain again.
+    if text.is_empty() {
+        return Err(ApiError::field("text", "is blank"));
+    }
     let actor = auth.actor.clone();
     let row = blocking(&state, move |db: &Db| {
         db.write(|c| {
@@ -381,11 +386,32 @@ pub async fn decide(
                     .map_err(conflict)?;
             }
             let mut status = step(&f, if upheld { Step::Uphold } else { Step::Dismiss })?;
-            if !upheld && (body.action.is_some() || body.discipline_form.is_some()) {
+            if !upheld
+                && (body.action.is_some()
+                    || body.action_due.is_some()
+                    || body.discipline_form.is_some())
+            {
                 return Err(ApiError::field(
                     "outcome",
                     "a dismissed finding takes no action or discipline",
                 ));
+            }
+            // A corrective action is tracked by its deadline (`GET /findings/overdue`):
+            // one without the other was stored and never reported overdue.
+            match (&body.action, body.action_due) {
+                (Some(_), None) => {
+                    return Err(ApiError::field(
+                        "action_due",
+                        "is required with an action: it is tracked by its deadline",
+                    ));
+                }
+                (None, Some(_)) => {
+                    return Err(ApiError::field(
+                        "action",
+                        "is required with an action_due: the deadline is an action's",
+                    ));
+                }
+                _ => {}
             }
             if body.action.is_some() {
                 status = next(status, Step::RequireAction).map_err(conflict)?;

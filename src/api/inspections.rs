@@ -266,6 +266,16 @@ pub(super) fn insert_inspection(
         ));
     }
     super::storable_day("started_at", body.started_at.naive_utc().date())?;
+    // A visit recorded ahead of its time refused every finding until it came (a finding
+    // is not observed before the visit began).
+    if body.started_at.naive_utc() > crate::db::now() + chrono::Duration::minutes(5) {
+        return Err(ApiError::field("started_at", "is in the future"));
+    }
+    if let (Some(present), Some(total)) = (body.present_count, body.total_count)
+        && present > total
+    {
+        return Err(ApiError::field("present_count", "is more than total_count"));
+    }
     if let Some(ended) = body.ended_at {
         super::storable_day("ended_at", ended.naive_utc().date())?;
         if ended < body.started_at {

@@ -17,6 +17,22 @@ async fn an_inspection_from_first_visit_to_closing(b: Backend) {
         .post(w.token("head_a"), "/api/v1/inspections", body.clone())
         .await;
     assert_eq!(s, 403, "heads do not inspect");
+    // More present than on the roll, or a visit ahead of its time: 422 (before, stored;
+    // the second then refused every finding until it came).
+    for (field, bad) in [
+        ("present_count", json!({"present_count": 43})),
+        (
+            "started_at",
+            json!({"started_at": "2099-01-05T08:00:00+07:00"}),
+        ),
+    ] {
+        let mut wrong = body.clone();
+        for (k, v) in bad.as_object().unwrap() {
+            wrong[k] = v.clone();
+        }
+        let (s, e) = app.post(inspector, "/api/v1/inspections", wrong).await;
+        assert_eq!((s, e["errors"][field].is_array()), (422, true), "{e}");
+    }
     let (s, insp) = app.post(inspector, "/api/v1/inspections", body).await;
     assert_eq!(s, 201, "{insp}");
     assert_eq!(insp["team"], json!([w.user_ids["inspector_p"]]));
@@ -135,6 +151,15 @@ async fn an_inspection_from_first_visit_to_closing(b: Backend) {
         )
         .await;
     assert_eq!(s, 403);
+    // Blanks explain nothing, and there is one explanation (before, taken).
+    let (s, e) = app
+        .post(
+            w.token("staff_a1"),
+            &format!("{personal_path}/explanation"),
+            json!({"text": "   "}),
+        )
+        .await;
+    assert_eq!((s, e["errors"]["text"].is_array()), (422, true), "{e}");
     let (s, explained) = app
         .post(
             w.token("staff_a1"),
@@ -194,6 +219,27 @@ async fn an_inspection_from_first_visit_to_closing(b: Backend) {
             .contains("172/2025"),
         "{body}"
     );
+    // An action and its deadline go together (before, either alone was stored, and the
+    // action never reported overdue); a dismissed finding takes neither.
+    for (field, bad) in [
+        (
+            "action_due",
+            json!({"outcome": "upheld", "action": "Viết bản kiểm điểm"}),
+        ),
+        (
+            "action",
+            json!({"outcome": "upheld", "action_due": "2026-03-20"}),
+        ),
+        (
+            "outcome",
+            json!({"outcome": "dismissed", "action_due": "2026-03-20"}),
+        ),
+    ] {
+        let (s, e) = app
+            .post(inspector, &format!("{personal_path}/decision"), bad)
+            .await;
+        assert_eq!((s, e["errors"][field].is_array()), (422, true), "{e}");
+    }
     let (s, upheld) = app
         .post(inspector, &format!("{personal_path}/decision"), json!({"outcome": "upheld", "discipline_form": "khien_trach", "action": "Viết bản kiểm điểm", "action_due": "2026-03-20"}))
         .await;
