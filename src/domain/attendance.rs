@@ -93,12 +93,13 @@ pub fn first_judged(
 }
 
 /// Whether the register judges `day` for a person whose record was created on
-/// `known_from`, after their province's go-live: every day from then on, and a day before
-/// it only when something was recorded for it (`recorded`: a check-in loaded later, an
-/// approved leave). A day before it without either is no absence: nobody could check in
-/// as someone the service did not know yet.
+/// `known_from`, after their province's go-live: every day after it, and the day itself
+/// or one before only when something was recorded for it (`recorded`: a check-in, an
+/// approved leave). A day without either is no absence: nobody could check in as
+/// someone the service did not know yet, and on the day a record is entered (at 14:00,
+/// say) the person was not yet on the kiosk. Before, that day was an absence.
 pub fn known_on(day: NaiveDate, known_from: Option<NaiveDate>, recorded: bool) -> bool {
-    recorded || known_from.is_none_or(|first| day >= first)
+    recorded || known_from.is_none_or(|first| day > first)
 }
 
 /// The days `[first, last]` a province's first day of judged attendance moving from `old`

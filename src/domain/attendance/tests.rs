@@ -746,8 +746,8 @@ fn days_before_go_live_or_joining_are_not_judged() {
     );
 }
 
-/// A record entered after go-live without a joining date is judged from its creation, and
-/// before it only on the days with a check-in.
+/// A record entered after go-live without a joining date is judged from the day after its
+/// creation, and on that day or before it only on the days with a check-in.
 #[test]
 fn days_before_a_record_was_known_are_judged_only_with_a_check_in() {
     let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
@@ -758,9 +758,14 @@ fn days_before_a_record_was_known_are_judged_only_with_a_check_in() {
     assert!(!known_on(day(3, 1), Some(day(3, 2)), false));
     assert!(known_on(day(3, 1), Some(day(3, 2)), true));
     assert!(
-        known_on(day(3, 2), Some(day(3, 2)), false),
-        "the day itself"
+        !known_on(day(3, 2), Some(day(3, 2)), false),
+        "the day itself, entered during it: no absence"
     );
+    assert!(
+        known_on(day(3, 2), Some(day(3, 2)), true),
+        "with a check-in"
+    );
+    assert!(known_on(day(3, 3), Some(day(3, 2)), false), "the day after");
 }
 
 /// Moving a province's go-live re-derives the days between the two, within two years.
