@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(login).service(me);
+    cfg.service(login).service(logout).service(me);
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -225,6 +225,29 @@ fn client_address(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[
         }
     }
     peer.to_string()
+}
+
+/// Ends every session of the caller's account, this one included: a token left on a
+/// shared office computer, or on a phone that was lost, no longer passes. Tokens are not
+/// kept by the server, so one session cannot be ended alone; before, only a password
+/// change ended any.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204, description = "every session of the account ended"),
+              (status = 401, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let user = auth.user;
+    blocking(&state, move |db: &Db| {
+        db.write(|c| Ok::<_, ApiError>(crate::db::users::log_out(c, &user)?))
+    })
+    .await?;
+    // The account's cached state goes at once, as after a password change.
+    state.actors.clear();
+    Ok(actix_web::HttpResponse::NoContent().finish())
 }
 
 #[derive(Serialize, ToSchema)]

@@ -23,7 +23,7 @@ use super::{
                        Errors are application/problem+json (RFC 9457).",
     ),
     paths(
-        auth::login, auth::me,
+        auth::login, auth::logout, auth::me,
         units::create_unit, units::list_units, units::get_unit, units::update_unit,
         staff::create_staff, staff::list_staff, staff::get_staff, staff::update_staff,
         transfers::staff_units, transfers::undo_transfer,

@@ -460,6 +460,30 @@ pub fn end_sessions_of_staff(conn: &mut AnyConnection, staff_id: i64) -> QueryRe
         .execute(conn)
 }
 
+/// Ends every session of the account (`POST /auth/logout`): tokens issued before now no
+/// longer pass. Audited (`logout`) in the account's trail, as its logins are.
+pub fn log_out(conn: &mut AnyConnection, user: &UserRow) -> QueryResult<()> {
+    super::advisory_lock(conn, super::LockClass::Account, user.id)?;
+    diesel::update(users::table.find(user.id))
+        .set(users::credentials_changed_at.eq(super::now()))
+        .execute(conn)?;
+    let roles = roles_of(conn, user.id)?;
+    let anchor = account_anchor(conn, &roles, user.staff_id)?;
+    audit::record(
+        conn,
+        Entry::<(), ()> {
+            actor_user_id: Some(user.id),
+            entity: "user",
+            entity_id: user.id,
+            action: "logout",
+            province_id: user.province_id,
+            unit_id: anchor,
+            before: None,
+            after: None,
+        },
+    )
+}
+
 /// The account linked to this staff record, if any.
 pub fn account_of_staff(conn: &mut AnyConnection, staff_id: i64) -> QueryResult<Option<i64>> {
     users::table

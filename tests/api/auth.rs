@@ -190,7 +190,59 @@ async fn users_change_their_own_password(b: Backend) {
     assert_eq!(status, 404, "another user's account is invisible");
 }
 
+/// Logging out ends every session of the account, the caller's included; a new login
+/// works, and the trail has the logout (before, there was no way to end a session but a
+/// password change).
+async fn logging_out_ends_the_accounts_sessions(b: Backend) {
+    let Some((app, w)) = TestApp::with_world(b).await else {
+        return;
+    };
+    let office = app.token("head_a", PASSWORD).await;
+    let phone = app.token("head_a", PASSWORD).await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .bearer_auth(&office)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    for token in [&office, &phone] {
+        let (s, _) = app.get(token, "/api/v1/me").await;
+        assert_eq!(s, 401);
+    }
+    let again = app.token("head_a", PASSWORD).await;
+    let (s, _) = app.get(&again, "/api/v1/me").await;
+    assert_eq!(s, 200);
+    let (s, trail) = app
+        .get(
+            w.token("root"),
+            &format!(
+                "/api/v1/audit?entity=user&entity_id={}",
+                w.user_ids["head_a"]
+            ),
+        )
+        .await;
+    assert_eq!(s, 200, "{trail}");
+    assert!(
+        trail["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "logout"),
+        "{trail}"
+    );
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "a session to end");
+}
+
 both!(
+    logging_out_ends_the_accounts_sessions,
     login_issues_a_working_token,
     bad_credentials_are_401_alike,
     missing_forged_expired_and_malformed_tokens_are_401,
