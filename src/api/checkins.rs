@@ -398,7 +398,20 @@ fn rederive_days(
         .map(|(p, _, _)| p.clone())
         .collect();
     engine::lock_attendance(c, &people)?;
+    // Read again under the lock: a transfer or a leaving date committed while this
+    // waited for it (on PostgreSQL; SQLite has one writer) was otherwise re-derived from
+    // the record as read before, and the day went back to the old unit's register.
+    let mut fresh: HashMap<i64, Person> = HashMap::new();
+    let ids: Vec<i64> = people.iter().map(|p| p.staff.id).collect();
+    for chunk in ids.chunks(1000) {
+        fresh.extend(
+            engine::people(c, chunk)?
+                .into_iter()
+                .map(|p| (p.staff.id, p)),
+        );
+    }
     for (person, from, to) in touched.values() {
+        let person = fresh.get(&person.staff.id).unwrap_or(person);
         engine::rederive(c, std::slice::from_ref(person), *from, *to, now)?;
     }
     Ok(())
