@@ -524,19 +524,22 @@ async fn import_dossiers_streams_a_file(b: Backend) {
     file.extend_from_slice(b"CLI-BAD,Ho so,KHA-PNT-MC,not a date,,,received,,\n");
     let path = storage.dir.path().join("export.csv");
     std::fs::write(&path, &file).unwrap();
-    let out = congvu(&storage)
-        .args(["import", "dossiers"])
-        .arg(&path)
-        .args([
-            "--province",
-            "KHA",
-            "--encoding",
-            "windows-1258",
-            "--batch",
-            "7",
-        ])
-        .output()
-        .unwrap();
+    let import = |args: &[&str]| {
+        congvu(&storage)
+            .args(["import", "dossiers"])
+            .arg(&path)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = import(&[
+        "--province",
+        "KHA",
+        "--encoding",
+        "windows-1258",
+        "--batch",
+        "7",
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     // The good lines are kept; exit code 3 says some were rejected (it was 0).
@@ -546,12 +549,7 @@ async fn import_dossiers_streams_a_file(b: Backend) {
         "{stdout}"
     );
     assert!(stderr.contains("line 32: received_at"), "{stderr}");
-    let again = congvu(&storage)
-        .args(["import", "dossiers"])
-        .arg(&path)
-        .args(["--province", "KHA", "--encoding", "windows-1258"])
-        .output()
-        .unwrap();
+    let again = import(&["--province", "KHA", "--encoding", "windows-1258"]);
     assert!(
         String::from_utf8_lossy(&again.stdout)
             .contains("0 dossiers created, 0 updated, 30 unchanged"),
@@ -563,11 +561,7 @@ async fn import_dossiers_streams_a_file(b: Backend) {
         "the bad line is rejected again"
     );
     // A mistyped option is clap's 2: nothing imported.
-    let typo = congvu(&storage)
-        .args(["import", "dossiers", "--provnce", "KHA"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    let typo = import(&["--provnce", "KHA"]);
     assert_eq!(typo.status.code(), Some(2));
     // The same export sent undeclared: its lines are not UTF-8, each is rejected on its
     // own and the line after them still read. Before, the first bad byte was a CSV error
@@ -575,12 +569,7 @@ async fn import_dossiers_streams_a_file(b: Backend) {
     let mut undeclared = file.clone();
     undeclared.extend_from_slice(b"CLI-UTF8,Ho so,KHA-PNT-MC,20260302080000,,,received,,\n");
     std::fs::write(&path, &undeclared).unwrap();
-    let out = congvu(&storage)
-        .args(["import", "dossiers"])
-        .arg(&path)
-        .args(["--province", "KHA"])
-        .output()
-        .unwrap();
+    let out = import(&["--province", "KHA"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("32 lines: 1 dossiers created, 0 updated, 0 unchanged, 31 lines rejected"),
@@ -594,12 +583,7 @@ async fn import_dossiers_streams_a_file(b: Backend) {
     // The export without its bad line: all taken, exit code 0.
     let bad_line = b"CLI-BAD,Ho so,KHA-PNT-MC,not a date,,,received,,\n";
     std::fs::write(&path, &file[..file.len() - bad_line.len()]).unwrap();
-    let clean = congvu(&storage)
-        .args(["import", "dossiers"])
-        .arg(&path)
-        .args(["--province", "KHA", "--encoding", "windows-1258"])
-        .output()
-        .unwrap();
+    let clean = import(&["--province", "KHA", "--encoding", "windows-1258"]);
     assert!(
         clean.status.success(),
         "nothing rejected: {}",

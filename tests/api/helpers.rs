@@ -315,6 +315,27 @@ impl TestApp {
         body["access_token"].as_str().expect("token").to_owned()
     }
 
+    /// The actions of the audit rows about one entity that `token` reads, with the unit
+    /// each is filed under, newest first.
+    pub async fn trail(&self, token: &str, entity: &str, id: i64) -> Vec<(String, i64)> {
+        let (s, trail) = self
+            .get(
+                token,
+                &format!("/api/v1/audit?entity={entity}&entity_id={id}&per_page=500"),
+            )
+            .await;
+        assert_eq!(s, 200, "{trail}");
+        trail["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let action = e["action"].as_str().unwrap_or_default().to_owned();
+                (action, e["unit_id"].as_i64().unwrap_or_default())
+            })
+            .collect()
+    }
+
     /// Runs one statement directly, to set up data as earlier versions left it.
     pub fn exec(&self, sql: &str) {
         let mut conn = self.db.conn().expect("connection");
