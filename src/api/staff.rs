@@ -334,7 +334,6 @@ pub async fn update_staff(
     let write = auth.can(Action::WriteStaff);
     let actor = auth.id();
     let own = auth.actor.staff_id == Some(id);
-    let own_unit = auth.actor.staff_unit_id;
     let (row, changed) = blocking(&state, move |db: &Db| {
         db.write(|c| {
             let (current, path) = locked(c, &read, id)?;
@@ -365,25 +364,6 @@ pub async fn update_staff(
                 return Err(ApiError::Forbidden(
                     "your own code, name, unit, category, head role and service dates are \
                      for another administrator or HR officer to change",
-                ));
-            }
-            // Nor are the address and head role of those told of the caller's own
-            // violations: the heads of the caller's unit and of the units above it. An HR
-            // officer gave their director's record their own mailbox, or none, and the
-            // notices about them went there, or nowhere.
-            if !own
-                && current.is_head
-                && (body.email.as_ref().is_some_and(|e| {
-                    e.as_deref().map(str::trim).filter(|e| !e.is_empty())
-                        != current.email.as_deref()
-                }) || body.is_head.is_some_and(|h| h != current.is_head))
-                && let Some(own_unit) = own_unit
-                && let Some(own_path) = crate::db::units::find(c, own_unit)?.map(|u| u.path)
-                && crate::domain::units::in_subtree(&own_path, &path)
-            {
-                return Err(ApiError::Forbidden(
-                    "the address and head role of a head over your own unit are for another \
-                     administrator or HR officer to change: notices about you go to them",
                 ));
             }
             let mut next = current.fields();

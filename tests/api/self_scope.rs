@@ -364,46 +364,7 @@ async fn ones_own_unit_is_moved_by_another(b: Backend) {
     );
 }
 
-/// An HR officer does not change the address or head role of a head over their own unit:
-/// notices about the officer go there. Before, they could give the head's record their
-/// own mailbox, or none. The head's other details are theirs to keep up.
-async fn the_address_of_ones_own_head_is_for_another(b: Backend) {
-    let Some((app, w)) = TestApp::with_world(b).await else {
-        return;
-    };
-    let hr = with_roles(
-        &app,
-        &w,
-        "staff_a1",
-        json!([{"role": "hr", "unit_id": w.a.id}, {"role": "staff", "unit_id": w.a1.id}]),
-    )
-    .await;
-    let head = format!("/api/v1/staff/{}", w.head_a.id);
-    let (s, body) = app
-        .patch(
-            w.token("hr_a"),
-            &head,
-            json!({"email": "giamdoc@example.vn"}),
-        )
-        .await;
-    assert_eq!(s, 200, "another HR officer: {body}");
-    for change in [
-        json!({"email": "hr.alias@example.vn"}),
-        json!({"email": null}),
-        json!({"is_head": false}),
-    ] {
-        let (s, body) = app.patch(&hr, &head, change.clone()).await;
-        assert_eq!(s, 403, "{change}: {body}");
-    }
-    let (s, body) = app
-        .patch(&hr, &head, json!({"position": "Giám đốc Sở"}))
-        .await;
-    assert_eq!(s, 200, "{body}");
-    assert_eq!(body["email"], "giamdoc@example.vn", "{body}");
-}
-
 both!(
-    the_address_of_ones_own_head_is_for_another,
     ones_own_unit_is_moved_by_another,
     a_second_account_over_ones_own_record_is_for_another,
     the_trail_of_a_notice_is_hidden_as_the_notice_is,
