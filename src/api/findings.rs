@@ -396,22 +396,17 @@ pub async fn decide(
                     "a dismissed finding takes no action or discipline",
                 ));
             }
-            // A corrective action is tracked by its deadline (`GET /findings/overdue`):
-            // one without the other was stored and never reported overdue.
-            match (&body.action, body.action_due) {
-                (Some(_), None) => {
-                    return Err(ApiError::field(
-                        "action_due",
-                        "is required with an action: it is tracked by its deadline",
-                    ));
-                }
-                (None, Some(_)) => {
-                    return Err(ApiError::field(
-                        "action",
-                        "is required with an action_due: the deadline is an action's",
-                    ));
-                }
-                _ => {}
+            // The deadline is an action's: alone, it was stored and never tracked. (An
+            // action may still come without one, as API.md has it; it is then not listed
+            // overdue.) An action of blanks is none.
+            if body.action.as_deref().is_some_and(|a| nfc(a).is_empty()) {
+                return Err(ApiError::field("action", "is blank"));
+            }
+            if body.action.is_none() && body.action_due.is_some() {
+                return Err(ApiError::field(
+                    "action",
+                    "is required with an action_due: the deadline is an action's",
+                ));
             }
             if body.action.is_some() {
                 status = next(status, Step::RequireAction).map_err(conflict)?;

@@ -219,12 +219,12 @@ async fn an_inspection_from_first_visit_to_closing(b: Backend) {
             .contains("172/2025"),
         "{body}"
     );
-    // An action and its deadline go together (before, either alone was stored, and the
-    // action never reported overdue); a dismissed finding takes neither.
+    // A deadline without an action, or an action of blanks, is no action (before, stored
+    // and never tracked); a dismissed finding takes neither.
     for (field, bad) in [
         (
-            "action_due",
-            json!({"outcome": "upheld", "action": "Viết bản kiểm điểm"}),
+            "action",
+            json!({"outcome": "upheld", "action": "   ", "action_due": "2026-03-20"}),
         ),
         (
             "action",
