@@ -241,12 +241,13 @@ pub async fn logout(
     auth: AuthUser,
 ) -> Result<actix_web::HttpResponse, ApiError> {
     let user = auth.user;
+    let id = user.id;
     blocking(&state, move |db: &Db| {
         db.write(|c| Ok::<_, ApiError>(crate::db::users::log_out(c, &user)?))
     })
     .await?;
-    // The account's cached state goes at once, as after a password change.
-    state.actors.clear();
+    // The account's cached state goes at once; the others' stay.
+    state.actors.forget(id);
     Ok(actix_web::HttpResponse::NoContent().finish())
 }
 

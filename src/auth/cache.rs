@@ -57,6 +57,15 @@ impl ActorCache {
         }
     }
 
+    /// After a change to one account alone (its logout): only its entry goes, and loads
+    /// under way are not cached (the generation moves), so the rest of the cache stays
+    /// warm (a kiosk whose users log out after each check-in kept it empty at the rush).
+    pub fn forget(&self, user_id: i64) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.entries.remove(&user_id);
+    }
+
     /// After a change to accounts, roles, staff or the unit tree.
     pub fn clear(&self) {
         let mut inner = self.lock();
@@ -107,5 +116,20 @@ mod tests {
         // A load that began before the change must not be cached after it.
         cache.put(before, &user(2), &actor(2));
         assert!(cache.get(2).is_err());
+    }
+
+    #[test]
+    fn a_forgotten_account_goes_alone() {
+        let cache = ActorCache::default();
+        for id in [1, 2] {
+            let generation = cache.get(id).err().unwrap_or(u64::MAX);
+            cache.put(generation, &user(id), &actor(id));
+        }
+        let loading = cache.get(3).err().unwrap_or(u64::MAX);
+        cache.forget(1);
+        assert!(cache.get(1).is_err());
+        assert!(cache.get(2).is_ok(), "the others stay");
+        cache.put(loading, &user(1), &actor(1));
+        assert!(cache.get(1).is_err(), "a load begun before is not cached");
     }
 }
