@@ -516,17 +516,15 @@ pub fn import_lines(
                         // step done before a transfer is the old unit's, as the register
                         // keeps it, and the old unit's importer names them for it.
                         let day = s.finished_at.or(s.received_at).map(|t| t.date());
-                        let on_day = match found {
-                            Some(o) => Some((o, postings.unit_id_on(conn, o.id, o.unit, day)?)),
+                        let reached = match found {
+                            Some(o) => {
+                                let unit_id = postings.unit_id_on(conn, o.id, o.unit, day)?;
+                                reaches_on_the_day(conn, scope, &o, unit_id, &mut unit_paths)?
+                                    .then_some((o, unit_id))
+                            }
                             None => None,
                         };
-                        let reached = match on_day {
-                            Some((o, unit_id)) => {
-                                reaches_on_the_day(conn, scope, &o, unit_id, &mut unit_paths)?
-                            }
-                            None => false,
-                        };
-                        match on_day.filter(|_| reached) {
+                        match reached {
                             Some(f) => Some(f),
                             None => {
                                 // Handlers are matched by code, never guessed from a name;

@@ -150,6 +150,15 @@ struct StartOrder {
     signals: Option<Arc<tokio::sync::Notify>>,
 }
 
+impl StartOrder {
+    /// Lets those waiting for the first run go, once.
+    fn first_run_over(&mut self) {
+        if let Some(done) = self.signals.take() {
+            done.notify_one();
+        }
+    }
+}
+
 /// A job's work: blocking, on the database; it logs what it did.
 type Work = Arc<dyn Fn(&Db) -> Result<(), JobError> + Send + Sync>;
 
@@ -250,17 +259,13 @@ async fn on_schedule(
         }
         due_now = true;
         let Some(next) = next_tick(&schedule, Utc::now()) else {
-            if let Some(done) = order.signals.take() {
-                done.notify_one();
-            }
+            order.first_run_over();
             return;
         };
         if failures > 0 {
             // A failed first run still lets those waiting for it go: waiting for its
             // retries, one province's bad data would hold every digest back for a day.
-            if let Some(done) = order.signals.take() {
-                done.notify_one();
-            }
+            order.first_run_over();
             let again = Utc::now() + retry_after(failures);
             if again < next {
                 tracing::info!(job = name, at = %again, "the job will be tried again");
@@ -304,9 +309,7 @@ async fn on_schedule(
         // (released, or abandoned and run here). Before, a skipped first run signalled
         // at once, and the digest was made (once a week, for good) before the days it
         // reports were closed.
-        if let Some(done) = order.signals.take() {
-            done.notify_one();
-        }
+        order.first_run_over();
         tokio::time::sleep((next - Utc::now()).to_std().unwrap_or_default()).await;
     }
 }
@@ -445,7 +448,7 @@ pub fn spawn_all(db: Db, settings: &Settings) {
     let closed = Arc::new(tokio::sync::Notify::new());
     let swept = Arc::new(tokio::sync::Notify::new());
     for (name, expr, at_start, work) in table {
-        let order = match name {
+        let mut order = match name {
             "close_attendance" => StartOrder {
                 signals: Some(closed.clone()),
                 ..StartOrder::default()
@@ -476,9 +479,7 @@ pub fn spawn_all(db: Db, settings: &Settings) {
             Err(e) => {
                 tracing::error!(job = name, error = %e, "job not scheduled");
                 // Nobody waits for a job that never runs.
-                if let Some(done) = &order.signals {
-                    done.notify_one();
-                }
+                order.first_run_over();
             }
         }
     }
